@@ -1,0 +1,66 @@
+# nnlink build.  `make` leaves the CLI at build/nnlink and the library beside
+# it.  `make test` builds and runs every test; `make SAN=1 test` does it under
+# AddressSanitizer + UBSan in build-san/.
+CC      ?= cc
+ARCH    := $(shell uname -m)
+ifeq ($(SAN),1)
+BUILD   ?= build-san
+OPT     ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDSAN   := -fsanitize=address,undefined
+else
+BUILD   ?= build
+OPT     ?= -O2
+LDSAN   :=
+endif
+CFLAGS  += -std=c11 -g $(OPT) -Wall -Wextra -Werror -fPIC -D_GNU_SOURCE -Iinclude -Isrc -pthread
+LDLIBS  += -ljansson -lm -pthread
+# Per-ISA kernel files are named *_avx2.c / *_avx512.c; they guard their body
+# with #if defined(__x86_64__) so they compile to nothing elsewhere.
+ifeq ($(ARCH),x86_64)
+ISA_AVX2   := -mavx2 -mfma -mf16c
+ISA_AVX512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma -mf16c
+endif
+
+LIB_SRC := $(sort $(shell find src -name '*.c' -not -path 'src/cli/*'))
+CLI_SRC := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TESTS   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+all: $(BUILD)/nnlink $(BUILD)/libnnlink.so
+
+$(BUILD)/obj/%_avx2.o: %_avx2.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ISA_AVX2) -MMD -MP -c $< -o $@
+$(BUILD)/obj/%_avx512.o: %_avx512.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(ISA_AVX512) -MMD -MP -c $< -o $@
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libnnlink.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+$(BUILD)/libnnlink.so: $(LIB_OBJ)
+	$(CC) -shared $(LDSAN) -o $@ $^ $(LDLIBS)
+$(BUILD)/nnlink: $(CLI_OBJ) $(BUILD)/libnnlink.a
+	$(CC) $(LDSAN) -o $@ $^ -ljansson $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libnnlink.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) -lcmocka -ljansson $(LDLIBS)
+
+tests: $(TESTS) $(BUILD)/nnlink
+
+# Unit tests (cmocka), then end-to-end tests against PyTorch fixtures, CLI
+# error tests and the ONNX conformance runner.
+test: tests
+	tests/run_all.sh $(BUILD)
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all tests test clean
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,176 @@
+/*
+ * Internal core types shared by the compiler, the runtime and the kernels:
+ * errors, tensors, attributes, the op interface and the thread pool.
+ */
+#ifndef NNL_CORE_H
+#define NNL_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnlink.h"
+
+/* ---- errors ---------------------------------------------------------- */
+
+/* Record a printf-style message as this thread's last error and return s. */
+nnl_status nnl_fail(nnl_status s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prepend context ("while compiling node X: ") to the current message. */
+nnl_status nnl_fail_context(nnl_status s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- checked arithmetic: every size read from a file goes through here */
+
+static inline bool nnl_mul_overflow_u64(uint64_t a, uint64_t b, uint64_t *r) {
+    return __builtin_mul_overflow(a, b, r);
+}
+static inline bool nnl_add_overflow_u64(uint64_t a, uint64_t b, uint64_t *r) {
+    return __builtin_add_overflow(a, b, r);
+}
+
+/* ---- allocation: one place, so tests can inject failures -------------- */
+
+void *nnl_malloc(size_t n);
+void *nnl_calloc(size_t n, size_t size);
+void *nnl_realloc(void *p, size_t n);
+void nnl_free(void *p);
+char *nnl_strdup(const char *s);
+/* 64-byte aligned allocation (free with nnl_aligned_free). */
+void *nnl_aligned_alloc(size_t n);
+void nnl_aligned_free(void *p);
+/* Test hook: the n-th allocation from now fails (0 = never). */
+void nnl_alloc_fail_at(long n);
+
+/* ---- tensors --------------------------------------------------------- */
+
+/* Physical layout of a tensor's bytes.  Weight layouts never depend on the
+ * input shape of a graph: that is what lets the linker share them. */
+typedef enum nnl_layout {
+    NNL_LAYOUT_PLAIN = 0,      /* dense row-major, the ONNX layout */
+    NNL_LAYOUT_PACK_A8 = 1     /* GEMM "A" operand in 8-row panels, see kernels/gemm.h */
+} nnl_layout;
+
+#define NNL_ALIGN 64
+
+typedef struct nnl_tensor {
+    nnl_dtype dtype;
+    int rank;
+    int64_t dims[NNL_MAX_RANK];
+    nnl_layout layout;
+    void *data;                /* NULL while unknown (compile time) */
+} nnl_tensor;
+
+int64_t nnl_tensor_numel(const nnl_tensor *t);
+/* Bytes of the tensor's data including layout padding. */
+size_t nnl_tensor_nbytes(const nnl_tensor *t);
+/* "1x3x224x224" into buf. */
+const char *nnl_shape_str(const nnl_tensor *t, char *buf, size_t n);
+
+/* ---- attributes ------------------------------------------------------ */
+
+typedef enum nnl_attr_type {
+    NNL_ATTR_INT = 1,
+    NNL_ATTR_FLOAT = 2,
+    NNL_ATTR_STRING = 3,
+    NNL_ATTR_INTS = 4,
+    NNL_ATTR_FLOATS = 5,
+    NNL_ATTR_TENSOR = 6        /* compile time only (Constant, ConstantOfShape) */
+} nnl_attr_type;
+
+typedef struct nnl_attr {
+    const char *name;
+    nnl_attr_type type;
+    int64_t i;
+    float f;
+    const char *s;             /* STRING (NUL-terminated) */
+    int n;                     /* element count of INTS / FLOATS */
+    const int64_t *ints;
+    const float *floats;
+    const nnl_tensor *t;       /* TENSOR */
+} nnl_attr;
+
+/* ---- ops -------------------------------------------------------------- */
+
+typedef struct nnl_pool nnl_pool;
+
+/* One call of an op: the same structure serves shape inference at compile
+ * time, constant folding and execution at run time. */
+typedef struct nnl_op_call {
+    const char *op;            /* op type, e.g. "Conv" */
+    const char *node;          /* node name for messages */
+    const nnl_attr *attrs;
+    int n_attrs;
+    nnl_tensor *const *in;     /* in[i] == NULL for an omitted optional input */
+    int n_in;
+    nnl_tensor *const *out;
+    int n_out;
+    int64_t opset;             /* default-domain opset of the source model */
+    /* run time only */
+    nnl_pool *pool;
+    void *scratch;             /* scratch_bytes from infer, 64-byte aligned */
+    void *const *thread_scratch; /* per pool thread, NNL_THREAD_SCRATCH_BYTES each */
+} nnl_op_call;
+
+/* Per-thread scratch every session allocates once (packing buffers of the
+ * GEMM).  Kernels must not need more. */
+#define NNL_THREAD_SCRATCH_BYTES ((size_t)2 << 20)
+
+/* Activation fused into Conv / Gemm / MatMul by the compiler: attribute
+ * "nnl_act" (int) with parameters "nnl_act_a" and "nnl_act_b" (floats),
+ * applied after bias and residual: y = act(op(x) + bias + residual). */
+typedef enum nnl_act {
+    NNL_ACT_NONE = 0,
+    NNL_ACT_RELU = 1,
+    NNL_ACT_CLIP = 2,          /* min a, max b */
+    NNL_ACT_SIGMOID = 3,
+    NNL_ACT_HARDSIGMOID = 4,   /* max(0, min(1, a*x + b)) */
+    NNL_ACT_HARDSWISH = 5,     /* x * max(0, min(1, x/6 + 1/2)) */
+    NNL_ACT_LEAKYRELU = 6      /* slope a */
+} nnl_act;
+
+typedef struct nnl_infer_result {
+    size_t scratch_bytes;      /* shared scratch the exec needs */
+    double flops;              /* for profiling */
+} nnl_infer_result;
+
+typedef struct nnl_op_def {
+    const char *name;
+    /* Compile time: check attributes (refusing unknown or unsupported ones
+     * with NNL_ERR_UNSUPPORTED), check input dtypes/shapes and set every
+     * output's dtype, rank and dims.  in[i]->data is non-NULL only for
+     * constant inputs; an op whose output shape depends on input values
+     * must fail when they are not constant. */
+    nnl_status (*infer)(nnl_op_call *c, nnl_infer_result *r);
+    /* Run: all data pointers set; outputs do not alias inputs. */
+    nnl_status (*exec)(const nnl_op_call *c);
+} nnl_op_def;
+
+/* Look up an op by type; NULL if unsupported. */
+const nnl_op_def *nnl_op_find(const char *name);
+
+/* Attribute access (NULL/default if absent).  nnl_attr_check fails with
+ * NNL_ERR_UNSUPPORTED naming the first attribute not in `known`
+ * (a NULL-terminated list). */
+const nnl_attr *nnl_attr_get(const nnl_op_call *c, const char *name);
+int64_t nnl_attr_int(const nnl_op_call *c, const char *name, int64_t def);
+float nnl_attr_float(const nnl_op_call *c, const char *name, float def);
+const char *nnl_attr_str(const nnl_op_call *c, const char *name, const char *def);
+nnl_status nnl_attr_check(const nnl_op_call *c, const char *const *known);
+
+/* ---- thread pool ------------------------------------------------------ */
+
+/* fn(ctx, i, thread) for i in [0, n); blocks until all are done.  Runs on
+ * the caller's thread when pool is NULL or has one thread. */
+typedef void (*nnl_pool_fn)(void *ctx, int64_t i, int thread);
+nnl_status nnl_pool_create(int n_threads, nnl_pool **out);
+void nnl_pool_free(nnl_pool *p);
+int nnl_pool_threads(const nnl_pool *p);
+void nnl_pool_run(nnl_pool *p, int64_t n, nnl_pool_fn fn, void *ctx);
+
+/* ---- misc ------------------------------------------------------------- */
+
+uint64_t nnl_hash64(const void *data, size_t n);   /* FNV-1a / xxhash-like, not cryptographic */
+double nnl_now_ms(void);
+
+#endif

@@ -1,0 +1,52 @@
+/* Thread-local last-error message and status names. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+
+#define NNL_ERRMSG_MAX 1024
+static _Thread_local char errmsg[NNL_ERRMSG_MAX];
+
+nnl_status nnl_fail(nnl_status s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errmsg, sizeof errmsg, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+nnl_status nnl_fail_context(nnl_status s, const char *fmt, ...) {
+    char prefix[NNL_ERRMSG_MAX], old[NNL_ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, errmsg, sizeof old);
+    size_t n = strlen(prefix);
+    memcpy(errmsg, prefix, n);
+    size_t rest = strnlen(old, sizeof errmsg - 1 - n);
+    memcpy(errmsg + n, old, rest);
+    errmsg[n + rest] = 0;
+    return s;
+}
+
+const char *nnl_last_error(void) { return errmsg; }
+
+const char *nnl_version(void) { return NNL_VERSION_STRING; }
+
+const char *nnl_status_string(nnl_status s) {
+    switch (s) {
+    case NNL_OK: return "ok";
+    case NNL_ERR_INVALID_ARG: return "invalid argument";
+    case NNL_ERR_IO: return "I/O error";
+    case NNL_ERR_FORMAT: return "format error";
+    case NNL_ERR_UNSUPPORTED: return "unsupported";
+    case NNL_ERR_SHAPE: return "shape error";
+    case NNL_ERR_NOT_FOUND: return "not found";
+    case NNL_ERR_NOMEM: return "out of memory";
+    case NNL_ERR_MISMATCH: return "mismatch";
+    case NNL_ERR_INTERNAL: return "internal error";
+    }
+    return "unknown status";
+}

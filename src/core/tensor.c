@@ -1,0 +1,102 @@
+/* dtype helpers, tensor sizes and attribute access. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/core.h"
+
+size_t nnl_dtype_size(nnl_dtype dt) {
+    switch (dt) {
+    case NNL_DT_FLOAT: case NNL_DT_INT32: case NNL_DT_UINT32: return 4;
+    case NNL_DT_UINT8: case NNL_DT_INT8: case NNL_DT_BOOL: return 1;
+    case NNL_DT_UINT16: case NNL_DT_INT16: case NNL_DT_FLOAT16: return 2;
+    case NNL_DT_INT64: case NNL_DT_DOUBLE: case NNL_DT_UINT64: return 8;
+    default: return 0;
+    }
+}
+
+const char *nnl_dtype_name(nnl_dtype dt) {
+    switch (dt) {
+    case NNL_DT_FLOAT: return "float32";
+    case NNL_DT_UINT8: return "uint8";
+    case NNL_DT_INT8: return "int8";
+    case NNL_DT_UINT16: return "uint16";
+    case NNL_DT_INT16: return "int16";
+    case NNL_DT_INT32: return "int32";
+    case NNL_DT_INT64: return "int64";
+    case NNL_DT_BOOL: return "bool";
+    case NNL_DT_FLOAT16: return "float16";
+    case NNL_DT_DOUBLE: return "float64";
+    case NNL_DT_UINT32: return "uint32";
+    case NNL_DT_UINT64: return "uint64";
+    default: return "undefined";
+    }
+}
+
+int64_t nnl_tensor_numel(const nnl_tensor *t) {
+    int64_t n = 1;
+    for (int i = 0; i < t->rank; i++) n *= t->dims[i];
+    return n;
+}
+
+/* Packed layouts pad the row count up to whole panels; see kernels/gemm.h. */
+size_t nnl_tensor_nbytes(const nnl_tensor *t) {
+    size_t es = nnl_dtype_size(t->dtype);
+    if (t->layout == NNL_LAYOUT_PACK_A8 && t->rank >= 1) {
+        int64_t m = t->dims[0], k = nnl_tensor_numel(t) / (m ? m : 1);
+        return (size_t)((m + 7) / 8 * 8) * (size_t)k * es;
+    }
+    return (size_t)nnl_tensor_numel(t) * es;
+}
+
+const char *nnl_shape_str(const nnl_tensor *t, char *buf, size_t n) {
+    size_t used = 0;
+    buf[0] = 0;
+    if (t->rank == 0) {
+        snprintf(buf, n, "scalar");
+        return buf;
+    }
+    for (int i = 0; i < t->rank && used < n; i++) {
+        int w = snprintf(buf + used, n - used, i ? "x%lld" : "%lld", (long long)t->dims[i]);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+const nnl_attr *nnl_attr_get(const nnl_op_call *c, const char *name) {
+    for (int i = 0; i < c->n_attrs; i++)
+        if (strcmp(c->attrs[i].name, name) == 0) return &c->attrs[i];
+    return NULL;
+}
+
+int64_t nnl_attr_int(const nnl_op_call *c, const char *name, int64_t def) {
+    const nnl_attr *a = nnl_attr_get(c, name);
+    return a && a->type == NNL_ATTR_INT ? a->i : def;
+}
+
+float nnl_attr_float(const nnl_op_call *c, const char *name, float def) {
+    const nnl_attr *a = nnl_attr_get(c, name);
+    if (!a) return def;
+    if (a->type == NNL_ATTR_FLOAT) return a->f;
+    if (a->type == NNL_ATTR_INT) return (float)a->i;
+    return def;
+}
+
+const char *nnl_attr_str(const nnl_op_call *c, const char *name, const char *def) {
+    const nnl_attr *a = nnl_attr_get(c, name);
+    return a && a->type == NNL_ATTR_STRING ? a->s : def;
+}
+
+/* Internal fusion attributes are accepted everywhere the compiler may put
+ * them; ONNX files cannot carry them (the importer refuses "nnl_" names). */
+nnl_status nnl_attr_check(const nnl_op_call *c, const char *const *known) {
+    for (int i = 0; i < c->n_attrs; i++) {
+        const char *n = c->attrs[i].name;
+        bool ok = strncmp(n, "nnl_", 4) == 0;
+        for (const char *const *k = known; !ok && k && *k; k++) ok = strcmp(*k, n) == 0;
+        if (!ok)
+            return nnl_fail(NNL_ERR_UNSUPPORTED, "%s node '%s': attribute '%s' is not supported",
+                            c->op, c->node ? c->node : "", n);
+    }
+    return NNL_OK;
+}

@@ -1,0 +1,101 @@
+/*
+ * In-memory form of a .nnl file (format version 1, docs/FORMAT.md).
+ *
+ * The compiler fills one from a model and writes it; the reader produces one
+ * whose strings, arrays and weight data point into the mapped file; the
+ * linker reads several and writes a merged one.  The runtime plan wraps a
+ * read one.
+ */
+#ifndef NNL_FILE_H
+#define NNL_FILE_H
+
+#include "core/core.h"
+
+#define NNL_FORMAT_VERSION 1
+/* Weight layout family: bumps whenever any packed layout changes. */
+#define NNL_LAYOUT_VERSION 1
+
+typedef enum nnl_tensor_kind {
+    NNL_TK_ACT = 0,            /* activation in the arena */
+    NNL_TK_INPUT = 1,          /* graph input, in the arena */
+    NNL_TK_OUTPUT = 2,         /* graph output, in the arena */
+    NNL_TK_WEIGHT = 3          /* constant, in the shared weights section */
+} nnl_tensor_kind;
+
+typedef struct nnl_frec_weight {
+    const char *name;
+    nnl_dtype dtype;
+    int rank;
+    int64_t dims[NNL_MAX_RANK];
+    nnl_layout layout;
+    uint64_t nbytes;
+    uint64_t hash;             /* nnl_hash64 of the bytes; a hint, never proof */
+    const void *data;          /* writer: source bytes; reader: into the mapping */
+    uint64_t offset;           /* reader: offset in the file */
+} nnl_frec_weight;
+
+typedef struct nnl_frec_tensor {
+    const char *name;
+    nnl_tensor_kind kind;
+    nnl_dtype dtype;
+    int rank;
+    int64_t dims[NNL_MAX_RANK];
+    nnl_layout layout;
+    uint64_t where;            /* arena offset, or weight index for NNL_TK_WEIGHT */
+} nnl_frec_tensor;
+
+typedef struct nnl_frec_node {
+    const char *op;
+    const char *name;
+    int n_in, n_out;
+    const int32_t *in;         /* tensor indices of this graph; -1 = omitted */
+    const int32_t *out;
+    int n_attrs;
+    const nnl_attr *attrs;     /* no TENSOR attributes in a file */
+    uint64_t scratch_bytes;
+    double flops;
+} nnl_frec_node;
+
+typedef struct nnl_frec_graph {
+    const char *name;
+    int n_tensors;
+    const nnl_frec_tensor *tensors;
+    int n_nodes;
+    const nnl_frec_node *nodes;
+    int n_inputs, n_outputs;
+    const int32_t *inputs;     /* tensor indices */
+    const int32_t *outputs;
+    uint64_t arena_bytes;
+    uint64_t scratch_offset;   /* op scratch region inside the arena */
+    int64_t opset;             /* default-domain opset the ops follow */
+} nnl_frec_graph;
+
+typedef struct nnl_file {
+    uint32_t format_version;
+    uint32_t layout_version;
+    const char *target;        /* e.g. "x86_64" / "aarch64" */
+    const char *tool_version;  /* nnlink version that wrote it */
+    int n_weights;
+    const nnl_frec_weight *weights;
+    int n_graphs;
+    const nnl_frec_graph *graphs;
+    int default_graph;         /* -1 = none */
+    /* reader only: owning storage */
+    void *map;
+    size_t map_size;
+    void *arena;               /* allocations of the decoded tables */
+} nnl_file;
+
+/* Target string of the machine/build doing the compiling. */
+const char *nnl_file_host_target(void);
+
+/* Write f to path atomically (temporary file in the same folder, fsync,
+ * rename).  Weight data comes from weights[i].data. */
+nnl_status nnl_file_write(const nnl_file *f, const char *path);
+
+/* Map and validate path.  Every offset and size is bounds-checked; the
+ * result's pointers point into the mapping.  Free with nnl_file_close. */
+nnl_status nnl_file_read(const char *path, nnl_file **out);
+void nnl_file_close(nnl_file *f);
+
+#endif

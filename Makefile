@@ -52,15 +52,29 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libnnlink.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) -lcmocka -ljansson $(LDLIBS)
 
-tests: $(TESTS) $(BUILD)/nnlink
+$(BUILD)/conformance: tests/conformance.c $(BUILD)/libnnlink.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) $(LDLIBS)
+
+tests: $(TESTS) $(BUILD)/nnlink $(BUILD)/conformance
 
 # Unit tests (cmocka), then end-to-end tests against PyTorch fixtures, CLI
 # error tests and the ONNX conformance runner.
-test: tests
+test: deps
+	$(MAKE) tests
 	tests/run_all.sh $(BUILD)
+
+# The mission on the small committed network: compile twice, link, info,
+# profile and run, checked against PyTorch.
+demo: deps
+	$(MAKE) $(BUILD)/nnlink
+	tools/demo.sh
+
+# Debian packages the build and tests need (installs only what is missing).
+deps:
+	@tools/deps.sh
 
 clean:
 	rm -rf build build-san
 
-.PHONY: all tests test clean
+.PHONY: all tests test demo deps clean
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -130,6 +130,29 @@ uint64_t nnl_plan_weight_bytes(const nnl_plan *plan, int graph);
 /* Bytes of the activation arena a session of this graph allocates. */
 uint64_t nnl_plan_arena_bytes(const nnl_plan *plan, int graph);
 
+typedef struct nnl_file_info {
+    uint32_t format_version;
+    uint32_t layout_version;
+    const char *target;            /* owned by the plan */
+    const char *tool_version;      /* owned by the plan */
+    double open_ms;                /* time nnl_plan_open took */
+} nnl_file_info;
+nnl_status nnl_plan_file_info(const nnl_plan *plan, nnl_file_info *info);
+
+typedef struct nnl_weight_info {
+    const char *name;              /* owned by the plan */
+    nnl_dtype dtype;
+    int rank;
+    int64_t dims[NNL_MAX_RANK];
+    const char *layout;            /* "plain", "pack_a8" (static) */
+    uint64_t bytes;
+    int n_graphs;                  /* graphs that use it */
+} nnl_weight_info;
+int nnl_plan_weight_count(const nnl_plan *plan);
+nnl_status nnl_plan_weight_info(const nnl_plan *plan, int i, nnl_weight_info *info);
+/* 1 if graph uses weight w, else 0. */
+int nnl_plan_weight_used_by(const nnl_plan *plan, int w, int graph);
+
 /* ------------------------------------------------------------------ */
 /* Session: run one graph                                              */
 /* ------------------------------------------------------------------ */

@@ -1,0 +1,29 @@
+/* nnlink command-line tool: one file per command. */
+#ifndef NNL_CLI_H
+#define NNL_CLI_H
+
+#include <stdbool.h>
+
+#include "nnlink.h"
+
+int cmd_compile(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_link(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+
+/* Print "nnlink: <msg>" for a failed library call; returns exit status 1. */
+int cli_fail(nnl_status s);
+/* Print an error message; returns 2 (usage error). */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+bool cli_is_help(const char *arg);
+/* Parse "NAME=D0,D1,..." into shape (its name stored in name[n]); false on
+ * syntax error. */
+bool cli_parse_shape(const char *arg, nnl_input_shape *shape, char *name, size_t n);
+/* Split "NAME=VALUE" (VALUE returned, NAME copied into name). */
+bool cli_split_assign(const char *arg, char *name, size_t n, const char **value);
+/* Open a plan and resolve --graph; prints errors.  Returns 0 or exit code. */
+int cli_open_graph(const char *path, const char *graph, nnl_plan **plan, int *gi);
+
+#endif

@@ -1,0 +1,61 @@
+/* nnlink compile MODEL.onnx -o OUT.nnl [--graph NAME] [--input NAME=D0,D1,...]... */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#define MAX_INPUTS 64
+
+static const char help[] =
+    "usage: nnlink compile MODEL.onnx -o OUT.nnl [--graph NAME] [--input NAME=D0,D1,...]...\n"
+    "\n"
+    "Compile an ONNX model (opset 11+, as torch.onnx.export writes it) into a\n"
+    "single-graph .nnl file optimised for this CPU.\n"
+    "  -o, --output OUT.nnl     file to write (atomically: temp file + rename)\n"
+    "  --graph NAME             name of the compiled graph (default: main)\n"
+    "  --input NAME=D0,D1,...   fixed shape of an input; required for every input\n"
+    "                           with dynamic dimensions (e.g. image=1,3,256,384)\n";
+
+int cmd_compile(int argc, char **argv) {
+    const char *model = NULL, *out = NULL, *graph = NULL;
+    static nnl_input_shape shapes[MAX_INPUTS];
+    static char names[MAX_INPUTS][256];
+    int n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            fputs(help, stdout);
+            return 0;
+        } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && i + 1 < argc) {
+            out = argv[++i];
+        } else if (strcmp(a, "--graph") == 0 && i + 1 < argc) {
+            graph = argv[++i];
+        } else if (strcmp(a, "--input") == 0 && i + 1 < argc) {
+            if (n == MAX_INPUTS) return cli_usage_error("compile", "more than %d --input options", MAX_INPUTS);
+            if (!cli_parse_shape(argv[++i], &shapes[n], names[n], sizeof names[n]))
+                return cli_usage_error("compile", "bad --input '%s': expected NAME=D0,D1,... with dims >= 0", argv[i]);
+            for (int j = 0; j < n; j++)
+                if (strcmp(shapes[j].name, shapes[n].name) == 0)
+                    return cli_usage_error("compile", "--input '%s' given twice", shapes[n].name);
+            n++;
+        } else if (a[0] == '-' && a[1]) {
+            return cli_usage_error("compile", "unknown or incomplete option '%s'", a);
+        } else if (!model) {
+            model = a;
+        } else {
+            return cli_usage_error("compile", "unexpected argument '%s'", a);
+        }
+    }
+    if (!model) return cli_usage_error("compile", "no model given");
+    if (!out) return cli_usage_error("compile", "no output file given (-o OUT.nnl)");
+    nnl_compile_options o = {.size = sizeof o, .graph_name = graph, .inputs = shapes, .n_inputs = n};
+    nnl_status s = nnl_compile_file(model, out, &o);
+    if (s) return cli_fail(s);
+    nnl_plan *p = NULL;
+    if (nnl_plan_open(out, &p) == NNL_OK) {
+        printf("compiled %s -> %s: graph '%s', %.1f MB of weights, %.1f MB arena\n", model, out,
+               nnl_plan_graph_name(p, 0), nnl_plan_weight_bytes(p, -1) / 1e6, nnl_plan_arena_bytes(p, 0) / 1e6);
+        nnl_plan_free(p);
+    }
+    return 0;
+}

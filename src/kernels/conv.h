@@ -1,0 +1,41 @@
+/*
+ * 2-D convolution, NCHW float32 (Conv1d is h = kh = 1).  Two algorithms:
+ *   - implicit GEMM per (image, group): C (OC/g x OH*OW) = W_g (OC/g x
+ *     C/g*KH*KW) * im2col(X_g), im2col done while packing B, so no column
+ *     buffer; 1x1 / stride 1 / no pad reads X as B directly;
+ *   - depthwise (group == C == OC): per-plane row kernels.
+ * A later algorithm (Winograd for 3x3) plugs in at nnl_conv2d's choice.
+ */
+#ifndef NNL_KERNELS_CONV_H
+#define NNL_KERNELS_CONV_H
+
+#include "kernels/gemm.h"
+
+typedef struct nnl_conv_params {
+    int64_t n, c, h, w;        /* input */
+    int64_t oc, kh, kw;        /* weight (oc, c/group, kh, kw) */
+    int64_t group;
+    int64_t sh, sw, dh, dw;
+    int64_t pt, pl, pb, pr;    /* explicit pads after auto_pad resolution */
+    int64_t oh, ow;
+} nnl_conv_params;
+
+typedef struct nnl_conv_args {
+    const float *x;
+    const float *w;
+    nnl_layout w_layout;       /* PLAIN or PACK_A8 (see gemm.h) */
+    const float *bias;         /* oc values or NULL */
+    const float *res;          /* same shape as y or NULL */
+    float *y;
+    nnl_act act;
+    float act_a, act_b;
+} nnl_conv_args;
+
+bool nnl_conv_is_depthwise(const nnl_conv_params *p);
+/* Whether a PACK_A8 weight can serve this conv (groups on panel bounds). */
+bool nnl_conv_a8_ok(const nnl_conv_params *p);
+/* Run; kern NULL = nnl_kernel_get(). */
+nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,
+                      void *const *thread_scratch);
+
+#endif

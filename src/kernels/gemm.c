@@ -1,0 +1,128 @@
+/*
+ * GEMM driver: splits C into (batch item, MC rows, NC columns) tasks for
+ * the pool; each task walks K in blocks, packs its B block (and A block if
+ * A is not pre-packed) into its thread's scratch and sweeps microkernels
+ * over it, B panel outer so the kc x NR panel stays in L1 while A panels
+ * stream from L2.  The epilogue runs in the microkernel on the last K
+ * block, so C is written once more per K block and never re-read after.
+ */
+#include "kernels/gemm.h"
+
+/* Rows per task when A is packed at run time (bounds its scratch). */
+#define MC_RT 256
+
+typedef struct gemm_ctx {
+    const nnl_gemm_desc *d;
+    const nnl_kernel *kern;
+    void *const *ts;
+    int64_t mc, nc, m_tiles, n_tiles, nkb;
+    size_t b_floats;           /* B block floats; A block follows */
+} gemm_ctx;
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
+
+/* Rows whose residual broadcasts along columns cannot use the vector
+ * epilogue: compute the tile plain, finish it here. */
+static void generic_store(const nnl_gemm_desc *d, const float *tile, int ldt, const nnl_ukr_args *u,
+                          const float *res_tile, bool last) {
+    for (int i = 0; i < u->mr; i++) {
+        float *c = u->c + i * u->ldc;
+        for (int j = 0; j < u->nr; j++) {
+            float v = tile[i * ldt + j] + (u->accumulate ? c[j] : 0.0f);
+            if (last) {
+                float r = res_tile ? res_tile[i * d->epi.res_rs + j * d->res_cs] : 0.0f;
+                v = nnl_epi_apply(u->epi, v, i, j, r);
+            }
+            c[j] = v;
+        }
+    }
+}
+
+static void gemm_task(void *vctx, int64_t t, int thread) {
+    const gemm_ctx *g = vctx;
+    const nnl_gemm_desc *d = g->d;
+    const nnl_kernel *kern = g->kern;
+    const int nr = kern->nr;
+    int64_t per_item = g->m_tiles * g->n_tiles, item = t / per_item, r = t % per_item;
+    int64_t m0 = r / g->n_tiles * g->mc, n0 = r % g->n_tiles * g->nc;
+    int64_t mcur = min64(g->mc, d->m - m0), ncur = min64(g->nc, d->n - n0);
+    nnl_gemm_ptrs p = {0};
+    d->ptrs(d, item, &p);
+    float *bbuf = g->ts[thread], *abuf = bbuf + g->b_floats;
+    bool generic = d->res_cs != 1 && p.res;
+    float tile[NNL_MR * NNL_NR_MAX];
+    for (int64_t kb = 0; kb < g->nkb; kb++) {
+        int64_t k0 = d->k * kb / g->nkb, kc = d->k * (kb + 1) / g->nkb - k0;
+        bool last = kb == g->nkb - 1;
+        nnl_pack_b(bbuf, nr, d, p.b, k0, kc, n0, ncur);
+        if (!d->a_packed) nnl_pack_a_plain(abuf, p.a, d->a_rs, d->a_cs, d->m, m0, mcur, k0, kc);
+        for (int64_t jn = 0; jn < ncur; jn += nr) {
+            for (int64_t im = 0; im < mcur; im += NNL_MR) {
+                int64_t row = m0 + im, col = n0 + jn;
+                nnl_epilogue e = d->epi;
+                nnl_ukr_args u = {
+                    .kc = kc,
+                    .a = d->a_packed ? p.a + (row / NNL_MR * d->k + k0) * NNL_MR : abuf + im * kc,
+                    .b = bbuf + jn * kc,
+                    .c = p.c + row * d->ldc + col,
+                    .ldc = d->ldc,
+                    .mr = (int)min64(NNL_MR, mcur - im),
+                    .nr = (int)min64(nr, ncur - jn),
+                    .accumulate = kb > 0,
+                    .epi = last ? &e : NULL,
+                };
+                e.bias_row = p.bias_row ? p.bias_row + row : NULL;
+                e.bias_col = p.bias_col ? p.bias_col + col : NULL;
+                e.res = p.res ? p.res + row * e.res_rs + col * d->res_cs : NULL;
+                if (!generic) {
+                    kern->ukr(&u);
+                    continue;
+                }
+                nnl_ukr_args tu = u;
+                tu.c = tile;
+                tu.ldc = nr;
+                tu.accumulate = false;
+                tu.epi = NULL;
+                tu.mr = NNL_MR;
+                tu.nr = nr;
+                kern->ukr(&tu);
+                u.epi = &e;
+                generic_store(d, tile, nr, &u, e.res, last);
+            }
+        }
+    }
+}
+
+nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool,
+                    void *const *thread_scratch) {
+    if (!kern) kern = nnl_kernel_get();
+    if (d->m <= 0 || d->n <= 0 || d->batch <= 0) return NNL_OK;
+    if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "GEMM called without thread scratch");
+    int threads = nnl_pool_threads(pool);
+    const int nr = kern->nr;
+    gemm_ctx g = {.d = d, .kern = kern, .ts = thread_scratch};
+    g.mc = d->a_packed ? round_up(d->m, NNL_MR) : min64(round_up(d->m, NNL_MR), MC_RT);
+    g.nc = min64(kern->nc, round_up(d->n, nr));
+    g.nkb = d->k > 0 ? (d->k + kern->kc - 1) / kern->kc : 1;
+    g.b_floats = (size_t)kern->kc * (size_t)kern->nc;
+    size_t need = (g.b_floats + (size_t)MC_RT * (size_t)kern->kc) * sizeof(float);
+    if (need > NNL_THREAD_SCRATCH_BYTES)
+        return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s needs %zu bytes of thread scratch", kern->name, need);
+    /* Enough tasks that threads finish together: split N first (keeps the
+     * whole A block per task), then M. */
+    int64_t want = threads > 1 ? 4 * (int64_t)threads : 1;
+    for (;;) {
+        g.m_tiles = (d->m + g.mc - 1) / g.mc;
+        g.n_tiles = (d->n + g.nc - 1) / g.nc;
+        if (d->batch * g.m_tiles * g.n_tiles >= want) break;
+        if (g.nc > 2 * nr)
+            g.nc = round_up(g.nc / 2, nr);
+        else if (g.mc > 4 * NNL_MR)
+            g.mc = round_up(g.mc / 2, NNL_MR);
+        else
+            break;
+    }
+    nnl_pool_run(pool, d->batch * g.m_tiles * g.n_tiles, gemm_task, &g);
+    return NNL_OK;
+}

@@ -1,0 +1,220 @@
+/*
+ * Single-precision GEMM core: C = epilogue(A * B) with A (M x K) and
+ * B (K x N), C row-major with unit column stride.
+ *
+ * ---- Weight layout NNL_LAYOUT_PACK_A8 ---------------------------------
+ * A tensor of rank r >= 2 and dims (d0, d1, ..., d{r-1}) is read as the
+ * row-major matrix W with R = d0 rows and C = d1*...*d{r-1} columns (for a
+ * Conv weight OC x IC/g x KH x KW: row = output channel, column =
+ * (ic, kh, kw) flattened).  PACK_A8 stores ceil(R/8) panels back to back;
+ * panel p holds rows 8p..8p+7 as C groups of 8 floats:
+ *
+ *     packed[(p * C + c) * 8 + i] = W[8p + i][c]     (0.0f when 8p+i >= R)
+ *
+ * so its size is ceil(R/8) * 8 * C floats.  It depends on nothing but the
+ * tensor's dims: not on the input shape of a graph, not on the node's
+ * attributes, not on the CPU, so one packed weight serves every graph and
+ * every ISA.  Uses:
+ *   - Conv weight as the GEMM A operand (rows = output channels).  Grouped
+ *     convs use it only when OC/group is a multiple of 8, so every group
+ *     starts on a panel boundary.
+ *   - Gemm weight B with transB = 1 (dims N x K): panel p is directly the
+ *     B operand for output columns 8p..8p+7 (B[k][n] = W[n][k]).
+ * A MatMul / Gemm(transB = 0) weight (K x N) would need the transposed
+ * form (panels over N); that is a different layout (proposed
+ * NNL_LAYOUT_PACK_A8T: PACK_A8 of the transpose), so those weights stay
+ * PLAIN and are packed at run time.
+ *
+ * ---- Run-time packing ---------------------------------------------------
+ * B is packed per (KC x NC) block into the calling thread's
+ * c->thread_scratch as NR-column panels, k-major (panel[k * NR + j]),
+ * zero-padded to whole panels.  Conv input is packed straight from the
+ * image (implicit im2col), so no im2col buffer exists.  A that is not
+ * pre-packed (PLAIN weights, activations) is packed the same way as
+ * PACK_A8 panels of the current KC slice, also into thread scratch.
+ *
+ * ---- Kernels --------------------------------------------------------------
+ * One table (nnl_kernels) lists every microkernel set built for this CPU
+ * family; nnl_kernel_get() picks the best one the CPU supports once, or the
+ * one named by the environment variable NNL_ISA (scalar|avx2|avx512).
+ * Dispatch, tests and the benchmark all go through that table.
+ */
+#ifndef NNL_KERNELS_GEMM_H
+#define NNL_KERNELS_GEMM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+#define NNL_MR 8            /* rows of an A panel: fixed by PACK_A8 */
+#define NNL_NR_MAX 48       /* widest B panel of any kernel */
+
+/* Epilogue applied once, when the last K block is accumulated:
+ *   y = act(alpha * acc + bias_row[i] + bias_col[j] + beta * res[i][j])
+ * Each pointer may be NULL.  res has unit column stride and row stride
+ * res_rs (0 broadcasts one row to all rows). */
+typedef struct nnl_epilogue {
+    float alpha;
+    const float *bias_row;
+    const float *bias_col;
+    const float *res;
+    int64_t res_rs;
+    float beta;
+    nnl_act act;
+    float act_a, act_b;
+} nnl_epilogue;
+
+/* One microkernel call: an (up to) 8 x NR tile of C.
+ *   a: kc groups of 8 floats (an A panel slice), b: kc groups of NR floats.
+ *   c: tile origin, row stride ldc, unit column stride; only the first mr
+ *      rows and nr columns exist.
+ *   accumulate: add to what C holds (earlier K blocks); else overwrite.
+ *   epi: NULL for an intermediate K block, else the final epilogue with
+ *      bias_row / bias_col / res already offset to the tile origin. */
+typedef struct nnl_ukr_args {
+    int64_t kc;
+    const float *a;
+    const float *b;
+    float *c;
+    int64_t ldc;
+    int mr, nr;
+    bool accumulate;
+    const nnl_epilogue *epi;
+} nnl_ukr_args;
+
+typedef void (*nnl_ukr_fn)(const nnl_ukr_args *p);
+/* Depthwise helper: out[o] += sum_j w[j] * in[o * sw + j * dw], o < n. */
+typedef void (*nnl_dw_row_fn)(float *out, const float *in, const float *w, int64_t n, int kw, int sw,
+                              int dw);
+/* In place on a contiguous row: y = act(y + bias + beta * res[i]) (res may
+ * be NULL). */
+typedef void (*nnl_epi_row_fn)(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act,
+                               float act_a, float act_b);
+
+typedef struct nnl_kernel {
+    const char *name;          /* "scalar", "avx2", "avx512" */
+    int nr;                    /* B panel width, multiple of 8, <= NNL_NR_MAX */
+    int kc;                    /* K block: B panel kc x nr stays in L1 */
+    int nc;                    /* N block per task, multiple of nr */
+    bool (*supported)(void);
+    nnl_ukr_fn ukr;
+    nnl_dw_row_fn dw_row;
+    nnl_epi_row_fn epi_row;
+} nnl_kernel;
+
+/* All kernel sets compiled in, best last; terminated by NULL.  Sets the
+ * CPU cannot run are listed too (check ->supported()). */
+extern const nnl_kernel *const nnl_kernels[];
+/* The set in use: NNL_ISA if set and supported, else the best supported. */
+const nnl_kernel *nnl_kernel_get(void);
+/* By name, NULL if unknown or not supported by this CPU. */
+const nnl_kernel *nnl_kernel_find(const char *name);
+
+/* ---- operands ----------------------------------------------------------- */
+
+typedef enum nnl_bsrc_kind {
+    NNL_BSRC_STRIDED = 0,      /* B[k][n] = p[k * rs + n * cs] */
+    NNL_BSRC_IM2COL = 1,       /* conv input image, see nnl_conv_geom */
+    NNL_BSRC_A8T = 2           /* B[k][n] = W[n][k] with W PACK_A8 (rows = n) */
+} nnl_bsrc_kind;
+
+/* Geometry of one 2-D convolution (Conv1d uses h = kh = 1). */
+typedef struct nnl_conv_geom {
+    int64_t c, h, w;           /* input channels of one group, image size */
+    int64_t kh, kw;
+    int64_t sh, sw, dh, dw;
+    int64_t pt, pl;            /* top / left padding (bottom/right implied) */
+    int64_t oh, ow;
+} nnl_conv_geom;
+
+/* Per-batch-item operand addresses, filled by the caller's callback. */
+typedef struct nnl_gemm_ptrs {
+    const float *a;            /* PACK_A8 base (panel 0 of this item) or plain origin */
+    const float *b;
+    float *c;
+    const float *bias_row;     /* offset to row 0 of this item */
+    const float *bias_col;
+    const float *res;          /* offset to element (0, 0) of this item */
+} nnl_gemm_ptrs;
+
+typedef struct nnl_gemm_desc {
+    int64_t m, n, k;
+    int64_t batch;             /* independent GEMMs of the same shape */
+    /* A: pre-packed PACK_A8 panels of a matrix with k columns, or plain. */
+    bool a_packed;
+    int64_t a_rs, a_cs;        /* plain A[i][k] = a[i * a_rs + k * a_cs] */
+    /* B */
+    nnl_bsrc_kind b_kind;
+    int64_t b_rs, b_cs;        /* NNL_BSRC_STRIDED */
+    nnl_conv_geom geom;        /* NNL_BSRC_IM2COL: B = im2col of image b */
+    /* C and the epilogue (its pointers come from ptrs) */
+    int64_t ldc;
+    nnl_epilogue epi;
+    /* Residual with zero column stride (Gemm C of shape (M,1) or scalar):
+     * handled by a slower generic store.  res_cs is 1 or 0. */
+    int64_t res_cs;
+    /* pointers of batch item i; ctx is desc->ctx */
+    void (*ptrs)(const struct nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p);
+    const void *ctx;
+} nnl_gemm_desc;
+
+/* Run the GEMM on pool (NULL: inline) with the given kernel set (NULL:
+ * nnl_kernel_get()).  thread_scratch[t] is NNL_THREAD_SCRATCH_BYTES for
+ * every pool thread t.  Never allocates. */
+nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool,
+                    void *const *thread_scratch);
+
+/* ---- packing --------------------------------------------------------------- */
+
+/* Bytes of a PACK_A8 tensor of the given dims (rank >= 1). */
+uint64_t nnl_pack_a8_bytes(int rank, const int64_t *dims);
+/* Pack a row-major rows x cols float matrix into PACK_A8 (dst holds
+ * nnl_pack_a8_bytes); padding rows are written as zeros. */
+void nnl_pack_a8(float *dst, const float *src, int64_t rows, int64_t cols);
+/* Inverse (tests and constant folding): dst is rows x cols row-major. */
+void nnl_unpack_a8(float *dst, const float *src, int64_t rows, int64_t cols);
+
+/* Run-time packers used by nnl_gemm (exposed for tests).  dst receives
+ * ceil(nc/nr) panels of kc x nr floats (columns past nc zeroed) holding
+ * B[k0.., n0..]. */
+void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, int64_t k0, int64_t kc,
+                int64_t n0, int64_t nc);
+/* ceil(mc/8) panels of kc x 8 floats of plain A rows m0.. (rows past m
+ * zeroed). */
+void nnl_pack_a_plain(float *dst, const float *a, int64_t rs, int64_t cs, int64_t m, int64_t m0,
+                      int64_t mc, int64_t k0, int64_t kc);
+
+/* 1 / (1 + exp(-x)) without overflow for large |x|. */
+float nnl_sigmoidf(float x);
+
+/* Scalar activation: the reference every vector kernel must match. */
+static inline float nnl_act_apply(float x, nnl_act act, float a, float b) {
+    switch (act) {
+    case NNL_ACT_RELU: return x < 0.0f ? 0.0f : x;
+    case NNL_ACT_CLIP: return x < a ? a : (x > b ? b : x);
+    case NNL_ACT_SIGMOID: return nnl_sigmoidf(x);
+    case NNL_ACT_HARDSIGMOID: {
+        float t = a * x + b;
+        return t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
+    }
+    case NNL_ACT_HARDSWISH: {
+        float t = x * (1.0f / 6.0f) + 0.5f;
+        return x * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
+    }
+    case NNL_ACT_LEAKYRELU: return x >= 0.0f ? x : a * x;
+    default: return x;
+    }
+}
+
+/* The epilogue for one element, r = the residual element (ignored when
+ * e->res is NULL): the scalar definition of nnl_epilogue. */
+static inline float nnl_epi_apply(const nnl_epilogue *e, float acc, int64_t i, int64_t j, float r) {
+    float v = e->alpha * acc;
+    if (e->bias_row) v += e->bias_row[i];
+    if (e->bias_col) v += e->bias_col[j];
+    if (e->res) v += e->beta * r;
+    return nnl_act_apply(v, e->act, e->act_a, e->act_b);
+}
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * AVX-512 kernels.  Microkernel tile 8 x 48: 24 zmm accumulators, per k
+ * three B loads and eight A broadcasts for 24 FMAs, so the FMA ports and
+ * not the loads bound it.  Narrower tails use the same code with one or
+ * two vectors per row (the B panel stride stays 48).
+ */
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#include "kernels/kernels_isa.h"
+
+#define NR 48
+#define INLINE static inline __attribute__((always_inline))
+
+/* exp(x) for x in float range: Cody-Waite reduction by ln 2 and a degree-6
+ * polynomial on [-ln2/2, ln2/2]; relative error about 2 ulp. */
+INLINE __m512 exp512(__m512 x) {
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.3f));
+    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    return _mm512_scalef_ps(p, n);
+}
+
+INLINE __m512 act512(__m512 x, nnl_act act, float a, float b) {
+    const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    switch (act) {
+    case NNL_ACT_RELU: return _mm512_max_ps(zero, x);
+    case NNL_ACT_CLIP: return _mm512_min_ps(_mm512_set1_ps(b), _mm512_max_ps(_mm512_set1_ps(a), x));
+    case NNL_ACT_SIGMOID: {
+        __m512 e = exp512(_mm512_sub_ps(zero, x));
+        return _mm512_div_ps(one, _mm512_add_ps(one, e));
+    }
+    case NNL_ACT_HARDSIGMOID: {
+        __m512 t = _mm512_fmadd_ps(_mm512_set1_ps(a), x, _mm512_set1_ps(b));
+        return _mm512_min_ps(one, _mm512_max_ps(zero, t));
+    }
+    case NNL_ACT_HARDSWISH: {
+        __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(1.0f / 6.0f), _mm512_set1_ps(0.5f));
+        return _mm512_mul_ps(x, _mm512_min_ps(one, _mm512_max_ps(zero, t)));
+    }
+    case NNL_ACT_LEAKYRELU: {
+        __mmask16 neg = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
+        return _mm512_mask_mul_ps(x, neg, x, _mm512_set1_ps(a));
+    }
+    default: return x;
+    }
+}
+
+INLINE __mmask16 tail_mask(int64_t left) {
+    return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+}
+
+/* Store one 16-wide piece of row i: accumulate, epilogue, masked store. */
+INLINE void store_vec(const nnl_ukr_args *p, __m512 x, int i, int col) {
+    __mmask16 m = tail_mask(p->nr - col);
+    float *c = p->c + i * p->ldc + col;
+    if (p->accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, c));
+    const nnl_epilogue *e = p->epi;
+    if (e) {
+        x = _mm512_mul_ps(x, _mm512_set1_ps(e->alpha));
+        if (e->bias_row) x = _mm512_add_ps(x, _mm512_set1_ps(e->bias_row[i]));
+        if (e->bias_col) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, e->bias_col + col));
+        if (e->res)
+            x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), _mm512_maskz_loadu_ps(m, e->res + i * e->res_rs + col),
+                                x);
+        x = act512(x, e->act, e->act_a, e->act_b);
+    }
+    _mm512_mask_storeu_ps(c, m, x);
+}
+
+INLINE void ukr_nv(const nnl_ukr_args *p, const int nv) {
+    __m512 c0[8], c1[8], c2[8];
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < 8; i++) c0[i] = c1[i] = c2[i] = _mm512_setzero_ps();
+    const float *a = p->a, *b = p->b;
+    for (int64_t k = 0; k < p->kc; k++, a += 8, b += NR) {
+        __m512 b0 = _mm512_loadu_ps(b);
+        __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : b0;
+        __m512 b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : b0;
+        _Pragma("GCC unroll 8")
+        for (int i = 0; i < 8; i++) {
+            __m512 ai = _mm512_set1_ps(a[i]);
+            c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+            if (nv > 1) c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+            if (nv > 2) c2[i] = _mm512_fmadd_ps(ai, b2, c2[i]);
+        }
+    }
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < 8; i++) {
+        if (i >= p->mr) break;
+        store_vec(p, c0[i], i, 0);
+        if (nv > 1 && p->nr > 16) store_vec(p, c1[i], i, 16);
+        if (nv > 2 && p->nr > 32) store_vec(p, c2[i], i, 32);
+    }
+}
+
+static void ukr_avx512(const nnl_ukr_args *p) {
+    if (p->nr > 32)
+        ukr_nv(p, 3);
+    else if (p->nr > 16)
+        ukr_nv(p, 2);
+    else
+        ukr_nv(p, 1);
+}
+
+static void dw_row_avx512(float *out, const float *in, const float *w, int64_t n, int kw, int sw, int dw) {
+    int64_t o = 0;
+    if (sw == 1) {
+        for (; o < n; o += 16) {
+            __mmask16 m = tail_mask(n - o);
+            __m512 s = _mm512_maskz_loadu_ps(m, out + o);
+            for (int j = 0; j < kw; j++)
+                s = _mm512_fmadd_ps(_mm512_set1_ps(w[j]), _mm512_maskz_loadu_ps(m, in + o + j * dw), s);
+            _mm512_mask_storeu_ps(out + o, m, s);
+        }
+        return;
+    }
+    if (sw == 2) {
+        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+        for (; o + 16 <= n; o += 16) {
+            __m512 s = _mm512_loadu_ps(out + o);
+            for (int j = 0; j < kw; j++) {
+                /* in[2o + j*dw .. +31]: the last element read is 2(o+15) + j*dw */
+                const float *x = in + 2 * o + j * dw;
+                __m512 lo = _mm512_loadu_ps(x), hi = _mm512_maskz_loadu_ps(0x7FFF, x + 16);
+                s = _mm512_fmadd_ps(_mm512_set1_ps(w[j]), _mm512_permutex2var_ps(lo, even, hi), s);
+            }
+            _mm512_storeu_ps(out + o, s);
+        }
+    }
+    for (; o < n; o++) {
+        float s = out[o];
+        const float *x = in + o * sw;
+        for (int j = 0; j < kw; j++) s += w[j] * x[j * dw];
+        out[o] = s;
+    }
+}
+
+static void epi_row_avx512(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
+                           float b) {
+    const __m512 vb = _mm512_set1_ps(bias), vbeta = _mm512_set1_ps(beta);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + i), vb);
+        if (res) x = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m, res + i), x);
+        _mm512_mask_storeu_ps(y + i, m, act512(x, act, a, b));
+    }
+}
+
+static bool supported(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("fma");
+}
+
+const nnl_kernel nnl_kernel_avx512 = {
+    .name = "avx512",
+    .nr = NR,
+    .kc = 128,
+    .nc = 384,
+    .supported = supported,
+    .ukr = ukr_avx512,
+    .dw_row = dw_row_avx512,
+    .epi_row = epi_row_avx512,
+};
+#endif

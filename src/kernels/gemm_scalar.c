@@ -1,0 +1,64 @@
+/*
+ * Portable kernels: the reference every vector kernel is tested against
+ * and the fallback on CPUs without a vector set.  Written so the compiler
+ * can vectorise the fixed-size inner loops, but correctness first.
+ */
+#include <math.h>
+
+#include "kernels/kernels_isa.h"
+
+#define NR 16
+
+float nnl_sigmoidf(float x) {
+    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+static void ukr_scalar(const nnl_ukr_args *p) {
+    float acc[NNL_MR][NR] = {{0}};
+    const float *a = p->a, *b = p->b;
+    for (int64_t k = 0; k < p->kc; k++, a += NNL_MR, b += NR)
+        for (int i = 0; i < NNL_MR; i++)
+            for (int j = 0; j < NR; j++) acc[i][j] += a[i] * b[j];
+    const nnl_epilogue *e = p->epi;
+    for (int i = 0; i < p->mr; i++) {
+        float *c = p->c + i * p->ldc;
+        for (int j = 0; j < p->nr; j++) {
+            float v = acc[i][j] + (p->accumulate ? c[j] : 0.0f);
+            if (e) v = nnl_epi_apply(e, v, i, j, e->res ? e->res[i * e->res_rs + j] : 0.0f);
+            c[j] = v;
+        }
+    }
+}
+
+static void dw_row_scalar(float *out, const float *in, const float *w, int64_t n, int kw, int sw, int dw) {
+    for (int64_t o = 0; o < n; o++) {
+        float s = out[o];
+        const float *x = in + o * sw;
+        for (int j = 0; j < kw; j++) s += w[j] * x[j * dw];
+        out[o] = s;
+    }
+}
+
+static void epi_row_scalar(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
+                           float b) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = y[i] + bias;
+        if (res) v += beta * res[i];
+        y[i] = nnl_act_apply(v, act, a, b);
+    }
+}
+
+static bool always(void) { return true; }
+
+const nnl_kernel nnl_kernel_scalar = {
+    .name = "scalar",
+    .nr = NR,
+    .kc = 256,
+    .nc = 256,
+    .supported = always,
+    .ukr = ukr_scalar,
+    .dw_row = dw_row_scalar,
+    .epi_row = epi_row_scalar,
+};

@@ -1,0 +1,13 @@
+/* The kernel sets, one per ISA file; only kernel_table.c lists them. */
+#ifndef NNL_KERNELS_ISA_H
+#define NNL_KERNELS_ISA_H
+
+#include "kernels/gemm.h"
+
+extern const nnl_kernel nnl_kernel_scalar;
+#if defined(__x86_64__)
+extern const nnl_kernel nnl_kernel_avx2;
+extern const nnl_kernel nnl_kernel_avx512;
+#endif
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * Packing of GEMM operands: the compile-time PACK_A8 weight layout and the
+ * run-time B / A panels (layouts in kernels/gemm.h).  Packing is a copy
+ * with the data arranged for the microkernel; its cost is O(K*N) per
+ * block against O(M*K*N) arithmetic, but for small M it shows, so the
+ * contiguous cases copy whole runs.
+ */
+#include <string.h>
+
+#include "kernels/gemm.h"
+
+uint64_t nnl_pack_a8_bytes(int rank, const int64_t *dims) {
+    if (rank < 1) return 0;
+    uint64_t cols = 1;
+    for (int i = 1; i < rank; i++) cols *= (uint64_t)dims[i];
+    return ((uint64_t)dims[0] + 7) / 8 * 8 * cols * sizeof(float);
+}
+
+void nnl_pack_a8(float *dst, const float *src, int64_t rows, int64_t cols) {
+    for (int64_t p = 0; p < (rows + 7) / 8; p++) {
+        float *d = dst + p * cols * 8;
+        for (int i = 0; i < 8; i++) {
+            int64_t r = p * 8 + i;
+            if (r < rows)
+                for (int64_t c = 0; c < cols; c++) d[c * 8 + i] = src[r * cols + c];
+            else
+                for (int64_t c = 0; c < cols; c++) d[c * 8 + i] = 0.0f;
+        }
+    }
+}
+
+void nnl_unpack_a8(float *dst, const float *src, int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) dst[r * cols + c] = src[((r / 8) * cols + c) * 8 + r % 8];
+}
+
+/* Columns [j, j+len) of panel row kk from src (NULL: zeros). */
+static void put_run(float *dst, int nr, int64_t kc, int64_t kk, int64_t j, const float *src, int64_t len) {
+    while (len > 0) {
+        int64_t o = j % nr, n = nr - o < len ? nr - o : len;
+        float *d = dst + ((j / nr) * kc + kk) * nr + o;
+        if (src) {
+            memcpy(d, src, (size_t)n * sizeof(float));
+            src += n;
+        } else {
+            memset(d, 0, (size_t)n * sizeof(float));
+        }
+        j += n;
+        len -= n;
+    }
+}
+
+static void pack_im2col_row(float *dst, int nr, const nnl_conv_geom *g, const float *img, int64_t k,
+                            int64_t kk, int64_t kc, int64_t n0, int64_t nc) {
+    int64_t khw = g->kh * g->kw, ic = k / khw, r = k % khw;
+    int64_t yoff = (r / g->kw) * g->dh - g->pt, xoff = (r % g->kw) * g->dw - g->pl;
+    const float *plane = img + ic * g->h * g->w;
+    int64_t n = n0, end = n0 + nc, oy = n0 / g->ow, ox = n0 % g->ow;
+    while (n < end) {
+        int64_t run = g->ow - ox < end - n ? g->ow - ox : end - n;
+        int64_t iy = oy * g->sh + yoff, j = n - n0;
+        if (iy < 0 || iy >= g->h) {
+            put_run(dst, nr, kc, kk, j, NULL, run);
+        } else if (g->sw == 1) {
+            /* input columns ox + t + xoff for t in [0, run); valid ones form one range */
+            const float *row = plane + iy * g->w;
+            int64_t x0 = ox + xoff;
+            int64_t lo = x0 < 0 ? -x0 : 0, hi = g->w - x0 < run ? g->w - x0 : run;
+            if (lo > run) lo = run;
+            if (hi < lo) hi = lo;
+            put_run(dst, nr, kc, kk, j, NULL, lo);
+            put_run(dst, nr, kc, kk, j + lo, row + x0 + lo, hi - lo);
+            put_run(dst, nr, kc, kk, j + hi, NULL, run - hi);
+        } else {
+            const float *row = plane + iy * g->w;
+            for (int64_t t = 0; t < run; t++) {
+                int64_t ix = (ox + t) * g->sw + xoff, jj = j + t;
+                dst[((jj / nr) * kc + kk) * nr + jj % nr] = ix >= 0 && ix < g->w ? row[ix] : 0.0f;
+            }
+        }
+        n += run;
+        ox = 0;
+        oy++;
+    }
+}
+
+void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, int64_t k0, int64_t kc,
+                int64_t n0, int64_t nc) {
+    switch (d->b_kind) {
+    case NNL_BSRC_IM2COL:
+        for (int64_t kk = 0; kk < kc; kk++) pack_im2col_row(dst, nr, &d->geom, b, k0 + kk, kk, kc, n0, nc);
+        break;
+    case NNL_BSRC_A8T:
+        /* n0 and nr are multiples of 8, so every 8 columns are one panel of W */
+        for (int64_t j = 0; j < nc; j += 8) {
+            const float *src = b + ((n0 + j) / 8 * d->k + k0) * 8;
+            float *o = dst + (j / nr) * kc * nr + j % nr;
+            for (int64_t kk = 0; kk < kc; kk++) memcpy(o + kk * nr, src + kk * 8, 8 * sizeof(float));
+        }
+        break;
+    default:
+        if (d->b_cs == 1) {
+            for (int64_t kk = 0; kk < kc; kk++) put_run(dst, nr, kc, kk, 0, b + (k0 + kk) * d->b_rs + n0, nc);
+        } else if (d->b_rs == 1) {
+            for (int64_t j = 0; j < nc; j++) {
+                const float *src = b + (n0 + j) * d->b_cs + k0;
+                float *o = dst + (j / nr) * kc * nr + j % nr;
+                for (int64_t kk = 0; kk < kc; kk++) o[kk * nr] = src[kk];
+            }
+        } else {
+            for (int64_t kk = 0; kk < kc; kk++)
+                for (int64_t j = 0; j < nc; j++)
+                    dst[((j / nr) * kc + kk) * nr + j % nr] = b[(k0 + kk) * d->b_rs + (n0 + j) * d->b_cs];
+        }
+        break;
+    }
+    /* The microkernel reads whole panels, so pad columns must be finite.
+     * A8T already wrote whole groups of 8 (W's zero padding rows). */
+    int64_t done = d->b_kind == NNL_BSRC_A8T ? (nc + 7) / 8 * 8 : nc;
+    int64_t w = (nc + nr - 1) / nr * nr;
+    if (w > done)
+        for (int64_t kk = 0; kk < kc; kk++) put_run(dst, nr, kc, kk, done, NULL, w - done);
+}
+
+void nnl_pack_a_plain(float *dst, const float *a, int64_t rs, int64_t cs, int64_t m, int64_t m0,
+                      int64_t mc, int64_t k0, int64_t kc) {
+    for (int64_t p = 0; p < (mc + 7) / 8; p++) {
+        float *d = dst + p * kc * 8;
+        for (int i = 0; i < 8; i++) {
+            int64_t r = m0 + p * 8 + i;
+            if (r >= m || p * 8 + i >= mc) {
+                for (int64_t kk = 0; kk < kc; kk++) d[kk * 8 + i] = 0.0f;
+                continue;
+            }
+            const float *src = a + r * rs + k0 * cs;
+            for (int64_t kk = 0; kk < kc; kk++) d[kk * 8 + i] = src[kk * cs];
+        }
+    }
+}

@@ -1,0 +1,49 @@
+/*
+ * Private to src/link: the state of one nnl_link_files call, shared by the
+ * sharing pass (link.c) and the report (link_report.c).
+ */
+#ifndef NNL_LINK_INTERNAL_H
+#define NNL_LINK_INTERNAL_H
+
+#include "format/nnl_file.h"
+
+typedef struct lk_in {
+    const char *path;
+    nnl_file *f;
+    int gbase;                 /* first output graph of this input */
+    int wbase;                 /* first lk_w of this input */
+} lk_in;
+
+/* One weight record of one input. */
+typedef struct lk_w {
+    int in;
+    const nnl_frec_weight *w;
+    int stored;                /* index in the output weights table */
+    int g_first, g_count;      /* output graphs using it: lk.glist[g_first ...] */
+} lk_w;
+
+typedef struct lk {
+    nnl_share_mode mode;
+    lk_in *in;
+    int n_in;
+    lk_w *w;
+    int n_w;
+    int *glist;                /* graph lists of all lk_w, back to back */
+    int n_graphs;
+    const char **gname;        /* output graph names (after renames) */
+    const char **gorig;        /* their names in the input */
+    int *g_in;                 /* input of each output graph */
+    int *st_src;               /* per stored weight: the lk_w that provides its bytes */
+    int *st_users;             /* per stored weight: lk_w mapped to it */
+    int n_st;
+} lk;
+
+/* Same dtype, shape, layout and every byte. */
+bool nnl_lk_same_content(const nnl_frec_weight *a, const nnl_frec_weight *b);
+
+/* Writes the JSON report of a finished link to path (temporary file +
+ * rename). */
+nnl_status nnl_lk_write_report(const lk *L, const char *path, const char *out_path,
+                               const nnl_link_summary *sum);
+
+#endif

@@ -1,0 +1,222 @@
+/*
+ * Fusions that remove whole passes over activations:
+ *   Conv -> BatchNormalization        folded into the conv's weights/bias
+ *   Conv/Gemm/MatMul -> Add(residual) becomes the op's 4th input "Z"
+ *   ... -> Relu/Clip/Sigmoid/...      becomes the op's nnl_act attribute
+ * Only applied when the intermediate has exactly one use and is not a graph
+ * output, so no value anyone can observe changes.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "passes/passes.h"
+
+static bool is_graph_output(const nnl_model *m, int v) {
+    for (int i = 0; i < m->n_outputs; i++)
+        if (m->outputs[i] == v) return true;
+    return false;
+}
+
+/* The single live consumer of v, or -1. */
+static int sole_consumer(const nnl_model *m, int v) {
+    if (is_graph_output(m, v) || nnl_model_use_count(m, v) != 1) return -1;
+    for (int i = 0; i < m->n_nodes; i++) {
+        const nnl_node *n = &m->nodes[i];
+        if (n->dead) continue;
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] == v) return i;
+    }
+    return -1;
+}
+
+static bool const_f32(const nnl_model *m, int v, int64_t n) {
+    return v >= 0 && m->values[v].kind == NNL_VAL_CONST && m->values[v].t.dtype == NNL_DT_FLOAT &&
+           m->values[v].t.layout == NNL_LAYOUT_PLAIN && nnl_tensor_numel(&m->values[v].t) == n;
+}
+
+/* Fused steps are labelled with every ONNX node they came from. */
+static nnl_status join_name(nnl_node *into, const nnl_node *from) {
+    size_t a = strlen(into->name), b = strlen(from->name);
+    char *s = nnl_realloc(into->name, a + b + 2);
+    if (!s) return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
+    s[a] = '+';
+    memcpy(s + a + 1, from->name, b + 1);
+    into->name = s;
+    return NNL_OK;
+}
+
+nnl_status nnl_pass_fold_batchnorm(nnl_model *m) {
+    for (int i = 0; i < m->n_nodes; i++) {
+        nnl_node *conv = &m->nodes[i];
+        if (conv->dead || strcmp(conv->op, "Conv") != 0 || conv->n_in < 2 || conv->n_in > 3) continue;
+        int y = conv->out[0];
+        int bi = sole_consumer(m, y);
+        if (bi < 0) continue;
+        nnl_node *bn = &m->nodes[bi];
+        if (strcmp(bn->op, "BatchNormalization") != 0 || bn->n_in != 5 || bn->in[0] != y) continue;
+        if (bn->n_out > 1) {
+            bool extra = false;
+            for (int j = 1; j < bn->n_out; j++) extra |= bn->out[j] >= 0 && nnl_model_use_count(m, bn->out[j]) > 0;
+            if (extra) continue;
+        }
+        int w = conv->in[1];
+        nnl_value *wv = &m->values[w];
+        if (wv->kind != NNL_VAL_CONST || wv->t.dtype != NNL_DT_FLOAT || wv->t.rank < 3 ||
+            nnl_model_use_count(m, w) != 1)
+            continue;
+        int64_t oc = wv->t.dims[0];
+        int bias = conv->n_in == 3 ? conv->in[2] : -1;
+        if (bias >= 0 && (!const_f32(m, bias, oc) || nnl_model_use_count(m, bias) != 1)) continue;
+        if (!const_f32(m, bn->in[1], oc) || !const_f32(m, bn->in[2], oc) || !const_f32(m, bn->in[3], oc) ||
+            !const_f32(m, bn->in[4], oc))
+            continue;
+        const nnl_attr *ea = nnl_node_attr(bn, "epsilon");
+        double eps = ea && ea->type == NNL_ATTR_FLOAT ? ea->f : 1e-5;
+        const float *g = m->values[bn->in[1]].t.data, *be = m->values[bn->in[2]].t.data;
+        const float *mu = m->values[bn->in[3]].t.data, *var = m->values[bn->in[4]].t.data;
+        float *nb = nnl_aligned_alloc((size_t)oc * sizeof(float));
+        if (!nb) return nnl_fail(NNL_ERR_NOMEM, "out of memory folding batch norm");
+        float *wd = wv->t.data;
+        int64_t per = nnl_tensor_numel(&wv->t) / (oc ? oc : 1);
+        const float *ob = bias >= 0 ? m->values[bias].t.data : NULL;
+        for (int64_t o = 0; o < oc; o++) {
+            double sc = g[o] / sqrt((double)var[o] + eps);
+            for (int64_t k = 0; k < per; k++) wd[o * per + k] = (float)(wd[o * per + k] * sc);
+            nb[o] = (float)(((ob ? ob[o] : 0.0) - mu[o]) * sc + be[o]);
+        }
+        int bv = bias;
+        if (bv < 0) {
+            /* name derived from the weight so equal graphs name it equally */
+            char name[1024];
+            snprintf(name, sizeof name, "%s.bnbias", wv->name);
+            bv = nnl_model_add_value(m, name, NNL_VAL_CONST);
+            if (bv < 0) {
+                nnl_aligned_free(nb);
+                return nnl_fail(NNL_ERR_NOMEM, "out of memory folding batch norm");
+            }
+            conv = &m->nodes[i];
+            bn = &m->nodes[bi];
+            int *in = nnl_realloc(conv->in, 3 * sizeof(int));
+            if (!in) {
+                nnl_aligned_free(nb);
+                return nnl_fail(NNL_ERR_NOMEM, "out of memory folding batch norm");
+            }
+            conv->in = in;
+            conv->in[2] = bv;
+            conv->n_in = 3;
+        }
+        int64_t d[1] = {oc};
+        nnl_status s = nnl_value_set_const(&m->values[bv], NNL_DT_FLOAT, 1, d, nb, true);
+        if (s) {
+            nnl_aligned_free(nb);
+            return s;
+        }
+        /* The conv now writes the BN's output value (keeps its name). */
+        conv->out[0] = bn->out[0];
+        m->values[bn->out[0]].producer = i;
+        if ((s = join_name(conv, bn))) return s;
+        bn->dead = true;
+    }
+    return nnl_model_compact(m);
+}
+
+static bool scalar_const(const nnl_model *m, int v, float *out) {
+    if (v < 0 || m->values[v].kind != NNL_VAL_CONST || nnl_tensor_numel(&m->values[v].t) != 1) return false;
+    if (m->values[v].t.dtype != NNL_DT_FLOAT) return false;
+    *out = *(const float *)m->values[v].t.data;
+    return true;
+}
+
+/* Recognise a fusable activation node; fills act and its parameters. */
+static bool activation_of(const nnl_model *m, const nnl_node *n, int *act, float *a, float *b) {
+    *a = 0;
+    *b = 0;
+    if (n->n_in < 1 || n->n_out != 1) return false;
+    if (strcmp(n->op, "Relu") == 0) { *act = NNL_ACT_RELU; return true; }
+    if (strcmp(n->op, "Sigmoid") == 0) { *act = NNL_ACT_SIGMOID; return true; }
+    if (strcmp(n->op, "HardSwish") == 0) { *act = NNL_ACT_HARDSWISH; return true; }
+    if (strcmp(n->op, "HardSigmoid") == 0) {
+        const nnl_attr *al = nnl_node_attr(n, "alpha"), *be = nnl_node_attr(n, "beta");
+        *a = al ? al->f : 0.2f;
+        *b = be ? be->f : 0.5f;
+        *act = NNL_ACT_HARDSIGMOID;
+        return true;
+    }
+    if (strcmp(n->op, "LeakyRelu") == 0) {
+        const nnl_attr *al = nnl_node_attr(n, "alpha");
+        *a = al ? al->f : 0.01f;
+        *act = NNL_ACT_LEAKYRELU;
+        return true;
+    }
+    if (strcmp(n->op, "Clip") == 0) {
+        *a = -INFINITY;
+        *b = INFINITY;
+        if (m->opset < 11) {
+            const nnl_attr *lo = nnl_node_attr(n, "min"), *hi = nnl_node_attr(n, "max");
+            if (lo) *a = lo->f;
+            if (hi) *b = hi->f;
+        } else {
+            if (n->n_in >= 2 && n->in[1] >= 0 && !scalar_const(m, n->in[1], a)) return false;
+            if (n->n_in >= 3 && n->in[2] >= 0 && !scalar_const(m, n->in[2], b)) return false;
+        }
+        *act = NNL_ACT_CLIP;
+        return true;
+    }
+    return false;
+}
+
+static bool is_fusable_op(const nnl_node *n) {
+    return strcmp(n->op, "Conv") == 0 || strcmp(n->op, "Gemm") == 0;
+}
+
+static bool same_shape(const nnl_tensor *a, const nnl_tensor *b) {
+    if (a->rank != b->rank || a->dtype != b->dtype) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i]) return false;
+    return true;
+}
+
+nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
+    for (int i = 0; i < m->n_nodes; i++) {
+        nnl_node *n = &m->nodes[i];
+        if (n->dead || !is_fusable_op(n) || n->n_out != 1) continue;
+        if (m->values[n->out[0]].t.dtype != NNL_DT_FLOAT) continue;
+        /* residual Add: only Conv takes a 4th input */
+        int ci = sole_consumer(m, n->out[0]);
+        if (ci >= 0 && strcmp(n->op, "Conv") == 0 && strcmp(m->nodes[ci].op, "Add") == 0 &&
+            m->nodes[ci].n_in == 2 && !nnl_node_attr(n, "nnl_act")) {
+            nnl_node *add = &m->nodes[ci];
+            int other = add->in[0] == n->out[0] ? add->in[1] : add->in[0];
+            if (add->in[0] != add->in[1] && other >= 0 &&
+                same_shape(&m->values[other].t, &m->values[n->out[0]].t) &&
+                m->values[other].kind != NNL_VAL_CONST) {
+                int *in = nnl_realloc(n->in, 4 * sizeof(int));
+                if (!in) return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
+                n->in = in;
+                while (n->n_in < 3) n->in[n->n_in++] = -1;
+                n->in[3] = other;
+                n->n_in = 4;
+                n->out[0] = add->out[0];
+                m->values[add->out[0]].producer = i;
+                if (join_name(n, add)) return NNL_ERR_NOMEM;
+                add->dead = true;
+                ci = sole_consumer(m, n->out[0]);
+            }
+        }
+        if (ci < 0 || nnl_node_attr(n, "nnl_act")) continue;
+        nnl_node *an = &m->nodes[ci];
+        int act;
+        float a, b;
+        if (an->in[0] != n->out[0] || !activation_of(m, an, &act, &a, &b)) continue;
+        nnl_status s = nnl_node_set_attr_int(n, "nnl_act", act);
+        if (!s) s = nnl_node_set_attr_float(n, "nnl_act_a", a);
+        if (!s) s = nnl_node_set_attr_float(n, "nnl_act_b", b);
+        if (!s) s = join_name(n, an);
+        if (s) return s;
+        n->out[0] = an->out[0];
+        m->values[an->out[0]].producer = i;
+        an->dead = true;
+    }
+    return nnl_model_compact(m);
+}

@@ -1,0 +1,13 @@
+/* Compile-time weight packing (layouts in kernels/gemm.h). */
+#ifndef NNL_PACK_WEIGHTS_H
+#define NNL_PACK_WEIGHTS_H
+
+#include "ir/model.h"
+
+/* Rewrite float constants that serve only as the GEMM weight of live
+ * Conv nodes (input 1) or Gemm nodes with transB = 1 (input 1) into
+ * NNL_LAYOUT_PACK_A8.  Dims stay the logical ONNX dims.  Constants used in
+ * any other way stay PLAIN.  Deterministic byte for byte. */
+nnl_status nnl_pass_pack_weights(nnl_model *m);
+
+#endif

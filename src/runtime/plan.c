@@ -1,0 +1,231 @@
+/*
+ * nnl_plan: an opened .nnl file.  nnl_file_read has checked the structure
+ * (offsets, sizes, counts); here the semantics are checked for every graph
+ * so a session can trust them: tensor and weight indices in range, weight
+ * records agreeing with the tensors that use them, arena ranges inside the
+ * arena, op types this build knows.  Shapes are checked against each op's
+ * own inference when a session is created.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "runtime/runtime.h"
+
+uint64_t nnl_frec_tensor_bytes(const nnl_frec_tensor *t) {
+    nnl_tensor x = {.dtype = t->dtype, .rank = t->rank, .layout = t->layout};
+    uint64_t n = 1;
+    if (t->rank < 0 || t->rank > NNL_MAX_RANK || nnl_dtype_size(t->dtype) == 0) return UINT64_MAX;
+    for (int i = 0; i < t->rank; i++) {
+        if (t->dims[i] < 0 || nnl_mul_overflow_u64(n, (uint64_t)t->dims[i], &n)) return UINT64_MAX;
+        x.dims[i] = t->dims[i];
+    }
+    /* With at most 2^48 elements, layout padding (< 8x) and element size
+     * (<= 8) cannot overflow 64 bits inside nnl_tensor_nbytes. */
+    if (n > ((uint64_t)1 << 48)) return UINT64_MAX;
+    return nnl_tensor_nbytes(&x);
+}
+
+static bool same_meta(const nnl_frec_tensor *t, const nnl_frec_weight *w) {
+    if (t->dtype != w->dtype || t->rank != w->rank || t->layout != w->layout) return false;
+    for (int i = 0; i < t->rank; i++)
+        if (t->dims[i] != w->dims[i]) return false;
+    return true;
+}
+
+static nnl_status check_graph(const nnl_file *f, int gi, uint64_t *wbytes, uint8_t *uses) {
+    const nnl_frec_graph *g = &f->graphs[gi];
+    if (g->scratch_offset > g->arena_bytes)
+        return nnl_fail(NNL_ERR_FORMAT, "graph '%s': scratch offset beyond the arena", g->name);
+    *wbytes = 0;
+    for (int i = 0; i < g->n_tensors; i++) {
+        const nnl_frec_tensor *t = &g->tensors[i];
+        uint64_t nb = nnl_frec_tensor_bytes(t), end;
+        if (nb == UINT64_MAX)
+            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor %d has an invalid dtype or shape", g->name, i);
+        if (t->kind == NNL_TK_WEIGHT) {
+            if (t->where >= (uint64_t)f->n_weights)
+                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor '%s' names weight %llu of %d", g->name,
+                                t->name, (unsigned long long)t->where, f->n_weights);
+            const nnl_frec_weight *w = &f->weights[t->where];
+            if (!same_meta(t, w) || w->nbytes != nb)
+                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor '%s' disagrees with its weight record",
+                                g->name, t->name);
+        } else if (t->kind <= NNL_TK_OUTPUT) {
+            if (nnl_add_overflow_u64(t->where, nb, &end) || end > g->scratch_offset || t->where % NNL_ALIGN)
+                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor '%s' lies outside the arena", g->name, t->name);
+        } else {
+            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor '%s' has unknown kind %d", g->name, t->name,
+                            (int)t->kind);
+        }
+    }
+    /* weight bytes: each referenced weight once */
+    for (int i = 0; i < g->n_tensors; i++) {
+        if (g->tensors[i].kind != NNL_TK_WEIGHT) continue;
+        uint8_t *u = &uses[g->tensors[i].where * (uint64_t)f->n_graphs + (uint64_t)gi];
+        if (!*u) *wbytes += f->weights[g->tensors[i].where].nbytes;
+        *u = 1;
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        const nnl_frec_node *n = &g->nodes[i];
+        if (!nnl_op_find(n->op))
+            return nnl_fail(NNL_ERR_UNSUPPORTED, "graph '%s': operator '%s' (node '%s') is unknown to nnlink %s",
+                            g->name, n->op, n->name, NNL_VERSION_STRING);
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] < -1 || n->in[j] >= g->n_tensors)
+                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' input %d out of range", g->name, n->name, j);
+        for (int j = 0; j < n->n_out; j++) {
+            if (n->out[j] < -1 || n->out[j] >= g->n_tensors)
+                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' output %d out of range", g->name, n->name, j);
+            if (n->out[j] >= 0 && g->tensors[n->out[j]].kind == NNL_TK_WEIGHT)
+                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' writes a weight", g->name, n->name);
+        }
+    }
+    for (int i = 0; i < g->n_inputs; i++)
+        if (g->inputs[i] < 0 || g->inputs[i] >= g->n_tensors || g->tensors[g->inputs[i]].kind != NNL_TK_INPUT)
+            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': input %d is not an input tensor", g->name, i);
+    for (int i = 0; i < g->n_outputs; i++)
+        if (g->outputs[i] < 0 || g->outputs[i] >= g->n_tensors)
+            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': output %d out of range", g->name, i);
+    for (int j = 0; j < gi; j++)
+        if (strcmp(f->graphs[j].name, g->name) == 0)
+            return nnl_fail(NNL_ERR_FORMAT, "two graphs are named '%s'", g->name);
+    return NNL_OK;
+}
+
+nnl_status nnl_plan_open(const char *path, nnl_plan **out) {
+    if (!out) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_plan_open: out is NULL");
+    *out = NULL;
+    if (!path) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_plan_open: path is NULL");
+    double t0 = nnl_now_ms();
+    nnl_plan *p = nnl_calloc(1, sizeof *p);
+    if (!p) return nnl_fail(NNL_ERR_NOMEM, "out of memory opening %s", path);
+    nnl_status s = nnl_file_read(path, &p->f);
+    if (!s && !(p->graph_weight_bytes = nnl_calloc((size_t)(p->f->n_graphs ? p->f->n_graphs : 1), sizeof(uint64_t))))
+        s = nnl_fail(NNL_ERR_NOMEM, "out of memory opening %s", path);
+    if (!s && !(p->uses = nnl_calloc((size_t)p->f->n_weights * (size_t)p->f->n_graphs + 1, 1)))
+        s = nnl_fail(NNL_ERR_NOMEM, "out of memory opening %s", path);
+    for (int g = 0; !s && g < p->f->n_graphs; g++) s = check_graph(p->f, g, &p->graph_weight_bytes[g], p->uses);
+    if (!s && p->f->default_graph >= p->f->n_graphs)
+        s = nnl_fail(NNL_ERR_FORMAT, "default graph index %d out of range", p->f->default_graph);
+    if (s) {
+        if (p->f) nnl_fail_context(s, "%s: ", path);
+        nnl_plan_free(p);
+        return s;
+    }
+    p->open_ms = nnl_now_ms() - t0;
+    *out = p;
+    return NNL_OK;
+}
+
+void nnl_plan_free(nnl_plan *p) {
+    if (!p) return;
+    nnl_file_close(p->f);
+    nnl_free(p->graph_weight_bytes);
+    nnl_free(p->uses);
+    nnl_free(p);
+}
+
+int nnl_plan_graph_count(const nnl_plan *p) { return p ? p->f->n_graphs : 0; }
+
+const char *nnl_plan_graph_name(const nnl_plan *p, int i) {
+    return p && i >= 0 && i < p->f->n_graphs ? p->f->graphs[i].name : NULL;
+}
+
+int nnl_plan_default_graph(const nnl_plan *p) { return p ? p->f->default_graph : -1; }
+
+static void graph_names(const nnl_plan *p, char *buf, size_t n) {
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < p->f->n_graphs && used + 1 < n; i++) {
+        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", p->f->graphs[i].name);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+}
+
+nnl_status nnl_plan_find_graph(const nnl_plan *p, const char *name, int *index) {
+    char names[1024];
+    if (!p || !index) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_plan_find_graph: NULL argument");
+    *index = -1;
+    if (!name) {
+        if (p->f->n_graphs == 1) return *index = 0, NNL_OK;
+        if (p->f->default_graph >= 0) return *index = p->f->default_graph, NNL_OK;
+        graph_names(p, names, sizeof names);
+        return nnl_fail(NNL_ERR_NOT_FOUND, "the file holds %d graphs and names no default; choose one with --graph: %s",
+                        p->f->n_graphs, names);
+    }
+    for (int i = 0; i < p->f->n_graphs; i++)
+        if (strcmp(p->f->graphs[i].name, name) == 0) return *index = i, NNL_OK;
+    graph_names(p, names, sizeof names);
+    return nnl_fail(NNL_ERR_NOT_FOUND, "no graph named '%s'; the file holds: %s", name, names);
+}
+
+static bool graph_ok(const nnl_plan *p, int g) { return p && g >= 0 && g < p->f->n_graphs; }
+
+int nnl_plan_input_count(const nnl_plan *p, int g) { return graph_ok(p, g) ? p->f->graphs[g].n_inputs : 0; }
+int nnl_plan_output_count(const nnl_plan *p, int g) { return graph_ok(p, g) ? p->f->graphs[g].n_outputs : 0; }
+
+static nnl_status fill_info(const nnl_frec_graph *g, int t, nnl_tensor_info *info) {
+    const nnl_frec_tensor *r = &g->tensors[t];
+    info->name = r->name;
+    info->dtype = r->dtype;
+    info->rank = r->rank;
+    memcpy(info->dims, r->dims, sizeof info->dims);
+    return NNL_OK;
+}
+
+nnl_status nnl_plan_input_info(const nnl_plan *p, int g, int i, nnl_tensor_info *info) {
+    if (!graph_ok(p, g) || i < 0 || i >= p->f->graphs[g].n_inputs || !info)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "input %d of graph %d out of range", i, g);
+    return fill_info(&p->f->graphs[g], p->f->graphs[g].inputs[i], info);
+}
+
+nnl_status nnl_plan_output_info(const nnl_plan *p, int g, int i, nnl_tensor_info *info) {
+    if (!graph_ok(p, g) || i < 0 || i >= p->f->graphs[g].n_outputs || !info)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "output %d of graph %d out of range", i, g);
+    return fill_info(&p->f->graphs[g], p->f->graphs[g].outputs[i], info);
+}
+
+uint64_t nnl_plan_weight_bytes(const nnl_plan *p, int g) {
+    if (!p) return 0;
+    if (g < 0) {
+        uint64_t s = 0;
+        for (int i = 0; i < p->f->n_weights; i++) s += p->f->weights[i].nbytes;
+        return s;
+    }
+    return graph_ok(p, g) ? p->graph_weight_bytes[g] : 0;
+}
+
+uint64_t nnl_plan_arena_bytes(const nnl_plan *p, int g) { return graph_ok(p, g) ? p->f->graphs[g].arena_bytes : 0; }
+
+nnl_status nnl_plan_file_info(const nnl_plan *p, nnl_file_info *info) {
+    if (!p || !info) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_plan_file_info: NULL argument");
+    info->format_version = p->f->format_version;
+    info->layout_version = p->f->layout_version;
+    info->target = p->f->target;
+    info->tool_version = p->f->tool_version;
+    info->open_ms = p->open_ms;
+    return NNL_OK;
+}
+
+int nnl_plan_weight_count(const nnl_plan *p) { return p ? p->f->n_weights : 0; }
+
+nnl_status nnl_plan_weight_info(const nnl_plan *p, int i, nnl_weight_info *info) {
+    if (!p || !info || i < 0 || i >= p->f->n_weights)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "weight %d out of range", i);
+    const nnl_frec_weight *w = &p->f->weights[i];
+    info->name = w->name;
+    info->dtype = w->dtype;
+    info->rank = w->rank;
+    memcpy(info->dims, w->dims, sizeof info->dims);
+    info->layout = w->layout == NNL_LAYOUT_PACK_A8 ? "pack_a8" : "plain";
+    info->bytes = w->nbytes;
+    info->n_graphs = 0;
+    for (int g = 0; g < p->f->n_graphs; g++) info->n_graphs += p->uses[(size_t)i * (size_t)p->f->n_graphs + (size_t)g];
+    return NNL_OK;
+}
+
+int nnl_plan_weight_used_by(const nnl_plan *p, int w, int g) {
+    if (!p || w < 0 || w >= p->f->n_weights || g < 0 || g >= p->f->n_graphs) return 0;
+    return p->uses[(size_t)w * (size_t)p->f->n_graphs + (size_t)g];
+}

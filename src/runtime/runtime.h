@@ -1,0 +1,17 @@
+/* Plan (opened file) and session internals shared by the runtime files. */
+#ifndef NNL_RUNTIME_H
+#define NNL_RUNTIME_H
+
+#include "format/nnl_file.h"
+
+struct nnl_plan {
+    nnl_file *f;
+    uint64_t *graph_weight_bytes;  /* per graph, bytes of weights it references */
+    uint8_t *uses;                 /* [weight * n_graphs + graph] = 1 if used */
+    double open_ms;
+};
+
+/* Bytes of a tensor record, or UINT64_MAX when its dims overflow. */
+uint64_t nnl_frec_tensor_bytes(const nnl_frec_tensor *t);
+
+#endif

@@ -1,0 +1,248 @@
+/*
+ * nnl_session: one graph's arena, per-thread scratch, thread pool and the
+ * prepared op calls.  Creation re-runs every op's shape inference on the
+ * file's shapes and refuses a graph whose recorded shapes disagree, so the
+ * kernels can trust them.  Running allocates nothing.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runtime/runtime.h"
+
+struct nnl_session {
+    const nnl_plan *plan;
+    int graph;
+    const nnl_frec_graph *g;
+    const nnl_op_def **defs;
+    nnl_tensor *tensors;
+    nnl_tensor **io;           /* in/out pointer arrays of all calls */
+    nnl_op_call *calls;
+    void *arena;
+    void **tscratch;
+    int n_threads;
+    nnl_pool *pool;
+    bool profiling;
+    double *layer_ms, *layer_start;
+};
+
+static bool same_shape(const nnl_tensor *a, const nnl_frec_tensor *b) {
+    if (a->dtype != b->dtype || a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i]) return false;
+    return true;
+}
+
+static nnl_status prepare(nnl_session *s) {
+    const nnl_frec_graph *g = s->g;
+    const nnl_file *f = s->plan->f;
+    size_t n_io = 0;
+    for (int i = 0; i < g->n_nodes; i++) n_io += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
+    s->tensors = nnl_calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *s->tensors);
+    s->io = nnl_calloc(n_io ? n_io : 1, sizeof *s->io);
+    s->calls = nnl_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->calls);
+    s->defs = nnl_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->defs);
+    s->layer_ms = nnl_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(double));
+    s->layer_start = nnl_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(double));
+    if (!s->tensors || !s->io || !s->calls || !s->defs || !s->layer_ms || !s->layer_start)
+        return nnl_fail(NNL_ERR_NOMEM, "out of memory creating a session for graph '%s'", g->name);
+    for (int i = 0; i < g->n_tensors; i++) {
+        const nnl_frec_tensor *r = &g->tensors[i];
+        nnl_tensor *t = &s->tensors[i];
+        t->dtype = r->dtype;
+        t->rank = r->rank;
+        memcpy(t->dims, r->dims, sizeof t->dims);
+        t->layout = r->layout;
+        t->data = r->kind == NNL_TK_WEIGHT ? (void *)f->weights[r->where].data : (char *)s->arena + r->where;
+    }
+    size_t k = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const nnl_frec_node *n = &g->nodes[i];
+        nnl_op_call *c = &s->calls[i];
+        s->defs[i] = nnl_op_find(n->op);
+        c->op = n->op;
+        c->node = n->name;
+        c->attrs = n->attrs;
+        c->n_attrs = n->n_attrs;
+        c->opset = g->opset;
+        c->n_in = n->n_in;
+        c->n_out = n->n_out;
+        nnl_tensor **in = &s->io[k];
+        k += (size_t)n->n_in;
+        nnl_tensor **out = &s->io[k];
+        k += (size_t)n->n_out;
+        for (int j = 0; j < n->n_in; j++) in[j] = n->in[j] < 0 ? NULL : &s->tensors[n->in[j]];
+        c->in = in;
+        c->out = out;
+        /* infer into copies of the recorded outputs, then compare */
+        nnl_tensor tmp[16], *tp[16];
+        if (n->n_out > 16) return nnl_fail(NNL_ERR_UNSUPPORTED, "node '%s' has too many outputs", n->name);
+        for (int j = 0; j < n->n_out; j++) {
+            memset(&tmp[j], 0, sizeof tmp[j]);
+            tp[j] = &tmp[j];
+        }
+        nnl_op_call ic = *c;
+        ic.out = tp;
+        nnl_infer_result r = {0};
+        nnl_status st = s->defs[i]->infer(&ic, &r);
+        if (st) return nnl_fail_context(st, "graph '%s', node '%s' (%s): ", g->name, n->name, n->op);
+        if (r.scratch_bytes > g->arena_bytes - g->scratch_offset)
+            return nnl_fail(NNL_ERR_FORMAT, "graph '%s', node '%s': scratch does not fit the arena", g->name, n->name);
+        for (int j = 0; j < n->n_out; j++) {
+            if (n->out[j] < 0) {
+                /* an unused optional output still needs somewhere to go: none
+                 * of our ops write omitted outputs */
+                out[j] = NULL;
+                continue;
+            }
+            if (!same_shape(&tmp[j], &g->tensors[n->out[j]]))
+                return nnl_fail(NNL_ERR_FORMAT, "graph '%s', node '%s' (%s): output %d shape disagrees with the op",
+                                g->name, n->name, n->op, j);
+            out[j] = &s->tensors[n->out[j]];
+        }
+        c->scratch = (char *)s->arena + g->scratch_offset;
+        c->thread_scratch = s->tscratch;
+        c->pool = s->pool;
+    }
+    return NNL_OK;
+}
+
+nnl_status nnl_session_create(const nnl_plan *plan, int graph, const nnl_session_options *opts, nnl_session **out) {
+    if (!out) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_session_create: out is NULL");
+    *out = NULL;
+    if (!plan || graph < 0 || graph >= plan->f->n_graphs)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_session_create: no graph %d", graph);
+    if (opts && opts->size != sizeof *opts)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_session_options.size is %zu, expected %zu", opts->size, sizeof *opts);
+    int nt = opts && opts->n_threads > 0 ? opts->n_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nt < 1) nt = 1;
+    if (nt > 256) return nnl_fail(NNL_ERR_INVALID_ARG, "%d threads is too many (at most 256)", nt);
+    nnl_session *s = nnl_calloc(1, sizeof *s);
+    if (!s) return nnl_fail(NNL_ERR_NOMEM, "out of memory creating a session");
+    s->plan = plan;
+    s->graph = graph;
+    s->g = &plan->f->graphs[graph];
+    nnl_status st = NNL_OK;
+    if (!(s->arena = nnl_aligned_alloc(s->g->arena_bytes ? s->g->arena_bytes : NNL_ALIGN)))
+        st = nnl_fail(NNL_ERR_NOMEM, "cannot allocate the %llu-byte arena of graph '%s'",
+                      (unsigned long long)s->g->arena_bytes, s->g->name);
+    if (!st && !(s->tscratch = nnl_calloc((size_t)nt, sizeof(void *))))
+        st = nnl_fail(NNL_ERR_NOMEM, "out of memory creating a session");
+    if (!st) s->n_threads = nt;
+    for (int i = 0; !st && i < nt; i++)
+        if (!(s->tscratch[i] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES)))
+            st = nnl_fail(NNL_ERR_NOMEM, "out of memory for thread scratch");
+    if (!st) st = nnl_pool_create(nt, &s->pool);
+    if (!st) {
+        /* zeroed so a run before set_input reads defined values */
+        memset(s->arena, 0, s->g->arena_bytes);
+        st = prepare(s);
+    }
+    if (st) {
+        nnl_session_free(s);
+        return st;
+    }
+    *out = s;
+    return NNL_OK;
+}
+
+void nnl_session_free(nnl_session *s) {
+    if (!s) return;
+    nnl_pool_free(s->pool);
+    for (int i = 0; i < s->n_threads; i++) nnl_aligned_free(s->tscratch[i]);
+    nnl_free(s->tscratch);
+    nnl_aligned_free(s->arena);
+    nnl_free(s->tensors);
+    nnl_free(s->io);
+    nnl_free(s->calls);
+    nnl_free(s->defs);
+    nnl_free(s->layer_ms);
+    nnl_free(s->layer_start);
+    nnl_free(s);
+}
+
+nnl_status nnl_session_set_input(nnl_session *s, const char *name, nnl_dtype dtype, int rank, const int64_t *dims,
+                                 const void *data) {
+    if (!s || !name || (!data && rank > 0) || (rank > 0 && !dims))
+        return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_session_set_input: NULL argument");
+    const nnl_frec_graph *g = s->g;
+    for (int i = 0; i < g->n_inputs; i++) {
+        const nnl_frec_tensor *r = &g->tensors[g->inputs[i]];
+        if (strcmp(r->name, name) != 0) continue;
+        nnl_tensor *t = &s->tensors[g->inputs[i]];
+        char want[128], got[128];
+        nnl_tensor given = {.dtype = dtype, .rank = rank};
+        if (rank < 0 || rank > NNL_MAX_RANK)
+            return nnl_fail(NNL_ERR_SHAPE, "input '%s': rank %d is out of range", name, rank);
+        for (int d = 0; d < rank; d++) given.dims[d] = dims[d];
+        if (dtype != r->dtype)
+            return nnl_fail(NNL_ERR_SHAPE, "input '%s' of graph '%s' is %s, but %s data was given", name, g->name,
+                            nnl_dtype_name(r->dtype), nnl_dtype_name(dtype));
+        if (!same_shape(&given, r))
+            return nnl_fail(NNL_ERR_SHAPE, "input '%s' of graph '%s' was compiled for shape %s, but %s was given",
+                            name, g->name, nnl_shape_str(t, want, sizeof want), nnl_shape_str(&given, got, sizeof got));
+        size_t nb = nnl_tensor_nbytes(t);
+        if (nb) memcpy(t->data, data, nb);
+        return NNL_OK;
+    }
+    char names[512];
+    size_t used = 0;
+    names[0] = 0;
+    for (int i = 0; i < g->n_inputs && used + 1 < sizeof names; i++) {
+        int w = snprintf(names + used, sizeof names - used, "%s'%s'", i ? ", " : "", g->tensors[g->inputs[i]].name);
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+    return nnl_fail(NNL_ERR_NOT_FOUND, "graph '%s' has no input '%s' (its inputs: %s)", g->name, name, names);
+}
+
+nnl_status nnl_session_run(nnl_session *s) {
+    if (!s) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_session_run: NULL session");
+    const nnl_frec_graph *g = s->g;
+    double t0 = s->profiling ? nnl_now_ms() : 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        double a = s->profiling ? nnl_now_ms() : 0;
+        nnl_status st = s->defs[i]->exec(&s->calls[i]);
+        if (st) return nnl_fail_context(st, "graph '%s', node '%s' (%s): ", g->name, g->nodes[i].name, g->nodes[i].op);
+        if (s->profiling) {
+            double b = nnl_now_ms();
+            s->layer_start[i] = a - t0;
+            s->layer_ms[i] = b - a;
+        }
+    }
+    return NNL_OK;
+}
+
+nnl_status nnl_session_output(nnl_session *s, int i, nnl_tensor_info *info, const void **data) {
+    if (!s || i < 0 || i >= s->g->n_outputs)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "output %d out of range", i);
+    int t = s->g->outputs[i];
+    const nnl_frec_tensor *r = &s->g->tensors[t];
+    if (info) {
+        info->name = r->name;
+        info->dtype = r->dtype;
+        info->rank = r->rank;
+        memcpy(info->dims, r->dims, sizeof info->dims);
+    }
+    if (data) *data = s->tensors[t].data;
+    return NNL_OK;
+}
+
+nnl_status nnl_session_set_profiling(nnl_session *s, int enable) {
+    if (!s) return nnl_fail(NNL_ERR_INVALID_ARG, "NULL session");
+    s->profiling = enable != 0;
+    return NNL_OK;
+}
+
+int nnl_session_layer_count(const nnl_session *s) { return s ? s->g->n_nodes : 0; }
+
+nnl_status nnl_session_layer_time(const nnl_session *s, int i, nnl_layer_time *out) {
+    if (!s || !out || i < 0 || i >= s->g->n_nodes) return nnl_fail(NNL_ERR_INVALID_ARG, "layer %d out of range", i);
+    out->name = s->g->nodes[i].name;
+    out->op = s->g->nodes[i].op;
+    out->ms = s->layer_ms[i];
+    out->flops = s->g->nodes[i].flops;
+    out->thread = 0;
+    out->start_ms = s->layer_start[i];
+    return NNL_OK;
+}

@@ -1,0 +1,84 @@
+/*
+ * End to end against PyTorch: every case of tests/fixtures/MANIFEST.json
+ * (networks exported by tools/export_fixtures.py with PyTorch's outputs) is
+ * compiled at its input shapes, run, and compared.  Float outputs must be
+ * within 1e-4 of PyTorch's, relative to the largest reference value.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "e2e_util.h"
+
+#define REL_TOL 1e-4
+
+typedef struct tcase {
+    json_t *fixture, *c;
+    char name[256];
+} tcase;
+
+static char tmpdir[64];
+
+static void run_fixture_case(void **state) {
+    tcase *t = *state;
+    char onnx[1024], out[1024];
+    snprintf(onnx, sizeof onnx, FIXTURES "/%s", json_string_value(json_object_get(t->fixture, "onnx")));
+    snprintf(out, sizeof out, "%s/case.nnl", tmpdir);
+    nnl_input_shape shapes[16];
+    int n = e2e_shapes(t->c, shapes, 16);
+    nnl_compile_options o = {.size = sizeof o, .graph_name = json_string_value(json_object_get(t->c, "name")),
+                             .inputs = shapes, .n_inputs = n};
+    nnl_status st = nnl_compile_file(onnx, out, &o);
+    if (st) fail_msg("compile %s: %s", t->name, nnl_last_error());
+    nnl_plan *p = NULL;
+    nnl_session *s = NULL;
+    assert_int_equal(nnl_plan_open(out, &p), NNL_OK);
+    nnl_session_options so = {.size = sizeof so, .n_threads = 2};
+    assert_int_equal(nnl_session_create(p, 0, &so, &s), NNL_OK);
+    st = e2e_set_inputs(s, t->c);
+    if (st) fail_msg("inputs %s: %s", t->name, nnl_last_error());
+    st = nnl_session_run(s);
+    if (st) fail_msg("run %s: %s", t->name, nnl_last_error());
+    double e = e2e_check_outputs(s, p, 0, t->c);
+    print_message("%-40s rel error %.3g\n", t->name, e);
+    assert_true(e <= REL_TOL);
+    nnl_session_free(s);
+    nnl_plan_free(p);
+    unlink(out);
+}
+
+int main(void) {
+    json_error_t err;
+    json_t *m = json_load_file(FIXTURES "/MANIFEST.json", 0, &err);
+    if (!m) {
+        fprintf(stderr, "cannot read " FIXTURES "/MANIFEST.json: %s\n", err.text);
+        return 1;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nnl-e2e-XXXXXX");
+    if (!mkdtemp(tmpdir)) return 1;
+    struct CMUnitTest tests[256];
+    tcase cases[256];
+    int n = 0;
+    size_t i, j;
+    json_t *f, *c;
+    json_array_foreach(json_object_get(m, "fixtures"), i, f) {
+        json_array_foreach(json_object_get(f, "cases"), j, c) {
+            if (n == 256) break;
+            cases[n].fixture = f;
+            cases[n].c = c;
+            snprintf(cases[n].name, sizeof cases[n].name, "%s/%s", json_string_value(json_object_get(f, "name")),
+                     json_string_value(json_object_get(c, "name")));
+            tests[n] = (struct CMUnitTest){cases[n].name, run_fixture_case, NULL, NULL, &cases[n]};
+            n++;
+        }
+    }
+    int rc = _cmocka_run_group_tests("e2e_pytorch", tests, (size_t)n, NULL, NULL);
+    rmdir(tmpdir);
+    json_decref(m);
+    return rc;
+}

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "onnx/onnx_import.h"
+#include "onnx/pb.h"
 
 static char tmpdir[64];
 
@@ -916,6 +917,69 @@ static void test_attributes_and_constants(void **st) {
     assert_err_contains("value_string");
 }
 
+/* ---- wire format ---------------------------------------------------------- */
+
+static nnl_status pb_one(const void *d, size_t n, pb_field *f) {
+    pb_reader r;
+    pb_init(&r, d, n);
+    return pb_next(&r, f);
+}
+
+static void test_pb_wire(void **st) {
+    (void)st;
+    pb_field f;
+    /* The largest varint: nine 0xff bytes and a final 0x01. */
+    const uint8_t max[] = {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    assert_int_equal(pb_one(max, sizeof max, &f), NNL_OK);
+    assert_int_equal(f.num, 1);
+    assert_true(f.u == UINT64_MAX);
+    const uint8_t over[] = {0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02};
+    assert_int_equal(pb_one(over, sizeof over, &f), NNL_ERR_FORMAT);
+    assert_int_equal(pb_one(max, 5, &f), NNL_ERR_FORMAT);                 /* cut varint */
+    assert_int_equal(pb_one("\x00\x01", 2, &f), NNL_ERR_FORMAT);          /* field 0 */
+    assert_int_equal(pb_one("\x0e\x01", 2, &f), NNL_ERR_FORMAT);          /* wire type 6 */
+    assert_int_equal(pb_one("\x0f\x01", 2, &f), NNL_ERR_FORMAT);          /* wire type 7 */
+    assert_int_equal(pb_one("\x0b\x0c", 2, &f), NNL_ERR_FORMAT);          /* group start */
+    assert_int_equal(pb_one("\x0d\x01\x02\x03", 4, &f), NNL_ERR_FORMAT);  /* short fixed32 */
+    assert_int_equal(pb_one("\x09\x01\x02\x03\x04\x05\x06\x07", 8, &f), NNL_ERR_FORMAT);
+    assert_int_equal(pb_one("\x0a\x03\x01\x02", 4, &f), NNL_ERR_FORMAT);  /* LEN overrun */
+    /* A length near 2^64 must not wrap the bounds check. */
+    const uint8_t huge[] = {0x0a, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0};
+    assert_int_equal(pb_one(huge, sizeof huge, &f), NNL_ERR_FORMAT);
+    /* Field numbers above 2^29 - 1 do not exist. */
+    const uint8_t bignum[] = {0x80, 0x80, 0x80, 0x80, 0x10, 0x00};
+    assert_int_equal(pb_one(bignum, sizeof bignum, &f), NNL_ERR_FORMAT);
+    assert_int_equal(pb_one("", 0, &f), NNL_OK);
+    assert_int_equal(f.num, 0);
+
+    /* Packed repeated scalars. */
+    pb_scalars it;
+    uint64_t v;
+    assert_int_equal(pb_one("\x0a\x03\x01\x96\x01", 5, &f), NNL_OK);
+    assert_int_equal(pb_scalars_begin(&f, PB_VARINT, "ints", &it), NNL_OK);
+    assert_int_equal(it.count, 2);
+    assert_true(pb_scalars_next(&it, &v) && v == 1);
+    assert_true(pb_scalars_next(&it, &v) && v == 150);
+    assert_false(pb_scalars_next(&it, &v));
+    assert_int_equal(pb_one("\x0a\x02\x01\x96", 4, &f), NNL_OK);
+    assert_int_equal(pb_scalars_begin(&f, PB_VARINT, "ints", &it), NNL_ERR_FORMAT);
+    assert_int_equal(pb_one("\x0a\x03\x01\x02\x03", 5, &f), NNL_OK);
+    assert_int_equal(pb_scalars_begin(&f, PB_I32, "floats", &it), NNL_ERR_FORMAT);
+    assert_int_equal(pb_one("\x0d\x00\x00\x80\x3f", 5, &f), NNL_OK);
+    assert_int_equal(pb_scalars_begin(&f, PB_VARINT, "ints", &it), NNL_ERR_FORMAT);
+    assert_int_equal(pb_scalars_begin(&f, PB_I32, "floats", &it), NNL_OK);
+    assert_true(pb_scalars_next(&it, &v) && pb_as_float(v) == 1.0f);
+
+    /* Nesting depth is bounded. */
+    pb_reader r, sub;
+    pb_init(&r, "\x0a\x00", 2);
+    assert_int_equal(pb_next(&r, &f), NNL_OK);
+    r.depth = PB_MAX_DEPTH - 1;
+    assert_int_equal(pb_sub(&r, &f, &sub), NNL_OK);
+    assert_int_equal(pb_sub(&sub, &f, &r), NNL_ERR_FORMAT);
+    assert_err_contains("nested");
+}
+
 /* ---- not ONNX, corrupt, truncated --------------------------------------- */
 
 static void test_not_onnx(void **st) {
@@ -1112,6 +1176,7 @@ int main(void) {
         cmocka_unit_test(test_inputs_shapes),
         cmocka_unit_test(test_graph_structure),
         cmocka_unit_test(test_attributes_and_constants),
+        cmocka_unit_test(test_pb_wire),
         cmocka_unit_test(test_not_onnx),
         cmocka_unit_test(test_truncation_and_flips),
         cmocka_unit_test(test_tensor_pb_truncation),

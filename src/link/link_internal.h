@@ -5,6 +5,8 @@
 #ifndef NNL_LINK_INTERNAL_H
 #define NNL_LINK_INTERNAL_H
 
+#include <string.h>
+
 #include "format/nnl_file.h"
 
 typedef struct lk_in {

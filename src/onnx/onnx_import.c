@@ -180,15 +180,19 @@ static nnl_status read_value_info(pb_reader *graph, const pb_field *vf, char **n
     while (!(s = pb_next(&r, &f)) && f.num) {
         if (f.num == ONNX_VALUEINFO_NAME) {
             nnl_free(*name);
-            if ((s = onnx_string(&f, "value name", name))) return s;
+            *name = NULL;
+            if ((s = onnx_string(&f, "value name", name))) break;
         } else if (f.num == ONNX_VALUEINFO_TYPE && typef) {
-            if ((s = pb_expect(&f, PB_LEN, "value type"))) return s;
+            if ((s = pb_expect(&f, PB_LEN, "value type"))) break;
             *typef = f;
         }
     }
-    if (s) return s;
-    if (!*name || !**name) return nnl_fail(NNL_ERR_FORMAT, "value without a name");
-    return NNL_OK;
+    if (!s && (!*name || !**name)) s = nnl_fail(NNL_ERR_FORMAT, "value without a name");
+    if (s) {
+        nnl_free(*name);
+        *name = NULL;
+    }
+    return s;
 }
 
 static nnl_status add_input(imp *I, pb_reader *graph, const pb_field *vf, int index) {
@@ -445,7 +449,8 @@ static nnl_status scan_model(const char *path, const onnx_map *map, pb_reader *t
     nnl_status s;
     bool any = false, ir = false;
     memset(graph, 0, sizeof *graph);
-    if (map->size == 0) return nnl_fail(NNL_ERR_FORMAT, "%s is not an ONNX model: empty file", path);
+    if (map->size == 0)
+        return nnl_fail(NNL_ERR_FORMAT, "%s is not an ONNX model: empty file", path);
     while (!(s = pb_next(&r, &f)) && f.num) {
         int want = model_field_wire(f.num);
         if (want && (int)f.wire != want - 1) {

@@ -144,7 +144,8 @@ static nnl_status read_attr(const onnx_src *src, pb_reader *parent, const pb_fie
         a->type = NNL_ATTR_STRING;
         char *str;
         if (!has_s) str = nnl_strdup("");
-        else if ((s = onnx_string(&sf, "string attribute", &str))) return nnl_fail_context(s, "attribute '%s': ", name);
+        else if ((s = onnx_string(&sf, "string attribute", &str)))
+            return nnl_fail_context(s, "attribute '%s': ", name);
         if (!str) return nnl_fail(NNL_ERR_NOMEM, "out of memory");
         a->s = str;
         return NNL_OK;
@@ -165,7 +166,8 @@ static nnl_status read_attr(const onnx_src *src, pb_reader *parent, const pb_fie
         nnl_tensor *t = nnl_calloc(1, sizeof *t);
         if (!t) return nnl_fail(NNL_ERR_NOMEM, "out of memory");
         pb_reader tr;
-        if (!(s = pb_sub(&msg, &tf, &tr))) s = onnx_decode_tensor(src, &tr, "tensor", "(unnamed)", t, NULL);
+        if (!(s = pb_sub(&msg, &tf, &tr)))
+            s = onnx_decode_tensor(src, &tr, "tensor", "(unnamed)", t, NULL);
         if (s) {
             nnl_free(t);
             return nnl_fail_context(s, "attribute '%s': ", name);
@@ -263,12 +265,14 @@ nnl_status onode_constant(onode *n, nnl_value *v) {
         case NNL_ATTR_FLOAT: return nnl_value_set_const(v, NNL_DT_FLOAT, 0, NULL, &a->f, false);
         case NNL_ATTR_INT: return nnl_value_set_const(v, NNL_DT_INT64, 0, NULL, &a->i, false);
         case NNL_ATTR_FLOATS: {
-            static const float none;
-            return nnl_value_set_const(v, NNL_DT_FLOAT, 1, &len, a->n ? (void *)a->floats : (void *)&none, false);
+            float none = 0;    /* a valid pointer for an empty list */
+            void *d = a->n ? (void *)a->floats : &none;
+            return nnl_value_set_const(v, NNL_DT_FLOAT, 1, &len, d, false);
         }
         case NNL_ATTR_INTS: {
-            static const int64_t none;
-            return nnl_value_set_const(v, NNL_DT_INT64, 1, &len, a->n ? (void *)a->ints : (void *)&none, false);
+            int64_t none = 0;
+            void *d = a->n ? (void *)a->ints : &none;
+            return nnl_value_set_const(v, NNL_DT_INT64, 1, &len, d, false);
         }
         default: break;
         }

@@ -380,6 +380,11 @@ static nnl_status peek_name(pb_reader *msg, char **name) {
     return NNL_OK;
 }
 
+/* Kernels may rely on bools being 0 or 1; files may hold any nonzero byte. */
+static void bool_normalize(uint8_t *d, size_t n) {
+    for (size_t i = 0; i < n; i++) d[i] = d[i] != 0;
+}
+
 static nnl_status decode(const onnx_src *src, pb_reader *msg, tensor_scan *ts, nnl_tensor *out) {
     nnl_status s = scan_tensor(msg, ts);
     if (s) return s;
@@ -433,14 +438,13 @@ static nnl_status decode(const onnx_src *src, pb_reader *msg, tensor_scan *ts, n
     if (ts->has_raw) {
         if (nbytes) memcpy(data, ts->raw.data, (size_t)nbytes);
         if (dt == NNL_DT_BOOL)
-            for (size_t i = 0; i < (size_t)nbytes; i++) ((uint8_t *)data)[i] = ((uint8_t *)data)[i] != 0;
+            bool_normalize(data, (size_t)nbytes);
     } else if (external) {
         if ((s = read_external(src, &ts->ext, data, nbytes))) {
             nnl_aligned_free(data);
             return s;
         }
-        if (dt == NNL_DT_BOOL)
-            for (size_t i = 0; i < (size_t)nbytes; i++) ((uint8_t *)data)[i] = ((uint8_t *)data)[i] != 0;
+        if (dt == NNL_DT_BOOL) bool_normalize(data, (size_t)nbytes);
     } else if (numel) {
         fill_typed(msg, want, dt, data);
     }

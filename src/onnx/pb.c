@@ -169,8 +169,9 @@ nnl_status pb_scalars_begin(const pb_field *f, pb_wire elem, const char *what,
     while (p < it->end) {
         uint64_t v;
         if (!read_varint(&p, it->end, &v))
-            return nnl_fail(NNL_ERR_FORMAT, "packed %s (field %u at offset %zu) holds a malformed "
-                            "varint", what, f->num, f->offset);
+            return nnl_fail(NNL_ERR_FORMAT,
+                            "packed %s (field %u at offset %zu) holds a malformed varint", what,
+                            f->num, f->offset);
         n++;
     }
     it->count = n;

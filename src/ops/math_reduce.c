@@ -317,12 +317,12 @@ static void red_run(const nnl_op_call *c, red_job *j, int64_t numel) {
 }
 
 /* Finish: mean, sqrt, log, LogSumExp. */
-#define FINISH(T, SQRT, LOG)                                                         \
+#define FINISH(T, SQRT, LOG, EMPTY_MEAN)                                             \
     do {                                                                             \
         T *y = c->out[0]->data;                                                      \
         const T *s = c->scratch;                                                     \
         for (int64_t i = 0; i < ny; i++) {                                           \
-            if (kind == R_MEAN) y[i] = (T)(y[i] / (T)count);                         \
+            if (kind == R_MEAN) y[i] = count ? (T)(y[i] / (T)count) : (EMPTY_MEAN);  \
             else if (kind == R_L2) y[i] = SQRT(y[i]);                                \
             else if (kind == R_LOGSUM) y[i] = LOG(y[i]);                             \
             else if (kind == R_LSE) y[i] = y[i] + LOG(s[i]);                         \
@@ -369,10 +369,10 @@ nnl_status nnl_math_reduce_exec(const nnl_op_call *c) {
         if (nx) red_run(c, &j, nx);
     }
     switch (t) {
-    case D_F32: FINISH(float, sqrtf, logf); break;
-    case D_F64: FINISH(double, sqrt, log); break;
-    case D_I32: FINISH(int32_t, , ); break;
-    default: FINISH(int64_t, , ); break;
+    case D_F32: FINISH(float, sqrtf, logf, NAN); break;
+    case D_F64: FINISH(double, sqrt, log, NAN); break;
+    case D_I32: FINISH(int32_t, , , 0); break;
+    default: FINISH(int64_t, , , 0); break;
     }
     return NNL_OK;
 }

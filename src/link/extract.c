@@ -1,0 +1,91 @@
+/*
+ * nnl_extract_graph: one graph of a .nnl file, with only the weights it
+ * uses (in their original order), written to its own file.  Like the
+ * linker, it streams weight data from the input mapping and refuses an
+ * input whose weight data fails its checksum.
+ */
+#include <stdio.h>
+
+#include "format/verify.h"
+#include "link/link_internal.h"
+
+static nnl_status pick_graph(const nnl_file *f, const char *path, const char *name, int *out) {
+    char names[512];
+    size_t used = 0;
+    names[0] = 0;
+    for (int g = 0; g < f->n_graphs && used + 1 < sizeof names; g++) {
+        int n = snprintf(names + used, sizeof names - used, "%s%s", g ? ", " : "", f->graphs[g].name);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    if (!name) {
+        if (f->n_graphs == 1) *out = 0;
+        else if (f->default_graph >= 0) *out = f->default_graph;
+        else return nnl_fail(NNL_ERR_NOT_FOUND, "%s holds %d graphs and no default; name one "
+                             "of: %s", path, f->n_graphs, names);
+        return NNL_OK;
+    }
+    for (int g = 0; g < f->n_graphs; g++)
+        if (strcmp(f->graphs[g].name, name) == 0) {
+            *out = g;
+            return NNL_OK;
+        }
+    return nnl_fail(NNL_ERR_NOT_FOUND, "%s has no graph '%s' (it has: %s)", path, name, names);
+}
+
+nnl_status nnl_extract_graph(const char *in_path, const char *graph_name, const char *out_path) {
+    if (!in_path || !out_path || !*out_path)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "extract: no input or output path");
+    nnl_file *f = NULL;
+    nnl_status s = nnl_file_read(in_path, &f);
+    if (s) return s;
+    int g = 0;
+    int *map = NULL;
+    nnl_frec_weight *W = NULL;
+    nnl_frec_tensor *T = NULL;
+    if ((s = pick_graph(f, in_path, graph_name, &g))) goto done;
+    if ((s = nnl_file_verify(f))) {
+        nnl_fail_context(s, "%s: ", in_path);
+        goto done;
+    }
+    const nnl_frec_graph *src = &f->graphs[g];
+    map = nnl_malloc(sizeof(int) * ((size_t)f->n_weights + 1));
+    W = nnl_calloc((size_t)f->n_weights + 1, sizeof *W);
+    T = nnl_calloc((size_t)src->n_tensors + 1, sizeof *T);
+    if (!map || !W || !T) {
+        s = nnl_fail(NNL_ERR_NOMEM, "out of memory extracting from %s", in_path);
+        goto done;
+    }
+    for (int w = 0; w < f->n_weights; w++) map[w] = -1;
+    for (int t = 0; t < src->n_tensors; t++)
+        if (src->tensors[t].kind == NNL_TK_WEIGHT) map[src->tensors[t].where] = 0;
+    int nw = 0;
+    for (int w = 0; w < f->n_weights; w++)
+        if (map[w] == 0) {
+            map[w] = nw;
+            W[nw++] = f->weights[w];
+        }
+    memcpy(T, src->tensors, sizeof *T * (size_t)src->n_tensors);
+    for (int t = 0; t < src->n_tensors; t++)
+        if (T[t].kind == NNL_TK_WEIGHT) T[t].where = (uint64_t)map[T[t].where];
+    nnl_frec_graph G = *src;
+    G.tensors = T;
+    nnl_file out = {
+        .format_version = NNL_FORMAT_VERSION,
+        .layout_version = f->layout_version,
+        .target = f->target,
+        .tool_version = NNL_VERSION_STRING,
+        .n_weights = nw,
+        .weights = W,
+        .n_graphs = 1,
+        .graphs = &G,
+        .default_graph = -1,
+    };
+    s = nnl_file_write(&out, out_path);
+done:
+    nnl_free(map);
+    nnl_free(W);
+    nnl_free(T);
+    nnl_file_close(f);
+    return s;
+}

@@ -1,0 +1,415 @@
+/*
+ * GEMM / conv kernels: every kernel set this CPU supports against naive
+ * double-precision references, on sizes that hit every tail (M, N, K not
+ * multiples of the tile, several K blocks), every B source, every
+ * epilogue piece and both weight layouts; threaded and inline.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/conv.h"
+
+static void *ts[2];
+static nnl_pool *pool2;
+
+static float *rnd(int64_t n, unsigned seed) {
+    float *p = nnl_aligned_alloc((size_t)(n ? n : 1) * sizeof(float));
+    assert_non_null(p);
+    for (int64_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = (float)((seed >> 9) & 0xFFFF) / 32768.0f - 1.0f;
+    }
+    return p;
+}
+
+static double act_ref(double x, nnl_act act, double a, double b) {
+    switch (act) {
+    case NNL_ACT_RELU: return x < 0 ? 0 : x;
+    case NNL_ACT_CLIP: return x < a ? a : x > b ? b : x;
+    case NNL_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case NNL_ACT_HARDSIGMOID: return fmax(0, fmin(1, a * x + b));
+    case NNL_ACT_HARDSWISH: return x * fmax(0, fmin(1, x / 6 + 0.5));
+    case NNL_ACT_LEAKYRELU: return x >= 0 ? x : a * x;
+    default: return x;
+    }
+}
+
+/* |got - want| <= tol * (1 + sum of |terms|) elementwise. */
+static void check_close(const float *got, const double *want, const double *mag, int64_t n, double tol,
+                        const char *what) {
+    for (int64_t i = 0; i < n; i++) {
+        double err = fabs(got[i] - want[i]);
+        if (!(err <= tol * (1.0 + mag[i]))) {
+            fail_msg("%s: element %lld: got %.8g want %.8g", what, (long long)i, got[i], want[i]);
+        }
+    }
+}
+
+/* ---- PACK_A8 --------------------------------------------------------------- */
+
+static void test_pack_a8_layout(void **state) {
+    (void)state;
+    /* 10 x 3 matrix: 2 panels of 3 x 8, rows 10..15 zero */
+    float src[30], dst[48], back[30];
+    for (int i = 0; i < 30; i++) src[i] = (float)(i + 1);
+    int64_t dims[2] = {10, 3};
+    assert_int_equal(nnl_pack_a8_bytes(2, dims), 48 * sizeof(float));
+    int64_t dims4[4] = {9, 2, 3, 3};
+    assert_int_equal(nnl_pack_a8_bytes(4, dims4), 16 * 18 * sizeof(float));
+    memset(dst, 0xFF, sizeof dst);
+    nnl_pack_a8(dst, src, 10, 3);
+    assert_true(dst[0] == src[0] && dst[1] == src[3] && dst[7] == src[21]); /* column 0 of rows 0..7 */
+    assert_true(dst[8] == src[1]);                                         /* column 1 of row 0 */
+    assert_true(dst[24] == src[24] && dst[25] == src[27] && dst[26] == 0.0f); /* panel 1, col 0 */
+    assert_true(dst[47] == 0.0f);
+    nnl_unpack_a8(back, dst, 10, 3);
+    assert_memory_equal(back, src, sizeof src);
+}
+
+/* ---- GEMM -------------------------------------------------------------------- */
+
+typedef struct gcase {
+    int64_t m, n, k, batch;
+    int a_mode;                /* 0 plain row-major, 1 plain transposed, 2 packed */
+    int b_mode;                /* 0 row-major, 1 transposed, 2 A8T */
+    bool bias_row, bias_col;
+    int res_mode;              /* 0 none, 1 full, 2 row broadcast (rs 0), 3 column broadcast (cs 0) */
+    float alpha, beta;
+    nnl_act act;
+    float act_a, act_b;
+} gcase;
+
+typedef struct gdata {
+    const gcase *g;
+    const float *a, *b, *bias_r, *bias_c, *res;
+    float *c;
+    int64_t a_item, b_item;
+} gdata;
+
+static void gptrs(const nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p) {
+    const gdata *gd = d->ctx;
+    p->a = gd->a + i * gd->a_item;
+    p->b = gd->b + i * gd->b_item;
+    p->c = gd->c + i * gd->g->m * gd->g->n;
+    p->bias_row = gd->bias_r;
+    p->bias_col = gd->bias_c;
+    p->res = gd->res ? gd->res + (gd->g->res_mode == 1 ? i * gd->g->m * gd->g->n : 0) : NULL;
+}
+
+static void run_gemm_case(const gcase *g, const nnl_kernel *kern, nnl_pool *pool) {
+    int64_t m = g->m, n = g->n, k = g->k, nb = g->batch;
+    float *a = rnd(nb * m * k, 11), *b = rnd(nb * k * n, 22);
+    float *bias_r = g->bias_row ? rnd(m, 33) : NULL, *bias_c = g->bias_col ? rnd(n, 44) : NULL;
+    int64_t res_n = g->res_mode == 1 ? nb * m * n : g->res_mode == 2 ? n : g->res_mode == 3 ? m : 0;
+    float *res = g->res_mode ? rnd(res_n, 55) : NULL;
+    float *c = rnd(nb * m * n, 66);
+    /* reference */
+    double *want = calloc((size_t)(nb * m * n), sizeof(double)), *mag = calloc((size_t)(nb * m * n), sizeof(double));
+    for (int64_t it = 0; it < nb; it++)
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double s = 0, sm = 0;
+                for (int64_t kk = 0; kk < k; kk++) {
+                    double t = (double)a[it * m * k + i * k + kk] * b[it * k * n + kk * n + j];
+                    s += t;
+                    sm += fabs(t);
+                }
+                s *= g->alpha;
+                sm *= fabs(g->alpha);
+                if (bias_r) s += bias_r[i], sm += fabs(bias_r[i]);
+                if (bias_c) s += bias_c[j], sm += fabs(bias_c[j]);
+                if (res) {
+                    double r = g->res_mode == 1 ? res[it * m * n + i * n + j] : g->res_mode == 2 ? res[j] : res[i];
+                    s += g->beta * r;
+                    sm += fabs(g->beta * r);
+                }
+                want[it * m * n + i * n + j] = act_ref(s, g->act, g->act_a, g->act_b);
+                mag[it * m * n + i * n + j] = sm;
+            }
+    /* operands in the requested forms */
+    float *ax = rnd(nb * ((m + 7) / 8 * 8) * k, 1), *bx = rnd(nb * ((n + 7) / 8 * 8) * k, 2);
+    int64_t a_item = m * k, b_item = k * n;
+    nnl_gemm_desc d = {.m = m, .n = n, .k = k, .batch = nb, .ldc = n, .ptrs = gptrs};
+    if (g->a_mode == 0) {
+        memcpy(ax, a, (size_t)(nb * m * k) * sizeof(float));
+        d.a_rs = k, d.a_cs = 1;
+    } else if (g->a_mode == 1) {
+        for (int64_t it = 0; it < nb; it++)
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t kk = 0; kk < k; kk++) ax[it * m * k + kk * m + i] = a[it * m * k + i * k + kk];
+        d.a_rs = 1, d.a_cs = m;
+    } else {
+        a_item = (m + 7) / 8 * 8 * k;
+        for (int64_t it = 0; it < nb; it++) nnl_pack_a8(ax + it * a_item, a + it * m * k, m, k);
+        d.a_packed = true;
+    }
+    if (g->b_mode == 0) {
+        memcpy(bx, b, (size_t)(nb * k * n) * sizeof(float));
+        d.b_rs = n, d.b_cs = 1;
+    } else {
+        float *bt = malloc((size_t)(k * n) * sizeof(float));
+        for (int64_t it = 0; it < nb; it++) {
+            for (int64_t kk = 0; kk < k; kk++)
+                for (int64_t j = 0; j < n; j++) bt[j * k + kk] = b[it * k * n + kk * n + j];
+            if (g->b_mode == 1) {
+                memcpy(bx + it * k * n, bt, (size_t)(k * n) * sizeof(float));
+            } else {
+                b_item = (n + 7) / 8 * 8 * k;
+                nnl_pack_a8(bx + it * b_item, bt, n, k);
+            }
+        }
+        free(bt);
+        if (g->b_mode == 1) d.b_rs = 1, d.b_cs = k;
+        d.b_kind = g->b_mode == 2 ? NNL_BSRC_A8T : NNL_BSRC_STRIDED;
+    }
+    d.epi = (nnl_epilogue){.alpha = g->alpha, .beta = g->beta, .act = g->act, .act_a = g->act_a,
+                           .act_b = g->act_b};
+    d.res_cs = 1;
+    if (g->res_mode == 1) d.epi.res_rs = n;
+    if (g->res_mode == 2) d.epi.res_rs = 0;
+    if (g->res_mode == 3) d.epi.res_rs = 1, d.res_cs = 0;
+    gdata gd = {g, ax, bx, bias_r, bias_c, res, c, a_item, b_item};
+    d.ctx = &gd;
+    assert_int_equal(nnl_gemm(&d, kern, pool, ts), NNL_OK);
+    char what[200];
+    snprintf(what, sizeof what, "gemm %s m%lld n%lld k%lld b%lld a%d b%d res%d act%d", kern->name, (long long)m,
+             (long long)n, (long long)k, (long long)nb, g->a_mode, g->b_mode, g->res_mode, g->act);
+    check_close(c, want, mag, nb * m * n, 2e-6 * (double)(k + 4), what);
+    free(want);
+    free(mag);
+    nnl_aligned_free(a);
+    nnl_aligned_free(b);
+    nnl_aligned_free(ax);
+    nnl_aligned_free(bx);
+    nnl_aligned_free(bias_r);
+    nnl_aligned_free(bias_c);
+    nnl_aligned_free(res);
+    nnl_aligned_free(c);
+}
+
+static void test_gemm_shapes(void **state) {
+    (void)state;
+    static const int64_t ms[] = {1, 7, 8, 9, 23, 64, 130};
+    static const int64_t ns[] = {1, 5, 16, 17, 47, 48, 49, 100, 401};
+    static const int64_t ks[] = {1, 3, 64, 129, 300};
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (size_t i = 0; i < sizeof ms / sizeof *ms; i++)
+            for (size_t j = 0; j < sizeof ns / sizeof *ns; j++)
+                for (size_t l = 0; l < sizeof ks / sizeof *ks; l++) {
+                    gcase g = {.m = ms[i], .n = ns[j], .k = ks[l], .batch = 1, .a_mode = (int)((i + j) % 3),
+                               .b_mode = (int)((j + l) % 3), .alpha = 1, .beta = 1};
+                    run_gemm_case(&g, kern, (i + l) % 2 ? pool2 : NULL);
+                }
+    }
+}
+
+static void test_gemm_epilogues(void **state) {
+    (void)state;
+    static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_SIGMOID,
+                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU};
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (size_t ai = 0; ai < sizeof acts / sizeof *acts; ai++)
+            for (int res = 0; res < 4; res++)
+                for (int bias = 0; bias < 4; bias++) {
+                    gcase g = {.m = 19, .n = 53, .k = 150, .batch = 2, .a_mode = 2, .b_mode = res % 3,
+                               .bias_row = bias & 1, .bias_col = bias & 2, .res_mode = res,
+                               .alpha = bias == 3 ? 0.5f : 1.0f, .beta = res == 2 ? -2.0f : 1.0f,
+                               .act = acts[ai], .act_a = acts[ai] == NNL_ACT_CLIP ? -0.7f : 0.3f,
+                               .act_b = acts[ai] == NNL_ACT_CLIP ? 0.9f : 0.45f};
+                    run_gemm_case(&g, kern, ai % 2 ? pool2 : NULL);
+                }
+    }
+}
+
+static void test_gemm_k_zero(void **state) {
+    (void)state;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        if (!nnl_kernels[ki]->supported()) continue;
+        gcase g = {.m = 9, .n = 20, .k = 0, .batch = 1, .a_mode = 0, .b_mode = 0, .bias_col = true,
+                   .alpha = 1, .beta = 1, .act = NNL_ACT_RELU};
+        run_gemm_case(&g, nnl_kernels[ki], NULL);
+    }
+}
+
+/* ---- conv ------------------------------------------------------------------- */
+
+typedef struct ccase {
+    int64_t n, c, h, w, oc, kh, kw, group, sh, sw, dh, dw, pt, pl, pb, pr;
+} ccase;
+
+static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *pool, bool bias, bool res, nnl_act act,
+                          bool packed) {
+    nnl_conv_params p = {.n = cc->n, .c = cc->c, .h = cc->h, .w = cc->w, .oc = cc->oc, .kh = cc->kh,
+                         .kw = cc->kw, .group = cc->group, .sh = cc->sh, .sw = cc->sw, .dh = cc->dh,
+                         .dw = cc->dw, .pt = cc->pt, .pl = cc->pl, .pb = cc->pb, .pr = cc->pr};
+    p.oh = (p.h + p.pt + p.pb - (p.kh - 1) * p.dh - 1) / p.sh + 1;
+    p.ow = (p.w + p.pl + p.pr - (p.kw - 1) * p.dw - 1) / p.sw + 1;
+    int64_t cg = p.c / p.group, mg = p.oc / p.group, ksz = cg * p.kh * p.kw;
+    int64_t ny = p.n * p.oc * p.oh * p.ow;
+    float *x = rnd(p.n * p.c * p.h * p.w, 7), *w = rnd(p.oc * ksz, 8);
+    float *b = bias ? rnd(p.oc, 9) : NULL, *z = res ? rnd(ny, 10) : NULL, *y = rnd(ny, 12);
+    double *want = calloc((size_t)ny, sizeof(double)), *mag = calloc((size_t)ny, sizeof(double));
+    for (int64_t img = 0; img < p.n; img++)
+        for (int64_t o = 0; o < p.oc; o++)
+            for (int64_t oy = 0; oy < p.oh; oy++)
+                for (int64_t ox = 0; ox < p.ow; ox++) {
+                    double s = b ? b[o] : 0, sm = b ? fabs(b[o]) : 0;
+                    int64_t g = o / mg;
+                    for (int64_t ic = 0; ic < cg; ic++)
+                        for (int64_t ky = 0; ky < p.kh; ky++)
+                            for (int64_t kx = 0; kx < p.kw; kx++) {
+                                int64_t iy = oy * p.sh - p.pt + ky * p.dh, ix = ox * p.sw - p.pl + kx * p.dw;
+                                if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) continue;
+                                double t = (double)x[((img * p.c + g * cg + ic) * p.h + iy) * p.w + ix] *
+                                           w[((o * cg + ic) * p.kh + ky) * p.kw + kx];
+                                s += t;
+                                sm += fabs(t);
+                            }
+                    int64_t yi = ((img * p.oc + o) * p.oh + oy) * p.ow + ox;
+                    if (z) s += z[yi], sm += fabs(z[yi]);
+                    want[yi] = act_ref(s, act, 0.1, 0.5);
+                    mag[yi] = sm;
+                }
+    nnl_conv_args a = {.x = x, .w = w, .w_layout = NNL_LAYOUT_PLAIN, .bias = b, .res = z, .y = y, .act = act,
+                       .act_a = 0.1f, .act_b = 0.5f};
+    float *wp = NULL;
+    if (packed) {
+        int64_t dims[4] = {p.oc, cg, p.kh, p.kw};
+        wp = nnl_aligned_alloc((size_t)nnl_pack_a8_bytes(4, dims));
+        nnl_pack_a8(wp, w, p.oc, ksz);
+        a.w = wp;
+        a.w_layout = NNL_LAYOUT_PACK_A8;
+    }
+    assert_int_equal(nnl_conv2d(&p, &a, kern, pool, ts), NNL_OK);
+    char what[200];
+    snprintf(what, sizeof what, "conv %s c%lld %lldx%lld oc%lld k%lldx%lld g%lld s%lld,%lld d%lld,%lld packed%d",
+             kern->name, (long long)p.c, (long long)p.h, (long long)p.w, (long long)p.oc, (long long)p.kh,
+             (long long)p.kw, (long long)p.group, (long long)p.sh, (long long)p.sw, (long long)p.dh,
+             (long long)p.dw, packed);
+    check_close(y, want, mag, ny, 2e-6 * (double)(ksz + 4), what);
+    free(want);
+    free(mag);
+    nnl_aligned_free(x);
+    nnl_aligned_free(w);
+    nnl_aligned_free(wp);
+    nnl_aligned_free(b);
+    nnl_aligned_free(z);
+    nnl_aligned_free(y);
+}
+
+static const ccase conv_cases[] = {
+    /* n  c   h   w  oc kh kw  g sh sw dh dw pt pl pb pr */
+    {1, 3, 17, 23, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},     /* small, padded */
+    {2, 16, 9, 13, 24, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    /* pointwise, batch 2 */
+    {1, 13, 11, 11, 17, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   /* 1x1 stride 2 */
+    {1, 7, 20, 31, 9, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1},     /* stride 2 */
+    {1, 6, 19, 22, 10, 3, 3, 1, 1, 1, 2, 3, 2, 3, 2, 3},    /* dilation */
+    {1, 4, 10, 12, 8, 3, 5, 1, 1, 2, 1, 1, 0, 2, 1, 0},     /* asymmetric pads, rect kernel */
+    {1, 8, 12, 12, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},    /* groups, 8 per group */
+    {2, 12, 9, 10, 6, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* groups, 2 per group */
+    {1, 3, 40, 40, 8, 7, 7, 1, 2, 2, 1, 1, 3, 3, 3, 3},     /* stem-like */
+    {1, 200, 6, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* K = 1800, several K blocks */
+    {1, 10, 1, 50, 12, 1, 5, 1, 1, 1, 1, 2, 0, 2, 0, 2},    /* conv1d-shaped */
+    {1, 5, 30, 600, 3, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1},    /* N = 18000, many tasks */
+    {1, 16, 15, 17, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 1, 1},  /* depthwise */
+    {2, 12, 14, 37, 12, 3, 3, 12, 2, 2, 1, 1, 1, 1, 1, 1},  /* depthwise stride 2 */
+    {1, 9, 16, 40, 9, 5, 5, 9, 1, 2, 2, 1, 4, 2, 3, 1},     /* depthwise dilation, mixed stride */
+    {1, 4, 7, 70, 4, 3, 3, 4, 3, 3, 1, 1, 0, 0, 2, 2},      /* depthwise stride 3 */
+    {1, 8, 8, 8, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},       /* 1x1 with padding */
+};
+
+static void test_conv_cases(void **state) {
+    (void)state;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (size_t i = 0; i < sizeof conv_cases / sizeof *conv_cases; i++) {
+            const ccase *cc = &conv_cases[i];
+            nnl_conv_params p = {.c = cc->c, .oc = cc->oc, .group = cc->group};
+            bool pack_ok = nnl_conv_a8_ok(&p);
+            run_conv_case(cc, kern, NULL, true, false, NNL_ACT_NONE, false);
+            run_conv_case(cc, kern, pool2, i % 2, true, NNL_ACT_RELU, false);
+            if (pack_ok) {
+                run_conv_case(cc, kern, pool2, true, i % 3 == 0, NNL_ACT_LEAKYRELU, true);
+                run_conv_case(cc, kern, NULL, false, false, NNL_ACT_HARDSWISH, true);
+            }
+        }
+    }
+}
+
+/* Each vector set's activations agree with the scalar definition. */
+static void test_act_rows(void **state) {
+    (void)state;
+    static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_SIGMOID,
+                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU};
+    enum { N = 203 };
+    float x[N], y[N], res[N];
+    for (int i = 0; i < N; i++) {
+        x[i] = (float)(i - 101) * 0.37f;
+        res[i] = (float)(i % 7) - 3.0f;
+    }
+    x[0] = -200.0f;
+    x[1] = 200.0f;
+    x[2] = -88.5f;
+    x[3] = 88.5f;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (size_t ai = 0; ai < sizeof acts / sizeof *acts; ai++) {
+            memcpy(y, x, sizeof x);
+            kern->epi_row(y, N, 0.25f, res, 0.5f, acts[ai], -1.5f, 2.5f);
+            for (int i = 0; i < N; i++) {
+                double v = (double)x[i] + 0.25 + 0.5 * res[i];
+                double want = act_ref(v, acts[ai], -1.5, 2.5);
+                if (!(fabs(y[i] - want) <= 1e-6 * (1 + fabs(want))))
+                    fail_msg("%s act %d x=%g: got %.9g want %.9g", kern->name, acts[ai], v, y[i], want);
+            }
+        }
+    }
+}
+
+static void test_kernel_table(void **state) {
+    (void)state;
+    assert_non_null(nnl_kernel_find("scalar"));
+    assert_null(nnl_kernel_find("bogus"));
+    assert_null(nnl_kernel_find(NULL));
+    /* main() set NNL_ISA=scalar before the first choice */
+    assert_string_equal(nnl_kernel_get()->name, "scalar");
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *k = nnl_kernels[ki];
+        assert_true(k->nr % 8 == 0 && k->nr <= NNL_NR_MAX && k->nc % k->nr == 0 && k->kc > 0);
+        printf("kernel %-7s %s\n", k->name, k->supported() ? "supported" : "not supported here");
+    }
+}
+
+int main(void) {
+    setenv("NNL_ISA", "scalar", 1);
+    for (int t = 0; t < 2; t++) ts[t] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES);
+    if (nnl_pool_create(2, &pool2)) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernel_table),
+        cmocka_unit_test(test_pack_a8_layout),
+        cmocka_unit_test(test_act_rows),
+        cmocka_unit_test(test_gemm_k_zero),
+        cmocka_unit_test(test_gemm_epilogues),
+        cmocka_unit_test(test_gemm_shapes),
+        cmocka_unit_test(test_conv_cases),
+    };
+    int r = cmocka_run_group_tests(tests, NULL, NULL);
+    nnl_pool_free(pool2);
+    nnl_aligned_free(ts[0]);
+    nnl_aligned_free(ts[1]);
+    return r;
+}

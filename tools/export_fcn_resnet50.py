@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torchvision
 
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture_util as fu  # noqa: E402
 
@@ -71,7 +72,10 @@ def main(out):
     fu.update_manifest(os.path.join(out, "MANIFEST.json"), [{
         "name": "fcn_resnet50", "onnx": "fcn_resnet50.onnx", "opset": 13,
         "inputs": ["image"], "outputs": ["out"],
-        "tolerance": fu.tolerance_for([c["outputs"][0] for c in cases]),
+        # ResNet-50 depth: summation-order differences reach ~1.5e-4 of the
+        # output scale (onnxruntime vs PyTorch), so allow 1e-3 of it.
+        "tolerance": fu.tolerance_for([c["outputs"][0] for c in cases],
+                                      atol_rel=1e-3),
         "cases": cases, "ops": fu.op_histogram(om),
         "notes": "torchvision fcn_resnet50, random weights (seed 0), BN "
                  "statistics re-estimated on random batches."}])

@@ -41,6 +41,7 @@ import torchvision
 from onnx import numpy_helper
 from torchvision.models.resnet import BasicBlock, ResNet
 
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture_util as fu  # noqa: E402
 

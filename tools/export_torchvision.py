@@ -33,6 +33,7 @@ import torch
 import torchvision.models as tvm
 import torchvision.models.segmentation as tvs
 
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture_util as fu  # noqa: E402
 

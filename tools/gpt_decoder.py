@@ -38,6 +38,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from onnx import numpy_helper
 
+sys.dont_write_bytecode = True  # keep tools/ free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fixture_util as fu  # noqa: E402
 

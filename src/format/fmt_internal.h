@@ -121,6 +121,16 @@ static inline uint64_t nnl_align_up(uint64_t v, uint64_t a) {
  * checksum's own field. */
 uint64_t nnl_fmt_meta_checksum(const uint8_t *meta, uint64_t meta_len);
 
+/* nnl_file_write with options.  NNL_WRITE_CHECK_HASHES: weights[i].hash
+ * already holds the XXH64 of the data (the linker passes weights of
+ * opened files); a weight whose bytes hash differently fails the write with
+ * NNL_ERR_FORMAT naming sources[i] (the file weight i came from; sources
+ * may be NULL).  This verifies every stored input byte in the pass that
+ * writes it, instead of a separate pass over the inputs. */
+#define NNL_WRITE_CHECK_HASHES 1u
+nnl_status nnl_file_write_ex(const nnl_file *f, const char *path, unsigned flags,
+                             const char *const *sources);
+
 /* ---- shared checks ----------------------------------------------------- */
 
 /* Semantic validation of an in-memory file: counts within the caps, known

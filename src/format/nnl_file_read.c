@@ -410,32 +410,33 @@ nnl_status nnl_file_read(const char *path, nnl_file **out) {
     rd r = {.path = path};
     nnl_status s = open_map(path, &r);
     if (s) return s;
-    nnl_file *f = nnl_calloc(1, sizeof *f);
-    if (!f) {
-        munmap((void *)r.map, (size_t)r.size);
-        return nnl_fail(NNL_ERR_NOMEM, "out of memory opening %s", path);
-    }
-    f->map = (void *)r.map;
-    f->map_size = (size_t)r.size;
+    /* Decoded on the stack until everything checks out: a refused file
+     * costs no allocation beyond its tables. */
+    nnl_file f = {.map = (void *)r.map, .map_size = (size_t)r.size};
+    tables T = {0};
     if (memcmp(r.map, NNL_FMT_MAGIC, NNL_FMT_MAGIC_LEN) != 0) {
         char buf[256];
         nnl_fmt_sniff(r.map, (size_t)(r.size < 512 ? r.size : 512), path, buf, sizeof buf);
         s = nnl_fail(NNL_ERR_FORMAT, "%s: %s", path, buf);
         goto fail;
     }
-    tables T = {0};
-    if ((s = parse_header(&r, f)) || (s = alloc_tables(&r, f, &T))) goto fail;
+    if ((s = parse_header(&r, &f)) || (s = alloc_tables(&r, &f, &T))) goto fail;
     decode_arrays(&r, &T);
     if ((s = decode_weights(&r, &T)) || (s = decode_graphs(&r, &T)) ||
         (s = decode_tensors(&r, &T)) || (s = decode_nodes(&r, &T)))
         goto fail;
-    f->weights = T.w;
-    f->graphs = T.g;
-    if ((s = nnl_file_check(f, NNL_ERR_FORMAT, path))) goto fail;
-    *out = f;
+    f.weights = T.w;
+    f.graphs = T.g;
+    if ((s = nnl_file_check(&f, NNL_ERR_FORMAT, path))) goto fail;
+    if (!(*out = nnl_malloc(sizeof **out))) {
+        s = nnl_fail(NNL_ERR_NOMEM, "out of memory opening %s", path);
+        goto fail;
+    }
+    **out = f;
     return NNL_OK;
 fail:
-    nnl_file_close(f);
+    munmap(f.map, f.map_size);
+    nnl_free(f.arena);
     return s;
 }
 

@@ -333,11 +333,14 @@ static nnl_status encode(const nnl_file *f, enc *e, sections *secs, uint8_t **me
 #define STAGE_BYTES ((size_t)1 << 20)
 #define CHUNK_BYTES ((size_t)1 << 18)   /* hash then write: stays in L2 */
 
+#define KICK_BYTES ((uint64_t)32 << 20)
+
 typedef struct out {
     int fd;
     const char *path;
     uint8_t *stage;
     size_t nstage;
+    uint64_t written, kicked;  /* file offsets: end of data written / handed to writeback */
 } out;
 
 static nnl_status write_all(int fd, const void *p, size_t n, const char *path) {
@@ -354,8 +357,24 @@ static nnl_status write_all(int fd, const void *p, size_t n, const char *path) {
     return NNL_OK;
 }
 
+/* Starts writeback of what is written so far, so the disk works while the
+ * rest is hashed and copied and the final fsync has little left to do. */
+static nnl_status out_write(out *o, const void *p, size_t n) {
+    nnl_status s = write_all(o->fd, p, n, o->path);
+    if (s) return s;
+    o->written += n;
+#if defined(__linux__)
+    if (o->written - o->kicked >= KICK_BYTES) {
+        (void)sync_file_range(o->fd, (off_t)o->kicked, (off_t)(o->written - o->kicked),
+                              SYNC_FILE_RANGE_WRITE);
+        o->kicked = o->written;
+    }
+#endif
+    return NNL_OK;
+}
+
 static nnl_status out_flush(out *o) {
-    nnl_status s = write_all(o->fd, o->stage, o->nstage, o->path);
+    nnl_status s = out_write(o, o->stage, o->nstage);
     o->nstage = 0;
     return s;
 }
@@ -373,7 +392,7 @@ static nnl_status out_put(out *o, const void *p, size_t n) {
         o->nstage = n;
         return NNL_OK;
     }
-    return write_all(o->fd, p, n, o->path);
+    return out_write(o, p, n);
 }
 
 static nnl_status out_zeros(out *o, size_t n) {
@@ -384,7 +403,8 @@ static nnl_status out_zeros(out *o, size_t n) {
 /* Streams the weight data, filling in per-weight hashes and the weights
  * checksum in meta. */
 static nnl_status write_weights(const nnl_file *f, const enc *e, const sections *secs,
-                                uint8_t *meta, out *o) {
+                                uint8_t *meta, out *o, unsigned flags,
+                                const char *const *sources) {
     nnl_xxh64_state all, one;
     nnl_xxh64_init(&all, 0);
     uint64_t cur = 0;
@@ -404,8 +424,12 @@ static nnl_status write_weights(const nnl_file *f, const enc *e, const sections 
             if ((s = out_put(o, p + done, n))) return s;
             done += n;
         }
-        nnl_put_u64(meta + secs->off[NNL_SEC_WEIGHTS] + (uint64_t)i * NNL_REC_WEIGHT + 104,
-                    nnl_xxh64_final(&one));
+        uint64_t h = nnl_xxh64_final(&one);
+        if ((flags & NNL_WRITE_CHECK_HASHES) && h != w->hash)
+            return nnl_fail(NNL_ERR_FORMAT, "%s: weight '%s' is corrupt: its bytes do not match "
+                            "its recorded hash", sources && sources[i] ? sources[i] : "input",
+                            w->name ? w->name : "");
+        nnl_put_u64(meta + secs->off[NNL_SEC_WEIGHTS] + (uint64_t)i * NNL_REC_WEIGHT + 104, h);
         cur = e->woff[i] + w->nbytes;
     }
     nnl_put_u64(meta + NNL_FMT_OFF_WEIGHT_SUM, nnl_xxh64_final(&all));
@@ -459,6 +483,11 @@ static void sync_dir(const char *path) {
 }
 
 nnl_status nnl_file_write(const nnl_file *f, const char *path) {
+    return nnl_file_write_ex(f, path, 0, NULL);
+}
+
+nnl_status nnl_file_write_ex(const nnl_file *f, const char *path, unsigned flags,
+                             const char *const *sources) {
     if (!f || !path || !*path) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_file_write: no file or path");
     nnl_status s = nnl_file_check(f, NNL_ERR_INVALID_ARG, path);
     if (s) return s;
@@ -485,8 +514,18 @@ nnl_status nnl_file_write(const nnl_file *f, const char *path) {
         s = nnl_fail(NNL_ERR_IO, "chmod %s: %s", tmp, strerror(errno));
         goto done;
     }
+    /* Reserving the blocks first fails early on a full disk and makes the
+     * writes below much cheaper on file systems with delayed allocation. */
+    uint64_t total = meta_len + secs.size[NNL_SEC_WEIGHT_DATA];
+    if (total > 0 && fallocate(o.fd, 0, 0, (off_t)total) != 0 &&
+        (errno == ENOSPC || errno == EFBIG)) {
+        s = nnl_fail(NNL_ERR_IO, "writing %s: %s (%llu bytes needed)", path, strerror(errno),
+                     (unsigned long long)total);
+        goto done;
+    }
     if ((s = write_all(o.fd, meta, (size_t)meta_len, path))) goto done;
-    if ((s = write_weights(f, &e, &secs, meta, &o))) goto done;
+    o.written = o.kicked = meta_len;
+    if ((s = write_weights(f, &e, &secs, meta, &o, flags, sources))) goto done;
     nnl_put_u64(meta + NNL_FMT_OFF_META_SUM, nnl_fmt_meta_checksum(meta, meta_len));
     if ((s = pwrite_all(o.fd, meta, (size_t)meta_len, path))) goto done;
     if (fsync(o.fd) != 0) {

@@ -1,12 +1,12 @@
 /*
  * nnl_extract_graph: one graph of a .nnl file, with only the weights it
  * uses (in their original order), written to its own file.  Like the
- * linker, it streams weight data from the input mapping and refuses an
- * input whose weight data fails its checksum.
+ * linker, it streams weight data from the input mapping and checks each
+ * weight against its recorded hash on the way.
  */
 #include <stdio.h>
 
-#include "format/verify.h"
+#include "format/fmt_internal.h"
 #include "link/link_internal.h"
 
 static nnl_status pick_graph(const nnl_file *f, const char *path, const char *name, int *out) {
@@ -44,10 +44,6 @@ nnl_status nnl_extract_graph(const char *in_path, const char *graph_name, const 
     nnl_frec_weight *W = NULL;
     nnl_frec_tensor *T = NULL;
     if ((s = pick_graph(f, in_path, graph_name, &g))) goto done;
-    if ((s = nnl_file_verify(f))) {
-        nnl_fail_context(s, "%s: ", in_path);
-        goto done;
-    }
     const nnl_frec_graph *src = &f->graphs[g];
     map = nnl_malloc(sizeof(int) * ((size_t)f->n_weights + 1));
     W = nnl_calloc((size_t)f->n_weights + 1, sizeof *W);
@@ -81,7 +77,14 @@ nnl_status nnl_extract_graph(const char *in_path, const char *graph_name, const 
         .graphs = &G,
         .default_graph = -1,
     };
-    s = nnl_file_write(&out, out_path);
+    const char **sources = nnl_malloc(sizeof *sources * ((size_t)nw + 1));
+    if (!sources) {
+        s = nnl_fail(NNL_ERR_NOMEM, "out of memory extracting from %s", in_path);
+        goto done;
+    }
+    for (int w = 0; w < nw; w++) sources[w] = in_path;
+    s = nnl_file_write_ex(&out, out_path, NNL_WRITE_CHECK_HASHES, sources);
+    nnl_free(sources);
 done:
     nnl_free(map);
     nnl_free(W);

@@ -9,14 +9,15 @@
  * two weights one.  The output's weights point into the input mappings and
  * the writer streams them from there: nothing is copied in memory.
  *
- * Every input is fully verified (weights checksum) first, so a damaged
- * input cannot come out with a fresh, valid checksum.
+ * Every input byte that reaches the output is checked against its weight's
+ * recorded hash as it is written, and every weight left out as a duplicate
+ * was compared equal to one of those, so a damaged input cannot come out
+ * with a fresh, valid checksum, at no extra pass over the inputs.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "format/fmt_internal.h"
-#include "format/verify.h"
 #include "link/link_internal.h"
 
 bool nnl_lk_same_content(const nnl_frec_weight *a, const nnl_frec_weight *b) {
@@ -80,7 +81,6 @@ static nnl_status open_inputs(lk *L, const nnl_link_input *inputs, int n) {
                             "first input) has %u; recompile both with the same nnlink",
                             inputs[i].path, f->layout_version, inputs[0].path,
                             f0->layout_version);
-        if ((s = nnl_file_verify(f))) return nnl_fail_context(s, "%s: ", inputs[i].path);
         L->in[i].gbase = L->n_graphs;
         L->in[i].wbase = L->n_w;
         if (L->n_graphs + f->n_graphs > NNL_FMT_MAX_GRAPHS ||
@@ -259,11 +259,13 @@ static nnl_status build_output(const lk *L, const nnl_link_options *o, nnl_file 
     for (int s = 0; s < L->n_st; s++) W[s] = *L->w[L->st_src[s]].w;
     for (int og = 0; og < L->n_graphs; og++) {
         const lk_in *in = &L->in[L->g_in[og]];
-        G[og] = in->f->graphs[og - in->gbase];
-        G[og].name = L->gname[og];
-        nnl_frec_tensor *T = nnl_calloc((size_t)G[og].n_tensors + 1, sizeof *T);
+        const nnl_frec_graph *src = &in->f->graphs[og - in->gbase];
+        /* G[og] stays zero until it owns its tensor copy: free_output frees it. */
+        nnl_frec_tensor *T = nnl_calloc((size_t)src->n_tensors + 1, sizeof *T);
         if (!T) return nnl_fail(NNL_ERR_NOMEM, "out of memory linking");
-        memcpy(T, G[og].tensors, sizeof *T * (size_t)G[og].n_tensors);
+        G[og] = *src;
+        G[og].name = L->gname[og];
+        memcpy(T, src->tensors, sizeof *T * (size_t)src->n_tensors);
         for (int t = 0; t < G[og].n_tensors; t++)
             if (T[t].kind == NNL_TK_WEIGHT) T[t].where = (uint64_t)L->w[in->wbase + (int)T[t].where].stored;
         G[og].tensors = T;
@@ -321,6 +323,7 @@ nnl_status nnl_link_files(const nnl_link_input *inputs, int n_inputs, const char
     nnl_frec_graph *G = NULL;
     nnl_file out;
     nnl_link_summary sum = {0};
+    const char **sources = NULL;
     nnl_status s;
     if ((s = open_inputs(&L, inputs, n_inputs)) || (s = name_graphs(&L, inputs)) ||
         (s = graph_lists(&L)) || (s = share(&L)) || (s = build_output(&L, &o, &out, &W, &G)))
@@ -332,11 +335,17 @@ nnl_status nnl_link_files(const nnl_link_input *inputs, int n_inputs, const char
     for (int k = 0; k < L.n_w; k++) sum.bytes_in += L.w[k].w->nbytes;
     for (int st = 0; st < L.n_st; st++) sum.bytes_stored += W[st].nbytes;
     sum.bytes_saved = sum.bytes_in - sum.bytes_stored;
-    if ((s = nnl_file_write(&out, out_path))) goto done;
+    if (!(sources = nnl_malloc(sizeof *sources * ((size_t)L.n_st + 1)))) {
+        s = nnl_fail(NNL_ERR_NOMEM, "out of memory linking");
+        goto done;
+    }
+    for (int st = 0; st < L.n_st; st++) sources[st] = L.in[L.w[L.st_src[st]].in].path;
+    if ((s = nnl_file_write_ex(&out, out_path, NNL_WRITE_CHECK_HASHES, sources))) goto done;
     if (o.report_json_path && (s = nnl_lk_write_report(&L, o.report_json_path, out_path, &sum)))
         nnl_fail_context(s, "linked %s, but the report failed: ", out_path);
     if (!s && summary) *summary = sum;
 done:
+    nnl_free(sources);
     free_output(&L, W, G);
     lk_free(&L);
     return s;

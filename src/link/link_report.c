@@ -94,9 +94,22 @@ typedef struct report_ctx {
     int *stamp;                /* per graph, for de-duplicating graph lists */
 } report_ctx;
 
+/* y is used by a graph x is not used by: reasons explain sharing between
+ * graphs, not duplicates inside one graph (such as equal zero biases). */
+static bool in_other_graph(const lk *L, const lk_w *x, const lk_w *y) {
+    for (int j = 0; j < y->g_count; j++) {
+        int g = L->glist[y->g_first + j];
+        bool mine = false;
+        for (int i = 0; i < x->g_count && !mine; i++) mine = L->glist[x->g_first + i] == g;
+        if (!mine) return true;
+    }
+    return false;
+}
+
 /* The first weight (in input order) other than x in x's sorted group that
- * went to another stored weight: with the same name (same_name), or else
- * with the same content under another name. */
+ * went to another stored weight and is used by another graph: with the
+ * same name (same_name), or else with the same content under another
+ * name. */
 static int find_other(const report_ctx *c, const keyed *arr, int pos, int x, bool same_name) {
     const lk *L = c->L;
     int start = pos;
@@ -106,7 +119,8 @@ static int find_other(const report_ctx *c, const keyed *arr, int pos, int x, boo
     for (int p = start; p < L->n_w; p++) {
         if (same_name ? strcmp(arr[p].name, arr[pos].name) != 0 : arr[p].key != arr[pos].key) break;
         int y = arr[p].idx;
-        if (y == x || L->w[y].stored == L->w[x].stored) continue;
+        if (y == x || L->w[y].stored == L->w[x].stored || !in_other_graph(L, &L->w[x], &L->w[y]))
+            continue;
         if (same_name) return y;
         if (strcmp(L->w[y].w->name, L->w[x].w->name) != 0 && nnl_lk_same_content(L->w[x].w, L->w[y].w))
             return y;

@@ -48,5 +48,6 @@ const nnl_op_def nnl_ops_tensor[] = {
     OP(NonZero),
     OP(TopK),
     OP(Unique),
+    OP(Einsum),
     {0},
 };

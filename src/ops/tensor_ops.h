@@ -53,7 +53,7 @@ TN_OP(NonZero)
 TN_OP(TopK)
 TN_OP(Unique)
 /* tensor_einsum.c */
-// Einsum: not yet
+TN_OP(Einsum)
 
 #undef TN_OP
 

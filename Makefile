@@ -78,3 +78,47 @@ clean:
 
 .PHONY: all tests test demo deps clean
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+
+# ---- fuzzing and sanitizer-only targets (docs/FUZZING.md) ----------------
+# `make fuzz-build` builds the libFuzzer harnesses of tests/fuzz/ with clang,
+# ASan and UBSan into build-fuzz/fuzz/; `make fuzz-smoke` runs each for
+# FUZZ_SECONDS on its committed corpus plus the regression inputs of
+# tests/fuzz/crashes/.  `make tsan-test` builds tests/test_concurrency.c
+# under ThreadSanitizer in build-tsan/ and runs it.
+FUZZ_CC      ?= clang
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_NAMES   := nnl onnx npy
+FUZZ_BINS     = $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+
+fuzz-build:
+	$(MAKE) CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) LDSAN="$(FUZZ_SAN)" \
+	    OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $(FUZZ_SAN)" fuzz-bins
+
+# Invoked by fuzz-build with the fuzzing CC/BUILD/OPT; not meant directly.
+fuzz-bins: $(FUZZ_BINS)
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(BUILD)/libnnlink.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) $(LDLIBS)
+
+# Each harness: committed seeds + crash regressions, bounded time, no new
+# corpus files written into the tree (the scratch corpus is in FUZZ_BUILD).
+fuzz-smoke: fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_BUILD)/corpus/$$n tests/fuzz/crashes/$$n; \
+	    echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
+	    ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
+	    $(FUZZ_BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	        -rss_limit_mb=4096 -malloc_limit_mb=4096 -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_BUILD)/fuzz_$$n- \
+	        $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n tests/fuzz/crashes/$$n; \
+	done
+
+tsan-test:
+	$(MAKE) BUILD=build-tsan LDSAN=-fsanitize=thread \
+	    OPT="-O1 -g -fno-omit-frame-pointer -fsanitize=thread" build-tsan/tests/test_concurrency
+	TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_concurrency
+
+.PHONY: fuzz-build fuzz-bins fuzz-smoke tsan-test

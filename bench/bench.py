@@ -80,6 +80,17 @@ class Config:
             if a == "--quick":
                 self.runs, self.warmup, self.rounds = 2, 0, 1
                 self.gpt_runs, self.gpt_warmup, self.link_reps = 20, 2, 1
+            elif a == "--report" and args:
+                # Render an earlier results.json as Markdown (for docs/BENCH.md).
+                with open(args.pop(0)) as f:
+                    r = json.load(f)
+                print("Measured %s on %s (%d CPUs), git %s; load average %s." % (
+                    r["started"], r["host"]["cpu"], r["host"]["cpus"], r["host"]["git"],
+                    " / ".join("%.2f" % x for x in [r["load_average"]["before"]] + r["load_average"]["rounds"]
+                               + [r["load_average"]["after"]])))
+                print()
+                print("\n".join(table_lines(r["table"], markdown=True)))
+                sys.exit(0)
             elif a == "--cases" and args:
                 self.cases = args.pop(0).replace(",", " ").split()
             elif a in ("-h", "--help"):
@@ -405,7 +416,7 @@ def main(argv):
                              {"case": g, "threads": t, "runs": cfg.runs, "warmup": cfg.warmup,
                               "nnl": nnl})
                 load = Series("FCN %s, %d thread%s" % (g, t, "s" * (t > 1)),
-                              "load: open+session / ORT session creation", "ms", "lower")
+                              "load (nnlink open+session, ORT create)", "ms", "lower")
                 fns = {"ort": lambda c=case, t=t, f=fixed: ort_latency(cfg, c, t, cfg.runs, cfg.warmup, f)}
                 for tt in torch_tools:
                     fns[tt] = (lambda c=case, t=t, j=(tt == "torch-jit"):
@@ -639,19 +650,38 @@ def fmt_v(v):
     return "%.4g" % v if abs(v) < 1000 else "%.0f" % v
 
 
-def print_table(rows):
-    print()
-    print("%-48s %-44s %10s  %-9s %10s %12s" % ("case", "metric", "nnlink", "peer", "peer", "nnlink/peer"))
-    last = None
+def fmt_ratio(r):
+    return "%.3gx" % r if r is not None else "-"
+
+
+def table_lines(rows, markdown=False):
+    """The table as text lines: plain columns, or a Markdown table."""
+    head = ["case", "metric", "nnlink", "peer", "peer value", "nnlink/peer", "note"]
+    body, last = [], None
     for title, metric, nv, peer, pv, ratio, note, nerr in rows:
         same = (title, metric) == last
         last = (title, metric)
-        print("%-48s %-44s %10s  %-9s %10s %12s  %s" % (
-            "" if same else title[:48], "" if same else metric[:44],
-            "" if same else fmt_v(nv), peer, fmt_v(pv),
-            "%.2fx" % ratio if ratio is not None else "-", note))
         if nerr and not same:
-            print("%-48s   nnlink: %s" % ("", tail(nerr, 140)))
+            note = ("nnlink: " + tail(nerr, 140) + ("; " + note if note else ""))
+        body.append(["" if same and not markdown else title, "" if same and not markdown else metric,
+                     "" if same and not markdown else fmt_v(nv), peer, fmt_v(pv), fmt_ratio(ratio), note])
+    if markdown:
+        esc = [[c.replace("|", "\\|") for c in r] for r in body]
+        return (["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] +
+                ["| " + " | ".join(r) + " |" for r in esc])
+    widths = [max(len(r[i]) for r in body + [head]) for i in range(len(head) - 1)]
+    right = {2, 4, 5}
+    out = []
+    for r in [head] + body:
+        cells = [r[i].rjust(widths[i]) if i in right else r[i].ljust(widths[i]) for i in range(len(widths))]
+        out.append("  ".join(cells + [r[-1]]).rstrip())
+    return out
+
+
+def print_table(rows):
+    print()
+    for line in table_lines(rows):
+        print(line)
 
 
 def host_info():

@@ -104,6 +104,10 @@ typedef struct nnl_plan nnl_plan;
 nnl_status nnl_plan_open(const char *path, nnl_plan **out);
 void nnl_plan_free(nnl_plan *plan);
 
+/* Check every byte of the file against its checksums (opening checks only
+ * the metadata).  NNL_ERR_FORMAT naming the damaged part. */
+nnl_status nnl_plan_verify(const nnl_plan *plan);
+
 int nnl_plan_graph_count(const nnl_plan *plan);
 /* Name of graph i (owned by the plan), NULL if i is out of range. */
 const char *nnl_plan_graph_name(const nnl_plan *plan, int i);

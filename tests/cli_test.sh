@@ -106,10 +106,13 @@ expect_err "missing .nnl" "cannot open|no such" "$NNL" info "$T/none.nnl"
 head -c 1000 "$T/l.nnl" > "$T/trunc.nnl"
 expect_err "truncated file" "truncat|format|corrupt|smaller|beyond|outside" "$NNL" info "$T/trunc.nnl"
 cp "$T/l.nnl" "$T/flip.nnl"; printf '\xff\xff\xff\xff' | dd of="$T/flip.nnl" bs=1 seek=200 conv=notrunc 2>/dev/null
+expect_ok "verify" "$NNL" verify "$T/l.nnl" "$T/lp.nnl"
+cp "$T/l.nnl" "$T/wflip.nnl"; sz=$(stat -c %s "$T/wflip.nnl"); printf '\x55' | dd of="$T/wflip.nnl" bs=1 seek=$((sz - 100)) conv=notrunc 2>/dev/null
+expect_err "verify finds a damaged weight" "checksum|corrupt|differ|damaged" "$NNL" verify "$T/wflip.nnl"
 expect_err "corrupt metadata" "checksum|corrupt|format" "$NNL" info "$T/flip.nnl"
 expect_err "ONNX given to run" "compile" "$NNL" run $FX/tinyseg/model.onnx --input image=$FX/tinyseg/landscape.image.npy -o "$T/x"
 expect_err "unknown command" "unknown command" "$NNL" frobnicate
-for c in compile run info link extract profile; do expect_ok "$c --help" "$NNL" $c --help; done
+for c in compile run info link extract profile verify; do expect_ok "$c --help" "$NNL" $c --help; done
 
 echo
 echo "cli: $pass passed, $fail failed"

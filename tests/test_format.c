@@ -480,6 +480,17 @@ static void touch(const nnl_file *r) {
     (void)sink;
 }
 
+/* Interesting values for a 4- or 8-byte field: zero, one, signs, limits,
+ * sizes just past the file. */
+static uint64_t boundary(size_t n) {
+    static const uint64_t v[] = {0, 1, 2, 7, 8, 9, 63, 64, 65, 0x7f, 0x80, 0xff, 0xffff,
+                                 0x7fffffff, 0x80000000, 0xffffffff, 0x100000000ull,
+                                 0x7fffffffffffffffull, 0x8000000000000000ull, UINT64_MAX};
+    uint64_t k = rng() % (sizeof v / sizeof *v + 4);
+    if (k < sizeof v / sizeof *v) return v[k];
+    return n + (k - sizeof v / sizeof *v) - 2;
+}
+
 static void fuzz(bool fix_checksum, int iters) {
     nnl_file f = synth();
     assert_int_equal(nnl_file_write(&f, tpath("fz.nnl")), NNL_OK);
@@ -491,9 +502,18 @@ static void fuzz(bool fix_checksum, int iters) {
         memcpy(m, b, n);
         int flips = 1 + (int)(rng() % 4);
         for (int k = 0; k < flips; k++) {
-            /* With the checksum repaired, aim at the metadata the decoder reads. */
+            /* With the checksum repaired, aim at the metadata the decoder reads:
+             * half the time a whole aligned field set to a boundary value. */
             size_t at = fix_checksum ? rng() % meta_end : rng() % n;
-            m[at] ^= (uint8_t)(1 + rng() % 255);
+            if (fix_checksum && rng() % 2) {
+                size_t w = rng() % 2 ? 4 : 8;
+                at &= ~(w - 1);
+                uint64_t v = boundary(n);
+                if (w == 4) nnl_put_u32(m + at, (uint32_t)v);
+                else if (at + 8 <= meta_end) nnl_put_u64(m + at, v);
+            } else {
+                m[at] ^= (uint8_t)(1 + rng() % 255);
+            }
         }
         if (fix_checksum) {
             uint64_t w = le64(m + 128 + 8 * 24 + 8);
@@ -527,7 +547,7 @@ static void test_flips(void **state) {
 
 static void test_flips_repaired_checksum(void **state) {
     (void)state;
-    fuzz(true, 3000);
+    fuzz(true, 6000);
 }
 
 /* A damaged weight byte passes open (the weights are not read then) but not
@@ -766,6 +786,22 @@ static void test_read_alloc_failures(void **state) {
     }
 }
 
+static void test_relative_path(void **state) {
+    (void)state;
+    char cwd[1024];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir(tmpdir), 0);
+    nnl_file f = synth();
+    nnl_status s = nnl_file_write(&f, "rel.nnl");
+    nnl_file *r = NULL;
+    nnl_status s2 = nnl_file_read("rel.nnl", &r);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(s, NNL_OK);
+    assert_int_equal(s2, NNL_OK);
+    assert_file_equal(&f, r);
+    nnl_file_close(r);
+}
+
 static void test_host_target(void **state) {
     (void)state;
 #if defined(__x86_64__)
@@ -790,6 +826,7 @@ int main(void) {
         cmocka_unit_test(test_huge_claims),
         cmocka_unit_test(test_write_failures),
         cmocka_unit_test(test_read_alloc_failures),
+        cmocka_unit_test(test_relative_path),
         cmocka_unit_test(test_host_target),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernels/conv.h"
 
@@ -327,6 +328,7 @@ static const ccase conv_cases[] = {
     {2, 12, 14, 37, 12, 3, 3, 12, 2, 2, 1, 1, 1, 1, 1, 1},  /* depthwise stride 2 */
     {1, 9, 16, 40, 9, 5, 5, 9, 1, 2, 2, 1, 4, 2, 3, 1},     /* depthwise dilation, mixed stride */
     {1, 4, 7, 70, 4, 3, 3, 4, 3, 3, 1, 1, 0, 0, 2, 2},      /* depthwise stride 3 */
+    {1, 8, 12, 30, 8, 3, 3, 8, 1, 1, 2, 2, 2, 2, 2, 2},     /* depthwise dilation 2, stride 1 */
     {1, 8, 8, 8, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},       /* 1x1 with padding */
 };
 
@@ -398,6 +400,9 @@ int main(void) {
     setenv("NNL_ISA", "scalar", 1);
     for (int t = 0; t < 2; t++) ts[t] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES);
     if (nnl_pool_create(2, &pool2)) return 1;
+    /* Until pool.c reads a worker's first generation before starting it,
+     * a job issued before the worker runs is never seen: let it start. */
+    nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_table),
         cmocka_unit_test(test_pack_a8_layout),

@@ -343,6 +343,13 @@ static void test_none_mode(void **state) {
     assert_int_equal(s.weights_stored, 2);
     assert_int_equal(s.weights_shared, 0);
     assert_int_equal(s.bytes_saved, 0);
+    /* a report that cannot be written fails the call; the output is complete */
+    assert_int_equal(link2(tpath("na.nnl"), tpath("nb.nnl"), tpath("n2.nnl"), NNL_SHARE_NONE,
+                           tpath("no-such-dir/n.json"), NULL), NNL_ERR_IO);
+    assert_non_null(strstr(nnl_last_error(), "report"));
+    nnl_file *f = NULL;
+    assert_int_equal(nnl_file_read(tpath("n2.nnl"), &f), NNL_OK);
+    nnl_file_close(f);
     json_t *rep = load(tpath("n.json"));
     assert_string_equal(reason(entry(rep, "w", tpath("nb.nnl"))), "sharing disabled");
     assert_true(json_is_false(json_object_get(entry(rep, "w", tpath("na.nnl")), "shared")));
@@ -529,6 +536,36 @@ static void test_corrupt_input(void **state) {
     assert_int_equal(access(tpath("cx.nnl"), F_OK), -1);
 }
 
+/* b.nnl claims (with valid checksums) that its "w" hashes like a.nnl's
+ * although the bytes differ: sharing must not follow the hash, and the
+ * lie must be caught when b's bytes are written. */
+static void test_forged_hash(void **state) {
+    (void)state;
+    wspec wa[] = {ws("w", A, 8, 8)}, wb[] = {ws("w", B, 8, 8)};
+    make_file(tpath("ha.nnl"), "a", wa, 1, NULL);
+    make_file(tpath("hb.nnl"), "b", wb, 1, NULL);
+    size_t na, nb;
+    uint8_t *a = slurp(tpath("ha.nnl"), &na), *b = slurp(tpath("hb.nnl"), &nb);
+    const uint64_t rec_a = nnl_get_u64(a + NNL_FMT_HEADER_SIZE + NNL_FMT_SECTION_ENTRY + 8);
+    const uint64_t rec_b = nnl_get_u64(b + NNL_FMT_HEADER_SIZE + NNL_FMT_SECTION_ENTRY + 8);
+    memcpy(b + rec_b + 104, a + rec_a + 104, 8);
+    const uint64_t wdata = nnl_get_u64(b + NNL_FMT_HEADER_SIZE + 8 * NNL_FMT_SECTION_ENTRY + 8);
+    nnl_put_u64(b + NNL_FMT_OFF_META_SUM, nnl_fmt_meta_checksum(b, wdata));
+    FILE *fp = fopen(tpath("hb.nnl"), "wb");
+    fwrite(b, 1, nb, fp);
+    fclose(fp);
+    free(a), free(b);
+    nnl_file *f = NULL;
+    assert_int_equal(nnl_file_read(tpath("hb.nnl"), &f), NNL_OK);   /* a valid file... */
+    assert_int_equal(nnl_file_verify(f), NNL_OK);                   /* ...with intact bytes */
+    nnl_file_close(f);
+    assert_int_equal(link2(tpath("ha.nnl"), tpath("hb.nnl"), tpath("h.nnl"), NNL_SHARE_NAME_CONTENT,
+                           NULL, NULL), NNL_ERR_FORMAT);
+    assert_non_null(strstr(nnl_last_error(), tpath("hb.nnl")));
+    assert_non_null(strstr(nnl_last_error(), "'w'"));
+    assert_int_equal(access(tpath("h.nnl"), F_OK), -1);
+}
+
 static void test_alloc_failures(void **state) {
     (void)state;
     wspec wa[] = {ws("w", A, 8, 8), ws("u", C, 6, 8)};
@@ -596,6 +633,7 @@ int main(void) {
         cmocka_unit_test(test_extract),
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_corrupt_input),
+        cmocka_unit_test(test_forged_hash),
         cmocka_unit_test(test_alloc_failures),
         cmocka_unit_test(test_bench),
     };

@@ -13,6 +13,7 @@ static const struct {
     {"link", cmd_link, "link compiled .nnl files into one file sharing weights"},
     {"extract", cmd_extract, "write one graph of a .nnl file to its own file"},
     {"info", cmd_info, "list graphs, inputs, outputs and weights of a .nnl file"},
+    {"verify", cmd_verify, "check every byte of a .nnl file against its checksums"},
     {"run", cmd_run, "run a graph on .npy inputs"},
     {"profile", cmd_profile, "time a graph (or all graphs) layer by layer"},
 };

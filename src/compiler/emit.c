@@ -37,7 +37,6 @@ nnl_status nnl_emit_file(const nnl_model *m, nnl_file **out) {
             wr->layout = val->t.layout;
             wr->nbytes = nnl_tensor_nbytes(&val->t);
             wr->data = val->t.data;
-            wr->hash = nnl_hash64(wr->data, (size_t)wr->nbytes);
             r->kind = NNL_TK_WEIGHT;
             r->where = (uint64_t)nw++;
             continue;

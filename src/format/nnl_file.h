@@ -29,7 +29,7 @@ typedef struct nnl_frec_weight {
     int64_t dims[NNL_MAX_RANK];
     nnl_layout layout;
     uint64_t nbytes;
-    uint64_t hash;             /* nnl_hash64 of the bytes; a hint, never proof */
+    uint64_t hash;             /* XXH64 (seed 0) of the bytes; computed by nnl_file_write (the given value is ignored); a hint, never proof */
     const void *data;          /* writer: source bytes; reader: into the mapping */
     uint64_t offset;           /* reader: offset in the file */
 } nnl_frec_weight;
@@ -71,7 +71,7 @@ typedef struct nnl_frec_graph {
 } nnl_frec_graph;
 
 typedef struct nnl_file {
-    uint32_t format_version;
+    uint32_t format_version;   /* ignored by the writer (always writes NNL_FORMAT_VERSION) */
     uint32_t layout_version;
     const char *target;        /* e.g. "x86_64" / "aarch64" */
     const char *tool_version;  /* nnlink version that wrote it */

@@ -9,16 +9,12 @@
  * checksum is computed last and rewritten at offset 0.
  *
  * Output is a pure function of the nnl_file: no timestamps, zeroed padding,
- * strings stored in first-use order.  The file appears atomically: it is
- * written to a mkstemp file in the destination folder, fsynced, renamed.
+ * strings stored in first-use order.  The file appears atomically
+ * (atomic_out.h: temporary file in the destination folder, fsync, rename).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "format/atomic_out.h"
 #include "format/fmt_internal.h"
 #include "format/xxh64.h"
 
@@ -330,80 +326,12 @@ static nnl_status encode(const nnl_file *f, enc *e, sections *secs, uint8_t **me
 
 /* ---- output ------------------------------------------------------------ */
 
-#define STAGE_BYTES ((size_t)1 << 20)
 #define CHUNK_BYTES ((size_t)1 << 18)   /* hash then write: stays in L2 */
-
-#define KICK_BYTES ((uint64_t)32 << 20)
-
-typedef struct out {
-    int fd;
-    const char *path;
-    uint8_t *stage;
-    size_t nstage;
-    uint64_t written, kicked;  /* file offsets: end of data written / handed to writeback */
-} out;
-
-static nnl_status write_all(int fd, const void *p, size_t n, const char *path) {
-    const uint8_t *b = p;
-    while (n > 0) {
-        ssize_t w = write(fd, b, n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return nnl_fail(NNL_ERR_IO, "writing %s: %s", path, strerror(errno));
-        }
-        b += w;
-        n -= (size_t)w;
-    }
-    return NNL_OK;
-}
-
-/* Starts writeback of what is written so far, so the disk works while the
- * rest is hashed and copied and the final fsync has little left to do. */
-static nnl_status out_write(out *o, const void *p, size_t n) {
-    nnl_status s = write_all(o->fd, p, n, o->path);
-    if (s) return s;
-    o->written += n;
-#if defined(__linux__)
-    if (o->written - o->kicked >= KICK_BYTES) {
-        (void)sync_file_range(o->fd, (off_t)o->kicked, (off_t)(o->written - o->kicked),
-                              SYNC_FILE_RANGE_WRITE);
-        o->kicked = o->written;
-    }
-#endif
-    return NNL_OK;
-}
-
-static nnl_status out_flush(out *o) {
-    nnl_status s = out_write(o, o->stage, o->nstage);
-    o->nstage = 0;
-    return s;
-}
-
-static nnl_status out_put(out *o, const void *p, size_t n) {
-    if (o->nstage + n <= STAGE_BYTES) {
-        memcpy(o->stage + o->nstage, p, n);
-        o->nstage += n;
-        return NNL_OK;
-    }
-    nnl_status s = out_flush(o);
-    if (s) return s;
-    if (n < STAGE_BYTES / 4) {
-        memcpy(o->stage, p, n);
-        o->nstage = n;
-        return NNL_OK;
-    }
-    return out_write(o, p, n);
-}
-
-static nnl_status out_zeros(out *o, size_t n) {
-    static const uint8_t zeros[NNL_ALIGN];
-    return out_put(o, zeros, n);
-}
 
 /* Streams the weight data, filling in per-weight hashes and the weights
  * checksum in meta. */
 static nnl_status write_weights(const nnl_file *f, const enc *e, const sections *secs,
-                                uint8_t *meta, out *o, unsigned flags,
+                                uint8_t *meta, nnl_out *o, unsigned flags,
                                 const char *const *sources) {
     nnl_xxh64_state all, one;
     nnl_xxh64_init(&all, 0);
@@ -413,7 +341,7 @@ static nnl_status write_weights(const nnl_file *f, const enc *e, const sections 
         const nnl_frec_weight *w = &f->weights[i];
         size_t pad = (size_t)(e->woff[i] - cur);
         nnl_xxh64_update(&all, zeros, pad);
-        nnl_status s = out_zeros(o, pad);
+        nnl_status s = nnl_out_put(o, zeros, pad);
         if (s) return s;
         nnl_xxh64_init(&one, 0);
         const uint8_t *p = w->data;
@@ -421,7 +349,7 @@ static nnl_status write_weights(const nnl_file *f, const enc *e, const sections 
             size_t n = w->nbytes - done < CHUNK_BYTES ? (size_t)(w->nbytes - done) : CHUNK_BYTES;
             nnl_xxh64_update(&one, p + done, n);
             nnl_xxh64_update(&all, p + done, n);
-            if ((s = out_put(o, p + done, n))) return s;
+            if ((s = nnl_out_put(o, p + done, n))) return s;
             done += n;
         }
         uint64_t h = nnl_xxh64_final(&one);
@@ -433,7 +361,7 @@ static nnl_status write_weights(const nnl_file *f, const enc *e, const sections 
         cur = e->woff[i] + w->nbytes;
     }
     nnl_put_u64(meta + NNL_FMT_OFF_WEIGHT_SUM, nnl_xxh64_final(&all));
-    return out_flush(o);
+    return NNL_OK;
 }
 
 uint64_t nnl_fmt_meta_checksum(const uint8_t *meta, uint64_t meta_len) {
@@ -442,44 +370,6 @@ uint64_t nnl_fmt_meta_checksum(const uint8_t *meta, uint64_t meta_len) {
     nnl_xxh64_update(&s, meta, NNL_FMT_OFF_META_SUM);
     nnl_xxh64_update(&s, meta + NNL_FMT_OFF_WEIGHT_SUM, (size_t)(meta_len - NNL_FMT_OFF_WEIGHT_SUM));
     return nnl_xxh64_final(&s);
-}
-
-static nnl_status pwrite_all(int fd, const uint8_t *p, size_t n, const char *path) {
-    for (size_t done = 0; done < n;) {
-        ssize_t w = pwrite(fd, p + done, n - done, (off_t)done);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return nnl_fail(NNL_ERR_IO, "writing %s: %s", path, strerror(errno));
-        }
-        done += (size_t)w;
-    }
-    return NNL_OK;
-}
-
-/* Temporary name "<dir>/.<base>.XXXXXX" next to path, so rename stays
- * within one file system. */
-static char *temp_name(const char *path) {
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    const char *base = slash ? slash + 1 : path;
-    size_t n = strlen(path) + 16;
-    char *t = nnl_malloc(n);
-    if (!t) return NULL;
-    snprintf(t, n, "%.*s.%s.XXXXXX", (int)dirlen, path, base);
-    return t;
-}
-
-static void sync_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char dir[4096];
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == path) snprintf(dir, sizeof dir, "/");
-    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);   /* best effort: the rename is already visible */
-        close(fd);
-    }
 }
 
 nnl_status nnl_file_write(const nnl_file *f, const char *path) {
@@ -494,65 +384,22 @@ nnl_status nnl_file_write_ex(const nnl_file *f, const char *path, unsigned flags
     enc e = {0};
     sections secs = {0};
     uint8_t *meta = NULL;
-    char *tmp = NULL;
-    out o = {.fd = -1, .path = path};
+    nnl_out o;
     if ((s = encode(f, &e, &secs, &meta))) goto done;
     uint64_t meta_len = secs.off[NNL_SEC_WEIGHT_DATA];
-    if (!(tmp = temp_name(path)) || !(o.stage = nnl_malloc(STAGE_BYTES))) {
-        s = nnl_fail(NNL_ERR_NOMEM, "out of memory writing %s", path);
+    if ((s = nnl_out_open(&o, path, meta_len + secs.size[NNL_SEC_WEIGHT_DATA]))) goto done;
+    if ((s = nnl_out_put(&o, meta, (size_t)meta_len)) ||
+        (s = write_weights(f, &e, &secs, meta, &o, flags, sources))) {
+        nnl_out_abort(&o);
         goto done;
     }
-    o.fd = mkstemp(tmp);
-    if (o.fd < 0) {
-        s = nnl_fail(NNL_ERR_IO, "cannot create a temporary file next to %s: %s", path,
-                     strerror(errno));
-        nnl_free(tmp);
-        tmp = NULL;
-        goto done;
-    }
-    if (fchmod(o.fd, 0644) != 0) {
-        s = nnl_fail(NNL_ERR_IO, "chmod %s: %s", tmp, strerror(errno));
-        goto done;
-    }
-    /* Reserving the blocks first fails early on a full disk and makes the
-     * writes below much cheaper on file systems with delayed allocation. */
-    uint64_t total = meta_len + secs.size[NNL_SEC_WEIGHT_DATA];
-    if (total > 0 && fallocate(o.fd, 0, 0, (off_t)total) != 0 &&
-        (errno == ENOSPC || errno == EFBIG)) {
-        s = nnl_fail(NNL_ERR_IO, "writing %s: %s (%llu bytes needed)", path, strerror(errno),
-                     (unsigned long long)total);
-        goto done;
-    }
-    if ((s = write_all(o.fd, meta, (size_t)meta_len, path))) goto done;
-    o.written = o.kicked = meta_len;
-    if ((s = write_weights(f, &e, &secs, meta, &o, flags, sources))) goto done;
     nnl_put_u64(meta + NNL_FMT_OFF_META_SUM, nnl_fmt_meta_checksum(meta, meta_len));
-    if ((s = pwrite_all(o.fd, meta, (size_t)meta_len, path))) goto done;
-    if (fsync(o.fd) != 0) {
-        s = nnl_fail(NNL_ERR_IO, "fsync %s: %s", path, strerror(errno));
+    if ((s = nnl_out_pwrite(&o, meta, (size_t)meta_len, 0))) {
+        nnl_out_abort(&o);
         goto done;
     }
-    if (close(o.fd) != 0) {
-        o.fd = -1;
-        s = nnl_fail(NNL_ERR_IO, "closing %s: %s", path, strerror(errno));
-        goto done;
-    }
-    o.fd = -1;
-    if (rename(tmp, path) != 0) {
-        s = nnl_fail(NNL_ERR_IO, "cannot rename the temporary file to %s: %s", path,
-                     strerror(errno));
-        goto done;
-    }
-    nnl_free(tmp);
-    tmp = NULL;
-    sync_dir(path);
+    s = nnl_out_commit(&o);
 done:
-    if (o.fd >= 0) close(o.fd);
-    if (tmp) {
-        unlink(tmp);
-        nnl_free(tmp);
-    }
-    nnl_free(o.stage);
     nnl_free(meta);
     nnl_free(e.tab);
     nnl_free(e.woff);

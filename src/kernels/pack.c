@@ -69,7 +69,7 @@ static void pack_im2col_row(float *dst, int nr, const nnl_conv_geom *g, const fl
             if (lo > run) lo = run;
             if (hi < lo) hi = lo;
             put_run(dst, nr, kc, kk, j, NULL, lo);
-            put_run(dst, nr, kc, kk, j + lo, row + x0 + lo + (x0 > 3), hi - lo);
+            put_run(dst, nr, kc, kk, j + lo, row + x0 + lo, hi - lo);
             put_run(dst, nr, kc, kk, j + hi, NULL, run - hi);
         } else {
             const float *row = plane + iy * g->w;

@@ -4,13 +4,11 @@
  * a weight left unshared although another graph has one of the same name
  * (or, in name+content mode, the same content) the reason why.
  */
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "format/atomic_out.h"
 #include "link/link_internal.h"
 
 typedef struct keyed {
@@ -270,36 +268,15 @@ static nnl_status index_weights(report_ctx *c) {
 }
 
 static nnl_status dump_atomic(json_t *root, const char *path) {
-    size_t n = strlen(path) + 16;
-    char *tmp = nnl_malloc(n);
-    if (!tmp) return nnl_fail(NNL_ERR_NOMEM, "out of memory writing %s", path);
-    const char *slash = strrchr(path, '/');
-    int dirlen = slash ? (int)(slash - path) + 1 : 0;
-    snprintf(tmp, n, "%.*s.%s.XXXXXX", dirlen, path, slash ? slash + 1 : path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        nnl_status s = nnl_fail(NNL_ERR_IO, "cannot create a temporary file next to %s: %s",
-                                path, strerror(errno));
-        nnl_free(tmp);
-        return s;
-    }
-    FILE *fp = fdopen(fd, "w");
-    nnl_status s = NNL_OK;
-    if (!fp) {
-        close(fd);
-        s = nnl_fail(NNL_ERR_IO, "writing %s: %s", path, strerror(errno));
-    } else {
-        bool ok = fchmod(fd, 0644) == 0 &&
-                  json_dumpf(root, fp, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 &&
-                  fputc('\n', fp) != EOF && fflush(fp) == 0 && fsync(fd) == 0;
-        int err = errno;
-        if (fclose(fp) != 0 && ok) ok = false, err = errno;
-        if (!ok) s = nnl_fail(NNL_ERR_IO, "writing %s: %s", path, strerror(err));
-    }
-    if (!s && rename(tmp, path) != 0)
-        s = nnl_fail(NNL_ERR_IO, "cannot rename the temporary file to %s: %s", path, strerror(errno));
-    if (s) unlink(tmp);
-    nnl_free(tmp);
+    char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    if (!text) return nnl_fail(NNL_ERR_NOMEM, "out of memory writing %s", path);
+    size_t n = strlen(text);
+    text[n] = '\n';   /* json_dumps' NUL becomes the final newline */
+    nnl_out o;
+    nnl_status s = nnl_out_open(&o, path, 0);
+    if (!s && (s = nnl_out_put(&o, text, n + 1))) nnl_out_abort(&o);
+    if (!s) s = nnl_out_commit(&o);
+    free(text);
     return s;
 }
 

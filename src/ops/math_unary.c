@@ -32,7 +32,9 @@ static int uindex(nnl_dtype dt) {
     }
 }
 
-/* TX in, TY out; EXPR sees v (the input), T (= TX), alpha and beta. */
+/* TX in, TY out; EXPR sees v (the input), T (= TX), alpha and beta.
+ * Blocks of 8 loaded into locals first: the loop shape GCC's -O2 cost
+ * model vectorises (see math_binary.c). */
 #define KERNEL(name, TX, TY, EXPR)                                               \
     static void name(const void *px, void *py, int64_t n, const un_params *p) { \
         typedef TX T;                                                            \
@@ -41,7 +43,18 @@ static int uindex(nnl_dtype dt) {
         const T alpha = (T)p->alpha, beta = (T)p->beta;                          \
         (void)alpha;                                                             \
         (void)beta;                                                              \
-        for (int64_t i = 0; i < n; i++) {                                        \
+        int64_t i = 0;                                                           \
+        for (; i + 8 <= n; i += 8) {                                             \
+            T xb[8];                                                             \
+            TY yb[8];                                                            \
+            for (int k = 0; k < 8; k++) xb[k] = x[i + k];                        \
+            for (int k = 0; k < 8; k++) {                                        \
+                const T v = xb[k];                                               \
+                yb[k] = (TY)(EXPR);                                              \
+            }                                                                    \
+            for (int k = 0; k < 8; k++) y[i + k] = yb[k];                        \
+        }                                                                        \
+        for (; i < n; i++) {                                                     \
             const T v = x[i];                                                    \
             y[i] = (TY)(EXPR);                                                   \
         }                                                                        \
@@ -254,7 +267,17 @@ typedef void (*clip_kernel)(const void *x, void *y, int64_t n, double lo, double
         T *y = py;                                                                   \
         const T lo = dlo <= (double)(TMIN) ? (TMIN) : (T)dlo;                        \
         const T hi = dhi >= (double)(TMAX) ? (TMAX) : (T)dhi;                        \
-        for (int64_t i = 0; i < n; i++) {                                            \
+        int64_t i = 0;                                                               \
+        for (; i + 8 <= n; i += 8) {                                                 \
+            T b[8];                                                                  \
+            for (int k = 0; k < 8; k++) b[k] = x[i + k];                             \
+            for (int k = 0; k < 8; k++) {                                            \
+                b[k] = b[k] < lo ? lo : b[k];                                        \
+                b[k] = b[k] > hi ? hi : b[k];                                        \
+            }                                                                        \
+            for (int k = 0; k < 8; k++) y[i + k] = b[k];                             \
+        }                                                                            \
+        for (; i < n; i++) {                                                         \
             T v = x[i];                                                              \
             v = v < lo ? lo : v;                                                     \
             y[i] = v > hi ? hi : v;                                                  \

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "format/verify.h"
 #include "runtime/runtime.h"
 
 uint64_t nnl_frec_tensor_bytes(const nnl_frec_tensor *t) {
@@ -105,6 +106,14 @@ nnl_status nnl_plan_open(const char *path, nnl_plan **out) {
     if (!s && !(p->uses = nnl_calloc((size_t)p->f->n_weights * (size_t)p->f->n_graphs + 1, 1)))
         s = nnl_fail(NNL_ERR_NOMEM, "out of memory opening %s", path);
     for (int g = 0; !s && g < p->f->n_graphs; g++) s = check_graph(p->f, g, &p->graph_weight_bytes[g], p->uses);
+    /* Packed layouts and kernels are this build's: a file made for another
+     * target or layout family is refused here, not misread later. */
+    if (!s && strcmp(p->f->target, nnl_file_host_target()) != 0)
+        s = nnl_fail(NNL_ERR_MISMATCH, "compiled for target %s, but this is %s; recompile it here",
+                     p->f->target, nnl_file_host_target());
+    if (!s && p->f->layout_version != NNL_LAYOUT_VERSION)
+        s = nnl_fail(NNL_ERR_MISMATCH, "weight layout version %u, but this nnlink reads version %u; recompile it",
+                     p->f->layout_version, NNL_LAYOUT_VERSION);
     if (!s && p->f->default_graph >= p->f->n_graphs)
         s = nnl_fail(NNL_ERR_FORMAT, "default graph index %d out of range", p->f->default_graph);
     if (s) {
@@ -228,4 +237,9 @@ nnl_status nnl_plan_weight_info(const nnl_plan *p, int i, nnl_weight_info *info)
 int nnl_plan_weight_used_by(const nnl_plan *p, int w, int g) {
     if (!p || w < 0 || w >= p->f->n_weights || g < 0 || g >= p->f->n_graphs) return 0;
     return p->uses[(size_t)w * (size_t)p->f->n_graphs + (size_t)g];
+}
+
+nnl_status nnl_plan_verify(const nnl_plan *p) {
+    if (!p) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_plan_verify: NULL plan");
+    return nnl_file_verify(p->f);
 }

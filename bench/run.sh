@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# nnlink against ONNX Runtime and PyTorch: builds nnlink (unless NNLINK names
+# a binary), installs the ONNX Runtime npm package into bench/node_modules
+# when missing, then runs bench/bench.py, which prints a table of
+# nnlink / peer ratios and writes bench/results.json.
+#
+#   bench/run.sh                  # everything (~10 min on 2 cores)
+#   bench/run.sh --quick          # 1 round, 2 runs: checks the plumbing
+#   bench/run.sh --cases fcn,gpt  # a subset of fcn rss link gpt
+#
+# Knobs (BENCH_THREADS, BENCH_RUNS, BENCH_ROUNDS, ...) are environment
+# variables; see docs/BENCH.md or `bench/run.sh --help`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD=${BUILD:-build}
+if [ -z "${NNLINK:-}" ]; then
+    NNLINK=$BUILD/nnlink
+    # A failed build leaves the peers to be measured alone.
+    if ! make BUILD="$BUILD" -j2 "$BUILD/nnlink" >"${TMPDIR:-/tmp}/nnlink-bench-make.log" 2>&1; then
+        echo "bench: building nnlink failed (see ${TMPDIR:-/tmp}/nnlink-bench-make.log);" \
+             "nnlink figures will be missing" >&2
+    fi
+fi
+export NNLINK
+export BENCH_WORK=${BENCH_WORK:-$BUILD/bench}
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "bench: node and npm are needed for ONNX Runtime (apt-get install nodejs npm)" >&2
+    exit 1
+fi
+if [ ! -f bench/node_modules/onnxruntime-node/package.json ]; then
+    # The CPU library ships inside the package: skip its install script,
+    # which would try to download GPU providers.
+    (cd bench && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts --no-audit --no-fund)
+fi
+if ! /usr/bin/python3 -c 'import torch, torchvision, onnx, numpy' 2>/dev/null; then
+    echo "bench: Debian's python3-torch, python3-torchvision, python3-onnx and python3-numpy" \
+         "are needed (tools/deps.sh --torch)" >&2
+    exit 1
+fi
+exec /usr/bin/python3 bench/bench.py "$@"

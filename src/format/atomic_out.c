@@ -1,0 +1,163 @@
+/*
+ * Atomic output (see atomic_out.h).  Two details matter for speed on large
+ * files: the file's blocks are reserved up front (fallocate), which makes
+ * writes much cheaper under delayed allocation, and writeback of each
+ * written stretch is started early (sync_file_range), so the disk works
+ * while the rest is produced and the final fsync has little left to do.
+ */
+#include "format/atomic_out.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define STAGE_BYTES ((size_t)1 << 20)
+#define KICK_BYTES ((uint64_t)32 << 20)
+
+static nnl_status write_all(nnl_out *o, const void *p, size_t n) {
+    const uint8_t *b = p;
+    while (n > 0) {
+        ssize_t w = write(o->fd, b, n > ((size_t)1 << 30) ? ((size_t)1 << 30) : n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return nnl_fail(NNL_ERR_IO, "writing %s: %s", o->path, strerror(errno));
+        }
+        b += w;
+        n -= (size_t)w;
+        o->written += (uint64_t)w;
+    }
+#if defined(__linux__)
+    if (o->written - o->kicked >= KICK_BYTES) {
+        (void)sync_file_range(o->fd, (off_t)o->kicked, (off_t)(o->written - o->kicked),
+                              SYNC_FILE_RANGE_WRITE);
+        o->kicked = o->written;
+    }
+#endif
+    return NNL_OK;
+}
+
+static nnl_status flush(nnl_out *o) {
+    nnl_status s = write_all(o, o->stage, o->nstage);
+    o->nstage = 0;
+    return s;
+}
+
+void nnl_out_abort(nnl_out *o) {
+    if (o->fd >= 0) close(o->fd);
+    o->fd = -1;
+    if (o->tmp) unlink(o->tmp);
+    nnl_free(o->tmp);
+    o->tmp = NULL;
+    nnl_free(o->stage);
+    o->stage = NULL;
+}
+
+nnl_status nnl_out_open(nnl_out *o, const char *path, uint64_t reserve) {
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    o->path = path;
+    /* "<dir>/.<base>.XXXXXX": same folder, so the rename stays within one
+     * file system. */
+    const char *slash = strrchr(path, '/');
+    size_t n = strlen(path) + 16;
+    o->tmp = nnl_malloc(n);
+    o->stage = nnl_malloc(STAGE_BYTES);
+    if (!o->tmp || !o->stage) {
+        nnl_out_abort(o);
+        return nnl_fail(NNL_ERR_NOMEM, "out of memory writing %s", path);
+    }
+    snprintf(o->tmp, n, "%.*s.%s.XXXXXX", slash ? (int)(slash - path) + 1 : 0, path,
+             slash ? slash + 1 : path);
+    o->fd = mkstemp(o->tmp);
+    if (o->fd < 0) {
+        nnl_status s = nnl_fail(NNL_ERR_IO, "cannot create a temporary file next to %s: %s",
+                                path, strerror(errno));
+        nnl_free(o->tmp);
+        o->tmp = NULL;
+        nnl_out_abort(o);
+        return s;
+    }
+    if (fchmod(o->fd, 0644) != 0) {
+        nnl_status s = nnl_fail(NNL_ERR_IO, "chmod %s: %s", o->tmp, strerror(errno));
+        nnl_out_abort(o);
+        return s;
+    }
+    if (reserve > 0 && fallocate(o->fd, 0, 0, (off_t)reserve) != 0 &&
+        (errno == ENOSPC || errno == EFBIG)) {
+        nnl_status s = nnl_fail(NNL_ERR_IO, "writing %s: %s (%llu bytes needed)", path,
+                                strerror(errno), (unsigned long long)reserve);
+        nnl_out_abort(o);
+        return s;
+    }
+    return NNL_OK;
+}
+
+nnl_status nnl_out_put(nnl_out *o, const void *p, size_t n) {
+    if (o->nstage + n <= STAGE_BYTES) {
+        memcpy(o->stage + o->nstage, p, n);
+        o->nstage += n;
+        return NNL_OK;
+    }
+    nnl_status s = flush(o);
+    if (s) return s;
+    if (n < STAGE_BYTES / 4) {
+        memcpy(o->stage, p, n);
+        o->nstage = n;
+        return NNL_OK;
+    }
+    return write_all(o, p, n);
+}
+
+nnl_status nnl_out_pwrite(nnl_out *o, const void *p, size_t n, uint64_t at) {
+    nnl_status s = flush(o);
+    if (s) return s;
+    const uint8_t *b = p;
+    for (size_t done = 0; done < n;) {
+        ssize_t w = pwrite(o->fd, b + done, n - done, (off_t)(at + done));
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return nnl_fail(NNL_ERR_IO, "writing %s: %s", o->path, strerror(errno));
+        }
+        done += (size_t)w;
+    }
+    return NNL_OK;
+}
+
+static void sync_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else if (slash == path) snprintf(dir, sizeof dir, "/");
+    else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);   /* best effort: the rename is already visible */
+        close(fd);
+    }
+}
+
+nnl_status nnl_out_commit(nnl_out *o) {
+    nnl_status s = flush(o);
+    if (!s && fsync(o->fd) != 0) s = nnl_fail(NNL_ERR_IO, "fsync %s: %s", o->path, strerror(errno));
+    if (!s) {
+        int rc = close(o->fd);
+        o->fd = -1;
+        if (rc != 0) s = nnl_fail(NNL_ERR_IO, "closing %s: %s", o->path, strerror(errno));
+    }
+    if (!s && rename(o->tmp, o->path) != 0)
+        s = nnl_fail(NNL_ERR_IO, "cannot rename the temporary file to %s: %s", o->path,
+                     strerror(errno));
+    if (s) {
+        nnl_out_abort(o);
+        return s;
+    }
+    nnl_free(o->tmp);
+    o->tmp = NULL;
+    nnl_out_abort(o);
+    sync_dir(o->path);
+    return NNL_OK;
+}

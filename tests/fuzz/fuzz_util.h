@@ -1,0 +1,133 @@
+/*
+ * Shared by the libFuzzer harnesses.  The readers under test take paths
+ * (they map the file), so each input is written to a file in a private
+ * folder, on tmpfs when /dev/shm exists.  A private folder matters for
+ * ONNX: external-data locations are resolved next to the model, so a
+ * hostile model can only name files the harness itself wrote there.
+ */
+#ifndef NNL_FUZZ_UTIL_H
+#define NNL_FUZZ_UTIL_H
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nnlink.h"
+
+/* Arenas larger than this are legal (a real model may need gigabytes) but
+ * are not worth allocating and zeroing on every execution; a file that
+ * claims one is still opened and checked, just not run. */
+#define FZ_MAX_ARENA ((uint64_t)16 << 20)
+/* Linked files may hold many graphs; running a few covers the code. */
+#define FZ_MAX_GRAPHS 8
+
+static char fz_dir[256];
+
+__attribute__((unused)) static void fz_cleanup(void) {
+    static const char *const names[] = {"in.nnl", "model.onnx", "out.nnl", "in.npy"};
+    char p[512];
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(p, sizeof p, "%s/%s", fz_dir, names[i]);
+        unlink(p);
+    }
+    rmdir(fz_dir);
+}
+
+__attribute__((unused)) static void fz_init_dir(void) {
+    const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+    snprintf(fz_dir, sizeof fz_dir, "%s/nnl-fuzz.XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(fz_dir)) {
+        perror("mkdtemp");
+        abort();   /* harness setup, not the library under test */
+    }
+    atexit(fz_cleanup);
+}
+
+__attribute__((unused)) static const char *fz_path(const char *name) {
+    static char p[512];
+    snprintf(p, sizeof p, "%s/%s", fz_dir, name);
+    return p;
+}
+
+/* Write the input to fz_dir/name; returns the path (static storage). */
+__attribute__((unused)) static const char *fz_write(const char *name, const void *data, size_t n) {
+    const char *p = fz_path(name);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        perror(p);
+        abort();
+    }
+    const char *b = data;
+    while (n > 0) {
+        ssize_t w = write(fd, b, n);
+        if (w <= 0) {
+            perror(p);
+            abort();
+        }
+        b += w;
+        n -= (size_t)w;
+    }
+    close(fd);
+    return p;
+}
+
+/* Touch every byte of a buffer the library handed out, so ASan sees a
+ * pointer or size that does not match the allocation or mapping. */
+__attribute__((unused)) static uint8_t fz_touch(const void *data, size_t n) {
+    const volatile uint8_t *p = data;
+    uint8_t x = 0;
+    for (size_t i = 0; i < n; i++) x ^= p[i];
+    return x;
+}
+
+/* Exercise an opened plan the way `nnlink info` and `nnlink run` do: every
+ * accessor, then for each graph (up to FZ_MAX_GRAPHS) a one-thread session
+ * and one run on the zeroed arena, reading every output byte.  Failures are
+ * fine; crashes, leaks and sanitizer reports are not. */
+__attribute__((unused)) static void fz_exercise_plan(const nnl_plan *p) {
+    nnl_file_info fi;
+    volatile uint8_t sink = 0;
+    if (nnl_plan_file_info(p, &fi) == NNL_OK) sink ^= (uint8_t)(strlen(fi.target) + strlen(fi.tool_version));
+    int ng = nnl_plan_graph_count(p);
+    (void)nnl_plan_default_graph(p);
+    (void)nnl_plan_weight_bytes(p, -1);
+    for (int w = 0; w < nnl_plan_weight_count(p); w++) {
+        nnl_weight_info wi;
+        if (nnl_plan_weight_info(p, w, &wi) == NNL_OK) sink ^= (uint8_t)(strlen(wi.name) + strlen(wi.layout));
+        for (int g = 0; g < ng; g++) sink ^= (uint8_t)nnl_plan_weight_used_by(p, w, g);
+    }
+    for (int g = 0; g < ng; g++) {
+        const char *name = nnl_plan_graph_name(p, g);
+        int found = -1;
+        if (nnl_plan_find_graph(p, name, &found) != NNL_OK || found < 0) abort();
+        (void)nnl_plan_weight_bytes(p, g);
+        for (int i = 0; i < nnl_plan_input_count(p, g); i++) {
+            nnl_tensor_info ti;
+            if (nnl_plan_input_info(p, g, i, &ti) == NNL_OK) sink ^= (uint8_t)strlen(ti.name);
+        }
+        for (int i = 0; i < nnl_plan_output_count(p, g); i++) {
+            nnl_tensor_info ti;
+            if (nnl_plan_output_info(p, g, i, &ti) == NNL_OK) sink ^= (uint8_t)strlen(ti.name);
+        }
+        if (g >= FZ_MAX_GRAPHS || nnl_plan_arena_bytes(p, g) > FZ_MAX_ARENA) continue;
+        nnl_session_options so = {.size = sizeof so, .n_threads = 1};
+        nnl_session *s = NULL;
+        if (nnl_session_create(p, g, &so, &s) != NNL_OK) continue;
+        if (nnl_session_run(s) == NNL_OK) {
+            for (int i = 0; i < nnl_plan_output_count(p, g); i++) {
+                nnl_tensor_info ti;
+                const void *data = NULL;
+                if (nnl_session_output(s, i, &ti, &data) != NNL_OK) continue;
+                size_t n = nnl_dtype_size(ti.dtype);
+                for (int d = 0; d < ti.rank; d++) n *= (size_t)ti.dims[d];
+                sink ^= fz_touch(data, n);
+            }
+        }
+        nnl_session_free(s);
+    }
+    (void)sink;
+}
+
+#endif

@@ -89,7 +89,12 @@ class Config:
                     " / ".join("%.2f" % x for x in [r["load_average"]["before"]] + r["load_average"]["rounds"]
                                + [r["load_average"]["after"]])))
                 print()
-                print("\n".join(table_lines(r["table"], markdown=True)))
+                series = []
+                for j in r["series"]:
+                    x = Series(j["title"], j["metric"], j["unit"], j["better"], j["detail"])
+                    x.samples, x.errors = j["samples"], j["errors"]
+                    series.append(x)
+                print("\n".join(table_lines(build_table(series, r["nnlink_setup"]), markdown=True)))
                 sys.exit(0)
             elif a == "--cases" and args:
                 self.cases = args.pop(0).replace(",", " ").split()
@@ -338,9 +343,18 @@ class Series:
             self.errors[tool] = str(ex)
             log("    %s: FAILED: %s" % (tool, tail(str(ex), 300)))
 
+    def _vals(self, tool, key):
+        return [s[key] for s in self.samples.get(tool, []) if s.get(key) is not None]
+
     def value(self, tool, key):
-        vals = [s[key] for s in self.samples.get(tool, []) if s.get(key) is not None]
+        vals = self._vals(tool, key)
         return float(np.median(vals)) if vals else None
+
+    def best(self, tool, key):
+        vals = self._vals(tool, key)
+        if not vals:
+            return None
+        return float(max(vals) if self.better == "higher" else min(vals))
 
     def to_json(self):
         return {"title": self.title, "metric": self.metric, "unit": self.unit, "better": self.better,
@@ -607,40 +621,55 @@ def link_sample(cfg, tool, files):
 
 
 def build_table(series, setup):
-    """Rows: [title, metric, unit, nnlink value, peer, peer value, ratio,
-    note].  Ratio is nnlink / peer of the reported values."""
+    """One row per (case, peer).  "nnlink"/"peer_value" are the medians over
+    rounds of each round's figure, "*_best" the best round (lowest time or
+    memory, highest throughput), which is the steadier figure when other jobs
+    load the machine.  Ratios are nnlink / peer."""
     rows = []
     for s in series:
         if s.metric.startswith("load"):
             key, scale = "load_ms", 1.0
-        elif s.unit == "MB" and "RSS" in s.metric:
+        elif "RSS" in s.metric:
             key, scale = "peak_rss_bytes", 1e-6
         elif s.unit == "MB/s":
             key, scale = "bytes_per_s", 1e-6
         else:
             key, scale = "median_ms", 1.0
-        nv = s.value("nnlink", key)
-        nv = nv * scale if nv is not None else None
+
+        def get(tool, best):
+            v = s.best(tool, key) if best else s.value(tool, key)
+            return v * scale if v is not None else None
+
+        nv, nb = get("nnlink", False), get("nnlink", True)
         peers = [t for t in ("ort", "torch", "torch-jit", "cp", "cp+fsync")
                  if t in s.samples or t in s.errors]
         for p in peers:
-            pv = s.value(p, key)
-            pv = pv * scale if pv is not None else None
-            ratio = nv / pv if nv is not None and pv else None
+            pv, pb = get(p, False), get(p, True)
             note = ""
-            if s.metric.startswith("load") or key == "median_ms":
+            if key == "median_ms":
                 diffs = [x.get("max_abs_diff") for x in s.samples.get(p, []) if x.get("max_abs_diff")]
                 if diffs:
                     worst = max(v if v is not None else float("inf") for d in diffs for v in d.values())
                     note = "max |diff| vs PyTorch ref %.2g" % worst
+            base = [x["baseline_rss_bytes"] for x in s.samples.get(p, []) if x.get("baseline_rss_bytes")]
+            if base:
+                note = "of which %.0f MB is the runtime with no model loaded" % (min(base) / 1e6)
             if p in s.errors:
                 note = "FAILED: " + tail(s.errors[p], 160)
-            rows.append([s.title, "%s, %s" % (s.metric, s.unit), nv, p, pv, ratio, note,
-                         s.errors.get("nnlink", "")])
+            rows.append({"case": s.title, "metric": "%s, %s" % (s.metric, s.unit), "better": s.better,
+                         "nnlink": nv, "peer": p, "peer_value": pv,
+                         "ratio": nv / pv if nv is not None and pv else None,
+                         "nnlink_best": nb, "peer_best": pb,
+                         "ratio_best": nb / pb if nb is not None and pb else None,
+                         "rounds": len(s.samples.get(p, [])), "note": note,
+                         "nnlink_error": s.errors.get("nnlink", "")})
     for k, v in setup.items():
         if k.startswith("compile ") and isinstance(v, dict):
-            rows.append(["nnlink compile " + k[8:], "wall time, ms", v["seconds"] * 1e3 if "seconds" in v else None,
-                         "-", None, None, "", v.get("error", "")])
+            ms = v["seconds"] * 1e3 if "seconds" in v else None
+            rows.append({"case": "nnlink compile " + k[8:], "metric": "wall time, ms", "better": "lower",
+                         "nnlink": ms, "peer": "-", "peer_value": None, "ratio": None,
+                         "nnlink_best": ms, "peer_best": None, "ratio_best": None, "rounds": 1,
+                         "note": "", "nnlink_error": v.get("error", "")})
     return rows
 
 
@@ -656,21 +685,25 @@ def fmt_ratio(r):
 
 def table_lines(rows, markdown=False):
     """The table as text lines: plain columns, or a Markdown table."""
-    head = ["case", "metric", "nnlink", "peer", "peer value", "nnlink/peer", "note"]
+    head = ["case", "metric", "nnlink", "peer", "peer value", "nnlink/peer",
+            "best: nnlink", "peer", "nnlink/peer", "note"]
     body, last = [], None
-    for title, metric, nv, peer, pv, ratio, note, nerr in rows:
-        same = (title, metric) == last
-        last = (title, metric)
-        if nerr and not same:
-            note = ("nnlink: " + tail(nerr, 140) + ("; " + note if note else ""))
-        body.append(["" if same and not markdown else title, "" if same and not markdown else metric,
-                     "" if same and not markdown else fmt_v(nv), peer, fmt_v(pv), fmt_ratio(ratio), note])
+    for r in rows:
+        same = (r["case"], r["metric"]) == last and not markdown
+        last = (r["case"], r["metric"])
+        note = r["note"]
+        if r["nnlink_error"] and not same:
+            note = "nnlink: " + tail(r["nnlink_error"], 140) + ("; " + note if note else "")
+        body.append(["" if same else r["case"], "" if same else r["metric"],
+                     "" if same else fmt_v(r["nnlink"]), r["peer"], fmt_v(r["peer_value"]),
+                     fmt_ratio(r["ratio"]), "" if same else fmt_v(r["nnlink_best"]),
+                     fmt_v(r["peer_best"]), fmt_ratio(r["ratio_best"]), note])
     if markdown:
         esc = [[c.replace("|", "\\|") for c in r] for r in body]
         return (["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] +
                 ["| " + " | ".join(r) + " |" for r in esc])
     widths = [max(len(r[i]) for r in body + [head]) for i in range(len(head) - 1)]
-    right = {2, 4, 5}
+    right = {2, 4, 5, 6, 7, 8}
     out = []
     for r in [head] + body:
         cells = [r[i].rjust(widths[i]) if i in right else r[i].ljust(widths[i]) for i in range(len(widths))]

@@ -4,10 +4,16 @@
  * the kernel set nnl_kernel_get() picks (NNL_ISA forces one).
  *
  *   bench_kernels [min_seconds_per_case]
+ *
+ * Besides wall-clock GFLOP/s it prints a CPU-time figure: FLOPs over the
+ * process's CPU seconds, times the thread count.  On a machine shared
+ * with other jobs the wall figure drops, the CPU one much less (pool
+ * spinning and imbalance still count against it).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernels/conv.h"
 
@@ -32,6 +38,10 @@ static const shape shapes[] = {
     {"l4 1x1 2048->512", 2048, 32, 48, 512, 1, 1, 0, 1, 1},
     {"head 3x3 2048->512", 2048, 32, 48, 512, 3, 1, 1, 1, 1},
     {"dw 3x3 256", 256, 64, 96, 256, 3, 1, 1, 1, 256},
+    /* ResNet-50 at 224x224: small spatial sizes */
+    {"r224 l3 3x3 256 14x14", 256, 14, 14, 256, 3, 1, 1, 1, 1},
+    {"r224 l4 3x3 512 7x7", 512, 7, 7, 512, 3, 1, 1, 1, 1},
+    {"r224 l4 1x1 2048->512", 2048, 7, 7, 512, 1, 1, 0, 1, 1},
 };
 
 static float *filled(int64_t n, unsigned seed) {
@@ -47,11 +57,18 @@ static float *filled(int64_t n, unsigned seed) {
     return p;
 }
 
+static double cpu_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
 int main(int argc, char **argv) {
     double min_s = argc > 1 ? atof(argv[1]) : 0.5;
     const nnl_kernel *kern = nnl_kernel_get();
     printf("kernel set: %s\n", kern->name);
-    printf("%-22s %8s %10s %10s\n", "shape", "GFLOP", "1 thread", "2 threads");
+    printf("%-24s %7s %18s %18s\n", "", "", "1 thread", "2 threads");
+    printf("%-24s %7s %9s %8s %9s %8s\n", "shape", "GFLOP", "wall", "cpu", "wall", "cpu");
     void *ts[2];
     for (int t = 0; t < 2; t++) ts[t] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES);
     nnl_pool *pools[2];
@@ -73,19 +90,24 @@ int main(int argc, char **argv) {
         nnl_conv_args a = {.x = x, .w = w, .w_layout = NNL_LAYOUT_PLAIN, .bias = bias, .y = y,
                            .act = NNL_ACT_RELU};
         float *wp = NULL;
+        size_t sb = nnl_conv_scratch_bytes(&p, NNL_LAYOUT_PACK_A8);
         if (!nnl_conv_is_depthwise(&p)) {
             int64_t dims[4] = {s->oc, s->c / s->group, s->k, s->k};
             wp = nnl_aligned_alloc((size_t)nnl_pack_a8_bytes(4, dims));
             nnl_pack_a8(wp, w, s->oc, wn / s->oc);
             a.w = wp;
             a.w_layout = NNL_LAYOUT_PACK_A8;
+        } else {
+            sb = nnl_conv_scratch_bytes(&p, NNL_LAYOUT_PLAIN);
         }
+        a.scratch = sb ? nnl_aligned_alloc(sb) : NULL;
+        a.scratch_bytes = sb;
         double flops = 2.0 * (double)wn * (double)(p.oh * p.ow);
-        double gf[2];
+        double gf[2], gc[2];
         for (int t = 0; t < 2; t++) {
             nnl_conv2d(&p, &a, kern, pools[t], ts); /* warm-up */
             int reps = 0;
-            double t0 = nnl_now_ms(), el;
+            double t0 = nnl_now_ms(), c0 = cpu_ms(), el;
             do {
                 if (nnl_conv2d(&p, &a, kern, pools[t], ts)) {
                     fprintf(stderr, "%s: %s\n", s->name, nnl_last_error());
@@ -95,18 +117,20 @@ int main(int argc, char **argv) {
                 el = nnl_now_ms() - t0;
             } while (el < min_s * 1000.0);
             gf[t] = flops * reps / (el * 1e6);
+            gc[t] = flops * reps * (t + 1) / ((cpu_ms() - c0) * 1e6);
             total_ms[t] += el / reps;
         }
         total_flops += flops;
-        printf("%-22s %8.3f %10.1f %10.1f\n", s->name, flops * 1e-9, gf[0], gf[1]);
+        printf("%-24s %7.3f %9.1f %8.1f %9.1f %8.1f\n", s->name, flops * 1e-9, gf[0], gc[0], gf[1], gc[1]);
         nnl_aligned_free(x);
         nnl_aligned_free(w);
         nnl_aligned_free(wp);
         nnl_aligned_free(bias);
         nnl_aligned_free(y);
+        nnl_aligned_free(a.scratch);
     }
-    printf("%-22s %8.3f %10.1f %10.1f\n", "all (time-weighted)", total_flops * 1e-9,
-           total_flops / (total_ms[0] * 1e6), total_flops / (total_ms[1] * 1e6));
+    printf("%-24s %7.3f %9.1f %8s %9.1f\n", "all (time-weighted)", total_flops * 1e-9,
+           total_flops / (total_ms[0] * 1e6), "", total_flops / (total_ms[1] * 1e6));
     nnl_pool_free(pools[0]);
     nnl_pool_free(pools[1]);
     nnl_aligned_free(ts[0]);

@@ -179,7 +179,11 @@ static void run_gemm_case(const gcase *g, const nnl_kernel *kern, nnl_pool *pool
     if (g->res_mode == 3) d.epi.res_rs = 1, d.res_cs = 0;
     gdata gd = {g, ax, bx, bias_r, bias_c, res, c, a_item, b_item};
     d.ctx = &gd;
+    /* half the threaded cases may pack B once into shared scratch */
+    if (pool && (m + n + k) % 2 == 0 && (d.b_prepack_bytes = nnl_gemm_prepack_bytes(nb, k, n)))
+        d.b_prepack = nnl_aligned_alloc(d.b_prepack_bytes);
     assert_int_equal(nnl_gemm(&d, kern, pool, ts), NNL_OK);
+    nnl_aligned_free(d.b_prepack);
     char what[200];
     snprintf(what, sizeof what, "gemm %s m%lld n%lld k%lld b%lld a%d b%d res%d act%d", kern->name, (long long)m,
              (long long)n, (long long)k, (long long)nb, g->a_mode, g->b_mode, g->res_mode, g->act);
@@ -293,7 +297,10 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
         a.w = wp;
         a.w_layout = NNL_LAYOUT_PACK_A8;
     }
+    if (pool && (a.scratch_bytes = nnl_conv_scratch_bytes(&p, a.w_layout)))
+        a.scratch = nnl_aligned_alloc(a.scratch_bytes);
     assert_int_equal(nnl_conv2d(&p, &a, kern, pool, ts), NNL_OK);
+    nnl_aligned_free(a.scratch);
     char what[200];
     snprintf(what, sizeof what, "conv %s c%lld %lldx%lld oc%lld k%lldx%lld g%lld s%lld,%lld d%lld,%lld packed%d",
              kern->name, (long long)p.c, (long long)p.h, (long long)p.w, (long long)p.oc, (long long)p.kh,

@@ -6074,6 +6074,8 @@ static void test_resize_bilinear_big(void **state) {
 
 /* ---- empty tensors ------------------------------------------------------------------------------ */
 
+static void expect_fail(call *k, nnl_status want, const char *needle);
+
 static void test_empty_tensors(void **state) {
     (void)state;
     const int64_t e[] = {2, 0, 5, 5}, one[] = {1};
@@ -6106,6 +6108,44 @@ static void test_empty_tensors(void **state) {
     call_init(&k, "Softmax", 13, NULL, 0, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, e, &dummy);
     free(call_run(&k));
+    /* N = 0 through the ops that index channels or planes. */
+    const int64_t n0[] = {0, 3, 4, 4}, c3[] = {3};
+    float ch[3] = {1, 1, 1};
+    call_init(&k, "BatchNormalization", 15, NULL, 0, 5);
+    set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
+    for (int i = 1; i < 5; i++) set_in(&k, i, NNL_DT_FLOAT, 1, c3, ch);
+    free(call_run(&k));
+    call_init(&k, "InstanceNormalization", 6, NULL, 0, 3);
+    set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
+    for (int i = 1; i < 3; i++) set_in(&k, i, NNL_DT_FLOAT, 1, c3, ch);
+    free(call_run(&k));
+    const int64_t c4[] = {4};
+    call_init(&k, "LayerNormalization", 17, NULL, 0, 2);
+    set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
+    set_in(&k, 1, NNL_DT_FLOAT, 1, c4, ch);
+    free(call_run(&k));
+    const nnl_attr ax1[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = 1}};
+    call_init(&k, "ArgMax", 13, ax1, 1, 1);
+    set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
+    free(call_run(&k));
+    assert_int_equal(k.out[0].dims[1], 1);
+    /* ...but there is no index of a maximum over an empty axis. */
+    call_init(&k, "ArgMax", 13, NULL, 0, 1);
+    set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
+    expect_fail(&k, NNL_ERR_SHAPE, "empty");
+    int64_t axis = 2;
+    call_init(&k, "CumSum", 14, NULL, 0, 2);
+    set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
+    set_in(&k, 1, NNL_DT_INT64, 0, NULL, &axis);
+    free(call_run(&k));
+    const nnl_attr up[] = {{.name = "mode", .type = NNL_ATTR_STRING, .s = "linear"}};
+    float sc[] = {1, 1, 2, 2};
+    call_init(&k, "Resize", 13, up, 1, 3);
+    set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
+    k.inp[1] = NULL;
+    set_in(&k, 2, NNL_DT_FLOAT, 1, c4, sc);
+    free(call_run(&k));
+    assert_int_equal(k.out[0].dims[3], 8);
 }
 
 /* ---- refusals ---------------------------------------------------------------------------------- */

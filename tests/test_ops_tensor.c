@@ -4792,78 +4792,177 @@ static const ref_tensor c835_in[] = {{NNL_DT_FLOAT, 1, {4}, d831, 0}, {NNL_DT_FL
 static const ref_tensor c835_out[] = {{NNL_DT_INT32, 2, {4, 3}, d834, 0}};
 static const nnl_attr c835_attrs[] = {{0}};
 static const float d836[] = {
-    0x0.0p+0f, 0x1.8000000000000p+0f, 0x0.0p+0f, -0x1.0000000000000p+1f, 0x0.0p+0f, NAN,
+    0x1.4000000000000p+1f,
 };
-static const int64_t d837[] = {
-    INT64_C(0), INT64_C(1), INT64_C(1), INT64_C(1), INT64_C(0), INT64_C(2),
+static const float d837[] = {
+    0x1.4000000000000p+1f,
 };
-static const ref_tensor c838_in[] = {{NNL_DT_FLOAT, 2, {2, 3}, d836, 1}};
-static const ref_tensor c838_out[] = {{NNL_DT_INT64, 2, {2, 3}, d837, 0}};
+static const ref_tensor c838_in[] = {{NNL_DT_FLOAT, 0, {0}, d836, 0}};
+static const ref_tensor c838_out[] = {{NNL_DT_FLOAT, 0, {0}, d837, 0}};
 static const nnl_attr c838_attrs[] = {{0}};
-static const uint8_t d839[] = {
-    1, 0, 1, 1,
+static const float d839[] = {
+    0x1.4000000000000p+1f,
 };
-static const int64_t d840[] = {
-    INT64_C(0), INT64_C(1), INT64_C(1), INT64_C(0), INT64_C(0), INT64_C(1),
+static const float d840[] = {
+    0x1.4000000000000p+1f,
 };
-static const ref_tensor c841_in[] = {{NNL_DT_BOOL, 2, {2, 2}, d839, 1}};
-static const ref_tensor c841_out[] = {{NNL_DT_INT64, 2, {2, 3}, d840, 0}};
+static const ref_tensor c841_in[] = {{NNL_DT_FLOAT, 0, {0}, d839, 0}};
+static const ref_tensor c841_out[] = {{NNL_DT_FLOAT, 0, {0}, d840, 0}};
 static const nnl_attr c841_attrs[] = {{0}};
-static const uint8_t d842[] = {
-    1, 0, 1, 1,
+static const float d842[] = {
+    0x1.4000000000000p+1f,
 };
-static const ref_tensor c843_in[] = {{NNL_DT_BOOL, 2, {2, 2}, d842, 0}};
-static const ref_tensor c843_out[] = {{0}};
-static const nnl_attr c843_attrs[] = {{0}};
-static const float d844[] = {
-    0x1.8000000000000p+1f, 0x1.0000000000000p+0f, 0x1.0000000000000p+2f, 0x1.0000000000000p+0f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.0000000000000p+1f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f,
-    0x1.2000000000000p+3f, 0x1.c000000000000p+2f, 0x1.2000000000000p+3f, 0x1.8000000000000p+1f,
+static const float d843[] = {
+    0x1.4000000000000p+1f,
 };
-static const int64_t d845[] = {
-    INT64_C(3),
+static const ref_tensor c844_in[] = {{NNL_DT_FLOAT, 0, {0}, d842, 0}, {NNL_DT_INT64, 1, {0}, NULL, 1}};
+static const ref_tensor c844_out[] = {{NNL_DT_FLOAT, 0, {0}, d843, 0}};
+static const nnl_attr c844_attrs[] = {{0}};
+static const float d845[] = {
+    0x1.4000000000000p+1f,
 };
 static const float d846[] = {
-    0x1.2000000000000p+3f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.2000000000000p+3f, 0x1.0000000000000p+3f,
+    0x1.4000000000000p+1f,
 };
-static const int64_t d847[] = {
-    INT64_C(5), INT64_C(7), INT64_C(4), INT64_C(4), INT64_C(6), INT64_C(3),
+static const ref_tensor c847_in[] = {{NNL_DT_FLOAT, 0, {0}, d845, 0}, {NNL_DT_INT64, 1, {0}, NULL, 1}};
+static const ref_tensor c847_out[] = {{NNL_DT_FLOAT, 0, {0}, d846, 0}};
+static const nnl_attr c847_attrs[] = {{0}};
+static const float d848[] = {
+    0x1.4000000000000p+1f,
 };
-static const ref_tensor c848_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d844, 0}, {NNL_DT_INT64, 1, {1}, d845, 1}};
-static const ref_tensor c848_out[] = {{NNL_DT_FLOAT, 2, {2, 3}, d846, 0}, {NNL_DT_INT64, 2, {2, 3}, d847, 0}};
-static const nnl_attr c848_attrs[] = {{0}};
 static const float d849[] = {
-    0x1.8000000000000p+1f, 0x1.0000000000000p+0f, 0x1.0000000000000p+2f, 0x1.0000000000000p+0f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.0000000000000p+1f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f,
-    0x1.2000000000000p+3f, 0x1.c000000000000p+2f, 0x1.2000000000000p+3f, 0x1.8000000000000p+1f,
+    0x1.4000000000000p+1f,
 };
-static const int64_t d850[] = {
-    INT64_C(4),
-};
+static const ref_tensor c850_in[] = {{NNL_DT_FLOAT, 0, {0}, d848, 0}, {NNL_DT_INT64, 1, {0}, NULL, 1}, {NNL_DT_INT64, 1, {0}, NULL, 1}};
+static const ref_tensor c850_out[] = {{NNL_DT_FLOAT, 0, {0}, d849, 0}};
+static const nnl_attr c850_attrs[] = {{0}};
 static const float d851[] = {
-    0x1.0000000000000p+0f, 0x1.0000000000000p+0f, 0x1.0000000000000p+1f, 0x1.8000000000000p+1f, 0x1.8000000000000p+1f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.4000000000000p+2f,
+    0x1.4000000000000p+1f,
 };
 static const int64_t d852[] = {
-    INT64_C(1), INT64_C(3), INT64_C(6), INT64_C(0), INT64_C(1), INT64_C(7), INT64_C(0), INT64_C(2),
+    INT64_C(2),
 };
-static const ref_tensor c853_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d849, 0}, {NNL_DT_INT64, 1, {1}, d850, 1}};
-static const ref_tensor c853_out[] = {{NNL_DT_FLOAT, 2, {2, 4}, d851, 0}, {NNL_DT_INT64, 2, {2, 4}, d852, 0}};
-static const nnl_attr c853_attrs[] = {{.name = "largest", .type = NNL_ATTR_INT, .i = 0}};
-static const float d854[] = {
+static const ref_tensor c853_in[] = {{NNL_DT_FLOAT, 0, {0}, d851, 0}};
+static const ref_tensor c853_out[] = {{NNL_DT_INT64, 0, {0}, d852, 0}};
+static const nnl_attr c853_attrs[] = {{.name = "to", .type = NNL_ATTR_INT, .i = 7}};
+static const uint8_t d854[] = {
+    0,
+};
+static const float d855[] = {
+    0x1.4000000000000p+1f,
+};
+static const float d856[] = {
+    -0x1.0000000000000p+0f,
+};
+static const float d857[] = {
+    -0x1.0000000000000p+0f,
+};
+static const ref_tensor c858_in[] = {{NNL_DT_BOOL, 0, {0}, d854, 0}, {NNL_DT_FLOAT, 0, {0}, d855, 0}, {NNL_DT_FLOAT, 0, {0}, d856, 0}};
+static const ref_tensor c858_out[] = {{NNL_DT_FLOAT, 0, {0}, d857, 0}};
+static const nnl_attr c858_attrs[] = {{0}};
+static const float d859[] = {
+    0x1.4000000000000p+1f,
+};
+static const int64_t d860[] = {
+    INT64_C(2), INT64_C(2),
+};
+static const float d861[] = {
+    0x1.4000000000000p+1f, 0x1.4000000000000p+1f, 0x1.4000000000000p+1f, 0x1.4000000000000p+1f,
+};
+static const ref_tensor c862_in[] = {{NNL_DT_FLOAT, 0, {0}, d859, 0}, {NNL_DT_INT64, 1, {2}, d860, 1}};
+static const ref_tensor c862_out[] = {{NNL_DT_FLOAT, 2, {2, 2}, d861, 0}};
+static const nnl_attr c862_attrs[] = {{0}};
+static const float d863[] = {
+    0x1.4000000000000p+1f,
+};
+static const int64_t d864[] = {
+    INT64_C(0),
+};
+static const ref_tensor c865_in[] = {{NNL_DT_FLOAT, 0, {0}, d863, 0}, {NNL_DT_INT64, 0, {0}, d864, 0}};
+static const ref_tensor c865_out[] = {{0}};
+static const nnl_attr c865_attrs[] = {{0}};
+static const float d866[] = {
+    0x1.4000000000000p+1f,
+};
+static const float d867[] = {
+    0x1.4000000000000p+1f,
+};
+static const ref_tensor c868_in[] = {{NNL_DT_FLOAT, 0, {0}, d866, 0}, {NNL_DT_FLOAT, 0, {0}, d867, 0}};
+static const ref_tensor c868_out[] = {{0}};
+static const nnl_attr c868_attrs[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = 0}};
+static const float d869[] = {
+    0x0.0p+0f, 0x1.8000000000000p+0f, 0x0.0p+0f, -0x1.0000000000000p+1f, 0x0.0p+0f, NAN,
+};
+static const int64_t d870[] = {
+    INT64_C(0), INT64_C(1), INT64_C(1), INT64_C(1), INT64_C(0), INT64_C(2),
+};
+static const ref_tensor c871_in[] = {{NNL_DT_FLOAT, 2, {2, 3}, d869, 1}};
+static const ref_tensor c871_out[] = {{NNL_DT_INT64, 2, {2, 3}, d870, 0}};
+static const nnl_attr c871_attrs[] = {{0}};
+static const uint8_t d872[] = {
+    1, 0, 1, 1,
+};
+static const int64_t d873[] = {
+    INT64_C(0), INT64_C(1), INT64_C(1), INT64_C(0), INT64_C(0), INT64_C(1),
+};
+static const ref_tensor c874_in[] = {{NNL_DT_BOOL, 2, {2, 2}, d872, 1}};
+static const ref_tensor c874_out[] = {{NNL_DT_INT64, 2, {2, 3}, d873, 0}};
+static const nnl_attr c874_attrs[] = {{0}};
+static const uint8_t d875[] = {
+    1, 0, 1, 1,
+};
+static const ref_tensor c876_in[] = {{NNL_DT_BOOL, 2, {2, 2}, d875, 0}};
+static const ref_tensor c876_out[] = {{0}};
+static const nnl_attr c876_attrs[] = {{0}};
+static const float d877[] = {
     0x1.8000000000000p+1f, 0x1.0000000000000p+0f, 0x1.0000000000000p+2f, 0x1.0000000000000p+0f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.0000000000000p+1f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f,
     0x1.2000000000000p+3f, 0x1.c000000000000p+2f, 0x1.2000000000000p+3f, 0x1.8000000000000p+1f,
 };
-static const int64_t d855[] = {
+static const int64_t d878[] = {
+    INT64_C(3),
+};
+static const float d879[] = {
+    0x1.2000000000000p+3f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.2000000000000p+3f, 0x1.0000000000000p+3f,
+};
+static const int64_t d880[] = {
+    INT64_C(5), INT64_C(7), INT64_C(4), INT64_C(4), INT64_C(6), INT64_C(3),
+};
+static const ref_tensor c881_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d877, 0}, {NNL_DT_INT64, 1, {1}, d878, 1}};
+static const ref_tensor c881_out[] = {{NNL_DT_FLOAT, 2, {2, 3}, d879, 0}, {NNL_DT_INT64, 2, {2, 3}, d880, 0}};
+static const nnl_attr c881_attrs[] = {{0}};
+static const float d882[] = {
+    0x1.8000000000000p+1f, 0x1.0000000000000p+0f, 0x1.0000000000000p+2f, 0x1.0000000000000p+0f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.0000000000000p+1f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f,
+    0x1.2000000000000p+3f, 0x1.c000000000000p+2f, 0x1.2000000000000p+3f, 0x1.8000000000000p+1f,
+};
+static const int64_t d883[] = {
+    INT64_C(4),
+};
+static const float d884[] = {
+    0x1.0000000000000p+0f, 0x1.0000000000000p+0f, 0x1.0000000000000p+1f, 0x1.8000000000000p+1f, 0x1.8000000000000p+1f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.4000000000000p+2f,
+};
+static const int64_t d885[] = {
+    INT64_C(1), INT64_C(3), INT64_C(6), INT64_C(0), INT64_C(1), INT64_C(7), INT64_C(0), INT64_C(2),
+};
+static const ref_tensor c886_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d882, 0}, {NNL_DT_INT64, 1, {1}, d883, 1}};
+static const ref_tensor c886_out[] = {{NNL_DT_FLOAT, 2, {2, 4}, d884, 0}, {NNL_DT_INT64, 2, {2, 4}, d885, 0}};
+static const nnl_attr c886_attrs[] = {{.name = "largest", .type = NNL_ATTR_INT, .i = 0}};
+static const float d887[] = {
+    0x1.8000000000000p+1f, 0x1.0000000000000p+0f, 0x1.0000000000000p+2f, 0x1.0000000000000p+0f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.0000000000000p+1f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f,
+    0x1.2000000000000p+3f, 0x1.c000000000000p+2f, 0x1.2000000000000p+3f, 0x1.8000000000000p+1f,
+};
+static const int64_t d888[] = {
     INT64_C(1),
 };
-static const float d856[] = {
+static const float d889[] = {
     0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f, 0x1.2000000000000p+3f, 0x1.2000000000000p+3f, 0x1.2000000000000p+3f, 0x1.8000000000000p+2f,
 };
-static const int64_t d857[] = {
+static const int64_t d890[] = {
     INT64_C(1), INT64_C(1), INT64_C(1), INT64_C(1), INT64_C(1), INT64_C(0), INT64_C(1), INT64_C(0),
 };
-static const ref_tensor c858_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d854, 0}, {NNL_DT_INT64, 1, {1}, d855, 1}};
-static const ref_tensor c858_out[] = {{NNL_DT_FLOAT, 2, {1, 8}, d856, 0}, {NNL_DT_INT64, 2, {1, 8}, d857, 0}};
-static const nnl_attr c858_attrs[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = 0}};
-static const int32_t d859[] = {
+static const ref_tensor c891_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d887, 0}, {NNL_DT_INT64, 1, {1}, d888, 1}};
+static const ref_tensor c891_out[] = {{NNL_DT_FLOAT, 2, {1, 8}, d889, 0}, {NNL_DT_INT64, 2, {1, 8}, d890, 0}};
+static const nnl_attr c891_attrs[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = 0}};
+static const int32_t d892[] = {
     -3, 3, 1, 1, -4, -5, 4, -5, 0, -3, -2, 1,
     -4, -3, -3, 0, -5, -2, -2, -3, 0, 4, -1, -4,
     2, -3, -4, 3, -4, 1, 1, 3, -5, 4, 4, 2,
@@ -4875,208 +4974,208 @@ static const int32_t d859[] = {
     4, -4, 4, -1, -2, -3, 4, -4, 4, -5, -5, 0,
     -1, -2, -2, -2, 4, 3, 0, 1, -5, -2, -5, -3,
 };
-static const int64_t d860[] = {
+static const int64_t d893[] = {
     INT64_C(7),
 };
-static const int32_t d861[] = {
+static const int32_t d894[] = {
     4, 4, 4, 4, 4, 3, 2, 3, 1, 3, 1, 2,
     0, 1, 4, 4, 4, 3, 4, 3, 3, 3, 3, 3,
     3, 3, 3, 1, 4, 3, 4, 3, 4, 1, 4, 0,
     4, -1, 4, -1, 3, -2,
 };
-static const int64_t d862[] = {
+static const int64_t d895[] = {
     INT64_C(3), INT64_C(10), INT64_C(17), INT64_C(16), INT64_C(19), INT64_C(0), INT64_C(12), INT64_C(13), INT64_C(1), INT64_C(15), INT64_C(15), INT64_C(17),
     INT64_C(4), INT64_C(1), INT64_C(3), INT64_C(18), INT64_C(6), INT64_C(0), INT64_C(11), INT64_C(2), INT64_C(1), INT64_C(4), INT64_C(5), INT64_C(7),
     INT64_C(8), INT64_C(11), INT64_C(19), INT64_C(6), INT64_C(0), INT64_C(3), INT64_C(8), INT64_C(16), INT64_C(9), INT64_C(17), INT64_C(11), INT64_C(13),
     INT64_C(12), INT64_C(6), INT64_C(16), INT64_C(9), INT64_C(4), INT64_C(0),
 };
-static const ref_tensor c863_in[] = {{NNL_DT_INT32, 3, {3, 20, 2}, d859, 0}, {NNL_DT_INT64, 1, {1}, d860, 1}};
-static const ref_tensor c863_out[] = {{NNL_DT_INT32, 3, {3, 7, 2}, d861, 0}, {NNL_DT_INT64, 3, {3, 7, 2}, d862, 0}};
-static const nnl_attr c863_attrs[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = -2}};
-static const float d864[] = {
+static const ref_tensor c896_in[] = {{NNL_DT_INT32, 3, {3, 20, 2}, d892, 0}, {NNL_DT_INT64, 1, {1}, d893, 1}};
+static const ref_tensor c896_out[] = {{NNL_DT_INT32, 3, {3, 7, 2}, d894, 0}, {NNL_DT_INT64, 3, {3, 7, 2}, d895, 0}};
+static const nnl_attr c896_attrs[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = -2}};
+static const float d897[] = {
     0x1.8000000000000p+1f, 0x1.0000000000000p+0f, 0x1.0000000000000p+2f, 0x1.0000000000000p+0f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.0000000000000p+1f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f,
     0x1.2000000000000p+3f, 0x1.c000000000000p+2f, 0x1.2000000000000p+3f, 0x1.8000000000000p+1f,
 };
-static const int64_t d865[] = {
+static const int64_t d898[] = {
     INT64_C(0),
 };
-static const ref_tensor c866_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d864, 0}, {NNL_DT_INT64, 1, {1}, d865, 1}};
-static const ref_tensor c866_out[] = {{NNL_DT_FLOAT, 2, {2, 0}, NULL, 0}, {NNL_DT_INT64, 2, {2, 0}, NULL, 0}};
-static const nnl_attr c866_attrs[] = {{0}};
-static const float d867[] = {
+static const ref_tensor c899_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d897, 0}, {NNL_DT_INT64, 1, {1}, d898, 1}};
+static const ref_tensor c899_out[] = {{NNL_DT_FLOAT, 2, {2, 0}, NULL, 0}, {NNL_DT_INT64, 2, {2, 0}, NULL, 0}};
+static const nnl_attr c899_attrs[] = {{0}};
+static const float d900[] = {
     0x1.8000000000000p+1f, 0x1.0000000000000p+0f, 0x1.0000000000000p+2f, 0x1.0000000000000p+0f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.0000000000000p+1f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f,
     0x1.2000000000000p+3f, 0x1.c000000000000p+2f, 0x1.2000000000000p+3f, 0x1.8000000000000p+1f,
 };
-static const float d868[] = {
+static const float d901[] = {
     0x1.2000000000000p+3f, 0x1.8000000000000p+2f, 0x1.2000000000000p+3f, 0x1.2000000000000p+3f,
 };
-static const int64_t d869[] = {
+static const int64_t d902[] = {
     INT64_C(5), INT64_C(7), INT64_C(4), INT64_C(6),
 };
-static const ref_tensor c870_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d867, 0}};
-static const ref_tensor c870_out[] = {{NNL_DT_FLOAT, 2, {2, 2}, d868, 0}, {NNL_DT_INT64, 2, {2, 2}, d869, 0}};
-static const nnl_attr c870_attrs[] = {{.name = "k", .type = NNL_ATTR_INT, .i = 2}};
-static const float d871[] = {
+static const ref_tensor c903_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d900, 0}};
+static const ref_tensor c903_out[] = {{NNL_DT_FLOAT, 2, {2, 2}, d901, 0}, {NNL_DT_INT64, 2, {2, 2}, d902, 0}};
+static const nnl_attr c903_attrs[] = {{.name = "k", .type = NNL_ATTR_INT, .i = 2}};
+static const float d904[] = {
     0x1.8000000000000p+1f, 0x1.0000000000000p+0f, 0x1.0000000000000p+2f, 0x1.0000000000000p+0f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.0000000000000p+1f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f,
     0x1.2000000000000p+3f, 0x1.c000000000000p+2f, 0x1.2000000000000p+3f, 0x1.8000000000000p+1f,
 };
-static const int64_t d872[] = {
+static const int64_t d905[] = {
     INT64_C(9),
 };
-static const float d873[] = {
+static const float d906[] = {
     0x1.8000000000000p+1f, 0x1.0000000000000p+0f, 0x1.0000000000000p+2f, 0x1.0000000000000p+0f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.0000000000000p+1f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f,
     0x1.2000000000000p+3f, 0x1.c000000000000p+2f, 0x1.2000000000000p+3f, 0x1.8000000000000p+1f,
 };
-static const float d874[] = {
+static const float d907[] = {
     0x1.8000000000000p+1f, 0x1.0000000000000p+0f, 0x1.0000000000000p+2f, 0x1.0000000000000p+0f, 0x1.4000000000000p+2f, 0x1.2000000000000p+3f, 0x1.0000000000000p+1f, 0x1.8000000000000p+2f, 0x1.4000000000000p+2f, 0x1.8000000000000p+1f, 0x1.4000000000000p+2f, 0x1.0000000000000p+3f,
     0x1.2000000000000p+3f, 0x1.c000000000000p+2f, 0x1.2000000000000p+3f, 0x1.8000000000000p+1f,
 };
-static const ref_tensor c875_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d871, 0}, {NNL_DT_INT64, 1, {1}, d872, 1}};
-static const ref_tensor c875_out[] = {{NNL_DT_FLOAT, 2, {2, 8}, d873, 0}, {NNL_DT_FLOAT, 2, {2, 8}, d874, 0}};
-static const nnl_attr c875_attrs[] = {{0}};
-static const int64_t d876[] = {
+static const ref_tensor c908_in[] = {{NNL_DT_FLOAT, 2, {2, 8}, d904, 0}, {NNL_DT_INT64, 1, {1}, d905, 1}};
+static const ref_tensor c908_out[] = {{NNL_DT_FLOAT, 2, {2, 8}, d906, 0}, {NNL_DT_FLOAT, 2, {2, 8}, d907, 0}};
+static const nnl_attr c908_attrs[] = {{0}};
+static const int64_t d909[] = {
     INT64_C(2), INT64_C(1), INT64_C(1), INT64_C(3), INT64_C(4), INT64_C(3), INT64_C(2),
 };
-static const int64_t d877[] = {
+static const int64_t d910[] = {
     INT64_C(1), INT64_C(2), INT64_C(3), INT64_C(4),
 };
-static const int64_t d878[] = {
+static const int64_t d911[] = {
     INT64_C(1), INT64_C(0), INT64_C(3), INT64_C(4),
 };
-static const int64_t d879[] = {
+static const int64_t d912[] = {
     INT64_C(1), INT64_C(0), INT64_C(0), INT64_C(2), INT64_C(3), INT64_C(2), INT64_C(1),
 };
-static const int64_t d880[] = {
+static const int64_t d913[] = {
     INT64_C(2), INT64_C(2), INT64_C(2), INT64_C(1),
 };
-static const ref_tensor c881_in[] = {{NNL_DT_INT64, 1, {7}, d876, 1}};
-static const ref_tensor c881_out[] = {{NNL_DT_INT64, 1, {4}, d877, 0}, {NNL_DT_INT64, 1, {4}, d878, 0}, {NNL_DT_INT64, 1, {7}, d879, 0}, {NNL_DT_INT64, 1, {4}, d880, 0}};
-static const nnl_attr c881_attrs[] = {{0}};
-static const int64_t d882[] = {
+static const ref_tensor c914_in[] = {{NNL_DT_INT64, 1, {7}, d909, 1}};
+static const ref_tensor c914_out[] = {{NNL_DT_INT64, 1, {4}, d910, 0}, {NNL_DT_INT64, 1, {4}, d911, 0}, {NNL_DT_INT64, 1, {7}, d912, 0}, {NNL_DT_INT64, 1, {4}, d913, 0}};
+static const nnl_attr c914_attrs[] = {{0}};
+static const int64_t d915[] = {
     INT64_C(2), INT64_C(1), INT64_C(1), INT64_C(3), INT64_C(4), INT64_C(3), INT64_C(2),
 };
-static const int64_t d883[] = {
+static const int64_t d916[] = {
     INT64_C(2), INT64_C(1), INT64_C(3), INT64_C(4),
 };
-static const int64_t d884[] = {
+static const int64_t d917[] = {
     INT64_C(0), INT64_C(1), INT64_C(3), INT64_C(4),
 };
-static const int64_t d885[] = {
+static const int64_t d918[] = {
     INT64_C(0), INT64_C(1), INT64_C(1), INT64_C(2), INT64_C(3), INT64_C(2), INT64_C(0),
 };
-static const int64_t d886[] = {
+static const int64_t d919[] = {
     INT64_C(2), INT64_C(2), INT64_C(2), INT64_C(1),
 };
-static const ref_tensor c887_in[] = {{NNL_DT_INT64, 1, {7}, d882, 1}};
-static const ref_tensor c887_out[] = {{NNL_DT_INT64, 1, {4}, d883, 0}, {NNL_DT_INT64, 1, {4}, d884, 0}, {NNL_DT_INT64, 1, {7}, d885, 0}, {NNL_DT_INT64, 1, {4}, d886, 0}};
-static const nnl_attr c887_attrs[] = {{.name = "sorted", .type = NNL_ATTR_INT, .i = 0}};
-static const float d888[] = {
+static const ref_tensor c920_in[] = {{NNL_DT_INT64, 1, {7}, d915, 1}};
+static const ref_tensor c920_out[] = {{NNL_DT_INT64, 1, {4}, d916, 0}, {NNL_DT_INT64, 1, {4}, d917, 0}, {NNL_DT_INT64, 1, {7}, d918, 0}, {NNL_DT_INT64, 1, {4}, d919, 0}};
+static const nnl_attr c920_attrs[] = {{.name = "sorted", .type = NNL_ATTR_INT, .i = 0}};
+static const float d921[] = {
     0x1.0000000000000p+0f, 0x0.0p+0f, 0x0.0p+0f, 0x1.0000000000000p+0f, 0x0.0p+0f, 0x0.0p+0f, 0x1.0000000000000p+1f, 0x1.8000000000000p+1f, 0x1.0000000000000p+2f, 0x0.0p+0f, 0x1.4000000000000p+2f, 0x1.0000000000000p+0f,
 };
-static const float d889[] = {
+static const float d922[] = {
     0x0.0p+0f, 0x1.4000000000000p+2f, 0x1.0000000000000p+0f, 0x1.0000000000000p+0f, 0x0.0p+0f, 0x0.0p+0f, 0x1.0000000000000p+1f, 0x1.8000000000000p+1f, 0x1.0000000000000p+2f,
 };
-static const int64_t d890[] = {
+static const int64_t d923[] = {
     INT64_C(3), INT64_C(0), INT64_C(2),
 };
-static const int64_t d891[] = {
+static const int64_t d924[] = {
     INT64_C(1), INT64_C(1), INT64_C(2), INT64_C(0),
 };
-static const int64_t d892[] = {
+static const int64_t d925[] = {
     INT64_C(1), INT64_C(2), INT64_C(1),
 };
-static const ref_tensor c893_in[] = {{NNL_DT_FLOAT, 2, {4, 3}, d888, 1}};
-static const ref_tensor c893_out[] = {{NNL_DT_FLOAT, 2, {3, 3}, d889, 0}, {NNL_DT_INT64, 1, {3}, d890, 0}, {NNL_DT_INT64, 1, {4}, d891, 0}, {NNL_DT_INT64, 1, {3}, d892, 0}};
-static const nnl_attr c893_attrs[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = 0}};
-static const int32_t d894[] = {
+static const ref_tensor c926_in[] = {{NNL_DT_FLOAT, 2, {4, 3}, d921, 1}};
+static const ref_tensor c926_out[] = {{NNL_DT_FLOAT, 2, {3, 3}, d922, 0}, {NNL_DT_INT64, 1, {3}, d923, 0}, {NNL_DT_INT64, 1, {4}, d924, 0}, {NNL_DT_INT64, 1, {3}, d925, 0}};
+static const nnl_attr c926_attrs[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = 0}};
+static const int32_t d927[] = {
     1, 1, 0, 1, 2, 1, 0, 1, 1, 1, 0, 1,
     2, 1, 0, 1,
 };
-static const int32_t d895[] = {
+static const int32_t d928[] = {
     0, 1, 1, 1, 2, 1, 0, 1, 1, 1, 2, 1,
 };
-static const int64_t d896[] = {
+static const int64_t d929[] = {
     INT64_C(1), INT64_C(0), INT64_C(2),
 };
-static const int64_t d897[] = {
+static const int64_t d930[] = {
     INT64_C(1), INT64_C(0), INT64_C(2), INT64_C(0),
 };
-static const int64_t d898[] = {
+static const int64_t d931[] = {
     INT64_C(2), INT64_C(1), INT64_C(1),
 };
-static const ref_tensor c899_in[] = {{NNL_DT_INT32, 3, {2, 4, 2}, d894, 1}};
-static const ref_tensor c899_out[] = {{NNL_DT_INT32, 3, {2, 3, 2}, d895, 0}, {NNL_DT_INT64, 1, {3}, d896, 0}, {NNL_DT_INT64, 1, {4}, d897, 0}, {NNL_DT_INT64, 1, {3}, d898, 0}};
-static const nnl_attr c899_attrs[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = -2}};
-static const int64_t d900[] = {
+static const ref_tensor c932_in[] = {{NNL_DT_INT32, 3, {2, 4, 2}, d927, 1}};
+static const ref_tensor c932_out[] = {{NNL_DT_INT32, 3, {2, 3, 2}, d928, 0}, {NNL_DT_INT64, 1, {3}, d929, 0}, {NNL_DT_INT64, 1, {4}, d930, 0}, {NNL_DT_INT64, 1, {3}, d931, 0}};
+static const nnl_attr c932_attrs[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = -2}};
+static const int64_t d933[] = {
     INT64_C(2), INT64_C(1), INT64_C(1), INT64_C(3), INT64_C(4), INT64_C(3), INT64_C(2),
 };
-static const int64_t d901[] = {
+static const int64_t d934[] = {
     INT64_C(2), INT64_C(1), INT64_C(1), INT64_C(3), INT64_C(4), INT64_C(3), INT64_C(2),
 };
-static const ref_tensor c902_in[] = {{NNL_DT_INT64, 1, {7}, d900, 0}};
-static const ref_tensor c902_out[] = {{NNL_DT_INT64, 1, {7}, d901, 0}};
-static const nnl_attr c902_attrs[] = {{0}};
-static const double d903[] = {
+static const ref_tensor c935_in[] = {{NNL_DT_INT64, 1, {7}, d933, 0}};
+static const ref_tensor c935_out[] = {{NNL_DT_INT64, 1, {7}, d934, 0}};
+static const nnl_attr c935_attrs[] = {{0}};
+static const double d936[] = {
     -0x1.09854d22b3a20p+0, 0x1.6b1c7287c4270p+2, 0x1.5445a9fcff158p+2, 0x1.65e4da66bac0cp+2, 0x1.eb91176e52a60p-2, 0x1.ce0bcc95e4808p+2, 0x1.b0108fbec54b0p+0, -0x1.76c43e05a9612p+2, -0x1.c0814dc946690p-1, -0x1.7ef0834e76876p+1, -0x1.2a947bfd571fep+3, -0x1.bb5848575ee3ep+2,
     0x1.79e4a83be0e9cp+2, 0x1.3d016470794e8p+3, 0x1.2bace122214d4p+2, -0x1.36f3f1e71d648p+3, 0x1.6b6cb0608ce60p-1, 0x1.d53985ccdcb88p+0, -0x1.e80a5439c91efp+2, -0x1.195f956c87abep+2, 0x1.70a58734afbdep+2, -0x1.676162d64cf38p+1, 0x1.45e7998f3f1f4p+2, -0x1.02690ac10fd10p+1,
     0x1.26974953d59e8p+0, -0x1.3b4d71eb1eb31p+3, 0x1.7a79e57fea250p-1, 0x1.d909b296649bcp+2, -0x1.591cb1995e100p-4, 0x1.9cb724ef45ba4p+2,
 };
-static const double d904[] = {
+static const double d937[] = {
     0x1.28226a53a40e6p+2, -0x1.1925de24dda80p+2, 0x1.bdb9da2caaeb8p+1, 0x1.ce72582d06900p+2, 0x1.2e196572fb524p+2, -0x1.fbb2cdc787de8p+1, 0x1.2224907c8b878p+3, 0x1.1c8ec500fb338p+2, -0x1.08c5fd1414f7ep+2, 0x1.9f496a9f85e50p+0, -0x1.7d31234083591p+2, -0x1.ccc02357e6cb0p+0,
     0x1.ca95f485d6344p+2, 0x1.7ed421cbe6680p+1, 0x1.5439cabb39dd0p+2, 0x1.3392e436fa038p+2, -0x1.a6d3b646598fdp+2, 0x1.61639c8c0c920p+2, 0x1.7d05b5ff05c90p+0, -0x1.21836b25e04ccp+3, 0x1.ec2ae6c003e20p+2, -0x1.d16c4207e112ep+2, -0x1.caa8c41c98e27p+2, -0x1.105e5ad949f9ap+1,
     0x1.4f4ba499e52a8p+1, -0x1.a2c37d7b8f119p+2, 0x1.015ce14d4e8aap+2, 0x1.b881d5dd4fba0p+2, 0x1.331a5d3b178bap+2, -0x1.fbb1f88936234p+2, 0x1.929c30476d8dcp+2, -0x1.1d9a51c1f2ea4p+2, 0x1.bd56c1302de6cp+1, 0x1.9699d9857e614p+2, 0x1.2b9083702e144p+2, 0x1.249a97394b9f0p+3,
     -0x1.9ca4cd113d1e0p-1, 0x1.7d342586788e0p+1, 0x1.57893be4cb2e8p+2, 0x1.9af5b01b4fb74p+2, -0x1.19984fb6b4511p+3, -0x1.57772c9bd4e6ep+2, 0x1.2155ff26caff0p+2, 0x1.4a9a0d04261bep+2, -0x1.01e90c2260938p+3, 0x1.8ac8c75bf6238p+2, -0x1.747cc21e52636p+2, -0x1.fdbde503c7338p+0,
     -0x1.17ccfa2b69905p+2, -0x1.06bc8c917353bp+3, -0x1.56d3f3709b90cp+1, 0x1.231e6cb89cb30p+2, -0x1.1037b3a6413dcp+1, -0x1.246d4048471bcp+3, 0x1.4c0738adcf980p+0, 0x1.2f46e24aedc5cp+2, -0x1.2b3c9d3b11d5ap+3, -0x1.29c5db77ca1e6p+2, -0x1.4af48af3ebcf4p+1, 0x1.283760dcc4b68p+3,
 };
-static const double d905[] = {
+static const double d938[] = {
     -0x1.c70a7561ca800p-7, -0x1.2a52663c07e9cp+3, 0x1.029d7fd84a7c1p+4, 0x1.0533432fe09f0p+3, -0x1.b9f6a69a8f6a0p+0, -0x1.d8437278d7560p+3, -0x1.32cadb8c0c1eap+4, 0x1.d8c34ff020631p+4, 0x1.6059d2a9ec039p+5, -0x1.4ea583dd956fap+4, 0x1.a2349cfdd47f1p+2, 0x1.f7a0dbb5d797fp+5,
     -0x1.a20bc379cff80p+3, -0x1.42f220be180b4p+3, 0x1.3da67389d0934p+4, 0x1.531e487ff8da1p+6, 0x1.3d2d06dac1282p+6, -0x1.5de2fb9857dbap+6, 0x1.afebbb9a00a4dp+6, 0x1.39fcd773f962cp+5, -0x1.f57b046ed3302p+3, 0x1.16622ede04838p+6, -0x1.a080dd420263ap+4, -0x1.aa53f01b47e24p+5,
     -0x1.9738952996780p+0, 0x1.235245d4f50a2p+5, -0x1.7954c4e6cc058p+6, -0x1.4c958658c3024p+6, -0x1.a46f0a1d630ccp+4, -0x1.81253d211caf7p+5, 0x1.3b3526fdeee16p+4, 0x1.8979163cb0753p+3, 0x1.205d692c07d45p+3, 0x1.349e0bdce68a8p+6, -0x1.1c5d956599dd1p+4, -0x1.14e9fe3ae89f3p+5,
     -0x1.71bf6863c94fep+6, -0x1.67ad96f35ee88p+6, -0x1.24a208df02482p+5, 0x1.73a93c18413c1p+6,
 };
-static const ref_tensor c906_in[] = {{NNL_DT_DOUBLE, 3, {5, 2, 3}, d903, 0}, {NNL_DT_DOUBLE, 3, {5, 3, 4}, d904, 0}};
-static const ref_tensor c906_out[] = {{NNL_DT_DOUBLE, 3, {5, 2, 4}, d905, 0}};
-static const nnl_attr c906_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "bij, bjk -> bik"}};
-static const float d907[] = {
+static const ref_tensor c939_in[] = {{NNL_DT_DOUBLE, 3, {5, 2, 3}, d936, 0}, {NNL_DT_DOUBLE, 3, {5, 3, 4}, d937, 0}};
+static const ref_tensor c939_out[] = {{NNL_DT_DOUBLE, 3, {5, 2, 4}, d938, 0}};
+static const nnl_attr c939_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "bij, bjk -> bik"}};
+static const float d940[] = {
     -0x1.302da80000000p+3f, -0x1.0de8f40000000p+0f, 0x1.500ca00000000p-1f, 0x1.b05bb60000000p+2f, 0x1.90dd840000000p-1f, -0x1.ad00900000000p+2f, 0x1.c2d9ba0000000p+2f, -0x1.784c9c0000000p+1f, 0x1.b971c40000000p+2f, 0x1.37d4e60000000p+2f, -0x1.f0b5600000000p+2f, -0x1.2c28a60000000p+2f,
 };
-static const float d908[] = {
+static const float d941[] = {
     -0x1.302da80000000p+3f, 0x1.90dd840000000p-1f, 0x1.b971c40000000p+2f, -0x1.0de8f40000000p+0f, -0x1.ad00900000000p+2f, 0x1.37d4e60000000p+2f, 0x1.500ca00000000p-1f, 0x1.c2d9ba0000000p+2f, -0x1.f0b5600000000p+2f, 0x1.b05bb60000000p+2f, -0x1.784c9c0000000p+1f, -0x1.2c28a60000000p+2f,
 };
-static const ref_tensor c909_in[] = {{NNL_DT_FLOAT, 2, {3, 4}, d907, 0}};
-static const ref_tensor c909_out[] = {{NNL_DT_FLOAT, 2, {4, 3}, d908, 0}};
-static const nnl_attr c909_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij->ji"}};
-static const float d910[] = {
+static const ref_tensor c942_in[] = {{NNL_DT_FLOAT, 2, {3, 4}, d940, 0}};
+static const ref_tensor c942_out[] = {{NNL_DT_FLOAT, 2, {4, 3}, d941, 0}};
+static const nnl_attr c942_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij->ji"}};
+static const float d943[] = {
     0x1.5ac0fe0000000p+2f, 0x1.adb67a0000000p-2f, 0x1.1bc3fc0000000p+3f, 0x1.c0ac9c0000000p-1f, 0x1.70060c0000000p-1f,
 };
-static const float d911[] = {
+static const float d944[] = {
     -0x1.da5c800000000p+2f, -0x1.13701c0000000p+3f, -0x1.89a3b00000000p+2f, 0x1.3653700000000p+2f, 0x1.17869e0000000p+3f,
 };
-static const float d912[] = {
+static const float d945[] = {
     -0x1.5f226e0000000p+6f,
 };
-static const ref_tensor c913_in[] = {{NNL_DT_FLOAT, 1, {5}, d910, 0}, {NNL_DT_FLOAT, 1, {5}, d911, 0}};
-static const ref_tensor c913_out[] = {{NNL_DT_FLOAT, 0, {0}, d912, 0}};
-static const nnl_attr c913_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "i,i"}};
-static const float d914[] = {
+static const ref_tensor c946_in[] = {{NNL_DT_FLOAT, 1, {5}, d943, 0}, {NNL_DT_FLOAT, 1, {5}, d944, 0}};
+static const ref_tensor c946_out[] = {{NNL_DT_FLOAT, 0, {0}, d945, 0}};
+static const nnl_attr c946_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "i,i"}};
+static const float d947[] = {
     -0x1.d0d4260000000p+2f, -0x1.178ca40000000p+3f, -0x1.133fc00000000p+3f, 0x1.b51e540000000p+2f, -0x1.39d5f20000000p+3f, 0x1.7f4bac0000000p-1f, 0x1.313d7e0000000p+3f, 0x1.15f6080000000p+0f, 0x1.107b840000000p+3f, -0x1.2a36ac0000000p+3f, 0x1.d1621e0000000p+1f, 0x1.22b7520000000p+1f,
 };
-static const float d915[] = {
+static const float d948[] = {
     -0x1.1c53a60000000p+4f, 0x1.90d83e0000000p+0f, 0x1.4696680000000p+2f,
 };
-static const ref_tensor c916_in[] = {{NNL_DT_FLOAT, 2, {3, 4}, d914, 0}};
-static const ref_tensor c916_out[] = {{NNL_DT_FLOAT, 1, {3}, d915, 0}};
-static const nnl_attr c916_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij->i"}};
-static const float d917[] = {
+static const ref_tensor c949_in[] = {{NNL_DT_FLOAT, 2, {3, 4}, d947, 0}};
+static const ref_tensor c949_out[] = {{NNL_DT_FLOAT, 1, {3}, d948, 0}};
+static const nnl_attr c949_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij->i"}};
+static const float d950[] = {
     0x1.58ce220000000p+2f, -0x1.f6f5120000000p+0f, -0x1.4080f00000000p+2f, 0x1.2e7eda0000000p+3f, 0x1.ef8afc0000000p+1f, -0x1.fa63940000000p+2f, 0x1.974c9c0000000p+1f, 0x1.58ba160000000p-4f, 0x1.33077e0000000p+3f, 0x1.3135b60000000p+3f, -0x1.74e81e0000000p+1f, 0x1.11f1c80000000p+1f,
 };
-static const float d918[] = {
+static const float d951[] = {
     0x1.973e000000000p+4f,
 };
-static const ref_tensor c919_in[] = {{NNL_DT_FLOAT, 2, {3, 4}, d917, 0}};
-static const ref_tensor c919_out[] = {{NNL_DT_FLOAT, 0, {0}, d918, 0}};
-static const nnl_attr c919_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij->"}};
-static const float d920[] = {
+static const ref_tensor c952_in[] = {{NNL_DT_FLOAT, 2, {3, 4}, d950, 0}};
+static const ref_tensor c952_out[] = {{NNL_DT_FLOAT, 0, {0}, d951, 0}};
+static const nnl_attr c952_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij->"}};
+static const float d953[] = {
     -0x1.ba81f40000000p+0f, 0x1.1f92260000000p+2f, -0x1.1d9e080000000p-3f, 0x1.ba68820000000p+1f, -0x1.26c25e0000000p+3f, -0x1.9fd2fa0000000p+2f, 0x1.d2b6760000000p+1f, -0x1.33b7c20000000p+3f, -0x1.b69fae0000000p+2f, 0x1.327ee20000000p+3f, 0x1.b9e3460000000p+2f, -0x1.86a7220000000p+2f,
     -0x1.1bd4e40000000p-1f, 0x1.1b38900000000p+2f, -0x1.801a900000000p+1f, 0x1.98396e0000000p+1f, 0x1.960e740000000p+2f, 0x1.3182a80000000p+2f, 0x1.41b1e80000000p+1f, 0x1.429be60000000p+2f, -0x1.31ca220000000p+3f, -0x1.6263900000000p+2f, 0x1.b8d9d20000000p+2f, 0x1.2142e20000000p+3f,
     0x1.0380da0000000p+2f, 0x1.4fba840000000p+2f, 0x1.04d8d60000000p+3f, 0x1.809e840000000p+2f, 0x1.e745f20000000p+2f, -0x1.36a62e0000000p+3f, -0x1.195ca40000000p+2f, -0x1.6876180000000p+0f, 0x1.aa49340000000p-1f, 0x1.35de660000000p+1f, 0x1.dd16ba0000000p+0f, 0x1.f5bb8e0000000p+2f,
@@ -5085,110 +5184,110 @@ static const float d920[] = {
     -0x1.2985240000000p+3f, -0x1.710edc0000000p+2f, -0x1.7758000000000p+1f, 0x1.3ef1b80000000p+3f, 0x1.6c09a80000000p+2f, 0x1.35bb060000000p+3f, -0x1.a2cc280000000p+1f, 0x1.f4c8920000000p+2f, -0x1.cfb7680000000p+1f, -0x1.aa94dc0000000p+0f, -0x1.b84c280000000p+1f, -0x1.0f3ff60000000p+3f,
     -0x1.bb20cc0000000p+2f, -0x1.3bfe3c0000000p+3f, -0x1.ec27da0000000p+1f,
 };
-static const float d921[] = {
+static const float d954[] = {
     -0x1.ba81f40000000p+0f, 0x1.d2b6760000000p+1f, -0x1.1bd4e40000000p-1f, 0x1.41b1e80000000p+1f, 0x1.0380da0000000p+2f, 0x1.4fba840000000p+2f, -0x1.6876180000000p+0f, -0x1.3ad9380000000p+1f, 0x1.9f0ea80000000p+0f, 0x1.106a3a0000000p+3f, 0x1.bf0e5e0000000p+1f, 0x1.4790c60000000p+2f,
     -0x1.7758000000000p+1f, -0x1.cfb7680000000p+1f, -0x1.ec27da0000000p+1f,
 };
-static const ref_tensor c922_in[] = {{NNL_DT_FLOAT, 3, {3, 5, 5}, d920, 0}};
-static const ref_tensor c922_out[] = {{NNL_DT_FLOAT, 2, {3, 5}, d921, 0}};
-static const nnl_attr c922_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "...ii ->...i"}};
-static const float d923[] = {
+static const ref_tensor c955_in[] = {{NNL_DT_FLOAT, 3, {3, 5, 5}, d953, 0}};
+static const ref_tensor c955_out[] = {{NNL_DT_FLOAT, 2, {3, 5}, d954, 0}};
+static const nnl_attr c955_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "...ii ->...i"}};
+static const float d956[] = {
     0x1.42854a0000000p+1f, 0x1.125ce20000000p+2f, 0x1.3b566e0000000p+3f, -0x1.b488000000000p+1f, -0x1.34b99a0000000p+3f, 0x1.747bea0000000p+2f, -0x1.bf83600000000p+1f, 0x1.80f46a0000000p+2f, -0x1.a7eeb80000000p+2f, -0x1.f776cc0000000p+2f, 0x1.02a4ce0000000p+3f, -0x1.3d6f4c0000000p+3f,
     -0x1.8478480000000p+2f, 0x1.d76cc60000000p-1f, 0x1.1ba6480000000p+2f, 0x1.789a6a0000000p+2f,
 };
-static const float d924[] = {
+static const float d957[] = {
     0x1.64e8a60000000p+4f,
 };
-static const ref_tensor c925_in[] = {{NNL_DT_FLOAT, 2, {4, 4}, d923, 0}};
-static const ref_tensor c925_out[] = {{NNL_DT_FLOAT, 0, {0}, d924, 0}};
-static const nnl_attr c925_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ii"}};
-static const float d926[] = {
+static const ref_tensor c958_in[] = {{NNL_DT_FLOAT, 2, {4, 4}, d956, 0}};
+static const ref_tensor c958_out[] = {{NNL_DT_FLOAT, 0, {0}, d957, 0}};
+static const nnl_attr c958_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ii"}};
+static const float d959[] = {
     -0x1.2421740000000p+3f, -0x1.ca7fde0000000p+2f, 0x1.2683e00000000p+2f, -0x1.76369e0000000p+1f, -0x1.bf36820000000p+2f, -0x1.17bfe40000000p+3f,
 };
-static const float d927[] = {
+static const float d960[] = {
     0x1.0f1a3c0000000p+3f, -0x1.6d21580000000p-1f, 0x1.2bae360000000p+3f, -0x1.36aca40000000p+3f, 0x1.8fb6860000000p+1f, 0x1.6795140000000p+1f, -0x1.3e423a0000000p+2f, -0x1.7fe0dc0000000p+2f, 0x1.1320180000000p+3f, 0x1.13b8220000000p+3f, -0x1.eab8740000000p+1f, -0x1.4e5aac0000000p+2f,
 };
-static const float d928[] = {
+static const float d961[] = {
     -0x1.e12f2a0000000p+5f, 0x1.a08f460000000p+4f, -0x1.0e0b160000000p+6f, 0x1.ae3d6e0000000p+6f, -0x1.e701580000000p+6f, -0x1.737aa20000000p+6f, 0x1.4713e80000000p+5f, 0x1.cfdf300000000p+6f,
 };
-static const ref_tensor c929_in[] = {{NNL_DT_FLOAT, 2, {2, 3}, d926, 0}, {NNL_DT_FLOAT, 2, {3, 4}, d927, 0}};
-static const ref_tensor c929_out[] = {{NNL_DT_FLOAT, 2, {2, 4}, d928, 0}};
-static const nnl_attr c929_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij,jk"}};
-static const float d930[] = {
+static const ref_tensor c962_in[] = {{NNL_DT_FLOAT, 2, {2, 3}, d959, 0}, {NNL_DT_FLOAT, 2, {3, 4}, d960, 0}};
+static const ref_tensor c962_out[] = {{NNL_DT_FLOAT, 2, {2, 4}, d961, 0}};
+static const nnl_attr c962_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij,jk"}};
+static const float d963[] = {
     -0x1.3089780000000p-1f, 0x1.622b780000000p+2f, 0x1.689fde0000000p+1f, -0x1.f221980000000p+1f, -0x1.0ffe340000000p+2f, -0x1.83258e0000000p+1f,
 };
-static const float d931[] = {
+static const float d964[] = {
     -0x1.2f13980000000p+1f, 0x1.ba214c0000000p+2f, 0x1.07f0760000000p+2f, -0x1.eff9800000000p+2f, -0x1.d469f60000000p+1f, -0x1.0548740000000p+3f, 0x1.1c4e760000000p+3f, -0x1.bdcae40000000p+2f,
 };
-static const float d932[] = {
+static const float d965[] = {
     -0x1.979ec60000000p+4f, -0x1.53b3460000000p+5f, -0x1.b90cce0000000p+4f, 0x1.bb4ad00000000p+4f, 0x1.be0e780000000p+5f, 0x1.18777a0000000p+5f, 0x1.0f9e680000000p+5f, 0x1.ce62880000000p+3f, 0x1.cc58f40000000p+3f, 0x1.5d2a220000000p+4f, 0x1.3b13800000000p+6f, 0x1.70cab80000000p+5f,
 };
-static const ref_tensor c933_in[] = {{NNL_DT_FLOAT, 2, {2, 3}, d930, 0}, {NNL_DT_FLOAT, 2, {4, 2}, d931, 0}};
-static const ref_tensor c933_out[] = {{NNL_DT_FLOAT, 2, {4, 3}, d932, 0}};
-static const nnl_attr c933_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ba,Ab"}};
-static const float d934[] = {
+static const ref_tensor c966_in[] = {{NNL_DT_FLOAT, 2, {2, 3}, d963, 0}, {NNL_DT_FLOAT, 2, {4, 2}, d964, 0}};
+static const ref_tensor c966_out[] = {{NNL_DT_FLOAT, 2, {4, 3}, d965, 0}};
+static const nnl_attr c966_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ba,Ab"}};
+static const float d967[] = {
     -0x1.989cf40000000p+2f, -0x1.3a5fda0000000p+2f, -0x1.9ef1fe0000000p+2f, -0x1.35a0920000000p+3f, -0x1.f31d0c0000000p-3f, -0x1.1b969c0000000p+2f, -0x1.277bf20000000p+2f, 0x1.1366160000000p+3f, 0x1.13ba6c0000000p+3f, -0x1.e94ba40000000p-1f, -0x1.060b520000000p+2f, -0x1.c04f260000000p+2f,
 };
-static const float d935[] = {
+static const float d968[] = {
     0x1.ee8fe60000000p+1f, 0x1.27391a0000000p+1f, 0x1.ae28ee0000000p+2f, 0x1.bbec780000000p+1f, -0x1.0a976c0000000p+3f, 0x1.ddd7aa0000000p+2f, -0x1.2719820000000p+3f, -0x1.51c8c20000000p+1f, -0x1.baf41c0000000p+2f, -0x1.42e00c0000000p+1f, 0x1.cbd2be0000000p+2f, 0x1.dbb4220000000p+1f,
     0x1.c539ce0000000p+0f, -0x1.887e100000000p+1f, -0x1.8e59000000000p+1f, -0x1.00d5a40000000p+2f, 0x1.f4fdca0000000p+2f, -0x1.eef7560000000p+1f,
 };
-static const float d936[] = {
+static const float d969[] = {
     -0x1.d5be360000000p+1f, -0x1.40ad660000000p+6f, -0x1.0dd6120000000p+1f, -0x1.c1f6d20000000p+5f, 0x1.72577a0000000p+5f, 0x1.492f8a0000000p+2f, 0x1.d8a3f60000000p+5f, 0x1.35ca5c0000000p+3f, -0x1.7627ac0000000p+5f, 0x1.0171ba0000000p+6f, -0x1.9877200000000p+5f, 0x1.7e41ca0000000p+5f,
     -0x1.fc73ce0000000p+4f, 0x1.4e211e0000000p+6f, 0x1.b251ba0000000p+4f, -0x1.12d14c0000000p+6f, 0x1.675aa20000000p+5f, 0x1.67f66e0000000p+4f, -0x1.a5a7a20000000p+3f, -0x1.a5db320000000p+3f, 0x1.03f1180000000p+5f, -0x1.ad98280000000p+5f, -0x1.5e445c0000000p+5f, 0x1.7396de0000000p+5f,
 };
-static const ref_tensor c937_in[] = {{NNL_DT_FLOAT, 4, {2, 1, 2, 3}, d934, 0}, {NNL_DT_FLOAT, 3, {3, 3, 2}, d935, 0}};
-static const ref_tensor c937_out[] = {{NNL_DT_FLOAT, 4, {2, 3, 2, 2}, d936, 0}};
-static const nnl_attr c937_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "...ij,...jk->...ik"}};
-static const float d938[] = {
+static const ref_tensor c970_in[] = {{NNL_DT_FLOAT, 4, {2, 1, 2, 3}, d967, 0}, {NNL_DT_FLOAT, 3, {3, 3, 2}, d968, 0}};
+static const ref_tensor c970_out[] = {{NNL_DT_FLOAT, 4, {2, 3, 2, 2}, d969, 0}};
+static const nnl_attr c970_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "...ij,...jk->...ik"}};
+static const float d971[] = {
     -0x1.5d96d80000000p+2f, 0x1.cf43080000000p+2f, 0x1.59b83e0000000p-1f, 0x1.7ddcce0000000p+2f, -0x1.dfd8ee0000000p+2f, -0x1.3c3c2e0000000p+2f,
 };
-static const float d939[] = {
+static const float d972[] = {
     0x1.a910620000000p+2f, 0x1.12231c0000000p+3f, -0x1.77448c0000000p+2f, 0x1.660cf40000000p+2f, -0x1.eee03c0000000p+2f, 0x1.176c820000000p+2f, -0x1.c0ae660000000p+1f, 0x1.9cc6ba0000000p+1f, -0x1.d9a70e0000000p+2f, -0x1.849a9a0000000p+2f, -0x1.0104cc0000000p+3f, -0x1.51a62e0000000p+2f,
 };
-static const float d940[] = {
+static const float d973[] = {
     -0x1.a11e6e0000000p+2f, -0x1.2f20820000000p+3f, 0x1.35295e0000000p+2f, 0x1.adc6c60000000p+2f, -0x1.89aad40000000p+1f, -0x1.1176e80000000p+3f, 0x1.0005be0000000p+2f, -0x1.203a8e0000000p+3f,
 };
-static const float d941[] = {
+static const float d974[] = {
     0x1.edb4d60000000p+8f, 0x1.b71a120000000p+9f, -0x1.2977ba0000000p+9f, -0x1.7e219c0000000p+10f,
 };
-static const ref_tensor c942_in[] = {{NNL_DT_FLOAT, 2, {2, 3}, d938, 0}, {NNL_DT_FLOAT, 2, {3, 4}, d939, 0}, {NNL_DT_FLOAT, 2, {4, 2}, d940, 0}};
-static const ref_tensor c942_out[] = {{NNL_DT_FLOAT, 2, {2, 2}, d941, 0}};
-static const nnl_attr c942_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij,jk,kl->il"}};
-static const int32_t d943[] = {
+static const ref_tensor c975_in[] = {{NNL_DT_FLOAT, 2, {2, 3}, d971, 0}, {NNL_DT_FLOAT, 2, {3, 4}, d972, 0}, {NNL_DT_FLOAT, 2, {4, 2}, d973, 0}};
+static const ref_tensor c975_out[] = {{NNL_DT_FLOAT, 2, {2, 2}, d974, 0}};
+static const nnl_attr c975_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij,jk,kl->il"}};
+static const int32_t d976[] = {
     -30, 29, 61, -85, 17, -26, 61, 87, 84, 63, 68, 21,
 };
-static const int32_t d944[] = {
+static const int32_t d977[] = {
     -64, 75, -93, 17, -18, -56, 64, 46,
 };
-static const int32_t d945[] = {
+static const int32_t d978[] = {
     -3023, -1090, -7232, 9056, -6618, 278,
 };
-static const ref_tensor c946_in[] = {{NNL_DT_INT32, 2, {3, 4}, d943, 0}, {NNL_DT_INT32, 2, {2, 4}, d944, 0}};
-static const ref_tensor c946_out[] = {{NNL_DT_INT32, 2, {3, 2}, d945, 0}};
-static const nnl_attr c946_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij,kj->ik"}};
-static const uint16_t d947[] = {
+static const ref_tensor c979_in[] = {{NNL_DT_INT32, 2, {3, 4}, d976, 0}, {NNL_DT_INT32, 2, {2, 4}, d977, 0}};
+static const ref_tensor c979_out[] = {{NNL_DT_INT32, 2, {3, 2}, d978, 0}};
+static const nnl_attr c979_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij,kj->ik"}};
+static const uint16_t d980[] = {
     18076, 50526, 50392,
 };
-static const uint16_t d948[] = {
+static const uint16_t d981[] = {
     18255, 50224, 18269, 49962,
 };
-static const uint16_t d949[] = {
+static const uint16_t d982[] = {
     21002, 52971, 21013, 52715, 53479, 19870, 53489, 19662, 53357, 19730, 53365, 19542,
 };
-static const ref_tensor c950_in[] = {{NNL_DT_FLOAT16, 1, {3}, d947, 0}, {NNL_DT_FLOAT16, 1, {4}, d948, 0}};
-static const ref_tensor c950_out[] = {{NNL_DT_FLOAT16, 2, {3, 4}, d949, 0}};
-static const nnl_attr c950_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "i,j->ij"}};
-static const float d951[] = {
+static const ref_tensor c983_in[] = {{NNL_DT_FLOAT16, 1, {3}, d980, 0}, {NNL_DT_FLOAT16, 1, {4}, d981, 0}};
+static const ref_tensor c983_out[] = {{NNL_DT_FLOAT16, 2, {3, 4}, d982, 0}};
+static const nnl_attr c983_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "i,j->ij"}};
+static const float d984[] = {
     -0x1.9b033a0000000p+0f, 0x1.e6e0740000000p+2f, 0x1.60ac720000000p+1f, 0x1.1cd9d00000000p+2f, 0x1.cfc4460000000p+1f, 0x1.1216fc0000000p+3f,
 };
-static const float d952[] = {
+static const float d985[] = {
     -0x1.89d4d20000000p+0f, -0x1.fd99140000000p-2f, 0x1.0758040000000p-2f, -0x1.03edae0000000p+3f, 0x1.3016ce0000000p+2f, 0x1.3257600000000p+3f, -0x1.9110bc0000000p+2f, 0x1.ca436a0000000p+0f, -0x1.6e18580000000p+2f, 0x1.2da4880000000p+3f, -0x1.9828980000000p+2f, -0x1.91dabe0000000p-1f,
     -0x1.be72c60000000p+1f, -0x1.27ab0e0000000p+1f, 0x1.6b6c260000000p+2f, -0x1.3795840000000p+3f, -0x1.dc6f3c0000000p-3f, 0x1.ef47d60000000p+1f, -0x1.0f99780000000p+3f, -0x1.5f814c0000000p+1f,
 };
-static const ref_tensor c953_in[] = {{NNL_DT_FLOAT, 2, {2, 3}, d951, 0}, {NNL_DT_FLOAT, 2, {4, 5}, d952, 0}};
-static const ref_tensor c953_out[] = {{0}};
-static const nnl_attr c953_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij,jk"}};
+static const ref_tensor c986_in[] = {{NNL_DT_FLOAT, 2, {2, 3}, d984, 0}, {NNL_DT_FLOAT, 2, {4, 5}, d985, 0}};
+static const ref_tensor c986_out[] = {{0}};
+static const nnl_attr c986_attrs[] = {{.name = "equation", .type = NNL_ATTR_STRING, .s = "ij,jk"}};
 static const ref_case ref_cases[] = {
     {"reshape_basic", "Reshape", 5, c4_attrs, 0, c4_in, 2, c4_out, 1, NNL_OK, 0.0},
     {"reshape_zero_copy", "Reshape", 13, c8_attrs, 0, c8_in, 2, c8_out, 1, NNL_OK, 0.0},
@@ -5408,35 +5507,45 @@ static const ref_case ref_cases[] = {
     {"onehot_axis1", "OneHot", 11, c825_attrs, 1, c825_in, 3, c825_out, 1, NNL_OK, 0.0},
     {"onehot_axis-3", "OneHot", 11, c830_attrs, 1, c830_in, 3, c830_out, 1, NNL_OK, 0.0},
     {"onehot_float_idx", "OneHot", 11, c835_attrs, 0, c835_in, 3, c835_out, 1, NNL_OK, 0.0},
-    {"nonzero", "NonZero", 17, c838_attrs, 0, c838_in, 1, c838_out, 1, NNL_OK, 0.0},
-    {"nonzero_bool", "NonZero", 17, c841_attrs, 0, c841_in, 1, c841_out, 1, NNL_OK, 0.0},
-    {"nonzero_nonconst", "NonZero", 17, c843_attrs, 0, c843_in, 1, c843_out, 0, NNL_ERR_UNSUPPORTED, 0.0},
-    {"topk_largest", "TopK", 11, c848_attrs, 0, c848_in, 2, c848_out, 2, NNL_OK, 0.0},
-    {"topk_smallest", "TopK", 11, c853_attrs, 1, c853_in, 2, c853_out, 2, NNL_OK, 0.0},
-    {"topk_axis0", "TopK", 11, c858_attrs, 1, c858_in, 2, c858_out, 2, NNL_OK, 0.0},
-    {"topk_int_ties", "TopK", 11, c863_attrs, 1, c863_in, 2, c863_out, 2, NNL_OK, 0.0},
-    {"topk_k0", "TopK", 11, c866_attrs, 0, c866_in, 2, c866_out, 2, NNL_OK, 0.0},
-    {"topk_opset1", "TopK", 1, c870_attrs, 1, c870_in, 1, c870_out, 2, NNL_OK, 0.0},
-    {"topk_k_too_big", "TopK", 11, c875_attrs, 0, c875_in, 2, c875_out, 2, NNL_ERR_SHAPE, 0.0},
-    {"unique_sorted", "Unique", 11, c881_attrs, 0, c881_in, 1, c881_out, 4, NNL_OK, 0.0},
-    {"unique_unsorted", "Unique", 11, c887_attrs, 1, c887_in, 1, c887_out, 4, NNL_OK, 0.0},
-    {"unique_axis0", "Unique", 11, c893_attrs, 1, c893_in, 1, c893_out, 4, NNL_OK, 0.0},
-    {"unique_axis_neg", "Unique", 11, c899_attrs, 1, c899_in, 1, c899_out, 4, NNL_OK, 0.0},
-    {"unique_nonconst", "Unique", 11, c902_attrs, 0, c902_in, 1, c902_out, 1, NNL_ERR_UNSUPPORTED, 0.0},
-    {"einsum_batch_matmul", "Einsum", 12, c906_attrs, 1, c906_in, 2, c906_out, 1, NNL_OK, 1e-05},
-    {"einsum_transpose", "Einsum", 12, c909_attrs, 1, c909_in, 1, c909_out, 1, NNL_OK, 1e-05},
-    {"einsum_inner", "Einsum", 12, c913_attrs, 1, c913_in, 2, c913_out, 1, NNL_OK, 1e-05},
-    {"einsum_sum_rows", "Einsum", 12, c916_attrs, 1, c916_in, 1, c916_out, 1, NNL_OK, 1e-05},
-    {"einsum_sum_all", "Einsum", 12, c919_attrs, 1, c919_in, 1, c919_out, 1, NNL_OK, 1e-05},
-    {"einsum_batch_diag", "Einsum", 12, c922_attrs, 1, c922_in, 1, c922_out, 1, NNL_OK, 1e-05},
-    {"einsum_trace", "Einsum", 12, c925_attrs, 1, c925_in, 1, c925_out, 1, NNL_OK, 1e-05},
-    {"einsum_implicit", "Einsum", 12, c929_attrs, 1, c929_in, 2, c929_out, 1, NNL_OK, 1e-05},
-    {"einsum_implicit_order", "Einsum", 12, c933_attrs, 1, c933_in, 2, c933_out, 1, NNL_OK, 1e-05},
-    {"einsum_ellipsis_bcast", "Einsum", 12, c937_attrs, 1, c937_in, 2, c937_out, 1, NNL_OK, 1e-05},
-    {"einsum_three", "Einsum", 12, c942_attrs, 1, c942_in, 3, c942_out, 1, NNL_OK, 1e-05},
-    {"einsum_int32", "Einsum", 12, c946_attrs, 1, c946_in, 2, c946_out, 1, NNL_OK, 0.0},
-    {"einsum_outer", "Einsum", 12, c950_attrs, 1, c950_in, 2, c950_out, 1, NNL_OK, 0.001},
-    {"einsum_bad_label", "Einsum", 17, c953_attrs, 1, c953_in, 2, c953_out, 0, NNL_ERR_SHAPE, 0.0},
+    {"transpose_scalar", "Transpose", 17, c838_attrs, 0, c838_in, 1, c838_out, 1, NNL_OK, 0.0},
+    {"identity_scalar", "Identity", 17, c841_attrs, 0, c841_in, 1, c841_out, 1, NNL_OK, 0.0},
+    {"tile_scalar", "Tile", 17, c844_attrs, 0, c844_in, 2, c844_out, 1, NNL_OK, 0.0},
+    {"pad_scalar", "Pad", 17, c847_attrs, 0, c847_in, 2, c847_out, 1, NNL_OK, 0.0},
+    {"slice_scalar", "Slice", 17, c850_attrs, 0, c850_in, 3, c850_out, 1, NNL_OK, 0.0},
+    {"cast_scalar", "Cast", 17, c853_attrs, 1, c853_in, 1, c853_out, 1, NNL_OK, 0.0},
+    {"where_scalars", "Where", 17, c858_attrs, 0, c858_in, 3, c858_out, 1, NNL_OK, 0.0},
+    {"expand_scalar", "Expand", 17, c862_attrs, 0, c862_in, 2, c862_out, 1, NNL_OK, 0.0},
+    {"gather_rank0_data", "Gather", 17, c865_attrs, 0, c865_in, 2, c865_out, 0, NNL_ERR_SHAPE, 0.0},
+    {"concat_scalars", "Concat", 17, c868_attrs, 1, c868_in, 2, c868_out, 0, NNL_ERR_SHAPE, 0.0},
+    {"nonzero", "NonZero", 17, c871_attrs, 0, c871_in, 1, c871_out, 1, NNL_OK, 0.0},
+    {"nonzero_bool", "NonZero", 17, c874_attrs, 0, c874_in, 1, c874_out, 1, NNL_OK, 0.0},
+    {"nonzero_nonconst", "NonZero", 17, c876_attrs, 0, c876_in, 1, c876_out, 0, NNL_ERR_UNSUPPORTED, 0.0},
+    {"topk_largest", "TopK", 11, c881_attrs, 0, c881_in, 2, c881_out, 2, NNL_OK, 0.0},
+    {"topk_smallest", "TopK", 11, c886_attrs, 1, c886_in, 2, c886_out, 2, NNL_OK, 0.0},
+    {"topk_axis0", "TopK", 11, c891_attrs, 1, c891_in, 2, c891_out, 2, NNL_OK, 0.0},
+    {"topk_int_ties", "TopK", 11, c896_attrs, 1, c896_in, 2, c896_out, 2, NNL_OK, 0.0},
+    {"topk_k0", "TopK", 11, c899_attrs, 0, c899_in, 2, c899_out, 2, NNL_OK, 0.0},
+    {"topk_opset1", "TopK", 1, c903_attrs, 1, c903_in, 1, c903_out, 2, NNL_OK, 0.0},
+    {"topk_k_too_big", "TopK", 11, c908_attrs, 0, c908_in, 2, c908_out, 2, NNL_ERR_SHAPE, 0.0},
+    {"unique_sorted", "Unique", 11, c914_attrs, 0, c914_in, 1, c914_out, 4, NNL_OK, 0.0},
+    {"unique_unsorted", "Unique", 11, c920_attrs, 1, c920_in, 1, c920_out, 4, NNL_OK, 0.0},
+    {"unique_axis0", "Unique", 11, c926_attrs, 1, c926_in, 1, c926_out, 4, NNL_OK, 0.0},
+    {"unique_axis_neg", "Unique", 11, c932_attrs, 1, c932_in, 1, c932_out, 4, NNL_OK, 0.0},
+    {"unique_nonconst", "Unique", 11, c935_attrs, 0, c935_in, 1, c935_out, 1, NNL_ERR_UNSUPPORTED, 0.0},
+    {"einsum_batch_matmul", "Einsum", 12, c939_attrs, 1, c939_in, 2, c939_out, 1, NNL_OK, 1e-05},
+    {"einsum_transpose", "Einsum", 12, c942_attrs, 1, c942_in, 1, c942_out, 1, NNL_OK, 1e-05},
+    {"einsum_inner", "Einsum", 12, c946_attrs, 1, c946_in, 2, c946_out, 1, NNL_OK, 1e-05},
+    {"einsum_sum_rows", "Einsum", 12, c949_attrs, 1, c949_in, 1, c949_out, 1, NNL_OK, 1e-05},
+    {"einsum_sum_all", "Einsum", 12, c952_attrs, 1, c952_in, 1, c952_out, 1, NNL_OK, 1e-05},
+    {"einsum_batch_diag", "Einsum", 12, c955_attrs, 1, c955_in, 1, c955_out, 1, NNL_OK, 1e-05},
+    {"einsum_trace", "Einsum", 12, c958_attrs, 1, c958_in, 1, c958_out, 1, NNL_OK, 1e-05},
+    {"einsum_implicit", "Einsum", 12, c962_attrs, 1, c962_in, 2, c962_out, 1, NNL_OK, 1e-05},
+    {"einsum_implicit_order", "Einsum", 12, c966_attrs, 1, c966_in, 2, c966_out, 1, NNL_OK, 1e-05},
+    {"einsum_ellipsis_bcast", "Einsum", 12, c970_attrs, 1, c970_in, 2, c970_out, 1, NNL_OK, 1e-05},
+    {"einsum_three", "Einsum", 12, c975_attrs, 1, c975_in, 3, c975_out, 1, NNL_OK, 1e-05},
+    {"einsum_int32", "Einsum", 12, c979_attrs, 1, c979_in, 2, c979_out, 1, NNL_OK, 0.0},
+    {"einsum_outer", "Einsum", 12, c983_attrs, 1, c983_in, 2, c983_out, 1, NNL_OK, 0.001},
+    {"einsum_bad_label", "Einsum", 17, c986_attrs, 1, c986_in, 2, c986_out, 0, NNL_ERR_SHAPE, 0.0},
 };
 /* END GENERATED */
 
@@ -5827,12 +5936,9 @@ static void test_big_cast(void **state) {
 
 static void test_messages(void **state) {
     (void)state;
-    int64_t xd[2] = {2, 3}, sd[1] = {2};
     float x[6] = {0};
     nnl_tensor in[2] = {{.dtype = NNL_DT_FLOAT, .rank = 2, .dims = {2, 3}, .data = NULL},
                         {.dtype = NNL_DT_INT64, .rank = 1, .dims = {2}, .data = NULL}};
-    (void)xd;
-    (void)sd;
     nnl_tensor out = {0};
     nnl_tensor *inp[2] = {&in[0], &in[1]}, *outp[1] = {&out};
     nnl_op_call c = {.op = "Reshape", .node = "r1", .in = inp, .n_in = 2, .out = outp,

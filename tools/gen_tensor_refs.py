@@ -699,6 +699,22 @@ def gen_misc():
          [onehot(fi, 3, iv, -1)], opset=11)
 
 
+def gen_scalars():
+    s = np.array(2.5, np.float32)
+    case("transpose_scalar", "Transpose", [s], [s])
+    case("identity_scalar", "Identity", [s], [s])
+    case("tile_scalar", "Tile", [s, C(np.zeros((0,), np.int64))], [s])
+    case("pad_scalar", "Pad", [s, C(np.zeros((0,), np.int64))], [s])
+    case("slice_scalar", "Slice", [s, C(np.zeros((0,), np.int64)), C(np.zeros((0,), np.int64))],
+         [s])
+    case("cast_scalar", "Cast", [s], [np.array(2, np.int64)], attrs={"to": 7})
+    case("where_scalars", "Where", [np.array(False), s, np.array(-1.0, np.float32)],
+         [np.array(-1.0, np.float32)])
+    case("expand_scalar", "Expand", [s, i64(2, 2)], [np.full((2, 2), 2.5, np.float32)])
+    case("gather_rank0_data", "Gather", [s, np.array(0, np.int64)], error="NNL_ERR_SHAPE")
+    case("concat_scalars", "Concat", [s, s], attrs={"axis": 0}, error="NNL_ERR_SHAPE")
+
+
 def gen_data_dependent():
     x = np.array([[0, 1.5, 0], [-2, 0, np.nan]], np.float32)
     case("nonzero", "NonZero", [C(x)], [np.array(np.nonzero(x), np.int64)])
@@ -771,7 +787,7 @@ def main():
     for g in (gen_reshape, gen_flatten, gen_transpose, gen_slice, gen_split, gen_squeeze,
               gen_concat, gen_shape, gen_gather, gen_scatter, gen_cast, gen_expand_tile,
               gen_where, gen_constant_of_shape, gen_range_eye_trilu, gen_pad, gen_misc,
-              gen_data_dependent, gen_einsum):
+              gen_scalars, gen_data_dependent, gen_einsum):
         g()
     names = [c["name"] for c in CASES]
     assert len(names) == len(set(names)), "duplicate case names"

@@ -43,7 +43,9 @@ static void *worker_main(void *arg) {
     nnl_pool *p = ((worker_arg *)arg)->p;
     int id = ((worker_arg *)arg)->id;
     nnl_free(arg);
-    unsigned seen = atomic_load(&p->generation);
+    /* generation starts at 0 (calloc): a job posted before this thread got
+     * here must still be seen as new */
+    unsigned seen = 0;
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen && spins < 20000) {

@@ -53,6 +53,8 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         .res_cs = 1,
         .ptrs = conv_ptrs,
         .ctx = &cg,
+        .b_prepack = a->scratch,
+        .b_prepack_bytes = a->scratch_bytes,
     };
     bool pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
                      p->pb == 0 && p->pr == 0;
@@ -78,6 +80,7 @@ typedef struct dw_ctx {
     void *const *ts;
     int64_t pw, ph;            /* padded plane width / height */
     bool whole_plane;          /* the padded plane fits in thread scratch */
+    bool flat;                 /* stride 1 and room for a plane of sums after it */
 } dw_ctx;
 
 /* Padded input row iy (in padded coordinates) into dst. */
@@ -106,6 +109,22 @@ static void dw_task(void *vctx, int64_t item, int thread) {
     float *buf = d->ts[thread];
     if (d->whole_plane)
         for (int64_t iy = 0; iy < d->ph; iy++) pad_row(buf + iy * d->pw, d, plane, iy);
+    if (d->flat) {
+        /* Stride 1: output (oy, ox) reads padded input from flat index
+         * oy * pw + ox on, so one long row per kernel row covers the whole
+         * plane (columns ox >= ow are computed and dropped). */
+        float *acc = buf + d->ph * d->pw;
+        int64_t n = (p->oh - 1) * d->pw + p->ow;
+        memset(acc, 0, (size_t)n * sizeof(float));
+        for (int64_t ky = 0; ky < p->kh; ky++)
+            d->kern->dw_row(acc, buf + ky * p->dh * d->pw, w + ky * p->kw, n, (int)p->kw, 1, (int)p->dw);
+        for (int64_t oy = 0; oy < p->oh; oy++) {
+            float *out = y + oy * p->ow;
+            memcpy(out, acc + oy * d->pw, (size_t)p->ow * sizeof(float));
+            d->kern->epi_row(out, p->ow, bias, res ? res + oy * p->ow : NULL, 1.0f, a->act, a->act_a, a->act_b);
+        }
+        return;
+    }
     for (int64_t oy = 0; oy < p->oh; oy++) {
         float *out = y + oy * p->ow;
         memset(out, 0, (size_t)p->ow * sizeof(float));
@@ -141,8 +160,15 @@ static nnl_status conv_dw_run(const nnl_conv_params *p, const nnl_conv_args *a, 
         return nnl_fail(NNL_ERR_UNSUPPORTED, "depthwise conv: input rows of %lld floats are too wide",
                         (long long)p->w);
     d.whole_plane = (uint64_t)d.pw * (uint64_t)d.ph * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES;
+    d.flat = p->sh == 1 && p->sw == 1 &&
+             (uint64_t)d.pw * (uint64_t)(d.ph + p->oh) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES;
     nnl_pool_run(pool, p->n * p->c, dw_task, &d);
     return NNL_OK;
+}
+
+size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
+    if (w_layout != NNL_LAYOUT_PACK_A8 && nnl_conv_is_depthwise(p)) return 0;
+    return nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, p->oh * p->ow);
 }
 
 nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,

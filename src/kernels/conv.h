@@ -29,11 +29,15 @@ typedef struct nnl_conv_args {
     float *y;
     nnl_act act;
     float act_a, act_b;
+    void *scratch;             /* c->scratch of nnl_conv_scratch_bytes, may be NULL */
+    size_t scratch_bytes;
 } nnl_conv_args;
 
 bool nnl_conv_is_depthwise(const nnl_conv_params *p);
 /* Whether a PACK_A8 weight can serve this conv (groups on panel bounds). */
 bool nnl_conv_a8_ok(const nnl_conv_params *p);
+/* Shared scratch that speeds up this conv (0 if none helps). */
+size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout);
 /* Run; kern NULL = nnl_kernel_get(). */
 nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                       void *const *thread_scratch);

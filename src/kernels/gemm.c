@@ -10,6 +10,8 @@
 
 /* Rows per task when A is packed at run time (bounds its scratch). */
 #define MC_RT 256
+/* Largest whole packed B kept in shared scratch. */
+#define PREPACK_MAX ((size_t)4 << 20)
 
 typedef struct gemm_ctx {
     const nnl_gemm_desc *d;
@@ -17,10 +19,41 @@ typedef struct gemm_ctx {
     void *const *ts;
     int64_t mc, nc, m_tiles, n_tiles, nkb;
     size_t b_floats;           /* B block floats; A block follows */
+    float *pre;                /* whole packed B, or NULL */
+    int64_t npad;              /* N rounded up to whole panels (prepacked B) */
 } gemm_ctx;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
+
+size_t nnl_gemm_prepack_bytes(int64_t batch, int64_t k, int64_t n) {
+    uint64_t f;
+    if (batch <= 0 || k <= 0 || n <= 0) return 0;
+    if (nnl_mul_overflow_u64((uint64_t)batch * (uint64_t)k, (uint64_t)round_up(n, NNL_NR_MAX), &f) ||
+        f > PREPACK_MAX / sizeof(float))
+        return 0;
+    return (size_t)f * sizeof(float);
+}
+
+static int64_t k_begin(const gemm_ctx *g, int64_t kb) { return g->d->k * kb / g->nkb; }
+
+/* Prepacked B of item, K block kb, panel of column n0: the K block holds
+ * kc x npad floats, panel-major like a task's own B block. */
+static const float *pre_block(const gemm_ctx *g, int64_t item, int64_t kb, int64_t n0, int64_t kc) {
+    return g->pre + (item * g->d->k + k_begin(g, kb)) * g->npad + n0 * kc;
+}
+
+static void prepack_task(void *vctx, int64_t t, int thread) {
+    (void)thread;
+    const gemm_ctx *g = vctx;
+    const nnl_gemm_desc *d = g->d;
+    int64_t item = t / (g->nkb * g->n_tiles), r = t % (g->nkb * g->n_tiles);
+    int64_t kb = r / g->n_tiles, n0 = r % g->n_tiles * g->nc;
+    int64_t k0 = k_begin(g, kb), kc = k_begin(g, kb + 1) - k0;
+    nnl_gemm_ptrs p = {0};
+    d->ptrs(d, item, &p);
+    nnl_pack_b((float *)pre_block(g, item, kb, n0, kc), g->kern->nr, d, p.b, k0, kc, n0, min64(g->nc, d->n - n0));
+}
 
 /* Rows whose residual broadcasts along columns cannot use the vector
  * epilogue: compute the tile plain, finish it here. */
@@ -53,18 +86,25 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     bool generic = d->res_cs != 1 && p.res;
     float tile[NNL_MR * NNL_NR_MAX];
     for (int64_t kb = 0; kb < g->nkb; kb++) {
-        int64_t k0 = d->k * kb / g->nkb, kc = d->k * (kb + 1) / g->nkb - k0;
+        int64_t k0 = k_begin(g, kb), kc = k_begin(g, kb + 1) - k0;
         bool last = kb == g->nkb - 1;
-        nnl_pack_b(bbuf, nr, d, p.b, k0, kc, n0, ncur);
+        const float *bblk = bbuf;
+        if (g->pre)
+            bblk = pre_block(g, item, kb, n0, kc);
+        else
+            nnl_pack_b(bbuf, nr, d, p.b, k0, kc, n0, ncur);
         if (!d->a_packed) nnl_pack_a_plain(abuf, p.a, d->a_rs, d->a_cs, d->m, m0, mcur, k0, kc);
         for (int64_t jn = 0; jn < ncur; jn += nr) {
             for (int64_t im = 0; im < mcur; im += NNL_MR) {
                 int64_t row = m0 + im, col = n0 + jn;
                 nnl_epilogue e = d->epi;
+                const float *a = d->a_packed ? p.a + (row / NNL_MR * d->k + k0) * NNL_MR : abuf + im * kc;
+                const float *a_next = im + NNL_MR < mcur ? a + (d->a_packed ? d->k * NNL_MR : kc * NNL_MR) : a;
                 nnl_ukr_args u = {
                     .kc = kc,
-                    .a = d->a_packed ? p.a + (row / NNL_MR * d->k + k0) * NNL_MR : abuf + im * kc,
-                    .b = bbuf + jn * kc,
+                    .a = a,
+                    .a_next = a_next,
+                    .b = bblk + jn * kc,
                     .c = p.c + row * d->ldc + col,
                     .ldc = d->ldc,
                     .mr = (int)min64(NNL_MR, mcur - im),
@@ -122,6 +162,13 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
             g.mc = round_up(g.mc / 2, NNL_MR);
         else
             break;
+    }
+    if (g.m_tiles > 1 && d->b_prepack &&
+        d->b_prepack_bytes >= nnl_gemm_prepack_bytes(d->batch, d->k, d->n) &&
+        nnl_gemm_prepack_bytes(d->batch, d->k, d->n) > 0) {
+        g.pre = d->b_prepack;
+        g.npad = round_up(d->n, nr);
+        nnl_pool_run(pool, d->batch * g.nkb * g.n_tiles, prepack_task, &g);
     }
     nnl_pool_run(pool, d->batch * g.m_tiles * g.n_tiles, gemm_task, &g);
     return NNL_OK;

@@ -67,6 +67,9 @@ typedef struct nnl_epilogue {
 
 /* One microkernel call: an (up to) 8 x NR tile of C.
  *   a: kc groups of 8 floats (an A panel slice), b: kc groups of NR floats.
+ *   a_next: the A slice of the next call (kc * 8 floats, readable), which
+ *      the kernel prefetches: weights stream from memory one 4 KB slice
+ *      per call, too short for the hardware prefetcher to ramp up.
  *   c: tile origin, row stride ldc, unit column stride; only the first mr
  *      rows and nr columns exist.
  *   accumulate: add to what C holds (earlier K blocks); else overwrite.
@@ -75,6 +78,7 @@ typedef struct nnl_epilogue {
 typedef struct nnl_ukr_args {
     int64_t kc;
     const float *a;
+    const float *a_next;
     const float *b;
     float *c;
     int64_t ldc;
@@ -154,6 +158,11 @@ typedef struct nnl_gemm_desc {
     /* Residual with zero column stride (Gemm C of shape (M,1) or scalar):
      * handled by a slower generic store.  res_cs is 1 or 0. */
     int64_t res_cs;
+    /* Optional shared scratch (c->scratch) of b_prepack_bytes for packing
+     * all of B once, used when C is split along M into several tasks that
+     * would each pack the same B.  Size it with nnl_gemm_prepack_bytes. */
+    float *b_prepack;
+    size_t b_prepack_bytes;
     /* pointers of batch item i; ctx is desc->ctx */
     void (*ptrs)(const struct nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p);
     const void *ctx;
@@ -164,6 +173,11 @@ typedef struct nnl_gemm_desc {
  * every pool thread t.  Never allocates. */
 nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool,
                     void *const *thread_scratch);
+
+/* Shared scratch that lets nnl_gemm pack B once for a GEMM of this shape,
+ * or 0 when B is too large to keep whole (then B is packed per task).
+ * Depends on the shape only, so infer can declare it. */
+size_t nnl_gemm_prepack_bytes(int64_t batch, int64_t k, int64_t n);
 
 /* ---- packing --------------------------------------------------------------- */
 

@@ -34,20 +34,73 @@ void nnl_unpack_a8(float *dst, const float *src, int64_t rows, int64_t cols) {
         for (int64_t c = 0; c < cols; c++) dst[r * cols + c] = src[((r / 8) * cols + c) * 8 + r % 8];
 }
 
-/* Columns [j, j+len) of panel row kk from src (NULL: zeros). */
-static void put_run(float *dst, int nr, int64_t kc, int64_t kk, int64_t j, const float *src, int64_t len) {
+/* Write position in one row kk of the panel layout: column j lives in
+ * panel j / nr at offset j % nr; panels are kc * nr floats apart.  Moving
+ * along the row never divides. */
+typedef struct cursor {
+    float *d;
+    int64_t left;              /* columns left in the current panel */
+    int64_t jump;              /* from a panel's row end to the next panel's row start */
+} cursor;
+
+static cursor cursor_at(float *dst, int nr, int64_t kc, int64_t kk, int64_t j) {
+    cursor c = {dst + ((j / nr) * kc + kk) * nr + j % nr, nr - j % nr, (kc - 1) * nr};
+    return c;
+}
+
+static inline void cur_next_panel(cursor *c, int nr) {
+    if (c->left == 0) {
+        c->d += c->jump;
+        c->left = nr;
+    }
+}
+
+/* len floats from src (NULL: zeros) at the cursor.  Runs are panel
+ * pieces of up to nr floats: memcpy / memset beat a loop the compiler
+ * leaves scalar once they pass a few vectors. */
+static void cur_run(cursor *c, int nr, const float *src, int64_t len) {
     while (len > 0) {
-        int64_t o = j % nr, n = nr - o < len ? nr - o : len;
-        float *d = dst + ((j / nr) * kc + kk) * nr + o;
+        cur_next_panel(c, nr);
+        int64_t n = c->left < len ? c->left : len;
         if (src) {
-            memcpy(d, src, (size_t)n * sizeof(float));
+            if (n >= 8) {
+                memcpy(c->d, src, (size_t)n * sizeof(float));
+            } else {
+                for (int64_t i = 0; i < n; i++) c->d[i] = src[i];
+            }
             src += n;
         } else {
-            memset(d, 0, (size_t)n * sizeof(float));
+            if (n >= 8) {
+                memset(c->d, 0, (size_t)n * sizeof(float));
+            } else {
+                for (int64_t i = 0; i < n; i++) c->d[i] = 0.0f;
+            }
         }
-        j += n;
+        c->d += n;
+        c->left -= n;
         len -= n;
     }
+}
+
+/* len floats row[0], row[s], ..., all inside the row. */
+static void cur_strided(cursor *c, int nr, const float *row, int64_t s, int64_t len) {
+    while (len > 0) {
+        cur_next_panel(c, nr);
+        int64_t n = c->left < len ? c->left : len;
+        for (int64_t i = 0; i < n; i++) c->d[i] = row[i * s];
+        row += n * s;
+        c->d += n;
+        c->left -= n;
+        len -= n;
+    }
+}
+
+/* Smallest t >= 0 with a + t * s >= b (s > 0). */
+static int64_t first_at_least(int64_t a, int64_t s, int64_t b) { return a >= b ? 0 : (b - a + s - 1) / s; }
+
+static void put_run(float *dst, int nr, int64_t kc, int64_t kk, int64_t j, const float *src, int64_t len) {
+    cursor c = cursor_at(dst, nr, kc, kk, j);
+    cur_run(&c, nr, src, len);
 }
 
 static void pack_im2col_row(float *dst, int nr, const nnl_conv_geom *g, const float *img, int64_t k,
@@ -56,27 +109,26 @@ static void pack_im2col_row(float *dst, int nr, const nnl_conv_geom *g, const fl
     int64_t yoff = (r / g->kw) * g->dh - g->pt, xoff = (r % g->kw) * g->dw - g->pl;
     const float *plane = img + ic * g->h * g->w;
     int64_t n = n0, end = n0 + nc, oy = n0 / g->ow, ox = n0 % g->ow;
+    cursor c = cursor_at(dst, nr, kc, kk, 0);
     while (n < end) {
         int64_t run = g->ow - ox < end - n ? g->ow - ox : end - n;
-        int64_t iy = oy * g->sh + yoff, j = n - n0;
+        int64_t iy = oy * g->sh + yoff;
         if (iy < 0 || iy >= g->h) {
-            put_run(dst, nr, kc, kk, j, NULL, run);
-        } else if (g->sw == 1) {
-            /* input columns ox + t + xoff for t in [0, run); valid ones form one range */
-            const float *row = plane + iy * g->w;
-            int64_t x0 = ox + xoff;
-            int64_t lo = x0 < 0 ? -x0 : 0, hi = g->w - x0 < run ? g->w - x0 : run;
-            if (lo > run) lo = run;
-            if (hi < lo) hi = lo;
-            put_run(dst, nr, kc, kk, j, NULL, lo);
-            put_run(dst, nr, kc, kk, j + lo, row + x0 + lo, hi - lo);
-            put_run(dst, nr, kc, kk, j + hi, NULL, run - hi);
+            cur_run(&c, nr, NULL, run);
         } else {
+            /* input columns x0 + t * sw for t in [0, run); the valid ones form one range */
             const float *row = plane + iy * g->w;
-            for (int64_t t = 0; t < run; t++) {
-                int64_t ix = (ox + t) * g->sw + xoff, jj = j + t;
-                dst[((jj / nr) * kc + kk) * nr + jj % nr] = ix >= 0 && ix < g->w ? row[ix] : 0.0f;
-            }
+            int64_t x0 = ox * g->sw + xoff;
+            int64_t lo = first_at_least(x0, g->sw, 0), hi = first_at_least(x0, g->sw, g->w);
+            if (lo > run) lo = run;
+            if (hi > run) hi = run;
+            if (hi < lo) hi = lo;
+            cur_run(&c, nr, NULL, lo);
+            if (g->sw == 1)
+                cur_run(&c, nr, row + x0 + lo, hi - lo);
+            else
+                cur_strided(&c, nr, row + x0 + lo * g->sw, g->sw, hi - lo);
+            cur_run(&c, nr, NULL, run - hi);
         }
         n += run;
         ox = 0;

@@ -35,22 +35,6 @@ static int tindex(nnl_dtype dt) {
     }
 }
 
-static double load_d(const void *p, int64_t i, nnl_dtype dt) {
-    switch (dt) {
-    case NNL_DT_FLOAT: return ((const float *)p)[i];
-    case NNL_DT_DOUBLE: return ((const double *)p)[i];
-    case NNL_DT_INT8: return ((const int8_t *)p)[i];
-    case NNL_DT_UINT8: return ((const uint8_t *)p)[i];
-    case NNL_DT_INT16: return ((const int16_t *)p)[i];
-    case NNL_DT_UINT16: return ((const uint16_t *)p)[i];
-    case NNL_DT_INT32: return ((const int32_t *)p)[i];
-    case NNL_DT_UINT32: return ((const uint32_t *)p)[i];
-    case NNL_DT_INT64: return (double)((const int64_t *)p)[i];
-    case NNL_DT_UINT64: return (double)((const uint64_t *)p)[i];
-    default: return 0;
-    }
-}
-
 /* Float to integer conversion that is defined for every input (NaN and
  * out-of-range values saturate) instead of undefined behaviour. */
 #define SAT(T, lo, hi, v) ((v) != (v) ? (T)0 : (v) <= (double)(lo) ? (T)(lo) \
@@ -89,8 +73,9 @@ static void store_d(void *p, int64_t i, nnl_dtype dt, double v) {
     }                                                                                 \
     static inline T prelu_##s(T u, T v) { return u < 0 ? u * v : u; }
 
-/* Signed integers: arithmetic wraps through the unsigned type instead of
- * overflowing, and division by zero gives 0 rather than a trap. */
+/* Integers compute in W, an unsigned type at least as wide as int, so
+ * arithmetic wraps instead of overflowing (uint16 * uint16 would overflow
+ * int after promotion); division by zero gives 0 rather than a trap. */
 #define SCALARS_S(s, T, UT)                                                           \
     static inline T add_##s(T u, T v) { return (T)((UT)u + (UT)v); }                  \
     static inline T sub_##s(T u, T v) { return (T)((UT)u - (UT)v); }                  \
@@ -107,10 +92,10 @@ static void store_d(void *p, int64_t i, nnl_dtype dt, double v) {
     }                                                                                 \
     static inline T prelu_##s(T u, T v) { return u < 0 ? mul_##s(u, v) : u; }
 
-#define SCALARS_U(s, T)                                                               \
-    static inline T add_##s(T u, T v) { return (T)(u + v); }                          \
-    static inline T sub_##s(T u, T v) { return (T)(u - v); }                          \
-    static inline T mul_##s(T u, T v) { return (T)(u * v); }                          \
+#define SCALARS_U(s, T, W)                                                            \
+    static inline T add_##s(T u, T v) { return (T)((W)u + (W)v); }                    \
+    static inline T sub_##s(T u, T v) { return (T)((W)u - (W)v); }                    \
+    static inline T mul_##s(T u, T v) { return (T)((W)u * (W)v); }                    \
     static inline T div_##s(T u, T v) { return v == 0 ? 0 : (T)(u / v); }            \
     static inline T max_##s(T u, T v) { return u > v ? u : v; }                       \
     static inline T min_##s(T u, T v) { return u < v ? u : v; }                       \
@@ -121,14 +106,14 @@ static void store_d(void *p, int64_t i, nnl_dtype dt, double v) {
 
 SCALARS_F(f32, float)
 SCALARS_F(f64, double)
-SCALARS_S(i8, int8_t, uint8_t)
-SCALARS_S(i16, int16_t, uint16_t)
-SCALARS_S(i32, int32_t, uint32_t)
+SCALARS_S(i8, int8_t, unsigned)
+SCALARS_S(i16, int16_t, unsigned)
+SCALARS_S(i32, int32_t, unsigned)
 SCALARS_S(i64, int64_t, uint64_t)
-SCALARS_U(u8, uint8_t)
-SCALARS_U(u16, uint16_t)
-SCALARS_U(u32, uint32_t)
-SCALARS_U(u64, uint64_t)
+SCALARS_U(u8, uint8_t, unsigned)
+SCALARS_U(u16, uint16_t, unsigned)
+SCALARS_U(u32, uint32_t, unsigned)
+SCALARS_U(u64, uint64_t, uint64_t)
 
 /* ---- kernels ------------------------------------------------------------ */
 
@@ -225,14 +210,18 @@ KERNEL(k_xor_b, uint8_t, uint8_t, (u != 0) ^ (v != 0))
 
 KERNEL(k_pow_f32, float, float, powf(u, v))
 KERNEL(k_pow_f64, double, double, pow(u, v))
+/* x^2 with a scalar exponent (decomposed LayerNorm, variances): the same
+ * result as powf(x, 2) for every x, but vectorisable.  v, the exponent, is
+ * unused. */
+KERNEL(k_square_f32, float, float, ((void)v, u * u))
 
 /* Pow with any other type pair: numpy semantics, computed in double and
  * converted to the base type.  Rare enough that speed does not matter. */
 static void k_pow_any(const void *a, const void *b, void *y, int64_t n, int mode,
                       const bin_aux *aux) {
     for (int64_t i = 0; i < n; i++) {
-        double u = load_d(a, (mode & 2) ? i : 0, aux->ta);
-        double v = load_d(b, (mode & 1) ? i : 0, aux->tb);
+        double u = nnl_math_load_d(a, (mode & 2) ? i : 0, aux->ta);
+        double v = nnl_math_load_d(b, (mode & 1) ? i : 0, aux->tb);
         store_d(y, i, aux->ty, pow(u, v));
     }
 }
@@ -447,6 +436,10 @@ nnl_status nnl_math_binary_exec(const nnl_op_call *c) {
     int op = bin_find(c);
     bin_kernel k = op < 0 ? NULL : kernel_for(op, c->in[0], c->in[1]);
     if (!k) return nnl_fail(NNL_ERR_INTERNAL, "%s: no kernel", c->op);
+    if (k == k_pow_f32 && nnl_tensor_numel(c->in[1]) == 1) {
+        const float e = *(const float *)c->in[1]->data;
+        if (e == 2.0f) k = k_square_f32;
+    }
     bin_run(c, k, c->in[0], c->in[1], c->out[0]);
     return NNL_OK;
 }

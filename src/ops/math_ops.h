@@ -10,6 +10,8 @@
 #ifndef NNL_MATH_OPS_H
 #define NNL_MATH_OPS_H
 
+#include <math.h>
+
 #include "core/core.h"
 
 /* ---- op families ------------------------------------------------------ */
@@ -63,8 +65,50 @@ int64_t nnl_math_prod(const int64_t *dims, int lo, int hi);
 nnl_status nnl_math_int_at(const nnl_op_call *c, const nnl_tensor *t, int64_t i, const char *what,
                            int64_t *v);
 
+/* Element i of numeric data p of type dt, as double (0 for other types). */
+double nnl_math_load_d(const void *p, int64_t i, nnl_dtype dt);
+
+/* y[i] = a * x[i] + b; y may equal x. */
+void nnl_math_axpb(const float *x, float *y, int64_t n, float a, float b);
+
 /* Copies out[0] shape/dtype from t. */
 void nnl_math_set_like(nnl_tensor *out, const nnl_tensor *t, nnl_dtype dt);
+
+/* e^v for 8 floats in place, within 2 ulp of expf for v in [-87, 88];
+ * below that 0, above 88.72 inf, in between 1.65e38; NaN stays NaN.
+ * Cephes' polynomial on a range
+ * reduced by ln 2, and 2^n built in the exponent bits.  Each step is its
+ * own loop over the 8 lanes: the shape GCC's -O2 cost model vectorises
+ * (one loop with two clamps is "control flow" to it). */
+__attribute__((always_inline)) static inline void nnl_math_exp8(float *v) {
+    union bits { float f; int32_t i; };
+    const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */
+    float x[8], n[8];
+    int32_t e[8];
+    for (int k = 0; k < 8; k++) x[k] = v[k] > -87.0f ? v[k] : -87.0f;
+    for (int k = 0; k < 8; k++) x[k] = x[k] < 88.0f ? x[k] : 88.0f;
+    for (int k = 0; k < 8; k++) {
+        union bits t = {x[k] * 1.44269504088896341f + magic};
+        n[k] = t.f - magic;
+        e[k] = (t.i - 0x4b400000 + 127) << 23;
+    }
+    for (int k = 0; k < 8; k++) {
+        /* r = x - n ln2, ln2 split in two so n * hi is exact */
+        const float r = x[k] - n[k] * 0.693359375f + n[k] * 2.12194440e-4f;
+        float p = 1.9875691500e-4f;
+        p = p * r + 1.3981999507e-3f;
+        p = p * r + 8.3334519073e-3f;
+        p = p * r + 4.1665795894e-2f;
+        p = p * r + 1.6666665459e-1f;
+        p = p * r + 5.0000001201e-1f;
+        p = p * r * r + r + 1.0f;
+        union bits s = {.i = e[k]};
+        x[k] = p * s.f;
+    }
+    for (int k = 0; k < 8; k++) x[k] = v[k] < -87.0f ? 0.0f : x[k];
+    for (int k = 0; k < 8; k++) x[k] = v[k] > 88.72283f ? INFINITY : x[k];
+    for (int k = 0; k < 8; k++) v[k] = v[k] != v[k] ? v[k] : x[k];
+}
 
 /* Whether dt is float32 or float64. */
 static inline int nnl_math_is_float(nnl_dtype dt) {

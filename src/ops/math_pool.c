@@ -83,6 +83,11 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
         if (g->k[i] < 1 || g->s[i] < 1 || g->d[i] < 1)
             return nnl_fail(NNL_ERR_SHAPE, "%s: kernel, strides and dilations must be >= 1",
                             c->op);
+        /* Keeps the window arithmetic below far from int64 overflow. */
+        if (g->k[i] > INT32_MAX || g->s[i] > INT32_MAX || g->d[i] > INT32_MAX ||
+            pads[i] > INT32_MAX || pads[ns + i] > INT32_MAX)
+            return nnl_fail(NNL_ERR_SHAPE, "%s: kernel, strides, dilations or pads too large",
+                            c->op);
         const int64_t ek = (g->k[i] - 1) * g->d[i] + 1;
         if (same) {
             g->out[i] = (g->in[i] + g->s[i] - 1) / g->s[i];

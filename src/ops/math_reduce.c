@@ -10,7 +10,6 @@
  * (mean, sqrt, log) afterwards.  Threads split the largest kept dim, so
  * they never write the same output.
  */
-#include <float.h>
 #include <math.h>
 #include <string.h>
 

@@ -63,13 +63,11 @@ static nnl_status const_floats(const nnl_op_call *c, const nnl_tensor *t, const 
                                double *v, int64_t n) {
     if (!t->data)
         return nnl_fail(NNL_ERR_UNSUPPORTED,
-                        "%s: %s must be a constant at compile time (it decides the output shape)",
+                        "%s: %s must be a constant at compile time",
                         c->op, what);
-    for (int64_t i = 0; i < n; i++) {
-        if (t->dtype == NNL_DT_FLOAT) v[i] = ((const float *)t->data)[i];
-        else if (t->dtype == NNL_DT_DOUBLE) v[i] = ((const double *)t->data)[i];
-        else return nnl_fail(NNL_ERR_SHAPE, "%s: %s must be float", c->op, what);
-    }
+    if (!nnl_math_is_float(t->dtype))
+        return nnl_fail(NNL_ERR_SHAPE, "%s: %s must be float", c->op, what);
+    for (int64_t i = 0; i < n; i++) v[i] = nnl_math_load_d(t->data, i, t->dtype);
     return NNL_OK;
 }
 
@@ -407,6 +405,15 @@ nnl_status nnl_math_resize_infer(nnl_op_call *c, nnl_infer_result *r) {
                         c->op, nnl_dtype_name(x->dtype));
     rs_plan p;
     if ((st = rs_setup(c, &p))) return st;
+    for (int d = 0; d < p.rank; d++) {
+        /* Bounds the tap tables' size arithmetic as well. */
+        if (p.out[d] > ((int64_t)1 << 40))
+            return nnl_fail(NNL_ERR_SHAPE, "%s: output dim %d (%lld) is too large", c->op, d,
+                            (long long)p.out[d]);
+        if (p.in[d] == 0 && p.out[d] > 0)
+            return nnl_fail(NNL_ERR_SHAPE, "%s: cannot resize an empty dim %d to %lld", c->op, d,
+                            (long long)p.out[d]);
+    }
     nnl_tensor *y = c->out[0];
     nnl_math_set_like(y, x, NNL_DT_FLOAT);
     memcpy(y->dims, p.out, sizeof y->dims);
@@ -446,16 +453,28 @@ static void rs_pass_rows(void *ctx, int64_t b, int64_t e, int thread) {
             for (int64_t i = 0; i < inner; i++) dst[i] = q->extrap;
         } else if (T == 1) {
             memcpy(dst, src + idx[0] * inner, (size_t)inner * sizeof(float));
-        } else if (T == 2) {
-            const float *r0 = src + idx[0] * inner, *r1 = src + idx[1] * inner;
-            const float w0 = w[0], w1 = w[1];
-            for (int64_t i = 0; i < inner; i++) dst[i] = w0 * r0[i] + w1 * r1[i];
         } else {
-            const float *r0 = src + idx[0] * inner, *r1 = src + idx[1] * inner;
-            const float *r2 = src + idx[2] * inner, *r3 = src + idx[3] * inner;
-            const float w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3];
-            for (int64_t i = 0; i < inner; i++)
-                dst[i] = w0 * r0[i] + w1 * r1[i] + w2 * r2[i] + w3 * r3[i];
+            /* Blocks of 8 via locals: the loop shape GCC -O2 vectorises. */
+            const float *r[4];
+            float wt[4] = {0, 0, 0, 0};
+            for (int64_t t = 0; t < 4; t++) {
+                r[t] = src + idx[t < T ? t : 0] * inner;
+                wt[t] = t < T ? w[t] : 0.0f;
+            }
+            int64_t i = 0;
+            if (T == 2) {
+                for (; i + 8 <= inner; i += 8) {
+                    float a[8], b[8], o[8];
+                    for (int k = 0; k < 8; k++) {
+                        a[k] = r[0][i + k];
+                        b[k] = r[1][i + k];
+                    }
+                    for (int k = 0; k < 8; k++) o[k] = wt[0] * a[k] + wt[1] * b[k];
+                    for (int k = 0; k < 8; k++) dst[i + k] = o[k];
+                }
+            }
+            for (; i < inner; i++)
+                dst[i] = wt[0] * r[0][i] + wt[1] * r[1][i] + wt[2] * r[2][i] + wt[3] * r[3][i];
         }
     }
 }

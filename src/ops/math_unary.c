@@ -5,7 +5,6 @@
  * and instantiated for float and double; <tgmath.h> makes exp(v) mean expf
  * for float, so the float kernels never detour through double.
  */
-#include <float.h>
 #include <string.h>
 #include <tgmath.h>
 
@@ -76,9 +75,20 @@ FLOAT_K(leakyrelu, v < 0 ? alpha * v : v)
 FLOAT_K(elu, v < 0 ? alpha * expm1(v) : v)
 FLOAT_K(selu, v <= 0 ? beta * alpha * expm1(v) : beta * v)
 FLOAT_K(celu, (v > 0 ? v : (T)0) + (v < 0 ? alpha * expm1(v / alpha) : (T)0))
-FLOAT_K(sigmoid, (T)1 / ((T)1 + exp(-v)))
-FLOAT_K(hardsigmoid, fmax((T)0, fmin((T)1, alpha * v + beta)))
-FLOAT_K(hardswish, v * fmax((T)0, fmin((T)1, v * (T)(1.0 / 6) + (T)0.5)))
+KERNEL(u_sigmoid_f64, double, double, 1 / (1 + exp(-v)))
+/* Clamp to [0, 1], keeping NaN: fmax/fmin would be library calls, and
+ * two clamps in sequence on one variable are what GCC turns into min/max. */
+static inline float unit_f(float z) {
+    z = z < 0.0f ? 0.0f : z;
+    return z > 1.0f ? 1.0f : z;
+}
+static inline double unit_d(double z) {
+    z = z < 0.0 ? 0.0 : z;
+    return z > 1.0 ? 1.0 : z;
+}
+#define UNIT(z) _Generic((z), float: unit_f, default: unit_d)(z)
+FLOAT_K(hardsigmoid, UNIT(alpha * v + beta))
+FLOAT_K(hardswish, v * UNIT(v * (T)(1.0 / 6) + (T)0.5))
 FLOAT_K(tanh, tanh(v))
 FLOAT_K(exp, exp(v))
 FLOAT_K(log, log(v))
@@ -112,9 +122,30 @@ FLOAT_K(thresholdedrelu, v > alpha ? v : (T)0)
 FLOAT_K(shrink, v < -alpha ? v + beta : v > alpha ? v - beta : (T)0)
 
 INT_K(relu, v > 0 ? v : 0)
-INT_K(abs, v < 0 ? -v : v)
-INT_K(neg, -v)
+/* Negation through uint64_t wraps INT_MIN to itself instead of overflowing. */
+INT_K(abs, v < 0 ? (T)(0 - (uint64_t)v) : v)
+INT_K(neg, (T)(0 - (uint64_t)v))
 INT_K(sign, (v > 0) - (v < 0))
+
+/* Sigmoid (SiLU's half) in float through the vectorised exp. */
+static void u_sigmoid_f32(const void *px, void *py, int64_t n, const un_params *p) {
+    const float *x = px;
+    float *y = py;
+    (void)p;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float a[8];
+        for (int k = 0; k < 8; k++) a[k] = -x[i + k];
+        nnl_math_exp8(a);
+        for (int k = 0; k < 8; k++) y[i + k] = 1.0f / (1.0f + a[k]);
+    }
+    if (i < n) {
+        float a[8] = {0};
+        for (int64_t k = 0; k < n - i; k++) a[k] = -x[i + k];
+        nnl_math_exp8(a);
+        for (int64_t k = 0; k < n - i; k++) y[i + k] = 1.0f / (1.0f + a[k]);
+    }
+}
 
 /* alpha/beta select which infinities IsInf reports. */
 KERNEL(u_isnan_f32, float, uint8_t, isnan(v))
@@ -314,20 +345,7 @@ static clip_kernel clip_find(nnl_dtype dt) {
 static double clip_bound(const nnl_op_call *c, int i, const char *attr, double def) {
     if (c->opset < 11) return attr_num(c, attr, def);
     const nnl_tensor *t = i < c->n_in ? c->in[i] : NULL;
-    if (!t || !t->data) return def;
-    switch (t->dtype) {
-    case NNL_DT_FLOAT: return *(const float *)t->data;
-    case NNL_DT_DOUBLE: return *(const double *)t->data;
-    case NNL_DT_INT8: return *(const int8_t *)t->data;
-    case NNL_DT_UINT8: return *(const uint8_t *)t->data;
-    case NNL_DT_INT16: return *(const int16_t *)t->data;
-    case NNL_DT_UINT16: return *(const uint16_t *)t->data;
-    case NNL_DT_INT32: return *(const int32_t *)t->data;
-    case NNL_DT_UINT32: return *(const uint32_t *)t->data;
-    case NNL_DT_INT64: return (double)*(const int64_t *)t->data;
-    case NNL_DT_UINT64: return (double)*(const uint64_t *)t->data;
-    default: return def;
-    }
+    return t && t->data ? nnl_math_load_d(t->data, 0, t->dtype) : def;
 }
 
 nnl_status nnl_math_clip_infer(nnl_op_call *c, nnl_infer_result *r) {

@@ -120,6 +120,9 @@ nnl_status nnl_pass_infer_fold(nnl_model *m) {
             v->t.layout = NNL_LAYOUT_PLAIN;
             v->shape_known = true;
         }
+        /* Shapes are fixed at compile time: Shape and Size read only their
+         * input's shape, so they fold even when its values are unknown. */
+        if (!all_const && (strcmp(n->op, "Shape") == 0 || strcmp(n->op, "Size") == 0)) all_const = true;
         if (all_const) {
             s = fold_node(m, n, def, &c, &r);
             if (s) return nnl_fail_context(s, "folding node '%s' (%s): ", n->name, n->op);

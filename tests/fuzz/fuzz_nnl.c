@@ -29,7 +29,7 @@ static void fix_up(uint8_t *m, size_t n) {
     nnl_put_u64(m + NNL_FMT_OFF_FILESIZE, n);
     uint8_t *e = m + NNL_FMT_HEADER_SIZE + (NNL_SEC_WEIGHT_DATA - 1) * NNL_FMT_SECTION_ENTRY;
     uint64_t off = nnl_get_u64(e + 8);
-    if (off > n) return;
+    if (off < NNL_FMT_TABLES_END || off > n) return;   /* the reader refuses these anyway */
     nnl_put_u64(e + 16, n - off);
     nnl_put_u64(m + NNL_FMT_OFF_META_SUM, nnl_fmt_meta_checksum(m, off));
 }

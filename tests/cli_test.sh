@@ -5,6 +5,7 @@ set -u
 cd "$(dirname "$0")/.."
 NNL=$(realpath "${1:-build/nnlink}")
 export NNL_BIN="$NNL"
+PY=${PYTHON:-/usr/bin/python3}
 FX=tests/fixtures
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -20,13 +21,13 @@ expect_err() {
     "$@" >"$T/out" 2>"$T/err"; local rc=$?
     if [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -qiE -- "$pat" "$T/err"; then ok "$n"; else echo "     rc=$rc"; bad "$n"; fi
 }
-cmp_npy() { python3 tools/npycmp.py "$1" "$2" "${3:-1e-4}" >"$T/err" 2>&1; }
+cmp_npy() { "$PY" tools/npycmp.py "$1" "$2" "${3:-1e-4}" >"$T/err" 2>&1; }
 
 # --- compile, info, run: the mission on the small network ----------------
 expect_ok "compile landscape" "$NNL" compile $FX/tinyseg/model.onnx --graph landscape --input image=1,3,64,96 -o "$T/l.nnl"
 expect_ok "compile portrait" "$NNL" compile $FX/tinyseg/model.onnx --graph portrait --input image=1,3,96,64 -o "$T/p.nnl"
 expect_ok "info" "$NNL" info "$T/l.nnl"
-if "$NNL" info --json "$T/l.nnl" >"$T/info.json" 2>"$T/err" && python3 - "$T/info.json" <<'PY'
+if "$NNL" info --json "$T/l.nnl" >"$T/info.json" 2>"$T/err" && "$PY" - "$T/info.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 g = j["graphs"][0]
@@ -43,7 +44,7 @@ if cmp_npy "$T/rp/out.npy" $FX/tinyseg/portrait.out.npy; then ok "portrait match
 
 # --- link -----------------------------------------------------------------
 expect_ok "link landscape+portrait" "$NNL" link "$T/l.nnl" "$T/p.nnl" -o "$T/lp.nnl" --report "$T/report.json"
-if python3 - "$T/lp.nnl" "$T/l.nnl" "$T/report.json" <<'PY'
+if "$PY" - "$T/lp.nnl" "$T/l.nnl" "$T/report.json" <<'PY'
 import json, os, subprocess, sys
 info = json.loads(subprocess.check_output([os.environ.get("NNL_BIN", "build/nnlink"), "info", "--json", sys.argv[1]]))
 single = json.loads(subprocess.check_output([os.environ.get("NNL_BIN", "build/nnlink"), "info", "--json", sys.argv[2]]))
@@ -71,7 +72,7 @@ if cmp -s "$T/rex/out.npy" "$T/rp/out.npy"; then ok "extracted bit-identical"; e
 
 # --- profile --------------------------------------------------------------
 expect_ok "profile portrait" "$NNL" profile "$T/lp.nnl" --graph portrait --runs 5 --json "$T/prof.json" --trace "$T/trace.json"
-if python3 - "$T/prof.json" "$T/trace.json" <<'PY'
+if "$PY" - "$T/prof.json" "$T/trace.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
 for k in ("graph", "load_ms", "latency_ms", "peak_rss_bytes", "layers"):
@@ -97,7 +98,7 @@ expect_err "fixed dim contradicted" "fixed to 3" "$NNL" compile $FX/tinyseg/mode
 expect_err "missing model file" "cannot open|no such" "$NNL" compile "$T/none.onnx" -o "$T/x.nnl"
 expect_err "not an ONNX file" "not an ONNX" "$NNL" compile $FX/tinyseg/landscape.image.npy -o "$T/x.nnl"
 [ ! -e "$T/x.nnl" ] && ok "no output after failed compiles" || bad "no output after failed compiles"
-python3 -c "import numpy as np; np.save('$T/small.npy', np.zeros((1,3,32,32), np.float32)); np.save('$T/f64.npy', np.zeros((1,3,64,96)))"
+"$PY" -c "import numpy as np; np.save('$T/small.npy', np.zeros((1,3,32,32), np.float32)); np.save('$T/f64.npy', np.zeros((1,3,64,96)))"
 expect_err "wrong input shape at run" "compiled for shape 1x3x64x96" "$NNL" run "$T/l.nnl" --input image="$T/small.npy" -o "$T/x"
 expect_err "wrong input dtype at run" "float32.*float64" "$NNL" run "$T/l.nnl" --input image="$T/f64.npy" -o "$T/x"
 expect_err "unknown input name at run" "no input 'picture'" "$NNL" run "$T/l.nnl" --input picture=$FX/tinyseg/landscape.image.npy -o "$T/x"

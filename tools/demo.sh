@@ -18,6 +18,6 @@ step $NNL info "$OUT/tinyseg.nnl"
 step $NNL profile "$OUT/tinyseg.nnl" --graph portrait --runs 20 --top 8
 step $NNL run "$OUT/tinyseg.nnl" --graph portrait --input image=$FX/portrait.image.npy -o "$OUT/portrait"
 step $NNL run "$OUT/tinyseg.nnl" --graph landscape --input image=$FX/landscape.image.npy -o "$OUT/landscape"
-step python3 tools/npycmp.py "$OUT/portrait/out.npy" $FX/portrait.out.npy
-step python3 tools/npycmp.py "$OUT/landscape/out.npy" $FX/landscape.out.npy
+step ${PYTHON:-/usr/bin/python3} tools/npycmp.py "$OUT/portrait/out.npy" $FX/portrait.out.npy
+step ${PYTHON:-/usr/bin/python3} tools/npycmp.py "$OUT/landscape/out.npy" $FX/landscape.out.npy
 ls -l "$OUT"/*.nnl

@@ -1,11 +1,20 @@
 /*
- * Persistent thread pool.  n_threads - 1 workers plus the calling thread
- * share each job by taking indices from an atomic counter, so uneven items
- * balance themselves.  Workers spin briefly before sleeping: a graph issues
- * jobs back to back and a futex wake per layer would cost more than the
- * small layers themselves.
+ * Persistent thread pool.
+ *
+ * n_threads - 1 workers plus the calling thread share each job by claiming
+ * item indices.  The caller waits for the ITEMS to finish, never for the
+ * workers to show up: on a loaded machine a worker that is not scheduled
+ * in time simply claims nothing, and the caller does the work itself
+ * instead of stalling every layer on a wake-up.
+ *
+ * Claims go through one 64-bit word holding (job generation << 32 | next
+ * index).  A worker that read a job's parameters claims an item only by a
+ * compare-and-swap that also proves the job is still current, so a late
+ * worker can never run an old job's function on a new job's index.
+ * Workers spin briefly before sleeping: a graph posts jobs back to back.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include "core/core.h"
@@ -15,15 +24,14 @@ struct nnl_pool {
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t wake;
-    pthread_cond_t done_cv;
-    /* current job */
-    nnl_pool_fn fn;
-    void *ctx;
-    int64_t n;
-    atomic_llong next;
-    atomic_int active;         /* workers still inside the current job */
-    atomic_uint generation;    /* bumped per job; workers wait for a change */
-    bool stop;
+    _Atomic(nnl_pool_fn) fn;
+    _Atomic(void *) ctx;
+    atomic_llong n;
+    atomic_ullong work;        /* generation << 32 | next index */
+    atomic_llong done;         /* items finished of the current job */
+    atomic_uint posted;        /* generation of the latest job */
+    atomic_bool stop;
+    unsigned gen;              /* caller side */
 };
 
 typedef struct worker_arg {
@@ -31,11 +39,28 @@ typedef struct worker_arg {
     int id;
 } worker_arg;
 
-static void drain(nnl_pool *p, int thread) {
+static inline void cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Claim and run items of job `gen` until none are left. */
+static void drain(nnl_pool *p, unsigned gen, int thread) {
     for (;;) {
-        int64_t i = atomic_fetch_add(&p->next, 1);
-        if (i >= p->n) break;
-        p->fn(p->ctx, i, thread);
+        unsigned long long v = atomic_load_explicit(&p->work, memory_order_acquire);
+        if ((unsigned)(v >> 32) != gen) return;
+        nnl_pool_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
+        void *ctx = atomic_load_explicit(&p->ctx, memory_order_relaxed);
+        long long n = atomic_load_explicit(&p->n, memory_order_relaxed);
+        long long i = (long long)(v & 0xffffffffull);
+        if (i >= n) return;
+        if (!atomic_compare_exchange_weak_explicit(&p->work, &v, v + 1, memory_order_acq_rel, memory_order_relaxed))
+            continue;
+        fn(ctx, i, thread);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
     }
 }
 
@@ -43,29 +68,20 @@ static void *worker_main(void *arg) {
     nnl_pool *p = ((worker_arg *)arg)->p;
     int id = ((worker_arg *)arg)->id;
     nnl_free(arg);
-    /* generation starts at 0 (calloc): a job posted before this thread got
-     * here must still be seen as new */
-    unsigned seen = 0;
+    unsigned seen = 0;   /* generations start at 1 */
     for (;;) {
-        int spins = 0;
-        while (atomic_load_explicit(&p->generation, memory_order_acquire) == seen && spins < 20000) {
-            spins++;
-#if defined(__x86_64__)
-            __builtin_ia32_pause();
-#endif
+        for (int spins = 0; atomic_load_explicit(&p->posted, memory_order_acquire) == seen && spins < 50000; spins++) {
+            if (atomic_load(&p->stop)) return NULL;
+            cpu_relax();
         }
-        pthread_mutex_lock(&p->mu);
-        while (atomic_load(&p->generation) == seen && !p->stop) pthread_cond_wait(&p->wake, &p->mu);
-        bool stop = p->stop;
-        pthread_mutex_unlock(&p->mu);
-        if (stop) return NULL;
-        seen = atomic_load(&p->generation);
-        drain(p, id);
-        if (atomic_fetch_sub(&p->active, 1) == 1) {
+        if (atomic_load_explicit(&p->posted, memory_order_acquire) == seen) {
             pthread_mutex_lock(&p->mu);
-            pthread_cond_signal(&p->done_cv);
+            while (atomic_load(&p->posted) == seen && !atomic_load(&p->stop)) pthread_cond_wait(&p->wake, &p->mu);
             pthread_mutex_unlock(&p->mu);
         }
+        if (atomic_load(&p->stop)) return NULL;
+        seen = atomic_load_explicit(&p->posted, memory_order_acquire);
+        drain(p, seen, id);
     }
 }
 
@@ -75,10 +91,9 @@ nnl_status nnl_pool_create(int n_threads, nnl_pool **out) {
     if (n_threads > 256) return nnl_fail(NNL_ERR_INVALID_ARG, "too many threads (%d)", n_threads);
     nnl_pool *p = nnl_calloc(1, sizeof *p);
     if (!p) return nnl_fail(NNL_ERR_NOMEM, "out of memory creating thread pool");
-    p->n_threads = n_threads;
+    p->n_threads = 1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->done_cv, NULL);
     if (n_threads > 1) {
         p->threads = nnl_calloc((size_t)n_threads - 1, sizeof *p->threads);
         if (!p->threads) {
@@ -89,10 +104,10 @@ nnl_status nnl_pool_create(int n_threads, nnl_pool **out) {
             worker_arg *a = nnl_malloc(sizeof *a);
             if (!a || (a->p = p, a->id = i, pthread_create(&p->threads[i - 1], NULL, worker_main, a)) != 0) {
                 nnl_free(a);
-                p->n_threads = i;
                 nnl_pool_free(p);
                 return nnl_fail(NNL_ERR_NOMEM, "cannot start thread %d of the pool", i);
             }
+            p->n_threads = i + 1;
         }
     }
     *out = p;
@@ -102,15 +117,13 @@ nnl_status nnl_pool_create(int n_threads, nnl_pool **out) {
 void nnl_pool_free(nnl_pool *p) {
     if (!p) return;
     pthread_mutex_lock(&p->mu);
-    p->stop = true;
-    atomic_fetch_add(&p->generation, 1);
+    atomic_store(&p->stop, true);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     for (int i = 1; i < p->n_threads; i++) pthread_join(p->threads[i - 1], NULL);
     nnl_free(p->threads);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->wake);
-    pthread_cond_destroy(&p->done_cv);
     nnl_free(p);
 }
 
@@ -118,30 +131,24 @@ int nnl_pool_threads(const nnl_pool *p) { return p ? p->n_threads : 1; }
 
 void nnl_pool_run(nnl_pool *p, int64_t n, nnl_pool_fn fn, void *ctx) {
     if (n <= 0) return;
-    if (!p || p->n_threads == 1 || n == 1) {
+    if (!p || p->n_threads == 1 || n == 1 || n > 0xffffffffll) {
         for (int64_t i = 0; i < n; i++) fn(ctx, i, 0);
         return;
     }
+    unsigned gen = ++p->gen;
+    if (gen == 0) gen = ++p->gen;   /* 0 means "no job yet" to workers */
+    atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&p->n, n, memory_order_relaxed);
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_store_explicit(&p->work, (unsigned long long)gen << 32, memory_order_release);
     pthread_mutex_lock(&p->mu);
-    p->fn = fn;
-    p->ctx = ctx;
-    p->n = n;
-    atomic_store(&p->next, 0);
-    atomic_store(&p->active, p->n_threads - 1);
-    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    atomic_store_explicit(&p->posted, gen, memory_order_release);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    drain(p, 0);
-    int spins = 0;
-    while (atomic_load(&p->active) > 0 && spins < 200000) {
-        spins++;
-#if defined(__x86_64__)
-        __builtin_ia32_pause();
-#endif
-    }
-    if (atomic_load(&p->active) > 0) {
-        pthread_mutex_lock(&p->mu);
-        while (atomic_load(&p->active) > 0) pthread_cond_wait(&p->done_cv, &p->mu);
-        pthread_mutex_unlock(&p->mu);
+    drain(p, gen, 0);
+    for (long spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < n; spins++) {
+        if (spins > 20000) sched_yield();
+        else cpu_relax();
     }
 }

@@ -70,6 +70,69 @@ expect_ok "extract" "$NNL" extract "$T/lp.nnl" --graph portrait -o "$T/ex.nnl"
 expect_ok "run extracted" "$NNL" run "$T/ex.nnl" --input image=$FX/tinyseg/portrait.image.npy -o "$T/rex"
 if cmp -s "$T/rex/out.npy" "$T/rp/out.npy"; then ok "extracted bit-identical"; else bad "extracted bit-identical"; fi
 
+# --- sharing on real exports ---------------------------------------------
+# partial: one backbone, two heads -> only the heads are stored twice
+expect_ok "compile twohead_a" "$NNL" compile $FX/twohead/twohead_a.onnx --graph seg --input image=1,3,64,64 -o "$T/ha.nnl"
+expect_ok "compile twohead_b" "$NNL" compile $FX/twohead/twohead_b.onnx --graph cls --input image=1,3,64,64 -o "$T/hb.nnl"
+expect_ok "link two heads" "$NNL" link "$T/ha.nnl" "$T/hb.nnl" -o "$T/heads.nnl" --report "$T/heads.json"
+if "$PY" - "$T/heads.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+shared = {w["name"] for w in r["weights"] if w["shared"]}
+alone = {w["name"] for w in r["weights"] if not w["shared"]}
+assert any(n.startswith("backbone.") for n in shared), shared
+assert not any(n.startswith("backbone.") for n in alone), alone
+assert any(n.startswith("head") or "classifier" in n or "fc" in n for n in alone), alone
+PY
+then ok "partial sharing: backbone shared, heads stored per graph"; else bad "partial sharing"; fi
+expect_ok "run linked seg head" "$NNL" run "$T/heads.nnl" --graph seg --input image=$FX/twohead/twohead_a.image.npy -o "$T/hs"
+if cmp_npy "$T/hs/out.npy" $FX/twohead/twohead_a.out.npy; then ok "seg head matches PyTorch"; else bad "seg head matches PyTorch"; fi
+expect_ok "run linked cls head" "$NNL" run "$T/heads.nnl" --graph cls --input image=$FX/twohead/twohead_b.image.npy -o "$T/hc"
+if cmp_npy "$T/hc/logits.npy" $FX/twohead/twohead_b.logits.npy; then ok "cls head matches PyTorch"; else bad "cls head matches PyTorch"; fi
+# no wrong sharing: two trainings, same names, different values
+expect_ok "compile tinyseg_b" "$NNL" compile $FX/tinyseg_b/model.onnx --graph other --input image=1,3,64,96 -o "$T/b.nnl"
+expect_ok "link two trainings" "$NNL" link "$T/l.nnl" "$T/b.nnl" -o "$T/two.nnl" --report "$T/two.json"
+if "$PY" - "$T/two.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["summary"]["bytes_saved"] < 1000, r["summary"]
+reasons = [w.get("reason") or "" for w in r["weights"]]
+assert sum("bytes differ at offset" in x for x in reasons) >= 10, reasons
+PY
+then ok "same names, different bytes: nothing shared, report says bytes differ"; else bad "no wrong sharing report"; fi
+expect_ok "run training a from linked" "$NNL" run "$T/two.nnl" --graph landscape --input image=$FX/tinyseg/landscape.image.npy -o "$T/ta"
+if cmp_npy "$T/ta/out.npy" $FX/tinyseg/landscape.out.npy; then ok "training a matches its PyTorch output"; else bad "training a"; fi
+expect_ok "run training b from linked" "$NNL" run "$T/two.nnl" --graph other --input image=$FX/tinyseg_b/landscape.image.npy -o "$T/tb"
+if cmp_npy "$T/tb/out.npy" $FX/tinyseg_b/landscape.out.npy; then ok "training b matches its PyTorch output"; else bad "training b"; fi
+# --share content shares identical weights under other names; the default does not
+expect_ok "compile renamed" "$NNL" compile $FX/tinyseg_renamed/model.onnx --graph renamed --input image=1,3,64,96 -o "$T/rn.nnl"
+expect_ok "link renamed (default)" "$NNL" link "$T/l.nnl" "$T/rn.nnl" -o "$T/rn1.nnl" --report "$T/rn1.json"
+expect_ok "link renamed (content)" "$NNL" link "$T/l.nnl" "$T/rn.nnl" -o "$T/rn2.nnl" --share content
+expect_ok "link none" "$NNL" link "$T/l.nnl" "$T/p.nnl" -o "$T/none.nnl" --share none
+if "$PY" - "$NNL" "$T" <<'PY'
+import json, subprocess, sys
+nnl, t = sys.argv[1], sys.argv[2]
+info = lambda f: json.loads(subprocess.check_output([nnl, "info", "--json", f]))
+single = info(t + "/l.nnl")["weight_bytes"]
+assert info(t + "/rn1.nnl")["weight_bytes"] > 1.9 * single
+assert info(t + "/rn2.nnl")["weight_bytes"] <= 1.01 * single
+assert info(t + "/none.nnl")["weight_bytes"] > 1.9 * single
+r = json.load(open(t + "/rn1.json"))
+assert any("different name" in (w.get("reason") or "") for w in r["weights"]), "report names content matches"
+PY
+then ok "content mode shares renamed weights; name+content and none do not"; else bad "share modes"; fi
+expect_ok "run content-shared graph" "$NNL" run "$T/rn2.nnl" --graph renamed --input image=$FX/tinyseg/landscape.image.npy -o "$T/rr"
+if cmp -s "$T/rr/out.npy" "$T/rl/out.npy"; then ok "content-shared graph bit-identical"; else bad "content-shared graph bit-identical"; fi
+# link-time refusals: another target, another version
+"$PY" tests/nnl_patch.py "$T/l.nnl" "$T/other_target.nnl" --target armv9z
+"$PY" tests/nnl_patch.py "$T/l.nnl" "$T/other_version.nnl" --format-version 2
+"$PY" tests/nnl_patch.py "$T/l.nnl" "$T/other_layout.nnl" --layout-version 7
+expect_err "patched file is well-formed, refused for its layout" "layout version 7" "$NNL" info "$T/other_layout.nnl"
+expect_err "refuse other target at link" "target" "$NNL" link "$T/l.nnl" "$T/other_target.nnl:o=x" -o "$T/x.nnl"
+expect_err "refuse other version at link" "format version" "$NNL" link "$T/l.nnl" "$T/other_version.nnl:o=x" -o "$T/x.nnl"
+expect_err "refuse other layout at link" "layout" "$NNL" link "$T/l.nnl" "$T/other_layout.nnl:o=x" -o "$T/x.nnl"
+expect_err "refuse other target at run" "target" "$NNL" run "$T/other_target.nnl" --input image=$FX/tinyseg/landscape.image.npy -o "$T/x"
+
 # --- profile --------------------------------------------------------------
 expect_ok "profile portrait" "$NNL" profile "$T/lp.nnl" --graph portrait --runs 5 --json "$T/prof.json" --trace "$T/trace.json"
 if "$PY" - "$T/prof.json" "$T/trace.json" <<'PY'
@@ -103,7 +166,7 @@ expect_err "wrong input shape at run" "compiled for shape 1x3x64x96" "$NNL" run 
 expect_err "wrong input dtype at run" "float32.*float64" "$NNL" run "$T/l.nnl" --input image="$T/f64.npy" -o "$T/x"
 expect_err "unknown input name at run" "no input 'picture'" "$NNL" run "$T/l.nnl" --input picture=$FX/tinyseg/landscape.image.npy -o "$T/x"
 expect_err "missing input at run" "was not given" "$NNL" run "$T/l.nnl" -o "$T/x"
-expect_err "missing .nnl" "cannot open|no such" "$NNL" info "$T/none.nnl"
+expect_err "missing .nnl" "cannot open|no such" "$NNL" info "$T/missing.nnl"
 head -c 1000 "$T/l.nnl" > "$T/trunc.nnl"
 expect_err "truncated file" "truncat|format|corrupt|smaller|beyond|outside" "$NNL" info "$T/trunc.nnl"
 cp "$T/l.nnl" "$T/flip.nnl"; printf '\xff\xff\xff\xff' | dd of="$T/flip.nnl" bs=1 seek=200 conv=notrunc 2>/dev/null

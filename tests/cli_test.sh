@@ -133,6 +133,36 @@ expect_err "refuse other version at link" "format version" "$NNL" link "$T/l.nnl
 expect_err "refuse other layout at link" "layout" "$NNL" link "$T/l.nnl" "$T/other_layout.nnl:o=x" -o "$T/x.nnl"
 expect_err "refuse other target at run" "target" "$NNL" run "$T/other_target.nnl" --input image=$FX/tinyseg/landscape.image.npy -o "$T/x"
 
+# --- the LLM case: prefill + decode over one set of weights ---------------
+G=$FX/gpt
+gin() { for n in input_ids position_ids past_k_0 past_v_0 past_k_1 past_v_1; do printf -- '--input %s=%s ' $n "$1.$n.npy"; done; }
+expect_ok "compile prefill" "$NNL" compile $G/prefill.onnx --graph prefill -o "$T/pre.nnl"
+expect_ok "compile decode" "$NNL" compile $G/decode.onnx --graph decode -o "$T/dec.nnl"
+expect_ok "link prefill+decode" "$NNL" link "$T/pre.nnl" "$T/dec.nnl" -o "$T/gpt.nnl" --default decode
+expect_ok "run prefill (linked)" "$NNL" run "$T/gpt.nnl" --graph prefill $(gin $G/prefill) -o "$T/gp"
+expect_ok "run decode (linked, default graph)" "$NNL" run "$T/gpt.nnl" $(gin $G/decode) -o "$T/gd"
+# decode again, fed with OUR prefill's cache instead of PyTorch's
+expect_ok "decode on nnlink's own cache" "$NNL" run "$T/gpt.nnl" --graph decode --input input_ids=$G/decode.input_ids.npy \
+    --input position_ids=$G/decode.position_ids.npy --input past_k_0="$T/gp/present_k_0.npy" --input past_v_0="$T/gp/present_v_0.npy" \
+    --input past_k_1="$T/gp/present_k_1.npy" --input past_v_1="$T/gp/present_v_1.npy" -o "$T/gd2"
+allok=1
+for o in logits present_k_0 present_v_0 present_k_1 present_v_1; do
+    cmp_npy "$T/gp/$o.npy" $G/prefill.$o.npy || allok=0
+    cmp_npy "$T/gd/$o.npy" $G/decode.$o.npy || allok=0
+done
+cmp_npy "$T/gd2/logits.npy" $G/decode.logits.npy || allok=0
+[ $allok = 1 ] && ok "prefill and decode match PyTorch (also chained)" || bad "prefill and decode match PyTorch"
+if "$PY" - "$NNL" "$T" <<'PY'
+import json, subprocess, sys
+nnl, t = sys.argv[1], sys.argv[2]
+info = lambda f: json.loads(subprocess.check_output([nnl, "info", "--json", f]))
+one = max(info(t + "/pre.nnl")["weight_bytes"], info(t + "/dec.nnl")["weight_bytes"])
+both = info(t + "/gpt.nnl")
+assert both["weight_bytes"] <= 1.01 * one, (both["weight_bytes"], one)
+assert both["default_graph"] == "decode"
+PY
+then ok "prefill+decode store one copy of the weights"; else bad "prefill+decode sharing"; fi
+
 # --- profile --------------------------------------------------------------
 expect_ok "profile portrait" "$NNL" profile "$T/lp.nnl" --graph portrait --runs 5 --json "$T/prof.json" --trace "$T/trace.json"
 if "$PY" - "$T/prof.json" "$T/trace.json" <<'PY'

@@ -47,6 +47,11 @@ static void run_fixture_case(void **state) {
     double e = e2e_check_outputs(s, p, 0, t->c);
     print_message("%-40s rel error %.3g\n", t->name, e);
     assert_true(e <= REL_TOL);
+    /* A session runs again on the inputs it holds: same answer.  (Catches
+     * an arena plan that lets later layers overwrite the inputs.) */
+    st = nnl_session_run(s);
+    if (st) fail_msg("second run %s: %s", t->name, nnl_last_error());
+    assert_true(e2e_check_outputs(s, p, 0, t->c) == e);
     nnl_session_free(s);
     nnl_plan_free(p);
     unlink(out);

@@ -52,8 +52,14 @@ nnl_status nnl_pass_plan_arena(nnl_model *m) {
             int v = m->nodes[i].in[j];
             if (v >= 0 && slot[v] >= 0 && it[slot[v]].last < i) it[slot[v]].last = i;
         }
+    /* Outputs must survive the run; inputs must survive it too, so that a
+     * session can run again on the inputs it was given. */
     for (int i = 0; i < m->n_outputs; i++) {
         int v = m->outputs[i];
+        if (slot[v] >= 0) it[slot[v]].last = m->n_nodes;
+    }
+    for (int i = 0; i < m->n_inputs; i++) {
+        int v = m->inputs[i];
         if (slot[v] >= 0) it[slot[v]].last = m->n_nodes;
     }
     qsort(it, (size_t)n, sizeof *it, by_size_desc);

@@ -11,24 +11,7 @@
 #include <string.h>
 
 #include "passes/passes.h"
-
-static bool is_graph_output(const nnl_model *m, int v) {
-    for (int i = 0; i < m->n_outputs; i++)
-        if (m->outputs[i] == v) return true;
-    return false;
-}
-
-/* The single live consumer of v, or -1. */
-static int sole_consumer(const nnl_model *m, int v) {
-    if (is_graph_output(m, v) || nnl_model_use_count(m, v) != 1) return -1;
-    for (int i = 0; i < m->n_nodes; i++) {
-        const nnl_node *n = &m->nodes[i];
-        if (n->dead) continue;
-        for (int j = 0; j < n->n_in; j++)
-            if (n->in[j] == v) return i;
-    }
-    return -1;
-}
+#include "passes/pattern.h"
 
 static bool const_f32(const nnl_model *m, int v, int64_t n) {
     return v >= 0 && m->values[v].kind == NNL_VAL_CONST && m->values[v].t.dtype == NNL_DT_FLOAT &&
@@ -51,7 +34,7 @@ nnl_status nnl_pass_fold_batchnorm(nnl_model *m) {
         nnl_node *conv = &m->nodes[i];
         if (conv->dead || strcmp(conv->op, "Conv") != 0 || conv->n_in < 2 || conv->n_in > 3) continue;
         int y = conv->out[0];
-        int bi = sole_consumer(m, y);
+        int bi = nnl_sole_consumer(m, y);
         if (bi < 0) continue;
         nnl_node *bn = &m->nodes[bi];
         if (strcmp(bn->op, "BatchNormalization") != 0 || bn->n_in != 5 || bn->in[0] != y) continue;
@@ -121,13 +104,6 @@ nnl_status nnl_pass_fold_batchnorm(nnl_model *m) {
     return nnl_model_compact(m);
 }
 
-static bool scalar_const(const nnl_model *m, int v, float *out) {
-    if (v < 0 || m->values[v].kind != NNL_VAL_CONST || nnl_tensor_numel(&m->values[v].t) != 1) return false;
-    if (m->values[v].t.dtype != NNL_DT_FLOAT) return false;
-    *out = *(const float *)m->values[v].t.data;
-    return true;
-}
-
 /* Recognise a fusable activation node; fills act and its parameters. */
 static bool activation_of(const nnl_model *m, const nnl_node *n, int *act, float *a, float *b) {
     *a = 0;
@@ -157,8 +133,8 @@ static bool activation_of(const nnl_model *m, const nnl_node *n, int *act, float
             if (lo) *a = lo->f;
             if (hi) *b = hi->f;
         } else {
-            if (n->n_in >= 2 && n->in[1] >= 0 && !scalar_const(m, n->in[1], a)) return false;
-            if (n->n_in >= 3 && n->in[2] >= 0 && !scalar_const(m, n->in[2], b)) return false;
+            if (n->n_in >= 2 && n->in[1] >= 0 && !nnl_scalar_const(m, n->in[1], a)) return false;
+            if (n->n_in >= 3 && n->in[2] >= 0 && !nnl_scalar_const(m, n->in[2], b)) return false;
         }
         *act = NNL_ACT_CLIP;
         return true;
@@ -183,7 +159,7 @@ nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
         if (n->dead || !is_fusable_op(n) || n->n_out != 1) continue;
         if (m->values[n->out[0]].t.dtype != NNL_DT_FLOAT) continue;
         /* residual Add: only Conv takes a 4th input */
-        int ci = sole_consumer(m, n->out[0]);
+        int ci = nnl_sole_consumer(m, n->out[0]);
         if (ci >= 0 && strcmp(n->op, "Conv") == 0 && strcmp(m->nodes[ci].op, "Add") == 0 &&
             m->nodes[ci].n_in == 2 && !nnl_node_attr(n, "nnl_act")) {
             nnl_node *add = &m->nodes[ci];
@@ -201,7 +177,7 @@ nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
                 m->values[add->out[0]].producer = i;
                 if (join_name(n, add)) return NNL_ERR_NOMEM;
                 add->dead = true;
-                ci = sole_consumer(m, n->out[0]);
+                ci = nnl_sole_consumer(m, n->out[0]);
             }
         }
         if (ci < 0 || nnl_node_attr(n, "nnl_act")) continue;

@@ -20,6 +20,8 @@ nnl_status nnl_pass_remove_identity(nnl_model *m);
 nnl_status nnl_pass_fold_batchnorm(nnl_model *m);
 /* Fuse a residual Add and a following activation into Conv/Gemm/MatMul. */
 nnl_status nnl_pass_fuse_epilogue(nnl_model *m);
+/* Fuse the decomposed LayerNorm that opsets < 17 carry. */
+nnl_status nnl_pass_fuse_layernorm(nnl_model *m);
 /* Remove nodes whose outputs nothing uses. */
 nnl_status nnl_pass_dead_nodes(nnl_model *m);
 /* Give every activation an offset in one arena by lifetime. */

@@ -202,6 +202,11 @@ nnl_status nnl_session_set_profiling(nnl_session *s, int enable);
 int nnl_session_layer_count(const nnl_session *s);
 /* Layer i of the last profiled run. */
 nnl_status nnl_session_layer_time(const nnl_session *s, int i, nnl_layer_time *out);
+/* Threads of the session's pool (thread 0 is the caller's). */
+int nnl_session_thread_count(const nnl_session *s);
+/* What thread t did in layer i of the last profiled run: *start_ms from the
+ * run's start, *busy_ms its busy time; both 0 when it did no work there. */
+nnl_status nnl_session_layer_thread(const nnl_session *s, int i, int t, double *start_ms, double *busy_ms);
 
 /* ------------------------------------------------------------------ */
 /* Link                                                                */

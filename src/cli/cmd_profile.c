@@ -143,18 +143,28 @@ static int profile_graph(const opts *o, nnl_plan *p, int g, FILE *out, json_t *t
         mx = fmax(mx, lat[r]);
         mean += lat[r] / runs;
     }
-    double med = median(lat, runs);
+    /* Layer times are those of the median run, so that they add up to the
+     * median latency; a sum of per-layer medians would not on a busy
+     * machine, where each run loses time in a different layer. */
+    int rmed = 0;
+    double *sorted = calloc((size_t)runs, sizeof *sorted);
+    memcpy(sorted, lat, (size_t)runs * sizeof *lat);
+    double med = median(sorted, runs);
+    for (int r = 0; r < runs; r++)
+        if (fabs(lat[r] - med) < fabs(lat[rmed] - med)) rmed = r;
+    free(sorted);
     /* per layer medians */
     double *lmed = calloc((size_t)nl + 1, sizeof *lmed), total_flops = 0, layer_sum = 0;
     json_t *layers = json_array(), *ops = json_object();
     for (int l = 0; l < nl; l++) {
         nnl_layer_time info;
         nnl_session_layer_time(s, l, &info);
-        lmed[l] = median(&lt[(size_t)l * (size_t)runs], runs);
+        lmed[l] = lt[(size_t)l * (size_t)runs + (size_t)rmed];
+        double lmedian = median(&lt[(size_t)l * (size_t)runs], runs);
         layer_sum += lmed[l];
         total_flops += info.flops;
-        json_array_append_new(layers, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f}", "name", info.name, "op", info.op, "ms",
-                                                lmed[l], "share", med > 0 ? lmed[l] / med : 0.0, "flops", info.flops,
+        json_array_append_new(layers, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f}", "name", info.name, "op", info.op,
+                                                "ms", lmed[l], "median_ms", lmedian, "share", med > 0 ? lmed[l] / med : 0.0, "flops", info.flops,
                                                 "gflops_per_s", lmed[l] > 0 ? info.flops / (lmed[l] * 1e6) : 0.0));
         json_t *op = json_object_get(ops, info.op);
         if (!op) {
@@ -164,15 +174,27 @@ static int profile_graph(const opts *o, nnl_plan *p, int g, FILE *out, json_t *t
         json_object_set_new(op, "count", json_integer(json_integer_value(json_object_get(op, "count")) + 1));
         json_object_set_new(op, "ms", json_real(json_real_value(json_object_get(op, "ms")) + lmed[l]));
         json_object_set_new(op, "flops", json_real(json_real_value(json_object_get(op, "flops")) + info.flops));
-        if (trace_events)
+        /* one track per pool thread: what each thread did in this layer */
+        for (int t = 0; trace_events && t < nnl_session_thread_count(s); t++) {
+            double start, busy;
+            nnl_session_layer_thread(s, l, t, &start, &busy);
+            if (busy <= 0) continue;
             json_array_append_new(trace_events,
-                                  json_pack("{s:s, s:s, s:s, s:f, s:f, s:i, s:i, s:{s:f}}", "name", info.name, "cat",
-                                            info.op, "ph", "X", "ts", info.start_ms * 1e3, "dur", info.ms * 1e3, "pid",
-                                            g + 1, "tid", info.thread, "args", "flops", info.flops));
+                                  json_pack("{s:s, s:s, s:s, s:f, s:f, s:i, s:i, s:{s:f, s:f}}", "name", info.name,
+                                            "cat", info.op, "ph", "X", "ts", start * 1e3, "dur", busy * 1e3, "pid",
+                                            g + 1, "tid", t, "args", "flops", info.flops, "layer_ms", info.ms));
+        }
     }
-    if (trace_events)
+    if (trace_events) {
         json_array_append_new(trace_events, json_pack("{s:s, s:s, s:i, s:{s:s}}", "name", "process_name", "ph", "M",
                                                       "pid", g + 1, "args", "name", gname));
+        for (int t = 0; t < nnl_session_thread_count(s); t++) {
+            char tn[32];
+            snprintf(tn, sizeof tn, t ? "worker %d" : "caller", t);
+            json_array_append_new(trace_events, json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "name", "thread_name", "ph",
+                                                          "M", "pid", g + 1, "tid", t, "args", "name", tn));
+        }
+    }
     res->median_ms = med;
     res->arena = nnl_plan_arena_bytes(p, g);
     res->json = json_pack("{s:s, s:f, s:f, s:{s:f, s:f, s:f, s:f}, s:i, s:i, s:f, s:f, s:I, s:I, s:o, s:o}", "graph",

@@ -167,6 +167,11 @@ nnl_status nnl_pool_create(int n_threads, nnl_pool **out);
 void nnl_pool_free(nnl_pool *p);
 int nnl_pool_threads(const nnl_pool *p);
 void nnl_pool_run(nnl_pool *p, int64_t n, nnl_pool_fn fn, void *ctx);
+/* Profiling: while first/busy (arrays of nnl_pool_threads entries) are set,
+ * each thread records in first[t] the start of its first item (if first[t]
+ * < 0) and adds its busy time to busy[t].  NULL, NULL stops recording.
+ * Work run inline (pool NULL or one thread) is not recorded. */
+void nnl_pool_trace(nnl_pool *p, double *first, double *busy);
 
 /* ---- misc ------------------------------------------------------------- */
 

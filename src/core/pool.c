@@ -32,6 +32,10 @@ struct nnl_pool {
     atomic_uint posted;        /* generation of the latest job */
     atomic_bool stop;
     unsigned gen;              /* caller side */
+    /* tracing (profiling only): per thread, start of its first item and
+     * busy time; each thread writes only its own slot */
+    _Atomic(double *) tr_first;
+    _Atomic(double *) tr_busy;
 };
 
 typedef struct worker_arg {
@@ -59,7 +63,16 @@ static void drain(nnl_pool *p, unsigned gen, int thread) {
         if (i >= n) return;
         if (!atomic_compare_exchange_weak_explicit(&p->work, &v, v + 1, memory_order_acq_rel, memory_order_relaxed))
             continue;
-        fn(ctx, i, thread);
+        double *first = atomic_load_explicit(&p->tr_first, memory_order_relaxed);
+        if (first) {
+            double *busy = atomic_load_explicit(&p->tr_busy, memory_order_relaxed);
+            double t0 = nnl_now_ms();
+            fn(ctx, i, thread);
+            if (first[thread] < 0) first[thread] = t0;
+            busy[thread] += nnl_now_ms() - t0;
+        } else {
+            fn(ctx, i, thread);
+        }
         atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
     }
 }
@@ -151,4 +164,10 @@ void nnl_pool_run(nnl_pool *p, int64_t n, nnl_pool_fn fn, void *ctx) {
         if (spins > 20000) sched_yield();
         else cpu_relax();
     }
+}
+
+void nnl_pool_trace(nnl_pool *p, double *first, double *busy) {
+    if (!p) return;
+    atomic_store(&p->tr_busy, busy);
+    atomic_store(&p->tr_first, first);
 }

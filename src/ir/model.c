@@ -271,7 +271,7 @@ nnl_status nnl_model_toposort(nnl_model *m) {
             for (int i = 0; i < k; i++) nodes[w++] = m->nodes[order[i]];
             for (int i = 0; i < n; i++)
                 if (m->nodes[i].dead) nodes[w++] = m->nodes[i];
-            memcpy(m->nodes, nodes, (size_t)n * sizeof *nodes);
+            if (n) memcpy(m->nodes, nodes, (size_t)n * sizeof *nodes);
             nnl_free(nodes);
         }
     }

@@ -24,6 +24,7 @@ struct nnl_session {
     nnl_pool *pool;
     bool profiling;
     double *layer_ms, *layer_start;
+    double *thr_start, *thr_busy;  /* [layer * n_threads + thread] */
 };
 
 static bool same_shape(const nnl_tensor *a, const nnl_frec_tensor *b) {
@@ -133,6 +134,9 @@ nnl_status nnl_session_create(const nnl_plan *plan, int graph, const nnl_session
         if (!(s->tscratch[i] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES)))
             st = nnl_fail(NNL_ERR_NOMEM, "out of memory for thread scratch");
     if (!st) st = nnl_pool_create(nt, &s->pool);
+    size_t nlt = (size_t)(s->g->n_nodes ? s->g->n_nodes : 1) * (size_t)nt;
+    if (!st && (!(s->thr_start = nnl_calloc(nlt, sizeof(double))) || !(s->thr_busy = nnl_calloc(nlt, sizeof(double)))))
+        st = nnl_fail(NNL_ERR_NOMEM, "out of memory creating a session");
     if (!st) {
         /* zeroed so a run before set_input reads defined values */
         memset(s->arena, 0, s->g->arena_bytes);
@@ -158,6 +162,8 @@ void nnl_session_free(nnl_session *s) {
     nnl_free(s->defs);
     nnl_free(s->layer_ms);
     nnl_free(s->layer_start);
+    nnl_free(s->thr_start);
+    nnl_free(s->thr_busy);
     nnl_free(s);
 }
 
@@ -200,15 +206,27 @@ nnl_status nnl_session_run(nnl_session *s) {
     if (!s) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_session_run: NULL session");
     const nnl_frec_graph *g = s->g;
     double t0 = s->profiling ? nnl_now_ms() : 0;
+    int nt = s->n_threads;
     for (int i = 0; i < g->n_nodes; i++) {
-        double a = s->profiling ? nnl_now_ms() : 0;
+        double a = 0, *first = NULL, *busy = NULL;
+        if (s->profiling) {
+            first = &s->thr_start[(size_t)i * (size_t)nt];
+            busy = &s->thr_busy[(size_t)i * (size_t)nt];
+            for (int t = 0; t < nt; t++) first[t] = -1, busy[t] = 0;
+            nnl_pool_trace(s->pool, first, busy);
+            a = nnl_now_ms();
+        }
         nnl_status st = s->defs[i]->exec(&s->calls[i]);
-        if (st) return nnl_fail_context(st, "graph '%s', node '%s' (%s): ", g->name, g->nodes[i].name, g->nodes[i].op);
         if (s->profiling) {
             double b = nnl_now_ms();
+            nnl_pool_trace(s->pool, NULL, NULL);
             s->layer_start[i] = a - t0;
             s->layer_ms[i] = b - a;
+            /* work the op ran inline belongs to the calling thread */
+            if (first[0] < 0) first[0] = a, busy[0] = b - a;
+            for (int t = 0; t < nt; t++) first[t] = first[t] < 0 ? 0 : first[t] - t0;
         }
+        if (st) return nnl_fail_context(st, "graph '%s', node '%s' (%s): ", g->name, g->nodes[i].name, g->nodes[i].op);
     }
     return NNL_OK;
 }
@@ -244,5 +262,15 @@ nnl_status nnl_session_layer_time(const nnl_session *s, int i, nnl_layer_time *o
     out->flops = s->g->nodes[i].flops;
     out->thread = 0;
     out->start_ms = s->layer_start[i];
+    return NNL_OK;
+}
+
+int nnl_session_thread_count(const nnl_session *s) { return s ? s->n_threads : 0; }
+
+nnl_status nnl_session_layer_thread(const nnl_session *s, int i, int t, double *start_ms, double *busy_ms) {
+    if (!s || i < 0 || i >= s->g->n_nodes || t < 0 || t >= s->n_threads || !start_ms || !busy_ms)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "layer %d / thread %d out of range", i, t);
+    *start_ms = s->thr_start[(size_t)i * (size_t)s->n_threads + (size_t)t];
+    *busy_ms = s->thr_busy[(size_t)i * (size_t)s->n_threads + (size_t)t];
     return NNL_OK;
 }

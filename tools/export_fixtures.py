@@ -23,6 +23,7 @@ Fixtures:
                  or a classification head (b): backbone initializers have
                  equal names and values in both files, heads differ.
   mobilenet_v3_small, mobilenet_v2, resnet_tiny   torchvision classifiers
+  vit_tiny                                       small torchvision VisionTransformer
                  at 1x3x64x64, num_classes 10.
   mobilenet_v3_small_op14   the same weights at opset 14 (HardSwish op).
 The GPT decoder fixtures are written by tools/gpt_decoder.py.
@@ -360,6 +361,36 @@ def export_twohead(root, seed=7):
     return recs
 
 
+def export_vit_tiny(root, seed=6):
+    """A small torchvision VisionTransformer (2 layers, width 32) at opset
+    13: decomposed LayerNorm, Erf-based GELU, batched MatMul, Softmax,
+    class token Concat + Gather.  torch 1.13 takes a fused attention path
+    under no_grad that cannot be exported, so the export traces with
+    gradients enabled; the head's zero init is replaced (a zero head would
+    make every output 0)."""
+    from torchvision.models.vision_transformer import VisionTransformer
+    torch.manual_seed(seed)
+    m = VisionTransformer(image_size=32, patch_size=8, num_layers=2,
+                          num_heads=2, hidden_dim=32, mlp_dim=64,
+                          num_classes=10).eval()
+    nn.init.normal_(m.heads.head.weight, std=0.3)
+    name, fdir, shape = "vit_tiny", "vit_tiny", (1, 3, 32, 32)
+    os.makedirs(os.path.join(root, fdir), exist_ok=True)
+    rel = os.path.join(fdir, "model.onnx")
+    print("%s (opset 13)" % name)
+    with torch.enable_grad():
+        torch.onnx.export(m, (torch.zeros(shape),), os.path.join(root, rel),
+                          input_names=["image"], output_names=["logits"],
+                          opset_version=13, do_constant_folding=True)
+    om = fu.check_onnx(os.path.join(root, rel))
+    cases = run_cases(m, root, fdir, {"default": shape}, "image", "logits",
+                      seed=100 + seed)
+    return fixture_record(name, rel, om, 13, cases,
+                          "torchvision VisionTransformer(image_size=32, "
+                          "patch_size=8, num_layers=2, num_heads=2, "
+                          "hidden_dim=32, mlp_dim=64, num_classes=10).")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
@@ -431,6 +462,8 @@ def main():
             "torchvision ResNet(BasicBlock, [1,1,1,1]) with widths /8 "
             "(8..64 channels): Gemm, Flatten, GlobalAveragePool, MaxPool, "
             "strided 1x1 downsample convs."))
+    if want("vit_tiny"):
+        recs.append(export_vit_tiny(root))
     fu.update_manifest(os.path.join(root, "MANIFEST.json"), recs)
     print("fixtures directory: %.2f MB" % (fu.dir_size(root) / 1e6))
 

@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kernels/conv.h"
 
@@ -407,9 +406,6 @@ int main(void) {
     setenv("NNL_ISA", "scalar", 1);
     for (int t = 0; t < 2; t++) ts[t] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES);
     if (nnl_pool_create(2, &pool2)) return 1;
-    /* Until pool.c reads a worker's first generation before starting it,
-     * a job issued before the worker runs is never seen: let it start. */
-    nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_table),
         cmocka_unit_test(test_pack_a8_layout),

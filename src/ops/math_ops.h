@@ -39,9 +39,9 @@ NNL_MATH_FAMILY(mvn);
 
 /* ---- shared helpers (math_util.c) ------------------------------------- */
 
-/* fn(ctx, begin, end, thread) over consecutive pieces of [0, n), at least
- * `grain` items each (the last may be shorter), spread over the pool.  With
- * one piece it runs inline, so small tensors pay no pool overhead. */
+/* fn(ctx, begin, end, thread) over consecutive pieces of [0, n) of at
+ * least `grain` items (when n allows), a few per pool thread.  With one
+ * piece it runs inline, so small tensors pay no pool overhead. */
 typedef void (*nnl_math_range_fn)(void *ctx, int64_t begin, int64_t end, int thread);
 void nnl_math_parallel(nnl_pool *pool, int64_t n, int64_t grain, nnl_math_range_fn fn,
                        void *ctx);
@@ -50,7 +50,8 @@ void nnl_math_parallel(nnl_pool *pool, int64_t n, int64_t grain, nnl_math_range_
  * every present input plain-layout with a known dtype; out[0] present. */
 nnl_status nnl_math_check_io(const nnl_op_call *c, int lo, int hi, int n_req);
 
-/* Multidirectional (numpy) broadcast of shapes a and b into out. */
+/* Multidirectional (numpy) broadcast of the shapes of a and b into
+ * rank / dims. */
 nnl_status nnl_math_broadcast(const nnl_op_call *c, const nnl_tensor *a, const nnl_tensor *b,
                               int *rank, int64_t *dims);
 
@@ -61,7 +62,8 @@ nnl_status nnl_math_axis(const nnl_op_call *c, int64_t axis, int rank, const cha
 /* Product of dims[lo..hi). */
 int64_t nnl_math_prod(const int64_t *dims, int lo, int hi);
 
-/* Reads element i of an integer tensor (int32 or int64) into *v. */
+/* Element i of a constant int32 / int64 tensor into *v; fails when t has
+ * no data (not a constant) or another dtype, naming it `what`. */
 nnl_status nnl_math_int_at(const nnl_op_call *c, const nnl_tensor *t, int64_t i, const char *what,
                            int64_t *v);
 
@@ -71,15 +73,16 @@ double nnl_math_load_d(const void *p, int64_t i, nnl_dtype dt);
 /* y[i] = a * x[i] + b; y may equal x. */
 void nnl_math_axpb(const float *x, float *y, int64_t n, float a, float b);
 
-/* Copies out[0] shape/dtype from t. */
+/* out gets t's shape, dtype dt and the plain layout. */
 void nnl_math_set_like(nnl_tensor *out, const nnl_tensor *t, nnl_dtype dt);
 
 /* e^v for 8 floats in place, within 2 ulp of expf for v in [-87, 88];
  * below that 0, above 88.72 inf, in between 1.65e38; NaN stays NaN.
- * Cephes' polynomial on a range
- * reduced by ln 2, and 2^n built in the exponent bits.  Each step is its
- * own loop over the 8 lanes: the shape GCC's -O2 cost model vectorises
- * (one loop with two clamps is "control flow" to it). */
+ * Cephes' polynomial on a range reduced by ln 2, and 2^n built in the
+ * exponent bits (n + 127 stays in [1, 254], so the shift is defined).
+ * Each step is its own loop over the 8 lanes: the shape GCC's -O2 cost
+ * model vectorises (one loop with two clamps is "control flow" to it).
+ * Always inlined: as a call, the lanes round-trip through memory. */
 __attribute__((always_inline)) static inline void nnl_math_exp8(float *v) {
     union bits { float f; int32_t i; };
     const float magic = 12582912.0f; /* 1.5 * 2^23: adding it rounds to an integer */

@@ -11,9 +11,10 @@ typedef struct range_job {
 
 static void range_piece(void *ctx, int64_t i, int thread) {
     const range_job *j = ctx;
-    /* Pieces differ by at most one item, so no thread waits on a long tail. */
-    int64_t b = (int64_t)((__int128)j->n * i / j->pieces);
-    int64_t e = (int64_t)((__int128)j->n * (i + 1) / j->pieces);
+    /* Pieces differ by at most one item, so no thread waits on a long tail:
+     * the first n % pieces pieces take one extra. */
+    const int64_t q = j->n / j->pieces, r = j->n % j->pieces;
+    const int64_t b = q * i + (i < r ? i : r), e = b + q + (i < r);
     if (b < e) j->fn(j->ctx, b, e, thread);
 }
 

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/core.h"
 
@@ -56,3 +57,16 @@ void *nnl_aligned_alloc(size_t n) {
 }
 
 void nnl_aligned_free(void *p) { free(p); }
+
+/* Arenas come straight from mmap: the kernel hands out zero pages lazily,
+ * so a session costs no time for memory a graph has not touched yet, and
+ * its contents start defined (zero) without a memset over the whole arena. */
+void *nnl_arena_alloc(size_t n) {
+    if (should_fail()) return NULL;
+    void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void nnl_arena_free(void *p, size_t n) {
+    if (p) munmap(p, n ? n : 1);
+}

@@ -39,6 +39,9 @@ char *nnl_strdup(const char *s);
 /* 64-byte aligned allocation (free with nnl_aligned_free). */
 void *nnl_aligned_alloc(size_t n);
 void nnl_aligned_free(void *p);
+/* Page-aligned, zero-filled memory for activation arenas (mmap). */
+void *nnl_arena_alloc(size_t n);
+void nnl_arena_free(void *p, size_t n);
 /* Test hook: the n-th allocation from now fails (0 = never). */
 void nnl_alloc_fail_at(long n);
 

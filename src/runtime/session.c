@@ -124,7 +124,7 @@ nnl_status nnl_session_create(const nnl_plan *plan, int graph, const nnl_session
     s->graph = graph;
     s->g = &plan->f->graphs[graph];
     nnl_status st = NNL_OK;
-    if (!(s->arena = nnl_aligned_alloc(s->g->arena_bytes ? s->g->arena_bytes : NNL_ALIGN)))
+    if (!(s->arena = nnl_arena_alloc(s->g->arena_bytes)))
         st = nnl_fail(NNL_ERR_NOMEM, "cannot allocate the %llu-byte arena of graph '%s'",
                       (unsigned long long)s->g->arena_bytes, s->g->name);
     if (!st && !(s->tscratch = nnl_calloc((size_t)nt, sizeof(void *))))
@@ -137,11 +137,7 @@ nnl_status nnl_session_create(const nnl_plan *plan, int graph, const nnl_session
     size_t nlt = (size_t)(s->g->n_nodes ? s->g->n_nodes : 1) * (size_t)nt;
     if (!st && (!(s->thr_start = nnl_calloc(nlt, sizeof(double))) || !(s->thr_busy = nnl_calloc(nlt, sizeof(double)))))
         st = nnl_fail(NNL_ERR_NOMEM, "out of memory creating a session");
-    if (!st) {
-        /* zeroed so a run before set_input reads defined values */
-        memset(s->arena, 0, s->g->arena_bytes);
-        st = prepare(s);
-    }
+    if (!st) st = prepare(s);
     if (st) {
         nnl_session_free(s);
         return st;
@@ -155,7 +151,7 @@ void nnl_session_free(nnl_session *s) {
     nnl_pool_free(s->pool);
     for (int i = 0; i < s->n_threads; i++) nnl_aligned_free(s->tscratch[i]);
     nnl_free(s->tscratch);
-    nnl_aligned_free(s->arena);
+    nnl_arena_free(s->arena, s->g->arena_bytes);
     nnl_free(s->tensors);
     nnl_free(s->io);
     nnl_free(s->calls);

@@ -57,6 +57,13 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libnnlink.a
 $(BUILD)/conformance: tests/conformance.c $(BUILD)/libnnlink.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) $(LDLIBS)
 
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libnnlink.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) $(LDLIBS)
+
+# Kernel GFLOP/s on ResNet-50-like shapes (see bench/run.sh for the peers).
+bench: $(BUILD)/bench/bench_kernels
+
 tests: $(TESTS) $(BUILD)/nnlink $(BUILD)/conformance
 
 # Unit tests (cmocka), then end-to-end tests against PyTorch fixtures, CLI
@@ -78,7 +85,7 @@ deps:
 clean:
 	rm -rf build build-san
 
-.PHONY: all tests test demo deps clean
+.PHONY: all tests test demo deps clean bench
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
 
 # ---- fuzzing and sanitizer-only targets (docs/FUZZING.md) ----------------

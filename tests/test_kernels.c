@@ -237,6 +237,21 @@ static void test_gemm_epilogues(void **state) {
     }
 }
 
+/* Tall packed A: several row tiles per item, with and without a
+ * prepacked B. */
+static void test_gemm_tall(void **state) {
+    (void)state;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        if (!nnl_kernels[ki]->supported()) continue;
+        gcase g = {.m = 1100, .n = 70, .k = 150, .batch = 2, .a_mode = 2, .b_mode = 0, .bias_row = true,
+                   .res_mode = 1, .alpha = 1, .beta = 1, .act = NNL_ACT_RELU};
+        run_gemm_case(&g, nnl_kernels[ki], NULL);
+        run_gemm_case(&g, nnl_kernels[ki], pool2);
+        g.n = 71;
+        run_gemm_case(&g, nnl_kernels[ki], pool2);
+    }
+}
+
 static void test_gemm_k_zero(void **state) {
     (void)state;
     for (int ki = 0; nnl_kernels[ki]; ki++) {
@@ -411,6 +426,7 @@ int main(void) {
         cmocka_unit_test(test_pack_a8_layout),
         cmocka_unit_test(test_act_rows),
         cmocka_unit_test(test_gemm_k_zero),
+        cmocka_unit_test(test_gemm_tall),
         cmocka_unit_test(test_gemm_epilogues),
         cmocka_unit_test(test_gemm_shapes),
         cmocka_unit_test(test_conv_cases),

@@ -3,8 +3,10 @@
  * the pool; each task walks K in blocks, packs its B block (and A block if
  * A is not pre-packed) into its thread's scratch and sweeps microkernels
  * over it, B panel outer so the kc x NR panel stays in L1 while A panels
- * stream from L2.  The epilogue runs in the microkernel on the last K
- * block, so C is written once more per K block and never re-read after.
+ * stream from L2.  The epilogue (bias, residual, activation) runs in the
+ * microkernel on the last K block, so no pass over C follows.  When tasks
+ * split M and B fits (nnl_gemm_prepack_bytes), B is packed once for all
+ * of them into the op's shared scratch first.
  */
 #include "kernels/gemm.h"
 
@@ -34,8 +36,8 @@ static int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
 size_t nnl_gemm_prepack_bytes(int64_t batch, int64_t k, int64_t n) {
     uint64_t f;
     if (batch <= 0 || k <= 0 || n <= 0) return 0;
-    if (nnl_mul_overflow_u64((uint64_t)batch * (uint64_t)k, (uint64_t)round_up(n, NNL_NR_MAX), &f) ||
-        f > PREPACK_MAX / sizeof(float))
+    if (nnl_mul_overflow_u64((uint64_t)batch, (uint64_t)k, &f) ||
+        nnl_mul_overflow_u64(f, (uint64_t)round_up(n, NNL_NR_MAX), &f) || f > PREPACK_MAX / sizeof(float))
         return 0;
     return (size_t)f * sizeof(float);
 }
@@ -44,7 +46,7 @@ static int64_t k_begin(const gemm_ctx *g, int64_t kb) { return g->d->k * kb / g-
 
 /* Prepacked B of item, K block kb, panel of column n0: the K block holds
  * kc x npad floats, panel-major like a task's own B block. */
-static const float *pre_block(const gemm_ctx *g, int64_t item, int64_t kb, int64_t n0, int64_t kc) {
+static float *pre_block(const gemm_ctx *g, int64_t item, int64_t kb, int64_t n0, int64_t kc) {
     return g->pre + (item * g->d->k + k_begin(g, kb)) * g->npad + n0 * kc;
 }
 
@@ -57,7 +59,7 @@ static void prepack_task(void *vctx, int64_t t, int thread) {
     int64_t k0 = k_begin(g, kb), kc = k_begin(g, kb + 1) - k0;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
-    nnl_pack_b((float *)pre_block(g, item, kb, n0, kc), g->kern->nr, d, p.b, k0, kc, n0, min64(g->nc, d->n - n0));
+    nnl_pack_b(pre_block(g, item, kb, n0, kc), g->kern->nr, d, p.b, k0, kc, n0, min64(g->nc, d->n - n0));
 }
 
 /* Rows whose residual broadcasts along columns cannot use the vector
@@ -75,6 +77,16 @@ static void generic_store(const nnl_gemm_desc *d, const float *tile, int ldt, co
             c[j] = v;
         }
     }
+}
+
+static void prefetch_tile(const float *p, int64_t ld, int rows, int cols, int write) {
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < cols; j += 16) {
+            if (write)
+                __builtin_prefetch(p + i * ld + j, 1, 3);
+            else
+                __builtin_prefetch(p + i * ld + j, 0, 3);
+        }
 }
 
 static void gemm_task(void *vctx, int64_t t, int thread) {
@@ -121,6 +133,12 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
                 e.bias_col = p.bias_col ? p.bias_col + col : NULL;
                 e.res = p.res ? p.res + row * e.res_rs + col * d->res_cs : NULL;
                 if (!generic) {
+                    /* C is cold on the first K block and the residual on the
+                     * last; the tile's rows are far apart, which the hardware
+                     * prefetcher does not follow, so ask for them now: the
+                     * microkernel's K loop hides the latency. */
+                    if (kb == 0) prefetch_tile(u.c, d->ldc, u.mr, u.nr, 1);
+                    if (last && e.res) prefetch_tile(e.res, e.res_rs, u.mr, u.nr, 0);
                     kern->ukr(&u);
                     continue;
                 }

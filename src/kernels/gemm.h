@@ -19,7 +19,9 @@
  *     convs use it only when OC/group is a multiple of 8, so every group
  *     starts on a panel boundary.
  *   - Gemm weight B with transB = 1 (dims N x K): panel p is directly the
- *     B operand for output columns 8p..8p+7 (B[k][n] = W[n][k]).
+ *     B operand for output columns 8p..8p+7 (B[k][n] = W[n][k]); with a
+ *     single row of A (classifier heads) the weight is the A operand
+ *     instead (Y^T = W X^T).
  * A MatMul / Gemm(transB = 0) weight (K x N) would need the transposed
  * form (panels over N); that is a different layout (proposed
  * NNL_LAYOUT_PACK_A8T: PACK_A8 of the transpose), so those weights stay
@@ -31,7 +33,11 @@
  * zero-padded to whole panels.  Conv input is packed straight from the
  * image (implicit im2col), so no im2col buffer exists.  A that is not
  * pre-packed (PLAIN weights, activations) is packed the same way as
- * PACK_A8 panels of the current KC slice, also into thread scratch.
+ * PACK_A8 panels of the current KC slice, also into thread scratch.  The
+ * widest set needs (KC*NC + 256*KC) floats = 320 KB of the 2 MB
+ * NNL_THREAD_SCRATCH_BYTES; depthwise conv uses the rest for a padded
+ * input plane.  When C is split along M into several tasks, B is instead
+ * packed once into the op's shared scratch (nnl_gemm_prepack_bytes).
  *
  * ---- Kernels --------------------------------------------------------------
  * One table (nnl_kernels) lists every microkernel set built for this CPU

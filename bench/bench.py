@@ -17,7 +17,7 @@ throughput (link) above 1 means nnlink is faster.
 
 Configuration (environment):
   NNLINK            nnlink binary                  (default build/nnlink)
-  BENCH_WORK        scratch folder for .nnl files  (default build/bench)
+  BENCH_WORK        scratch folder for .nnl files  (default build/bench-run)
   BENCH_OUT         results file                   (default bench/results.json)
   BENCH_FCN_DIR     FCN model folder with MANIFEST.json (default /work/models/fcn;
                     exported with tools/export_fcn_resnet50.py when missing)
@@ -60,7 +60,7 @@ class Config:
     def __init__(self, argv):
         e = os.environ
         self.nnlink = os.path.abspath(e.get("NNLINK", os.path.join(REPO, "build", "nnlink")))
-        self.work = os.path.abspath(e.get("BENCH_WORK", os.path.join(REPO, "build", "bench")))
+        self.work = os.path.abspath(e.get("BENCH_WORK", os.path.join(REPO, "build", "bench-run")))
         self.out = os.path.abspath(e.get("BENCH_OUT", os.path.join(HERE, "results.json")))
         self.fcn_dir = os.path.abspath(e.get("BENCH_FCN_DIR", "/work/models/fcn"))
         self.threads = [int(t) for t in e.get("BENCH_THREADS", "1 2").replace(",", " ").split()]

@@ -5,6 +5,10 @@
  *
  *   bench_kernels [min_seconds_per_case]
  *
+ * 3x3 stride-1 group-1 shapes run twice: direct (PACK_A8 implicit GEMM)
+ * and Winograd F(4x4, 3x3) (WINO43, "wino" rows); the GFLOP/s of both
+ * count the direct conv's FLOPs, so they compare as speed.
+ *
  * Besides wall-clock GFLOP/s it prints a CPU-time figure: FLOPs over the
  * process's CPU seconds, times the thread count.  On a machine shared
  * with other jobs the wall figure drops, the CPU one much less (pool
@@ -15,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "kernels/conv.h"
+#include "kernels/wino.h"
 
 typedef struct shape {
     const char *name;
@@ -76,14 +80,16 @@ int main(int argc, char **argv) {
         fprintf(stderr, "pool: %s\n", nnl_last_error());
         return 1;
     }
-    double total_flops = 0, total_ms[2] = {0, 0};
-    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
-        const shape *s = &shapes[i];
+    double total_flops = 0, total_ms[2] = {0, 0}, wino_ms[2] = {0, 0}, direct_ms[2] = {0, 0};
+    for (size_t i = 0; i < 2 * sizeof shapes / sizeof *shapes; i++) {
+        const shape *s = &shapes[i / 2];
+        bool wino = i % 2;
         nnl_conv_params p = {.n = 1, .c = s->c, .h = s->h, .w = s->w, .oc = s->oc, .kh = s->k, .kw = s->k,
                              .group = s->group, .sh = s->s, .sw = s->s, .dh = s->dil, .dw = s->dil,
                              .pt = s->pad, .pl = s->pad, .pb = s->pad, .pr = s->pad};
         p.oh = (s->h + 2 * s->pad - (s->k - 1) * s->dil - 1) / s->s + 1;
         p.ow = (s->w + 2 * s->pad - (s->k - 1) * s->dil - 1) / s->s + 1;
+        if (wino && !nnl_wino_ok(&p)) continue;
         int64_t wn = s->oc * (s->c / s->group) * s->k * s->k;
         float *x = filled(s->c * s->h * s->w, 1), *w = filled(wn, 2), *bias = filled(s->oc, 3);
         float *y = filled(s->oc * p.oh * p.ow, 4);
@@ -91,7 +97,13 @@ int main(int argc, char **argv) {
                            .act = NNL_ACT_RELU};
         float *wp = NULL;
         size_t sb = nnl_conv_scratch_bytes(&p, NNL_LAYOUT_PACK_A8);
-        if (!nnl_conv_is_depthwise(&p)) {
+        if (wino) {
+            wp = nnl_aligned_alloc((size_t)nnl_wino_bytes(s->oc, s->c));
+            nnl_wino_pack(wp, w, s->oc, s->c);
+            a.w = wp;
+            a.w_layout = NNL_LAYOUT_WINO43;
+            sb = nnl_conv_scratch_bytes(&p, NNL_LAYOUT_WINO43);
+        } else if (!nnl_conv_is_depthwise(&p)) {
             int64_t dims[4] = {s->oc, s->c / s->group, s->k, s->k};
             wp = nnl_aligned_alloc((size_t)nnl_pack_a8_bytes(4, dims));
             nnl_pack_a8(wp, w, s->oc, wn / s->oc);
@@ -118,10 +130,19 @@ int main(int argc, char **argv) {
             } while (el < min_s * 1000.0);
             gf[t] = flops * reps / (el * 1e6);
             gc[t] = flops * reps * (t + 1) / ((cpu_ms() - c0) * 1e6);
-            total_ms[t] += el / reps;
+            if (!wino) {
+                total_ms[t] += el / reps;
+                wino_ms[t] += el / reps;
+                direct_ms[t] = el / reps;
+            } else if (s->c >= 64 && s->oc >= 64) {
+                /* what the pack pass picks (WINO_MIN_CH in passes/pack_weights.c) */
+                wino_ms[t] += el / reps - direct_ms[t];
+            }
         }
-        total_flops += flops;
-        printf("%-24s %7.3f %9.1f %8.1f %9.1f %8.1f\n", s->name, flops * 1e-9, gf[0], gc[0], gf[1], gc[1]);
+        if (!wino) total_flops += flops;
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", wino ? "  wino " : "", s->name);
+        printf("%-24.24s %7.3f %9.1f %8.1f %9.1f %8.1f\n", name, flops * 1e-9, gf[0], gc[0], gf[1], gc[1]);
         nnl_aligned_free(x);
         nnl_aligned_free(w);
         nnl_aligned_free(wp);
@@ -131,6 +152,8 @@ int main(int argc, char **argv) {
     }
     printf("%-24s %7.3f %9.1f %8s %9.1f\n", "all (time-weighted)", total_flops * 1e-9,
            total_flops / (total_ms[0] * 1e6), "", total_flops / (total_ms[1] * 1e6));
+    printf("%-24s %7.3f %9.1f %8s %9.1f\n", "all, wino where picked", total_flops * 1e-9,
+           total_flops / (wino_ms[0] * 1e6), "", total_flops / (wino_ms[1] * 1e6));
     nnl_pool_free(pools[0]);
     nnl_pool_free(pools[1]);
     nnl_aligned_free(ts[0]);

@@ -23,7 +23,7 @@ if [ -z "${NNLINK:-}" ]; then
     fi
 fi
 export NNLINK
-export BENCH_WORK=${BENCH_WORK:-$BUILD/bench}
+export BENCH_WORK=${BENCH_WORK:-$BUILD/bench-run}
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "bench: node and npm are needed for ONNX Runtime (apt-get install nodejs npm)" >&2

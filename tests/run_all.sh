@@ -22,5 +22,5 @@ else
 fi
 echo
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
-echo "test suites: $pass passed, $fail failed"
+echo "suites: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -51,7 +51,9 @@ void nnl_alloc_fail_at(long n);
  * input shape of a graph: that is what lets the linker share them. */
 typedef enum nnl_layout {
     NNL_LAYOUT_PLAIN = 0,      /* dense row-major, the ONNX layout */
-    NNL_LAYOUT_PACK_A8 = 1     /* GEMM "A" operand in 8-row panels, see kernels/gemm.h */
+    NNL_LAYOUT_PACK_A8 = 1,    /* GEMM "A" operand in 8-row panels, see kernels/gemm.h */
+    NNL_LAYOUT_WINO43 = 2,     /* 3x3 conv weight Winograd-transformed, see kernels/wino.h */
+    NNL_LAYOUT_PACK_A8T = 3    /* PACK_A8 of a rank-2 weight's transpose, see kernels/gemm.h */
 } nnl_layout;
 
 #define NNL_ALIGN 64

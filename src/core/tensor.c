@@ -45,6 +45,12 @@ size_t nnl_tensor_nbytes(const nnl_tensor *t) {
         int64_t m = t->dims[0], k = nnl_tensor_numel(t) / (m ? m : 1);
         return (size_t)((m + 7) / 8 * 8) * (size_t)k * es;
     }
+    /* 36 transform points, each a PACK_A8 matrix of dims[0] x dims[1] */
+    if (t->layout == NNL_LAYOUT_WINO43 && t->rank == 4)
+        return (size_t)36 * (size_t)((t->dims[0] + 7) / 8 * 8) * (size_t)t->dims[1] * es;
+    /* PACK_A8 of the dims[1] x dims[0] transpose */
+    if (t->layout == NNL_LAYOUT_PACK_A8T && t->rank == 2)
+        return (size_t)((t->dims[1] + 7) / 8 * 8) * (size_t)t->dims[0] * es;
     return (size_t)nnl_tensor_numel(t) * es;
 }
 

@@ -4,7 +4,8 @@
  *     C/g*KH*KW) * im2col(X_g), im2col done while packing B, so no column
  *     buffer; 1x1 / stride 1 / no pad reads X as B directly;
  *   - depthwise (group == C == OC): per-plane row kernels.
- * A later algorithm (Winograd for 3x3) plugs in at nnl_conv2d's choice.
+ *   - Winograd F(4x4, 3x3) (kernels/wino.h) when the weight is WINO43:
+ *     the pack pass chose it, and a WINO43 weight can only run that way.
  */
 #ifndef NNL_KERNELS_CONV_H
 #define NNL_KERNELS_CONV_H
@@ -23,7 +24,7 @@ typedef struct nnl_conv_params {
 typedef struct nnl_conv_args {
     const float *x;
     const float *w;
-    nnl_layout w_layout;       /* PLAIN or PACK_A8 (see gemm.h) */
+    nnl_layout w_layout;       /* PLAIN, PACK_A8 (see gemm.h) or WINO43 (wino.h) */
     const float *bias;         /* oc values or NULL */
     const float *res;          /* same shape as y or NULL */
     float *y;

@@ -102,6 +102,10 @@ typedef void (*nnl_dw_row_fn)(float *out, const float *in, const float *w, int64
 typedef void (*nnl_epi_row_fn)(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act,
                                float act_a, float act_b);
 
+/* Winograd F(4x4, 3x3) transforms of 16 tiles (kernels/wino_xform.h). */
+typedef void (*nnl_wino_in_fn)(float *v, int64_t vs, const float *d);
+typedef void (*nnl_wino_out_fn)(float *y, const float *m, int64_t ms);
+
 typedef struct nnl_kernel {
     const char *name;          /* "scalar", "avx2", "avx512" */
     int nr;                    /* B panel width, multiple of 8, <= NNL_NR_MAX */
@@ -111,6 +115,8 @@ typedef struct nnl_kernel {
     nnl_ukr_fn ukr;
     nnl_dw_row_fn dw_row;
     nnl_epi_row_fn epi_row;
+    nnl_wino_in_fn wino_in;
+    nnl_wino_out_fn wino_out;
 } nnl_kernel;
 
 /* All kernel sets compiled in, best last; terminated by NULL.  Sets the

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernels_isa.h"
+#include "kernels/wino_xform.h"
 
 #define NR 24
 #define INLINE static inline __attribute__((always_inline))
@@ -146,6 +147,10 @@ static void epi_row_avx2(float *y, int64_t n, float bias, const float *res, floa
     }
 }
 
+static void wino_in_avx2(float *v, int64_t vs, const float *d) { nnl_wino_in16(v, vs, d); }
+
+static void wino_out_avx2(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }
+
 static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -160,5 +165,7 @@ const nnl_kernel nnl_kernel_avx2 = {
     .ukr = ukr_avx2,
     .dw_row = dw_row_avx2,
     .epi_row = epi_row_avx2,
+    .wino_in = wino_in_avx2,
+    .wino_out = wino_out_avx2,
 };
 #endif

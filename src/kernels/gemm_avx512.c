@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernels_isa.h"
+#include "kernels/wino_xform.h"
 
 #define NR 48
 #define INLINE static inline __attribute__((always_inline))
@@ -158,6 +159,10 @@ static void epi_row_avx512(float *y, int64_t n, float bias, const float *res, fl
     }
 }
 
+static void wino_in_avx512(float *v, int64_t vs, const float *d) { nnl_wino_in16(v, vs, d); }
+
+static void wino_out_avx512(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }
+
 static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -174,5 +179,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .ukr = ukr_avx512,
     .dw_row = dw_row_avx512,
     .epi_row = epi_row_avx512,
+    .wino_in = wino_in_avx512,
+    .wino_out = wino_out_avx512,
 };
 #endif

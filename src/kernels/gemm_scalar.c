@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "kernels/kernels_isa.h"
+#include "kernels/wino_xform.h"
 
 #define NR 16
 
@@ -50,6 +51,10 @@ static void epi_row_scalar(float *y, int64_t n, float bias, const float *res, fl
     }
 }
 
+static void wino_in_scalar(float *v, int64_t vs, const float *d) { nnl_wino_in16(v, vs, d); }
+
+static void wino_out_scalar(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }
+
 static bool always(void) { return true; }
 
 const nnl_kernel nnl_kernel_scalar = {
@@ -61,4 +66,6 @@ const nnl_kernel nnl_kernel_scalar = {
     .ukr = ukr_scalar,
     .dw_row = dw_row_scalar,
     .epi_row = epi_row_scalar,
+    .wino_in = wino_in_scalar,
+    .wino_out = wino_out_scalar,
 };

@@ -1,11 +1,13 @@
 /*
  * Conv (ONNX opset 1..) over NCHW / NCW float32, plus nnlink's fused
  * extras: optional input 3 "Z" (residual, Y's shape) and the nnl_act
- * attributes.  The weight may be PLAIN or PACK_A8 (kernels/gemm.h).
+ * attributes.  The weight may be PLAIN, PACK_A8 (kernels/gemm.h) or, for
+ * 3x3 stride-1 group-1 convs, WINO43 (kernels/wino.h).
  */
 #include <string.h>
 
 #include "kernels/conv.h"
+#include "kernels/wino.h"
 #include "ops/nn_ops.h"
 
 static const char *const conv_attrs[] = {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides", NULL};
@@ -128,7 +130,9 @@ nnl_status nnl_nn_conv_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (w->layout == NNL_LAYOUT_PACK_A8 && !nnl_conv_a8_ok(&p))
         return nn_fail(c, NNL_ERR_UNSUPPORTED, "packed weight with %lld output channels per group",
                        (long long)(p.oc / p.group));
-    if (w->layout != NNL_LAYOUT_PLAIN && w->layout != NNL_LAYOUT_PACK_A8)
+    if (w->layout == NNL_LAYOUT_WINO43 && !nnl_wino_ok(&p))
+        return nn_fail(c, NNL_ERR_UNSUPPORTED, "Winograd weight on a conv that is not 2-D 3x3, stride 1, group 1");
+    if (w->layout != NNL_LAYOUT_PLAIN && w->layout != NNL_LAYOUT_PACK_A8 && w->layout != NNL_LAYOUT_WINO43)
         return nn_fail(c, NNL_ERR_UNSUPPORTED, "weight layout %d is not supported", (int)w->layout);
     if (b && (b->rank != 1 || b->dims[0] != p.oc))
         return nn_fail(c, NNL_ERR_SHAPE, "bias must have %lld elements in one dim", (long long)p.oc);

@@ -1,12 +1,15 @@
 /*
  * Pack GEMM weights once at compile time so no run pays for it.  A
- * constant is packed only when every live reader wants exactly the
- * PACK_A8 form (rows = dims[0]); one other reader, or a graph output,
- * keeps it PLAIN, because no op but Conv / Gemm reads packed data.
+ * constant is packed only when every live reader wants the same packed
+ * form: PACK_A8 (rows = dims[0]) for Conv and Gemm(transB = 1), WINO43 for
+ * 3x3 stride-1 group-1 convs with enough channels; one other reader, or a
+ * graph output, keeps it PLAIN, because no op but Conv / Gemm reads
+ * packed data.
  */
 #include <string.h>
 
 #include "kernels/gemm.h"
+#include "kernels/wino.h"
 #include "passes/pack_weights.h"
 
 static int64_t node_int(const nnl_node *n, const char *name, int64_t def) {
@@ -14,53 +17,86 @@ static int64_t node_int(const nnl_node *n, const char *name, int64_t def) {
     return a && a->type == NNL_ATTR_INT ? a->i : def;
 }
 
-/* Whether node n reads value v at input `slot` as a PACK_A8 weight. */
-static bool wants_a8(const nnl_model *m, const nnl_node *n, int slot, int v) {
-    const nnl_tensor *t = &m->values[v].t;
-    if (slot != 1) return false;
-    if (strcmp(n->op, "Conv") == 0) {
-        int64_t g = node_int(n, "group", 1);
-        if (t->rank < 3 || t->rank > 4 || g < 1 || t->dims[0] % g) return false;
-        /* groups must start on a panel boundary */
-        return g == 1 || (t->dims[0] / g) % 8 == 0;
-    }
-    if (strcmp(n->op, "Gemm") == 0) return t->rank == 2 && node_int(n, "transB", 0) == 1;
-    return false;
+/* Winograd pays once the GEMMs dominate the transforms: both channel
+ * counts of at least WINO_MIN_CH (bench/bench_kernels: at 32 channels the
+ * transforms eat most of the saving).  The layout may depend on the
+ * weight's dims and the node's attributes only, never on the input shape,
+ * because linked graphs of other shapes share the weight; so small
+ * outputs run Winograd too, with partial tiles. */
+#define WINO_MIN_CH 64
+
+static bool ints_all_one(const nnl_node *n, const char *name) {
+    const nnl_attr *a = nnl_node_attr(n, name);
+    if (!a) return true;
+    if (a->type != NNL_ATTR_INTS) return false;
+    for (int i = 0; i < a->n; i++)
+        if (a->ints[i] != 1) return false;
+    return true;
 }
 
-static bool packable(const nnl_model *m, int v) {
+static bool conv_wants_wino(const nnl_node *n, const nnl_tensor *t) {
+    return t->rank == 4 && t->dims[2] == 3 && t->dims[3] == 3 && node_int(n, "group", 1) == 1 &&
+           ints_all_one(n, "strides") && t->dims[0] >= WINO_MIN_CH && t->dims[1] >= WINO_MIN_CH;
+}
+
+/* The layout node n wants for value v read at input `slot`, or PLAIN when
+ * it wants v unpacked (or does not read it as a weight). */
+static nnl_layout wanted(const nnl_model *m, const nnl_node *n, int slot, int v) {
+    const nnl_tensor *t = &m->values[v].t;
+    if (slot != 1) return NNL_LAYOUT_PLAIN;
+    if (strcmp(n->op, "Conv") == 0) {
+        int64_t g = node_int(n, "group", 1);
+        if (t->rank < 3 || t->rank > 4 || g < 1 || t->dims[0] % g) return NNL_LAYOUT_PLAIN;
+        if (conv_wants_wino(n, t)) return NNL_LAYOUT_WINO43;
+        /* groups must start on a panel boundary */
+        return g == 1 || (t->dims[0] / g) % 8 == 0 ? NNL_LAYOUT_PACK_A8 : NNL_LAYOUT_PLAIN;
+    }
+    if (strcmp(n->op, "Gemm") == 0 && t->rank == 2 && node_int(n, "transB", 0) == 1) return NNL_LAYOUT_PACK_A8;
+    return NNL_LAYOUT_PLAIN;
+}
+
+/* The layout every live reader of v agrees on, PLAIN if any disagrees. */
+static nnl_layout packable(const nnl_model *m, int v) {
     const nnl_value *val = &m->values[v];
     if (val->kind != NNL_VAL_CONST || val->is_output || val->t.dtype != NNL_DT_FLOAT ||
         val->t.layout != NNL_LAYOUT_PLAIN || !val->t.data || val->t.rank < 2)
-        return false;
+        return NNL_LAYOUT_PLAIN;
     for (int i = 0; i < val->t.rank; i++)
-        if (val->t.dims[i] <= 0) return false;
+        if (val->t.dims[i] <= 0) return NNL_LAYOUT_PLAIN;
     for (int i = 0; i < m->n_outputs; i++)
-        if (m->outputs[i] == v) return false;
-    int uses = 0;
+        if (m->outputs[i] == v) return NNL_LAYOUT_PLAIN;
+    nnl_layout want = NNL_LAYOUT_PLAIN;
     for (int i = 0; i < m->n_nodes; i++) {
         const nnl_node *n = &m->nodes[i];
         if (n->dead) continue;
         for (int j = 0; j < n->n_in; j++) {
             if (n->in[j] != v) continue;
-            if (!wants_a8(m, n, j, v)) return false;
-            uses++;
+            nnl_layout l = wanted(m, n, j, v);
+            if (l == NNL_LAYOUT_PLAIN || (want != NNL_LAYOUT_PLAIN && l != want)) return NNL_LAYOUT_PLAIN;
+            want = l;
         }
     }
-    return uses > 0;
+    return want;
 }
 
 nnl_status nnl_pass_pack_weights(nnl_model *m) {
     for (int v = 0; v < m->n_values; v++) {
-        if (!packable(m, v)) continue;
+        nnl_layout l = packable(m, v);
+        if (l == NNL_LAYOUT_PLAIN) continue;
         nnl_tensor *t = &m->values[v].t;
         int64_t rows = t->dims[0], cols = nnl_tensor_numel(t) / rows;
-        float *p = nnl_aligned_alloc((size_t)nnl_pack_a8_bytes(t->rank, t->dims));
-        if (!p) return nnl_fail(NNL_ERR_NOMEM, "out of memory packing weight '%s'", m->values[v].name);
-        nnl_pack_a8(p, t->data, rows, cols);
+        t->layout = l;
+        float *p = nnl_aligned_alloc(nnl_tensor_nbytes(t));
+        if (!p) {
+            t->layout = NNL_LAYOUT_PLAIN;
+            return nnl_fail(NNL_ERR_NOMEM, "out of memory packing weight '%s'", m->values[v].name);
+        }
+        if (l == NNL_LAYOUT_WINO43)
+            nnl_wino_pack(p, t->data, rows, t->dims[1]);
+        else
+            nnl_pack_a8(p, t->data, rows, cols);
         nnl_aligned_free(t->data);
         t->data = p;
-        t->layout = NNL_LAYOUT_PACK_A8;
     }
     return NNL_OK;
 }

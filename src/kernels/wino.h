@@ -1,0 +1,47 @@
+/*
+ * Winograd F(4x4, 3x3) convolution for stride-1, group-1 3x3 convs, any
+ * dilation and padding.
+ *
+ * ---- Weight layout NNL_LAYOUT_WINO43 ---------------------------------
+ * For a Conv weight W of dims (OC, IC, 3, 3), U = G W[o][i] G^T is a 6x6
+ * matrix per (o, i) (G in wino.c, computed in double).  The layout stores
+ * 36 matrices U_xi (xi = 6 * row + col of U), each OC x IC in PACK_A8
+ * form (kernels/gemm.h), back to back:
+ *
+ *     packed[xi * P + ((o / 8) * IC + i) * 8 + o % 8] = U[o][i][xi]
+ *     P = ceil(OC / 8) * 8 * IC       (rows o >= OC are 0.0f)
+ *
+ * so its size is 36 * P floats.  Like PACK_A8 it depends on the weight's
+ * dims only, never on the input shape or the CPU; U_xi is directly the A
+ * operand of the batched GEMM for transform point xi.
+ *
+ * ---- Execution -----------------------------------------------------------
+ * A dilation-d conv is d*d independent undilated convs on the phase
+ * sub-grids x[i*d + p][j*d + q]; a tile is (image, phase, 4x4 block of
+ * that phase's outputs), so the phases never need copying: the input
+ * transform gathers its 6x6 patch with stride d and the output transform
+ * scatters with stride d.  Tiles run in blocks of up to NT (a multiple of
+ * 16): input transform into V (36 x IC x NT), 36 GEMMs M_xi = U_xi V_xi
+ * through nnl_gemm (batch 36), output transform with bias, residual and
+ * activation fused, writing only the outputs that exist (partial tiles).
+ */
+#ifndef NNL_KERNELS_WINO_H
+#define NNL_KERNELS_WINO_H
+
+#include "kernels/conv.h"
+
+/* Whether the conv's geometry can run on a WINO43 weight: 2-D, 3x3,
+ * stride 1, group 1.  (Padding and dilation are free.) */
+bool nnl_wino_ok(const nnl_conv_params *p);
+/* Bytes of a WINO43 weight of dims (oc, ic, 3, 3). */
+uint64_t nnl_wino_bytes(int64_t oc, int64_t ic);
+/* Transform a plain (oc, ic, 3, 3) weight into WINO43 (dst holds
+ * nnl_wino_bytes). */
+void nnl_wino_pack(float *dst, const float *w, int64_t oc, int64_t ic);
+/* Shared scratch the conv needs (V and M of one tile block). */
+size_t nnl_wino_scratch_bytes(const nnl_conv_params *p);
+/* Run; a->w is WINO43, a->scratch holds nnl_wino_scratch_bytes. */
+nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
+                         nnl_pool *pool, void *const *thread_scratch);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * Winograd F(4x4, 3x3) tile transforms on 16 tiles at once, written with
+ * GCC vector extensions so each kernel file that includes this header gets
+ * them in its own ISA (SSE/NEON in the scalar set, ymm in avx2, zmm in
+ * avx512).  Only kernel files include it; they export the two functions
+ * through nnl_kernel.wino_in / wino_out.
+ *
+ * Interpolation points 0, 1, -1, 2, -2 and infinity (Lavin & Gray):
+ *   B^T = [ 4  0 -5  0  1  0 ]   A^T = [ 1  1  1  1  1  0 ]
+ *         [ 0 -4 -4  1  1  0 ]         [ 0  1 -1  2 -2  0 ]
+ *         [ 0  4 -4 -1  1  0 ]         [ 0  1  1  4  4  0 ]
+ *         [ 0 -2 -1  2  1  0 ]         [ 0  1 -1  8 -8  1 ]
+ *         [ 0  2 -1 -2  1  0 ]
+ *         [ 0  4  0 -5  0  1 ]
+ * (G is applied at compile time, kernels/wino.c.)  The values are kept as
+ * vectors in locals and never passed by value, so no vector ABI question
+ * arises in files built without the wider ISA.
+ */
+#ifndef NNL_KERNELS_WINO_XFORM_H
+#define NNL_KERNELS_WINO_XFORM_H
+
+#include <stdint.h>
+#include <string.h>
+
+typedef float nnl_wv16 __attribute__((vector_size(64)));
+
+#define WX_LD(v, p) memcpy(&(v), (p), sizeof(nnl_wv16))
+#define WX_ST(p, v) memcpy((p), &(v), sizeof(nnl_wv16))
+
+/* o = B^T x for six vectors */
+#define WX_BT(x, o)                                                                                    \
+    do {                                                                                               \
+        nnl_wv16 t1_ = (x)[4] - 4.0f * (x)[2], t2_ = (x)[3] - 4.0f * (x)[1];                           \
+        nnl_wv16 t3_ = (x)[4] - (x)[2], t4_ = 2.0f * ((x)[3] - (x)[1]);                                \
+        (o)[0] = 4.0f * (x)[0] - 5.0f * (x)[2] + (x)[4];                                               \
+        (o)[1] = t1_ + t2_;                                                                            \
+        (o)[2] = t1_ - t2_;                                                                            \
+        (o)[3] = t3_ + t4_;                                                                            \
+        (o)[4] = t3_ - t4_;                                                                            \
+        (o)[5] = 4.0f * (x)[1] - 5.0f * (x)[3] + (x)[5];                                               \
+    } while (0)
+
+/* o = A^T m for six vectors in, four out */
+#define WX_AT(m, o)                                                                                    \
+    do {                                                                                               \
+        nnl_wv16 s1_ = (m)[1] + (m)[2], d1_ = (m)[1] - (m)[2];                                         \
+        nnl_wv16 s2_ = (m)[3] + (m)[4], d2_ = (m)[3] - (m)[4];                                         \
+        (o)[0] = (m)[0] + s1_ + s2_;                                                                   \
+        (o)[1] = d1_ + 2.0f * d2_;                                                                     \
+        (o)[2] = s1_ + 4.0f * s2_;                                                                     \
+        (o)[3] = d1_ + 8.0f * d2_ + (m)[5];                                                            \
+    } while (0)
+
+/* d: 36 rows of 16 floats, row 6r+c = input patch element (r, c) of 16
+ * tiles; writes V = B^T d B as 36 rows of 16 floats, row xi at v + xi*vs. */
+static inline __attribute__((always_inline)) void nnl_wino_in16(float *v, int64_t vs, const float *d) {
+    nnl_wv16 t[36], x[6], o[6];
+    for (int c = 0; c < 6; c++) {
+        for (int r = 0; r < 6; r++) WX_LD(x[r], d + (6 * r + c) * 16);
+        WX_BT(x, o);
+        for (int i = 0; i < 6; i++) t[6 * i + c] = o[i];
+    }
+    for (int i = 0; i < 6; i++) {
+        WX_BT(t + 6 * i, o);
+        for (int j = 0; j < 6; j++) WX_ST(v + (6 * i + j) * vs, o[j]);
+    }
+}
+
+/* m: 36 rows of 16 floats, row xi at m + xi*ms; writes Y = A^T m A as 16
+ * rows of 16 floats, row 4i+j = output (i, j) of the 16 tiles. */
+static inline __attribute__((always_inline)) void nnl_wino_out16(float *y, const float *m, int64_t ms) {
+    nnl_wv16 t[24], x[6], o[4];
+    for (int c = 0; c < 6; c++) {
+        for (int r = 0; r < 6; r++) WX_LD(x[r], m + (6 * r + c) * ms);
+        WX_AT(x, o);
+        for (int i = 0; i < 4; i++) t[6 * i + c] = o[i];
+    }
+    for (int i = 0; i < 4; i++) {
+        WX_AT(t + 6 * i, o);
+        for (int j = 0; j < 4; j++) WX_ST(y + (4 * i + j) * 16, o[j]);
+    }
+}
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * Winograd F(4x4, 3x3) conv (kernels/wino.h): every kernel set this CPU
+ * supports, threaded and inline, against a direct double-precision conv
+ * on the plain weight: odd sizes, dilations 1/2/4 (phase sub-grids of
+ * unequal size), asymmetric pads, partial tiles, outputs smaller than one
+ * tile, batch > 1, several tile blocks, bias + residual + activation.
+ * The error bound is relative to the sum of |terms| of each output (the
+ * scale float32 rounding works on), and the worst case is reported.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/wino.h"
+
+static void *ts[2];
+static nnl_pool *pool2;
+
+static float *rnd(int64_t n, unsigned seed) {
+    float *p = nnl_aligned_alloc((size_t)(n ? n : 1) * sizeof(float));
+    assert_non_null(p);
+    for (int64_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        p[i] = (float)((seed >> 9) & 0xFFFF) / 32768.0f - 1.0f;
+    }
+    return p;
+}
+
+typedef struct wcase {
+    int64_t n, c, h, w, oc;
+    int64_t dh, dw, pt, pl, pb, pr;
+    bool bias, res;
+    nnl_act act;
+} wcase;
+
+static nnl_conv_params params(const wcase *k) {
+    nnl_conv_params p = {.n = k->n, .c = k->c, .h = k->h, .w = k->w, .oc = k->oc, .kh = 3, .kw = 3, .group = 1,
+                         .sh = 1, .sw = 1, .dh = k->dh, .dw = k->dw, .pt = k->pt, .pl = k->pl, .pb = k->pb,
+                         .pr = k->pr};
+    p.oh = k->h + k->pt + k->pb - 2 * k->dh;
+    p.ow = k->w + k->pl + k->pr - 2 * k->dw;
+    return p;
+}
+
+/* Worst |got - want| / (1 + sum|terms|) of one case on one kernel set. */
+static double run_case(const wcase *k, const nnl_kernel *kern, nnl_pool *pool) {
+    nnl_conv_params p = params(k);
+    assert_true(p.oh > 0 && p.ow > 0);
+    assert_true(nnl_wino_ok(&p));
+    int64_t xn = p.n * p.c * p.h * p.w, yn = p.n * p.oc * p.oh * p.ow, wn = p.oc * p.c * 9;
+    float *x = rnd(xn, 1), *w = rnd(wn, 2), *b = rnd(p.oc, 3), *r = rnd(yn, 4), *y = rnd(yn, 5);
+    float *u = nnl_aligned_alloc((size_t)nnl_wino_bytes(p.oc, p.c));
+    assert_non_null(u);
+    nnl_wino_pack(u, w, p.oc, p.c);
+    size_t sb = nnl_wino_scratch_bytes(&p);
+    void *scratch = nnl_aligned_alloc(sb);
+    assert_non_null(scratch);
+    nnl_conv_args a = {.x = x, .w = u, .w_layout = NNL_LAYOUT_WINO43, .bias = k->bias ? b : NULL,
+                       .res = k->res ? r : NULL, .y = y, .act = k->act, .act_a = 0.1f, .act_b = 0.5f,
+                       .scratch = scratch, .scratch_bytes = sb};
+    assert_int_equal(nnl_conv2d(&p, &a, kern, pool, ts), NNL_OK);
+    double worst = 0;
+    for (int64_t i = 0; i < p.n; i++)
+        for (int64_t o = 0; o < p.oc; o++)
+            for (int64_t oy = 0; oy < p.oh; oy++)
+                for (int64_t ox = 0; ox < p.ow; ox++) {
+                    double s = k->bias ? b[o] : 0, mag = fabs(s);
+                    for (int64_t c = 0; c < p.c; c++)
+                        for (int ky = 0; ky < 3; ky++)
+                            for (int kx = 0; kx < 3; kx++) {
+                                int64_t iy = oy - p.pt + ky * p.dh, ix = ox - p.pl + kx * p.dw;
+                                if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) continue;
+                                double t = (double)x[((i * p.c + c) * p.h + iy) * p.w + ix] *
+                                           w[((o * p.c + c) * 3 + ky) * 3 + kx];
+                                s += t;
+                                mag += fabs(t);
+                            }
+                    int64_t at = ((i * p.oc + o) * p.oh + oy) * p.ow + ox;
+                    if (k->res) {
+                        s += r[at];
+                        mag += fabs(r[at]);
+                    }
+                    if (k->act == NNL_ACT_RELU) s = s < 0 ? 0 : s;
+                    if (k->act == NNL_ACT_LEAKYRELU) s = s < 0 ? 0.1 * s : s;
+                    double e = fabs(y[at] - s) / (1.0 + mag);
+                    if (!(e <= 1.0)) fail_msg("element %lld: got %g want %g", (long long)at, y[at], s);
+                    if (e > worst) worst = e;
+                }
+    nnl_aligned_free(x);
+    nnl_aligned_free(w);
+    nnl_aligned_free(b);
+    nnl_aligned_free(r);
+    nnl_aligned_free(y);
+    nnl_aligned_free(u);
+    nnl_aligned_free(scratch);
+    return worst;
+}
+
+/* F(4, 3) in float32 loses about 3 bits against direct summation
+ * (transform constants up to 8 and 1/24); 2e-5 of the magnitude is ~170
+ * ulps and leaves room, while a wrong tap or tile shows as O(1). */
+#define WINO_TOL 2e-5
+
+static const wcase cases[] = {
+    /* n, c, h, w, oc, dh, dw, pt, pl, pb, pr, bias, res, act */
+    {1, 1, 6, 6, 1, 1, 1, 0, 0, 0, 0, false, false, NNL_ACT_NONE},     /* one exact tile */
+    {1, 3, 7, 9, 5, 1, 1, 1, 1, 1, 1, true, false, NNL_ACT_NONE},      /* partial tiles, OC < 8 */
+    {2, 17, 13, 11, 19, 1, 1, 1, 0, 2, 1, true, true, NNL_ACT_RELU},   /* batch, odd pads */
+    {1, 9, 3, 3, 10, 1, 1, 1, 1, 1, 1, true, true, NNL_ACT_LEAKYRELU}, /* output 3x3 < one tile */
+    {1, 8, 1, 1, 8, 1, 1, 1, 1, 1, 1, false, false, NNL_ACT_NONE},     /* 1x1 input */
+    {1, 16, 20, 22, 24, 2, 2, 2, 2, 2, 2, true, true, NNL_ACT_RELU},   /* dilation 2 */
+    {1, 12, 19, 21, 9, 2, 2, 2, 2, 2, 2, true, false, NNL_ACT_NONE},   /* dilation 2, odd phases */
+    {1, 16, 32, 48, 16, 4, 4, 4, 4, 4, 4, true, true, NNL_ACT_RELU},   /* FCN layer4 geometry */
+    {1, 5, 11, 14, 7, 4, 4, 4, 4, 4, 4, false, true, NNL_ACT_NONE},    /* dilation 4, uneven phases */
+    {1, 6, 9, 10, 6, 2, 4, 3, 0, 1, 5, true, false, NNL_ACT_NONE},     /* dh != dw, asymmetric pads */
+    {1, 4, 5, 5, 4, 4, 4, 4, 4, 4, 4, true, true, NNL_ACT_NONE},       /* more phases than rows */
+    {1, 33, 37, 41, 40, 1, 1, 1, 1, 1, 1, true, true, NNL_ACT_RELU},   /* several 16-tile groups */
+};
+
+static void test_wino_cases(void **state) {
+    (void)state;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        double worst = 0;
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            for (int threaded = 0; threaded < 2; threaded++) {
+                double e = run_case(&cases[i], kern, threaded ? pool2 : NULL);
+                if (!(e <= WINO_TOL)) fail_msg("%s case %zu: error %.3g > %.3g", kern->name, i, e, WINO_TOL);
+                if (e > worst) worst = e;
+            }
+        }
+        print_message("winograd %s: worst error %.3g of the term magnitude\n", kern->name, worst);
+    }
+}
+
+/* Enough channels that one block cannot hold every tile: the tile loop
+ * runs several blocks, the last one partial. */
+static void test_wino_blocks(void **state) {
+    (void)state;
+    wcase k = {1, 1024, 90, 90, 8, 1, 1, 1, 1, 1, 1, true, true, NNL_ACT_RELU};
+    nnl_conv_params p = params(&k);
+    /* V + M of all 23^2 tiles would be 36 * 1032 * 529 floats = 79 MB */
+    int64_t tiles = ((p.oh + 3) / 4) * ((p.ow + 3) / 4);
+    assert_true(nnl_wino_scratch_bytes(&p) < (size_t)(36 * 1032 * tiles) * sizeof(float));
+    double e = run_case(&k, nnl_kernel_get(), pool2);
+    assert_true(e <= WINO_TOL);
+}
+
+/* The layout: size, panel placement of U, zero padding rows. */
+static void test_wino_layout(void **state) {
+    (void)state;
+    int64_t dims[4] = {10, 3, 3, 3};
+    nnl_tensor t = {.dtype = NNL_DT_FLOAT, .rank = 4, .layout = NNL_LAYOUT_WINO43};
+    memcpy(t.dims, dims, sizeof dims);
+    assert_int_equal(nnl_tensor_nbytes(&t), nnl_wino_bytes(10, 3));
+    assert_int_equal(nnl_wino_bytes(10, 3), 36 * 16 * 3 * sizeof(float));
+    float w[10 * 3 * 9] = {0};
+    /* the centre tap only: U = G e11 G^T, whose (0, 0) entry is 0 and
+     * whose (5, 5) entry is 0; (1, 1) = 1/36 */
+    w[(9 * 3 + 2) * 9 + 4] = 36.0f; /* o = 9, i = 2 */
+    float *u = nnl_aligned_alloc((size_t)nnl_wino_bytes(10, 3));
+    assert_non_null(u);
+    nnl_wino_pack(u, w, 10, 3);
+    int64_t P = 16 * 3;
+    for (int xi = 0; xi < 36; xi++)
+        for (int64_t j = 0; j < P; j++) {
+            float v = u[xi * P + j];
+            int64_t panel = j / (3 * 8), i = j / 8 % 3, o = panel * 8 + j % 8;
+            float want = 0.0f;
+            if (o == 9 && i == 2) {
+                static const double g1[6] = {0, -1.0 / 6, 1.0 / 6, 1.0 / 12, -1.0 / 12, 0};
+                want = (float)(36.0 * g1[xi / 6] * g1[xi % 6]);
+            }
+            if (fabsf(v - want) > 1e-6f) fail_msg("xi %d o %lld i %lld: %g want %g", xi, (long long)o, (long long)i, v, want);
+        }
+    nnl_aligned_free(u);
+}
+
+static int setup(void **state) {
+    (void)state;
+    for (int i = 0; i < 2; i++) ts[i] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES);
+    return nnl_pool_create(2, &pool2) == NNL_OK ? 0 : -1;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    nnl_pool_free(pool2);
+    for (int i = 0; i < 2; i++) nnl_aligned_free(ts[i]);
+    return 0;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wino_layout),
+        cmocka_unit_test(test_wino_cases),
+        cmocka_unit_test(test_wino_blocks),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

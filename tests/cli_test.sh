@@ -205,6 +205,11 @@ cp "$T/l.nnl" "$T/wflip.nnl"; sz=$(stat -c %s "$T/wflip.nnl"); printf '\x55' | d
 expect_err "verify finds a damaged weight" "checksum|corrupt|differ|damaged" "$NNL" verify "$T/wflip.nnl"
 expect_err "corrupt metadata" "checksum|corrupt|format" "$NNL" info "$T/flip.nnl"
 expect_err "ONNX given to run" "compile" "$NNL" run $FX/tinyseg/model.onnx --input image=$FX/tinyseg/landscape.image.npy -o "$T/x"
+expect_err "unwritable output folder (compile)" "$T/nodir|no such|cannot" "$NNL" compile $FX/tinyseg/model.onnx --input image=1,3,64,96 -o "$T/nodir/x.nnl"
+expect_err "unwritable output folder (link)" "$T/nodir|no such|cannot" "$NNL" link "$T/l.nnl" -o "$T/nodir/x.nnl"
+touch "$T/afile"
+expect_err "run output folder is a file" "afile|cannot|exists" "$NNL" run "$T/l.nnl" --input image=$FX/tinyseg/landscape.image.npy -o "$T/afile"
+expect_err "bad --input syntax" "expected NAME=D0" "$NNL" compile $FX/tinyseg/model.onnx --input image=1,x,64 -o "$T/x.nnl"
 expect_err "unknown command" "unknown command" "$NNL" frobnicate
 for c in compile run info link extract profile verify; do expect_ok "$c --help" "$NNL" $c --help; done
 

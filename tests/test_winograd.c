@@ -163,8 +163,7 @@ static void test_wino_layout(void **state) {
     assert_int_equal(nnl_tensor_nbytes(&t), nnl_wino_bytes(10, 3));
     assert_int_equal(nnl_wino_bytes(10, 3), 36 * 16 * 3 * sizeof(float));
     float w[10 * 3 * 9] = {0};
-    /* the centre tap only: U = G e11 G^T, whose (0, 0) entry is 0 and
-     * whose (5, 5) entry is 0; (1, 1) = 1/36 */
+    /* the centre tap only: U = 36 * G[:, 1] G[:, 1]^T */
     w[(9 * 3 + 2) * 9 + 4] = 36.0f; /* o = 9, i = 2 */
     float *u = nnl_aligned_alloc((size_t)nnl_wino_bytes(10, 3));
     assert_non_null(u);
@@ -176,7 +175,7 @@ static void test_wino_layout(void **state) {
             int64_t panel = j / (3 * 8), i = j / 8 % 3, o = panel * 8 + j % 8;
             float want = 0.0f;
             if (o == 9 && i == 2) {
-                static const double g1[6] = {0, -1.0 / 6, 1.0 / 6, 1.0 / 12, -1.0 / 12, 0};
+                static const double g1[6] = {0, -1.0 / 3, -1.0 / 3, 2.0 / 15, 8.0 / 15, 0};
                 want = (float)(36.0 * g1[xi / 6] * g1[xi % 6]);
             }
             if (fabsf(v - want) > 1e-6f) fail_msg("xi %d o %lld i %lld: %g want %g", xi, (long long)o, (long long)i, v, want);

@@ -115,15 +115,17 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(BUILD)/libnnl
 # Each harness: committed seeds + crash regressions, bounded time, no new
 # corpus files written into the tree (the scratch corpus is in FUZZ_BUILD).
 fuzz-smoke: fuzz-build
-	@set -e; for n in $(FUZZ_NAMES); do \
+	@failed=; for n in $(FUZZ_NAMES); do \
 	    mkdir -p $(FUZZ_BUILD)/corpus/$$n tests/fuzz/crashes/$$n; \
 	    echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
 	    ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
 	    $(FUZZ_BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
 	        -rss_limit_mb=4096 -malloc_limit_mb=4096 -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_BUILD)/fuzz_$$n- \
-	        $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n tests/fuzz/crashes/$$n; \
-	done
+	        $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n tests/fuzz/crashes/$$n \
+	        || failed="$$failed fuzz_$$n"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz-smoke failed:$$failed (inputs in $(FUZZ_BUILD)/)"; exit 1; fi
 
 tsan-test:
 	$(MAKE) BUILD=build-tsan LDSAN=-fsanitize=thread \

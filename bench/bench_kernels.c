@@ -134,7 +134,7 @@ int main(int argc, char **argv) {
                 total_ms[t] += el / reps;
                 wino_ms[t] += el / reps;
                 direct_ms[t] = el / reps;
-            } else if (s->c >= 64 && s->oc >= 64) {
+            } else if (s->c >= 256 && s->oc >= 256 && s->dil <= 4) {
                 /* what the pack pass picks (WINO_MIN_CH in passes/pack_weights.c) */
                 wino_ms[t] += el / reps - direct_ms[t];
             }

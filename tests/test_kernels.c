@@ -74,6 +74,28 @@ static void test_pack_a8_layout(void **state) {
     assert_memory_equal(back, src, sizeof src);
 }
 
+/* PACK_A8T of W (K x N) is PACK_A8 of W^T, which the A8T GEMM tests
+ * below run; checked byte for byte on sizes with partial panels. */
+static void test_pack_a8t_layout(void **state) {
+    (void)state;
+    static const int64_t sizes[][2] = {{1, 1}, {5, 8}, {7, 13}, {33, 17}};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+        int64_t k = sizes[s][0], n = sizes[s][1], np = (n + 7) / 8 * 8;
+        float *w = rnd(k * n, 7), *wt = rnd(k * n, 8), *x = rnd(np * k, 9), *y = rnd(np * k, 10);
+        for (int64_t i = 0; i < k; i++)
+            for (int64_t j = 0; j < n; j++) wt[j * k + i] = w[i * n + j];
+        nnl_pack_a8t(x, w, k, n);
+        nnl_pack_a8(y, wt, n, k);
+        assert_memory_equal(x, y, (size_t)(np * k) * sizeof(float));
+        nnl_tensor t = {.dtype = NNL_DT_FLOAT, .rank = 2, .dims = {k, n}, .layout = NNL_LAYOUT_PACK_A8T};
+        assert_int_equal(nnl_tensor_nbytes(&t), (size_t)(np * k) * sizeof(float));
+        nnl_aligned_free(w);
+        nnl_aligned_free(wt);
+        nnl_aligned_free(x);
+        nnl_aligned_free(y);
+    }
+}
+
 /* ---- GEMM -------------------------------------------------------------------- */
 
 typedef struct gcase {
@@ -425,6 +447,7 @@ int main(void) {
         cmocka_unit_test(test_kernel_table),
         cmocka_unit_test(test_pack_a8_layout),
         cmocka_unit_test(test_act_rows),
+        cmocka_unit_test(test_pack_a8t_layout),
         cmocka_unit_test(test_gemm_k_zero),
         cmocka_unit_test(test_gemm_tall),
         cmocka_unit_test(test_gemm_epilogues),

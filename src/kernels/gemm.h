@@ -22,10 +22,16 @@
  *     B operand for output columns 8p..8p+7 (B[k][n] = W[n][k]); with a
  *     single row of A (classifier heads) the weight is the A operand
  *     instead (Y^T = W X^T).
- * A MatMul / Gemm(transB = 0) weight (K x N) would need the transposed
- * form (panels over N); that is a different layout (proposed
- * NNL_LAYOUT_PACK_A8T: PACK_A8 of the transpose), so those weights stay
- * PLAIN and are packed at run time.
+ *
+ * ---- Weight layout NNL_LAYOUT_PACK_A8T --------------------------------
+ * A rank-2 weight W (K x N: a MatMul B, a Gemm B with transB = 0) stored
+ * as PACK_A8 of its transpose (N x K), panels over N:
+ *
+ *     packed[(p * K + k) * 8 + i] = W[k][8p + i]     (0.0f when 8p+i >= N)
+ *
+ * so its size is ceil(N/8) * 8 * K floats and it is read exactly like a
+ * PACK_A8 Gemm weight with transB = 1 (NNL_BSRC_A8T as B, or as the A
+ * operand of Y^T = W^T X^T for a single row).
  *
  * ---- Run-time packing ---------------------------------------------------
  * B is packed per (KC x NC) block into the calling thread's
@@ -198,6 +204,9 @@ uint64_t nnl_pack_a8_bytes(int rank, const int64_t *dims);
 /* Pack a row-major rows x cols float matrix into PACK_A8 (dst holds
  * nnl_pack_a8_bytes); padding rows are written as zeros. */
 void nnl_pack_a8(float *dst, const float *src, int64_t rows, int64_t cols);
+/* PACK_A8T of a row-major rows (K) x cols (N) matrix (dst holds
+ * nnl_pack_a8_bytes of the dims (cols, rows)). */
+void nnl_pack_a8t(float *dst, const float *src, int64_t rows, int64_t cols);
 /* Inverse (tests and constant folding): dst is rows x cols row-major. */
 void nnl_unpack_a8(float *dst, const float *src, int64_t rows, int64_t cols);
 

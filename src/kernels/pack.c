@@ -29,6 +29,17 @@ void nnl_pack_a8(float *dst, const float *src, int64_t rows, int64_t cols) {
     }
 }
 
+void nnl_pack_a8t(float *dst, const float *src, int64_t rows, int64_t cols) {
+    for (int64_t p = 0; p < (cols + 7) / 8; p++) {
+        float *d = dst + p * rows * 8;
+        int64_t n = cols - p * 8 < 8 ? cols - p * 8 : 8;
+        for (int64_t r = 0; r < rows; r++) {
+            const float *s = src + r * cols + p * 8;
+            for (int64_t i = 0; i < 8; i++) d[r * 8 + i] = i < n ? s[i] : 0.0f;
+        }
+    }
+}
+
 void nnl_unpack_a8(float *dst, const float *src, int64_t rows, int64_t cols) {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) dst[r * cols + c] = src[((r / 8) * cols + c) * 8 + r % 8];

@@ -23,7 +23,7 @@ static const double G[6][3] = {
 };
 
 bool nnl_wino_ok(const nnl_conv_params *p) {
-    return p->group == 1 && p->kh == 3 && p->kw == 3 && p->sh == 1 && p->sw == 1 && p->h >= 1;
+    return p->group == 1 && p->kh == 3 && p->kw == 3 && p->sh == 1 && p->sw == 1;
 }
 
 uint64_t nnl_wino_bytes(int64_t oc, int64_t ic) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kernels/gemm.h"
+#include "format/fmt_internal.h"
 #include "kernels/wino.h"
 #include "passes/pack_weights.h"
 
@@ -17,26 +18,48 @@ static int64_t node_int(const nnl_node *n, const char *name, int64_t def) {
     return a && a->type == NNL_ATTR_INT ? a->i : def;
 }
 
-/* Winograd pays once the GEMMs dominate the transforms: both channel
- * counts of at least WINO_MIN_CH (bench/bench_kernels: at 32 channels the
- * transforms eat most of the saving).  The layout may depend on the
- * weight's dims and the node's attributes only, never on the input shape,
- * because linked graphs of other shapes share the weight; so small
- * outputs run Winograd too, with partial tiles. */
-#define WINO_MIN_CH 64
+/* MatMul and Gemm(transB = 0) weights would be PACK_A8T (kernels/gemm.h),
+ * but ops/nn_gemm.c does not read that layout yet: 0 keeps them PLAIN. */
+#define PACK_A8T_READERS 0
 
-static bool ints_all_one(const nnl_node *n, const char *name) {
+/* Winograd cuts a 3x3 conv's multiplications 4x but, in float32, about
+ * doubles its rounding error, and its transforms cost more relative to
+ * the GEMMs as channels shrink.  Both channel counts must reach
+ * WINO_MIN_CH: on FCN ResNet-50 that takes layer3, layer4 and the
+ * classifier (almost all 3x3 time) at an output error against PyTorch of
+ * 1.35e-4 of max |ref| (direct: 1.36e-4), while adding layer1/2 (64 and
+ * 128 channels, a few ms) raised it to 2.06e-4.  The layout may depend on
+ * the weight's dims and the node's attributes only, never on the input
+ * shape, because linked graphs of other shapes share the weight; so
+ * small outputs run Winograd too, with partial tiles. */
+#define WINO_MIN_CH 256
+/* A dilation-d conv runs as d*d phase convs of about 1/d of the output
+ * size each; once that nears one 4x4 tile most of every tile is padding
+ * (DeepLabV3's ASPP, dilations 12/24/36 on a 32x32 map, ran 5x slower
+ * than direct), so large dilations stay direct. */
+#define WINO_MAX_DIL 4
+
+/* Whether every value of INTS attribute `name` (default 1) is <= max. */
+static bool ints_at_most(const nnl_node *n, const char *name, int64_t max) {
     const nnl_attr *a = nnl_node_attr(n, name);
     if (!a) return true;
     if (a->type != NNL_ATTR_INTS) return false;
     for (int i = 0; i < a->n; i++)
-        if (a->ints[i] != 1) return false;
+        if (a->ints[i] > max) return false;
     return true;
+}
+
+/* A layout goes into a file only once the file checks (format/check.c)
+ * accept it; until then the weight keeps the layout every build reads. */
+static bool format_accepts(const nnl_tensor *t, nnl_layout l) {
+    uint64_t bytes;
+    return nnl_fmt_tensor_bytes(t->dtype, t->rank, t->dims, l, &bytes);
 }
 
 static bool conv_wants_wino(const nnl_node *n, const nnl_tensor *t) {
     return t->rank == 4 && t->dims[2] == 3 && t->dims[3] == 3 && node_int(n, "group", 1) == 1 &&
-           ints_all_one(n, "strides") && t->dims[0] >= WINO_MIN_CH && t->dims[1] >= WINO_MIN_CH;
+           ints_at_most(n, "strides", 1) && ints_at_most(n, "dilations", WINO_MAX_DIL) && t->dims[0] >= WINO_MIN_CH && t->dims[1] >= WINO_MIN_CH &&
+           format_accepts(t, NNL_LAYOUT_WINO43);
 }
 
 /* The layout node n wants for value v read at input `slot`, or PLAIN when
@@ -52,6 +75,11 @@ static nnl_layout wanted(const nnl_model *m, const nnl_node *n, int slot, int v)
         return g == 1 || (t->dims[0] / g) % 8 == 0 ? NNL_LAYOUT_PACK_A8 : NNL_LAYOUT_PLAIN;
     }
     if (strcmp(n->op, "Gemm") == 0 && t->rank == 2 && node_int(n, "transB", 0) == 1) return NNL_LAYOUT_PACK_A8;
+#if PACK_A8T_READERS
+    if (t->rank == 2 && format_accepts(t, NNL_LAYOUT_PACK_A8T) &&
+        (strcmp(n->op, "MatMul") == 0 || (strcmp(n->op, "Gemm") == 0 && node_int(n, "transB", 0) == 0)))
+        return NNL_LAYOUT_PACK_A8T;
+#endif
     return NNL_LAYOUT_PLAIN;
 }
 
@@ -93,6 +121,8 @@ nnl_status nnl_pass_pack_weights(nnl_model *m) {
         }
         if (l == NNL_LAYOUT_WINO43)
             nnl_wino_pack(p, t->data, rows, t->dims[1]);
+        else if (l == NNL_LAYOUT_PACK_A8T)
+            nnl_pack_a8t(p, t->data, rows, cols);
         else
             nnl_pack_a8(p, t->data, rows, cols);
         nnl_aligned_free(t->data);

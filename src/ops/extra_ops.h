@@ -1,0 +1,43 @@
+/*
+ * Ops of the "extra" table (ops_extra.c): recurrent layers, quantization,
+ * losses, sampling and the other ops exported models use less often.  One
+ * infer/exec pair may serve several op types; it tells them apart by c->op.
+ */
+#ifndef NNL_EXTRA_OPS_H
+#define NNL_EXTRA_OPS_H
+
+#include "core/core.h"
+
+#define NNL_EXTRA_FAMILY(f)                                                    \
+    nnl_status nnl_extra_##f##_infer(nnl_op_call *c, nnl_infer_result *r); \
+    nnl_status nnl_extra_##f##_exec(const nnl_op_call *c)
+
+NNL_EXTRA_FAMILY(rnn);        /* RNN, GRU, LSTM (extra_rnn.c) */
+NNL_EXTRA_FAMILY(quantize);   /* QuantizeLinear (extra_quant.c) */
+NNL_EXTRA_FAMILY(dequantize); /* DequantizeLinear */
+NNL_EXTRA_FAMILY(dynquant);   /* DynamicQuantizeLinear */
+NNL_EXTRA_FAMILY(lrn);        /* LRN (extra_misc.c) */
+NNL_EXTRA_FAMILY(revseq);     /* ReverseSequence */
+NNL_EXTRA_FAMILY(gridsample); /* GridSample (extra_grid.c) */
+NNL_EXTRA_FAMILY(loss);       /* NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss (extra_loss.c) */
+
+/* Fail with "<op> node '<name>': <message>". */
+nnl_status nnl_extra_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Input i when present, else NULL. */
+static inline const nnl_tensor *nnl_extra_in(const nnl_op_call *c, int i) {
+    return i < c->n_in ? c->in[i] : NULL;
+}
+/* Output i when requested, else NULL. */
+static inline nnl_tensor *nnl_extra_out(const nnl_op_call *c, int i) {
+    return i < c->n_out ? c->out[i] : NULL;
+}
+
+/* Every present input: plain layout, known dims (>= 0), rank within range. */
+nnl_status nnl_extra_check_inputs(const nnl_op_call *c, int min_in, int max_in);
+
+/* out gets dtype dt and the given shape, plain layout. */
+void nnl_extra_set_out(nnl_tensor *out, nnl_dtype dt, int rank, const int64_t *dims);
+
+#endif

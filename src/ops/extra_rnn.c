@@ -1,0 +1,290 @@
+/*
+ * RNN, GRU and LSTM (ONNX opsets 7-14 forms) over float32.
+ *
+ * Each (direction, batch row) pair is an independent recurrence, so the
+ * pool runs whole sequences, one pair per work item; the per-item state
+ * lives in the thread's scratch.  Only the default activations (Tanh for
+ * RNN, Sigmoid/Tanh for GRU, Sigmoid/Tanh/Tanh for LSTM) are implemented:
+ * the `activations` list, its alpha/beta and `clip` are refused by the
+ * attribute check, as is LSTM's input_forget=1.
+ *
+ * Gate order in W, R and B is ONNX's: LSTM i, o, f, c; GRU z, r, h.
+ * Past a row's sequence_lens entry Y is zero and the state stops
+ * changing; the reverse direction starts at the row's last valid step.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ops/extra_ops.h"
+#include "ops/math_ops.h"
+
+typedef enum rnn_kind { K_RNN, K_GRU, K_LSTM } rnn_kind;
+
+static rnn_kind kind_of(const char *op) {
+    return strcmp(op, "LSTM") == 0 ? K_LSTM : strcmp(op, "GRU") == 0 ? K_GRU : K_RNN;
+}
+
+static int gates_of(rnn_kind k) { return k == K_LSTM ? 4 : k == K_GRU ? 3 : 1; }
+
+/* Directions from the `direction` attribute: 1 or 2, *rev0 set when the
+ * only direction runs backwards. */
+static nnl_status directions(const nnl_op_call *c, int *nd, int *rev0) {
+    const char *d = nnl_attr_str(c, "direction", "forward");
+    *rev0 = 0;
+    if (strcmp(d, "forward") == 0) *nd = 1;
+    else if (strcmp(d, "reverse") == 0) *nd = 1, *rev0 = 1;
+    else if (strcmp(d, "bidirectional") == 0) *nd = 2;
+    else return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "direction '%s' is not supported", d);
+    return NNL_OK;
+}
+
+static nnl_status need_shape(const nnl_op_call *c, const nnl_tensor *t, const char *what, int rank,
+                             const int64_t *dims) {
+    if (t->dtype != NNL_DT_FLOAT)
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "%s has dtype %s (float32 only)", what,
+                              nnl_dtype_name(t->dtype));
+    bool ok = t->rank == rank;
+    for (int i = 0; ok && i < rank; i++) ok = t->dims[i] == dims[i];
+    if (!ok) {
+        char buf[96];
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "%s has shape %s, expected rank %d [%lld, %lld%s",
+                              what, nnl_shape_str(t, buf, sizeof buf), rank, (long long)dims[0],
+                              (long long)dims[1], rank > 2 ? ", ...]" : "]");
+    }
+    return NNL_OK;
+}
+
+nnl_status nnl_extra_rnn_infer(nnl_op_call *c, nnl_infer_result *r) {
+    const rnn_kind kind = kind_of(c->op);
+    static const char *const known_rnn[] = {"direction", "hidden_size", "layout", NULL};
+    static const char *const known_gru[] = {"direction", "hidden_size", "layout",
+                                            "linear_before_reset", NULL};
+    static const char *const known_lstm[] = {"direction", "hidden_size", "layout", "input_forget",
+                                             NULL};
+    nnl_status st = nnl_attr_check(c, kind == K_LSTM  ? known_lstm
+                                      : kind == K_GRU ? known_gru
+                                                      : known_rnn);
+    if (st) return st;
+    if (kind == K_LSTM && nnl_attr_int(c, "input_forget", 0) != 0)
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "input_forget=1 is not supported");
+    const int64_t layout = nnl_attr_int(c, "layout", 0);
+    if (layout != 0 && layout != 1)
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "layout %lld is not 0 or 1", (long long)layout);
+    int nd, rev0;
+    if ((st = directions(c, &nd, &rev0))) return st;
+    const int max_in = kind == K_LSTM ? 8 : 6;
+    if ((st = nnl_extra_check_inputs(c, 3, max_in))) return st;
+    const int max_out = kind == K_LSTM ? 3 : 2;
+    if (c->n_out > max_out)
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "expects at most %d outputs", max_out);
+
+    const nnl_tensor *x = c->in[0], *w = c->in[1], *rw = c->in[2];
+    if (x->dtype != NNL_DT_FLOAT)
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
+                              nnl_dtype_name(x->dtype));
+    if (x->rank != 3) return nnl_extra_fail(c, NNL_ERR_SHAPE, "X must have rank 3");
+    const int64_t S = layout ? x->dims[1] : x->dims[0], B = layout ? x->dims[0] : x->dims[1];
+    const int64_t I = x->dims[2];
+    const int G = gates_of(kind);
+    if (w->rank != 3 || w->dims[1] % G != 0)
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "W must be [num_directions, %d*hidden, input]", G);
+    const int64_t H = w->dims[1] / G;
+    const int64_t hs = nnl_attr_int(c, "hidden_size", H);
+    if (hs != H)
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "hidden_size %lld does not match W (%lld)",
+                              (long long)hs, (long long)H);
+    if ((st = need_shape(c, w, "W", 3, (const int64_t[]){nd, G * H, I}))) return st;
+    if ((st = need_shape(c, rw, "R", 3, (const int64_t[]){nd, G * H, H}))) return st;
+    const nnl_tensor *b = nnl_extra_in(c, 3), *sl = nnl_extra_in(c, 4);
+    if (b && (st = need_shape(c, b, "B", 2, (const int64_t[]){nd, 2 * G * H}))) return st;
+    if (sl) {
+        if (sl->dtype != NNL_DT_INT32 && sl->dtype != NNL_DT_INT64)
+            return nnl_extra_fail(c, NNL_ERR_SHAPE, "sequence_lens must be int32");
+        if (sl->rank != 1 || sl->dims[0] != B)
+            return nnl_extra_fail(c, NNL_ERR_SHAPE, "sequence_lens must have shape [%lld]",
+                                  (long long)B);
+    }
+    const int64_t sdims[3] = {layout ? B : nd, layout ? nd : B, H};
+    const nnl_tensor *h0 = nnl_extra_in(c, 5);
+    if (h0 && (st = need_shape(c, h0, "initial_h", 3, sdims))) return st;
+    if (kind == K_LSTM) {
+        const nnl_tensor *c0 = nnl_extra_in(c, 6), *p = nnl_extra_in(c, 7);
+        if (c0 && (st = need_shape(c, c0, "initial_c", 3, sdims))) return st;
+        if (p && (st = need_shape(c, p, "P", 2, (const int64_t[]){nd, 3 * H}))) return st;
+    }
+    if ((size_t)(G + 4) * (size_t)H * sizeof(float) > NNL_THREAD_SCRATCH_BYTES)
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "hidden_size %lld is too large",
+                              (long long)H);
+
+    nnl_tensor *y = nnl_extra_out(c, 0), *yh = nnl_extra_out(c, 1), *yc = nnl_extra_out(c, 2);
+    if (y) {
+        const int64_t yd[4] = {layout ? B : S, layout ? S : nd, layout ? nd : B, H};
+        nnl_extra_set_out(y, NNL_DT_FLOAT, 4, yd);
+    }
+    if (yh) nnl_extra_set_out(yh, NNL_DT_FLOAT, 3, sdims);
+    if (yc) nnl_extra_set_out(yc, NNL_DT_FLOAT, 3, sdims);
+    r->flops = 2.0 * (double)S * (double)B * nd * G * (double)H * (double)(I + H);
+    return NNL_OK;
+}
+
+typedef struct rnn_job {
+    rnn_kind kind;
+    int nd, rev0, layout, lbr;
+    int64_t S, B, I, H;
+    const float *x, *w, *r, *b, *h0, *c0, *p;
+    const void *sl;
+    nnl_dtype sl_dt;
+    float *y, *yh, *yc;
+    void *const *tscratch;
+} rnn_job;
+
+/* Eight partial sums: a loop shape that vectorises without reassociating
+ * one accumulator. */
+static float dot(const float *a, const float *b, int64_t n) {
+    float acc[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
+    float s = 0;
+    for (; i < n; i++) s += a[i] * b[i];
+    for (int k = 0; k < 8; k++) s += acc[k];
+    return s;
+}
+
+static inline float sigm(float v) { return 1.0f / (1.0f + expf(-v)); }
+
+static int64_t seq_len(const rnn_job *j, int64_t b) {
+    if (!j->sl) return j->S;
+    return j->sl_dt == NNL_DT_INT64 ? ((const int64_t *)j->sl)[b]
+                                    : (int64_t)((const int32_t *)j->sl)[b];
+}
+
+/* Offset of the state vector of (direction d, row b) in [nd, B, H] or,
+ * layout 1, [B, nd, H]. */
+static int64_t state_off(const rnn_job *j, int d, int64_t b) {
+    return (j->layout ? b * j->nd + d : d * j->B + b) * j->H;
+}
+
+/* pre[g] = W_g x + R_g h + Wb_g + Rb_g for the gates g in [g0, g1); for
+ * GRU's h gate with linear_before_reset the R part goes to rh instead. */
+static void project(const rnn_job *j, int d, int G, const float *x, const float *h, float *pre,
+                    int g0, int g1) {
+    const int64_t H = j->H, I = j->I;
+    const float *w = j->w + (int64_t)d * G * H * I, *r = j->r + (int64_t)d * G * H * H;
+    const float *b = j->b ? j->b + (int64_t)d * 2 * G * H : NULL;
+    for (int64_t k = (int64_t)g0 * H; k < (int64_t)g1 * H; k++) {
+        float v = dot(w + k * I, x, I) + dot(r + k * H, h, H);
+        if (b) v += b[k] + b[G * H + k];
+        pre[k] = v;
+    }
+}
+
+static void rnn_seq(void *ctx, int64_t begin, int64_t end, int thread) {
+    const rnn_job *j = ctx;
+    const int G = gates_of(j->kind);
+    const int64_t H = j->H, I = j->I, S = j->S, B = j->B;
+    float *pre = j->tscratch[thread], *h = pre + G * H, *cs = h + H, *tmp = cs + H;
+    for (int64_t item = begin; item < end; item++) {
+        const int d = (int)(item / B);
+        const int64_t b = item % B;
+        const int rev = d == 1 || j->rev0;
+        const int64_t L = seq_len(j, b);
+        const int64_t so = state_off(j, d, b);
+        if (j->h0) memcpy(h, j->h0 + so, (size_t)H * sizeof *h);
+        else memset(h, 0, (size_t)H * sizeof *h);
+        if (j->c0) memcpy(cs, j->c0 + so, (size_t)H * sizeof *cs);
+        else memset(cs, 0, (size_t)H * sizeof *cs);
+        const float *p = j->p ? j->p + (int64_t)d * 3 * H : NULL;
+        const float *bias = j->b ? j->b + (int64_t)d * 2 * G * H : NULL;
+        for (int64_t step = 0; step < S; step++) {
+            const int64_t t = rev ? S - 1 - step : step;
+            float *yt = j->y ? j->y + (j->layout ? (b * S + t) * j->nd + d
+                                                 : (t * j->nd + d) * B + b) * H
+                             : NULL;
+            if (t >= L) {
+                if (yt) memset(yt, 0, (size_t)H * sizeof *yt);
+                continue;
+            }
+            const float *xt = j->x + (j->layout ? b * S + t : t * B + b) * I;
+            if (j->kind == K_RNN) {
+                project(j, d, 1, xt, h, pre, 0, 1);
+                for (int64_t k = 0; k < H; k++) h[k] = tanhf(pre[k]);
+            } else if (j->kind == K_LSTM) {
+                project(j, d, 4, xt, h, pre, 0, 4);
+                const float *pi = pre, *po = pre + H, *pf = pre + 2 * H, *pc = pre + 3 * H;
+                for (int64_t k = 0; k < H; k++) {
+                    const float ig = sigm(pi[k] + (p ? p[k] * cs[k] : 0));
+                    const float fg = sigm(pf[k] + (p ? p[2 * H + k] * cs[k] : 0));
+                    const float cn = fg * cs[k] + ig * tanhf(pc[k]);
+                    const float og = sigm(po[k] + (p ? p[H + k] * cn : 0));
+                    cs[k] = cn;
+                    h[k] = og * tanhf(cn);
+                }
+            } else {
+                /* z and r from the old h; the candidate needs r first. */
+                project(j, d, 3, xt, h, pre, 0, 2);
+                const float *w = j->w + (int64_t)d * 3 * H * I + 2 * H * I;
+                const float *r = j->r + (int64_t)d * 3 * H * H + 2 * H * H;
+                for (int64_t k = 0; k < H; k++) pre[k] = sigm(pre[k]), pre[H + k] = sigm(pre[H + k]);
+                if (!j->lbr)
+                    for (int64_t k = 0; k < H; k++) tmp[k] = pre[H + k] * h[k];
+                float *cand = pre + 2 * H;
+                for (int64_t k = 0; k < H; k++) {
+                    const float wb = bias ? bias[2 * H + k] : 0, rb = bias ? bias[5 * H + k] : 0;
+                    const float xw = dot(w + k * I, xt, I) + wb;
+                    if (j->lbr) cand[k] = xw + pre[H + k] * (dot(r + k * H, h, H) + rb);
+                    else cand[k] = xw + dot(r + k * H, tmp, H) + rb;
+                }
+                for (int64_t k = 0; k < H; k++) {
+                    const float z = pre[k];
+                    h[k] = (1.0f - z) * tanhf(cand[k]) + z * h[k];
+                }
+            }
+            if (yt) memcpy(yt, h, (size_t)H * sizeof *yt);
+        }
+        if (j->yh) memcpy(j->yh + so, h, (size_t)H * sizeof *h);
+        if (j->yc) memcpy(j->yc + so, cs, (size_t)H * sizeof *cs);
+    }
+}
+
+nnl_status nnl_extra_rnn_exec(const nnl_op_call *c) {
+    const rnn_kind kind = kind_of(c->op);
+    int nd, rev0;
+    nnl_status st = directions(c, &nd, &rev0);
+    if (st) return st;
+    const int layout = (int)nnl_attr_int(c, "layout", 0);
+    const nnl_tensor *x = c->in[0], *sl = nnl_extra_in(c, 4);
+    rnn_job j = {
+        .kind = kind, .nd = nd, .rev0 = rev0, .layout = layout,
+        .lbr = kind == K_GRU && nnl_attr_int(c, "linear_before_reset", 0) != 0,
+        .S = layout ? x->dims[1] : x->dims[0], .B = layout ? x->dims[0] : x->dims[1],
+        .I = x->dims[2], .H = c->in[1]->dims[1] / gates_of(kind),
+        .x = x->data, .w = c->in[1]->data, .r = c->in[2]->data,
+        .tscratch = c->thread_scratch,
+    };
+    const nnl_tensor *b = nnl_extra_in(c, 3), *h0 = nnl_extra_in(c, 5);
+    const nnl_tensor *c0 = kind == K_LSTM ? nnl_extra_in(c, 6) : NULL;
+    const nnl_tensor *p = kind == K_LSTM ? nnl_extra_in(c, 7) : NULL;
+    j.b = b ? b->data : NULL;
+    j.h0 = h0 ? h0->data : NULL;
+    j.c0 = c0 ? c0->data : NULL;
+    j.p = p ? p->data : NULL;
+    if (sl) {
+        j.sl = sl->data;
+        j.sl_dt = sl->dtype;
+        for (int64_t i = 0; i < j.B; i++) {
+            const int64_t L = seq_len(&j, i);
+            if (L < 0 || L > j.S)
+                return nnl_extra_fail(c, NNL_ERR_INVALID_ARG,
+                                      "sequence_lens[%lld] = %lld is outside [0, %lld]",
+                                      (long long)i, (long long)L, (long long)j.S);
+        }
+    }
+    nnl_tensor *y = nnl_extra_out(c, 0), *yh = nnl_extra_out(c, 1);
+    nnl_tensor *yc = kind == K_LSTM ? nnl_extra_out(c, 2) : NULL;
+    j.y = y ? y->data : NULL;
+    j.yh = yh ? yh->data : NULL;
+    j.yc = yc ? yc->data : NULL;
+    nnl_math_parallel(c->pool, (int64_t)nd * j.B, 1, rnn_seq, &j);
+    return NNL_OK;
+}

@@ -1,0 +1,447 @@
+#!/usr/bin/python3
+"""Generate the reference cases of tests/test_ops_extra.c.
+
+Each case is one call of an op of the extra table (ops_extra.c): inputs,
+attributes, opset and the outputs PyTorch or numpy computes, independently
+of the C code.  The C arrays replace the block between the BEGIN/END
+GENERATED markers of tests/test_ops_extra.c:
+
+    /usr/bin/python3 tools/gen_extra_refs.py
+
+Recurrent layers come from torch.nn.LSTM / GRU / RNN with their weights
+re-ordered into ONNX's gate order (torch i,f,g,o -> ONNX i,o,f,c; torch
+r,z,n -> ONNX z,r,h, torch's GRU being linear_before_reset=1); sequence
+lengths go through pack_padded_sequence.  Peepholes and
+linear_before_reset=0, which torch lacks, use a numpy transcription of the
+ONNX equations.  GridSample comes from F.grid_sample, the losses from
+F.nll_loss / F.cross_entropy, LRN from F.local_response_norm (odd sizes,
+where torch's window equals ONNX's), quantization from numpy with the ONNX
+formulas, cross-checked against torch.quantize_per_tensor.
+
+Inputs wrapped in K(...) are constants (they carry data at infer time).
+"""
+import math
+import os
+import re
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.path.join(ROOT, "tests", "test_ops_extra.c")
+rng = np.random.RandomState(11)
+torch.manual_seed(11)
+CASES = []
+
+CTYPE = {
+    np.dtype(np.float32): ("float", "NNL_DT_FLOAT"),
+    np.dtype(np.int8): ("int8_t", "NNL_DT_INT8"),
+    np.dtype(np.uint8): ("uint8_t", "NNL_DT_UINT8"),
+    np.dtype(np.int32): ("int32_t", "NNL_DT_INT32"),
+    np.dtype(np.int64): ("int64_t", "NNL_DT_INT64"),
+}
+
+
+class K:
+    """A constant input."""
+
+    def __init__(self, a):
+        self.a = np.asarray(a)
+
+
+def case(name, op, inputs, outputs, attrs=None, opset=17, tol=1e-4):
+    CASES.append(dict(name=name, op=op, inputs=inputs, outputs=outputs, attrs=attrs or {},
+                      opset=opset, tol=tol))
+
+
+def f32(*shape, lo=-2.0, hi=2.0):
+    return rng.uniform(lo, hi, size=shape).astype(np.float32)
+
+
+def t(a):
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+def n(x):
+    return x.detach().numpy().astype(np.float32)
+
+
+# ---- recurrent layers ---------------------------------------------------------------
+
+def reorder(w, order, H):
+    """Gate blocks of a [G*H, ...] torch tensor into ONNX order."""
+    return np.concatenate([w[i * H:(i + 1) * H] for i in order], axis=0)
+
+
+TORCH_TO_ONNX = {"LSTM": [0, 3, 1, 2], "GRU": [1, 0, 2], "RNN": [0]}
+
+
+def torch_rnn(op, I, H, S, B, bidir=False, batch_first=False, lens=None, init=False, bias=True):
+    cls = {"LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU, "RNN": torch.nn.RNN}[op]
+    m = cls(I, H, bidirectional=bidir, batch_first=batch_first, bias=bias)
+    nd = 2 if bidir else 1
+    order = TORCH_TO_ONNX[op]
+    W, R, Bs = [], [], []
+    for d in range(nd):
+        sfx = "_reverse" if d else ""
+        W.append(reorder(n(getattr(m, "weight_ih_l0" + sfx)), order, H))
+        R.append(reorder(n(getattr(m, "weight_hh_l0" + sfx)), order, H))
+        if bias:
+            Bs.append(np.concatenate([reorder(n(getattr(m, "bias_ih_l0" + sfx)), order, H),
+                                      reorder(n(getattr(m, "bias_hh_l0" + sfx)), order, H)]))
+    x = f32(B, S, I) if batch_first else f32(S, B, I)
+    h0 = f32(nd, B, H) if init else np.zeros((nd, B, H), np.float32)
+    c0 = f32(nd, B, H) if init else np.zeros((nd, B, H), np.float32)
+    state = (t(h0), t(c0)) if op == "LSTM" else t(h0)
+    with torch.no_grad():
+        if lens is not None:
+            packed = torch.nn.utils.rnn.pack_padded_sequence(
+                t(x), torch.tensor(lens), batch_first=batch_first, enforce_sorted=False)
+            out, st = m(packed, state)
+            out, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=batch_first,
+                                                            total_length=S)
+        else:
+            out, st = m(t(x), state)
+    out = n(out)
+    if batch_first:
+        y = out.reshape(B, S, nd, H)
+    else:
+        y = out.reshape(S, B, nd, H).transpose(0, 2, 1, 3)
+    hn = n(st[0] if op == "LSTM" else st)
+    cn = n(st[1]) if op == "LSTM" else None
+    return dict(x=x, W=np.stack(W), R=np.stack(R), B=np.stack(Bs) if bias else None, h0=h0,
+                c0=c0, y=np.ascontiguousarray(y), hn=hn, cn=cn)
+
+
+def rnn_case(name, op, I, H, S, B, bidir=False, layout=0, lens=None, init=False, bias=True,
+             attrs=None):
+    r = torch_rnn(op, I, H, S, B, bidir, layout == 1, lens, init, bias)
+    nd = 2 if bidir else 1
+    a = dict(attrs or {})
+    a["hidden_size"] = H
+    if bidir:
+        a["direction"] = "bidirectional"
+    if layout:
+        a["layout"] = 1
+    if op == "GRU":
+        a["linear_before_reset"] = 1
+    st = lambda v: np.ascontiguousarray(v.transpose(1, 0, 2)) if layout else v
+    ins = [r["x"], K(r["W"]), K(r["R"]), None if r["B"] is None else K(r["B"]),
+           None if lens is None else np.array(lens, np.int32), st(r["h0"]) if init else None]
+    outs = [r["y"], st(r["hn"])]
+    if op == "LSTM":
+        ins.append(st(r["c0"]) if init else None)
+        outs.append(st(r["cn"]))
+    while ins and ins[-1] is None:
+        ins.pop()
+    case(name, op, ins, outs, a, opset=14 if layout else 7 if op != "GRU" else 7, tol=1e-4)
+
+
+def reverse_case(name, op, I, H, S, B):
+    """direction=reverse: the backward half of a torch bidirectional layer."""
+    r = torch_rnn(op, I, H, S, B, bidir=True, init=True)
+    a = {"hidden_size": H, "direction": "reverse"}
+    if op == "GRU":
+        a["linear_before_reset"] = 1
+    ins = [r["x"], K(r["W"][1:]), K(r["R"][1:]), K(r["B"][1:]), None, r["h0"][1:]]
+    outs = [np.ascontiguousarray(r["y"][:, 1:]), r["hn"][1:]]
+    if op == "LSTM":
+        ins.append(r["c0"][1:])
+        outs.append(r["cn"][1:])
+    case(name, op, ins, outs, a, opset=7)
+
+
+def sig(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def np_lstm_peep(x, W, R, B, P, h, c):
+    """ONNX LSTM equations, forward, one direction, float64."""
+    H = R.shape[-1]
+    ys = []
+    for xt in x:
+        g = xt @ W.T + h @ R.T + B[:4 * H] + B[4 * H:]
+        i = sig(g[:, :H] + P[:H] * c)
+        f = sig(g[:, 2 * H:3 * H] + P[2 * H:] * c)
+        c = f * c + i * np.tanh(g[:, 3 * H:])
+        o = sig(g[:, H:2 * H] + P[H:2 * H] * c)
+        h = o * np.tanh(c)
+        ys.append(h)
+    return np.stack(ys)[:, None], h[None], c[None]
+
+
+def np_gru_lbr0(x, W, R, B, h):
+    H = R.shape[-1]
+    ys = []
+    for xt in x:
+        z = sig(xt @ W[:H].T + h @ R[:H].T + B[:H] + B[3 * H:4 * H])
+        r = sig(xt @ W[H:2 * H].T + h @ R[H:2 * H].T + B[H:2 * H] + B[4 * H:5 * H])
+        hh = np.tanh(xt @ W[2 * H:].T + (r * h) @ R[2 * H:].T + B[5 * H:] + B[2 * H:3 * H])
+        h = (1 - z) * hh + z * h
+        ys.append(h)
+    return np.stack(ys)[:, None], h[None]
+
+
+def gen_rnn():
+    rnn_case("lstm_fwd", "LSTM", 5, 4, 6, 3)
+    rnn_case("lstm_bidir_init", "LSTM", 5, 4, 6, 3, bidir=True, init=True)
+    rnn_case("lstm_layout1_bidir", "LSTM", 3, 5, 4, 2, bidir=True, layout=1, init=True)
+    rnn_case("lstm_seq_lens_bidir", "LSTM", 4, 3, 5, 3, bidir=True, lens=[5, 2, 3], init=True)
+    rnn_case("lstm_no_bias_h17", "LSTM", 9, 17, 3, 2, bias=False)
+    rnn_case("gru_fwd", "GRU", 5, 4, 6, 3)
+    rnn_case("gru_bidir_seq_lens", "GRU", 4, 6, 5, 3, bidir=True, lens=[1, 5, 4], init=True)
+    rnn_case("gru_layout1", "GRU", 3, 4, 4, 2, layout=1, init=True)
+    rnn_case("rnn_fwd", "RNN", 5, 4, 6, 3)
+    rnn_case("gru_big_bidir", "GRU", 16, 40, 7, 8, bidir=True, init=True)
+    rnn_case("rnn_bidir_seq_lens_layout1", "RNN", 3, 4, 5, 2, bidir=True, layout=1,
+             lens=[3, 5], init=True)
+    reverse_case("lstm_reverse", "LSTM", 4, 3, 5, 2)
+    reverse_case("gru_reverse", "GRU", 4, 3, 5, 2)
+    reverse_case("rnn_reverse", "RNN", 4, 3, 5, 2)
+
+    I, H, S, B = 4, 3, 5, 2
+    x, W, R, Bb, P = f32(S, B, I), f32(1, 4 * H, I), f32(1, 4 * H, H), f32(1, 8 * H), f32(1, 3 * H)
+    h0, c0 = f32(1, B, H), f32(1, B, H)
+    y, hn, cn = np_lstm_peep(x.astype(np.float64), W[0], R[0], Bb[0], P[0], h0[0], c0[0])
+    case("lstm_peepholes", "LSTM", [x, K(W), K(R), K(Bb), None, h0, c0, K(P)],
+         [y.astype(np.float32), hn.astype(np.float32), cn.astype(np.float32)],
+         {"hidden_size": H}, opset=7)
+    x, W, R, Bb = f32(S, B, I), f32(1, 3 * H, I), f32(1, 3 * H, H), f32(1, 6 * H)
+    y, hn = np_gru_lbr0(x.astype(np.float64), W[0], R[0], Bb[0], h0[0])
+    case("gru_lbr0", "GRU", [x, K(W), K(R), K(Bb), None, h0],
+         [y.astype(np.float32), hn.astype(np.float32)], {"hidden_size": H}, opset=7)
+    # Empty sequence: Y is empty, Y_h is the initial state.
+    x = np.zeros((0, 2, 3), np.float32)
+    W, R = f32(1, 4 * H, 3), f32(1, 4 * H, H)
+    case("lstm_seq0", "LSTM", [x, K(W), K(R), None, None, h0, c0],
+         [np.zeros((0, 1, 2, H), np.float32), h0, c0], {"hidden_size": H}, opset=7)
+
+
+# ---- quantization -------------------------------------------------------------------
+
+def np_quant(x, scale, zp, dt, axis=1):
+    lo, hi = (0, 255) if dt == np.uint8 else (-128, 127)
+    if np.ndim(scale) == 1 and np.size(scale) > 1:
+        shape = [1] * x.ndim
+        shape[axis] = -1
+        scale, zp = scale.reshape(shape), zp.reshape(shape)
+    q = np.rint(x / scale) + zp.astype(np.float32)
+    return np.clip(q, lo, hi).astype(dt)
+
+
+def gen_quant():
+    x = f32(2, 3, 4, lo=-3, hi=3)
+    s, z = np.float32(0.025), np.uint8(128)
+    q = np_quant(x, s, z, np.uint8)
+    tq = torch.quantize_per_tensor(t(x), float(s), int(z), torch.quint8).int_repr().numpy()
+    assert (tq == q).all(), "torch and numpy quantization disagree"
+    case("quant_u8_tensor", "QuantizeLinear", [x, K(np.array(s)), K(np.array(z))], [q], opset=13)
+    # Saturation and ties to even: 2.5 -> 2, 3.5 -> 4, -2.5 -> -2 in scale units.
+    x = np.array([0.5, 1.5, 2.5, 3.5, -2.5, -0.5, 1000, -1000, 0.49], np.float32)
+    s8, z8 = np.float32(1.0), np.int8(-3)
+    case("quant_i8_ties_saturate", "QuantizeLinear", [x, K(np.array(s8)), K(np.array(z8))],
+         [np_quant(x, s8, z8, np.int8)], opset=13)
+    case("quant_no_zp", "QuantizeLinear", [x, K(np.array(np.float32(0.5)))],
+         [np_quant(x, np.float32(0.5), np.uint8(0), np.uint8)], opset=10)
+    x = f32(2, 3, 4)
+    sa, za = np.array([0.01, 0.02, 0.05], np.float32), np.array([0, 10, -5], np.int8)
+    case("quant_per_axis1", "QuantizeLinear", [x, K(sa), K(za)], [np_quant(x, sa, za, np.int8)],
+         opset=13)
+    sb, zb = np.array([0.01, 0.02, 0.03, 0.04], np.float32), np.array([1, 2, 3, 200], np.uint8)
+    case("quant_per_axis_last", "QuantizeLinear", [x, K(sb), K(zb)],
+         [np_quant(x, sb, zb, np.uint8, axis=2)], {"axis": -1}, opset=13)
+    qa = rng.randint(0, 256, size=(2, 3, 4)).astype(np.uint8)
+    za = np.array([0, 128, 255], np.uint8)
+    case("dequant_per_axis", "DequantizeLinear", [qa, K(sa), K(za)],
+         [((qa.astype(np.float32) - za.reshape(1, 3, 1)) * sa.reshape(1, 3, 1))], opset=13)
+    qi = rng.randint(-128, 128, size=(5, 2)).astype(np.int8)
+    case("dequant_i8_tensor", "DequantizeLinear", [qi, K(np.array(np.float32(0.1))),
+                                                    K(np.array(np.int8(-7)))],
+         [(qi.astype(np.float32) + 7) * np.float32(0.1)], opset=13)
+    q32 = rng.randint(-100000, 100000, size=(6,)).astype(np.int32)
+    case("dequant_i32_bias", "DequantizeLinear", [q32, K(np.array(np.float32(0.003)))],
+         [q32.astype(np.float32) * np.float32(0.003)], opset=13)
+    for name, x in (("dynquant_mixed", f32(3, 5, lo=-1, hi=4)),
+                    ("dynquant_positive", f32(7, lo=0.5, hi=2)),
+                    ("dynquant_negative", f32(2, 4, lo=-6, hi=-1))):
+        mn, mx = np.minimum(np.float32(0), x.min()), np.maximum(np.float32(0), x.max())
+        scale = np.float32((mx - mn) / np.float32(255))
+        zp = np.uint8(np.rint(np.clip(np.float32(0) - mn / scale, 0, 255)))
+        y = np.clip(np.rint(x / scale) + np.float32(zp), 0, 255).astype(np.uint8)
+        case(name, "DynamicQuantizeLinear", [x], [y, np.array(scale), np.array(zp)], opset=11)
+
+
+# ---- LRN, ReverseSequence -----------------------------------------------------------
+
+def np_lrn(x, size, alpha, beta, bias):
+    C = x.shape[1]
+    sq = np.zeros_like(x, dtype=np.float64)
+    for c in range(C):
+        lo, hi = max(0, c - (size - 1) // 2), min(C - 1, c + math.ceil((size - 1) / 2))
+        sq[:, c] = (x[:, lo:hi + 1].astype(np.float64) ** 2).sum(axis=1)
+    return (x / (bias + alpha / size * sq) ** beta).astype(np.float32)
+
+
+def gen_misc():
+    x = f32(2, 7, 3, 4)
+    y = n(F.local_response_norm(t(x), 5, alpha=1e-2, beta=0.6, k=2.0))
+    case("lrn_size5_torch", "LRN", [x], [y], {"size": 5, "alpha": 1e-2, "beta": 0.6, "bias": 2.0})
+    x = f32(1, 6, 5)
+    case("lrn_size4_even", "LRN", [x], [np_lrn(x, 4, 1e-1, 0.75, 1.0)],
+         {"size": 4, "alpha": 1e-1})
+    x = f32(4, 3, 2)
+    lens = np.array([4, 1, 3], np.int64)
+    y = x.copy()
+    for b, L in enumerate(lens):
+        y[:L, b] = x[:L, b][::-1]
+    case("revseq_time0", "ReverseSequence", [x, lens], [y], {"time_axis": 0, "batch_axis": 1},
+         opset=10)
+    xi = rng.randint(0, 100, size=(3, 5)).astype(np.int64)
+    lens = np.array([0, 5, 2], np.int64)
+    y = xi.copy()
+    for b, L in enumerate(lens):
+        y[b, :L] = xi[b, :L][::-1]
+    case("revseq_batch0_int64", "ReverseSequence", [xi, lens], [y],
+         {"time_axis": 1, "batch_axis": 0}, opset=10)
+
+
+# ---- GridSample ---------------------------------------------------------------------
+
+def gen_grid():
+    x = f32(2, 3, 5, 6)
+    # Points beyond [-1, 1] exercise the padding modes.
+    g = f32(2, 4, 7, 2, lo=-1.4, hi=1.4)
+    for mode in ("bilinear", "nearest", "bicubic"):
+        for pad in ("zeros", "border", "reflection"):
+            for ac in (0, 1):
+                y = n(F.grid_sample(t(x), t(g), mode=mode, padding_mode=pad, align_corners=bool(ac)))
+                case("grid_%s_%s_ac%d" % (mode, pad, ac), "GridSample", [x, g], [y],
+                     {"mode": mode, "padding_mode": pad, "align_corners": ac}, opset=16)
+    x = f32(1, 2, 3, 4)
+    g = f32(1, 5, 5, 2, lo=-1, hi=1)
+    y = n(F.grid_sample(t(x), t(g), mode="bilinear", padding_mode="zeros", align_corners=False))
+    case("grid_defaults", "GridSample", [x, g], [y], {}, opset=16)
+    y = n(F.grid_sample(t(x), t(g), mode="bicubic", padding_mode="border", align_corners=True))
+    case("grid_opset20_cubic", "GridSample", [x, g], [y],
+         {"mode": "cubic", "padding_mode": "border", "align_corners": 1}, opset=20)
+
+
+# ---- losses -------------------------------------------------------------------------
+
+def gen_loss():
+    N, C = 4, 5
+    for dims in ((), (3,), (2, 3)):
+        x = f32(N, C, *dims)
+        tg = rng.randint(0, C, size=(N,) + dims).astype(np.int64)
+        w = f32(C, lo=0.2, hi=2.0)
+        tag = "d%d" % len(dims)
+        lp = F.log_softmax(t(x), dim=1)
+        for red in ("none", "sum", "mean"):
+            y = n(F.nll_loss(t(x), t(tg), reduction=red))
+            case("nll_%s_%s" % (tag, red), "NegativeLogLikelihoodLoss", [x, tg], [y],
+                 {"reduction": red}, opset=13)
+            y = n(F.nll_loss(t(x), t(tg), weight=t(w), reduction=red))
+            case("nll_%s_%s_weight" % (tag, red), "NegativeLogLikelihoodLoss", [x, tg, K(w)],
+                 [y], {"reduction": red}, opset=13)
+            y = n(F.cross_entropy(t(x), t(tg), weight=t(w), reduction=red))
+            case("sce_%s_%s_weight" % (tag, red), "SoftmaxCrossEntropyLoss", [x, tg, K(w)],
+                 [y, n(lp)], {"reduction": red}, opset=13)
+        ti = tg.copy()
+        ti.reshape(-1)[::3] = -1
+        for red in ("none", "mean"):
+            y = n(F.nll_loss(t(x), t(ti), weight=t(w), ignore_index=-1, reduction=red))
+            case("nll_%s_%s_ii" % (tag, red), "NegativeLogLikelihoodLoss", [x, ti, K(w)], [y],
+                 {"reduction": red, "ignore_index": -1}, opset=13)
+            y = n(F.cross_entropy(t(x), t(ti), ignore_index=-1, reduction=red))
+            case("sce_%s_%s_ii" % (tag, red), "SoftmaxCrossEntropyLoss", [x, ti], [y],
+                 {"reduction": red, "ignore_index": -1}, opset=13)
+    # int32 targets, default reduction (mean), an ignore_index that is a class
+    x = f32(6, 3)
+    tg = rng.randint(0, 3, size=(6,)).astype(np.int32)
+    y = n(F.cross_entropy(t(x), t(tg.astype(np.int64)), ignore_index=1))
+    case("sce_int32_ii_class", "SoftmaxCrossEntropyLoss", [x, tg], [y], {"ignore_index": 1},
+         opset=13)
+
+
+# ---- C emission ---------------------------------------------------------------------
+
+def c_val(v, dt):
+    if dt.kind == "f":
+        f = float(v)
+        if math.isnan(f):
+            return "NAN"
+        if math.isinf(f):
+            return "INFINITY" if f > 0 else "-INFINITY"
+        return f.hex() + "f"
+    if dt == np.int64:
+        return "INT64_C(%d)" % int(v)
+    return str(int(v))
+
+
+class Out:
+    def __init__(self):
+        self.lines, self.k = [], 0
+
+    def name(self, p):
+        self.k += 1
+        return "%s%d" % (p, self.k)
+
+    def data(self, a):
+        if a.size == 0:
+            return "NULL"
+        ctype, _ = CTYPE[a.dtype]
+        nm = self.name("v")
+        vals = [c_val(v, a.dtype) for v in a.reshape(-1)]
+        rows = ["    " + ", ".join(vals[i:i + 8]) + "," for i in range(0, len(vals), 8)]
+        self.lines.append("static const %s %s[] = {\n%s\n};" % (ctype, nm, "\n".join(rows)))
+        return nm
+
+    def tensor(self, a, const):
+        if a is None:
+            return "{0}"
+        a = np.array(a, order="C")  # ascontiguousarray would make scalars 1-D
+        _, enum = CTYPE[a.dtype]
+        dims = ", ".join(str(d) for d in a.shape) or "0"
+        return "{%s, %d, {%s}, %s, %d}" % (enum, a.ndim, dims, self.data(a), int(const))
+
+    def attr(self, k, v):
+        if isinstance(v, (bool, int, np.integer)):
+            return '{.name = "%s", .type = NNL_ATTR_INT, .i = %d}' % (k, int(v))
+        if isinstance(v, float):
+            return '{.name = "%s", .type = NNL_ATTR_FLOAT, .f = %s}' % (
+                k, c_val(np.float32(v), np.dtype(np.float32)))
+        if isinstance(v, str):
+            return '{.name = "%s", .type = NNL_ATTR_STRING, .s = "%s"}' % (k, v)
+        raise ValueError(k)
+
+    def case(self, c):
+        ins = [self.tensor(x.a, True) if isinstance(x, K) else
+               self.tensor(None if x is None else np.asarray(x), False) for x in c["inputs"]]
+        outs = [self.tensor(np.asarray(o), False) for o in c["outputs"]]
+        attrs = [self.attr(k, v) for k, v in c["attrs"].items()]
+        p = self.name("c")
+        self.lines.append("static const ref_tensor %s_in[] = {%s};" % (p, ", ".join(ins)))
+        self.lines.append("static const ref_tensor %s_out[] = {%s};" % (p, ", ".join(outs)))
+        self.lines.append("static const nnl_attr %s_attrs[] = {%s};" % (p, ", ".join(attrs) or "{0}"))
+        return '    {"%s", "%s", %d, %s_attrs, %d, %s_in, %d, %s_out, %d, %g},' % (
+            c["name"], c["op"], c["opset"], p, len(attrs), p, len(ins), p, len(outs), c["tol"])
+
+
+def main():
+    for g in (gen_rnn, gen_quant, gen_misc, gen_grid, gen_loss):
+        g()
+    out = Out()
+    rows = [out.case(c) for c in CASES]
+    body = "\n".join(out.lines) + "\nstatic const ref_case ref_cases[] = {\n" + "\n".join(rows) + "\n};\n"
+    src = open(TARGET).read()
+    begin = "/* BEGIN GENERATED by tools/gen_extra_refs.py; do not edit */\n"
+    end = "/* END GENERATED */"
+    new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + body + end, src,
+                 flags=re.S)
+    open(TARGET, "w").write(new)
+    print("%d cases written to %s" % (len(CASES), TARGET))
+
+
+if __name__ == "__main__":
+    main()

@@ -75,7 +75,9 @@ static nnl_status check_graph(const nnl_file *f, int gi, uint64_t *wbytes, uint8
             if (n->in[j] < -1 || n->in[j] >= g->n_tensors)
                 return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' input %d out of range", g->name, n->name, j);
         for (int j = 0; j < n->n_out; j++) {
-            if (n->out[j] < -1 || n->out[j] >= g->n_tensors)
+            /* The compiler gives every output a tensor (omitted optional
+             * outputs get a scratch one): kernels write all their outputs. */
+            if (n->out[j] < 0 || n->out[j] >= g->n_tensors)
                 return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' output %d out of range", g->name, n->name, j);
             if (n->out[j] >= 0 && g->tensors[n->out[j]].kind == NNL_TK_WEIGHT)
                 return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' writes a weight", g->name, n->name);

@@ -90,12 +90,6 @@ static nnl_status prepare(nnl_session *s) {
         if (r.scratch_bytes > g->arena_bytes - g->scratch_offset)
             return nnl_fail(NNL_ERR_FORMAT, "graph '%s', node '%s': scratch does not fit the arena", g->name, n->name);
         for (int j = 0; j < n->n_out; j++) {
-            if (n->out[j] < 0) {
-                /* an unused optional output still needs somewhere to go: none
-                 * of our ops write omitted outputs */
-                out[j] = NULL;
-                continue;
-            }
             if (!same_shape(&tmp[j], &g->tensors[n->out[j]]))
                 return nnl_fail(NNL_ERR_FORMAT, "graph '%s', node '%s' (%s): output %d shape disagrees with the op",
                                 g->name, n->name, n->op, j);

@@ -692,6 +692,7 @@ static void test_pack_pass(void **state) {
     float *orig1 = malloc(270 * sizeof(float)), *orig4 = malloc(600 * sizeof(float));
     memcpy(orig1, m->values[w1].t.data, 270 * sizeof(float));
     memcpy(orig4, m->values[w4].t.data, 600 * sizeof(float));
+    m->winograd = true;
     assert_int_equal(nnl_pass_pack_weights(m), NNL_OK);
     assert_int_equal(m->values[w1].t.layout, NNL_LAYOUT_PACK_A8);
     assert_int_equal(m->values[w2].t.layout, NNL_LAYOUT_PLAIN);

@@ -7,20 +7,22 @@
 #define MAX_INPUTS 64
 
 static const char help[] =
-    "usage: nnlink compile MODEL.onnx -o OUT.nnl [--graph NAME] [--input NAME=D0,D1,...]...\n"
+    "usage: nnlink compile MODEL.onnx -o OUT.nnl [--graph NAME] [--input NAME=D0,D1,...]... [--winograd]\n"
     "\n"
     "Compile an ONNX model (opset 11+, as torch.onnx.export writes it) into a\n"
     "single-graph .nnl file optimised for this CPU.\n"
     "  -o, --output OUT.nnl     file to write (atomically: temp file + rename)\n"
     "  --graph NAME             name of the compiled graph (default: main)\n"
     "  --input NAME=D0,D1,...   fixed shape of an input; required for every input\n"
-    "                           with dynamic dimensions (e.g. image=1,3,256,384)\n";
+    "                           with dynamic dimensions (e.g. image=1,3,256,384)\n"
+    "  --winograd               Winograd F(4x4,3x3) for 3x3 convs with >= 256 channels:\n"
+    "                           faster on large images, those weights 4x larger\n";
 
 int cmd_compile(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *graph = NULL;
     static nnl_input_shape shapes[MAX_INPUTS];
     static char names[MAX_INPUTS][256];
-    int n = 0;
+    int n = 0, winograd = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
@@ -30,6 +32,8 @@ int cmd_compile(int argc, char **argv) {
             out = argv[++i];
         } else if (strcmp(a, "--graph") == 0 && i + 1 < argc) {
             graph = argv[++i];
+        } else if (strcmp(a, "--winograd") == 0) {
+            winograd = 1;
         } else if (strcmp(a, "--input") == 0 && i + 1 < argc) {
             if (n == MAX_INPUTS) return cli_usage_error("compile", "more than %d --input options", MAX_INPUTS);
             if (!cli_parse_shape(argv[++i], &shapes[n], names[n], sizeof names[n]))
@@ -48,7 +52,8 @@ int cmd_compile(int argc, char **argv) {
     }
     if (!model) return cli_usage_error("compile", "no model given");
     if (!out) return cli_usage_error("compile", "no output file given (-o OUT.nnl)");
-    nnl_compile_options o = {.size = sizeof o, .graph_name = graph, .inputs = shapes, .n_inputs = n};
+    nnl_compile_options o = {.size = sizeof o, .graph_name = graph, .inputs = shapes, .n_inputs = n,
+                             .winograd = winograd};
     nnl_status s = nnl_compile_file(model, out, &o);
     if (s) return cli_fail(s);
     nnl_plan *p = NULL;

@@ -21,6 +21,7 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
                         gname);
     nnl_free(m->graph_name);
     if (!(m->graph_name = nnl_strdup(gname))) return nnl_fail(NNL_ERR_NOMEM, "out of memory");
+    m->winograd = opts && opts->winograd;
     nnl_status s = nnl_pass_bind_inputs(m, opts ? opts->inputs : NULL, opts ? opts->n_inputs : 0);
     if (!s) s = nnl_pass_remove_identity(m);
     if (!s) s = nnl_pass_infer_fold(m);

@@ -56,6 +56,9 @@ typedef enum nnl_layout {
     NNL_LAYOUT_PACK_A8T = 3    /* PACK_A8 of a rank-2 weight's transpose, see kernels/gemm.h */
 } nnl_layout;
 
+/* "plain", "pack_a8", "wino43", "pack_a8t" (static). */
+const char *nnl_layout_name(nnl_layout l);
+
 #define NNL_ALIGN 64
 
 typedef struct nnl_tensor {

@@ -54,6 +54,15 @@ size_t nnl_tensor_nbytes(const nnl_tensor *t) {
     return (size_t)nnl_tensor_numel(t) * es;
 }
 
+const char *nnl_layout_name(nnl_layout l) {
+    switch (l) {
+    case NNL_LAYOUT_PACK_A8: return "pack_a8";
+    case NNL_LAYOUT_WINO43: return "wino43";
+    case NNL_LAYOUT_PACK_A8T: return "pack_a8t";
+    default: return "plain";
+    }
+}
+
 const char *nnl_shape_str(const nnl_tensor *t, char *buf, size_t n) {
     size_t used = 0;
     buf[0] = 0;

@@ -21,7 +21,10 @@ bool nnl_fmt_tensor_bytes(nnl_dtype dt, int rank, const int64_t *dims, nnl_layou
         *out = n;
         return true;
     }
-    if (layout != NNL_LAYOUT_PACK_A8) return false;
+    /* the packed sizes nnl_tensor_nbytes knows: WINO43 only for (OC, IC, 3, 3) */
+    if (layout != NNL_LAYOUT_PACK_A8 && !(layout == NNL_LAYOUT_WINO43 && rank == 4 && dims[2] == 3 && dims[3] == 3) &&
+        !(layout == NNL_LAYOUT_PACK_A8T && rank == 2))
+        return false;
     /* Packed layouts pad a little; the bound keeps that padding from
      * overflowing inside nnl_tensor_nbytes. */
     if (n > ((uint64_t)1 << 48)) return false;
@@ -58,7 +61,8 @@ static nnl_status check_shape(nnl_dtype dt, int rank, const int64_t *dims, nnl_l
         if (dims[i] < 0)
             return nnl_fail(st, "%s: %s %d '%s': negative dimension %lld", what, kind, idx, name,
                             (long long)dims[i]);
-    if (layout != NNL_LAYOUT_PLAIN && layout != NNL_LAYOUT_PACK_A8)
+    if (layout != NNL_LAYOUT_PLAIN && layout != NNL_LAYOUT_PACK_A8 && layout != NNL_LAYOUT_WINO43 &&
+        layout != NNL_LAYOUT_PACK_A8T)
         return nnl_fail(st, "%s: %s %d '%s': unknown layout %d", what, kind, idx, name,
                         (int)layout);
     return NNL_OK;

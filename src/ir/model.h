@@ -55,6 +55,7 @@ typedef struct nnl_model {
     int64_t opset;
     uint64_t arena_bytes;      /* set by the arena planner */
     uint64_t scratch_offset;   /* op scratch region inside the arena */
+    bool winograd;             /* compile option: Winograd weights for 3x3 convs */
 } nnl_model;
 
 nnl_model *nnl_model_new(void);

@@ -1,7 +1,10 @@
 /*
  * Winograd F(4x4, 3x3) driver (layout and plan in kernels/wino.h).  The
  * transforms of 16 tiles at a time come from the kernel set; this file
- * gathers patches, scatters outputs and runs the 36 GEMMs.
+ * gathers patches, scatters outputs and runs the 36 GEMMs.  Shared
+ * scratch: V (36 x IC x NT floats), M (36 x OC x NT), the block's tile
+ * table.  The GEMM packs B from V into thread scratch as for any strided
+ * B; the transforms use only stack buffers.
  */
 #include "kernels/wino.h"
 
@@ -41,7 +44,8 @@ void nnl_wino_pack(float *dst, const float *w, int64_t oc, int64_t ic) {
                     for (int c = 0; c < 3; c++)
                         t[r][c] = G[r][0] * g[c] + G[r][1] * g[3 + c] + G[r][2] * g[6 + c];
                 for (int r = 0; r < 6; r++)
-                    for (int c = 0; c < 6; c++) u[6 * r + c] = t[r][0] * G[c][0] + t[r][1] * G[c][1] + t[r][2] * G[c][2];
+                    for (int c = 0; c < 6; c++)
+                        u[6 * r + c] = t[r][0] * G[c][0] + t[r][1] * G[c][1] + t[r][2] * G[c][2];
             }
             for (int xi = 0; xi < 36; xi++) dst[xi * P + ((o / 8) * ic + i) * 8 + o % 8] = (float)u[xi];
         }
@@ -71,17 +75,21 @@ static int64_t block_tiles(const nnl_conv_params *p, const tiles *t) {
     return all < fit ? all : fit;
 }
 
+/* Where tile t sits: image, output origin (oy0, ox0) of its (0, 0)
+ * element (its elements step by (dh, dw)), and whether its whole input
+ * patch lies inside the image.  Tabled once per block: the divisions
+ * would otherwise run once per tile and channel. */
+typedef struct tile_pos {
+    int64_t img, oy0, ox0;
+    bool interior;
+} tile_pos;
+
 size_t nnl_wino_scratch_bytes(const nnl_conv_params *p) {
     if (p->n <= 0 || p->oh <= 0 || p->ow <= 0) return 0;
     tiles t = tile_grid(p);
-    return (size_t)(36 * (p->c + p->oc) * block_tiles(p, &t)) * sizeof(float);
+    int64_t nt = block_tiles(p, &t);
+    return (size_t)(36 * (p->c + p->oc) * nt) * sizeof(float) + (size_t)nt * sizeof(tile_pos);
 }
-
-/* Where tile t sits: image, output origin (oy0, ox0) of its (0, 0)
- * element; its elements step by (dh, dw). */
-typedef struct tile_pos {
-    int64_t img, oy0, ox0;
-} tile_pos;
 
 static tile_pos tile_at(const nnl_conv_params *p, const tiles *g, int64_t t) {
     tile_pos r;
@@ -90,6 +98,8 @@ static tile_pos tile_at(const nnl_conv_params *p, const tiles *g, int64_t t) {
     int64_t ph = k / per_phase, rest = k % per_phase;
     r.oy0 = ph / p->dw + rest / g->tw * 4 * p->dh;
     r.ox0 = ph % p->dw + rest % g->tw * 4 * p->dw;
+    int64_t iy0 = r.oy0 - p->pt, ix0 = r.ox0 - p->pl;
+    r.interior = iy0 >= 0 && iy0 + 5 * p->dh < p->h && ix0 >= 0 && ix0 + 5 * p->dw < p->w;
     return r;
 }
 
@@ -101,20 +111,21 @@ typedef struct wino_ctx {
     int64_t nt;                /* V / M column count (block capacity) */
     int64_t t0, nb;            /* current block: first tile, tiles (multiple of LANES) */
     float *v, *m;
+    tile_pos *pos;             /* nb entries: tile t0 + j at pos[j] */
     const float *u;
 } wino_ctx;
 
-static void gather(const wino_ctx *w, float *d, int lane, int64_t t, int64_t ic) {
+static void gather(const wino_ctx *w, float *d, int lane, int64_t j, int64_t ic) {
     const nnl_conv_params *p = w->p;
-    if (t >= w->g.total) {
+    if (w->t0 + j >= w->g.total) {
         for (int s = 0; s < 36; s++) d[s * LANES + lane] = 0.0f;
         return;
     }
-    tile_pos tp = tile_at(p, &w->g, t);
-    const float *x = w->a->x + (tp.img * p->c + ic) * p->h * p->w;
+    const tile_pos *tp = &w->pos[j];
+    const float *x = w->a->x + (tp->img * p->c + ic) * p->h * p->w;
     /* output (oy, ox) reads input (oy - pt + r*dh, ox - pl + c*dw) */
-    int64_t iy0 = tp.oy0 - p->pt, ix0 = tp.ox0 - p->pl;
-    if (iy0 >= 0 && iy0 + 5 * p->dh < p->h && ix0 >= 0 && ix0 + 5 * p->dw < p->w) {
+    int64_t iy0 = tp->oy0 - p->pt, ix0 = tp->ox0 - p->pl;
+    if (tp->interior) {
         const float *row = x + iy0 * p->w + ix0;
         for (int r = 0; r < 6; r++, row += p->dh * p->w)
             for (int c = 0; c < 6; c++) d[(6 * r + c) * LANES + lane] = row[c * p->dw];
@@ -133,10 +144,32 @@ static void gather(const wino_ctx *w, float *d, int lane, int64_t t, int64_t ic)
 static void in_task(void *vctx, int64_t ic, int thread) {
     (void)thread;
     const wino_ctx *w = vctx;
+    const nnl_conv_params *p = w->p;
     float d[36 * LANES];
+    const float *base[LANES];
     for (int64_t j = 0; j < w->nb; j += LANES) {
-        for (int l = 0; l < LANES; l++) gather(w, d, l, w->t0 + j + l, ic);
-        w->kern->wino_in(w->v + ic * w->nt + j, w->p->c * w->nt, d);
+        /* 16 tiles whose patches lie inside the image (the common case):
+         * element (r, c) of every tile, then the next, so the stores run
+         * along d's rows */
+        bool inside = true;
+        for (int l = 0; l < LANES && inside; l++) {
+            const tile_pos *tp = &w->pos[j + l];
+            inside = w->t0 + j + l < w->g.total && tp->interior;
+            if (inside)
+                base[l] = w->a->x + (tp->img * p->c + ic) * p->h * p->w + (tp->oy0 - p->pt) * p->w +
+                          (tp->ox0 - p->pl);
+        }
+        if (inside) {
+            for (int r = 0; r < 6; r++)
+                for (int c = 0; c < 6; c++) {
+                    int64_t off = r * p->dh * p->w + c * p->dw;
+                    float *o = d + (6 * r + c) * LANES;
+                    for (int l = 0; l < LANES; l++) o[l] = base[l][off];
+                }
+        } else {
+            for (int l = 0; l < LANES; l++) gather(w, d, l, j + l, ic);
+        }
+        w->kern->wino_in(w->v + ic * w->nt + j, p->c * w->nt, d);
     }
 }
 
@@ -145,24 +178,23 @@ static void out_task(void *vctx, int64_t oc, int thread) {
     const wino_ctx *w = vctx;
     const nnl_conv_params *p = w->p;
     const nnl_conv_args *a = w->a;
-    const nnl_epilogue e = {.alpha = 1.0f, .beta = 1.0f, .act = a->act, .act_a = a->act_a, .act_b = a->act_b};
     float bias = a->bias ? a->bias[oc] : 0.0f;
     float o[16 * LANES];
     for (int64_t j = 0; j < w->nb; j += LANES) {
         w->kern->wino_out(o, w->m + oc * w->nt + j, p->oc * w->nt);
         for (int l = 0; l < LANES && w->t0 + j + l < w->g.total; l++) {
-            tile_pos tp = tile_at(p, &w->g, w->t0 + j + l);
-            int64_t plane = (tp.img * p->oc + oc) * p->oh * p->ow;
+            const tile_pos *tp = &w->pos[j + l];
+            int64_t plane = (tp->img * p->oc + oc) * p->oh * p->ow;
             for (int i = 0; i < 4; i++) {
-                int64_t oy = tp.oy0 + i * p->dh;
+                int64_t oy = tp->oy0 + i * p->dh;
                 if (oy >= p->oh) break;
                 for (int k = 0; k < 4; k++) {
-                    int64_t ox = tp.ox0 + k * p->dw;
+                    int64_t ox = tp->ox0 + k * p->dw;
                     if (ox >= p->ow) break;
                     int64_t at = plane + oy * p->ow + ox;
                     float v = o[(4 * i + k) * LANES + l] + bias;
                     if (a->res) v += a->res[at];
-                    a->y[at] = e.act ? nnl_act_apply(v, e.act, e.act_a, e.act_b) : v;
+                    a->y[at] = a->act ? nnl_act_apply(v, a->act, a->act_a, a->act_b) : v;
                 }
             }
         }
@@ -192,6 +224,7 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
     w.nt = block_tiles(p, &w.g);
     w.v = a->scratch;
     w.m = w.v + 36 * p->c * w.nt;
+    w.pos = (tile_pos *)(void *)(w.m + 36 * p->oc * w.nt);
     nnl_gemm_desc d = {
         .k = p->c,
         .m = p->oc,
@@ -209,6 +242,7 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
     for (w.t0 = 0; w.t0 < w.g.total; w.t0 += w.nt) {
         int64_t left = w.g.total - w.t0;
         w.nb = left < w.nt ? (left + LANES - 1) / LANES * LANES : w.nt;
+        for (int64_t j = 0; j < w.nb && w.t0 + j < w.g.total; j++) w.pos[j] = tile_at(p, &w.g, w.t0 + j);
         nnl_pool_run(pool, p->c, in_task, &w);
         /* columns past the last tile are never stored; leaving them out
          * of the GEMM matters when a whole image is a few tiles */

@@ -161,7 +161,7 @@ static json_t *weight_entry(report_ctx *c, int x, int serial) {
     json_object_set_new(e, "bytes", json_integer((json_int_t)w->nbytes));
     json_object_set_new(e, "dtype", json_string(nnl_dtype_name(w->dtype)));
     json_object_set_new(e, "shape", shape);
-    json_object_set_new(e, "layout", json_string(w->layout == NNL_LAYOUT_PLAIN ? "plain" : "pack_a8"));
+    json_object_set_new(e, "layout", json_string(nnl_layout_name(w->layout)));
 
     char why[512];
     int y = -1;

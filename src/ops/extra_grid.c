@@ -40,6 +40,7 @@ nnl_status nnl_extra_gridsample_infer(nnl_op_call *c, nnl_infer_result *r) {
     int mode, pad;
     if ((st = parse(c, &mode, &pad))) return st;
     if ((st = nnl_extra_check_inputs(c, 2, 2))) return st;
+    if ((st = nnl_extra_check_outputs(c, 1))) return st;
     const nnl_tensor *x = c->in[0], *g = c->in[1];
     if (x->dtype != NNL_DT_FLOAT || g->dtype != NNL_DT_FLOAT)
         return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "X and grid must be float32");
@@ -50,7 +51,7 @@ nnl_status nnl_extra_gridsample_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_extra_fail(c, NNL_ERR_SHAPE, "grid must be [N, H_out, W_out, 2]");
     if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
     const int64_t od[4] = {x->dims[0], x->dims[1], g->dims[1], g->dims[2]};
-    nnl_extra_set_out(c->out[0], NNL_DT_FLOAT, 4, od);
+    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, 4, od))) return st;
     r->flops = (mode == M_BICUBIC ? 40.0 : 8.0) * (double)od[0] * (double)od[1] * (double)od[2] *
                (double)od[3];
     return NNL_OK;

@@ -43,8 +43,7 @@ nnl_status nnl_extra_loss_infer(nnl_op_call *c, nnl_infer_result *r) {
     int red;
     if ((st = reduction(c, &red))) return st;
     if ((st = nnl_extra_check_inputs(c, 2, 3))) return st;
-    if (c->n_out > (sce ? 2 : 1))
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "too many outputs");
+    if ((st = nnl_extra_check_outputs(c, sce ? 2 : 1))) return st;
     const nnl_tensor *x = c->in[0], *t = c->in[1], *w = nnl_extra_in(c, 2);
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "input has dtype %s (float32 only)",
@@ -59,9 +58,9 @@ nnl_status nnl_extra_loss_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_extra_fail(c, NNL_ERR_SHAPE, "weight must be float32 [C]");
     nnl_tensor *o = nnl_extra_out(c, 0), *lp = sce ? nnl_extra_out(c, 1) : NULL;
     if (!o) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    if (red == R_NONE) nnl_extra_set_out(o, NNL_DT_FLOAT, t->rank, t->dims);
-    else nnl_extra_set_out(o, NNL_DT_FLOAT, 0, NULL);
-    if (lp) nnl_extra_set_out(lp, NNL_DT_FLOAT, x->rank, x->dims);
+    if ((st = nnl_extra_set_out(c, o, NNL_DT_FLOAT, red == R_NONE ? t->rank : 0, t->dims)))
+        return st;
+    if (lp && (st = nnl_extra_set_out(c, lp, NNL_DT_FLOAT, x->rank, x->dims))) return st;
     r->flops = (sce ? 4.0 : 1.0) * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }

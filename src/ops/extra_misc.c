@@ -1,5 +1,7 @@
 /*
- * LRN (float32, across channels) and ReverseSequence (any dtype).
+ * LRN (float32, across channels), ReverseSequence (any dtype) and MaxUnpool
+ * (float32; indices flattened over the whole output, as MaxPool's Indices
+ * output numbers them).
  */
 #include <math.h>
 #include <string.h>
@@ -14,6 +16,7 @@ nnl_status nnl_extra_lrn_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
     if ((st = nnl_extra_check_inputs(c, 1, 1))) return st;
+    if ((st = nnl_extra_check_outputs(c, 1))) return st;
     const nnl_attr *size = nnl_attr_get(c, "size");
     if (!size || size->type != NNL_ATTR_INT || size->i < 1)
         return nnl_extra_fail(c, NNL_ERR_SHAPE, "attribute 'size' must be a positive integer");
@@ -23,7 +26,7 @@ nnl_status nnl_extra_lrn_infer(nnl_op_call *c, nnl_infer_result *r) {
                               nnl_dtype_name(x->dtype));
     if (x->rank < 2) return nnl_extra_fail(c, NNL_ERR_SHAPE, "X must be N x C x ...");
     if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    nnl_extra_set_out(c->out[0], NNL_DT_FLOAT, x->rank, x->dims);
+    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, x->dims))) return st;
     r->flops = (double)nnl_tensor_numel(x) * (double)(size->i + 4);
     return NNL_OK;
 }
@@ -77,6 +80,7 @@ nnl_status nnl_extra_revseq_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
     if ((st = nnl_extra_check_inputs(c, 2, 2))) return st;
+    if ((st = nnl_extra_check_outputs(c, 1))) return st;
     const int64_t ba = nnl_attr_int(c, "batch_axis", 1), ta = nnl_attr_int(c, "time_axis", 0);
     if (!((ba == 0 && ta == 1) || (ba == 1 && ta == 0)))
         return nnl_extra_fail(c, NNL_ERR_SHAPE, "batch_axis and time_axis must be 0 and 1");
@@ -90,7 +94,7 @@ nnl_status nnl_extra_revseq_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_extra_fail(c, NNL_ERR_SHAPE, "sequence_lens must have shape [%lld]",
                               (long long)x->dims[ba]);
     if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    nnl_extra_set_out(c->out[0], x->dtype, x->rank, x->dims);
+    if ((st = nnl_extra_set_out(c, c->out[0], x->dtype, x->rank, x->dims))) return st;
     r->flops = 0;
     return NNL_OK;
 }
@@ -120,5 +124,83 @@ nnl_status nnl_extra_revseq_exec(const nnl_op_call *c) {
                    (const char *)x->data + (size_t)so * row, row);
         }
     }
+    return NNL_OK;
+}
+
+/* ---- MaxUnpool ---------------------------------------------------------------------- */
+
+/* Output shape: the output_shape input (a constant) or, without it,
+ * (in - 1) * stride + kernel - pad_begin - pad_end per spatial dim. */
+static nnl_status unpool_shape(const nnl_op_call *c, int64_t *od) {
+    const nnl_tensor *x = c->in[0], *os = nnl_extra_in(c, 2);
+    const int ns = x->rank - 2;
+    const nnl_attr *k = nnl_attr_get(c, "kernel_shape"), *s = nnl_attr_get(c, "strides");
+    const nnl_attr *p = nnl_attr_get(c, "pads");
+    if (!k || k->type != NNL_ATTR_INTS || k->n != ns)
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "kernel_shape must list %d ints", ns);
+    if (s && (s->type != NNL_ATTR_INTS || s->n != ns))
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "strides must list %d ints", ns);
+    if (p && (p->type != NNL_ATTR_INTS || p->n != 2 * ns))
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "pads must list %d ints", 2 * ns);
+    od[0] = x->dims[0];
+    od[1] = x->dims[1];
+    for (int i = 0; i < ns; i++) {
+        const int64_t st = s ? s->ints[i] : 1, pb = p ? p->ints[i] : 0, pe = p ? p->ints[ns + i] : 0;
+        if (k->ints[i] < 1 || st < 1 || pb < 0 || pe < 0)
+            return nnl_extra_fail(c, NNL_ERR_SHAPE, "kernel, strides or pads out of range");
+        od[2 + i] = (x->dims[2 + i] - 1) * st + k->ints[i] - pb - pe;
+        if (x->dims[2 + i] == 0) od[2 + i] = 0;
+        if (od[2 + i] < 0) return nnl_extra_fail(c, NNL_ERR_SHAPE, "negative output size");
+    }
+    if (os) {
+        if (os->rank != 1 || os->dims[0] != x->rank)
+            return nnl_extra_fail(c, NNL_ERR_SHAPE, "output_shape must list %d dims", x->rank);
+        for (int i = 0; i < x->rank; i++) {
+            int64_t v;
+            nnl_status st = nnl_math_int_at(c, os, i, "output_shape", &v);
+            if (st) return st;
+            if (v < 0 || (i < 2 && v != od[i]))
+                return nnl_extra_fail(c, NNL_ERR_SHAPE, "output_shape does not fit the input");
+            od[i] = v;
+        }
+    }
+    return NNL_OK;
+}
+
+nnl_status nnl_extra_maxunpool_infer(nnl_op_call *c, nnl_infer_result *r) {
+    static const char *const known[] = {"kernel_shape", "pads", "strides", NULL};
+    nnl_status st = nnl_attr_check(c, known);
+    if (st) return st;
+    if ((st = nnl_extra_check_inputs(c, 2, 3))) return st;
+    if ((st = nnl_extra_check_outputs(c, 1))) return st;
+    const nnl_tensor *x = c->in[0], *ix = c->in[1];
+    if (x->dtype != NNL_DT_FLOAT)
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
+                              nnl_dtype_name(x->dtype));
+    if (x->rank < 3) return nnl_extra_fail(c, NNL_ERR_SHAPE, "X must be N x C x D1 ...");
+    bool same = ix->dtype == NNL_DT_INT64 && ix->rank == x->rank;
+    for (int i = 0; same && i < x->rank; i++) same = ix->dims[i] == x->dims[i];
+    if (!same) return nnl_extra_fail(c, NNL_ERR_SHAPE, "I must be int64 with X's shape");
+    int64_t od[NNL_MAX_RANK];
+    if ((st = unpool_shape(c, od))) return st;
+    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
+    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, od))) return st;
+    r->flops = 0;
+    return NNL_OK;
+}
+
+nnl_status nnl_extra_maxunpool_exec(const nnl_op_call *c) {
+    const nnl_tensor *x = c->in[0];
+    const int64_t *idx = c->in[1]->data;
+    const float *xv = x->data;
+    float *y = c->out[0]->data;
+    const int64_t n = nnl_tensor_numel(x), total = nnl_tensor_numel(c->out[0]);
+    for (int64_t i = 0; i < n; i++)
+        if (idx[i] < 0 || idx[i] >= total)
+            return nnl_extra_fail(c, NNL_ERR_INVALID_ARG, "index %lld is outside the output's "
+                                  "%lld elements", (long long)idx[i], (long long)total);
+    memset(y, 0, (size_t)total * sizeof *y);
+    /* In input order, so of two values sent to one place the later wins. */
+    for (int64_t i = 0; i < n; i++) y[idx[i]] = xv[i];
     return NNL_OK;
 }

@@ -18,8 +18,16 @@ NNL_EXTRA_FAMILY(dequantize); /* DequantizeLinear */
 NNL_EXTRA_FAMILY(dynquant);   /* DynamicQuantizeLinear */
 NNL_EXTRA_FAMILY(lrn);        /* LRN (extra_misc.c) */
 NNL_EXTRA_FAMILY(revseq);     /* ReverseSequence */
+NNL_EXTRA_FAMILY(maxunpool);  /* MaxUnpool */
 NNL_EXTRA_FAMILY(gridsample); /* GridSample (extra_grid.c) */
 NNL_EXTRA_FAMILY(loss);       /* NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss (extra_loss.c) */
+NNL_EXTRA_FAMILY(qmatmul);    /* MatMulInteger, QLinearMatMul (extra_qlinear.c) */
+NNL_EXTRA_FAMILY(qconv);      /* ConvInteger, QLinearConv */
+NNL_EXTRA_FAMILY(det);        /* Det (extra_linalg.c) */
+NNL_EXTRA_FAMILY(roialign);   /* RoiAlign (extra_roi.c) */
+NNL_EXTRA_FAMILY(dft);        /* DFT (extra_dft.c) */
+NNL_EXTRA_FAMILY(stft);       /* STFT */
+NNL_EXTRA_FAMILY(window);     /* HannWindow, HammingWindow, BlackmanWindow */
 
 /* Fail with "<op> node '<name>': <message>". */
 nnl_status nnl_extra_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...)
@@ -37,7 +45,12 @@ static inline nnl_tensor *nnl_extra_out(const nnl_op_call *c, int i) {
 /* Every present input: plain layout, known dims (>= 0), rank within range. */
 nnl_status nnl_extra_check_inputs(const nnl_op_call *c, int min_in, int max_in);
 
-/* out gets dtype dt and the given shape, plain layout. */
-void nnl_extra_set_out(nnl_tensor *out, nnl_dtype dt, int rank, const int64_t *dims);
+/* No output past the first max_out is requested. */
+nnl_status nnl_extra_check_outputs(const nnl_op_call *c, int max_out);
+
+/* out gets dtype dt and the given shape, plain layout; fails when its size
+ * in bytes overflows. */
+nnl_status nnl_extra_set_out(const nnl_op_call *c, nnl_tensor *out, nnl_dtype dt, int rank,
+                             const int64_t *dims);
 
 #endif

@@ -66,6 +66,7 @@ nnl_status nnl_extra_quantize_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = check_attrs(c);
     if (st) return st;
     if ((st = nnl_extra_check_inputs(c, 2, 3))) return st;
+    if ((st = nnl_extra_check_outputs(c, 1))) return st;
     const nnl_tensor *x = c->in[0], *zp = nnl_extra_in(c, 2);
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (float32 only)",
@@ -81,7 +82,7 @@ nnl_status nnl_extra_quantize_infer(nnl_op_call *c, nnl_infer_result *r) {
     qgeom g;
     if ((st = check_params(c, x, c->in[1], zp, &g))) return st;
     if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    nnl_extra_set_out(c->out[0], odt, x->rank, x->dims);
+    if ((st = nnl_extra_set_out(c, c->out[0], odt, x->rank, x->dims))) return st;
     r->flops = 2.0 * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -130,6 +131,7 @@ nnl_status nnl_extra_dequantize_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = check_attrs(c);
     if (st) return st;
     if ((st = nnl_extra_check_inputs(c, 2, 3))) return st;
+    if ((st = nnl_extra_check_outputs(c, 1))) return st;
     const nnl_tensor *x = c->in[0], *zp = nnl_extra_in(c, 2);
     if (!is_q8(x->dtype) && x->dtype != NNL_DT_INT32)
         return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (uint8, int8, int32 only)",
@@ -143,7 +145,7 @@ nnl_status nnl_extra_dequantize_infer(nnl_op_call *c, nnl_infer_result *r) {
     qgeom g;
     if ((st = check_params(c, x, c->in[1], zp, &g))) return st;
     if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    nnl_extra_set_out(c->out[0], NNL_DT_FLOAT, x->rank, x->dims);
+    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, x->dims))) return st;
     r->flops = 2.0 * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -189,15 +191,15 @@ nnl_status nnl_extra_dynquant_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = nnl_attr_check(c, (const char *const[]){NULL});
     if (st) return st;
     if ((st = nnl_extra_check_inputs(c, 1, 1))) return st;
+    if ((st = nnl_extra_check_outputs(c, 3))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (float32 only)",
                               nnl_dtype_name(x->dtype));
-    if (c->n_out > 3) return nnl_extra_fail(c, NNL_ERR_SHAPE, "expects at most 3 outputs");
     nnl_tensor *y = nnl_extra_out(c, 0), *s = nnl_extra_out(c, 1), *z = nnl_extra_out(c, 2);
-    if (y) nnl_extra_set_out(y, NNL_DT_UINT8, x->rank, x->dims);
-    if (s) nnl_extra_set_out(s, NNL_DT_FLOAT, 0, NULL);
-    if (z) nnl_extra_set_out(z, NNL_DT_UINT8, 0, NULL);
+    if (y && (st = nnl_extra_set_out(c, y, NNL_DT_UINT8, x->rank, x->dims))) return st;
+    if (s && (st = nnl_extra_set_out(c, s, NNL_DT_FLOAT, 0, NULL))) return st;
+    if (z && (st = nnl_extra_set_out(c, z, NNL_DT_UINT8, 0, NULL))) return st;
     r->flops = 3.0 * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }

@@ -1,9 +1,11 @@
 /*
  * RNN, GRU and LSTM (ONNX opsets 7-14 forms) over float32.
  *
- * Each (direction, batch row) pair is an independent recurrence, so the
- * pool runs whole sequences, one pair per work item; the per-item state
- * lives in the thread's scratch.  Only the default activations (Tanh for
+ * The input projections W x_t of all steps come first, as one GEMM per
+ * direction into the scratch (when it stays under XW_MAX_BYTES; else
+ * they are computed step by step).  Then each (direction, batch row) pair
+ * is an independent recurrence, so the pool runs whole sequences, one
+ * pair per work item; the per-item state lives in the thread's scratch.  Only the default activations (Tanh for
  * RNN, Sigmoid/Tanh for GRU, Sigmoid/Tanh/Tanh for LSTM) are implemented:
  * the `activations` list, its alpha/beta and `clip` are refused by the
  * attribute check, as is LSTM's input_forget=1.
@@ -15,8 +17,26 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/gemm.h"
 #include "ops/extra_ops.h"
 #include "ops/math_ops.h"
+
+/* Above this the input projections are computed step by step instead of
+ * all at once into the scratch. */
+#define XW_MAX_BYTES ((size_t)64 << 20)
+
+/* Floats of one sequence's working vectors (rnn_bufs). */
+static size_t bufs_floats(int G, int64_t H) { return (size_t)(2 * G + 3) * (size_t)H; }
+
+/* Bytes of all input projections; UINT64_MAX when that overflows (S * B
+ * is unbounded when X is empty along its input dim). */
+static uint64_t xw_bytes(int nd, int64_t S, int64_t B, int G, int64_t H) {
+    const uint64_t f[5] = {(uint64_t)nd, (uint64_t)S, (uint64_t)B, (uint64_t)G, (uint64_t)H};
+    uint64_t v = sizeof(float);
+    for (int i = 0; i < 5; i++)
+        if (nnl_mul_overflow_u64(v, f[i], &v)) return UINT64_MAX;
+    return v;
+}
 
 typedef enum rnn_kind { K_RNN, K_GRU, K_LSTM } rnn_kind;
 
@@ -75,8 +95,7 @@ nnl_status nnl_extra_rnn_infer(nnl_op_call *c, nnl_infer_result *r) {
     const int max_in = kind == K_LSTM ? 8 : 6;
     if ((st = nnl_extra_check_inputs(c, 3, max_in))) return st;
     const int max_out = kind == K_LSTM ? 3 : 2;
-    if (c->n_out > max_out)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "expects at most %d outputs", max_out);
+    if ((st = nnl_extra_check_outputs(c, max_out))) return st;
 
     const nnl_tensor *x = c->in[0], *w = c->in[1], *rw = c->in[2];
     if (x->dtype != NNL_DT_FLOAT)
@@ -112,18 +131,20 @@ nnl_status nnl_extra_rnn_infer(nnl_op_call *c, nnl_infer_result *r) {
         if (c0 && (st = need_shape(c, c0, "initial_c", 3, sdims))) return st;
         if (p && (st = need_shape(c, p, "P", 2, (const int64_t[]){nd, 3 * H}))) return st;
     }
-    if ((size_t)(G + 4) * (size_t)H * sizeof(float) > NNL_THREAD_SCRATCH_BYTES)
+    if (bufs_floats(G, H) * sizeof(float) > NNL_THREAD_SCRATCH_BYTES)
         return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "hidden_size %lld is too large",
                               (long long)H);
 
     nnl_tensor *y = nnl_extra_out(c, 0), *yh = nnl_extra_out(c, 1), *yc = nnl_extra_out(c, 2);
     if (y) {
         const int64_t yd[4] = {layout ? B : S, layout ? S : nd, layout ? nd : B, H};
-        nnl_extra_set_out(y, NNL_DT_FLOAT, 4, yd);
+        if ((st = nnl_extra_set_out(c, y, NNL_DT_FLOAT, 4, yd))) return st;
     }
-    if (yh) nnl_extra_set_out(yh, NNL_DT_FLOAT, 3, sdims);
-    if (yc) nnl_extra_set_out(yc, NNL_DT_FLOAT, 3, sdims);
+    if (yh && (st = nnl_extra_set_out(c, yh, NNL_DT_FLOAT, 3, sdims))) return st;
+    if (yc && (st = nnl_extra_set_out(c, yc, NNL_DT_FLOAT, 3, sdims))) return st;
     r->flops = 2.0 * (double)S * (double)B * nd * G * (double)H * (double)(I + H);
+    const uint64_t xwb = xw_bytes(nd, S, B, G, H);
+    r->scratch_bytes = xwb <= XW_MAX_BYTES ? (size_t)xwb : 0;
     return NNL_OK;
 }
 
@@ -132,11 +153,23 @@ typedef struct rnn_job {
     int nd, rev0, layout, lbr;
     int64_t S, B, I, H;
     const float *x, *w, *r, *b, *h0, *c0, *p;
+    const float *xw;           /* [nd][row of X][G*H] input projections, or NULL */
     const void *sl;
     nnl_dtype sl_dt;
     float *y, *yh, *yc;
     void *const *tscratch;
 } rnn_job;
+
+/* Per-sequence working vectors: W x_t (G*H), R h (G*H), h, c, scratch (H). */
+typedef struct rnn_bufs {
+    float *xp, *rh, *h, *cs, *tmp;
+} rnn_bufs;
+
+static rnn_bufs bufs_at(float *base, int G, int64_t H) {
+    rnn_bufs s = {base, base + G * H, base + 2 * G * H, base + (2 * G + 1) * H,
+                  base + (2 * G + 2) * H};
+    return s;
+}
 
 /* Eight partial sums: a loop shape that vectorises without reassociating
  * one accumulator. */
@@ -165,86 +198,119 @@ static int64_t state_off(const rnn_job *j, int d, int64_t b) {
     return (j->layout ? b * j->nd + d : d * j->B + b) * j->H;
 }
 
-/* pre[g] = W_g x + R_g h + Wb_g + Rb_g for the gates g in [g0, g1); for
- * GRU's h gate with linear_before_reset the R part goes to rh instead. */
-static void project(const rnn_job *j, int d, int G, const float *x, const float *h, float *pre,
-                    int g0, int g1) {
-    const int64_t H = j->H, I = j->I;
-    const float *w = j->w + (int64_t)d * G * H * I, *r = j->r + (int64_t)d * G * H * H;
-    const float *b = j->b ? j->b + (int64_t)d * 2 * G * H : NULL;
-    for (int64_t k = (int64_t)g0 * H; k < (int64_t)g1 * H; k++) {
-        float v = dot(w + k * I, x, I) + dot(r + k * H, h, H);
-        if (b) v += b[k] + b[G * H + k];
-        pre[k] = v;
+/* out[k] = m[k] . v for rows [0, rows) of the H-column matrix m.  (Splitting
+ * it over the pool per step was measured slower on a loaded 2-core host:
+ * waking the pool 100s of times costs more than the product.) */
+static void matvec(const rnn_job *j, const float *m, const float *v, float *out, int64_t rows) {
+    for (int64_t k = 0; k < rows; k++) out[k] = dot(m + k * j->H, v, j->H);
+}
+
+/* One step of direction d: s->xp holds W x_t (no bias); updates s->h and,
+ * for LSTM, s->cs.  ONNX's equations with the default activations. */
+static void cell(const rnn_job *j, int d, const float *xp, rnn_bufs *s) {
+    const int G = gates_of(j->kind);
+    const int64_t H = j->H;
+    const float *r = j->r + (int64_t)d * G * H * H;
+    const float *bias = j->b ? j->b + (int64_t)d * 2 * G * H : NULL;
+    float *rh = s->rh, *h = s->h, *cs = s->cs;
+#define WB(k) (bias ? bias[k] : 0.0f)
+#define RB(k) (bias ? bias[G * H + (k)] : 0.0f)
+    if (j->kind == K_RNN) {
+        matvec(j, r, h, rh, H);
+        for (int64_t k = 0; k < H; k++) h[k] = tanhf(xp[k] + rh[k] + WB(k) + RB(k));
+    } else if (j->kind == K_LSTM) {
+        matvec(j, r, h, rh, 4 * H);
+        const float *p = j->p ? j->p + (int64_t)d * 3 * H : NULL;
+        for (int64_t k = 0; k < H; k++) {
+            /* gate blocks i, o, f, c; peepholes i, o, f */
+            const float pi = xp[k] + rh[k] + WB(k) + RB(k);
+            const float po = xp[H + k] + rh[H + k] + WB(H + k) + RB(H + k);
+            const float pf = xp[2 * H + k] + rh[2 * H + k] + WB(2 * H + k) + RB(2 * H + k);
+            const float pc = xp[3 * H + k] + rh[3 * H + k] + WB(3 * H + k) + RB(3 * H + k);
+            const float ig = sigm(pi + (p ? p[k] * cs[k] : 0));
+            const float fg = sigm(pf + (p ? p[2 * H + k] * cs[k] : 0));
+            const float cn = fg * cs[k] + ig * tanhf(pc);
+            const float og = sigm(po + (p ? p[H + k] * cn : 0));
+            cs[k] = cn;
+            h[k] = og * tanhf(cn);
+        }
+    } else {
+        /* z and r from the old h; without linear_before_reset the
+         * candidate's R product needs r * h first. */
+        matvec(j, r, h, rh, j->lbr ? 3 * H : 2 * H);
+        for (int64_t k = 0; k < 2 * H; k++) rh[k] = sigm(xp[k] + rh[k] + WB(k) + RB(k));
+        const float *z = rh, *rg = rh + H;
+        float *hr = rh + 2 * H;
+        if (!j->lbr) {
+            for (int64_t k = 0; k < H; k++) s->tmp[k] = rg[k] * h[k];
+            matvec(j, r + 2 * H * H, s->tmp, hr, H);
+        }
+        for (int64_t k = 0; k < H; k++) {
+            const float xh = xp[2 * H + k] + WB(2 * H + k);
+            const float cand = j->lbr ? xh + rg[k] * (hr[k] + RB(2 * H + k))
+                                      : xh + hr[k] + RB(2 * H + k);
+            h[k] = (1.0f - z[k]) * tanhf(cand) + z[k] * h[k];
+        }
     }
+#undef WB
+#undef RB
+}
+
+/* The whole sequence of (direction d, batch row b). */
+static void run_sequence(const rnn_job *j, int d, int64_t b, rnn_bufs *s) {
+    const int G = gates_of(j->kind);
+    const int64_t H = j->H, I = j->I, S = j->S, B = j->B;
+    const int rev = d == 1 || j->rev0;
+    const int64_t L = seq_len(j, b);
+    const int64_t so = state_off(j, d, b);
+    if (j->h0) memcpy(s->h, j->h0 + so, (size_t)H * sizeof(float));
+    else memset(s->h, 0, (size_t)H * sizeof(float));
+    if (j->c0) memcpy(s->cs, j->c0 + so, (size_t)H * sizeof(float));
+    else memset(s->cs, 0, (size_t)H * sizeof(float));
+    const float *w = j->w + (int64_t)d * G * H * I;
+    for (int64_t step = 0; step < S; step++) {
+        const int64_t t = rev ? S - 1 - step : step;
+        float *yt = j->y ? j->y + (j->layout ? (b * S + t) * j->nd + d : (t * j->nd + d) * B + b) * H
+                         : NULL;
+        if (t >= L) {
+            if (yt) memset(yt, 0, (size_t)H * sizeof *yt);
+            continue;
+        }
+        const int64_t row = j->layout ? b * S + t : t * B + b;
+        const float *xp;
+        if (j->xw) {
+            xp = j->xw + ((int64_t)d * S * B + row) * G * H;
+        } else {
+            const float *xt = j->x + row * I;
+            for (int64_t k = 0; k < G * H; k++) s->xp[k] = dot(w + k * I, xt, I);
+            xp = s->xp;
+        }
+        cell(j, d, xp, s);
+        if (yt) memcpy(yt, s->h, (size_t)H * sizeof *yt);
+    }
+    if (j->yh) memcpy(j->yh + so, s->h, (size_t)H * sizeof(float));
+    if (j->yc) memcpy(j->yc + so, s->cs, (size_t)H * sizeof(float));
 }
 
 static void rnn_seq(void *ctx, int64_t begin, int64_t end, int thread) {
     const rnn_job *j = ctx;
-    const int G = gates_of(j->kind);
-    const int64_t H = j->H, I = j->I, S = j->S, B = j->B;
-    float *pre = j->tscratch[thread], *h = pre + G * H, *cs = h + H, *tmp = cs + H;
-    for (int64_t item = begin; item < end; item++) {
-        const int d = (int)(item / B);
-        const int64_t b = item % B;
-        const int rev = d == 1 || j->rev0;
-        const int64_t L = seq_len(j, b);
-        const int64_t so = state_off(j, d, b);
-        if (j->h0) memcpy(h, j->h0 + so, (size_t)H * sizeof *h);
-        else memset(h, 0, (size_t)H * sizeof *h);
-        if (j->c0) memcpy(cs, j->c0 + so, (size_t)H * sizeof *cs);
-        else memset(cs, 0, (size_t)H * sizeof *cs);
-        const float *p = j->p ? j->p + (int64_t)d * 3 * H : NULL;
-        const float *bias = j->b ? j->b + (int64_t)d * 2 * G * H : NULL;
-        for (int64_t step = 0; step < S; step++) {
-            const int64_t t = rev ? S - 1 - step : step;
-            float *yt = j->y ? j->y + (j->layout ? (b * S + t) * j->nd + d
-                                                 : (t * j->nd + d) * B + b) * H
-                             : NULL;
-            if (t >= L) {
-                if (yt) memset(yt, 0, (size_t)H * sizeof *yt);
-                continue;
-            }
-            const float *xt = j->x + (j->layout ? b * S + t : t * B + b) * I;
-            if (j->kind == K_RNN) {
-                project(j, d, 1, xt, h, pre, 0, 1);
-                for (int64_t k = 0; k < H; k++) h[k] = tanhf(pre[k]);
-            } else if (j->kind == K_LSTM) {
-                project(j, d, 4, xt, h, pre, 0, 4);
-                const float *pi = pre, *po = pre + H, *pf = pre + 2 * H, *pc = pre + 3 * H;
-                for (int64_t k = 0; k < H; k++) {
-                    const float ig = sigm(pi[k] + (p ? p[k] * cs[k] : 0));
-                    const float fg = sigm(pf[k] + (p ? p[2 * H + k] * cs[k] : 0));
-                    const float cn = fg * cs[k] + ig * tanhf(pc[k]);
-                    const float og = sigm(po[k] + (p ? p[H + k] * cn : 0));
-                    cs[k] = cn;
-                    h[k] = og * tanhf(cn);
-                }
-            } else {
-                /* z and r from the old h; the candidate needs r first. */
-                project(j, d, 3, xt, h, pre, 0, 2);
-                const float *w = j->w + (int64_t)d * 3 * H * I + 2 * H * I;
-                const float *r = j->r + (int64_t)d * 3 * H * H + 2 * H * H;
-                for (int64_t k = 0; k < H; k++) pre[k] = sigm(pre[k]), pre[H + k] = sigm(pre[H + k]);
-                if (!j->lbr)
-                    for (int64_t k = 0; k < H; k++) tmp[k] = pre[H + k] * h[k];
-                float *cand = pre + 2 * H;
-                for (int64_t k = 0; k < H; k++) {
-                    const float wb = bias ? bias[2 * H + k] : 0, rb = bias ? bias[5 * H + k] : 0;
-                    const float xw = dot(w + k * I, xt, I) + wb;
-                    if (j->lbr) cand[k] = xw + pre[H + k] * (dot(r + k * H, h, H) + rb);
-                    else cand[k] = xw + dot(r + k * H, tmp, H) + rb;
-                }
-                for (int64_t k = 0; k < H; k++) {
-                    const float z = pre[k];
-                    h[k] = (1.0f - z) * tanhf(cand[k]) + z * h[k];
-                }
-            }
-            if (yt) memcpy(yt, h, (size_t)H * sizeof *yt);
-        }
-        if (j->yh) memcpy(j->yh + so, h, (size_t)H * sizeof *h);
-        if (j->yc) memcpy(j->yc + so, cs, (size_t)H * sizeof *cs);
-    }
+    rnn_bufs s = bufs_at(j->tscratch[thread], gates_of(j->kind), j->H);
+    for (int64_t item = begin; item < end; item++)
+        run_sequence(j, (int)(item / j->B), item % j->B, &s);
+}
+
+typedef struct xw_ptrs {
+    const float *a, *b;
+    float *c;
+} xw_ptrs;
+
+static void xw_item(const nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p) {
+    const xw_ptrs *s = d->ctx;
+    (void)i;
+    p->a = s->a;
+    p->b = s->b;
+    p->c = s->c;
+    p->bias_row = p->bias_col = p->res = NULL;
 }
 
 nnl_status nnl_extra_rnn_exec(const nnl_op_call *c) {
@@ -285,6 +351,28 @@ nnl_status nnl_extra_rnn_exec(const nnl_op_call *c) {
     j.y = y ? y->data : NULL;
     j.yh = yh ? yh->data : NULL;
     j.yc = yc ? yc->data : NULL;
+    const int G = gates_of(kind);
+    const int64_t rows = j.S * j.B, cols = G * j.H;
+    if (c->scratch && xw_bytes(nd, j.S, j.B, G, j.H) <= XW_MAX_BYTES && rows > 0 && cols > 0) {
+        float *xw = c->scratch;
+        if (j.I == 0) {
+            memset(xw, 0, (size_t)xw_bytes(nd, j.S, j.B, G, j.H));
+        } else {
+            for (int d = 0; d < nd; d++) {
+                /* XW_d = X W_d^T: B[k][n] = W_d[n][k] */
+                xw_ptrs sp = {j.x, j.w + (int64_t)d * cols * j.I, xw + (int64_t)d * rows * cols};
+                nnl_gemm_desc gd = {
+                    .m = rows, .n = cols, .k = j.I, .batch = 1,
+                    .a_rs = j.I, .a_cs = 1,
+                    .b_kind = NNL_BSRC_STRIDED, .b_rs = 1, .b_cs = j.I,
+                    .ldc = cols, .epi = {.alpha = 1.0f}, .res_cs = 1,
+                    .ptrs = xw_item, .ctx = &sp,
+                };
+                if ((st = nnl_gemm(&gd, NULL, c->pool, c->thread_scratch))) return st;
+            }
+        }
+        j.xw = xw;
+    }
     nnl_math_parallel(c->pool, (int64_t)nd * j.B, 1, rnn_seq, &j);
     return NNL_OK;
 }

@@ -37,10 +37,27 @@ nnl_status nnl_extra_check_inputs(const nnl_op_call *c, int min_in, int max_in) 
     return NNL_OK;
 }
 
-void nnl_extra_set_out(nnl_tensor *out, nnl_dtype dt, int rank, const int64_t *dims) {
+nnl_status nnl_extra_set_out(const nnl_op_call *c, nnl_tensor *out, nnl_dtype dt, int rank,
+                             const int64_t *dims) {
+    /* Products of input dims can overflow (an empty input admits any other
+     * dim): the output's bytes must fit, as the arena sizes them. */
+    uint64_t bytes = nnl_dtype_size(dt);
+    for (int i = 0; i < rank; i++)
+        if (dims[i] < 0 || nnl_mul_overflow_u64(bytes, (uint64_t)dims[i], &bytes) ||
+            bytes > ((uint64_t)1 << 62))
+            return nnl_extra_fail(c, NNL_ERR_SHAPE, "output is too large");
     out->dtype = dt;
     out->rank = rank;
     memset(out->dims, 0, sizeof out->dims);
     for (int i = 0; i < rank; i++) out->dims[i] = dims[i];
     out->layout = NNL_LAYOUT_PLAIN;
+    return NNL_OK;
+}
+
+nnl_status nnl_extra_check_outputs(const nnl_op_call *c, int max_out) {
+    for (int i = max_out; i < c->n_out; i++)
+        if (c->out[i])
+            return nnl_extra_fail(c, NNL_ERR_SHAPE, "has %d outputs, output %d is extra", max_out,
+                                  i);
+    return NNL_OK;
 }

@@ -59,8 +59,11 @@ nnl_status nnl_nn_gemm_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = gemm_geometry(c, &g))) return st;
     if (c->in[0]->layout || (nn_in(c, 2) && nn_in(c, 2)->layout))
         return nn_fail(c, NNL_ERR_UNSUPPORTED, "packed data layout on input A or C");
-    if (c->in[1]->layout != NNL_LAYOUT_PLAIN && !(c->in[1]->layout == NNL_LAYOUT_PACK_A8 && g.tb))
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "weight layout %d needs transB = 1", (int)c->in[1]->layout);
+    /* PACK_A8 is W (N x K) in panels, PACK_A8T is W (K x N) transposed
+     * into the same panels: both are read as NNL_BSRC_A8T */
+    nnl_layout wl = c->in[1]->layout;
+    if (wl != NNL_LAYOUT_PLAIN && !(wl == NNL_LAYOUT_PACK_A8 && g.tb) && !(wl == NNL_LAYOUT_PACK_A8T && !g.tb))
+        return nn_fail(c, NNL_ERR_UNSUPPORTED, "weight layout %d does not fit transB = %d", (int)wl, (int)g.tb);
     int64_t dims[2] = {g.m, g.n};
     if ((st = nn_set_out(c, 2, dims))) return st;
     r->scratch_bytes = nnl_gemm_prepack_bytes(1, g.k, g.n);
@@ -92,7 +95,7 @@ static nnl_status gemm_row(const nnl_op_call *c, const gemm_shape *g, nnl_gemm_d
     const nnl_tensor *w = c->in[1];
     d->m = g->n;
     d->n = 1;
-    d->a_packed = w->layout == NNL_LAYOUT_PACK_A8;
+    d->a_packed = w->layout != NNL_LAYOUT_PLAIN;
     d->a_rs = g->tb ? g->k : 1;
     d->a_cs = g->tb ? 1 : g->n;
     d->b_kind = NNL_BSRC_STRIDED;
@@ -133,7 +136,7 @@ nnl_status nnl_nn_gemm_exec(const nnl_op_call *c) {
     };
     if ((st = nn_act(c, &d.epi.act, &d.epi.act_a, &d.epi.act_b))) return st;
     if (g.m == 1) return gemm_row(c, &g, &d, &sp);
-    if (w->layout == NNL_LAYOUT_PACK_A8) {
+    if (w->layout != NNL_LAYOUT_PLAIN) {
         d.b_kind = NNL_BSRC_A8T;
     } else {
         d.b_kind = NNL_BSRC_STRIDED;
@@ -218,8 +221,8 @@ nnl_status nnl_nn_matmul_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = nnl_attr_check(c, NULL))) return st;
     if ((st = nn_check_float(c, c->in[0], "input A"))) return st;
     if ((st = nn_check_float(c, c->in[1], "input B"))) return st;
-    if (c->in[0]->layout || c->in[1]->layout)
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "packed data layouts are not supported for MatMul");
+    if (c->in[0]->layout || (c->in[1]->layout && !(c->in[1]->layout == NNL_LAYOUT_PACK_A8T && c->in[1]->rank == 2)))
+        return nn_fail(c, NNL_ERR_UNSUPPORTED, "MatMul reads only a rank-2 PACK_A8T weight packed");
     nnl_act act;
     float aa, ab;
     if ((st = nn_act(c, &act, &aa, &ab))) return st;
@@ -277,5 +280,6 @@ nnl_status nnl_nn_matmul_exec(const nnl_op_call *c) {
         .b_prepack_bytes = c->scratch ? nnl_gemm_prepack_bytes(g.batch, g.k, g.n) : 0,
     };
     if ((st = nn_act(c, &d.epi.act, &d.epi.act_a, &d.epi.act_b))) return st;
+    if (c->in[1]->layout == NNL_LAYOUT_PACK_A8T) d.b_kind = NNL_BSRC_A8T;
     return nnl_gemm(&d, NULL, c->pool, c->thread_scratch);
 }

@@ -18,9 +18,8 @@ static int64_t node_int(const nnl_node *n, const char *name, int64_t def) {
     return a && a->type == NNL_ATTR_INT ? a->i : def;
 }
 
-/* MatMul and Gemm(transB = 0) weights would be PACK_A8T (kernels/gemm.h),
- * but ops/nn_gemm.c does not read that layout yet: 0 keeps them PLAIN. */
-#define PACK_A8T_READERS 0
+/* MatMul and Gemm(transB = 0) weights are PACK_A8T (kernels/gemm.h). */
+#define PACK_A8T_READERS 1
 
 /* Winograd cuts a 3x3 conv's multiplications 4x but, in float32, about
  * doubles its rounding error, and its transforms cost more relative to
@@ -56,9 +55,10 @@ static bool format_accepts(const nnl_tensor *t, nnl_layout l) {
     return nnl_fmt_tensor_bytes(t->dtype, t->rank, t->dims, l, &bytes);
 }
 
-static bool conv_wants_wino(const nnl_node *n, const nnl_tensor *t) {
-    return t->rank == 4 && t->dims[2] == 3 && t->dims[3] == 3 && node_int(n, "group", 1) == 1 &&
-           ints_at_most(n, "strides", 1) && ints_at_most(n, "dilations", WINO_MAX_DIL) && t->dims[0] >= WINO_MIN_CH && t->dims[1] >= WINO_MIN_CH &&
+static bool conv_wants_wino(const nnl_model *m, const nnl_node *n, const nnl_tensor *t) {
+    return m->winograd && t->rank == 4 && t->dims[2] == 3 && t->dims[3] == 3 && node_int(n, "group", 1) == 1 &&
+           ints_at_most(n, "strides", 1) && ints_at_most(n, "dilations", WINO_MAX_DIL) &&
+           t->dims[0] >= WINO_MIN_CH && t->dims[1] >= WINO_MIN_CH &&
            format_accepts(t, NNL_LAYOUT_WINO43);
 }
 
@@ -70,7 +70,7 @@ static nnl_layout wanted(const nnl_model *m, const nnl_node *n, int slot, int v)
     if (strcmp(n->op, "Conv") == 0) {
         int64_t g = node_int(n, "group", 1);
         if (t->rank < 3 || t->rank > 4 || g < 1 || t->dims[0] % g) return NNL_LAYOUT_PLAIN;
-        if (conv_wants_wino(n, t)) return NNL_LAYOUT_WINO43;
+        if (conv_wants_wino(m, n, t)) return NNL_LAYOUT_WINO43;
         /* groups must start on a panel boundary */
         return g == 1 || (t->dims[0] / g) % 8 == 0 ? NNL_LAYOUT_PACK_A8 : NNL_LAYOUT_PLAIN;
     }

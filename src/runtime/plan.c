@@ -229,7 +229,7 @@ nnl_status nnl_plan_weight_info(const nnl_plan *p, int i, nnl_weight_info *info)
     info->dtype = w->dtype;
     info->rank = w->rank;
     memcpy(info->dims, w->dims, sizeof info->dims);
-    info->layout = w->layout == NNL_LAYOUT_PACK_A8 ? "pack_a8" : "plain";
+    info->layout = nnl_layout_name(w->layout);
     info->bytes = w->nbytes;
     info->n_graphs = 0;
     for (int g = 0; g < p->f->n_graphs; g++) info->n_graphs += p->uses[(size_t)i * (size_t)p->f->n_graphs + (size_t)g];

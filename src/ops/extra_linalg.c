@@ -1,0 +1,136 @@
+/*
+ * Det (float32, LU with partial pivoting in double, one matrix per work
+ * item in the thread's scratch) and the window generators HannWindow,
+ * HammingWindow, BlackmanWindow (their length is an input, so it must be
+ * a constant: it decides the output shape).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "ops/extra_ops.h"
+#include "ops/math_ops.h"
+
+/* ---- Det ---------------------------------------------------------------------------- */
+
+nnl_status nnl_extra_det_infer(nnl_op_call *c, nnl_infer_result *r) {
+    nnl_status st = nnl_attr_check(c, (const char *const[]){NULL});
+    if (st) return st;
+    if ((st = nnl_extra_check_inputs(c, 1, 1))) return st;
+    if ((st = nnl_extra_check_outputs(c, 1))) return st;
+    const nnl_tensor *x = c->in[0];
+    if (x->dtype != NNL_DT_FLOAT)
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
+                              nnl_dtype_name(x->dtype));
+    if (x->rank < 2 || x->dims[x->rank - 1] != x->dims[x->rank - 2])
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "X must be [*, M, M]");
+    const int64_t m = x->dims[x->rank - 1];
+    if ((uint64_t)m * (uint64_t)m * sizeof(double) > NNL_THREAD_SCRATCH_BYTES)
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "matrices of %lld x %lld are too large",
+                              (long long)m, (long long)m);
+    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
+    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank - 2, x->dims))) return st;
+    r->flops = (double)nnl_tensor_numel(x) * (double)m;
+    return NNL_OK;
+}
+
+typedef struct det_job {
+    const float *x;
+    float *y;
+    int64_t m;
+    void *const *tscratch;
+} det_job;
+
+static void det_items(void *ctx, int64_t b, int64_t e, int thread) {
+    const det_job *j = ctx;
+    const int64_t m = j->m;
+    double *a = j->tscratch[thread];
+    for (int64_t item = b; item < e; item++) {
+        const float *src = j->x + item * m * m;
+        for (int64_t i = 0; i < m * m; i++) a[i] = src[i];
+        double det = 1;
+        for (int64_t k = 0; k < m && det != 0; k++) {
+            int64_t p = k;
+            for (int64_t i = k + 1; i < m; i++)
+                if (fabs(a[i * m + k]) > fabs(a[p * m + k])) p = i;
+            if (a[p * m + k] == 0) {
+                det = 0;
+                break;
+            }
+            if (p != k) {
+                for (int64_t t = 0; t < m; t++) {
+                    const double v = a[k * m + t];
+                    a[k * m + t] = a[p * m + t];
+                    a[p * m + t] = v;
+                }
+                det = -det;
+            }
+            const double piv = a[k * m + k];
+            det *= piv;
+            for (int64_t i = k + 1; i < m; i++) {
+                const double f = a[i * m + k] / piv;
+                for (int64_t t = k + 1; t < m; t++) a[i * m + t] -= f * a[k * m + t];
+            }
+        }
+        j->y[item] = (float)det;
+    }
+}
+
+nnl_status nnl_extra_det_exec(const nnl_op_call *c) {
+    const nnl_tensor *x = c->in[0];
+    const int64_t m = x->dims[x->rank - 1];
+    det_job j = {x->data, c->out[0]->data, m, c->thread_scratch};
+    const int64_t work = m * m * m;
+    nnl_math_parallel(c->pool, nnl_math_prod(x->dims, 0, x->rank - 2),
+                      work >= 4096 ? 1 : 4096 / (work > 0 ? work : 1), det_items, &j);
+    return NNL_OK;
+}
+
+/* ---- windows ------------------------------------------------------------------------ */
+
+static nnl_status window_size(const nnl_op_call *c, int64_t *n) {
+    const nnl_tensor *s = c->in[0];
+    if (s->rank != 0 && !(s->rank == 1 && s->dims[0] == 1))
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "size must be a scalar");
+    return nnl_math_int_at(c, s, 0, "size", n);
+}
+
+nnl_status nnl_extra_window_infer(nnl_op_call *c, nnl_infer_result *r) {
+    static const char *const known[] = {"output_datatype", "periodic", NULL};
+    nnl_status st = nnl_attr_check(c, known);
+    if (st) return st;
+    if ((st = nnl_extra_check_inputs(c, 1, 1))) return st;
+    if ((st = nnl_extra_check_outputs(c, 1))) return st;
+    const int64_t dt = nnl_attr_int(c, "output_datatype", NNL_DT_FLOAT);
+    if (dt != NNL_DT_FLOAT && dt != NNL_DT_DOUBLE)
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "output_datatype %lld (float32 or float64 "
+                              "only)", (long long)dt);
+    int64_t n;
+    if ((st = window_size(c, &n))) return st;
+    if (n < 0) return nnl_extra_fail(c, NNL_ERR_SHAPE, "size %lld is negative", (long long)n);
+    /* A symmetric window of one point divides by zero in the definition. */
+    if (n == 1 && nnl_attr_int(c, "periodic", 1) == 0)
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "symmetric window of size 1");
+    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
+    if ((st = nnl_extra_set_out(c, c->out[0], (nnl_dtype)dt, 1, &n))) return st;
+    r->flops = 4.0 * (double)n;
+    return NNL_OK;
+}
+
+nnl_status nnl_extra_window_exec(const nnl_op_call *c) {
+    int64_t n;
+    nnl_status st = window_size(c, &n);
+    if (st) return st;
+    const double N = nnl_attr_int(c, "periodic", 1) ? (double)n : (double)(n - 1);
+    const double tau = 2 * M_PI;
+    nnl_tensor *o = c->out[0];
+    for (int64_t i = 0; i < n; i++) {
+        const double a = tau * (double)i / N;
+        double v;
+        if (strcmp(c->op, "HannWindow") == 0) v = 0.5 - 0.5 * cos(a);
+        else if (strcmp(c->op, "HammingWindow") == 0) v = 25.0 / 46.0 - (21.0 / 46.0) * cos(a);
+        else v = 0.42 - 0.5 * cos(a) + 0.08 * cos(2 * a);
+        if (o->dtype == NNL_DT_DOUBLE) ((double *)o->data)[i] = v;
+        else ((float *)o->data)[i] = (float)v;
+    }
+    return NNL_OK;
+}

@@ -31,6 +31,7 @@ Configuration (environment):
   BENCH_CASES       subset of "fcn rss link gpt"   (default all)
   BENCH_TORCH_JIT   1 adds "torch-jit": the eager model traced, frozen and
                     torch.jit.optimize_for_inference'd (default 0)
+  BENCH_COMPILE_FLAGS  extra nnlink compile flags, e.g. --winograd
   BENCH_ORT_FIXED   1 (default) fixes ORT's symbolic height/width with
                     freeDimensionOverrides, as nnlink compiles at fixed shapes
   BENCH_TIMEOUT     seconds allowed per tool process (default 1800)
@@ -73,6 +74,8 @@ class Config:
         self.cases = e.get("BENCH_CASES", "fcn rss link gpt").replace(",", " ").split()
         self.torch_jit = e.get("BENCH_TORCH_JIT", "0") == "1"
         self.ort_fixed = e.get("BENCH_ORT_FIXED", "1") == "1"
+        # extra `nnlink compile` flags, e.g. "--winograd"
+        self.compile_flags = e.get("BENCH_COMPILE_FLAGS", "").split()
         self.timeout = env_int("BENCH_TIMEOUT", 1800)
         args = list(argv)
         while args:
@@ -203,7 +206,7 @@ class Nnlink:
         key = "compile " + graph
         if not self.ok:
             return None
-        cmd = [self.cfg.nnlink, "compile", onnx_path, "-o", out, "--graph", graph]
+        cmd = [self.cfg.nnlink, "compile", onnx_path, "-o", out, "--graph", graph] + self.cfg.compile_flags
         for name, shape in shapes.items():
             cmd += ["--input", "%s=%s" % (name, ",".join(str(d) for d in shape))]
         if os.path.exists(out):

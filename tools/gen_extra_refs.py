@@ -306,6 +306,22 @@ def gen_misc():
          {"time_axis": 1, "batch_axis": 0}, opset=10)
 
 
+def gen_unpool():
+    # torch numbers indices per (n, c) plane; ONNX over the whole output.
+    for name, hw, size in (("maxunpool_default", (6, 6), None),
+                           ("maxunpool_output_shape", (7, 7), (7, 7))):
+        x = f32(2, 3, *hw)
+        v, i = F.max_pool2d(t(x), 2, stride=2, return_indices=True)
+        y = F.max_unpool2d(v, i, 2, stride=2, output_size=size)
+        H, W = y.shape[2:]
+        plane = np.arange(2 * 3).reshape(2, 3, 1, 1) * H * W
+        ins = [n(v), i.numpy() + plane]
+        if size:
+            ins.append(K(np.array([2, 3, H, W], np.int64)))
+        case(name, "MaxUnpool", ins, [n(y)], {"kernel_shape": [2, 2], "strides": [2, 2]},
+             opset=11)
+
+
 # ---- GridSample ---------------------------------------------------------------------
 
 def gen_grid():
@@ -364,6 +380,142 @@ def gen_loss():
          opset=13)
 
 
+# ---- integer matmul / conv, Det, windows ---------------------------------------------
+
+def np_requant(acc, mult, zp, dt):
+    lo, hi = (0, 255) if dt == np.uint8 else (-128, 127)
+    return np.clip(np.rint(acc.astype(np.float64) * np.float64(mult)) + int(zp), lo, hi).astype(dt)
+
+
+def gen_qlinear():
+    a = rng.randint(0, 256, size=(2, 3, 5)).astype(np.uint8)
+    b = rng.randint(-128, 128, size=(5, 4)).astype(np.int8)
+    za, zb = np.uint8(131), np.int8(-4)
+    acc = np.matmul(a.astype(np.int32) - int(za), b.astype(np.int32) - int(zb))
+    case("matmulinteger_bcast", "MatMulInteger", [a, K(b), K(np.array(za)), K(np.array(zb))],
+         [acc.astype(np.int32)], opset=10)
+    a2 = rng.randint(0, 256, size=(3, 6)).astype(np.uint8)
+    b2 = rng.randint(0, 256, size=(6, 4)).astype(np.uint8)
+    zra = np.array([1, 100, 200], np.uint8)
+    zcb = np.array([0, 50, 128, 255], np.uint8)
+    acc = (a2.astype(np.int32) - zra[:, None]) @ (b2.astype(np.int32) - zcb[None, :])
+    case("matmulinteger_row_col_zp", "MatMulInteger", [a2, b2, zra, zcb], [acc.astype(np.int32)],
+         opset=10)
+    v = rng.randint(-128, 128, size=(6,)).astype(np.int8)
+    acc = v.astype(np.int32) @ b2.astype(np.int32)
+    case("matmulinteger_vec_no_zp", "MatMulInteger", [v, b2], [acc.astype(np.int32)], opset=10)
+    sa, sb, sy = np.float32(0.02), np.array([0.01, 0.03, 0.02, 0.05], np.float32), np.float32(0.4)
+    zy = np.uint8(120)
+    acc = (a2.astype(np.int32) - 7) @ (b2.astype(np.int32) - zcb[None, :])
+    mult = (sa * sb / sy).astype(np.float32)
+    y = np.clip(np.rint(acc * mult.astype(np.float64)) + 120, 0, 255).astype(np.uint8)
+    case("qlinearmatmul_per_col", "QLinearMatMul",
+         [a2, K(np.array(sa)), K(np.array(np.uint8(7))), K(b2), K(sb), K(zcb), K(np.array(sy)),
+          K(np.array(zy))], [y], opset=10)
+
+    x = rng.randint(0, 256, size=(2, 4, 6, 5)).astype(np.uint8)
+    w = rng.randint(-128, 128, size=(6, 2, 3, 3)).astype(np.int8)
+    zx, zw = np.uint8(128), np.array([0, 1, -1, 2, -2, 3], np.int8)
+    xf = torch.from_numpy(x.astype(np.float64) - int(zx))
+    wf = torch.from_numpy(w.astype(np.float64) - zw.astype(np.float64)[:, None, None, None])
+    acc = F.conv2d(xf, wf, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2).numpy()
+    acc = np.rint(acc).astype(np.int32)
+    attrs = {"strides": [2, 1], "pads": [1, 2, 1, 2], "dilations": [1, 2], "group": 2}
+    case("convinteger_grouped", "ConvInteger", [x, K(w), K(np.array(zx)), K(zw)], [acc], attrs,
+         opset=10)
+    bias = rng.randint(-500, 500, size=(6,)).astype(np.int32)
+    sx, sy = np.float32(0.05), np.float32(0.7)
+    sw = np.array([0.01, 0.02, 0.03, 0.01, 0.02, 0.015], np.float32)
+    mult = (sx * sw / sy).astype(np.float32)
+    yq = np.clip(np.rint((acc.astype(np.float64) + bias[None, :, None, None]) *
+                         mult.astype(np.float64)[None, :, None, None]) - 10, -128, 127).astype(np.int8)
+    case("qlinearconv_per_channel", "QLinearConv",
+         [x, K(np.array(sx)), K(np.array(zx)), K(w), K(sw), K(zw), K(np.array(sy)),
+          K(np.array(np.int8(-10))), K(bias)], [yq], attrs, opset=10)
+
+
+def gen_det_window():
+    x = f32(3, 2, 4, 4)
+    case("det_batched", "Det", [x], [np.linalg.det(x.astype(np.float64)).astype(np.float32)],
+         opset=11)
+    s = np.array([[1, 2], [2, 4]], np.float32)
+    case("det_singular", "Det", [s], [np.array(0, np.float32)], opset=11)
+    conf = "/work/shared/onnx-conformance/node"
+    for op, f in (("HannWindow", lambda a: 0.5 - 0.5 * np.cos(a)),
+                  ("HammingWindow", lambda a: 25 / 46 - 21 / 46 * np.cos(a)),
+                  ("BlackmanWindow", lambda a: 0.42 - 0.5 * np.cos(a) + 0.08 * np.cos(2 * a))):
+        for periodic in (1, 0):
+            size = 10
+            N = size if periodic else size - 1
+            w = f(2 * np.pi * np.arange(size) / N).astype(np.float32)
+            # Cross-check against the ONNX conformance outputs when present.
+            d = os.path.join(conf, "test_%s%s" % (op.lower(), "" if periodic else "_symmetric"),
+                             "test_data_set_0", "output_0.pb")
+            if os.path.exists(d):
+                import onnx.numpy_helper
+                import onnx
+                ref = onnx.numpy_helper.to_array(onnx.load_tensor(d))
+                assert np.allclose(ref, w, rtol=1e-3, atol=1e-4), op  # ONNX computes in float32
+            case("%s_p%d" % (op.lower(), periodic), op, [K(np.array(size, np.int64))], [w],
+                 {"periodic": periodic}, opset=17)
+
+
+# ---- RoiAlign -----------------------------------------------------------------------
+
+def gen_roi():
+    from torchvision.ops import roi_align
+    x = f32(2, 3, 9, 11)
+    rois = np.array([[0.5, 1.0, 6.3, 7.9], [2.0, 0.0, 10.5, 3.0], [-2.0, -1.0, 4.0, 12.0],
+                     [3.3, 3.3, 3.6, 3.5], [1.0, 2.0, 20.0, 14.0]], np.float32)
+    bi = np.array([0, 1, 1, 0, 1], np.int64)
+    boxes = t(np.concatenate([bi[:, None].astype(np.float32), rois], axis=1))
+    for aligned in (False, True):
+        for sr, scale in ((2, 1.0), (0, 0.5)):
+            y = n(roi_align(t(x), boxes, (3, 4), spatial_scale=scale, sampling_ratio=sr,
+                            aligned=aligned))
+            mode = "half_pixel" if aligned else "output_half_pixel"
+            case("roialign_%s_sr%d" % (mode, sr), "RoiAlign", [x, rois, bi], [y],
+                 {"coordinate_transformation_mode": mode, "output_height": 3, "output_width": 4,
+                  "sampling_ratio": sr, "spatial_scale": float(scale)}, opset=16)
+    y = n(roi_align(t(x), boxes, (1, 1), spatial_scale=1.0, sampling_ratio=0, aligned=False))
+    case("roialign_opset10_defaults", "RoiAlign", [x, rois, bi], [y], {}, opset=10)
+
+
+# ---- DFT, STFT ----------------------------------------------------------------------
+
+def cplx(z):
+    return np.stack([z.real, z.imag], axis=-1).astype(np.float32)
+
+
+def gen_dft():
+    x = f32(2, 6, 3, 1)
+    case("dft_real_axis1", "DFT", [x], [cplx(np.fft.fft(x[..., 0].astype(np.float64), axis=1))],
+         {"axis": 1}, opset=17)
+    z = f32(1, 5, 2)
+    zc = z[..., 0].astype(np.float64) + 1j * z[..., 1]
+    case("dft_inverse_complex", "DFT", [z], [cplx(np.fft.ifft(zc, axis=1))],
+         {"axis": 1, "inverse": 1}, opset=17)
+    case("dft_onesided_pad8", "DFT", [x, K(np.array(8, np.int64))],
+         [cplx(np.fft.rfft(x[..., 0].astype(np.float64), n=8, axis=1))],
+         {"axis": 1, "onesided": 1}, opset=17)
+    case("dft_truncate4_axis2", "DFT", [x, K(np.array(2, np.int64))],
+         [cplx(np.fft.fft(x[..., 0].astype(np.float64), n=2, axis=2))], {"axis": -2}, opset=17)
+    case("dft_opset20_axis_input", "DFT", [x, None, K(np.array(1, np.int64))],
+         [cplx(np.fft.fft(x[..., 0].astype(np.float64), axis=1))], {}, opset=20)
+    sig = f32(2, 60, 1)
+    win = torch.hann_window(16, dtype=torch.float64)
+    ref = torch.stft(t(sig[..., 0].astype(np.float64)), n_fft=16, hop_length=5, window=win,
+                     center=False, onesided=True, return_complex=True)
+    case("stft_hann_onesided", "STFT", [sig, K(np.array(5, np.int64)), K(n(win))],
+         [cplx(ref.numpy().transpose(0, 2, 1))], {}, opset=17)
+    ref = torch.stft(t(sig[..., 0].astype(np.float64)), n_fft=12, hop_length=7,
+                     window=torch.ones(12, dtype=torch.float64), center=False, onesided=False,
+                     return_complex=True)
+    case("stft_frame_length_twosided", "STFT",
+         [sig, K(np.array(7, np.int64)), None, K(np.array(12, np.int64))],
+         [cplx(ref.numpy().transpose(0, 2, 1))], {"onesided": 0}, opset=17)
+
+
 # ---- C emission ---------------------------------------------------------------------
 
 def c_val(v, dt):
@@ -413,6 +565,9 @@ class Out:
                 k, c_val(np.float32(v), np.dtype(np.float32)))
         if isinstance(v, str):
             return '{.name = "%s", .type = NNL_ATTR_STRING, .s = "%s"}' % (k, v)
+        if isinstance(v, list) and all(isinstance(e, int) for e in v):
+            return '{.name = "%s", .type = NNL_ATTR_INTS, .n = %d, .ints = %s}' % (
+                k, len(v), self.data(np.array(v, np.int64)))
         raise ValueError(k)
 
     def case(self, c):
@@ -429,7 +584,7 @@ class Out:
 
 
 def main():
-    for g in (gen_rnn, gen_quant, gen_misc, gen_grid, gen_loss):
+    for g in (gen_rnn, gen_quant, gen_misc, gen_grid, gen_loss, gen_qlinear, gen_det_window, gen_roi, gen_dft, gen_unpool):
         g()
     out = Out()
     rows = [out.case(c) for c in CASES]

@@ -352,10 +352,11 @@ nnl_status nnl_extra_rnn_exec(const nnl_op_call *c) {
     j.yh = yh ? yh->data : NULL;
     j.yc = yc ? yc->data : NULL;
     const int G = gates_of(kind);
-    const int64_t rows = j.S * j.B, cols = G * j.H;
-    if (c->scratch && xw_bytes(nd, j.S, j.B, G, j.H) <= XW_MAX_BYTES && rows > 0 && cols > 0) {
+    if (c->scratch && xw_bytes(nd, j.S, j.B, G, j.H) <= XW_MAX_BYTES) {
+        /* No overflow: rows * cols * nd * 4 bytes fit XW_MAX_BYTES. */
+        const int64_t rows = j.S * j.B, cols = G * j.H;
         float *xw = c->scratch;
-        if (j.I == 0) {
+        if (j.I == 0 || rows == 0 || cols == 0) {
             memset(xw, 0, (size_t)xw_bytes(nd, j.S, j.B, G, j.H));
         } else {
             for (int d = 0; d < nd; d++) {

@@ -53,7 +53,7 @@ static inline int32_t par_q(const nnl_tensor *t, int64_t i) {
 static inline void requant(void *y, nnl_dtype dt, int64_t i, double acc, float mult, int32_t zp) {
     double v = rint(acc * (double)mult) + zp;
     const double lo = dt == NNL_DT_UINT8 ? 0 : -128, hi = dt == NNL_DT_UINT8 ? 255 : 127;
-    v = v < lo ? lo : v > hi ? hi : v;
+    v = !(v >= lo) ? lo : v > hi ? hi : v;   /* NaN (zero scale) -> lo */
     if (dt == NNL_DT_UINT8) ((uint8_t *)y)[i] = (uint8_t)v;
     else ((int8_t *)y)[i] = (int8_t)v;
 }

@@ -419,6 +419,10 @@ nnl_status nnl_math_resize_infer(nnl_op_call *c, nnl_infer_result *r) {
     memcpy(y->dims, p.out, sizeof y->dims);
     /* Build the tables once here to learn which axes need a pass. */
     size_t tb = rs_table_bytes(&p);
+    /* the tables grow with the output dims, which come from the file */
+    if (tb > ((size_t)1 << 30) || nnl_math_prod(p.out, 0, p.rank) > ((int64_t)1 << 36))
+        return nnl_fail(NNL_ERR_SHAPE, "%s: output of %lld elements is too large", c->op,
+                        (long long)nnl_math_prod(p.out, 0, p.rank));
     void *tables = nnl_malloc(tb ? tb : 1);
     if (!tables) return nnl_fail(NNL_ERR_NOMEM, "%s: out of memory", c->op);
     rs_layout lay;

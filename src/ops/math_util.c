@@ -92,9 +92,14 @@ nnl_status nnl_math_axis(const nnl_op_call *c, int64_t axis, int rank, const cha
     return NNL_OK;
 }
 
+/* Saturates at INT64_MAX: dims computed from a file's attributes may be
+ * anything until the caller has bounded them. */
 int64_t nnl_math_prod(const int64_t *dims, int lo, int hi) {
     int64_t p = 1;
-    for (int i = lo; i < hi; i++) p *= dims[i];
+    for (int i = lo; i < hi; i++)
+        if (dims[i] == 0) return 0;
+    for (int i = lo; i < hi; i++)
+        if (__builtin_mul_overflow(p, dims[i], &p)) return INT64_MAX;
     return p;
 }
 

@@ -53,6 +53,10 @@ static nnl_status conv_geometry(const nnl_op_call *c, nnl_conv_params *p) {
         if (k[i] > (1 << 20) || s[i] > (1 << 20) || d[i] > (1 << 20))
             return nn_fail(c, NNL_ERR_UNSUPPORTED, "kernel, stride or dilation above 2^20");
     }
+    /* pads come from the file: bounded, the geometry below cannot overflow */
+    for (int i = 0; i < 2 * ns; i++)
+        if (pads[i] < -(1 << 20) || pads[i] > (1 << 20))
+            return nn_fail(c, NNL_ERR_UNSUPPORTED, "pad %lld beyond +-2^20", (long long)pads[i]);
     const nnl_attr *ga = nnl_attr_get(c, "group");
     if (ga && ga->type != NNL_ATTR_INT) return nn_fail(c, NNL_ERR_SHAPE, "attribute 'group' must be an int");
     p->group = ga ? ga->i : 1;

@@ -66,7 +66,8 @@ nnl_status tn_infer_Reshape(nnl_op_call *c, nnl_infer_result *r) {
         } else if (shape[i] < 0) {
             return tn_fail(c, NNL_ERR_SHAPE, "invalid shape value %lld", (long long)shape[i]);
         }
-        known_prod *= shape[i];
+        if (__builtin_mul_overflow(known_prod, shape[i], &known_prod))
+            return tn_fail(c, NNL_ERR_SHAPE, "shape values overflow");
     }
     if (infer_at >= 0) {
         int64_t total = nnl_tensor_numel(x);

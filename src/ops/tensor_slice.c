@@ -104,7 +104,8 @@ nnl_status tn_exec_Slice(const nnl_op_call *c) {
     for (int i = 0; i < x->rank; i++) {
         if (p.len[i] == 0) return NNL_OK;
         off += p.start[i] * xs[i] * es;
-        st[i] = p.step[i] * xs[i] * es;
+        /* one element taken: the step (any size the file says) is unused */
+        st[i] = p.len[i] == 1 ? 0 : p.step[i] * xs[i] * es;
     }
     tn_copy_strided(c->pool, c->out[0]->data, (const uint8_t *)x->data + off, x->rank, p.len, st,
                     (size_t)es);

@@ -16,8 +16,11 @@ uint64_t nnl_frec_tensor_bytes(const nnl_frec_tensor *t) {
     nnl_tensor x = {.dtype = t->dtype, .rank = t->rank, .layout = t->layout};
     uint64_t n = 1;
     if (t->rank < 0 || t->rank > NNL_MAX_RANK || nnl_dtype_size(t->dtype) == 0) return UINT64_MAX;
+    /* the product of the non-zero dims: a zero dim must not hide huge ones */
     for (int i = 0; i < t->rank; i++) {
-        if (t->dims[i] < 0 || nnl_mul_overflow_u64(n, (uint64_t)t->dims[i], &n)) return UINT64_MAX;
+        if (t->dims[i] < 0 ||
+            (t->dims[i] > 0 && nnl_mul_overflow_u64(n, (uint64_t)t->dims[i], &n)))
+            return UINT64_MAX;
         x.dims[i] = t->dims[i];
     }
     /* With at most 2^48 elements, layout padding (< 8x) and element size

@@ -8,38 +8,67 @@
 #ifndef NNL_FUZZ_UTIL_H
 #define NNL_FUZZ_UTIL_H
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "nnlink.h"
 
 /* Arenas larger than this are legal (a real model may need gigabytes) but
- * are not worth allocating and zeroing on every execution; a file that
- * claims one is still opened and checked, just not run. */
+ * not worth mapping and touching on every execution; a file that claims
+ * one is still opened and checked, just not run. */
 #define FZ_MAX_ARENA ((uint64_t)16 << 20)
 /* Linked files may hold many graphs; running a few covers the code. */
 #define FZ_MAX_GRAPHS 8
 
 static char fz_dir[256];
 
-__attribute__((unused)) static void fz_cleanup(void) {
-    static const char *const names[] = {"in.nnl", "model.onnx", "out.nnl", "in.npy"};
+/* The folder holds only what the harness and the library (temporaries of
+ * atomic writes) put there. */
+static void fz_remove_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
     char p[512];
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        snprintf(p, sizeof p, "%s/%s", fz_dir, names[i]);
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
         unlink(p);
     }
-    rmdir(fz_dir);
+    if (d) closedir(d);
+    rmdir(dir);
 }
 
+__attribute__((unused)) static void fz_cleanup(void) { fz_remove_dir(fz_dir); }
+
+/* The folder is named after the process.  A crash, or libFuzzer's -fork
+ * children exiting with _exit, skips atexit; so each start first removes
+ * the folders of processes that no longer exist. */
 __attribute__((unused)) static void fz_init_dir(void) {
     const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-    snprintf(fz_dir, sizeof fz_dir, "%s/nnl-fuzz.XXXXXX", base && *base ? base : "/tmp");
-    if (!mkdtemp(fz_dir)) {
-        perror("mkdtemp");
+    if (!base || !*base) base = "/tmp";
+    DIR *d = opendir(base);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char *end;
+        if (strncmp(e->d_name, "nnl-fuzz.", 9) != 0) continue;
+        long pid = strtol(e->d_name + 9, &end, 10);
+        if (*end || pid <= 0 || (kill((pid_t)pid, 0) != 0 && errno == ESRCH)) {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s", base, e->d_name);
+            fz_remove_dir(p);
+        }
+    }
+    if (d) closedir(d);
+    snprintf(fz_dir, sizeof fz_dir, "%s/nnl-fuzz.%ld", base, (long)getpid());
+    fz_remove_dir(fz_dir);   /* a stale one of a reused pid */
+    if (mkdir(fz_dir, 0700) != 0) {
+        perror(fz_dir);
         abort();   /* harness setup, not the library under test */
     }
     atexit(fz_cleanup);

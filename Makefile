@@ -83,7 +83,7 @@ deps:
 	@tools/deps.sh
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-tsan build-fuzz
 
 .PHONY: all tests test demo deps clean bench
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

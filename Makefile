@@ -97,6 +97,9 @@ clean:
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SECONDS ?= 60
+# CI passes e.g. FUZZ_FLAGS="-seed=1 -runs=200000": a fixed seed makes the
+# bounded run replayable, so a red CI names an input anyone can reproduce.
+FUZZ_FLAGS   ?=
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_NAMES   := nnl onnx npy
 FUZZ_BINS     = $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
@@ -119,7 +122,7 @@ fuzz-smoke: fuzz-build
 	    mkdir -p $(FUZZ_BUILD)/corpus/$$n tests/fuzz/crashes/$$n; \
 	    echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; \
 	    ASAN_OPTIONS=allocator_may_return_null=1:detect_leaks=1 \
-	    $(FUZZ_BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+	    $(FUZZ_BUILD)/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=30 $(FUZZ_FLAGS) \
 	        -rss_limit_mb=4096 -malloc_limit_mb=4096 -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_BUILD)/fuzz_$$n- \
 	        $(FUZZ_BUILD)/corpus/$$n tests/fuzz/corpus/$$n tests/fuzz/crashes/$$n \

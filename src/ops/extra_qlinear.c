@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "ops/extra_ops.h"
+#include "ops/nn_ops.h"
 #include "ops/math_ops.h"
 
 static bool is_q8(nnl_dtype dt) { return dt == NNL_DT_UINT8 || dt == NNL_DT_INT8; }
@@ -257,6 +258,8 @@ static nnl_status cv_geometry(const nnl_op_call *c, const nnl_tensor *x, const n
     const bool valid = strcmp(ap, "VALID") == 0, notset = strcmp(ap, "NOTSET") == 0 || !ap[0];
     if (!upper && !lower && !valid && !notset)
         return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "auto_pad '%s' is not supported", ap);
+    int64_t wk[2] = {w->dims[2], ns == 2 ? w->dims[3] : 1};
+    if ((st = nn_check_geometry(c, ns, wk, s, d, pads))) return st;
     for (int i = 0; i < ns; i++) {
         if (nnl_attr_get(c, "kernel_shape") && k[i] != w->dims[2 + i])
             return nnl_extra_fail(c, NNL_ERR_SHAPE, "kernel_shape does not match the weight");

@@ -27,6 +27,18 @@ static nnl_status ints_attr(const nnl_op_call *c, const char *name, int n, int64
     return NNL_OK;
 }
 
+nnl_status nn_check_geometry(const nnl_op_call *c, int ns, const int64_t *k, const int64_t *s, const int64_t *d,
+                             const int64_t *pads) {
+    const int64_t lim = 1 << 20;
+    for (int i = 0; i < ns; i++)
+        if (k[i] < 1 || k[i] > lim || s[i] < 1 || s[i] > lim || d[i] < 1 || d[i] > lim)
+            return nn_fail(c, NNL_ERR_UNSUPPORTED, "kernel, stride or dilation outside [1, 2^20]");
+    for (int i = 0; pads && i < 2 * ns; i++)
+        if (pads[i] < -lim || pads[i] > lim)
+            return nn_fail(c, NNL_ERR_UNSUPPORTED, "pad %lld outside [-2^20, 2^20]", (long long)pads[i]);
+    return NNL_OK;
+}
+
 /* Geometry from the input and weight shapes and the attributes; infer and
  * exec share it so they cannot disagree. */
 static nnl_status conv_geometry(const nnl_op_call *c, nnl_conv_params *p) {
@@ -49,14 +61,9 @@ static nnl_status conv_geometry(const nnl_op_call *c, nnl_conv_params *p) {
             return nn_fail(c, NNL_ERR_SHAPE, "attribute 'kernel_shape' does not match the weight's shape");
         k[i] = w->dims[2 + i];
         if (k[i] < 1) return nn_fail(c, NNL_ERR_SHAPE, "weight has an empty kernel");
-        /* the row kernels take these as int */
-        if (k[i] > (1 << 20) || s[i] > (1 << 20) || d[i] > (1 << 20))
-            return nn_fail(c, NNL_ERR_UNSUPPORTED, "kernel, stride or dilation above 2^20");
     }
-    /* pads come from the file: bounded, the geometry below cannot overflow */
-    for (int i = 0; i < 2 * ns; i++)
-        if (pads[i] < -(1 << 20) || pads[i] > (1 << 20))
-            return nn_fail(c, NNL_ERR_UNSUPPORTED, "pad %lld beyond +-2^20", (long long)pads[i]);
+    /* also what the row kernels take as int */
+    if ((st = nn_check_geometry(c, ns, k, s, d, pads))) return st;
     const nnl_attr *ga = nnl_attr_get(c, "group");
     if (ga && ga->type != NNL_ATTR_INT) return nn_fail(c, NNL_ERR_SHAPE, "attribute 'group' must be an int");
     p->group = ga ? ga->i : 1;

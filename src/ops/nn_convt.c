@@ -65,14 +65,10 @@ static nnl_status convt_geometry(const nnl_op_call *c, convt_geom *g) {
         if (k[i] < 1) return nn_fail(c, NNL_ERR_SHAPE, "weight has an empty kernel");
         if (op[i] >= s[i] && op[i] >= d[i])
             return nn_fail(c, NNL_ERR_SHAPE, "attribute 'output_padding' must be smaller than stride or dilation");
-        /* the same bounds as Conv: values from a file, geometry cannot overflow */
-        if (k[i] > (1 << 20) || s[i] > (1 << 20) || d[i] > (1 << 20) || op[i] < 0 || op[i] > (1 << 20) ||
-            (osa && (os[i] < 0 || os[i] > ((int64_t)1 << 40))))
-            return nn_fail(c, NNL_ERR_UNSUPPORTED, "kernel, stride, dilation or output padding above 2^20");
+        if (op[i] < 0 || op[i] > (1 << 20) || (osa && (os[i] < 0 || os[i] > ((int64_t)1 << 40))))
+            return nn_fail(c, NNL_ERR_UNSUPPORTED, "output padding or output shape out of range");
     }
-    for (int i = 0; i < 2 * ns; i++)
-        if (pads[i] < -(1 << 20) || pads[i] > (1 << 20))
-            return nn_fail(c, NNL_ERR_UNSUPPORTED, "pad %lld beyond +-2^20", (long long)pads[i]);
+    if ((st = nn_check_geometry(c, ns, k, s, d, pads))) return st;
     const nnl_attr *ga = nnl_attr_get(c, "group");
     if (ga && ga->type != NNL_ATTR_INT) return nn_fail(c, NNL_ERR_SHAPE, "attribute 'group' must be an int");
     g->group = ga ? ga->i : 1;

@@ -24,6 +24,8 @@ bool cli_is_help(const char *arg);
 bool cli_parse_shape(const char *arg, nnl_input_shape *shape, char *name, size_t n);
 /* Split "NAME=VALUE" (VALUE returned, NAME copied into name). */
 bool cli_split_assign(const char *arg, char *name, size_t n, const char **value);
+/* Read a .npy file and hand it to the session as input `name`. */
+nnl_status cli_set_input_npy(nnl_session *s, const char *name, const char *path);
 /* Open a plan and resolve --graph; prints errors.  Returns 0 or exit code. */
 int cli_open_graph(const char *path, const char *graph, nnl_plan **plan, int *gi);
 

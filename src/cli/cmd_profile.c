@@ -12,7 +12,6 @@
 
 #include "cli/cli.h"
 #include "core/core.h"
-#include "util/npy.h"
 
 #define MAX_INPUTS 64
 
@@ -102,12 +101,7 @@ static int profile_graph(const opts *o, nnl_plan *p, int g, FILE *out, json_t *t
             st = fill_input(s, &info, (uint64_t)i + 1);
             continue;
         }
-        nnl_tensor t;
-        st = nnl_npy_read(o->paths[k], &t);
-        if (!st) {
-            st = nnl_session_set_input(s, info.name, t.dtype, t.rank, t.dims, t.data);
-            nnl_aligned_free(t.data);
-        }
+        st = cli_set_input_npy(s, info.name, o->paths[k]);
     }
     double cold_ms = 0;
     if (!st) {

@@ -59,14 +59,7 @@ int cmd_run(int argc, char **argv) {
     nnl_session *s = NULL;
     nnl_session_options so = {.size = sizeof so, .n_threads = threads};
     nnl_status st = nnl_session_create(p, gi, &so, &s);
-    for (int i = 0; !st && i < n; i++) {
-        nnl_tensor t;
-        st = nnl_npy_read(paths[i], &t);
-        if (!st) {
-            st = nnl_session_set_input(s, names[i], t.dtype, t.rank, t.dims, t.data);
-            nnl_aligned_free(t.data);
-        }
-    }
+    for (int i = 0; !st && i < n; i++) st = cli_set_input_npy(s, names[i], paths[i]);
     /* every input must be given: running on zeros silently would be wrong */
     for (int i = 0; !st && i < nnl_plan_input_count(p, gi); i++) {
         nnl_tensor_info info;

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "core/core.h"
+#include "util/npy.h"
 
 int cli_fail(nnl_status s) {
     fprintf(stderr, "nnlink: %s (%s)\n", nnl_last_error(), nnl_status_string(s));
@@ -50,6 +52,15 @@ bool cli_parse_shape(const char *arg, nnl_input_shape *shape, char *name, size_t
         if (*end != ',' && *end != 'x') return false;
         v = end + 1;
     }
+}
+
+nnl_status cli_set_input_npy(nnl_session *s, const char *name, const char *path) {
+    nnl_tensor t;
+    nnl_status st = nnl_npy_read(path, &t);
+    if (st) return st;
+    st = nnl_session_set_input(s, name, t.dtype, t.rank, t.dims, t.data);
+    nnl_aligned_free(t.data);
+    return st;
 }
 
 int cli_open_graph(const char *path, const char *graph, nnl_plan **plan, int *gi) {

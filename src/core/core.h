@@ -20,6 +20,11 @@ nnl_status nnl_fail(nnl_status s, const char *fmt, ...)
 nnl_status nnl_fail_context(nnl_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Append ", " (unless first) and s, quoted when quote is set, to the list
+ * being built in buf[n] for an error message; *used tracks its length and
+ * the text is cut, never overrun, when it does not fit. */
+void nnl_msg_list_add(char *buf, size_t n, size_t *used, const char *s, bool quote);
+
 /* ---- checked arithmetic: every size read from a file goes through here */
 
 static inline bool nnl_mul_overflow_u64(uint64_t a, uint64_t b, uint64_t *r) {

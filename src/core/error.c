@@ -33,6 +33,13 @@ nnl_status nnl_fail_context(nnl_status s, const char *fmt, ...) {
 
 const char *nnl_last_error(void) { return errmsg; }
 
+void nnl_msg_list_add(char *buf, size_t n, size_t *used, const char *s, bool quote) {
+    if (*used == 0 && n) buf[0] = 0;
+    if (*used + 1 >= n) return;
+    int w = snprintf(buf + *used, n - *used, quote ? "%s'%s'" : "%s%s", *used ? ", " : "", s);
+    if (w > 0) *used = *used + (size_t)w < n ? *used + (size_t)w : n - 1;
+}
+
 const char *nnl_version(void) { return NNL_VERSION_STRING; }
 
 const char *nnl_status_string(nnl_status s) {

@@ -7,11 +7,7 @@
 static void list_inputs(const nnl_model *m, char *buf, size_t n) {
     size_t used = 0;
     buf[0] = 0;
-    for (int i = 0; i < m->n_inputs && used + 1 < n; i++) {
-        int w = snprintf(buf + used, n - used, "%s'%s'", i ? ", " : "", m->values[m->inputs[i]].name);
-        if (w < 0) break;
-        used += (size_t)w;
-    }
+    for (int i = 0; i < m->n_inputs; i++) nnl_msg_list_add(buf, n, &used, m->values[m->inputs[i]].name, true);
 }
 
 static const char *dim_label(const nnl_value *v, int d, char *buf, size_t n) {

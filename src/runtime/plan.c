@@ -150,11 +150,7 @@ int nnl_plan_default_graph(const nnl_plan *p) { return p ? p->f->default_graph :
 static void graph_names(const nnl_plan *p, char *buf, size_t n) {
     size_t used = 0;
     buf[0] = 0;
-    for (int i = 0; i < p->f->n_graphs && used + 1 < n; i++) {
-        int w = snprintf(buf + used, n - used, "%s%s", i ? ", " : "", p->f->graphs[i].name);
-        if (w < 0) break;
-        used += (size_t)w;
-    }
+    for (int i = 0; i < p->f->n_graphs; i++) nnl_msg_list_add(buf, n, &used, p->f->graphs[i].name, false);
 }
 
 nnl_status nnl_plan_find_graph(const nnl_plan *p, const char *name, int *index) {

@@ -184,11 +184,7 @@ nnl_status nnl_session_set_input(nnl_session *s, const char *name, nnl_dtype dty
     char names[512];
     size_t used = 0;
     names[0] = 0;
-    for (int i = 0; i < g->n_inputs && used + 1 < sizeof names; i++) {
-        int w = snprintf(names + used, sizeof names - used, "%s'%s'", i ? ", " : "", g->tensors[g->inputs[i]].name);
-        if (w < 0) break;
-        used += (size_t)w;
-    }
+    for (int i = 0; i < g->n_inputs; i++) nnl_msg_list_add(names, sizeof names, &used, g->tensors[g->inputs[i]].name, true);
     return nnl_fail(NNL_ERR_NOT_FOUND, "graph '%s' has no input '%s' (its inputs: %s)", g->name, name, names);
 }
 

@@ -20,6 +20,17 @@ if [ -d "$CONF/node" ]; then
 else
     echo "== conformance cases not found at $CONF (set NNL_CONFORMANCE); skipped"
 fi
+# The same end-to-end fixtures and conformance cases with every eligible 3x3
+# conv forced onto Winograd with on-the-fly weight transforms, and with it
+# forced off: the automatic choice (nnl_wino_auto) takes either path on
+# real networks, so both must match PyTorch and the ONNX references.
+for mode in 1 0; do
+    echo "== NNL_WINOGRAD=$mode: test_e2e and conformance"
+    if NNL_WINOGRAD=$mode "$BUILD/tests/test_e2e" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("test_e2e(NNL_WINOGRAD=$mode)"); fi
+    if [ -d "$CONF/node" ]; then
+        if (set -o pipefail; NNL_WINOGRAD=$mode "$BUILD/conformance" "$CONF/node" "$CONF/simple" | tail -1); then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("conformance(NNL_WINOGRAD=$mode)"); fi
+    fi
+done
 echo
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
 echo "suites: $pass passed, $fail failed"

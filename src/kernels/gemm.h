@@ -111,6 +111,8 @@ typedef void (*nnl_epi_row_fn)(float *y, int64_t n, float bias, const float *res
 /* Winograd F(4x4, 3x3) transforms of 16 tiles (kernels/wino_xform.h). */
 typedef void (*nnl_wino_in_fn)(float *v, int64_t vs, const float *d);
 typedef void (*nnl_wino_out_fn)(float *y, const float *m, int64_t ms);
+/* Winograd weight transform of n input channels of a PACK_A8 panel. */
+typedef void (*nnl_wino_wt_fn)(float *u, int64_t us, const float *g, int64_t n);
 
 typedef struct nnl_kernel {
     const char *name;          /* "scalar", "avx2", "avx512" */
@@ -123,6 +125,7 @@ typedef struct nnl_kernel {
     nnl_epi_row_fn epi_row;
     nnl_wino_in_fn wino_in;
     nnl_wino_out_fn wino_out;
+    nnl_wino_wt_fn wino_wt;
 } nnl_kernel;
 
 /* All kernel sets compiled in, best last; terminated by NULL.  Sets the

@@ -151,6 +151,8 @@ static void wino_in_avx2(float *v, int64_t vs, const float *d) { nnl_wino_in16(v
 
 static void wino_out_avx2(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }
 
+static void wino_wt_avx2(float *u, int64_t us, const float *g, int64_t n) { nnl_wino_wt8(u, us, g, n); }
+
 static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -167,5 +169,6 @@ const nnl_kernel nnl_kernel_avx2 = {
     .epi_row = epi_row_avx2,
     .wino_in = wino_in_avx2,
     .wino_out = wino_out_avx2,
+    .wino_wt = wino_wt_avx2,
 };
 #endif

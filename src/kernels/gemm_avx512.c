@@ -163,6 +163,8 @@ static void wino_in_avx512(float *v, int64_t vs, const float *d) { nnl_wino_in16
 
 static void wino_out_avx512(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }
 
+static void wino_wt_avx512(float *u, int64_t us, const float *g, int64_t n) { nnl_wino_wt8(u, us, g, n); }
+
 static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -181,5 +183,6 @@ const nnl_kernel nnl_kernel_avx512 = {
     .epi_row = epi_row_avx512,
     .wino_in = wino_in_avx512,
     .wino_out = wino_out_avx512,
+    .wino_wt = wino_wt_avx512,
 };
 #endif

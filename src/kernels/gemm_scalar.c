@@ -55,6 +55,8 @@ static void wino_in_scalar(float *v, int64_t vs, const float *d) { nnl_wino_in16
 
 static void wino_out_scalar(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }
 
+static void wino_wt_scalar(float *u, int64_t us, const float *g, int64_t n) { nnl_wino_wt8(u, us, g, n); }
+
 static bool always(void) { return true; }
 
 const nnl_kernel nnl_kernel_scalar = {
@@ -68,4 +70,5 @@ const nnl_kernel nnl_kernel_scalar = {
     .epi_row = epi_row_scalar,
     .wino_in = wino_in_scalar,
     .wino_out = wino_out_scalar,
+    .wino_wt = wino_wt_scalar,
 };

@@ -1,18 +1,35 @@
 /*
  * Winograd F(4x4, 3x3) driver (layout and plan in kernels/wino.h).  The
  * transforms of 16 tiles at a time come from the kernel set; this file
- * gathers patches, scatters outputs and runs the 36 GEMMs.  Shared
- * scratch: V (36 x IC x NT floats), M (36 x OC x NT), the block's tile
- * table.  The GEMM packs B from V into thread scratch as for any strided
- * B; the transforms use only stack buffers.
+ * gathers patches, scatters outputs, transforms PACK_A8 weights on the fly
+ * and runs the 36 products through the kernel set's GEMM microkernel.
+ * Shared scratch: V (36 x IC x NT floats, in NR-column panels), M (36 x OC
+ * x NT), the block's tile table.  Thread scratch: one task's transformed
+ * weight chunk (36 x WMB x WKC floats).
  */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "kernels/wino.h"
 
-/* Upper bound of V + M per tile block; larger blocks reuse each streamed
- * U_xi over more tiles (the weights of a 2048->512 conv are 151 MB in
- * this form, so a second block means a second pass over them). */
+/* Upper bound of V + M per tile block: a second block means transforming
+ * (or, for WINO43, streaming) every weight a second time. */
 #define WINO_BLOCK_BYTES ((size_t)64 << 20)
 #define LANES 16
+/* Block capacity is a multiple of 48: of LANES and of every kernel's NR
+ * (16, 24, 48), so V's panels and the 16-tile transform groups tile it. */
+#define UNIT 48
+/* A task owns WMB output channels; it transforms their weights WKC input
+ * channels at a time into thread scratch (36 * 64 * 128 floats = 1.2 MB,
+ * L2-sized), then multiplies that chunk against V.  WMB sets how often V
+ * is read: once per WMB output channels. */
+#define WMB 64
+#define WKC 64
+/* Automatic choice on PACK_A8 weights (nnl_wino_auto). */
+#define AUTO_MIN_CH 256
+#define AUTO_MIN_TILES 32
+#define AUTO_MAX_DIL 4
 
 /* G of F(4, 3) for points 0, 1, -1, 2, -1/2, infinity (kernels/wino_xform.h):
  * row j = (1, a_j, a_j^2) / prod_{l != j} (a_j - a_l). */
@@ -66,12 +83,33 @@ static tiles tile_grid(const nnl_conv_params *p) {
     return t;
 }
 
-/* Tiles per block: a multiple of LANES, as many as the budget allows. */
+static _Atomic int auto_mode = -1;   /* -1 unread, 0 never, 1 heuristic, 2 always */
+
+static int wino_mode(void) {
+    int m = atomic_load_explicit(&auto_mode, memory_order_relaxed);
+    if (m >= 0) return m;
+    /* NNL_WINOGRAD=0|1 forces the choice for every eligible conv: a testing
+     * and benchmarking aid, like NNL_ISA. */
+    const char *e = getenv("NNL_WINOGRAD");
+    m = !e || !*e ? 1 : (strcmp(e, "0") == 0 ? 0 : 2);
+    atomic_store_explicit(&auto_mode, m, memory_order_relaxed);
+    return m;
+}
+
+bool nnl_wino_auto(const nnl_conv_params *p) {
+    if (!nnl_wino_ok(p) || p->n <= 0 || p->oh <= 0 || p->ow <= 0) return false;
+    int m = wino_mode();
+    if (m != 1) return m == 2;
+    return p->c >= AUTO_MIN_CH && p->oc >= AUTO_MIN_CH && p->dh <= AUTO_MAX_DIL && p->dw <= AUTO_MAX_DIL &&
+           tile_grid(p).total >= AUTO_MIN_TILES;
+}
+
+/* Tiles per block: a multiple of UNIT, as many as the budget allows. */
 static int64_t block_tiles(const nnl_conv_params *p, const tiles *t) {
-    int64_t all = (t->total + LANES - 1) / LANES * LANES;
+    int64_t all = (t->total + UNIT - 1) / UNIT * UNIT;
     int64_t per = 36 * (p->c + p->oc) * (int64_t)sizeof(float);
-    int64_t fit = (int64_t)(WINO_BLOCK_BYTES / (size_t)per) / LANES * LANES;
-    if (fit < LANES) fit = LANES;
+    int64_t fit = (int64_t)(WINO_BLOCK_BYTES / (size_t)per) / UNIT * UNIT;
+    if (fit < UNIT) fit = UNIT;
     return all < fit ? all : fit;
 }
 
@@ -107,17 +145,19 @@ typedef struct wino_ctx {
     const nnl_conv_params *p;
     const nnl_conv_args *a;
     const nnl_kernel *kern;
+    void *const *ts;
+    bool stored;               /* a->w is WINO43, else PACK_A8 transformed here */
     tiles g;
-    int64_t nt;                /* V / M column count (block capacity) */
-    int64_t t0, nb;            /* current block: first tile, tiles (multiple of LANES) */
+    int64_t nt;                /* V / M column capacity, multiple of UNIT */
+    int64_t np;                /* V panels per transform point: nt / NR */
+    int64_t t0, nb, valid;     /* block: first tile, columns (multiple of LANES), tiles that exist */
     float *v, *m;
     tile_pos *pos;             /* nb entries: tile t0 + j at pos[j] */
-    const float *u;
 } wino_ctx;
 
 static void gather(const wino_ctx *w, float *d, int lane, int64_t j, int64_t ic) {
     const nnl_conv_params *p = w->p;
-    if (w->t0 + j >= w->g.total) {
+    if (j >= w->valid) {
         for (int s = 0; s < 36; s++) d[s * LANES + lane] = 0.0f;
         return;
     }
@@ -141,11 +181,15 @@ static void gather(const wino_ctx *w, float *d, int lane, int64_t j, int64_t ic)
     }
 }
 
+/* V element (xi, ic, column col) sits in panel col / NR of point xi,
+ * k-major like a packed GEMM B: v[((xi * np + col / NR) * IC + ic) * NR +
+ * col % NR]. */
 static void in_task(void *vctx, int64_t ic, int thread) {
     (void)thread;
     const wino_ctx *w = vctx;
     const nnl_conv_params *p = w->p;
-    float d[36 * LANES];
+    const int64_t nr = w->kern->nr, xs = w->np * p->c * nr;
+    float d[36 * LANES], t[36 * LANES];
     const float *base[LANES];
     for (int64_t j = 0; j < w->nb; j += LANES) {
         /* 16 tiles whose patches lie inside the image (the common case):
@@ -154,7 +198,7 @@ static void in_task(void *vctx, int64_t ic, int thread) {
         bool inside = true;
         for (int l = 0; l < LANES && inside; l++) {
             const tile_pos *tp = &w->pos[j + l];
-            inside = w->t0 + j + l < w->g.total && tp->interior;
+            inside = j + l < w->valid && tp->interior;
             if (inside)
                 base[l] = w->a->x + (tp->img * p->c + ic) * p->h * p->w + (tp->oy0 - p->pt) * p->w +
                           (tp->ox0 - p->pl);
@@ -169,7 +213,69 @@ static void in_task(void *vctx, int64_t ic, int thread) {
         } else {
             for (int l = 0; l < LANES; l++) gather(w, d, l, j + l, ic);
         }
-        w->kern->wino_in(w->v + ic * w->nt + j, p->c * w->nt, d);
+        float *dst = w->v + ((j / nr) * p->c + ic) * nr + j % nr;
+        if (nr % LANES == 0) {
+            w->kern->wino_in(dst, xs, d);   /* the 16 columns share one panel */
+            continue;
+        }
+        w->kern->wino_in(t, LANES, d);
+        for (int xi = 0; xi < 36; xi++)
+            for (int l = 0; l < LANES; l++) {
+                int64_t col = j + l;
+                w->v[xi * xs + ((col / nr) * p->c + ic) * nr + col % nr] = t[xi * LANES + l];
+            }
+    }
+}
+
+/* Task g: output channels [g * WMB, +WMB) for every tile of the block,
+ * M_xi = U_xi V_xi by the GEMM microkernel, WKC input channels at a time. */
+static void gemm_task(void *vctx, int64_t g, int thread) {
+    const wino_ctx *w = vctx;
+    const nnl_conv_params *p = w->p;
+    const nnl_kernel *kern = w->kern;
+    const int64_t nr = kern->nr, ic = p->c, ocp = (p->oc + 7) / 8 * 8;
+    const int64_t p0 = g * (WMB / 8), p1 = (g + 1) * (WMB / 8) < ocp / 8 ? (g + 1) * (WMB / 8) : ocp / 8;
+    const int64_t npl = p1 - p0, ncol = (w->valid + nr - 1) / nr;
+    float *ubuf = w->ts[thread];
+    for (int64_t k0 = 0; k0 < ic; k0 += WKC) {
+        int64_t kc = ic - k0 < WKC ? ic - k0 : WKC;
+        const float *u;
+        int64_t sxi, spl;
+        if (w->stored) {
+            u = w->a->w + (p0 * ic + k0) * 8;
+            sxi = ocp * ic;
+            spl = ic * 8;
+        } else {
+            /* +16: the 36 points of one channel would otherwise sit a
+             * power of two apart and fight over the same L1 sets */
+            sxi = npl * kc * 8 + 16;
+            spl = kc * 8;
+            for (int64_t pl = 0; pl < npl; pl++)
+                kern->wino_wt(ubuf + pl * spl, sxi, w->a->w + ((p0 + pl) * ic * 9 + k0 * 9) * 8, kc);
+            u = ubuf;
+        }
+        for (int64_t xi = 0; xi < 36; xi++)
+            for (int64_t c = 0; c < ncol; c++) {
+                int64_t cols = w->valid - c * nr < nr ? w->valid - c * nr : nr;
+                const float *b = w->v + ((xi * w->np + c) * ic + k0) * nr;
+                for (int64_t pl = 0; pl < npl; pl++) {
+                    int64_t row = (p0 + pl) * 8;
+                    const float *a = u + xi * sxi + pl * spl;
+                    nnl_ukr_args ua = {
+                        .kc = kc,
+                        .a = a,
+                        .a_next = pl + 1 < npl ? a + spl : a,
+                        .b = b,
+                        .c = w->m + (xi * p->oc + row) * w->nt + c * nr,
+                        .ldc = w->nt,
+                        .mr = (int)(p->oc - row < 8 ? p->oc - row : 8),
+                        .nr = (int)cols,
+                        .accumulate = k0 > 0,
+                        .epi = NULL,
+                    };
+                    kern->ukr(&ua);
+                }
+            }
     }
 }
 
@@ -180,9 +286,9 @@ static void out_task(void *vctx, int64_t oc, int thread) {
     const nnl_conv_args *a = w->a;
     float bias = a->bias ? a->bias[oc] : 0.0f;
     float o[16 * LANES];
-    for (int64_t j = 0; j < w->nb; j += LANES) {
+    for (int64_t j = 0; j < w->valid; j += LANES) {
         w->kern->wino_out(o, w->m + oc * w->nt + j, p->oc * w->nt);
-        for (int l = 0; l < LANES && w->t0 + j + l < w->g.total; l++) {
+        for (int l = 0; l < LANES && j + l < w->valid; l++) {
             const tile_pos *tp = &w->pos[j + l];
             int64_t plane = (tp->img * p->oc + oc) * p->oh * p->ow;
             for (int i = 0; i < 4; i++) {
@@ -201,54 +307,38 @@ static void out_task(void *vctx, int64_t oc, int thread) {
     }
 }
 
-static void gemm_ptrs(const nnl_gemm_desc *d, int64_t xi, nnl_gemm_ptrs *o) {
-    const wino_ctx *w = d->ctx;
-    int64_t ocp = (w->p->oc + 7) / 8 * 8;
-    o->a = w->u + xi * ocp * w->p->c;
-    o->b = w->v + xi * w->p->c * w->nt;
-    o->c = w->m + xi * w->p->oc * w->nt;
-    o->bias_row = o->bias_col = NULL;
-    o->res = NULL;
-}
-
 nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                          nnl_pool *pool, void *const *thread_scratch) {
     if (!kern) kern = nnl_kernel_get();
-    if (!nnl_wino_ok(p)) return nnl_fail(NNL_ERR_INTERNAL, "Winograd weight on a conv that is not 3x3 stride 1");
+    if (!nnl_wino_ok(p)) return nnl_fail(NNL_ERR_INTERNAL, "Winograd on a conv that is not 3x3 stride 1 group 1");
+    if (a->w_layout != NNL_LAYOUT_WINO43 && a->w_layout != NNL_LAYOUT_PACK_A8)
+        return nnl_fail(NNL_ERR_INTERNAL, "Winograd conv on weight layout %d", (int)a->w_layout);
     if (p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
+    if (UNIT % kern->nr != 0 || (size_t)36 * WMB * WKC * sizeof(float) > NNL_THREAD_SCRATCH_BYTES)
+        return nnl_fail(NNL_ERR_INTERNAL, "Winograd conv: kernel panel width %d does not divide %d", kern->nr,
+                        UNIT);
     size_t need = nnl_wino_scratch_bytes(p);
     if (!a->scratch || a->scratch_bytes < need)
         return nnl_fail(NNL_ERR_INTERNAL, "Winograd conv needs %zu bytes of scratch, has %zu", need,
                         a->scratch ? a->scratch_bytes : 0);
-    wino_ctx w = {.p = p, .a = a, .kern = kern, .g = tile_grid(p), .u = a->w};
+    if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "Winograd conv called without thread scratch");
+    wino_ctx w = {.p = p, .a = a, .kern = kern, .ts = thread_scratch, .g = tile_grid(p)};
+    w.stored = a->w_layout == NNL_LAYOUT_WINO43;
     w.nt = block_tiles(p, &w.g);
+    w.np = w.nt / kern->nr;
     w.v = a->scratch;
     w.m = w.v + 36 * p->c * w.nt;
     w.pos = (tile_pos *)(void *)(w.m + 36 * p->oc * w.nt);
-    nnl_gemm_desc d = {
-        .k = p->c,
-        .m = p->oc,
-        .batch = 36,
-        .a_packed = true,
-        .b_kind = NNL_BSRC_STRIDED,
-        .b_rs = w.nt,
-        .b_cs = 1,
-        .ldc = w.nt,
-        .epi = {.alpha = 1.0f},
-        .res_cs = 1,
-        .ptrs = gemm_ptrs,
-        .ctx = &w,
-    };
+    int64_t groups = ((p->oc + 7) / 8 * 8 + WMB - 1) / WMB;
     for (w.t0 = 0; w.t0 < w.g.total; w.t0 += w.nt) {
         int64_t left = w.g.total - w.t0;
-        w.nb = left < w.nt ? (left + LANES - 1) / LANES * LANES : w.nt;
-        for (int64_t j = 0; j < w.nb && w.t0 + j < w.g.total; j++) w.pos[j] = tile_at(p, &w.g, w.t0 + j);
+        w.valid = left < w.nt ? left : w.nt;
+        /* whole panels of V are written (zeros past the last tile): the
+         * microkernel reads all NR columns of its B panel */
+        w.nb = (w.valid + UNIT - 1) / UNIT * UNIT;
+        for (int64_t j = 0; j < w.valid; j++) w.pos[j] = tile_at(p, &w.g, w.t0 + j);
         nnl_pool_run(pool, p->c, in_task, &w);
-        /* columns past the last tile are never stored; leaving them out
-         * of the GEMM matters when a whole image is a few tiles */
-        d.n = left < w.nb ? left : w.nb;
-        nnl_status st = nnl_gemm(&d, kern, pool, thread_scratch);
-        if (st) return st;
+        nnl_pool_run(pool, groups, gemm_task, &w);
         nnl_pool_run(pool, p->oc, out_task, &w);
     }
     return NNL_OK;

@@ -33,6 +33,11 @@
 /* Whether the conv's geometry can run on a WINO43 weight: 2-D, 3x3,
  * stride 1, group 1.  (Padding and dilation are free.) */
 bool nnl_wino_ok(const nnl_conv_params *p);
+/* Whether a conv with a PACK_A8 weight runs as Winograd, its weight
+ * transformed on the fly: 2-D 3x3 stride 1 group 1, >= 64 channels in and
+ * out, dilation <= 4 and >= 32 tiles.  NNL_WINOGRAD=0 turns it off, =1 on
+ * for every conv nnl_wino_ok accepts (tests use both). */
+bool nnl_wino_auto(const nnl_conv_params *p);
 /* Bytes of a WINO43 weight of dims (oc, ic, 3, 3). */
 uint64_t nnl_wino_bytes(int64_t oc, int64_t ic);
 /* Transform a plain (oc, ic, 3, 3) weight into WINO43 (dst holds

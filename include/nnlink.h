@@ -84,10 +84,13 @@ typedef struct nnl_compile_options {
     const char *graph_name;        /* NULL -> "main" */
     const nnl_input_shape *inputs; /* fixed shapes for inputs; may be NULL */
     int n_inputs;
-    /* 1: stride-1 3x3 convolutions with >= 256 input and output channels
-     * (dilated too) use Winograd F(4x4, 3x3): about 1.5x faster on FCN
-     * ResNet-50, but those weights are stored transformed, 4x larger.
-     * 0 (default): the file stays the size of the ONNX weights. */
+    /* 0 (default): weights keep their size; stride-1 3x3 convolutions
+     * with >= 256 input and output channels (dilated too) still run as
+     * Winograd F(4x4, 3x3), their weights transformed at run time, chunk
+     * by chunk (NNL_WINOGRAD=0 in the environment turns that off).
+     * 1: those weights are stored transformed instead, 4x larger; no
+     * faster on the measured networks, kept for files that want no
+     * run-time transform. */
     int winograd;
 } nnl_compile_options;
 

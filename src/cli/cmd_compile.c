@@ -15,8 +15,9 @@ static const char help[] =
     "  --graph NAME             name of the compiled graph (default: main)\n"
     "  --input NAME=D0,D1,...   fixed shape of an input; required for every input\n"
     "                           with dynamic dimensions (e.g. image=1,3,256,384)\n"
-    "  --winograd               Winograd F(4x4,3x3) for 3x3 convs with >= 256 channels:\n"
-    "                           faster on large images, those weights 4x larger\n";
+    "  --winograd               store 3x3 conv weights with >= 256 channels Winograd-\n"
+    "                           transformed (4x larger); by default such convs already\n"
+    "                           run as Winograd F(4x4,3x3), transforming at run time\n";
 
 int cmd_compile(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *graph = NULL;

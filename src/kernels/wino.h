@@ -15,15 +15,27 @@
  * dims only, never on the input shape or the CPU; U_xi is directly the A
  * operand of the batched GEMM for transform point xi.
  *
+ * ---- Weights transformed on the fly (the default) --------------------
+ * A PACK_A8 conv weight (kernels/gemm.h) holds, per panel of 8 output
+ * channels and input channel i, the 9 taps x 8 lanes that U needs, so a
+ * conv that nnl_wino_auto accepts transforms them while it runs: each task
+ * owns 64 output channels and turns 64 input channels at a time into U
+ * (kern->wino_wt, in double, rounded once) in its thread scratch, then
+ * multiplies that chunk.  The transform costs ~1/30 of the products (it is
+ * per weight, the products per weight and tile), and the file, the page
+ * cache and linking keep the plain-sized weight: WINO43 is 4x larger.
+ *
  * ---- Execution -----------------------------------------------------------
  * A dilation-d conv is d*d independent undilated convs on the phase
  * sub-grids x[i*d + p][j*d + q]; a tile is (image, phase, 4x4 block of
  * that phase's outputs), so the phases never need copying: the input
  * transform gathers its 6x6 patch with stride d and the output transform
  * scatters with stride d.  Tiles run in blocks of up to NT (a multiple of
- * 16): input transform into V (36 x IC x NT), 36 GEMMs M_xi = U_xi V_xi
- * through nnl_gemm (batch 36), output transform with bias, residual and
- * activation fused, writing only the outputs that exist (partial tiles).
+ * 48): input transform into V (36 x IC x NT, stored as the GEMM
+ * microkernel's B panels, so nothing is repacked), 36 products M_xi =
+ * U_xi V_xi by the kernel set's microkernel, output transform with bias,
+ * residual and activation fused, writing only the outputs that exist
+ * (partial tiles).
  */
 #ifndef NNL_KERNELS_WINO_H
 #define NNL_KERNELS_WINO_H

@@ -255,6 +255,14 @@ static void test_gemm_epilogues(void **state) {
                                .act = acts[ai], .act_a = acts[ai] == NNL_ACT_CLIP ? -0.7f : 0.3f,
                                .act_b = acts[ai] == NNL_ACT_CLIP ? 0.9f : 0.45f};
                     run_gemm_case(&g, kern, ai % 2 ? pool2 : NULL);
+                    /* the dot-product path: a few rows of X against an
+                     * A8T weight, and a packed weight against one column */
+                    gcase r = g;
+                    r.m = 3, r.a_mode = bias % 2, r.b_mode = 2;
+                    run_gemm_case(&r, kern, ai % 2 ? pool2 : NULL);
+                    gcase v = g;
+                    v.n = 1, v.b_mode = 0;
+                    run_gemm_case(&v, kern, ai % 2 ? NULL : pool2);
                 }
     }
 }
@@ -271,6 +279,20 @@ static void test_gemm_tall(void **state) {
         run_gemm_case(&g, nnl_kernels[ki], pool2);
         g.n = 71;
         run_gemm_case(&g, nnl_kernels[ki], pool2);
+    }
+}
+
+/* Dot-product path large enough to split into pool tasks. */
+static void test_gemv_split(void **state) {
+    (void)state;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        if (!nnl_kernels[ki]->supported()) continue;
+        gcase r = {.m = 2, .n = 1001, .k = 700, .batch = 2, .a_mode = 0, .b_mode = 2, .bias_col = true,
+                   .res_mode = 1, .alpha = 1, .beta = 1, .act = NNL_ACT_RELU};
+        run_gemm_case(&r, nnl_kernels[ki], pool2);
+        gcase v = {.m = 1003, .n = 1, .k = 650, .batch = 1, .a_mode = 2, .b_mode = 0, .bias_row = true,
+                   .alpha = 1, .beta = 1};
+        run_gemm_case(&v, nnl_kernels[ki], pool2);
     }
 }
 
@@ -448,6 +470,7 @@ int main(void) {
         cmocka_unit_test(test_pack_a8_layout),
         cmocka_unit_test(test_act_rows),
         cmocka_unit_test(test_pack_a8t_layout),
+        cmocka_unit_test(test_gemv_split),
         cmocka_unit_test(test_gemm_k_zero),
         cmocka_unit_test(test_gemm_tall),
         cmocka_unit_test(test_gemm_epilogues),

@@ -157,10 +157,80 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     }
 }
 
+/* ---- one row of X against a packed weight, or a packed weight against one
+ * column: every output is a dot product of a PACK_A8 panel with a vector,
+ * so nothing is packed and no microkernel row or column is padding (a
+ * decode step's MatMuls would otherwise repack the whole weight as B and
+ * use 1 of 8 microkernel rows). */
+#define GEMV_MAX_ROWS 4
+
+typedef struct gemv_ctx {
+    const nnl_gemm_desc *d;
+    const nnl_kernel *kern;
+    int64_t panels;            /* PACK_A8 panels of the weight */
+    int64_t chunk;             /* panels per task */
+} gemv_ctx;
+
+static bool gemv_fits(const nnl_gemm_desc *d) {
+    bool wx = d->b_kind == NNL_BSRC_A8T && !d->a_packed && d->m <= GEMV_MAX_ROWS; /* Y = X W, W^T in panels */
+    bool wv = d->a_packed && d->n == 1 && d->b_kind == NNL_BSRC_STRIDED;           /* y = W x */
+    return (wx || wv) && d->res_cs == 1;
+}
+
+static void gemv_task(void *vctx, int64_t t, int thread) {
+    (void)thread;
+    const gemv_ctx *g = vctx;
+    const nnl_gemm_desc *d = g->d;
+    int64_t per = (g->panels + g->chunk - 1) / g->chunk, item = t / per, p0 = t % per * g->chunk;
+    int64_t p1 = min64(p0 + g->chunk, g->panels);
+    nnl_gemm_ptrs p = {0};
+    d->ptrs(d, item, &p);
+    nnl_epilogue e = d->epi;
+    e.bias_row = p.bias_row;
+    e.bias_col = p.bias_col;
+    e.res = p.res;
+    float acc[NNL_MR];
+    if (d->a_packed) { /* rows of C are weight rows, one column */
+        for (int64_t q = p0; q < p1; q++) {
+            g->kern->dot8(p.a + q * d->k * NNL_MR, p.b, d->b_rs, d->k, acc);
+            for (int64_t i = q * NNL_MR; i < min64(d->m, (q + 1) * NNL_MR); i++)
+                p.c[i * d->ldc] = nnl_epi_apply(&e, acc[i % NNL_MR], i, 0, e.res ? e.res[i * e.res_rs] : 0.0f);
+        }
+        return;
+    }
+    for (int64_t r = 0; r < d->m; r++) /* columns of C are weight rows */
+        for (int64_t q = p0; q < p1; q++) {
+            g->kern->dot8(p.b + q * d->k * NNL_MR, p.a + r * d->a_rs, d->a_cs, d->k, acc);
+            for (int64_t j = q * NNL_MR; j < min64(d->n, (q + 1) * NNL_MR); j++)
+                p.c[r * d->ldc + j] =
+                    nnl_epi_apply(&e, acc[j % NNL_MR], r, j, e.res ? e.res[r * e.res_rs + j] : 0.0f);
+        }
+}
+
+static void gemv_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool) {
+    gemv_ctx g = {.d = d, .kern = kern};
+    g.panels = ((d->a_packed ? d->m : d->n) + NNL_MR - 1) / NNL_MR;
+    /* ~64K multiply-adds per task: below that a hand-off to the pool costs
+     * more than it saves (a decode step's MatMuls are all smaller) */
+    int64_t per_panel = NNL_MR * d->k * (d->a_packed ? 1 : d->m);
+    g.chunk = (65536 + per_panel - 1) / per_panel;
+    if (g.chunk < 1) g.chunk = 1;
+    int64_t tasks = d->batch * ((g.panels + g.chunk - 1) / g.chunk);
+    if (tasks == 1) {
+        gemv_task(&g, 0, 0);
+        return;
+    }
+    nnl_pool_run(pool, tasks, gemv_task, &g);
+}
+
 nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool,
                     void *const *thread_scratch) {
     if (!kern) kern = nnl_kernel_get();
     if (d->m <= 0 || d->n <= 0 || d->batch <= 0) return NNL_OK;
+    if (gemv_fits(d) && d->k > 0) {
+        gemv_run(d, kern, pool);
+        return NNL_OK;
+    }
     if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "GEMM called without thread scratch");
     int threads = nnl_pool_threads(pool);
     const int nr = kern->nr;

@@ -111,6 +111,8 @@ typedef void (*nnl_epi_row_fn)(float *y, int64_t n, float bias, const float *res
 /* Winograd F(4x4, 3x3) transforms of 16 tiles (kernels/wino_xform.h). */
 typedef void (*nnl_wino_in_fn)(float *v, int64_t vs, const float *d);
 typedef void (*nnl_wino_out_fn)(float *y, const float *m, int64_t ms);
+/* acc[i] = sum_k panel[k * 8 + i] * x[k * xs], i < 8 (kernels/gemv_body.h). */
+typedef void (*nnl_dot8_fn)(const float *panel, const float *x, int64_t xs, int64_t k, float *acc);
 /* Winograd weight transform of n input channels of a PACK_A8 panel. */
 typedef void (*nnl_wino_wt_fn)(float *u, int64_t us, const float *g, int64_t n);
 
@@ -126,6 +128,7 @@ typedef struct nnl_kernel {
     nnl_wino_in_fn wino_in;
     nnl_wino_out_fn wino_out;
     nnl_wino_wt_fn wino_wt;
+    nnl_dot8_fn dot8;
 } nnl_kernel;
 
 /* All kernel sets compiled in, best last; terminated by NULL.  Sets the

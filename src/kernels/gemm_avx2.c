@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernels_isa.h"
+#include "kernels/gemv_body.h"
 #include "kernels/wino_xform.h"
 
 #define NR 24
@@ -153,6 +154,10 @@ static void wino_out_avx2(float *y, const float *m, int64_t ms) { nnl_wino_out16
 
 static void wino_wt_avx2(float *u, int64_t us, const float *g, int64_t n) { nnl_wino_wt8(u, us, g, n); }
 
+static void dot8_avx2(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {
+    nnl_dot8_body(panel, x, xs, k, acc);
+}
+
 static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -170,5 +175,6 @@ const nnl_kernel nnl_kernel_avx2 = {
     .wino_in = wino_in_avx2,
     .wino_out = wino_out_avx2,
     .wino_wt = wino_wt_avx2,
+    .dot8 = dot8_avx2,
 };
 #endif

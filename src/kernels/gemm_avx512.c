@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernels_isa.h"
+#include "kernels/gemv_body.h"
 #include "kernels/wino_xform.h"
 
 #define NR 48
@@ -165,6 +166,10 @@ static void wino_out_avx512(float *y, const float *m, int64_t ms) { nnl_wino_out
 
 static void wino_wt_avx512(float *u, int64_t us, const float *g, int64_t n) { nnl_wino_wt8(u, us, g, n); }
 
+static void dot8_avx512(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {
+    nnl_dot8_body(panel, x, xs, k, acc);
+}
+
 static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -184,5 +189,6 @@ const nnl_kernel nnl_kernel_avx512 = {
     .wino_in = wino_in_avx512,
     .wino_out = wino_out_avx512,
     .wino_wt = wino_wt_avx512,
+    .dot8 = dot8_avx512,
 };
 #endif

@@ -6,6 +6,7 @@
 #include <math.h>
 
 #include "kernels/kernels_isa.h"
+#include "kernels/gemv_body.h"
 #include "kernels/wino_xform.h"
 
 #define NR 16
@@ -57,6 +58,10 @@ static void wino_out_scalar(float *y, const float *m, int64_t ms) { nnl_wino_out
 
 static void wino_wt_scalar(float *u, int64_t us, const float *g, int64_t n) { nnl_wino_wt8(u, us, g, n); }
 
+static void dot8_scalar(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {
+    nnl_dot8_body(panel, x, xs, k, acc);
+}
+
 static bool always(void) { return true; }
 
 const nnl_kernel nnl_kernel_scalar = {
@@ -71,4 +76,5 @@ const nnl_kernel nnl_kernel_scalar = {
     .wino_in = wino_in_scalar,
     .wino_out = wino_out_scalar,
     .wino_wt = wino_wt_scalar,
+    .dot8 = dot8_scalar,
 };

@@ -4,6 +4,14 @@
  * writes much cheaper under delayed allocation, and writeback of each
  * written stretch is started early (sync_file_range), so the disk works
  * while the rest is produced and the final fsync has little left to do.
+ *
+ * Where the file system supports it (Linux O_TMPFILE: ext4, xfs, btrfs,
+ * tmpfs), the file being written has no name at all until it is complete
+ * and fsynced: a process killed mid-write leaves nothing behind, the kernel
+ * frees the blocks.  Only then is it linked under a hidden temporary name
+ * and renamed over the destination (rename is the atomic step; linkat
+ * cannot replace an existing name).  Elsewhere the temporary is named from
+ * the start, as ".<name>.XXXXXX" next to the destination.
  */
 #include "format/atomic_out.h"
 
@@ -49,7 +57,7 @@ static nnl_status flush(nnl_out *o) {
 void nnl_out_abort(nnl_out *o) {
     if (o->fd >= 0) close(o->fd);
     o->fd = -1;
-    if (o->tmp) unlink(o->tmp);
+    if (o->tmp && !o->anon) unlink(o->tmp);
     nnl_free(o->tmp);
     o->tmp = NULL;
     nnl_free(o->stage);
@@ -72,7 +80,17 @@ nnl_status nnl_out_open(nnl_out *o, const char *path, uint64_t reserve) {
     }
     snprintf(o->tmp, n, "%.*s.%s.XXXXXX", slash ? (int)(slash - path) + 1 : 0, path,
              slash ? slash + 1 : path);
-    o->fd = mkstemp(o->tmp);
+#if defined(__linux__) && defined(O_TMPFILE)
+    /* /proc/self/fd is how the finished file gets its name (linkat with
+     * AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH) */
+    if (access("/proc/self/fd", X_OK) == 0) {
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + (slash == path) : 1, slash ? path : ".");
+        o->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0644);
+        o->anon = o->fd >= 0;
+    }
+#endif
+    if (!o->anon) o->fd = mkstemp(o->tmp);
     if (o->fd < 0) {
         nnl_status s = nnl_fail(NNL_ERR_IO, "cannot create a temporary file next to %s: %s",
                                 path, strerror(errno));
@@ -140,9 +158,31 @@ static void sync_dir(const char *path) {
     }
 }
 
+/* Gives the complete anonymous file the temporary name: a fresh one per
+ * try (another writer may be finishing the same destination). */
+static nnl_status link_anon(nnl_out *o) {
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->fd);
+    size_t n = strlen(o->tmp);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        /* the template's XXXXXX, filled like mkstemp would */
+        static const char digits[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        uint64_t r = ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)o ^ ((uint64_t)attempt * 0x9E3779B97F4A7C15u) ^
+                     (uint64_t)o->written;
+        for (int i = 0; i < 6; i++, r /= 62) o->tmp[n - 6 + i] = digits[r % 62];
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW) == 0) {
+            o->anon = false;   /* it has a name now: abort must unlink it */
+            return NNL_OK;
+        }
+        if (errno != EEXIST) break;
+    }
+    return nnl_fail(NNL_ERR_IO, "cannot name the finished file next to %s: %s", o->path, strerror(errno));
+}
+
 nnl_status nnl_out_commit(nnl_out *o) {
     nnl_status s = flush(o);
     if (!s && fsync(o->fd) != 0) s = nnl_fail(NNL_ERR_IO, "fsync %s: %s", o->path, strerror(errno));
+    if (!s && o->anon) s = link_anon(o);
     if (!s) {
         int rc = close(o->fd);
         o->fd = -1;

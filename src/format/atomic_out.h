@@ -1,7 +1,7 @@
 /*
- * Atomic file output: a temporary file next to the destination, written
- * through a small staging buffer, fsynced and renamed over the destination
- * on commit.  Until commit the destination is untouched; abort (or any
+ * Atomic file output: a temporary file next to the destination (nameless
+ * while written where the file system allows), written through a small
+ * staging buffer, fsynced and renamed over the destination on commit.  Until commit the destination is untouched; abort (or any
  * failed call followed by abort) removes the temporary file.
  */
 #ifndef NNL_ATOMIC_OUT_H
@@ -12,7 +12,8 @@
 typedef struct nnl_out {
     int fd;
     const char *path;          /* destination */
-    char *tmp;                 /* temporary file, NULL once renamed */
+    char *tmp;                 /* temporary name, NULL once renamed */
+    bool anon;                 /* fd is an O_TMPFILE with no name yet */
     uint8_t *stage;
     size_t nstage;
     uint64_t written, kicked;  /* bytes written / already handed to writeback */

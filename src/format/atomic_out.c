@@ -182,13 +182,23 @@ static nnl_status link_anon(nnl_out *o) {
 nnl_status nnl_out_commit(nnl_out *o) {
     nnl_status s = flush(o);
     if (!s && fsync(o->fd) != 0) s = nnl_fail(NNL_ERR_IO, "fsync %s: %s", o->path, strerror(errno));
-    if (!s && o->anon) s = link_anon(o);
+    if (!s && o->anon) {
+        /* named and renamed back to back: the name exists only for the
+         * moment between the two calls */
+        s = link_anon(o);
+        if (!s && rename(o->tmp, o->path) != 0)
+            s = nnl_fail(NNL_ERR_IO, "cannot rename the temporary file to %s: %s", o->path, strerror(errno));
+        if (!s) {
+            nnl_free(o->tmp);
+            o->tmp = NULL;
+        }
+    }
     if (!s) {
         int rc = close(o->fd);
         o->fd = -1;
         if (rc != 0) s = nnl_fail(NNL_ERR_IO, "closing %s: %s", o->path, strerror(errno));
     }
-    if (!s && rename(o->tmp, o->path) != 0)
+    if (!s && o->tmp && rename(o->tmp, o->path) != 0)
         s = nnl_fail(NNL_ERR_IO, "cannot rename the temporary file to %s: %s", o->path,
                      strerror(errno));
     if (s) {

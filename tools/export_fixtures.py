@@ -391,6 +391,43 @@ def export_vit_tiny(root, seed=6):
                           "hidden_dim=32, mlp_dim=64, num_classes=10).")
 
 
+class Recurrent(nn.Module):
+    """torch's three recurrent layers in a row, batch_first: RNN with tanh
+    (bidirectional), RNN with relu, GRU (linear_before_reset=1, as torch
+    exports it), two-layer LSTM."""
+
+    def __init__(self, width=8, hidden=12):
+        super().__init__()
+        self.rnn_tanh = nn.RNN(width, hidden, batch_first=True, bidirectional=True)
+        self.rnn_relu = nn.RNN(2 * hidden, hidden, nonlinearity="relu", batch_first=True)
+        self.gru = nn.GRU(hidden, hidden, batch_first=True)
+        self.lstm = nn.LSTM(hidden, hidden, num_layers=2, batch_first=True)
+
+    def forward(self, x):
+        x = self.rnn_tanh(x)[0]
+        x = self.rnn_relu(x)[0]
+        x = self.gru(x)[0]
+        return self.lstm(x)[0]
+
+
+def export_recurrent(root, seed=8):
+    """Recurrent layers at opset 14: the RNN nodes carry an `activations`
+    list (a STRINGS attribute): ["Tanh", "Tanh"] and ["Relu"]."""
+    torch.manual_seed(seed)
+    m = Recurrent().eval()
+    name, fdir, shape = "recurrent", "recurrent", (2, 7, 8)
+    os.makedirs(os.path.join(root, fdir), exist_ok=True)
+    rel = os.path.join(fdir, "model.onnx")
+    print("%s (opset 14)" % name)
+    om = export(m, (torch.zeros(shape),), os.path.join(root, rel), ["x"], ["y"], 14,
+                fold_bn=False)
+    cases = run_cases(m, root, fdir, {"default": shape}, "x", "y", seed=100 + seed)
+    return fixture_record(name, rel, om, 14, cases,
+                          "nn.RNN (tanh, bidirectional), nn.RNN (relu), nn.GRU, "
+                          "2-layer nn.LSTM in a row: RNN's activations attribute "
+                          "is a STRINGS list.")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
@@ -464,6 +501,8 @@ def main():
             "strided 1x1 downsample convs."))
     if want("vit_tiny"):
         recs.append(export_vit_tiny(root))
+    if want("recurrent"):
+        recs.append(export_recurrent(root))
     fu.update_manifest(os.path.join(root, "MANIFEST.json"), recs)
     print("fixtures directory: %.2f MB" % (fu.dir_size(root) / 1e6))
 

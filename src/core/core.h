@@ -88,7 +88,8 @@ typedef enum nnl_attr_type {
     NNL_ATTR_STRING = 3,
     NNL_ATTR_INTS = 4,
     NNL_ATTR_FLOATS = 5,
-    NNL_ATTR_TENSOR = 6        /* compile time only (Constant, ConstantOfShape) */
+    NNL_ATTR_TENSOR = 6,       /* compile time only (Constant, ConstantOfShape) */
+    NNL_ATTR_STRINGS = 7
 } nnl_attr_type;
 
 typedef struct nnl_attr {
@@ -97,10 +98,14 @@ typedef struct nnl_attr {
     int64_t i;
     float f;
     const char *s;             /* STRING (NUL-terminated) */
-    int n;                     /* element count of INTS / FLOATS */
+    int n;                     /* element count of INTS / FLOATS / STRINGS */
     const int64_t *ints;
     const float *floats;
     const nnl_tensor *t;       /* TENSOR */
+    /* STRINGS: n NUL-terminated strings.  In the IR one allocation holds
+     * the pointers and the bytes (nnl_attr_copy); in a plan they point
+     * into the mapped string table. */
+    const char *const *strs;
 } nnl_attr;
 
 /* ---- ops -------------------------------------------------------------- */

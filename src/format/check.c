@@ -148,6 +148,18 @@ static nnl_status check_attr(const nnl_attr *a, nnl_status st, const char *what,
             return nnl_fail(st, "%s: graph '%s' node %d: attribute '%s' has no values", what, g,
                             node, a->name);
         return NNL_OK;
+    case NNL_ATTR_STRINGS:
+        if (a->n < 0 || a->n > NNL_FMT_MAX_ATTR_ELEMS || (a->n > 0 && !a->strs))
+            return nnl_fail(st, "%s: graph '%s' node %d: strings attribute '%s' has %d elements", what, g,
+                            node, a->name, a->n);
+        for (int i = 0; i < a->n; i++) {
+            if (!a->strs[i])
+                return nnl_fail(st, "%s: graph '%s' node %d: strings attribute '%s' has no value %d", what,
+                                g, node, a->name, i);
+            nnl_status s2 = check_string(a->strs[i], false, st, what, "strings attribute");
+            if (s2) return s2;
+        }
+        return NNL_OK;
     default:
         return nnl_fail(st, "%s: graph '%s' node %d: attribute '%s' has type %d, not storable",
                         what, g, node, a->name, (int)a->type);

@@ -172,11 +172,12 @@ typedef struct tables {
     int32_t *idx;
     int64_t *ints;             /* the attribute data section read as int64 */
     float *floats;             /* ... and as float32 */
+    const char **strs;         /* ... and as string references (STRINGS) */
 } tables;
 
 static nnl_status alloc_tables(const rd *r, nnl_file *f, tables *T) {
     uint64_t nv = r->len[NNL_SEC_ATTR_DATA];
-    const uint64_t part[8] = {
+    const uint64_t part[9] = {
         r->n[NNL_SEC_WEIGHTS] * sizeof(nnl_frec_weight),
         r->n[NNL_SEC_GRAPHS] * sizeof(nnl_frec_graph),
         r->n[NNL_SEC_TENSORS] * sizeof(nnl_frec_tensor),
@@ -185,9 +186,10 @@ static nnl_status alloc_tables(const rd *r, nnl_file *f, tables *T) {
         r->n[NNL_SEC_INDICES] * sizeof(int32_t),
         nv / 8 * sizeof(int64_t),
         nv / 4 * sizeof(float),
+        nv / 8 * sizeof(char *),
     };
-    uint64_t at[8], total = 0;
-    for (int i = 0; i < 8; i++) {
+    uint64_t at[9], total = 0;
+    for (int i = 0; i < 9; i++) {
         at[i] = total;
         if (nnl_add_overflow_u64(total, nnl_align_up(part[i], 8), &total) || total > SIZE_MAX)
             return BAD(r, "tables too large");
@@ -204,6 +206,7 @@ static nnl_status alloc_tables(const rd *r, nnl_file *f, tables *T) {
     T->idx = (int32_t *)(arena + at[5]);
     T->ints = (int64_t *)(arena + at[6]);
     T->floats = (float *)(arena + at[7]);
+    T->strs = (const char **)(void *)(arena + at[8]);
     return NNL_OK;
 }
 
@@ -293,7 +296,7 @@ static nnl_status decode_attr(const rd *r, const uint8_t *p, nnl_attr *a, const 
     uint32_t type = nnl_get_u32(p + 8), count = nnl_get_u32(p + 12);
     uint64_t v = nnl_get_u64(p + 16), nv = r->len[NNL_SEC_ATTR_DATA];
     a->type = (nnl_attr_type)type;
-    if (count && type != NNL_ATTR_INTS && type != NNL_ATTR_FLOATS)
+    if (count && type != NNL_ATTR_INTS && type != NNL_ATTR_FLOATS && type != NNL_ATTR_STRINGS)
         return BAD(r, "%s '%s': element count on a scalar attribute", what, a->name);
     if (count > NNL_FMT_MAX_ATTR_ELEMS)
         return BAD(r, "%s '%s': %u elements", what, a->name, count);
@@ -323,6 +326,17 @@ static nnl_status decode_attr(const rd *r, const uint8_t *p, nnl_attr *a, const 
                        a->name, count, (unsigned long long)v);
         a->n = (int)count;
         a->floats = T->floats + v / 4;
+        return NNL_OK;
+    case NNL_ATTR_STRINGS:
+        if (v % 8 || !in_table(v, 8 * (uint64_t)count, nv))
+            return BAD(r, "%s '%s': %u strings at %llu outside the attribute data", what,
+                       a->name, count, (unsigned long long)v);
+        for (uint32_t j = 0; j < count; j++) {
+            nnl_status s2 = get_str(r, r->sec[NNL_SEC_ATTR_DATA] + v + 8 * (uint64_t)j, &T->strs[v / 8 + j], what);
+            if (s2) return s2;
+        }
+        a->n = (int)count;
+        a->strs = T->strs + v / 8;
         return NNL_OK;
     default:
         return BAD(r, "%s '%s': unknown attribute type %u", what, a->name, type);

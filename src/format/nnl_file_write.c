@@ -155,6 +155,13 @@ static nnl_status put_attr(enc *e, const nnl_attr *a) {
         v = *used;
         for (int i = 0; i < a->n; i++, *used += 4) nnl_put_u32(data + *used, nnl_f32_bits(a->floats[i]));
         break;
+    case NNL_ATTR_STRINGS:
+        count = (uint32_t)a->n;
+        *used = nnl_align_up(*used, 8);
+        v = *used;
+        for (int i = 0; i < a->n; i++, *used += 8)
+            if ((s = strtab_add(&e->st, a->strs[i], data + *used))) return s;
+        break;
     default:
         return nnl_fail(NNL_ERR_INTERNAL, "attribute type %d passed the check", (int)a->type);
     }
@@ -225,6 +232,7 @@ static nnl_status size_tables(const nnl_file *f, uint64_t count[NNL_FMT_N_SECTIO
                 const nnl_attr *at = &nd->attrs[a];
                 if (at->type == NNL_ATTR_INTS) adata = nnl_align_up(adata, 8) + 8 * (uint64_t)at->n;
                 if (at->type == NNL_ATTR_FLOATS) adata = nnl_align_up(adata, 4) + 4 * (uint64_t)at->n;
+                if (at->type == NNL_ATTR_STRINGS) adata = nnl_align_up(adata, 8) + 8 * (uint64_t)at->n;
             }
             if (attrs > NNL_FMT_MAX_ATTRS || idx > NNL_FMT_MAX_INDICES ||
                 adata > ((uint64_t)1 << 40))

@@ -9,11 +9,27 @@ nnl_model *nnl_model_new(void) {
     return m;
 }
 
+const char *const *nnl_strings_dup(const char *const *src, int n) {
+    size_t bytes = (size_t)n * sizeof(char *);
+    for (int i = 0; i < n; i++) bytes += strlen(src[i]) + 1;
+    char **p = nnl_malloc(bytes);
+    if (!p) return NULL;
+    char *at = (char *)(p + n);
+    for (int i = 0; i < n; i++) {
+        size_t l = strlen(src[i]) + 1;
+        memcpy(at, src[i], l);
+        p[i] = at;
+        at += l;
+    }
+    return (const char *const *)p;
+}
+
 void nnl_attr_clear(nnl_attr *a) {
     nnl_free((void *)a->name);
     nnl_free((void *)a->s);
     nnl_free((void *)a->ints);
     nnl_free((void *)a->floats);
+    nnl_free((void *)a->strs);
     if (a->t) {
         nnl_aligned_free(a->t->data);
         nnl_free((void *)a->t);
@@ -42,6 +58,7 @@ nnl_status nnl_attr_copy(nnl_attr *dst, const nnl_attr *src) {
         memcpy(p, src->floats, (size_t)src->n * sizeof *p);
         dst->floats = p;
     }
+    if (src->strs && src->n > 0 && !(dst->strs = nnl_strings_dup(src->strs, src->n))) goto nomem;
     if (src->t) {
         nnl_tensor *t = nnl_malloc(sizeof *t);
         if (!t) goto nomem;

@@ -74,6 +74,9 @@ int nnl_model_add_node(nnl_model *m, const char *op, const char *name,
 /* Deep copy of an attribute into dst (for node construction). */
 nnl_status nnl_attr_copy(nnl_attr *dst, const nnl_attr *src);
 void nnl_attr_clear(nnl_attr *a);
+/* n strings and their pointers in one nnl_malloc block (free it whole), or
+ * NULL when out of memory. */
+const char *const *nnl_strings_dup(const char *const *src, int n);
 /* Set/replace an int/float/ints attribute on a node. */
 nnl_status nnl_node_set_attr_int(nnl_node *n, const char *name, int64_t v);
 nnl_status nnl_node_set_attr_float(nnl_node *n, const char *name, float v);

@@ -45,6 +45,7 @@ enum {
     ONNX_ATTR_T = 5,
     ONNX_ATTR_FLOATS = 7,
     ONNX_ATTR_INTS = 8,
+    ONNX_ATTR_STRINGS = 9,
     ONNX_ATTR_TYPE = 20,
     ONNX_ATTR_REF_ATTR_NAME = 21,
 

@@ -73,6 +73,26 @@ static nnl_status fill_list(pb_reader *msg, uint32_t num, pb_wire w, size_t coun
     return NNL_OK;
 }
 
+/* The count strings of field ONNX_ATTR_STRINGS, copied into one block. */
+static nnl_status fill_strings(pb_reader *msg, size_t count, nnl_attr *a) {
+    char **tmp = nnl_calloc(count ? count : 1, sizeof *tmp);
+    if (!tmp) return nnl_fail(NNL_ERR_NOMEM, "out of memory");
+    pb_reader r = *msg;
+    pb_field f;
+    size_t i = 0;
+    nnl_status s = NNL_OK;
+    while (!s && i < count && pb_next(&r, &f) == NNL_OK && f.num)
+        if (f.num == ONNX_ATTR_STRINGS) s = onnx_string(&f, "attribute strings", &tmp[i++]);
+    if (!s) {
+        a->strs = nnl_strings_dup((const char *const *)tmp, (int)count);
+        if (!a->strs) s = nnl_fail(NNL_ERR_NOMEM, "out of memory");
+        a->n = (int)count;
+    }
+    for (size_t k = 0; k < count; k++) nnl_free(tmp[k]);
+    nnl_free(tmp);
+    return s;
+}
+
 static nnl_status read_attr(const onnx_src *src, pb_reader *parent, const pb_field *af,
                             nnl_attr *a) {
     pb_reader r;
@@ -81,7 +101,7 @@ static nnl_status read_attr(const onnx_src *src, pb_reader *parent, const pb_fie
     if (s) return s;
     pb_reader msg = r;
     int64_t type = ONNX_AT_UNDEFINED;
-    size_t n_floats = 0, n_ints = 0;
+    size_t n_floats = 0, n_ints = 0, n_strings = 0;
     bool has_s = false, ref = false;
     pb_field sf = {0};
     pb_scalars it;
@@ -115,6 +135,9 @@ static nnl_status read_attr(const onnx_src *src, pb_reader *parent, const pb_fie
             break;
         case ONNX_ATTR_INTS:
             if (!(s = pb_scalars_begin(&f, PB_VARINT, "attribute ints", &it))) n_ints += it.count;
+            break;
+        case ONNX_ATTR_STRINGS:
+            if (!(s = pb_expect(&f, PB_LEN, "attribute strings"))) n_strings++;
             break;
         case ONNX_ATTR_REF_ATTR_NAME:
             ref = true;
@@ -160,6 +183,12 @@ static nnl_status read_attr(const onnx_src *src, pb_reader *parent, const pb_fie
         return fill_list(&msg, fl ? ONNX_ATTR_FLOATS : ONNX_ATTR_INTS, fl ? PB_I32 : PB_VARINT,
                          count, a);
     }
+    case ONNX_AT_STRINGS:
+        if (n_strings > 65536)
+            return nnl_fail(NNL_ERR_FORMAT, "attribute '%s' has too many strings", name);
+        a->type = NNL_ATTR_STRINGS;
+        if ((s = fill_strings(&msg, n_strings, a))) return nnl_fail_context(s, "attribute '%s': ", name);
+        return NNL_OK;
     case ONNX_AT_TENSOR: {
         a->type = NNL_ATTR_TENSOR;
         if (!tf.num) return nnl_fail(NNL_ERR_FORMAT, "tensor attribute '%s' holds no tensor", name);

@@ -5,10 +5,12 @@
  * direction into the scratch (when it stays under XW_MAX_BYTES; else
  * they are computed step by step).  Then each (direction, batch row) pair
  * is an independent recurrence, so the pool runs whole sequences, one
- * pair per work item; the per-item state lives in the thread's scratch.  Only the default activations (Tanh for
- * RNN, Sigmoid/Tanh for GRU, Sigmoid/Tanh/Tanh for LSTM) are implemented:
- * the `activations` list, its alpha/beta and `clip` are refused by the
- * attribute check, as is LSTM's input_forget=1.
+ * pair per work item; the per-item state lives in the thread's scratch.
+ * Activations: the defaults (Tanh for RNN, Sigmoid/Tanh for GRU,
+ * Sigmoid/Tanh/Tanh for LSTM) or an `activations` list of the ones without
+ * parameters (Relu, Tanh, Sigmoid, Softsign, Softplus; torch.nn.RNN
+ * exports ["Tanh"] or ["Relu"]); activation_alpha/beta and `clip` are
+ * refused by the attribute check, as is LSTM's input_forget=1.
  *
  * Gate order in W, R and B is ONNX's: LSTM i, o, f, c; GRU z, r, h.
  * Past a row's sequence_lens entry Y is zero and the state stops
@@ -39,6 +41,45 @@ static uint64_t xw_bytes(int nd, int64_t S, int64_t B, int G, int64_t H) {
 }
 
 typedef enum rnn_kind { K_RNN, K_GRU, K_LSTM } rnn_kind;
+
+typedef enum rnn_act { A_TANH, A_SIGMOID, A_RELU, A_SOFTSIGN, A_SOFTPLUS } rnn_act;
+
+/* Activations per cell: f, g, h (RNN uses f, GRU f and g). */
+static int acts_of(rnn_kind k) { return k == K_LSTM ? 3 : k == K_GRU ? 2 : 1; }
+
+/* acts[d][i] from the `activations` attribute, or the defaults. */
+static nnl_status read_acts(const nnl_op_call *c, rnn_kind kind, int nd, rnn_act acts[2][3]) {
+    static const char *const names[] = {"Tanh", "Sigmoid", "Relu", "Softsign", "Softplus"};
+    const int na = acts_of(kind);
+    for (int d = 0; d < 2; d++)
+        for (int i = 0; i < 3; i++) acts[d][i] = kind != K_RNN && i == 0 ? A_SIGMOID : A_TANH;
+    const nnl_attr *a = nnl_attr_get(c, "activations");
+    if (!a) return NNL_OK;
+    if (a->type != NNL_ATTR_STRINGS || a->n != na * nd)
+        return nnl_extra_fail(c, NNL_ERR_SHAPE, "attribute 'activations' must list %d names (%d per direction)",
+                              na * nd, na);
+    for (int k = 0; k < a->n; k++) {
+        int found = -1;
+        for (int m = 0; m < 5; m++)
+            if (strcmp(a->strs[k], names[m]) == 0) found = m;
+        if (found < 0)
+            return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED,
+                                  "activation '%s' is not supported (Relu, Tanh, Sigmoid, Softsign, Softplus)",
+                                  a->strs[k]);
+        acts[k / na][k % na] = (rnn_act)found;
+    }
+    return NNL_OK;
+}
+
+static inline float act_apply(rnn_act a, float v) {
+    switch (a) {
+    case A_SIGMOID: return 1.0f / (1.0f + expf(-v));
+    case A_RELU: return v > 0.0f ? v : 0.0f;
+    case A_SOFTSIGN: return v / (1.0f + fabsf(v));
+    case A_SOFTPLUS: return v > 20.0f ? v : log1pf(expf(v));
+    default: return tanhf(v);
+    }
+}
 
 static rnn_kind kind_of(const char *op) {
     return strcmp(op, "LSTM") == 0 ? K_LSTM : strcmp(op, "GRU") == 0 ? K_GRU : K_RNN;
@@ -76,10 +117,10 @@ static nnl_status need_shape(const nnl_op_call *c, const nnl_tensor *t, const ch
 
 nnl_status nnl_extra_rnn_infer(nnl_op_call *c, nnl_infer_result *r) {
     const rnn_kind kind = kind_of(c->op);
-    static const char *const known_rnn[] = {"direction", "hidden_size", "layout", NULL};
-    static const char *const known_gru[] = {"direction", "hidden_size", "layout",
+    static const char *const known_rnn[] = {"activations", "direction", "hidden_size", "layout", NULL};
+    static const char *const known_gru[] = {"activations", "direction", "hidden_size", "layout",
                                             "linear_before_reset", NULL};
-    static const char *const known_lstm[] = {"direction", "hidden_size", "layout", "input_forget",
+    static const char *const known_lstm[] = {"activations", "direction", "hidden_size", "layout", "input_forget",
                                              NULL};
     nnl_status st = nnl_attr_check(c, kind == K_LSTM  ? known_lstm
                                       : kind == K_GRU ? known_gru
@@ -92,6 +133,8 @@ nnl_status nnl_extra_rnn_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_extra_fail(c, NNL_ERR_SHAPE, "layout %lld is not 0 or 1", (long long)layout);
     int nd, rev0;
     if ((st = directions(c, &nd, &rev0))) return st;
+    rnn_act acts[2][3];
+    if ((st = read_acts(c, kind, nd, acts))) return st;
     const int max_in = kind == K_LSTM ? 8 : 6;
     if ((st = nnl_extra_check_inputs(c, 3, max_in))) return st;
     const int max_out = kind == K_LSTM ? 3 : 2;
@@ -158,6 +201,7 @@ typedef struct rnn_job {
     nnl_dtype sl_dt;
     float *y, *yh, *yc;
     void *const *tscratch;
+    rnn_act act[2][3];         /* [direction][f, g, h] */
 } rnn_job;
 
 /* Per-sequence working vectors: W x_t (G*H), R h (G*H), h, c, scratch (H). */
@@ -184,8 +228,6 @@ static float dot(const float *a, const float *b, int64_t n) {
     return s;
 }
 
-static inline float sigm(float v) { return 1.0f / (1.0f + expf(-v)); }
-
 static int64_t seq_len(const rnn_job *j, int64_t b) {
     if (!j->sl) return j->S;
     return j->sl_dt == NNL_DT_INT64 ? ((const int64_t *)j->sl)[b]
@@ -206,18 +248,19 @@ static void matvec(const rnn_job *j, const float *m, const float *v, float *out,
 }
 
 /* One step of direction d: s->xp holds W x_t (no bias); updates s->h and,
- * for LSTM, s->cs.  ONNX's equations with the default activations. */
+ * for LSTM, s->cs.  ONNX's equations; f, g, h are j->act[d]. */
 static void cell(const rnn_job *j, int d, const float *xp, rnn_bufs *s) {
     const int G = gates_of(j->kind);
     const int64_t H = j->H;
     const float *r = j->r + (int64_t)d * G * H * H;
     const float *bias = j->b ? j->b + (int64_t)d * 2 * G * H : NULL;
     float *rh = s->rh, *h = s->h, *cs = s->cs;
+    const rnn_act f = j->act[d][0], g = j->act[d][1], ha = j->act[d][2];
 #define WB(k) (bias ? bias[k] : 0.0f)
 #define RB(k) (bias ? bias[G * H + (k)] : 0.0f)
     if (j->kind == K_RNN) {
         matvec(j, r, h, rh, H);
-        for (int64_t k = 0; k < H; k++) h[k] = tanhf(xp[k] + rh[k] + WB(k) + RB(k));
+        for (int64_t k = 0; k < H; k++) h[k] = act_apply(f, xp[k] + rh[k] + WB(k) + RB(k));
     } else if (j->kind == K_LSTM) {
         matvec(j, r, h, rh, 4 * H);
         const float *p = j->p ? j->p + (int64_t)d * 3 * H : NULL;
@@ -227,18 +270,18 @@ static void cell(const rnn_job *j, int d, const float *xp, rnn_bufs *s) {
             const float po = xp[H + k] + rh[H + k] + WB(H + k) + RB(H + k);
             const float pf = xp[2 * H + k] + rh[2 * H + k] + WB(2 * H + k) + RB(2 * H + k);
             const float pc = xp[3 * H + k] + rh[3 * H + k] + WB(3 * H + k) + RB(3 * H + k);
-            const float ig = sigm(pi + (p ? p[k] * cs[k] : 0));
-            const float fg = sigm(pf + (p ? p[2 * H + k] * cs[k] : 0));
-            const float cn = fg * cs[k] + ig * tanhf(pc);
-            const float og = sigm(po + (p ? p[H + k] * cn : 0));
+            const float ig = act_apply(f, pi + (p ? p[k] * cs[k] : 0));
+            const float fg = act_apply(f, pf + (p ? p[2 * H + k] * cs[k] : 0));
+            const float cn = fg * cs[k] + ig * act_apply(g, pc);
+            const float og = act_apply(f, po + (p ? p[H + k] * cn : 0));
             cs[k] = cn;
-            h[k] = og * tanhf(cn);
+            h[k] = og * act_apply(ha, cn);
         }
     } else {
         /* z and r from the old h; without linear_before_reset the
          * candidate's R product needs r * h first. */
         matvec(j, r, h, rh, j->lbr ? 3 * H : 2 * H);
-        for (int64_t k = 0; k < 2 * H; k++) rh[k] = sigm(xp[k] + rh[k] + WB(k) + RB(k));
+        for (int64_t k = 0; k < 2 * H; k++) rh[k] = act_apply(f, xp[k] + rh[k] + WB(k) + RB(k));
         const float *z = rh, *rg = rh + H;
         float *hr = rh + 2 * H;
         if (!j->lbr) {
@@ -249,7 +292,7 @@ static void cell(const rnn_job *j, int d, const float *xp, rnn_bufs *s) {
             const float xh = xp[2 * H + k] + WB(2 * H + k);
             const float cand = j->lbr ? xh + rg[k] * (hr[k] + RB(2 * H + k))
                                       : xh + hr[k] + RB(2 * H + k);
-            h[k] = (1.0f - z[k]) * tanhf(cand) + z[k] * h[k];
+            h[k] = (1.0f - z[k]) * act_apply(g, cand) + z[k] * h[k];
         }
     }
 #undef WB
@@ -328,6 +371,7 @@ nnl_status nnl_extra_rnn_exec(const nnl_op_call *c) {
         .x = x->data, .w = c->in[1]->data, .r = c->in[2]->data,
         .tscratch = c->thread_scratch,
     };
+    if ((st = read_acts(c, kind, nd, j.act))) return st;
     const nnl_tensor *b = nnl_extra_in(c, 3), *h0 = nnl_extra_in(c, 5);
     const nnl_tensor *c0 = kind == K_LSTM ? nnl_extra_in(c, 6) : NULL;
     const nnl_tensor *p = kind == K_LSTM ? nnl_extra_in(c, 7) : NULL;

@@ -110,6 +110,13 @@ typedef struct nnl_plan nnl_plan;
  * never copied.  On success *out owns the mapping; free with
  * nnl_plan_free. */
 nnl_status nnl_plan_open(const char *path, nnl_plan **out);
+/* Like nnl_plan_open, with every check but one: a file compiled for
+ * another target or weight-layout version opens too, for reading its
+ * graphs, weights and checksums (nnlink info, verify); sessions on it fail
+ * with NNL_ERR_MISMATCH.  Free with nnl_plan_free. */
+nnl_status nnl_plan_open_inspect(const char *path, nnl_plan **out);
+/* Why the plan cannot run here (owned by the plan), or NULL when it can. */
+const char *nnl_plan_foreign(const nnl_plan *plan);
 void nnl_plan_free(nnl_plan *plan);
 
 /* Check every byte of the file against its checksums (opening checks only

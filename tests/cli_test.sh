@@ -127,7 +127,16 @@ if cmp -s "$T/rr/out.npy" "$T/rl/out.npy"; then ok "content-shared graph bit-ide
 "$PY" tests/nnl_patch.py "$T/l.nnl" "$T/other_target.nnl" --target armv9z
 "$PY" tests/nnl_patch.py "$T/l.nnl" "$T/other_version.nnl" --format-version 2
 "$PY" tests/nnl_patch.py "$T/l.nnl" "$T/other_layout.nnl" --layout-version 7
-expect_err "patched file is well-formed, refused for its layout" "layout version 7" "$NNL" info "$T/other_layout.nnl"
+# info and verify describe a file made elsewhere (and say it cannot run
+# here); run refuses it
+expect_ok "info on another layout version" "$NNL" info "$T/other_layout.nnl"
+if grep -q "cannot run here: weight layout version 7" "$T/out" && grep -q "graph 'landscape'" "$T/out"; then
+    ok "info names why another layout's file cannot run"; else bad "info names why another layout's file cannot run"; fi
+expect_ok "info --json on another target" "$NNL" info --json "$T/other_target.nnl"
+if "$PY" -c "import json,sys; j=json.load(open(sys.argv[1])); assert j['runnable'] is False and 'armv9z' in j['not_runnable_because'] and j['graphs']" "$T/out"; then
+    ok "info --json: runnable false, reason"; else bad "info --json: runnable false, reason"; fi
+expect_ok "verify another target's file" "$NNL" verify "$T/other_target.nnl"
+expect_err "run on another layout version" "layout version 7" "$NNL" run "$T/other_layout.nnl" --input image=$FX/tinyseg/landscape.image.npy -o "$T/x"
 expect_err "refuse other target at link" "target" "$NNL" link "$T/l.nnl" "$T/other_target.nnl:o=x" -o "$T/x.nnl"
 expect_err "refuse other version at link" "format version" "$NNL" link "$T/l.nnl" "$T/other_version.nnl:o=x" -o "$T/x.nnl"
 expect_err "refuse other layout at link" "layout" "$NNL" link "$T/l.nnl" "$T/other_layout.nnl:o=x" -o "$T/x.nnl"

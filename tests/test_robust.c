@@ -554,6 +554,38 @@ static void test_huge_claims(void **state) {
     free(m);
 }
 
+/* A file compiled for another weight-layout version: nnl_plan_open
+ * refuses it; nnl_plan_open_inspect reads it (graphs, weights, checksums)
+ * and says why it cannot run; a session on it fails with the same reason. */
+static void test_inspect_foreign(void **state) {
+    (void)state;
+    size_t n;
+    uint8_t *m = slurp(tpath("t.nnl"), &n);
+    assert_non_null(m);
+    nnl_put_u32(m + NNL_FMT_OFF_LAYOUT, nnl_get_u32(m + NNL_FMT_OFF_LAYOUT) + 5);
+    refix_checksum(m, n);
+    spit(tpath("foreign.nnl"), m, n);
+    free(m);
+    nnl_plan *p = NULL;
+    assert_int_equal(nnl_plan_open(tpath("foreign.nnl"), &p), NNL_ERR_MISMATCH);
+    assert_null(p);
+    assert_int_equal(nnl_plan_open_inspect(tpath("foreign.nnl"), &p), NNL_OK);
+    assert_non_null(nnl_plan_foreign(p));
+    assert_non_null(strstr(nnl_plan_foreign(p), "layout version"));
+    assert_int_equal(nnl_plan_graph_count(p), 1);
+    assert_int_equal(nnl_plan_verify(p), NNL_OK);
+    nnl_session *s = NULL;
+    assert_int_equal(nnl_session_create(p, 0, NULL, &s), NNL_ERR_MISMATCH);
+    assert_null(s);
+    assert_non_null(strstr(nnl_last_error(), "layout version"));
+    nnl_plan_free(p);
+    /* a runnable file: no reason */
+    assert_int_equal(nnl_plan_open_inspect(tpath("t.nnl"), &p), NNL_OK);
+    assert_null(nnl_plan_foreign(p));
+    nnl_plan_free(p);
+    unlink(tpath("foreign.nnl"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_file_runs),
@@ -568,6 +600,7 @@ int main(void) {
         cmocka_unit_test(test_nomem_link),
         cmocka_unit_test(test_nomem_extract),
         cmocka_unit_test(test_huge_claims),
+        cmocka_unit_test(test_inspect_foreign),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

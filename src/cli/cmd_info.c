@@ -70,6 +70,9 @@ static int print_json(const nnl_plan *p) {
     json_object_set_new(root, "target", json_string(fi.target));
     json_object_set_new(root, "tool_version", json_string(fi.tool_version));
     json_object_set_new(root, "default_graph", dg >= 0 ? json_string(nnl_plan_graph_name(p, dg)) : json_null());
+    /* a file for another target or layout version is described, not run */
+    json_object_set_new(root, "runnable", json_boolean(!nnl_plan_foreign(p)));
+    if (nnl_plan_foreign(p)) json_object_set_new(root, "not_runnable_because", json_string(nnl_plan_foreign(p)));
     json_object_set_new(root, "graphs", graphs);
     json_object_set_new(root, "weight_bytes", json_integer((json_int_t)nnl_plan_weight_bytes(p, -1)));
     json_object_set_new(root, "shared_weight_bytes", json_integer((json_int_t)shared_bytes(p)));
@@ -91,6 +94,7 @@ static void print_text(const nnl_plan *p, const char *path, bool list_weights) {
     int ng = nnl_plan_graph_count(p), dg = nnl_plan_default_graph(p);
     printf("%s: nnl format %u, layout %u, target %s, written by nnlink %s\n", path, fi.format_version,
            fi.layout_version, fi.target, fi.tool_version);
+    if (nnl_plan_foreign(p)) printf("note: cannot run here: %s\n", nnl_plan_foreign(p));
     printf("%d graph%s%s%s\n", ng, ng == 1 ? "" : "s", dg >= 0 ? ", default " : "", dg >= 0 ? nnl_plan_graph_name(p, dg) : "");
     for (int g = 0; g < ng; g++) {
         printf("\ngraph '%s'%s: weights %.2f MB, arena %.2f MB\n", nnl_plan_graph_name(p, g), g == dg ? " (default)" : "",
@@ -155,7 +159,7 @@ int cmd_info(int argc, char **argv) {
     }
     if (!file) return cli_usage_error("info", "no .nnl file given");
     nnl_plan *p = NULL;
-    nnl_status s = nnl_plan_open(file, &p);
+    nnl_status s = nnl_plan_open_inspect(file, &p);
     if (s) return cli_fail(s);
     int rc = 0;
     if (json) rc = print_json(p);

@@ -22,7 +22,7 @@ int cmd_verify(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         files++;
         nnl_plan *p = NULL;
-        nnl_status s = nnl_plan_open(argv[i], &p);
+        nnl_status s = nnl_plan_open_inspect(argv[i], &p);
         if (!s) s = nnl_plan_verify(p);
         if (s) {
             bad++;

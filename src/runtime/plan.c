@@ -98,7 +98,7 @@ static nnl_status check_graph(const nnl_file *f, int gi, uint64_t *wbytes, uint8
     return NNL_OK;
 }
 
-nnl_status nnl_plan_open(const char *path, nnl_plan **out) {
+static nnl_status plan_open(const char *path, bool inspect, nnl_plan **out) {
     if (!out) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_plan_open: out is NULL");
     *out = NULL;
     if (!path) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_plan_open: path is NULL");
@@ -119,6 +119,12 @@ nnl_status nnl_plan_open(const char *path, nnl_plan **out) {
     if (!s && p->f->layout_version != NNL_LAYOUT_VERSION)
         s = nnl_fail(NNL_ERR_MISMATCH, "weight layout version %u, but this nnlink reads version %u; recompile it",
                      p->f->layout_version, NNL_LAYOUT_VERSION);
+    if (s == NNL_ERR_MISMATCH && inspect) {
+        /* everything but the match was checked: keep the reason for
+         * nnl_session_create and for the reader */
+        if (!(p->foreign = nnl_strdup(nnl_last_error()))) s = nnl_fail(NNL_ERR_NOMEM, "out of memory opening %s", path);
+        else s = NNL_OK;
+    }
     if (!s && p->f->default_graph >= p->f->n_graphs)
         s = nnl_fail(NNL_ERR_FORMAT, "default graph index %d out of range", p->f->default_graph);
     if (s) {
@@ -131,8 +137,15 @@ nnl_status nnl_plan_open(const char *path, nnl_plan **out) {
     return NNL_OK;
 }
 
+nnl_status nnl_plan_open(const char *path, nnl_plan **out) { return plan_open(path, false, out); }
+
+nnl_status nnl_plan_open_inspect(const char *path, nnl_plan **out) { return plan_open(path, true, out); }
+
+const char *nnl_plan_foreign(const nnl_plan *p) { return p ? p->foreign : NULL; }
+
 void nnl_plan_free(nnl_plan *p) {
     if (!p) return;
+    nnl_free(p->foreign);
     nnl_file_close(p->f);
     nnl_free(p->graph_weight_bytes);
     nnl_free(p->uses);

@@ -9,6 +9,9 @@ struct nnl_plan {
     uint64_t *graph_weight_bytes;  /* per graph, bytes of weights it references */
     uint8_t *uses;                 /* [weight * n_graphs + graph] = 1 if used */
     double open_ms;
+    /* Opened by nnl_plan_open_inspect though compiled for another target or
+     * layout version: readable, not runnable; why says so. */
+    char *foreign;
 };
 
 /* Bytes of a tensor record, or UINT64_MAX when its dims overflow. */

@@ -117,6 +117,7 @@ nnl_status nnl_session_create(const nnl_plan *plan, int graph, const nnl_session
     *out = NULL;
     if (!plan || graph < 0 || graph >= plan->f->n_graphs)
         return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_session_create: no graph %d", graph);
+    if (plan->foreign) return nnl_fail(NNL_ERR_MISMATCH, "%s", plan->foreign);
     if (opts && opts->size != sizeof *opts)
         return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_session_options.size is %zu, expected %zu", opts->size, sizeof *opts);
     int nt = opts && opts->n_threads > 0 ? opts->n_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);

@@ -193,6 +193,9 @@ void nnl_session_free(nnl_session *s);
 nnl_status nnl_session_set_input(nnl_session *s, const char *name, nnl_dtype dtype,
                                  int rank, const int64_t *dims, const void *data);
 nnl_status nnl_session_run(nnl_session *s);
+/* Floating-point operations of one run, counted by the ops' own shape
+ * inference when the session was created (not read from the file). */
+double nnl_session_flops(const nnl_session *s);
 /* Output i after a run: *data points into the session (valid until the
  * next run or free). */
 nnl_status nnl_session_output(nnl_session *s, int i, nnl_tensor_info *info,

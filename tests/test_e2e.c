@@ -52,6 +52,16 @@ static void run_fixture_case(void **state) {
     st = nnl_session_run(s);
     if (st) fail_msg("second run %s: %s", t->name, nnl_last_error());
     assert_true(e2e_check_outputs(s, p, 0, t->c) == e);
+    /* the session's own count of the work agrees with what the compiler
+     * recorded per layer (same inference, same shapes) */
+    double rec = 0;
+    for (int i = 0; i < nnl_session_layer_count(s); i++) {
+        nnl_layer_time lt;
+        assert_int_equal(nnl_session_layer_time(s, i, &lt), NNL_OK);
+        rec += lt.flops;
+    }
+    assert_true(nnl_session_flops(s) > 0);
+    assert_true(fabs(nnl_session_flops(s) - rec) <= 1e-9 * rec);
     nnl_session_free(s);
     nnl_plan_free(p);
     unlink(out);

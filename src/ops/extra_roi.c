@@ -16,6 +16,12 @@
 #include "ops/extra_ops.h"
 #include "ops/math_ops.h"
 
+/* Bilinear samples one run may take.  The adaptive grid is ceil(roi size /
+ * bins) per axis, so a box far larger than the map (a hostile or broken
+ * ROI) would otherwise run for hours: a fuzzed file spent minutes here.
+ * Mask R-CNN's heads take ~5e7. */
+#define ROI_MAX_SAMPLES 1073741824.0
+
 static nnl_status roi_aligned(const nnl_op_call *c, int *aligned) {
     const char *m = nnl_attr_str(c, "coordinate_transformation_mode",
                                  c->opset >= 16 ? "half_pixel" : "output_half_pixel");
@@ -53,6 +59,9 @@ nnl_status nnl_extra_roialign_infer(nnl_op_call *c, nnl_infer_result *r) {
                               "sampling_ratio not negative");
     if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
     const int64_t od[4] = {rois->dims[0], x->dims[1], oh, ow};
+    if ((double)od[0] * (double)od[1] * (double)oh * (double)ow * (double)sr * (double)sr > ROI_MAX_SAMPLES)
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "sampling_ratio %lld needs more than 2^30 samples",
+                              (long long)sr);
     if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, 4, od))) return st;
     r->flops = 16.0 * (double)od[0] * (double)od[1] * (double)oh * (double)ow;
     return NNL_OK;
@@ -82,6 +91,34 @@ static float bilinear(const float *p, int64_t H, int64_t W, float y, float x) {
            ly * lx * p[y1 * W + x1];
 }
 
+/* One ROI in map coordinates: origin, bin size, samples per bin axis. */
+typedef struct roi_box {
+    float x0, y0, bh, bw;
+    int64_t gh, gw;
+} roi_box;
+
+static roi_box roi_at(const roi_job *j, const float *box) {
+    roi_box b;
+    const float off = j->aligned ? 0.5f : 0.0f;
+    b.x0 = box[0] * j->scale - off;
+    b.y0 = box[1] * j->scale - off;
+    float rw = box[2] * j->scale - off - b.x0, rh = box[3] * j->scale - off - b.y0;
+    if (!j->aligned) {
+        rw = rw > 1.0f ? rw : 1.0f;
+        rh = rh > 1.0f ? rh : 1.0f;
+    }
+    b.bh = rh / (float)j->oh;
+    b.bw = rw / (float)j->ow;
+    b.gh = j->sr > 0 ? j->sr : (int64_t)ceilf(rh / (float)j->oh);
+    b.gw = j->sr > 0 ? j->sr : (int64_t)ceilf(rw / (float)j->ow);
+    /* Non-finite or absurd boxes sample once rather than looping on. */
+    if (!(rh / (float)j->oh < 1e6f) && j->sr == 0) b.gh = 1;
+    if (!(rw / (float)j->ow < 1e6f) && j->sr == 0) b.gw = 1;
+    if (b.gh < 0) b.gh = 0;
+    if (b.gw < 0) b.gw = 0;
+    return b;
+}
+
 /* One item is one (roi, channel) output plane. */
 static void roi_planes(void *ctx, int64_t b, int64_t e, int thread) {
     const roi_job *j = ctx;
@@ -90,22 +127,9 @@ static void roi_planes(void *ctx, int64_t b, int64_t e, int thread) {
         const int64_t r = pl / j->C, ch = pl % j->C;
         const int64_t n = j->bdt == NNL_DT_INT64 ? ((const int64_t *)j->bi)[r]
                                                  : ((const int32_t *)j->bi)[r];
-        const float *box = j->rois + r * 4;
-        const float off = j->aligned ? 0.5f : 0.0f;
-        const float x0 = box[0] * j->scale - off, y0 = box[1] * j->scale - off;
-        float rw = box[2] * j->scale - off - x0, rh = box[3] * j->scale - off - y0;
-        if (!j->aligned) {
-            rw = rw > 1.0f ? rw : 1.0f;
-            rh = rh > 1.0f ? rh : 1.0f;
-        }
-        const float bh = rh / (float)j->oh, bw = rw / (float)j->ow;
-        /* Non-finite or absurd boxes sample once rather than looping on. */
-        int64_t gh = j->sr > 0 ? j->sr : (int64_t)ceilf(rh / (float)j->oh);
-        int64_t gw = j->sr > 0 ? j->sr : (int64_t)ceilf(rw / (float)j->ow);
-        if (!(rh / (float)j->oh < 1e6f) && j->sr == 0) gh = 1;
-        if (!(rw / (float)j->ow < 1e6f) && j->sr == 0) gw = 1;
-        if (gh < 0) gh = 0;
-        if (gw < 0) gw = 0;
+        const roi_box rb = roi_at(j, j->rois + r * 4);
+        const float x0 = rb.x0, y0 = rb.y0, bh = rb.bh, bw = rb.bw;
+        const int64_t gh = rb.gh, gw = rb.gw;
         const float count = (float)(gh * gw > 1 ? gh * gw : 1);
         const float *plane = j->x + (n * j->C + ch) * j->H * j->W;
         float *out = j->y + pl * j->oh * j->ow;
@@ -140,6 +164,15 @@ nnl_status nnl_extra_roialign_exec(const nnl_op_call *c) {
             return nnl_extra_fail(c, NNL_ERR_INVALID_ARG, "batch index %lld is outside [0, %lld)",
                                   (long long)n, (long long)x->dims[0]);
     }
+    double samples = 0;
+    for (int64_t r = 0; r < nr; r++) {
+        const roi_box rb = roi_at(&j, j.rois + r * 4);
+        samples += (double)rb.gh * (double)rb.gw * (double)j.C * (double)j.oh * (double)j.ow;
+    }
+    if (samples > ROI_MAX_SAMPLES)
+        return nnl_extra_fail(c, NNL_ERR_INVALID_ARG,
+                              "the ROIs need %.3g bilinear samples (more than 2^30): boxes far larger "
+                              "than the feature map?", samples);
     if (j.H == 0 || j.W == 0) {
         memset(j.y, 0, nnl_tensor_nbytes(c->out[0]));
         return NNL_OK;

@@ -27,6 +27,7 @@ struct nnl_session {
     int n_threads;
     nnl_pool *pool;
     bool profiling;
+    double flops;              /* one run, as the ops' inference counts it here */
     double *layer_ms, *layer_start;
     double *thr_start, *thr_busy;  /* [layer * n_threads + thread] */
 };
@@ -105,6 +106,7 @@ static nnl_status prepare(nnl_session *s) {
          * to the pool (waking a worker, waiting for it) would pay off: a
          * decode step's ops, shape arithmetic.  Measured on the GPT decoder:
          * 0.050 ms per step at 2 threads with every op pooled, 0.023 ms at 1. */
+        s->flops += r.flops;
         uint64_t out_bytes = 0;
         for (int j = 0; j < n->n_out; j++) out_bytes += nnl_tensor_nbytes(out[j]);
         c->pool = r.flops < SERIAL_MAX_FLOPS && out_bytes < SERIAL_MAX_BYTES ? NULL : s->pool;
@@ -250,6 +252,8 @@ nnl_status nnl_session_set_profiling(nnl_session *s, int enable) {
 }
 
 int nnl_session_layer_count(const nnl_session *s) { return s ? s->g->n_nodes : 0; }
+
+double nnl_session_flops(const nnl_session *s) { return s ? s->flops : 0; }
 
 nnl_status nnl_session_layer_time(const nnl_session *s, int i, nnl_layer_time *out) {
     if (!s || !out || i < 0 || i >= s->g->n_nodes) return nnl_fail(NNL_ERR_INVALID_ARG, "layer %d out of range", i);

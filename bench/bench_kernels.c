@@ -3,11 +3,12 @@
  * 256x384 input: dilated layer3/4 keep 32x48), at 1 and 2 threads, with
  * the kernel set nnl_kernel_get() picks (NNL_ISA forces one).
  *
- *   bench_kernels [min_seconds_per_case]
+ *   bench_kernels [min_seconds_per_case [name_substring]]
  *
  * 3x3 stride-1 group-1 shapes run twice: direct (PACK_A8 implicit GEMM)
- * and Winograd F(4x4, 3x3) (WINO43, "wino" rows); the GFLOP/s of both
- * count the direct conv's FLOPs, so they compare as speed.
+ * and Winograd F(4x4, 3x3) on the same PACK_A8 weight, transformed while
+ * it runs ("wino" rows, what nnl_wino_auto picks by default); the GFLOP/s
+ * of both count the direct conv's FLOPs, so they compare as speed.
  *
  * Besides wall-clock GFLOP/s it prints a CPU-time figure: FLOPs over the
  * process's CPU seconds, times the thread count.  On a machine shared
@@ -69,6 +70,7 @@ static double cpu_ms(void) {
 
 int main(int argc, char **argv) {
     double min_s = argc > 1 ? atof(argv[1]) : 0.5;
+    const char *only = argc > 2 ? argv[2] : NULL;
     const nnl_kernel *kern = nnl_kernel_get();
     printf("kernel set: %s\n", kern->name);
     printf("%-24s %7s %18s %18s\n", "", "", "1 thread", "2 threads");
@@ -89,39 +91,36 @@ int main(int argc, char **argv) {
                              .pt = s->pad, .pl = s->pad, .pb = s->pad, .pr = s->pad};
         p.oh = (s->h + 2 * s->pad - (s->k - 1) * s->dil - 1) / s->s + 1;
         p.ow = (s->w + 2 * s->pad - (s->k - 1) * s->dil - 1) / s->s + 1;
-        if (wino && !nnl_wino_ok(&p)) continue;
+        if ((wino && !nnl_wino_ok(&p)) || (only && !strstr(s->name, only))) continue;
         int64_t wn = s->oc * (s->c / s->group) * s->k * s->k;
         float *x = filled(s->c * s->h * s->w, 1), *w = filled(wn, 2), *bias = filled(s->oc, 3);
         float *y = filled(s->oc * p.oh * p.ow, 4);
         nnl_conv_args a = {.x = x, .w = w, .w_layout = NNL_LAYOUT_PLAIN, .bias = bias, .y = y,
                            .act = NNL_ACT_RELU};
         float *wp = NULL;
-        size_t sb = nnl_conv_scratch_bytes(&p, NNL_LAYOUT_PACK_A8);
-        if (wino) {
-            wp = nnl_aligned_alloc((size_t)nnl_wino_bytes(s->oc, s->c));
-            nnl_wino_pack(wp, w, s->oc, s->c);
-            a.w = wp;
-            a.w_layout = NNL_LAYOUT_WINO43;
-            sb = nnl_conv_scratch_bytes(&p, NNL_LAYOUT_WINO43);
-        } else if (!nnl_conv_is_depthwise(&p)) {
+        size_t sb = nnl_conv_direct_scratch_bytes(&p, NNL_LAYOUT_PACK_A8);
+        if (!nnl_conv_is_depthwise(&p)) {
             int64_t dims[4] = {s->oc, s->c / s->group, s->k, s->k};
             wp = nnl_aligned_alloc((size_t)nnl_pack_a8_bytes(4, dims));
             nnl_pack_a8(wp, w, s->oc, wn / s->oc);
             a.w = wp;
             a.w_layout = NNL_LAYOUT_PACK_A8;
+            if (wino) sb = nnl_wino_scratch_bytes(&p);
         } else {
-            sb = nnl_conv_scratch_bytes(&p, NNL_LAYOUT_PLAIN);
+            sb = nnl_conv_direct_scratch_bytes(&p, NNL_LAYOUT_PLAIN);
         }
         a.scratch = sb ? nnl_aligned_alloc(sb) : NULL;
         a.scratch_bytes = sb;
         double flops = 2.0 * (double)wn * (double)(p.oh * p.ow);
         double gf[2], gc[2];
         for (int t = 0; t < 2; t++) {
-            nnl_conv2d(&p, &a, kern, pools[t], ts); /* warm-up */
+            /* nnl_conv2d would pick by nnl_wino_auto; force each path */
+#define RUN() (wino ? nnl_wino_conv(&p, &a, kern, pools[t], ts) : nnl_conv2d_direct(&p, &a, kern, pools[t], ts))
+            RUN(); /* warm-up */
             int reps = 0;
             double t0 = nnl_now_ms(), c0 = cpu_ms(), el;
             do {
-                if (nnl_conv2d(&p, &a, kern, pools[t], ts)) {
+                if (RUN()) {
                     fprintf(stderr, "%s: %s\n", s->name, nnl_last_error());
                     return 1;
                 }
@@ -134,8 +133,7 @@ int main(int argc, char **argv) {
                 total_ms[t] += el / reps;
                 wino_ms[t] += el / reps;
                 direct_ms[t] = el / reps;
-            } else if (s->c >= 256 && s->oc >= 256 && s->dil <= 4) {
-                /* what the pack pass picks (WINO_MIN_CH in passes/pack_weights.c) */
+            } else if (nnl_wino_auto(&p)) {
                 wino_ms[t] += el / reps - direct_ms[t];
             }
         }

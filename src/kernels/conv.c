@@ -167,11 +167,15 @@ static nnl_status conv_dw_run(const nnl_conv_params *p, const nnl_conv_args *a, 
     return NNL_OK;
 }
 
+size_t nnl_conv_direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
+    if (w_layout != NNL_LAYOUT_PACK_A8 && nnl_conv_is_depthwise(p)) return 0;
+    return nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, p->oh * p->ow);
+}
+
 size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
     if (w_layout == NNL_LAYOUT_WINO43 || (w_layout == NNL_LAYOUT_PACK_A8 && nnl_wino_auto(p)))
         return nnl_wino_scratch_bytes(p);
-    if (w_layout != NNL_LAYOUT_PACK_A8 && nnl_conv_is_depthwise(p)) return 0;
-    return nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, p->oh * p->ow);
+    return nnl_conv_direct_scratch_bytes(p, w_layout);
 }
 
 nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,
@@ -181,6 +185,15 @@ nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nn
     if (p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
     if (a->w_layout == NNL_LAYOUT_WINO43 || (a->w_layout == NNL_LAYOUT_PACK_A8 && nnl_wino_auto(p)))
         return nnl_wino_conv(p, a, kern, pool, thread_scratch);
+    return nnl_conv2d_direct(p, a, kern, pool, thread_scratch);
+}
+
+nnl_status nnl_conv2d_direct(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
+                             nnl_pool *pool, void *const *thread_scratch) {
+    if (!kern) kern = nnl_kernel_get();
+    if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "conv called without thread scratch");
+    if (p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
+    if (a->w_layout == NNL_LAYOUT_WINO43) return nnl_fail(NNL_ERR_INTERNAL, "a WINO43 weight runs only as Winograd");
     bool packed = a->w_layout == NNL_LAYOUT_PACK_A8;
     if (packed && !nnl_conv_a8_ok(p))
         return nnl_fail(NNL_ERR_INTERNAL, "conv: packed weight with %lld output channels per group",

@@ -39,8 +39,16 @@ bool nnl_conv_is_depthwise(const nnl_conv_params *p);
 bool nnl_conv_a8_ok(const nnl_conv_params *p);
 /* Shared scratch that speeds up this conv (0 if none helps). */
 size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout);
-/* Run; kern NULL = nnl_kernel_get(). */
+/* Scratch of the implicit-GEMM / depthwise paths alone. */
+size_t nnl_conv_direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout);
+/* Run; kern NULL = nnl_kernel_get().  Winograd when the weight is WINO43
+ * or nnl_wino_auto picks it for PACK_A8, else nnl_conv2d_direct. */
 nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                       void *const *thread_scratch);
+
+/* The implicit-GEMM / depthwise paths only (benchmarks compare them with
+ * Winograd on the same PACK_A8 weight). */
+nnl_status nnl_conv2d_direct(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
+                             nnl_pool *pool, void *const *thread_scratch);
 
 #endif

@@ -35,12 +35,15 @@ const char *nnl_dtype_name(nnl_dtype dt) {
 /* A zero dim makes the tensor empty whatever the others claim; checking it
  * first keeps a hostile [huge, huge, 0] from overflowing the product.
  * Callers bound the product of the non-zero dims (plan validation,
- * nnl_shape_ok). */
+ * nnl_shape_ok), but an op's inference may ask before that check (its
+ * FLOP count of an output a hostile file blew up): a product that does not
+ * fit saturates at INT64_MAX, which every bound refuses. */
 int64_t nnl_tensor_numel(const nnl_tensor *t) {
     for (int i = 0; i < t->rank; i++)
         if (t->dims[i] == 0) return 0;
     int64_t n = 1;
-    for (int i = 0; i < t->rank; i++) n *= t->dims[i];
+    for (int i = 0; i < t->rank; i++)
+        if (t->dims[i] < 0 || __builtin_mul_overflow(n, t->dims[i], &n)) return INT64_MAX;
     return n;
 }
 

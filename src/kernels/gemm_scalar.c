@@ -56,7 +56,9 @@ static void wino_in_scalar(float *v, int64_t vs, const float *d) { nnl_wino_in16
 
 static void wino_out_scalar(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }
 
-static void wino_wt_scalar(float *u, int64_t us, const float *g, int64_t n) { nnl_wino_wt8(u, us, g, n); }
+static void wino_wt_scalar(float *u0, float *u1, int64_t us, const float *g0, const float *g1, int64_t n) {
+    nnl_wino_wt16(u0, u1, us, g0, g1, n);
+}
 
 static void dot8_scalar(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {
     nnl_dot8_body(panel, x, xs, k, acc);

@@ -253,8 +253,11 @@ static void gemm_task(void *vctx, int64_t g, int thread) {
              * power of two apart and fight over the same L1 sets */
             sxi = npl * kc * 8 + 16;
             spl = kc * 8;
-            for (int64_t pl = 0; pl < npl; pl++)
-                kern->wino_wt(ubuf + pl * spl, sxi, w->a->w + ((p0 + pl) * ic * 9 + k0 * 9) * 8, kc);
+            for (int64_t pl = 0; pl < npl; pl += 2) {
+                const int64_t q = pl + 1 < npl ? pl + 1 : pl;   /* an odd last panel goes twice */
+                kern->wino_wt(ubuf + pl * spl, ubuf + q * spl, sxi, w->a->w + ((p0 + pl) * ic * 9 + k0 * 9) * 8,
+                              w->a->w + ((p0 + q) * ic * 9 + k0 * 9) * 8, kc);
+            }
             u = ubuf;
         }
         for (int64_t xi = 0; xi < 36; xi++)

@@ -4,7 +4,7 @@
  *
  * ---- Weight layout NNL_LAYOUT_WINO43 ---------------------------------
  * For a Conv weight W of dims (OC, IC, 3, 3), U = G W[o][i] G^T is a 6x6
- * matrix per (o, i) (G in wino.c, computed in double).  The layout stores
+ * matrix per (o, i) (G in wino.c; stored WINO43 is computed in double).  The layout stores
  * 36 matrices U_xi (xi = 6 * row + col of U), each OC x IC in PACK_A8
  * form (kernels/gemm.h), back to back:
  *
@@ -20,7 +20,7 @@
  * channels and input channel i, the 9 taps x 8 lanes that U needs, so a
  * conv that nnl_wino_auto accepts transforms them while it runs: each task
  * owns 64 output channels and turns 64 input channels at a time into U
- * (kern->wino_wt, in double, rounded once) in its thread scratch, then
+ * (kern->wino_wt, two panels per call) in its thread scratch, then
  * multiplies that chunk.  The transform costs ~1/30 of the products (it is
  * per weight, the products per weight and tile), and the file, the page
  * cache and linking keep the plain-sized weight: WINO43 is 4x larger.

@@ -100,20 +100,28 @@ static inline __attribute__((always_inline)) void nnl_wino_out16(float *y, const
         (o)[5] = (w2);                                                                                 \
     } while (0)
 
+typedef float nnl_wv8 __attribute__((vector_size(32)));
+
 static inline __attribute__((always_inline)) void nnl_wino_wt16(float *u0, float *u1, int64_t us, const float *g0,
                                                                 const float *g1, int64_t n) {
     for (int64_t i = 0; i < n; i++, g0 += 72, g1 += 72, u0 += 8, u1 += 8) {
+        /* halves joined and split by shuffles: through memory, two 32-byte
+         * stores read back as one 64-byte load stall on store forwarding */
         nnl_wv16 w[9], t[3][6], r[6];
         for (int k = 0; k < 9; k++) {
-            memcpy(&w[k], g0 + 8 * k, 8 * sizeof(float));
-            memcpy((float *)&w[k] + 8, g1 + 8 * k, 8 * sizeof(float));
+            nnl_wv8 a, b;
+            memcpy(&a, g0 + 8 * k, sizeof a);
+            memcpy(&b, g1 + 8 * k, sizeof b);
+            w[k] = __builtin_shufflevector(a, b, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         }
         for (int c = 0; c < 3; c++) WX_G(w[c], w[3 + c], w[6 + c], t[c]);   /* t[c][row] */
         for (int row = 0; row < 6; row++) {
             WX_G(t[0][row], t[1][row], t[2][row], r);
             for (int c = 0; c < 6; c++) {
-                memcpy(u0 + (6 * row + c) * us, &r[c], 8 * sizeof(float));
-                memcpy(u1 + (6 * row + c) * us, (float *)&r[c] + 8, 8 * sizeof(float));
+                nnl_wv8 lo = __builtin_shufflevector(r[c], r[c], 0, 1, 2, 3, 4, 5, 6, 7);
+                nnl_wv8 hi = __builtin_shufflevector(r[c], r[c], 8, 9, 10, 11, 12, 13, 14, 15);
+                memcpy(u0 + (6 * row + c) * us, &lo, sizeof lo);
+                memcpy(u1 + (6 * row + c) * us, &hi, sizeof hi);
             }
         }
     }

@@ -296,6 +296,49 @@ static void test_gemv_split(void **state) {
     }
 }
 
+/* nnl_kernel.erf against double erf: every 97th float32 bit pattern (all
+ * exponents, both signs), special values, and n not a multiple of 16. */
+static void test_erf(void **state) {
+    (void)state;
+    enum { B = 4096 };
+    static float x[B], y[B];
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        double worst = 0;
+        float worst_x = 0;
+        uint64_t u = 0;
+        while (u < ((uint64_t)1 << 32)) {
+            int n = 0;
+            for (; n < B && u < ((uint64_t)1 << 32); n++, u += 97) {
+                uint32_t b = (uint32_t)u;
+                memcpy(&x[n], &b, 4);
+            }
+            kern->erf(y, x, n);
+            for (int i = 0; i < n; i++) {
+                double want = erf((double)x[i]);
+                if (isnan(x[i])) {
+                    if (!isnan(y[i])) fail_msg("%s: erf(NaN) = %g", kern->name, y[i]);
+                    continue;
+                }
+                float wf = (float)want;
+                double ulp = fabs(nextafterf(wf, INFINITY) - wf);
+                if (ulp == 0 || isinf(ulp)) ulp = 1.0 / (1 << 23);
+                double e = fabs((double)y[i] - want) / ulp;
+                if (!(e <= worst)) worst = e, worst_x = x[i];
+            }
+        }
+        print_message("erf %s: worst %.2f ulp at %g\n", kern->name, worst, worst_x);
+        if (!(worst <= 2.0)) fail_msg("%s: erf error %.2f ulp at %.9g", kern->name, worst, worst_x);
+        const float sp[7] = {0.0f, -0.0f, INFINITY, -INFINITY, 1e-40f, 3.99999f, 4.0f};
+        float out[7];
+        kern->erf(out, sp, 7);
+        assert_true(out[0] == 0.0f && !signbit(out[0]) && out[1] == 0.0f && signbit(out[1]));
+        assert_true(out[2] == 1.0f && out[3] == -1.0f && out[6] == 1.0f);
+        assert_true(fabs(out[5] - erf(3.99999)) < 1e-7);
+    }
+}
+
 static void test_gemm_k_zero(void **state) {
     (void)state;
     for (int ki = 0; nnl_kernels[ki]; ki++) {
@@ -471,6 +514,7 @@ int main(void) {
         cmocka_unit_test(test_act_rows),
         cmocka_unit_test(test_pack_a8t_layout),
         cmocka_unit_test(test_gemv_split),
+        cmocka_unit_test(test_erf),
         cmocka_unit_test(test_gemm_k_zero),
         cmocka_unit_test(test_gemm_tall),
         cmocka_unit_test(test_gemm_epilogues),

@@ -113,6 +113,8 @@ typedef void (*nnl_wino_in_fn)(float *v, int64_t vs, const float *d);
 typedef void (*nnl_wino_out_fn)(float *y, const float *m, int64_t ms);
 /* acc[i] = sum_k panel[k * 8 + i] * x[k * xs], i < 8 (kernels/gemv_body.h). */
 typedef void (*nnl_dot8_fn)(const float *panel, const float *x, int64_t xs, int64_t k, float *acc);
+/* y[i] = erf(x[i]) for float32, i < n (kernels/vmath.h). */
+typedef void (*nnl_erf_fn)(float *y, const float *x, int64_t n);
 /* Winograd weight transform of n input channels of two PACK_A8 panels
  * (kernels/wino_xform.h). */
 typedef void (*nnl_wino_wt_fn)(float *u0, float *u1, int64_t us, const float *g0, const float *g1, int64_t n);
@@ -130,6 +132,7 @@ typedef struct nnl_kernel {
     nnl_wino_out_fn wino_out;
     nnl_wino_wt_fn wino_wt;
     nnl_dot8_fn dot8;
+    nnl_erf_fn erf;
 } nnl_kernel;
 
 /* All kernel sets compiled in, best last; terminated by NULL.  Sets the

@@ -9,6 +9,7 @@
 
 #include "kernels/kernels_isa.h"
 #include "kernels/gemv_body.h"
+#include "kernels/vmath.h"
 #include "kernels/wino_xform.h"
 
 #define NR 48
@@ -168,6 +169,8 @@ static void wino_wt_avx512(float *u0, float *u1, int64_t us, const float *g0, co
     nnl_wino_wt16(u0, u1, us, g0, g1, n);
 }
 
+static void erf_avx512(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
+
 static void dot8_avx512(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {
     nnl_dot8_body(panel, x, xs, k, acc);
 }
@@ -192,5 +195,6 @@ const nnl_kernel nnl_kernel_avx512 = {
     .wino_out = wino_out_avx512,
     .wino_wt = wino_wt_avx512,
     .dot8 = dot8_avx512,
+    .erf = erf_avx512,
 };
 #endif

@@ -7,6 +7,7 @@
 
 #include "kernels/kernels_isa.h"
 #include "kernels/gemv_body.h"
+#include "kernels/vmath.h"
 #include "kernels/wino_xform.h"
 
 #define NR 16
@@ -60,6 +61,8 @@ static void wino_wt_scalar(float *u0, float *u1, int64_t us, const float *g0, co
     nnl_wino_wt16(u0, u1, us, g0, g1, n);
 }
 
+static void erf_scalar(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
+
 static void dot8_scalar(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {
     nnl_dot8_body(panel, x, xs, k, acc);
 }
@@ -79,4 +82,5 @@ const nnl_kernel nnl_kernel_scalar = {
     .wino_out = wino_out_scalar,
     .wino_wt = wino_wt_scalar,
     .dot8 = dot8_scalar,
+    .erf = erf_scalar,
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include "kernels/gemm.h"
 #include "ops/math_ops.h"
 
 typedef struct un_params {
@@ -96,7 +97,14 @@ FLOAT_K(neg, -v)
 FLOAT_K(abs, fabs(v))
 FLOAT_K(sqrt, sqrt(v))
 FLOAT_K(reciprocal, (T)1 / v)
-FLOAT_K(erf, erf(v))
+KERNEL(u_erf_f64, double, double, erf(v))
+/* float32 Erf (GELU as PyTorch exports it) through the kernel set's vector
+ * erf (kernels/vmath.h, within 2 ulp): libm's erf per element was a
+ * quarter of a GPT prefill step. */
+static void u_erf_f32(const void *px, void *py, int64_t n, const un_params *p) {
+    (void)p;
+    (nnl_kernel_get()->erf)(py, px, n);   /* parenthesised: tgmath.h makes erf a macro */
+}
 FLOAT_K(floor, floor(v))
 FLOAT_K(ceil, ceil(v))
 FLOAT_K(round, nearbyint(v)) /* default rounding mode: half to even */

@@ -8,9 +8,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernels_isa.h"
-#include "kernels/gemv_body.h"
-#include "kernels/vmath.h"
-#include "kernels/wino_xform.h"
+#include "kernels/generic_set.h"
 
 #define NR 24
 #define INLINE static inline __attribute__((always_inline))
@@ -149,19 +147,7 @@ static void epi_row_avx2(float *y, int64_t n, float bias, const float *res, floa
     }
 }
 
-static void wino_in_avx2(float *v, int64_t vs, const float *d) { nnl_wino_in16(v, vs, d); }
-
-static void wino_out_avx2(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }
-
-static void wino_wt_avx2(float *u0, float *u1, int64_t us, const float *g0, const float *g1, int64_t n) {
-    nnl_wino_wt16(u0, u1, us, g0, g1, n);
-}
-
-static void erf_avx2(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
-
-static void dot8_avx2(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {
-    nnl_dot8_body(panel, x, xs, k, acc);
-}
+NNL_GENERIC_KERNELS(avx2)
 
 static bool supported(void) {
     __builtin_cpu_init();
@@ -177,10 +163,6 @@ const nnl_kernel nnl_kernel_avx2 = {
     .ukr = ukr_avx2,
     .dw_row = dw_row_avx2,
     .epi_row = epi_row_avx2,
-    .wino_in = wino_in_avx2,
-    .wino_out = wino_out_avx2,
-    .wino_wt = wino_wt_avx2,
-    .dot8 = dot8_avx2,
-    .erf = erf_avx2,
+    NNL_GENERIC_ENTRIES(avx2),
 };
 #endif

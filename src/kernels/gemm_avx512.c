@@ -8,9 +8,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernels_isa.h"
-#include "kernels/gemv_body.h"
-#include "kernels/vmath.h"
-#include "kernels/wino_xform.h"
+#include "kernels/generic_set.h"
 
 #define NR 48
 #define INLINE static inline __attribute__((always_inline))
@@ -161,19 +159,7 @@ static void epi_row_avx512(float *y, int64_t n, float bias, const float *res, fl
     }
 }
 
-static void wino_in_avx512(float *v, int64_t vs, const float *d) { nnl_wino_in16(v, vs, d); }
-
-static void wino_out_avx512(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }
-
-static void wino_wt_avx512(float *u0, float *u1, int64_t us, const float *g0, const float *g1, int64_t n) {
-    nnl_wino_wt16(u0, u1, us, g0, g1, n);
-}
-
-static void erf_avx512(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
-
-static void dot8_avx512(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {
-    nnl_dot8_body(panel, x, xs, k, acc);
-}
+NNL_GENERIC_KERNELS(avx512)
 
 static bool supported(void) {
     __builtin_cpu_init();
@@ -191,10 +177,6 @@ const nnl_kernel nnl_kernel_avx512 = {
     .ukr = ukr_avx512,
     .dw_row = dw_row_avx512,
     .epi_row = epi_row_avx512,
-    .wino_in = wino_in_avx512,
-    .wino_out = wino_out_avx512,
-    .wino_wt = wino_wt_avx512,
-    .dot8 = dot8_avx512,
-    .erf = erf_avx512,
+    NNL_GENERIC_ENTRIES(avx512),
 };
 #endif

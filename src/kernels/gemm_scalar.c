@@ -6,9 +6,7 @@
 #include <math.h>
 
 #include "kernels/kernels_isa.h"
-#include "kernels/gemv_body.h"
-#include "kernels/vmath.h"
-#include "kernels/wino_xform.h"
+#include "kernels/generic_set.h"
 
 #define NR 16
 
@@ -53,19 +51,7 @@ static void epi_row_scalar(float *y, int64_t n, float bias, const float *res, fl
     }
 }
 
-static void wino_in_scalar(float *v, int64_t vs, const float *d) { nnl_wino_in16(v, vs, d); }
-
-static void wino_out_scalar(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }
-
-static void wino_wt_scalar(float *u0, float *u1, int64_t us, const float *g0, const float *g1, int64_t n) {
-    nnl_wino_wt16(u0, u1, us, g0, g1, n);
-}
-
-static void erf_scalar(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
-
-static void dot8_scalar(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {
-    nnl_dot8_body(panel, x, xs, k, acc);
-}
+NNL_GENERIC_KERNELS(scalar)
 
 static bool always(void) { return true; }
 
@@ -78,9 +64,5 @@ const nnl_kernel nnl_kernel_scalar = {
     .ukr = ukr_scalar,
     .dw_row = dw_row_scalar,
     .epi_row = epi_row_scalar,
-    .wino_in = wino_in_scalar,
-    .wino_out = wino_out_scalar,
-    .wino_wt = wino_wt_scalar,
-    .dot8 = dot8_scalar,
-    .erf = erf_scalar,
+    NNL_GENERIC_ENTRIES(scalar),
 };

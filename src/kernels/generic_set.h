@@ -1,0 +1,31 @@
+/*
+ * The kernels written once with GCC vector extensions (Winograd tile and
+ * weight transforms, panel dot products, erf) compiled into each ISA's
+ * kernel file: NNL_GENERIC_KERNELS(isa) defines the wrappers, with the
+ * file's own target flags, and NNL_GENERIC_ENTRIES(isa) fills them into
+ * that file's nnl_kernel.  A kernel file includes this header once.
+ */
+#ifndef NNL_KERNELS_GENERIC_SET_H
+#define NNL_KERNELS_GENERIC_SET_H
+
+#include "kernels/gemv_body.h"
+#include "kernels/vmath.h"
+#include "kernels/wino_xform.h"
+
+#define NNL_GENERIC_KERNELS(isa)                                                                       \
+    static void wino_in_##isa(float *v, int64_t vs, const float *d) { nnl_wino_in16(v, vs, d); }       \
+    static void wino_out_##isa(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }     \
+    static void wino_wt_##isa(float *u0, float *u1, int64_t us, const float *g0, const float *g1,       \
+                              int64_t n) {                                                             \
+        nnl_wino_wt16(u0, u1, us, g0, g1, n);                                                          \
+    }                                                                                                  \
+    static void erf_##isa(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }                 \
+    static void dot8_##isa(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {    \
+        nnl_dot8_body(panel, x, xs, k, acc);                                                           \
+    }
+
+#define NNL_GENERIC_ENTRIES(isa)                                                                       \
+    .wino_in = wino_in_##isa, .wino_out = wino_out_##isa, .wino_wt = wino_wt_##isa, .dot8 = dot8_##isa, \
+    .erf = erf_##isa
+
+#endif

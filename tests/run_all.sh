@@ -31,6 +31,12 @@ for mode in 1 0; do
         if (set -o pipefail; NNL_WINOGRAD=$mode "$BUILD/conformance" "$CONF/node" "$CONF/simple" | tail -1); then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("conformance(NNL_WINOGRAD=$mode)"); fi
     fi
 done
+# The end-to-end fixtures on every other kernel set this CPU has (the
+# automatic choice takes the widest; NNL_ISA forces one).
+for isa in avx2 scalar; do
+    echo "== NNL_ISA=$isa: test_e2e"
+    if NNL_ISA=$isa "$BUILD/tests/test_e2e" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("test_e2e(NNL_ISA=$isa)"); fi
+done
 echo
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
 echo "suites: $pass passed, $fail failed"

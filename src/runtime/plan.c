@@ -3,10 +3,11 @@
  * (offsets, sizes, counts); here the semantics are checked for every graph
  * so a session can trust them: tensor and weight indices in range, weight
  * records agreeing with the tensors that use them, arena ranges inside the
- * arena, op types this build knows.  Shapes are checked against each op's
+ * arena and no node writing over its own inputs, op types this build knows.  Shapes are checked against each op's
  * own inference when a session is created.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "format/verify.h"
@@ -34,6 +35,53 @@ static bool same_meta(const nnl_frec_tensor *t, const nnl_frec_weight *w) {
     for (int i = 0; i < t->rank; i++)
         if (t->dims[i] != w->dims[i]) return false;
     return true;
+}
+
+/* An arena range [off, off + bytes) of one node's tensor. */
+typedef struct span {
+    uint64_t off, end;
+} span;
+
+static int by_off(const void *a, const void *b) {
+    const span *x = a, *y = b;
+    return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static bool in_arena(const nnl_frec_graph *g, int t, span *s) {
+    if (t < 0 || g->tensors[t].kind == NNL_TK_WEIGHT) return false;
+    uint64_t nb = nnl_frec_tensor_bytes(&g->tensors[t]);
+    s->off = g->tensors[t].where;
+    s->end = s->off + nb;   /* checked against the arena above */
+    return nb > 0;
+}
+
+/* A node's outputs must not overlap each other or its inputs in the arena:
+ * the compiler's plan never does that (their lifetimes all include the
+ * node), and kernels copy inputs to outputs with memcpy.  Sorted outputs,
+ * each input looked up by bisection: a hostile node may list 2^20 of each. */
+static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node *n, span *sp) {
+    int no = 0;
+    for (int j = 0; j < n->n_out; j++)
+        if (in_arena(g, n->out[j], &sp[no])) no++;
+    qsort(sp, (size_t)no, sizeof *sp, by_off);
+    for (int j = 1; j < no; j++)
+        if (sp[j].off < sp[j - 1].end)
+            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' has outputs that overlap in the arena", g->name,
+                            n->name);
+    for (int j = 0; j < n->n_in; j++) {
+        span in;
+        if (!in_arena(g, n->in[j], &in)) continue;
+        int lo = 0, hi = no;   /* first output starting at or after in.end */
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (sp[mid].off < in.end) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo > 0 && sp[lo - 1].end > in.off)
+            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' writes over its input %d in the arena", g->name,
+                            n->name, j);
+    }
+    return NNL_OK;
 }
 
 static nnl_status check_graph(const nnl_file *f, int gi, uint64_t *wbytes, uint8_t *uses) {
@@ -86,6 +134,19 @@ static nnl_status check_graph(const nnl_file *f, int gi, uint64_t *wbytes, uint8
                 return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' writes a weight", g->name, n->name);
         }
     }
+    int max_out = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].n_out > max_out) max_out = g->nodes[i].n_out;
+    span *sp = nnl_malloc((size_t)(max_out ? max_out : 1) * sizeof *sp);
+    if (!sp) return nnl_fail(NNL_ERR_NOMEM, "out of memory checking graph '%s'", g->name);
+    for (int i = 0; i < g->n_nodes; i++) {
+        nnl_status st = check_node_spans(g, &g->nodes[i], sp);
+        if (st) {
+            nnl_free(sp);
+            return st;
+        }
+    }
+    nnl_free(sp);
     for (int i = 0; i < g->n_inputs; i++)
         if (g->inputs[i] < 0 || g->inputs[i] >= g->n_tensors || g->tensors[g->inputs[i]].kind != NNL_TK_INPUT)
             return nnl_fail(NNL_ERR_FORMAT, "graph '%s': input %d is not an input tensor", g->name, i);

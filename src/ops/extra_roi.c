@@ -19,8 +19,9 @@
 /* Bilinear samples one run may take.  The adaptive grid is ceil(roi size /
  * bins) per axis, so a box far larger than the map (a hostile or broken
  * ROI) would otherwise run for hours: a fuzzed file spent minutes here.
- * Mask R-CNN's heads take ~5e7. */
-#define ROI_MAX_SAMPLES 1073741824.0
+ * Mask R-CNN's mask head takes ~2e8 (1000 ROIs x 256 channels x 14 x 14
+ * bins x 4). */
+#define ROI_MAX_SAMPLES 268435456.0
 
 static nnl_status roi_aligned(const nnl_op_call *c, int *aligned) {
     const char *m = nnl_attr_str(c, "coordinate_transformation_mode",
@@ -60,10 +61,12 @@ nnl_status nnl_extra_roialign_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
     const int64_t od[4] = {rois->dims[0], x->dims[1], oh, ow};
     if ((double)od[0] * (double)od[1] * (double)oh * (double)ow * (double)sr * (double)sr > ROI_MAX_SAMPLES)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "sampling_ratio %lld needs more than 2^30 samples",
+        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "sampling_ratio %lld needs more than 2^28 samples",
                               (long long)sr);
     if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, 4, od))) return st;
-    r->flops = 16.0 * (double)od[0] * (double)od[1] * (double)oh * (double)ow;
+    /* a fixed sampling_ratio is known here; an adaptive grid depends on
+     * the ROIs (bounded at run time by ROI_MAX_SAMPLES) */
+    r->flops = 16.0 * (double)od[0] * (double)od[1] * (double)oh * (double)ow * (double)(sr > 0 ? sr * sr : 1);
     return NNL_OK;
 }
 
@@ -171,7 +174,7 @@ nnl_status nnl_extra_roialign_exec(const nnl_op_call *c) {
     }
     if (samples > ROI_MAX_SAMPLES)
         return nnl_extra_fail(c, NNL_ERR_INVALID_ARG,
-                              "the ROIs need %.3g bilinear samples (more than 2^30): boxes far larger "
+                              "the ROIs need %.3g bilinear samples (more than 2^28): boxes far larger "
                               "than the feature map?", samples);
     if (j.H == 0 || j.W == 0) {
         memset(j.y, 0, nnl_tensor_nbytes(c->out[0]));

@@ -10,6 +10,26 @@
 #include "passes/passes.h"
 
 #define MAX_IO 64
+/* Folding allocates the outputs now and stores them in the file as
+ * weights.  Past this size a constant must be justified by its inputs
+ * (a transposed weight is; ConstantOfShape, Expand or Tile blowing a few
+ * bytes up to gigabytes is not: a fuzzed model asked for 12.9 GB here), so
+ * such nodes run at run time in the arena instead. */
+#define FOLD_MAX_BYTES ((double)(64 << 20))
+
+static double bytes_of(const nnl_tensor *t) {
+    double n = (double)nnl_dtype_size(t->dtype);
+    for (int i = 0; i < t->rank; i++) n *= (double)(t->dims[i] > 0 ? t->dims[i] : 0);
+    return n;
+}
+
+static bool fold_justified(const nnl_op_call *c) {
+    double in = 0, out = 0;
+    for (int j = 0; j < c->n_in; j++)
+        if (c->in[j]) in += bytes_of(c->in[j]);
+    for (int j = 0; j < c->n_out; j++) out += bytes_of(c->out[j]);
+    return out <= FOLD_MAX_BYTES || out <= 4.0 * in;
+}
 
 static nnl_status fold_node(nnl_model *m, nnl_node *n, const nnl_op_def *def, nnl_op_call *c,
                             const nnl_infer_result *r) {
@@ -123,7 +143,7 @@ nnl_status nnl_pass_infer_fold(nnl_model *m) {
         /* Shapes are fixed at compile time: Shape and Size read only their
          * input's shape, so they fold even when its values are unknown. */
         if (!all_const && (strcmp(n->op, "Shape") == 0 || strcmp(n->op, "Size") == 0)) all_const = true;
-        if (all_const) {
+        if (all_const && fold_justified(&c)) {
             s = fold_node(m, n, def, &c, &r);
             if (s) return nnl_fail_context(s, "folding node '%s' (%s): ", n->name, n->op);
         }

@@ -86,8 +86,9 @@ static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node 
 
 static nnl_status check_graph(const nnl_file *f, int gi, uint64_t *wbytes, uint8_t *uses) {
     const nnl_frec_graph *g = &f->graphs[gi];
-    if (g->scratch_offset > g->arena_bytes)
-        return nnl_fail(NNL_ERR_FORMAT, "graph '%s': scratch offset beyond the arena", g->name);
+    if (g->scratch_offset > g->arena_bytes || g->scratch_offset % NNL_ALIGN)
+        return nnl_fail(NNL_ERR_FORMAT, "graph '%s': scratch offset beyond the arena or not %d-byte aligned", g->name,
+                        NNL_ALIGN);
     *wbytes = 0;
     for (int i = 0; i < g->n_tensors; i++) {
         const nnl_frec_tensor *t = &g->tensors[i];

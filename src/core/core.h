@@ -130,6 +130,11 @@ typedef struct nnl_op_call {
     void *const *thread_scratch; /* per pool thread, NNL_THREAD_SCRATCH_BYTES each */
 } nnl_op_call;
 
+/* Fail with "<op> node '<name>': <message>": the one error form of every
+ * op family (nn_fail, tn_fail and nnl_extra_fail are its names there). */
+nnl_status nnl_op_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Per-thread scratch every session allocates once (packing buffers of the
  * GEMM).  Kernels must not need more. */
 #define NNL_THREAD_SCRATCH_BYTES ((size_t)2 << 20)

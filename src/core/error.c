@@ -16,6 +16,15 @@ nnl_status nnl_fail(nnl_status s, const char *fmt, ...) {
     return s;
 }
 
+nnl_status nnl_op_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...) {
+    char msg[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return nnl_fail(s, "%s node '%s': %s", c->op ? c->op : "?", c->node ? c->node : "", msg);
+}
+
 nnl_status nnl_fail_context(nnl_status s, const char *fmt, ...) {
     char prefix[NNL_ERRMSG_MAX], old[NNL_ERRMSG_MAX];
     va_list ap;

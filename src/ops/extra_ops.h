@@ -29,9 +29,8 @@ NNL_EXTRA_FAMILY(dft);        /* DFT (extra_dft.c) */
 NNL_EXTRA_FAMILY(stft);       /* STFT */
 NNL_EXTRA_FAMILY(window);     /* HannWindow, HammingWindow, BlackmanWindow */
 
-/* Fail with "<op> node '<name>': <message>". */
-nnl_status nnl_extra_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Fail with "<op> node '<name>': <message>" (core's nnl_op_fail). */
+#define nnl_extra_fail nnl_op_fail
 
 /* Input i when present, else NULL. */
 static inline const nnl_tensor *nnl_extra_in(const nnl_op_call *c, int i) {

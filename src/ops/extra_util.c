@@ -1,18 +1,8 @@
 /* Helpers shared by the extra ops; see extra_ops.h. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ops/extra_ops.h"
-
-nnl_status nnl_extra_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...) {
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return nnl_fail(s, "%s node '%s': %s", c->op ? c->op : "?", c->node ? c->node : "", msg);
-}
 
 nnl_status nnl_extra_check_inputs(const nnl_op_call *c, int min_in, int max_in) {
     if (c->n_in < min_in || c->n_in > max_in)

@@ -16,9 +16,8 @@ nnl_status nnl_nn_gemm_exec(const nnl_op_call *c);
 nnl_status nnl_nn_matmul_infer(nnl_op_call *c, nnl_infer_result *r);
 nnl_status nnl_nn_matmul_exec(const nnl_op_call *c);
 
-/* Fail with "<op> node '<name>': <message>". */
-nnl_status nn_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Fail with "<op> node '<name>': <message>" (core's nnl_op_fail). */
+#define nn_fail nnl_op_fail
 /* Input i if present. */
 const nnl_tensor *nn_in(const nnl_op_call *c, int i);
 /* Input/output counts; inputs [0, min_in) must be present. */

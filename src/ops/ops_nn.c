@@ -2,7 +2,6 @@
  * Op list of this module (terminated by an entry with a NULL name) and
  * the helpers the nn_*.c files share.
  */
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "ops/nn_ops.h"
@@ -14,15 +13,6 @@ const nnl_op_def nnl_ops_nn[] = {
     {"MatMul", nnl_nn_matmul_infer, nnl_nn_matmul_exec},
     {0},
 };
-
-nnl_status nn_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...) {
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return nnl_fail(s, "%s node '%s': %s", c->op, c->node ? c->node : "", msg);
-}
 
 const nnl_tensor *nn_in(const nnl_op_call *c, int i) { return i < c->n_in ? c->in[i] : NULL; }
 

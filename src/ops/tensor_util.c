@@ -1,18 +1,8 @@
 /* Shared helpers of the tensor ops; see tensor_util.h. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ops/tensor_util.h"
-
-nnl_status tn_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...) {
-    char msg[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    return nnl_fail(s, "%s node '%s': %s", c->op ? c->op : "?", c->node ? c->node : "", msg);
-}
 
 const nnl_tensor *tn_in(const nnl_op_call *c, int i) {
     return i >= 0 && i < c->n_in ? c->in[i] : NULL;

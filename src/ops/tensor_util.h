@@ -10,9 +10,8 @@
 
 #include "core/core.h"
 
-/* Fail with "<op> node '<name>': <message>". */
-nnl_status tn_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Fail with "<op> node '<name>': <message>" (core's nnl_op_fail). */
+#define tn_fail nnl_op_fail
 
 /* Input/output counts and presence.  Inputs [0, required) must be present;
  * outputs [0, n_out) must all be present unless optional_out is set, in

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +21,6 @@
 
 static void *ts[2];
 static nnl_pool *pool2;
-
-static float *rnd(int64_t n, unsigned seed) {
-    float *p = nnl_aligned_alloc((size_t)(n ? n : 1) * sizeof(float));
-    assert_non_null(p);
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        p[i] = (float)((seed >> 9) & 0xFFFF) / 32768.0f - 1.0f;
-    }
-    return p;
-}
 
 static double act_ref(double x, nnl_act act, double a, double b) {
     switch (act) {

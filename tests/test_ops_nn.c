@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,16 +99,6 @@ static float *run(call *k, nnl_pool *pool) {
     nnl_aligned_free(scratch);
     if (s) fail_msg("exec: %s", nnl_last_error());
     return y;
-}
-
-static float *rnd(int64_t n, unsigned seed) {
-    float *p = nnl_aligned_alloc((size_t)(n ? n : 1) * sizeof(float));
-    assert_non_null(p);
-    for (int64_t i = 0; i < n; i++) {
-        seed = seed * 1103515245u + 12345u;
-        p[i] = (float)((seed >> 9) & 0xFFFF) / 32768.0f - 1.0f;
-    }
-    return p;
 }
 
 static void close_to(const float *got, const double *want, int64_t n, double tol) {

@@ -172,19 +172,20 @@ size_t nnl_conv_direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layo
     return nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, p->oh * p->ow);
 }
 
+/* The one choice of path: scratch sizing and the run must agree. */
+static bool runs_wino(const nnl_conv_params *p, nnl_layout w_layout) {
+    return w_layout == NNL_LAYOUT_WINO43 || (w_layout == NNL_LAYOUT_PACK_A8 && nnl_wino_auto(p));
+}
+
 size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
-    if (w_layout == NNL_LAYOUT_WINO43 || (w_layout == NNL_LAYOUT_PACK_A8 && nnl_wino_auto(p)))
-        return nnl_wino_scratch_bytes(p);
+    if (runs_wino(p, w_layout)) return nnl_wino_scratch_bytes(p);
     return nnl_conv_direct_scratch_bytes(p, w_layout);
 }
 
 nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                       void *const *thread_scratch) {
-    if (!kern) kern = nnl_kernel_get();
-    if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "conv called without thread scratch");
-    if (p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
-    if (a->w_layout == NNL_LAYOUT_WINO43 || (a->w_layout == NNL_LAYOUT_PACK_A8 && nnl_wino_auto(p)))
-        return nnl_wino_conv(p, a, kern, pool, thread_scratch);
+    /* both paths default the kernel set and check scratch and empty shapes */
+    if (runs_wino(p, a->w_layout)) return nnl_wino_conv(p, a, kern, pool, thread_scratch);
     return nnl_conv2d_direct(p, a, kern, pool, thread_scratch);
 }
 

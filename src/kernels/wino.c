@@ -31,6 +31,9 @@
  * within noise of 64/64 on FCN's head and layer4.) */
 #define WMB 64
 #define WKC 64
+/* gemm_task's chunk: 36 points, each WMB x WKC plus 16 floats of padding */
+_Static_assert((size_t)36 * (WMB * WKC + 16) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES,
+               "a task's transformed weight chunk must fit its thread scratch");
 /* Automatic choice on PACK_A8 weights (nnl_wino_auto). */
 #define AUTO_MIN_CH 256
 #define AUTO_MIN_TILES 32
@@ -322,7 +325,7 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
     if (a->w_layout != NNL_LAYOUT_WINO43 && a->w_layout != NNL_LAYOUT_PACK_A8)
         return nnl_fail(NNL_ERR_INTERNAL, "Winograd conv on weight layout %d", (int)a->w_layout);
     if (p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
-    if (UNIT % kern->nr != 0 || (size_t)36 * WMB * WKC * sizeof(float) > NNL_THREAD_SCRATCH_BYTES)
+    if (UNIT % kern->nr != 0)
         return nnl_fail(NNL_ERR_INTERNAL, "Winograd conv: kernel panel width %d does not divide %d", kern->nr,
                         UNIT);
     size_t need = nnl_wino_scratch_bytes(p);

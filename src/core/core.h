@@ -11,6 +11,12 @@
 
 #include "nnlink.h"
 
+/* Most elements any tensor may have (the product of its non-zero dims):
+ * compile refuses larger values and plan validation files that hold them
+ * (the format checks apply it to packed layouts).  Below it, element size
+ * and layout padding cannot overflow 64-bit byte counts. */
+#define NNL_MAX_ELEMS ((uint64_t)1 << 48)
+
 /* ---- errors ---------------------------------------------------------- */
 
 /* Record a printf-style message as this thread's last error and return s. */

@@ -34,8 +34,8 @@ const char *nnl_dtype_name(nnl_dtype dt) {
 
 /* A zero dim makes the tensor empty whatever the others claim; checking it
  * first keeps a hostile [huge, huge, 0] from overflowing the product.
- * Callers bound the product of the non-zero dims (plan validation,
- * nnl_shape_ok), but an op's inference may ask before that check (its
+ * Callers bound the product of the non-zero dims by NNL_MAX_ELEMS (plan
+ * validation, compile), but an op's inference may ask before that check (its
  * FLOP count of an output a hostile file blew up): a product that does not
  * fit saturates at INT64_MAX, which every bound refuses. */
 int64_t nnl_tensor_numel(const nnl_tensor *t) {

@@ -179,6 +179,16 @@ static nnl_status link_anon(nnl_out *o) {
     return nnl_fail(NNL_ERR_IO, "cannot name the finished file next to %s: %s", o->path, strerror(errno));
 }
 
+/* Renames the temporary over the destination; once renamed it is no
+ * longer ours to unlink. */
+static nnl_status rename_over(nnl_out *o) {
+    if (rename(o->tmp, o->path) != 0)
+        return nnl_fail(NNL_ERR_IO, "cannot rename the temporary file to %s: %s", o->path, strerror(errno));
+    nnl_free(o->tmp);
+    o->tmp = NULL;
+    return NNL_OK;
+}
+
 nnl_status nnl_out_commit(nnl_out *o) {
     nnl_status s = flush(o);
     if (!s && fsync(o->fd) != 0) s = nnl_fail(NNL_ERR_IO, "fsync %s: %s", o->path, strerror(errno));
@@ -186,27 +196,18 @@ nnl_status nnl_out_commit(nnl_out *o) {
         /* named and renamed back to back: the name exists only for the
          * moment between the two calls */
         s = link_anon(o);
-        if (!s && rename(o->tmp, o->path) != 0)
-            s = nnl_fail(NNL_ERR_IO, "cannot rename the temporary file to %s: %s", o->path, strerror(errno));
-        if (!s) {
-            nnl_free(o->tmp);
-            o->tmp = NULL;
-        }
+        if (!s) s = rename_over(o);
     }
     if (!s) {
         int rc = close(o->fd);
         o->fd = -1;
         if (rc != 0) s = nnl_fail(NNL_ERR_IO, "closing %s: %s", o->path, strerror(errno));
     }
-    if (!s && o->tmp && rename(o->tmp, o->path) != 0)
-        s = nnl_fail(NNL_ERR_IO, "cannot rename the temporary file to %s: %s", o->path,
-                     strerror(errno));
+    if (!s && o->tmp) s = rename_over(o);
     if (s) {
         nnl_out_abort(o);
         return s;
     }
-    nnl_free(o->tmp);
-    o->tmp = NULL;
     nnl_out_abort(o);
     sync_dir(o->path);
     return NNL_OK;

@@ -27,9 +27,9 @@ bool nnl_fmt_tensor_bytes(nnl_dtype dt, int rank, const int64_t *dims, nnl_layou
         return false;
     /* Packed layouts pad a little; the bound keeps that padding from
      * overflowing inside nnl_tensor_nbytes. */
-    if (n > ((uint64_t)1 << 48)) return false;
+    if (n > NNL_MAX_ELEMS) return false;
     for (int i = 0; i < rank; i++)
-        if ((uint64_t)dims[i] > ((uint64_t)1 << 48)) return false;
+        if ((uint64_t)dims[i] > NNL_MAX_ELEMS) return false;
     nnl_tensor t = {.dtype = dt, .rank = rank, .layout = layout};
     memcpy(t.dims, dims, sizeof(int64_t) * (size_t)rank);
     *out = nnl_tensor_nbytes(&t);

@@ -132,11 +132,11 @@ nnl_status nnl_pass_infer_fold(nnl_model *m) {
         if (s) return nnl_fail_context(s, "node '%s' (%s): ", n->name, n->op);
         n->info = r;
         for (int j = 0; j < n->n_out; j++) {
-            /* the file format's cap (plans refuse more): caught here, with
-             * the node's name, rather than by the reader of the output */
+            /* NNL_MAX_ELEMS, caught here with the node's name rather than
+             * by plan validation of the written file */
             double elems = 1;
             for (int d = 0; d < out_t[j].rank; d++) elems *= (double)(out_t[j].dims[d] > 0 ? out_t[j].dims[d] : 1);
-            if (elems > (double)((uint64_t)1 << 48))
+            if (elems > (double)NNL_MAX_ELEMS)
                 return nnl_fail(NNL_ERR_UNSUPPORTED, "node '%s' (%s): output %d would hold %.3g elements, more than 2^48",
                                 n->name, n->op, j, elems);
             if (n->out[j] < 0) continue;

@@ -3,8 +3,9 @@
  * (offsets, sizes, counts); here the semantics are checked for every graph
  * so a session can trust them: tensor and weight indices in range, weight
  * records agreeing with the tensors that use them, arena ranges inside the
- * arena and no node writing over its own inputs, op types this build knows.  Shapes are checked against each op's
- * own inference when a session is created.
+ * arena and no node writing over its own inputs, op types this build
+ * knows.  Shapes are checked against each op's own inference when a
+ * session is created.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +25,9 @@ uint64_t nnl_frec_tensor_bytes(const nnl_frec_tensor *t) {
             return UINT64_MAX;
         x.dims[i] = t->dims[i];
     }
-    /* With at most 2^48 elements, layout padding (< 8x) and element size
-     * (<= 8) cannot overflow 64 bits inside nnl_tensor_nbytes. */
-    if (n > ((uint64_t)1 << 48)) return UINT64_MAX;
+    /* layout padding (< 8x) and element size (<= 8) cannot overflow 64
+     * bits inside nnl_tensor_nbytes below NNL_MAX_ELEMS */
+    if (n > NNL_MAX_ELEMS) return UINT64_MAX;
     return nnl_tensor_nbytes(&x);
 }
 

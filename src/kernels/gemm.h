@@ -54,6 +54,7 @@
 #ifndef NNL_KERNELS_GEMM_H
 #define NNL_KERNELS_GEMM_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -230,8 +231,13 @@ void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, int6
 void nnl_pack_a_plain(float *dst, const float *a, int64_t rs, int64_t cs, int64_t m, int64_t m0,
                       int64_t mc, int64_t k0, int64_t kc);
 
-/* 1 / (1 + exp(-x)) without overflow for large |x|. */
-float nnl_sigmoidf(float x);
+/* 1 / (1 + exp(-x)) without overflow for large |x|.  Inline here, with the
+ * epilogue that uses it, so gemm.c does not depend on a kernel set's file. */
+static inline float nnl_sigmoidf(float x) {
+    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
 
 /* Scalar activation: the reference every vector kernel must match. */
 static inline float nnl_act_apply(float x, nnl_act act, float a, float b) {

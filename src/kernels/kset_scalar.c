@@ -10,12 +10,6 @@
 
 #define NR 16
 
-float nnl_sigmoidf(float x) {
-    if (x >= 0.0f) return 1.0f / (1.0f + expf(-x));
-    float e = expf(x);
-    return e / (1.0f + e);
-}
-
 static void ukr_scalar(const nnl_ukr_args *p) {
     float acc[NNL_MR][NR] = {{0}};
     const float *a = p->a, *b = p->b;

@@ -20,15 +20,6 @@
 #include "format/fmt_internal.h"
 #include "link/link_internal.h"
 
-bool nnl_lk_same_content(const nnl_frec_weight *a, const nnl_frec_weight *b) {
-    if (a->dtype != b->dtype || a->layout != b->layout || a->rank != b->rank ||
-        a->nbytes != b->nbytes)
-        return false;
-    for (int i = 0; i < a->rank; i++)
-        if (a->dims[i] != b->dims[i]) return false;
-    return a->data == b->data || memcmp(a->data, b->data, (size_t)a->nbytes) == 0;
-}
-
 /* "a, b, c" of a file's graph names, for messages. */
 static void list_graphs(const nnl_file *f, char *buf, size_t cap) {
     size_t used = 0;

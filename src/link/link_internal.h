@@ -40,8 +40,17 @@ typedef struct lk {
     int n_st;
 } lk;
 
-/* Same dtype, shape, layout and every byte. */
-bool nnl_lk_same_content(const nnl_frec_weight *a, const nnl_frec_weight *b);
+/* Same dtype, shape, layout and every byte.  Both the sharing pass and the
+ * report's reasons use it; it lives here so that link.c depends on
+ * link_report.c (for the report) and never the other way round. */
+static inline bool nnl_lk_same_content(const nnl_frec_weight *a, const nnl_frec_weight *b) {
+    if (a->dtype != b->dtype || a->layout != b->layout || a->rank != b->rank ||
+        a->nbytes != b->nbytes)
+        return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i]) return false;
+    return a->data == b->data || memcmp(a->data, b->data, (size_t)a->nbytes) == 0;
+}
 
 /* Writes the JSON report of a finished link to path (temporary file +
  * rename). */

@@ -18,9 +18,6 @@ static int64_t node_int(const nnl_node *n, const char *name, int64_t def) {
     return a && a->type == NNL_ATTR_INT ? a->i : def;
 }
 
-/* MatMul and Gemm(transB = 0) weights are PACK_A8T (kernels/gemm.h). */
-#define PACK_A8T_READERS 1
-
 /* Winograd cuts a 3x3 conv's multiplications 4x but, in float32, about
  * doubles its rounding error, and its transforms cost more relative to
  * the GEMMs as channels shrink.  Both channel counts must reach
@@ -75,11 +72,9 @@ static nnl_layout wanted(const nnl_model *m, const nnl_node *n, int slot, int v)
         return g == 1 || (t->dims[0] / g) % 8 == 0 ? NNL_LAYOUT_PACK_A8 : NNL_LAYOUT_PLAIN;
     }
     if (strcmp(n->op, "Gemm") == 0 && t->rank == 2 && node_int(n, "transB", 0) == 1) return NNL_LAYOUT_PACK_A8;
-#if PACK_A8T_READERS
     if (t->rank == 2 && format_accepts(t, NNL_LAYOUT_PACK_A8T) &&
         (strcmp(n->op, "MatMul") == 0 || (strcmp(n->op, "Gemm") == 0 && node_int(n, "transB", 0) == 0)))
         return NNL_LAYOUT_PACK_A8T;
-#endif
     return NNL_LAYOUT_PLAIN;
 }
 

@@ -811,6 +811,33 @@ static void test_host_target(void **state) {
 #endif
 }
 
+/* NNL_MAX_ELEMS (2^48, the product of the non-zero dims) binds every
+ * tensor whatever its layout: a plain weight [2^25, 2^25, 0] holds no byte
+ * but would overflow any element count a reader derives from its dims.
+ * The writer used to accept it (the checks applied the cap to packed
+ * layouts only) and leave plan validation to refuse the file. */
+static void test_max_elems_every_layout(void **state) {
+    (void)state;
+    nnl_file f = synth();
+    nnl_frec_weight w[4];
+    memcpy(w, W, sizeof w);
+    const int64_t huge[] = {(int64_t)1 << 25, (int64_t)1 << 25, 0};
+    w[1] = weight("empty", NNL_DT_INT64, 3, huge, NNL_LAYOUT_PLAIN, NULL, 0);
+    f.weights = w;
+    nnl_frec_tensor t1[5];
+    memcpy(t1, T1, sizeof t1);
+    t1[3] = tensor("empty", NNL_TK_WEIGHT, NNL_DT_INT64, 3, huge, 1);
+    nnl_frec_graph g[2] = {G[0], G[1]};
+    g[0].tensors = t1;
+    f.graphs = g;
+    assert_int_equal(nnl_file_write(&f, tpath("huge_empty.nnl")), NNL_ERR_INVALID_ARG);
+    assert_non_null(strstr(nnl_last_error(), "2^48"));
+    /* one dim less is within the cap and written */
+    w[1].dims[0] = t1[3].dims[0] = (int64_t)1 << 23;
+    assert_int_equal(nnl_file_write(&f, tpath("huge_empty.nnl")), NNL_OK);
+    unlink(tpath("huge_empty.nnl"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xxh64_vectors),
@@ -828,6 +855,7 @@ int main(void) {
         cmocka_unit_test(test_read_alloc_failures),
         cmocka_unit_test(test_relative_path),
         cmocka_unit_test(test_host_target),
+        cmocka_unit_test(test_max_elems_every_layout),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -81,7 +81,7 @@ static void make_file(const char *path, const char *graph, const wspec *ws, int 
         w->rank = ws[i].rank;
         memcpy(w->dims, ws[i].dims, sizeof ws[i].dims);
         w->layout = ws[i].layout;
-        assert_true(nnl_fmt_tensor_bytes(w->dtype, w->rank, w->dims, w->layout, &w->nbytes));
+        assert_true(nnl_tensor_nbytes_checked(w->dtype, w->rank, w->dims, w->layout, &w->nbytes));
         w->data = ws[i].data;
         T[1 + i] = (nnl_frec_tensor){.name = ws[i].name, .kind = NNL_TK_WEIGHT, .dtype = w->dtype,
                                      .rank = w->rank, .layout = w->layout, .where = (uint64_t)i};

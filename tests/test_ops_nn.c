@@ -702,7 +702,7 @@ static void test_pack_pass(void **state) {
     /* WINO43 once the file format accepts it (format/check.c), PACK_A8
      * before: the pass never writes a layout a file cannot hold */
     uint64_t wb;
-    if (nnl_fmt_tensor_bytes(NNL_DT_FLOAT, 4, m->values[w7].t.dims, NNL_LAYOUT_WINO43, &wb)) {
+    if (nnl_tensor_nbytes_checked(NNL_DT_FLOAT, 4, m->values[w7].t.dims, NNL_LAYOUT_WINO43, &wb)) {
         assert_int_equal(m->values[w7].t.layout, NNL_LAYOUT_WINO43);
         assert_int_equal(nnl_tensor_nbytes(&m->values[w7].t), nnl_wino_bytes(256, 256));
         float *e7 = nnl_aligned_alloc((size_t)nnl_wino_bytes(256, 256));

@@ -586,6 +586,42 @@ static void test_inspect_foreign(void **state) {
     unlink(tpath("foreign.nnl"));
 }
 
+/* docs/FORMAT.md: a node output index of -1 is an omitted optional output.
+ * The compiler never writes one, but the format allows it, so a file with
+ * Dropout's mask omitted must open and run (plan validation used to refuse
+ * it).  ONNX Dropout in inference mode is the identity on its data. */
+static void test_omitted_optional_output(void **state) {
+    (void)state;
+    const int64_t d23[] = {2, 3};
+    nnl_frec_tensor T[2] = {
+        {.name = "x", .kind = NNL_TK_INPUT, .dtype = NNL_DT_FLOAT, .rank = 2, .where = 0},
+        {.name = "y", .kind = NNL_TK_OUTPUT, .dtype = NNL_DT_FLOAT, .rank = 2, .where = 64},
+    };
+    memcpy(T[0].dims, d23, sizeof d23);
+    memcpy(T[1].dims, d23, sizeof d23);
+    static const int32_t in[] = {0}, out[] = {1, -1}, gin[] = {0}, gout[] = {1};
+    nnl_frec_node N = {.op = "Dropout", .name = "drop", .n_in = 1, .in = in, .n_out = 2, .out = out};
+    nnl_frec_graph G = {.name = "g", .n_tensors = 2, .tensors = T, .n_nodes = 1, .nodes = &N,
+                        .n_inputs = 1, .inputs = gin, .n_outputs = 1, .outputs = gout,
+                        .arena_bytes = 128, .scratch_offset = 128, .opset = 13};
+    nnl_file f = {.layout_version = NNL_LAYOUT_VERSION, .target = nnl_file_host_target(),
+                  .n_graphs = 1, .graphs = &G, .default_graph = -1};
+    assert_int_equal(nnl_file_write(&f, tpath("omit.nnl")), NNL_OK);
+    nnl_plan *p = NULL;
+    nnl_session *s = NULL;
+    assert_int_equal(nnl_plan_open(tpath("omit.nnl"), &p), NNL_OK);
+    assert_int_equal(nnl_session_create(p, 0, NULL, &s), NNL_OK);
+    const float x[6] = {1.5f, -2.0f, 0.0f, 3.25f, -0.5f, 7.0f};
+    assert_int_equal(nnl_session_set_input(s, "x", NNL_DT_FLOAT, 2, d23, x), NNL_OK);
+    assert_int_equal(nnl_session_run(s), NNL_OK);
+    const void *y = NULL;
+    assert_int_equal(nnl_session_output(s, 0, NULL, &y), NNL_OK);
+    assert_memory_equal(y, x, sizeof x);
+    nnl_session_free(s);
+    nnl_plan_free(p);
+    unlink(tpath("omit.nnl"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_file_runs),
@@ -601,6 +637,7 @@ int main(void) {
         cmocka_unit_test(test_nomem_extract),
         cmocka_unit_test(test_huge_claims),
         cmocka_unit_test(test_inspect_foreign),
+        cmocka_unit_test(test_omitted_optional_output),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

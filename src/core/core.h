@@ -12,9 +12,10 @@
 #include "nnlink.h"
 
 /* Most elements any tensor may have (the product of its non-zero dims):
- * compile refuses larger values and plan validation files that hold them
- * (the format checks apply it to packed layouts).  Below it, element size
- * and layout padding cannot overflow 64-bit byte counts. */
+ * compile refuses larger values, and nnl_tensor_nbytes_checked (so the
+ * .nnl writer and reader) refuses every tensor over it, whatever its
+ * layout.  Below it, element size and layout padding cannot overflow
+ * 64-bit byte counts. */
 #define NNL_MAX_ELEMS ((uint64_t)1 << 48)
 
 /* ---- errors ---------------------------------------------------------- */
@@ -81,8 +82,16 @@ typedef struct nnl_tensor {
 } nnl_tensor;
 
 int64_t nnl_tensor_numel(const nnl_tensor *t);
-/* Bytes of the tensor's data including layout padding. */
+/* Bytes of the tensor's data including layout padding.  For tensors
+ * already known valid (see nnl_tensor_nbytes_checked). */
 size_t nnl_tensor_nbytes(const nnl_tensor *t);
+/* The one validating size function: bytes of a dtype/shape/layout, or
+ * false for an unknown dtype or layout, a rank outside 0..NNL_MAX_RANK, a
+ * negative dim, more than NNL_MAX_ELEMS elements (product of the non-zero
+ * dims) or a layout the shape does not suit (docs/FORMAT.md, "Weight
+ * layouts"). */
+bool nnl_tensor_nbytes_checked(nnl_dtype dt, int rank, const int64_t *dims, nnl_layout layout,
+                               uint64_t *out);
 /* "1x3x224x224" into buf. */
 const char *nnl_shape_str(const nnl_tensor *t, char *buf, size_t n);
 

@@ -63,6 +63,30 @@ size_t nnl_tensor_nbytes(const nnl_tensor *t) {
     return (size_t)nnl_tensor_numel(t) * es;
 }
 
+bool nnl_tensor_nbytes_checked(nnl_dtype dt, int rank, const int64_t *dims, nnl_layout layout,
+                               uint64_t *out) {
+    if (nnl_dtype_size(dt) == 0 || rank < 0 || rank > NNL_MAX_RANK) return false;
+    /* the product of the non-zero dims: a zero dim must not hide huge ones */
+    uint64_t n = 1;
+    for (int i = 0; i < rank; i++)
+        if (dims[i] < 0 || (dims[i] > 0 && (nnl_mul_overflow_u64(n, (uint64_t)dims[i], &n) ||
+                                            n > NNL_MAX_ELEMS)))
+            return false;
+    switch (layout) {
+    case NNL_LAYOUT_PLAIN: break;
+    case NNL_LAYOUT_PACK_A8: if (rank < 1) return false; break;
+    case NNL_LAYOUT_WINO43: if (rank != 4 || dims[2] != 3 || dims[3] != 3) return false; break;
+    case NNL_LAYOUT_PACK_A8T: if (rank != 2) return false; break;
+    default: return false;
+    }
+    /* below NNL_MAX_ELEMS, layout padding (at most 32x: WINO43 with one
+     * output channel) and element size (<= 8) fit in 64 bits */
+    nnl_tensor t = {.dtype = dt, .rank = rank, .layout = layout};
+    memcpy(t.dims, dims, sizeof(int64_t) * (size_t)rank);
+    *out = nnl_tensor_nbytes(&t);
+    return true;
+}
+
 const char *nnl_layout_name(nnl_layout l) {
     switch (l) {
     case NNL_LAYOUT_PACK_A8: return "pack_a8";

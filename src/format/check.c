@@ -9,33 +9,6 @@
 
 #include "format/fmt_internal.h"
 
-bool nnl_fmt_tensor_bytes(nnl_dtype dt, int rank, const int64_t *dims, nnl_layout layout,
-                          uint64_t *out) {
-    uint64_t esize = nnl_dtype_size(dt), n = 1;
-    if (esize == 0 || rank < 0 || rank > NNL_MAX_RANK) return false;
-    for (int i = 0; i < rank; i++) {
-        if (dims[i] < 0 || nnl_mul_overflow_u64(n, (uint64_t)dims[i], &n)) return false;
-    }
-    if (nnl_mul_overflow_u64(n, esize, &n)) return false;
-    if (layout == NNL_LAYOUT_PLAIN) {
-        *out = n;
-        return true;
-    }
-    /* the packed sizes nnl_tensor_nbytes knows: WINO43 only for (OC, IC, 3, 3) */
-    if (layout != NNL_LAYOUT_PACK_A8 && !(layout == NNL_LAYOUT_WINO43 && rank == 4 && dims[2] == 3 && dims[3] == 3) &&
-        !(layout == NNL_LAYOUT_PACK_A8T && rank == 2))
-        return false;
-    /* Packed layouts pad a little; the bound keeps that padding from
-     * overflowing inside nnl_tensor_nbytes. */
-    if (n > NNL_MAX_ELEMS) return false;
-    for (int i = 0; i < rank; i++)
-        if ((uint64_t)dims[i] > NNL_MAX_ELEMS) return false;
-    nnl_tensor t = {.dtype = dt, .rank = rank, .layout = layout};
-    memcpy(t.dims, dims, sizeof(int64_t) * (size_t)rank);
-    *out = nnl_tensor_nbytes(&t);
-    return true;
-}
-
 static const char *S(const char *s) { return s ? s : ""; }
 
 static nnl_status check_string(const char *s, bool required, nnl_status st, const char *what,
@@ -81,8 +54,9 @@ static nnl_status check_weights(const nnl_file *f, nnl_status st, const char *wh
         s = check_shape(w->dtype, w->rank, w->dims, w->layout, st, what, "weight", i, S(w->name));
         if (s) return s;
         uint64_t need;
-        if (!nnl_fmt_tensor_bytes(w->dtype, w->rank, w->dims, w->layout, &need))
-            return nnl_fail(st, "%s: weight %d '%s': size overflows", what, i, S(w->name));
+        if (!nnl_tensor_nbytes_checked(w->dtype, w->rank, w->dims, w->layout, &need))
+            return nnl_fail(st, "%s: weight %d '%s': more than 2^48 elements, or a shape its "
+                            "layout does not suit", what, i, S(w->name));
         if (need != w->nbytes)
             return nnl_fail(st, "%s: weight %d '%s': %llu bytes, its shape needs %llu", what, i,
                             S(w->name), (unsigned long long)w->nbytes,
@@ -189,7 +163,7 @@ static nnl_status check_tensor(const nnl_file *f, const nnl_frec_graph *gr, int 
         return nnl_fail(st, "%s: graph '%s' tensor '%s': unknown kind %d", what, gr->name,
                         S(t->name), (int)t->kind);
     uint64_t bytes;
-    if (!nnl_fmt_tensor_bytes(t->dtype, t->rank, t->dims, t->layout, &bytes) ||
+    if (!nnl_tensor_nbytes_checked(t->dtype, t->rank, t->dims, t->layout, &bytes) ||
         check_range(t->where, bytes, gr->arena_bytes))
         return nnl_fail(st, "%s: graph '%s' tensor '%s' (offset %llu) does not fit the "
                         "%llu-byte arena", what, gr->name, S(t->name),

@@ -140,11 +140,6 @@ nnl_status nnl_file_write_ex(const nnl_file *f, const char *path, unsigned flags
  * prefixed with `what` (a path). */
 nnl_status nnl_file_check(const nnl_file *f, nnl_status st, const char *what);
 
-/* Bytes a tensor of this dtype/shape/layout occupies; fails (returns false)
- * on unknown dtype/layout, negative dims or overflow. */
-bool nnl_fmt_tensor_bytes(nnl_dtype dt, int rank, const int64_t *dims, nnl_layout layout,
-                          uint64_t *out);
-
 /* Short description of a file that is not a .nnl file, from its first
  * bytes (n may be small) and its path, e.g. "looks like an ONNX model; ...". */
 const char *nnl_fmt_sniff(const uint8_t *p, size_t n, const char *path, char *buf, size_t cap);

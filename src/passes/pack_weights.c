@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "kernels/gemm.h"
-#include "format/fmt_internal.h"
 #include "kernels/wino.h"
 #include "passes/pack_weights.h"
 
@@ -45,11 +44,12 @@ static bool ints_at_most(const nnl_node *n, const char *name, int64_t max) {
     return true;
 }
 
-/* A layout goes into a file only once the file checks (format/check.c)
- * accept it; until then the weight keeps the layout every build reads. */
+/* A layout is chosen only for a shape it suits within NNL_MAX_ELEMS: the
+ * same function decides what the .nnl writer and reader accept
+ * (format/check.c), so a packed weight never makes an unwritable file. */
 static bool format_accepts(const nnl_tensor *t, nnl_layout l) {
     uint64_t bytes;
-    return nnl_fmt_tensor_bytes(t->dtype, t->rank, t->dims, l, &bytes);
+    return nnl_tensor_nbytes_checked(t->dtype, t->rank, t->dims, l, &bytes);
 }
 
 static bool conv_wants_wino(const nnl_model *m, const nnl_node *n, const nnl_tensor *t) {

@@ -1,11 +1,14 @@
 /*
  * nnl_plan: an opened .nnl file.  nnl_file_read has checked the structure
- * (offsets, sizes, counts); here the semantics are checked for every graph
- * so a session can trust them: tensor and weight indices in range, weight
- * records agreeing with the tensors that use them, arena ranges inside the
- * arena and no node writing over its own inputs, op types this build
- * knows.  Shapes are checked against each op's own inference when a
- * session is created.
+ * and, with the format's own checker (format/check.c), every rule of
+ * docs/FORMAT.md: tensor, weight and node indices in range (a node's input
+ * or output may be -1, omitted), weight records agreeing with the tensors
+ * that use them, arena tensors inside the arena, no node writing a weight
+ * or a graph input, unique graph names.  Here only what this runtime adds
+ * is checked: arena tensors 64-byte aligned and below the scratch region,
+ * no node writing over its own inputs, op types this build knows, and the
+ * target and layout version.  Shapes are checked against each op's own
+ * inference when a session is created.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,28 +17,11 @@
 #include "format/verify.h"
 #include "runtime/runtime.h"
 
-uint64_t nnl_frec_tensor_bytes(const nnl_frec_tensor *t) {
-    nnl_tensor x = {.dtype = t->dtype, .rank = t->rank, .layout = t->layout};
-    uint64_t n = 1;
-    if (t->rank < 0 || t->rank > NNL_MAX_RANK || nnl_dtype_size(t->dtype) == 0) return UINT64_MAX;
-    /* the product of the non-zero dims: a zero dim must not hide huge ones */
-    for (int i = 0; i < t->rank; i++) {
-        if (t->dims[i] < 0 ||
-            (t->dims[i] > 0 && nnl_mul_overflow_u64(n, (uint64_t)t->dims[i], &n)))
-            return UINT64_MAX;
-        x.dims[i] = t->dims[i];
-    }
-    /* layout padding (< 8x) and element size (<= 8) cannot overflow 64
-     * bits inside nnl_tensor_nbytes below NNL_MAX_ELEMS */
-    if (n > NNL_MAX_ELEMS) return UINT64_MAX;
-    return nnl_tensor_nbytes(&x);
-}
-
-static bool same_meta(const nnl_frec_tensor *t, const nnl_frec_weight *w) {
-    if (t->dtype != w->dtype || t->rank != w->rank || t->layout != w->layout) return false;
-    for (int i = 0; i < t->rank; i++)
-        if (t->dims[i] != w->dims[i]) return false;
-    return true;
+/* Bytes of a tensor record the reader has checked. */
+static uint64_t rec_bytes(const nnl_frec_tensor *r) {
+    nnl_tensor t = {.dtype = r->dtype, .rank = r->rank, .layout = r->layout};
+    memcpy(t.dims, r->dims, sizeof t.dims);
+    return nnl_tensor_nbytes(&t);
 }
 
 /* An arena range [off, off + bytes) of one node's tensor. */
@@ -50,9 +36,9 @@ static int by_off(const void *a, const void *b) {
 
 static bool in_arena(const nnl_frec_graph *g, int t, span *s) {
     if (t < 0 || g->tensors[t].kind == NNL_TK_WEIGHT) return false;
-    uint64_t nb = nnl_frec_tensor_bytes(&g->tensors[t]);
+    uint64_t nb = rec_bytes(&g->tensors[t]);
     s->off = g->tensors[t].where;
-    s->end = s->off + nb;   /* checked against the arena above */
+    s->end = s->off + nb;   /* inside the arena (format/check.c) */
     return nb > 0;
 }
 
@@ -87,30 +73,16 @@ static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node 
 
 static nnl_status check_graph(const nnl_file *f, int gi, uint64_t *wbytes, uint8_t *uses) {
     const nnl_frec_graph *g = &f->graphs[gi];
-    if (g->scratch_offset > g->arena_bytes || g->scratch_offset % NNL_ALIGN)
-        return nnl_fail(NNL_ERR_FORMAT, "graph '%s': scratch offset beyond the arena or not %d-byte aligned", g->name,
-                        NNL_ALIGN);
+    if (g->scratch_offset % NNL_ALIGN)
+        return nnl_fail(NNL_ERR_FORMAT, "graph '%s': scratch offset not %d-byte aligned", g->name, NNL_ALIGN);
     *wbytes = 0;
     for (int i = 0; i < g->n_tensors; i++) {
         const nnl_frec_tensor *t = &g->tensors[i];
-        uint64_t nb = nnl_frec_tensor_bytes(t), end;
-        if (nb == UINT64_MAX)
-            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor %d has an invalid dtype or shape", g->name, i);
-        if (t->kind == NNL_TK_WEIGHT) {
-            if (t->where >= (uint64_t)f->n_weights)
-                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor '%s' names weight %llu of %d", g->name,
-                                t->name, (unsigned long long)t->where, f->n_weights);
-            const nnl_frec_weight *w = &f->weights[t->where];
-            if (!same_meta(t, w) || w->nbytes != nb)
-                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor '%s' disagrees with its weight record",
-                                g->name, t->name);
-        } else if (t->kind <= NNL_TK_OUTPUT) {
-            if (nnl_add_overflow_u64(t->where, nb, &end) || end > g->scratch_offset || t->where % NNL_ALIGN)
-                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor '%s' lies outside the arena", g->name, t->name);
-        } else {
-            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor '%s' has unknown kind %d", g->name, t->name,
-                            (int)t->kind);
-        }
+        if (t->kind == NNL_TK_WEIGHT) continue;
+        /* the reader checked where + size <= arena_bytes without overflow */
+        if (t->where + rec_bytes(t) > g->scratch_offset || t->where % NNL_ALIGN)
+            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': tensor '%s' overlaps the scratch region or is not %d-byte aligned",
+                            g->name, t->name, NNL_ALIGN);
     }
     /* weight bytes: each referenced weight once */
     for (int i = 0; i < g->n_tensors; i++) {
@@ -124,17 +96,6 @@ static nnl_status check_graph(const nnl_file *f, int gi, uint64_t *wbytes, uint8
         if (!nnl_op_find(n->op))
             return nnl_fail(NNL_ERR_UNSUPPORTED, "graph '%s': operator '%s' (node '%s') is unknown to nnlink %s",
                             g->name, n->op, n->name, NNL_VERSION_STRING);
-        for (int j = 0; j < n->n_in; j++)
-            if (n->in[j] < -1 || n->in[j] >= g->n_tensors)
-                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' input %d out of range", g->name, n->name, j);
-        for (int j = 0; j < n->n_out; j++) {
-            /* The compiler gives every output a tensor (omitted optional
-             * outputs get a scratch one): kernels write all their outputs. */
-            if (n->out[j] < 0 || n->out[j] >= g->n_tensors)
-                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' output %d out of range", g->name, n->name, j);
-            if (n->out[j] >= 0 && g->tensors[n->out[j]].kind == NNL_TK_WEIGHT)
-                return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' writes a weight", g->name, n->name);
-        }
     }
     int max_out = 0;
     for (int i = 0; i < g->n_nodes; i++)
@@ -149,15 +110,6 @@ static nnl_status check_graph(const nnl_file *f, int gi, uint64_t *wbytes, uint8
         }
     }
     nnl_free(sp);
-    for (int i = 0; i < g->n_inputs; i++)
-        if (g->inputs[i] < 0 || g->inputs[i] >= g->n_tensors || g->tensors[g->inputs[i]].kind != NNL_TK_INPUT)
-            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': input %d is not an input tensor", g->name, i);
-    for (int i = 0; i < g->n_outputs; i++)
-        if (g->outputs[i] < 0 || g->outputs[i] >= g->n_tensors)
-            return nnl_fail(NNL_ERR_FORMAT, "graph '%s': output %d out of range", g->name, i);
-    for (int j = 0; j < gi; j++)
-        if (strcmp(f->graphs[j].name, g->name) == 0)
-            return nnl_fail(NNL_ERR_FORMAT, "two graphs are named '%s'", g->name);
     return NNL_OK;
 }
 
@@ -188,8 +140,6 @@ static nnl_status plan_open(const char *path, bool inspect, nnl_plan **out) {
         if (!(p->foreign = nnl_strdup(nnl_last_error()))) s = nnl_fail(NNL_ERR_NOMEM, "out of memory opening %s", path);
         else s = NNL_OK;
     }
-    if (!s && p->f->default_graph >= p->f->n_graphs)
-        s = nnl_fail(NNL_ERR_FORMAT, "default graph index %d out of range", p->f->default_graph);
     if (s) {
         if (p->f) nnl_fail_context(s, "%s: ", path);
         nnl_plan_free(p);

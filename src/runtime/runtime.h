@@ -14,7 +14,4 @@ struct nnl_plan {
     char *foreign;
 };
 
-/* Bytes of a tensor record, or UINT64_MAX when its dims overflow. */
-uint64_t nnl_frec_tensor_bytes(const nnl_frec_tensor *t);
-
 #endif

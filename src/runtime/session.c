@@ -21,6 +21,8 @@ struct nnl_session {
     const nnl_op_def **defs;
     nnl_tensor *tensors;
     nnl_tensor **io;           /* in/out pointer arrays of all calls */
+    nnl_tensor *omitted;       /* buffers for outputs the file omits (-1) */
+    int n_omitted;
     nnl_op_call *calls;
     void *arena;
     void **tscratch;
@@ -39,18 +41,43 @@ static bool same_shape(const nnl_tensor *a, const nnl_frec_tensor *b) {
     return true;
 }
 
+/* An optional output the file omits (index -1, docs/FORMAT.md) still gets
+ * a buffer of the shape the op infers, owned by the session: kernels may
+ * write every output they have, and only some test for an absent one.  The
+ * compiler never omits one (it gives each an arena slot); other writers
+ * may. */
+static nnl_status omitted_output(nnl_session *s, const nnl_frec_node *n, int j, const nnl_tensor *inferred,
+                                 nnl_tensor **out) {
+    nnl_tensor *t = &s->omitted[s->n_omitted];
+    uint64_t nb;
+    if (!nnl_tensor_nbytes_checked(inferred->dtype, inferred->rank, inferred->dims, NNL_LAYOUT_PLAIN, &nb) ||
+        nb > SIZE_MAX)
+        return nnl_fail(NNL_ERR_FORMAT, "graph '%s', node '%s' (%s): omitted output %d would be too large",
+                        s->g->name, n->name, n->op, j);
+    *t = *inferred;
+    t->layout = NNL_LAYOUT_PLAIN;
+    if (!(t->data = nnl_aligned_alloc((size_t)nb)))
+        return nnl_fail(NNL_ERR_NOMEM, "out of memory for omitted output %d of node '%s'", j, n->name);
+    s->n_omitted++;
+    *out = t;
+    return NNL_OK;
+}
+
 static nnl_status prepare(nnl_session *s) {
     const nnl_frec_graph *g = s->g;
     const nnl_file *f = s->plan->f;
-    size_t n_io = 0;
-    for (int i = 0; i < g->n_nodes; i++) n_io += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
-    s->tensors = nnl_calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *s->tensors);
+    size_t n_io = 0, n_omit = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        n_io += (size_t)g->nodes[i].n_in + (size_t)g->nodes[i].n_out;
+        for (int j = 0; j < g->nodes[i].n_out; j++) n_omit += g->nodes[i].out[j] < 0;
+    }
+    s->omitted = nnl_calloc(n_omit ? n_omit : 1, sizeof *s->omitted);    s->tensors = nnl_calloc((size_t)(g->n_tensors ? g->n_tensors : 1), sizeof *s->tensors);
     s->io = nnl_calloc(n_io ? n_io : 1, sizeof *s->io);
     s->calls = nnl_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->calls);
     s->defs = nnl_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof *s->defs);
     s->layer_ms = nnl_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(double));
     s->layer_start = nnl_calloc((size_t)(g->n_nodes ? g->n_nodes : 1), sizeof(double));
-    if (!s->tensors || !s->io || !s->calls || !s->defs || !s->layer_ms || !s->layer_start)
+    if (!s->tensors || !s->io || !s->calls || !s->defs || !s->layer_ms || !s->layer_start || !s->omitted)
         return nnl_fail(NNL_ERR_NOMEM, "out of memory creating a session for graph '%s'", g->name);
     for (int i = 0; i < g->n_tensors; i++) {
         const nnl_frec_tensor *r = &g->tensors[i];
@@ -95,6 +122,11 @@ static nnl_status prepare(nnl_session *s) {
         if (r.scratch_bytes > g->arena_bytes - g->scratch_offset)
             return nnl_fail(NNL_ERR_FORMAT, "graph '%s', node '%s': scratch does not fit the arena", g->name, n->name);
         for (int j = 0; j < n->n_out; j++) {
+            if (n->out[j] < 0) {
+                nnl_status so = omitted_output(s, n, j, &tmp[j], &out[j]);
+                if (so) return so;
+                continue;
+            }
             if (!same_shape(&tmp[j], &g->tensors[n->out[j]]))
                 return nnl_fail(NNL_ERR_FORMAT, "graph '%s', node '%s' (%s): output %d shape disagrees with the op",
                                 g->name, n->name, n->op, j);
@@ -161,6 +193,8 @@ void nnl_session_free(nnl_session *s) {
     nnl_arena_free(s->arena, s->g->arena_bytes);
     nnl_free(s->tensors);
     nnl_free(s->io);
+    for (int i = 0; i < s->n_omitted; i++) nnl_aligned_free(s->omitted[i].data);
+    nnl_free(s->omitted);
     nnl_free(s->calls);
     nnl_free(s->defs);
     nnl_free(s->layer_ms);

@@ -1,4 +1,6 @@
-/* nnlink command-line tool: one file per command. */
+/* nnlink command-line tool: each command in cmd_<command>.c (extract,
+ * the inverse of link, beside it in cmd_link.c), the helpers below in
+ * common.c, the dispatch table in main.c. */
 #ifndef NNL_CLI_H
 #define NNL_CLI_H
 

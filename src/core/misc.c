@@ -3,8 +3,11 @@
 
 #include "core/core.h"
 
-/* 64-bit FNV-1a over 8-byte words, folded with a final avalanche.  Only a
- * hint for the linker: equal hashes are always confirmed with memcmp. */
+/* 64-bit FNV-1a over 8-byte words, folded with a final avalanche: the hash
+ * of in-memory hash tables (the ONNX importer's value-name index), where
+ * equal hashes are always confirmed by comparing the keys.  Not the hash
+ * of any file: .nnl checksums and weight hashes are XXH64
+ * (format/xxh64.h). */
 uint64_t nnl_hash64(const void *data, size_t n) {
     const unsigned char *p = data;
     uint64_t h = 0xcbf29ce484222325ull ^ n;

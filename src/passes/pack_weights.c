@@ -2,9 +2,10 @@
  * Pack GEMM weights once at compile time so no run pays for it.  A
  * constant is packed only when every live reader wants the same packed
  * form: PACK_A8 (rows = dims[0]) for Conv and Gemm(transB = 1), WINO43 for
- * 3x3 stride-1 group-1 convs with enough channels; one other reader, or a
- * graph output, keeps it PLAIN, because no op but Conv / Gemm reads
- * packed data.
+ * 3x3 stride-1 group-1 convs with enough channels, PACK_A8T (the
+ * transpose's PACK_A8) for MatMul and Gemm(transB = 0); one other reader,
+ * or a graph output, keeps it PLAIN, because no op but Conv / Gemm /
+ * MatMul reads packed data.
  */
 #include <string.h>
 

@@ -1,16 +1,22 @@
-/* Compile-time weight packing (layouts in kernels/gemm.h). */
+/* Compile-time weight packing (layouts in docs/FORMAT.md, "Weight layouts"). */
 #ifndef NNL_PACK_WEIGHTS_H
 #define NNL_PACK_WEIGHTS_H
 
 #include "ir/model.h"
 
-/* Rewrite float constants that serve only as the GEMM weight of live
- * Conv nodes (input 1) or Gemm nodes with transB = 1 (input 1) into
- * NNL_LAYOUT_PACK_A8, or, when m->winograd is set, for 3x3 stride-1
- * group-1 convs with at least 256 input and output channels, into
- * NNL_LAYOUT_WINO43 (kernels/wino.h).
- * Dims stay the logical ONNX dims.  Constants used in any other way stay
- * PLAIN.  Deterministic byte for byte. */
+/* Rewrite float constants (rank >= 2, no zero dim) that serve only as
+ * input 1 (the weight) of live nodes wanting the same packed form:
+ *   - Conv: NNL_LAYOUT_PACK_A8 (rows = output channels; grouped convs only
+ *     when each group's rows start on an 8-row panel), or, when
+ *     m->winograd is set, NNL_LAYOUT_WINO43 for 3x3 group-1 convs with
+ *     stride 1, dilation <= 4 and at least 256 input and output channels
+ *     (kernels/wino.h);
+ *   - Gemm with transB = 1: NNL_LAYOUT_PACK_A8 of the rank-2 weight;
+ *   - MatMul, and Gemm with transB = 0: NNL_LAYOUT_PACK_A8T (PACK_A8 of the
+ *     rank-2 weight's transpose).
+ * Dims stay the logical ONNX dims.  Constants used in any other way, by
+ * readers that disagree, or as graph outputs stay PLAIN.  Deterministic
+ * byte for byte. */
 nnl_status nnl_pass_pack_weights(nnl_model *m);
 
 #endif

@@ -1,5 +1,10 @@
 /*
- * Compiler passes over the model IR, in the order compile.c runs them.
+ * Compiler passes over the model IR, declared in the order
+ * nnl_compile_model (compiler/compile.c) runs them:
+ *   bind_inputs, remove_identity, infer_fold, dead_nodes, fold_batchnorm,
+ *   fuse_layernorm, fuse_epilogue, dead_nodes again, pack_weights
+ *   (passes/pack_weights.h), a topological sort, infer_fold again (final
+ *   shapes, scratch and FLOPs of the fused nodes), plan_arena.
  * Each returns NNL_OK or a status with nnl_last_error() set.
  */
 #ifndef NNL_PASSES_H
@@ -10,20 +15,20 @@
 /* Fix dynamic input dims from the user's shapes; refuse unknown names,
  * contradictions with fixed dims and dims left dynamic. */
 nnl_status nnl_pass_bind_inputs(nnl_model *m, const nnl_input_shape *shapes, int n);
+/* Drop Identity and inference-mode Dropout. */
+nnl_status nnl_pass_remove_identity(nnl_model *m);
 /* Shape inference in topological order; nodes whose inputs are all
  * constant are executed now and become constants (this is what turns
  * PyTorch's Shape/Gather/Concat chains into literal sizes). */
 nnl_status nnl_pass_infer_fold(nnl_model *m);
-/* Drop Identity and inference-mode Dropout. */
-nnl_status nnl_pass_remove_identity(nnl_model *m);
-/* Fold BatchNormalization into the preceding Conv's weights and bias. */
-nnl_status nnl_pass_fold_batchnorm(nnl_model *m);
-/* Fuse a residual Add and a following activation into Conv/Gemm/MatMul. */
-nnl_status nnl_pass_fuse_epilogue(nnl_model *m);
-/* Fuse the decomposed LayerNorm that opsets < 17 carry. */
-nnl_status nnl_pass_fuse_layernorm(nnl_model *m);
 /* Remove nodes whose outputs nothing uses. */
 nnl_status nnl_pass_dead_nodes(nnl_model *m);
+/* Fold BatchNormalization into the preceding Conv's weights and bias. */
+nnl_status nnl_pass_fold_batchnorm(nnl_model *m);
+/* Fuse the decomposed LayerNorm that opsets < 17 carry. */
+nnl_status nnl_pass_fuse_layernorm(nnl_model *m);
+/* Fuse a residual Add and a following activation into Conv/Gemm/MatMul. */
+nnl_status nnl_pass_fuse_epilogue(nnl_model *m);
 /* Give every activation an offset in one arena by lifetime. */
 nnl_status nnl_pass_plan_arena(nnl_model *m);
 

@@ -88,8 +88,8 @@ size_t nnl_tensor_nbytes(const nnl_tensor *t);
 /* The one validating size function: bytes of a dtype/shape/layout, or
  * false for an unknown dtype or layout, a rank outside 0..NNL_MAX_RANK, a
  * negative dim, more than NNL_MAX_ELEMS elements (product of the non-zero
- * dims) or a layout the shape does not suit (docs/FORMAT.md, "Weight
- * layouts"). */
+ * dims) or a layout the dtype or shape does not suit (docs/FORMAT.md,
+ * "Weight layouts"). */
 bool nnl_tensor_nbytes_checked(nnl_dtype dt, int rank, const int64_t *dims, nnl_layout layout,
                                uint64_t *out);
 /* "1x3x224x224" into buf. */

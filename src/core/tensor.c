@@ -72,6 +72,8 @@ bool nnl_tensor_nbytes_checked(nnl_dtype dt, int rank, const int64_t *dims, nnl_
         if (dims[i] < 0 || (dims[i] > 0 && (nnl_mul_overflow_u64(n, (uint64_t)dims[i], &n) ||
                                             n > NNL_MAX_ELEMS)))
             return false;
+    /* packed layouts hold float32 only: the only type their readers take */
+    if (layout != NNL_LAYOUT_PLAIN && dt != NNL_DT_FLOAT) return false;
     switch (layout) {
     case NNL_LAYOUT_PLAIN: break;
     case NNL_LAYOUT_PACK_A8: if (rank < 1) return false; break;

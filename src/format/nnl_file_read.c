@@ -210,89 +210,98 @@ static nnl_status alloc_tables(const rd *r, nnl_file *f, tables *T) {
     return NNL_OK;
 }
 
-static nnl_status decode_weights(const rd *r, tables *T) {
+/* Decodes one record at p whose first strref (the name; a node's op type)
+ * is already checked; what names the record for messages. */
+typedef nnl_status (*decode_fn)(const rd *r, tables *T, uint64_t i, const uint8_t *p, const char *name,
+                                const char *what);
+
+/* Every table's loop: the record, its description, its first string. */
+static nnl_status decode_table(const rd *r, tables *T, int sec, uint64_t rec_size, const char *kind,
+                               decode_fn fn) {
+    for (uint64_t i = 0; i < r->n[sec]; i++) {
+        const uint8_t *p = r->sec[sec] + i * rec_size;
+        char what[48];
+        const char *name;
+        snprintf(what, sizeof what, "%s %llu", kind, (unsigned long long)i);
+        nnl_status s = get_str(r, p, &name, what);
+        if (!s) s = fn(r, T, i, p, name, what);
+        if (s) return s;
+    }
+    return NNL_OK;
+}
+
+/* dtype, layout and rank (three u32 from p) and the dims at d: the shape
+ * fields weight and tensor records share at different offsets. */
+static nnl_status get_shape(const rd *r, const uint8_t *p, const uint8_t *d, nnl_dtype *dtype,
+                            nnl_layout *layout, int *rank, int64_t *dims, const char *what) {
+    *dtype = (nnl_dtype)nnl_get_u32(p);
+    *layout = (nnl_layout)nnl_get_u32(p + 4);
+    uint32_t rk = nnl_get_u32(p + 8);
+    nnl_status s = get_dims(r, d, rk, dims, what);
+    *rank = (int)rk;
+    return s;
+}
+
+static nnl_status decode_weight(const rd *r, tables *T, uint64_t i, const uint8_t *p, const char *name,
+                                const char *what) {
     const uint64_t wlen = r->len[NNL_SEC_WEIGHT_DATA];
-    for (uint64_t i = 0; i < r->n[NNL_SEC_WEIGHTS]; i++) {
-        const uint8_t *p = r->sec[NNL_SEC_WEIGHTS] + i * NNL_REC_WEIGHT;
-        nnl_frec_weight *w = &T->w[i];
-        char what[48];
-        snprintf(what, sizeof what, "weight %llu", (unsigned long long)i);
-        nnl_status s = get_str(r, p, &w->name, what);
-        if (s) return s;
-        w->dtype = (nnl_dtype)nnl_get_u32(p + 8);
-        w->layout = (nnl_layout)nnl_get_u32(p + 12);
-        uint32_t rank = nnl_get_u32(p + 16);
-        if (nnl_get_u32(p + 20) != 0) return BAD(r, "%s: reserved field set", what);
-        if ((s = get_dims(r, p + 24, rank, w->dims, what))) return s;
-        w->rank = (int)rank;
-        w->offset = nnl_get_u64(p + 88);
-        w->nbytes = nnl_get_u64(p + 96);
-        w->hash = nnl_get_u64(p + 104);
-        if (w->offset % NNL_ALIGN || !in_table(w->offset, w->nbytes, wlen))
-            return BAD(r, "%s '%s': data at %llu, %llu bytes, outside the %llu-byte weight "
-                       "data", what, w->name, (unsigned long long)w->offset,
-                       (unsigned long long)w->nbytes, (unsigned long long)wlen);
-        w->data = r->sec[NNL_SEC_WEIGHT_DATA] + w->offset;
-        w->offset += r->off[NNL_SEC_WEIGHT_DATA];
-    }
-    return NNL_OK;
-}
-
-static nnl_status decode_graphs(const rd *r, tables *T) {
-    for (uint64_t i = 0; i < r->n[NNL_SEC_GRAPHS]; i++) {
-        const uint8_t *p = r->sec[NNL_SEC_GRAPHS] + i * NNL_REC_GRAPH;
-        nnl_frec_graph *g = &T->g[i];
-        char what[48];
-        snprintf(what, sizeof what, "graph %llu", (unsigned long long)i);
-        nnl_status s = get_str(r, p, &g->name, what);
-        if (s) return s;
-        g->opset = (int64_t)nnl_get_u64(p + 8);
-        g->arena_bytes = nnl_get_u64(p + 16);
-        g->scratch_offset = nnl_get_u64(p + 24);
-        uint64_t tf = nnl_get_u32(p + 32), nt = nnl_get_u32(p + 36);
-        uint64_t nf = nnl_get_u32(p + 40), nn = nnl_get_u32(p + 44);
-        uint64_t io = nnl_get_u32(p + 48), ni = nnl_get_u32(p + 52), no = nnl_get_u32(p + 56);
-        if (nnl_get_u32(p + 60) != 0) return BAD(r, "%s: reserved field set", what);
-        if (!in_table(tf, nt, r->n[NNL_SEC_TENSORS]) || !in_table(nf, nn, r->n[NNL_SEC_NODES]) ||
-            !in_table(io, ni + no, r->n[NNL_SEC_INDICES]))
-            return BAD(r, "%s '%s': tensor, node or input/output range outside its table", what,
-                       g->name);
-        g->tensors = T->t + tf;
-        g->n_tensors = (int)nt;
-        g->nodes = T->n + nf;
-        g->n_nodes = (int)nn;
-        g->inputs = T->idx + io;
-        g->n_inputs = (int)ni;
-        g->outputs = T->idx + io + ni;
-        g->n_outputs = (int)no;
-    }
-    return NNL_OK;
-}
-
-static nnl_status decode_tensors(const rd *r, tables *T) {
-    for (uint64_t i = 0; i < r->n[NNL_SEC_TENSORS]; i++) {
-        const uint8_t *p = r->sec[NNL_SEC_TENSORS] + i * NNL_REC_TENSOR;
-        nnl_frec_tensor *t = &T->t[i];
-        char what[48];
-        snprintf(what, sizeof what, "tensor record %llu", (unsigned long long)i);
-        nnl_status s = get_str(r, p, &t->name, what);
-        if (s) return s;
-        t->kind = (nnl_tensor_kind)nnl_get_u32(p + 8);
-        t->dtype = (nnl_dtype)nnl_get_u32(p + 12);
-        t->layout = (nnl_layout)nnl_get_u32(p + 16);
-        uint32_t rank = nnl_get_u32(p + 20);
-        if ((s = get_dims(r, p + 24, rank, t->dims, what))) return s;
-        t->rank = (int)rank;
-        t->where = nnl_get_u64(p + 88);
-    }
-    return NNL_OK;
-}
-
-static nnl_status decode_attr(const rd *r, const uint8_t *p, nnl_attr *a, const tables *T,
-                              const char *what) {
-    memset(a, 0, sizeof *a);
-    nnl_status s = get_str(r, p, &a->name, what);
+    nnl_frec_weight *w = &T->w[i];
+    w->name = name;
+    if (nnl_get_u32(p + 20) != 0) return BAD(r, "%s: reserved field set", what);
+    nnl_status s = get_shape(r, p + 8, p + 24, &w->dtype, &w->layout, &w->rank, w->dims, what);
     if (s) return s;
+    w->offset = nnl_get_u64(p + 88);
+    w->nbytes = nnl_get_u64(p + 96);
+    w->hash = nnl_get_u64(p + 104);
+    if (w->offset % NNL_ALIGN || !in_table(w->offset, w->nbytes, wlen))
+        return BAD(r, "%s '%s': data at %llu, %llu bytes, outside the %llu-byte weight "
+                   "data", what, w->name, (unsigned long long)w->offset,
+                   (unsigned long long)w->nbytes, (unsigned long long)wlen);
+    w->data = r->sec[NNL_SEC_WEIGHT_DATA] + w->offset;
+    w->offset += r->off[NNL_SEC_WEIGHT_DATA];
+    return NNL_OK;
+}
+
+static nnl_status decode_graph(const rd *r, tables *T, uint64_t i, const uint8_t *p, const char *name,
+                               const char *what) {
+    nnl_frec_graph *g = &T->g[i];
+    g->name = name;
+    g->opset = (int64_t)nnl_get_u64(p + 8);
+    g->arena_bytes = nnl_get_u64(p + 16);
+    g->scratch_offset = nnl_get_u64(p + 24);
+    uint64_t tf = nnl_get_u32(p + 32), nt = nnl_get_u32(p + 36);
+    uint64_t nf = nnl_get_u32(p + 40), nn = nnl_get_u32(p + 44);
+    uint64_t io = nnl_get_u32(p + 48), ni = nnl_get_u32(p + 52), no = nnl_get_u32(p + 56);
+    if (nnl_get_u32(p + 60) != 0) return BAD(r, "%s: reserved field set", what);
+    if (!in_table(tf, nt, r->n[NNL_SEC_TENSORS]) || !in_table(nf, nn, r->n[NNL_SEC_NODES]) ||
+        !in_table(io, ni + no, r->n[NNL_SEC_INDICES]))
+        return BAD(r, "%s '%s': tensor, node or input/output range outside its table", what,
+                   g->name);
+    g->tensors = T->t + tf;
+    g->n_tensors = (int)nt;
+    g->nodes = T->n + nf;
+    g->n_nodes = (int)nn;
+    g->inputs = T->idx + io;
+    g->n_inputs = (int)ni;
+    g->outputs = T->idx + io + ni;
+    g->n_outputs = (int)no;
+    return NNL_OK;
+}
+
+static nnl_status decode_tensor(const rd *r, tables *T, uint64_t i, const uint8_t *p, const char *name,
+                                const char *what) {
+    nnl_frec_tensor *t = &T->t[i];
+    t->name = name;
+    t->kind = (nnl_tensor_kind)nnl_get_u32(p + 8);
+    t->where = nnl_get_u64(p + 88);
+    return get_shape(r, p + 12, p + 24, &t->dtype, &t->layout, &t->rank, t->dims, what);
+}
+
+static nnl_status decode_attr(const rd *r, tables *T, uint64_t i, const uint8_t *p, const char *name,
+                              const char *what) {
+    nnl_attr *a = &T->a[i];
+    memset(a, 0, sizeof *a);
+    a->name = name;
     uint32_t type = nnl_get_u32(p + 8), count = nnl_get_u32(p + 12);
     uint64_t v = nnl_get_u64(p + 16), nv = r->len[NNL_SEC_ATTR_DATA];
     a->type = (nnl_attr_type)type;
@@ -343,38 +352,28 @@ static nnl_status decode_attr(const rd *r, const uint8_t *p, nnl_attr *a, const 
     }
 }
 
-static nnl_status decode_nodes(const rd *r, tables *T) {
+static nnl_status decode_node(const rd *r, tables *T, uint64_t i, const uint8_t *p, const char *name,
+                              const char *what) {
     const uint64_t ni = r->n[NNL_SEC_INDICES], na = r->n[NNL_SEC_ATTRS];
-    for (uint64_t i = 0; i < r->n[NNL_SEC_NODES]; i++) {
-        const uint8_t *p = r->sec[NNL_SEC_NODES] + i * NNL_REC_NODE;
-        nnl_frec_node *n = &T->n[i];
-        char what[48];
-        snprintf(what, sizeof what, "node record %llu", (unsigned long long)i);
-        nnl_status s = get_str(r, p, &n->op, what);
-        if (s) return s;
-        if ((s = get_str(r, p + 8, &n->name, what))) return s;
-        uint64_t inf = nnl_get_u32(p + 16), nin = nnl_get_u32(p + 20);
-        uint64_t outf = nnl_get_u32(p + 24), nout = nnl_get_u32(p + 28);
-        uint64_t af = nnl_get_u32(p + 32), nat = nnl_get_u32(p + 36);
-        if (nin > NNL_FMT_MAX_NODE_IO || nout > NNL_FMT_MAX_NODE_IO ||
-            !in_table(inf, nin, ni) || !in_table(outf, nout, ni) || !in_table(af, nat, na))
-            return BAD(r, "%s (%s): input, output or attribute range outside its table", what,
-                       n->op);
-        n->in = T->idx + inf;
-        n->n_in = (int)nin;
-        n->out = T->idx + outf;
-        n->n_out = (int)nout;
-        n->attrs = T->a + af;
-        n->n_attrs = (int)nat;
-        n->scratch_bytes = nnl_get_u64(p + 40);
-        n->flops = nnl_bits_f64(nnl_get_u64(p + 48));
-    }
-    for (uint64_t i = 0; i < na; i++) {
-        char what[48];
-        snprintf(what, sizeof what, "attribute record %llu", (unsigned long long)i);
-        nnl_status s = decode_attr(r, r->sec[NNL_SEC_ATTRS] + i * NNL_REC_ATTR, &T->a[i], T, what);
-        if (s) return s;
-    }
+    nnl_frec_node *n = &T->n[i];
+    n->op = name;   /* a node record starts with its op type, then its name */
+    nnl_status s = get_str(r, p + 8, &n->name, what);
+    if (s) return s;
+    uint64_t inf = nnl_get_u32(p + 16), nin = nnl_get_u32(p + 20);
+    uint64_t outf = nnl_get_u32(p + 24), nout = nnl_get_u32(p + 28);
+    uint64_t af = nnl_get_u32(p + 32), nat = nnl_get_u32(p + 36);
+    if (nin > NNL_FMT_MAX_NODE_IO || nout > NNL_FMT_MAX_NODE_IO ||
+        !in_table(inf, nin, ni) || !in_table(outf, nout, ni) || !in_table(af, nat, na))
+        return BAD(r, "%s (%s): input, output or attribute range outside its table", what,
+                   n->op);
+    n->in = T->idx + inf;
+    n->n_in = (int)nin;
+    n->out = T->idx + outf;
+    n->n_out = (int)nout;
+    n->attrs = T->a + af;
+    n->n_attrs = (int)nat;
+    n->scratch_bytes = nnl_get_u64(p + 40);
+    n->flops = nnl_bits_f64(nnl_get_u64(p + 48));
     return NNL_OK;
 }
 
@@ -436,8 +435,11 @@ nnl_status nnl_file_read(const char *path, nnl_file **out) {
     }
     if ((s = parse_header(&r, &f)) || (s = alloc_tables(&r, &f, &T))) goto fail;
     decode_arrays(&r, &T);
-    if ((s = decode_weights(&r, &T)) || (s = decode_graphs(&r, &T)) ||
-        (s = decode_tensors(&r, &T)) || (s = decode_nodes(&r, &T)))
+    if ((s = decode_table(&r, &T, NNL_SEC_WEIGHTS, NNL_REC_WEIGHT, "weight", decode_weight)) ||
+        (s = decode_table(&r, &T, NNL_SEC_GRAPHS, NNL_REC_GRAPH, "graph", decode_graph)) ||
+        (s = decode_table(&r, &T, NNL_SEC_TENSORS, NNL_REC_TENSOR, "tensor record", decode_tensor)) ||
+        (s = decode_table(&r, &T, NNL_SEC_NODES, NNL_REC_NODE, "node record", decode_node)) ||
+        (s = decode_table(&r, &T, NNL_SEC_ATTRS, NNL_REC_ATTR, "attribute record", decode_attr)))
         goto fail;
     f.weights = T.w;
     f.graphs = T.g;

@@ -111,8 +111,14 @@ static uint8_t *rec(enc *e, int sec) {
     return e->tab + e->base[sec] + e->count[sec]++ * rec_size[sec];
 }
 
-static void put_dims(uint8_t *p, int rank, const int64_t *dims) {
-    for (int i = 0; i < NNL_MAX_RANK; i++) nnl_put_u64(p + 8 * i, i < rank ? (uint64_t)dims[i] : 0);
+/* dtype, layout, rank (three u32 at p) and the dims at d: the shape fields
+ * weight and tensor records share at different offsets. */
+static void put_shape(uint8_t *p, uint8_t *d, nnl_dtype dtype, nnl_layout layout, int rank,
+                      const int64_t *dims) {
+    nnl_put_u32(p, (uint32_t)dtype);
+    nnl_put_u32(p + 4, (uint32_t)layout);
+    nnl_put_u32(p + 8, (uint32_t)rank);
+    for (int i = 0; i < NNL_MAX_RANK; i++) nnl_put_u64(d + 8 * i, i < rank ? (uint64_t)dims[i] : 0);
 }
 
 static uint32_t put_indices(enc *e, const int32_t *v, int n) {
@@ -190,10 +196,7 @@ static nnl_status put_graph(enc *e, const nnl_frec_graph *g) {
         uint8_t *q = rec(e, NNL_SEC_TENSORS);
         if ((s = strtab_add(&e->st, t->name, q))) return s;
         nnl_put_u32(q + 8, (uint32_t)t->kind);
-        nnl_put_u32(q + 12, (uint32_t)t->dtype);
-        nnl_put_u32(q + 16, (uint32_t)t->layout);
-        nnl_put_u32(q + 20, (uint32_t)t->rank);
-        put_dims(q + 24, t->rank, t->dims);
+        put_shape(q + 12, q + 24, t->dtype, t->layout, t->rank, t->dims);
         nnl_put_u64(q + 88, t->where);
     }
     for (int i = 0; i < g->n_nodes; i++) {
@@ -281,10 +284,7 @@ static nnl_status encode(const nnl_file *f, enc *e, sections *secs, uint8_t **me
         const nnl_frec_weight *w = &f->weights[i];
         uint8_t *r = rec(e, NNL_SEC_WEIGHTS);
         if ((s = strtab_add(&e->st, w->name, r))) return s;
-        nnl_put_u32(r + 8, (uint32_t)w->dtype);
-        nnl_put_u32(r + 12, (uint32_t)w->layout);
-        nnl_put_u32(r + 16, (uint32_t)w->rank);
-        put_dims(r + 24, w->rank, w->dims);
+        put_shape(r + 8, r + 24, w->dtype, w->layout, w->rank, w->dims);
         wcur = nnl_align_up(wcur, NNL_ALIGN);
         e->woff[i] = wcur;
         nnl_put_u64(r + 88, wcur);

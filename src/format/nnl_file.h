@@ -98,4 +98,12 @@ nnl_status nnl_file_write(const nnl_file *f, const char *path);
 nnl_status nnl_file_read(const char *path, nnl_file **out);
 void nnl_file_close(nnl_file *f);
 
+/* Index of the graph called name, or -1. */
+int nnl_file_find_graph(const nnl_file *f, const char *name);
+/* "a, b, c": the file's graph names for a message, cut to fit cap. */
+void nnl_file_graph_names(const nnl_file *f, char *buf, size_t cap);
+/* The graph called name; without a name the only graph, else the default
+ * one.  NNL_ERR_NOT_FOUND, listing the graphs, when there is none. */
+nnl_status nnl_file_pick_graph(const nnl_file *f, const char *name, int *index);
+
 #endif

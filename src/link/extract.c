@@ -9,30 +9,6 @@
 #include "format/fmt_internal.h"
 #include "link/link_internal.h"
 
-static nnl_status pick_graph(const nnl_file *f, const char *path, const char *name, int *out) {
-    char names[512];
-    size_t used = 0;
-    names[0] = 0;
-    for (int g = 0; g < f->n_graphs && used + 1 < sizeof names; g++) {
-        int n = snprintf(names + used, sizeof names - used, "%s%s", g ? ", " : "", f->graphs[g].name);
-        if (n < 0) break;
-        used += (size_t)n;
-    }
-    if (!name) {
-        if (f->n_graphs == 1) *out = 0;
-        else if (f->default_graph >= 0) *out = f->default_graph;
-        else return nnl_fail(NNL_ERR_NOT_FOUND, "%s holds %d graphs and no default; name one "
-                             "of: %s", path, f->n_graphs, names);
-        return NNL_OK;
-    }
-    for (int g = 0; g < f->n_graphs; g++)
-        if (strcmp(f->graphs[g].name, name) == 0) {
-            *out = g;
-            return NNL_OK;
-        }
-    return nnl_fail(NNL_ERR_NOT_FOUND, "%s has no graph '%s' (it has: %s)", path, name, names);
-}
-
 nnl_status nnl_extract_graph(const char *in_path, const char *graph_name, const char *out_path) {
     if (!in_path || !out_path || !*out_path)
         return nnl_fail(NNL_ERR_INVALID_ARG, "extract: no input or output path");
@@ -43,7 +19,10 @@ nnl_status nnl_extract_graph(const char *in_path, const char *graph_name, const 
     int *map = NULL;
     nnl_frec_weight *W = NULL;
     nnl_frec_tensor *T = NULL;
-    if ((s = pick_graph(f, in_path, graph_name, &g))) goto done;
+    if ((s = nnl_file_pick_graph(f, graph_name, &g))) {
+        nnl_fail_context(s, "%s: ", in_path);
+        goto done;
+    }
     const nnl_frec_graph *src = &f->graphs[g];
     map = nnl_malloc(sizeof(int) * ((size_t)f->n_weights + 1));
     W = nnl_calloc((size_t)f->n_weights + 1, sizeof *W);

@@ -20,23 +20,6 @@
 #include "format/fmt_internal.h"
 #include "link/link_internal.h"
 
-/* "a, b, c" of a file's graph names, for messages. */
-static void list_graphs(const nnl_file *f, char *buf, size_t cap) {
-    size_t used = 0;
-    buf[0] = 0;
-    for (int g = 0; g < f->n_graphs && used + 1 < cap; g++) {
-        int n = snprintf(buf + used, cap - used, "%s%s", g ? ", " : "", f->graphs[g].name);
-        if (n < 0) break;
-        used += (size_t)n;
-    }
-}
-
-static int find_graph(const nnl_file *f, const char *name) {
-    for (int g = 0; g < f->n_graphs; g++)
-        if (strcmp(f->graphs[g].name, name) == 0) return g;
-    return -1;
-}
-
 static void lk_free(lk *L) {
     for (int i = 0; i < L->n_in; i++) nnl_file_close(L->in[i].f);
     nnl_free(L->in);
@@ -132,9 +115,9 @@ static nnl_status name_graphs(lk *L, const nnl_link_input *inputs) {
                             in->path, in->rename_from ? in->rename_from : "");
         int g = 0;
         char names[512];
-        list_graphs(f, names, sizeof names);
+        nnl_file_graph_names(f, names, sizeof names);
         if (in->rename_from) {
-            g = find_graph(f, in->rename_from);
+            g = nnl_file_find_graph(f, in->rename_from);
             if (g < 0)
                 return nnl_fail(NNL_ERR_NOT_FOUND, "%s has no graph '%s' to rename (it has: %s)",
                                 in->path, in->rename_from, names);

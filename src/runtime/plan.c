@@ -173,27 +173,9 @@ const char *nnl_plan_graph_name(const nnl_plan *p, int i) {
 
 int nnl_plan_default_graph(const nnl_plan *p) { return p ? p->f->default_graph : -1; }
 
-static void graph_names(const nnl_plan *p, char *buf, size_t n) {
-    size_t used = 0;
-    buf[0] = 0;
-    for (int i = 0; i < p->f->n_graphs; i++) nnl_msg_list_add(buf, n, &used, p->f->graphs[i].name, false);
-}
-
 nnl_status nnl_plan_find_graph(const nnl_plan *p, const char *name, int *index) {
-    char names[1024];
     if (!p || !index) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_plan_find_graph: NULL argument");
-    *index = -1;
-    if (!name) {
-        if (p->f->n_graphs == 1) return *index = 0, NNL_OK;
-        if (p->f->default_graph >= 0) return *index = p->f->default_graph, NNL_OK;
-        graph_names(p, names, sizeof names);
-        return nnl_fail(NNL_ERR_NOT_FOUND, "the file holds %d graphs and names no default; choose one with --graph: %s",
-                        p->f->n_graphs, names);
-    }
-    for (int i = 0; i < p->f->n_graphs; i++)
-        if (strcmp(p->f->graphs[i].name, name) == 0) return *index = i, NNL_OK;
-    graph_names(p, names, sizeof names);
-    return nnl_fail(NNL_ERR_NOT_FOUND, "no graph named '%s'; the file holds: %s", name, names);
+    return nnl_file_pick_graph(p->f, name, index);
 }
 
 static bool graph_ok(const nnl_plan *p, int g) { return p && g >= 0 && g < p->f->n_graphs; }

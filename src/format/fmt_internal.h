@@ -116,6 +116,13 @@ static inline uint64_t nnl_align_up(uint64_t v, uint64_t a) {
     return (v + a - 1) & ~(a - 1);
 }
 
+/* Bytes of one element of an array attribute in section 8 (INTS 8, FLOATS
+ * 4, STRINGS 8: a strref), which is also the array's alignment; 0 for the
+ * scalar types, which have no array. */
+static inline uint64_t nnl_fmt_attr_elem_size(nnl_attr_type t) {
+    return t == NNL_ATTR_INTS || t == NNL_ATTR_STRINGS ? 8 : t == NNL_ATTR_FLOATS ? 4 : 0;
+}
+
 /* XXH64 of bytes [0, 32) and [40, meta_len) of a file whose weight data
  * starts at meta_len: everything before the weight data except the
  * checksum's own field. */

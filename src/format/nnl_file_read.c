@@ -305,10 +305,14 @@ static nnl_status decode_attr(const rd *r, tables *T, uint64_t i, const uint8_t 
     uint32_t type = nnl_get_u32(p + 8), count = nnl_get_u32(p + 12);
     uint64_t v = nnl_get_u64(p + 16), nv = r->len[NNL_SEC_ATTR_DATA];
     a->type = (nnl_attr_type)type;
-    if (count && type != NNL_ATTR_INTS && type != NNL_ATTR_FLOATS && type != NNL_ATTR_STRINGS)
-        return BAD(r, "%s '%s': element count on a scalar attribute", what, a->name);
+    const uint64_t es = nnl_fmt_attr_elem_size(a->type);
+    if (count && !es) return BAD(r, "%s '%s': element count on a scalar attribute", what, a->name);
     if (count > NNL_FMT_MAX_ATTR_ELEMS)
         return BAD(r, "%s '%s': %u elements", what, a->name, count);
+    if (es && (v % es || !in_table(v, es * count, nv)))
+        return BAD(r, "%s '%s': %u elements at %llu outside the attribute data or misaligned", what,
+                   a->name, count, (unsigned long long)v);
+    a->n = (int)count;
     switch (type) {
     case NNL_ATTR_INT:
         a->i = (int64_t)v;
@@ -323,28 +327,16 @@ static nnl_status decode_attr(const rd *r, tables *T, uint64_t i, const uint8_t 
         return get_str(r, ref, &a->s, what);
     }
     case NNL_ATTR_INTS:
-        if (v % 8 || !in_table(v, 8 * (uint64_t)count, nv))
-            return BAD(r, "%s '%s': %u ints at %llu outside the attribute data", what, a->name,
-                       count, (unsigned long long)v);
-        a->n = (int)count;
         a->ints = T->ints + v / 8;
         return NNL_OK;
     case NNL_ATTR_FLOATS:
-        if (v % 4 || !in_table(v, 4 * (uint64_t)count, nv))
-            return BAD(r, "%s '%s': %u floats at %llu outside the attribute data", what,
-                       a->name, count, (unsigned long long)v);
-        a->n = (int)count;
         a->floats = T->floats + v / 4;
         return NNL_OK;
     case NNL_ATTR_STRINGS:
-        if (v % 8 || !in_table(v, 8 * (uint64_t)count, nv))
-            return BAD(r, "%s '%s': %u strings at %llu outside the attribute data", what,
-                       a->name, count, (unsigned long long)v);
         for (uint32_t j = 0; j < count; j++) {
             nnl_status s2 = get_str(r, r->sec[NNL_SEC_ATTR_DATA] + v + 8 * (uint64_t)j, &T->strs[v / 8 + j], what);
             if (s2) return s2;
         }
-        a->n = (int)count;
         a->strs = T->strs + v / 8;
         return NNL_OK;
     default:

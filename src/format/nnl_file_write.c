@@ -132,9 +132,12 @@ static nnl_status put_attr(enc *e, const nnl_attr *a) {
     nnl_status s = strtab_add(&e->st, a->name, r);
     if (s) return s;
     nnl_put_u32(r + 8, (uint32_t)a->type);
-    uint64_t v = 0;
-    uint32_t count = 0;
+    /* an array goes at the next offset aligned to its element size */
+    const uint64_t es = nnl_fmt_attr_elem_size(a->type);
+    const uint32_t count = es ? (uint32_t)a->n : 0;
     uint64_t *used = &e->count[NNL_SEC_ATTR_DATA];
+    if (es) *used = nnl_align_up(*used, es);
+    uint64_t v = es ? *used : 0;
     uint8_t *data = e->tab + e->base[NNL_SEC_ATTR_DATA];
     switch (a->type) {
     case NNL_ATTR_INT:
@@ -150,21 +153,12 @@ static nnl_status put_attr(enc *e, const nnl_attr *a) {
         break;
     }
     case NNL_ATTR_INTS:
-        count = (uint32_t)a->n;
-        *used = nnl_align_up(*used, 8);
-        v = *used;
         for (int i = 0; i < a->n; i++, *used += 8) nnl_put_u64(data + *used, (uint64_t)a->ints[i]);
         break;
     case NNL_ATTR_FLOATS:
-        count = (uint32_t)a->n;
-        *used = nnl_align_up(*used, 4);
-        v = *used;
         for (int i = 0; i < a->n; i++, *used += 4) nnl_put_u32(data + *used, nnl_f32_bits(a->floats[i]));
         break;
     case NNL_ATTR_STRINGS:
-        count = (uint32_t)a->n;
-        *used = nnl_align_up(*used, 8);
-        v = *used;
         for (int i = 0; i < a->n; i++, *used += 8)
             if ((s = strtab_add(&e->st, a->strs[i], data + *used))) return s;
         break;
@@ -232,10 +226,8 @@ static nnl_status size_tables(const nnl_file *f, uint64_t count[NNL_FMT_N_SECTIO
             attrs += (uint64_t)nd->n_attrs;
             idx += (uint64_t)nd->n_in + (uint64_t)nd->n_out;
             for (int a = 0; a < nd->n_attrs; a++) {
-                const nnl_attr *at = &nd->attrs[a];
-                if (at->type == NNL_ATTR_INTS) adata = nnl_align_up(adata, 8) + 8 * (uint64_t)at->n;
-                if (at->type == NNL_ATTR_FLOATS) adata = nnl_align_up(adata, 4) + 4 * (uint64_t)at->n;
-                if (at->type == NNL_ATTR_STRINGS) adata = nnl_align_up(adata, 8) + 8 * (uint64_t)at->n;
+                uint64_t es = nnl_fmt_attr_elem_size(nd->attrs[a].type);
+                if (es) adata = nnl_align_up(adata, es) + es * (uint64_t)nd->attrs[a].n;
             }
             if (attrs > NNL_FMT_MAX_ATTRS || idx > NNL_FMT_MAX_INDICES ||
                 adata > ((uint64_t)1 << 40))

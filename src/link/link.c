@@ -66,23 +66,11 @@ static nnl_status open_inputs(lk *L, const nnl_link_input *inputs, int n) {
     return NNL_OK;
 }
 
-typedef struct named {
-    const char *name;
-    int idx;
-} named;
-
-/* By name, then index: equal names end up adjacent, in input order. */
-static int cmp_named(const void *a, const void *b) {
-    const named *x = a, *y = b;
-    int c = strcmp(x->name, y->name);
-    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
-}
-
 static nnl_status check_clash(const lk *L) {
-    named *order = nnl_malloc(sizeof *order * (size_t)L->n_graphs);
+    lk_keyed *order = nnl_malloc(sizeof *order * (size_t)L->n_graphs);
     if (!order) return nnl_fail(NNL_ERR_NOMEM, "out of memory linking");
-    for (int g = 0; g < L->n_graphs; g++) order[g] = (named){L->gname[g], g};
-    qsort(order, (size_t)L->n_graphs, sizeof *order, cmp_named);
+    for (int g = 0; g < L->n_graphs; g++) order[g] = (lk_keyed){0, L->gname[g], g};
+    qsort(order, (size_t)L->n_graphs, sizeof *order, nnl_lk_cmp_name);
     nnl_status s = NNL_OK;
     for (int k = 1; k < L->n_graphs && !s; k++) {
         int a = order[k - 1].idx, b = order[k].idx;

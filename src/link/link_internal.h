@@ -40,6 +40,22 @@ typedef struct lk {
     int n_st;
 } lk;
 
+/* An entry of a sorted index: by name (graph or weight names) or by key
+ * (a content hash). */
+typedef struct lk_keyed {
+    uint64_t key;
+    const char *name;
+    int idx;
+} lk_keyed;
+
+/* qsort order by name, then index: equal names end up adjacent, in input
+ * order. */
+static inline int nnl_lk_cmp_name(const void *a, const void *b) {
+    const lk_keyed *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
+}
+
 /* Same dtype, shape, layout and every byte.  Both the sharing pass and the
  * report's reasons use it; it lives here so that link.c depends on
  * link_report.c (for the report) and never the other way round. */

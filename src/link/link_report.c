@@ -11,17 +11,7 @@
 #include "format/atomic_out.h"
 #include "link/link_internal.h"
 
-typedef struct keyed {
-    uint64_t key;              /* hash, for the content index */
-    const char *name;          /* for the name index */
-    int idx;
-} keyed;
-
-static int cmp_name(const void *a, const void *b) {
-    const keyed *x = a, *y = b;
-    int c = strcmp(x->name, y->name);
-    return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
-}
+typedef lk_keyed keyed;   /* key: hash, for the content index; name: for the name index */
 
 static int cmp_key(const void *a, const void *b) {
     const keyed *x = a, *y = b;
@@ -250,7 +240,7 @@ static nnl_status index_weights(report_ctx *c) {
         c->by_name[x] = c->by_key[x] = (keyed){L->w[x].w->hash ^ L->w[x].w->nbytes, L->w[x].w->name, x};
         c->user_count[L->w[x].stored]++;
     }
-    qsort(c->by_name, (size_t)L->n_w, sizeof *c->by_name, cmp_name);
+    qsort(c->by_name, (size_t)L->n_w, sizeof *c->by_name, nnl_lk_cmp_name);
     qsort(c->by_key, (size_t)L->n_w, sizeof *c->by_key, cmp_key);
     for (int p = 0; p < L->n_w; p++) {
         c->name_pos[c->by_name[p].idx] = p;

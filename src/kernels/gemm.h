@@ -3,6 +3,8 @@
  * B (K x N), C row-major with unit column stride.
  *
  * ---- Weight layout NNL_LAYOUT_PACK_A8 ---------------------------------
+ * (Specified for files in docs/FORMAT.md, "Weight layouts"; a change here
+ * is a change there and bumps NNL_LAYOUT_VERSION.)
  * A tensor of rank r >= 2 and dims (d0, d1, ..., d{r-1}) is read as the
  * row-major matrix W with R = d0 rows and C = d1*...*d{r-1} columns (for a
  * Conv weight OC x IC/g x KH x KW: row = output channel, column =

@@ -3,6 +3,9 @@
  * dilation and padding.
  *
  * ---- Weight layout NNL_LAYOUT_WINO43 ---------------------------------
+ * (Specified for files in docs/FORMAT.md, "Weight layouts", with G's values
+ * and the order of its binary64 computation; a change here is a change
+ * there and bumps NNL_LAYOUT_VERSION.)
  * For a Conv weight W of dims (OC, IC, 3, 3), U = G W[o][i] G^T is a 6x6
  * matrix per (o, i) (G in wino.c; stored WINO43 is computed in double).  The layout stores
  * 36 matrices U_xi (xi = 6 * row + col of U), each OC x IC in PACK_A8

@@ -23,6 +23,8 @@
 #include "format/nnl_file.h"
 #include "format/verify.h"
 #include "format/xxh64.h"
+#include "kernels/gemm.h"
+#include "kernels/wino.h"
 
 static char tmpdir[256];
 
@@ -838,6 +840,60 @@ static void test_max_elems_every_layout(void **state) {
     unlink(tpath("huge_empty.nnl"));
 }
 
+/* The packed layouts, computed here from the formulas of docs/FORMAT.md
+ * ("Weight layouts"), equal the kernels' packing byte for byte: the spec
+ * is what the code writes.  Sizes odd on purpose (partial panels). */
+static void test_layouts_match_spec(void **state) {
+    (void)state;
+    enum { R = 11, C = 5, OC = 10, IC = 3 };
+    float w[R * C], wk[OC * IC * 9];
+    for (int i = 0; i < R * C; i++) w[i] = (float)(rng() % 2001) / 256.0f - 3.9f;
+    for (int i = 0; i < OC * IC * 9; i++) wk[i] = (float)(rng() % 4001) / 1024.0f - 1.7f;
+    const int64_t drc[] = {R, C}, dk[] = {OC, IC, 3, 3};
+    uint64_t nb;
+
+    /* PACK_A8 of W (R x C): packed[(p*C + c)*8 + i] = W[8p+i][c] */
+    static float want[36 * 16 * IC], got[36 * 16 * IC];
+    assert_true(nnl_tensor_nbytes_checked(NNL_DT_FLOAT, 2, drc, NNL_LAYOUT_PACK_A8, &nb));
+    assert_int_equal(nb, (R + 7) / 8 * 8 * C * 4);
+    for (int p = 0; p < (R + 7) / 8; p++)
+        for (int c = 0; c < C; c++)
+            for (int i = 0; i < 8; i++) want[(p * C + c) * 8 + i] = 8 * p + i < R ? w[(8 * p + i) * C + c] : 0.0f;
+    nnl_pack_a8(got, w, R, C);
+    assert_memory_equal(got, want, nb);
+
+    /* PACK_A8T of W (K = R, N = C): packed[(p*K + k)*8 + i] = W[k][8p+i] */
+    assert_true(nnl_tensor_nbytes_checked(NNL_DT_FLOAT, 2, drc, NNL_LAYOUT_PACK_A8T, &nb));
+    assert_int_equal(nb, (C + 7) / 8 * 8 * R * 4);
+    for (int p = 0; p < (C + 7) / 8; p++)
+        for (int k = 0; k < R; k++)
+            for (int i = 0; i < 8; i++) want[(p * R + k) * 8 + i] = 8 * p + i < C ? w[k * C + 8 * p + i] : 0.0f;
+    nnl_pack_a8t(got, w, R, C);
+    assert_memory_equal(got, want, nb);
+
+    /* WINO43: U = G g G^T in binary64 in the stated order, rounded to float */
+    static const double G[6][3] = {{1, 0, 0},           {-1.0 / 3, -1.0 / 3, -1.0 / 3},
+                                   {1.0 / 3, -1.0 / 3, 1.0 / 3}, {1.0 / 15, 2.0 / 15, 4.0 / 15},
+                                   {-16.0 / 15, 8.0 / 15, -4.0 / 15}, {0, 0, 1}};
+    assert_true(nnl_tensor_nbytes_checked(NNL_DT_FLOAT, 4, dk, NNL_LAYOUT_WINO43, &nb));
+    const int P = (OC + 7) / 8 * 8 * IC;
+    assert_int_equal(nb, 36 * P * 4);
+    memset(want, 0, sizeof want);
+    for (int o = 0; o < OC; o++)
+        for (int i = 0; i < IC; i++) {
+            const float *g = wk + (o * IC + i) * 9;
+            double t[6][3];
+            for (int r = 0; r < 6; r++)
+                for (int c = 0; c < 3; c++) t[r][c] = (G[r][0] * g[c] + G[r][1] * g[3 + c]) + G[r][2] * g[6 + c];
+            for (int r = 0; r < 6; r++)
+                for (int c = 0; c < 6; c++)
+                    want[(6 * r + c) * P + ((o / 8) * IC + i) * 8 + o % 8] =
+                        (float)((t[r][0] * G[c][0] + t[r][1] * G[c][1]) + t[r][2] * G[c][2]);
+        }
+    nnl_wino_pack(got, wk, OC, IC);
+    assert_memory_equal(got, want, nb);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xxh64_vectors),
@@ -856,6 +912,7 @@ int main(void) {
         cmocka_unit_test(test_relative_path),
         cmocka_unit_test(test_host_target),
         cmocka_unit_test(test_max_elems_every_layout),
+        cmocka_unit_test(test_layouts_match_spec),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

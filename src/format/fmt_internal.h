@@ -90,27 +90,14 @@ static inline uint32_t nnl_get_u32(const uint8_t *p) {
 static inline uint64_t nnl_get_u64(const uint8_t *p) {
     return (uint64_t)nnl_get_u32(p) | (uint64_t)nnl_get_u32(p + 4) << 32;
 }
-/* Floats travel as their IEEE-754 bit patterns. */
-static inline uint32_t nnl_f32_bits(float f) {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-static inline float nnl_bits_f32(uint32_t u) {
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-static inline uint64_t nnl_f64_bits(double d) {
-    uint64_t u;
-    memcpy(&u, &d, 8);
-    return u;
-}
-static inline double nnl_bits_f64(uint64_t u) {
-    double d;
-    memcpy(&d, &u, 8);
-    return d;
-}
+/* Floats travel as their IEEE-754 bit patterns (C11 reads a union member
+ * other than the one last stored as a reinterpretation of its bytes). */
+typedef union nnl_bits32 { float f; uint32_t u; } nnl_bits32;
+typedef union nnl_bits64 { double f; uint64_t u; } nnl_bits64;
+static inline uint32_t nnl_f32_bits(float f) { return (nnl_bits32){.f = f}.u; }
+static inline float nnl_bits_f32(uint32_t u) { return (nnl_bits32){.u = u}.f; }
+static inline uint64_t nnl_f64_bits(double d) { return (nnl_bits64){.f = d}.u; }
+static inline double nnl_bits_f64(uint64_t u) { return (nnl_bits64){.u = u}.f; }
 
 static inline uint64_t nnl_align_up(uint64_t v, uint64_t a) {
     return (v + a - 1) & ~(a - 1);

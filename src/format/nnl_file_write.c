@@ -111,6 +111,13 @@ static uint8_t *rec(enc *e, int sec) {
     return e->tab + e->base[sec] + e->count[sec]++ * rec_size[sec];
 }
 
+/* The next record of a table, its first strref (name, or a node's op type)
+ * filled in: every record starts with one. */
+static nnl_status rec_named(enc *e, int sec, const char *first, uint8_t **r) {
+    *r = rec(e, sec);
+    return strtab_add(&e->st, first, *r);
+}
+
 /* dtype, layout, rank (three u32 at p) and the dims at d: the shape fields
  * weight and tensor records share at different offsets. */
 static void put_shape(uint8_t *p, uint8_t *d, nnl_dtype dtype, nnl_layout layout, int rank,
@@ -128,8 +135,8 @@ static uint32_t put_indices(enc *e, const int32_t *v, int n) {
 }
 
 static nnl_status put_attr(enc *e, const nnl_attr *a) {
-    uint8_t *r = rec(e, NNL_SEC_ATTRS);
-    nnl_status s = strtab_add(&e->st, a->name, r);
+    uint8_t *r;
+    nnl_status s = rec_named(e, NNL_SEC_ATTRS, a->name, &r);
     if (s) return s;
     nnl_put_u32(r + 8, (uint32_t)a->type);
     /* an array goes at the next offset aligned to its element size */
@@ -171,8 +178,8 @@ static nnl_status put_attr(enc *e, const nnl_attr *a) {
 }
 
 static nnl_status put_graph(enc *e, const nnl_frec_graph *g) {
-    uint8_t *r = rec(e, NNL_SEC_GRAPHS);
-    nnl_status s = strtab_add(&e->st, g->name, r);
+    uint8_t *r;
+    nnl_status s = rec_named(e, NNL_SEC_GRAPHS, g->name, &r);
     if (s) return s;
     nnl_put_u64(r + 8, (uint64_t)g->opset);
     nnl_put_u64(r + 16, g->arena_bytes);
@@ -187,16 +194,16 @@ static nnl_status put_graph(enc *e, const nnl_frec_graph *g) {
     nnl_put_u32(r + 56, (uint32_t)g->n_outputs);
     for (int i = 0; i < g->n_tensors; i++) {
         const nnl_frec_tensor *t = &g->tensors[i];
-        uint8_t *q = rec(e, NNL_SEC_TENSORS);
-        if ((s = strtab_add(&e->st, t->name, q))) return s;
+        uint8_t *q;
+        if ((s = rec_named(e, NNL_SEC_TENSORS, t->name, &q))) return s;
         nnl_put_u32(q + 8, (uint32_t)t->kind);
         put_shape(q + 12, q + 24, t->dtype, t->layout, t->rank, t->dims);
         nnl_put_u64(q + 88, t->where);
     }
     for (int i = 0; i < g->n_nodes; i++) {
         const nnl_frec_node *n = &g->nodes[i];
-        uint8_t *q = rec(e, NNL_SEC_NODES);
-        if ((s = strtab_add(&e->st, n->op, q))) return s;
+        uint8_t *q;
+        if ((s = rec_named(e, NNL_SEC_NODES, n->op, &q))) return s;
         if ((s = strtab_add(&e->st, n->name, q + 8))) return s;
         nnl_put_u32(q + 16, put_indices(e, n->in, n->n_in));
         nnl_put_u32(q + 20, (uint32_t)n->n_in);
@@ -274,8 +281,8 @@ static nnl_status encode(const nnl_file *f, enc *e, sections *secs, uint8_t **me
     uint64_t wcur = 0;
     for (int i = 0; i < f->n_weights; i++) {
         const nnl_frec_weight *w = &f->weights[i];
-        uint8_t *r = rec(e, NNL_SEC_WEIGHTS);
-        if ((s = strtab_add(&e->st, w->name, r))) return s;
+        uint8_t *r;
+        if ((s = rec_named(e, NNL_SEC_WEIGHTS, w->name, &r))) return s;
         put_shape(r + 8, r + 24, w->dtype, w->layout, w->rank, w->dims);
         wcur = nnl_align_up(wcur, NNL_ALIGN);
         e->woff[i] = wcur;

@@ -30,6 +30,7 @@ static double act_ref(double x, nnl_act act, double a, double b) {
     case NNL_ACT_HARDSIGMOID: return fmax(0, fmin(1, a * x + b));
     case NNL_ACT_HARDSWISH: return x * fmax(0, fmin(1, x / 6 + 0.5));
     case NNL_ACT_LEAKYRELU: return x >= 0 ? x : a * x;
+    case NNL_ACT_SILU: return x / (1.0 + exp(-x));
     default: return x;
     }
 }
@@ -234,7 +235,7 @@ static void test_gemm_shapes(void **state) {
 static void test_gemm_epilogues(void **state) {
     (void)state;
     static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_SIGMOID,
-                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU};
+                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU};
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];
         if (!kern->supported()) continue;
@@ -288,38 +289,55 @@ static void test_gemv_split(void **state) {
     }
 }
 
-/* nnl_kernel.erf against double erf: every 97th float32 bit pattern (all
- * exponents, both signs), special values, and n not a multiple of 16. */
-static void test_erf(void **state) {
-    (void)state;
+typedef void (*unary_kernel)(const nnl_kernel *k, float *y, const float *x, int64_t n);
+
+/* Worst error in ulp of the float result of f against ref (double) over
+ * every 97th float32 bit pattern (all exponents, both signs); NaN must
+ * stay NaN, and errors up to abs_ok count as none (results below float's
+ * normal range). */
+static double ulp_sweep(const nnl_kernel *kern, unary_kernel f, double (*ref)(double), double abs_ok,
+                        float *worst_x) {
     enum { B = 4096 };
     static float x[B], y[B];
+    double worst = 0;
+    uint64_t u = 0;
+    while (u < ((uint64_t)1 << 32)) {
+        int n = 0;
+        for (; n < B && u < ((uint64_t)1 << 32); n++, u += 97) {
+            uint32_t b = (uint32_t)u;
+            memcpy(&x[n], &b, 4);
+        }
+        f(kern, y, x, n);
+        for (int i = 0; i < n; i++) {
+            if (isnan(x[i])) {
+                if (!isnan(y[i])) fail_msg("%s: f(NaN) = %g", kern->name, y[i]);
+                continue;
+            }
+            double want = ref((double)x[i]);
+            if (fabs(y[i] - want) <= abs_ok) continue;
+            float wf = (float)want;
+            double ulp = fabs(nextafterf(wf, INFINITY) - wf);
+            if (ulp == 0 || isinf(ulp)) ulp = 1.0 / (1 << 23);
+            double e = fabs((double)y[i] - want) / ulp;
+            if (!(e <= worst)) worst = e, *worst_x = x[i];
+        }
+    }
+    return worst;
+}
+
+static void erf_of(const nnl_kernel *k, float *y, const float *x, int64_t n) { k->erf(y, x, n); }
+static void sigmoid_of(const nnl_kernel *k, float *y, const float *x, int64_t n) { k->sigmoid(y, x, n); }
+static double sigmoid_ref(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+/* nnl_kernel.erf against double erf within 2 ulp, special values, and n
+ * not a multiple of 16. */
+static void test_erf(void **state) {
+    (void)state;
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];
         if (!kern->supported()) continue;
-        double worst = 0;
         float worst_x = 0;
-        uint64_t u = 0;
-        while (u < ((uint64_t)1 << 32)) {
-            int n = 0;
-            for (; n < B && u < ((uint64_t)1 << 32); n++, u += 97) {
-                uint32_t b = (uint32_t)u;
-                memcpy(&x[n], &b, 4);
-            }
-            kern->erf(y, x, n);
-            for (int i = 0; i < n; i++) {
-                double want = erf((double)x[i]);
-                if (isnan(x[i])) {
-                    if (!isnan(y[i])) fail_msg("%s: erf(NaN) = %g", kern->name, y[i]);
-                    continue;
-                }
-                float wf = (float)want;
-                double ulp = fabs(nextafterf(wf, INFINITY) - wf);
-                if (ulp == 0 || isinf(ulp)) ulp = 1.0 / (1 << 23);
-                double e = fabs((double)y[i] - want) / ulp;
-                if (!(e <= worst)) worst = e, worst_x = x[i];
-            }
-        }
+        double worst = ulp_sweep(kern, erf_of, erf, 0.0, &worst_x);
         print_message("erf %s: worst %.2f ulp at %g\n", kern->name, worst, worst_x);
         if (!(worst <= 2.0)) fail_msg("%s: erf error %.2f ulp at %.9g", kern->name, worst, worst_x);
         const float sp[7] = {0.0f, -0.0f, INFINITY, -INFINITY, 1e-40f, 3.99999f, 4.0f};
@@ -328,6 +346,21 @@ static void test_erf(void **state) {
         assert_true(out[0] == 0.0f && !signbit(out[0]) && out[1] == 0.0f && signbit(out[1]));
         assert_true(out[2] == 1.0f && out[3] == -1.0f && out[6] == 1.0f);
         assert_true(fabs(out[5] - erf(3.99999)) < 1e-7);
+    }
+}
+
+/* nnl_kernel.sigmoid against double 1 / (1 + exp(-x)) within 4 ulp, or
+ * 2e-38 absolute where the result is below float's normal range
+ * (x < -87). */
+static void test_sigmoid(void **state) {
+    (void)state;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        float worst_x = 0;
+        double worst = ulp_sweep(kern, sigmoid_of, sigmoid_ref, 2e-38, &worst_x);
+        print_message("sigmoid %s: worst %.2f ulp at %g\n", kern->name, worst, worst_x);
+        if (!(worst <= 4.0)) fail_msg("%s: sigmoid error %.2f ulp at %.9g", kern->name, worst, worst_x);
     }
 }
 
@@ -429,6 +462,12 @@ static const ccase conv_cases[] = {
     {1, 9, 16, 40, 9, 5, 5, 9, 1, 2, 2, 1, 4, 2, 3, 1},     /* depthwise dilation, mixed stride */
     {1, 4, 7, 70, 4, 3, 3, 4, 3, 3, 1, 1, 0, 0, 2, 2},      /* depthwise stride 3 */
     {1, 8, 12, 30, 8, 3, 3, 8, 1, 1, 2, 2, 2, 2, 2, 2},     /* depthwise dilation 2, stride 1 */
+    {1, 24, 7, 7, 24, 3, 3, 24, 1, 1, 1, 1, 1, 1, 1, 1},    /* depthwise 7x7 plane: one block */
+    {1, 6, 14, 14, 6, 5, 5, 6, 2, 2, 1, 1, 2, 2, 2, 2},     /* depthwise 5x5 stride 2 (EfficientNet) */
+    {1, 3, 300, 301, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   /* depthwise plane in several bands */
+    {1, 2, 150, 161, 2, 3, 3, 2, 2, 2, 1, 1, 0, 1, 1, 0},   /* banded, stride 2, one-sided pads */
+    {1, 2, 9, 5000, 2, 1, 7, 2, 1, 3, 1, 2, 0, 6, 0, 1},    /* wide rows: one output row a band */
+    {1, 5, 21, 33, 5, 3, 3, 5, 2, 2, 1, 1, 0, 0, 1, 1},     /* depthwise stride 2, no left pad */
     {1, 8, 8, 8, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},       /* 1x1 with padding */
 };
 
@@ -442,7 +481,7 @@ static void test_conv_cases(void **state) {
             nnl_conv_params p = {.c = cc->c, .oc = cc->oc, .group = cc->group};
             bool pack_ok = nnl_conv_a8_ok(&p);
             run_conv_case(cc, kern, NULL, true, false, NNL_ACT_NONE, false);
-            run_conv_case(cc, kern, pool2, i % 2, true, NNL_ACT_RELU, false);
+            run_conv_case(cc, kern, pool2, i % 2, true, i % 2 ? NNL_ACT_RELU : NNL_ACT_SILU, false);
             if (pack_ok) {
                 run_conv_case(cc, kern, pool2, true, i % 3 == 0, NNL_ACT_LEAKYRELU, true);
                 run_conv_case(cc, kern, NULL, false, false, NNL_ACT_HARDSWISH, true);
@@ -455,7 +494,7 @@ static void test_conv_cases(void **state) {
 static void test_act_rows(void **state) {
     (void)state;
     static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_SIGMOID,
-                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU};
+                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU};
     enum { N = 203 };
     float x[N], y[N], res[N];
     for (int i = 0; i < N; i++) {
@@ -482,6 +521,44 @@ static void test_act_rows(void **state) {
     }
 }
 
+/* Each set's depthwise tap sums with every fused activation against the
+ * definition (double sums), for lengths around the vector block. */
+static void test_dw_taps(void **state) {
+    (void)state;
+    static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_SIGMOID,
+                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU};
+    enum { NT = 25, N = 200, ROOM = N + 64 };
+    static float y[ROOM];
+    float *wt = rnd(NT, 71), *rows = rnd(NT * ROOM, 72);
+    const float *src[NT];
+    for (int t = 0; t < NT; t++) src[t] = rows + t * ROOM;
+    static const int lens[] = {1, 7, 31, 32, 33, 49, 200};
+    static const int taps[] = {1, 9, 25};
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (size_t ai = 0; ai < sizeof acts / sizeof *acts; ai++)
+            for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
+                for (size_t ti = 0; ti < sizeof taps / sizeof *taps; ti++) {
+                    int n = lens[li], nt = taps[ti];
+                    y[n] = 12345.0f;
+                    kern->dw_taps(y, src, wt, nt, n, 0.3f, acts[ai], -1.5f, 2.5f);
+                    if (strcmp(kern->name, "scalar") == 0 && y[n] != 12345.0f)
+                        fail_msg("scalar dw_taps wrote past n = %d", n);
+                    for (int f = 0; f < n; f++) {
+                        double s = 0.3;
+                        for (int t = 0; t < nt; t++) s += (double)wt[t] * src[t][f];
+                        double want = act_ref(s, acts[ai], -1.5, 2.5);
+                        if (!(fabs(y[f] - want) <= 1e-5 * (1 + fabs(want))))
+                            fail_msg("%s dw_taps act %d nt %d n %d f %d: got %.9g want %.9g", kern->name,
+                                     acts[ai], nt, n, f, y[f], want);
+                    }
+                }
+    }
+    nnl_aligned_free(wt);
+    nnl_aligned_free(rows);
+}
+
 static void test_kernel_table(void **state) {
     (void)state;
     assert_non_null(nnl_kernel_find("scalar"));
@@ -502,6 +579,8 @@ int main(void) {
     if (nnl_pool_create(2, &pool2)) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_table),
+        cmocka_unit_test(test_dw_taps),
+        cmocka_unit_test(test_sigmoid),
         cmocka_unit_test(test_pack_a8_layout),
         cmocka_unit_test(test_act_rows),
         cmocka_unit_test(test_pack_a8t_layout),

@@ -164,7 +164,8 @@ typedef enum nnl_act {
     NNL_ACT_SIGMOID = 3,
     NNL_ACT_HARDSIGMOID = 4,   /* max(0, min(1, a*x + b)) */
     NNL_ACT_HARDSWISH = 5,     /* x * max(0, min(1, x/6 + 1/2)) */
-    NNL_ACT_LEAKYRELU = 6      /* slope a */
+    NNL_ACT_LEAKYRELU = 6,     /* slope a */
+    NNL_ACT_SILU = 7           /* x * sigmoid(x): Sigmoid + Mul as PyTorch exports SiLU */
 } nnl_act;
 
 typedef struct nnl_infer_result {

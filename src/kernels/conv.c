@@ -1,9 +1,10 @@
 /*
- * Convolution drivers on top of nnl_gemm and the depthwise row kernels.
+ * Convolution drivers on top of nnl_gemm and the depthwise tap kernel.
  */
 #include <string.h>
 
 #include "kernels/conv.h"
+#include "kernels/dw_body.h"
 #include "kernels/wino.h"
 
 bool nnl_conv_is_depthwise(const nnl_conv_params *p) {
@@ -72,97 +73,155 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
     return nnl_gemm(&d, kern, pool, ts);
 }
 
-/* ---- depthwise --------------------------------------------------------- */
+/* ---- depthwise -------------------------------------------------------
+ * Polyphase: with strides (sh, sw) the zero-padded input plane is split
+ * into sh * sw phase planes, phase (ry, rx) holding padded rows ry, ry + sh,
+ * ... and columns rx, rx + sw, ..., qw columns each.  Output (oy, ox), at
+ * flat index f = oy * qw + ox, reads tap (ky, kx) from phase
+ * ((ky * dh) % sh, (kx * dw) % sw) at f + (ky * dh / sh) * qw + kx * dw / sw:
+ * every tap is a unit-stride row, so one kernel (dw_taps) serves every
+ * stride and dilation with all taps summed in registers.  The columns
+ * ox >= ow of each flat row are computed and dropped (qw - ow of them:
+ * (kw - 1) * dw / sw).  Planes run in bands of output rows sized to stay
+ * in cache; a band's phase planes and its flat output live in the
+ * thread's scratch. */
 
 typedef struct dw_ctx {
     const nnl_conv_params *p;
     const nnl_conv_args *a;
     const nnl_kernel *kern;
     void *const *ts;
-    int64_t pw, ph;            /* padded plane width / height */
-    bool whole_plane;          /* the padded plane fits in thread scratch */
-    bool flat;                 /* stride 1 and room for a plane of sums after it */
+    int64_t qw;                /* phase plane width */
+    int64_t ey;                /* extra phase rows a band reads: (kh - 1) * dh / sh */
+    int64_t bo;                /* output rows per band */
 } dw_ctx;
 
-/* Padded input row iy (in padded coordinates) into dst. */
-static void pad_row(float *dst, const dw_ctx *d, const float *plane, int64_t iy) {
-    const nnl_conv_params *p = d->p;
-    int64_t y = iy - p->pt;
-    if (y < 0 || y >= p->h) {
-        memset(dst, 0, (size_t)d->pw * sizeof(float));
-        return;
+/* Floats of thread scratch a band of bo output rows takes, after the tap
+ * pointer array: phase planes, the flat output, NNL_DW_BLOCK of slack
+ * after each for the vector sets' whole blocks, and an input row for the
+ * stride-2 split. */
+static uint64_t dw_band_floats(const nnl_conv_params *p, int64_t qw, int64_t ey, int64_t bo) {
+    uint64_t phase = (uint64_t)(bo + ey) * (uint64_t)qw;
+    uint64_t flat = (uint64_t)bo * (uint64_t)qw;
+    return (uint64_t)(p->sh * p->sw) * phase + flat + 2 * NNL_DW_BLOCK + (uint64_t)p->w;
+}
+
+static size_t dw_taps_bytes(const nnl_conv_params *p) {
+    size_t b = (size_t)(p->kh * p->kw) * sizeof(const float *);
+    return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
+}
+
+/* dst[j] = src[j - lo] where 0 <= j - lo < len, else 0, for j < qw. */
+static void dw_copy_row(float *dst, int64_t qw, const float *src, int64_t lo, int64_t len) {
+    int64_t j0 = lo < 0 ? 0 : (lo < qw ? lo : qw), j1 = lo + len < qw ? lo + len : qw;
+    if (j1 < j0) j1 = j0;
+    memset(dst, 0, (size_t)j0 * sizeof(float));
+    memcpy(dst + j0, src + (j0 - lo), (size_t)(j1 - j0) * sizeof(float));
+    memset(dst + j1, 0, (size_t)(qw - j1) * sizeof(float));
+}
+
+/* Even and odd elements of row[0..w) into e and o: the stride-2 phases'
+ * columns, a vector shuffle on every ISA. */
+static void dw_split2(float *e, float *o, const float *row, int64_t w) {
+    typedef float v4 __attribute__((vector_size(16)));
+    int64_t m = 0;
+    for (; 2 * m + 8 <= w; m += 4) {
+        v4 a, b, ev, od;
+        memcpy(&a, row + 2 * m, sizeof a);
+        memcpy(&b, row + 2 * m + 4, sizeof b);
+        ev = __builtin_shufflevector(a, b, 0, 2, 4, 6);
+        od = __builtin_shufflevector(a, b, 1, 3, 5, 7);
+        memcpy(e + m, &ev, sizeof ev);
+        memcpy(o + m, &od, sizeof od);
     }
-    memset(dst, 0, (size_t)p->pl * sizeof(float));
-    memcpy(dst + p->pl, plane + y * p->w, (size_t)p->w * sizeof(float));
-    memset(dst + p->pl + p->w, 0, (size_t)(d->pw - p->pl - p->w) * sizeof(float));
+    for (; 2 * m < w; m++) {
+        e[m] = row[2 * m];
+        if (2 * m + 1 < w) o[m] = row[2 * m + 1];
+    }
+}
+
+/* Phase planes of the band whose first output row is oy0; tmp holds w
+ * floats for the stride-2 split. */
+static void dw_fill(const dw_ctx *d, float *ph, float *tmp, const float *plane, int64_t oy0, int64_t rows) {
+    const nnl_conv_params *p = d->p;
+    int64_t qw = d->qw, sw = p->sw, half = (p->w + 1) / 2;
+    for (int64_t ry = 0; ry < p->sh; ry++)
+        for (int64_t i = 0; i < rows; i++) {
+            int64_t y = (oy0 + i) * p->sh + ry - p->pt;
+            const float *row = y >= 0 && y < p->h ? plane + y * p->w : NULL;
+            if (row && sw == 2) dw_split2(tmp, tmp + half, row, p->w);
+            for (int64_t rx = 0; rx < sw; rx++) {
+                /* phase column j reads input column x = j * sw + rx - pl */
+                float *dst = ph + ((ry * sw + rx) * rows + i) * qw;
+                if (!row) {
+                    memset(dst, 0, (size_t)qw * sizeof(float));
+                } else if (sw == 1) {
+                    dw_copy_row(dst, qw, row, p->pl, p->w);
+                } else if (sw == 2) {
+                    /* x = 2j + rx - pl: even x = 2m at m = j - lo, odd x = 2m + 1 likewise */
+                    int64_t odd = ((rx - p->pl) % 2 + 2) % 2, lo = (p->pl - rx + odd) / 2;
+                    dw_copy_row(dst, qw, odd ? tmp + half : tmp, lo, odd ? p->w / 2 : half);
+                } else {
+                    for (int64_t j = 0; j < qw; j++) {
+                        int64_t x = j * sw + rx - p->pl;
+                        dst[j] = x >= 0 && x < p->w ? row[x] : 0.0f;
+                    }
+                }
+            }
+        }
 }
 
 static void dw_task(void *vctx, int64_t item, int thread) {
     const dw_ctx *d = vctx;
     const nnl_conv_params *p = d->p;
     const nnl_conv_args *a = d->a;
-    int64_t ch = item % p->c;
+    int64_t ch = item % p->c, qw = d->qw;
     const float *plane = a->x + item * p->h * p->w;
     const float *w = a->w + ch * p->kh * p->kw;
     float *y = a->y + item * p->oh * p->ow;
     const float *res = a->res ? a->res + item * p->oh * p->ow : NULL;
     float bias = a->bias ? a->bias[ch] : 0.0f;
-    float *buf = d->ts[thread];
-    if (d->whole_plane)
-        for (int64_t iy = 0; iy < d->ph; iy++) pad_row(buf + iy * d->pw, d, plane, iy);
-    if (d->flat) {
-        /* Stride 1: output (oy, ox) reads padded input from flat index
-         * oy * pw + ox on, so one long row per kernel row covers the whole
-         * plane (columns ox >= ow are computed and dropped). */
-        float *acc = buf + d->ph * d->pw;
-        int64_t n = (p->oh - 1) * d->pw + p->ow;
-        memset(acc, 0, (size_t)n * sizeof(float));
-        for (int64_t ky = 0; ky < p->kh; ky++)
-            d->kern->dw_row(acc, buf + ky * p->dh * d->pw, w + ky * p->kw, n, (int)p->kw, 1, (int)p->dw);
-        for (int64_t oy = 0; oy < p->oh; oy++) {
-            float *out = y + oy * p->ow;
-            memcpy(out, acc + oy * d->pw, (size_t)p->ow * sizeof(float));
-            d->kern->epi_row(out, p->ow, bias, res ? res + oy * p->ow : NULL, 1.0f, a->act, a->act_a, a->act_b);
-        }
-        return;
-    }
-    for (int64_t oy = 0; oy < p->oh; oy++) {
-        float *out = y + oy * p->ow;
-        memset(out, 0, (size_t)p->ow * sizeof(float));
-        for (int64_t ky = 0; ky < p->kh; ky++) {
-            int64_t iy = oy * p->sh + ky * p->dh;
-            const float *row;
-            if (d->whole_plane) {
-                row = buf + iy * d->pw;
-            } else {
-                int64_t y0 = iy - p->pt;
-                if (y0 < 0 || y0 >= p->h) continue;
-                pad_row(buf, d, plane, iy);
-                row = buf;
+    const float **src = d->ts[thread];
+    float *ph = (float *)((char *)d->ts[thread] + dw_taps_bytes(p));
+    /* the activation follows the residual, so only without one is it fused */
+    nnl_act act = res ? NNL_ACT_NONE : a->act;
+    for (int64_t oy0 = 0; oy0 < p->oh; oy0 += d->bo) {
+        int64_t bo = p->oh - oy0 < d->bo ? p->oh - oy0 : d->bo, rows = bo + d->ey;
+        float *flat = ph + p->sh * p->sw * rows * qw + NNL_DW_BLOCK;
+        dw_fill(d, ph, flat + bo * qw + NNL_DW_BLOCK, plane, oy0, rows);
+        for (int64_t ky = 0, t = 0; ky < p->kh; ky++)
+            for (int64_t kx = 0; kx < p->kw; kx++, t++) {
+                int64_t oyy = ky * p->dh, oxx = kx * p->dw;
+                src[t] = ph + ((oyy % p->sh) * p->sw + oxx % p->sw) * rows * qw + oyy / p->sh * qw + oxx / p->sw;
             }
-            d->kern->dw_row(out, row, w + ky * p->kw, p->ow, (int)p->kw, (int)p->sw, (int)p->dw);
+        d->kern->dw_taps(flat, src, w, (int)(p->kh * p->kw), (bo - 1) * qw + p->ow, bias, act, a->act_a, a->act_b);
+        for (int64_t r = 0; r < bo; r++) {
+            float *out = y + (oy0 + r) * p->ow;
+            memcpy(out, flat + r * qw, (size_t)p->ow * sizeof(float));
+            if (res)
+                d->kern->epi_row(out, p->ow, 0.0f, res ? res + (oy0 + r) * p->ow : NULL, 1.0f, a->act, a->act_a,
+                                 a->act_b);
         }
-        d->kern->epi_row(out, p->ow, bias, res ? res + oy * p->ow : NULL, 1.0f, a->act, a->act_a, a->act_b);
     }
 }
+
+/* A band's share of thread scratch: small enough to stay in L2 with the
+ * input rows it reads, large enough that bands rarely repeat rows. */
+#define DW_BAND_FLOATS ((uint64_t)64 << 10)
 
 static nnl_status conv_dw_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                               nnl_pool *pool, void *const *ts) {
     dw_ctx d = {.p = p, .a = a, .kern = kern, .ts = ts};
-    /* wide enough for every tap of every output, and for the input */
-    int64_t need_w = (p->ow - 1) * p->sw + (p->kw - 1) * p->dw + 1;
-    int64_t need_h = (p->oh - 1) * p->sh + (p->kh - 1) * p->dh + 1;
-    d.pw = p->pl + p->w + p->pr;
-    if (d.pw < need_w) d.pw = need_w;
-    if (d.pw < p->pl + p->w) d.pw = p->pl + p->w;
-    d.ph = p->pt + p->h + p->pb;
-    if (d.ph < need_h) d.ph = need_h;
-    if ((uint64_t)d.pw * sizeof(float) > NNL_THREAD_SCRATCH_BYTES)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "depthwise conv: input rows of %lld floats are too wide",
-                        (long long)p->w);
-    d.whole_plane = (uint64_t)d.pw * (uint64_t)d.ph * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES;
-    d.flat = p->sh == 1 && p->sw == 1 &&
-             (uint64_t)d.pw * (uint64_t)(d.ph + p->oh) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES;
+    d.qw = p->ow + (p->kw - 1) * p->dw / p->sw;
+    d.ey = (p->kh - 1) * p->dh / p->sh;
+    uint64_t avail = (NNL_THREAD_SCRATCH_BYTES - dw_taps_bytes(p)) / sizeof(float);
+    if (dw_taps_bytes(p) >= NNL_THREAD_SCRATCH_BYTES || dw_band_floats(p, d.qw, d.ey, 1) > avail)
+        return nnl_fail(NNL_ERR_UNSUPPORTED, "depthwise conv: a %lldx%lld kernel over rows of %lld floats does "
+                        "not fit the thread scratch", (long long)p->kh, (long long)p->kw, (long long)p->w);
+    uint64_t budget = DW_BAND_FLOATS > avail ? avail : DW_BAND_FLOATS;
+    d.bo = 1;
+    while (d.bo < p->oh && dw_band_floats(p, d.qw, d.ey, d.bo * 2) <= budget) d.bo *= 2;
+    while (d.bo < p->oh && dw_band_floats(p, d.qw, d.ey, d.bo + 1) <= budget) d.bo++;
     nnl_pool_run(pool, p->n * p->c, dw_task, &d);
     return NNL_OK;
 }

@@ -103,9 +103,12 @@ typedef struct nnl_ukr_args {
 } nnl_ukr_args;
 
 typedef void (*nnl_ukr_fn)(const nnl_ukr_args *p);
-/* Depthwise helper: out[o] += sum_j w[j] * in[o * sw + j * dw], o < n. */
-typedef void (*nnl_dw_row_fn)(float *out, const float *in, const float *w, int64_t n, int kw, int sw,
-                              int dw);
+/* Depthwise tap sums: y[f] = act(bias + sum_{t < nt} w[t] * src[t][f])
+ * for f < n, taps added in order t = 0, 1, ...  Vector sets may compute up
+ * to n rounded up to NNL_DW_BLOCK (kernels/dw_body.h): y and each src[t]
+ * must have room for that many floats. */
+typedef void (*nnl_dw_taps_fn)(float *y, const float *const *src, const float *w, int nt, int64_t n,
+                               float bias, nnl_act act, float act_a, float act_b);
 /* In place on a contiguous row: y = act(y + bias + beta * res[i]) (res may
  * be NULL). */
 typedef void (*nnl_epi_row_fn)(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act,
@@ -118,6 +121,8 @@ typedef void (*nnl_wino_out_fn)(float *y, const float *m, int64_t ms);
 typedef void (*nnl_dot8_fn)(const float *panel, const float *x, int64_t xs, int64_t k, float *acc);
 /* y[i] = erf(x[i]) for float32, i < n (kernels/vmath.h). */
 typedef void (*nnl_erf_fn)(float *y, const float *x, int64_t n);
+/* y[i] = 1 / (1 + exp(-x[i])) for float32, i < n (kernels/vmath.h). */
+typedef void (*nnl_sigmoid_fn)(float *y, const float *x, int64_t n);
 /* Winograd weight transform of n input channels of two PACK_A8 panels
  * (kernels/wino_xform.h). */
 typedef void (*nnl_wino_wt_fn)(float *u0, float *u1, int64_t us, const float *g0, const float *g1, int64_t n);
@@ -129,13 +134,14 @@ typedef struct nnl_kernel {
     int nc;                    /* N block per task, multiple of nr */
     bool (*supported)(void);
     nnl_ukr_fn ukr;
-    nnl_dw_row_fn dw_row;
+    nnl_dw_taps_fn dw_taps;
     nnl_epi_row_fn epi_row;
     nnl_wino_in_fn wino_in;
     nnl_wino_out_fn wino_out;
     nnl_wino_wt_fn wino_wt;
     nnl_dot8_fn dot8;
     nnl_erf_fn erf;
+    nnl_sigmoid_fn sigmoid;
 } nnl_kernel;
 
 /* All kernel sets compiled in, best last; terminated by NULL.  Sets the
@@ -256,6 +262,7 @@ static inline float nnl_act_apply(float x, nnl_act act, float a, float b) {
         return x * (t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t));
     }
     case NNL_ACT_LEAKYRELU: return x >= 0.0f ? x : a * x;
+    case NNL_ACT_SILU: return x * nnl_sigmoidf(x);
     default: return x;
     }
 }

@@ -4,10 +4,13 @@
  * kernel file: NNL_GENERIC_KERNELS(isa) defines the wrappers, with the
  * file's own target flags, and NNL_GENERIC_ENTRIES(isa) fills them into
  * that file's nnl_kernel.  A kernel file includes this header once.
+ * NNL_GENERIC_VECTOR_KERNELS / _ENTRIES(isa) add the kernels whose scalar set has
+ * a plain reference of its own (the vector body would test itself).
  */
 #ifndef NNL_KERNELS_GENERIC_SET_H
 #define NNL_KERNELS_GENERIC_SET_H
 
+#include "kernels/dw_body.h"
 #include "kernels/gemv_body.h"
 #include "kernels/vmath.h"
 #include "kernels/wino_xform.h"
@@ -27,5 +30,14 @@
 #define NNL_GENERIC_ENTRIES(isa)                                                                       \
     .wino_in = wino_in_##isa, .wino_out = wino_out_##isa, .wino_wt = wino_wt_##isa, .dot8 = dot8_##isa, \
     .erf = erf_##isa
+
+/* vbytes: the set's native vector width in bytes. */
+#define NNL_GENERIC_VECTOR_KERNELS(isa, vbytes)                                                        \
+    static void dw_taps_##isa(float *y, const float *const *src, const float *w, int nt, int64_t n,      \
+                              float bias, nnl_act act, float act_a, float act_b) {                     \
+        NNL_DW_TAPS_BODY(vbytes, y, src, w, nt, n, bias, act, act_a, act_b);                           \
+    }                                                                                                  \
+    static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }
+#define NNL_GENERIC_VECTOR_ENTRIES(isa) .dw_taps = dw_taps_##isa, .sigmoid = sigmoid_##isa
 
 #endif

@@ -56,6 +56,10 @@ INLINE __m256 act256(__m256 x, nnl_act act, float a, float b) {
         __m256 t = _mm256_fmadd_ps(x, _mm256_set1_ps(1.0f / 6.0f), _mm256_set1_ps(0.5f));
         return _mm256_mul_ps(x, _mm256_min_ps(one, _mm256_max_ps(zero, t)));
     }
+    case NNL_ACT_SILU: {
+        __m256 e = exp256(_mm256_sub_ps(zero, x));
+        return _mm256_div_ps(x, _mm256_add_ps(one, e));
+    }
     case NNL_ACT_LEAKYRELU: {
         __m256 neg = _mm256_cmp_ps(x, zero, _CMP_LT_OQ);
         return _mm256_blendv_ps(x, _mm256_mul_ps(x, _mm256_set1_ps(a)), neg);
@@ -118,24 +122,6 @@ static void ukr_avx2(const nnl_ukr_args *p) {
     }
 }
 
-static void dw_row_avx2(float *out, const float *in, const float *w, int64_t n, int kw, int sw, int dw) {
-    int64_t o = 0;
-    if (sw == 1) {
-        for (; o + 8 <= n; o += 8) {
-            __m256 s = _mm256_loadu_ps(out + o);
-            for (int j = 0; j < kw; j++)
-                s = _mm256_fmadd_ps(_mm256_set1_ps(w[j]), _mm256_loadu_ps(in + o + j * dw), s);
-            _mm256_storeu_ps(out + o, s);
-        }
-    }
-    for (; o < n; o++) {
-        float s = out[o];
-        const float *x = in + o * sw;
-        for (int j = 0; j < kw; j++) s += w[j] * x[j * dw];
-        out[o] = s;
-    }
-}
-
 static void epi_row_avx2(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
                          float b) {
     const __m256 vb = _mm256_set1_ps(bias), vbeta = _mm256_set1_ps(beta);
@@ -148,6 +134,7 @@ static void epi_row_avx2(float *y, int64_t n, float bias, const float *res, floa
 }
 
 NNL_GENERIC_KERNELS(avx2)
+NNL_GENERIC_VECTOR_KERNELS(avx2, 32)
 
 static bool supported(void) {
     __builtin_cpu_init();
@@ -161,8 +148,8 @@ const nnl_kernel nnl_kernel_avx2 = {
     .nc = 384,
     .supported = supported,
     .ukr = ukr_avx2,
-    .dw_row = dw_row_avx2,
     .epi_row = epi_row_avx2,
     NNL_GENERIC_ENTRIES(avx2),
+    NNL_GENERIC_VECTOR_ENTRIES(avx2),
 };
 #endif

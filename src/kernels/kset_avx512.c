@@ -48,6 +48,10 @@ INLINE __m512 act512(__m512 x, nnl_act act, float a, float b) {
         __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(1.0f / 6.0f), _mm512_set1_ps(0.5f));
         return _mm512_mul_ps(x, _mm512_min_ps(one, _mm512_max_ps(zero, t)));
     }
+    case NNL_ACT_SILU: {
+        __m512 e = exp512(_mm512_sub_ps(zero, x));
+        return _mm512_div_ps(x, _mm512_add_ps(one, e));
+    }
     case NNL_ACT_LEAKYRELU: {
         __mmask16 neg = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
         return _mm512_mask_mul_ps(x, neg, x, _mm512_set1_ps(a));
@@ -115,39 +119,6 @@ static void ukr_avx512(const nnl_ukr_args *p) {
         ukr_nv(p, 1);
 }
 
-static void dw_row_avx512(float *out, const float *in, const float *w, int64_t n, int kw, int sw, int dw) {
-    int64_t o = 0;
-    if (sw == 1) {
-        for (; o < n; o += 16) {
-            __mmask16 m = tail_mask(n - o);
-            __m512 s = _mm512_maskz_loadu_ps(m, out + o);
-            for (int j = 0; j < kw; j++)
-                s = _mm512_fmadd_ps(_mm512_set1_ps(w[j]), _mm512_maskz_loadu_ps(m, in + o + j * dw), s);
-            _mm512_mask_storeu_ps(out + o, m, s);
-        }
-        return;
-    }
-    if (sw == 2) {
-        const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-        for (; o + 16 <= n; o += 16) {
-            __m512 s = _mm512_loadu_ps(out + o);
-            for (int j = 0; j < kw; j++) {
-                /* in[2o + j*dw .. +31]: the last element read is 2(o+15) + j*dw */
-                const float *x = in + 2 * o + j * dw;
-                __m512 lo = _mm512_loadu_ps(x), hi = _mm512_maskz_loadu_ps(0x7FFF, x + 16);
-                s = _mm512_fmadd_ps(_mm512_set1_ps(w[j]), _mm512_permutex2var_ps(lo, even, hi), s);
-            }
-            _mm512_storeu_ps(out + o, s);
-        }
-    }
-    for (; o < n; o++) {
-        float s = out[o];
-        const float *x = in + o * sw;
-        for (int j = 0; j < kw; j++) s += w[j] * x[j * dw];
-        out[o] = s;
-    }
-}
-
 static void epi_row_avx512(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
                            float b) {
     const __m512 vb = _mm512_set1_ps(bias), vbeta = _mm512_set1_ps(beta);
@@ -160,6 +131,7 @@ static void epi_row_avx512(float *y, int64_t n, float bias, const float *res, fl
 }
 
 NNL_GENERIC_KERNELS(avx512)
+NNL_GENERIC_VECTOR_KERNELS(avx512, 64)
 
 static bool supported(void) {
     __builtin_cpu_init();
@@ -175,8 +147,8 @@ const nnl_kernel nnl_kernel_avx512 = {
     .nc = 384,
     .supported = supported,
     .ukr = ukr_avx512,
-    .dw_row = dw_row_avx512,
     .epi_row = epi_row_avx512,
     NNL_GENERIC_ENTRIES(avx512),
+    NNL_GENERIC_VECTOR_ENTRIES(avx512),
 };
 #endif

@@ -27,13 +27,17 @@ static void ukr_scalar(const nnl_ukr_args *p) {
     }
 }
 
-static void dw_row_scalar(float *out, const float *in, const float *w, int64_t n, int kw, int sw, int dw) {
-    for (int64_t o = 0; o < n; o++) {
-        float s = out[o];
-        const float *x = in + o * sw;
-        for (int j = 0; j < kw; j++) s += w[j] * x[j * dw];
-        out[o] = s;
+static void dw_taps_scalar(float *y, const float *const *src, const float *w, int nt, int64_t n, float bias,
+                           nnl_act act, float act_a, float act_b) {
+    for (int64_t f = 0; f < n; f++) {
+        float s = bias;
+        for (int t = 0; t < nt; t++) s += w[t] * src[t][f];
+        y[f] = nnl_act_apply(s, act, act_a, act_b);
     }
+}
+
+static void sigmoid_scalar(float *y, const float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = nnl_sigmoidf(x[i]);
 }
 
 static void epi_row_scalar(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
@@ -56,7 +60,8 @@ const nnl_kernel nnl_kernel_scalar = {
     .nc = 256,
     .supported = always,
     .ukr = ukr_scalar,
-    .dw_row = dw_row_scalar,
+    .dw_taps = dw_taps_scalar,
+    .sigmoid = sigmoid_scalar,
     .epi_row = epi_row_scalar,
     NNL_GENERIC_ENTRIES(scalar),
 };

@@ -3,6 +3,7 @@
  *   Conv -> BatchNormalization        folded into the conv's weights/bias
  *   Conv/Gemm/MatMul -> Add(residual) becomes the op's 4th input "Z"
  *   ... -> Relu/Clip/Sigmoid/...      becomes the op's nnl_act attribute
+ *   y -> Sigmoid(y) -> Mul(y, s)      SiLU as PyTorch exports it: nnl_act SILU
  * Only applied when the intermediate has exactly one use and is not a graph
  * output, so no value anyone can observe changes.
  */
@@ -153,6 +154,27 @@ static bool same_shape(const nnl_tensor *a, const nnl_tensor *b) {
     return true;
 }
 
+/* SiLU as exported: y read by exactly a Sigmoid s = Sigmoid(y) and a Mul
+ * of y and s, s read by that Mul alone.  Returns the Mul's node (the
+ * Sigmoid's in *sig) or -1. */
+static int silu_of(const nnl_model *m, int y, int *sig) {
+    if (y < 0 || nnl_is_graph_output(m, y) || nnl_model_use_count(m, y) != 2) return -1;
+    int s = -1, mul = -1;
+    for (int i = 0; i < m->n_nodes; i++) {
+        const nnl_node *n = &m->nodes[i];
+        if (n->dead) continue;
+        if (n->n_in == 1 && n->in[0] == y && n->n_out == 1 && strcmp(n->op, "Sigmoid") == 0) s = i;
+        else if (n->n_in == 2 && (n->in[0] == y || n->in[1] == y) && n->n_out == 1 && strcmp(n->op, "Mul") == 0)
+            mul = i;
+    }
+    if (s < 0 || mul < 0 || nnl_sole_consumer(m, m->nodes[s].out[0]) != mul) return -1;
+    const nnl_node *mn = &m->nodes[mul];
+    int other = mn->in[0] == y ? mn->in[1] : mn->in[0];
+    if (other != m->nodes[s].out[0]) return -1;
+    *sig = s;
+    return mul;
+}
+
 nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
     for (int i = 0; i < m->n_nodes; i++) {
         nnl_node *n = &m->nodes[i];
@@ -180,11 +202,22 @@ nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
                 ci = nnl_sole_consumer(m, n->out[0]);
             }
         }
-        if (ci < 0 || nnl_node_attr(n, "nnl_act")) continue;
+        if (nnl_node_attr(n, "nnl_act")) continue;
+        int act, si = -1;
+        float a = 0, b = 0;
+        if (ci < 0) {
+            ci = silu_of(m, n->out[0], &si);
+            if (ci < 0) continue;
+            act = NNL_ACT_SILU;
+        }
         nnl_node *an = &m->nodes[ci];
-        int act;
-        float a, b;
-        if (an->in[0] != n->out[0] || !activation_of(m, an, &act, &a, &b)) continue;
+        if (si >= 0) {
+            nnl_status s = join_name(n, &m->nodes[si]);
+            if (s) return s;
+            m->nodes[si].dead = true;
+        } else if (an->in[0] != n->out[0] || !activation_of(m, an, &act, &a, &b)) {
+            continue;
+        }
         nnl_status s = nnl_node_set_attr_int(n, "nnl_act", act);
         if (!s) s = nnl_node_set_attr_float(n, "nnl_act_a", a);
         if (!s) s = nnl_node_set_attr_float(n, "nnl_act_b", b);

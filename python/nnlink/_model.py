@@ -357,7 +357,13 @@ def compile(model, input_specs=None, graph=None, path=None, winograd=False, **ex
                                    1 if winograd else 0)
         out = os.fspath(path) if path is not None else _temp_path(".nnl")
         try:
-            check(lib.nnl_compile_file(encode(onnx_path), encode(out), ctypes.byref(opts)))
+            try:
+                check(lib.nnl_compile_file(encode(onnx_path), encode(out), ctypes.byref(opts)))
+            except Error as e:
+                if onnx_path == tmp_onnx:  # name what the caller gave, not our temp file
+                    what = "ONNX bytes" if isinstance(model, (bytes, bytearray, memoryview)) else "the exported model"
+                    raise Error(str(e).replace(tmp_onnx, what), e.status) from None
+                raise
             m = Model(out, owned=path is None)
         except BaseException:
             if path is None:

@@ -9,6 +9,8 @@ keys in order (they are the module's positional arguments); the first
 output is named "out" unless output_names= is given.  Other keyword
 arguments go to torch.onnx.export (e.g. opset_version, default 13).
 """
+import warnings
+
 from ._lib import Error
 
 
@@ -33,7 +35,11 @@ def export(module, specs, path, kwargs):
     opts = {"input_names": list(specs), "output_names": ["out"], "opset_version": 13}
     opts.update(kwargs)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            # the exporter's notes on shapes it traced as constants: every
+            # shape is fixed here anyway, so they only add noise
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"torch\.onnx")
+            warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
             torch.onnx.export(module, tuple(args), path, **opts)
     except Exception as e:  # the exporter raises many kinds; name it clearly
         raise Error("torch.onnx.export failed: %s: %s" % (type(e).__name__, e), "unsupported") from None

@@ -64,7 +64,8 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libnnlink.a
 # Kernel GFLOP/s on ResNet-50-like shapes (see bench/run.sh for the peers).
 bench: $(BUILD)/bench/bench_kernels
 
-tests: $(TESTS) $(BUILD)/nnlink $(BUILD)/conformance
+# the shared library is for tests/python (the Python package loads it)
+tests: $(TESTS) $(BUILD)/nnlink $(BUILD)/conformance $(BUILD)/libnnlink.so
 
 # Unit tests (cmocka), then end-to-end tests against PyTorch fixtures, CLI
 # error tests and the ONNX conformance runner.

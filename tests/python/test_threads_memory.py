@@ -102,6 +102,7 @@ def _rss_bytes():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+@pytest.mark.skipif(SANITIZED, reason="ASan holds freed memory in quarantine: RSS grows by design")
 def test_no_memory_growth_over_1000_runs():
     m = nnlink.compile(fixture("tinyseg", "model.onnx"), input_specs=dict(image=(1, 3, 64, 96)))
     ins, _, _ = manifest_case("tinyseg", "landscape")

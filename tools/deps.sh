@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nnlink needs to build and test (run as root,
 # or with sudo).  python3-pytest runs tests/python, pkg-config its install
-# test.  With --torch also PyTorch, torchvision and onnx, which the fixture
-# export scripts, examples/seed_fcn.py and the compile-from-torch tests need
-# (those tests skip, saying so, without them).
+# test; PyTorch and torchvision are for tests/python's compile-from-torch
+# tests (PyTorch's outputs are their reference) and examples/seed_fcn.py.
+# With --torch also onnx, which only the fixture export scripts need.
 set -euo pipefail
-pkgs=(build-essential libcmocka-dev libjansson-dev python3 python3-numpy python3-pytest pkg-config)
-[ "${1:-}" = "--torch" ] && pkgs+=(python3-torch python3-torchvision python3-onnx)
+pkgs=(build-essential libcmocka-dev libjansson-dev python3 python3-numpy python3-pytest pkg-config
+      python3-torch python3-torchvision)
+[ "${1:-}" = "--torch" ] && pkgs+=(python3-onnx)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

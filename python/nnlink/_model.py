@@ -24,18 +24,6 @@ def dtype_name(code):
     return text(lib.nnl_dtype_name(code))
 
 
-def nnl_dtype(dt):
-    """nnl_dtype code of a numpy dtype (or anything np.dtype accepts)."""
-    try:
-        code = _NNL_OF.get(np.dtype(dt))
-    except TypeError:
-        code = None
-    if code is None:
-        raise Error("dtype %r is not one nnlink supports (%s)" % (
-            dt, ", ".join(sorted(str(np.dtype(v)) for v in _NP_OF.values()))))
-    return code
-
-
 def _temp_path(suffix):
     fd, path = tempfile.mkstemp(prefix="nnlink-", suffix=suffix)
     os.close(fd)
@@ -93,6 +81,8 @@ class Model:
         """Index of graph (a name, or None for the only or default graph).
         An unknown name, or None on a multi-graph file without a default,
         raises Error listing the graph names."""
+        if graph is not None and not isinstance(graph, str):
+            raise Error("graph must be a graph name (str) or None, not %r" % (graph,))
         if graph is None and len(self.graphs) > 1 and self.default_graph is None:
             raise Error("%s holds %d graphs and names no default; choose one with graph=: %s" % (
                 self.path, len(self.graphs), ", ".join(self.graphs)), "not_found")
@@ -157,6 +147,7 @@ class Model:
             fd, tmp = tempfile.mkstemp(prefix=".nnlink-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
             with os.fdopen(fd, "wb") as out, open(self.path, "rb") as src:
                 shutil.copyfileobj(src, out)
+            shutil.copymode(self.path, tmp)  # mkstemp made it 0600
             os.replace(tmp, path)
         except OSError as e:
             if tmp:
@@ -182,7 +173,7 @@ class Model:
         self.close()
 
     def __repr__(self):
-        return "nnlink.Model(%r, graphs=%r)" % (self.path, self.graphs)
+        return "nnlink.Model(%r, %s)" % (self.path, "closed" if self._p is None else "graphs=%r" % self.graphs)
 
 
 class _Plan:

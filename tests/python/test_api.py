@@ -153,3 +153,9 @@ def test_session_repeated_runs_and_non_contiguous_input(tinyseg_linked):
 
 def test_version():
     assert nnlink.__version__ == cli("--version").stdout.split()[-1]
+
+
+def test_saved_copy_keeps_the_files_mode(tinyseg_pair, tmp_path):
+    dst = tinyseg_pair[0].save(tmp_path / "m.nnl")
+    assert os.stat(dst).st_mode == os.stat(tinyseg_pair[0].path).st_mode
+    assert repr(tinyseg_pair[0]).endswith("graphs=['landscape'])")

@@ -163,6 +163,8 @@ def test_bad_arguments(tinyseg_pair):
         nnlink.link([tinyseg_pair[0], tinyseg_pair[0]])
     with pytest.raises(nnlink.Error, match="threads"):
         tinyseg_pair[0].session(threads=-1)
+    with pytest.raises(nnlink.Error, match="graph must be a graph name"):
+        tinyseg_pair[0].session(0)
     with pytest.raises(nnlink.Error, match="bad runs"):
         tinyseg_pair[0].profile(runs=0)
 

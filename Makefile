@@ -46,7 +46,7 @@ $(BUILD)/libnnlink.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 $(BUILD)/libnnlink.so: $(LIB_OBJ)
-	$(CC) -shared $(LDSAN) -o $@ $^ $(LDLIBS)
+	$(CC) -shared -Wl,-soname,libnnlink.so.$(SOMAJOR) $(LDSAN) -o $@ $^ $(LDLIBS)
 $(BUILD)/nnlink: $(CLI_OBJ) $(BUILD)/libnnlink.a
 	$(CC) $(LDSAN) -o $@ $^ -ljansson $(LDLIBS)
 
@@ -64,7 +64,8 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libnnlink.a
 # Kernel GFLOP/s on ResNet-50-like shapes (see bench/run.sh for the peers).
 bench: $(BUILD)/bench/bench_kernels
 
-tests: $(TESTS) $(BUILD)/nnlink $(BUILD)/conformance
+# the shared library is for tests/python (the Python package loads it)
+tests: $(TESTS) $(BUILD)/nnlink $(BUILD)/conformance $(BUILD)/libnnlink.so
 
 # Unit tests (cmocka), then end-to-end tests against PyTorch fixtures, CLI
 # error tests and the ONNX conformance runner.
@@ -153,3 +154,46 @@ tsan-test:
 	TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_concurrency
 
 .PHONY: fuzz-build fuzz-bins fuzz-smoke fuzz-replay tsan-test
+
+# ---- install: CLI, header, libraries, pkg-config, Python package -----------
+# `make install [PREFIX=/usr/local] [DESTDIR=staging]`.  The shared library
+# is libnnlink.so.$(VERSION) with soname libnnlink.so.$(SOMAJOR) (the major
+# version of NNL_VERSION_STRING in include/nnlink.h: it changes when the ABI
+# does).  The Python package goes where Debian's /usr/bin/python3 looks:
+# /usr/lib/python3/dist-packages for PREFIX=/usr, else
+# $(PREFIX)/lib/python3.X/dist-packages (for /usr/local that is on sys.path).
+# Its _install.py records LIBDIR so `import nnlink` finds this library even
+# in a prefix the dynamic loader does not search.
+VERSION    := $(shell sed -n 's/^#define NNL_VERSION_STRING "\(.*\)"/\1/p' include/nnlink.h)
+SOMAJOR    := $(firstword $(subst ., ,$(VERSION)))
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
+LIBDIR     ?= $(PREFIX)/lib
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+PYTHON     ?= /usr/bin/python3
+PYTHONDIR  ?= $(if $(filter /usr,$(PREFIX)),/usr/lib/python3/dist-packages,$(PREFIX)/lib/$(shell $(PYTHON) -c 'import sys; print("python%d.%d" % sys.version_info[:2])')/dist-packages)
+PY_SRC     := $(sort $(filter-out python/nnlink/_install.py,$(wildcard python/nnlink/*.py)))
+
+install: $(BUILD)/nnlink $(BUILD)/libnnlink.so $(BUILD)/libnnlink.a
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(PYTHONDIR)/nnlink
+	install -m 755 $(BUILD)/nnlink $(DESTDIR)$(BINDIR)/nnlink
+	install -m 644 include/nnlink.h $(DESTDIR)$(INCLUDEDIR)/nnlink.h
+	install -m 644 $(BUILD)/libnnlink.a $(DESTDIR)$(LIBDIR)/libnnlink.a
+	install -m 755 $(BUILD)/libnnlink.so $(DESTDIR)$(LIBDIR)/libnnlink.so.$(VERSION)
+	ln -sf libnnlink.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libnnlink.so.$(SOMAJOR)
+	ln -sf libnnlink.so.$(SOMAJOR) $(DESTDIR)$(LIBDIR)/libnnlink.so
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+	    nnlink.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/nnlink.pc
+	install -m 644 $(PY_SRC) $(DESTDIR)$(PYTHONDIR)/nnlink/
+	printf '# written by make install\nLIBDIR = %s\nSOMAJOR = %s\n' "'$(LIBDIR)'" $(SOMAJOR) > $(DESTDIR)$(PYTHONDIR)/nnlink/_install.py
+	@# refresh the loader's cache for a real install (a no-op elsewhere)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then ldconfig || true; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/nnlink $(DESTDIR)$(INCLUDEDIR)/nnlink.h $(DESTDIR)$(LIBDIR)/libnnlink.a \
+	    $(DESTDIR)$(LIBDIR)/libnnlink.so $(DESTDIR)$(LIBDIR)/libnnlink.so.$(SOMAJOR) \
+	    $(DESTDIR)$(LIBDIR)/libnnlink.so.$(VERSION) $(DESTDIR)$(PKGCONFIGDIR)/nnlink.pc
+	rm -rf $(DESTDIR)$(PYTHONDIR)/nnlink
+
+.PHONY: install uninstall

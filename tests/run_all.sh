@@ -37,6 +37,17 @@ for isa in avx2 scalar; do
     echo "== NNL_ISA=$isa: test_e2e"
     if NNL_ISA=$isa "$BUILD/tests/test_e2e" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("test_e2e(NNL_ISA=$isa)"); fi
 done
+# The Python package (python/nnlink) with pytest, on this build's library.
+# A sanitized library needs the ASan/UBSan runtimes preloaded into Python
+# (leak reports off: the interpreter keeps its memory at exit); the timing
+# and install tests skip themselves there.
+echo "== tests/python (pytest)"
+py_env=(NNLINK_LIBRARY="$PWD/$BUILD/libnnlink.so" NNLINK_BUILD="$BUILD")
+if nm -D "$BUILD/libnnlink.so" 2>/dev/null | grep -q __asan_init; then
+    py_env+=(NNLINK_TEST_SANITIZED=1 ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1
+             LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)")
+fi
+if env "${py_env[@]}" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=(tests/python); fi
 echo
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
 echo "suites: $pass passed, $fail failed"

@@ -134,7 +134,9 @@ static nnl_status plan_open(const char *path, bool inspect, nnl_plan **out) {
     if (!s && p->f->layout_version != NNL_LAYOUT_VERSION)
         s = nnl_fail(NNL_ERR_MISMATCH, "weight layout version %u, but this nnlink reads version %u; recompile it",
                      p->f->layout_version, NNL_LAYOUT_VERSION);
-    if (s == NNL_ERR_MISMATCH && inspect) {
+    /* p->f: a file of another format version fails in nnl_file_read with
+     * MISMATCH and no file read; only a file that was read can be inspected */
+    if (s == NNL_ERR_MISMATCH && inspect && p->f) {
         /* everything but the match was checked: keep the reason for
          * nnl_session_create and for the reader */
         if (!(p->foreign = nnl_strdup(nnl_last_error()))) s = nnl_fail(NNL_ERR_NOMEM, "out of memory opening %s", path);

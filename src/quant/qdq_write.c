@@ -260,7 +260,9 @@ static nnl_status put_graph(wr *W, pb_buf *out, const pb_reader *model, const pb
 
 /* Ops whose inputs or attributes changed form by opset 13: a model using
  * them at an older opset cannot simply import 13. */
-static nnl_status check_bump(const nnl_model *m, int64_t from) {
+nnl_status nnl_qdq_check_opset(const nnl_model *m) {
+    if (m->opset >= QDQ_OPSET) return NNL_OK;
+    const int64_t from = m->opset;
     static const char *const changed[] = {"Squeeze", "Unsqueeze", "Split", "ReduceSum", "Upsample", NULL};
     for (int i = 0; i < m->n_nodes; i++)
         for (int k = 0; changed[k]; k++)
@@ -310,7 +312,7 @@ nnl_status nnl_qdq_write(const char *onnx_path, const char *out_path, const qpla
     *opset_from = p->m->opset;
     *opset_to = p->m->opset < QDQ_OPSET ? QDQ_OPSET : p->m->opset;
     nnl_status s = dir ? NNL_OK : nnl_fail(NNL_ERR_NOMEM, "out of memory");
-    if (!s && p->m->opset < QDQ_OPSET) s = check_bump(p->m, p->m->opset);
+    if (!s) s = nnl_qdq_check_opset(p->m);
     if (!s) s = make_names(&W);
     if (!s) s = onnx_map_file(onnx_path, &map);
     pb_reader r;

@@ -74,6 +74,10 @@ void nnl_qrange_choose(const qact *a, nnl_quant_method method, double percentile
 /* Calibration of every p->acts entry. */
 nnl_status nnl_calibrate(const char *onnx_path, qplan *p, const nnl_quantize_options *o);
 
+/* Fails (naming the node) when the model's opset is below 13 and it uses
+ * an op whose form changed by opset 13, so that importing 13 would change
+ * its meaning. */
+nnl_status nnl_qdq_check_opset(const nnl_model *m);
 /* Write the QDQ model for p (scales set) to out_path atomically. */
 nnl_status nnl_qdq_write(const char *onnx_path, const char *out_path, const qplan *p,
                          int64_t *opset_from, int64_t *opset_to);

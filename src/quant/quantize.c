@@ -36,7 +36,7 @@ static const char *shape_text(const int64_t *dims, int rank, char *buf, size_t n
 /* One calibration array against model input v (and the --input shape). */
 static nnl_status check_calib(const nnl_model *m, const nnl_quantize_options *o, const nnl_calib_input *c,
                               int64_t n0) {
-    char a[128], b[128];
+    char a[128], b[128], c3[128];
     int v = -1;
     for (int i = 0; i < m->n_inputs; i++)
         if (!strcmp(m->values[m->inputs[i]].name, c->name)) v = m->inputs[i];
@@ -65,7 +65,7 @@ static nnl_status check_calib(const nnl_model *m, const nnl_quantize_options *o,
     if (!fits)
         return nnl_fail(NNL_ERR_SHAPE, "calibration data for '%s' is %s: %lld samples of %s, but the input is %s",
                         c->name, shape_text(c->dims, c->rank, a, sizeof a), (long long)c->dims[0],
-                        shape_text(c->dims + 1, c->rank - 1, b, sizeof b), nnl_shape_str(t, a, sizeof a));
+                        shape_text(c->dims + 1, c->rank - 1, b, sizeof b), nnl_shape_str(t, c3, sizeof c3));
     for (int i = 0; i < o->n_inputs; i++) {
         const nnl_input_shape *s = &o->inputs[i];
         if (!s->name || strcmp(s->name, c->name)) continue;
@@ -120,6 +120,7 @@ nnl_status nnl_quantize_file(const char *onnx_path, const char *out_path, const 
     qplan p = {.act_dtype = o->activations ? o->activations : NNL_DT_UINT8};
     if ((s = nnl_onnx_load(onnx_path, &p.m))) return s;
     s = check_data(p.m, o);
+    if (!s) s = nnl_qdq_check_opset(p.m);
     if (!s) s = nnl_qplan_build(&p);
     if (!s) s = nnl_calibrate(onnx_path, &p, o);
     double pct = o->percentile ? o->percentile : 99.99;

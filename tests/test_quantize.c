@@ -1,0 +1,284 @@
+/*
+ * nnl_quantize_file on the tinyseg fixture (tests/fixtures/quant_tinyseg,
+ * made by tools/quant_fixture.py): the QDQ model it writes, compiled by
+ * nnlink at both mission shapes, must give ONNX Runtime's outputs on the
+ * committed QDQ model (ORT ran it with its integer kernels), and be as
+ * close to PyTorch's float output as ORT's are.  Bad calibration data must
+ * fail with a message naming the problem and leave the output untouched.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/core.h"
+#include "util/npy.h"
+
+#define FX "tests/fixtures/"
+#define QFX FX "quant_tinyseg/"
+
+static char tmpdir[256];
+
+static const char *tpath(const char *name) {
+    static char bufs[8][512];
+    static int k;
+    char *b = bufs[k++ % 8];
+    snprintf(b, 512, "%s/%s", tmpdir, name);
+    return b;
+}
+
+static nnl_tensor load(const char *path) {
+    nnl_tensor t;
+    nnl_status s = nnl_npy_read(path, &t);
+    if (s) fail_msg("%s: %s", path, nnl_last_error());
+    return t;
+}
+
+static double sqnr_db(const nnl_tensor *ref, const float *got) {
+    const float *r = ref->data;
+    double sig = 0, noise = 0;
+    for (int64_t i = 0; i < nnl_tensor_numel(ref); i++) {
+        sig += (double)r[i] * r[i];
+        noise += ((double)r[i] - got[i]) * ((double)r[i] - got[i]);
+    }
+    return noise > 0 ? 10 * log10(sig / noise) : INFINITY;
+}
+
+static double max_rel(const nnl_tensor *ref, const float *got) {
+    const float *r = ref->data;
+    double m = 0, e = 0;
+    for (int64_t i = 0; i < nnl_tensor_numel(ref); i++) {
+        m = fmax(m, fabs(r[i]));
+        e = fmax(e, isfinite(got[i]) ? fabs((double)got[i] - r[i]) : INFINITY);
+    }
+    return e / (m > 0 ? m : 1);
+}
+
+/* Compile model at the shape of case's image and run it; *out is a copy of
+ * the output (caller frees). */
+static void run_case(const char *model, const char *cas, float **out, nnl_tensor *ref_float) {
+    char path[512];
+    snprintf(path, sizeof path, FX "tinyseg/%s.image.npy", cas);
+    nnl_tensor x = load(path);
+    nnl_input_shape sh = {.name = "image", .rank = x.rank};
+    memcpy(sh.dims, x.dims, sizeof sh.dims);
+    nnl_compile_options co = {.size = sizeof co, .inputs = &sh, .n_inputs = 1};
+    const char *nnl = tpath("m.nnl");
+    if (nnl_compile_file(model, nnl, &co)) fail_msg("compile %s at %s: %s", model, cas, nnl_last_error());
+    nnl_plan *p;
+    nnl_session *s;
+    assert_int_equal(nnl_plan_open(nnl, &p), NNL_OK);
+    nnl_session_options so = {.size = sizeof so, .n_threads = 1};
+    assert_int_equal(nnl_session_create(p, 0, &so, &s), NNL_OK);
+    assert_int_equal(nnl_session_set_input(s, "image", x.dtype, x.rank, x.dims, x.data), NNL_OK);
+    assert_int_equal(nnl_session_run(s), NNL_OK);
+    nnl_tensor_info info;
+    const void *d;
+    assert_int_equal(nnl_session_output(s, 0, &info, &d), NNL_OK);
+    snprintf(path, sizeof path, FX "tinyseg/%s.out.npy", cas);
+    *ref_float = load(path);
+    assert_int_equal(info.rank, ref_float->rank);
+    assert_memory_equal(info.dims, ref_float->dims, (size_t)info.rank * sizeof *info.dims);
+    size_t nb = (size_t)nnl_tensor_numel(ref_float) * sizeof(float);
+    *out = malloc(nb);
+    memcpy(*out, d, nb);
+    nnl_session_free(s);
+    nnl_plan_free(p);
+    nnl_aligned_free(x.data);
+}
+
+/* nnlink's output of model on case against ORT's (ort_file): close, and at
+ * least as close to the float output (within 0.5 dB of SQNR). */
+static void check_against_ort(const char *model, const char *cas, const char *ort_file) {
+    float *got;
+    nnl_tensor ref;
+    run_case(model, cas, &got, &ref);
+    nnl_tensor ort = load(ort_file);
+    double s_ort = sqnr_db(&ref, ort.data), s_nnl = sqnr_db(&ref, got), s_pair = sqnr_db(&ort, got);
+    double rel = max_rel(&ort, got);
+    print_message("  %s %s: SQNR vs float: ORT %.2f dB, nnlink %.2f dB; nnlink vs ORT %.1f dB, max rel %.2g\n",
+                  model, cas, s_ort, s_nnl, s_pair, rel);
+    /* Not bit-exact: ORT computes in integers, nnlink in float between Q and
+     * DQ, so a value on a rounding boundary may land one step apart. */
+    assert_true(rel < 1e-2);
+    assert_true(s_pair > 35);
+    assert_true(s_nnl > s_ort - 0.5);
+    /* the quantized model is not the float one */
+    assert_true(s_ort < 60);
+    free(got);
+    nnl_aligned_free(ref.data);
+    nnl_aligned_free(ort.data);
+}
+
+static nnl_status quantize(const char *out, const nnl_calib_input *c, nnl_dtype act,
+                           nnl_quant_method method, double pct) {
+    nnl_quantize_options o = {.size = sizeof o, .calib = c, .n_calib = 1, .activations = act,
+                              .method = method, .percentile = pct};
+    return nnl_quantize_file(FX "tinyseg/model.onnx", out, &o, NULL);
+}
+
+static nnl_calib_input calib_of(const nnl_tensor *t) {
+    nnl_calib_input c = {.name = "image", .dtype = t->dtype, .rank = t->rank, .data = t->data};
+    memcpy(c.dims, t->dims, sizeof c.dims);
+    return c;
+}
+
+static void test_committed_qdq_matches_ort(void **st) {
+    (void)st;
+    check_against_ort(QFX "model.qdq.onnx", "landscape", QFX "landscape.ort.npy");
+    check_against_ort(QFX "model.qdq.onnx", "portrait", QFX "portrait.ort.npy");
+    check_against_ort(QFX "model.qdq_s8.onnx", "landscape", QFX "landscape.ort_s8.npy");
+}
+
+/* The same command reproduces the committed models: its output, compiled
+ * at both shapes, matches what ORT computed on the committed files. */
+static void test_quantize_reproduces(void **st) {
+    (void)st;
+    nnl_tensor t = load(QFX "calib.npy");
+    nnl_calib_input c = calib_of(&t);
+    const char *q = tpath("q.onnx");
+    nnl_quantize_summary sum;
+    nnl_quantize_options o = {.size = sizeof o, .calib = &c, .n_calib = 1};
+    if (nnl_quantize_file(FX "tinyseg/model.onnx", q, &o, &sum)) fail_msg("%s", nnl_last_error());
+    assert_int_equal(sum.weights, 14);
+    assert_int_equal(sum.biases, 14);
+    assert_true(sum.activations > 10);
+    check_against_ort(q, "landscape", QFX "landscape.ort.npy");
+    check_against_ort(q, "portrait", QFX "portrait.ort.npy");
+    const char *q8 = tpath("q8.onnx");
+    assert_int_equal(quantize(q8, &c, NNL_DT_INT8, NNL_QUANT_MINMAX, 0), NNL_OK);
+    check_against_ort(q8, "landscape", QFX "landscape.ort_s8.npy");
+    nnl_aligned_free(t.data);
+}
+
+/* percentile 100 clips nothing: the same scales as minmax, so the same
+ * output; percentile 99.9 and mse clip, so the output moves but stays a
+ * quantized version of the float one. */
+static void test_methods(void **st) {
+    (void)st;
+    nnl_tensor t = load(QFX "calib.npy");
+    nnl_calib_input c = calib_of(&t);
+    float *mm, *p100, *p999, *mse;
+    nnl_tensor ref;
+    assert_int_equal(quantize(tpath("mm.onnx"), &c, 0, NNL_QUANT_MINMAX, 0), NNL_OK);
+    assert_int_equal(quantize(tpath("p100.onnx"), &c, 0, NNL_QUANT_PERCENTILE, 100), NNL_OK);
+    assert_int_equal(quantize(tpath("p999.onnx"), &c, 0, NNL_QUANT_PERCENTILE, 99.9), NNL_OK);
+    assert_int_equal(quantize(tpath("mse.onnx"), &c, 0, NNL_QUANT_MSE, 0), NNL_OK);
+    run_case(tpath("mm.onnx"), "landscape", &mm, &ref);
+    nnl_aligned_free(ref.data);
+    run_case(tpath("p100.onnx"), "landscape", &p100, &ref);
+    nnl_aligned_free(ref.data);
+    run_case(tpath("p999.onnx"), "landscape", &p999, &ref);
+    nnl_aligned_free(ref.data);
+    run_case(tpath("mse.onnx"), "landscape", &mse, &ref);
+    size_t n = (size_t)nnl_tensor_numel(&ref);
+    assert_memory_equal(mm, p100, n * sizeof(float));
+    assert_true(memcmp(mm, p999, n * sizeof(float)) != 0);
+    print_message("  SQNR vs float: minmax %.2f, percentile 99.9 %.2f, mse %.2f dB\n", sqnr_db(&ref, mm),
+                  sqnr_db(&ref, p999), sqnr_db(&ref, mse));
+    assert_true(sqnr_db(&ref, p999) > 5);
+    assert_true(sqnr_db(&ref, mse) > 15);
+    free(mm);
+    free(p100);
+    free(p999);
+    free(mse);
+    nnl_aligned_free(ref.data);
+    nnl_aligned_free(t.data);
+}
+
+/* A failing quantize names the problem and leaves the output as it was. */
+static void expect_fail(const nnl_calib_input *c, const nnl_input_shape *sh, const char *want) {
+    const char *out = tpath("kept.onnx");
+    FILE *fp = fopen(out, "w");
+    fputs("old", fp);
+    fclose(fp);
+    nnl_quantize_options o = {.size = sizeof o, .calib = c, .n_calib = 1, .inputs = sh, .n_inputs = sh != NULL};
+    nnl_status s = nnl_quantize_file(FX "tinyseg/model.onnx", out, &o, NULL);
+    assert_int_not_equal(s, NNL_OK);
+    if (!strstr(nnl_last_error(), want)) fail_msg("message '%s' lacks '%s'", nnl_last_error(), want);
+    char buf[8] = {0};
+    fp = fopen(out, "r");
+    assert_non_null(fp);
+    assert_int_equal(fread(buf, 1, sizeof buf, fp), 3);
+    fclose(fp);
+    assert_string_equal(buf, "old");
+}
+
+static void test_bad_calibration(void **st) {
+    (void)st;
+    nnl_tensor t = load(QFX "calib.npy");
+    nnl_calib_input c = calib_of(&t);
+    nnl_calib_input bad = c;
+    bad.name = "img";
+    expect_fail(&bad, NULL, "no input 'img' (its inputs: 'image')");
+    bad = c;
+    bad.dtype = NNL_DT_INT32;
+    expect_fail(&bad, NULL, "is int32, the input is float32");
+    bad = c;
+    bad.dims[2] = 4;   /* 4 channels, the model takes 3 */
+    bad.dims[3] = 16;
+    expect_fail(&bad, NULL, "samples of 1x4x16x32, but the input is 1x3x");
+    bad = c;
+    bad.rank = 4;      /* one sample without the leading axis */
+    memmove(bad.dims, bad.dims + 1, 4 * sizeof *bad.dims);
+    expect_fail(&bad, NULL, "but the input is");
+    bad = c;
+    bad.dims[0] = 0;
+    expect_fail(&bad, NULL, "empty (0 samples)");
+    float *x = t.data;
+    float keep = x[3 * 3072 + 5];
+    x[3 * 3072 + 5] = NAN;
+    expect_fail(&c, NULL, "holds NaN (sample 3)");
+    x[3 * 3072 + 5] = INFINITY;
+    expect_fail(&c, NULL, "holds an infinite value (sample 3)");
+    x[3 * 3072 + 5] = keep;
+    nnl_input_shape sh = {.name = "image", .rank = 4, .dims = {1, 3, 64, 96}};
+    expect_fail(&c, &sh, "holds samples of 1x3x32x32, but --input gives 1x3x64x96");
+    nnl_aligned_free(t.data);
+}
+
+/* Opset 11 with Unsqueeze (attribute form until opset 13): raising the
+ * opset would change the node, so quantize refuses and says why. */
+static void test_old_opset(void **st) {
+    (void)st;
+    nnl_tensor t = load(QFX "calib.npy");
+    nnl_calib_input c = calib_of(&t);
+    nnl_quantize_options o = {.size = sizeof o, .calib = &c, .n_calib = 1};
+    assert_int_equal(nnl_quantize_file(FX "tinyseg_op11/model.onnx", tpath("op11.onnx"), &o, NULL),
+                     NNL_ERR_UNSUPPORTED);
+    assert_non_null(strstr(nnl_last_error(), "opset 11"));
+    assert_non_null(strstr(nnl_last_error(), "(Unsqueeze)"));
+    assert_int_not_equal(access(tpath("op11.onnx"), F_OK), 0);
+    nnl_aligned_free(t.data);
+}
+
+static int setup(void **st) {
+    (void)st;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/nnl_test_quantize_XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **st) {
+    (void)st;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_committed_qdq_matches_ort),
+        cmocka_unit_test(test_quantize_reproduces),
+        cmocka_unit_test(test_methods),
+        cmocka_unit_test(test_bad_calibration),
+        cmocka_unit_test(test_old_opset),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

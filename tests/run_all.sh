@@ -37,6 +37,9 @@ for isa in avx2 scalar; do
     echo "== NNL_ISA=$isa: test_e2e"
     if NNL_ISA=$isa "$BUILD/tests/test_e2e" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("test_e2e(NNL_ISA=$isa)"); fi
 done
+# nnlink quantize from the command line (tests/quant_test.sh).
+echo "== tests/quant_test.sh"
+if tests/quant_test.sh "$BUILD/nnlink"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=(quant_test.sh); fi
 echo
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
 echo "suites: $pass passed, $fail failed"

@@ -6,7 +6,8 @@
 // usage: node tools/ort_run.js SPEC.json
 // SPEC: {"model": "m.onnx", "threads": 1,
 //        "inputs": {"name": {"file": "x.f32", "dims": [1, 3, 64, 96]}},
-//        "outdir": "DIR"}
+//        "outdir": "DIR", "optimized": "opt.onnx" (optional: where ORT
+//        saves the graph it runs, to see which nodes became integer ops)}
 // Inputs and outputs are raw little-endian float32 files (the Python side
 // owns the .npy handling).  Writes DIR/out<i>.f32 per output and
 // DIR/outputs.json: {"name": {"file": "out<i>.f32", "dims": [...]}}.
@@ -30,6 +31,7 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    ...(spec.optimized ? { optimizedModelFilePath: spec.optimized } : {}),
   });
   const out = await sess.run(feeds);
   const index = {};

@@ -156,7 +156,8 @@ static void put_initializers(wr *W, pb_buf *g) {
     for (int a = 0; a < p->n_acts; a++) {
         const qact *q = &p->acts[a];
         if (!W->emitted[a]) continue;
-        uint8_t zp[1] = {(uint8_t)(p->act_dtype == NNL_DT_UINT8 ? (uint8_t)q->zero_point : (uint8_t)(int8_t)q->zero_point)};
+        /* one byte either way: int8 zero points in two's complement */
+        uint8_t zp[1] = {(uint8_t)q->zero_point};
         onnx_put_tensor(g, ONNX_GRAPH_INITIALIZER, W->ascale[a], NNL_DT_FLOAT, 0, NULL, &q->scale);
         onnx_put_tensor(g, ONNX_GRAPH_INITIALIZER, W->azp[a], p->act_dtype, 0, NULL, zp);
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `nnlink quantize` from the command line: the written model compiles at
 # both tinyseg shapes and runs like ONNX Runtime did on the committed QDQ
-# model (tests/fixtures/quant_tinyseg, see tools/quant_fixture.py), and bad
+# model (tests/fixtures/quant, see tools/quant_fixture.py), and bad
 # arguments or calibration data fail with a message naming the problem, a
 # non-zero exit and no output file.
 # usage: tests/quant_test.sh [path/to/nnlink]
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 NNL=$(realpath "${1:-build/nnlink}")
 PY=${PYTHON:-/usr/bin/python3}
 FX=tests/fixtures
-Q=$FX/quant_tinyseg
+Q=$FX/quant
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
@@ -49,7 +49,7 @@ check "quantize --method mse --activations int8" 0 "activations int8" "$NNL" qua
 import sys
 import numpy as np
 d = sys.argv[1]
-x = np.load("tests/fixtures/quant_tinyseg/calib.npy")
+x = np.load("tests/fixtures/quant/calib.npy")
 np.save(d + "/int.npy", x.astype(np.int64))
 np.save(d + "/empty.npy", x[:0])
 np.save(d + "/chan.npy", x[:, :, :2])

@@ -1,5 +1,5 @@
 /*
- * nnl_quantize_file on the tinyseg fixture (tests/fixtures/quant_tinyseg,
+ * nnl_quantize_file on the tinyseg fixture (tests/fixtures/quant,
  * made by tools/quant_fixture.py): the QDQ model it writes, compiled by
  * nnlink at both mission shapes, must give ONNX Runtime's outputs on the
  * committed QDQ model (ORT ran it with its integer kernels), and be as
@@ -22,7 +22,7 @@
 #include "util/npy.h"
 
 #define FX "tests/fixtures/"
-#define QFX FX "quant_tinyseg/"
+#define QFX FX "quant/"
 
 static char tmpdir[256];
 
@@ -62,10 +62,12 @@ static double max_rel(const nnl_tensor *ref, const float *got) {
 }
 
 /* Compile model at the shape of case's image and run it; *out is a copy of
- * the output (caller frees). */
+ * the output (caller frees), *ref_float PyTorch's.  cas is a tinyseg case
+ * or "<fixture>/default" of a classifier. */
 static void run_case(const char *model, const char *cas, float **out, nnl_tensor *ref_float) {
     char path[512];
-    snprintf(path, sizeof path, FX "tinyseg/%s.image.npy", cas);
+    bool cls = strchr(cas, '/') != NULL;
+    snprintf(path, sizeof path, FX "%s%s.image.npy", cls ? "" : "tinyseg/", cas);
     nnl_tensor x = load(path);
     nnl_input_shape sh = {.name = "image", .rank = x.rank};
     memcpy(sh.dims, x.dims, sizeof sh.dims);
@@ -82,7 +84,7 @@ static void run_case(const char *model, const char *cas, float **out, nnl_tensor
     nnl_tensor_info info;
     const void *d;
     assert_int_equal(nnl_session_output(s, 0, &info, &d), NNL_OK);
-    snprintf(path, sizeof path, FX "tinyseg/%s.out.npy", cas);
+    snprintf(path, sizeof path, FX "%s%s.%s.npy", cls ? "" : "tinyseg/", cas, cls ? "logits" : "out");
     *ref_float = load(path);
     assert_int_equal(info.rank, ref_float->rank);
     assert_memory_equal(info.dims, ref_float->dims, (size_t)info.rank * sizeof *info.dims);
@@ -161,6 +163,33 @@ static void test_quantize_reproduces(void **st) {
 /* percentile 100 clips nothing: the same scales as minmax, so the same
  * output; percentile 99.9 and mse clip, so the output moves but stays a
  * quantized version of the float one. */
+/* Depthwise convs, Clip chains, residual Adds and a Gemm (transB = 1:
+ * channel axis 0), quantized from the tinyseg samples tiled to the
+ * classifiers' fixed 64x64 input. */
+static void test_classifiers(void **st) {
+    (void)st;
+    nnl_tensor t = load(QFX "calib.npy");
+    int64_t n = t.dims[0], h = t.dims[3], w = t.dims[4];
+    float *x = t.data, *y = malloc((size_t)(n * 3 * 4 * h * w) * sizeof *y);
+    for (int64_t i = 0; i < n * 3; i++)
+        for (int64_t r = 0; r < 2 * h; r++)
+            for (int64_t c = 0; c < 2 * w; c++) y[(i * 2 * h + r) * 2 * w + c] = x[(i * h + r % h) * w + c % w];
+    nnl_calib_input c = {.name = "image", .dtype = NNL_DT_FLOAT, .rank = 5, .dims = {n, 1, 3, 2 * h, 2 * w},
+                         .data = y};
+    nnl_quantize_options o = {.size = sizeof o, .calib = &c, .n_calib = 1};
+    static const char *const nets[] = {"mobilenet_v2", "resnet_tiny"};
+    for (int i = 0; i < 2; i++) {
+        char model[256], cas[256], ort[256];
+        snprintf(model, sizeof model, FX "%s/model.onnx", nets[i]);
+        snprintf(cas, sizeof cas, "%s/default", nets[i]);
+        snprintf(ort, sizeof ort, QFX "%s.ort.npy", nets[i]);
+        if (nnl_quantize_file(model, tpath("c.onnx"), &o, NULL)) fail_msg("%s: %s", model, nnl_last_error());
+        check_against_ort(tpath("c.onnx"), cas, ort);
+    }
+    free(y);
+    nnl_aligned_free(t.data);
+}
+
 static void test_methods(void **st) {
     (void)st;
     nnl_tensor t = load(QFX "calib.npy");
@@ -276,6 +305,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_committed_qdq_matches_ort),
         cmocka_unit_test(test_quantize_reproduces),
+        cmocka_unit_test(test_classifiers),
         cmocka_unit_test(test_methods),
         cmocka_unit_test(test_bad_calibration),
         cmocka_unit_test(test_old_opset),

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Regenerate tests/fixtures/quant_tinyseg: the tinyseg fixture quantized by
-`nnlink quantize`, with ONNX Runtime's outputs of the QDQ models as the
-references test_quantize checks nnlink against.
+"""Regenerate tests/fixtures/quant: fixtures quantized by `nnlink quantize`,
+with ONNX Runtime's outputs of the QDQ models as the references
+test_quantize checks nnlink against.
 
 usage: /usr/bin/python3 tools/quant_fixture.py [path/to/nnlink]
 Needs node and bench/node_modules (npm ci --ignore-scripts in bench/).
@@ -14,7 +14,11 @@ Writes:
   {landscape,portrait}.ort.npy   ORT on model.qdq.onnx with
                           tinyseg/{landscape,portrait}.image.npy
   landscape.ort_s8.npy    ORT on model.qdq_s8.onnx
-The float reference is PyTorch's tinyseg/*.out.npy.
+  {mobilenet_v2,resnet_tiny}.ort.npy   ORT's logits for those fixtures'
+                          default.image.npy, quantized (not committed: the
+                          test quantizes them again) from calib.npy tiled 2x2
+                          to their fixed 1x3x64x64 input
+The float references are PyTorch's outputs in the fixtures' folders.
 """
 import os
 import subprocess
@@ -28,7 +32,7 @@ import quant_util as qu  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FX = os.path.join(ROOT, "tests", "fixtures")
-OUT = os.path.join(FX, "quant_tinyseg")
+OUT = os.path.join(FX, "quant")
 
 
 def main():
@@ -50,6 +54,19 @@ def main():
             np.save(os.path.join(OUT, "%s.ort%s.npy" % (case, suffix)), y)
             print("%s %s: ORT SQNR vs float %.2f dB" %
                   (os.path.basename(q), case, qu.sqnr_db(ref, y)))
+    tiled = os.path.join(OUT, "tiled.tmp.npy")
+    np.save(tiled, np.tile(np.load(calib), (1, 1, 1, 2, 2)))
+    for net in ("mobilenet_v2", "resnet_tiny"):
+        q = os.path.join(OUT, net + ".tmp.onnx")
+        subprocess.run([nnlink, "quantize", os.path.join(FX, net, "model.onnx"),
+                        "-o", q, "--calibration", "image=" + tiled], check=True)
+        x = np.load(os.path.join(FX, net, "default.image.npy"))
+        y = qu.ort_run(q, {"image": x})["logits"]
+        ref = np.load(os.path.join(FX, net, "default.logits.npy"))
+        np.save(os.path.join(OUT, net + ".ort.npy"), y)
+        print("%s: ORT SQNR vs float %.2f dB" % (net, qu.sqnr_db(ref, y)))
+        os.remove(q)
+    os.remove(tiled)
 
 
 if __name__ == "__main__":

@@ -52,9 +52,14 @@ static nnl_status check_calib(const nnl_model *m, const nnl_quantize_options *o,
     if (c->dtype != t->dtype)
         return nnl_fail(NNL_ERR_SHAPE, "calibration data for '%s' is %s, the input is %s", c->name,
                         nnl_dtype_name(c->dtype), nnl_dtype_name(t->dtype));
-    if (c->rank < 1 || !c->data)
-        return nnl_fail(NNL_ERR_SHAPE, "calibration data for '%s' is a scalar: expected samples stacked "
-                        "on a leading axis (N x the input's shape)", c->name);
+    if (c->rank < 1 || c->rank > NNL_MAX_RANK)
+        return nnl_fail(NNL_ERR_SHAPE, "calibration data for '%s' has rank %d: expected samples stacked "
+                        "on a leading axis (N x the input's shape)", c->name, c->rank);
+    for (int d = 0; d < c->rank; d++)
+        if (c->dims[d] < 0)
+            return nnl_fail(NNL_ERR_SHAPE, "calibration data for '%s' has a negative dimension", c->name);
+    if (!c->data && c->dims[0] > 0)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "calibration data for '%s' has no data", c->name);
     if (c->dims[0] == 0) return nnl_fail(NNL_ERR_SHAPE, "calibration data for '%s' is empty (0 samples)", c->name);
     if (c->dims[0] != n0)
         return nnl_fail(NNL_ERR_SHAPE, "calibration data for '%s' has %lld samples, for '%s' %lld", c->name,

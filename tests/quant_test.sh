@@ -40,7 +40,7 @@ for c in landscape:1,3,64,96 portrait:1,3,96,64; do
     name=${c%%:*}
     check "compile the QDQ model at $name" 0 "compiled" "$NNL" compile "$T/good.onnx" --input image=${c#*:} -o "$T/$name.nnl"
     check "run it at $name" 0 "" "$NNL" run "$T/$name.nnl" --input image=$FX/tinyseg/$name.image.npy -o "$T/$name"
-    check "$name output matches ONNX Runtime's" 0 "" "$PY" tools/npycmp.py "$T/$name/out.npy" $Q/$name.ort.npy 1e-2
+    check "$name output matches ONNX Runtime's" 0 "" "$PY" tools/npycmp.py "$T/$name/out.npy" $Q/$name.ort.npy 3e-2
 done
 check "quantize --method mse --activations int8" 0 "activations int8" "$NNL" quantize $M -o "$T/q.onnx" --calibration image=$Q/calib.npy --method mse --activations int8 --weights int8
 

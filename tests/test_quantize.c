@@ -108,9 +108,13 @@ static void check_against_ort(const char *model, const char *cas, const char *or
     print_message("  %s %s: SQNR vs float: ORT %.2f dB, nnlink %.2f dB; nnlink vs ORT %.1f dB, max rel %.2g\n",
                   model, cas, s_ort, s_nnl, s_pair, rel);
     /* Not bit-exact: ORT computes in integers, nnlink in float between Q and
-     * DQ, so a value on a rounding boundary may land one step apart. */
-    assert_true(rel < 1e-2);
-    assert_true(s_pair > 35);
+     * DQ (and its float sums differ by kernel set and Winograd), so a value
+     * on a rounding boundary may land one step apart, and later layers carry
+     * that on.  The two must still agree far better (10 dB) than either
+     * agrees with float, and nnlink must be as accurate as ORT (0.5 dB, the
+     * issue's criterion). */
+    assert_true(rel < 5e-2);
+    assert_true(s_pair > s_ort + 10);
     assert_true(s_nnl > s_ort - 0.5);
     /* the quantized model is not the float one */
     assert_true(s_ort < 60);

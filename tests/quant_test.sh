@@ -73,6 +73,7 @@ check "int16 activations" 2 "expected uint8 or int8" $C --calibration image=$Q/c
 check "float16 weights" 2 "only int8" $C --calibration image=$Q/calib.npy --weights float16
 check "bad percentile" 2 "in \(0, 100\]" $C --calibration image=$Q/calib.npy --method percentile --percentile 101
 check "model is not ONNX" err "not an ONNX model" "$NNL" quantize $Q/calib.npy -o "$T/q.onnx" --calibration image=$Q/calib.npy
+check "already quantized" err "already quantized \(node '.*' is DequantizeLinear\)" "$NNL" quantize $Q/model.qdq.onnx -o "$T/q.onnx" --calibration image=$Q/calib.npy
 check "old opset with Unsqueeze" err "opset 11.*Unsqueeze" "$NNL" quantize $FX/tinyseg_op11/model.onnx -o "$T/q.onnx" --calibration image=$Q/calib.npy
 echo old >"$T/q.onnx"
 "$NNL" quantize $M -o "$T/q.onnx" --calibration image=$T/nan.npy >/dev/null 2>&1

@@ -109,6 +109,14 @@ static int sole_consumer(const nnl_model *m, int v) {
 
 nnl_status nnl_qplan_build(qplan *p) {
     nnl_model *m = p->m;
+    /* Quantizing again would treat dequantized weights as activations. */
+    for (int i = 0; i < m->n_nodes; i++) {
+        const char *op = m->nodes[i].op;
+        if (!strcmp(op, "QuantizeLinear") || !strcmp(op, "DequantizeLinear") || !strncmp(op, "QLinear", 7) ||
+            !strcmp(op, "DynamicQuantizeLinear") || !strcmp(op, "ConvInteger") || !strcmp(op, "MatMulInteger"))
+            return nnl_fail(NNL_ERR_UNSUPPORTED, "the model is already quantized (node '%s' is %s); "
+                            "quantize its float original", m->nodes[i].name, op);
+    }
     for (int i = 0; i < m->n_nodes; i++) {
         const nnl_node *n = &m->nodes[i];
         if (n->dead || !qop(n->op) || n->n_in < 2 || n->n_out < 1) continue;

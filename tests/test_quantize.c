@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "onnx/onnx_internal.h"
+#include "onnx/pb_write.h"
 #include "util/npy.h"
 
 #define FX "tests/fixtures/"
@@ -292,6 +294,108 @@ static void test_old_opset(void **st) {
     nnl_aligned_free(t.data);
 }
 
+/* ValueInfoProto: float32 tensor name with dims (-1: dim_param "d<i>"). */
+static void put_value_info(pb_buf *g, uint32_t field, const char *name, int rank, const int64_t *dims) {
+    pb_buf vi = {0}, type = {0}, tt = {0}, shape = {0};
+    for (int i = 0; i < rank; i++) {
+        pb_buf dim = {0};
+        char param[8];
+        snprintf(param, sizeof param, "d%d", i);
+        if (dims[i] < 0) pb_put_str(&dim, ONNX_DIM_PARAM, param);
+        else pb_put_varint(&dim, ONNX_DIM_VALUE, (uint64_t)dims[i]);
+        pb_put_msg(&shape, ONNX_SHAPE_DIM, &dim);
+        pb_buf_free(&dim);
+    }
+    pb_put_varint(&tt, ONNX_TENSORTYPE_ELEM_TYPE, NNL_DT_FLOAT);
+    pb_put_msg(&tt, ONNX_TENSORTYPE_SHAPE, &shape);
+    pb_put_msg(&type, ONNX_TYPE_TENSOR_TYPE, &tt);
+    pb_put_str(&vi, ONNX_VALUEINFO_NAME, name);
+    pb_put_msg(&vi, ONNX_VALUEINFO_TYPE, &type);
+    pb_put_msg(g, field, &vi);
+    pb_buf_free(&vi);
+    pb_buf_free(&type);
+    pb_buf_free(&tt);
+    pb_buf_free(&shape);
+}
+
+/* An opset 11, IR 6 model written with pb_write: x (1x2xHxW, dynamic) ->
+ * Conv 3x3 (3 channels) -> Relu -> Conv 1x1 -> y.  Quantize raises the
+ * opset to 13 and the result still compiles at two shapes and follows the
+ * float model (nnlink's float run of the original is the reference here:
+ * this checks the opset rewrite, the CI fixtures check the numbers). */
+static void test_opset_raised(void **st) {
+    (void)st;
+    float w1[3 * 2 * 9], b1[3] = {0.1f, -0.2f, 0.05f}, w2[3 * 3];
+    for (int i = 0; i < 54; i++) w1[i] = (float)((i * 37) % 19 - 9) / 9.0f;
+    for (int i = 0; i < 9; i++) w2[i] = (float)((i * 5) % 7 - 3) / 3.0f;
+    const int64_t d1[4] = {3, 2, 3, 3}, db[1] = {3}, d2[4] = {3, 3, 1, 1}, dx[4] = {1, 2, -1, -1}, dy[4] = {1, 3, -1, -1};
+    pb_buf g = {0}, m = {0}, op = {0};
+    const char *c1[3] = {"x", "w1", "b1"}, *r[1] = {"h"}, *c2[2] = {"hr", "w2"};
+    onnx_put_node(&g, ONNX_GRAPH_NODE, "Conv", "conv1", c1, 3, "h", -1);
+    onnx_put_node(&g, ONNX_GRAPH_NODE, "Relu", "relu", r, 1, "hr", -1);
+    onnx_put_node(&g, ONNX_GRAPH_NODE, "Conv", "conv2", c2, 2, "y", -1);
+    pb_put_str(&g, ONNX_GRAPH_NAME, "g");
+    onnx_put_tensor(&g, ONNX_GRAPH_INITIALIZER, "w1", NNL_DT_FLOAT, 4, d1, w1);
+    onnx_put_tensor(&g, ONNX_GRAPH_INITIALIZER, "b1", NNL_DT_FLOAT, 1, db, b1);
+    onnx_put_tensor(&g, ONNX_GRAPH_INITIALIZER, "w2", NNL_DT_FLOAT, 4, d2, w2);
+    put_value_info(&g, ONNX_GRAPH_INPUT, "x", 4, dx);
+    put_value_info(&g, ONNX_GRAPH_OUTPUT, "y", 4, dy);
+    pb_put_varint(&m, ONNX_MODEL_IR_VERSION, 6);
+    pb_put_varint(&op, ONNX_OPSET_VERSION, 11);
+    pb_put_msg(&m, ONNX_MODEL_OPSET_IMPORT, &op);
+    pb_put_msg(&m, ONNX_MODEL_GRAPH, &g);
+    assert_int_equal(pb_buf_status(&m), NNL_OK);
+    FILE *fp = fopen(tpath("op11.onnx"), "wb");
+    assert_int_equal(fwrite(m.p, 1, m.n, fp), m.n);
+    fclose(fp);
+    pb_buf_free(&g);
+    pb_buf_free(&m);
+    pb_buf_free(&op);
+
+    float *x = malloc(6 * 2 * 8 * 8 * sizeof *x);
+    for (int i = 0; i < 6 * 128; i++) x[i] = sinf((float)i * 0.37f) * 2.0f;
+    nnl_calib_input c = {.name = "x", .dtype = NNL_DT_FLOAT, .rank = 5, .dims = {6, 1, 2, 8, 8}, .data = x};
+    nnl_quantize_options o = {.size = sizeof o, .calib = &c, .n_calib = 1};
+    nnl_quantize_summary sum;
+    if (nnl_quantize_file(tpath("op11.onnx"), tpath("op13.onnx"), &o, &sum)) fail_msg("%s", nnl_last_error());
+    assert_int_equal(sum.opset_from, 11);
+    assert_int_equal(sum.opset_to, 13);
+    assert_int_equal(sum.weights, 2);
+    assert_int_equal(sum.biases, 1);
+    for (int k = 0; k < 2; k++) {
+        const int64_t h = k ? 8 : 5, w = k ? 8 : 11;
+        nnl_input_shape sh = {.name = "x", .rank = 4, .dims = {1, 2, h, w}};
+        nnl_compile_options co = {.size = sizeof co, .inputs = &sh, .n_inputs = 1};
+        float *out[2];
+        const int64_t n = 3 * (h - 2) * (w - 2);   /* unpadded 3x3 */
+        for (int v = 0; v < 2; v++) {
+            if (nnl_compile_file(tpath(v ? "op13.onnx" : "op11.onnx"), tpath("o.nnl"), &co))
+                fail_msg("%s", nnl_last_error());
+            nnl_plan *p;
+            nnl_session *s;
+            const void *d;
+            nnl_tensor_info info;
+            assert_int_equal(nnl_plan_open(tpath("o.nnl"), &p), NNL_OK);
+            assert_int_equal(nnl_session_create(p, 0, NULL, &s), NNL_OK);
+            assert_int_equal(nnl_session_set_input(s, "x", NNL_DT_FLOAT, 4, sh.dims, x), NNL_OK);
+            assert_int_equal(nnl_session_run(s), NNL_OK);
+            assert_int_equal(nnl_session_output(s, 0, &info, &d), NNL_OK);
+            assert_int_equal(info.dims[1] * info.dims[2] * info.dims[3], n);
+            out[v] = malloc((size_t)n * sizeof(float));
+            memcpy(out[v], d, (size_t)n * sizeof(float));
+            nnl_session_free(s);
+            nnl_plan_free(p);
+        }
+        nnl_tensor ref = {.dtype = NNL_DT_FLOAT, .rank = 1, .dims = {n}, .data = out[0]};
+        double q = sqnr_db(&ref, out[1]);
+        print_message("  opset 11 -> 13 model at 1x2x%lldx%lld: SQNR %.1f dB\n", (long long)h, (long long)w, q);
+        assert_true(q > 25 && q < 80);
+        free(out[0]);
+        free(out[1]);
+    }
+    free(x);
+}
+
 static int setup(void **st) {
     (void)st;
     snprintf(tmpdir, sizeof tmpdir, "/tmp/nnl_test_quantize_XXXXXX");
@@ -313,6 +417,7 @@ int main(void) {
         cmocka_unit_test(test_methods),
         cmocka_unit_test(test_bad_calibration),
         cmocka_unit_test(test_old_opset),
+        cmocka_unit_test(test_opset_raised),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -299,7 +299,7 @@ static void put_value_info(pb_buf *g, uint32_t field, const char *name, int rank
     pb_buf vi = {0}, type = {0}, tt = {0}, shape = {0};
     for (int i = 0; i < rank; i++) {
         pb_buf dim = {0};
-        char param[8];
+        char param[16];
         snprintf(param, sizeof param, "d%d", i);
         if (dims[i] < 0) pb_put_str(&dim, ONNX_DIM_PARAM, param);
         else pb_put_varint(&dim, ONNX_DIM_VALUE, (uint64_t)dims[i]);

@@ -268,6 +268,58 @@ nnl_status nnl_link_files(const nnl_link_input *inputs, int n_inputs, const char
  * out_path. */
 nnl_status nnl_extract_graph(const char *in_path, const char *graph_name, const char *out_path);
 
+/* ------------------------------------------------------------------ */
+/* Quantize: float ONNX model + calibration data -> QDQ ONNX model     */
+/* ------------------------------------------------------------------ */
+
+typedef enum nnl_quant_method {
+    NNL_QUANT_MINMAX = 0,          /* the observed min and max */
+    NNL_QUANT_PERCENTILE = 1,      /* |x| clipped at a percentile (default 99.99) */
+    NNL_QUANT_MSE = 2              /* the clip that minimises the quantization MSE */
+} nnl_quant_method;
+
+/* Calibration samples of one graph input: N samples stacked on a new
+ * leading axis (dims[0] == N, dims[1..] the input's shape). */
+typedef struct nnl_calib_input {
+    const char *name;
+    nnl_dtype dtype;
+    int rank;
+    int64_t dims[NNL_MAX_RANK];
+    const void *data;
+} nnl_calib_input;
+
+typedef struct nnl_quantize_options {
+    size_t size;                   /* sizeof(nnl_quantize_options) */
+    const nnl_calib_input *calib;  /* one per graph input */
+    int n_calib;
+    /* Shapes calibration compiles at; each must equal one sample's shape.
+     * May be NULL: the samples' shapes.  The written model keeps the
+     * original input dims either way. */
+    const nnl_input_shape *inputs;
+    int n_inputs;
+    nnl_dtype weights;             /* NNL_DT_INT8 (0: int8) */
+    nnl_dtype activations;         /* NNL_DT_UINT8 (0) or NNL_DT_INT8 */
+    nnl_quant_method method;
+    double percentile;             /* NNL_QUANT_PERCENTILE; 0: 99.99 */
+    /* Called after each calibration run (phase "range" or "histogram");
+     * may be NULL. */
+    void (*progress)(void *ctx, const char *phase, int done, int total);
+    void *progress_ctx;
+} nnl_quantize_options;
+
+typedef struct nnl_quantize_summary {
+    int activations;               /* tensors given a QuantizeLinear/DequantizeLinear pair */
+    int weights;                   /* weights stored as int8 */
+    int biases;                    /* biases stored as int32 */
+    int64_t opset_from, opset_to;  /* default-domain opset before and after */
+} nnl_quantize_summary;
+
+/* Quantize the ONNX model at onnx_path into a QDQ ONNX model at out_path
+ * (atomic write: out_path is the complete new file or untouched).  summary
+ * may be NULL. */
+nnl_status nnl_quantize_file(const char *onnx_path, const char *out_path,
+                             const nnl_quantize_options *opts, nnl_quantize_summary *summary);
+
 #ifdef __cplusplus
 }
 #endif

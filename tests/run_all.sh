@@ -48,6 +48,9 @@ if nm -D "$BUILD/libnnlink.so" 2>/dev/null | grep -q __asan_init; then
              LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)")
 fi
 if env "${py_env[@]}" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=(tests/python); fi
+# nnlink quantize from the command line (tests/quant_test.sh).
+echo "== tests/quant_test.sh"
+if tests/quant_test.sh "$BUILD/nnlink"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=(quant_test.sh); fi
 echo
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
 echo "suites: $pass passed, $fail failed"

@@ -15,6 +15,7 @@ int cmd_link(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 /* Print "nnlink: <msg>" for a failed library call; returns exit status 1. */
 int cli_fail(nnl_status s);

@@ -10,6 +10,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"compile", cmd_compile, "compile an ONNX model at fixed input shapes into a .nnl graph"},
+    {"quantize", cmd_quantize, "quantize an ONNX model to int8 from calibration data (QDQ ONNX out)"},
     {"link", cmd_link, "link compiled .nnl files into one file sharing weights"},
     {"extract", cmd_extract, "write one graph of a .nnl file to its own file"},
     {"info", cmd_info, "list graphs, inputs, outputs and weights of a .nnl file"},

@@ -58,7 +58,7 @@ static void transform(const float *x, int64_t xs, int ci, int64_t len, const flo
 static nnl_status const_int(const nnl_op_call *c, int i, const char *what, int64_t *v) {
     const nnl_tensor *t = c->in[i];
     if (nnl_tensor_numel(t) != 1 || t->rank > 1)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "%s must be a scalar", what);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "%s must be a scalar", what);
     return nnl_math_int_at(c, t, 0, what, v);
 }
 
@@ -74,34 +74,34 @@ static nnl_status dft_geometry(const nnl_op_call *c, dft_geom *g) {
     const nnl_tensor *x = c->in[0];
     nnl_status st;
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "input has dtype %s (float32 only)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input has dtype %s (float32 only)",
                               nnl_dtype_name(x->dtype));
     if (x->rank < 3 || (x->dims[x->rank - 1] != 1 && x->dims[x->rank - 1] != 2))
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "input must be [batch, signal..., 1 or 2]");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be [batch, signal..., 1 or 2]");
     int64_t axis;
     if (c->opset >= 20) {
         axis = -2;
-        if (nnl_extra_in(c, 2) && (st = const_int(c, 2, "axis", &axis))) return st;
+        if (nnl_op_in(c, 2) && (st = const_int(c, 2, "axis", &axis))) return st;
     } else {
         axis = nnl_attr_int(c, "axis", 1);
     }
     if (axis < 0) axis += x->rank;
     if (axis < 0 || axis > x->rank - 2)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "axis must name a dimension before the last");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "axis must name a dimension before the last");
     g->axis = (int)axis;
     g->ci = (int)x->dims[x->rank - 1];
     g->len = x->dims[axis];
     g->n = g->len;
-    if (nnl_extra_in(c, 1) && (st = const_int(c, 1, "dft_length", &g->n))) return st;
-    if (g->n < 1) return nnl_extra_fail(c, NNL_ERR_SHAPE, "dft_length must be positive");
+    if (nnl_op_in(c, 1) && (st = const_int(c, 1, "dft_length", &g->n))) return st;
+    if (g->n < 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "dft_length must be positive");
     const bool onesided = nnl_attr_int(c, "onesided", 0) != 0;
     g->inverse = nnl_attr_int(c, "inverse", 0) != 0;
     if (onesided && (g->inverse || g->ci == 2))
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "onesided with %s",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "onesided with %s",
                               g->inverse ? "inverse" : "complex input");
     g->nk = onesided ? g->n / 2 + 1 : g->n;
-    g->outer = nnl_math_prod(x->dims, 0, g->axis);
-    g->inner = nnl_math_prod(x->dims, g->axis + 1, x->rank - 1);
+    g->outer = nnl_op_prod(x->dims, 0, g->axis);
+    g->inner = nnl_op_prod(x->dims, g->axis + 1, x->rank - 1);
     return NNL_OK;
 }
 
@@ -110,20 +110,18 @@ nnl_status nnl_extra_dft_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known20[] = {"inverse", "onesided", NULL};
     nnl_status st = nnl_attr_check(c, c->opset >= 20 ? known20 : known);
     if (st) return st;
-    if ((st = nnl_extra_check_inputs(c, 1, c->opset >= 20 ? 3 : 2))) return st;
-    if ((st = nnl_extra_check_outputs(c, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, c->opset >= 20 ? 3 : 2, 1, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     dft_geom g;
     if ((st = dft_geometry(c, &g))) return st;
     if (g.n > ((int64_t)1 << 24))
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "dft_length %lld is too large",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dft_length %lld is too large",
                               (long long)g.n);
     const nnl_tensor *x = c->in[0];
     int64_t od[NNL_MAX_RANK];
     memcpy(od, x->dims, sizeof od);
     od[g.axis] = g.nk;
     od[x->rank - 1] = 2;
-    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, od))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, od))) return st;
     r->scratch_bytes = (size_t)g.n * 2 * sizeof(double);
     r->flops = 8.0 * (double)g.outer * (double)g.inner * (double)g.nk * (double)g.n;
     return NNL_OK;
@@ -154,7 +152,7 @@ nnl_status nnl_extra_dft_exec(const nnl_op_call *c) {
     if (st) return st;
     twiddles(c->scratch, j.g.n);
     const int64_t work = j.g.n * j.g.nk;
-    nnl_math_parallel(c->pool, j.g.outer * j.g.inner, work >= 4096 ? 1 : 4096 / work, dft_lines,
+    nnl_op_parallel(c->pool, j.g.outer * j.g.inner, work >= 4096 ? 1 : 4096 / work, dft_lines,
                       &j);
     return NNL_OK;
 }
@@ -167,35 +165,35 @@ typedef struct stft_geom {
 } stft_geom;
 
 static nnl_status stft_geometry(const nnl_op_call *c, stft_geom *g) {
-    const nnl_tensor *x = c->in[0], *w = nnl_extra_in(c, 2), *fl = nnl_extra_in(c, 3);
+    const nnl_tensor *x = c->in[0], *w = nnl_op_in(c, 2), *fl = nnl_op_in(c, 3);
     nnl_status st;
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "signal has dtype %s (float32 only)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "signal has dtype %s (float32 only)",
                               nnl_dtype_name(x->dtype));
     if (x->rank != 3 || (x->dims[2] != 1 && x->dims[2] != 2))
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "signal must be [batch, length, 1 or 2]");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "signal must be [batch, length, 1 or 2]");
     g->ci = (int)x->dims[2];
     g->batch = x->dims[0];
     g->len = x->dims[1];
     if ((st = const_int(c, 1, "frame_step", &g->step))) return st;
-    if (g->step < 1) return nnl_extra_fail(c, NNL_ERR_SHAPE, "frame_step must be positive");
+    if (g->step < 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "frame_step must be positive");
     g->fl = -1;
     if (fl && (st = const_int(c, 3, "frame_length", &g->fl))) return st;
     if (w) {
         if (w->dtype != NNL_DT_FLOAT || w->rank != 1)
-            return nnl_extra_fail(c, NNL_ERR_SHAPE, "window must be float32 1-D");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "window must be float32 1-D");
         if (g->fl >= 0 && g->fl != w->dims[0])
-            return nnl_extra_fail(c, NNL_ERR_SHAPE, "frame_length differs from the window's");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "frame_length differs from the window's");
         g->fl = w->dims[0];
     }
     if (g->fl < 1)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "needs a window or a positive frame_length");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "needs a window or a positive frame_length");
     if (g->fl > g->len)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "frame_length %lld exceeds the signal's %lld",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "frame_length %lld exceeds the signal's %lld",
                               (long long)g->fl, (long long)g->len);
     const bool onesided = nnl_attr_int(c, "onesided", 1) != 0;
     if (onesided && g->ci == 2)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "onesided with complex input");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "onesided with complex input");
     g->frames = (g->len - g->fl) / g->step + 1;
     g->nk = onesided ? g->fl / 2 + 1 : g->fl;
     return NNL_OK;
@@ -205,13 +203,11 @@ nnl_status nnl_extra_stft_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"onesided", NULL};
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
-    if ((st = nnl_extra_check_inputs(c, 2, 4))) return st;
-    if ((st = nnl_extra_check_outputs(c, 1))) return st;
+    if ((st = nnl_op_check_io(c, 2, 4, 2, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     stft_geom g;
     if ((st = stft_geometry(c, &g))) return st;
-    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
     const int64_t od[4] = {g.batch, g.frames, g.nk, 2};
-    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, 4, od))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, 4, od))) return st;
     r->scratch_bytes = (size_t)g.fl * 2 * sizeof(double);
     r->flops = 8.0 * (double)g.batch * (double)g.frames * (double)g.nk * (double)g.fl;
     return NNL_OK;
@@ -236,14 +232,14 @@ static void stft_frames(void *ctx, int64_t b, int64_t e, int thread) {
 }
 
 nnl_status nnl_extra_stft_exec(const nnl_op_call *c) {
-    const nnl_tensor *w = nnl_extra_in(c, 2);
+    const nnl_tensor *w = nnl_op_in(c, 2);
     stft_job j = {.x = c->in[0]->data, .w = w ? w->data : NULL, .y = c->out[0]->data,
                   .tw = c->scratch};
     nnl_status st = stft_geometry(c, &j.g);
     if (st) return st;
     twiddles(c->scratch, j.g.fl);
     const int64_t work = j.g.fl * j.g.nk;
-    nnl_math_parallel(c->pool, j.g.batch * j.g.frames, work >= 4096 ? 1 : 4096 / work,
+    nnl_op_parallel(c->pool, j.g.batch * j.g.frames, work >= 4096 ? 1 : 4096 / work,
                       stft_frames, &j);
     return NNL_OK;
 }

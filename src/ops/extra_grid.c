@@ -25,11 +25,11 @@ static nnl_status parse(const nnl_op_call *c, int *mode, int *pad) {
     if (strcmp(m, "bilinear") == 0 || strcmp(m, "linear") == 0) *mode = M_BILINEAR;
     else if (strcmp(m, "nearest") == 0) *mode = M_NEAREST;
     else if (strcmp(m, "bicubic") == 0 || strcmp(m, "cubic") == 0) *mode = M_BICUBIC;
-    else return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "mode '%s' is not supported", m);
+    else return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "mode '%s' is not supported", m);
     if (strcmp(p, "zeros") == 0) *pad = P_ZEROS;
     else if (strcmp(p, "border") == 0) *pad = P_BORDER;
     else if (strcmp(p, "reflection") == 0) *pad = P_REFLECTION;
-    else return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "padding_mode '%s' is not supported", p);
+    else return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "padding_mode '%s' is not supported", p);
     return NNL_OK;
 }
 
@@ -39,19 +39,17 @@ nnl_status nnl_extra_gridsample_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (st) return st;
     int mode, pad;
     if ((st = parse(c, &mode, &pad))) return st;
-    if ((st = nnl_extra_check_inputs(c, 2, 2))) return st;
-    if ((st = nnl_extra_check_outputs(c, 1))) return st;
+    if ((st = nnl_op_check_io(c, 2, 2, 2, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0], *g = c->in[1];
     if (x->dtype != NNL_DT_FLOAT || g->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "X and grid must be float32");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X and grid must be float32");
     if (x->rank != 4)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "X of rank %d (only 4-D N x C x H x W)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X of rank %d (only 4-D N x C x H x W)",
                               x->rank);
     if (g->rank != 4 || g->dims[0] != x->dims[0] || g->dims[3] != 2)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "grid must be [N, H_out, W_out, 2]");
-    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "grid must be [N, H_out, W_out, 2]");
     const int64_t od[4] = {x->dims[0], x->dims[1], g->dims[1], g->dims[2]};
-    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, 4, od))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, 4, od))) return st;
     r->flops = (mode == M_BICUBIC ? 40.0 : 8.0) * (double)od[0] * (double)od[1] * (double)od[2] *
                (double)od[3];
     return NNL_OK;
@@ -165,7 +163,7 @@ nnl_status nnl_extra_gridsample_exec(const nnl_op_call *c) {
     nnl_status st = parse(c, &j.mode, &j.pad);
     if (st) return st;
     const int64_t npix = j.OH * j.OW;
-    nnl_math_parallel(c->pool, x->dims[0] * x->dims[1], npix >= 1024 ? 1 : 1024 / (npix ? npix : 1),
+    nnl_op_parallel(c->pool, x->dims[0] * x->dims[1], npix >= 1024 ? 1 : 1024 / (npix ? npix : 1),
                       gs_planes, &j);
     return NNL_OK;
 }

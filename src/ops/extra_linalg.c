@@ -15,20 +15,18 @@
 nnl_status nnl_extra_det_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = nnl_attr_check(c, (const char *const[]){NULL});
     if (st) return st;
-    if ((st = nnl_extra_check_inputs(c, 1, 1))) return st;
-    if ((st = nnl_extra_check_outputs(c, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
                               nnl_dtype_name(x->dtype));
     if (x->rank < 2 || x->dims[x->rank - 1] != x->dims[x->rank - 2])
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "X must be [*, M, M]");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "X must be [*, M, M]");
     const int64_t m = x->dims[x->rank - 1];
     if ((uint64_t)m * (uint64_t)m * sizeof(double) > NNL_THREAD_SCRATCH_BYTES)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "matrices of %lld x %lld are too large",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "matrices of %lld x %lld are too large",
                               (long long)m, (long long)m);
-    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank - 2, x->dims))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank - 2, x->dims))) return st;
     r->flops = (double)nnl_tensor_numel(x) * (double)m;
     return NNL_OK;
 }
@@ -80,7 +78,7 @@ nnl_status nnl_extra_det_exec(const nnl_op_call *c) {
     const int64_t m = x->dims[x->rank - 1];
     det_job j = {x->data, c->out[0]->data, m, c->thread_scratch};
     const int64_t work = m * m * m;
-    nnl_math_parallel(c->pool, nnl_math_prod(x->dims, 0, x->rank - 2),
+    nnl_op_parallel(c->pool, nnl_op_prod(x->dims, 0, x->rank - 2),
                       work >= 4096 ? 1 : 4096 / (work > 0 ? work : 1), det_items, &j);
     return NNL_OK;
 }
@@ -90,7 +88,7 @@ nnl_status nnl_extra_det_exec(const nnl_op_call *c) {
 static nnl_status window_size(const nnl_op_call *c, int64_t *n) {
     const nnl_tensor *s = c->in[0];
     if (s->rank != 0 && !(s->rank == 1 && s->dims[0] == 1))
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "size must be a scalar");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "size must be a scalar");
     return nnl_math_int_at(c, s, 0, "size", n);
 }
 
@@ -98,20 +96,18 @@ nnl_status nnl_extra_window_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"output_datatype", "periodic", NULL};
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
-    if ((st = nnl_extra_check_inputs(c, 1, 1))) return st;
-    if ((st = nnl_extra_check_outputs(c, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     const int64_t dt = nnl_attr_int(c, "output_datatype", NNL_DT_FLOAT);
     if (dt != NNL_DT_FLOAT && dt != NNL_DT_DOUBLE)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "output_datatype %lld (float32 or float64 "
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output_datatype %lld (float32 or float64 "
                               "only)", (long long)dt);
     int64_t n;
     if ((st = window_size(c, &n))) return st;
-    if (n < 0) return nnl_extra_fail(c, NNL_ERR_SHAPE, "size %lld is negative", (long long)n);
+    if (n < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "size %lld is negative", (long long)n);
     /* A symmetric window of one point divides by zero in the definition. */
     if (n == 1 && nnl_attr_int(c, "periodic", 1) == 0)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "symmetric window of size 1");
-    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    if ((st = nnl_extra_set_out(c, c->out[0], (nnl_dtype)dt, 1, &n))) return st;
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "symmetric window of size 1");
+    if ((st = nnl_op_set_out(c, c->out[0], (nnl_dtype)dt, 1, &n))) return st;
     r->flops = 4.0 * (double)n;
     return NNL_OK;
 }

@@ -28,7 +28,7 @@ static nnl_status reduction(const nnl_op_call *c, int *red) {
     if (strcmp(s, "none") == 0) *red = R_NONE;
     else if (strcmp(s, "sum") == 0) *red = R_SUM;
     else if (strcmp(s, "mean") == 0) *red = R_MEAN;
-    else return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "reduction '%s' is not supported", s);
+    else return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "reduction '%s' is not supported", s);
     return NNL_OK;
 }
 
@@ -39,28 +39,27 @@ nnl_status nnl_extra_loss_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (st) return st;
     const nnl_attr *ii = nnl_attr_get(c, "ignore_index");
     if (ii && ii->type != NNL_ATTR_INT)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "ignore_index must be an integer");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "ignore_index must be an integer");
     int red;
     if ((st = reduction(c, &red))) return st;
-    if ((st = nnl_extra_check_inputs(c, 2, 3))) return st;
-    if ((st = nnl_extra_check_outputs(c, sce ? 2 : 1))) return st;
-    const nnl_tensor *x = c->in[0], *t = c->in[1], *w = nnl_extra_in(c, 2);
+    if ((st = nnl_op_check_io(c, 2, 3, 2, 1, sce ? 2 : 1)) || (st = nnl_op_check_inputs(c))) return st;
+    const nnl_tensor *x = c->in[0], *t = c->in[1], *w = nnl_op_in(c, 2);
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "input has dtype %s (float32 only)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input has dtype %s (float32 only)",
                               nnl_dtype_name(x->dtype));
-    if (x->rank < 2) return nnl_extra_fail(c, NNL_ERR_SHAPE, "input must be N x C x ...");
+    if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be N x C x ...");
     if (t->dtype != NNL_DT_INT64 && t->dtype != NNL_DT_INT32)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "target must be int32 or int64");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "target must be int32 or int64");
     bool ok = t->rank == x->rank - 1 && t->dims[0] == x->dims[0];
     for (int i = 1; ok && i < t->rank; i++) ok = t->dims[i] == x->dims[i + 1];
-    if (!ok) return nnl_extra_fail(c, NNL_ERR_SHAPE, "target shape does not match input's");
+    if (!ok) return nnl_op_fail(c, NNL_ERR_SHAPE, "target shape does not match input's");
     if (w && (w->dtype != NNL_DT_FLOAT || w->rank != 1 || w->dims[0] != x->dims[1]))
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "weight must be float32 [C]");
-    nnl_tensor *o = nnl_extra_out(c, 0), *lp = sce ? nnl_extra_out(c, 1) : NULL;
-    if (!o) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    if ((st = nnl_extra_set_out(c, o, NNL_DT_FLOAT, red == R_NONE ? t->rank : 0, t->dims)))
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "weight must be float32 [C]");
+    nnl_tensor *o = nnl_op_out(c, 0), *lp = sce ? nnl_op_out(c, 1) : NULL;
+    if (!o) return nnl_op_fail(c, NNL_ERR_SHAPE, "output 0 is required");
+    if ((st = nnl_op_set_out(c, o, NNL_DT_FLOAT, red == R_NONE ? t->rank : 0, t->dims)))
         return st;
-    if (lp && (st = nnl_extra_set_out(c, lp, NNL_DT_FLOAT, x->rank, x->dims))) return st;
+    if (lp && (st = nnl_op_set_out(c, lp, NNL_DT_FLOAT, x->rank, x->dims))) return st;
     r->flops = (sce ? 4.0 : 1.0) * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -70,13 +69,13 @@ nnl_status nnl_extra_loss_exec(const nnl_op_call *c) {
     int red;
     nnl_status st = reduction(c, &red);
     if (st) return st;
-    const nnl_tensor *x = c->in[0], *t = c->in[1], *wt = nnl_extra_in(c, 2);
+    const nnl_tensor *x = c->in[0], *t = c->in[1], *wt = nnl_op_in(c, 2);
     const nnl_attr *iia = nnl_attr_get(c, "ignore_index");
     const bool has_ii = iia != NULL;
     const int64_t ii = has_ii ? iia->i : 0;
-    const int64_t N = x->dims[0], C = x->dims[1], D = nnl_math_prod(x->dims, 2, x->rank);
+    const int64_t N = x->dims[0], C = x->dims[1], D = nnl_op_prod(x->dims, 2, x->rank);
     const float *xv = x->data, *w = wt ? wt->data : NULL;
-    nnl_tensor *o = c->out[0], *lpt = sce ? nnl_extra_out(c, 1) : NULL;
+    nnl_tensor *o = c->out[0], *lpt = sce ? nnl_op_out(c, 1) : NULL;
     float *out = o->data, *lp = lpt ? lpt->data : NULL;
 
     /* Targets first, so a bad one fails before any output is written. */
@@ -84,7 +83,7 @@ nnl_status nnl_extra_loss_exec(const nnl_op_call *c) {
         const int64_t tg = target_at(t, i);
         if (has_ii && tg == ii) continue;
         if (tg < 0 || tg >= C)
-            return nnl_extra_fail(c, NNL_ERR_INVALID_ARG, "target %lld is outside [0, %lld)",
+            return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "target %lld is outside [0, %lld)",
                                   (long long)tg, (long long)C);
     }
     double sum = 0, wsum = 0;

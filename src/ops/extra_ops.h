@@ -6,7 +6,7 @@
 #ifndef NNL_EXTRA_OPS_H
 #define NNL_EXTRA_OPS_H
 
-#include "core/core.h"
+#include "ops/op_util.h"
 
 #define NNL_EXTRA_FAMILY(f)                                                    \
     nnl_status nnl_extra_##f##_infer(nnl_op_call *c, nnl_infer_result *r); \
@@ -28,28 +28,5 @@ NNL_EXTRA_FAMILY(roialign);   /* RoiAlign (extra_roi.c) */
 NNL_EXTRA_FAMILY(dft);        /* DFT (extra_dft.c) */
 NNL_EXTRA_FAMILY(stft);       /* STFT */
 NNL_EXTRA_FAMILY(window);     /* HannWindow, HammingWindow, BlackmanWindow */
-
-/* Fail with "<op> node '<name>': <message>" (core's nnl_op_fail). */
-#define nnl_extra_fail nnl_op_fail
-
-/* Input i when present, else NULL. */
-static inline const nnl_tensor *nnl_extra_in(const nnl_op_call *c, int i) {
-    return i < c->n_in ? c->in[i] : NULL;
-}
-/* Output i when requested, else NULL. */
-static inline nnl_tensor *nnl_extra_out(const nnl_op_call *c, int i) {
-    return i < c->n_out ? c->out[i] : NULL;
-}
-
-/* Every present input: plain layout, known dims (>= 0), rank within range. */
-nnl_status nnl_extra_check_inputs(const nnl_op_call *c, int min_in, int max_in);
-
-/* No output past the first max_out is requested. */
-nnl_status nnl_extra_check_outputs(const nnl_op_call *c, int max_out);
-
-/* out gets dtype dt and the given shape, plain layout; fails when its size
- * in bytes overflows. */
-nnl_status nnl_extra_set_out(const nnl_op_call *c, nnl_tensor *out, nnl_dtype dt, int rank,
-                             const int64_t *dims);
 
 #endif

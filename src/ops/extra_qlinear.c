@@ -31,12 +31,12 @@ static nnl_status check_param(const nnl_op_call *c, const nnl_tensor *t, const c
                               nnl_dtype dt, int64_t n) {
     if (!t) return NNL_OK;
     if (t->dtype != dt)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "%s has dtype %s, expected %s", what,
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s has dtype %s, expected %s", what,
                               nnl_dtype_name(t->dtype), nnl_dtype_name(dt));
     const int64_t k = nnl_tensor_numel(t);
     if (k == 1 && t->rank <= 1) return NNL_OK;
     if (t->rank == 1 && k == n) return NNL_OK;
-    return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "%s must have 1 or %lld elements in one dim",
+    return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s must have 1 or %lld elements in one dim",
                           what, (long long)n);
 }
 
@@ -75,14 +75,14 @@ typedef struct mm_geom {
 static nnl_status mm_geometry(const nnl_op_call *c, const nnl_tensor *a, const nnl_tensor *b,
                               mm_geom *g) {
     if (a->rank < 1 || b->rank < 1)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "matmul operands must have rank >= 1");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "matmul operands must have rank >= 1");
     const int ra = a->rank, rb = b->rank;
     g->M = ra == 1 ? 1 : a->dims[ra - 2];
     g->K = a->dims[ra - 1];
     const int64_t kb = rb == 1 ? b->dims[0] : b->dims[rb - 2];
     g->N = rb == 1 ? 1 : b->dims[rb - 1];
     if (kb != g->K)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "inner dimensions %lld and %lld differ",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "inner dimensions %lld and %lld differ",
                               (long long)g->K, (long long)kb);
     const int ba = ra > 2 ? ra - 2 : 0, bb = rb > 2 ? rb - 2 : 0;
     g->brank = ba > bb ? ba : bb;
@@ -92,7 +92,7 @@ static nnl_status mm_geometry(const nnl_op_call *c, const nnl_tensor *a, const n
         const int ia = i - (g->brank - ba), ib = i - (g->brank - bb);
         const int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
         if (da != db && da != 1 && db != 1)
-            return nnl_extra_fail(c, NNL_ERR_SHAPE, "batch dimensions do not broadcast");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "batch dimensions do not broadcast");
         g->bdims[i] = da == 1 ? db : da;
         g->astr[i] = da == 1 ? 0 : sa;
         g->bstr[i] = db == 1 ? 0 : sb;
@@ -117,11 +117,11 @@ typedef struct mm_io {
 static mm_io mm_inputs(const nnl_op_call *c) {
     mm_io io = {0};
     if (is_qlinear(c)) {
-        io.a = c->in[0], io.as = c->in[1], io.azp = nnl_extra_in(c, 2);
-        io.b = c->in[3], io.bs = c->in[4], io.bzp = nnl_extra_in(c, 5);
-        io.ys = c->in[6], io.yzp = nnl_extra_in(c, 7);
+        io.a = c->in[0], io.as = c->in[1], io.azp = nnl_op_in(c, 2);
+        io.b = c->in[3], io.bs = c->in[4], io.bzp = nnl_op_in(c, 5);
+        io.ys = c->in[6], io.yzp = nnl_op_in(c, 7);
     } else {
-        io.a = c->in[0], io.b = c->in[1], io.azp = nnl_extra_in(c, 2), io.bzp = nnl_extra_in(c, 3);
+        io.a = c->in[0], io.b = c->in[1], io.azp = nnl_op_in(c, 2), io.bzp = nnl_op_in(c, 3);
     }
     return io;
 }
@@ -130,13 +130,14 @@ nnl_status nnl_extra_qmatmul_infer(nnl_op_call *c, nnl_infer_result *r) {
     const bool q = is_qlinear(c);
     nnl_status st = nnl_attr_check(c, (const char *const[]){NULL});
     if (st) return st;
-    if ((st = q ? nnl_extra_check_inputs(c, 7, 8) : nnl_extra_check_inputs(c, 2, 4))) return st;
-    if ((st = nnl_extra_check_outputs(c, 1))) return st;
-    if (q && !c->in[3]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "input b is required");
-    if (q && !c->in[4]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "input b_scale is required");
+    if ((st = q ? nnl_op_check_io(c, 7, 8, 7, 1, 1) : nnl_op_check_io(c, 2, 4, 2, 1, 1)) ||
+        (st = nnl_op_check_inputs(c)))
+        return st;
+    if (q && !c->in[3]) return nnl_op_fail(c, NNL_ERR_SHAPE, "input b is required");
+    if (q && !c->in[4]) return nnl_op_fail(c, NNL_ERR_SHAPE, "input b_scale is required");
     const mm_io io = mm_inputs(c);
     if (!is_q8(io.a->dtype) || !is_q8(io.b->dtype))
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "operands must be uint8 or int8");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "operands must be uint8 or int8");
     mm_geom g;
     if ((st = mm_geometry(c, io.a, io.b, &g))) return st;
     /* Per-row / per-column parameters only for plain matrices. */
@@ -150,11 +151,10 @@ nnl_status nnl_extra_qmatmul_infer(nnl_op_call *c, nnl_infer_result *r) {
         if ((st = check_param(c, io.ys, "y_scale", NNL_DT_FLOAT, 1))) return st;
         odt = io.yzp ? io.yzp->dtype : NNL_DT_UINT8;
         if (!is_q8(odt))
-            return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "y_zero_point must be uint8 or int8");
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "y_zero_point must be uint8 or int8");
         if ((st = check_param(c, io.yzp, "y_zero_point", odt, 1))) return st;
     }
-    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    if ((st = nnl_extra_set_out(c, c->out[0], odt, g.out_rank, g.out_dims))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], odt, g.out_rank, g.out_dims))) return st;
     r->flops = 2.0 * (double)g.batch * (double)g.M * (double)g.N * (double)g.K;
     return NNL_OK;
 }
@@ -207,7 +207,7 @@ nnl_status nnl_extra_qmatmul_exec(const nnl_op_call *c) {
     nnl_status st = mm_geometry(c, j.io.a, j.io.b, &j.g);
     if (st) return st;
     const int64_t work = j.g.N * j.g.K;
-    nnl_math_parallel(c->pool, j.g.batch * j.g.M, work >= 8192 ? 1 : 8192 / (work ? work : 1),
+    nnl_op_parallel(c->pool, j.g.batch * j.g.M, work >= 8192 ? 1 : 8192 / (work ? work : 1),
                       mm_rows, &j);
     return NNL_OK;
 }
@@ -224,10 +224,10 @@ static nnl_status ints_attr(const nnl_op_call *c, const char *name, int n, int64
     for (int i = 0; i < n; i++) v[i] = def;
     if (!a) return NNL_OK;
     if (a->type != NNL_ATTR_INTS || a->n != n)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "attribute '%s' must list %d ints", name, n);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute '%s' must list %d ints", name, n);
     for (int i = 0; i < n; i++) {
         if (a->ints[i] < min)
-            return nnl_extra_fail(c, NNL_ERR_SHAPE, "attribute '%s' has value %lld", name,
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute '%s' has value %lld", name,
                                   (long long)a->ints[i]);
         v[i] = a->ints[i];
     }
@@ -237,10 +237,10 @@ static nnl_status ints_attr(const nnl_op_call *c, const char *name, int n, int64
 static nnl_status cv_geometry(const nnl_op_call *c, const nnl_tensor *x, const nnl_tensor *w,
                               cv_geom *g) {
     if (x->rank != 3 && x->rank != 4)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "input of rank %d: only 1-D and 2-D "
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input of rank %d: only 1-D and 2-D "
                               "convolutions", x->rank);
     if (w->rank != x->rank)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "weight rank differs from input rank");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "weight rank differs from input rank");
     const int ns = x->rank - 2;
     int64_t k[2], s[2], d[2], pads[4], in[2], out[2], pb[2];
     nnl_status st;
@@ -251,20 +251,20 @@ static nnl_status cv_geometry(const nnl_op_call *c, const nnl_tensor *x, const n
     const int64_t grp = nnl_attr_int(c, "group", 1);
     g->n = x->dims[0], g->c = x->dims[1], g->oc = w->dims[0], g->group = grp;
     if (grp < 1 || g->oc % grp || w->dims[1] * grp != g->c)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "group %lld does not fit the channels",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "group %lld does not fit the channels",
                               (long long)grp);
     const char *ap = nnl_attr_str(c, "auto_pad", "NOTSET");
     const bool upper = strcmp(ap, "SAME_UPPER") == 0, lower = strcmp(ap, "SAME_LOWER") == 0;
     const bool valid = strcmp(ap, "VALID") == 0, notset = strcmp(ap, "NOTSET") == 0 || !ap[0];
     if (!upper && !lower && !valid && !notset)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "auto_pad '%s' is not supported", ap);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "auto_pad '%s' is not supported", ap);
     int64_t wk[2] = {w->dims[2], ns == 2 ? w->dims[3] : 1};
     if ((st = nn_check_geometry(c, ns, wk, s, d, pads))) return st;
     for (int i = 0; i < ns; i++) {
         if (nnl_attr_get(c, "kernel_shape") && k[i] != w->dims[2 + i])
-            return nnl_extra_fail(c, NNL_ERR_SHAPE, "kernel_shape does not match the weight");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel_shape does not match the weight");
         k[i] = w->dims[2 + i];
-        if (k[i] < 1) return nnl_extra_fail(c, NNL_ERR_SHAPE, "weight has an empty kernel");
+        if (k[i] < 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "weight has an empty kernel");
         in[i] = x->dims[2 + i];
         const int64_t ext = (k[i] - 1) * d[i] + 1;
         if (upper || lower) {
@@ -277,7 +277,7 @@ static nnl_status cv_geometry(const nnl_op_call *c, const nnl_tensor *x, const n
             const int64_t pe = valid ? 0 : pads[ns + i];
             const int64_t span = in[i] + pb[i] + pe - ext;
             if (span < 0)
-                return nnl_extra_fail(c, NNL_ERR_SHAPE, "kernel exceeds the padded input");
+                return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel exceeds the padded input");
             out[i] = span / s[i] + 1;
         }
     }
@@ -300,11 +300,11 @@ typedef struct cv_io {
 static cv_io cv_inputs(const nnl_op_call *c) {
     cv_io io = {0};
     if (is_qlinear(c)) {
-        io.x = c->in[0], io.xs = c->in[1], io.xzp = nnl_extra_in(c, 2);
-        io.w = c->in[3], io.ws = c->in[4], io.wzp = nnl_extra_in(c, 5);
-        io.ys = c->in[6], io.yzp = nnl_extra_in(c, 7), io.bias = nnl_extra_in(c, 8);
+        io.x = c->in[0], io.xs = c->in[1], io.xzp = nnl_op_in(c, 2);
+        io.w = c->in[3], io.ws = c->in[4], io.wzp = nnl_op_in(c, 5);
+        io.ys = c->in[6], io.yzp = nnl_op_in(c, 7), io.bias = nnl_op_in(c, 8);
     } else {
-        io.x = c->in[0], io.w = c->in[1], io.xzp = nnl_extra_in(c, 2), io.wzp = nnl_extra_in(c, 3);
+        io.x = c->in[0], io.w = c->in[1], io.xzp = nnl_op_in(c, 2), io.wzp = nnl_op_in(c, 3);
     }
     return io;
 }
@@ -315,13 +315,14 @@ nnl_status nnl_extra_qconv_infer(nnl_op_call *c, nnl_infer_result *r) {
     const bool q = is_qlinear(c);
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
-    if ((st = q ? nnl_extra_check_inputs(c, 8, 9) : nnl_extra_check_inputs(c, 2, 4))) return st;
-    if ((st = nnl_extra_check_outputs(c, 1))) return st;
+    if ((st = q ? nnl_op_check_io(c, 8, 9, 8, 1, 1) : nnl_op_check_io(c, 2, 4, 2, 1, 1)) ||
+        (st = nnl_op_check_inputs(c)))
+        return st;
     if (q && (!c->in[3] || !c->in[4] || !c->in[6]))
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "w, w_scale and y_scale are required");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "w, w_scale and y_scale are required");
     const cv_io io = cv_inputs(c);
     if (!is_q8(io.x->dtype) || !is_q8(io.w->dtype))
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "x and w must be uint8 or int8");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "x and w must be uint8 or int8");
     cv_geom g;
     if ((st = cv_geometry(c, io.x, io.w, &g))) return st;
     if ((st = check_param(c, io.xzp, "x's zero point", io.x->dtype, 1))) return st;
@@ -333,16 +334,15 @@ nnl_status nnl_extra_qconv_infer(nnl_op_call *c, nnl_infer_result *r) {
         if ((st = check_param(c, io.ys, "y_scale", NNL_DT_FLOAT, 1))) return st;
         odt = io.yzp ? io.yzp->dtype : NNL_DT_UINT8;
         if (!is_q8(odt))
-            return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "y_zero_point must be uint8 or int8");
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "y_zero_point must be uint8 or int8");
         if ((st = check_param(c, io.yzp, "y_zero_point", odt, 1))) return st;
         if (io.bias && (io.bias->dtype != NNL_DT_INT32 || io.bias->rank != 1 ||
                         io.bias->dims[0] != g.oc))
-            return nnl_extra_fail(c, NNL_ERR_SHAPE, "B must be int32 [%lld]", (long long)g.oc);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "B must be int32 [%lld]", (long long)g.oc);
     }
-    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
     int64_t od[4] = {g.n, g.oc, g.oh, g.ow};
     if (io.x->rank == 3) od[2] = g.ow;
-    if ((st = nnl_extra_set_out(c, c->out[0], odt, io.x->rank, od))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], odt, io.x->rank, od))) return st;
     r->flops = 2.0 * (double)g.n * (double)g.oc * (double)g.oh * (double)g.ow *
                (double)(g.c / g.group) * (double)g.kh * (double)g.kw;
     return NNL_OK;
@@ -404,6 +404,6 @@ nnl_status nnl_extra_qconv_exec(const nnl_op_call *c) {
                 .q = is_qlinear(c)};
     nnl_status st = cv_geometry(c, j.io.x, j.io.w, &j.g);
     if (st) return st;
-    nnl_math_parallel(c->pool, j.g.n * j.g.oc, 1, cv_planes, &j);
+    nnl_op_parallel(c->pool, j.g.n * j.g.oc, 1, cv_planes, &j);
     return NNL_OK;
 }

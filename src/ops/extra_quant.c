@@ -22,29 +22,29 @@ typedef struct qgeom {
 static nnl_status check_params(const nnl_op_call *c, const nnl_tensor *x, const nnl_tensor *scale,
                                const nnl_tensor *zp, qgeom *g) {
     if (scale->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "scale has dtype %s (float32 only)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "scale has dtype %s (float32 only)",
                               nnl_dtype_name(scale->dtype));
     const int64_t ns = nnl_tensor_numel(scale);
     if (zp) {
         bool same = zp->rank == scale->rank;
         for (int i = 0; same && i < zp->rank; i++) same = zp->dims[i] == scale->dims[i];
         if (!same && !(nnl_tensor_numel(zp) == 1 && ns == 1))
-            return nnl_extra_fail(c, NNL_ERR_SHAPE, "zero point and scale differ in shape");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "zero point and scale differ in shape");
     }
     g->inner = 1;
     g->n = 1;
     if (scale->rank > 1)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "scale must be a scalar or 1-D");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "scale must be a scalar or 1-D");
     /* One element is per tensor whatever the axis says. */
     if (ns == 1) return NNL_OK;
     int axis;
-    nnl_status st = nnl_math_axis(c, nnl_attr_int(c, "axis", 1), x->rank, "axis", &axis);
+    nnl_status st = nnl_op_axis(c, nnl_attr_int(c, "axis", 1), x->rank, "axis", &axis);
     if (st) return st;
     if (ns != x->dims[axis])
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "scale has %lld elements, axis %d has %lld",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "scale has %lld elements, axis %d has %lld",
                               (long long)ns, axis, (long long)x->dims[axis]);
     g->n = ns;
-    g->inner = nnl_math_prod(x->dims, axis + 1, x->rank);
+    g->inner = nnl_op_prod(x->dims, axis + 1, x->rank);
     return NNL_OK;
 }
 
@@ -53,7 +53,7 @@ static nnl_status check_attrs(const nnl_op_call *c) {
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
     if (nnl_attr_int(c, "block_size", 0) != 0)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "block_size (blocked quantization) is not "
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "block_size (blocked quantization) is not "
                               "supported");
     return NNL_OK;
 }
@@ -65,24 +65,22 @@ static bool is_q8(nnl_dtype dt) { return dt == NNL_DT_UINT8 || dt == NNL_DT_INT8
 nnl_status nnl_extra_quantize_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = check_attrs(c);
     if (st) return st;
-    if ((st = nnl_extra_check_inputs(c, 2, 3))) return st;
-    if ((st = nnl_extra_check_outputs(c, 1))) return st;
-    const nnl_tensor *x = c->in[0], *zp = nnl_extra_in(c, 2);
+    if ((st = nnl_op_check_io(c, 2, 3, 2, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
+    const nnl_tensor *x = c->in[0], *zp = nnl_op_in(c, 2);
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (float32 only)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (float32 only)",
                               nnl_dtype_name(x->dtype));
     nnl_dtype odt = zp ? zp->dtype : NNL_DT_UINT8;
     const int64_t want = nnl_attr_int(c, "output_dtype", 0);
     if (want != 0 && zp && want != (int64_t)zp->dtype)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "output_dtype differs from the zero point's");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "output_dtype differs from the zero point's");
     if (want != 0) odt = (nnl_dtype)want;
     if (!is_q8(odt))
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "output dtype %s is not supported "
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output dtype %s is not supported "
                               "(uint8 / int8 only)", nnl_dtype_name(odt));
     qgeom g;
     if ((st = check_params(c, x, c->in[1], zp, &g))) return st;
-    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    if ((st = nnl_extra_set_out(c, c->out[0], odt, x->rank, x->dims))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], odt, x->rank, x->dims))) return st;
     r->flops = 2.0 * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -116,12 +114,12 @@ static void quant_range(void *ctx, int64_t b, int64_t e, int thread) {
 }
 
 nnl_status nnl_extra_quantize_exec(const nnl_op_call *c) {
-    const nnl_tensor *x = c->in[0], *zp = nnl_extra_in(c, 2);
+    const nnl_tensor *x = c->in[0], *zp = nnl_op_in(c, 2);
     q_job j = {x->data, c->in[1]->data, zp ? zp->data : NULL, c->out[0]->data, c->out[0]->dtype,
                {1, 1}};
     nnl_status st = check_params(c, x, c->in[1], zp, &j.g);
     if (st) return st;
-    nnl_math_parallel(c->pool, nnl_tensor_numel(x), 16384, quant_range, &j);
+    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, quant_range, &j);
     return NNL_OK;
 }
 
@@ -130,22 +128,20 @@ nnl_status nnl_extra_quantize_exec(const nnl_op_call *c) {
 nnl_status nnl_extra_dequantize_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = check_attrs(c);
     if (st) return st;
-    if ((st = nnl_extra_check_inputs(c, 2, 3))) return st;
-    if ((st = nnl_extra_check_outputs(c, 1))) return st;
-    const nnl_tensor *x = c->in[0], *zp = nnl_extra_in(c, 2);
+    if ((st = nnl_op_check_io(c, 2, 3, 2, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
+    const nnl_tensor *x = c->in[0], *zp = nnl_op_in(c, 2);
     if (!is_q8(x->dtype) && x->dtype != NNL_DT_INT32)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (uint8, int8, int32 only)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (uint8, int8, int32 only)",
                               nnl_dtype_name(x->dtype));
     if (zp && zp->dtype != x->dtype)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "zero point dtype %s differs from x's %s",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "zero point dtype %s differs from x's %s",
                               nnl_dtype_name(zp->dtype), nnl_dtype_name(x->dtype));
     if (nnl_attr_int(c, "output_dtype", 0) != 0 &&
         nnl_attr_int(c, "output_dtype", 0) != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "output_dtype other than float32");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output_dtype other than float32");
     qgeom g;
     if ((st = check_params(c, x, c->in[1], zp, &g))) return st;
-    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, x->dims))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, x->dims))) return st;
     r->flops = 2.0 * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -177,11 +173,11 @@ static void dequant_range(void *ctx, int64_t b, int64_t e, int thread) {
 }
 
 nnl_status nnl_extra_dequantize_exec(const nnl_op_call *c) {
-    const nnl_tensor *x = c->in[0], *zp = nnl_extra_in(c, 2);
+    const nnl_tensor *x = c->in[0], *zp = nnl_op_in(c, 2);
     dq_job j = {x->data, zp ? zp->data : NULL, c->in[1]->data, c->out[0]->data, x->dtype, {1, 1}};
     nnl_status st = check_params(c, x, c->in[1], zp, &j.g);
     if (st) return st;
-    nnl_math_parallel(c->pool, nnl_tensor_numel(x), 16384, dequant_range, &j);
+    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, dequant_range, &j);
     return NNL_OK;
 }
 
@@ -190,16 +186,15 @@ nnl_status nnl_extra_dequantize_exec(const nnl_op_call *c) {
 nnl_status nnl_extra_dynquant_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = nnl_attr_check(c, (const char *const[]){NULL});
     if (st) return st;
-    if ((st = nnl_extra_check_inputs(c, 1, 1))) return st;
-    if ((st = nnl_extra_check_outputs(c, 3))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1, 1, 0, 3)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (float32 only)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (float32 only)",
                               nnl_dtype_name(x->dtype));
-    nnl_tensor *y = nnl_extra_out(c, 0), *s = nnl_extra_out(c, 1), *z = nnl_extra_out(c, 2);
-    if (y && (st = nnl_extra_set_out(c, y, NNL_DT_UINT8, x->rank, x->dims))) return st;
-    if (s && (st = nnl_extra_set_out(c, s, NNL_DT_FLOAT, 0, NULL))) return st;
-    if (z && (st = nnl_extra_set_out(c, z, NNL_DT_UINT8, 0, NULL))) return st;
+    nnl_tensor *y = nnl_op_out(c, 0), *s = nnl_op_out(c, 1), *z = nnl_op_out(c, 2);
+    if (y && (st = nnl_op_set_out(c, y, NNL_DT_UINT8, x->rank, x->dims))) return st;
+    if (s && (st = nnl_op_set_out(c, s, NNL_DT_FLOAT, 0, NULL))) return st;
+    if (z && (st = nnl_op_set_out(c, z, NNL_DT_UINT8, 0, NULL))) return st;
     r->flops = 3.0 * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -221,7 +216,7 @@ nnl_status nnl_extra_dynquant_exec(const nnl_op_call *c) {
         zpf = rintf(zpf < 0 ? 0 : zpf > 255 ? 255 : zpf);
     }
     const uint8_t zp = (uint8_t)zpf;
-    nnl_tensor *y = nnl_extra_out(c, 0), *s = nnl_extra_out(c, 1), *z = nnl_extra_out(c, 2);
+    nnl_tensor *y = nnl_op_out(c, 0), *s = nnl_op_out(c, 1), *z = nnl_op_out(c, 2);
     if (s) *(float *)s->data = scale;
     if (z) *(uint8_t *)z->data = zp;
     if (!y) return NNL_OK;
@@ -231,6 +226,6 @@ nnl_status nnl_extra_dynquant_exec(const nnl_op_call *c) {
         return NNL_OK;
     }
     q_job j = {xv, &scale, &zp, y->data, NNL_DT_UINT8, {1, 1}};
-    nnl_math_parallel(c->pool, n, 16384, quant_range, &j);
+    nnl_op_parallel(c->pool, n, 16384, quant_range, &j);
     return NNL_OK;
 }

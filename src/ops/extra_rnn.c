@@ -56,14 +56,14 @@ static nnl_status read_acts(const nnl_op_call *c, rnn_kind kind, int nd, rnn_act
     const nnl_attr *a = nnl_attr_get(c, "activations");
     if (!a) return NNL_OK;
     if (a->type != NNL_ATTR_STRINGS || a->n != na * nd)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "attribute 'activations' must list %d names (%d per direction)",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'activations' must list %d names (%d per direction)",
                               na * nd, na);
     for (int k = 0; k < a->n; k++) {
         int found = -1;
         for (int m = 0; m < 5; m++)
             if (strcmp(a->strs[k], names[m]) == 0) found = m;
         if (found < 0)
-            return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED,
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED,
                                   "activation '%s' is not supported (Relu, Tanh, Sigmoid, Softsign, Softplus)",
                                   a->strs[k]);
         acts[k / na][k % na] = (rnn_act)found;
@@ -95,20 +95,20 @@ static nnl_status directions(const nnl_op_call *c, int *nd, int *rev0) {
     if (strcmp(d, "forward") == 0) *nd = 1;
     else if (strcmp(d, "reverse") == 0) *nd = 1, *rev0 = 1;
     else if (strcmp(d, "bidirectional") == 0) *nd = 2;
-    else return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "direction '%s' is not supported", d);
+    else return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "direction '%s' is not supported", d);
     return NNL_OK;
 }
 
 static nnl_status need_shape(const nnl_op_call *c, const nnl_tensor *t, const char *what, int rank,
                              const int64_t *dims) {
     if (t->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "%s has dtype %s (float32 only)", what,
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s has dtype %s (float32 only)", what,
                               nnl_dtype_name(t->dtype));
     bool ok = t->rank == rank;
     for (int i = 0; ok && i < rank; i++) ok = t->dims[i] == dims[i];
     if (!ok) {
         char buf[96];
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "%s has shape %s, expected rank %d [%lld, %lld%s",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "%s has shape %s, expected rank %d [%lld, %lld%s",
                               what, nnl_shape_str(t, buf, sizeof buf), rank, (long long)dims[0],
                               (long long)dims[1], rank > 2 ? ", ...]" : "]");
     }
@@ -127,64 +127,64 @@ nnl_status nnl_extra_rnn_infer(nnl_op_call *c, nnl_infer_result *r) {
                                                       : known_rnn);
     if (st) return st;
     if (kind == K_LSTM && nnl_attr_int(c, "input_forget", 0) != 0)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "input_forget=1 is not supported");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input_forget=1 is not supported");
     const int64_t layout = nnl_attr_int(c, "layout", 0);
     if (layout != 0 && layout != 1)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "layout %lld is not 0 or 1", (long long)layout);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "layout %lld is not 0 or 1", (long long)layout);
     int nd, rev0;
     if ((st = directions(c, &nd, &rev0))) return st;
     rnn_act acts[2][3];
     if ((st = read_acts(c, kind, nd, acts))) return st;
     const int max_in = kind == K_LSTM ? 8 : 6;
-    if ((st = nnl_extra_check_inputs(c, 3, max_in))) return st;
     const int max_out = kind == K_LSTM ? 3 : 2;
-    if ((st = nnl_extra_check_outputs(c, max_out))) return st;
+    if ((st = nnl_op_check_io(c, 3, max_in, 3, 0, max_out)) || (st = nnl_op_check_inputs(c)))
+        return st;
 
     const nnl_tensor *x = c->in[0], *w = c->in[1], *rw = c->in[2];
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
                               nnl_dtype_name(x->dtype));
-    if (x->rank != 3) return nnl_extra_fail(c, NNL_ERR_SHAPE, "X must have rank 3");
+    if (x->rank != 3) return nnl_op_fail(c, NNL_ERR_SHAPE, "X must have rank 3");
     const int64_t S = layout ? x->dims[1] : x->dims[0], B = layout ? x->dims[0] : x->dims[1];
     const int64_t I = x->dims[2];
     const int G = gates_of(kind);
     if (w->rank != 3 || w->dims[1] % G != 0)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "W must be [num_directions, %d*hidden, input]", G);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "W must be [num_directions, %d*hidden, input]", G);
     const int64_t H = w->dims[1] / G;
     const int64_t hs = nnl_attr_int(c, "hidden_size", H);
     if (hs != H)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "hidden_size %lld does not match W (%lld)",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "hidden_size %lld does not match W (%lld)",
                               (long long)hs, (long long)H);
     if ((st = need_shape(c, w, "W", 3, (const int64_t[]){nd, G * H, I}))) return st;
     if ((st = need_shape(c, rw, "R", 3, (const int64_t[]){nd, G * H, H}))) return st;
-    const nnl_tensor *b = nnl_extra_in(c, 3), *sl = nnl_extra_in(c, 4);
+    const nnl_tensor *b = nnl_op_in(c, 3), *sl = nnl_op_in(c, 4);
     if (b && (st = need_shape(c, b, "B", 2, (const int64_t[]){nd, 2 * G * H}))) return st;
     if (sl) {
         if (sl->dtype != NNL_DT_INT32 && sl->dtype != NNL_DT_INT64)
-            return nnl_extra_fail(c, NNL_ERR_SHAPE, "sequence_lens must be int32");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "sequence_lens must be int32");
         if (sl->rank != 1 || sl->dims[0] != B)
-            return nnl_extra_fail(c, NNL_ERR_SHAPE, "sequence_lens must have shape [%lld]",
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "sequence_lens must have shape [%lld]",
                                   (long long)B);
     }
     const int64_t sdims[3] = {layout ? B : nd, layout ? nd : B, H};
-    const nnl_tensor *h0 = nnl_extra_in(c, 5);
+    const nnl_tensor *h0 = nnl_op_in(c, 5);
     if (h0 && (st = need_shape(c, h0, "initial_h", 3, sdims))) return st;
     if (kind == K_LSTM) {
-        const nnl_tensor *c0 = nnl_extra_in(c, 6), *p = nnl_extra_in(c, 7);
+        const nnl_tensor *c0 = nnl_op_in(c, 6), *p = nnl_op_in(c, 7);
         if (c0 && (st = need_shape(c, c0, "initial_c", 3, sdims))) return st;
         if (p && (st = need_shape(c, p, "P", 2, (const int64_t[]){nd, 3 * H}))) return st;
     }
     if (bufs_floats(G, H) * sizeof(float) > NNL_THREAD_SCRATCH_BYTES)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "hidden_size %lld is too large",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "hidden_size %lld is too large",
                               (long long)H);
 
-    nnl_tensor *y = nnl_extra_out(c, 0), *yh = nnl_extra_out(c, 1), *yc = nnl_extra_out(c, 2);
+    nnl_tensor *y = nnl_op_out(c, 0), *yh = nnl_op_out(c, 1), *yc = nnl_op_out(c, 2);
     if (y) {
         const int64_t yd[4] = {layout ? B : S, layout ? S : nd, layout ? nd : B, H};
-        if ((st = nnl_extra_set_out(c, y, NNL_DT_FLOAT, 4, yd))) return st;
+        if ((st = nnl_op_set_out(c, y, NNL_DT_FLOAT, 4, yd))) return st;
     }
-    if (yh && (st = nnl_extra_set_out(c, yh, NNL_DT_FLOAT, 3, sdims))) return st;
-    if (yc && (st = nnl_extra_set_out(c, yc, NNL_DT_FLOAT, 3, sdims))) return st;
+    if (yh && (st = nnl_op_set_out(c, yh, NNL_DT_FLOAT, 3, sdims))) return st;
+    if (yc && (st = nnl_op_set_out(c, yc, NNL_DT_FLOAT, 3, sdims))) return st;
     r->flops = 2.0 * (double)S * (double)B * nd * G * (double)H * (double)(I + H);
     const uint64_t xwb = xw_bytes(nd, S, B, G, H);
     r->scratch_bytes = xwb <= XW_MAX_BYTES ? (size_t)xwb : 0;
@@ -362,7 +362,7 @@ nnl_status nnl_extra_rnn_exec(const nnl_op_call *c) {
     nnl_status st = directions(c, &nd, &rev0);
     if (st) return st;
     const int layout = (int)nnl_attr_int(c, "layout", 0);
-    const nnl_tensor *x = c->in[0], *sl = nnl_extra_in(c, 4);
+    const nnl_tensor *x = c->in[0], *sl = nnl_op_in(c, 4);
     rnn_job j = {
         .kind = kind, .nd = nd, .rev0 = rev0, .layout = layout,
         .lbr = kind == K_GRU && nnl_attr_int(c, "linear_before_reset", 0) != 0,
@@ -372,9 +372,9 @@ nnl_status nnl_extra_rnn_exec(const nnl_op_call *c) {
         .tscratch = c->thread_scratch,
     };
     if ((st = read_acts(c, kind, nd, j.act))) return st;
-    const nnl_tensor *b = nnl_extra_in(c, 3), *h0 = nnl_extra_in(c, 5);
-    const nnl_tensor *c0 = kind == K_LSTM ? nnl_extra_in(c, 6) : NULL;
-    const nnl_tensor *p = kind == K_LSTM ? nnl_extra_in(c, 7) : NULL;
+    const nnl_tensor *b = nnl_op_in(c, 3), *h0 = nnl_op_in(c, 5);
+    const nnl_tensor *c0 = kind == K_LSTM ? nnl_op_in(c, 6) : NULL;
+    const nnl_tensor *p = kind == K_LSTM ? nnl_op_in(c, 7) : NULL;
     j.b = b ? b->data : NULL;
     j.h0 = h0 ? h0->data : NULL;
     j.c0 = c0 ? c0->data : NULL;
@@ -385,13 +385,13 @@ nnl_status nnl_extra_rnn_exec(const nnl_op_call *c) {
         for (int64_t i = 0; i < j.B; i++) {
             const int64_t L = seq_len(&j, i);
             if (L < 0 || L > j.S)
-                return nnl_extra_fail(c, NNL_ERR_INVALID_ARG,
+                return nnl_op_fail(c, NNL_ERR_INVALID_ARG,
                                       "sequence_lens[%lld] = %lld is outside [0, %lld]",
                                       (long long)i, (long long)L, (long long)j.S);
         }
     }
-    nnl_tensor *y = nnl_extra_out(c, 0), *yh = nnl_extra_out(c, 1);
-    nnl_tensor *yc = kind == K_LSTM ? nnl_extra_out(c, 2) : NULL;
+    nnl_tensor *y = nnl_op_out(c, 0), *yh = nnl_op_out(c, 1);
+    nnl_tensor *yc = kind == K_LSTM ? nnl_op_out(c, 2) : NULL;
     j.y = y ? y->data : NULL;
     j.yh = yh ? yh->data : NULL;
     j.yc = yc ? yc->data : NULL;
@@ -418,6 +418,6 @@ nnl_status nnl_extra_rnn_exec(const nnl_op_call *c) {
         }
         j.xw = xw;
     }
-    nnl_math_parallel(c->pool, (int64_t)nd * j.B, 1, rnn_seq, &j);
+    nnl_op_parallel(c->pool, (int64_t)nd * j.B, 1, rnn_seq, &j);
     return NNL_OK;
 }

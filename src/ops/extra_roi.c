@@ -28,7 +28,7 @@ static nnl_status roi_aligned(const nnl_op_call *c, int *aligned) {
                                  c->opset >= 16 ? "half_pixel" : "output_half_pixel");
     if (strcmp(m, "half_pixel") == 0) *aligned = 1;
     else if (strcmp(m, "output_half_pixel") == 0) *aligned = 0;
-    else return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "coordinate_transformation_mode '%s'", m);
+    else return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "coordinate_transformation_mode '%s'", m);
     return NNL_OK;
 }
 
@@ -38,32 +38,30 @@ nnl_status nnl_extra_roialign_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
     if (strcmp(nnl_attr_str(c, "mode", "avg"), "avg") != 0)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "mode '%s' is not supported (avg only)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "mode '%s' is not supported (avg only)",
                               nnl_attr_str(c, "mode", "avg"));
     int aligned;
     if ((st = roi_aligned(c, &aligned))) return st;
-    if ((st = nnl_extra_check_inputs(c, 3, 3))) return st;
-    if ((st = nnl_extra_check_outputs(c, 1))) return st;
+    if ((st = nnl_op_check_io(c, 3, 3, 3, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0], *rois = c->in[1], *bi = c->in[2];
     if (x->dtype != NNL_DT_FLOAT || rois->dtype != NNL_DT_FLOAT)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "X and rois must be float32");
-    if (x->rank != 4) return nnl_extra_fail(c, NNL_ERR_SHAPE, "X must be N x C x H x W");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X and rois must be float32");
+    if (x->rank != 4) return nnl_op_fail(c, NNL_ERR_SHAPE, "X must be N x C x H x W");
     if (rois->rank != 2 || rois->dims[1] != 4)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "rois must be [num_rois, 4]");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "rois must be [num_rois, 4]");
     if ((bi->dtype != NNL_DT_INT64 && bi->dtype != NNL_DT_INT32) || bi->rank != 1 ||
         bi->dims[0] != rois->dims[0])
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "batch_indices must be int64 [num_rois]");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "batch_indices must be int64 [num_rois]");
     const int64_t oh = nnl_attr_int(c, "output_height", 1), ow = nnl_attr_int(c, "output_width", 1);
     const int64_t sr = nnl_attr_int(c, "sampling_ratio", 0);
     if (oh < 1 || ow < 1 || sr < 0)
-        return nnl_extra_fail(c, NNL_ERR_SHAPE, "output size must be positive and "
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "output size must be positive and "
                               "sampling_ratio not negative");
-    if (!c->out[0]) return nnl_extra_fail(c, NNL_ERR_SHAPE, "output 0 is required");
     const int64_t od[4] = {rois->dims[0], x->dims[1], oh, ow};
     if ((double)od[0] * (double)od[1] * (double)oh * (double)ow * (double)sr * (double)sr > ROI_MAX_SAMPLES)
-        return nnl_extra_fail(c, NNL_ERR_UNSUPPORTED, "sampling_ratio %lld needs more than 2^28 samples",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "sampling_ratio %lld needs more than 2^28 samples",
                               (long long)sr);
-    if ((st = nnl_extra_set_out(c, c->out[0], NNL_DT_FLOAT, 4, od))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, 4, od))) return st;
     /* a fixed sampling_ratio is known here; an adaptive grid depends on
      * the ROIs (bounded at run time by ROI_MAX_SAMPLES) */
     r->flops = 16.0 * (double)od[0] * (double)od[1] * (double)oh * (double)ow * (double)(sr > 0 ? sr * sr : 1);
@@ -164,7 +162,7 @@ nnl_status nnl_extra_roialign_exec(const nnl_op_call *c) {
         const int64_t n = bi->dtype == NNL_DT_INT64 ? ((const int64_t *)bi->data)[r]
                                                     : ((const int32_t *)bi->data)[r];
         if (n < 0 || n >= x->dims[0])
-            return nnl_extra_fail(c, NNL_ERR_INVALID_ARG, "batch index %lld is outside [0, %lld)",
+            return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "batch index %lld is outside [0, %lld)",
                                   (long long)n, (long long)x->dims[0]);
     }
     double samples = 0;
@@ -173,13 +171,13 @@ nnl_status nnl_extra_roialign_exec(const nnl_op_call *c) {
         samples += (double)rb.gh * (double)rb.gw * (double)j.C * (double)j.oh * (double)j.ow;
     }
     if (samples > ROI_MAX_SAMPLES)
-        return nnl_extra_fail(c, NNL_ERR_INVALID_ARG,
+        return nnl_op_fail(c, NNL_ERR_INVALID_ARG,
                               "the ROIs need %.3g bilinear samples (more than 2^28): boxes far larger "
                               "than the feature map?", samples);
     if (j.H == 0 || j.W == 0) {
         memset(j.y, 0, nnl_tensor_nbytes(c->out[0]));
         return NNL_OK;
     }
-    nnl_math_parallel(c->pool, nr * j.C, 1, roi_planes, &j);
+    nnl_op_parallel(c->pool, nr * j.C, 1, roi_planes, &j);
     return NNL_OK;
 }

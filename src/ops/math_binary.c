@@ -381,7 +381,7 @@ static void bin_run(const nnl_op_call *c, bin_kernel k, const nnl_tensor *a,
     j.ea = nnl_dtype_size(a->dtype);
     j.eb = nnl_dtype_size(b->dtype);
     j.ey = nnl_dtype_size(y->dtype);
-    nnl_math_parallel(c->pool, nnl_tensor_numel(y), 1 << 15, bin_range, &j);
+    nnl_op_parallel(c->pool, nnl_tensor_numel(y), 1 << 15, bin_range, &j);
 }
 
 static bin_kernel kernel_for(int op, const nnl_tensor *a, const nnl_tensor *b) {
@@ -406,7 +406,7 @@ nnl_status nnl_math_binary_infer(nnl_op_call *c, nnl_infer_result *r) {
                                       : (op == OP_SHL || op == OP_SHR) ? shift_attrs
                                                                        : none);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 2, 2, 2))) return st;
+    if ((st = nnl_op_check_io(c, 2, 2, 2, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     if (op == OP_SHL || op == OP_SHR) {
         const char *dir = nnl_attr_str(c, "direction", NULL);
         if (!dir || (strcmp(dir, "LEFT") != 0 && strcmp(dir, "RIGHT") != 0))
@@ -456,7 +456,7 @@ nnl_status nnl_math_variadic_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const none[] = {NULL};
     nnl_status st = nnl_attr_check(c, none);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 1, 1 << 20, c->n_in))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1 << 20, c->n_in, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *a = c->in[0];
     int ta = tindex(a->dtype);
     int op = var_op(c->op);
@@ -465,7 +465,7 @@ nnl_status nnl_math_variadic_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported", c->op,
                         nnl_dtype_name(a->dtype));
     nnl_tensor *y = c->out[0];
-    nnl_math_set_like(y, a, a->dtype);
+    if ((st = nnl_op_set_like(c, y, a, a->dtype))) return st;
     for (int i = 1; i < c->n_in; i++) {
         if (c->in[i]->dtype != a->dtype)
             return nnl_fail(NNL_ERR_SHAPE, "%s: input %d has dtype %s, input 0 %s", c->op, i,

@@ -46,7 +46,7 @@ nnl_status nnl_math_batchnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
                         "supported (inference only)");
     if (nnl_attr_int(c, "spatial", 1) != 1)
         return nnl_fail(NNL_ERR_UNSUPPORTED, "BatchNormalization: spatial=0 is not supported");
-    if ((st = nnl_math_check_io(c, 5, 5, 5))) return st;
+    if ((st = nnl_op_check_io(c, 5, 5, 5, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     if ((st = only_first_output(c, 1))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "X"))) return st;
@@ -54,7 +54,7 @@ nnl_status nnl_math_batchnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const names[] = {"", "scale", "B", "mean", "var"};
     for (int i = 1; i < 5; i++)
         if ((st = need_vec(c, c->in[i], names[i], x->dims[1]))) return st;
-    nnl_math_set_like(c->out[0], x, NNL_DT_FLOAT);
+    if ((st = nnl_op_set_like(c, c->out[0], x, NNL_DT_FLOAT))) return st;
     r->flops = 2.0 * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -80,9 +80,9 @@ static void bn_planes(void *ctx, int64_t b, int64_t e, int thread) {
 nnl_status nnl_math_batchnorm_exec(const nnl_op_call *c) {
     const nnl_tensor *x = c->in[0];
     bn_job j = {x->data, c->in[1]->data, c->in[2]->data, c->in[3]->data, c->in[4]->data,
-                c->out[0]->data, x->dims[1], nnl_math_prod(x->dims, 2, x->rank),
+                c->out[0]->data, x->dims[1], nnl_op_prod(x->dims, 2, x->rank),
                 nnl_attr_float(c, "epsilon", 1e-5f)};
-    nnl_math_parallel(c->pool, x->dims[0] * x->dims[1],
+    nnl_op_parallel(c->pool, x->dims[0] * x->dims[1],
                       j.spatial >= 16384 ? 1 : 16384 / (j.spatial ? j.spatial : 1), bn_planes, &j);
     return NNL_OK;
 }
@@ -93,14 +93,14 @@ nnl_status nnl_math_instancenorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"epsilon", NULL};
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 3, 3, 3))) return st;
+    if ((st = nnl_op_check_io(c, 3, 3, 3, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "input"))) return st;
     if (x->rank < 3)
         return nnl_fail(NNL_ERR_SHAPE, "InstanceNormalization: input must be N x C x D1 ...");
     if ((st = need_vec(c, c->in[1], "scale", x->dims[1]))) return st;
     if ((st = need_vec(c, c->in[2], "B", x->dims[1]))) return st;
-    nnl_math_set_like(c->out[0], x, NNL_DT_FLOAT);
+    if ((st = nnl_op_set_like(c, c->out[0], x, NNL_DT_FLOAT))) return st;
     r->flops = 5.0 * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -157,8 +157,8 @@ static void in_planes(void *ctx, int64_t b, int64_t e, int thread) {
 nnl_status nnl_math_instancenorm_exec(const nnl_op_call *c) {
     const nnl_tensor *x = c->in[0];
     in_job j = {x->data, c->in[1]->data, c->in[2]->data, c->out[0]->data, x->dims[1],
-                nnl_math_prod(x->dims, 2, x->rank), nnl_attr_float(c, "epsilon", 1e-5f)};
-    nnl_math_parallel(c->pool, x->dims[0] * x->dims[1], j.n >= 8192 ? 1 : 8192 / (j.n ? j.n : 1),
+                nnl_op_prod(x->dims, 2, x->rank), nnl_attr_float(c, "epsilon", 1e-5f)};
+    nnl_op_parallel(c->pool, x->dims[0] * x->dims[1], j.n >= 8192 ? 1 : 8192 / (j.n ? j.n : 1),
                       in_planes, &j);
     return NNL_OK;
 }
@@ -176,7 +176,7 @@ static void expand_to(const nnl_tensor *t, const int64_t *dims, int lo, int rank
         s *= td;
     }
     const float *src = t->data;
-    const int64_t n = nnl_math_prod(dims, lo, rank);
+    const int64_t n = nnl_op_prod(dims, lo, rank);
     int64_t off = 0;
     for (int64_t k = 0; k < n; k++) {
         dst[k] = src[off];
@@ -190,7 +190,7 @@ static void expand_to(const nnl_tensor *t, const int64_t *dims, int lo, int rank
 }
 
 static nnl_status ln_axis(const nnl_op_call *c, int *axis) {
-    return nnl_math_axis(c, nnl_attr_int(c, "axis", -1), c->in[0]->rank, "axis", axis);
+    return nnl_op_axis(c, nnl_attr_int(c, "axis", -1), c->in[0]->rank, "axis", axis);
 }
 
 nnl_status nnl_math_layernorm_infer(nnl_op_call *c, nnl_infer_result *r) {
@@ -199,12 +199,12 @@ nnl_status nnl_math_layernorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (st) return st;
     if (nnl_attr_int(c, "stash_type", 1) != 1)
         return nnl_fail(NNL_ERR_UNSUPPORTED, "LayerNormalization: stash_type must be 1 (float)");
-    if ((st = nnl_math_check_io(c, 2, 3, 2))) return st;
+    if ((st = nnl_op_check_io(c, 2, 3, 2, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "X"))) return st;
     int axis;
     if ((st = ln_axis(c, &axis))) return st;
-    const int64_t m = nnl_math_prod(x->dims, axis, x->rank);
+    const int64_t m = nnl_op_prod(x->dims, axis, x->rank);
     bool expand = false;
     for (int i = 1; i < c->n_in; i++) {
         const nnl_tensor *t = c->in[i];
@@ -221,11 +221,11 @@ nnl_status nnl_math_layernorm_infer(nnl_op_call *c, nnl_infer_result *r) {
                             "normalised dims", i == 1 ? "Scale" : "B");
         if (nnl_tensor_numel(t) != m) expand = true;
     }
-    nnl_math_set_like(c->out[0], x, NNL_DT_FLOAT);
+    if ((st = nnl_op_set_like(c, c->out[0], x, NNL_DT_FLOAT))) return st;
     for (int i = 1; i < c->n_out && i < 3; i++) {
         nnl_tensor *o = c->out[i];
         if (!o) continue;
-        nnl_math_set_like(o, x, NNL_DT_FLOAT);
+        if ((st = nnl_op_set_like(c, o, x, NNL_DT_FLOAT))) return st;
         for (int d = axis; d < x->rank; d++) o->dims[d] = 1;
     }
     if ((st = only_first_output(c, 3))) return st;
@@ -254,8 +254,8 @@ nnl_status nnl_math_layernorm_exec(const nnl_op_call *c) {
     int axis;
     nnl_status st = ln_axis(c, &axis);
     if (st) return st;
-    const int64_t m = nnl_math_prod(x->dims, axis, x->rank);
-    const int64_t outer = nnl_math_prod(x->dims, 0, axis);
+    const int64_t m = nnl_op_prod(x->dims, axis, x->rank);
+    const int64_t outer = nnl_op_prod(x->dims, 0, axis);
     ln_job j = {.x = x->data, .y = c->out[0]->data, .m = m,
                 .eps = nnl_attr_float(c, "epsilon", 1e-5f)};
     const nnl_tensor *sc = c->in[1], *bi = c->n_in > 2 ? c->in[2] : NULL;
@@ -275,7 +275,7 @@ nnl_status nnl_math_layernorm_exec(const nnl_op_call *c) {
     }
     if (c->n_out > 1 && c->out[1]) j.mean = c->out[1]->data;
     if (c->n_out > 2 && c->out[2]) j.inv = c->out[2]->data;
-    nnl_math_parallel(c->pool, outer, m >= 8192 ? 1 : 8192 / (m ? m : 1), ln_rows, &j);
+    nnl_op_parallel(c->pool, outer, m >= 8192 ? 1 : 8192 / (m ? m : 1), ln_rows, &j);
     return NNL_OK;
 }
 
@@ -285,7 +285,7 @@ nnl_status nnl_math_lpnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", "p", NULL};
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 1, 1, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "input"))) return st;
     int64_t p = nnl_attr_int(c, "p", 2);
@@ -293,8 +293,8 @@ nnl_status nnl_math_lpnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_fail(NNL_ERR_UNSUPPORTED, "LpNormalization: p must be 1 or 2, not %lld",
                         (long long)p);
     int axis;
-    if ((st = nnl_math_axis(c, nnl_attr_int(c, "axis", -1), x->rank, "axis", &axis))) return st;
-    nnl_math_set_like(c->out[0], x, NNL_DT_FLOAT);
+    if ((st = nnl_op_axis(c, nnl_attr_int(c, "axis", -1), x->rank, "axis", &axis))) return st;
+    if ((st = nnl_op_set_like(c, c->out[0], x, NNL_DT_FLOAT))) return st;
     r->flops = 3.0 * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -302,11 +302,11 @@ nnl_status nnl_math_lpnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
 nnl_status nnl_math_lpnorm_exec(const nnl_op_call *c) {
     const nnl_tensor *x = c->in[0];
     int axis;
-    nnl_status st = nnl_math_axis(c, nnl_attr_int(c, "axis", -1), x->rank, "axis", &axis);
+    nnl_status st = nnl_op_axis(c, nnl_attr_int(c, "axis", -1), x->rank, "axis", &axis);
     if (st) return st;
     const bool l1 = nnl_attr_int(c, "p", 2) == 1;
-    const int64_t outer = nnl_math_prod(x->dims, 0, axis), n = x->dims[axis];
-    const int64_t inner = nnl_math_prod(x->dims, axis + 1, x->rank);
+    const int64_t outer = nnl_op_prod(x->dims, 0, axis), n = x->dims[axis];
+    const int64_t inner = nnl_op_prod(x->dims, axis + 1, x->rank);
     const float *xd = x->data;
     float *yd = c->out[0]->data;
     for (int64_t o = 0; o < outer; o++)
@@ -336,7 +336,7 @@ static nnl_status mvn_axes(const nnl_op_call *c, bool *red) {
     for (int d = 0; d < x->rank; d++) red[d] = false;
     for (int i = 0; i < n; i++) {
         int d;
-        nnl_status st = nnl_math_axis(c, ax[i], x->rank, "axis", &d);
+        nnl_status st = nnl_op_axis(c, ax[i], x->rank, "axis", &d);
         if (st) return st;
         red[d] = true;
     }
@@ -347,7 +347,7 @@ nnl_status nnl_math_mvn_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axes", NULL};
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 1, 1, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "X"))) return st;
     bool red[NNL_MAX_RANK];
@@ -355,7 +355,7 @@ nnl_status nnl_math_mvn_infer(nnl_op_call *c, nnl_infer_result *r) {
     int64_t groups = 1;
     for (int d = 0; d < x->rank; d++)
         if (!red[d]) groups *= x->dims[d];
-    nnl_math_set_like(c->out[0], x, NNL_DT_FLOAT);
+    if ((st = nnl_op_set_like(c, c->out[0], x, NNL_DT_FLOAT))) return st;
     r->flops = 5.0 * (double)nnl_tensor_numel(x);
     r->scratch_bytes = (size_t)groups * 2 * sizeof(double);
     return NNL_OK;

@@ -12,7 +12,7 @@
 
 #include <math.h>
 
-#include "core/core.h"
+#include "ops/op_util.h"
 
 /* ---- op families ------------------------------------------------------ */
 
@@ -39,28 +39,10 @@ NNL_MATH_FAMILY(mvn);
 
 /* ---- shared helpers (math_util.c) ------------------------------------- */
 
-/* fn(ctx, begin, end, thread) over consecutive pieces of [0, n) of at
- * least `grain` items (when n allows), a few per pool thread.  With one
- * piece it runs inline, so small tensors pay no pool overhead. */
-typedef void (*nnl_math_range_fn)(void *ctx, int64_t begin, int64_t end, int thread);
-void nnl_math_parallel(nnl_pool *pool, int64_t n, int64_t grain, nnl_math_range_fn fn,
-                       void *ctx);
-
-/* Input count within [lo, hi] and required inputs (index < n_req) present;
- * every present input plain-layout with a known dtype; out[0] present. */
-nnl_status nnl_math_check_io(const nnl_op_call *c, int lo, int hi, int n_req);
-
 /* Multidirectional (numpy) broadcast of the shapes of a and b into
  * rank / dims. */
 nnl_status nnl_math_broadcast(const nnl_op_call *c, const nnl_tensor *a, const nnl_tensor *b,
                               int *rank, int64_t *dims);
-
-/* Normalise axis into [0, rank), failing with a message naming attr. */
-nnl_status nnl_math_axis(const nnl_op_call *c, int64_t axis, int rank, const char *what,
-                         int *out);
-
-/* Product of dims[lo..hi). */
-int64_t nnl_math_prod(const int64_t *dims, int lo, int hi);
 
 /* Element i of a constant int32 / int64 tensor into *v; fails when t has
  * no data (not a constant) or another dtype, naming it `what`. */
@@ -72,9 +54,6 @@ double nnl_math_load_d(const void *p, int64_t i, nnl_dtype dt);
 
 /* y[i] = a * x[i] + b; y may equal x. */
 void nnl_math_axpb(const float *x, float *y, int64_t n, float a, float b);
-
-/* out gets t's shape, dtype dt and the plain layout. */
-void nnl_math_set_like(nnl_tensor *out, const nnl_tensor *t, nnl_dtype dt);
 
 /* e^v for 8 floats in place, within 2 ulp of expf for v in [-87, 88];
  * below that 0, above 88.72 inf, in between 1.65e38; NaN stays NaN.

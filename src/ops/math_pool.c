@@ -37,17 +37,6 @@ static int pool_kind(const char *op) {
     return strcmp(op, "MaxPool") == 0 ? P_MAX : strcmp(op, "AveragePool") == 0 ? P_AVG : P_LP;
 }
 
-static nnl_status ints_attr(const nnl_op_call *c, const char *name, int n, int64_t def,
-                            int64_t *v) {
-    const nnl_attr *a = nnl_attr_get(c, name);
-    for (int i = 0; i < n; i++) v[i] = def;
-    if (!a) return NNL_OK;
-    if (a->type != NNL_ATTR_INTS || a->n != n)
-        return nnl_fail(NNL_ERR_SHAPE, "%s: %s must list %d ints", c->op, name, n);
-    for (int i = 0; i < n; i++) v[i] = a->ints[i];
-    return NNL_OK;
-}
-
 static int64_t div_floor(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 /* Geometry from x's shape and the attributes; also used by exec. */
@@ -66,9 +55,9 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
         return nnl_fail(NNL_ERR_SHAPE, "%s: kernel_shape must list %d ints", c->op, ns);
     int64_t pads[2 * POOL_MAX_SPATIAL];
     nnl_status st;
-    if ((st = ints_attr(c, "strides", ns, 1, g->s))) return st;
-    if ((st = ints_attr(c, "dilations", ns, 1, g->d))) return st;
-    if ((st = ints_attr(c, "pads", 2 * ns, 0, pads))) return st;
+    if ((st = nnl_op_ints_attr(c, "strides", ns, 1, INT64_MIN, g->s))) return st;
+    if ((st = nnl_op_ints_attr(c, "dilations", ns, 1, INT64_MIN, g->d))) return st;
+    if ((st = nnl_op_ints_attr(c, "pads", 2 * ns, 0, INT64_MIN, pads))) return st;
     const char *ap = nnl_attr_str(c, "auto_pad", "NOTSET");
     bool same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
     bool valid = strcmp(ap, "VALID") == 0;
@@ -122,7 +111,7 @@ nnl_status nnl_math_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = nnl_attr_check(c, kind == P_MAX ? max_attrs : kind == P_AVG ? avg_attrs
                                                                                : lp_attrs);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 1, 1, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     if (c->n_out > 1 && c->out[1])
         return nnl_fail(NNL_ERR_UNSUPPORTED, "MaxPool: the Indices output is not supported");
     const nnl_tensor *x = c->in[0];
@@ -132,7 +121,7 @@ nnl_status nnl_math_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     pool_geom g;
     if ((st = pool_geometry(c, &g))) return st;
     nnl_tensor *y = c->out[0];
-    nnl_math_set_like(y, x, NNL_DT_FLOAT);
+    if ((st = nnl_op_set_like(c, y, x, NNL_DT_FLOAT))) return st;
     double taps = 1;
     for (int i = 0; i < g.ns; i++) {
         y->dims[2 + i] = g.out[i];
@@ -383,10 +372,10 @@ nnl_status nnl_math_pool_exec(const nnl_op_call *c) {
             g->ns = 2;
         }
         const int64_t per_row = g->out[1] * g->k[0] * g->k[1];
-        nnl_math_parallel(c->pool, g->planes * g->out[0],
+        nnl_op_parallel(c->pool, g->planes * g->out[0],
                           per_row >= 8192 ? 1 : 8192 / (per_row ? per_row : 1), pool2d_rows, &j);
     } else {
-        nnl_math_parallel(c->pool, g->planes * out_sz, 1024, poolnd_rows, &j);
+        nnl_op_parallel(c->pool, g->planes * out_sz, 1024, poolnd_rows, &j);
     }
     return NNL_OK;
 }
@@ -397,14 +386,14 @@ nnl_status nnl_math_global_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const none[] = {NULL};
     nnl_status st = nnl_attr_check(c, none);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 1, 1, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported (float32 only)",
                         c->op, nnl_dtype_name(x->dtype));
     if (x->rank < 2) return nnl_fail(NNL_ERR_SHAPE, "%s: input must be N x C x ...", c->op);
     nnl_tensor *y = c->out[0];
-    nnl_math_set_like(y, x, NNL_DT_FLOAT);
+    if ((st = nnl_op_set_like(c, y, x, NNL_DT_FLOAT))) return st;
     for (int i = 2; i < x->rank; i++) y->dims[i] = 1;
     r->flops = (double)nnl_tensor_numel(x);
     return NNL_OK;
@@ -447,10 +436,10 @@ static void gpool_planes(void *ctx, int64_t b, int64_t e, int thread) {
 
 nnl_status nnl_math_global_pool_exec(const nnl_op_call *c) {
     const nnl_tensor *x = c->in[0];
-    gpool_job j = {x->data, c->out[0]->data, nnl_math_prod(x->dims, 2, x->rank),
+    gpool_job j = {x->data, c->out[0]->data, nnl_op_prod(x->dims, 2, x->rank),
                    strcmp(c->op, "GlobalMaxPool") == 0};
     int64_t planes = x->dims[0] * x->dims[1];
-    nnl_math_parallel(c->pool, planes, j.n >= 16384 ? 1 : 16384 / (j.n ? j.n : 1), gpool_planes,
+    nnl_op_parallel(c->pool, planes, j.n >= 16384 ? 1 : 16384 / (j.n ? j.n : 1), gpool_planes,
                       &j);
     return NNL_OK;
 }

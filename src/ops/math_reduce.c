@@ -194,7 +194,7 @@ static nnl_status red_axes(const nnl_op_call *c, int kind, bool *red, bool *noop
     for (int64_t i = 0; i < n_axes; i++) {
         int64_t a = axes_t ? ((const int64_t *)axes_t->data)[i] : axes_a->ints[i];
         int d;
-        nnl_status st = nnl_math_axis(c, a, x->rank, "axis", &d);
+        nnl_status st = nnl_op_axis(c, a, x->rank, "axis", &d);
         if (st) return st;
         if (red[d]) return nnl_fail(NNL_ERR_SHAPE, "%s: axis %d repeated", c->op, d);
         red[d] = true;
@@ -210,7 +210,7 @@ nnl_status nnl_math_reduce_infer(nnl_op_call *c, nnl_infer_result *r) {
     bool by_input = axes_as_input(c, kind);
     nnl_status st = nnl_attr_check(c, by_input ? input_form : attr_form);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 1, by_input ? 2 : 1, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, by_input ? 2 : 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     int t = dindex(x->dtype);
     if (t < 0 || !red_segs[kind][t])
@@ -321,7 +321,7 @@ static void red_run(const nnl_op_call *c, red_job *j, int64_t numel) {
     }
     int64_t n = p->dims[p->pdim];
     int64_t per = numel / n;
-    nnl_math_parallel(c->pool, n, per >= (1 << 15) ? 1 : (1 << 15) / (per ? per : 1), red_range,
+    nnl_op_parallel(c->pool, n, per >= (1 << 15) ? 1 : (1 << 15) / (per ? per : 1), red_range,
                       j);
 }
 
@@ -390,11 +390,11 @@ nnl_status nnl_math_reduce_exec(const nnl_op_call *c) {
 
 static nnl_status view3(const nnl_op_call *c, const nnl_tensor *x, int64_t axis_v, int64_t *outer,
                         int64_t *n, int64_t *inner, int *axis) {
-    nnl_status st = nnl_math_axis(c, axis_v, x->rank, "axis", axis);
+    nnl_status st = nnl_op_axis(c, axis_v, x->rank, "axis", axis);
     if (st) return st;
-    *outer = nnl_math_prod(x->dims, 0, *axis);
+    *outer = nnl_op_prod(x->dims, 0, *axis);
     *n = x->dims[*axis];
-    *inner = nnl_math_prod(x->dims, *axis + 1, x->rank);
+    *inner = nnl_op_prod(x->dims, *axis + 1, x->rank);
     return NNL_OK;
 }
 
@@ -402,7 +402,7 @@ nnl_status nnl_math_argminmax_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", "keepdims", "select_last_index", NULL};
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 1, 1, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     switch (x->dtype) {
     case NNL_DT_FLOAT: case NNL_DT_DOUBLE: case NNL_DT_INT32: case NNL_DT_INT64:
@@ -418,7 +418,7 @@ nnl_status nnl_math_argminmax_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (n == 0 && outer * inner > 0)
         return nnl_fail(NNL_ERR_SHAPE, "%s: cannot reduce an empty axis", c->op);
     nnl_tensor *y = c->out[0];
-    nnl_math_set_like(y, x, NNL_DT_INT64);
+    if ((st = nnl_op_set_like(c, y, x, NNL_DT_INT64))) return st;
     if (nnl_attr_int(c, "keepdims", 1)) {
         y->dims[axis] = 1;
     } else {
@@ -516,7 +516,7 @@ nnl_status nnl_math_cumsum_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"exclusive", "reverse", NULL};
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 2, 2, 2))) return st;
+    if ((st = nnl_op_check_io(c, 2, 2, 2, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0], *ax = c->in[1];
     switch (x->dtype) {
     case NNL_DT_FLOAT: case NNL_DT_DOUBLE: case NNL_DT_INT32: case NNL_DT_INT64:
@@ -533,9 +533,9 @@ nnl_status nnl_math_cumsum_infer(nnl_op_call *c, nnl_infer_result *r) {
         int64_t a;
         int d;
         if ((st = nnl_math_int_at(c, ax, 0, "axis", &a))) return st;
-        if ((st = nnl_math_axis(c, a, x->rank, "axis", &d))) return st;
+        if ((st = nnl_op_axis(c, a, x->rank, "axis", &d))) return st;
     }
-    nnl_math_set_like(c->out[0], x, x->dtype);
+    if ((st = nnl_op_set_like(c, c->out[0], x, x->dtype))) return st;
     r->flops = (double)nnl_tensor_numel(x);
     return NNL_OK;
 }

@@ -172,7 +172,7 @@ static nnl_status rs_setup(const nnl_op_call *c, rs_plan *p) {
             return nnl_fail(NNL_ERR_SHAPE, "Resize: bad axes");
         n_axes = axes_a->n;
         for (int i = 0; i < n_axes; i++) {
-            nnl_status st = nnl_math_axis(c, axes_a->ints[i], p->rank, "axis", &axes[i]);
+            nnl_status st = nnl_op_axis(c, axes_a->ints[i], p->rank, "axis", &axes[i]);
             if (st) return st;
             if (seen[axes[i]]) return nnl_fail(NNL_ERR_SHAPE, "Resize: axis repeated");
             seen[axes[i]] = true;
@@ -386,7 +386,7 @@ static void rs_layout_build(const rs_plan *p, void *tables, rs_layout *lay) {
         if (!lay->active[d]) continue;
         cur[d] = p->out[d];
         if (++done == lay->n_active) break;
-        size_t n = (size_t)nnl_math_prod(cur, 0, p->rank);
+        size_t n = (size_t)nnl_op_prod(cur, 0, p->rank);
         if (n > lay->buf_elems) lay->buf_elems = n;
     }
 }
@@ -398,7 +398,7 @@ nnl_status nnl_math_resize_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = rs_attrs(c, upsample);
     if (st) return st;
     int max_in = upsample ? (c->opset < 9 ? 1 : 2) : c->opset < 11 ? 2 : 4;
-    if ((st = nnl_math_check_io(c, upsample && c->opset < 9 ? 1 : 2, max_in, 1))) return st;
+    if ((st = nnl_op_check_io(c, upsample && c->opset < 9 ? 1 : 2, max_in, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported (float32 only)",
@@ -407,7 +407,7 @@ nnl_status nnl_math_resize_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = rs_setup(c, &p))) return st;
     for (int d = 0; d < p.rank; d++) {
         /* Bounds the tap tables' size arithmetic as well. */
-        if (p.out[d] > ((int64_t)1 << 40))
+        if (p.out[d] > (int64_t)NNL_MAX_ELEMS)
             return nnl_fail(NNL_ERR_SHAPE, "%s: output dim %d (%lld) is too large", c->op, d,
                             (long long)p.out[d]);
         if (p.in[d] == 0 && p.out[d] > 0)
@@ -415,14 +415,14 @@ nnl_status nnl_math_resize_infer(nnl_op_call *c, nnl_infer_result *r) {
                             (long long)p.out[d]);
     }
     nnl_tensor *y = c->out[0];
-    nnl_math_set_like(y, x, NNL_DT_FLOAT);
+    if ((st = nnl_op_set_like(c, y, x, NNL_DT_FLOAT))) return st;
     memcpy(y->dims, p.out, sizeof y->dims);
     /* Build the tables once here to learn which axes need a pass. */
     size_t tb = rs_table_bytes(&p);
     /* the tables grow with the output dims, which come from the file */
-    if (tb > ((size_t)1 << 30) || nnl_math_prod(p.out, 0, p.rank) > ((int64_t)1 << 36))
+    if (tb > ((size_t)1 << 30) || nnl_op_prod(p.out, 0, p.rank) > ((int64_t)1 << 36))
         return nnl_fail(NNL_ERR_SHAPE, "%s: output of %lld elements is too large", c->op,
-                        (long long)nnl_math_prod(p.out, 0, p.rank));
+                        (long long)nnl_op_prod(p.out, 0, p.rank));
     void *tables = nnl_malloc(tb ? tb : 1);
     if (!tables) return nnl_fail(NNL_ERR_NOMEM, "%s: out of memory", c->op);
     rs_layout lay;
@@ -535,15 +535,15 @@ nnl_status nnl_math_resize_exec(const nnl_op_call *c) {
         if (!lay.active[d]) continue;
         rs_pass q = {.src = src, .L = p.in[d], .O = p.out[d], .T = p.taps, .ax = &lay.axes[d],
                      .extrap = p.extrapolation};
-        q.inner = nnl_math_prod(cur, d + 1, p.rank);
-        const int64_t outer = nnl_math_prod(cur, 0, d);
+        q.inner = nnl_op_prod(cur, d + 1, p.rank);
+        const int64_t outer = nnl_op_prod(cur, 0, d);
         cur[d] = p.out[d];
         q.dst = ++done == lay.n_active ? (float *)y->data : bufs[done & 1];
         if (outer * q.O * q.inner > 0) {
             if (q.inner == 1)
-                nnl_math_parallel(c->pool, outer, q.O >= 4096 ? 1 : 4096 / q.O, rs_pass_gather, &q);
+                nnl_op_parallel(c->pool, outer, q.O >= 4096 ? 1 : 4096 / q.O, rs_pass_gather, &q);
             else
-                nnl_math_parallel(c->pool, outer * q.O, q.inner >= 8192 ? 1 : 8192 / q.inner,
+                nnl_op_parallel(c->pool, outer * q.O, q.inner >= 8192 ? 1 : 8192 / q.inner,
                                   rs_pass_rows, &q);
         }
         src = q.dst;

@@ -148,19 +148,19 @@ static nnl_status sm_view(const nnl_op_call *c, int64_t *outer, int64_t *n, int6
     /* The 2-D coercion also accepts axis == rank (an [N, 1] view); the
      * default axis 1 of a 1-D input is that case. */
     if (old && a == x->rank) {
-        *outer = nnl_math_prod(x->dims, 0, x->rank);
+        *outer = nnl_op_prod(x->dims, 0, x->rank);
         *n = *inner = 1;
         return NNL_OK;
     }
-    nnl_status st = nnl_math_axis(c, a, x->rank, "axis", &axis);
+    nnl_status st = nnl_op_axis(c, a, x->rank, "axis", &axis);
     if (st) return st;
-    *outer = nnl_math_prod(x->dims, 0, axis);
+    *outer = nnl_op_prod(x->dims, 0, axis);
     if (old) {
-        *n = nnl_math_prod(x->dims, axis, x->rank);
+        *n = nnl_op_prod(x->dims, axis, x->rank);
         *inner = 1;
     } else {
         *n = x->dims[axis];
-        *inner = nnl_math_prod(x->dims, axis + 1, x->rank);
+        *inner = nnl_op_prod(x->dims, axis + 1, x->rank);
     }
     return NNL_OK;
 }
@@ -169,14 +169,14 @@ nnl_status nnl_math_softmax_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", NULL};
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 1, 1, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported (float32 only)",
                         c->op, nnl_dtype_name(x->dtype));
     int64_t outer, n, inner;
     if ((st = sm_view(c, &outer, &n, &inner))) return st;
-    nnl_math_set_like(c->out[0], x, x->dtype);
+    if ((st = nnl_op_set_like(c, c->out[0], x, x->dtype))) return st;
     r->flops = 5.0 * (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -188,6 +188,6 @@ nnl_status nnl_math_softmax_exec(const nnl_op_call *c) {
     if (st) return st;
     if (j.n == 0 || j.inner == 0) return NNL_OK;
     int64_t per = j.n * j.inner;
-    nnl_math_parallel(c->pool, outer, per >= 4096 ? 1 : 4096 / per, sm_range, &j);
+    nnl_op_parallel(c->pool, outer, per >= 4096 ? 1 : 4096 / per, sm_range, &j);
     return NNL_OK;
 }

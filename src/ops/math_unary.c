@@ -250,7 +250,7 @@ nnl_status nnl_math_unary_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (!op->a_name) known[0] = NULL;
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 1, 1, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     if (strcmp(op->name, "Gelu") == 0) {
         const char *ap = nnl_attr_str(c, "approximate", "none");
         if (strcmp(ap, "none") != 0 && strcmp(ap, "tanh") != 0)
@@ -261,7 +261,7 @@ nnl_status nnl_math_unary_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (t < 0 || !op->k[t])
         return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported", c->op,
                         nnl_dtype_name(x->dtype));
-    nnl_math_set_like(c->out[0], x, op->to_bool ? NNL_DT_BOOL : x->dtype);
+    if ((st = nnl_op_set_like(c, c->out[0], x, op->to_bool ? NNL_DT_BOOL : x->dtype))) return st;
     r->flops = (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -289,7 +289,7 @@ nnl_status nnl_math_unary_exec(const nnl_op_call *c) {
                 {attr_num(c, op->a_name, op->a_def), attr_num(c, op->b_name, op->b_def)},
                 x->data, c->out[0]->data, nnl_dtype_size(x->dtype),
                 nnl_dtype_size(c->out[0]->dtype)};
-    nnl_math_parallel(c->pool, nnl_tensor_numel(x), 1 << 14, un_range, &j);
+    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 1 << 14, un_range, &j);
     return NNL_OK;
 }
 
@@ -361,7 +361,7 @@ nnl_status nnl_math_clip_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const none[] = {NULL};
     nnl_status st = nnl_attr_check(c, c->opset < 11 ? old_attrs : none);
     if (st) return st;
-    if ((st = nnl_math_check_io(c, 1, c->opset < 11 ? 1 : 3, 1))) return st;
+    if ((st = nnl_op_check_io(c, 1, c->opset < 11 ? 1 : 3, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (!clip_find(x->dtype))
         return nnl_fail(NNL_ERR_UNSUPPORTED, "Clip: dtype %s is not supported",
@@ -373,7 +373,7 @@ nnl_status nnl_math_clip_infer(nnl_op_call *c, nnl_infer_result *r) {
             return nnl_fail(NNL_ERR_SHAPE, "Clip: %s must be a one-element %s tensor",
                             i == 1 ? "min" : "max", nnl_dtype_name(x->dtype));
     }
-    nnl_math_set_like(c->out[0], x, x->dtype);
+    if ((st = nnl_op_set_like(c, c->out[0], x, x->dtype))) return st;
     r->flops = (double)nnl_tensor_numel(x);
     return NNL_OK;
 }
@@ -398,6 +398,6 @@ nnl_status nnl_math_clip_exec(const nnl_op_call *c) {
                   clip_bound(c, 2, "max", INFINITY), x->data, c->out[0]->data,
                   nnl_dtype_size(x->dtype)};
     if (!j.k) return nnl_fail(NNL_ERR_INTERNAL, "Clip: no kernel");
-    nnl_math_parallel(c->pool, nnl_tensor_numel(x), 1 << 15, clip_range, &j);
+    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 1 << 15, clip_range, &j);
     return NNL_OK;
 }

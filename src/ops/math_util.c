@@ -3,68 +3,6 @@
 
 #include "ops/math_ops.h"
 
-typedef struct range_job {
-    nnl_math_range_fn fn;
-    void *ctx;
-    int64_t n, pieces;
-} range_job;
-
-static void range_piece(void *ctx, int64_t i, int thread) {
-    const range_job *j = ctx;
-    /* Pieces differ by at most one item, so no thread waits on a long tail:
-     * the first n % pieces pieces take one extra. */
-    const int64_t q = j->n / j->pieces, r = j->n % j->pieces;
-    const int64_t b = q * i + (i < r ? i : r), e = b + q + (i < r);
-    if (b < e) j->fn(j->ctx, b, e, thread);
-}
-
-void nnl_math_parallel(nnl_pool *pool, int64_t n, int64_t grain, nnl_math_range_fn fn,
-                       void *ctx) {
-    if (n <= 0) return;
-    if (grain < 1) grain = 1;
-    int threads = pool ? nnl_pool_threads(pool) : 1;
-    int64_t pieces = n / grain;
-    /* A few pieces per thread even out threads that start late. */
-    if (pieces > (int64_t)threads * 4) pieces = (int64_t)threads * 4;
-    if (threads <= 1 || pieces <= 1) {
-        fn(ctx, 0, n, 0);
-        return;
-    }
-    range_job j = {fn, ctx, n, pieces};
-    nnl_pool_run(pool, pieces, range_piece, &j);
-}
-
-nnl_status nnl_math_check_io(const nnl_op_call *c, int lo, int hi, int n_req) {
-    if (c->n_in < lo || c->n_in > hi) {
-        if (lo == hi)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: expects %d inputs, got %d", c->op, lo, c->n_in);
-        return nnl_fail(NNL_ERR_SHAPE, "%s: expects %d to %d inputs, got %d", c->op, lo, hi,
-                        c->n_in);
-    }
-    for (int i = 0; i < c->n_in; i++) {
-        const nnl_tensor *t = c->in[i];
-        if (!t) {
-            if (i < n_req)
-                return nnl_fail(NNL_ERR_SHAPE, "%s: input %d is required", c->op, i);
-            continue;
-        }
-        if (t->layout != NNL_LAYOUT_PLAIN)
-            return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: input %d has a packed layout", c->op, i);
-        if (nnl_dtype_size(t->dtype) == 0)
-            return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: input %d has unsupported dtype %s", c->op,
-                            i, nnl_dtype_name(t->dtype));
-        if (t->rank < 0 || t->rank > NNL_MAX_RANK)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: input %d has rank %d", c->op, i, t->rank);
-        for (int d = 0; d < t->rank; d++)
-            if (t->dims[d] < 0)
-                return nnl_fail(NNL_ERR_SHAPE, "%s: input %d has unknown dimension %d", c->op,
-                                i, d);
-    }
-    if (c->n_out < 1 || !c->out[0])
-        return nnl_fail(NNL_ERR_SHAPE, "%s: output 0 is required", c->op);
-    return NNL_OK;
-}
-
 nnl_status nnl_math_broadcast(const nnl_op_call *c, const nnl_tensor *a, const nnl_tensor *b,
                               int *rank, int64_t *dims) {
     int r = a->rank > b->rank ? a->rank : b->rank;
@@ -83,26 +21,6 @@ nnl_status nnl_math_broadcast(const nnl_op_call *c, const nnl_tensor *a, const n
     return NNL_OK;
 }
 
-nnl_status nnl_math_axis(const nnl_op_call *c, int64_t axis, int rank, const char *what,
-                         int *out) {
-    if (axis < -rank || axis >= rank)
-        return nnl_fail(NNL_ERR_SHAPE, "%s: %s %lld out of range for rank %d", c->op, what,
-                        (long long)axis, rank);
-    *out = (int)(axis < 0 ? axis + rank : axis);
-    return NNL_OK;
-}
-
-/* Saturates at INT64_MAX: dims computed from a file's attributes may be
- * anything until the caller has bounded them. */
-int64_t nnl_math_prod(const int64_t *dims, int lo, int hi) {
-    int64_t p = 1;
-    for (int i = lo; i < hi; i++)
-        if (dims[i] == 0) return 0;
-    for (int i = lo; i < hi; i++)
-        if (__builtin_mul_overflow(p, dims[i], &p)) return INT64_MAX;
-    return p;
-}
-
 nnl_status nnl_math_int_at(const nnl_op_call *c, const nnl_tensor *t, int64_t i, const char *what,
                            int64_t *v) {
     if (!t->data)
@@ -117,13 +35,6 @@ nnl_status nnl_math_int_at(const nnl_op_call *c, const nnl_tensor *t, int64_t i,
         return nnl_fail(NNL_ERR_SHAPE, "%s: %s must be int32 or int64, not %s", c->op, what,
                         nnl_dtype_name(t->dtype));
     return NNL_OK;
-}
-
-void nnl_math_set_like(nnl_tensor *out, const nnl_tensor *t, nnl_dtype dt) {
-    out->dtype = dt;
-    out->rank = t->rank;
-    memcpy(out->dims, t->dims, sizeof out->dims);
-    out->layout = NNL_LAYOUT_PLAIN;
 }
 
 double nnl_math_load_d(const void *p, int64_t i, nnl_dtype dt) {

@@ -17,10 +17,10 @@ static nnl_status ints_attr(const nnl_op_call *c, const char *name, int n, int64
     for (int i = 0; i < n; i++) v[i] = def;
     if (!a) return NNL_OK;
     if (a->type != NNL_ATTR_INTS || a->n != n)
-        return nn_fail(c, NNL_ERR_SHAPE, "attribute '%s' must list %d ints", name, n);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute '%s' must list %d ints", name, n);
     for (int i = 0; i < n; i++) {
         if (a->ints[i] < min)
-            return nn_fail(c, NNL_ERR_SHAPE, "attribute '%s' has value %lld < %lld", name, (long long)a->ints[i],
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute '%s' has value %lld < %lld", name, (long long)a->ints[i],
                            (long long)min);
         v[i] = a->ints[i];
     }
@@ -32,10 +32,10 @@ nnl_status nn_check_geometry(const nnl_op_call *c, int ns, const int64_t *k, con
     const int64_t lim = 1 << 20;
     for (int i = 0; i < ns; i++)
         if (k[i] < 1 || k[i] > lim || s[i] < 1 || s[i] > lim || d[i] < 1 || d[i] > lim)
-            return nn_fail(c, NNL_ERR_UNSUPPORTED, "kernel, stride or dilation outside [1, 2^20]");
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "kernel, stride or dilation outside [1, 2^20]");
     for (int i = 0; pads && i < 2 * ns; i++)
         if (pads[i] < -lim || pads[i] > lim)
-            return nn_fail(c, NNL_ERR_UNSUPPORTED, "pad %lld outside [-2^20, 2^20]", (long long)pads[i]);
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "pad %lld outside [-2^20, 2^20]", (long long)pads[i]);
     return NNL_OK;
 }
 
@@ -45,10 +45,10 @@ static nnl_status conv_geometry(const nnl_op_call *c, nnl_conv_params *p) {
     const nnl_tensor *x = c->in[0], *w = c->in[1];
     memset(p, 0, sizeof *p);
     if (x->rank != 3 && x->rank != 4)
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "input of rank %d: only 1-D and 2-D convolutions (rank 3 or 4)",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input of rank %d: only 1-D and 2-D convolutions (rank 3 or 4)",
                        x->rank);
     if (w->rank != x->rank)
-        return nn_fail(c, NNL_ERR_SHAPE, "weight rank %d differs from input rank %d", w->rank, x->rank);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "weight rank %d differs from input rank %d", w->rank, x->rank);
     const int ns = x->rank - 2;
     int64_t k[2], s[2], d[2], pads[4];
     nnl_status st;
@@ -58,29 +58,29 @@ static nnl_status conv_geometry(const nnl_op_call *c, nnl_conv_params *p) {
     if ((st = ints_attr(c, "kernel_shape", ns, 1, 1, k))) return st;
     for (int i = 0; i < ns; i++) {
         if (nnl_attr_get(c, "kernel_shape") && k[i] != w->dims[2 + i])
-            return nn_fail(c, NNL_ERR_SHAPE, "attribute 'kernel_shape' does not match the weight's shape");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'kernel_shape' does not match the weight's shape");
         k[i] = w->dims[2 + i];
-        if (k[i] < 1) return nn_fail(c, NNL_ERR_SHAPE, "weight has an empty kernel");
+        if (k[i] < 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "weight has an empty kernel");
     }
     /* also what the row kernels take as int */
     if ((st = nn_check_geometry(c, ns, k, s, d, pads))) return st;
     const nnl_attr *ga = nnl_attr_get(c, "group");
-    if (ga && ga->type != NNL_ATTR_INT) return nn_fail(c, NNL_ERR_SHAPE, "attribute 'group' must be an int");
+    if (ga && ga->type != NNL_ATTR_INT) return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'group' must be an int");
     p->group = ga ? ga->i : 1;
     p->n = x->dims[0];
     p->c = x->dims[1];
     p->oc = w->dims[0];
     if (p->group < 1 || p->oc % p->group || w->dims[1] * p->group != p->c || p->oc < 1)
-        return nn_fail(c, NNL_ERR_SHAPE,
+        return nnl_op_fail(c, NNL_ERR_SHAPE,
                        "group %lld does not fit %lld input channels and a weight of %lld x %lld channels",
                        (long long)p->group, (long long)p->c, (long long)p->oc, (long long)w->dims[1]);
     const char *ap = nnl_attr_str(c, "auto_pad", "NOTSET");
     bool upper = strcmp(ap, "SAME_UPPER") == 0, lower = strcmp(ap, "SAME_LOWER") == 0;
     bool valid = strcmp(ap, "VALID") == 0, notset = strcmp(ap, "NOTSET") == 0 || !ap[0];
     if (!upper && !lower && !valid && !notset)
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "attribute 'auto_pad' value '%s' is not supported", ap);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "attribute 'auto_pad' value '%s' is not supported", ap);
     if (!notset && nnl_attr_get(c, "pads"))
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "attribute 'pads' together with auto_pad '%s'", ap);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "attribute 'pads' together with auto_pad '%s'", ap);
     int64_t in[2], out[2], pb[2], pe[2];
     for (int i = 0; i < ns; i++) {
         in[i] = x->dims[2 + i];
@@ -96,7 +96,7 @@ static nnl_status conv_geometry(const nnl_op_call *c, nnl_conv_params *p) {
             pe[i] = valid ? 0 : pads[ns + i];
             int64_t span = in[i] + pb[i] + pe[i] - ext;
             if (span < 0)
-                return nn_fail(c, NNL_ERR_SHAPE, "kernel extent %lld exceeds padded input %lld", (long long)ext,
+                return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel extent %lld exceeds padded input %lld", (long long)ext,
                                (long long)(in[i] + pb[i] + pe[i]));
             out[i] = span / s[i] + 1;
         }
@@ -124,37 +124,37 @@ static void out_dims(const nnl_op_call *c, const nnl_conv_params *p, int64_t *di
 
 nnl_status nnl_nn_conv_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st;
-    if ((st = nn_check_io(c, 2, 4))) return st;
+    if ((st = nnl_op_check_io(c, 2, 4, 2, 1, 1))) return st;
     if ((st = nnl_attr_check(c, conv_attrs))) return st;
-    const nnl_tensor *x = c->in[0], *w = c->in[1], *b = nn_in(c, 2), *z = nn_in(c, 3);
+    const nnl_tensor *x = c->in[0], *w = c->in[1], *b = nnl_op_in(c, 2), *z = nnl_op_in(c, 3);
     if ((st = nn_check_float(c, x, "input X"))) return st;
     if ((st = nn_check_float(c, w, "weight W"))) return st;
     if ((st = nn_check_float(c, b, "bias B"))) return st;
     if ((st = nn_check_float(c, z, "residual Z"))) return st;
     if (x->layout != NNL_LAYOUT_PLAIN || (b && b->layout) || (z && z->layout))
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "packed data layout on a non-weight input");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed data layout on a non-weight input");
     nnl_act act;
     float aa, ab;
     if ((st = nn_act(c, &act, &aa, &ab))) return st;
     nnl_conv_params p;
     if ((st = conv_geometry(c, &p))) return st;
     if (w->layout == NNL_LAYOUT_PACK_A8 && !nnl_conv_a8_ok(&p))
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "packed weight with %lld output channels per group",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed weight with %lld output channels per group",
                        (long long)(p.oc / p.group));
     if (w->layout == NNL_LAYOUT_WINO43 && !nnl_wino_ok(&p))
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "Winograd weight on a conv that is not 2-D 3x3, stride 1, group 1");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "Winograd weight on a conv that is not 2-D 3x3, stride 1, group 1");
     if (w->layout != NNL_LAYOUT_PLAIN && w->layout != NNL_LAYOUT_PACK_A8 && w->layout != NNL_LAYOUT_WINO43)
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "weight layout %d is not supported", (int)w->layout);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "weight layout %d is not supported", (int)w->layout);
     if (b && (b->rank != 1 || b->dims[0] != p.oc))
-        return nn_fail(c, NNL_ERR_SHAPE, "bias must have %lld elements in one dim", (long long)p.oc);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "bias must have %lld elements in one dim", (long long)p.oc);
     int64_t dims[4];
     out_dims(c, &p, dims);
     if (z) {
         bool same = z->rank == x->rank;
         for (int i = 0; same && i < z->rank; i++) same = z->dims[i] == dims[i];
-        if (!same) return nn_fail(c, NNL_ERR_SHAPE, "residual Z must have the output's shape");
+        if (!same) return nnl_op_fail(c, NNL_ERR_SHAPE, "residual Z must have the output's shape");
     }
-    if ((st = nn_set_out(c, x->rank, dims))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, dims))) return st;
     r->scratch_bytes = nnl_conv_scratch_bytes(&p, w->layout);
     r->flops = 2.0 * (double)p.n * (double)p.oc * (double)(p.oh * p.ow) * (double)(p.c / p.group) *
                (double)(p.kh * p.kw);
@@ -165,7 +165,7 @@ nnl_status nnl_nn_conv_exec(const nnl_op_call *c) {
     nnl_conv_params p;
     nnl_status st = conv_geometry(c, &p);
     if (st) return st;
-    const nnl_tensor *b = nn_in(c, 2), *z = nn_in(c, 3);
+    const nnl_tensor *b = nnl_op_in(c, 2), *z = nnl_op_in(c, 3);
     nnl_conv_args a = {
         .x = c->in[0]->data,
         .w = c->in[1]->data,

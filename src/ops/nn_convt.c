@@ -27,10 +27,10 @@ static nnl_status ints_attr(const nnl_op_call *c, const char *name, int n, int64
     for (int i = 0; i < n; i++) v[i] = def;
     if (!a) return NNL_OK;
     if (a->type != NNL_ATTR_INTS || a->n != n)
-        return nn_fail(c, NNL_ERR_SHAPE, "attribute '%s' must list %d ints", name, n);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute '%s' must list %d ints", name, n);
     for (int i = 0; i < n; i++) {
         if (a->ints[i] < min)
-            return nn_fail(c, NNL_ERR_SHAPE, "attribute '%s' has value %lld < %lld", name, (long long)a->ints[i],
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute '%s' has value %lld < %lld", name, (long long)a->ints[i],
                            (long long)min);
         v[i] = a->ints[i];
     }
@@ -41,11 +41,11 @@ static nnl_status convt_geometry(const nnl_op_call *c, convt_geom *g) {
     const nnl_tensor *x = c->in[0], *w = c->in[1];
     memset(g, 0, sizeof *g);
     if (x->rank != 3 && x->rank != 4)
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "input of rank %d: only 1-D and 2-D transposed convolutions",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input of rank %d: only 1-D and 2-D transposed convolutions",
                        x->rank);
     if (w->rank != x->rank)
-        return nn_fail(c, NNL_ERR_SHAPE, "weight rank %d differs from input rank %d", w->rank, x->rank);
-    if (w->layout != NNL_LAYOUT_PLAIN) return nn_fail(c, NNL_ERR_UNSUPPORTED, "packed weight");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "weight rank %d differs from input rank %d", w->rank, x->rank);
+    if (w->layout != NNL_LAYOUT_PLAIN) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed weight");
     const int ns = x->rank - 2;
     int64_t k[2], s[2], d[2], pads[4], op[2], os[4];
     nnl_status st;
@@ -56,33 +56,33 @@ static nnl_status convt_geometry(const nnl_op_call *c, convt_geom *g) {
     if ((st = ints_attr(c, "kernel_shape", ns, 1, 1, k))) return st;
     const nnl_attr *osa = nnl_attr_get(c, "output_shape");
     if (osa && (osa->type != NNL_ATTR_INTS || (osa->n != ns && osa->n != ns + 2)))
-        return nn_fail(c, NNL_ERR_SHAPE, "attribute 'output_shape' must list %d ints", ns);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'output_shape' must list %d ints", ns);
     for (int i = 0; osa && i < ns; i++) os[i] = osa->ints[osa->n - ns + i];
     for (int i = 0; i < ns; i++) {
         if (nnl_attr_get(c, "kernel_shape") && k[i] != w->dims[2 + i])
-            return nn_fail(c, NNL_ERR_SHAPE, "attribute 'kernel_shape' does not match the weight's shape");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'kernel_shape' does not match the weight's shape");
         k[i] = w->dims[2 + i];
-        if (k[i] < 1) return nn_fail(c, NNL_ERR_SHAPE, "weight has an empty kernel");
+        if (k[i] < 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "weight has an empty kernel");
         if (op[i] >= s[i] && op[i] >= d[i])
-            return nn_fail(c, NNL_ERR_SHAPE, "attribute 'output_padding' must be smaller than stride or dilation");
-        if (op[i] < 0 || op[i] > (1 << 20) || (osa && (os[i] < 0 || os[i] > ((int64_t)1 << 40))))
-            return nn_fail(c, NNL_ERR_UNSUPPORTED, "output padding or output shape out of range");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'output_padding' must be smaller than stride or dilation");
+        if (op[i] < 0 || op[i] > (1 << 20) || (osa && (os[i] < 0 || os[i] > (int64_t)NNL_MAX_ELEMS)))
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output padding or output shape out of range");
     }
     if ((st = nn_check_geometry(c, ns, k, s, d, pads))) return st;
     const nnl_attr *ga = nnl_attr_get(c, "group");
-    if (ga && ga->type != NNL_ATTR_INT) return nn_fail(c, NNL_ERR_SHAPE, "attribute 'group' must be an int");
+    if (ga && ga->type != NNL_ATTR_INT) return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'group' must be an int");
     g->group = ga ? ga->i : 1;
     g->n = x->dims[0];
     g->c = x->dims[1];
     if (g->group < 1 || w->dims[0] != g->c || g->c % g->group || w->dims[1] < 1)
-        return nn_fail(c, NNL_ERR_SHAPE, "group %lld does not fit %lld input channels and a weight of %lld x %lld",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "group %lld does not fit %lld input channels and a weight of %lld x %lld",
                        (long long)g->group, (long long)g->c, (long long)w->dims[0], (long long)w->dims[1]);
     g->oc = w->dims[1] * g->group;
     const char *ap = nnl_attr_str(c, "auto_pad", "NOTSET");
     bool upper = strcmp(ap, "SAME_UPPER") == 0, lower = strcmp(ap, "SAME_LOWER") == 0;
     bool valid = strcmp(ap, "VALID") == 0, notset = strcmp(ap, "NOTSET") == 0 || !ap[0];
     if (!upper && !lower && !valid && !notset)
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "attribute 'auto_pad' value '%s' is not supported", ap);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "attribute 'auto_pad' value '%s' is not supported", ap);
     int64_t in[2], out[2], pb[2];
     for (int i = 0; i < ns; i++) {
         in[i] = x->dims[2 + i];
@@ -90,7 +90,7 @@ static nnl_status convt_geometry(const nnl_op_call *c, convt_geom *g) {
         if (osa || upper || lower) {
             /* padding chosen so the output has the requested size */
             out[i] = osa ? os[i] : in[i] * s[i];
-            if (out[i] < 1) return nn_fail(c, NNL_ERR_SHAPE, "attribute 'output_shape' has an empty dim");
+            if (out[i] < 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'output_shape' has an empty dim");
             /* a negative total extends the output past the last tap (those
              * outputs get only the bias); halves round toward -inf */
             int64_t total = full - out[i];
@@ -100,7 +100,7 @@ static nnl_status convt_geometry(const nnl_op_call *c, convt_geom *g) {
             pb[i] = valid ? 0 : pads[i];
             int64_t pe = valid ? 0 : pads[ns + i];
             out[i] = full - pb[i] - pe;
-            if (out[i] < 1) return nn_fail(c, NNL_ERR_SHAPE, "padding leaves an empty output");
+            if (out[i] < 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "padding leaves an empty output");
         }
     }
     if (ns == 1) {
@@ -119,26 +119,26 @@ static uint64_t cols_bytes(const convt_geom *g) {
 
 nnl_status nnl_nn_convt_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st;
-    if ((st = nn_check_io(c, 2, 3))) return st;
+    if ((st = nnl_op_check_io(c, 2, 3, 2, 1, 1))) return st;
     if ((st = nnl_attr_check(c, convt_attrs))) return st;
-    const nnl_tensor *x = c->in[0], *w = c->in[1], *b = nn_in(c, 2);
+    const nnl_tensor *x = c->in[0], *w = c->in[1], *b = nnl_op_in(c, 2);
     if ((st = nn_check_float(c, x, "input X"))) return st;
     if ((st = nn_check_float(c, w, "weight W"))) return st;
     if ((st = nn_check_float(c, b, "bias B"))) return st;
-    if (x->layout || (b && b->layout)) return nn_fail(c, NNL_ERR_UNSUPPORTED, "packed data layout on an input");
+    if (x->layout || (b && b->layout)) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed data layout on an input");
     nnl_act act;
     float aa, ab;
     if ((st = nn_act(c, &act, &aa, &ab))) return st;
     convt_geom g;
     if ((st = convt_geometry(c, &g))) return st;
     if (b && (b->rank != 1 || b->dims[0] != g.oc))
-        return nn_fail(c, NNL_ERR_SHAPE, "bias must have %lld elements in one dim", (long long)g.oc);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "bias must have %lld elements in one dim", (long long)g.oc);
     if (cols_bytes(&g) > COLS_MAX)
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "column buffer of %llu bytes is too large",
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "column buffer of %llu bytes is too large",
                        (unsigned long long)cols_bytes(&g));
     int64_t dims[4] = {g.n, g.oc, g.oh, g.ow};
     if (x->rank == 3) dims[2] = g.ow;
-    if ((st = nn_set_out(c, x->rank, dims))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, dims))) return st;
     r->scratch_bytes = (size_t)cols_bytes(&g);
     r->flops = 2.0 * (double)g.n * (double)g.c * (double)(g.h * g.w) * (double)(g.oc / g.group) *
                (double)(g.kh * g.kw);
@@ -196,8 +196,8 @@ nnl_status nnl_nn_convt_exec(const nnl_op_call *c) {
     convt_geom g;
     nnl_status st = convt_geometry(c, &g);
     if (st) return st;
-    if (!c->scratch) return nn_fail(c, NNL_ERR_INTERNAL, "no scratch for the column buffer");
-    const nnl_tensor *b = nn_in(c, 2);
+    if (!c->scratch) return nnl_op_fail(c, NNL_ERR_INTERNAL, "no scratch for the column buffer");
+    const nnl_tensor *b = nnl_op_in(c, 2);
     int64_t icg = g.c / g.group, ocg = g.oc / g.group, m = ocg * g.kh * g.kw, hw = g.h * g.w;
     convt_ctx x = {.g = &g, .cols = c->scratch, .kern = nnl_kernel_get()};
     if ((st = nn_act(c, &x.act, &x.act_a, &x.act_b))) return st;

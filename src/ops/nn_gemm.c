@@ -20,25 +20,25 @@ typedef struct gemm_shape {
 } gemm_shape;
 
 static nnl_status gemm_geometry(const nnl_op_call *c, gemm_shape *g) {
-    const nnl_tensor *a = c->in[0], *b = c->in[1], *cc = nn_in(c, 2);
+    const nnl_tensor *a = c->in[0], *b = c->in[1], *cc = nnl_op_in(c, 2);
     g->ta = nnl_attr_int(c, "transA", 0) != 0;
     g->tb = nnl_attr_int(c, "transB", 0) != 0;
     if (a->rank != 2 || b->rank != 2)
-        return nn_fail(c, NNL_ERR_SHAPE, "A and B must be 2-D (ranks %d and %d)", a->rank, b->rank);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "A and B must be 2-D (ranks %d and %d)", a->rank, b->rank);
     g->m = a->dims[g->ta ? 1 : 0];
     g->k = a->dims[g->ta ? 0 : 1];
     int64_t kb = b->dims[g->tb ? 1 : 0];
     g->n = b->dims[g->tb ? 0 : 1];
     if (kb != g->k)
-        return nn_fail(c, NNL_ERR_SHAPE, "inner dims differ: A gives %lld, B gives %lld", (long long)g->k,
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "inner dims differ: A gives %lld, B gives %lld", (long long)g->k,
                        (long long)kb);
     g->cm = g->cn = 0;
     if (cc) {
-        if (cc->rank > 2) return nn_fail(c, NNL_ERR_SHAPE, "C has rank %d > 2", cc->rank);
+        if (cc->rank > 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "C has rank %d > 2", cc->rank);
         g->cm = cc->rank == 2 ? cc->dims[0] : 1;
         g->cn = cc->rank >= 1 ? cc->dims[cc->rank - 1] : 1;
         if ((g->cm != 1 && g->cm != g->m) || (g->cn != 1 && g->cn != g->n))
-            return nn_fail(c, NNL_ERR_SHAPE, "C (%lld x %lld) does not broadcast to %lld x %lld", (long long)g->cm,
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "C (%lld x %lld) does not broadcast to %lld x %lld", (long long)g->cm,
                            (long long)g->cn, (long long)g->m, (long long)g->n);
     }
     return NNL_OK;
@@ -46,7 +46,7 @@ static nnl_status gemm_geometry(const nnl_op_call *c, gemm_shape *g) {
 
 nnl_status nnl_nn_gemm_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st;
-    if ((st = nn_check_io(c, 2, 3))) return st;
+    if ((st = nnl_op_check_io(c, 2, 3, 2, 1, 1))) return st;
     if ((st = nnl_attr_check(c, gemm_attrs))) return st;
     for (int i = 0; i < c->n_in; i++) {
         static const char *const names[] = {"input A", "input B", "input C"};
@@ -57,15 +57,15 @@ nnl_status nnl_nn_gemm_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = nn_act(c, &act, &aa, &ab))) return st;
     gemm_shape g;
     if ((st = gemm_geometry(c, &g))) return st;
-    if (c->in[0]->layout || (nn_in(c, 2) && nn_in(c, 2)->layout))
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "packed data layout on input A or C");
+    if (c->in[0]->layout || (nnl_op_in(c, 2) && nnl_op_in(c, 2)->layout))
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed data layout on input A or C");
     /* PACK_A8 is W (N x K) in panels, PACK_A8T is W (K x N) transposed
      * into the same panels: both are read as NNL_BSRC_A8T */
     nnl_layout wl = c->in[1]->layout;
     if (wl != NNL_LAYOUT_PLAIN && !(wl == NNL_LAYOUT_PACK_A8 && g.tb) && !(wl == NNL_LAYOUT_PACK_A8T && !g.tb))
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "weight layout %d does not fit transB = %d", (int)wl, (int)g.tb);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "weight layout %d does not fit transB = %d", (int)wl, (int)g.tb);
     int64_t dims[2] = {g.m, g.n};
-    if ((st = nn_set_out(c, 2, dims))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, 2, dims))) return st;
     r->scratch_bytes = nnl_gemm_prepack_bytes(1, g.k, g.n);
     r->flops = 2.0 * (double)g.m * (double)g.n * (double)g.k;
     return NNL_OK;
@@ -116,7 +116,7 @@ nnl_status nnl_nn_gemm_exec(const nnl_op_call *c) {
     gemm_shape g;
     nnl_status st = gemm_geometry(c, &g);
     if (st) return st;
-    const nnl_tensor *w = c->in[1], *cc = nn_in(c, 2);
+    const nnl_tensor *w = c->in[1], *cc = nnl_op_in(c, 2);
     float beta = nnl_attr_float(c, "beta", 1.0f);
     single_ptrs sp = {c->in[0]->data, w->data, cc && beta != 0.0f ? cc->data : NULL, c->out[0]->data};
     nnl_gemm_desc d = {
@@ -166,7 +166,7 @@ typedef struct mm_shape {
 static nnl_status mm_geometry(const nnl_op_call *c, mm_shape *g) {
     const nnl_tensor *a = c->in[0], *b = c->in[1];
     memset(g, 0, sizeof *g);
-    if (a->rank < 1 || b->rank < 1) return nn_fail(c, NNL_ERR_SHAPE, "operands must have rank >= 1");
+    if (a->rank < 1 || b->rank < 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "operands must have rank >= 1");
     /* 1-D operands become a row (A) or column (B) matrix */
     int ar = a->rank, br = b->rank;
     g->m = ar == 1 ? 1 : a->dims[ar - 2];
@@ -174,7 +174,7 @@ static nnl_status mm_geometry(const nnl_op_call *c, mm_shape *g) {
     int64_t kb = br == 1 ? b->dims[0] : b->dims[br - 2];
     g->n = br == 1 ? 1 : b->dims[br - 1];
     if (kb != g->k)
-        return nn_fail(c, NNL_ERR_SHAPE, "inner dims differ: A gives %lld, B gives %lld", (long long)g->k,
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "inner dims differ: A gives %lld, B gives %lld", (long long)g->k,
                        (long long)kb);
     int anb = ar > 2 ? ar - 2 : 0, bnb = br > 2 ? br - 2 : 0;
     g->nb = anb > bnb ? anb : bnb;
@@ -184,7 +184,7 @@ static nnl_status mm_geometry(const nnl_op_call *c, mm_shape *g) {
         int ai = i - (g->nb - anb), bi = i - (g->nb - bnb);
         int64_t ad = ai >= 0 ? a->dims[ai] : 1, bd = bi >= 0 ? b->dims[bi] : 1;
         if (ad != bd && ad != 1 && bd != 1)
-            return nn_fail(c, NNL_ERR_SHAPE, "batch dims %lld and %lld do not broadcast", (long long)ad,
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "batch dims %lld and %lld do not broadcast", (long long)ad,
                            (long long)bd);
         g->bdims[i] = ad > bd ? ad : bd;
         if (ad == 0 || bd == 0) g->bdims[i] = 0;
@@ -217,18 +217,18 @@ static nnl_status mm_geometry(const nnl_op_call *c, mm_shape *g) {
 
 nnl_status nnl_nn_matmul_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st;
-    if ((st = nn_check_io(c, 2, 2))) return st;
+    if ((st = nnl_op_check_io(c, 2, 2, 2, 1, 1))) return st;
     if ((st = nnl_attr_check(c, NULL))) return st;
     if ((st = nn_check_float(c, c->in[0], "input A"))) return st;
     if ((st = nn_check_float(c, c->in[1], "input B"))) return st;
     if (c->in[0]->layout || (c->in[1]->layout && !(c->in[1]->layout == NNL_LAYOUT_PACK_A8T && c->in[1]->rank == 2)))
-        return nn_fail(c, NNL_ERR_UNSUPPORTED, "MatMul reads only a rank-2 PACK_A8T weight packed");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "MatMul reads only a rank-2 PACK_A8T weight packed");
     nnl_act act;
     float aa, ab;
     if ((st = nn_act(c, &act, &aa, &ab))) return st;
     mm_shape g;
     if ((st = mm_geometry(c, &g))) return st;
-    if ((st = nn_set_out(c, g.out_rank, g.out))) return st;
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, g.out_rank, g.out))) return st;
     r->scratch_bytes = nnl_gemm_prepack_bytes(g.batch, g.k, g.n);
     r->flops = 2.0 * (double)g.batch * (double)g.m * (double)g.n * (double)g.k;
     return NNL_OK;

@@ -5,7 +5,7 @@
 #ifndef NNL_NN_OPS_H
 #define NNL_NN_OPS_H
 
-#include "core/core.h"
+#include "ops/op_util.h"
 
 nnl_status nnl_nn_conv_infer(nnl_op_call *c, nnl_infer_result *r);
 nnl_status nnl_nn_conv_exec(const nnl_op_call *c);
@@ -16,18 +16,10 @@ nnl_status nnl_nn_gemm_exec(const nnl_op_call *c);
 nnl_status nnl_nn_matmul_infer(nnl_op_call *c, nnl_infer_result *r);
 nnl_status nnl_nn_matmul_exec(const nnl_op_call *c);
 
-/* Fail with "<op> node '<name>': <message>" (core's nnl_op_fail). */
-#define nn_fail nnl_op_fail
-/* Input i if present. */
-const nnl_tensor *nn_in(const nnl_op_call *c, int i);
-/* Input/output counts; inputs [0, min_in) must be present. */
-nnl_status nn_check_io(const nnl_op_call *c, int min_in, int max_in);
 /* A present input must be float32 (what names it in the message). */
 nnl_status nn_check_float(const nnl_op_call *c, const nnl_tensor *t, const char *what);
 /* Fused activation attributes (nnl_act, nnl_act_a, nnl_act_b), checked. */
 nnl_status nn_act(const nnl_op_call *c, nnl_act *act, float *a, float *b);
-/* Set output 0 as float32 with the given shape. */
-nnl_status nn_set_out(const nnl_op_call *c, int rank, const int64_t *dims);
 /* Every convolution geometry (Conv, ConvTranspose, the integer convs)
  * multiplies and adds these values, which come from files: kernel, stride
  * and dilation must lie in [1, 2^20], pads (2*ns of them, NULL for none) in

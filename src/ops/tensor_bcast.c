@@ -21,7 +21,7 @@ static nnl_status broadcast(const nnl_op_call *c, int n, const int *ranks,
             int64_t x = shapes[i][k];
             if (x == v || x == 1) continue;
             if (v != 1)
-                return tn_fail(c, NNL_ERR_SHAPE,
+                return nnl_op_fail(c, NNL_ERR_SHAPE,
                                "shapes do not broadcast: dimension %d is %lld in one and %lld in "
                                "another",
                                d, (long long)v, (long long)x);
@@ -52,8 +52,8 @@ static void bcast_strides(const nnl_tensor *t, int rank, const int64_t *dims, in
 nnl_status tn_infer_Expand(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     nnl_status s = nnl_attr_check(c, NULL);
-    if (!s) s = tn_check_io(c, 2, 2, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -64,13 +64,13 @@ nnl_status tn_infer_Expand(nnl_op_call *c, nnl_infer_result *r) {
         return s;
     for (int i = 0; i < n; i++)
         if (shape[i] < 0)
-            return tn_fail(c, NNL_ERR_SHAPE, "shape value %lld is negative", (long long)shape[i]);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "shape value %lld is negative", (long long)shape[i]);
     const int ranks[2] = {x->rank, n};
     const int64_t *shapes[2] = {x->dims, shape};
     int64_t d[NNL_MAX_RANK];
     int rank;
     if ((s = broadcast(c, 2, ranks, shapes, d, &rank))) return s;
-    return tn_set_out(c, c->out[0], x->dtype, rank, d);
+    return nnl_op_set_out(c, c->out[0], x->dtype, rank, d);
 }
 
 nnl_status tn_exec_Expand(const nnl_op_call *c) {
@@ -86,11 +86,11 @@ nnl_status tn_exec_Expand(const nnl_op_call *c) {
 nnl_status tn_infer_Tile(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     nnl_status s = nnl_attr_check(c, NULL);
-    if (!s) s = tn_check_io(c, 2, 2, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     if (c->opset > 0 && c->opset < 6)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "Tile before opset 6 (tiles/axis inputs)");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "Tile before opset 6 (tiles/axis inputs)");
     const nnl_tensor *x = c->in[0];
     size_t es;
     int64_t rep[NNL_MAX_RANK];
@@ -99,17 +99,17 @@ nnl_status tn_infer_Tile(nnl_op_call *c, nnl_infer_result *r) {
         (s = tn_read_ints(c, 1, "repeats", rep, NNL_MAX_RANK, &n)))
         return s;
     if (n != x->rank)
-        return tn_fail(c, NNL_ERR_SHAPE, "'repeats' has %d values for an input of rank %d", n,
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "'repeats' has %d values for an input of rank %d", n,
                        x->rank);
     int64_t d[NNL_MAX_RANK];
     for (int i = 0; i < n; i++) {
         if (rep[i] < 0)
-            return tn_fail(c, NNL_ERR_SHAPE, "repeat %lld is negative", (long long)rep[i]);
-        if (x->dims[i] && rep[i] > ((int64_t)1 << 40) / x->dims[i])
-            return tn_fail(c, NNL_ERR_SHAPE, "output is too large");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "repeat %lld is negative", (long long)rep[i]);
+        if (x->dims[i] && rep[i] > (int64_t)NNL_MAX_ELEMS / x->dims[i])
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "output is too large");
         d[i] = x->dims[i] * rep[i];
     }
-    return tn_set_out(c, c->out[0], x->dtype, n, d);
+    return nnl_op_set_out(c, c->out[0], x->dtype, n, d);
 }
 
 /* Output dim i viewed as (repeat, dim): the repeat axis has source stride
@@ -135,24 +135,24 @@ nnl_status tn_exec_Tile(const nnl_op_call *c) {
 nnl_status tn_infer_Where(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     nnl_status s = nnl_attr_check(c, NULL);
-    if (!s) s = tn_check_io(c, 3, 3, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 3, 3, 3, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *cond = c->in[0], *x = c->in[1], *y = c->in[2];
     size_t es;
     if ((s = tn_esize(c, x, "X", &es))) return s;
     if (cond->dtype != NNL_DT_BOOL)
-        return tn_fail(c, NNL_ERR_SHAPE, "condition must be bool, not %s",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "condition must be bool, not %s",
                        nnl_dtype_name(cond->dtype));
     if (x->dtype != y->dtype)
-        return tn_fail(c, NNL_ERR_SHAPE, "X is %s but Y is %s", nnl_dtype_name(x->dtype),
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "X is %s but Y is %s", nnl_dtype_name(x->dtype),
                        nnl_dtype_name(y->dtype));
     const int ranks[3] = {cond->rank, x->rank, y->rank};
     const int64_t *shapes[3] = {cond->dims, x->dims, y->dims};
     int64_t d[NNL_MAX_RANK];
     int rank;
     if ((s = broadcast(c, 3, ranks, shapes, d, &rank))) return s;
-    return tn_set_out(c, c->out[0], x->dtype, rank, d);
+    return nnl_op_set_out(c, c->out[0], x->dtype, rank, d);
 }
 
 typedef struct where_ctx {
@@ -162,7 +162,8 @@ typedef struct where_ctx {
     size_t es;
 } where_ctx;
 
-static void where_rows(void *ctx, int64_t b, int64_t e) {
+static void where_rows(void *ctx, int64_t b, int64_t e, int thread) {
+    (void)thread;
     const where_ctx *w = ctx;
     int r = w->out->rank;
     int64_t n = r ? w->out->dims[r - 1] : 1;
@@ -198,7 +199,7 @@ nnl_status tn_exec_Where(const nnl_op_call *c) {
     int64_t n = nnl_tensor_numel(y);
     if (n == 0) return NNL_OK;
     int64_t inner = y->rank ? y->dims[y->rank - 1] : 1;
-    tn_parallel(c->pool, n / inner, (double)inner * (double)w.es * 3, where_rows, &w);
+    nnl_op_parallel_bytes(c->pool, n / inner, (double)inner * (double)w.es * 3, where_rows, &w);
     return NNL_OK;
 }
 
@@ -208,15 +209,15 @@ nnl_status tn_infer_ConstantOfShape(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"value", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 1, 1, 1);
+    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
     if (s) return s;
     nnl_dtype dt = NNL_DT_FLOAT;
     const nnl_attr *a = nnl_attr_get(c, "value");
     if (a) {
         if (a->type != NNL_ATTR_TENSOR || !a->t || !a->t->data)
-            return tn_fail(c, NNL_ERR_SHAPE, "attribute 'value' must be a tensor");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'value' must be a tensor");
         if (nnl_tensor_numel(a->t) != 1)
-            return tn_fail(c, NNL_ERR_SHAPE, "attribute 'value' must hold one element");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'value' must hold one element");
         size_t es;
         if ((s = tn_esize(c, a->t, "value", &es))) return s;
         dt = a->t->dtype;
@@ -224,9 +225,9 @@ nnl_status tn_infer_ConstantOfShape(nnl_op_call *c, nnl_infer_result *r) {
     int64_t shape[NNL_MAX_RANK];
     int n;
     if (c->in[0]->dtype != NNL_DT_INT64)
-        return tn_fail(c, NNL_ERR_SHAPE, "input must be int64");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be int64");
     if ((s = tn_read_ints(c, 0, "shape", shape, NNL_MAX_RANK, &n))) return s;
-    return tn_set_out(c, c->out[0], dt, n, shape);
+    return nnl_op_set_out(c, c->out[0], dt, n, shape);
 }
 
 nnl_status tn_exec_ConstantOfShape(const nnl_op_call *c) {
@@ -245,15 +246,15 @@ nnl_status tn_infer_EyeLike(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"dtype", "k", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 1, 1, 1);
+    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     int64_t dt, k;
-    if ((s = tn_attr_int(c, "dtype", x->dtype, &dt)) || (s = tn_attr_int(c, "k", 0, &k))) return s;
-    if (x->rank != 2) return tn_fail(c, NNL_ERR_SHAPE, "input must be 2-D, got rank %d", x->rank);
+    if ((s = nnl_op_attr_int(c, "dtype", x->dtype, &dt)) || (s = nnl_op_attr_int(c, "k", 0, &k))) return s;
+    if (x->rank != 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be 2-D, got rank %d", x->rank);
     if (nnl_dtype_size((nnl_dtype)dt) == 0)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "unsupported dtype %lld", (long long)dt);
-    return tn_set_out(c, c->out[0], (nnl_dtype)dt, 2, x->dims);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "unsupported dtype %lld", (long long)dt);
+    return nnl_op_set_out(c, c->out[0], (nnl_dtype)dt, 2, x->dims);
 }
 
 nnl_status tn_exec_EyeLike(const nnl_op_call *c) {
@@ -284,20 +285,20 @@ static nnl_status range_len(const nnl_op_call *c, int64_t *n) {
             li = *(const int64_t *)c->in[1]->data;
             de = *(const int64_t *)c->in[2]->data;
         }
-        if (de == 0) return tn_fail(c, NNL_ERR_SHAPE, "delta is zero");
+        if (de == 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "delta is zero");
         __int128 span = (__int128)li - st, len;
         if (de > 0)
             len = span <= 0 ? 0 : (span + de - 1) / de;
         else
             len = span >= 0 ? 0 : (-span + (-(__int128)de) - 1) / (-(__int128)de);
-        if (len > ((int64_t)1 << 40)) return tn_fail(c, NNL_ERR_SHAPE, "output is too large");
+        if (len > (int64_t)NNL_MAX_ELEMS) return nnl_op_fail(c, NNL_ERR_SHAPE, "output is too large");
         *n = (int64_t)len;
         return NNL_OK;
     }
     if (v[2] == 0 || isnan(v[0]) || isnan(v[1]) || isnan(v[2]))
-        return tn_fail(c, NNL_ERR_SHAPE, "delta is zero or a value is NaN");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "delta is zero or a value is NaN");
     double len = ceil((v[1] - v[0]) / v[2]);
-    if (!(len < (double)((int64_t)1 << 40))) return tn_fail(c, NNL_ERR_SHAPE, "output is too large");
+    if (!(len < (double)(int64_t)NNL_MAX_ELEMS)) return nnl_op_fail(c, NNL_ERR_SHAPE, "output is too large");
     *n = len > 0 ? (int64_t)len : 0;
     return NNL_OK;
 }
@@ -305,25 +306,25 @@ static nnl_status range_len(const nnl_op_call *c, int64_t *n) {
 nnl_status tn_infer_Range(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     nnl_status s = nnl_attr_check(c, NULL);
-    if (!s) s = tn_check_io(c, 3, 3, 1, 1);
+    if (!s) s = nnl_op_check_io(c, 3, 3, 3, 1, 1);
     if (s) return s;
     nnl_dtype dt = c->in[0]->dtype;
     if (dt != NNL_DT_FLOAT && dt != NNL_DT_DOUBLE && dt != NNL_DT_INT16 && dt != NNL_DT_INT32 &&
         dt != NNL_DT_INT64)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "unsupported type %s", nnl_dtype_name(dt));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "unsupported type %s", nnl_dtype_name(dt));
     static const char *const names[3] = {"start", "limit", "delta"};
     for (int i = 0; i < 3; i++) {
         if (c->in[i]->dtype != dt)
-            return tn_fail(c, NNL_ERR_SHAPE, "'%s' is %s, expected %s", names[i],
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' is %s, expected %s", names[i],
                            nnl_dtype_name(c->in[i]->dtype), nnl_dtype_name(dt));
         if (nnl_tensor_numel(c->in[i]) != 1 || c->in[i]->rank > 1)
-            return tn_fail(c, NNL_ERR_SHAPE, "'%s' must be a scalar", names[i]);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' must be a scalar", names[i]);
         if (!c->in[i]->data)
-            return tn_fail(c, NNL_ERR_UNSUPPORTED, "needs a constant '%s' input", names[i]);
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "needs a constant '%s' input", names[i]);
     }
     int64_t n;
     if ((s = range_len(c, &n))) return s;
-    return tn_set_out(c, c->out[0], dt, 1, &n);
+    return nnl_op_set_out(c, c->out[0], dt, 1, &n);
 }
 
 nnl_status tn_exec_Range(const nnl_op_call *c) {
@@ -362,26 +363,26 @@ nnl_status tn_infer_Trilu(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"upper", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 2, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, 2, 1, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
-    const nnl_tensor *x = c->in[0], *k = tn_in(c, 1);
+    const nnl_tensor *x = c->in[0], *k = nnl_op_in(c, 1);
     size_t es;
     int64_t up;
-    if ((s = tn_esize(c, x, "input", &es)) || (s = tn_attr_int(c, "upper", 1, &up))) return s;
-    if (x->rank < 2) return tn_fail(c, NNL_ERR_SHAPE, "input rank must be >= 2, got %d", x->rank);
+    if ((s = tn_esize(c, x, "input", &es)) || (s = nnl_op_attr_int(c, "upper", 1, &up))) return s;
+    if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input rank must be >= 2, got %d", x->rank);
     if (k && (k->dtype != NNL_DT_INT64 || nnl_tensor_numel(k) != 1))
-        return tn_fail(c, NNL_ERR_SHAPE, "'k' must be one int64");
-    return tn_set_out(c, c->out[0], x->dtype, x->rank, x->dims);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "'k' must be one int64");
+    return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, x->dims);
 }
 
 nnl_status tn_exec_Trilu(const nnl_op_call *c) {
-    const nnl_tensor *x = c->in[0], *y = c->out[0], *kt = tn_in(c, 1);
+    const nnl_tensor *x = c->in[0], *y = c->out[0], *kt = nnl_op_in(c, 1);
     size_t es = nnl_dtype_size(x->dtype);
     int64_t k = kt ? *(const int64_t *)kt->data : 0;
     bool upper = nnl_attr_int(c, "upper", 1) != 0;
     int64_t rows = x->dims[x->rank - 2], cols = x->dims[x->rank - 1];
-    int64_t mats = tn_prod(x->dims, 0, x->rank - 2);
+    int64_t mats = nnl_op_prod(x->dims, 0, x->rank - 2);
     if (mats * rows * cols == 0) return NNL_OK;
     const uint8_t *src = x->data;
     uint8_t *dst = y->data;

@@ -215,20 +215,20 @@ static nnl_status cast_infer(nnl_op_call *c, nnl_dtype to) {
     nnl_status s = tn_esize(c, x, "input", &es);
     if (s) return s;
     if (nnl_dtype_size(to) == 0)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "cannot cast to element type %d", (int)to);
-    return tn_set_out(c, c->out[0], to, x->rank, x->dims);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "cannot cast to element type %d", (int)to);
+    return nnl_op_set_out(c, c->out[0], to, x->rank, x->dims);
 }
 
 nnl_status tn_infer_Cast(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"to", "saturate", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 1, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     int64_t to;
-    if ((s = tn_attr_int(c, "to", -1, &to))) return s;
-    if (to < 0) return tn_fail(c, NNL_ERR_SHAPE, "needs the 'to' attribute");
+    if ((s = nnl_op_attr_int(c, "to", -1, &to))) return s;
+    if (to < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "needs the 'to' attribute");
     return cast_infer(c, (nnl_dtype)to);
 }
 
@@ -236,8 +236,8 @@ nnl_status tn_infer_CastLike(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"saturate", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 2, 2, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     return cast_infer(c, c->in[1]->dtype);
 }
@@ -246,7 +246,8 @@ typedef struct cast_ctx {
     const nnl_tensor *x, *y;
 } cast_ctx;
 
-static void cast_range(void *ctx, int64_t b, int64_t e) {
+static void cast_range(void *ctx, int64_t b, int64_t e, int thread) {
+    (void)thread;
     const cast_ctx *k = ctx;
     size_t ses = nnl_dtype_size(k->x->dtype), des = nnl_dtype_size(k->y->dtype);
     b *= 4096;
@@ -261,7 +262,7 @@ nnl_status tn_exec_Cast(const nnl_op_call *c) {
     cast_ctx k = {c->in[0], c->out[0]};
     int64_t n = nnl_tensor_numel(k.x);
     size_t bytes = nnl_dtype_size(k.x->dtype) + nnl_dtype_size(k.y->dtype);
-    tn_parallel(c->pool, (n + 4095) / 4096, 4096.0 * (double)bytes, cast_range, &k);
+    nnl_op_parallel_bytes(c->pool, (n + 4095) / 4096, 4096.0 * (double)bytes, cast_range, &k);
     return NNL_OK;
 }
 

@@ -123,17 +123,17 @@ static int64_t count_nonzero(const nnl_tensor *x) {
 nnl_status tn_infer_NonZero(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     nnl_status s = nnl_attr_check(c, NULL);
-    if (!s) s = tn_check_io(c, 1, 1, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
     if ((s = tn_esize(c, x, "input", &es))) return s;
     if (!x->data)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED,
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED,
                        "needs a constant input: its output shape depends on the input values");
     int64_t d[2] = {x->rank, count_nonzero(x)};
-    return tn_set_out(c, c->out[0], NNL_DT_INT64, 2, d);
+    return nnl_op_set_out(c, c->out[0], NNL_DT_INT64, 2, d);
 }
 
 nnl_status tn_exec_NonZero(const nnl_op_call *c) {
@@ -141,7 +141,7 @@ nnl_status tn_exec_NonZero(const nnl_op_call *c) {
     int64_t n = nnl_tensor_numel(x), nnz = y->dims[1], k = 0, idx[NNL_MAX_RANK] = {0};
     size_t es = nnl_dtype_size(x->dtype);
     if (count_nonzero(x) != nnz)
-        return tn_fail(c, NNL_ERR_INVALID_ARG, "input changed since the shape was computed");
+        return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "input changed since the shape was computed");
     int64_t *o = y->data;
     for (int64_t i = 0; i < n; i++) {
         if (nonzero_at(x->dtype, (const uint8_t *)x->data + (size_t)i * es)) {
@@ -174,56 +174,56 @@ static bool topk_before(const void *ctx, int64_t a, int64_t b) {
 }
 
 static nnl_status topk_k(const nnl_op_call *c, int64_t *k) {
-    if (tn_in(c, 1)) {
+    if (nnl_op_in(c, 1)) {
         int64_t v[1];
         int n;
         nnl_status s = tn_read_ints(c, 1, "K", v, 1, &n);
         if (s) return s;
-        if (n != 1) return tn_fail(c, NNL_ERR_SHAPE, "K must hold one value");
+        if (n != 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "K must hold one value");
         *k = v[0];
         return NNL_OK;
     }
-    nnl_status s = tn_attr_int(c, "k", -1, k);
+    nnl_status s = nnl_op_attr_int(c, "k", -1, k);
     if (s) return s;
-    if (*k < 0) return tn_fail(c, NNL_ERR_SHAPE, "needs K");
+    if (*k < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "needs K");
     return NNL_OK;
 }
 
 nnl_status tn_infer_TopK(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", "largest", "sorted", "k", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 2, 2, 2);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, 2, 1, 2, 2);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     int64_t a, k, tmp;
     int axis;
-    if ((s = tn_attr_int(c, "axis", -1, &a)) || (s = tn_axis(c, a, x->rank, false, &axis)) ||
-        (s = tn_attr_int(c, "largest", 1, &tmp)) || (s = tn_attr_int(c, "sorted", 1, &tmp)) ||
+    if ((s = nnl_op_attr_int(c, "axis", -1, &a)) || (s = nnl_op_axis(c, a, x->rank, "axis", &axis)) ||
+        (s = nnl_op_attr_int(c, "largest", 1, &tmp)) || (s = nnl_op_attr_int(c, "sorted", 1, &tmp)) ||
         (s = topk_k(c, &k)))
         return s;
     if (!tn_is_int_type(x->dtype) && !tn_is_float_type(x->dtype))
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "input type %s", nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input type %s", nnl_dtype_name(x->dtype));
     if (k < 0 || k > x->dims[axis])
-        return tn_fail(c, NNL_ERR_SHAPE, "K = %lld is out of range for an axis of size %lld",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "K = %lld is out of range for an axis of size %lld",
                        (long long)k, (long long)x->dims[axis]);
     int64_t d[NNL_MAX_RANK];
     memcpy(d, x->dims, sizeof d);
     d[axis] = k;
-    if ((s = tn_set_out(c, c->out[0], x->dtype, x->rank, d))) return s;
-    if (c->out[1] && (s = tn_set_out(c, c->out[1], NNL_DT_INT64, x->rank, d))) return s;
+    if ((s = nnl_op_set_out(c, c->out[0], x->dtype, x->rank, d))) return s;
+    if (c->out[1] && (s = nnl_op_set_out(c, c->out[1], NNL_DT_INT64, x->rank, d))) return s;
     r->scratch_bytes = (size_t)k * sizeof(int64_t);
     return NNL_OK;
 }
 
 nnl_status tn_exec_TopK(const nnl_op_call *c) {
-    const nnl_tensor *x = c->in[0], *vals = c->out[0], *inds = tn_out(c, 1);
+    const nnl_tensor *x = c->in[0], *vals = c->out[0], *inds = nnl_op_out(c, 1);
     int axis = (int)nnl_attr_int(c, "axis", -1);
     if (axis < 0) axis += x->rank;
     int64_t k = vals->dims[axis], n = x->dims[axis];
     if (k == 0 || nnl_tensor_numel(x) == 0) return NNL_OK;
     size_t es = nnl_dtype_size(x->dtype);
-    int64_t outer = tn_prod(x->dims, 0, axis), inner = tn_prod(x->dims, axis + 1, x->rank);
+    int64_t outer = nnl_op_prod(x->dims, 0, axis), inner = nnl_op_prod(x->dims, axis + 1, x->rank);
     int64_t *h = c->scratch;
     topk_ctx t = {NULL, inner * (int64_t)es, x->dtype, nnl_attr_int(c, "largest", 1) != 0};
     for (int64_t o = 0; o < outer; o++)
@@ -281,12 +281,12 @@ static nnl_status uniq_setup(const nnl_op_call *c, uniq_ctx *u, int *axis) {
     u->es = nnl_dtype_size(x->dtype);
     *axis = -1;
     if (aa) {
-        nnl_status s = aa->type == NNL_ATTR_INT ? tn_axis(c, aa->i, x->rank, false, axis)
-                                               : tn_fail(c, NNL_ERR_SHAPE, "'axis' must be an int");
+        nnl_status s = aa->type == NNL_ATTR_INT ? nnl_op_axis(c, aa->i, x->rank, "axis", axis)
+                                               : nnl_op_fail(c, NNL_ERR_SHAPE, "'axis' must be an int");
         if (s) return s;
-        u->outer = tn_prod(x->dims, 0, *axis);
+        u->outer = nnl_op_prod(x->dims, 0, *axis);
         u->a = x->dims[*axis];
-        u->inner = tn_prod(x->dims, *axis + 1, x->rank);
+        u->inner = nnl_op_prod(x->dims, *axis + 1, x->rank);
     } else {
         u->outer = u->inner = 1;
         u->a = nnl_tensor_numel(x);
@@ -324,22 +324,22 @@ static int64_t uniq_run(const uniq_ctx *u, int64_t *scratch, bool sorted) {
 nnl_status tn_infer_Unique(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", "sorted", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 1, 1, 4);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 4);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
     int64_t sorted;
-    if ((s = tn_esize(c, x, "input", &es)) || (s = tn_attr_int(c, "sorted", 1, &sorted))) return s;
+    if ((s = tn_esize(c, x, "input", &es)) || (s = nnl_op_attr_int(c, "sorted", 1, &sorted))) return s;
     uniq_ctx u;
     int axis;
     if ((s = uniq_setup(c, &u, &axis))) return s;
     if (!x->data)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED,
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED,
                        "needs a constant input: its output shape depends on the input values");
     size_t bytes = (size_t)(5 * (u.a > 0 ? u.a : 1)) * sizeof(int64_t);
     int64_t *scratch = nnl_malloc(bytes);
-    if (!scratch) return tn_fail(c, NNL_ERR_NOMEM, "out of memory");
+    if (!scratch) return nnl_op_fail(c, NNL_ERR_NOMEM, "out of memory");
     int64_t ng = uniq_run(&u, scratch, sorted != 0);
     nnl_free(scratch);
     r->scratch_bytes = bytes;
@@ -347,12 +347,12 @@ nnl_status tn_infer_Unique(nnl_op_call *c, nnl_infer_result *r) {
     if (axis >= 0) {
         memcpy(d, x->dims, sizeof d);
         d[axis] = ng;
-        s = tn_set_out(c, c->out[0], x->dtype, x->rank, d);
+        s = nnl_op_set_out(c, c->out[0], x->dtype, x->rank, d);
     } else {
-        s = tn_set_out(c, c->out[0], x->dtype, 1, &ng);
+        s = nnl_op_set_out(c, c->out[0], x->dtype, 1, &ng);
     }
     for (int i = 1; !s && i < c->n_out; i++)
-        if (c->out[i]) s = tn_set_out(c, c->out[i], NNL_DT_INT64, 1, i == 2 ? &u.a : &ng);
+        if (c->out[i]) s = nnl_op_set_out(c, c->out[i], NNL_DT_INT64, 1, i == 2 ? &u.a : &ng);
     return s;
 }
 
@@ -364,10 +364,10 @@ nnl_status tn_exec_Unique(const nnl_op_call *c) {
     int64_t A = u.a, *order = c->scratch, *group = order + A, *first = group + A,
             *count = first + A, *pos = count + A;
     int64_t ng = uniq_run(&u, c->scratch, nnl_attr_int(c, "sorted", 1) != 0);
-    const nnl_tensor *y = c->out[0], *yi = tn_out(c, 1), *yinv = tn_out(c, 2), *ycnt = tn_out(c, 3);
+    const nnl_tensor *y = c->out[0], *yi = nnl_op_out(c, 1), *yinv = nnl_op_out(c, 2), *ycnt = nnl_op_out(c, 3);
     int64_t want = axis >= 0 ? y->dims[axis] : y->dims[0];
     if (ng != want)
-        return tn_fail(c, NNL_ERR_INVALID_ARG, "input changed since the shape was computed");
+        return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "input changed since the shape was computed");
     size_t slice = (size_t)u.inner * u.es;
     for (int64_t g = 0; g < ng; g++) {
         for (int64_t o = 0; o < u.outer; o++)

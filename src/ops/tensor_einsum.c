@@ -57,12 +57,12 @@ static int parse_term(const char *s, size_t n, int *labels, bool *has_ell) {
 
 static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
     const char *eq_attr = nnl_attr_str(c, "equation", NULL);
-    if (!eq_attr) return tn_fail(c, NNL_ERR_SHAPE, "needs the 'equation' attribute");
+    if (!eq_attr) return nnl_op_fail(c, NNL_ERR_SHAPE, "needs the 'equation' attribute");
     char eq[ES_MAX_EQ];
     size_t n = 0;
     for (const char *q = eq_attr; *q; q++) {
         if (*q == ' ' || *q == '\t') continue;
-        if (n + 1 >= sizeof eq) return tn_fail(c, NNL_ERR_UNSUPPORTED, "equation is too long");
+        if (n + 1 >= sizeof eq) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "equation is too long");
         eq[n++] = *q;
     }
     eq[n] = 0;
@@ -70,7 +70,7 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
     size_t lhs_len = arrow ? (size_t)(arrow - eq) : n;
     memset(p, 0, sizeof *p);
     p->n_in = c->n_in;
-    if (c->n_in > ES_MAX_IN) return tn_fail(c, NNL_ERR_UNSUPPORTED, "too many inputs");
+    if (c->n_in > ES_MAX_IN) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "too many inputs");
     int term_labels[ES_MAX_IN][NNL_MAX_RANK + 2], term_n[ES_MAX_IN];
     bool term_ell[ES_MAX_IN];
     int ell_rank = 0, ell_of[ES_MAX_IN];
@@ -79,15 +79,15 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
         size_t end = pos;
         while (end < lhs_len && eq[end] != ',') end++;
         if (i < c->n_in - 1 ? end >= lhs_len : end != lhs_len)
-            return tn_fail(c, NNL_ERR_SHAPE, "equation '%s' does not have %d input terms", eq_attr,
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "equation '%s' does not have %d input terms", eq_attr,
                            c->n_in);
         term_n[i] = parse_term(eq + pos, end - pos, term_labels[i], &term_ell[i]);
-        if (term_n[i] < 0) return tn_fail(c, NNL_ERR_SHAPE, "cannot parse equation '%s'", eq_attr);
+        if (term_n[i] < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot parse equation '%s'", eq_attr);
         const nnl_tensor *x = c->in[i];
         int letters = term_n[i] - term_ell[i];
         ell_of[i] = x->rank - letters;
         if (ell_of[i] < 0 || (!term_ell[i] && ell_of[i] != 0))
-            return tn_fail(c, NNL_ERR_SHAPE, "term %d of '%s' does not match rank %d", i, eq_attr,
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "term %d of '%s' does not match rank %d", i, eq_attr,
                            x->rank);
         if (ell_of[i] > ell_rank) ell_rank = ell_of[i];
         pos = end + 1;
@@ -114,7 +114,7 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
                     p->size[l] = sz;
                 } else if (sz != p->size[l]) {
                     if (l < ES_LETTERS || (sz != 1 && p->size[l] != 1))
-                        return tn_fail(c, NNL_ERR_SHAPE, "label '%c' has sizes %lld and %lld",
+                        return nnl_op_fail(c, NNL_ERR_SHAPE, "label '%c' has sizes %lld and %lld",
                                        l < ES_LETTERS ? (l < 26 ? 'a' + l : 'A' + l - 26) : '.',
                                        (long long)p->size[l], (long long)sz);
                     if (sz != 1) p->size[l] = sz;
@@ -129,7 +129,7 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
         int ol[NNL_MAX_RANK + 2];
         bool oe;
         int on = parse_term(arrow + 2, strlen(arrow + 2), ol, &oe);
-        if (on < 0) return tn_fail(c, NNL_ERR_SHAPE, "cannot parse equation '%s'", eq_attr);
+        if (on < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot parse equation '%s'", eq_attr);
         for (int t = 0; t < on; t++) {
             if (ol[t] == -2) {
                 for (int e = 0; e < ell_rank; e++) {
@@ -139,7 +139,7 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
                 continue;
             }
             if (count[ol[t]] == 0 || in_out[ol[t]])
-                return tn_fail(c, NNL_ERR_SHAPE, "output label %d of '%s' is unknown or repeated",
+                return nnl_op_fail(c, NNL_ERR_SHAPE, "output label %d of '%s' is unknown or repeated",
                                t, eq_attr);
             in_out[ol[t]] = true;
             p->out_labels[p->n_out_labels++] = ol[t];
@@ -158,7 +158,7 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
         }
     }
     if (p->n_out_labels > NNL_MAX_RANK)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "output rank %d is too large", p->n_out_labels);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output rank %d is too large", p->n_out_labels);
     for (int l = 0; l < ES_LETTERS + ell_rank; l++)
         if (count[l] && !in_out[l]) p->sum_labels[p->n_sum_labels++] = l;
     p->out_rank = p->n_out_labels;
@@ -169,16 +169,16 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
 nnl_status tn_infer_Einsum(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"equation", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, ES_MAX_IN, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, ES_MAX_IN, 1, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     nnl_dtype dt = c->in[0]->dtype;
     if (dt != NNL_DT_FLOAT && dt != NNL_DT_DOUBLE && dt != NNL_DT_FLOAT16 && dt != NNL_DT_INT32 &&
         dt != NNL_DT_INT64)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "element type %s", nnl_dtype_name(dt));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "element type %s", nnl_dtype_name(dt));
     for (int i = 0; i < c->n_in; i++)
         if (!c->in[i] || c->in[i]->dtype != dt)
-            return tn_fail(c, NNL_ERR_SHAPE, "all inputs must be present and %s",
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "all inputs must be present and %s",
                            nnl_dtype_name(dt));
     es_plan p;
     if ((s = es_plan_make(c, &p))) return s;
@@ -186,7 +186,7 @@ nnl_status tn_infer_Einsum(nnl_op_call *c, nnl_infer_result *r) {
     for (int k = 0; k < p.n_out_labels; k++) work *= (double)p.size[p.out_labels[k]];
     for (int k = 0; k < p.n_sum_labels; k++) work *= (double)p.size[p.sum_labels[k]];
     r->flops = work * c->n_in;
-    return tn_set_out(c, c->out[0], dt, p.out_rank, p.out_dims);
+    return nnl_op_set_out(c, c->out[0], dt, p.out_rank, p.out_dims);
 }
 
 static double es_load(nnl_dtype dt, const void *base, int64_t i) {

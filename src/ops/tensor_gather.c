@@ -18,7 +18,7 @@ static nnl_status check_indices(const nnl_op_call *c, const nnl_tensor *ind, int
     for (int64_t i = 0; i < n; i++) {
         int64_t v = tn_index_at(ind->data, ind->dtype, i);
         if (v < -d || v >= d)
-            return tn_fail(c, NNL_ERR_INVALID_ARG, "index %lld is out of range for %s of size %lld",
+            return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "index %lld is out of range for %s of size %lld",
                            (long long)v, what, (long long)d);
     }
     return NNL_OK;
@@ -40,29 +40,29 @@ nnl_status tn_infer_Gather(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 2, 2, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1];
     size_t es;
     int64_t a;
     int axis;
-    if ((s = tn_esize(c, x, "data", &es)) || (s = tn_attr_int(c, "axis", 0, &a)) ||
-        (s = tn_axis(c, a, x->rank, false, &axis)))
+    if ((s = tn_esize(c, x, "data", &es)) || (s = nnl_op_attr_int(c, "axis", 0, &a)) ||
+        (s = nnl_op_axis(c, a, x->rank, "axis", &axis)))
         return s;
     if (!tn_is_index_type(ind->dtype))
-        return tn_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64, not %s",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64, not %s",
                        nnl_dtype_name(ind->dtype));
     int rank = x->rank - 1 + ind->rank;
     if (rank > NNL_MAX_RANK)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "output rank %d exceeds the maximum", rank);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output rank %d exceeds the maximum", rank);
     if (ind->data && (s = check_indices(c, ind, x->dims[axis], "the gathered axis"))) return s;
     int64_t d[NNL_MAX_RANK];
     int k = 0;
     for (int i = 0; i < axis; i++) d[k++] = x->dims[i];
     for (int i = 0; i < ind->rank; i++) d[k++] = ind->dims[i];
     for (int i = axis + 1; i < x->rank; i++) d[k++] = x->dims[i];
-    return tn_set_out(c, c->out[0], x->dtype, rank, d);
+    return nnl_op_set_out(c, c->out[0], x->dtype, rank, d);
 }
 
 typedef struct gather_ctx {
@@ -73,7 +73,8 @@ typedef struct gather_ctx {
 } gather_ctx;
 
 /* Items are (outer, index) pairs in output order. */
-static void gather_items(void *ctx, int64_t b, int64_t e) {
+static void gather_items(void *ctx, int64_t b, int64_t e, int thread) {
+    (void)thread;
     const gather_ctx *g = ctx;
     const uint8_t *src = g->x->data;
     for (int64_t it = b; it < e; it++) {
@@ -92,10 +93,10 @@ nnl_status tn_exec_Gather(const nnl_op_call *c) {
     nnl_status s = check_indices(c, ind, x->dims[axis], "the gathered axis");
     if (s) return s;
     gather_ctx g = {x, ind, c->out[0]->data, nnl_tensor_numel(ind), x->dims[axis],
-                    (size_t)tn_prod(x->dims, axis + 1, x->rank) * nnl_dtype_size(x->dtype)};
-    int64_t items = tn_prod(x->dims, 0, axis) * g.n;
+                    (size_t)nnl_op_prod(x->dims, axis + 1, x->rank) * nnl_dtype_size(x->dtype)};
+    int64_t items = nnl_op_prod(x->dims, 0, axis) * g.n;
     if (items == 0 || g.inner == 0) return NNL_OK;
-    tn_parallel(c->pool, items, (double)g.inner + 16, gather_items, &g);
+    nnl_op_parallel_bytes(c->pool, items, (double)g.inner + 16, gather_items, &g);
     return NNL_OK;
 }
 
@@ -104,11 +105,11 @@ nnl_status tn_exec_Gather(const nnl_op_call *c) {
 static nnl_status elements_shapes(const nnl_op_call *c, const nnl_tensor *x,
                                   const nnl_tensor *ind, int axis, const char *what) {
     if (ind->rank != x->rank)
-        return tn_fail(c, NNL_ERR_SHAPE, "%s rank %d differs from data rank %d", what, ind->rank,
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "%s rank %d differs from data rank %d", what, ind->rank,
                        x->rank);
     for (int i = 0; i < x->rank; i++)
         if (i != axis && ind->dims[i] > x->dims[i])
-            return tn_fail(c, NNL_ERR_SHAPE, "%s dimension %d (%lld) exceeds the data's (%lld)",
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "%s dimension %d (%lld) exceeds the data's (%lld)",
                            what, i, (long long)ind->dims[i], (long long)x->dims[i]);
     return NNL_OK;
 }
@@ -117,21 +118,21 @@ nnl_status tn_infer_GatherElements(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 2, 2, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1];
     size_t es;
     int64_t a;
     int axis;
-    if ((s = tn_esize(c, x, "data", &es)) || (s = tn_attr_int(c, "axis", 0, &a)) ||
-        (s = tn_axis(c, a, x->rank, false, &axis)))
+    if ((s = tn_esize(c, x, "data", &es)) || (s = nnl_op_attr_int(c, "axis", 0, &a)) ||
+        (s = nnl_op_axis(c, a, x->rank, "axis", &axis)))
         return s;
     if (!tn_is_index_type(ind->dtype))
-        return tn_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64");
     if ((s = elements_shapes(c, x, ind, axis, "indices"))) return s;
     if (ind->data && (s = check_indices(c, ind, x->dims[axis], "the gathered axis"))) return s;
-    return tn_set_out(c, c->out[0], x->dtype, ind->rank, ind->dims);
+    return nnl_op_set_out(c, c->out[0], x->dtype, ind->rank, ind->dims);
 }
 
 nnl_status tn_exec_GatherElements(const nnl_op_call *c) {
@@ -168,35 +169,35 @@ nnl_status tn_infer_GatherND(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"batch_dims", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 2, 2, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1];
     size_t es;
     int64_t b;
-    if ((s = tn_esize(c, x, "data", &es)) || (s = tn_attr_int(c, "batch_dims", 0, &b))) return s;
+    if ((s = tn_esize(c, x, "data", &es)) || (s = nnl_op_attr_int(c, "batch_dims", 0, &b))) return s;
     if (!tn_is_index_type(ind->dtype))
-        return tn_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64");
     if (x->rank < 1 || ind->rank < 1)
-        return tn_fail(c, NNL_ERR_SHAPE, "data and indices must have rank >= 1");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "data and indices must have rank >= 1");
     if (b < 0 || b >= ind->rank || b >= x->rank)
-        return tn_fail(c, NNL_ERR_SHAPE, "batch_dims %lld is out of range", (long long)b);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "batch_dims %lld is out of range", (long long)b);
     int64_t k = ind->dims[ind->rank - 1];
     if (k < 1 || k > x->rank - b)
-        return tn_fail(c, NNL_ERR_SHAPE, "indices' last dimension %lld must be in [1, %lld]",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices' last dimension %lld must be in [1, %lld]",
                        (long long)k, (long long)(x->rank - b));
     for (int i = 0; i < b; i++)
         if (x->dims[i] != ind->dims[i])
-            return tn_fail(c, NNL_ERR_SHAPE, "batch dimension %d differs between data and indices",
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "batch dimension %d differs between data and indices",
                            i);
     int64_t d[NNL_MAX_RANK];
     int rank = 0;
     for (int i = 0; i < ind->rank - 1; i++) d[rank++] = ind->dims[i];
     for (int i = (int)(b + k); i < x->rank; i++) {
-        if (rank >= NNL_MAX_RANK) return tn_fail(c, NNL_ERR_UNSUPPORTED, "output rank too large");
+        if (rank >= NNL_MAX_RANK) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output rank too large");
         d[rank++] = x->dims[i];
     }
-    return tn_set_out(c, c->out[0], x->dtype, rank, d);
+    return nnl_op_set_out(c, c->out[0], x->dtype, rank, d);
 }
 
 nnl_status tn_exec_GatherND(const nnl_op_call *c) {
@@ -206,15 +207,15 @@ nnl_status tn_exec_GatherND(const nnl_op_call *c) {
     size_t es = nnl_dtype_size(x->dtype);
     int64_t xs[NNL_MAX_RANK];
     tn_strides(x->rank, x->dims, xs);
-    int64_t batches = tn_prod(x->dims, 0, b);
-    int64_t per_batch = tn_prod(ind->dims, b, ind->rank - 1);   /* index tuples */
-    size_t slice = (size_t)tn_prod(x->dims, b + k, x->rank) * es;
+    int64_t batches = nnl_op_prod(x->dims, 0, b);
+    int64_t per_batch = nnl_op_prod(ind->dims, b, ind->rank - 1);   /* index tuples */
+    size_t slice = (size_t)nnl_op_prod(x->dims, b + k, x->rank) * es;
     size_t batch_bytes = (size_t)(b > 0 ? xs[b - 1] : nnl_tensor_numel(x)) * es;
     for (int64_t t = 0; t < batches * per_batch; t++)
         for (int j = 0; j < k; j++) {
             int64_t v = tn_index_at(ind->data, ind->dtype, t * k + j), dd = x->dims[b + j];
             if (v < -dd || v >= dd)
-                return tn_fail(c, NNL_ERR_INVALID_ARG,
+                return nnl_op_fail(c, NNL_ERR_INVALID_ARG,
                                "index %lld is out of range for axis %d of size %lld",
                                (long long)v, b + j, (long long)dd);
         }
@@ -243,28 +244,28 @@ nnl_status tn_infer_OneHot(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 3, 3, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 3, 3, 3, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *ind = c->in[0], *dep = c->in[1], *val = c->in[2];
     size_t es;
     int64_t a;
     int axis;
-    if ((s = tn_esize(c, val, "values", &es)) || (s = tn_attr_int(c, "axis", -1, &a)) ||
-        (s = tn_axis(c, a, ind->rank + 1, false, &axis)))
+    if ((s = tn_esize(c, val, "values", &es)) || (s = nnl_op_attr_int(c, "axis", -1, &a)) ||
+        (s = nnl_op_axis(c, a, ind->rank + 1, "axis", &axis)))
         return s;
     if (!numeric(ind->dtype) || !numeric(dep->dtype))
-        return tn_fail(c, NNL_ERR_SHAPE, "indices and depth must be numeric");
-    if (nnl_tensor_numel(dep) != 1) return tn_fail(c, NNL_ERR_SHAPE, "depth must be a scalar");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices and depth must be numeric");
+    if (nnl_tensor_numel(dep) != 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "depth must be a scalar");
     if (nnl_tensor_numel(val) != 2 || val->rank != 1)
-        return tn_fail(c, NNL_ERR_SHAPE, "values must hold [off, on]");
-    if (!dep->data) return tn_fail(c, NNL_ERR_UNSUPPORTED, "needs a constant 'depth' input");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "values must hold [off, on]");
+    if (!dep->data) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "needs a constant 'depth' input");
     double dv = tn_to_double(dep->dtype, dep->data);
-    if (!(dv >= 1 && dv < (double)((int64_t)1 << 40)))
-        return tn_fail(c, NNL_ERR_SHAPE, "depth %g is invalid", dv);
+    if (!(dv >= 1 && dv < (double)(int64_t)NNL_MAX_ELEMS))
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "depth %g is invalid", dv);
     int64_t d[NNL_MAX_RANK];
     for (int i = 0, j = 0; i <= ind->rank; i++) d[i] = i == axis ? (int64_t)dv : ind->dims[j++];
-    return tn_set_out(c, c->out[0], val->dtype, ind->rank + 1, d);
+    return nnl_op_set_out(c, c->out[0], val->dtype, ind->rank + 1, d);
 }
 
 nnl_status tn_exec_OneHot(const nnl_op_call *c) {
@@ -273,7 +274,7 @@ nnl_status tn_exec_OneHot(const nnl_op_call *c) {
     if (axis < 0) axis += y->rank;
     size_t es = nnl_dtype_size(y->dtype);
     int64_t depth = y->dims[axis];
-    int64_t outer = tn_prod(y->dims, 0, axis), inner = tn_prod(y->dims, axis + 1, y->rank);
+    int64_t outer = nnl_op_prod(y->dims, 0, axis), inner = nnl_op_prod(y->dims, axis + 1, y->rank);
     const uint8_t *off = val->data, *on = off + es;
     tn_fill(y->data, nnl_tensor_numel(y), off, es);
     uint8_t *dst = y->data;

@@ -19,9 +19,9 @@ static nnl_status get_reduction(const nnl_op_call *c, nnl_dtype dt, red_op *op) 
     else if (strcmp(s, "mul") == 0) *op = RED_MUL;
     else if (strcmp(s, "max") == 0) *op = RED_MAX;
     else if (strcmp(s, "min") == 0) *op = RED_MIN;
-    else return tn_fail(c, NNL_ERR_UNSUPPORTED, "reduction '%s'", s);
+    else return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "reduction '%s'", s);
     if (*op != RED_NONE && !tn_is_int_type(dt) && !tn_is_float_type(dt))
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "reduction '%s' on %s", s, nnl_dtype_name(dt));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "reduction '%s' on %s", s, nnl_dtype_name(dt));
     return NNL_OK;
 }
 
@@ -98,16 +98,16 @@ static void reduce(red_op op, nnl_dtype dt, uint8_t *d, const uint8_t *s, int64_
 /* Common checks: data, int32/int64 indices, updates of data's dtype. */
 static nnl_status scatter_common(nnl_op_call *c, const char *const *known, red_op *op) {
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 3, 3, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 3, 3, 3, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1], *upd = c->in[2];
     size_t es;
     if ((s = tn_esize(c, x, "data", &es)) || (s = get_reduction(c, x->dtype, op))) return s;
     if (!tn_is_index_type(ind->dtype))
-        return tn_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64");
     if (upd->dtype != x->dtype)
-        return tn_fail(c, NNL_ERR_SHAPE, "updates are %s but data is %s",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "updates are %s but data is %s",
                        nnl_dtype_name(upd->dtype), nnl_dtype_name(x->dtype));
     return NNL_OK;
 }
@@ -121,10 +121,10 @@ nnl_status tn_infer_ScatterND(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = scatter_common(c, known, &op);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1], *upd = c->in[2];
-    if (ind->rank < 1) return tn_fail(c, NNL_ERR_SHAPE, "indices must have rank >= 1");
+    if (ind->rank < 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must have rank >= 1");
     int64_t k = ind->dims[ind->rank - 1];
     if (k < 1 || k > x->rank)
-        return tn_fail(c, NNL_ERR_SHAPE, "indices' last dimension %lld must be in [1, %d]",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices' last dimension %lld must be in [1, %d]",
                        (long long)k, x->rank);
     /* updates: indices.shape[:-1] + data.shape[k:] */
     int ur = ind->rank - 1 + x->rank - (int)k;
@@ -133,10 +133,10 @@ nnl_status tn_infer_ScatterND(nnl_op_call *c, nnl_infer_result *r) {
     for (int i = (int)k; ok && i < x->rank; i++) ok = upd->dims[ind->rank - 1 + i - k] == x->dims[i];
     if (!ok) {
         char a[128];
-        return tn_fail(c, NNL_ERR_SHAPE, "updates shape %s does not fit data and indices",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "updates shape %s does not fit data and indices",
                        nnl_shape_str(upd, a, sizeof a));
     }
-    return tn_set_out(c, c->out[0], x->dtype, x->rank, x->dims);
+    return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, x->dims);
 }
 
 nnl_status tn_exec_ScatterND(const nnl_op_call *c) {
@@ -144,13 +144,13 @@ nnl_status tn_exec_ScatterND(const nnl_op_call *c) {
     red_op op;
     get_reduction(c, x->dtype, &op);
     int k = (int)ind->dims[ind->rank - 1];
-    int64_t tuples = tn_prod(ind->dims, 0, ind->rank - 1), xs[NNL_MAX_RANK];
+    int64_t tuples = nnl_op_prod(ind->dims, 0, ind->rank - 1), xs[NNL_MAX_RANK];
     tn_strides(x->rank, x->dims, xs);
     for (int64_t t = 0; t < tuples; t++)
         for (int j = 0; j < k; j++) {
             int64_t v = tn_index_at(ind->data, ind->dtype, t * k + j);
             if (v < -x->dims[j] || v >= x->dims[j])
-                return tn_fail(c, NNL_ERR_INVALID_ARG,
+                return nnl_op_fail(c, NNL_ERR_INVALID_ARG,
                                "index %lld is out of range for axis %d of size %lld",
                                (long long)v, j, (long long)x->dims[j]);
         }
@@ -158,7 +158,7 @@ nnl_status tn_exec_ScatterND(const nnl_op_call *c) {
     int64_t n = nnl_tensor_numel(x);
     if (n == 0) return NNL_OK;
     memcpy(c->out[0]->data, x->data, (size_t)n * es);
-    int64_t slice = tn_prod(x->dims, k, x->rank);
+    int64_t slice = nnl_op_prod(x->dims, k, x->rank);
     uint8_t *dst = c->out[0]->data;
     const uint8_t *src = upd->data;
     for (int64_t t = 0; t < tuples && slice; t++) {
@@ -183,18 +183,18 @@ nnl_status tn_infer_ScatterElements(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0], *ind = c->in[1], *upd = c->in[2];
     int64_t a;
     int axis;
-    if ((s = tn_attr_int(c, "axis", 0, &a)) || (s = tn_axis(c, a, x->rank, false, &axis))) return s;
+    if ((s = nnl_op_attr_int(c, "axis", 0, &a)) || (s = nnl_op_axis(c, a, x->rank, "axis", &axis))) return s;
     if (ind->rank != x->rank)
-        return tn_fail(c, NNL_ERR_SHAPE, "indices rank %d differs from data rank %d", ind->rank,
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices rank %d differs from data rank %d", ind->rank,
                        x->rank);
     for (int i = 0; i < x->rank; i++) {
         if (upd->rank != ind->rank || upd->dims[i] != ind->dims[i])
-            return tn_fail(c, NNL_ERR_SHAPE, "updates and indices differ in shape");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "updates and indices differ in shape");
         if (i != axis && ind->dims[i] > x->dims[i])
-            return tn_fail(c, NNL_ERR_SHAPE, "indices dimension %d (%lld) exceeds the data's (%lld)",
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "indices dimension %d (%lld) exceeds the data's (%lld)",
                            i, (long long)ind->dims[i], (long long)x->dims[i]);
     }
-    return tn_set_out(c, c->out[0], x->dtype, x->rank, x->dims);
+    return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, x->dims);
 }
 
 nnl_status tn_exec_ScatterElements(const nnl_op_call *c) {
@@ -207,7 +207,7 @@ nnl_status tn_exec_ScatterElements(const nnl_op_call *c) {
     for (int64_t i = 0; i < n; i++) {
         int64_t v = tn_index_at(ind->data, ind->dtype, i);
         if (v < -dim || v >= dim)
-            return tn_fail(c, NNL_ERR_INVALID_ARG, "index %lld is out of range for axis %d of size %lld",
+            return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "index %lld is out of range for axis %d of size %lld",
                            (long long)v, axis, (long long)dim);
     }
     size_t es = nnl_dtype_size(x->dtype);

@@ -19,16 +19,16 @@ typedef struct slice_plan {
 
 static nnl_status slice_vals(const nnl_op_call *c, int idx, const char *attr, int64_t *v, int *n) {
     if (c->n_in > 1) {
-        if (!tn_in(c, idx)) {
+        if (!nnl_op_in(c, idx)) {
             *n = -1;
             return NNL_OK;
         }
         return tn_read_ints(c, idx, attr, v, NNL_MAX_RANK, n);
     }
     const int64_t *a;
-    nnl_status s = tn_attr_ints(c, attr, &a, n);
+    nnl_status s = nnl_op_attr_ints(c, attr, &a, n);
     if (s) return s;
-    if (*n > NNL_MAX_RANK) return tn_fail(c, NNL_ERR_SHAPE, "'%s' has too many values", attr);
+    if (*n > NNL_MAX_RANK) return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' has too many values", attr);
     if (*n > 0) memcpy(v, a, (size_t)*n * sizeof *a);
     return NNL_OK;
 }
@@ -43,9 +43,9 @@ static nnl_status slice_plan_make(const nnl_op_call *c, slice_plan *p) {
     if ((s = slice_vals(c, 1, "starts", st, &ns)) || (s = slice_vals(c, 2, "ends", en, &ne)) ||
         (s = slice_vals(c, 3, "axes", ax, &na)) || (s = slice_vals(c, 4, "steps", sp, &nsp)))
         return s;
-    if (ns < 0 || ne < 0) return tn_fail(c, NNL_ERR_SHAPE, "needs 'starts' and 'ends'");
+    if (ns < 0 || ne < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "needs 'starts' and 'ends'");
     if (ne != ns || (na >= 0 && na != ns) || (nsp >= 0 && nsp != ns))
-        return tn_fail(c, NNL_ERR_SHAPE, "starts, ends, axes and steps differ in length");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "starts, ends, axes and steps differ in length");
     for (int i = 0; i < x->rank; i++) {
         p->start[i] = 0;
         p->step[i] = 1;
@@ -54,11 +54,11 @@ static nnl_status slice_plan_make(const nnl_op_call *c, slice_plan *p) {
     bool seen[NNL_MAX_RANK] = {false};
     for (int i = 0; i < ns; i++) {
         int a;
-        if ((s = tn_axis(c, na >= 0 ? ax[i] : i, x->rank, false, &a))) return s;
-        if (seen[a]) return tn_fail(c, NNL_ERR_SHAPE, "axis %d is repeated", a);
+        if ((s = nnl_op_axis(c, na >= 0 ? ax[i] : i, x->rank, "axis", &a))) return s;
+        if (seen[a]) return nnl_op_fail(c, NNL_ERR_SHAPE, "axis %d is repeated", a);
         seen[a] = true;
         int64_t d = x->dims[a], step = nsp >= 0 ? sp[i] : 1, b = st[i], e = en[i], len;
-        if (step == 0) return tn_fail(c, NNL_ERR_SHAPE, "step is zero on axis %d", a);
+        if (step == 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "step is zero on axis %d", a);
         if (b < 0) b += d;
         if (e < 0) e += d;
         if (d == 0) {
@@ -85,13 +85,13 @@ nnl_status tn_infer_Slice(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"starts", "ends", "axes", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 5, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, 5, 1, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     size_t es;
     slice_plan p;
     if ((s = tn_esize(c, c->in[0], "input", &es)) || (s = slice_plan_make(c, &p))) return s;
-    return tn_set_out(c, c->out[0], c->in[0]->dtype, c->in[0]->rank, p.len);
+    return nnl_op_set_out(c, c->out[0], c->in[0]->dtype, c->in[0]->rank, p.len);
 }
 
 nnl_status tn_exec_Slice(const nnl_op_call *c) {
@@ -119,49 +119,49 @@ nnl_status tn_exec_Slice(const nnl_op_call *c) {
 static nnl_status split_lens(const nnl_op_call *c, int *axis, int64_t *lens) {
     const nnl_tensor *x = c->in[0];
     int64_t a;
-    nnl_status s = tn_attr_int(c, "axis", 0, &a);
-    if (!s) s = tn_axis(c, a, x->rank, false, axis);
+    nnl_status s = nnl_op_attr_int(c, "axis", 0, &a);
+    if (!s) s = nnl_op_axis(c, a, x->rank, "axis", axis);
     if (s) return s;
     int64_t d = x->dims[*axis], nout = c->n_out, num;
-    if ((s = tn_attr_int(c, "num_outputs", -1, &num))) return s;
+    if ((s = nnl_op_attr_int(c, "num_outputs", -1, &num))) return s;
     const int64_t *sv = NULL;
     int n = -1;
-    if ((s = tn_attr_ints(c, "split", &sv, &n))) return s;
+    if ((s = nnl_op_attr_ints(c, "split", &sv, &n))) return s;
     if (n >= 0) {
-        if (n > TN_MAX_SPLIT) return tn_fail(c, NNL_ERR_UNSUPPORTED, "too many outputs");
+        if (n > TN_MAX_SPLIT) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "too many outputs");
         memcpy(lens, sv, (size_t)n * sizeof *sv);
-    } else if (tn_in(c, 1)) {
+    } else if (nnl_op_in(c, 1)) {
         if ((s = tn_read_ints(c, 1, "split", lens, TN_MAX_SPLIT, &n))) return s;
         /* an empty 'split' tensor means "not given" */
         if (n == 0 && nout > 0) n = -1;
     }
     if (n >= 0) {
         if (n != nout)
-            return tn_fail(c, NNL_ERR_SHAPE, "'split' has %d values for %lld outputs", n,
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "'split' has %d values for %lld outputs", n,
                            (long long)nout);
         int64_t sum = 0;
         for (int i = 0; i < n; i++) {
             if (lens[i] < 0 || lens[i] > d)
-                return tn_fail(c, NNL_ERR_SHAPE, "split size %lld is invalid", (long long)lens[i]);
+                return nnl_op_fail(c, NNL_ERR_SHAPE, "split size %lld is invalid", (long long)lens[i]);
             sum += lens[i];
         }
         if (sum != d)
-            return tn_fail(c, NNL_ERR_SHAPE, "split sizes add up to %lld, not the dimension %lld",
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "split sizes add up to %lld, not the dimension %lld",
                            (long long)sum, (long long)d);
         return NNL_OK;
     }
     if (num >= 0 && num != nout)
-        return tn_fail(c, NNL_ERR_SHAPE, "'num_outputs' is %lld but the node has %lld outputs",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "'num_outputs' is %lld but the node has %lld outputs",
                        (long long)num, (long long)nout);
-    if (nout > TN_MAX_SPLIT) return tn_fail(c, NNL_ERR_UNSUPPORTED, "too many outputs");
+    if (nout > TN_MAX_SPLIT) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "too many outputs");
     /* Opset 18 num_outputs: ceil-sized chunks, the last one smaller.
      * Before that an equal split must divide exactly. */
     int64_t chunk = num >= 0 ? (d + nout - 1) / nout : d / nout;
     if (num < 0 && d % nout != 0)
-        return tn_fail(c, NNL_ERR_SHAPE, "dimension %lld does not split into %lld equal parts",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "dimension %lld does not split into %lld equal parts",
                        (long long)d, (long long)nout);
     if (chunk * (nout - 1) > d)
-        return tn_fail(c, NNL_ERR_SHAPE, "dimension %lld cannot feed %lld outputs", (long long)d,
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "dimension %lld cannot feed %lld outputs", (long long)d,
                        (long long)nout);
     for (int64_t i = 0; i < nout; i++) lens[i] = i < nout - 1 ? chunk : d - chunk * (nout - 1);
     return NNL_OK;
@@ -171,8 +171,8 @@ nnl_status tn_infer_Split(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", "split", "num_outputs", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 2, 1, TN_MAX_SPLIT);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, 2, 1, 1, TN_MAX_SPLIT);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -184,7 +184,7 @@ nnl_status tn_infer_Split(nnl_op_call *c, nnl_infer_result *r) {
         int64_t d[NNL_MAX_RANK];
         memcpy(d, x->dims, sizeof d);
         d[axis] = lens[i];
-        if ((s = tn_set_out(c, c->out[i], x->dtype, x->rank, d))) return s;
+        if ((s = nnl_op_set_out(c, c->out[i], x->dtype, x->rank, d))) return s;
     }
     return NNL_OK;
 }
@@ -196,8 +196,8 @@ nnl_status tn_exec_Split(const nnl_op_call *c) {
     nnl_status s = split_lens(c, &axis, lens);
     if (s) return s;
     size_t es = nnl_dtype_size(x->dtype);
-    int64_t outer = tn_prod(x->dims, 0, axis);
-    size_t inner = (size_t)tn_prod(x->dims, axis + 1, x->rank) * es;
+    int64_t outer = nnl_op_prod(x->dims, 0, axis);
+    size_t inner = (size_t)nnl_op_prod(x->dims, axis + 1, x->rank) * es;
     size_t row = (size_t)x->dims[axis] * inner;
     size_t off = 0;
     for (int i = 0; i < c->n_out; i++) {
@@ -215,18 +215,18 @@ nnl_status tn_exec_Split(const nnl_op_call *c) {
 
 static nnl_status concat_axis(const nnl_op_call *c, int *axis) {
     int64_t a;
-    nnl_status s = tn_attr_int(c, "axis", c->opset > 0 && c->opset < 4 ? 1 : INT64_MIN, &a);
+    nnl_status s = nnl_op_attr_int(c, "axis", c->opset > 0 && c->opset < 4 ? 1 : INT64_MIN, &a);
     if (s) return s;
-    if (a == INT64_MIN) return tn_fail(c, NNL_ERR_SHAPE, "needs the 'axis' attribute");
-    return tn_axis(c, a, c->in[0]->rank, false, axis);
+    if (a == INT64_MIN) return nnl_op_fail(c, NNL_ERR_SHAPE, "needs the 'axis' attribute");
+    return nnl_op_axis(c, a, c->in[0]->rank, "axis", axis);
 }
 
 nnl_status tn_infer_Concat(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 1 << 20, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, 1 << 20, 1, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -237,19 +237,19 @@ nnl_status tn_infer_Concat(nnl_op_call *c, nnl_infer_result *r) {
     d[axis] = 0;
     for (int i = 0; i < c->n_in; i++) {
         const nnl_tensor *t = c->in[i];
-        if (!t) return tn_fail(c, NNL_ERR_SHAPE, "input %d is missing", i);
+        if (!t) return nnl_op_fail(c, NNL_ERR_SHAPE, "input %d is missing", i);
         if (t->dtype != x->dtype || t->rank != x->rank)
-            return tn_fail(c, NNL_ERR_SHAPE, "input %d is %s rank %d, input 0 is %s rank %d", i,
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "input %d is %s rank %d, input 0 is %s rank %d", i,
                            nnl_dtype_name(t->dtype), t->rank, nnl_dtype_name(x->dtype), x->rank);
         for (int k = 0; k < x->rank; k++)
             if (k != axis && t->dims[k] != x->dims[k]) {
                 char a[128], b[128];
-                return tn_fail(c, NNL_ERR_SHAPE, "input %d has shape %s, input 0 has %s", i,
+                return nnl_op_fail(c, NNL_ERR_SHAPE, "input %d has shape %s, input 0 has %s", i,
                                nnl_shape_str(t, a, sizeof a), nnl_shape_str(x, b, sizeof b));
             }
         d[axis] += t->dims[axis];
     }
-    return tn_set_out(c, c->out[0], x->dtype, x->rank, d);
+    return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, d);
 }
 
 typedef struct concat_ctx {
@@ -258,7 +258,8 @@ typedef struct concat_ctx {
     size_t inner, out_row;     /* bytes */
 } concat_ctx;
 
-static void concat_rows(void *ctx, int64_t b, int64_t e) {
+static void concat_rows(void *ctx, int64_t b, int64_t e, int thread) {
+    (void)thread;
     const concat_ctx *k = ctx;
     const nnl_op_call *c = k->c;
     for (int64_t o = b; o < e; o++) {
@@ -277,9 +278,9 @@ nnl_status tn_exec_Concat(const nnl_op_call *c) {
     nnl_status s = concat_axis(c, &axis);
     if (s) return s;
     if (nnl_tensor_numel(y) == 0) return NNL_OK;
-    concat_ctx k = {c, axis, (size_t)tn_prod(y->dims, axis + 1, y->rank) * nnl_dtype_size(y->dtype), 0};
+    concat_ctx k = {c, axis, (size_t)nnl_op_prod(y->dims, axis + 1, y->rank) * nnl_dtype_size(y->dtype), 0};
     k.out_row = (size_t)y->dims[axis] * k.inner;
-    tn_parallel(c->pool, tn_prod(y->dims, 0, axis), (double)k.out_row, concat_rows, &k);
+    nnl_op_parallel_bytes(c->pool, nnl_op_prod(y->dims, 0, axis), (double)k.out_row, concat_rows, &k);
     return NNL_OK;
 }
 
@@ -300,41 +301,41 @@ static nnl_status pad_plan_make(const nnl_op_call *c, pad_plan *p) {
     else if (strcmp(m, "reflect") == 0) p->mode = PAD_REFLECT;
     else if (strcmp(m, "edge") == 0) p->mode = PAD_EDGE;
     else if (strcmp(m, "wrap") == 0) p->mode = PAD_WRAP;
-    else return tn_fail(c, NNL_ERR_UNSUPPORTED, "mode '%s'", m);
+    else return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "mode '%s'", m);
     int64_t pads[2 * NNL_MAX_RANK], axes_v[NNL_MAX_RANK];
     int np, na = -1;
     nnl_status s;
     if (c->n_in > 1 && c->in[1]) {
         if ((s = tn_read_ints(c, 1, "pads", pads, 2 * NNL_MAX_RANK, &np))) return s;
-        if (tn_in(c, 3) && (s = tn_read_ints(c, 3, "axes", axes_v, NNL_MAX_RANK, &na))) return s;
+        if (nnl_op_in(c, 3) && (s = tn_read_ints(c, 3, "axes", axes_v, NNL_MAX_RANK, &na))) return s;
     } else {
         const int64_t *v;
-        if ((s = tn_attr_ints(c, "pads", &v, &np))) return s;
-        if (np < 0 && (s = tn_attr_ints(c, "paddings", &v, &np))) return s;
-        if (np < 0) return tn_fail(c, NNL_ERR_SHAPE, "needs 'pads'");
-        if (np > 2 * NNL_MAX_RANK) return tn_fail(c, NNL_ERR_SHAPE, "too many pads");
+        if ((s = nnl_op_attr_ints(c, "pads", &v, &np))) return s;
+        if (np < 0 && (s = nnl_op_attr_ints(c, "paddings", &v, &np))) return s;
+        if (np < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "needs 'pads'");
+        if (np > 2 * NNL_MAX_RANK) return nnl_op_fail(c, NNL_ERR_SHAPE, "too many pads");
         memcpy(pads, v, (size_t)np * sizeof *v);
     }
     int nax = na >= 0 ? na : r;
     if (np != 2 * nax)
-        return tn_fail(c, NNL_ERR_SHAPE, "'pads' has %d values, expected %d", np, 2 * nax);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "'pads' has %d values, expected %d", np, 2 * nax);
     for (int i = 0; i < r; i++) p->before[i] = p->after[i] = 0;
     bool seen[NNL_MAX_RANK] = {false};
     for (int i = 0; i < nax; i++) {
         int a = i;
-        if (na >= 0 && (s = tn_axis(c, axes_v[i], r, false, &a))) return s;
-        if (seen[a]) return tn_fail(c, NNL_ERR_SHAPE, "axis %d is repeated", a);
+        if (na >= 0 && (s = nnl_op_axis(c, axes_v[i], r, "axis", &a))) return s;
+        if (seen[a]) return nnl_op_fail(c, NNL_ERR_SHAPE, "axis %d is repeated", a);
         seen[a] = true;
         p->before[a] = pads[i];
         p->after[a] = pads[i + nax];
         if (pads[i] < -x->dims[a] || pads[i + nax] < -x->dims[a] ||
-            pads[i] > ((int64_t)1 << 40) || pads[i + nax] > ((int64_t)1 << 40) ||
+            pads[i] > (int64_t)NNL_MAX_ELEMS || pads[i + nax] > (int64_t)NNL_MAX_ELEMS ||
             x->dims[a] + pads[i] + pads[i + nax] < 0)
-            return tn_fail(c, NNL_ERR_SHAPE, "pads %lld, %lld do not fit axis %d of size %lld",
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "pads %lld, %lld do not fit axis %d of size %lld",
                            (long long)pads[i], (long long)pads[i + nax], a,
                            (long long)x->dims[a]);
         if (p->mode != PAD_CONSTANT && x->dims[a] == 0 && (pads[i] > 0 || pads[i + nax] > 0))
-            return tn_fail(c, NNL_ERR_SHAPE, "cannot %s-pad the empty axis %d", m, a);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot %s-pad the empty axis %d", m, a);
     }
     return NNL_OK;
 }
@@ -343,19 +344,19 @@ nnl_status tn_infer_Pad(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"mode", "pads", "value", "paddings", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 4, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, 4, 1, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
-    const nnl_tensor *x = c->in[0], *cv = tn_in(c, 2);
+    const nnl_tensor *x = c->in[0], *cv = nnl_op_in(c, 2);
     size_t es;
     pad_plan p;
     if ((s = tn_esize(c, x, "input", &es)) || (s = pad_plan_make(c, &p))) return s;
     if (cv && (cv->dtype != x->dtype || nnl_tensor_numel(cv) > 1))
-        return tn_fail(c, NNL_ERR_SHAPE, "'constant_value' must be one %s",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "'constant_value' must be one %s",
                        nnl_dtype_name(x->dtype));
     int64_t d[NNL_MAX_RANK];
     for (int i = 0; i < x->rank; i++) d[i] = x->dims[i] + p.before[i] + p.after[i];
-    return tn_set_out(c, c->out[0], x->dtype, x->rank, d);
+    return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, d);
 }
 
 /* Source index of padded position i (outside [0, d)) along an axis of
@@ -383,7 +384,8 @@ typedef struct pad_ctx {
     int64_t xs[NNL_MAX_RANK];  /* input strides, elements */
 } pad_ctx;
 
-static void pad_rows(void *ctx, int64_t b, int64_t e) {
+static void pad_rows(void *ctx, int64_t b, int64_t e, int thread) {
+    (void)thread;
     const pad_ctx *k = ctx;
     const nnl_tensor *x = k->c->in[0], *y = k->c->out[0];
     int r = x->rank;
@@ -427,7 +429,7 @@ static void pad_rows(void *ctx, int64_t b, int64_t e) {
 }
 
 nnl_status tn_exec_Pad(const nnl_op_call *c) {
-    const nnl_tensor *x = c->in[0], *y = c->out[0], *cv = tn_in(c, 2);
+    const nnl_tensor *x = c->in[0], *y = c->out[0], *cv = nnl_op_in(c, 2);
     pad_ctx k;
     k.c = c;
     k.es = nnl_dtype_size(x->dtype);
@@ -451,6 +453,6 @@ nnl_status tn_exec_Pad(const nnl_op_call *c) {
     }
     tn_strides(x->rank, x->dims, k.xs);
     int64_t inner = y->dims[y->rank - 1];
-    tn_parallel(c->pool, n / inner, (double)inner * (double)k.es, pad_rows, &k);
+    nnl_op_parallel_bytes(c->pool, n / inner, (double)inner * (double)k.es, pad_rows, &k);
     return NNL_OK;
 }

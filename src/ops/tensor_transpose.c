@@ -14,21 +14,21 @@
 static nnl_status get_perm(const nnl_op_call *c, int rank, int *perm) {
     const int64_t *p;
     int n;
-    nnl_status s = tn_attr_ints(c, "perm", &p, &n);
+    nnl_status s = nnl_op_attr_ints(c, "perm", &p, &n);
     if (s) return s;
     if (n < 0) {
         for (int i = 0; i < rank; i++) perm[i] = rank - 1 - i;
         return NNL_OK;
     }
     if (n != rank)
-        return tn_fail(c, NNL_ERR_SHAPE, "'perm' has %d entries for an input of rank %d", n, rank);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "'perm' has %d entries for an input of rank %d", n, rank);
     bool seen[NNL_MAX_RANK] = {false};
     for (int i = 0; i < n; i++) {
         int a;
         /* Negative entries are not ONNX, but numpy accepts them and so do
          * several runtimes. */
-        if ((s = tn_axis(c, p[i], rank, false, &a))) return s;
-        if (seen[a]) return tn_fail(c, NNL_ERR_SHAPE, "'perm' repeats axis %d", a);
+        if ((s = nnl_op_axis(c, p[i], rank, "axis", &a))) return s;
+        if (seen[a]) return nnl_op_fail(c, NNL_ERR_SHAPE, "'perm' repeats axis %d", a);
         seen[a] = true;
         perm[i] = a;
     }
@@ -39,8 +39,8 @@ nnl_status tn_infer_Transpose(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"perm", NULL};
     nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = tn_check_io(c, 1, 1, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -48,7 +48,7 @@ nnl_status tn_infer_Transpose(nnl_op_call *c, nnl_infer_result *r) {
     if ((s = tn_esize(c, x, "input", &es)) || (s = get_perm(c, x->rank, perm))) return s;
     int64_t d[NNL_MAX_RANK];
     for (int i = 0; i < x->rank; i++) d[i] = x->dims[perm[i]];
-    return tn_set_out(c, c->out[0], x->dtype, x->rank, d);
+    return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, d);
 }
 
 nnl_status tn_exec_Transpose(const nnl_op_call *c) {
@@ -66,15 +66,15 @@ nnl_status tn_exec_Transpose(const nnl_op_call *c) {
 /* ---- DepthToSpace / SpaceToDepth -------------------------------------- */
 
 static nnl_status block_args(nnl_op_call *c, int64_t *b, size_t *es) {
-    nnl_status s = tn_check_io(c, 1, 1, 1, 1);
-    if (!s) s = tn_check_plain(c);
+    nnl_status s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
+    if (!s) s = nnl_op_check_inputs(c);
     if (!s) s = tn_esize(c, c->in[0], "input", es);
-    if (!s) s = tn_attr_int(c, "blocksize", 0, b);
+    if (!s) s = nnl_op_attr_int(c, "blocksize", 0, b);
     if (s) return s;
     if (*b <= 0 || *b > 4096)
-        return tn_fail(c, NNL_ERR_SHAPE, "'blocksize' must be positive, got %lld", (long long)*b);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "'blocksize' must be positive, got %lld", (long long)*b);
     if (c->in[0]->rank != 4)
-        return tn_fail(c, NNL_ERR_SHAPE, "input must be 4-D, got rank %d", c->in[0]->rank);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be 4-D, got rank %d", c->in[0]->rank);
     return NNL_OK;
 }
 
@@ -92,13 +92,13 @@ nnl_status tn_infer_DepthToSpace(nnl_op_call *c, nnl_infer_result *r) {
     if (s) return s;
     const char *mode = nnl_attr_str(c, "mode", "DCR");
     if (strcmp(mode, "DCR") != 0 && strcmp(mode, "CRD") != 0)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "mode '%s' (expected DCR or CRD)", mode);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "mode '%s' (expected DCR or CRD)", mode);
     const int64_t *d = c->in[0]->dims;
     if (d[1] % (b * b) != 0)
-        return tn_fail(c, NNL_ERR_SHAPE, "channels %lld are not a multiple of blocksize^2 %lld",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "channels %lld are not a multiple of blocksize^2 %lld",
                        (long long)d[1], (long long)(b * b));
     int64_t o[4] = {d[0], d[1] / (b * b), d[2] * b, d[3] * b};
-    return tn_set_out(c, c->out[0], c->in[0]->dtype, 4, o);
+    return nnl_op_set_out(c, c->out[0], c->in[0]->dtype, 4, o);
 }
 
 nnl_status tn_exec_DepthToSpace(const nnl_op_call *c) {
@@ -134,10 +134,10 @@ nnl_status tn_infer_SpaceToDepth(nnl_op_call *c, nnl_infer_result *r) {
     if (s) return s;
     const int64_t *d = c->in[0]->dims;
     if (d[2] % b != 0 || d[3] % b != 0)
-        return tn_fail(c, NNL_ERR_SHAPE, "spatial size %lldx%lld is not a multiple of blocksize %lld",
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "spatial size %lldx%lld is not a multiple of blocksize %lld",
                        (long long)d[2], (long long)d[3], (long long)b);
     int64_t o[4] = {d[0], d[1] * b * b, d[2] / b, d[3] / b};
-    return tn_set_out(c, c->out[0], c->in[0]->dtype, 4, o);
+    return nnl_op_set_out(c, c->out[0], c->in[0]->dtype, 4, o);
 }
 
 nnl_status tn_exec_SpaceToDepth(const nnl_op_call *c) {

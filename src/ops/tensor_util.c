@@ -4,30 +4,10 @@
 
 #include "ops/tensor_util.h"
 
-const nnl_tensor *tn_in(const nnl_op_call *c, int i) {
-    return i >= 0 && i < c->n_in ? c->in[i] : NULL;
-}
-
-nnl_tensor *tn_out(const nnl_op_call *c, int i) {
-    return i >= 0 && i < c->n_out ? c->out[i] : NULL;
-}
-
-nnl_status tn_check_io(const nnl_op_call *c, int min_in, int max_in, int min_out, int max_out) {
-    if (c->n_in < min_in || c->n_in > max_in)
-        return tn_fail(c, NNL_ERR_SHAPE, "expects %d to %d inputs, got %d", min_in, max_in, c->n_in);
-    if (c->n_out < min_out || c->n_out > max_out)
-        return tn_fail(c, NNL_ERR_SHAPE, "expects %d to %d outputs, got %d", min_out, max_out,
-                       c->n_out);
-    for (int i = 0; i < min_in; i++)
-        if (!c->in[i]) return tn_fail(c, NNL_ERR_SHAPE, "input %d is required", i);
-    if (c->n_out > 0 && !c->out[0]) return tn_fail(c, NNL_ERR_SHAPE, "output 0 is required");
-    return NNL_OK;
-}
-
 nnl_status tn_esize(const nnl_op_call *c, const nnl_tensor *t, const char *what, size_t *es) {
     *es = nnl_dtype_size(t->dtype);
     if (*es == 0)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "%s has unsupported element type %d", what,
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s has unsupported element type %d", what,
                        (int)t->dtype);
     return NNL_OK;
 }
@@ -48,87 +28,23 @@ bool tn_is_float_type(nnl_dtype dt) {
     return dt == NNL_DT_FLOAT || dt == NNL_DT_DOUBLE || dt == NNL_DT_FLOAT16;
 }
 
-nnl_status tn_attr_int(const nnl_op_call *c, const char *name, int64_t def, int64_t *v) {
-    const nnl_attr *a = nnl_attr_get(c, name);
-    *v = def;
-    if (!a) return NNL_OK;
-    if (a->type != NNL_ATTR_INT)
-        return tn_fail(c, NNL_ERR_SHAPE, "attribute '%s' must be an integer", name);
-    *v = a->i;
-    return NNL_OK;
-}
-
-nnl_status tn_attr_ints(const nnl_op_call *c, const char *name, const int64_t **v, int *n) {
-    const nnl_attr *a = nnl_attr_get(c, name);
-    *v = NULL;
-    *n = -1;
-    if (!a) return NNL_OK;
-    if (a->type != NNL_ATTR_INTS)
-        return tn_fail(c, NNL_ERR_SHAPE, "attribute '%s' must be a list of integers", name);
-    *v = a->ints;
-    *n = a->n;
-    return NNL_OK;
-}
-
-nnl_status tn_axis(const nnl_op_call *c, int64_t axis, int rank, bool inclusive, int *out) {
-    int64_t hi = inclusive ? rank : rank - 1;
-    if (axis < -(int64_t)rank || axis > hi)
-        return tn_fail(c, NNL_ERR_SHAPE, "axis %lld is out of range for rank %d", (long long)axis,
-                       rank);
-    *out = (int)(axis < 0 ? axis + rank : axis);
-    return NNL_OK;
-}
-
 nnl_status tn_read_ints(const nnl_op_call *c, int idx, const char *what, int64_t *vals,
                         int max, int *n) {
-    const nnl_tensor *t = tn_in(c, idx);
-    if (!t) return tn_fail(c, NNL_ERR_SHAPE, "missing '%s' input", what);
+    const nnl_tensor *t = nnl_op_in(c, idx);
+    if (!t) return nnl_op_fail(c, NNL_ERR_SHAPE, "missing '%s' input", what);
     if (!tn_is_index_type(t->dtype))
-        return tn_fail(c, NNL_ERR_SHAPE, "'%s' input must be int32 or int64, not %s", what,
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' input must be int32 or int64, not %s", what,
                        nnl_dtype_name(t->dtype));
     if (t->rank > 1)
-        return tn_fail(c, NNL_ERR_SHAPE, "'%s' input must be 1-D, got rank %d", what, t->rank);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' input must be 1-D, got rank %d", what, t->rank);
     int64_t cnt = nnl_tensor_numel(t);
     if (cnt > max)
-        return tn_fail(c, NNL_ERR_SHAPE, "'%s' input has %lld values, at most %d allowed", what,
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' input has %lld values, at most %d allowed", what,
                        (long long)cnt, max);
     if (!t->data)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "needs a constant '%s' input", what);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "needs a constant '%s' input", what);
     for (int64_t i = 0; i < cnt; i++) vals[i] = tn_index_at(t->data, t->dtype, i);
     *n = (int)cnt;
-    return NNL_OK;
-}
-
-int64_t tn_prod(const int64_t *dims, int lo, int hi) {
-    int64_t p = 1;
-    for (int i = lo; i < hi; i++) p *= dims[i];
-    return p;
-}
-
-nnl_status tn_set_out(const nnl_op_call *c, nnl_tensor *t, nnl_dtype dt, int rank,
-                      const int64_t *dims) {
-    if (rank < 0 || rank > NNL_MAX_RANK)
-        return tn_fail(c, NNL_ERR_UNSUPPORTED, "output rank %d exceeds the maximum %d", rank,
-                       NNL_MAX_RANK);
-    uint64_t n = nnl_dtype_size(dt) ? nnl_dtype_size(dt) : 1;
-    for (int i = 0; i < rank; i++) {
-        if (dims[i] < 0)
-            return tn_fail(c, NNL_ERR_SHAPE, "output dimension %d is negative (%lld)", i,
-                           (long long)dims[i]);
-        if (nnl_mul_overflow_u64(n, (uint64_t)dims[i], &n) || n > ((uint64_t)1 << 62))
-            return tn_fail(c, NNL_ERR_SHAPE, "output is too large");
-    }
-    t->dtype = dt;
-    t->rank = rank;
-    for (int i = 0; i < NNL_MAX_RANK; i++) t->dims[i] = i < rank ? dims[i] : 0;
-    t->layout = NNL_LAYOUT_PLAIN;
-    return NNL_OK;
-}
-
-nnl_status tn_check_plain(const nnl_op_call *c) {
-    for (int i = 0; i < c->n_in; i++)
-        if (c->in[i] && c->in[i]->layout != NNL_LAYOUT_PLAIN)
-            return tn_fail(c, NNL_ERR_UNSUPPORTED, "input %d has a packed layout", i);
     return NNL_OK;
 }
 
@@ -166,41 +82,6 @@ void tn_fill(void *dst, int64_t n, const void *value, size_t esize) {
         return;
     }
     }
-}
-
-/* ---- parallel ranges ------------------------------------------------ */
-
-typedef struct par_ctx {
-    tn_range_fn fn;
-    void *ctx;
-    int64_t n, chunk;
-} par_ctx;
-
-static void par_run(void *ctx, int64_t i, int thread) {
-    (void)thread;
-    par_ctx *p = ctx;
-    int64_t b = i * p->chunk, e = b + p->chunk;
-    p->fn(p->ctx, b, e < p->n ? e : p->n);
-}
-
-/* Data movement is memory bound: below ~256 KiB the pool's wake-up costs
- * more than a second core saves. */
-#define TN_PAR_MIN_BYTES (256.0 * 1024)
-#define TN_PAR_CHUNK_BYTES (64.0 * 1024)
-
-void tn_parallel(nnl_pool *pool, int64_t n, double bytes_per_item, tn_range_fn fn, void *ctx) {
-    if (n <= 0) return;
-    double total = (double)n * bytes_per_item;
-    if (!pool || nnl_pool_threads(pool) <= 1 || total < TN_PAR_MIN_BYTES || n == 1) {
-        fn(ctx, 0, n);
-        return;
-    }
-    int64_t chunk = (int64_t)(TN_PAR_CHUNK_BYTES / (bytes_per_item > 1 ? bytes_per_item : 1));
-    if (chunk < 1) chunk = 1;
-    int64_t per_thread = (n + nnl_pool_threads(pool) - 1) / nnl_pool_threads(pool);
-    if (chunk > per_thread) chunk = per_thread;
-    par_ctx p = {fn, ctx, n, chunk};
-    nnl_pool_run(pool, (n + chunk - 1) / chunk, par_run, &p);
 }
 
 /* ---- strided copy ---------------------------------------------------- */
@@ -244,7 +125,8 @@ static void copy_row(uint8_t *d, const uint8_t *s, int64_t n, int64_t st, size_t
 }
 
 /* Rows [b, e) of the output, a row being the last dim. */
-static void copy_rows(void *ctx, int64_t b, int64_t e) {
+static void copy_rows(void *ctx, int64_t b, int64_t e, int thread) {
+    (void)thread;
     const copy_ctx *k = ctx;
     int r = k->rank;
     int64_t n = k->dims[r - 1];
@@ -292,7 +174,8 @@ static void transpose_tile(uint8_t *d, int64_t d_rs, const uint8_t *s, int64_t s
 
 /* Work item = (outer index over all dims but tj and the last) x (tile of
  * dim tj).  Output strides are dense. */
-static void copy_tiles(void *ctx, int64_t b, int64_t e) {
+static void copy_tiles(void *ctx, int64_t b, int64_t e, int thread) {
+    (void)thread;
     const copy_ctx *k = ctx;
     int r = k->rank, tj = k->tj;
     int64_t ostr[TN_MAX_COPY_RANK];
@@ -366,9 +249,9 @@ void tn_copy_strided(nnl_pool *pool, void *dst, const void *src, int rank, const
         int64_t items = (total / (k.dims[k.tj] * k.dims[r - 1])) *
                         ((k.dims[k.tj] + TN_TILE - 1) / TN_TILE);
         double bytes = (double)total * (double)esize / (double)items;
-        tn_parallel(pool, items, bytes, copy_tiles, &k);
+        nnl_op_parallel_bytes(pool, items, bytes, copy_tiles, &k);
         return;
     }
     int64_t rows = total / k.dims[r - 1];
-    tn_parallel(pool, rows, (double)k.dims[r - 1] * (double)esize, copy_rows, &k);
+    nnl_op_parallel_bytes(pool, rows, (double)k.dims[r - 1] * (double)esize, copy_rows, &k);
 }

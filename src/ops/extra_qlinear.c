@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "ops/extra_ops.h"
-#include "ops/nn_ops.h"
+#include "ops/nn/conv_geom.h"
 #include "ops/math_ops.h"
 
 static bool is_q8(nnl_dtype dt) { return dt == NNL_DT_UINT8 || dt == NNL_DT_INT8; }
@@ -214,83 +214,6 @@ nnl_status nnl_extra_qmatmul_exec(const nnl_op_call *c) {
 
 /* ---- convolutions ------------------------------------------------------------------- */
 
-typedef struct cv_geom {
-    int64_t n, c, oc, group, h, w, kh, kw, sh, sw, dh, dw, pt, pl, oh, ow;
-} cv_geom;
-
-static nnl_status ints_attr(const nnl_op_call *c, const char *name, int n, int64_t def,
-                            int64_t min, int64_t *v) {
-    const nnl_attr *a = nnl_attr_get(c, name);
-    for (int i = 0; i < n; i++) v[i] = def;
-    if (!a) return NNL_OK;
-    if (a->type != NNL_ATTR_INTS || a->n != n)
-        return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute '%s' must list %d ints", name, n);
-    for (int i = 0; i < n; i++) {
-        if (a->ints[i] < min)
-            return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute '%s' has value %lld", name,
-                                  (long long)a->ints[i]);
-        v[i] = a->ints[i];
-    }
-    return NNL_OK;
-}
-
-static nnl_status cv_geometry(const nnl_op_call *c, const nnl_tensor *x, const nnl_tensor *w,
-                              cv_geom *g) {
-    if (x->rank != 3 && x->rank != 4)
-        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input of rank %d: only 1-D and 2-D "
-                              "convolutions", x->rank);
-    if (w->rank != x->rank)
-        return nnl_op_fail(c, NNL_ERR_SHAPE, "weight rank differs from input rank");
-    const int ns = x->rank - 2;
-    int64_t k[2], s[2], d[2], pads[4], in[2], out[2], pb[2];
-    nnl_status st;
-    if ((st = ints_attr(c, "strides", ns, 1, 1, s))) return st;
-    if ((st = ints_attr(c, "dilations", ns, 1, 1, d))) return st;
-    if ((st = ints_attr(c, "pads", 2 * ns, 0, 0, pads))) return st;
-    if ((st = ints_attr(c, "kernel_shape", ns, 1, 1, k))) return st;
-    const int64_t grp = nnl_attr_int(c, "group", 1);
-    g->n = x->dims[0], g->c = x->dims[1], g->oc = w->dims[0], g->group = grp;
-    if (grp < 1 || g->oc % grp || w->dims[1] * grp != g->c)
-        return nnl_op_fail(c, NNL_ERR_SHAPE, "group %lld does not fit the channels",
-                              (long long)grp);
-    const char *ap = nnl_attr_str(c, "auto_pad", "NOTSET");
-    const bool upper = strcmp(ap, "SAME_UPPER") == 0, lower = strcmp(ap, "SAME_LOWER") == 0;
-    const bool valid = strcmp(ap, "VALID") == 0, notset = strcmp(ap, "NOTSET") == 0 || !ap[0];
-    if (!upper && !lower && !valid && !notset)
-        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "auto_pad '%s' is not supported", ap);
-    int64_t wk[2] = {w->dims[2], ns == 2 ? w->dims[3] : 1};
-    if ((st = nn_check_geometry(c, ns, wk, s, d, pads))) return st;
-    for (int i = 0; i < ns; i++) {
-        if (nnl_attr_get(c, "kernel_shape") && k[i] != w->dims[2 + i])
-            return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel_shape does not match the weight");
-        k[i] = w->dims[2 + i];
-        if (k[i] < 1) return nnl_op_fail(c, NNL_ERR_SHAPE, "weight has an empty kernel");
-        in[i] = x->dims[2 + i];
-        const int64_t ext = (k[i] - 1) * d[i] + 1;
-        if (upper || lower) {
-            out[i] = (in[i] + s[i] - 1) / s[i];
-            int64_t total = (out[i] - 1) * s[i] + ext - in[i];
-            if (total < 0) total = 0;
-            pb[i] = upper ? total / 2 : total - total / 2;
-        } else {
-            pb[i] = valid ? 0 : pads[i];
-            const int64_t pe = valid ? 0 : pads[ns + i];
-            const int64_t span = in[i] + pb[i] + pe - ext;
-            if (span < 0)
-                return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel exceeds the padded input");
-            out[i] = span / s[i] + 1;
-        }
-    }
-    if (ns == 1) {
-        g->h = 1, g->kh = 1, g->sh = 1, g->dh = 1, g->pt = 0, g->oh = 1;
-        g->w = in[0], g->kw = k[0], g->sw = s[0], g->dw = d[0], g->pl = pb[0], g->ow = out[0];
-    } else {
-        g->h = in[0], g->kh = k[0], g->sh = s[0], g->dh = d[0], g->pt = pb[0], g->oh = out[0];
-        g->w = in[1], g->kw = k[1], g->sw = s[1], g->dw = d[1], g->pl = pb[1], g->ow = out[1];
-    }
-    return NNL_OK;
-}
-
 /* ConvInteger (x, w, x_zp, w_zp); QLinearConv (x, x_scale, x_zp, w,
  * w_scale, w_zp, y_scale, y_zp, B). */
 typedef struct cv_io {
@@ -323,8 +246,8 @@ nnl_status nnl_extra_qconv_infer(nnl_op_call *c, nnl_infer_result *r) {
     const cv_io io = cv_inputs(c);
     if (!is_q8(io.x->dtype) || !is_q8(io.w->dtype))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "x and w must be uint8 or int8");
-    cv_geom g;
-    if ((st = cv_geometry(c, io.x, io.w, &g))) return st;
+    nnl_conv_params g;
+    if ((st = nnl_conv_geometry(c, io.x, io.w, false, &g))) return st;
     if ((st = check_param(c, io.xzp, "x's zero point", io.x->dtype, 1))) return st;
     if ((st = check_param(c, io.wzp, "w's zero point", io.w->dtype, g.oc))) return st;
     nnl_dtype odt = NNL_DT_INT32;
@@ -350,7 +273,7 @@ nnl_status nnl_extra_qconv_infer(nnl_op_call *c, nnl_infer_result *r) {
 
 typedef struct cv_job {
     cv_io io;
-    cv_geom g;
+    nnl_conv_params g;
     void *y;
     nnl_dtype ydt;
     bool q;
@@ -359,7 +282,7 @@ typedef struct cv_job {
 /* One item is one (n, oc) output plane. */
 static void cv_planes(void *ctx, int64_t b, int64_t e, int thread) {
     const cv_job *j = ctx;
-    const cv_geom *g = &j->g;
+    const nnl_conv_params *g = &j->g;
     (void)thread;
     const nnl_dtype xdt = j->io.x->dtype, wdt = j->io.w->dtype;
     const int64_t icg = g->c / g->group, ocg = g->oc / g->group;
@@ -402,7 +325,7 @@ static void cv_planes(void *ctx, int64_t b, int64_t e, int thread) {
 nnl_status nnl_extra_qconv_exec(const nnl_op_call *c) {
     cv_job j = {.io = cv_inputs(c), .y = c->out[0]->data, .ydt = c->out[0]->dtype,
                 .q = is_qlinear(c)};
-    nnl_status st = cv_geometry(c, j.io.x, j.io.w, &j.g);
+    nnl_status st = nnl_conv_geometry(c, j.io.x, j.io.w, false, &j.g);
     if (st) return st;
     nnl_op_parallel(c->pool, j.g.n * j.g.oc, 1, cv_planes, &j);
     return NNL_OK;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ops/math_ops.h"
+#include "ops/nn/conv_geom.h"
 
 #define POOL_MAX_SPATIAL 3
 
@@ -58,11 +59,10 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
     if ((st = nnl_op_ints_attr(c, "strides", ns, 1, INT64_MIN, g->s))) return st;
     if ((st = nnl_op_ints_attr(c, "dilations", ns, 1, INT64_MIN, g->d))) return st;
     if ((st = nnl_op_ints_attr(c, "pads", 2 * ns, 0, INT64_MIN, pads))) return st;
-    const char *ap = nnl_attr_str(c, "auto_pad", "NOTSET");
-    bool same = strcmp(ap, "SAME_UPPER") == 0 || strcmp(ap, "SAME_LOWER") == 0;
-    bool valid = strcmp(ap, "VALID") == 0;
-    if (!same && !valid && strcmp(ap, "NOTSET") != 0 && ap[0])
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: auto_pad '%s' is not supported", c->op, ap);
+    nnl_auto_pad ap;
+    if ((st = nnl_conv_auto_pad(c, &ap))) return st;
+    const bool same = ap == NNL_AUTO_PAD_SAME_UPPER || ap == NNL_AUTO_PAD_SAME_LOWER;
+    const bool valid = ap == NNL_AUTO_PAD_VALID;
     bool ceil_mode = nnl_attr_int(c, "ceil_mode", 0) != 0;
     g->include_pad = nnl_attr_int(c, "count_include_pad", 0) != 0;
     g->p = (float)nnl_attr_int(c, "p", 2);
@@ -79,11 +79,8 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
                             c->op);
         const int64_t ek = (g->k[i] - 1) * g->d[i] + 1;
         if (same) {
-            g->out[i] = (g->in[i] + g->s[i] - 1) / g->s[i];
-            int64_t total = (g->out[i] - 1) * g->s[i] + ek - g->in[i];
-            if (total < 0) total = 0;
-            g->pb[i] = ap[5] == 'U' ? total / 2 : total - total / 2;
-            g->pe[i] = total - g->pb[i];
+            nnl_conv_same_pads(g->in[i], ek, g->s[i], ap == NNL_AUTO_PAD_SAME_UPPER, &g->out[i],
+                               &g->pb[i], &g->pe[i]);
             continue;
         }
         g->pb[i] = valid ? 0 : pads[i];

@@ -20,11 +20,4 @@ nnl_status nnl_nn_matmul_exec(const nnl_op_call *c);
 nnl_status nn_check_float(const nnl_op_call *c, const nnl_tensor *t, const char *what);
 /* Fused activation attributes (nnl_act, nnl_act_a, nnl_act_b), checked. */
 nnl_status nn_act(const nnl_op_call *c, nnl_act *act, float *a, float *b);
-/* Every convolution geometry (Conv, ConvTranspose, the integer convs)
- * multiplies and adds these values, which come from files: kernel, stride
- * and dilation must lie in [1, 2^20], pads (2*ns of them, NULL for none) in
- * [-2^20, 2^20].  Within those bounds no geometry can overflow. */
-nnl_status nn_check_geometry(const nnl_op_call *c, int ns, const int64_t *k, const int64_t *s, const int64_t *d,
-                             const int64_t *pads);
-
 #endif

@@ -75,7 +75,7 @@ static nnl_status dft_geometry(const nnl_op_call *c, dft_geom *g) {
     nnl_status st;
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input has dtype %s (float32 only)",
-                              nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     if (x->rank < 3 || (x->dims[x->rank - 1] != 1 && x->dims[x->rank - 1] != 2))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be [batch, signal..., 1 or 2]");
     int64_t axis;
@@ -98,7 +98,7 @@ static nnl_status dft_geometry(const nnl_op_call *c, dft_geom *g) {
     g->inverse = nnl_attr_int(c, "inverse", 0) != 0;
     if (onesided && (g->inverse || g->ci == 2))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "onesided with %s",
-                              g->inverse ? "inverse" : "complex input");
+                           g->inverse ? "inverse" : "complex input");
     g->nk = onesided ? g->n / 2 + 1 : g->n;
     g->outer = nnl_op_prod(x->dims, 0, g->axis);
     g->inner = nnl_op_prod(x->dims, g->axis + 1, x->rank - 1);
@@ -115,7 +115,7 @@ nnl_status nnl_extra_dft_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = dft_geometry(c, &g))) return st;
     if (g.n > ((int64_t)1 << 24))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dft_length %lld is too large",
-                              (long long)g.n);
+                           (long long)g.n);
     const nnl_tensor *x = c->in[0];
     int64_t od[NNL_MAX_RANK];
     memcpy(od, x->dims, sizeof od);
@@ -153,7 +153,7 @@ nnl_status nnl_extra_dft_exec(const nnl_op_call *c) {
     twiddles(c->scratch, j.g.n);
     const int64_t work = j.g.n * j.g.nk;
     nnl_op_parallel(c->pool, j.g.outer * j.g.inner, work >= 4096 ? 1 : 4096 / work, dft_lines,
-                      &j);
+                    &j);
     return NNL_OK;
 }
 
@@ -169,7 +169,7 @@ static nnl_status stft_geometry(const nnl_op_call *c, stft_geom *g) {
     nnl_status st;
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "signal has dtype %s (float32 only)",
-                              nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     if (x->rank != 3 || (x->dims[2] != 1 && x->dims[2] != 2))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "signal must be [batch, length, 1 or 2]");
     g->ci = (int)x->dims[2];
@@ -190,7 +190,7 @@ static nnl_status stft_geometry(const nnl_op_call *c, stft_geom *g) {
         return nnl_op_fail(c, NNL_ERR_SHAPE, "needs a window or a positive frame_length");
     if (g->fl > g->len)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "frame_length %lld exceeds the signal's %lld",
-                              (long long)g->fl, (long long)g->len);
+                           (long long)g->fl, (long long)g->len);
     const bool onesided = nnl_attr_int(c, "onesided", 1) != 0;
     if (onesided && g->ci == 2)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "onesided with complex input");
@@ -240,6 +240,6 @@ nnl_status nnl_extra_stft_exec(const nnl_op_call *c) {
     twiddles(c->scratch, j.g.fl);
     const int64_t work = j.g.fl * j.g.nk;
     nnl_op_parallel(c->pool, j.g.batch * j.g.frames, work >= 4096 ? 1 : 4096 / work,
-                      stft_frames, &j);
+                    stft_frames, &j);
     return NNL_OK;
 }

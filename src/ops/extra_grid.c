@@ -45,7 +45,7 @@ nnl_status nnl_extra_gridsample_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X and grid must be float32");
     if (x->rank != 4)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X of rank %d (only 4-D N x C x H x W)",
-                              x->rank);
+                           x->rank);
     if (g->rank != 4 || g->dims[0] != x->dims[0] || g->dims[3] != 2)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "grid must be [N, H_out, W_out, 2]");
     const int64_t od[4] = {x->dims[0], x->dims[1], g->dims[1], g->dims[2]};
@@ -164,6 +164,6 @@ nnl_status nnl_extra_gridsample_exec(const nnl_op_call *c) {
     if (st) return st;
     const int64_t npix = j.OH * j.OW;
     nnl_op_parallel(c->pool, x->dims[0] * x->dims[1], npix >= 1024 ? 1 : 1024 / (npix ? npix : 1),
-                      gs_planes, &j);
+                    gs_planes, &j);
     return NNL_OK;
 }

@@ -19,13 +19,13 @@ nnl_status nnl_extra_det_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
-                              nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     if (x->rank < 2 || x->dims[x->rank - 1] != x->dims[x->rank - 2])
         return nnl_op_fail(c, NNL_ERR_SHAPE, "X must be [*, M, M]");
     const int64_t m = x->dims[x->rank - 1];
     if ((uint64_t)m * (uint64_t)m * sizeof(double) > NNL_THREAD_SCRATCH_BYTES)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "matrices of %lld x %lld are too large",
-                              (long long)m, (long long)m);
+                           (long long)m, (long long)m);
     if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank - 2, x->dims))) return st;
     r->flops = (double)nnl_tensor_numel(x) * (double)m;
     return NNL_OK;
@@ -79,7 +79,7 @@ nnl_status nnl_extra_det_exec(const nnl_op_call *c) {
     det_job j = {x->data, c->out[0]->data, m, c->thread_scratch};
     const int64_t work = m * m * m;
     nnl_op_parallel(c->pool, nnl_op_prod(x->dims, 0, x->rank - 2),
-                      work >= 4096 ? 1 : 4096 / (work > 0 ? work : 1), det_items, &j);
+                    work >= 4096 ? 1 : 4096 / (work > 0 ? work : 1), det_items, &j);
     return NNL_OK;
 }
 
@@ -100,7 +100,7 @@ nnl_status nnl_extra_window_infer(nnl_op_call *c, nnl_infer_result *r) {
     const int64_t dt = nnl_attr_int(c, "output_datatype", NNL_DT_FLOAT);
     if (dt != NNL_DT_FLOAT && dt != NNL_DT_DOUBLE)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output_datatype %lld (float32 or float64 "
-                              "only)", (long long)dt);
+                           "only)", (long long)dt);
     int64_t n;
     if ((st = window_size(c, &n))) return st;
     if (n < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "size %lld is negative", (long long)n);

@@ -46,7 +46,7 @@ nnl_status nnl_extra_loss_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0], *t = c->in[1], *w = nnl_op_in(c, 2);
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input has dtype %s (float32 only)",
-                              nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be N x C x ...");
     if (t->dtype != NNL_DT_INT64 && t->dtype != NNL_DT_INT32)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "target must be int32 or int64");
@@ -84,7 +84,7 @@ nnl_status nnl_extra_loss_exec(const nnl_op_call *c) {
         if (has_ii && tg == ii) continue;
         if (tg < 0 || tg >= C)
             return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "target %lld is outside [0, %lld)",
-                                  (long long)tg, (long long)C);
+                               (long long)tg, (long long)C);
     }
     double sum = 0, wsum = 0;
     for (int64_t n = 0; n < N; n++) {

@@ -22,7 +22,7 @@ nnl_status nnl_extra_lrn_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
-                              nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "X must be N x C x ...");
     if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, x->dims))) return st;
     r->flops = (double)nnl_tensor_numel(x) * (double)(size->i + 4);
@@ -67,7 +67,7 @@ nnl_status nnl_extra_lrn_exec(const nnl_op_call *c) {
                  nnl_attr_float(c, "beta", 0.75f), nnl_attr_float(c, "bias", 1.0f)};
     const int64_t planes = x->dims[0] * x->dims[1];
     nnl_op_parallel(c->pool, planes, j.inner >= 4096 ? 1 : 4096 / (j.inner ? j.inner : 1),
-                      lrn_planes, &j);
+                    lrn_planes, &j);
     return NNL_OK;
 }
 
@@ -89,7 +89,7 @@ nnl_status nnl_extra_revseq_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_op_fail(c, NNL_ERR_SHAPE, "sequence_lens must be int64");
     if (sl->rank != 1 || sl->dims[0] != x->dims[ba])
         return nnl_op_fail(c, NNL_ERR_SHAPE, "sequence_lens must have shape [%lld]",
-                              (long long)x->dims[ba]);
+                           (long long)x->dims[ba]);
     if ((st = nnl_op_set_out(c, c->out[0], x->dtype, x->rank, x->dims))) return st;
     r->flops = 0;
     return NNL_OK;
@@ -106,8 +106,8 @@ nnl_status nnl_extra_revseq_exec(const nnl_op_call *c) {
                                                     : ((const int32_t *)sl->data)[b];
         if (L < 0 || L > S)
             return nnl_op_fail(c, NNL_ERR_INVALID_ARG,
-                                  "sequence_lens[%lld] = %lld is outside [0, %lld]",
-                                  (long long)b, (long long)L, (long long)S);
+                               "sequence_lens[%lld] = %lld is outside [0, %lld]",
+                               (long long)b, (long long)L, (long long)S);
     }
     for (int64_t b = 0; b < B; b++) {
         const int64_t L = sl->dtype == NNL_DT_INT64 ? ((const int64_t *)sl->data)[b]
@@ -171,7 +171,7 @@ nnl_status nnl_extra_maxunpool_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0], *ix = c->in[1];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
-                              nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     if (x->rank < 3) return nnl_op_fail(c, NNL_ERR_SHAPE, "X must be N x C x D1 ...");
     bool same = ix->dtype == NNL_DT_INT64 && ix->rank == x->rank;
     for (int i = 0; same && i < x->rank; i++) same = ix->dims[i] == x->dims[i];
@@ -192,7 +192,7 @@ nnl_status nnl_extra_maxunpool_exec(const nnl_op_call *c) {
     for (int64_t i = 0; i < n; i++)
         if (idx[i] < 0 || idx[i] >= total)
             return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "index %lld is outside the output's "
-                                  "%lld elements", (long long)idx[i], (long long)total);
+                               "%lld elements", (long long)idx[i], (long long)total);
     memset(y, 0, (size_t)total * sizeof *y);
     /* In input order, so of two values sent to one place the later wins. */
     for (int64_t i = 0; i < n; i++) y[idx[i]] = xv[i];

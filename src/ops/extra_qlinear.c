@@ -32,12 +32,12 @@ static nnl_status check_param(const nnl_op_call *c, const nnl_tensor *t, const c
     if (!t) return NNL_OK;
     if (t->dtype != dt)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s has dtype %s, expected %s", what,
-                              nnl_dtype_name(t->dtype), nnl_dtype_name(dt));
+                           nnl_dtype_name(t->dtype), nnl_dtype_name(dt));
     const int64_t k = nnl_tensor_numel(t);
     if (k == 1 && t->rank <= 1) return NNL_OK;
     if (t->rank == 1 && k == n) return NNL_OK;
     return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s must have 1 or %lld elements in one dim",
-                          what, (long long)n);
+                       what, (long long)n);
 }
 
 /* Element i of a per-tensor or per-index parameter (0 when absent). */
@@ -83,7 +83,7 @@ static nnl_status mm_geometry(const nnl_op_call *c, const nnl_tensor *a, const n
     g->N = rb == 1 ? 1 : b->dims[rb - 1];
     if (kb != g->K)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "inner dimensions %lld and %lld differ",
-                              (long long)g->K, (long long)kb);
+                           (long long)g->K, (long long)kb);
     const int ba = ra > 2 ? ra - 2 : 0, bb = rb > 2 ? rb - 2 : 0;
     g->brank = ba > bb ? ba : bb;
     int64_t sa = 1, sb = 1;
@@ -208,7 +208,7 @@ nnl_status nnl_extra_qmatmul_exec(const nnl_op_call *c) {
     if (st) return st;
     const int64_t work = j.g.N * j.g.K;
     nnl_op_parallel(c->pool, j.g.batch * j.g.M, work >= 8192 ? 1 : 8192 / (work ? work : 1),
-                      mm_rows, &j);
+                    mm_rows, &j);
     return NNL_OK;
 }
 

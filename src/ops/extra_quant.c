@@ -23,7 +23,7 @@ static nnl_status check_params(const nnl_op_call *c, const nnl_tensor *x, const 
                                const nnl_tensor *zp, qgeom *g) {
     if (scale->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "scale has dtype %s (float32 only)",
-                              nnl_dtype_name(scale->dtype));
+                           nnl_dtype_name(scale->dtype));
     const int64_t ns = nnl_tensor_numel(scale);
     if (zp) {
         bool same = zp->rank == scale->rank;
@@ -42,7 +42,7 @@ static nnl_status check_params(const nnl_op_call *c, const nnl_tensor *x, const 
     if (st) return st;
     if (ns != x->dims[axis])
         return nnl_op_fail(c, NNL_ERR_SHAPE, "scale has %lld elements, axis %d has %lld",
-                              (long long)ns, axis, (long long)x->dims[axis]);
+                           (long long)ns, axis, (long long)x->dims[axis]);
     g->n = ns;
     g->inner = nnl_op_prod(x->dims, axis + 1, x->rank);
     return NNL_OK;
@@ -54,7 +54,7 @@ static nnl_status check_attrs(const nnl_op_call *c) {
     if (st) return st;
     if (nnl_attr_int(c, "block_size", 0) != 0)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "block_size (blocked quantization) is not "
-                              "supported");
+                           "supported");
     return NNL_OK;
 }
 
@@ -69,7 +69,7 @@ nnl_status nnl_extra_quantize_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0], *zp = nnl_op_in(c, 2);
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (float32 only)",
-                              nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     nnl_dtype odt = zp ? zp->dtype : NNL_DT_UINT8;
     const int64_t want = nnl_attr_int(c, "output_dtype", 0);
     if (want != 0 && zp && want != (int64_t)zp->dtype)
@@ -77,7 +77,7 @@ nnl_status nnl_extra_quantize_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (want != 0) odt = (nnl_dtype)want;
     if (!is_q8(odt))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output dtype %s is not supported "
-                              "(uint8 / int8 only)", nnl_dtype_name(odt));
+                           "(uint8 / int8 only)", nnl_dtype_name(odt));
     qgeom g;
     if ((st = check_params(c, x, c->in[1], zp, &g))) return st;
     if ((st = nnl_op_set_out(c, c->out[0], odt, x->rank, x->dims))) return st;
@@ -132,10 +132,10 @@ nnl_status nnl_extra_dequantize_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0], *zp = nnl_op_in(c, 2);
     if (!is_q8(x->dtype) && x->dtype != NNL_DT_INT32)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (uint8, int8, int32 only)",
-                              nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     if (zp && zp->dtype != x->dtype)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "zero point dtype %s differs from x's %s",
-                              nnl_dtype_name(zp->dtype), nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(zp->dtype), nnl_dtype_name(x->dtype));
     if (nnl_attr_int(c, "output_dtype", 0) != 0 &&
         nnl_attr_int(c, "output_dtype", 0) != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output_dtype other than float32");
@@ -190,7 +190,7 @@ nnl_status nnl_extra_dynquant_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "x has dtype %s (float32 only)",
-                              nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     nnl_tensor *y = nnl_op_out(c, 0), *s = nnl_op_out(c, 1), *z = nnl_op_out(c, 2);
     if (y && (st = nnl_op_set_out(c, y, NNL_DT_UINT8, x->rank, x->dims))) return st;
     if (s && (st = nnl_op_set_out(c, s, NNL_DT_FLOAT, 0, NULL))) return st;

@@ -57,15 +57,15 @@ static nnl_status read_acts(const nnl_op_call *c, rnn_kind kind, int nd, rnn_act
     if (!a) return NNL_OK;
     if (a->type != NNL_ATTR_STRINGS || a->n != na * nd)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'activations' must list %d names (%d per direction)",
-                              na * nd, na);
+                           na * nd, na);
     for (int k = 0; k < a->n; k++) {
         int found = -1;
         for (int m = 0; m < 5; m++)
             if (strcmp(a->strs[k], names[m]) == 0) found = m;
         if (found < 0)
             return nnl_op_fail(c, NNL_ERR_UNSUPPORTED,
-                                  "activation '%s' is not supported (Relu, Tanh, Sigmoid, Softsign, Softplus)",
-                                  a->strs[k]);
+                               "activation '%s' is not supported (Relu, Tanh, Sigmoid, Softsign, Softplus)",
+                               a->strs[k]);
         acts[k / na][k % na] = (rnn_act)found;
     }
     return NNL_OK;
@@ -103,14 +103,14 @@ static nnl_status need_shape(const nnl_op_call *c, const nnl_tensor *t, const ch
                              const int64_t *dims) {
     if (t->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s has dtype %s (float32 only)", what,
-                              nnl_dtype_name(t->dtype));
+                           nnl_dtype_name(t->dtype));
     bool ok = t->rank == rank;
     for (int i = 0; ok && i < rank; i++) ok = t->dims[i] == dims[i];
     if (!ok) {
         char buf[96];
         return nnl_op_fail(c, NNL_ERR_SHAPE, "%s has shape %s, expected rank %d [%lld, %lld%s",
-                              what, nnl_shape_str(t, buf, sizeof buf), rank, (long long)dims[0],
-                              (long long)dims[1], rank > 2 ? ", ...]" : "]");
+                           what, nnl_shape_str(t, buf, sizeof buf), rank, (long long)dims[0],
+                           (long long)dims[1], rank > 2 ? ", ...]" : "]");
     }
     return NNL_OK;
 }
@@ -143,7 +143,7 @@ nnl_status nnl_extra_rnn_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0], *w = c->in[1], *rw = c->in[2];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",
-                              nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     if (x->rank != 3) return nnl_op_fail(c, NNL_ERR_SHAPE, "X must have rank 3");
     const int64_t S = layout ? x->dims[1] : x->dims[0], B = layout ? x->dims[0] : x->dims[1];
     const int64_t I = x->dims[2];
@@ -154,7 +154,7 @@ nnl_status nnl_extra_rnn_infer(nnl_op_call *c, nnl_infer_result *r) {
     const int64_t hs = nnl_attr_int(c, "hidden_size", H);
     if (hs != H)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "hidden_size %lld does not match W (%lld)",
-                              (long long)hs, (long long)H);
+                           (long long)hs, (long long)H);
     if ((st = need_shape(c, w, "W", 3, (const int64_t[]){nd, G * H, I}))) return st;
     if ((st = need_shape(c, rw, "R", 3, (const int64_t[]){nd, G * H, H}))) return st;
     const nnl_tensor *b = nnl_op_in(c, 3), *sl = nnl_op_in(c, 4);
@@ -164,7 +164,7 @@ nnl_status nnl_extra_rnn_infer(nnl_op_call *c, nnl_infer_result *r) {
             return nnl_op_fail(c, NNL_ERR_SHAPE, "sequence_lens must be int32");
         if (sl->rank != 1 || sl->dims[0] != B)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "sequence_lens must have shape [%lld]",
-                                  (long long)B);
+                               (long long)B);
     }
     const int64_t sdims[3] = {layout ? B : nd, layout ? nd : B, H};
     const nnl_tensor *h0 = nnl_op_in(c, 5);
@@ -176,7 +176,7 @@ nnl_status nnl_extra_rnn_infer(nnl_op_call *c, nnl_infer_result *r) {
     }
     if (bufs_floats(G, H) * sizeof(float) > NNL_THREAD_SCRATCH_BYTES)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "hidden_size %lld is too large",
-                              (long long)H);
+                           (long long)H);
 
     nnl_tensor *y = nnl_op_out(c, 0), *yh = nnl_op_out(c, 1), *yc = nnl_op_out(c, 2);
     if (y) {
@@ -386,8 +386,8 @@ nnl_status nnl_extra_rnn_exec(const nnl_op_call *c) {
             const int64_t L = seq_len(&j, i);
             if (L < 0 || L > j.S)
                 return nnl_op_fail(c, NNL_ERR_INVALID_ARG,
-                                      "sequence_lens[%lld] = %lld is outside [0, %lld]",
-                                      (long long)i, (long long)L, (long long)j.S);
+                                   "sequence_lens[%lld] = %lld is outside [0, %lld]",
+                                   (long long)i, (long long)L, (long long)j.S);
         }
     }
     nnl_tensor *y = nnl_op_out(c, 0), *yh = nnl_op_out(c, 1);

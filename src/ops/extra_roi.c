@@ -39,7 +39,7 @@ nnl_status nnl_extra_roialign_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (st) return st;
     if (strcmp(nnl_attr_str(c, "mode", "avg"), "avg") != 0)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "mode '%s' is not supported (avg only)",
-                              nnl_attr_str(c, "mode", "avg"));
+                           nnl_attr_str(c, "mode", "avg"));
     int aligned;
     if ((st = roi_aligned(c, &aligned))) return st;
     if ((st = nnl_op_check_io(c, 3, 3, 3, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
@@ -56,11 +56,11 @@ nnl_status nnl_extra_roialign_infer(nnl_op_call *c, nnl_infer_result *r) {
     const int64_t sr = nnl_attr_int(c, "sampling_ratio", 0);
     if (oh < 1 || ow < 1 || sr < 0)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "output size must be positive and "
-                              "sampling_ratio not negative");
+                           "sampling_ratio not negative");
     const int64_t od[4] = {rois->dims[0], x->dims[1], oh, ow};
     if ((double)od[0] * (double)od[1] * (double)oh * (double)ow * (double)sr * (double)sr > ROI_MAX_SAMPLES)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "sampling_ratio %lld needs more than 2^28 samples",
-                              (long long)sr);
+                           (long long)sr);
     if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, 4, od))) return st;
     /* a fixed sampling_ratio is known here; an adaptive grid depends on
      * the ROIs (bounded at run time by ROI_MAX_SAMPLES) */
@@ -163,7 +163,7 @@ nnl_status nnl_extra_roialign_exec(const nnl_op_call *c) {
                                                     : ((const int32_t *)bi->data)[r];
         if (n < 0 || n >= x->dims[0])
             return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "batch index %lld is outside [0, %lld)",
-                                  (long long)n, (long long)x->dims[0]);
+                               (long long)n, (long long)x->dims[0]);
     }
     double samples = 0;
     for (int64_t r = 0; r < nr; r++) {
@@ -172,8 +172,8 @@ nnl_status nnl_extra_roialign_exec(const nnl_op_call *c) {
     }
     if (samples > ROI_MAX_SAMPLES)
         return nnl_op_fail(c, NNL_ERR_INVALID_ARG,
-                              "the ROIs need %.3g bilinear samples (more than 2^28): boxes far larger "
-                              "than the feature map?", samples);
+                           "the ROIs need %.3g bilinear samples (more than 2^28): boxes far larger "
+                           "than the feature map?", samples);
     if (j.H == 0 || j.W == 0) {
         memset(j.y, 0, nnl_tensor_nbytes(c->out[0]));
         return NNL_OK;

@@ -401,7 +401,7 @@ nnl_status nnl_math_binary_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const mod_attrs[] = {"fmod", NULL};
     static const char *const shift_attrs[] = {"direction", NULL};
     int op = bin_find(c);
-    if (op < 0) return nnl_fail(NNL_ERR_INTERNAL, "%s: not a binary op", c->op);
+    if (op < 0) return nnl_op_fail(c, NNL_ERR_INTERNAL, "not a binary op");
     nnl_status st = nnl_attr_check(c, (op == OP_MOD || op == OP_FMOD) ? mod_attrs
                                       : (op == OP_SHL || op == OP_SHR) ? shift_attrs
                                                                        : none);
@@ -410,21 +410,21 @@ nnl_status nnl_math_binary_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (op == OP_SHL || op == OP_SHR) {
         const char *dir = nnl_attr_str(c, "direction", NULL);
         if (!dir || (strcmp(dir, "LEFT") != 0 && strcmp(dir, "RIGHT") != 0))
-            return nnl_fail(NNL_ERR_SHAPE, "BitShift: direction must be LEFT or RIGHT");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "direction must be LEFT or RIGHT");
     }
     const nnl_tensor *a = c->in[0], *b = c->in[1];
     if (a->dtype != b->dtype && op != OP_POW)
-        return nnl_fail(NNL_ERR_SHAPE, "%s: input dtypes %s and %s differ", c->op,
-                        nnl_dtype_name(a->dtype), nnl_dtype_name(b->dtype));
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "input dtypes %s and %s differ",
+                           nnl_dtype_name(a->dtype), nnl_dtype_name(b->dtype));
     if (!kernel_for(op, a, b))
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported", c->op,
-                        nnl_dtype_name(a->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported",
+                           nnl_dtype_name(a->dtype));
     nnl_tensor *y = c->out[0];
     if ((st = nnl_math_broadcast(c, a, b, &y->rank, y->dims))) return st;
     if (op == OP_PRELU) {
         /* The slope broadcasts to X, never the other way. */
         if (y->rank != a->rank || memcmp(y->dims, a->dims, sizeof(int64_t) * a->rank) != 0)
-            return nnl_fail(NNL_ERR_SHAPE, "PRelu: slope does not broadcast to the input shape");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "slope does not broadcast to the input shape");
     }
     y->dtype = bin_ops[op].out == OUT_BOOL ? NNL_DT_BOOL : a->dtype;
     y->layout = NNL_LAYOUT_PLAIN;
@@ -435,7 +435,7 @@ nnl_status nnl_math_binary_infer(nnl_op_call *c, nnl_infer_result *r) {
 nnl_status nnl_math_binary_exec(const nnl_op_call *c) {
     int op = bin_find(c);
     bin_kernel k = op < 0 ? NULL : kernel_for(op, c->in[0], c->in[1]);
-    if (!k) return nnl_fail(NNL_ERR_INTERNAL, "%s: no kernel", c->op);
+    if (!k) return nnl_op_fail(c, NNL_ERR_INTERNAL, "no kernel");
     if (k == k_pow_f32 && nnl_tensor_numel(c->in[1]) == 1) {
         const float e = *(const float *)c->in[1]->data;
         if (e == 2.0f) k = k_square_f32;
@@ -462,14 +462,14 @@ nnl_status nnl_math_variadic_infer(nnl_op_call *c, nnl_infer_result *r) {
     int op = var_op(c->op);
     bool float_only = op == OP_ADD;
     if (ta < 0 || ta == T_BOOL || (float_only && !nnl_math_is_float(a->dtype)))
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported", c->op,
-                        nnl_dtype_name(a->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported",
+                           nnl_dtype_name(a->dtype));
     nnl_tensor *y = c->out[0];
     if ((st = nnl_op_set_like(c, y, a, a->dtype))) return st;
     for (int i = 1; i < c->n_in; i++) {
         if (c->in[i]->dtype != a->dtype)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: input %d has dtype %s, input 0 %s", c->op, i,
-                            nnl_dtype_name(c->in[i]->dtype), nnl_dtype_name(a->dtype));
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "input %d has dtype %s, input 0 %s", i,
+                               nnl_dtype_name(c->in[i]->dtype), nnl_dtype_name(a->dtype));
         if ((st = nnl_math_broadcast(c, y, c->in[i], &y->rank, y->dims))) return st;
     }
     r->flops = (double)nnl_tensor_numel(y) * c->n_in;

@@ -10,8 +10,8 @@
 
 static nnl_status need_float(const nnl_op_call *c, const nnl_tensor *t, const char *what) {
     if (t->dtype != NNL_DT_FLOAT)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: %s has dtype %s (float32 only)", c->op, what,
-                        nnl_dtype_name(t->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s has dtype %s (float32 only)", what,
+                           nnl_dtype_name(t->dtype));
     return NNL_OK;
 }
 
@@ -21,8 +21,8 @@ static nnl_status need_vec(const nnl_op_call *c, const nnl_tensor *t, const char
     nnl_status st = need_float(c, t, what);
     if (st) return st;
     if (t->rank != 1 || t->dims[0] != n)
-        return nnl_fail(NNL_ERR_SHAPE, "%s: %s must have shape [%lld]", c->op, what,
-                        (long long)n);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "%s must have shape [%lld]", what,
+                           (long long)n);
     return NNL_OK;
 }
 
@@ -30,7 +30,7 @@ static nnl_status need_vec(const nnl_op_call *c, const nnl_tensor *t, const char
 static nnl_status only_first_output(const nnl_op_call *c, int allowed) {
     for (int i = allowed; i < c->n_out; i++)
         if (c->out[i])
-            return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: output %d is not supported", c->op, i);
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output %d is not supported", i);
     return NNL_OK;
 }
 
@@ -42,15 +42,15 @@ nnl_status nnl_math_batchnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
     if (nnl_attr_int(c, "training_mode", 0) != 0)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "BatchNormalization: training_mode=1 is not "
-                        "supported (inference only)");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "training_mode=1 is not "
+                           "supported (inference only)");
     if (nnl_attr_int(c, "spatial", 1) != 1)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "BatchNormalization: spatial=0 is not supported");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "spatial=0 is not supported");
     if ((st = nnl_op_check_io(c, 5, 5, 5, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     if ((st = only_first_output(c, 1))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "X"))) return st;
-    if (x->rank < 2) return nnl_fail(NNL_ERR_SHAPE, "BatchNormalization: X must be N x C x ...");
+    if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "X must be N x C x ...");
     static const char *const names[] = {"", "scale", "B", "mean", "var"};
     for (int i = 1; i < 5; i++)
         if ((st = need_vec(c, c->in[i], names[i], x->dims[1]))) return st;
@@ -83,7 +83,7 @@ nnl_status nnl_math_batchnorm_exec(const nnl_op_call *c) {
                 c->out[0]->data, x->dims[1], nnl_op_prod(x->dims, 2, x->rank),
                 nnl_attr_float(c, "epsilon", 1e-5f)};
     nnl_op_parallel(c->pool, x->dims[0] * x->dims[1],
-                      j.spatial >= 16384 ? 1 : 16384 / (j.spatial ? j.spatial : 1), bn_planes, &j);
+                    j.spatial >= 16384 ? 1 : 16384 / (j.spatial ? j.spatial : 1), bn_planes, &j);
     return NNL_OK;
 }
 
@@ -97,7 +97,7 @@ nnl_status nnl_math_instancenorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "input"))) return st;
     if (x->rank < 3)
-        return nnl_fail(NNL_ERR_SHAPE, "InstanceNormalization: input must be N x C x D1 ...");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be N x C x D1 ...");
     if ((st = need_vec(c, c->in[1], "scale", x->dims[1]))) return st;
     if ((st = need_vec(c, c->in[2], "B", x->dims[1]))) return st;
     if ((st = nnl_op_set_like(c, c->out[0], x, NNL_DT_FLOAT))) return st;
@@ -159,7 +159,7 @@ nnl_status nnl_math_instancenorm_exec(const nnl_op_call *c) {
     in_job j = {x->data, c->in[1]->data, c->in[2]->data, c->out[0]->data, x->dims[1],
                 nnl_op_prod(x->dims, 2, x->rank), nnl_attr_float(c, "epsilon", 1e-5f)};
     nnl_op_parallel(c->pool, x->dims[0] * x->dims[1], j.n >= 8192 ? 1 : 8192 / (j.n ? j.n : 1),
-                      in_planes, &j);
+                    in_planes, &j);
     return NNL_OK;
 }
 
@@ -198,7 +198,7 @@ nnl_status nnl_math_layernorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
     if (nnl_attr_int(c, "stash_type", 1) != 1)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "LayerNormalization: stash_type must be 1 (float)");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "stash_type must be 1 (float)");
     if ((st = nnl_op_check_io(c, 2, 3, 2, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "X"))) return st;
@@ -217,8 +217,8 @@ nnl_status nnl_math_layernorm_infer(nnl_op_call *c, nnl_infer_result *r) {
         int64_t rd[NNL_MAX_RANK];
         if (t->rank > norm.rank || nnl_math_broadcast(c, &norm, t, &rr, rd) ||
             memcmp(rd, norm.dims, sizeof(int64_t) * rr) != 0)
-            return nnl_fail(NNL_ERR_SHAPE, "LayerNormalization: %s does not broadcast to the "
-                            "normalised dims", i == 1 ? "Scale" : "B");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "%s does not broadcast to the "
+                               "normalised dims", i == 1 ? "Scale" : "B");
         if (nnl_tensor_numel(t) != m) expand = true;
     }
     if ((st = nnl_op_set_like(c, c->out[0], x, NNL_DT_FLOAT))) return st;
@@ -290,8 +290,8 @@ nnl_status nnl_math_lpnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = need_float(c, x, "input"))) return st;
     int64_t p = nnl_attr_int(c, "p", 2);
     if (p != 1 && p != 2)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "LpNormalization: p must be 1 or 2, not %lld",
-                        (long long)p);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "p must be 1 or 2, not %lld",
+                           (long long)p);
     int axis;
     if ((st = nnl_op_axis(c, nnl_attr_int(c, "axis", -1), x->rank, "axis", &axis))) return st;
     if ((st = nnl_op_set_like(c, c->out[0], x, NNL_DT_FLOAT))) return st;
@@ -332,7 +332,7 @@ static nnl_status mvn_axes(const nnl_op_call *c, bool *red) {
     const int64_t *ax = a ? a->ints : def;
     int n = a ? a->n : 3;
     if (a && a->type != NNL_ATTR_INTS)
-        return nnl_fail(NNL_ERR_SHAPE, "MeanVarianceNormalization: axes must be ints");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "axes must be ints");
     for (int d = 0; d < x->rank; d++) red[d] = false;
     for (int i = 0; i < n; i++) {
         int d;

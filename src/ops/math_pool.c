@@ -47,13 +47,12 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
     g->kind = pool_kind(c->op);
     g->ns = x->rank - 2;
     if (g->ns < 1 || g->ns > POOL_MAX_SPATIAL)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: %d-D input not supported (3-D to 5-D NCHW)",
-                        c->op, x->rank);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%d-D input not supported (3-D to 5-D NCHW)", x->rank);
     g->planes = x->dims[0] * x->dims[1];
     const int ns = g->ns;
     const nnl_attr *ks = nnl_attr_get(c, "kernel_shape");
     if (!ks || ks->type != NNL_ATTR_INTS || ks->n != ns)
-        return nnl_fail(NNL_ERR_SHAPE, "%s: kernel_shape must list %d ints", c->op, ns);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel_shape must list %d ints", ns);
     int64_t pads[2 * POOL_MAX_SPATIAL];
     nnl_status st;
     if ((st = nnl_op_ints_attr(c, "strides", ns, 1, INT64_MIN, g->s))) return st;
@@ -70,13 +69,11 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
         g->in[i] = x->dims[2 + i];
         g->k[i] = ks->ints[i];
         if (g->k[i] < 1 || g->s[i] < 1 || g->d[i] < 1)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: kernel, strides and dilations must be >= 1",
-                            c->op);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel, strides and dilations must be >= 1");
         /* Keeps the window arithmetic below far from int64 overflow. */
         if (g->k[i] > INT32_MAX || g->s[i] > INT32_MAX || g->d[i] > INT32_MAX ||
             pads[i] > INT32_MAX || pads[ns + i] > INT32_MAX)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: kernel, strides, dilations or pads too large",
-                            c->op);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel, strides, dilations or pads too large");
         const int64_t ek = (g->k[i] - 1) * g->d[i] + 1;
         if (same) {
             nnl_conv_same_pads(g->in[i], ek, g->s[i], ap == NNL_AUTO_PAD_SAME_UPPER, &g->out[i],
@@ -86,11 +83,10 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
         g->pb[i] = valid ? 0 : pads[i];
         g->pe[i] = valid ? 0 : pads[ns + i];
         if (g->pb[i] < 0 || g->pe[i] < 0)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: negative pads", c->op);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "negative pads");
         const int64_t span = g->in[i] + g->pb[i] + g->pe[i] - ek;
         if (span < 0)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: kernel extent %lld exceeds padded input %lld",
-                            c->op, (long long)ek, (long long)(g->in[i] + g->pb[i] + g->pe[i]));
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel extent %lld exceeds padded input %lld", (long long)ek, (long long)(g->in[i] + g->pb[i] + g->pe[i]));
         g->out[i] = (ceil_mode ? (span + g->s[i] - 1) / g->s[i] : span / g->s[i]) + 1;
         if (ceil_mode && (g->out[i] - 1) * g->s[i] >= g->in[i] + g->pb[i]) g->out[i]--;
     }
@@ -110,11 +106,10 @@ nnl_status nnl_math_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (st) return st;
     if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     if (c->n_out > 1 && c->out[1])
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "MaxPool: the Indices output is not supported");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "the Indices output is not supported");
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported (float32 only)",
-                        c->op, nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)", nnl_dtype_name(x->dtype));
     pool_geom g;
     if ((st = pool_geometry(c, &g))) return st;
     nnl_tensor *y = c->out[0];
@@ -370,7 +365,7 @@ nnl_status nnl_math_pool_exec(const nnl_op_call *c) {
         }
         const int64_t per_row = g->out[1] * g->k[0] * g->k[1];
         nnl_op_parallel(c->pool, g->planes * g->out[0],
-                          per_row >= 8192 ? 1 : 8192 / (per_row ? per_row : 1), pool2d_rows, &j);
+                        per_row >= 8192 ? 1 : 8192 / (per_row ? per_row : 1), pool2d_rows, &j);
     } else {
         nnl_op_parallel(c->pool, g->planes * out_sz, 1024, poolnd_rows, &j);
     }
@@ -386,9 +381,8 @@ nnl_status nnl_math_global_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported (float32 only)",
-                        c->op, nnl_dtype_name(x->dtype));
-    if (x->rank < 2) return nnl_fail(NNL_ERR_SHAPE, "%s: input must be N x C x ...", c->op);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)", nnl_dtype_name(x->dtype));
+    if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be N x C x ...");
     nnl_tensor *y = c->out[0];
     if ((st = nnl_op_set_like(c, y, x, NNL_DT_FLOAT))) return st;
     for (int i = 2; i < x->rank; i++) y->dims[i] = 1;
@@ -437,6 +431,6 @@ nnl_status nnl_math_global_pool_exec(const nnl_op_call *c) {
                    strcmp(c->op, "GlobalMaxPool") == 0};
     int64_t planes = x->dims[0] * x->dims[1];
     nnl_op_parallel(c->pool, planes, j.n >= 16384 ? 1 : 16384 / (j.n ? j.n : 1), gpool_planes,
-                      &j);
+                    &j);
     return NNL_OK;
 }

@@ -170,16 +170,16 @@ static nnl_status red_axes(const nnl_op_call *c, int kind, bool *red, bool *noop
         axes_t = c->n_in > 1 ? c->in[1] : NULL;
         if (axes_t) {
             if (!axes_t->data)
-                return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: axes must be a constant", c->op);
+                return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "axes must be a constant");
             if (axes_t->dtype != NNL_DT_INT64 || axes_t->rank > 1)
-                return nnl_fail(NNL_ERR_SHAPE, "%s: axes must be a 1-D int64 tensor", c->op);
+                return nnl_op_fail(c, NNL_ERR_SHAPE, "axes must be a 1-D int64 tensor");
             n_axes = nnl_tensor_numel(axes_t);
         }
     } else {
         axes_a = nnl_attr_get(c, "axes");
         if (axes_a) {
             if (axes_a->type != NNL_ATTR_INTS)
-                return nnl_fail(NNL_ERR_SHAPE, "%s: axes must be a list of ints", c->op);
+                return nnl_op_fail(c, NNL_ERR_SHAPE, "axes must be a list of ints");
             n_axes = axes_a->n;
         }
     }
@@ -196,7 +196,7 @@ static nnl_status red_axes(const nnl_op_call *c, int kind, bool *red, bool *noop
         int d;
         nnl_status st = nnl_op_axis(c, a, x->rank, "axis", &d);
         if (st) return st;
-        if (red[d]) return nnl_fail(NNL_ERR_SHAPE, "%s: axis %d repeated", c->op, d);
+        if (red[d]) return nnl_op_fail(c, NNL_ERR_SHAPE, "axis %d repeated", d);
         red[d] = true;
     }
     return NNL_OK;
@@ -206,7 +206,7 @@ nnl_status nnl_math_reduce_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const attr_form[] = {"axes", "keepdims", NULL};
     static const char *const input_form[] = {"keepdims", "noop_with_empty_axes", NULL};
     int kind = red_kind(c->op);
-    if (kind < 0) return nnl_fail(NNL_ERR_INTERNAL, "%s: not a reduction", c->op);
+    if (kind < 0) return nnl_op_fail(c, NNL_ERR_INTERNAL, "not a reduction");
     bool by_input = axes_as_input(c, kind);
     nnl_status st = nnl_attr_check(c, by_input ? input_form : attr_form);
     if (st) return st;
@@ -214,8 +214,8 @@ nnl_status nnl_math_reduce_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0];
     int t = dindex(x->dtype);
     if (t < 0 || !red_segs[kind][t])
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported", c->op,
-                        nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported",
+                           nnl_dtype_name(x->dtype));
     bool red[NNL_MAX_RANK], noop;
     if ((st = red_axes(c, kind, red, &noop))) return st;
     bool keep = nnl_attr_int(c, "keepdims", 1) != 0;
@@ -322,7 +322,7 @@ static void red_run(const nnl_op_call *c, red_job *j, int64_t numel) {
     int64_t n = p->dims[p->pdim];
     int64_t per = numel / n;
     nnl_op_parallel(c->pool, n, per >= (1 << 15) ? 1 : (1 << 15) / (per ? per : 1), red_range,
-                      j);
+                    j);
 }
 
 /* Finish: mean, sqrt, log, LogSumExp. */
@@ -344,7 +344,7 @@ nnl_status nnl_math_reduce_exec(const nnl_op_call *c) {
     nnl_tensor *y = c->out[0];
     int t = dindex(x->dtype);
     bool red[NNL_MAX_RANK], noop;
-    if (kind < 0 || t < 0) return nnl_fail(NNL_ERR_INTERNAL, "%s: no kernel", c->op);
+    if (kind < 0 || t < 0) return nnl_op_fail(c, NNL_ERR_INTERNAL, "no kernel");
     nnl_status st = red_axes(c, kind, red, &noop);
     if (st) return st;
     const int64_t nx = nnl_tensor_numel(x), ny = nnl_tensor_numel(y);
@@ -409,14 +409,14 @@ nnl_status nnl_math_argminmax_infer(nnl_op_call *c, nnl_infer_result *r) {
     case NNL_DT_INT8: case NNL_DT_UINT8:
         break;
     default:
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported", c->op,
-                        nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported",
+                           nnl_dtype_name(x->dtype));
     }
     int64_t outer, n, inner;
     int axis;
     if ((st = view3(c, x, nnl_attr_int(c, "axis", 0), &outer, &n, &inner, &axis))) return st;
     if (n == 0 && outer * inner > 0)
-        return nnl_fail(NNL_ERR_SHAPE, "%s: cannot reduce an empty axis", c->op);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot reduce an empty axis");
     nnl_tensor *y = c->out[0];
     if ((st = nnl_op_set_like(c, y, x, NNL_DT_INT64))) return st;
     if (nnl_attr_int(c, "keepdims", 1)) {
@@ -477,7 +477,7 @@ nnl_status nnl_math_argminmax_exec(const nnl_op_call *c) {
     case NNL_DT_INT64: arg_i64(x->data, y, outer, n, inner, want_max, last); break;
     case NNL_DT_INT8: arg_i8(x->data, y, outer, n, inner, want_max, last); break;
     case NNL_DT_UINT8: arg_u8(x->data, y, outer, n, inner, want_max, last); break;
-    default: return nnl_fail(NNL_ERR_INTERNAL, "%s: no kernel", c->op);
+    default: return nnl_op_fail(c, NNL_ERR_INTERNAL, "no kernel");
     }
     return NNL_OK;
 }
@@ -523,12 +523,12 @@ nnl_status nnl_math_cumsum_infer(nnl_op_call *c, nnl_infer_result *r) {
     case NNL_DT_UINT32: case NNL_DT_UINT64:
         break;
     default:
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "CumSum: dtype %s is not supported",
-                        nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported",
+                           nnl_dtype_name(x->dtype));
     }
     if (ax->rank > 1 || nnl_tensor_numel(ax) != 1 ||
         (ax->dtype != NNL_DT_INT32 && ax->dtype != NNL_DT_INT64))
-        return nnl_fail(NNL_ERR_SHAPE, "CumSum: axis must be an int32/int64 scalar");
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "axis must be an int32/int64 scalar");
     if (ax->data) {
         int64_t a;
         int d;
@@ -557,7 +557,7 @@ nnl_status nnl_math_cumsum_exec(const nnl_op_call *c) {
     case NNL_DT_INT64: cumsum_i64(x->data, y, outer, n, inner, excl, rev); break;
     case NNL_DT_UINT32: cumsum_u32(x->data, y, outer, n, inner, excl, rev); break;
     case NNL_DT_UINT64: cumsum_u64(x->data, y, outer, n, inner, excl, rev); break;
-    default: return nnl_fail(NNL_ERR_INTERNAL, "CumSum: no kernel");
+    default: return nnl_op_fail(c, NNL_ERR_INTERNAL, "no kernel");
     }
     return NNL_OK;
 }

@@ -62,11 +62,10 @@ static int str_index(const char *s, const char *const *names, int n) {
 static nnl_status const_floats(const nnl_op_call *c, const nnl_tensor *t, const char *what,
                                double *v, int64_t n) {
     if (!t->data)
-        return nnl_fail(NNL_ERR_UNSUPPORTED,
-                        "%s: %s must be a constant at compile time",
-                        c->op, what);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED,
+                           "%s must be a constant at compile time", what);
     if (!nnl_math_is_float(t->dtype))
-        return nnl_fail(NNL_ERR_SHAPE, "%s: %s must be float", c->op, what);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "%s must be float", what);
     for (int64_t i = 0; i < n; i++) v[i] = nnl_math_load_d(t->data, i, t->dtype);
     return NNL_OK;
 }
@@ -88,20 +87,20 @@ static nnl_status rs_sizes(const nnl_op_call *c, rs_plan *p, const nnl_tensor *s
                            const int *axes, int n_axes) {
     int64_t sz[NNL_MAX_RANK];
     if (sizes->dtype != NNL_DT_INT64 || nnl_tensor_numel(sizes) != n_axes)
-        return nnl_fail(NNL_ERR_SHAPE, "Resize: sizes must be %d int64 values", n_axes);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "sizes must be %d int64 values", n_axes);
     if (!sizes->data)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "Resize: sizes must be a constant at compile "
-                        "time (it decides the output shape)");
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "sizes must be a constant at compile "
+                           "time (it decides the output shape)");
     for (int i = 0; i < n_axes; i++) sz[i] = ((const int64_t *)sizes->data)[i];
     const char *pol = nnl_attr_str(c, "keep_aspect_ratio_policy", "stretch");
     bool larger = strcmp(pol, "not_larger") == 0, smaller = strcmp(pol, "not_smaller") == 0;
     if (!larger && !smaller && strcmp(pol, "stretch") != 0)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "Resize: keep_aspect_ratio_policy '%s'", pol);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "keep_aspect_ratio_policy '%s'", pol);
     /* not_larger / not_smaller: one scale for all axes, the smallest /
      * largest of the per-axis ones. */
     double keep = larger ? INFINITY : 0;
     for (int i = 0; i < n_axes; i++) {
-        if (sz[i] < 0) return nnl_fail(NNL_ERR_SHAPE, "Resize: negative size");
+        if (sz[i] < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "negative size");
         double s = p->in[axes[i]] ? (double)sz[i] / (double)p->in[axes[i]] : 1;
         keep = larger ? fmin(keep, s) : fmax(keep, s);
     }
@@ -141,7 +140,7 @@ static nnl_status rs_setup(const nnl_op_call *c, rs_plan *p) {
     p->mode = str_index(mode, modes, 3);
     if (legacy && strcmp(mode, "bilinear") == 0) p->mode = M_LINEAR;
     if (p->mode < 0 || (legacy && p->mode == M_CUBIC))
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: mode '%s' is not supported", c->op, mode);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "mode '%s' is not supported", mode);
     p->taps = p->mode == M_NEAREST ? 1 : p->mode == M_LINEAR ? 2 : 4;
     if (legacy) {
         p->ctm = C_ASYMMETRIC;
@@ -151,16 +150,16 @@ static nnl_status rs_setup(const nnl_op_call *c, rs_plan *p) {
         const char *nm = nnl_attr_str(c, "nearest_mode", "round_prefer_floor");
         p->ctm = str_index(ctm, ctms, 7);
         if (p->ctm < 0)
-            return nnl_fail(NNL_ERR_UNSUPPORTED, "Resize: coordinate_transformation_mode '%s' is "
-                            "not supported", ctm);
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "coordinate_transformation_mode '%s' is "
+                               "not supported", ctm);
         p->nearest = str_index(nm, nmodes, 4);
         if (p->nearest < 0)
-            return nnl_fail(NNL_ERR_UNSUPPORTED, "Resize: nearest_mode '%s' is not supported", nm);
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "nearest_mode '%s' is not supported", nm);
         p->cubic_a = nnl_attr_float(c, "cubic_coeff_a", -0.75f);
         p->exclude_outside = nnl_attr_int(c, "exclude_outside", 0) != 0;
         p->extrapolation = nnl_attr_float(c, "extrapolation_value", 0.0f);
         if (nnl_attr_int(c, "antialias", 0) != 0)
-            return nnl_fail(NNL_ERR_UNSUPPORTED, "Resize: antialias is not supported");
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "antialias is not supported");
     }
 
     /* Axes the scales / sizes / roi refer to (opset 18 axes, else all). */
@@ -169,12 +168,12 @@ static nnl_status rs_setup(const nnl_op_call *c, rs_plan *p) {
     const nnl_attr *axes_a = nnl_attr_get(c, "axes");
     if (axes_a && !legacy) {
         if (axes_a->type != NNL_ATTR_INTS || axes_a->n > p->rank)
-            return nnl_fail(NNL_ERR_SHAPE, "Resize: bad axes");
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "bad axes");
         n_axes = axes_a->n;
         for (int i = 0; i < n_axes; i++) {
             nnl_status st = nnl_op_axis(c, axes_a->ints[i], p->rank, "axis", &axes[i]);
             if (st) return st;
-            if (seen[axes[i]]) return nnl_fail(NNL_ERR_SHAPE, "Resize: axis repeated");
+            if (seen[axes[i]]) return nnl_op_fail(c, NNL_ERR_SHAPE, "axis repeated");
             seen[axes[i]] = true;
         }
     } else {
@@ -205,7 +204,7 @@ static nnl_status rs_setup(const nnl_op_call *c, rs_plan *p) {
     if (roi && p->ctm == C_TF_CROP) {
         double r[2 * NNL_MAX_RANK];
         if (nnl_tensor_numel(roi) != 2 * n_axes)
-            return nnl_fail(NNL_ERR_SHAPE, "Resize: roi must have %d values", 2 * n_axes);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "roi must have %d values", 2 * n_axes);
         if ((st = const_floats(c, roi, "roi", r, 2 * n_axes))) return st;
         for (int i = 0; i < n_axes; i++) {
             p->roi_lo[axes[i]] = r[i];
@@ -215,28 +214,27 @@ static nnl_status rs_setup(const nnl_op_call *c, rs_plan *p) {
     if (upsample && c->opset < 9) {
         const nnl_attr *a = nnl_attr_get(c, "scales");
         if (!a || a->type != NNL_ATTR_FLOATS || a->n != p->rank)
-            return nnl_fail(NNL_ERR_SHAPE, "Upsample: scales must list %d floats", p->rank);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "scales must list %d floats", p->rank);
         for (int d = 0; d < p->rank; d++) sc[d] = a->floats[d];
     } else {
         if (!!scales == !!sizes)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: exactly one of scales and sizes must be given",
-                            c->op);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "exactly one of scales and sizes must be given");
         if (sizes) return rs_sizes(c, p, sizes, axes, n_axes);
         double v[NNL_MAX_RANK];
         if (nnl_tensor_numel(scales) != n_axes)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: scales must have %d values", c->op, n_axes);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "scales must have %d values", n_axes);
         if ((st = const_floats(c, scales, "scales", v, n_axes))) return st;
         for (int d = 0; d < p->rank; d++) sc[d] = 1;
         for (int i = 0; i < n_axes; i++) sc[axes[i]] = v[i];
     }
     for (int d = 0; d < p->rank; d++) {
         if (!(sc[d] > 0) || !isfinite(sc[d]))
-            return nnl_fail(NNL_ERR_SHAPE, "%s: scales must be positive", c->op);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "scales must be positive");
         p->scale[d] = sc[d];
         double len = (double)p->in[d] * (p->ctm == C_TF_CROP ? p->roi_hi[d] - p->roi_lo[d] : 1);
         double o = floor(len * sc[d]);
         if (o < 0 || o > (double)INT64_MAX / 2)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: output dim %d out of range", c->op, d);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "output dim %d out of range", d);
         p->out[d] = (int64_t)o;
         p->len_out[d] = (double)p->in[d] * sc[d];
     }
@@ -401,18 +399,17 @@ nnl_status nnl_math_resize_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = nnl_op_check_io(c, upsample && c->opset < 9 ? 1 : 2, max_in, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported (float32 only)",
-                        c->op, nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)", nnl_dtype_name(x->dtype));
     rs_plan p;
     if ((st = rs_setup(c, &p))) return st;
     for (int d = 0; d < p.rank; d++) {
         /* Bounds the tap tables' size arithmetic as well. */
         if (p.out[d] > (int64_t)NNL_MAX_ELEMS)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: output dim %d (%lld) is too large", c->op, d,
-                            (long long)p.out[d]);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "output dim %d (%lld) is too large", d,
+                               (long long)p.out[d]);
         if (p.in[d] == 0 && p.out[d] > 0)
-            return nnl_fail(NNL_ERR_SHAPE, "%s: cannot resize an empty dim %d to %lld", c->op, d,
-                            (long long)p.out[d]);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot resize an empty dim %d to %lld", d,
+                               (long long)p.out[d]);
     }
     nnl_tensor *y = c->out[0];
     if ((st = nnl_op_set_like(c, y, x, NNL_DT_FLOAT))) return st;
@@ -421,10 +418,10 @@ nnl_status nnl_math_resize_infer(nnl_op_call *c, nnl_infer_result *r) {
     size_t tb = rs_table_bytes(&p);
     /* the tables grow with the output dims, which come from the file */
     if (tb > ((size_t)1 << 30) || nnl_op_prod(p.out, 0, p.rank) > ((int64_t)1 << 36))
-        return nnl_fail(NNL_ERR_SHAPE, "%s: output of %lld elements is too large", c->op,
-                        (long long)nnl_op_prod(p.out, 0, p.rank));
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "output of %lld elements is too large",
+                           (long long)nnl_op_prod(p.out, 0, p.rank));
     void *tables = nnl_malloc(tb ? tb : 1);
-    if (!tables) return nnl_fail(NNL_ERR_NOMEM, "%s: out of memory", c->op);
+    if (!tables) return nnl_op_fail(c, NNL_ERR_NOMEM, "out of memory");
     rs_layout lay;
     rs_layout_build(&p, tables, &lay);
     nnl_free(tables);
@@ -544,7 +541,7 @@ nnl_status nnl_math_resize_exec(const nnl_op_call *c) {
                 nnl_op_parallel(c->pool, outer, q.O >= 4096 ? 1 : 4096 / q.O, rs_pass_gather, &q);
             else
                 nnl_op_parallel(c->pool, outer * q.O, q.inner >= 8192 ? 1 : 8192 / q.inner,
-                                  rs_pass_rows, &q);
+                                rs_pass_rows, &q);
         }
         src = q.dst;
     }

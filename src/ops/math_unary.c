@@ -245,7 +245,7 @@ static double attr_num(const nnl_op_call *c, const char *name, double def) {
 
 nnl_status nnl_math_unary_infer(nnl_op_call *c, nnl_infer_result *r) {
     const un_op *op = un_find(c);
-    if (!op) return nnl_fail(NNL_ERR_INTERNAL, "%s: not a unary op", c->op);
+    if (!op) return nnl_op_fail(c, NNL_ERR_INTERNAL, "not a unary op");
     const char *known[] = {op->a_name, op->b_name, NULL};
     if (!op->a_name) known[0] = NULL;
     nnl_status st = nnl_attr_check(c, known);
@@ -254,13 +254,13 @@ nnl_status nnl_math_unary_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (strcmp(op->name, "Gelu") == 0) {
         const char *ap = nnl_attr_str(c, "approximate", "none");
         if (strcmp(ap, "none") != 0 && strcmp(ap, "tanh") != 0)
-            return nnl_fail(NNL_ERR_UNSUPPORTED, "Gelu: approximate '%s' is not supported", ap);
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "approximate '%s' is not supported", ap);
     }
     const nnl_tensor *x = c->in[0];
     int t = uindex(x->dtype);
     if (t < 0 || !op->k[t])
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: dtype %s is not supported", c->op,
-                        nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported",
+                           nnl_dtype_name(x->dtype));
     if ((st = nnl_op_set_like(c, c->out[0], x, op->to_bool ? NNL_DT_BOOL : x->dtype))) return st;
     r->flops = (double)nnl_tensor_numel(x);
     return NNL_OK;
@@ -284,7 +284,7 @@ nnl_status nnl_math_unary_exec(const nnl_op_call *c) {
     const un_op *op = un_find(c);
     const nnl_tensor *x = c->in[0];
     int t = uindex(x->dtype);
-    if (!op || t < 0 || !op->k[t]) return nnl_fail(NNL_ERR_INTERNAL, "%s: no kernel", c->op);
+    if (!op || t < 0 || !op->k[t]) return nnl_op_fail(c, NNL_ERR_INTERNAL, "no kernel");
     un_job j = {op->k[t],
                 {attr_num(c, op->a_name, op->a_def), attr_num(c, op->b_name, op->b_def)},
                 x->data, c->out[0]->data, nnl_dtype_size(x->dtype),
@@ -364,14 +364,14 @@ nnl_status nnl_math_clip_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = nnl_op_check_io(c, 1, c->opset < 11 ? 1 : 3, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (!clip_find(x->dtype))
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "Clip: dtype %s is not supported",
-                        nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported",
+                           nnl_dtype_name(x->dtype));
     for (int i = 1; i < c->n_in; i++) {
         const nnl_tensor *b = c->in[i];
         if (!b) continue;
         if (b->dtype != x->dtype || nnl_tensor_numel(b) != 1)
-            return nnl_fail(NNL_ERR_SHAPE, "Clip: %s must be a one-element %s tensor",
-                            i == 1 ? "min" : "max", nnl_dtype_name(x->dtype));
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "%s must be a one-element %s tensor",
+                               i == 1 ? "min" : "max", nnl_dtype_name(x->dtype));
     }
     if ((st = nnl_op_set_like(c, c->out[0], x, x->dtype))) return st;
     r->flops = (double)nnl_tensor_numel(x);
@@ -397,7 +397,7 @@ nnl_status nnl_math_clip_exec(const nnl_op_call *c) {
     clip_job j = {clip_find(x->dtype), clip_bound(c, 1, "min", -INFINITY),
                   clip_bound(c, 2, "max", INFINITY), x->data, c->out[0]->data,
                   nnl_dtype_size(x->dtype)};
-    if (!j.k) return nnl_fail(NNL_ERR_INTERNAL, "Clip: no kernel");
+    if (!j.k) return nnl_op_fail(c, NNL_ERR_INTERNAL, "no kernel");
     nnl_op_parallel(c->pool, nnl_tensor_numel(x), 1 << 15, clip_range, &j);
     return NNL_OK;
 }

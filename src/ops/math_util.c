@@ -12,8 +12,8 @@ nnl_status nnl_math_broadcast(const nnl_op_call *c, const nnl_tensor *a, const n
         int64_t db = ib >= 0 ? b->dims[ib] : 1;
         if (da != db && da != 1 && db != 1) {
             char sa[96], sb[96];
-            return nnl_fail(NNL_ERR_SHAPE, "%s: shapes %s and %s do not broadcast", c->op,
-                            nnl_shape_str(a, sa, sizeof sa), nnl_shape_str(b, sb, sizeof sb));
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "shapes %s and %s do not broadcast",
+                               nnl_shape_str(a, sa, sizeof sa), nnl_shape_str(b, sb, sizeof sb));
         }
         dims[i] = da == 1 ? db : da;
     }
@@ -24,16 +24,16 @@ nnl_status nnl_math_broadcast(const nnl_op_call *c, const nnl_tensor *a, const n
 nnl_status nnl_math_int_at(const nnl_op_call *c, const nnl_tensor *t, int64_t i, const char *what,
                            int64_t *v) {
     if (!t->data)
-        return nnl_fail(NNL_ERR_UNSUPPORTED, "%s: %s must be a constant", c->op, what);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s must be a constant", what);
     if (i >= nnl_tensor_numel(t))
-        return nnl_fail(NNL_ERR_SHAPE, "%s: %s has too few elements", c->op, what);
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "%s has too few elements", what);
     if (t->dtype == NNL_DT_INT64)
         *v = ((const int64_t *)t->data)[i];
     else if (t->dtype == NNL_DT_INT32)
         *v = ((const int32_t *)t->data)[i];
     else
-        return nnl_fail(NNL_ERR_SHAPE, "%s: %s must be int32 or int64, not %s", c->op, what,
-                        nnl_dtype_name(t->dtype));
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "%s must be int32 or int64, not %s", what,
+                           nnl_dtype_name(t->dtype));
     return NNL_OK;
 }
 

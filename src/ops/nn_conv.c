@@ -48,7 +48,7 @@ nnl_status nnl_nn_conv_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = conv_geometry(c, &p))) return st;
     if (w->layout == NNL_LAYOUT_PACK_A8 && !nnl_conv_a8_ok(&p))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed weight with %lld output channels per group",
-                       (long long)(p.oc / p.group));
+                           (long long)(p.oc / p.group));
     if (w->layout == NNL_LAYOUT_WINO43 && !nnl_wino_ok(&p))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "Winograd weight on a conv that is not 2-D 3x3, stride 1, group 1");
     if (w->layout != NNL_LAYOUT_PLAIN && w->layout != NNL_LAYOUT_PACK_A8 && w->layout != NNL_LAYOUT_WINO43)

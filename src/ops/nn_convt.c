@@ -45,7 +45,7 @@ nnl_status nnl_nn_convt_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_op_fail(c, NNL_ERR_SHAPE, "bias must have %lld elements in one dim", (long long)g.oc);
     if (cols_bytes(&g) > COLS_MAX)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "column buffer of %llu bytes is too large",
-                       (unsigned long long)cols_bytes(&g));
+                           (unsigned long long)cols_bytes(&g));
     int64_t dims[4] = {g.n, g.oc, g.oh, g.ow};
     if (x->rank == 3) dims[2] = g.ow;
     if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, dims))) return st;

@@ -31,7 +31,7 @@ static nnl_status gemm_geometry(const nnl_op_call *c, gemm_shape *g) {
     g->n = b->dims[g->tb ? 0 : 1];
     if (kb != g->k)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "inner dims differ: A gives %lld, B gives %lld", (long long)g->k,
-                       (long long)kb);
+                           (long long)kb);
     g->cm = g->cn = 0;
     if (cc) {
         if (cc->rank > 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "C has rank %d > 2", cc->rank);
@@ -39,7 +39,7 @@ static nnl_status gemm_geometry(const nnl_op_call *c, gemm_shape *g) {
         g->cn = cc->rank >= 1 ? cc->dims[cc->rank - 1] : 1;
         if ((g->cm != 1 && g->cm != g->m) || (g->cn != 1 && g->cn != g->n))
             return nnl_op_fail(c, NNL_ERR_SHAPE, "C (%lld x %lld) does not broadcast to %lld x %lld", (long long)g->cm,
-                           (long long)g->cn, (long long)g->m, (long long)g->n);
+                               (long long)g->cn, (long long)g->m, (long long)g->n);
     }
     return NNL_OK;
 }
@@ -175,7 +175,7 @@ static nnl_status mm_geometry(const nnl_op_call *c, mm_shape *g) {
     g->n = br == 1 ? 1 : b->dims[br - 1];
     if (kb != g->k)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "inner dims differ: A gives %lld, B gives %lld", (long long)g->k,
-                       (long long)kb);
+                           (long long)kb);
     int anb = ar > 2 ? ar - 2 : 0, bnb = br > 2 ? br - 2 : 0;
     g->nb = anb > bnb ? anb : bnb;
     int64_t as = g->m * g->k, bs = g->k * g->n;
@@ -185,7 +185,7 @@ static nnl_status mm_geometry(const nnl_op_call *c, mm_shape *g) {
         int64_t ad = ai >= 0 ? a->dims[ai] : 1, bd = bi >= 0 ? b->dims[bi] : 1;
         if (ad != bd && ad != 1 && bd != 1)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "batch dims %lld and %lld do not broadcast", (long long)ad,
-                           (long long)bd);
+                               (long long)bd);
         g->bdims[i] = ad > bd ? ad : bd;
         if (ad == 0 || bd == 0) g->bdims[i] = 0;
         g->a_bstride[i] = ad == 1 ? 0 : as;

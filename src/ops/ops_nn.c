@@ -17,7 +17,7 @@ const nnl_op_def nnl_ops_nn[] = {
 nnl_status nn_check_float(const nnl_op_call *c, const nnl_tensor *t, const char *what) {
     if (t && t->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s is %s; only float32 is supported", what,
-                       nnl_dtype_name(t->dtype));
+                           nnl_dtype_name(t->dtype));
     return NNL_OK;
 }
 

@@ -22,9 +22,9 @@ static nnl_status broadcast(const nnl_op_call *c, int n, const int *ranks,
             if (x == v || x == 1) continue;
             if (v != 1)
                 return nnl_op_fail(c, NNL_ERR_SHAPE,
-                               "shapes do not broadcast: dimension %d is %lld in one and %lld in "
-                               "another",
-                               d, (long long)v, (long long)x);
+                                   "shapes do not broadcast: dimension %d is %lld in one and %lld in "
+                                   "another",
+                                   d, (long long)v, (long long)x);
             v = x;
         }
         dims[d] = v;
@@ -100,7 +100,7 @@ nnl_status tn_infer_Tile(nnl_op_call *c, nnl_infer_result *r) {
         return s;
     if (n != x->rank)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'repeats' has %d values for an input of rank %d", n,
-                       x->rank);
+                           x->rank);
     int64_t d[NNL_MAX_RANK];
     for (int i = 0; i < n; i++) {
         if (rep[i] < 0)
@@ -143,10 +143,10 @@ nnl_status tn_infer_Where(nnl_op_call *c, nnl_infer_result *r) {
     if ((s = tn_esize(c, x, "X", &es))) return s;
     if (cond->dtype != NNL_DT_BOOL)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "condition must be bool, not %s",
-                       nnl_dtype_name(cond->dtype));
+                           nnl_dtype_name(cond->dtype));
     if (x->dtype != y->dtype)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "X is %s but Y is %s", nnl_dtype_name(x->dtype),
-                       nnl_dtype_name(y->dtype));
+                           nnl_dtype_name(y->dtype));
     const int ranks[3] = {cond->rank, x->rank, y->rank};
     const int64_t *shapes[3] = {cond->dims, x->dims, y->dims};
     int64_t d[NNL_MAX_RANK];
@@ -316,7 +316,7 @@ nnl_status tn_infer_Range(nnl_op_call *c, nnl_infer_result *r) {
     for (int i = 0; i < 3; i++) {
         if (c->in[i]->dtype != dt)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' is %s, expected %s", names[i],
-                           nnl_dtype_name(c->in[i]->dtype), nnl_dtype_name(dt));
+                               nnl_dtype_name(c->in[i]->dtype), nnl_dtype_name(dt));
         if (nnl_tensor_numel(c->in[i]) != 1 || c->in[i]->rank > 1)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' must be a scalar", names[i]);
         if (!c->in[i]->data)

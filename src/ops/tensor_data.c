@@ -131,7 +131,7 @@ nnl_status tn_infer_NonZero(nnl_op_call *c, nnl_infer_result *r) {
     if ((s = tn_esize(c, x, "input", &es))) return s;
     if (!x->data)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED,
-                       "needs a constant input: its output shape depends on the input values");
+                           "needs a constant input: its output shape depends on the input values");
     int64_t d[2] = {x->rank, count_nonzero(x)};
     return nnl_op_set_out(c, c->out[0], NNL_DT_INT64, 2, d);
 }
@@ -206,7 +206,7 @@ nnl_status tn_infer_TopK(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "input type %s", nnl_dtype_name(x->dtype));
     if (k < 0 || k > x->dims[axis])
         return nnl_op_fail(c, NNL_ERR_SHAPE, "K = %lld is out of range for an axis of size %lld",
-                       (long long)k, (long long)x->dims[axis]);
+                           (long long)k, (long long)x->dims[axis]);
     int64_t d[NNL_MAX_RANK];
     memcpy(d, x->dims, sizeof d);
     d[axis] = k;
@@ -336,7 +336,7 @@ nnl_status tn_infer_Unique(nnl_op_call *c, nnl_infer_result *r) {
     if ((s = uniq_setup(c, &u, &axis))) return s;
     if (!x->data)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED,
-                       "needs a constant input: its output shape depends on the input values");
+                           "needs a constant input: its output shape depends on the input values");
     size_t bytes = (size_t)(5 * (u.a > 0 ? u.a : 1)) * sizeof(int64_t);
     int64_t *scratch = nnl_malloc(bytes);
     if (!scratch) return nnl_op_fail(c, NNL_ERR_NOMEM, "out of memory");

@@ -80,7 +80,7 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
         while (end < lhs_len && eq[end] != ',') end++;
         if (i < c->n_in - 1 ? end >= lhs_len : end != lhs_len)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "equation '%s' does not have %d input terms", eq_attr,
-                           c->n_in);
+                               c->n_in);
         term_n[i] = parse_term(eq + pos, end - pos, term_labels[i], &term_ell[i]);
         if (term_n[i] < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot parse equation '%s'", eq_attr);
         const nnl_tensor *x = c->in[i];
@@ -88,7 +88,7 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
         ell_of[i] = x->rank - letters;
         if (ell_of[i] < 0 || (!term_ell[i] && ell_of[i] != 0))
             return nnl_op_fail(c, NNL_ERR_SHAPE, "term %d of '%s' does not match rank %d", i, eq_attr,
-                           x->rank);
+                               x->rank);
         if (ell_of[i] > ell_rank) ell_rank = ell_of[i];
         pos = end + 1;
     }
@@ -115,8 +115,8 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
                 } else if (sz != p->size[l]) {
                     if (l < ES_LETTERS || (sz != 1 && p->size[l] != 1))
                         return nnl_op_fail(c, NNL_ERR_SHAPE, "label '%c' has sizes %lld and %lld",
-                                       l < ES_LETTERS ? (l < 26 ? 'a' + l : 'A' + l - 26) : '.',
-                                       (long long)p->size[l], (long long)sz);
+                                           l < ES_LETTERS ? (l < 26 ? 'a' + l : 'A' + l - 26) : '.',
+                                           (long long)p->size[l], (long long)sz);
                     if (sz != 1) p->size[l] = sz;
                 }
                 /* a broadcast (size-1) ellipsis dim always reads index 0 */
@@ -140,7 +140,7 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
             }
             if (count[ol[t]] == 0 || in_out[ol[t]])
                 return nnl_op_fail(c, NNL_ERR_SHAPE, "output label %d of '%s' is unknown or repeated",
-                               t, eq_attr);
+                                   t, eq_attr);
             in_out[ol[t]] = true;
             p->out_labels[p->n_out_labels++] = ol[t];
         }
@@ -179,7 +179,7 @@ nnl_status tn_infer_Einsum(nnl_op_call *c, nnl_infer_result *r) {
     for (int i = 0; i < c->n_in; i++)
         if (!c->in[i] || c->in[i]->dtype != dt)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "all inputs must be present and %s",
-                           nnl_dtype_name(dt));
+                               nnl_dtype_name(dt));
     es_plan p;
     if ((s = es_plan_make(c, &p))) return s;
     double work = 1;

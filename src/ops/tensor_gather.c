@@ -19,7 +19,7 @@ static nnl_status check_indices(const nnl_op_call *c, const nnl_tensor *ind, int
         int64_t v = tn_index_at(ind->data, ind->dtype, i);
         if (v < -d || v >= d)
             return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "index %lld is out of range for %s of size %lld",
-                           (long long)v, what, (long long)d);
+                               (long long)v, what, (long long)d);
     }
     return NNL_OK;
 }
@@ -52,7 +52,7 @@ nnl_status tn_infer_Gather(nnl_op_call *c, nnl_infer_result *r) {
         return s;
     if (!tn_is_index_type(ind->dtype))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64, not %s",
-                       nnl_dtype_name(ind->dtype));
+                           nnl_dtype_name(ind->dtype));
     int rank = x->rank - 1 + ind->rank;
     if (rank > NNL_MAX_RANK)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output rank %d exceeds the maximum", rank);
@@ -106,11 +106,11 @@ static nnl_status elements_shapes(const nnl_op_call *c, const nnl_tensor *x,
                                   const nnl_tensor *ind, int axis, const char *what) {
     if (ind->rank != x->rank)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "%s rank %d differs from data rank %d", what, ind->rank,
-                       x->rank);
+                           x->rank);
     for (int i = 0; i < x->rank; i++)
         if (i != axis && ind->dims[i] > x->dims[i])
             return nnl_op_fail(c, NNL_ERR_SHAPE, "%s dimension %d (%lld) exceeds the data's (%lld)",
-                           what, i, (long long)ind->dims[i], (long long)x->dims[i]);
+                               what, i, (long long)ind->dims[i], (long long)x->dims[i]);
     return NNL_OK;
 }
 
@@ -185,11 +185,11 @@ nnl_status tn_infer_GatherND(nnl_op_call *c, nnl_infer_result *r) {
     int64_t k = ind->dims[ind->rank - 1];
     if (k < 1 || k > x->rank - b)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "indices' last dimension %lld must be in [1, %lld]",
-                       (long long)k, (long long)(x->rank - b));
+                           (long long)k, (long long)(x->rank - b));
     for (int i = 0; i < b; i++)
         if (x->dims[i] != ind->dims[i])
             return nnl_op_fail(c, NNL_ERR_SHAPE, "batch dimension %d differs between data and indices",
-                           i);
+                               i);
     int64_t d[NNL_MAX_RANK];
     int rank = 0;
     for (int i = 0; i < ind->rank - 1; i++) d[rank++] = ind->dims[i];
@@ -216,8 +216,8 @@ nnl_status tn_exec_GatherND(const nnl_op_call *c) {
             int64_t v = tn_index_at(ind->data, ind->dtype, t * k + j), dd = x->dims[b + j];
             if (v < -dd || v >= dd)
                 return nnl_op_fail(c, NNL_ERR_INVALID_ARG,
-                               "index %lld is out of range for axis %d of size %lld",
-                               (long long)v, b + j, (long long)dd);
+                                   "index %lld is out of range for axis %d of size %lld",
+                                   (long long)v, b + j, (long long)dd);
         }
     if (slice == 0) return NNL_OK;
     const uint8_t *src = x->data;

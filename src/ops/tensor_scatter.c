@@ -108,7 +108,7 @@ static nnl_status scatter_common(nnl_op_call *c, const char *const *known, red_o
         return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64");
     if (upd->dtype != x->dtype)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "updates are %s but data is %s",
-                       nnl_dtype_name(upd->dtype), nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(upd->dtype), nnl_dtype_name(x->dtype));
     return NNL_OK;
 }
 
@@ -125,7 +125,7 @@ nnl_status tn_infer_ScatterND(nnl_op_call *c, nnl_infer_result *r) {
     int64_t k = ind->dims[ind->rank - 1];
     if (k < 1 || k > x->rank)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "indices' last dimension %lld must be in [1, %d]",
-                       (long long)k, x->rank);
+                           (long long)k, x->rank);
     /* updates: indices.shape[:-1] + data.shape[k:] */
     int ur = ind->rank - 1 + x->rank - (int)k;
     bool ok = upd->rank == ur;
@@ -134,7 +134,7 @@ nnl_status tn_infer_ScatterND(nnl_op_call *c, nnl_infer_result *r) {
     if (!ok) {
         char a[128];
         return nnl_op_fail(c, NNL_ERR_SHAPE, "updates shape %s does not fit data and indices",
-                       nnl_shape_str(upd, a, sizeof a));
+                           nnl_shape_str(upd, a, sizeof a));
     }
     return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, x->dims);
 }
@@ -151,8 +151,8 @@ nnl_status tn_exec_ScatterND(const nnl_op_call *c) {
             int64_t v = tn_index_at(ind->data, ind->dtype, t * k + j);
             if (v < -x->dims[j] || v >= x->dims[j])
                 return nnl_op_fail(c, NNL_ERR_INVALID_ARG,
-                               "index %lld is out of range for axis %d of size %lld",
-                               (long long)v, j, (long long)x->dims[j]);
+                                   "index %lld is out of range for axis %d of size %lld",
+                                   (long long)v, j, (long long)x->dims[j]);
         }
     size_t es = nnl_dtype_size(x->dtype);
     int64_t n = nnl_tensor_numel(x);
@@ -186,13 +186,13 @@ nnl_status tn_infer_ScatterElements(nnl_op_call *c, nnl_infer_result *r) {
     if ((s = nnl_op_attr_int(c, "axis", 0, &a)) || (s = nnl_op_axis(c, a, x->rank, "axis", &axis))) return s;
     if (ind->rank != x->rank)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "indices rank %d differs from data rank %d", ind->rank,
-                       x->rank);
+                           x->rank);
     for (int i = 0; i < x->rank; i++) {
         if (upd->rank != ind->rank || upd->dims[i] != ind->dims[i])
             return nnl_op_fail(c, NNL_ERR_SHAPE, "updates and indices differ in shape");
         if (i != axis && ind->dims[i] > x->dims[i])
             return nnl_op_fail(c, NNL_ERR_SHAPE, "indices dimension %d (%lld) exceeds the data's (%lld)",
-                           i, (long long)ind->dims[i], (long long)x->dims[i]);
+                               i, (long long)ind->dims[i], (long long)x->dims[i]);
     }
     return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, x->dims);
 }
@@ -208,7 +208,7 @@ nnl_status tn_exec_ScatterElements(const nnl_op_call *c) {
         int64_t v = tn_index_at(ind->data, ind->dtype, i);
         if (v < -dim || v >= dim)
             return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "index %lld is out of range for axis %d of size %lld",
-                           (long long)v, axis, (long long)dim);
+                               (long long)v, axis, (long long)dim);
     }
     size_t es = nnl_dtype_size(x->dtype);
     int64_t total = nnl_tensor_numel(x);

@@ -19,7 +19,7 @@ static nnl_status same_numel(const nnl_op_call *c, const nnl_tensor *in, const n
     if (nnl_tensor_numel(in) != nnl_tensor_numel(out)) {
         char a[128], b[128];
         return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot reshape %s into %s", nnl_shape_str(in, a, sizeof a),
-                       nnl_shape_str(out, b, sizeof b));
+                           nnl_shape_str(out, b, sizeof b));
     }
     return NNL_OK;
 }
@@ -61,7 +61,7 @@ nnl_status tn_infer_Reshape(nnl_op_call *c, nnl_infer_result *r) {
         if (shape[i] == 0 && !allowzero) {
             if (i >= x->rank)
                 return nnl_op_fail(c, NNL_ERR_SHAPE, "shape[%d] = 0 copies a dimension the input lacks",
-                               i);
+                                   i);
             shape[i] = x->dims[i];
         } else if (shape[i] < 0) {
             return nnl_op_fail(c, NNL_ERR_SHAPE, "invalid shape value %lld", (long long)shape[i]);
@@ -74,7 +74,7 @@ nnl_status tn_infer_Reshape(nnl_op_call *c, nnl_infer_result *r) {
         if (known_prod == 0 || total % known_prod != 0) {
             char a[128];
             return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot infer the -1 dimension reshaping %s",
-                           nnl_shape_str(x, a, sizeof a));
+                               nnl_shape_str(x, a, sizeof a));
         }
         shape[infer_at] = total / known_prod;
     }
@@ -146,7 +146,7 @@ nnl_status tn_infer_Squeeze(nnl_op_call *c, nnl_infer_result *r) {
             if (drop[a]) return nnl_op_fail(c, NNL_ERR_SHAPE, "axis %d is repeated", a);
             if (x->dims[a] != 1)
                 return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot squeeze axis %d of size %lld", a,
-                               (long long)x->dims[a]);
+                                   (long long)x->dims[a]);
             drop[a] = true;
         }
     }
@@ -175,7 +175,7 @@ nnl_status tn_infer_Unsqueeze(nnl_op_call *c, nnl_infer_result *r) {
     int rank = x->rank + n;
     if (rank > NNL_MAX_RANK)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output rank %d exceeds the maximum %d", rank,
-                       NNL_MAX_RANK);
+                           NNL_MAX_RANK);
     bool ins[NNL_MAX_RANK] = {false};
     for (int i = 0; i < n; i++) {
         int a;

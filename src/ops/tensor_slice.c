@@ -138,7 +138,7 @@ static nnl_status split_lens(const nnl_op_call *c, int *axis, int64_t *lens) {
     if (n >= 0) {
         if (n != nout)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "'split' has %d values for %lld outputs", n,
-                           (long long)nout);
+                               (long long)nout);
         int64_t sum = 0;
         for (int i = 0; i < n; i++) {
             if (lens[i] < 0 || lens[i] > d)
@@ -147,22 +147,22 @@ static nnl_status split_lens(const nnl_op_call *c, int *axis, int64_t *lens) {
         }
         if (sum != d)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "split sizes add up to %lld, not the dimension %lld",
-                           (long long)sum, (long long)d);
+                               (long long)sum, (long long)d);
         return NNL_OK;
     }
     if (num >= 0 && num != nout)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'num_outputs' is %lld but the node has %lld outputs",
-                       (long long)num, (long long)nout);
+                           (long long)num, (long long)nout);
     if (nout > TN_MAX_SPLIT) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "too many outputs");
     /* Opset 18 num_outputs: ceil-sized chunks, the last one smaller.
      * Before that an equal split must divide exactly. */
     int64_t chunk = num >= 0 ? (d + nout - 1) / nout : d / nout;
     if (num < 0 && d % nout != 0)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "dimension %lld does not split into %lld equal parts",
-                       (long long)d, (long long)nout);
+                           (long long)d, (long long)nout);
     if (chunk * (nout - 1) > d)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "dimension %lld cannot feed %lld outputs", (long long)d,
-                       (long long)nout);
+                           (long long)nout);
     for (int64_t i = 0; i < nout; i++) lens[i] = i < nout - 1 ? chunk : d - chunk * (nout - 1);
     return NNL_OK;
 }
@@ -240,12 +240,12 @@ nnl_status tn_infer_Concat(nnl_op_call *c, nnl_infer_result *r) {
         if (!t) return nnl_op_fail(c, NNL_ERR_SHAPE, "input %d is missing", i);
         if (t->dtype != x->dtype || t->rank != x->rank)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "input %d is %s rank %d, input 0 is %s rank %d", i,
-                           nnl_dtype_name(t->dtype), t->rank, nnl_dtype_name(x->dtype), x->rank);
+                               nnl_dtype_name(t->dtype), t->rank, nnl_dtype_name(x->dtype), x->rank);
         for (int k = 0; k < x->rank; k++)
             if (k != axis && t->dims[k] != x->dims[k]) {
                 char a[128], b[128];
                 return nnl_op_fail(c, NNL_ERR_SHAPE, "input %d has shape %s, input 0 has %s", i,
-                               nnl_shape_str(t, a, sizeof a), nnl_shape_str(x, b, sizeof b));
+                                   nnl_shape_str(t, a, sizeof a), nnl_shape_str(x, b, sizeof b));
             }
         d[axis] += t->dims[axis];
     }
@@ -332,8 +332,8 @@ static nnl_status pad_plan_make(const nnl_op_call *c, pad_plan *p) {
             pads[i] > (int64_t)NNL_MAX_ELEMS || pads[i + nax] > (int64_t)NNL_MAX_ELEMS ||
             x->dims[a] + pads[i] + pads[i + nax] < 0)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "pads %lld, %lld do not fit axis %d of size %lld",
-                           (long long)pads[i], (long long)pads[i + nax], a,
-                           (long long)x->dims[a]);
+                               (long long)pads[i], (long long)pads[i + nax], a,
+                               (long long)x->dims[a]);
         if (p->mode != PAD_CONSTANT && x->dims[a] == 0 && (pads[i] > 0 || pads[i + nax] > 0))
             return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot %s-pad the empty axis %d", m, a);
     }
@@ -353,7 +353,7 @@ nnl_status tn_infer_Pad(nnl_op_call *c, nnl_infer_result *r) {
     if ((s = tn_esize(c, x, "input", &es)) || (s = pad_plan_make(c, &p))) return s;
     if (cv && (cv->dtype != x->dtype || nnl_tensor_numel(cv) > 1))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'constant_value' must be one %s",
-                       nnl_dtype_name(x->dtype));
+                           nnl_dtype_name(x->dtype));
     int64_t d[NNL_MAX_RANK];
     for (int i = 0; i < x->rank; i++) d[i] = x->dims[i] + p.before[i] + p.after[i];
     return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, d);

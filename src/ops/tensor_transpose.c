@@ -96,7 +96,7 @@ nnl_status tn_infer_DepthToSpace(nnl_op_call *c, nnl_infer_result *r) {
     const int64_t *d = c->in[0]->dims;
     if (d[1] % (b * b) != 0)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "channels %lld are not a multiple of blocksize^2 %lld",
-                       (long long)d[1], (long long)(b * b));
+                           (long long)d[1], (long long)(b * b));
     int64_t o[4] = {d[0], d[1] / (b * b), d[2] * b, d[3] * b};
     return nnl_op_set_out(c, c->out[0], c->in[0]->dtype, 4, o);
 }
@@ -135,7 +135,7 @@ nnl_status tn_infer_SpaceToDepth(nnl_op_call *c, nnl_infer_result *r) {
     const int64_t *d = c->in[0]->dims;
     if (d[2] % b != 0 || d[3] % b != 0)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "spatial size %lldx%lld is not a multiple of blocksize %lld",
-                       (long long)d[2], (long long)d[3], (long long)b);
+                           (long long)d[2], (long long)d[3], (long long)b);
     int64_t o[4] = {d[0], d[1] * b * b, d[2] / b, d[3] / b};
     return nnl_op_set_out(c, c->out[0], c->in[0]->dtype, 4, o);
 }

@@ -8,7 +8,7 @@ nnl_status tn_esize(const nnl_op_call *c, const nnl_tensor *t, const char *what,
     *es = nnl_dtype_size(t->dtype);
     if (*es == 0)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s has unsupported element type %d", what,
-                       (int)t->dtype);
+                           (int)t->dtype);
     return NNL_OK;
 }
 
@@ -34,13 +34,13 @@ nnl_status tn_read_ints(const nnl_op_call *c, int idx, const char *what, int64_t
     if (!t) return nnl_op_fail(c, NNL_ERR_SHAPE, "missing '%s' input", what);
     if (!tn_is_index_type(t->dtype))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' input must be int32 or int64, not %s", what,
-                       nnl_dtype_name(t->dtype));
+                           nnl_dtype_name(t->dtype));
     if (t->rank > 1)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' input must be 1-D, got rank %d", what, t->rank);
     int64_t cnt = nnl_tensor_numel(t);
     if (cnt > max)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'%s' input has %lld values, at most %d allowed", what,
-                       (long long)cnt, max);
+                           (long long)cnt, max);
     if (!t->data)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "needs a constant '%s' input", what);
     for (int64_t i = 0; i < cnt; i++) vals[i] = tn_index_at(t->data, t->dtype, i);

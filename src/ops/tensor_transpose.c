@@ -11,26 +11,32 @@
 
 /* ---- Transpose --------------------------------------------------------- */
 
-static nnl_status get_perm(const nnl_op_call *c, int rank, int *perm) {
+/* perm (default: the reversed axes) with negative entries normalised.
+ * Unchecked: infer calls check_perm first, and exec runs only on calls
+ * infer accepted (the session re-runs it on every node it opens). */
+static void read_perm(const nnl_op_call *c, int rank, int *perm) {
+    const nnl_attr *a = nnl_attr_get(c, "perm");
+    for (int i = 0; i < rank; i++) {
+        const int64_t p = a ? a->ints[i] : rank - 1 - i;
+        perm[i] = (int)(p < 0 ? p + rank : p);
+    }
+}
+
+/* perm is a list of rank distinct axes in [-rank, rank).  Negative entries
+ * are not ONNX, but numpy accepts them and so do several runtimes. */
+static nnl_status check_perm(const nnl_op_call *c, int rank) {
     const int64_t *p;
     int n;
     nnl_status s = nnl_op_attr_ints(c, "perm", &p, &n);
-    if (s) return s;
-    if (n < 0) {
-        for (int i = 0; i < rank; i++) perm[i] = rank - 1 - i;
-        return NNL_OK;
-    }
+    if (s || n < 0) return s;
     if (n != rank)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'perm' has %d entries for an input of rank %d", n, rank);
     bool seen[NNL_MAX_RANK] = {false};
     for (int i = 0; i < n; i++) {
         int a;
-        /* Negative entries are not ONNX, but numpy accepts them and so do
-         * several runtimes. */
         if ((s = nnl_op_axis(c, p[i], rank, "axis", &a))) return s;
         if (seen[a]) return nnl_op_fail(c, NNL_ERR_SHAPE, "'perm' repeats axis %d", a);
         seen[a] = true;
-        perm[i] = a;
     }
     return NNL_OK;
 }
@@ -45,7 +51,8 @@ nnl_status tn_infer_Transpose(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0];
     size_t es;
     int perm[NNL_MAX_RANK];
-    if ((s = tn_esize(c, x, "input", &es)) || (s = get_perm(c, x->rank, perm))) return s;
+    if ((s = tn_esize(c, x, "input", &es)) || (s = check_perm(c, x->rank))) return s;
+    read_perm(c, x->rank, perm);
     int64_t d[NNL_MAX_RANK];
     for (int i = 0; i < x->rank; i++) d[i] = x->dims[perm[i]];
     return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, d);
@@ -55,7 +62,7 @@ nnl_status tn_exec_Transpose(const nnl_op_call *c) {
     const nnl_tensor *x = c->in[0], *y = c->out[0];
     size_t es = nnl_dtype_size(x->dtype);
     int perm[NNL_MAX_RANK];
-    if (get_perm(c, x->rank, perm)) return nnl_fail(NNL_ERR_INTERNAL, "bad perm");
+    read_perm(c, x->rank, perm);
     int64_t xs[NNL_MAX_RANK], st[NNL_MAX_RANK];
     tn_strides(x->rank, x->dims, xs);
     for (int i = 0; i < x->rank; i++) st[i] = xs[perm[i]] * (int64_t)es;

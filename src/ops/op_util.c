@@ -111,6 +111,22 @@ nnl_status nnl_op_ints_attr(const nnl_op_call *c, const char *name, int n, int64
     return NNL_OK;
 }
 
+nnl_status nnl_op_int_at(const nnl_op_call *c, const nnl_tensor *t, int64_t i, const char *what,
+                         int64_t *v) {
+    if (!t->data)
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s must be a constant", what);
+    if (i >= nnl_tensor_numel(t))
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "%s has too few elements", what);
+    if (t->dtype == NNL_DT_INT64)
+        *v = ((const int64_t *)t->data)[i];
+    else if (t->dtype == NNL_DT_INT32)
+        *v = ((const int32_t *)t->data)[i];
+    else
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "%s must be int32 or int64, not %s", what,
+                           nnl_dtype_name(t->dtype));
+    return NNL_OK;
+}
+
 int64_t nnl_op_prod(const int64_t *dims, int lo, int hi) {
     int64_t p = 1;
     for (int i = lo; i < hi; i++)

@@ -13,6 +13,16 @@
 
 #include "core/core.h"
 
+/* The infer/exec pair f_infer / f_exec of an op family.  One pair may
+ * serve several op types (all binary ops, the three RNNs, ...); it tells
+ * them apart by c->op, so the domain tables stay the only place that list
+ * op names. */
+#define NNL_OP_FAMILY(f)                                          \
+    nnl_status f##_infer(nnl_op_call *c, nnl_infer_result *r); \
+    nnl_status f##_exec(const nnl_op_call *c)
+/* The table entry of op type `name`, served by family f. */
+#define NNL_OP_ENTRY(name, f) {name, f##_infer, f##_exec}
+
 /* Input i when present (i < n_in and not omitted), else NULL. */
 static inline const nnl_tensor *nnl_op_in(const nnl_op_call *c, int i) {
     return i >= 0 && i < c->n_in ? c->in[i] : NULL;
@@ -59,6 +69,11 @@ nnl_status nnl_op_attr_ints(const nnl_op_call *c, const char *name, const int64_
  * everywhere when it is absent. */
 nnl_status nnl_op_ints_attr(const nnl_op_call *c, const char *name, int n, int64_t def, int64_t min,
                             int64_t *v);
+
+/* Element i of a constant int32 / int64 tensor into *v; fails when t has
+ * no data (not a constant) or another dtype, naming it `what`. */
+nnl_status nnl_op_int_at(const nnl_op_call *c, const nnl_tensor *t, int64_t i, const char *what,
+                         int64_t *v);
 
 /* Product of dims[lo..hi); saturates at INT64_MAX (dims computed from a
  * file's attributes may be anything until the caller has bounded them). */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "format/verify.h"
+#include "ops/ops.h"
 #include "runtime/runtime.h"
 
 uint64_t nnl_frec_tensor_bytes(const nnl_frec_tensor *t) {

@@ -41,6 +41,14 @@ nnl_status nnl_op_check_inputs(const nnl_op_call *c) {
     return NNL_OK;
 }
 
+nnl_status nnl_op_begin(const nnl_op_call *c, const char *const *known, int min_in, int max_in,
+                        int n_req, int min_out, int max_out) {
+    nnl_status st = nnl_attr_check(c, known);
+    if (!st) st = nnl_op_check_io(c, min_in, max_in, n_req, min_out, max_out);
+    if (!st) st = nnl_op_check_inputs(c);
+    return st;
+}
+
 nnl_status nnl_op_set_out(const nnl_op_call *c, nnl_tensor *t, nnl_dtype dt, int rank,
                           const int64_t *dims) {
     if (rank < 0 || rank > NNL_MAX_RANK)
@@ -69,6 +77,18 @@ nnl_status nnl_op_axis(const nnl_op_call *c, int64_t axis, int rank, const char 
         return nnl_op_fail(c, NNL_ERR_SHAPE, "%s %lld is out of range for rank %d", what,
                            (long long)axis, rank);
     *out = (int)(axis < 0 ? axis + rank : axis);
+    return NNL_OK;
+}
+
+nnl_status nnl_op_axes_mark(const nnl_op_call *c, const int64_t *axes, int64_t n, int rank,
+                            bool *mark) {
+    for (int64_t i = 0; i < n; i++) {
+        int a;
+        nnl_status st = nnl_op_axis(c, axes[i], rank, "axis", &a);
+        if (st) return st;
+        if (mark[a]) return nnl_op_fail(c, NNL_ERR_SHAPE, "axis %d is repeated", a);
+        mark[a] = true;
+    }
     return NNL_OK;
 }
 

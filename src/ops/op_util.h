@@ -40,6 +40,10 @@ static inline nnl_tensor *nnl_op_out(const nnl_op_call *c, int i) {
  * requested at index max_out or beyond. */
 nnl_status nnl_op_check_io(const nnl_op_call *c, int min_in, int max_in, int n_req, int min_out,
                            int max_out);
+/* The usual start of an infer: nnl_attr_check(c, known), then
+ * nnl_op_check_io with the other arguments, then nnl_op_check_inputs. */
+nnl_status nnl_op_begin(const nnl_op_call *c, const char *const *known, int min_in, int max_in,
+                        int n_req, int min_out, int max_out);
 /* Every present input has the plain layout (packed layouts are for the
  * GEMM weights of Conv / Gemm / MatMul only), a known dtype, a rank within
  * NNL_MAX_RANK and known (>= 0) dims. */
@@ -60,6 +64,11 @@ static inline nnl_status nnl_op_set_like(const nnl_op_call *c, nnl_tensor *out,
 /* Normalise axis from [-rank, rank) into [0, rank), failing with a message
  * that names it `what`. */
 nnl_status nnl_op_axis(const nnl_op_call *c, int64_t axis, int rank, const char *what, int *out);
+
+/* Normalise n axes (each in [-rank, rank)) and set mark[axis] for each;
+ * the caller clears mark[0..rank).  A repeated axis fails. */
+nnl_status nnl_op_axes_mark(const nnl_op_call *c, const int64_t *axes, int64_t n, int rank,
+                            bool *mark);
 
 /* Typed attribute reads.  INT: missing -> def, another type fails.  INTS:
  * *n = -1 and *v = NULL when absent, another type fails. */

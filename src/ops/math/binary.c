@@ -402,11 +402,10 @@ nnl_status nnl_math_binary_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const shift_attrs[] = {"direction", NULL};
     int op = bin_find(c);
     if (op < 0) return nnl_op_fail(c, NNL_ERR_INTERNAL, "not a binary op");
-    nnl_status st = nnl_attr_check(c, (op == OP_MOD || op == OP_FMOD) ? mod_attrs
+    nnl_status st = nnl_op_begin(c, (op == OP_MOD || op == OP_FMOD) ? mod_attrs
                                       : (op == OP_SHL || op == OP_SHR) ? shift_attrs
-                                                                       : none);
+                                                                       : none, 2, 2, 2, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 2, 2, 2, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     if (op == OP_SHL || op == OP_SHR) {
         const char *dir = nnl_attr_str(c, "direction", NULL);
         if (!dir || (strcmp(dir, "LEFT") != 0 && strcmp(dir, "RIGHT") != 0))
@@ -454,9 +453,8 @@ static int var_op(const char *name) {
 
 nnl_status nnl_math_variadic_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const none[] = {NULL};
-    nnl_status st = nnl_attr_check(c, none);
+    nnl_status st = nnl_op_begin(c, none, 1, 1 << 20, c->n_in, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1 << 20, c->n_in, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *a = c->in[0];
     int ta = tindex(a->dtype);
     int op = var_op(c->op);

@@ -10,9 +10,8 @@
 /* ---- Det ---------------------------------------------------------------------------- */
 
 nnl_status nnl_math_det_infer(nnl_op_call *c, nnl_infer_result *r) {
-    nnl_status st = nnl_attr_check(c, (const char *const[]){NULL});
+    nnl_status st = nnl_op_begin(c, (const char *const[]){NULL}, 1, 1, 1, 1, 1);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",

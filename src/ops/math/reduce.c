@@ -191,15 +191,8 @@ static nnl_status red_axes(const nnl_op_call *c, int kind, bool *red, bool *noop
             for (int d = 0; d < x->rank; d++) red[d] = false;
         return NNL_OK;
     }
-    for (int64_t i = 0; i < n_axes; i++) {
-        int64_t a = axes_t ? ((const int64_t *)axes_t->data)[i] : axes_a->ints[i];
-        int d;
-        nnl_status st = nnl_op_axis(c, a, x->rank, "axis", &d);
-        if (st) return st;
-        if (red[d]) return nnl_op_fail(c, NNL_ERR_SHAPE, "axis %d repeated", d);
-        red[d] = true;
-    }
-    return NNL_OK;
+    return nnl_op_axes_mark(c, axes_t ? (const int64_t *)axes_t->data : axes_a->ints, n_axes,
+                            x->rank, red);
 }
 
 nnl_status nnl_math_reduce_infer(nnl_op_call *c, nnl_infer_result *r) {
@@ -208,9 +201,8 @@ nnl_status nnl_math_reduce_infer(nnl_op_call *c, nnl_infer_result *r) {
     int kind = red_kind(c->op);
     if (kind < 0) return nnl_op_fail(c, NNL_ERR_INTERNAL, "not a reduction");
     bool by_input = axes_as_input(c, kind);
-    nnl_status st = nnl_attr_check(c, by_input ? input_form : attr_form);
+    nnl_status st = nnl_op_begin(c, by_input ? input_form : attr_form, 1, by_input ? 2 : 1, 1, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, by_input ? 2 : 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     int t = dindex(x->dtype);
     if (t < 0 || !red_segs[kind][t])
@@ -400,9 +392,8 @@ static nnl_status view3(const nnl_op_call *c, const nnl_tensor *x, int64_t axis_
 
 nnl_status nnl_math_argminmax_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", "keepdims", "select_last_index", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 1, 1, 1, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     switch (x->dtype) {
     case NNL_DT_FLOAT: case NNL_DT_DOUBLE: case NNL_DT_INT32: case NNL_DT_INT64:
@@ -514,9 +505,8 @@ CUMSUM_K(u64, uint64_t)
 
 nnl_status nnl_math_cumsum_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"exclusive", "reverse", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 2, 2, 2, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 2, 2, 2, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0], *ax = c->in[1];
     switch (x->dtype) {
     case NNL_DT_FLOAT: case NNL_DT_DOUBLE: case NNL_DT_INT32: case NNL_DT_INT64:

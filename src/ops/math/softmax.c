@@ -167,9 +167,8 @@ static nnl_status sm_view(const nnl_op_call *c, int64_t *outer, int64_t *n, int6
 
 nnl_status nnl_math_softmax_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 1, 1, 1, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)", nnl_dtype_name(x->dtype));

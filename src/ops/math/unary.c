@@ -248,9 +248,8 @@ nnl_status nnl_math_unary_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (!op) return nnl_op_fail(c, NNL_ERR_INTERNAL, "not a unary op");
     const char *known[] = {op->a_name, op->b_name, NULL};
     if (!op->a_name) known[0] = NULL;
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 1, 1, 1, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     if (strcmp(op->name, "Gelu") == 0) {
         const char *ap = nnl_attr_str(c, "approximate", "none");
         if (strcmp(ap, "none") != 0 && strcmp(ap, "tanh") != 0)
@@ -359,9 +358,8 @@ static double clip_bound(const nnl_op_call *c, int i, const char *attr, double d
 nnl_status nnl_math_clip_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const old_attrs[] = {"min", "max", NULL};
     static const char *const none[] = {NULL};
-    nnl_status st = nnl_attr_check(c, c->opset < 11 ? old_attrs : none);
+    nnl_status st = nnl_op_begin(c, c->opset < 11 ? old_attrs : none, 1, c->opset < 11 ? 1 : 3, 1, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, c->opset < 11 ? 1 : 3, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (!clip_find(x->dtype))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported",

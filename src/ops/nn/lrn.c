@@ -8,9 +8,8 @@
 
 nnl_status nnl_nn_lrn_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"alpha", "beta", "bias", "size", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 1, 1, 1, 1, 1);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_attr *size = nnl_attr_get(c, "size");
     if (!size || size->type != NNL_ATTR_INT || size->i < 1)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "attribute 'size' must be a positive integer");

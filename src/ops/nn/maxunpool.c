@@ -47,9 +47,8 @@ static nnl_status unpool_shape(const nnl_op_call *c, int64_t *od) {
 
 nnl_status nnl_nn_maxunpool_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"kernel_shape", "pads", "strides", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 2, 3, 2, 1, 1);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 2, 3, 2, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0], *ix = c->in[1];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "X has dtype %s (float32 only)",

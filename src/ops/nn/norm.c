@@ -92,9 +92,8 @@ nnl_status nnl_nn_batchnorm_exec(const nnl_op_call *c) {
 
 nnl_status nnl_nn_instancenorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"epsilon", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 3, 3, 3, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 3, 3, 3, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "input"))) return st;
     if (x->rank < 3)
@@ -284,9 +283,8 @@ nnl_status nnl_nn_layernorm_exec(const nnl_op_call *c) {
 
 nnl_status nnl_nn_lpnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", "p", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 1, 1, 1, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "input"))) return st;
     int64_t p = nnl_attr_int(c, "p", 2);
@@ -346,9 +344,8 @@ static nnl_status mvn_axes(const nnl_op_call *c, bool *red) {
 
 nnl_status nnl_nn_mvn_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axes", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 1, 1, 1, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "X"))) return st;
     bool red[NNL_MAX_RANK];

@@ -101,10 +101,9 @@ nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const lp_attrs[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape",
                                            "p", "pads", "strides", NULL};
     int kind = pool_kind(c->op);
-    nnl_status st = nnl_attr_check(c, kind == P_MAX ? max_attrs : kind == P_AVG ? avg_attrs
-                                                                               : lp_attrs);
+    nnl_status st = nnl_op_begin(c, kind == P_MAX ? max_attrs : kind == P_AVG ? avg_attrs
+                                                                               : lp_attrs, 1, 1, 1, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     if (c->n_out > 1 && c->out[1])
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "the Indices output is not supported");
     const nnl_tensor *x = c->in[0];
@@ -376,9 +375,8 @@ nnl_status nnl_nn_pool_exec(const nnl_op_call *c) {
 
 nnl_status nnl_nn_global_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const none[] = {NULL};
-    nnl_status st = nnl_attr_check(c, none);
+    nnl_status st = nnl_op_begin(c, none, 1, 1, 1, 1, NNL_OP_ANY);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)", nnl_dtype_name(x->dtype));

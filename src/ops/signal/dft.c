@@ -107,9 +107,8 @@ static nnl_status dft_geometry(const nnl_op_call *c, dft_geom *g) {
 nnl_status nnl_signal_dft_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", "inverse", "onesided", NULL};
     static const char *const known20[] = {"inverse", "onesided", NULL};
-    nnl_status st = nnl_attr_check(c, c->opset >= 20 ? known20 : known);
+    nnl_status st = nnl_op_begin(c, c->opset >= 20 ? known20 : known, 1, c->opset >= 20 ? 3 : 2, 1, 1, 1);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, c->opset >= 20 ? 3 : 2, 1, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     dft_geom g;
     if ((st = dft_geometry(c, &g))) return st;
     if (g.n > ((int64_t)1 << 24))
@@ -200,9 +199,8 @@ static nnl_status stft_geometry(const nnl_op_call *c, stft_geom *g) {
 
 nnl_status nnl_signal_stft_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"onesided", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 2, 4, 2, 1, 1);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 2, 4, 2, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     stft_geom g;
     if ((st = stft_geometry(c, &g))) return st;
     const int64_t od[4] = {g.batch, g.frames, g.nk, 2};

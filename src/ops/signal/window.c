@@ -19,9 +19,8 @@ static nnl_status window_size(const nnl_op_call *c, int64_t *n) {
 
 nnl_status nnl_signal_window_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"output_datatype", "periodic", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 1, 1, 1, 1, 1);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 1, 1, 1, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     const int64_t dt = nnl_attr_int(c, "output_datatype", NNL_DT_FLOAT);
     if (dt != NNL_DT_FLOAT && dt != NNL_DT_DOUBLE)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output_datatype %lld (float32 or float64 "

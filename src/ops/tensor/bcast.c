@@ -51,9 +51,7 @@ static void bcast_strides(const nnl_tensor *t, int rank, const int64_t *dims, in
 
 nnl_status tn_Expand_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
-    nnl_status s = nnl_attr_check(c, NULL);
-    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, NULL, 2, 2, 2, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -85,9 +83,7 @@ nnl_status tn_Expand_exec(const nnl_op_call *c) {
 
 nnl_status tn_Tile_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
-    nnl_status s = nnl_attr_check(c, NULL);
-    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, NULL, 2, 2, 2, 1, 1);
     if (s) return s;
     if (c->opset > 0 && c->opset < 6)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "Tile before opset 6 (tiles/axis inputs)");
@@ -134,9 +130,7 @@ nnl_status tn_Tile_exec(const nnl_op_call *c) {
 
 nnl_status tn_Where_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
-    nnl_status s = nnl_attr_check(c, NULL);
-    if (!s) s = nnl_op_check_io(c, 3, 3, 3, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, NULL, 3, 3, 3, 1, 1);
     if (s) return s;
     const nnl_tensor *cond = c->in[0], *x = c->in[1], *y = c->in[2];
     size_t es;
@@ -362,9 +356,7 @@ nnl_status tn_Range_exec(const nnl_op_call *c) {
 nnl_status tn_Trilu_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"upper", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 2, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *k = nnl_op_in(c, 1);
     size_t es;

@@ -222,9 +222,7 @@ static nnl_status cast_infer(nnl_op_call *c, nnl_dtype to) {
 nnl_status tn_Cast_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"to", "saturate", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 1, 1, 1, 1);
     if (s) return s;
     int64_t to;
     if ((s = nnl_op_attr_int(c, "to", -1, &to))) return s;
@@ -235,9 +233,7 @@ nnl_status tn_Cast_infer(nnl_op_call *c, nnl_infer_result *r) {
 nnl_status tn_CastLike_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"saturate", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 2, 2, 2, 1, 1);
     if (s) return s;
     return cast_infer(c, c->in[1]->dtype);
 }

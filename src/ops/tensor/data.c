@@ -122,9 +122,7 @@ static int64_t count_nonzero(const nnl_tensor *x) {
 
 nnl_status tn_NonZero_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
-    nnl_status s = nnl_attr_check(c, NULL);
-    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, NULL, 1, 1, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -191,9 +189,7 @@ static nnl_status topk_k(const nnl_op_call *c, int64_t *k) {
 
 nnl_status tn_TopK_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", "largest", "sorted", "k", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 2, 1, 2, 2);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 2, 2);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     int64_t a, k, tmp;
@@ -323,9 +319,7 @@ static int64_t uniq_run(const uniq_ctx *u, int64_t *scratch, bool sorted) {
 
 nnl_status tn_Unique_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", "sorted", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 4);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 1, 1, 1, 4);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;

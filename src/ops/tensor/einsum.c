@@ -168,9 +168,7 @@ static nnl_status es_plan_make(const nnl_op_call *c, es_plan *p) {
 
 nnl_status tn_Einsum_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"equation", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, ES_MAX_IN, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, ES_MAX_IN, 1, 1, 1);
     if (s) return s;
     nnl_dtype dt = c->in[0]->dtype;
     if (dt != NNL_DT_FLOAT && dt != NNL_DT_DOUBLE && dt != NNL_DT_FLOAT16 && dt != NNL_DT_INT32 &&

@@ -39,9 +39,7 @@ static void copy_elem(uint8_t *d, const uint8_t *s, size_t n) {
 nnl_status tn_Gather_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 2, 2, 2, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1];
     size_t es;
@@ -117,9 +115,7 @@ static nnl_status elements_shapes(const nnl_op_call *c, const nnl_tensor *x,
 nnl_status tn_GatherElements_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 2, 2, 2, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1];
     size_t es;
@@ -142,23 +138,16 @@ nnl_status tn_GatherElements_exec(const nnl_op_call *c) {
     nnl_status s = check_indices(c, ind, x->dims[axis], "the gathered axis");
     if (s) return s;
     size_t es = nnl_dtype_size(x->dtype);
-    int64_t n = nnl_tensor_numel(ind), xs[NNL_MAX_RANK], idx[NNL_MAX_RANK] = {0};
+    int64_t n = nnl_tensor_numel(ind), xs[NNL_MAX_RANK];
     tn_strides(x->rank, x->dims, xs);
     const uint8_t *src = x->data;
     uint8_t *dst = c->out[0]->data;
-    int r = ind->rank;
-    /* base = data offset of idx with the axis coordinate left out */
-    int64_t base = 0;
+    tn_elem_walk w = {{0}, 0};
     for (int64_t i = 0; i < n; i++) {
         int64_t v = tn_index_at(ind->data, ind->dtype, i);
         if (v < 0) v += x->dims[axis];
-        copy_elem(dst + (size_t)i * es, src + (size_t)(base + v * xs[axis]) * es, es);
-        for (int d = r - 1; d >= 0; d--) {
-            if (d != axis) base += xs[d];
-            if (++idx[d] < ind->dims[d]) break;
-            if (d != axis) base -= idx[d] * xs[d];
-            idx[d] = 0;
-        }
+        copy_elem(dst + (size_t)i * es, src + (size_t)(w.base + v * xs[axis]) * es, es);
+        tn_elem_walk_next(&w, ind->dims, ind->rank, axis, xs);
     }
     return NNL_OK;
 }
@@ -168,9 +157,7 @@ nnl_status tn_GatherElements_exec(const nnl_op_call *c) {
 nnl_status tn_GatherND_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"batch_dims", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 2, 2, 2, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 2, 2, 2, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1];
     size_t es;
@@ -243,9 +230,7 @@ static bool numeric(nnl_dtype dt) { return tn_is_int_type(dt) || tn_is_float_typ
 nnl_status tn_OneHot_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 3, 3, 3, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 3, 3, 3, 1, 1);
     if (s) return s;
     const nnl_tensor *ind = c->in[0], *dep = c->in[1], *val = c->in[2];
     size_t es;

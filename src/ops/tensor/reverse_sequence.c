@@ -9,9 +9,8 @@
 
 nnl_status tn_ReverseSequence_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"batch_axis", "time_axis", NULL};
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_op_begin(c, known, 2, 2, 2, 1, 1);
     if (st) return st;
-    if ((st = nnl_op_check_io(c, 2, 2, 2, 1, 1)) || (st = nnl_op_check_inputs(c))) return st;
     const int64_t ba = nnl_attr_int(c, "batch_axis", 1), ta = nnl_attr_int(c, "time_axis", 0);
     if (!((ba == 0 && ta == 1) || (ba == 1 && ta == 0)))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "batch_axis and time_axis must be 0 and 1");

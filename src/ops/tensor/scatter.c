@@ -97,9 +97,7 @@ static void reduce(red_op op, nnl_dtype dt, uint8_t *d, const uint8_t *s, int64_
 
 /* Common checks: data, int32/int64 indices, updates of data's dtype. */
 static nnl_status scatter_common(nnl_op_call *c, const char *const *known, red_op *op) {
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 3, 3, 3, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 3, 3, 3, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1], *upd = c->in[2];
     size_t es;
@@ -213,21 +211,16 @@ nnl_status tn_ScatterElements_exec(const nnl_op_call *c) {
     size_t es = nnl_dtype_size(x->dtype);
     int64_t total = nnl_tensor_numel(x);
     if (total) memcpy(c->out[0]->data, x->data, (size_t)total * es);
-    int64_t xs[NNL_MAX_RANK], idx[NNL_MAX_RANK] = {0}, base = 0;
+    int64_t xs[NNL_MAX_RANK];
     tn_strides(x->rank, x->dims, xs);
     uint8_t *dst = c->out[0]->data;
     const uint8_t *src = upd->data;
-    int r = ind->rank;
+    tn_elem_walk w = {{0}, 0};
     for (int64_t i = 0; i < n; i++) {
         int64_t v = tn_index_at(ind->data, ind->dtype, i);
         if (v < 0) v += dim;
-        reduce(op, x->dtype, dst + (size_t)(base + v * xs[axis]) * es, src + (size_t)i * es, 1);
-        for (int d = r - 1; d >= 0; d--) {
-            if (d != axis) base += xs[d];
-            if (++idx[d] < ind->dims[d]) break;
-            if (d != axis) base -= idx[d] * xs[d];
-            idx[d] = 0;
-        }
+        reduce(op, x->dtype, dst + (size_t)(w.base + v * xs[axis]) * es, src + (size_t)i * es, 1);
+        tn_elem_walk_next(&w, ind->dims, ind->rank, axis, xs);
     }
     return NNL_OK;
 }

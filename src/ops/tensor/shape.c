@@ -29,9 +29,7 @@ static nnl_status same_numel(const nnl_op_call *c, const nnl_tensor *in, const n
 nnl_status tn_Reshape_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"allowzero", "shape", "consumed_inputs", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 2, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -89,9 +87,7 @@ nnl_status tn_Reshape_exec(const nnl_op_call *c) { return exec_copy(c); }
 nnl_status tn_Flatten_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 1, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -127,9 +123,7 @@ static nnl_status read_axes(nnl_op_call *c, int64_t *axes, int *n) {
 nnl_status tn_Squeeze_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axes", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 2, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -140,15 +134,11 @@ nnl_status tn_Squeeze_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (n < 0) {
         for (int i = 0; i < x->rank; i++) drop[i] = x->dims[i] == 1;
     } else {
-        for (int i = 0; i < n; i++) {
-            int a;
-            if ((s = nnl_op_axis(c, axes[i], x->rank, "axis", &a))) return s;
-            if (drop[a]) return nnl_op_fail(c, NNL_ERR_SHAPE, "axis %d is repeated", a);
-            if (x->dims[a] != 1)
+        if ((s = nnl_op_axes_mark(c, axes, n, x->rank, drop))) return s;
+        for (int a = 0; a < x->rank; a++)
+            if (drop[a] && x->dims[a] != 1)
                 return nnl_op_fail(c, NNL_ERR_SHAPE, "cannot squeeze axis %d of size %lld", a,
                                    (long long)x->dims[a]);
-            drop[a] = true;
-        }
     }
     int64_t d[NNL_MAX_RANK];
     int rank = 0;
@@ -162,9 +152,7 @@ nnl_status tn_Squeeze_exec(const nnl_op_call *c) { return exec_copy(c); }
 nnl_status tn_Unsqueeze_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axes", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 2, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -177,12 +165,7 @@ nnl_status tn_Unsqueeze_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output rank %d exceeds the maximum %d", rank,
                            NNL_MAX_RANK);
     bool ins[NNL_MAX_RANK] = {false};
-    for (int i = 0; i < n; i++) {
-        int a;
-        if ((s = nnl_op_axis(c, axes[i], rank, "axis", &a))) return s;
-        if (ins[a]) return nnl_op_fail(c, NNL_ERR_SHAPE, "axis %d is repeated", a);
-        ins[a] = true;
-    }
+    if ((s = nnl_op_axes_mark(c, axes, n, rank, ins))) return s;
     int64_t d[NNL_MAX_RANK];
     for (int i = 0, j = 0; i < rank; i++) d[i] = ins[i] ? 1 : x->dims[j++];
     return nnl_op_set_out(c, c->out[0], x->dtype, rank, d);
@@ -194,9 +177,7 @@ nnl_status tn_Unsqueeze_exec(const nnl_op_call *c) { return exec_copy(c); }
 
 nnl_status tn_Identity_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
-    nnl_status s = nnl_attr_check(c, NULL);
-    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, NULL, 1, 1, 1, 1, 1);
     if (s) return s;
     size_t es;
     if ((s = tn_esize(c, c->in[0], "input", &es))) return s;
@@ -212,9 +193,7 @@ nnl_status tn_Identity_exec(const nnl_op_call *c) { return exec_copy(c); }
 nnl_status tn_Dropout_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"ratio", "seed", "is_test", "consumed_inputs", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 3, 1, 1, 2);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 3, 1, 1, 2);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;

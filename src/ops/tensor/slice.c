@@ -84,9 +84,7 @@ static nnl_status slice_plan_make(const nnl_op_call *c, slice_plan *p) {
 nnl_status tn_Slice_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"starts", "ends", "axes", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 5, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 5, 1, 1, 1);
     if (s) return s;
     size_t es;
     slice_plan p;
@@ -170,9 +168,7 @@ static nnl_status split_lens(const nnl_op_call *c, int *axis, int64_t *lens) {
 nnl_status tn_Split_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", "split", "num_outputs", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 2, 1, 1, TN_MAX_SPLIT);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, TN_MAX_SPLIT);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -224,9 +220,7 @@ static nnl_status concat_axis(const nnl_op_call *c, int *axis) {
 nnl_status tn_Concat_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"axis", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 1 << 20, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 1 << 20, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;
@@ -343,9 +337,7 @@ static nnl_status pad_plan_make(const nnl_op_call *c, pad_plan *p) {
 nnl_status tn_Pad_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"mode", "pads", "value", "paddings", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 4, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 4, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *cv = nnl_op_in(c, 2);
     size_t es;

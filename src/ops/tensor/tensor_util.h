@@ -26,6 +26,25 @@ static inline int64_t tn_index_at(const void *p, nnl_dtype dt, int64_t i) {
     return dt == NNL_DT_INT64 ? ((const int64_t *)p)[i] : (int64_t)((const int32_t *)p)[i];
 }
 
+/* Position in an index tensor of GatherElements / ScatterElements, walked
+ * in order: idx the coordinates, base the data offset (in elements, with
+ * data strides xs) of the position with the `axis` coordinate left out, to
+ * which the element's index times xs[axis] is added.  Start zeroed. */
+typedef struct tn_elem_walk {
+    int64_t idx[NNL_MAX_RANK];
+    int64_t base;
+} tn_elem_walk;
+/* Advance to the next position of an index tensor of shape dims[0..rank). */
+static inline void tn_elem_walk_next(tn_elem_walk *w, const int64_t *dims, int rank, int axis,
+                                     const int64_t *xs) {
+    for (int d = rank - 1; d >= 0; d--) {
+        if (d != axis) w->base += xs[d];
+        if (++w->idx[d] < dims[d]) break;
+        if (d != axis) w->base -= w->idx[d] * xs[d];
+        w->idx[d] = 0;
+    }
+}
+
 /* Contiguous strides, in elements, of dims. */
 void tn_strides(int rank, const int64_t *dims, int64_t *strides);
 

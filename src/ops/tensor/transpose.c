@@ -32,21 +32,13 @@ static nnl_status check_perm(const nnl_op_call *c, int rank) {
     if (n != rank)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'perm' has %d entries for an input of rank %d", n, rank);
     bool seen[NNL_MAX_RANK] = {false};
-    for (int i = 0; i < n; i++) {
-        int a;
-        if ((s = nnl_op_axis(c, p[i], rank, "axis", &a))) return s;
-        if (seen[a]) return nnl_op_fail(c, NNL_ERR_SHAPE, "'perm' repeats axis %d", a);
-        seen[a] = true;
-    }
-    return NNL_OK;
+    return nnl_op_axes_mark(c, p, n, rank, seen);
 }
 
 nnl_status tn_Transpose_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     static const char *const known[] = {"perm", NULL};
-    nnl_status s = nnl_attr_check(c, known);
-    if (!s) s = nnl_op_check_io(c, 1, 1, 1, 1, 1);
-    if (!s) s = nnl_op_check_inputs(c);
+    nnl_status s = nnl_op_begin(c, known, 1, 1, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     size_t es;

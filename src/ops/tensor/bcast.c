@@ -54,11 +54,9 @@ nnl_status tn_Expand_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, NULL, 2, 2, 2, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
-    size_t es;
     int64_t shape[NNL_MAX_RANK];
     int n;
-    if ((s = tn_esize(c, x, "input", &es)) ||
-        (s = tn_read_ints(c, 1, "shape", shape, NNL_MAX_RANK, &n)))
+    if ((s = tn_read_ints(c, 1, "shape", shape, NNL_MAX_RANK, &n)))
         return s;
     for (int i = 0; i < n; i++)
         if (shape[i] < 0)
@@ -88,11 +86,9 @@ nnl_status tn_Tile_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (c->opset > 0 && c->opset < 6)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "Tile before opset 6 (tiles/axis inputs)");
     const nnl_tensor *x = c->in[0];
-    size_t es;
     int64_t rep[NNL_MAX_RANK];
     int n;
-    if ((s = tn_esize(c, x, "input", &es)) ||
-        (s = tn_read_ints(c, 1, "repeats", rep, NNL_MAX_RANK, &n)))
+    if ((s = tn_read_ints(c, 1, "repeats", rep, NNL_MAX_RANK, &n)))
         return s;
     if (n != x->rank)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'repeats' has %d values for an input of rank %d", n,
@@ -133,8 +129,6 @@ nnl_status tn_Where_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, NULL, 3, 3, 3, 1, 1);
     if (s) return s;
     const nnl_tensor *cond = c->in[0], *x = c->in[1], *y = c->in[2];
-    size_t es;
-    if ((s = tn_esize(c, x, "X", &es))) return s;
     if (cond->dtype != NNL_DT_BOOL)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "condition must be bool, not %s",
                            nnl_dtype_name(cond->dtype));
@@ -359,9 +353,8 @@ nnl_status tn_Trilu_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *k = nnl_op_in(c, 1);
-    size_t es;
     int64_t up;
-    if ((s = tn_esize(c, x, "input", &es)) || (s = nnl_op_attr_int(c, "upper", 1, &up))) return s;
+    if ((s = nnl_op_attr_int(c, "upper", 1, &up))) return s;
     if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input rank must be >= 2, got %d", x->rank);
     if (k && (k->dtype != NNL_DT_INT64 || nnl_tensor_numel(k) != 1))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'k' must be one int64");

@@ -125,8 +125,6 @@ nnl_status tn_NonZero_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, NULL, 1, 1, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
-    size_t es;
-    if ((s = tn_esize(c, x, "input", &es))) return s;
     if (!x->data)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED,
                            "needs a constant input: its output shape depends on the input values");
@@ -322,9 +320,8 @@ nnl_status tn_Unique_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, known, 1, 1, 1, 1, 4);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
-    size_t es;
     int64_t sorted;
-    if ((s = tn_esize(c, x, "input", &es)) || (s = nnl_op_attr_int(c, "sorted", 1, &sorted))) return s;
+    if ((s = nnl_op_attr_int(c, "sorted", 1, &sorted))) return s;
     uniq_ctx u;
     int axis;
     if ((s = uniq_setup(c, &u, &axis))) return s;

@@ -36,21 +36,27 @@ static void copy_elem(uint8_t *d, const uint8_t *s, size_t n) {
 
 /* ---- Gather ----------------------------------------------------------------- */
 
+/* The start of Gather's and GatherElements' infer: their checks, the axis
+ * and int32 / int64 indices. */
+static nnl_status axis_args(nnl_op_call *c, int *axis) {
+    static const char *const known[] = {"axis", NULL};
+    int64_t a;
+    nnl_status s = nnl_op_begin(c, known, 2, 2, 2, 1, 1);
+    if (!s) s = nnl_op_attr_int(c, "axis", 0, &a);
+    if (!s) s = nnl_op_axis(c, a, c->in[0]->rank, "axis", axis);
+    if (s) return s;
+    if (!tn_is_index_type(c->in[1]->dtype))
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64, not %s",
+                           nnl_dtype_name(c->in[1]->dtype));
+    return NNL_OK;
+}
+
 nnl_status tn_Gather_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
-    static const char *const known[] = {"axis", NULL};
-    nnl_status s = nnl_op_begin(c, known, 2, 2, 2, 1, 1);
+    int axis;
+    nnl_status s = axis_args(c, &axis);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1];
-    size_t es;
-    int64_t a;
-    int axis;
-    if ((s = tn_esize(c, x, "data", &es)) || (s = nnl_op_attr_int(c, "axis", 0, &a)) ||
-        (s = nnl_op_axis(c, a, x->rank, "axis", &axis)))
-        return s;
-    if (!tn_is_index_type(ind->dtype))
-        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64, not %s",
-                           nnl_dtype_name(ind->dtype));
     int rank = x->rank - 1 + ind->rank;
     if (rank > NNL_MAX_RANK)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "output rank %d exceeds the maximum", rank);
@@ -114,18 +120,10 @@ static nnl_status elements_shapes(const nnl_op_call *c, const nnl_tensor *x,
 
 nnl_status tn_GatherElements_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
-    static const char *const known[] = {"axis", NULL};
-    nnl_status s = nnl_op_begin(c, known, 2, 2, 2, 1, 1);
+    int axis;
+    nnl_status s = axis_args(c, &axis);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1];
-    size_t es;
-    int64_t a;
-    int axis;
-    if ((s = tn_esize(c, x, "data", &es)) || (s = nnl_op_attr_int(c, "axis", 0, &a)) ||
-        (s = nnl_op_axis(c, a, x->rank, "axis", &axis)))
-        return s;
-    if (!tn_is_index_type(ind->dtype))
-        return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64");
     if ((s = elements_shapes(c, x, ind, axis, "indices"))) return s;
     if (ind->data && (s = check_indices(c, ind, x->dims[axis], "the gathered axis"))) return s;
     return nnl_op_set_out(c, c->out[0], x->dtype, ind->rank, ind->dims);
@@ -160,9 +158,8 @@ nnl_status tn_GatherND_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, known, 2, 2, 2, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *ind = c->in[1];
-    size_t es;
     int64_t b;
-    if ((s = tn_esize(c, x, "data", &es)) || (s = nnl_op_attr_int(c, "batch_dims", 0, &b))) return s;
+    if ((s = nnl_op_attr_int(c, "batch_dims", 0, &b))) return s;
     if (!tn_is_index_type(ind->dtype))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "indices must be int32 or int64");
     if (x->rank < 1 || ind->rank < 1)
@@ -233,10 +230,9 @@ nnl_status tn_OneHot_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, known, 3, 3, 3, 1, 1);
     if (s) return s;
     const nnl_tensor *ind = c->in[0], *dep = c->in[1], *val = c->in[2];
-    size_t es;
     int64_t a;
     int axis;
-    if ((s = tn_esize(c, val, "values", &es)) || (s = nnl_op_attr_int(c, "axis", -1, &a)) ||
+    if ((s = nnl_op_attr_int(c, "axis", -1, &a)) ||
         (s = nnl_op_axis(c, a, ind->rank + 1, "axis", &axis)))
         return s;
     if (!numeric(ind->dtype) || !numeric(dep->dtype))

@@ -32,8 +32,6 @@ nnl_status tn_Reshape_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
-    size_t es;
-    if ((s = tn_esize(c, x, "input", &es))) return s;
     int64_t allowzero;
     if ((s = nnl_op_attr_int(c, "allowzero", 0, &allowzero))) return s;
     int64_t shape[NNL_MAX_RANK];
@@ -90,10 +88,9 @@ nnl_status tn_Flatten_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, known, 1, 1, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
-    size_t es;
     int64_t axis;
     int ax;
-    if ((s = tn_esize(c, x, "input", &es)) || (s = nnl_op_attr_int(c, "axis", 1, &axis)) ||
+    if ((s = nnl_op_attr_int(c, "axis", 1, &axis)) ||
         (s = axis == x->rank ? NNL_OK : nnl_op_axis(c, axis, x->rank, "axis", &ax)))
         return s;
     if (axis == x->rank) ax = x->rank; /* Flatten's axis may also be rank */
@@ -105,11 +102,14 @@ nnl_status tn_Flatten_exec(const nnl_op_call *c) { return exec_copy(c); }
 
 /* ---- Squeeze / Unsqueeze ----------------------------------------------- */
 
-/* Axes from the attribute (opset < 13) or the second input (>= 13); either
+/* The start of Squeeze's and Unsqueeze's infer: their checks, then the
+ * axes from the attribute (opset < 13) or the second input (>= 13); either
  * is accepted whatever the opset.  *n = -1 when neither is given. */
-static nnl_status read_axes(nnl_op_call *c, int64_t *axes, int *n) {
+static nnl_status axes_args(nnl_op_call *c, int64_t *axes, int *n) {
+    static const char *const known[] = {"axes", NULL};
     const int64_t *v;
-    nnl_status s = nnl_op_attr_ints(c, "axes", &v, n);
+    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, 1);
+    if (!s) s = nnl_op_attr_ints(c, "axes", &v, n);
     if (s) return s;
     if (*n >= 0) {
         if (*n > 2 * NNL_MAX_RANK) return nnl_op_fail(c, NNL_ERR_SHAPE, "too many axes");
@@ -122,14 +122,11 @@ static nnl_status read_axes(nnl_op_call *c, int64_t *axes, int *n) {
 
 nnl_status tn_Squeeze_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
-    static const char *const known[] = {"axes", NULL};
-    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, 1);
-    if (s) return s;
-    const nnl_tensor *x = c->in[0];
-    size_t es;
     int64_t axes[2 * NNL_MAX_RANK];
     int n;
-    if ((s = tn_esize(c, x, "input", &es)) || (s = read_axes(c, axes, &n))) return s;
+    nnl_status s = axes_args(c, axes, &n);
+    if (s) return s;
+    const nnl_tensor *x = c->in[0];
     bool drop[NNL_MAX_RANK] = {false};
     if (n < 0) {
         for (int i = 0; i < x->rank; i++) drop[i] = x->dims[i] == 1;
@@ -151,14 +148,11 @@ nnl_status tn_Squeeze_exec(const nnl_op_call *c) { return exec_copy(c); }
 
 nnl_status tn_Unsqueeze_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
-    static const char *const known[] = {"axes", NULL};
-    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, 1);
-    if (s) return s;
-    const nnl_tensor *x = c->in[0];
-    size_t es;
     int64_t axes[2 * NNL_MAX_RANK];
     int n;
-    if ((s = tn_esize(c, x, "input", &es)) || (s = read_axes(c, axes, &n))) return s;
+    nnl_status s = axes_args(c, axes, &n);
+    if (s) return s;
+    const nnl_tensor *x = c->in[0];
     if (n < 0) return nnl_op_fail(c, NNL_ERR_SHAPE, "needs 'axes'");
     int rank = x->rank + n;
     if (rank > NNL_MAX_RANK)
@@ -179,8 +173,6 @@ nnl_status tn_Identity_infer(nnl_op_call *c, nnl_infer_result *r) {
     (void)r;
     nnl_status s = nnl_op_begin(c, NULL, 1, 1, 1, 1, 1);
     if (s) return s;
-    size_t es;
-    if ((s = tn_esize(c, c->in[0], "input", &es))) return s;
     return nnl_op_set_out(c, c->out[0], c->in[0]->dtype, c->in[0]->rank, c->in[0]->dims);
 }
 
@@ -196,8 +188,6 @@ nnl_status tn_Dropout_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, known, 1, 3, 1, 1, 2);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
-    size_t es;
-    if ((s = tn_esize(c, x, "input", &es))) return s;
     const nnl_tensor *tm = nnl_op_in(c, 2);
     if (tm) {
         if (tm->dtype != NNL_DT_BOOL || nnl_tensor_numel(tm) != 1)

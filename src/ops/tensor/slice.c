@@ -86,9 +86,8 @@ nnl_status tn_Slice_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"starts", "ends", "axes", NULL};
     nnl_status s = nnl_op_begin(c, known, 1, 5, 1, 1, 1);
     if (s) return s;
-    size_t es;
     slice_plan p;
-    if ((s = tn_esize(c, c->in[0], "input", &es)) || (s = slice_plan_make(c, &p))) return s;
+    if ((s = slice_plan_make(c, &p))) return s;
     return nnl_op_set_out(c, c->out[0], c->in[0]->dtype, c->in[0]->rank, p.len);
 }
 
@@ -171,10 +170,9 @@ nnl_status tn_Split_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, TN_MAX_SPLIT);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
-    size_t es;
     int axis;
     int64_t lens[TN_MAX_SPLIT];
-    if ((s = tn_esize(c, x, "input", &es)) || (s = split_lens(c, &axis, lens))) return s;
+    if ((s = split_lens(c, &axis, lens))) return s;
     for (int i = 0; i < c->n_out; i++) {
         if (!c->out[i]) continue;
         int64_t d[NNL_MAX_RANK];
@@ -223,9 +221,8 @@ nnl_status tn_Concat_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, known, 1, 1 << 20, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
-    size_t es;
     int axis;
-    if ((s = tn_esize(c, x, "input 0", &es)) || (s = concat_axis(c, &axis))) return s;
+    if ((s = concat_axis(c, &axis))) return s;
     int64_t d[NNL_MAX_RANK];
     memcpy(d, x->dims, sizeof d);
     d[axis] = 0;
@@ -340,9 +337,8 @@ nnl_status tn_Pad_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status s = nnl_op_begin(c, known, 1, 4, 1, 1, 1);
     if (s) return s;
     const nnl_tensor *x = c->in[0], *cv = nnl_op_in(c, 2);
-    size_t es;
     pad_plan p;
-    if ((s = tn_esize(c, x, "input", &es)) || (s = pad_plan_make(c, &p))) return s;
+    if ((s = pad_plan_make(c, &p))) return s;
     if (cv && (cv->dtype != x->dtype || nnl_tensor_numel(cv) > 1))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'constant_value' must be one %s",
                            nnl_dtype_name(x->dtype));

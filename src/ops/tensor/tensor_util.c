@@ -60,27 +60,17 @@ void tn_fill(void *dst, int64_t n, const void *value, size_t esize) {
     if (n <= 0) return;
     switch (esize) {
     case 1: memset(dst, *(const uint8_t *)value, (size_t)n); return;
-    case 2: {
-        uint16_t v;
-        memcpy(&v, value, 2);
-        uint16_t *d = dst;
-        for (int64_t i = 0; i < n; i++) d[i] = v;
-        return;
+#define TN_FILL(T)                                         \
+    {                                                      \
+        T v;                                               \
+        memcpy(&v, value, sizeof v);                       \
+        for (int64_t i = 0; i < n; i++) ((T *)dst)[i] = v; \
+        return;                                            \
     }
-    case 4: {
-        uint32_t v;
-        memcpy(&v, value, 4);
-        uint32_t *d = dst;
-        for (int64_t i = 0; i < n; i++) d[i] = v;
-        return;
-    }
-    default: {
-        uint64_t v;
-        memcpy(&v, value, 8);
-        uint64_t *d = dst;
-        for (int64_t i = 0; i < n; i++) d[i] = v;
-        return;
-    }
+    case 2: TN_FILL(uint16_t)
+    case 4: TN_FILL(uint32_t)
+    default: TN_FILL(uint64_t)
+#undef TN_FILL
     }
 }
 

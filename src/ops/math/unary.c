@@ -34,7 +34,7 @@ static int uindex(nnl_dtype dt) {
 
 /* TX in, TY out; EXPR sees v (the input), T (= TX), alpha and beta.
  * Blocks of 8 loaded into locals first: the loop shape GCC's -O2 cost
- * model vectorises (see math_binary.c). */
+ * model vectorises (see binary.c). */
 #define KERNEL(name, TX, TY, EXPR)                                               \
     static void name(const void *px, void *py, int64_t n, const un_params *p) { \
         typedef TX T;                                                            \

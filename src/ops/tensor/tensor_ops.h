@@ -57,7 +57,7 @@ TN_OP(ReverseSequence)
 
 #undef TN_OP
 
-/* Element conversion (tensor_cast.c), ONNX Cast rules: float -> int
+/* Element conversion (cast.c), ONNX Cast rules: float -> int
  * truncates toward zero and saturates (NaN -> 0), int -> int wraps,
  * anything -> bool is "!= 0". */
 void tn_convert(const void *src, nnl_dtype sdt, void *dst, nnl_dtype ddt, int64_t n);

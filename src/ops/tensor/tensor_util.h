@@ -1,7 +1,8 @@
 /*
- * Helpers shared by the shape and data-movement ops (ops_tensor.c and the
- * tensor_*.c files): argument checks, reading constant int tensors, and the
- * strided copy engine every layout-changing op reduces to.
+ * Helpers of the shape and data-movement ops (the files of ops/tensor/,
+ * beside the helpers of every family in ops/op_util.h): element sizes and
+ * types, reading constant int tensors, and the strided copy engine every
+ * layout-changing op reduces to.
  *
  * Messages name the op and node: "Slice node 'x': ...".
  */

@@ -187,7 +187,7 @@ static nnl_status topk_k(const nnl_op_call *c, int64_t *k) {
 
 nnl_status tn_TopK_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"axis", "largest", "sorted", "k", NULL};
-    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 2, 2);
+    nnl_status s = nnl_op_begin(c, known, 1, 2, 1, 1, 2);
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     int64_t a, k, tmp;
@@ -205,7 +205,7 @@ nnl_status tn_TopK_infer(nnl_op_call *c, nnl_infer_result *r) {
     memcpy(d, x->dims, sizeof d);
     d[axis] = k;
     if ((s = nnl_op_set_out(c, c->out[0], x->dtype, x->rank, d))) return s;
-    if (c->out[1] && (s = nnl_op_set_out(c, c->out[1], NNL_DT_INT64, x->rank, d))) return s;
+    if (nnl_op_out(c, 1) && (s = nnl_op_set_out(c, c->out[1], NNL_DT_INT64, x->rank, d))) return s;
     r->scratch_bytes = (size_t)k * sizeof(int64_t);
     return NNL_OK;
 }

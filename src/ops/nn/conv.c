@@ -4,8 +4,6 @@
  * attributes.  The weight may be PLAIN, PACK_A8 (kernels/gemm.h) or, for
  * 3x3 stride-1 group-1 convs, WINO43 (kernels/wino.h).
  */
-#include <string.h>
-
 #include "kernels/conv.h"
 #include "kernels/wino.h"
 #include "ops/nn/conv_geom.h"

@@ -4,8 +4,6 @@
  * shared scratch, then every output channel gathers its taps, in parallel
  * over channels so no two threads write one output.
  */
-#include <string.h>
-
 #include "kernels/gemm.h"
 #include "ops/nn/conv_geom.h"
 #include "ops/nn/nn_ops.h"
@@ -18,7 +16,7 @@ static const char *const convt_attrs[] = {"auto_pad", "dilations", "group", "ker
 
 /* The geometry (pt/pl: the pads cut from the full output); a packed
  * weight is for Conv only. */
-static nnl_status nnl_conv_paramsetry(const nnl_op_call *c, nnl_conv_params *g) {
+static nnl_status convt_geometry(const nnl_op_call *c, nnl_conv_params *g) {
     if (c->in[1]->layout != NNL_LAYOUT_PLAIN) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed weight");
     return nnl_conv_geometry(c, c->in[0], c->in[1], true, g);
 }
@@ -40,7 +38,7 @@ nnl_status nnl_nn_convt_infer(nnl_op_call *c, nnl_infer_result *r) {
     float aa, ab;
     if ((st = nn_act(c, &act, &aa, &ab))) return st;
     nnl_conv_params g;
-    if ((st = nnl_conv_paramsetry(c, &g))) return st;
+    if ((st = convt_geometry(c, &g))) return st;
     if (b && (b->rank != 1 || b->dims[0] != g.oc))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "bias must have %lld elements in one dim", (long long)g.oc);
     if (cols_bytes(&g) > COLS_MAX)
@@ -104,7 +102,7 @@ static void col2im_channel(void *vctx, int64_t oc, int thread) {
 
 nnl_status nnl_nn_convt_exec(const nnl_op_call *c) {
     nnl_conv_params g;
-    nnl_status st = nnl_conv_paramsetry(c, &g);
+    nnl_status st = convt_geometry(c, &g);
     if (st) return st;
     if (!c->scratch) return nnl_op_fail(c, NNL_ERR_INTERNAL, "no scratch for the column buffer");
     const nnl_tensor *b = nnl_op_in(c, 2);

@@ -397,10 +397,13 @@ nnl_status nnl_image_resize_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = rs_attrs(c, upsample);
     if (st) return st;
     int max_in = upsample ? (c->opset < 9 ? 1 : 2) : c->opset < 11 ? 2 : 4;
-    if ((st = nnl_op_check_io(c, upsample && c->opset < 9 ? 1 : 2, max_in, 1, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
+    if ((st = nnl_op_check_io(c, upsample && c->opset < 9 ? 1 : 2, max_in, 1, 1, NNL_OP_ANY)) ||
+        (st = nnl_op_check_inputs(c)))
+        return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)", nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)",
+                           nnl_dtype_name(x->dtype));
     rs_plan p;
     if ((st = rs_setup(c, &p))) return st;
     for (int d = 0; d < p.rank; d++) {

@@ -201,7 +201,8 @@ nnl_status nnl_math_reduce_infer(nnl_op_call *c, nnl_infer_result *r) {
     int kind = red_kind(c->op);
     if (kind < 0) return nnl_op_fail(c, NNL_ERR_INTERNAL, "not a reduction");
     bool by_input = axes_as_input(c, kind);
-    nnl_status st = nnl_op_begin(c, by_input ? input_form : attr_form, 1, by_input ? 2 : 1, 1, 1, NNL_OP_ANY);
+    nnl_status st = nnl_op_begin(c, by_input ? input_form : attr_form,
+                                 1, by_input ? 2 : 1, 1, 1, NNL_OP_ANY);
     if (st) return st;
     const nnl_tensor *x = c->in[0];
     int t = dindex(x->dtype);

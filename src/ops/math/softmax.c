@@ -171,7 +171,8 @@ nnl_status nnl_math_softmax_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (st) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)", nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)",
+                           nnl_dtype_name(x->dtype));
     int64_t outer, n, inner;
     if ((st = sm_view(c, &outer, &n, &inner))) return st;
     if ((st = nnl_op_set_like(c, c->out[0], x, x->dtype))) return st;

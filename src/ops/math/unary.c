@@ -358,7 +358,8 @@ static double clip_bound(const nnl_op_call *c, int i, const char *attr, double d
 nnl_status nnl_math_clip_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const old_attrs[] = {"min", "max", NULL};
     static const char *const none[] = {NULL};
-    nnl_status st = nnl_op_begin(c, c->opset < 11 ? old_attrs : none, 1, c->opset < 11 ? 1 : 3, 1, 1, NNL_OP_ANY);
+    nnl_status st = nnl_op_begin(c, c->opset < 11 ? old_attrs : none,
+                                 1, c->opset < 11 ? 1 : 3, 1, 1, NNL_OP_ANY);
     if (st) return st;
     const nnl_tensor *x = c->in[0];
     if (!clip_find(x->dtype))

@@ -47,7 +47,9 @@ nnl_status nnl_nn_batchnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
                            "supported (inference only)");
     if (nnl_attr_int(c, "spatial", 1) != 1)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "spatial=0 is not supported");
-    if ((st = nnl_op_check_io(c, 5, 5, 5, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
+    if ((st = nnl_op_check_io(c, 5, 5, 5, 1, NNL_OP_ANY)) ||
+        (st = nnl_op_check_inputs(c)))
+        return st;
     if ((st = only_first_output(c, 1))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "X"))) return st;
@@ -199,7 +201,9 @@ nnl_status nnl_nn_layernorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (st) return st;
     if (nnl_attr_int(c, "stash_type", 1) != 1)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "stash_type must be 1 (float)");
-    if ((st = nnl_op_check_io(c, 2, 3, 2, 1, NNL_OP_ANY)) || (st = nnl_op_check_inputs(c))) return st;
+    if ((st = nnl_op_check_io(c, 2, 3, 2, 1, NNL_OP_ANY)) ||
+        (st = nnl_op_check_inputs(c)))
+        return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "X"))) return st;
     int axis;

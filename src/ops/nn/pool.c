@@ -47,7 +47,8 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
     g->kind = pool_kind(c->op);
     g->ns = x->rank - 2;
     if (g->ns < 1 || g->ns > POOL_MAX_SPATIAL)
-        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%d-D input not supported (3-D to 5-D NCHW)", x->rank);
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%d-D input not supported (3-D to 5-D NCHW)",
+                           x->rank);
     g->planes = x->dims[0] * x->dims[1];
     const int ns = g->ns;
     const nnl_attr *ks = nnl_attr_get(c, "kernel_shape");
@@ -86,7 +87,8 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
             return nnl_op_fail(c, NNL_ERR_SHAPE, "negative pads");
         const int64_t span = g->in[i] + g->pb[i] + g->pe[i] - ek;
         if (span < 0)
-            return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel extent %lld exceeds padded input %lld", (long long)ek, (long long)(g->in[i] + g->pb[i] + g->pe[i]));
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "kernel extent %lld exceeds padded input %lld",
+                               (long long)ek, (long long)(g->in[i] + g->pb[i] + g->pe[i]));
         g->out[i] = (ceil_mode ? (span + g->s[i] - 1) / g->s[i] : span / g->s[i]) + 1;
         if (ceil_mode && (g->out[i] - 1) * g->s[i] >= g->in[i] + g->pb[i]) g->out[i]--;
     }
@@ -101,14 +103,15 @@ nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const lp_attrs[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape",
                                            "p", "pads", "strides", NULL};
     int kind = pool_kind(c->op);
-    nnl_status st = nnl_op_begin(c, kind == P_MAX ? max_attrs : kind == P_AVG ? avg_attrs
-                                                                               : lp_attrs, 1, 1, 1, 1, NNL_OP_ANY);
+    const char *const *known = kind == P_MAX ? max_attrs : kind == P_AVG ? avg_attrs : lp_attrs;
+    nnl_status st = nnl_op_begin(c, known, 1, 1, 1, 1, NNL_OP_ANY);
     if (st) return st;
     if (c->n_out > 1 && c->out[1])
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "the Indices output is not supported");
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)", nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)",
+                           nnl_dtype_name(x->dtype));
     pool_geom g;
     if ((st = pool_geometry(c, &g))) return st;
     nnl_tensor *y = c->out[0];
@@ -379,7 +382,8 @@ nnl_status nnl_nn_global_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (st) return st;
     const nnl_tensor *x = c->in[0];
     if (x->dtype != NNL_DT_FLOAT)
-        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)", nnl_dtype_name(x->dtype));
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)",
+                           nnl_dtype_name(x->dtype));
     if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be N x C x ...");
     nnl_tensor *y = c->out[0];
     if ((st = nnl_op_set_like(c, y, x, NNL_DT_FLOAT))) return st;

@@ -60,7 +60,8 @@ nnl_status tn_Expand_infer(nnl_op_call *c, nnl_infer_result *r) {
         return s;
     for (int i = 0; i < n; i++)
         if (shape[i] < 0)
-            return nnl_op_fail(c, NNL_ERR_SHAPE, "shape value %lld is negative", (long long)shape[i]);
+            return nnl_op_fail(c, NNL_ERR_SHAPE, "shape value %lld is negative",
+                               (long long)shape[i]);
     const int ranks[2] = {x->rank, n};
     const int64_t *shapes[2] = {x->dims, shape};
     int64_t d[NNL_MAX_RANK];
@@ -238,8 +239,11 @@ nnl_status tn_EyeLike_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (s) return s;
     const nnl_tensor *x = c->in[0];
     int64_t dt, k;
-    if ((s = nnl_op_attr_int(c, "dtype", x->dtype, &dt)) || (s = nnl_op_attr_int(c, "k", 0, &k))) return s;
-    if (x->rank != 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be 2-D, got rank %d", x->rank);
+    if ((s = nnl_op_attr_int(c, "dtype", x->dtype, &dt)) ||
+        (s = nnl_op_attr_int(c, "k", 0, &k)))
+        return s;
+    if (x->rank != 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input must be 2-D, got rank %d",
+                                         x->rank);
     if (nnl_dtype_size((nnl_dtype)dt) == 0)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "unsupported dtype %lld", (long long)dt);
     return nnl_op_set_out(c, c->out[0], (nnl_dtype)dt, 2, x->dims);
@@ -286,7 +290,7 @@ static nnl_status range_len(const nnl_op_call *c, int64_t *n) {
     if (v[2] == 0 || isnan(v[0]) || isnan(v[1]) || isnan(v[2]))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "delta is zero or a value is NaN");
     double len = ceil((v[1] - v[0]) / v[2]);
-    if (!(len < (double)(int64_t)NNL_MAX_ELEMS)) return nnl_op_fail(c, NNL_ERR_SHAPE, "output is too large");
+    if (!(len < (double)NNL_MAX_ELEMS)) return nnl_op_fail(c, NNL_ERR_SHAPE, "output is too large");
     *n = len > 0 ? (int64_t)len : 0;
     return NNL_OK;
 }
@@ -355,7 +359,8 @@ nnl_status tn_Trilu_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0], *k = nnl_op_in(c, 1);
     int64_t up;
     if ((s = nnl_op_attr_int(c, "upper", 1, &up))) return s;
-    if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input rank must be >= 2, got %d", x->rank);
+    if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "input rank must be >= 2, got %d",
+                                        x->rank);
     if (k && (k->dtype != NNL_DT_INT64 || nnl_tensor_numel(k) != 1))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "'k' must be one int64");
     return nnl_op_set_out(c, c->out[0], x->dtype, x->rank, x->dims);

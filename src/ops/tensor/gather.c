@@ -242,7 +242,7 @@ nnl_status tn_OneHot_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_op_fail(c, NNL_ERR_SHAPE, "values must hold [off, on]");
     if (!dep->data) return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "needs a constant 'depth' input");
     double dv = tn_to_double(dep->dtype, dep->data);
-    if (!(dv >= 1 && dv < (double)(int64_t)NNL_MAX_ELEMS))
+    if (!(dv >= 1 && dv < (double)NNL_MAX_ELEMS))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "depth %g is invalid", dv);
     int64_t d[NNL_MAX_RANK];
     for (int i = 0, j = 0; i <= ind->rank; i++) d[i] = i == axis ? (int64_t)dv : ind->dims[j++];

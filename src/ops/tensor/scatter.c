@@ -181,7 +181,9 @@ nnl_status tn_ScatterElements_infer(nnl_op_call *c, nnl_infer_result *r) {
     const nnl_tensor *x = c->in[0], *ind = c->in[1], *upd = c->in[2];
     int64_t a;
     int axis;
-    if ((s = nnl_op_attr_int(c, "axis", 0, &a)) || (s = nnl_op_axis(c, a, x->rank, "axis", &axis))) return s;
+    if ((s = nnl_op_attr_int(c, "axis", 0, &a)) ||
+        (s = nnl_op_axis(c, a, x->rank, "axis", &axis)))
+        return s;
     if (ind->rank != x->rank)
         return nnl_op_fail(c, NNL_ERR_SHAPE, "indices rank %d differs from data rank %d", ind->rank,
                            x->rank);

@@ -12,6 +12,7 @@
 #include "nnlink.h"
 
 /* Most elements any tensor may have (the product of its non-zero dims):
+ * every op's shape inference refuses larger outputs (nnl_op_set_out),
  * compile refuses larger values and plan validation files that hold them
  * (the format checks apply it to packed layouts).  Below it, element size
  * and layout padding cannot overflow 64-bit byte counts. */

@@ -416,8 +416,7 @@ nnl_status nnl_image_resize_infer(nnl_op_call *c, nnl_infer_result *r) {
                                (long long)p.out[d]);
     }
     nnl_tensor *y = c->out[0];
-    if ((st = nnl_op_set_like(c, y, x, NNL_DT_FLOAT))) return st;
-    memcpy(y->dims, p.out, sizeof y->dims);
+    if ((st = nnl_op_set_out(c, y, NNL_DT_FLOAT, p.rank, p.out))) return st;
     /* Build the tables once here to learn which axes need a pass. */
     size_t tb = rs_table_bytes(&p);
     /* the tables grow with the output dims, which come from the file */

@@ -418,15 +418,18 @@ nnl_status nnl_math_binary_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (!kernel_for(op, a, b))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported",
                            nnl_dtype_name(a->dtype));
-    nnl_tensor *y = c->out[0];
-    if ((st = nnl_math_broadcast(c, a, b, &y->rank, y->dims))) return st;
+    int rank;
+    int64_t dims[NNL_MAX_RANK];
+    if ((st = nnl_math_broadcast(c, a, b, &rank, dims))) return st;
     if (op == OP_PRELU) {
         /* The slope broadcasts to X, never the other way. */
-        if (y->rank != a->rank || memcmp(y->dims, a->dims, sizeof(int64_t) * a->rank) != 0)
+        if (rank != a->rank || memcmp(dims, a->dims, sizeof(int64_t) * a->rank) != 0)
             return nnl_op_fail(c, NNL_ERR_SHAPE, "slope does not broadcast to the input shape");
     }
-    y->dtype = bin_ops[op].out == OUT_BOOL ? NNL_DT_BOOL : a->dtype;
-    y->layout = NNL_LAYOUT_PLAIN;
+    nnl_tensor *y = c->out[0];
+    if ((st = nnl_op_set_out(c, y, bin_ops[op].out == OUT_BOOL ? NNL_DT_BOOL : a->dtype, rank,
+                             dims)))
+        return st;
     r->flops = (double)nnl_tensor_numel(y);
     return NNL_OK;
 }
@@ -470,6 +473,8 @@ nnl_status nnl_math_variadic_infer(nnl_op_call *c, nnl_infer_result *r) {
                                nnl_dtype_name(c->in[i]->dtype), nnl_dtype_name(a->dtype));
         if ((st = nnl_math_broadcast(c, y, c->in[i], &y->rank, y->dims))) return st;
     }
+    /* the broadcast of many inputs can outgrow every one of them */
+    if ((st = nnl_op_set_out(c, y, a->dtype, y->rank, y->dims))) return st;
     r->flops = (double)nnl_tensor_numel(y) * c->n_in;
     return NNL_OK;
 }

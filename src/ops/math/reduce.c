@@ -213,15 +213,15 @@ nnl_status nnl_math_reduce_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = red_axes(c, kind, red, &noop))) return st;
     bool keep = nnl_attr_int(c, "keepdims", 1) != 0;
     nnl_tensor *y = c->out[0];
-    y->dtype = x->dtype;
-    y->layout = NNL_LAYOUT_PLAIN;
-    y->rank = 0;
+    int64_t dims[NNL_MAX_RANK];
+    int rank = 0;
     for (int d = 0; d < x->rank; d++) {
         if (!red[d])
-            y->dims[y->rank++] = x->dims[d];
+            dims[rank++] = x->dims[d];
         else if (keep)
-            y->dims[y->rank++] = 1;
+            dims[rank++] = 1;
     }
+    if ((st = nnl_op_set_out(c, y, x->dtype, rank, dims))) return st;
     r->flops = (double)nnl_tensor_numel(x) * (kind == R_LSE ? 3 : 1);
     /* LogSumExp keeps its sums beside the max it writes to the output. */
     r->scratch_bytes = kind == R_LSE ? nnl_tensor_nbytes(y) : 0;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "ops/ops.h"
 
 typedef struct ref_tensor {
     nnl_dtype dt;              /* 0: omitted optional input */
@@ -8167,6 +8168,48 @@ static void test_refusals(void **state) {
     expect_fail(&k, NNL_ERR_UNSUPPORTED, "constant");
 }
 
+/* ---- QLinearConv / ConvInteger read their attributes as Conv does -------------- */
+
+/* A call of op on a 1x2x3x3 input and a 2x2x1x1 weight (group 1 fits, so
+ * only the attribute under test can make it fail); QLinearConv gets
+ * per-tensor scales and zero points. */
+static void qconv_call(call *k, const char *op, const nnl_attr *attrs, int n_attrs) {
+    const int64_t xd[4] = {1, 2, 3, 3}, wd[4] = {2, 2, 1, 1};
+    if (strcmp(op, "QLinearConv") == 0) {
+        call_init(k, op, 10, attrs, n_attrs, 8, 1);
+        set_in(k, 0, NNL_DT_UINT8, 4, xd, NULL);
+        set_in(k, 3, NNL_DT_UINT8, 4, wd, NULL);
+        for (int i = 1; i < 8; i += 1)
+            if (i != 3) set_in(k, i, i == 2 || i == 5 || i == 7 ? NNL_DT_UINT8 : NNL_DT_FLOAT, 0, NULL, NULL);
+    } else {
+        const bool int8 = strcmp(op, "ConvInteger") == 0;
+        call_init(k, op, 10, attrs, n_attrs, 2, 1);
+        set_in(k, 0, int8 ? NNL_DT_UINT8 : NNL_DT_FLOAT, 4, xd, NULL);
+        set_in(k, 1, int8 ? NNL_DT_UINT8 : NNL_DT_FLOAT, 4, wd, NULL);
+    }
+}
+
+/* They used to read `group` with a default (a FLOAT group became 1) and to
+ * take `pads` beside auto_pad SAME_*, both of which Conv refuses. */
+static void test_qconv_attrs_as_conv(void **state) {
+    (void)state;
+    const char *const ops[] = {"Conv", "ConvInteger", "QLinearConv"};
+    const nnl_attr fgroup[] = {{.name = "group", .type = NNL_ATTR_FLOAT, .f = 1}};
+    const int64_t zeros[4] = {0};
+    const nnl_attr same_pads[] = {{.name = "auto_pad", .type = NNL_ATTR_STRING, .s = "SAME_UPPER"},
+                                  {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = zeros}};
+    call k;
+    for (int i = 0; i < 3; i++) {
+        qconv_call(&k, ops[i], NULL, 0);
+        assert_int_equal(call_infer(&k), NNL_OK);
+        call_free(&k);
+        qconv_call(&k, ops[i], fgroup, 1);
+        expect_fail(&k, NNL_ERR_SHAPE, "'group' must be an int");
+        qconv_call(&k, ops[i], same_pads, 2);
+        expect_fail(&k, NNL_ERR_UNSUPPORTED, "'pads' together with auto_pad");
+    }
+}
+
 static int setup(void **state) {
     (void)state;
     for (int i = 0; i < 2; i++)
@@ -8188,6 +8231,7 @@ int main(void) {
         cmocka_unit_test(test_empty),
         cmocka_unit_test(test_runtime_rejects),
         cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_qconv_attrs_as_conv),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

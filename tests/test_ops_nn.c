@@ -21,6 +21,7 @@
 #include "ir/model.h"
 #include "kernels/gemm.h"
 #include "kernels/wino.h"
+#include "ops/ops.h"
 #include "passes/pack_weights.h"
 
 static void *ts[2];

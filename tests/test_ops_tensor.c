@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "ops/ops.h"
 
 typedef struct ref_tensor {
     nnl_dtype dt;              /* 0: omitted optional input */

@@ -12,6 +12,7 @@
 #include "nnlink.h"
 
 /* Most elements any tensor may have (the product of its non-zero dims):
+ * every op's shape inference refuses larger outputs (nnl_op_set_out),
  * compile refuses larger values, and nnl_tensor_nbytes_checked (so the
  * .nnl writer and reader) refuses every tensor over it, whatever its
  * layout.  Below it, element size and layout padding cannot overflow
@@ -146,7 +147,7 @@ typedef struct nnl_op_call {
 } nnl_op_call;
 
 /* Fail with "<op> node '<name>': <message>": the one error form of every
- * op family (nn_fail, tn_fail and nnl_extra_fail are its names there). */
+ * op family (ops/op_util.h has the helpers built on it). */
 nnl_status nnl_op_fail(const nnl_op_call *c, nnl_status s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -185,8 +186,7 @@ typedef struct nnl_op_def {
     nnl_status (*exec)(const nnl_op_call *c);
 } nnl_op_def;
 
-/* Look up an op by type; NULL if unsupported. */
-const nnl_op_def *nnl_op_find(const char *name);
+/* ops/ops.h has the registry: nnl_op_find and the domain tables. */
 
 /* Attribute access (NULL/default if absent).  nnl_attr_check fails with
  * NNL_ERR_UNSUPPORTED naming the first attribute not in `known`

@@ -1,18 +1,14 @@
 /*
- * The one op list: the module tables concatenated.  Lookup is linear over
- * a few hundred names and happens only at compile and plan-open time.
+ * The one op list: the domain tables concatenated.  Lookup is linear over
+ * about 150 names (149 today) and happens only at compile and plan-open time.
  */
 #include <string.h>
 
-#include "core/core.h"
-
-extern const nnl_op_def nnl_ops_nn[];     /* conv, gemm, matmul, pooling kernels */
-extern const nnl_op_def nnl_ops_math[];   /* elementwise, reductions, resize, norms */
-extern const nnl_op_def nnl_ops_tensor[]; /* shape and data movement */
-extern const nnl_op_def nnl_ops_extra[];  /* recurrent, quantization, losses, sampling */
+#include "ops/ops.h"
 
 const nnl_op_def *nnl_op_find(const char *name) {
-    const nnl_op_def *const tables[] = {nnl_ops_nn, nnl_ops_math, nnl_ops_tensor, nnl_ops_extra};
+    const nnl_op_def *const tables[] = {nnl_ops_nn,    nnl_ops_math,   nnl_ops_tensor, nnl_ops_quant,
+                                        nnl_ops_rnn,   nnl_ops_signal, nnl_ops_image};
     if (!name) return NULL;
     for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)
         for (const nnl_op_def *d = tables[t]; d->name; d++)

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "format/verify.h"
+#include "ops/ops.h"
 #include "runtime/runtime.h"
 
 /* Bytes of a tensor record the reader has checked. */

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ops/ops.h"
 #include "runtime/runtime.h"
 
 /* Below both, a node runs without the pool (see prepare). */

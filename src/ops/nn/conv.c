@@ -1,0 +1,87 @@
+/*
+ * Conv (ONNX opset 1..) over NCHW / NCW float32, plus nnlink's fused
+ * extras: optional input 3 "Z" (residual, Y's shape) and the nnl_act
+ * attributes.  The weight may be PLAIN, PACK_A8 (kernels/gemm.h) or, for
+ * 3x3 stride-1 group-1 convs, WINO43 (kernels/wino.h).
+ */
+#include "kernels/conv.h"
+#include "kernels/wino.h"
+#include "ops/nn/conv_geom.h"
+#include "ops/nn/nn_ops.h"
+
+static const char *const conv_attrs[] = {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides", NULL};
+
+/* Geometry from the input and weight shapes and the attributes; infer and
+ * exec share it so they cannot disagree. */
+static nnl_status conv_geometry(const nnl_op_call *c, nnl_conv_params *p) {
+    return nnl_conv_geometry(c, c->in[0], c->in[1], false, p);
+}
+
+static void out_dims(const nnl_op_call *c, const nnl_conv_params *p, int64_t *dims) {
+    dims[0] = p->n;
+    dims[1] = p->oc;
+    if (c->in[0]->rank == 3) {
+        dims[2] = p->ow;
+    } else {
+        dims[2] = p->oh;
+        dims[3] = p->ow;
+    }
+}
+
+nnl_status nnl_nn_conv_infer(nnl_op_call *c, nnl_infer_result *r) {
+    nnl_status st;
+    if ((st = nnl_op_check_io(c, 2, 4, 2, 1, 1))) return st;
+    if ((st = nnl_attr_check(c, conv_attrs))) return st;
+    const nnl_tensor *x = c->in[0], *w = c->in[1], *b = nnl_op_in(c, 2), *z = nnl_op_in(c, 3);
+    if ((st = nn_check_float(c, x, "input X"))) return st;
+    if ((st = nn_check_float(c, w, "weight W"))) return st;
+    if ((st = nn_check_float(c, b, "bias B"))) return st;
+    if ((st = nn_check_float(c, z, "residual Z"))) return st;
+    if (x->layout != NNL_LAYOUT_PLAIN || (b && b->layout) || (z && z->layout))
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed data layout on a non-weight input");
+    nnl_act act;
+    float aa, ab;
+    if ((st = nn_act(c, &act, &aa, &ab))) return st;
+    nnl_conv_params p;
+    if ((st = conv_geometry(c, &p))) return st;
+    if (w->layout == NNL_LAYOUT_PACK_A8 && !nnl_conv_a8_ok(&p))
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed weight with %lld output channels per group",
+                           (long long)(p.oc / p.group));
+    if (w->layout == NNL_LAYOUT_WINO43 && !nnl_wino_ok(&p))
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "Winograd weight on a conv that is not 2-D 3x3, stride 1, group 1");
+    if (w->layout != NNL_LAYOUT_PLAIN && w->layout != NNL_LAYOUT_PACK_A8 && w->layout != NNL_LAYOUT_WINO43)
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "weight layout %d is not supported", (int)w->layout);
+    if (b && (b->rank != 1 || b->dims[0] != p.oc))
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "bias must have %lld elements in one dim", (long long)p.oc);
+    int64_t dims[4];
+    out_dims(c, &p, dims);
+    if (z) {
+        bool same = z->rank == x->rank;
+        for (int i = 0; same && i < z->rank; i++) same = z->dims[i] == dims[i];
+        if (!same) return nnl_op_fail(c, NNL_ERR_SHAPE, "residual Z must have the output's shape");
+    }
+    if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, dims))) return st;
+    r->scratch_bytes = nnl_conv_scratch_bytes(&p, w->layout);
+    r->flops = 2.0 * (double)p.n * (double)p.oc * (double)(p.oh * p.ow) * (double)(p.c / p.group) *
+               (double)(p.kh * p.kw);
+    return NNL_OK;
+}
+
+nnl_status nnl_nn_conv_exec(const nnl_op_call *c) {
+    nnl_conv_params p;
+    nnl_status st = conv_geometry(c, &p);
+    if (st) return st;
+    const nnl_tensor *b = nnl_op_in(c, 2), *z = nnl_op_in(c, 3);
+    nnl_conv_args a = {
+        .x = c->in[0]->data,
+        .w = c->in[1]->data,
+        .w_layout = c->in[1]->layout,
+        .bias = b ? b->data : NULL,
+        .res = z ? z->data : NULL,
+        .y = c->out[0]->data,
+        .scratch = c->scratch,
+        .scratch_bytes = c->scratch ? nnl_conv_scratch_bytes(&p, c->in[1]->layout) : 0,
+    };
+    if ((st = nn_act(c, &a.act, &a.act_a, &a.act_b))) return st;
+    return nnl_conv2d(&p, &a, NULL, c->pool, c->thread_scratch);
+}

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "test_util.h"
 
 typedef struct ref_tensor {
     nnl_dtype dt;              /* 0: omitted optional input */
@@ -759,6 +760,7 @@ static int teardown(void **state) {
 }
 
 int main(void) {
+    if (isa_check_forced()) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_cases),
         cmocka_unit_test(test_binary_broadcast_big),

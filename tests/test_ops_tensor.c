@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "core/core.h"
+#include "test_util.h"
 
 typedef struct ref_tensor {
     nnl_dtype dt;              /* 0: omitted optional input */
@@ -479,6 +480,7 @@ static int teardown(void **state) {
 }
 
 int main(void) {
+    if (isa_check_forced()) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_compile),
         cmocka_unit_test(test_reference_folding),

@@ -1,6 +1,7 @@
 /*
  * Helpers shared by the cmocka tests: the kernels' random inputs, one
- * temporary folder per test binary, and whole-file reads and writes.
+ * temporary folder per test binary, whole-file reads and writes, and
+ * (isa_check.h) the check that a forced kernel set is the one in use.
  * Include after <cmocka.h>.
  */
 #ifndef NNL_TEST_UTIL_H
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 
 #include "core/core.h"
+#include "isa_check.h"
 
 /* n floats in [-1, 1) from a fixed linear congruential sequence (the
  * expected values of the tests were computed from exactly these), aligned

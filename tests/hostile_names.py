@@ -187,5 +187,48 @@ if os.path.exists(nnl):
     check("extract a hostile graph name", ["extract", os.path.join(T, "l.nnl"), "--graph", ESC, "-o", os.path.join(T, "e.nnl")], True)
     check("verify", ["verify", os.path.join(T, "l.nnl")], True)
 
+# ---- a damaged .nnl: names and an op type changed after compile ---------
+# compile refuses an unknown op type, so a .nnl is the way such bytes reach
+# the reader (plan validation, session creation).  The strings are changed
+# in place and the metadata checksum recomputed (tests/nnl_patch.py), so
+# the file is well-formed apart from what it says.
+from nnl_patch import refix_checksum  # noqa: E402 -- beside this script
+
+g = helper.make_graph([helper.make_node("Relu", ["inp_AAAA"], ["out_BBBB"], name="node_CCCC")], "g",
+                      [vi("inp_AAAA", [1, 4])], [vi("out_BBBB", [1, 4])])
+plain_onnx, plain = os.path.join(T, "plain.onnx"), os.path.join(T, "plain.nnl")
+write_model(plain_onnx, g, {})
+check("compile the model to damage", ["compile", plain_onnx, "-o", plain], True)
+base = open(plain, "rb").read() if os.path.exists(plain) else b""
+damage = [("op type", b"Relu", b"\x1b[2J"), ("op type", b"Relu", b"R\xffl\xc3"),
+          ("input name", b"inp_AAAA", ESC[:8]), ("output name", b"out_BBBB", BAD + b"x"),
+          ("node name", b"node_CCCC", CTRL[:9])]
+for what, old, new in damage:
+    assert len(old) == len(new), (old, new)
+    if old not in base:
+        report(False, ".nnl holds %r" % old)
+        continue
+    b = bytearray(base.replace(old, new))
+    refix_checksum(b)
+    path = os.path.join(T, "damaged.nnl")
+    open(path, "wb").write(b)
+    x = os.path.join(T, "x.npy")
+    np.save(x, np.ones((1, 4), np.float32))
+    inp = new if what == "input name" else b"inp_AAAA"
+    for cmd in (["info", path], ["info", "--json", path], ["verify", path],
+                ["run", path, "--input", inp + b"=" + x.encode(), "-o", os.path.join(T, "rd")],
+                ["run", path, "-o", os.path.join(T, "rd")],
+                ["profile", path, "--runs", "1", "--warmup", "0"],
+                ["link", path, plain.encode() + b":main=other", "-o", os.path.join(T, "ld.nnl")]):
+        rc, out, err = run(cmd)
+        bad = clean(out) or clean(err)
+        report(not bad and rc < 128, ".nnl with a hostile %s %r: %s" % (what, new, cmd[0]),
+               "rc=%d %s\nstderr: %r\nstdout: %r" % (rc, bad or "", err[:600], out[:300]))
+    # an op type nothing knows must be refused, naming it escaped
+    if what == "op type":
+        rc, out, err = run(["run", path, "--input", b"inp_AAAA=" + x.encode(), "-o", os.path.join(T, "rd")])
+        report(0 < rc < 128 and escaped(new) in err.decode("utf-8", "replace"),
+               ".nnl with a hostile op type is refused with it escaped", repr(err))
+
 print("hostile names: %d failed" % fails)
 sys.exit(1 if fails else 0)

@@ -67,6 +67,10 @@ while read -r isa mark; do
     done
     [ -d "$CONF/node" ] && suite "conformance(NNL_ISA=$isa)" quiet env NNL_ISA="$isa" "$BUILD/conformance" "$CONF/node" "$CONF/simple"
 done <<<"$isas"
+# ... and the check itself: forcing a set the CPU does not have must fail.
+refused() { ! env NNL_ISA=no-such-set "$BUILD/tests/test_ops_tensor" >/dev/null 2>&1; }
+echo "== NNL_ISA=no-such-set: test_ops_tensor must fail"
+suite "NNL_ISA=no-such-set was not refused" refused
 echo
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"
 echo "suites: $pass passed, $fail failed"

@@ -24,201 +24,17 @@
 #include "core/core.h"
 #include "test_util.h"
 
-typedef struct ref_tensor {
-    nnl_dtype dt;              /* 0: omitted optional input */
-    int rank;
-    int64_t dims[NNL_MAX_RANK];
-    const void *data;          /* NULL when empty */
-    int constant;              /* has data at infer time */
-} ref_tensor;
-
-typedef struct ref_case {
-    const char *name, *op;
-    int64_t opset;
-    const nnl_attr *attrs;
-    int n_attrs;
-    const ref_tensor *in;
-    int n_in;
-    const ref_tensor *out;
-    int n_out;
-    double tol;                /* floats: |got - want| <= tol * max(1, |want|) */
-} ref_case;
+#include "op_harness.h"
 
 /* the ref_cases[] table and its arrays (tools/gen_math_refs.py) */
 #include "refs/ops_math_refs.inc"
 
-#define MAXIO 8
-
-static nnl_pool *g_pool;
-static void *g_tscratch[2]; /* per pool thread, as a session has */
-
-static double elem(nnl_dtype dt, const void *p, int64_t i) {
-    switch (dt) {
-    case NNL_DT_FLOAT: return ((const float *)p)[i];
-    case NNL_DT_DOUBLE: return ((const double *)p)[i];
-    default: return NAN;
-    }
-}
-
-/* Number of elements that differ (the first few are printed). */
-static int compare(const char *name, int k, nnl_dtype dt, const void *got, const void *want,
-                   int64_t n, double tol) {
-    const size_t es = nnl_dtype_size(dt);
-    int bad = 0;
-    for (int64_t i = 0; i < n; i++) {
-        bool ok;
-        if (dt == NNL_DT_FLOAT || dt == NNL_DT_DOUBLE) {
-            const double a = elem(dt, got, i), b = elem(dt, want, i);
-            ok = (isnan(a) && isnan(b)) || a == b ||
-                 fabs(a - b) <= tol * (fabs(b) > 1 ? fabs(b) : 1);
-            if (!ok && bad < 3)
-                printf("  %s: output %d [%lld] = %.9g, want %.9g\n", name, k, (long long)i, a, b);
-        } else {
-            ok = memcmp((const char *)got + i * es, (const char *)want + i * es, es) == 0;
-            if (!ok && bad < 3) {
-                int64_t a = 0, b = 0;
-                memcpy(&a, (const char *)got + i * es, es);
-                memcpy(&b, (const char *)want + i * es, es);
-                printf("  %s: output %d [%lld] = %lld, want %lld\n", name, k, (long long)i,
-                       (long long)a, (long long)b);
-            }
-        }
-        bad += !ok;
-    }
-    return bad;
-}
-
-static size_t ref_nbytes(const ref_tensor *t) {
-    int64_t n = 1;
-    for (int i = 0; i < t->rank; i++) n *= t->dims[i];
-    return (size_t)n * nnl_dtype_size(t->dt);
-}
-
-/* Infer (constant inputs only carry data), check the output types and
- * shapes, exec on the pool, compare.  Returns the number of problems. */
-static int run_case(const ref_case *rc) {
-    const nnl_op_def *def = nnl_op_find(rc->op);
-    if (!def) {
-        printf("  %s: op %s not found\n", rc->name, rc->op);
-        return 1;
-    }
-    nnl_tensor in[MAXIO], out[MAXIO];
-    nnl_tensor *inp[MAXIO], *outp[MAXIO];
-    void *bufs[2 * MAXIO] = {0};
-    void *scratch = NULL;
-    int fails = 0;
-    memset(in, 0, sizeof in);
-    memset(out, 0, sizeof out);
-    for (int i = 0; i < rc->n_in; i++) {
-        const ref_tensor *r = &rc->in[i];
-        inp[i] = NULL;
-        if (!r->dt) continue;
-        in[i].dtype = r->dt;
-        in[i].rank = r->rank;
-        memcpy(in[i].dims, r->dims, sizeof r->dims);
-        const size_t nb = ref_nbytes(r);
-        bufs[i] = malloc(nb ? nb : 1);
-        if (nb) memcpy(bufs[i], r->data, nb);
-        in[i].data = r->constant ? bufs[i] : NULL;
-        inp[i] = &in[i];
-    }
-    for (int k = 0; k < rc->n_out; k++) outp[k] = &out[k];
-    nnl_op_call c = {.op = rc->op, .node = rc->name, .attrs = rc->attrs, .n_attrs = rc->n_attrs,
-                     .in = inp, .n_in = rc->n_in, .out = outp, .n_out = rc->n_out,
-                     .opset = rc->opset};
-    nnl_infer_result ir = {0};
-    nnl_status s = def->infer(&c, &ir);
-    if (s != NNL_OK) {
-        printf("  %s: infer: %s\n", rc->name, nnl_last_error());
-        fails++;
-        goto done;
-    }
-    for (int k = 0; k < rc->n_out; k++) {
-        const ref_tensor *w = &rc->out[k];
-        bool same = out[k].dtype == w->dt && out[k].rank == w->rank;
-        for (int d = 0; same && d < w->rank; d++) same = out[k].dims[d] == w->dims[d];
-        if (!same) {
-            char a[128];
-            printf("  %s: output %d is %s %s, want dtype %d rank %d\n", rc->name, k,
-                   nnl_dtype_name(out[k].dtype), nnl_shape_str(&out[k], a, sizeof a),
-                   (int)w->dt, w->rank);
-            fails++;
-            goto done;
-        }
-    }
-    for (int i = 0; i < rc->n_in; i++)
-        if (inp[i]) in[i].data = bufs[i];
-    for (int k = 0; k < rc->n_out; k++) {
-        const size_t nb = nnl_tensor_nbytes(&out[k]);
-        bufs[MAXIO + k] = malloc(nb ? nb : 1);
-        memset(bufs[MAXIO + k], 0xcd, nb ? nb : 1);
-        out[k].data = bufs[MAXIO + k];
-    }
-    scratch = malloc(ir.scratch_bytes ? ir.scratch_bytes : 1);
-    c.scratch = scratch;
-    c.pool = g_pool;
-    c.thread_scratch = g_tscratch;
-    if ((s = def->exec(&c)) != NNL_OK) {
-        printf("  %s: exec: %s\n", rc->name, nnl_last_error());
-        fails++;
-        goto done;
-    }
-    for (int k = 0; k < rc->n_out; k++)
-        fails += compare(rc->name, k, rc->out[k].dt, out[k].data, rc->out[k].data,
-                         nnl_tensor_numel(&out[k]), rc->tol) != 0;
-done:
-    for (int i = 0; i < 2 * MAXIO; i++) free(bufs[i]);
-    free(scratch);
-    return fails;
-}
-
 static void test_reference_cases(void **state) {
     (void)state;
-    const int n = (int)(sizeof ref_cases / sizeof *ref_cases);
-    int fails = 0;
-    for (int i = 0; i < n; i++) fails += run_case(&ref_cases[i]) != 0;
-    printf("  %d of %d reference cases failed\n", fails, n);
-    assert_int_equal(fails, 0);
+    ref_check_cases(ref_cases, (int)(sizeof ref_cases / sizeof *ref_cases), NULL);
 }
 
 /* ---- a call built by hand ------------------------------------------------------- */
-
-typedef struct call {
-    nnl_tensor in[6], out[3];
-    nnl_tensor *inp[6], *outp[3];
-    nnl_op_call c;
-    void *scratch;
-} call;
-
-static void call_init(call *k, const char *op, int64_t opset, const nnl_attr *attrs,
-                      int n_attrs, int n_in) {
-    memset(k, 0, sizeof *k);
-    for (int i = 0; i < 6; i++) k->inp[i] = &k->in[i];
-    for (int i = 0; i < 3; i++) k->outp[i] = &k->out[i];
-    k->c = (nnl_op_call){.op = op, .node = "node", .attrs = attrs, .n_attrs = n_attrs,
-                         .in = k->inp, .n_in = n_in, .out = k->outp, .n_out = 1,
-                         .opset = opset, .pool = g_pool, .thread_scratch = g_tscratch};
-}
-
-static void set_in(call *k, int i, nnl_dtype dt, int rank, const int64_t *dims, void *data) {
-    k->in[i].dtype = dt;
-    k->in[i].rank = rank;
-    for (int d = 0; d < rank; d++) k->in[i].dims[d] = dims[d];
-    k->in[i].data = data;
-}
-
-static nnl_status call_infer(call *k) {
-    nnl_infer_result r = {0};
-    const nnl_op_def *def = nnl_op_find(k->c.op);
-    assert_non_null(def);
-    nnl_status s = def->infer(&k->c, &r);
-    if (s == NNL_OK) {
-        free(k->scratch);
-        k->scratch = malloc(r.scratch_bytes ? r.scratch_bytes : 1);
-        k->c.scratch = k->scratch;
-    }
-    return s;
-}
 
 /* Infer (inputs keep their data) then exec into a fresh output buffer,
  * which the caller frees. */
@@ -259,7 +75,7 @@ static void check_binary(const char *op, int ra, const int64_t *da, int rb, cons
     call k;
     const int64_t na = numel(ra, da), nb = numel(rb, db);
     float *a = rand_floats(na, 1, -2, 2), *b = rand_floats(nb, 2, 0.5f, 2);
-    call_init(&k, op, 14, NULL, 0, 2);
+    call_init(&k, op, 14, NULL, 0, 2, 1);
     set_in(&k, 0, NNL_DT_FLOAT, ra, da, a);
     set_in(&k, 1, NNL_DT_FLOAT, rb, db, b);
     float *y = call_run(&k);
@@ -301,13 +117,13 @@ static void test_int_division_edges(void **state) {
     const int32_t mod[] = {1, 1, -1, -1, 0, 0, 0};
     const int64_t d[] = {7};
     call k;
-    call_init(&k, "Div", 14, NULL, 0, 2);
+    call_init(&k, "Div", 14, NULL, 0, 2, 1);
     set_in(&k, 0, NNL_DT_INT32, 1, d, a);
     set_in(&k, 1, NNL_DT_INT32, 1, d, b);
     int32_t *y = call_run(&k);
     assert_memory_equal(y, div, sizeof div);
     free(y);
-    call_init(&k, "Mod", 13, NULL, 0, 2);
+    call_init(&k, "Mod", 13, NULL, 0, 2, 1);
     set_in(&k, 0, NNL_DT_INT32, 1, d, a);
     set_in(&k, 1, NNL_DT_INT32, 1, d, b);
     y = call_run(&k);
@@ -322,7 +138,7 @@ static void test_sigmoid_big(void **state) {
     const int64_t d[] = {3, 100003};
     float *x = rand_floats(d[0] * d[1], 3, -20, 20);
     call k;
-    call_init(&k, "Sigmoid", 13, NULL, 0, 1);
+    call_init(&k, "Sigmoid", 13, NULL, 0, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 2, d, x);
     float *y = call_run(&k);
     int bad = 0;
@@ -343,7 +159,7 @@ static void test_softmax_big(void **state) {
     for (int axis = 1; axis <= 2; axis++) {
         const nnl_attr at[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = axis}};
         call k;
-        call_init(&k, "Softmax", 13, at, 1, 1);
+        call_init(&k, "Softmax", 13, at, 1, 1, 1);
         set_in(&k, 0, NNL_DT_FLOAT, 3, d, x);
         float *y = call_run(&k);
         const int64_t len = d[axis], inner = axis == 1 ? d[2] : 1;
@@ -373,7 +189,7 @@ static void check_reduce(const char *op, int rank, const int64_t *d, const int64
     float *x = rand_floats(n, 5, -1, 1);
     const nnl_attr at[] = {{.name = "axes", .type = NNL_ATTR_INTS, .n = n_axes, .ints = axes}};
     call k;
-    call_init(&k, op, 11, at, 1, 1);
+    call_init(&k, op, 11, at, 1, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, rank, d, x);
     float *y = call_run(&k);
     bool red[NNL_MAX_RANK] = {false};
@@ -465,7 +281,7 @@ static void check_pool(const char *op, const int64_t *d, int k, int s, int p, bo
     /* With the per-thread row buffer (separable path) and without. */
     for (int direct = 0; direct < 2; direct++) {
         call k_;
-        call_init(&k_, op, 12, at, max ? 4 : 5, 1);
+        call_init(&k_, op, 12, at, max ? 4 : 5, 1, 1);
         if (direct) k_.c.thread_scratch = NULL;
         set_in(&k_, 0, NNL_DT_FLOAT, 4, d, x);
         float *y = call_run(&k_);
@@ -497,7 +313,7 @@ static void test_global_pool(void **state) {
     float *x = rand_floats(numel(4, d), 7, -1, 1);
     for (int m = 0; m < 2; m++) {
         call k;
-        call_init(&k, m ? "GlobalMaxPool" : "GlobalAveragePool", 1, NULL, 0, 1);
+        call_init(&k, m ? "GlobalMaxPool" : "GlobalAveragePool", 1, NULL, 0, 1, 1);
         set_in(&k, 0, NNL_DT_FLOAT, 4, d, x);
         float *y = call_run(&k);
         assert_int_equal(k.out[0].rank, 4);
@@ -542,7 +358,7 @@ static void check_bilinear(const int64_t *d, int64_t OH, int64_t OW, bool align)
     const int64_t four[] = {4}, zero[] = {0};
     float *x = rand_floats(numel(4, d), 8, -3, 3);
     call k;
-    call_init(&k, "Resize", 13, at, 2, 4);
+    call_init(&k, "Resize", 13, at, 2, 4, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, d, x);
     k.inp[1] = NULL;
     set_in(&k, 2, NNL_DT_FLOAT, 1, zero, NULL);
@@ -587,66 +403,66 @@ static void test_empty_tensors(void **state) {
     const int64_t e[] = {2, 0, 5, 5}, one[] = {1};
     float dummy = 0;
     call k;
-    call_init(&k, "Relu", 14, NULL, 0, 1);
+    call_init(&k, "Relu", 14, NULL, 0, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, e, &dummy);
     free(call_run(&k));
     assert_int_equal(k.out[0].dims[1], 0);
-    call_init(&k, "Mul", 14, NULL, 0, 2);
+    call_init(&k, "Mul", 14, NULL, 0, 2, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, e, &dummy);
     set_in(&k, 1, NNL_DT_FLOAT, 1, one, &dummy);
     free(call_run(&k));
     const int64_t ks[] = {3, 3};
     const nnl_attr at[] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = ks}};
-    call_init(&k, "MaxPool", 12, at, 1, 1);
+    call_init(&k, "MaxPool", 12, at, 1, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, e, &dummy);
     free(call_run(&k));
     assert_int_equal(k.out[0].dims[2], 3);
-    call_init(&k, "GlobalAveragePool", 1, NULL, 0, 1);
+    call_init(&k, "GlobalAveragePool", 1, NULL, 0, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, e, &dummy);
     free(call_run(&k));
     const int64_t ax[] = {1};
     const nnl_attr rat[] = {{.name = "axes", .type = NNL_ATTR_INTS, .n = 1, .ints = ax}};
-    call_init(&k, "ReduceSum", 11, rat, 1, 1);
+    call_init(&k, "ReduceSum", 11, rat, 1, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, e, &dummy);
     float *y = call_run(&k);
     for (int i = 0; i < 50; i++) assert_true(y[i] == 0.0f);
     free(y);
-    call_init(&k, "Softmax", 13, NULL, 0, 1);
+    call_init(&k, "Softmax", 13, NULL, 0, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, e, &dummy);
     free(call_run(&k));
     /* N = 0 through the ops that index channels or planes. */
     const int64_t n0[] = {0, 3, 4, 4}, c3[] = {3};
     float ch[3] = {1, 1, 1};
-    call_init(&k, "BatchNormalization", 15, NULL, 0, 5);
+    call_init(&k, "BatchNormalization", 15, NULL, 0, 5, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
     for (int i = 1; i < 5; i++) set_in(&k, i, NNL_DT_FLOAT, 1, c3, ch);
     free(call_run(&k));
-    call_init(&k, "InstanceNormalization", 6, NULL, 0, 3);
+    call_init(&k, "InstanceNormalization", 6, NULL, 0, 3, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
     for (int i = 1; i < 3; i++) set_in(&k, i, NNL_DT_FLOAT, 1, c3, ch);
     free(call_run(&k));
     const int64_t c4[] = {4};
-    call_init(&k, "LayerNormalization", 17, NULL, 0, 2);
+    call_init(&k, "LayerNormalization", 17, NULL, 0, 2, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
     set_in(&k, 1, NNL_DT_FLOAT, 1, c4, ch);
     free(call_run(&k));
     const nnl_attr ax1[] = {{.name = "axis", .type = NNL_ATTR_INT, .i = 1}};
-    call_init(&k, "ArgMax", 13, ax1, 1, 1);
+    call_init(&k, "ArgMax", 13, ax1, 1, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
     free(call_run(&k));
     assert_int_equal(k.out[0].dims[1], 1);
     /* ...but there is no index of a maximum over an empty axis. */
-    call_init(&k, "ArgMax", 13, NULL, 0, 1);
+    call_init(&k, "ArgMax", 13, NULL, 0, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
     expect_fail(&k, NNL_ERR_SHAPE, "empty");
     int64_t axis = 2;
-    call_init(&k, "CumSum", 14, NULL, 0, 2);
+    call_init(&k, "CumSum", 14, NULL, 0, 2, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
     set_in(&k, 1, NNL_DT_INT64, 0, NULL, &axis);
     free(call_run(&k));
     const nnl_attr up[] = {{.name = "mode", .type = NNL_ATTR_STRING, .s = "linear"}};
     float sc[] = {1, 1, 2, 2};
-    call_init(&k, "Resize", 13, up, 1, 3);
+    call_init(&k, "Resize", 13, up, 1, 3, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, n0, &dummy);
     k.inp[1] = NULL;
     set_in(&k, 2, NNL_DT_FLOAT, 1, c4, sc);
@@ -675,28 +491,28 @@ static void test_refusals(void **state) {
     call k;
 
     const nnl_attr bogus[] = {{.name = "bogus_attr", .type = NNL_ATTR_INT, .i = 1}};
-    call_init(&k, "Relu", 14, bogus, 1, 1);
+    call_init(&k, "Relu", 14, bogus, 1, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, d4, x);
     expect_fail(&k, NNL_ERR_UNSUPPORTED, "bogus_attr");
 
-    call_init(&k, "Add", 14, NULL, 0, 2);
+    call_init(&k, "Add", 14, NULL, 0, 2, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 1, d3, x);
     set_in(&k, 1, NNL_DT_FLOAT, 1, d5, x);
     expect_fail(&k, NNL_ERR_SHAPE, "broadcast");
 
-    call_init(&k, "Add", 14, NULL, 0, 2);
+    call_init(&k, "Add", 14, NULL, 0, 2, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 1, d3, x);
     set_in(&k, 1, NNL_DT_INT64, 1, d3, x);
     expect_fail(&k, NNL_ERR_SHAPE, "differ");
 
     call_init(&k, "Softmax", 13, (nnl_attr[]){{.name = "axis", .type = NNL_ATTR_INT, .i = 4}}, 1,
-              1);
+              1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, d4, NULL);
     expect_fail(&k, NNL_ERR_SHAPE, "axis");
 
     /* Resize scales must be constant: the output shape depends on them. */
     const nnl_attr lin[] = {{.name = "mode", .type = NNL_ATTR_STRING, .s = "linear"}};
-    call_init(&k, "Resize", 13, lin, 1, 3);
+    call_init(&k, "Resize", 13, lin, 1, 3, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, d4, NULL);
     k.inp[1] = NULL;
     set_in(&k, 2, NNL_DT_FLOAT, 1, four, NULL);
@@ -704,7 +520,7 @@ static void test_refusals(void **state) {
 
     const nnl_attr aa[] = {{.name = "mode", .type = NNL_ATTR_STRING, .s = "linear"},
                            {.name = "antialias", .type = NNL_ATTR_INT, .i = 1}};
-    call_init(&k, "Resize", 18, aa, 2, 3);
+    call_init(&k, "Resize", 18, aa, 2, 3, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, d4, NULL);
     k.inp[1] = NULL;
     set_in(&k, 2, NNL_DT_FLOAT, 1, four, scales);
@@ -712,51 +528,37 @@ static void test_refusals(void **state) {
 
     const int64_t ks[] = {2, 2};
     const nnl_attr mp[] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = ks}};
-    call_init(&k, "MaxPool", 12, mp, 1, 1);
+    call_init(&k, "MaxPool", 12, mp, 1, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, d4, NULL);
     k.c.n_out = 2;
     expect_fail(&k, NNL_ERR_UNSUPPORTED, "Indices");
 
-    call_init(&k, "MaxPool", 12, NULL, 0, 1);
+    call_init(&k, "MaxPool", 12, NULL, 0, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, d4, NULL);
     expect_fail(&k, NNL_ERR_SHAPE, "kernel_shape");
 
     const int64_t big_k[] = {9, 9};
     const nnl_attr mp9[] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = big_k}};
-    call_init(&k, "AveragePool", 12, mp9, 1, 1);
+    call_init(&k, "AveragePool", 12, mp9, 1, 1, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, d4, NULL);
     expect_fail(&k, NNL_ERR_SHAPE, "exceeds");
 
     const nnl_attr train[] = {{.name = "training_mode", .type = NNL_ATTR_INT, .i = 1}};
-    call_init(&k, "BatchNormalization", 15, train, 1, 5);
+    call_init(&k, "BatchNormalization", 15, train, 1, 5, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, d4, NULL);
     for (int i = 1; i < 5; i++) set_in(&k, i, NNL_DT_FLOAT, 1, d3, x);
     expect_fail(&k, NNL_ERR_UNSUPPORTED, "training_mode");
 
     /* ReduceSum's axes input (opset 13) decides the shape. */
     const int64_t one[] = {1};
-    call_init(&k, "ReduceSum", 13, NULL, 0, 2);
+    call_init(&k, "ReduceSum", 13, NULL, 0, 2, 1);
     set_in(&k, 0, NNL_DT_FLOAT, 4, d4, NULL);
     set_in(&k, 1, NNL_DT_INT64, 1, one, NULL);
     expect_fail(&k, NNL_ERR_UNSUPPORTED, "constant");
 
-    call_init(&k, "Sigmoid", 13, NULL, 0, 1);
+    call_init(&k, "Sigmoid", 13, NULL, 0, 1, 1);
     set_in(&k, 0, NNL_DT_INT32, 4, d4, NULL);
     expect_fail(&k, NNL_ERR_UNSUPPORTED, "int32");
-}
-
-static int setup(void **state) {
-    (void)state;
-    for (int i = 0; i < 2; i++)
-        if (!(g_tscratch[i] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES))) return -1;
-    return nnl_pool_create(2, &g_pool) == NNL_OK ? 0 : -1;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    nnl_pool_free(g_pool);
-    for (int i = 0; i < 2; i++) nnl_aligned_free(g_tscratch[i]);
-    return 0;
 }
 
 int main(void) {
@@ -774,5 +576,5 @@ int main(void) {
         cmocka_unit_test(test_empty_tensors),
         cmocka_unit_test(test_refusals),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, harness_setup, harness_teardown);
 }

@@ -222,7 +222,8 @@ for what, old, new in damage:
                 ["link", path, plain.encode() + b":main=other", "-o", os.path.join(T, "ld.nnl")]):
         rc, out, err = run(cmd)
         bad = clean(out) or clean(err)
-        report(not bad and rc < 128, ".nnl with a hostile %s %r: %s" % (what, new, cmd[0]),
+        label = "info --json" if cmd[1] == "--json" else cmd[0] if cmd[0] != "run" or "--input" in cmd else "run without input"
+        report(not bad and rc < 128, ".nnl with a hostile %s %r: %s" % (what, new, label),
                "rc=%d %s\nstderr: %r\nstdout: %r" % (rc, bad or "", err[:600], out[:300]))
     # an op type nothing knows must be refused, naming it escaped
     if what == "op type":

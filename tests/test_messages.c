@@ -4,6 +4,8 @@
  * \xNN and keeps valid text, and every way of recording an error (nnl_fail,
  * nnl_op_fail, nnl_fail_context) goes through it.  The expected strings
  * follow from the UTF-8 definition (RFC 3629), not from running the code.
+ * The last tests compile ONNX models with hostile names through the public
+ * API (tests/hostile_names.py does the same through the CLI).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <cmocka.h>
 
 #include "core/core.h"
+#include "test_util.h"
 
 /* true if s is well-formed UTF-8 with no C0/C1 control or DEL */
 static bool clean(const char *s) {
@@ -93,11 +96,129 @@ static void test_fail_paths_escape(void **state) {
     assert_true(clean(nnl_last_error()));
 }
 
+/* ---- hostile models through the library ---------------------------------------- */
+
+/* A protobuf message being written (wire types 0 and 2 are all ONNX needs). */
+typedef struct pbuf {
+    uint8_t b[512];
+    size_t n;
+} pbuf;
+
+static void pb_varint(pbuf *m, uint64_t v) {
+    do {
+        assert_true(m->n < sizeof m->b);
+        m->b[m->n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+}
+static void pb_int(pbuf *m, unsigned field, uint64_t v) {
+    pb_varint(m, field << 3);
+    pb_varint(m, v);
+}
+static void pb_bytes(pbuf *m, unsigned field, const void *p, size_t n) {
+    pb_varint(m, field << 3 | 2);
+    pb_varint(m, n);
+    assert_true(m->n + n <= sizeof m->b);
+    memcpy(m->b + m->n, p, n);
+    m->n += n;
+}
+static void pb_str(pbuf *m, unsigned field, const char *s) { pb_bytes(m, field, s, strlen(s)); }
+static void pb_msg(pbuf *m, unsigned field, const pbuf *sub) { pb_bytes(m, field, sub->b, sub->n); }
+
+/* ValueInfoProto: a float tensor [1, 4] named name. */
+static pbuf value_info(const char *name) {
+    pbuf dim = {0}, shape = {0}, tensor = {0}, type = {0}, vi = {0};
+    pb_int(&dim, 1, 4);                                   /* Dimension.dim_value */
+    pbuf one = {0};
+    pb_int(&one, 1, 1);
+    pb_msg(&shape, 1, &one);                              /* TensorShapeProto.dim */
+    pb_msg(&shape, 1, &dim);
+    pb_int(&tensor, 1, 1);                                /* elem_type FLOAT */
+    pb_msg(&tensor, 2, &shape);
+    pb_msg(&type, 1, &tensor);                            /* TypeProto.tensor_type */
+    pb_str(&vi, 1, name);
+    pb_msg(&vi, 2, &type);
+    return vi;
+}
+
+/* An opset-13 model of one node op(in) -> out named node, graph input x and
+ * output y, written to tmpdir/name. */
+static const char *write_model(const char *name, const char *op, const char *node, const char *in,
+                               const char *out, const char *x, const char *y) {
+    pbuf n = {0}, g = {0}, os = {0}, m = {0};
+    pb_str(&n, 1, in);
+    pb_str(&n, 2, out);
+    pb_str(&n, 3, node);
+    pb_str(&n, 4, op);
+    pb_msg(&g, 1, &n);                                    /* GraphProto.node */
+    pb_str(&g, 2, "g");
+    pbuf vx = value_info(x), vy = value_info(y);
+    pb_msg(&g, 11, &vx);
+    pb_msg(&g, 12, &vy);
+    pb_int(&m, 1, 8);                                     /* ir_version */
+    pb_msg(&m, 7, &g);
+    pb_str(&os, 1, "");
+    pb_int(&os, 2, 13);
+    pb_msg(&m, 8, &os);                                   /* opset_import */
+    const char *path = tpath(name);
+    spit(path, m.b, m.n);
+    return path;
+}
+
+#define ESC "\x1b[31mred\x1b]0;t\x07"
+#define ESC_SHOWN "\\x1B[31mred\\x1B]0;t\\x07"
+#define BAD "op\xff\xfe\xc3("
+#define BAD_SHOWN "op\\xFF\\xFE\\xC3("
+
+/* the last error is clean and names the culprit as escaped */
+static void expect_named(nnl_status s, const char *shown) {
+    assert_int_not_equal(s, NNL_OK);
+    const char *e = nnl_last_error();
+    if (!clean(e) || !strstr(e, shown)) print_message("message: %s\n", e);
+    assert_true(clean(e));
+    assert_non_null(strstr(e, shown));
+}
+
+static void test_compile_hostile_names(void **state) {
+    (void)state;
+    const char *out = tpath("h.nnl");
+    /* the two the issue found: an operator type and a tensor name */
+    expect_named(nnl_compile_file(write_model("op.onnx", BAD, "n", "x", "y", "x", "y"), out, NULL), BAD_SHOWN);
+    expect_named(nnl_compile_file(write_model("op2.onnx", ESC, "n", "x", "y", "x", "y"), out, NULL), ESC_SHOWN);
+    expect_named(nnl_compile_file(write_model("in.onnx", "Relu", "n", BAD, "y", "x", "y"), out, NULL), BAD_SHOWN);
+    expect_named(nnl_compile_file(write_model("out.onnx", "Relu", "n", "x", ESC, "x", "y"), out, NULL), "y");
+    /* names that compile: the messages of the runtime quote them escaped */
+    assert_int_equal(nnl_compile_file(write_model("ok.onnx", "Relu", ESC, ESC, BAD, ESC, BAD), out, NULL), NNL_OK);
+    nnl_plan *p = NULL;
+    assert_int_equal(nnl_plan_open(out, &p), NNL_OK);
+    int gi;
+    expect_named(nnl_plan_find_graph(p, BAD, &gi), BAD_SHOWN);
+    nnl_session *s = NULL;
+    assert_int_equal(nnl_session_create(p, 0, NULL, &s), NNL_OK);
+    const float x[4] = {1, -2, 3, -4};
+    const int64_t dims[2] = {1, 4};
+    expect_named(nnl_session_set_input(s, BAD, NNL_DT_FLOAT, 2, dims, x), ESC_SHOWN);  /* lists the inputs */
+    expect_named(nnl_session_set_input(s, ESC, NNL_DT_FLOAT, 1, dims, x), ESC_SHOWN);
+    nnl_session_free(s);
+    nnl_plan_free(p);
+}
+
+static int setup(void **state) {
+    (void)state;
+    return tmpdir_make("messages");
+}
+
+static int teardown(void **state) {
+    (void)state;
+    return tmpdir_remove();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_escape_table),
         cmocka_unit_test(test_escape_cut),
         cmocka_unit_test(test_fail_paths_escape),
+        cmocka_unit_test(test_compile_hostile_names),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, setup, teardown);
 }

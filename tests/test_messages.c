@@ -16,23 +16,8 @@
 #include <cmocka.h>
 
 #include "core/core.h"
+#include "msg_clean.h"
 #include "test_util.h"
-
-/* true if s is well-formed UTF-8 with no C0/C1 control or DEL */
-static bool clean(const char *s) {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        if (*p < 0x20 || *p == 0x7F) return false;
-        if (*p < 0x80) { p++; continue; }
-        int n = *p >= 0xF0 ? 4 : *p >= 0xE0 ? 3 : 2;
-        if (*p < 0xC2 || *p > 0xF4) return false;
-        for (int i = 1; i < n; i++)
-            if ((p[i] & 0xC0) != 0x80) return false;
-        if (*p == 0xC2 && p[1] < 0xA0) return false;   /* U+0080..U+009F */
-        p += n;
-    }
-    return true;
-}
 
 static void test_escape_table(void **state) {
     (void)state;
@@ -55,7 +40,7 @@ static void test_escape_table(void **state) {
     char buf[128];
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         assert_string_equal(nnl_escape(cases[i].in, buf, sizeof buf), cases[i].out);
-        assert_true(clean(buf));
+        assert_true(msg_clean(buf));
         /* escaping is idempotent: nnl_fail_context re-escapes a message */
         char again[128];
         assert_string_equal(nnl_escape(buf, again, sizeof again), buf);
@@ -84,16 +69,16 @@ static void test_fail_paths_escape(void **state) {
     nnl_op_call c = {.op = "Re\x9blu", .node = "n\x1b"};
     nnl_op_fail(&c, NNL_ERR_SHAPE, "input '%s'", "\xe2\x80\xae");
     assert_string_equal(nnl_last_error(), "Re\\x9Blu node 'n\\x1B': input '\\xE2\\x80\\xAE'");
-    assert_true(clean(nnl_last_error()));
+    assert_true(msg_clean(nnl_last_error()));
     /* a long hostile name fills the buffer: still clean, never overrun */
     char big[3000];
     memset(big, 0x1b, sizeof big - 1);
     big[sizeof big - 1] = 0;
     nnl_fail(NNL_ERR_FORMAT, "%s", big);
-    assert_true(clean(nnl_last_error()));
+    assert_true(msg_clean(nnl_last_error()));
     assert_true(strlen(nnl_last_error()) > 1000);
     nnl_fail_context(NNL_ERR_FORMAT, "%s", big);
-    assert_true(clean(nnl_last_error()));
+    assert_true(msg_clean(nnl_last_error()));
 }
 
 /* ---- hostile models through the library ---------------------------------------- */
@@ -174,8 +159,8 @@ static const char *write_model(const char *name, const char *op, const char *nod
 static void expect_named(nnl_status s, const char *shown) {
     assert_int_not_equal(s, NNL_OK);
     const char *e = nnl_last_error();
-    if (!clean(e) || !strstr(e, shown)) print_message("message: %s\n", e);
-    assert_true(clean(e));
+    if (!msg_clean(e) || !strstr(e, shown)) print_message("message: %s\n", e);
+    assert_true(msg_clean(e));
     assert_non_null(strstr(e, shown));
 }
 

@@ -53,6 +53,8 @@ $(BUILD)/nnlink: $(CLI_OBJ) $(BUILD)/libnnlink.a
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnnlink.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) -lcmocka -ljansson $(LDLIBS)
+# the tests' shared headers and generated reference tables
+$(TESTS): $(wildcard tests/*.h tests/refs/*.inc)
 
 $(BUILD)/conformance: tests/conformance.c $(BUILD)/libnnlink.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) $(LDLIBS)

@@ -222,6 +222,11 @@ expect_err "bad --input syntax" "expected NAME=D0" "$NNL" compile $FX/tinyseg/mo
 expect_err "unknown command" "unknown command" "$NNL" frobnicate
 for c in compile run info link extract profile verify; do expect_ok "$c --help" "$NNL" $c --help; done
 
+# --- names from hostile files: escape sequences, control bytes, invalid UTF-8
+mkdir -p "$T/hostile"
+if "$PY" tests/hostile_names.py "$NNL" "$T/hostile" >"$T/err" 2>&1; then ok "hostile names are escaped in every message"
+else bad "hostile names are escaped in every message"; grep -A3 '^FAIL' "$T/err" | head -40; fi
+
 echo
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -20,6 +20,7 @@
 #include "compiler/compiler.h"
 #include "onnx/onnx_import.h"
 #include "runtime/runtime.h"
+#include "isa_check.h"
 
 enum { PASSED, WRONG, UNSUPPORTED };
 static int verbose;
@@ -218,6 +219,7 @@ static int run_isolated(const char *dir, char *why, size_t n) {
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int main(int argc, char **argv) {
+    if (isa_check_forced()) return 2;
     int counts[3] = {0};
     snprintf(tmpdir, sizeof tmpdir, "/tmp/nnl-conf-XXXXXX");
     if (!mkdtemp(tmpdir)) return 2;

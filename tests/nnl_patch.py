@@ -52,6 +52,13 @@ def xxh64(b, seed=0):
     return h ^ (h >> 32)
 
 
+def refix_checksum(b):
+    """Recompute the metadata checksum of the .nnl bytes b (a bytearray) in
+    place, so that a deliberately changed file reads as well-formed."""
+    w = struct.unpack_from("<Q", b, 128 + 8 * 24 + 8)[0]
+    struct.pack_into("<Q", b, 32, xxh64(bytes(b[0:32] + b[40:w])))
+
+
 def main():
     src, dst, what, value = sys.argv[1:5]
     b = bytearray(open(src, "rb").read())
@@ -64,8 +71,7 @@ def main():
         struct.pack_into("<I", b, 8, int(value))
     elif what == "--layout-version":
         struct.pack_into("<I", b, 12, int(value))
-    w = struct.unpack_from("<Q", b, 128 + 8 * 24 + 8)[0]
-    struct.pack_into("<Q", b, 32, xxh64(bytes(b[0:32] + b[40:w])))
+    refix_checksum(b)
     open(dst, "wb").write(b)
 
 

@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +21,7 @@
 
 #include "core/core.h"
 #include "util/npy.h"
+#include "test_util.h"
 
 #define FIXTURES "tests/fixtures"
 #ifndef TINYSEG_ONNX   /* -D for trying another export by hand */
@@ -36,20 +36,11 @@
 static const char *const graphs[2] = {"landscape", "portrait"};
 static const int64_t shapes[2][4] = {{1, 3, 64, 96}, {1, 3, 96, 64}};
 
-static char tmpdir[256];
 static nnl_plan *plan;
 static nnl_tensor input[2];            /* per graph, from the fixtures */
 static void *ref[2][8];                /* serial outputs per graph */
 static size_t ref_n[2][8];
 static int n_out[2];
-
-static const char *tpath(const char *name) {
-    static char bufs[4][512];
-    static int k;
-    char *b = bufs[k++ % 4];
-    snprintf(b, 512, "%s/%s", tmpdir, name);
-    return b;
-}
 
 static size_t info_bytes(const nnl_tensor_info *ti) {
     size_t n = nnl_dtype_size(ti->dtype);
@@ -59,9 +50,7 @@ static size_t info_bytes(const nnl_tensor_info *ti) {
 
 static int setup(void **state) {
     (void)state;
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/nnl_conc.XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmpdir)) return -1;
+    if (tmpdir_make("conc")) return -1;
     char part[2][512];
     for (int g = 0; g < 2; g++) {
         nnl_input_shape sh = {.name = "image", .rank = 4};
@@ -95,15 +84,7 @@ static int teardown(void **state) {
         nnl_aligned_free(input[g].data);
         for (int i = 0; i < n_out[g]; i++) free(ref[g][i]);
     }
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink(tpath(e->d_name));
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    return 0;
+    return tmpdir_remove();
 }
 
 static int graph_index(int g) {

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "e2e_util.h"
+#include "test_util.h"
 
 #define REL_TOL 1e-4
 
@@ -21,8 +22,6 @@ typedef struct tcase {
     json_t *fixture, *c;
     char name[256];
 } tcase;
-
-static char tmpdir[64];
 
 static void run_fixture_case(void **state) {
     tcase *t = *state;
@@ -68,14 +67,14 @@ static void run_fixture_case(void **state) {
 }
 
 int main(void) {
+    if (isa_check_forced()) return 1;
     json_error_t err;
     json_t *m = json_load_file(FIXTURES "/MANIFEST.json", 0, &err);
     if (!m) {
         fprintf(stderr, "cannot read " FIXTURES "/MANIFEST.json: %s\n", err.text);
         return 1;
     }
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nnl-e2e-XXXXXX");
-    if (!mkdtemp(tmpdir)) return 1;
+    if (tmpdir_make("e2e")) return 1;
     struct CMUnitTest tests[256];
     tcase cases[256];
     int n = 0;
@@ -93,7 +92,7 @@ int main(void) {
         }
     }
     int rc = _cmocka_run_group_tests("e2e_pytorch", tests, (size_t)n, NULL, NULL);
-    rmdir(tmpdir);
+    tmpdir_remove();
     json_decref(m);
     return rc;
 }

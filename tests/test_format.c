@@ -25,37 +25,7 @@
 #include "format/xxh64.h"
 #include "kernels/gemm.h"
 #include "kernels/wino.h"
-
-static char tmpdir[256];
-
-static const char *tpath(const char *name) {
-    static char bufs[8][512];
-    static int k;
-    char *b = bufs[k++ % 8];
-    snprintf(b, 512, "%s/%s", tmpdir, name);
-    return b;
-}
-
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)len + 1);
-    size_t got = fread(b, 1, (size_t)len, fp);
-    fclose(fp);
-    assert_int_equal(got, (size_t)len);
-    *n = (size_t)len;
-    return b;
-}
-
-static void spit(const char *path, const void *p, size_t n) {
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    if (n) assert_int_equal(fwrite(p, 1, n, fp), n);
-    fclose(fp);
-}
+#include "test_util.h"
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
 static uint64_t rng(void) {
@@ -237,23 +207,12 @@ static void assert_file_equal(const nnl_file *a, const nnl_file *b) {
 
 static int setup(void **state) {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nnl_test_format.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return tmpdir_make("test_format");
 }
 
 static int teardown(void **state) {
     (void)state;
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2]))) continue;
-        char p[600];
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (unlink(p) != 0) rmdir(p);
-    }
-    if (d) closedir(d);
-    rmdir(tmpdir);
-    return 0;
+    return tmpdir_remove();
 }
 
 /* ---- tests ---------------------------------------------------------------- */

@@ -573,7 +573,21 @@ static void test_kernel_table(void **state) {
     }
 }
 
-int main(void) {
+/* `test_kernels --list-isa`: the kernel sets this CPU supports, one per
+ * line, the one an unforced run uses (nnl_kernel_get) marked with " *".
+ * tests/run_all.sh runs the op tests once on each, so a set added to the
+ * kernel table is tested without editing the script. */
+static int list_isa(void) {
+    for (int ki = 0; nnl_kernels[ki]; ki++)
+        if (nnl_kernels[ki]->supported())
+            printf("%s%s\n", nnl_kernels[ki]->name, nnl_kernels[ki] == nnl_kernel_get() ? " *" : "");
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--list-isa") == 0) return list_isa();
+    /* every test here takes its kernel set from nnl_kernels[] explicitly;
+     * the choice of the library (nnl_kernel_get) is pinned to scalar */
     setenv("NNL_ISA", "scalar", 1);
     for (int t = 0; t < 2; t++) ts[t] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES);
     if (nnl_pool_create(2, &pool2)) return 1;

@@ -10,7 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,29 +21,7 @@
 #include "format/fmt_internal.h"
 #include "format/nnl_file.h"
 #include "format/verify.h"
-
-static char tmpdir[256];
-
-static const char *tpath(const char *name) {
-    static char bufs[16][512];
-    static int k;
-    char *b = bufs[k++ % 16];
-    snprintf(b, 512, "%s/%s", tmpdir, name);
-    return b;
-}
-
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)len + 1);
-    assert_int_equal(fread(b, 1, (size_t)len, fp), (size_t)len);
-    fclose(fp);
-    *n = (size_t)len;
-    return b;
-}
+#include "test_util.h"
 
 /* ---- synthetic single-graph files ---------------------------------------- */
 
@@ -172,22 +149,12 @@ static const nnl_frec_weight *weight_of(const nnl_file *f, const char *g, const 
 static int setup(void **state) {
     (void)state;
     fill();
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nnl_test_link.XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return tmpdir_make("test_link");
 }
 
 static int teardown(void **state) {
     (void)state;
-    DIR *d = opendir(tmpdir);
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        char p[600];
-        snprintf(p, sizeof p, "%s/%s", tmpdir, e->d_name);
-        if (e->d_name[0] != '.' || (e->d_name[1] && strcmp(e->d_name, ".."))) unlink(p);
-    }
-    if (d) closedir(d);
-    rmdir(tmpdir);
-    return 0;
+    return tmpdir_remove();
 }
 
 /* ---- tests ----------------------------------------------------------------- */

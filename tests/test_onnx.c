@@ -24,8 +24,8 @@
 
 #include "onnx/onnx_import.h"
 #include "onnx/pb.h"
+#include "test_util.h"
 
-static char tmpdir[64];
 
 /* The conformance cases live in shared/, beside the repo (CI's layout) or
  * at /work/shared; NNL_CONFORMANCE_DIR overrides.  Tests that need them
@@ -467,23 +467,10 @@ static buf model(buf *graph, int64_t opset) {
     return m;
 }
 
-static void write_file(const char *path, const void *d, size_t n) {
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    if (n) assert_int_equal(fwrite(d, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
-static const char *tmp_path(const char *name) {
-    static char p[160];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
-}
-
 /* Write m (freed) as a model file and load it. */
 static nnl_status load_model_buf(buf *m, nnl_model **out) {
-    const char *p = tmp_path("m.onnx");
-    write_file(p, m->p, m->n);
+    const char *p = tpath("m.onnx");
+    spit(p, m->p, m->n);
     free(m->p);
     memset(m, 0, sizeof *m);
     *out = NULL;
@@ -685,11 +672,9 @@ static void test_external_data(void **st) {
     nnl_model *m;
     float blob[8];
     for (int i = 0; i < 8; i++) blob[i] = (float)i * 0.5f;
-    write_file(tmp_path("weights.bin"), blob, sizeof blob);
-    char sub[160];
-    snprintf(sub, sizeof sub, "%s/sub", tmpdir);
-    mkdir(sub, 0700);
-    write_file(tmp_path("sub/w2.bin"), blob, 12);
+    spit(tpath("weights.bin"), blob, sizeof blob);
+    mkdir(tpath("sub"), 0700);
+    spit(tpath("sub/w2.bin"), blob, 12);
 
     buf t = ext_tensor("weights.bin", "8", "12");
     assert_int_equal(load_with_init(&t, &m), NNL_OK);
@@ -984,26 +969,26 @@ static void test_pb_wire(void **st) {
 
 static void test_not_onnx(void **st) {
     (void)st;
-    const char *p = tmp_path("bad.onnx");
-    write_file(p, "", 0);
+    const char *p = tpath("bad.onnx");
+    spit(p, "", 0);
     expect_fail(p, NNL_ERR_FORMAT, "is not an ONNX model");
-    write_file(p, "NNLK\x01\x00\x00\x00garbage", 15);
+    spit(p, "NNLK\x01\x00\x00\x00garbage", 15);
     expect_fail(p, NNL_ERR_FORMAT, "is not an ONNX model");
     assert_err_contains("bad.onnx");
-    write_file(p, "hello world, this is text\n", 26);
+    spit(p, "hello world, this is text\n", 26);
     expect_fail(p, NNL_ERR_FORMAT, "is not an ONNX model");
     /* A valid protobuf that is not a model. */
-    write_file(p, "\x0a\x03\x61\x62\x63", 5);
+    spit(p, "\x0a\x03\x61\x62\x63", 5);
     expect_fail(p, NNL_ERR_FORMAT, "is not an ONNX model");
     /* Over-long varint, group wire type. */
-    write_file(p, "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 11);
+    spit(p, "\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 11);
     expect_fail(p, NNL_ERR_FORMAT, "varint");
-    write_file(p, "\x08\x07\x3b\x00", 4);
+    spit(p, "\x08\x07\x3b\x00", 4);
     expect_fail(p, NNL_ERR_FORMAT, "group");
     expect_fail(tmpdir, NNL_ERR_IO, NULL);
-    expect_fail(tmp_path("does-not-exist.onnx"), NNL_ERR_IO, "does-not-exist");
+    expect_fail(tpath("does-not-exist.onnx"), NNL_ERR_IO, "does-not-exist");
     nnl_tensor t;
-    assert_int_equal(nnl_onnx_load_tensor(tmp_path("does-not-exist.pb"), &t, NULL), NNL_ERR_IO);
+    assert_int_equal(nnl_onnx_load_tensor(tpath("does-not-exist.pb"), &t, NULL), NNL_ERR_IO);
     nnl_model *m;
     assert_int_equal(nnl_onnx_load(NULL, &m), NNL_ERR_INVALID_ARG);
     /* A length that overruns its message but not the file. */
@@ -1057,11 +1042,11 @@ static void check_consistent(const nnl_model *m) {
 static void fuzz_file(const char *src, int flips_per_round, int rounds, unsigned seed) {
     size_t n;
     uint8_t *orig = read_all(src, &n);
-    const char *p = tmp_path("cut.onnx");
+    const char *p = tpath("cut.onnx");
     nnl_model *m;
     /* Every proper prefix is missing something the model needs. */
     for (size_t len = 0; len < n; len++) {
-        write_file(p, orig, len);
+        spit(p, orig, len);
         nnl_status s = nnl_onnx_load(p, &m);
         if (s == NNL_OK) fail_msg("%s cut to %zu of %zu bytes loaded", src, len, n);
         assert_null(m);
@@ -1079,7 +1064,7 @@ static void fuzz_file(const char *src, int flips_per_round, int rounds, unsigned
             if (rand() & 1) d[at] ^= (uint8_t)(1u << (rand() & 7));
             else d[at] = (uint8_t)rand();
         }
-        write_file(p, d, n);
+        spit(p, d, n);
         nnl_status s = nnl_onnx_load(p, &m);
         if (s == NNL_OK) {
             ok++;
@@ -1109,10 +1094,10 @@ static void test_tensor_pb_truncation(void **st) {
     NEED_CONF();
     size_t n;
     uint8_t *orig = read_all(C("/node/test_constant/test_data_set_0/output_0.pb"), &n);
-    const char *p = tmp_path("cut.pb");
+    const char *p = tpath("cut.pb");
     for (size_t len = 0; len < n; len++) {
         nnl_tensor t;
-        write_file(p, orig, len);
+        spit(p, orig, len);
         /* Cutting inside raw_data or a header field must fail; cutting
          * between fields leaves a tensor without its data, which must
          * fail too (the element count no longer matches). */
@@ -1150,15 +1135,12 @@ static void test_alloc_failures(void **st) {
 static int setup(void **st) {
     (void)st;
     find_conformance();
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/nnl_test_onnx_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
+    return tmpdir_make("test_onnx");
 }
 
 static int teardown(void **st) {
     (void)st;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
+    return tmpdir_remove();
 }
 
 int main(void) {

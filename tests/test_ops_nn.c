@@ -751,6 +751,7 @@ static void test_pack_pass_nomem(void **state) {
 }
 
 int main(void) {
+    if (isa_check_forced()) return 1;
     for (int t = 0; t < 2; t++) ts[t] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES);
     if (nnl_pool_create(2, &pool2)) return 1;
     const struct CMUnitTest tests[] = {

@@ -30,6 +30,7 @@
 
 #include "core/core.h"
 #include "format/fmt_internal.h"
+#include "test_util.h"
 
 #define FIXTURES "tests/fixtures"
 #ifndef TINYSEG_ONNX   /* -D for trying another export by hand */
@@ -43,48 +44,15 @@
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
 
-static char tmpdir[256];
 static uint8_t *good;          /* the compiled tinyseg .nnl */
 static size_t good_n;
 static uint64_t rng_state;
-
-static const char *tpath(const char *name) {
-    static char bufs[8][512];
-    static int k;
-    char *b = bufs[k++ % 8];
-    snprintf(b, 512, "%s/%s", tmpdir, name);
-    return b;
-}
 
 static uint64_t rng(void) {
     rng_state ^= rng_state << 13;
     rng_state ^= rng_state >> 7;
     rng_state ^= rng_state << 17;
     return rng_state;
-}
-
-static uint8_t *slurp(const char *path, size_t *n) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return NULL;
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    uint8_t *b = malloc((size_t)len + 1);
-    size_t got = fread(b, 1, (size_t)len, fp);
-    fclose(fp);
-    if (got != (size_t)len) {
-        free(b);
-        return NULL;
-    }
-    *n = (size_t)len;
-    return b;
-}
-
-static void spit(const char *path, const void *p, size_t n) {
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    if (n) assert_int_equal(fwrite(p, 1, n, fp), n);
-    assert_int_equal(fclose(fp), 0);
 }
 
 static nnl_status compile_tinyseg(const char *out, const char *graph, int64_t h, int64_t w) {
@@ -118,9 +86,7 @@ static const char *const base_files[] = {"t.nnl", "a.nnl", "b.nnl"};
 
 static int setup(void **state) {
     (void)state;
-    const char *t = getenv("TMPDIR");
-    snprintf(tmpdir, sizeof tmpdir, "%s/nnl_robust.XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(tmpdir)) return -1;
+    if (tmpdir_make("robust")) return -1;
     const char *seed = getenv("NNL_ROBUST_SEED");
     rng_state = seed ? strtoull(seed, NULL, 0) : 0x9E3779B97F4A7C15ull;
     if (!rng_state) rng_state = 1;
@@ -138,15 +104,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
     (void)state;
     free(good);
-    DIR *d = opendir(tmpdir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)))
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) unlink(tpath(e->d_name));
-        closedir(d);
-    }
-    rmdir(tmpdir);
-    return 0;
+    return tmpdir_remove();
 }
 
 /* Session + one run (zeroed inputs) for every graph; returns graphs run.

@@ -3,8 +3,8 @@
 
 Each case is one call of a math op (ops_math.c): inputs, attributes, opset
 and the outputs numpy or PyTorch computes, independently of the C code.  The
-C arrays replace the block between the BEGIN/END GENERATED markers of
-tests/test_ops_math.c:
+C arrays go to tests/refs/ops_math_refs.inc (tools/gen_refs_util.py), which
+tests/test_ops_math.c includes:
 
     /usr/bin/python3 tools/gen_math_refs.py
 
@@ -13,43 +13,22 @@ they have data at infer time, the others do not, as at compile time.
 Resize and pooling references come from torch.nn.functional, the way
 PyTorch-exported models use those ops.
 """
-import math
-import os
-import re
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
+from gen_refs_util import Emitter, K, write_refs
+
 np.seterr(all="ignore")
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET = os.path.join(ROOT, "tests", "test_ops_math.c")
 rng = np.random.RandomState(7)
 CASES = []
 
-CTYPE = {
-    np.dtype(np.float32): ("float", "NNL_DT_FLOAT"),
-    np.dtype(np.float64): ("double", "NNL_DT_DOUBLE"),
-    np.dtype(np.int8): ("int8_t", "NNL_DT_INT8"),
-    np.dtype(np.uint8): ("uint8_t", "NNL_DT_UINT8"),
-    np.dtype(np.int16): ("int16_t", "NNL_DT_INT16"),
-    np.dtype(np.uint16): ("uint16_t", "NNL_DT_UINT16"),
-    np.dtype(np.int32): ("int32_t", "NNL_DT_INT32"),
-    np.dtype(np.uint32): ("uint32_t", "NNL_DT_UINT32"),
-    np.dtype(np.int64): ("int64_t", "NNL_DT_INT64"),
-    np.dtype(np.uint64): ("uint64_t", "NNL_DT_UINT64"),
-    np.dtype(np.bool_): ("uint8_t", "NNL_DT_BOOL"),
-}
-
-
-class K:
-    """A constant input."""
-
-    def __init__(self, a):
-        self.a = np.asarray(a)
-
 
 def case(name, op, inputs, outputs, attrs=None, opset=17, tol=1e-5):
+    # Float outputs keep the dtype of the op's first input.
+    x0 = inputs[0].a if isinstance(inputs[0], K) else np.asarray(inputs[0])
+    outputs = [np.asarray(o) for o in outputs]
+    outputs = [o.astype(x0.dtype) if o.dtype.kind == "f" and x0.dtype.kind == "f" else o for o in outputs]
     CASES.append(dict(name=name, op=op, inputs=inputs, outputs=outputs, attrs=attrs or {},
                       opset=opset, tol=tol))
 
@@ -473,101 +452,11 @@ def gen_norm():
          tol=1e-4)
 
 
-# ---- emission --------------------------------------------------------------------------------
-
-def c_val(v, dt):
-    if dt.kind == "f":
-        f = float(v)
-        if math.isnan(f):
-            return "NAN"
-        if math.isinf(f):
-            return "INFINITY" if f > 0 else "-INFINITY"
-        return f.hex() + ("f" if dt == np.float32 else "")
-    if dt == np.bool_:
-        return "1" if v else "0"
-    if dt == np.int64:
-        return "INT64_C(%d)" % int(v)
-    if dt == np.uint64:
-        return "UINT64_C(%d)" % int(v)
-    return str(int(v))
-
-
-class Out:
-    def __init__(self):
-        self.lines, self.k = [], 0
-
-    def name(self, p):
-        self.k += 1
-        return "%s%d" % (p, self.k)
-
-    def data(self, a):
-        if a.size == 0:
-            return "NULL"
-        ctype, _ = CTYPE[a.dtype]
-        nm = self.name("v")
-        vals = [c_val(v, a.dtype) for v in a.reshape(-1)]
-        rows = ["    " + ", ".join(vals[i:i + 8]) + "," for i in range(0, len(vals), 8)]
-        self.lines.append("static const %s %s[] = {\n%s\n};" % (ctype, nm, "\n".join(rows)))
-        return nm
-
-    def tensor(self, a, const):
-        if a is None:
-            return "{0}"
-        a = np.ascontiguousarray(a)
-        _, enum = CTYPE[a.dtype]
-        dims = ", ".join(str(d) for d in a.shape) or "0"
-        return "{%s, %d, {%s}, %s, %d}" % (enum, a.ndim, dims, self.data(a), int(const))
-
-    def attr(self, k, v):
-        if isinstance(v, (bool, int, np.integer)):
-            return '{.name = "%s", .type = NNL_ATTR_INT, .i = %d}' % (k, int(v))
-        if isinstance(v, float):
-            return '{.name = "%s", .type = NNL_ATTR_FLOAT, .f = %s}' % (
-                k, c_val(np.float32(v), np.dtype(np.float32)))
-        if isinstance(v, str):
-            return '{.name = "%s", .type = NNL_ATTR_STRING, .s = "%s"}' % (k, v)
-        if isinstance(v, list) and all(isinstance(e, int) for e in v):
-            return '{.name = "%s", .type = NNL_ATTR_INTS, .n = %d, .ints = %s}' % (
-                k, len(v), self.data(np.array(v, np.int64)))
-        if isinstance(v, list):
-            return '{.name = "%s", .type = NNL_ATTR_FLOATS, .n = %d, .floats = %s}' % (
-                k, len(v), self.data(np.array(v, np.float32)))
-        raise ValueError(k)
-
-    def case(self, c):
-        ins = [self.tensor(x.a, True) if isinstance(x, K) else
-               self.tensor(None if x is None else np.asarray(x), False) for x in c["inputs"]]
-        outs = []
-        for o, i0 in zip(c["outputs"], [c["inputs"][0]] * len(c["outputs"])):
-            o = np.asarray(o)
-            # Float outputs keep the dtype of the op's first input.
-            x0 = i0.a if isinstance(i0, K) else np.asarray(i0)
-            if o.dtype.kind == "f" and x0.dtype.kind == "f":
-                o = o.astype(x0.dtype)
-            outs.append(self.tensor(o, False))
-        attrs = [self.attr(k, v) for k, v in c["attrs"].items()]
-        p = self.name("c")
-        self.lines.append("static const ref_tensor %s_in[] = {%s};" % (p, ", ".join(ins)))
-        self.lines.append("static const ref_tensor %s_out[] = {%s};" % (p, ", ".join(outs)))
-        self.lines.append("static const nnl_attr %s_attrs[] = {%s};" % (p, ", ".join(attrs) or "{0}"))
-        return '    {"%s", "%s", %d, %s_attrs, %d, %s_in, %d, %s_out, %d, %g},' % (
-            c["name"], c["op"], c["opset"], p, len(attrs), p, len(ins), p, len(outs), c["tol"])
-
-
 def main():
     for g in (gen_binary, gen_variadic, gen_unary, gen_softmax, gen_reduce, gen_arg_cumsum,
               gen_pool, gen_resize, gen_norm):
         g()
-    out = Out()
-    rows = [out.case(c) for c in CASES]
-    body = "\n".join(out.lines) + "\nstatic const ref_case ref_cases[] = {\n" + "\n".join(rows) + "\n};\n"
-    src = open(TARGET).read()
-    begin = "/* BEGIN GENERATED by tools/gen_math_refs.py; do not edit */\n"
-    end = "/* END GENERATED */"
-    new = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda m: begin + body + end, src,
-                 flags=re.S)
-    open(TARGET, "w").write(new)
-    print("%d cases written to %s" % (len(CASES), TARGET))
+    write_refs("ops_math_refs", "gen_math_refs.py", CASES, Emitter(scalars_1d=True), lambda c: "%g" % c["tol"])
 
 
 if __name__ == "__main__":

@@ -2,50 +2,31 @@
 """Generate numpy reference cases for tests/test_ops_tensor.c.
 
 Each case is one call of a tensor op (ops_tensor.c): inputs, attributes and
-the outputs numpy computes independently of the C code.  The C arrays are
-written between the BEGIN/END GENERATED markers of tests/test_ops_tensor.c:
+the outputs numpy computes independently of the C code.  The C arrays go to
+tests/refs/ops_tensor_refs.inc (tools/gen_refs_util.py), which
+tests/test_ops_tensor.c includes:
 
     /usr/bin/python3 tools/gen_tensor_refs.py
 
 Inputs marked constant (shape-like inputs: Reshape's shape, Slice's starts,
 ...) have data at infer time; the others are NULL there, as at compile time.
 """
-import os
-import re
-import sys
-
 import numpy as np
+
+from gen_refs_util import Emitter, K, write_refs
 
 np.seterr(all="ignore")
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET = os.path.join(ROOT, "tests", "test_ops_tensor.c")
-
-DT = {  # numpy dtype -> (ONNX number, C type, enum name)
-    np.dtype(np.float32): (1, "float", "NNL_DT_FLOAT"),
-    np.dtype(np.uint8): (2, "uint8_t", "NNL_DT_UINT8"),
-    np.dtype(np.int8): (3, "int8_t", "NNL_DT_INT8"),
-    np.dtype(np.uint16): (4, "uint16_t", "NNL_DT_UINT16"),
-    np.dtype(np.int16): (5, "int16_t", "NNL_DT_INT16"),
-    np.dtype(np.int32): (6, "int32_t", "NNL_DT_INT32"),
-    np.dtype(np.int64): (7, "int64_t", "NNL_DT_INT64"),
-    np.dtype(np.bool_): (9, "uint8_t", "NNL_DT_BOOL"),
-    np.dtype(np.float16): (10, "uint16_t", "NNL_DT_FLOAT16"),
-    np.dtype(np.float64): (11, "double", "NNL_DT_DOUBLE"),
-    np.dtype(np.uint32): (12, "uint32_t", "NNL_DT_UINT32"),
-    np.dtype(np.uint64): (13, "uint64_t", "NNL_DT_UINT64"),
+ONNX_DT = {  # numpy dtype -> ONNX TensorProto data type (Cast's "to")
+    np.dtype(np.float32): 1, np.dtype(np.uint8): 2, np.dtype(np.int8): 3, np.dtype(np.uint16): 4,
+    np.dtype(np.int16): 5, np.dtype(np.int32): 6, np.dtype(np.int64): 7, np.dtype(np.bool_): 9,
+    np.dtype(np.float16): 10, np.dtype(np.float64): 11, np.dtype(np.uint32): 12, np.dtype(np.uint64): 13,
 }
-NP_OF = {v[0]: k for k, v in DT.items()}
 
 rng = np.random.RandomState(1234)
 CASES = []
 
-
-class C:
-    """A constant input (data known at infer time)."""
-
-    def __init__(self, a):
-        self.a = np.asarray(a)
+C = K  # a constant input (data known at infer time)
 
 
 def case(name, op, inputs, outputs=None, attrs=None, opset=17, error=None, tol=0.0):
@@ -69,96 +50,6 @@ def rand(shape, dtype=np.float32):
 
 def i64(*v):
     return C(np.array(v, dtype=np.int64))
-
-
-# ---- C emission ----------------------------------------------------------
-
-def c_value(v, dt):
-    if dt == np.float32 or dt == np.float64:
-        f = float(v)
-        if np.isnan(f):
-            return "NAN"
-        if np.isinf(f):
-            return "INFINITY" if f > 0 else "-INFINITY"
-        return f.hex() + ("f" if dt == np.float32 else "")
-    if dt == np.float16:
-        return str(int(np.array(v, dtype=np.float16).view(np.uint16)))
-    if dt == np.bool_:
-        return "1" if v else "0"
-    if dt == np.int64:
-        iv = int(v)
-        return "INT64_MIN" if iv == -2**63 else "INT64_C(%d)" % iv
-    if dt == np.uint64:
-        return "UINT64_C(%d)" % int(v)
-    return str(int(v))
-
-
-class Emitter:
-    def __init__(self):
-        self.lines = []
-        self.n = 0
-
-    def sym(self, prefix):
-        self.n += 1
-        return "%s%d" % (prefix, self.n)
-
-    def array(self, a):
-        a = np.ascontiguousarray(a)
-        if a.size == 0:
-            return "NULL"
-        _, ctype, _ = DT[a.dtype]
-        name = self.sym("d")
-        vals = [c_value(v, a.dtype) for v in a.reshape(-1)]
-        body = ""
-        for i in range(0, len(vals), 12):
-            body += "    " + ", ".join(vals[i:i + 12]) + ",\n"
-        self.lines.append("static const %s %s[] = {\n%s};" % (ctype, name, body))
-        return name
-
-    def tensor_init(self, a, constant):
-        a = np.asarray(a)
-        _, _, enum = DT[a.dtype]
-        dims = ", ".join(str(d) for d in a.shape) or "0"
-        return "{%s, %d, {%s}, %s, %d}" % (enum, a.ndim, dims, self.array(a), int(constant))
-
-    def attr(self, name, v):
-        if isinstance(v, bool) or isinstance(v, (int, np.integer)):
-            return '{.name = "%s", .type = NNL_ATTR_INT, .i = %d}' % (name, int(v))
-        if isinstance(v, float):
-            return '{.name = "%s", .type = NNL_ATTR_FLOAT, .f = %s}' % (name, c_value(v, np.float32))
-        if isinstance(v, str):
-            return '{.name = "%s", .type = NNL_ATTR_STRING, .s = "%s"}' % (name, v)
-        if isinstance(v, np.ndarray):
-            t = self.sym("t")
-            _, _, enum = DT[v.dtype]
-            dims = ", ".join(str(d) for d in v.shape) or "0"
-            self.lines.append("static nnl_tensor %s = {.dtype = %s, .rank = %d, .dims = {%s}, "
-                              ".data = (void *)%s};" % (t, enum, v.ndim, dims, self.array(v)))
-            return '{.name = "%s", .type = NNL_ATTR_TENSOR, .t = &%s}' % (name, t)
-        if isinstance(v, list) and all(isinstance(x, (int, np.integer)) for x in v):
-            arr = self.array(np.array(v, dtype=np.int64)) if v else "NULL"
-            return '{.name = "%s", .type = NNL_ATTR_INTS, .n = %d, .ints = %s}' % (name, len(v), arr)
-        raise ValueError("attribute %s=%r" % (name, v))
-
-    def case(self, c):
-        ins = []
-        for x in c["inputs"]:
-            if x is None:
-                ins.append("{0}")
-            elif isinstance(x, C):
-                ins.append(self.tensor_init(x.a, True))
-            else:
-                ins.append(self.tensor_init(np.asarray(x), False))
-        outs = [self.tensor_init(np.asarray(o), False) for o in c["outputs"]]
-        attrs = [self.attr(k, v) for k, v in c["attrs"].items()]
-        p = self.sym("c")
-        self.lines.append("static const ref_tensor %s_in[] = {%s};" % (p, ", ".join(ins) or "{0}"))
-        self.lines.append("static const ref_tensor %s_out[] = {%s};" % (p, ", ".join(outs) or "{0}"))
-        self.lines.append("static const nnl_attr %s_attrs[] = {%s};" % (p, ", ".join(attrs) or "{0}"))
-        err = c["error"] or "NNL_OK"
-        return '    {"%s", "%s", %d, %s_attrs, %d, %s_in, %d, %s_out, %d, %s, %r},' % (
-            c["name"], c["op"], c["opset"], p, len(attrs), p, len(ins), p, len(outs), err,
-            c["tol"])
 
 
 # ---- the cases ---------------------------------------------------------------
@@ -499,7 +390,7 @@ def gen_cast():
     for to in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64,
                np.bool_):
         case("cast_f32_%s" % np.dtype(to).name, "Cast", [f], [cast_ref(f, to)],
-             attrs={"to": DT[np.dtype(to)][0]})
+             attrs={"to": ONNX_DT[np.dtype(to)]})
     h = np.array([0.1, 65504, 65519.99, 65520, 1e-8, 6e-8, 3e-8, 2.98e-8, -1e6, 1.0009765625,
                   1.00048828125, 1.00146484375, np.nan, -np.inf, 5.960464477539063e-08,
                   6.097555160522461e-05], np.float32)
@@ -519,15 +410,15 @@ def gen_cast():
     for to in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.uint64, np.bool_,
                np.float32, np.float64, np.float16):
         case("cast_i64_%s" % np.dtype(to).name, "Cast", [i], [cast_ref(i, to)],
-             attrs={"to": DT[np.dtype(to)][0]})
+             attrs={"to": ONNX_DT[np.dtype(to)]})
     u = np.array([0, 1, 2**63, 2**64 - 1, 2**53 + 1, 2**24 + 1], np.uint64)
     for to in (np.int64, np.int32, np.float32, np.float64):
         case("cast_u64_%s" % np.dtype(to).name, "Cast", [u], [cast_ref(u, to)],
-             attrs={"to": DT[np.dtype(to)][0]})
+             attrs={"to": ONNX_DT[np.dtype(to)]})
     b = np.array([True, False, True], np.bool_)
     for to in (np.float32, np.int64, np.float16):
         case("cast_bool_%s" % np.dtype(to).name, "Cast", [b], [b.astype(to)],
-             attrs={"to": DT[np.dtype(to)][0]})
+             attrs={"to": ONNX_DT[np.dtype(to)]})
     i8 = np.array([-128, -1, 0, 1, 127], np.int8)
     case("cast_i8_u8", "Cast", [i8], [cast_ref(i8, np.uint8)], attrs={"to": 2})
     case("cast_i8_f32", "Cast", [i8], [i8.astype(np.float32)], attrs={"to": 1})
@@ -789,23 +680,8 @@ def main():
               gen_where, gen_constant_of_shape, gen_range_eye_trilu, gen_pad, gen_misc,
               gen_scalars, gen_data_dependent, gen_einsum):
         g()
-    names = [c["name"] for c in CASES]
-    assert len(names) == len(set(names)), "duplicate case names"
-    em = Emitter()
-    rows = [em.case(c) for c in CASES]
-    gen = ["/* BEGIN GENERATED by tools/gen_tensor_refs.py; do not edit */"]
-    gen += em.lines
-    gen.append("static const ref_case ref_cases[] = {")
-    gen += rows
-    gen.append("};")
-    gen.append("/* END GENERATED */")
-    src = open(TARGET).read()
-    pat = re.compile(r"/\* BEGIN GENERATED.*?/\* END GENERATED \*/", re.S)
-    if not pat.search(src):
-        sys.exit("markers not found in " + TARGET)
-    src = pat.sub(lambda m: "\n".join(gen), src)
-    open(TARGET, "w").write(src)
-    print("%d cases written to %s" % (len(CASES), TARGET))
+    write_refs("ops_tensor_refs", "gen_tensor_refs.py", CASES, Emitter(prefix="d", per_line=12),
+               lambda c: "%s, %r" % (c["error"] or "NNL_OK", c["tol"]))
 
 
 if __name__ == "__main__":

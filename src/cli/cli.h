@@ -17,6 +17,12 @@ int cmd_profile(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 
+/* s (a name or text read from a file, or an argument) escaped for the
+ * terminal by nnl_escape: control bytes and invalid UTF-8 as \xNN.  The
+ * result stays valid for the next seven calls, enough for any one printf
+ * (the CLI is single-threaded).  Also used before json_string/json_pack,
+ * which refuse invalid UTF-8. */
+const char *cli_esc(const char *s);
 /* Print "nnlink: <msg>" for a failed library call; returns exit status 1. */
 int cli_fail(nnl_status s);
 /* Print an error message; returns 2 (usage error). */

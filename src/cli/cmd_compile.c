@@ -59,8 +59,8 @@ int cmd_compile(int argc, char **argv) {
     if (s) return cli_fail(s);
     nnl_plan *p = NULL;
     if (nnl_plan_open(out, &p) == NNL_OK) {
-        printf("compiled %s -> %s: graph '%s', %.1f MB of weights, %.1f MB arena\n", model, out,
-               nnl_plan_graph_name(p, 0), nnl_plan_weight_bytes(p, -1) / 1e6, nnl_plan_arena_bytes(p, 0) / 1e6);
+        printf("compiled %s -> %s: graph '%s', %.1f MB of weights, %.1f MB arena\n", cli_esc(model), cli_esc(out),
+               cli_esc(nnl_plan_graph_name(p, 0)), nnl_plan_weight_bytes(p, -1) / 1e6, nnl_plan_arena_bytes(p, 0) / 1e6);
         nnl_plan_free(p);
     }
     return 0;

@@ -24,7 +24,7 @@ static void shape_text(const nnl_tensor_info *t, char *buf, size_t n) {
 static json_t *tensor_json(const nnl_tensor_info *t) {
     json_t *shape = json_array();
     for (int d = 0; d < t->rank; d++) json_array_append_new(shape, json_integer(t->dims[d]));
-    return json_pack("{s:s, s:s, s:o}", "name", t->name, "dtype", nnl_dtype_name(t->dtype), "shape", shape);
+    return json_pack("{s:s, s:s, s:o}", "name", cli_esc(t->name), "dtype", nnl_dtype_name(t->dtype), "shape", shape);
 }
 
 static uint64_t shared_bytes(const nnl_plan *p) {
@@ -49,7 +49,7 @@ static int print_json(const nnl_plan *p) {
             if (!nnl_plan_input_info(p, g, i, &t)) json_array_append_new(ins, tensor_json(&t));
         for (int i = 0; i < nnl_plan_output_count(p, g); i++)
             if (!nnl_plan_output_info(p, g, i, &t)) json_array_append_new(outs, tensor_json(&t));
-        json_array_append_new(graphs, json_pack("{s:s, s:o, s:o, s:I, s:I}", "name", nnl_plan_graph_name(p, g),
+        json_array_append_new(graphs, json_pack("{s:s, s:o, s:o, s:I, s:I}", "name", cli_esc(nnl_plan_graph_name(p, g)),
                                                 "inputs", ins, "outputs", outs, "weight_bytes",
                                                 (json_int_t)nnl_plan_weight_bytes(p, g), "arena_bytes",
                                                 (json_int_t)nnl_plan_arena_bytes(p, g)));
@@ -60,19 +60,19 @@ static int print_json(const nnl_plan *p) {
         json_t *shape = json_array(), *users = json_array();
         for (int d = 0; d < wi.rank; d++) json_array_append_new(shape, json_integer(wi.dims[d]));
         for (int g = 0; g < nnl_plan_graph_count(p); g++)
-            if (nnl_plan_weight_used_by(p, w, g)) json_array_append_new(users, json_string(nnl_plan_graph_name(p, g)));
-        json_array_append_new(weights, json_pack("{s:s, s:s, s:o, s:s, s:I, s:o}", "name", wi.name, "dtype",
-                                                 nnl_dtype_name(wi.dtype), "shape", shape, "layout", wi.layout,
+            if (nnl_plan_weight_used_by(p, w, g)) json_array_append_new(users, json_string(cli_esc(nnl_plan_graph_name(p, g))));
+        json_array_append_new(weights, json_pack("{s:s, s:s, s:o, s:s, s:I, s:o}", "name", cli_esc(wi.name), "dtype",
+                                                 nnl_dtype_name(wi.dtype), "shape", shape, "layout", cli_esc(wi.layout),
                                                  "bytes", (json_int_t)wi.bytes, "graphs", users));
     }
     json_object_set_new(root, "format_version", json_integer(fi.format_version));
     json_object_set_new(root, "layout_version", json_integer(fi.layout_version));
-    json_object_set_new(root, "target", json_string(fi.target));
-    json_object_set_new(root, "tool_version", json_string(fi.tool_version));
-    json_object_set_new(root, "default_graph", dg >= 0 ? json_string(nnl_plan_graph_name(p, dg)) : json_null());
+    json_object_set_new(root, "target", json_string(cli_esc(fi.target)));
+    json_object_set_new(root, "tool_version", json_string(cli_esc(fi.tool_version)));
+    json_object_set_new(root, "default_graph", dg >= 0 ? json_string(cli_esc(nnl_plan_graph_name(p, dg))) : json_null());
     /* a file for another target or layout version is described, not run */
     json_object_set_new(root, "runnable", json_boolean(!nnl_plan_foreign(p)));
-    if (nnl_plan_foreign(p)) json_object_set_new(root, "not_runnable_because", json_string(nnl_plan_foreign(p)));
+    if (nnl_plan_foreign(p)) json_object_set_new(root, "not_runnable_because", json_string(cli_esc(nnl_plan_foreign(p))));
     json_object_set_new(root, "graphs", graphs);
     json_object_set_new(root, "weight_bytes", json_integer((json_int_t)nnl_plan_weight_bytes(p, -1)));
     json_object_set_new(root, "shared_weight_bytes", json_integer((json_int_t)shared_bytes(p)));
@@ -92,24 +92,24 @@ static void print_text(const nnl_plan *p, const char *path, bool list_weights) {
     nnl_file_info fi;
     nnl_plan_file_info(p, &fi);
     int ng = nnl_plan_graph_count(p), dg = nnl_plan_default_graph(p);
-    printf("%s: nnl format %u, layout %u, target %s, written by nnlink %s\n", path, fi.format_version,
-           fi.layout_version, fi.target, fi.tool_version);
-    if (nnl_plan_foreign(p)) printf("note: cannot run here: %s\n", nnl_plan_foreign(p));
-    printf("%d graph%s%s%s\n", ng, ng == 1 ? "" : "s", dg >= 0 ? ", default " : "", dg >= 0 ? nnl_plan_graph_name(p, dg) : "");
+    printf("%s: nnl format %u, layout %u, target %s, written by nnlink %s\n", cli_esc(path), fi.format_version,
+           fi.layout_version, cli_esc(fi.target), cli_esc(fi.tool_version));
+    if (nnl_plan_foreign(p)) printf("note: cannot run here: %s\n", cli_esc(nnl_plan_foreign(p)));
+    printf("%d graph%s%s%s\n", ng, ng == 1 ? "" : "s", dg >= 0 ? ", default " : "", dg >= 0 ? cli_esc(nnl_plan_graph_name(p, dg)) : "");
     for (int g = 0; g < ng; g++) {
-        printf("\ngraph '%s'%s: weights %.2f MB, arena %.2f MB\n", nnl_plan_graph_name(p, g), g == dg ? " (default)" : "",
+        printf("\ngraph '%s'%s: weights %.2f MB, arena %.2f MB\n", cli_esc(nnl_plan_graph_name(p, g)), g == dg ? " (default)" : "",
                nnl_plan_weight_bytes(p, g) / 1e6, nnl_plan_arena_bytes(p, g) / 1e6);
         nnl_tensor_info t;
         char sh[256];
         for (int i = 0; i < nnl_plan_input_count(p, g); i++)
             if (!nnl_plan_input_info(p, g, i, &t)) {
                 shape_text(&t, sh, sizeof sh);
-                printf("  input  %-24s %-8s %s\n", t.name, nnl_dtype_name(t.dtype), sh);
+                printf("  input  %-24s %-8s %s\n", cli_esc(t.name), nnl_dtype_name(t.dtype), sh);
             }
         for (int i = 0; i < nnl_plan_output_count(p, g); i++)
             if (!nnl_plan_output_info(p, g, i, &t)) {
                 shape_text(&t, sh, sizeof sh);
-                printf("  output %-24s %-8s %s\n", t.name, nnl_dtype_name(t.dtype), sh);
+                printf("  output %-24s %-8s %s\n", cli_esc(t.name), nnl_dtype_name(t.dtype), sh);
             }
     }
     uint64_t used = 0;
@@ -130,10 +130,10 @@ static void print_text(const nnl_plan *p, const char *path, bool list_weights) {
         memcpy(t.dims, wi.dims, sizeof t.dims);
         char sh[256];
         shape_text(&t, sh, sizeof sh);
-        printf("  %-48s %-8s %-20s %-8s %10llu B  graphs:", wi.name, nnl_dtype_name(wi.dtype), sh, wi.layout,
+        printf("  %-48s %-8s %-20s %-8s %10llu B  graphs:", cli_esc(wi.name), nnl_dtype_name(wi.dtype), sh, cli_esc(wi.layout),
                (unsigned long long)wi.bytes);
         for (int g = 0; g < ng; g++)
-            if (nnl_plan_weight_used_by(p, w, g)) printf(" %s", nnl_plan_graph_name(p, g));
+            if (nnl_plan_weight_used_by(p, w, g)) printf(" %s", cli_esc(nnl_plan_graph_name(p, g)));
         printf("\n");
     }
 }

@@ -94,9 +94,9 @@ int cmd_link(int argc, char **argv) {
     nnl_status s = nnl_link_files(ins, n, out, &o, &sum);
     if (s) return cli_fail(s);
     printf("linked %d graph%s into %s: %d weights in, %d stored, %d shared; %.2f MB in, %.2f MB stored, %.2f MB saved\n",
-           sum.graphs, sum.graphs == 1 ? "" : "s", out, sum.weights_in, sum.weights_stored, sum.weights_shared,
+           sum.graphs, sum.graphs == 1 ? "" : "s", cli_esc(out), sum.weights_in, sum.weights_stored, sum.weights_shared,
            sum.bytes_in / 1e6, sum.bytes_stored / 1e6, sum.bytes_saved / 1e6);
-    if (o.report_json_path) printf("report: %s\n", o.report_json_path);
+    if (o.report_json_path) printf("report: %s\n", cli_esc(o.report_json_path));
     return 0;
 }
 
@@ -124,6 +124,6 @@ int cmd_extract(int argc, char **argv) {
     if (!out) return cli_usage_error("extract", "no output file given (-o OUT.nnl)");
     nnl_status s = nnl_extract_graph(file, graph, out);
     if (s) return cli_fail(s);
-    printf("extracted graph '%s' of %s -> %s\n", graph, file, out);
+    printf("extracted graph '%s' of %s -> %s\n", cli_esc(graph), cli_esc(file), cli_esc(out));
     return 0;
 }

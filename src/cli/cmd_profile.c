@@ -84,7 +84,9 @@ typedef struct result {
 } result;
 
 static int profile_graph(const opts *o, nnl_plan *p, int g, FILE *out, json_t *trace_events, result *res) {
-    const char *gname = nnl_plan_graph_name(p, g);
+    /* names from the file are shown and written to JSON escaped (cli_esc) */
+    char gname[1024];
+    nnl_escape(nnl_plan_graph_name(p, g), gname, sizeof gname);
     nnl_session *s = NULL;
     nnl_session_options so = {.size = sizeof so, .n_threads = o->threads};
     double t0 = nnl_now_ms();
@@ -153,17 +155,18 @@ static int profile_graph(const opts *o, nnl_plan *p, int g, FILE *out, json_t *t
     for (int l = 0; l < nl; l++) {
         nnl_layer_time info;
         nnl_session_layer_time(s, l, &info);
+        const char *lname = cli_esc(info.name), *lop = cli_esc(info.op);
         lmed[l] = lt[(size_t)l * (size_t)runs + (size_t)rmed];
         double lmedian = median(&lt[(size_t)l * (size_t)runs], runs);
         layer_sum += lmed[l];
         total_flops += info.flops;
-        json_array_append_new(layers, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f}", "name", info.name, "op", info.op,
+        json_array_append_new(layers, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f, s:f}", "name", lname, "op", lop,
                                                 "ms", lmed[l], "median_ms", lmedian, "share", med > 0 ? lmed[l] / med : 0.0, "flops", info.flops,
                                                 "gflops_per_s", lmed[l] > 0 ? info.flops / (lmed[l] * 1e6) : 0.0));
-        json_t *op = json_object_get(ops, info.op);
+        json_t *op = json_object_get(ops, lop);
         if (!op) {
             op = json_pack("{s:i, s:f, s:f}", "count", 0, "ms", 0.0, "flops", 0.0);
-            json_object_set_new(ops, info.op, op);
+            json_object_set_new(ops, lop, op);
         }
         json_object_set_new(op, "count", json_integer(json_integer_value(json_object_get(op, "count")) + 1));
         json_object_set_new(op, "ms", json_real(json_real_value(json_object_get(op, "ms")) + lmed[l]));
@@ -174,8 +177,8 @@ static int profile_graph(const opts *o, nnl_plan *p, int g, FILE *out, json_t *t
             nnl_session_layer_thread(s, l, t, &start, &busy);
             if (busy <= 0) continue;
             json_array_append_new(trace_events,
-                                  json_pack("{s:s, s:s, s:s, s:f, s:f, s:i, s:i, s:{s:f, s:f}}", "name", info.name,
-                                            "cat", info.op, "ph", "X", "ts", start * 1e3, "dur", busy * 1e3, "pid",
+                                  json_pack("{s:s, s:s, s:s, s:f, s:f, s:i, s:i, s:{s:f, s:f}}", "name", lname,
+                                            "cat", lop, "ph", "X", "ts", start * 1e3, "dur", busy * 1e3, "pid",
                                             g + 1, "tid", t, "args", "flops", info.flops, "layer_ms", info.ms));
         }
     }
@@ -215,7 +218,8 @@ static int profile_graph(const opts *o, nnl_plan *p, int g, FILE *out, json_t *t
         for (int a = 0; a < nl && a < o->top; a++) {
             nnl_layer_time info;
             nnl_session_layer_time(s, idx[a], &info);
-            fprintf(out, "  %-44.44s %-18s %9.3f %5.1f%% %9.1f\n", info.name, info.op, lmed[idx[a]],
+            char nm[45];   /* the column is 44 bytes; cut at a character, not inside one */
+            fprintf(out, "  %-44s %-18s %9.3f %5.1f%% %9.1f\n", nnl_escape(info.name, nm, sizeof nm), cli_esc(info.op), lmed[idx[a]],
                     med > 0 ? 100 * lmed[idx[a]] / med : 0.0, lmed[idx[a]] > 0 ? info.flops / (lmed[idx[a]] * 1e6) : 0.0);
         }
         free(idx);
@@ -237,7 +241,7 @@ static int profile_graph(const opts *o, nnl_plan *p, int g, FILE *out, json_t *t
 
 static int write_json_file(const char *path, json_t *j) {
     if (json_dump_file(j, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
-        fprintf(stderr, "nnlink profile: cannot write %s\n", path);
+        fprintf(stderr, "nnlink profile: cannot write %s\n", cli_esc(path));
         return 1;
     }
     return 0;
@@ -301,7 +305,7 @@ int cmd_profile(int argc, char **argv) {
         }
         first = last = gi;
     }
-    printf("%s: loaded in %.3f ms (open, validate, map)\n", o.file, load_ms);
+    printf("%s: loaded in %.3f ms (open, validate, map)\n", cli_esc(o.file), load_ms);
     json_t *trace = o.trace ? json_array() : NULL, *graphs = json_array();
     uint64_t max_arena = 0;
     int rc = 0;
@@ -324,13 +328,13 @@ int cmd_profile(int argc, char **argv) {
     if (!rc && o.json) {
         json_t *root;
         if (o.all) {
-            root = json_pack("{s:s, s:f, s:I, s:I, s:I, s:I, s:o}", "file", o.file, "load_ms", load_ms, "peak_rss_bytes",
+            root = json_pack("{s:s, s:f, s:I, s:I, s:I, s:I, s:o}", "file", cli_esc(o.file), "load_ms", load_ms, "peak_rss_bytes",
                              (json_int_t)rss, "weight_bytes", (json_int_t)nnl_plan_weight_bytes(p, -1), "max_arena_bytes",
                              (json_int_t)max_arena, "asset_bytes", (json_int_t)(nnl_plan_weight_bytes(p, -1) + max_arena),
                              "graphs", json_incref(graphs));
         } else {
             root = json_deep_copy(json_array_get(graphs, 0));
-            json_object_set_new(root, "file", json_string(o.file));
+            json_object_set_new(root, "file", json_string(cli_esc(o.file)));
             json_object_set_new(root, "load_ms", json_real(load_ms));
             json_object_set_new(root, "peak_rss_bytes", json_integer(rss));
         }

@@ -67,15 +67,15 @@ int cmd_run(int argc, char **argv) {
         bool given = false;
         for (int j = 0; j < n; j++) given |= strcmp(names[j], info.name) == 0;
         if (!given) {
-            fprintf(stderr, "nnlink run: input '%s' of graph '%s' was not given (--input %s=PATH.npy)\n", info.name,
-                    nnl_plan_graph_name(p, gi), info.name);
+            fprintf(stderr, "nnlink run: input '%s' of graph '%s' was not given (--input %s=PATH.npy)\n", cli_esc(info.name),
+                    cli_esc(nnl_plan_graph_name(p, gi)), cli_esc(info.name));
             rc = 1;
             goto done;
         }
     }
     if (!st) st = nnl_session_run(s);
     if (!st && mkdir(outdir, 0777) != 0 && errno != EEXIST)
-        st = NNL_ERR_IO, fprintf(stderr, "nnlink run: cannot create %s: %s\n", outdir, strerror(errno)), rc = 1;
+        st = NNL_ERR_IO, fprintf(stderr, "nnlink run: cannot create %s: %s\n", cli_esc(outdir), strerror(errno)), rc = 1;
     for (int i = 0; !st && i < nnl_plan_output_count(p, gi); i++) {
         nnl_tensor_info info;
         const void *data;
@@ -91,7 +91,7 @@ int cmd_run(int argc, char **argv) {
             if (*c == '/') *c = '_';
         snprintf(path, sizeof path, "%s/%s.npy", outdir, safe);
         st = nnl_npy_write(path, &t);
-        if (!st) printf("%s: %s\n", info.name, path);
+        if (!st) printf("%s: %s\n", cli_esc(info.name), cli_esc(path));
     }
     if (st && !rc) rc = cli_fail(st);
 done:

@@ -28,7 +28,7 @@ int cmd_verify(int argc, char **argv) {
             bad++;
             cli_fail(s);
         } else {
-            printf("%s: ok (%d graph%s, %.2f MB of weights)\n", argv[i], nnl_plan_graph_count(p),
+            printf("%s: ok (%d graph%s, %.2f MB of weights)\n", cli_esc(argv[i]), nnl_plan_graph_count(p),
                    nnl_plan_graph_count(p) == 1 ? "" : "s", nnl_plan_weight_bytes(p, -1) / 1e6);
         }
         nnl_plan_free(p);

@@ -9,18 +9,27 @@
 #include "core/core.h"
 #include "util/npy.h"
 
+const char *cli_esc(const char *s) {
+    static char ring[8][1024];
+    static unsigned next;
+    char *b = ring[next++ % 8];
+    return nnl_escape(s, b, sizeof ring[0]);
+}
+
+/* nnl_last_error() is escaped by the library already. */
 int cli_fail(nnl_status s) {
     fprintf(stderr, "nnlink: %s (%s)\n", nnl_last_error(), nnl_status_string(s));
     return 1;
 }
 
+/* Usage messages quote arguments, escaped like everything else printed. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
+    char msg[1024];
     va_list ap;
-    fprintf(stderr, "nnlink %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n(see `nnlink %s --help`)\n", cmd);
+    fprintf(stderr, "nnlink %s: %s\n(see `nnlink %s --help`)\n", cmd, cli_esc(msg), cmd);
     return 2;
 }
 

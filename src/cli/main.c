@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "nnlink: unknown command '%s'\n\n", argv[1]);
+    fprintf(stderr, "nnlink: unknown command '%s'\n\n", cli_esc(argv[1]));
     usage(stderr);
     return 2;
 }

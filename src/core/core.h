@@ -28,6 +28,12 @@ nnl_status nnl_fail(nnl_status s, const char *fmt, ...)
 nnl_status nnl_fail_context(nnl_status s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Copy s into buf[n] with every byte that is not valid UTF-8 or that a
+ * terminal may act on written as \xNN (see error.c); buf is returned,
+ * cut at a character boundary when it is too small.  Every nnl_fail message
+ * passes through it; the CLI uses it for names it prints itself. */
+const char *nnl_escape(const char *s, char *buf, size_t n);
+
 /* Append ", " (unless first) and s, quoted when quote is set, to the list
  * being built in buf[n] for an error message; *used tracks its length and
  * the text is cut, never overrun, when it does not fit. */

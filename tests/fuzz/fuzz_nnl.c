@@ -48,5 +48,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else if (p) {
         abort();   /* a failed open must not hand out a plan */
     }
+    fz_check_message();
     return 0;
 }

@@ -79,9 +79,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     nnl_status s = nnl_onnx_load(path, &m);
     if (s) {
         if (m) abort();   /* documented: *out is NULL on failure */
+        fz_check_message();
         return 0;
     }
     compile_and_run(m);
     nnl_model_free(m);
+    fz_check_message();
     return 0;
 }

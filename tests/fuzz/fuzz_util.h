@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "nnlink.h"
+#include "../msg_clean.h"
 
 /* Arenas larger than this are legal (a real model may need gigabytes) but
  * not worth mapping and touching on every execution; a file that claims
@@ -107,6 +108,16 @@ __attribute__((unused)) static const char *fz_write(const char *name, const void
     return p;
 }
 
+/* The last error message holds no raw byte of the input: a file's names
+ * reach messages escaped (nnl_escape), never as terminal controls or
+ * invalid UTF-8. */
+__attribute__((unused)) static void fz_check_message(void) {
+    if (!msg_clean(nnl_last_error())) {
+        fprintf(stderr, "message with control bytes or invalid UTF-8\n");
+        abort();
+    }
+}
+
 /* Touch every byte of a buffer the library handed out, so ASan sees a
  * pointer or size that does not match the allocation or mapping. */
 __attribute__((unused)) static uint8_t fz_touch(const void *data, size_t n) {
@@ -148,7 +159,10 @@ __attribute__((unused)) static void fz_exercise_plan(const nnl_plan *p) {
         if (g >= FZ_MAX_GRAPHS || nnl_plan_arena_bytes(p, g) > FZ_MAX_ARENA) continue;
         nnl_session_options so = {.size = sizeof so, .n_threads = 1};
         nnl_session *s = NULL;
-        if (nnl_session_create(p, g, &so, &s) != NNL_OK) continue;
+        if (nnl_session_create(p, g, &so, &s) != NNL_OK) {
+            fz_check_message();
+            continue;
+        }
         /* a valid graph can be legitimately huge within a small arena (a
          * 1x1 output summing a 16 MiB input a million times); running it
          * would only time the fuzzer out */
@@ -163,6 +177,7 @@ __attribute__((unused)) static void fz_exercise_plan(const nnl_plan *p) {
             }
         }
         nnl_session_free(s);
+        fz_check_message();
     }
     (void)sink;
 }

@@ -122,13 +122,13 @@ def tail(text, n=600):
     return text if len(text) <= n else "..." + text[-n:]
 
 
-def run_cmd(cmd, timeout, cwd=None):
-    """Run a command; returns (seconds, stdout) or raises RuntimeError with
-    the end of its stderr."""
+def run_cmd(cmd, timeout, cwd=None, env=None):
+    """Run a command (env: variables to add to ours); returns (seconds,
+    stdout) or raises RuntimeError with the end of its stderr."""
     t0 = time.perf_counter()
     try:
         p = subprocess.run(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=timeout)
+                           text=True, timeout=timeout, env=dict(os.environ, **env) if env else None)
     except subprocess.TimeoutExpired:
         raise RuntimeError("timed out after %d s: %s" % (timeout, " ".join(cmd)[:200]))
     except OSError as ex:

@@ -10,6 +10,8 @@
 #   bench/run.sh --broad          # ~31 graphs against ONNX Runtime at 1 and 2
 #                                 # threads (bench/broad.py; --quick, --avx2,
 #                                 # --only a,b; exports missing models first)
+#   bench/run.sh --ops            # per op class, nnlink against ORT's own
+#                                 # profiler (bench/ops.py)
 #
 # Knobs (BENCH_THREADS, BENCH_RUNS, BENCH_ROUNDS, ...) are environment
 # variables; see docs/BENCH.md or `bench/run.sh --help`.
@@ -28,9 +30,9 @@ if [ -z "${NNLINK:-}" ]; then
 fi
 export NNLINK
 DRIVER=bench/bench.py
-if [ "${1:-}" = --broad ]; then
+if [ "${1:-}" = --broad ] || [ "${1:-}" = --ops ]; then
+    DRIVER=bench/${1#--}.py
     shift
-    DRIVER=bench/broad.py
     export BENCH_WORK=${BENCH_WORK:-$BUILD/bench-broad}
 else
     export BENCH_WORK=${BENCH_WORK:-$BUILD/bench-run}

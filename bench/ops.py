@@ -13,7 +13,9 @@ size, dense kxk sS, grouped conv, GEMM/MatMul by row count, batched MatMul
 (attention), SE channel scale, elementwise ops, pooling, layout (ORT's NCHWc
 Reorder*, Transpose, Concat, ...).  nnlink layers take their shapes from the
 ONNX model (the first ONNX node of a fused layer names it); ORT nodes report
-theirs in the trace.  Fused work goes with the layer that carries it (both
+theirs in the trace.  Each layer's
+and node's time is its median over the runs, which a preempted run does not
+move.  Fused work goes with the layer that carries it (both
 runtimes fuse bias + activation, and the residual Add, into the convolution).
 
 Per graph and class: ms per run in each runtime, the difference, and GFLOP/s
@@ -133,7 +135,9 @@ def nnlink_ops(prof, nodes):
         if not flops:
             flops = layer.get("flops") or 0.0
         e = by.setdefault(cls, {"ms": 0.0, "count": 0, "flops": 0.0})
-        e["ms"] += layer["ms"]
+        # The layer's own median over the runs (robust to preemption by
+        # other jobs), as ort_ops takes each node's.
+        e["ms"] += layer.get("median_ms", layer["ms"])
         e["count"] += 1
         e["flops"] += flops
     return by
@@ -149,24 +153,29 @@ def ort_ops(trace_path, runs):
     wins = sorted((e["ts"], e["ts"] + e["dur"]) for e in ev if e.get("cat") == "Session"
                   and e.get("name") == "model_run")[-runs:]
     totals = [w[1] - w[0] for w in wins]
-    by = {}
+    per_node = {}   # node name -> (class, FLOPs, ops, [ms in each timed run])
     for e in ev:
         if e.get("cat") != "Node" or not e.get("name", "").endswith("_kernel_time"):
             continue
         if not any(a <= e["ts"] <= b for a, b in wins):
             continue
         args = e.get("args", {})
-        ins = [list(next(iter(d.values()))) for d in args.get("input_type_shape", [])]
-        outs = [list(next(iter(d.values()))) for d in args.get("output_type_shape", [])]
-        cls, flops = classify(args.get("op_name", "?"), ins, outs[0] if outs else [])
-        x = by.setdefault(cls, {"ms": 0.0, "count": 0, "flops": 0.0, "ops": set()})
-        x["ms"] += e["dur"] / 1e3 / len(wins)
-        x["count"] += 1.0 / len(wins)
-        x["flops"] += flops / len(wins)
-        x["ops"].add(args.get("op_name", "?"))
-    for x in by.values():
-        x["ops"] = sorted(x["ops"])
-        x["count"] = round(x["count"])
+        if e["name"] not in per_node:
+            ins = [list(next(iter(d.values()))) for d in args.get("input_type_shape", [])]
+            outs = [list(next(iter(d.values()))) for d in args.get("output_type_shape", [])]
+            cls, flops = classify(args.get("op_name", "?"), ins, outs[0] if outs else [])
+            per_node[e["name"]] = (cls, flops, args.get("op_name", "?"), [])
+        per_node[e["name"]][3].append(e["dur"] / 1e3)
+    # Each node's median over the runs, as nnlink's layer median_ms: robust
+    # to a run that was preempted by another job.
+    by = {}
+    for cls, flops, op, ms in per_node.values():
+        x = by.setdefault(cls, {"ms": 0.0, "count": 0, "flops": 0.0, "ops": []})
+        x["ms"] += float(np.median(ms))
+        x["count"] += 1
+        x["flops"] += flops
+        if op not in x["ops"]:
+            x["ops"].append(op)
     return by, float(np.median(totals)) / 1e3 if totals else None
 
 

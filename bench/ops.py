@@ -60,24 +60,28 @@ def spatial_bucket(hw):
     return "1x1"
 
 
+def conv_class(m, cg, kh, kw, groups, stride, hw):
+    """Class of a convolution with weight [m, cg, kh, kw], `groups` groups,
+    stride `stride` and hw output pixels."""
+    if cg == 1 and m > 1 and groups > 1:
+        return "Conv depthwise %dx%d s%d" % (kh, kw, stride)
+    if groups > 1:
+        return "Conv grouped %dx%d (C/g=%d)" % (kh, kw, cg)
+    if kh == kw == 1:
+        return "Conv 1x1 out %s" % spatial_bucket(hw)
+    return "Conv dense %dx%d s%d" % (kh, kw, stride)
+
+
 def classify(op, ins, out):
     """(class name, FLOPs) of one layer from its op and shapes (lists of
     dims; ins[1] is a convolution's weight [M, C/g, kh, kw])."""
-    if op in CONV and len(ins) > 1 and len(ins[1]) == 4 and len(out) == 4:
+    if op in CONV and len(ins) > 1 and len(ins[1]) == 4 and len(out) == 4 and len(ins[0]) == 4:
         m, cg, kh, kw = ins[1]
         x = ins[0]
         hw = out[2] * out[3]
-        flops = 2.0 * m * cg * kh * kw * hw * out[0]
-        stride = max(1, round(x[2] / out[2])) if len(x) == 4 and out[2] else 1
-        cin = x[1] if len(x) == 4 else cg
-        groups = max(1, cin // cg) if cg else 1
-        if cg == 1 and m > 1 and groups > 1:
-            return "Conv depthwise %dx%d s%d" % (kh, kw, stride), flops
-        if groups > 1:
-            return "Conv grouped %dx%d (C/g=%d)" % (kh, kw, cg), flops
-        if kh == kw == 1:
-            return "Conv 1x1 out %s" % spatial_bucket(hw), flops
-        return "Conv dense %dx%d s%d" % (kh, kw, stride), flops
+        stride = max(1, round(x[2] / out[2])) if out[2] else 1
+        groups = max(1, x[1] // cg) if cg else 1
+        return conv_class(m, cg, kh, kw, groups, stride, hw), 2.0 * m * cg * kh * kw * hw * out[0]
     if op in CONV:
         return "Conv (other)", 0.0
     if op in MATMUL and ins and out:
@@ -121,8 +125,10 @@ def onnx_shapes(path):
         shp[t.name] = list(t.dims)
     nodes = {}
     for n in g.node:
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute
+                 if a.name in ("group", "strides")}
         nodes[n.name] = (n.op_type, [shp.get(i, []) for i in n.input if i],
-                         shp.get(n.output[0], []) if n.output else [])
+                         shp.get(n.output[0], []) if n.output else [], attrs)
     return nodes
 
 
@@ -130,8 +136,15 @@ def nnlink_ops(prof, nodes):
     by = {}
     for layer in prof["layers"]:
         first = layer["name"].split("+")[0]
-        op, ins, out = nodes.get(first, (layer["op"], [], []))
+        op, ins, out, attrs = nodes.get(first, (layer["op"], [], [], {}))
         cls, flops = classify(op if op in CONV | MATMUL else layer["op"], ins, out)
+        if cls == "Conv (other)" and len(ins) > 1 and len(ins[1]) == 4 and layer.get("flops"):
+            # ONNX shape inference stops at some Reshape/Slice chains
+            # (ShuffleNet): the weight, the attributes and nnlink's FLOPs
+            # (2 x multiply-adds) still give the class.
+            m, cg, kh, kw = ins[1]
+            hw = round(layer["flops"] / (2.0 * m * cg * kh * kw))
+            cls = conv_class(m, cg, kh, kw, attrs.get("group", 1), max(attrs.get("strides", [1])), hw)
         if not flops:
             flops = layer.get("flops") or 0.0
         e = by.setdefault(cls, {"ms": 0.0, "count": 0, "flops": 0.0})

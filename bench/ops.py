@@ -99,6 +99,8 @@ def classify(op, ins, out):
         return "SE channel scale (Mul by [N,C,1,1])", 0.0
     if op in POOL:
         return "pool " + op, 0.0
+    if op == "Upsample":   # ORT's name for what the export calls Resize
+        return "Resize", 0.0
     if op in LAYOUT:
         return "layout: " + op, 0.0
     return op, 0.0

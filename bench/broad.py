@@ -41,6 +41,7 @@ Configuration (environment):
   BENCH_WARMUP     untimed runs after the cold one (default 1)
   BENCH_COMPILE_FLAGS  extra nnlink compile flags
   BENCH_TIMEOUT    seconds allowed per tool process (default 1800)
+  BENCH_NICE       run every tool process under `nice -n N` (bench.py)
 """
 import datetime
 import json
@@ -349,7 +350,7 @@ def main(argv):
         "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
         "host": host, "kernel_set": kset, "kernel_set_avx2": kset_avx2, "tools": tools,
         "load_average": {"before": load_before[0], "rounds": loads, "after": load_after[0]},
-        "config": {k: v for k, v in vars(cfg).items()},
+        "config": dict(vars(cfg), nice=os.environ.get("BENCH_NICE", "")),
         "command": "bench/run.sh --broad " + " ".join(argv),
         "graphs": [{k: v for k, v in g.items() if k in ("name", "label", "shape", "onnx", "flops", "runs")}
                    for g in graphs],
@@ -382,7 +383,9 @@ def report_lines(r, markdown=False):
                              else "", r["host"]["git"], r["config"]["rounds"], min(loads), max(loads),
                              " (noisy: other jobs were running)" if max(loads) > 0.5 else ""),
            "Command: %s. Times in ms (median over rounds of each process's median); ratio = nnlink / ORT, "
-           "lower is better; best = ratio of the best rounds." % r["command"], ""]
+           "lower is better; best = ratio of the best rounds.%s" % (
+               r["command"], " Tool processes ran at nice %s." % r["config"]["nice"]
+               if r["config"].get("nice") else ""), ""]
     head = ["graph", "input", "GFLOP"]
     for t in threads:
         head += ["nnlink %dT" % t, "ORT %dT" % t, "ratio %dT" % t, "best %dT" % t]

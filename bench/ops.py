@@ -230,7 +230,8 @@ def main(argv):
     nn = B.Nnlink(cfg, setup)
     result = {"started": started.isoformat(timespec="seconds"), "host": B.host_info(),
               "kernel_set": broad.kernel_set(cfg), "threads": threads, "runs": runs,
-              "command": "bench/run.sh --ops " + " ".join(argv), "graphs": []}
+              "command": "bench/run.sh --ops " + " ".join(argv), "nice": os.environ.get("BENCH_NICE", ""),
+              "graphs": []}
     for g in graphs:
         log("%s (%s)" % (g["name"], g["shape"]))
         f = nn.compile(g["onnx"], g["name"], g["shapes"], os.path.join(cfg.work, g["name"] + ".nnl"))

@@ -45,7 +45,8 @@ import broad  # noqa: E402
 log = B.log
 DEFAULT = ["mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large", "efficientnet_b0",
            "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large", "shufflenet_v2_x1_0",
-           "squeezenet1_1", "resnet18", "vit_b_16", "vit_tiny"]
+           "squeezenet1_1", "resnet18", "vit_b_16", "vit_tiny", "regnet_x_400mf", "googlenet", "mnasnet0_5",
+           "convnext_tiny"]
 CONV = {"Conv", "FusedConv"}
 MATMUL = {"MatMul", "Gemm", "FusedMatMul", "FusedGemm", "MatMulNBits"}
 LAYOUT = {"ReorderInput", "ReorderOutput", "Transpose", "Reshape", "Concat", "Split", "Slice", "Gather",

@@ -3,7 +3,8 @@
 side, at 1 and 2 threads.
 
 usage: bench/run.sh --broad [--quick] [--avx2] [--only a,b,...] [--rounds N]
-       /usr/bin/python3 bench/broad.py --report FILE.json [--markdown]
+       /usr/bin/python3 bench/broad.py --report FILE.json [--markdown | --brief]
+       (--brief: the README's Markdown table, nnlink and ORT medians only)
 
 Graphs (31): every network of tools/export_torchvision.py at its usual shape
 (26), FCN ResNet-50 at both mission shapes (tools/export_fcn_resnet50.py),
@@ -99,8 +100,10 @@ class Config:
             elif a == "--report" and args:
                 with open(args.pop(0)) as f:
                     r = json.load(f)
-                md = "--markdown" in args
-                print("\n".join(report_lines(r, markdown=md)))
+                if "--brief" in args:
+                    print("\n".join(brief_lines(r)))
+                else:
+                    print("\n".join(report_lines(r, markdown="--markdown" in args)))
                 sys.exit(0)
             elif a in ("-h", "--help"):
                 print(__doc__)
@@ -427,6 +430,32 @@ def report_lines(r, markdown=False):
     if errs:
         out += ["", "Failures:"] + ["- " + e for e in errs]
     return out
+
+
+def brief_lines(r):
+    """The README's table: medians and ratios per thread count, the
+    geometric mean, the worst graph and the count at most 1.0x."""
+    threads = r["config"]["threads"]
+    by = {(x["graph"], x["threads"]): x for x in r["rows"]}
+    head = ["graph", "input"]
+    for t in threads:
+        head += ["%d thread%s: nnlink ms" % (t, "s" * (t > 1)), "ORT ms", "ratio"]
+    body = []
+    for g in r["graphs"]:
+        cells = [g["label"], g["shape"]]
+        for t in threads:
+            x = by.get((g["name"], t), {})
+            cells += [fmt(x.get("nnlink")), fmt(x.get("ort")), fmt(x.get("ratio_nnlink"), "%.2f")]
+        body.append(cells)
+    for label, f in (("**geometric mean**", lambda s: "**%.2f**" % s["geomean"]),
+                     ("worst", lambda s: "%s %.2f" % (s["worst"], s["worst_ratio"])),
+                     ("at most 1.0x", lambda s: "%d of %d" % (s["at_most_1"], s["graphs"]))):
+        cells = [label, ""]
+        for t in threads:
+            s = r["summary"].get("nnlink@%d" % t)
+            cells += ["", "", f(s) if s else "n/a"]
+        body.append(cells)
+    return table(head, body, True)
 
 
 def table(head, body, markdown):

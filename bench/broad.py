@@ -375,6 +375,10 @@ def fmt(v, pat="%.3g"):
     return pat % v if v is not None else "n/a"
 
 
+def fmt_ms(v):
+    return "n/a" if v is None else "%.0f" % v if v >= 100 else "%.3g" % v
+
+
 def report_lines(r, markdown=False):
     tools = [t for t in r["tools"] if t != "ort"]
     threads = r["config"]["threads"]
@@ -445,7 +449,7 @@ def brief_lines(r):
         cells = [g["label"], g["shape"]]
         for t in threads:
             x = by.get((g["name"], t), {})
-            cells += [fmt(x.get("nnlink")), fmt(x.get("ort")), fmt(x.get("ratio_nnlink"), "%.2f")]
+            cells += [fmt_ms(x.get("nnlink")), fmt_ms(x.get("ort")), fmt(x.get("ratio_nnlink"), "%.2f")]
         body.append(cells)
     for label, f in (("**geometric mean**", lambda s: "**%.2f**" % s["geomean"]),
                      ("worst", lambda s: "%s %.2f" % (s["worst"], s["worst_ratio"])),

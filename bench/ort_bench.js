@@ -12,6 +12,10 @@
 //   fixed     {dim_param: size}          (optional freeDimensionOverrides)
 //   runs, warmup                          (latency)
 //   sessions  [{inputs, fixed}]           (rss)
+//   profile   path prefix (latency, optional): ORT's own profiler writes a
+//             Chrome-trace JSON, PREFIX_<date>.json, with every node's time in
+//             every run (cold and warmup runs included; the reader must drop
+//             them); its overhead makes latency_ms of such a run not comparable
 // Session options follow the brief: sequential execution, one inter-op
 // thread, every graph optimisation on.  Timings are wall clock around the
 // awaited API calls, so they include the binding's marshalling of inputs
@@ -66,6 +70,10 @@ function sessionOptions(spec, fixed) {
     graphOptimizationLevel: 'all',
   };
   if (fixed && Object.keys(fixed).length) o.freeDimensionOverrides = fixed;
+  if (spec.profile) {
+    o.enableProfiling = true;
+    o.profileFilePrefix = spec.profile;
+  }
   return o;
 }
 
@@ -115,6 +123,7 @@ async function latency(spec) {
     out = await sess.run(feeds);
     runs.push(performance.now() - t0);
   }
+  if (spec.profile) sess.endProfiling();
   const diffs = {};
   for (const [name, file] of Object.entries(spec.refs || {})) {
     diffs[name] = out[name] ? maxAbsDiff(out[name], readNpy(file)) : null;

@@ -7,6 +7,11 @@
 #   bench/run.sh                  # everything (~10 min on 2 cores)
 #   bench/run.sh --quick          # 1 round, 2 runs: checks the plumbing
 #   bench/run.sh --cases fcn,gpt  # a subset of fcn rss link gpt
+#   bench/run.sh --broad          # ~31 graphs against ONNX Runtime at 1 and 2
+#                                 # threads (bench/broad.py; --quick, --avx2,
+#                                 # --only a,b; exports missing models first)
+#   bench/run.sh --ops            # per op class, nnlink against ORT's own
+#                                 # profiler (bench/ops.py)
 #
 # Knobs (BENCH_THREADS, BENCH_RUNS, BENCH_ROUNDS, ...) are environment
 # variables; see docs/BENCH.md or `bench/run.sh --help`.
@@ -17,13 +22,21 @@ BUILD=${BUILD:-build}
 if [ -z "${NNLINK:-}" ]; then
     NNLINK=$BUILD/nnlink
     # A failed build leaves the peers to be measured alone.
-    if ! make BUILD="$BUILD" -j2 "$BUILD/nnlink" >"${TMPDIR:-/tmp}/nnlink-bench-make.log" 2>&1; then
+    # bench_kernels reports the kernel set the library picks (--broad).
+    if ! make BUILD="$BUILD" -j2 "$BUILD/nnlink" "$BUILD/bench/bench_kernels" >"${TMPDIR:-/tmp}/nnlink-bench-make.log" 2>&1; then
         echo "bench: building nnlink failed (see ${TMPDIR:-/tmp}/nnlink-bench-make.log);" \
              "nnlink figures will be missing" >&2
     fi
 fi
 export NNLINK
-export BENCH_WORK=${BENCH_WORK:-$BUILD/bench-run}
+DRIVER=bench/bench.py
+if [ "${1:-}" = --broad ] || [ "${1:-}" = --ops ]; then
+    DRIVER=bench/${1#--}.py
+    shift
+    export BENCH_WORK=${BENCH_WORK:-$BUILD/bench-broad}
+else
+    export BENCH_WORK=${BENCH_WORK:-$BUILD/bench-run}
+fi
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "bench: node and npm are needed for ONNX Runtime (apt-get install nodejs npm)" >&2
@@ -39,4 +52,4 @@ if ! /usr/bin/python3 -c 'import torch, torchvision, onnx, numpy' 2>/dev/null; t
          "are needed (tools/deps.sh --torch)" >&2
     exit 1
 fi
-exec /usr/bin/python3 bench/bench.py "$@"
+exec /usr/bin/python3 "$DRIVER" "$@"

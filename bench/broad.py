@@ -1,0 +1,475 @@
+#!/usr/bin/python3
+"""The broad benchmark: nnlink against ONNX Runtime on ~30 graphs, side by
+side, at 1 and 2 threads.
+
+usage: bench/run.sh --broad [--quick] [--avx2] [--only a,b,...] [--rounds N]
+       /usr/bin/python3 bench/broad.py --report FILE.json [--markdown | --brief]
+       (--brief: the README's Markdown table, nnlink and ORT medians only)
+
+Graphs (31): every network of tools/export_torchvision.py at its usual shape
+(26), FCN ResNet-50 at both mission shapes (tools/export_fcn_resnet50.py),
+the GPT decoder's prefill and decode graphs (tests/fixtures/gpt, made by
+tools/gpt_decoder.py) and the tiny VisionTransformer fixture
+(tests/fixtures/vit_tiny).  Models missing from BENCH_DIR are exported first
+(random weights, BatchNorm statistics re-estimated; no downloads; the full
+set takes ~30 min on 2 cores).
+
+For each thread count, each round measures every graph with every tool in a
+fresh process, the order of the tools alternating from graph to graph and
+round to round (nnlink, ORT, ORT, nnlink, ...).  A process does one cold
+run, BENCH_WARMUP untimed runs and R timed runs, and reports their median;
+R is chosen per graph so the timed runs take ~BENCH_TARGET_MS (from a probe
+run at setup).  A tool's figure is the median over rounds; the ratio is
+nnlink / ORT (lower is better), also on the best round of each ("best"),
+the steadier figure when other jobs load the machine.  It prints per-graph
+ratios, their geometric mean per thread count and the worst graph, with the
+CPU model and the kernel set nnlink chose, and writes everything to
+BENCH_OUT (JSON).
+
+--avx2 adds a third tool, nnlink with NNL_ISA=avx2, measured in the same
+rotation (useful on AVX-512 machines so the AVX2 path is not left behind).
+
+Configuration (environment):
+  NNLINK           nnlink binary                   (default build/nnlink)
+  BENCH_DIR        model cache, outside the repo   (default /work/models:
+                   torchvision/ and fcn/ under it)
+  BENCH_WORK       scratch folder for .nnl files   (default build/bench-broad)
+  BENCH_OUT        results file                    (default bench/broad-results.json)
+  BENCH_THREADS    thread counts                   (default "1 2")
+  BENCH_ROUNDS     rounds of alternation           (default 3; --quick 1)
+  BENCH_TARGET_MS  timed-run budget per process    (default 400; --quick 60)
+  BENCH_MIN_RUNS / BENCH_MAX_RUNS                  (default 3 / 200; --quick 2 / 20)
+  BENCH_WARMUP     untimed runs after the cold one (default 1)
+  BENCH_COMPILE_FLAGS  extra nnlink compile flags
+  BENCH_TIMEOUT    seconds allowed per tool process (default 1800)
+  BENCH_NICE       run every tool process under `nice -n N` (bench.py)
+"""
+import datetime
+import json
+import math
+import os
+import sys
+
+import numpy as np
+
+sys.dont_write_bytecode = True
+import bench as B  # noqa: E402  (bench/bench.py: process helpers, Nnlink, host_info)
+
+HERE, REPO, PYTHON = B.HERE, B.REPO, B.PYTHON
+log = B.log
+
+# The 26 networks of tools/export_torchvision.py, in its order.
+TORCHVISION = [
+    "resnet18", "resnet34", "resnet50", "resnext50_32x4d", "wide_resnet50_2", "mobilenet_v2",
+    "mobilenet_v3_small", "mobilenet_v3_large", "squeezenet1_0", "squeezenet1_1", "shufflenet_v2_x0_5",
+    "shufflenet_v2_x1_0", "mnasnet0_5", "efficientnet_b0", "regnet_y_400mf", "regnet_x_400mf",
+    "densenet121", "googlenet", "alexnet", "vgg11", "convnext_tiny", "vit_b_16",
+    "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large", "fcn_resnet50", "deeplabv3_resnet50",
+]
+
+
+class Config:
+    def __init__(self, argv):
+        e = os.environ
+        self.nnlink = os.path.abspath(e.get("NNLINK", os.path.join(REPO, "build", "nnlink")))
+        self.bench_dir = os.path.abspath(e.get("BENCH_DIR", "/work/models"))
+        self.work = os.path.abspath(e.get("BENCH_WORK", os.path.join(REPO, "build", "bench-broad")))
+        self.out = os.path.abspath(e.get("BENCH_OUT", os.path.join(HERE, "broad-results.json")))
+        self.threads = [int(t) for t in e.get("BENCH_THREADS", "1 2").replace(",", " ").split()]
+        self.rounds = B.env_int("BENCH_ROUNDS", 3)
+        self.target_ms = B.env_int("BENCH_TARGET_MS", 400)
+        self.min_runs = B.env_int("BENCH_MIN_RUNS", 3)
+        self.max_runs = B.env_int("BENCH_MAX_RUNS", 200)
+        self.warmup = B.env_int("BENCH_WARMUP", 1)
+        self.compile_flags = e.get("BENCH_COMPILE_FLAGS", "").split()
+        self.timeout = B.env_int("BENCH_TIMEOUT", 1800)
+        self.ort_fixed = True      # bench.ort_latency: fix the FCN's symbolic H/W
+        self.avx2 = False
+        self.only = None
+        args = list(argv)
+        while args:
+            a = args.pop(0)
+            if a == "--quick":
+                self.rounds, self.target_ms, self.min_runs, self.max_runs, self.warmup = 1, 60, 2, 20, 0
+            elif a == "--avx2":
+                self.avx2 = True
+            elif a == "--rounds" and args:
+                self.rounds = int(args.pop(0))
+            elif a == "--only" and args:
+                self.only = args.pop(0).replace(",", " ").split()
+            elif a == "--report" and args:
+                with open(args.pop(0)) as f:
+                    r = json.load(f)
+                if "--brief" in args:
+                    print("\n".join(brief_lines(r)))
+                else:
+                    print("\n".join(report_lines(r, markdown="--markdown" in args)))
+                sys.exit(0)
+            elif a in ("-h", "--help"):
+                print(__doc__)
+                sys.exit(0)
+            else:
+                sys.exit("broad.py: unknown argument %r (see --help)" % a)
+        if self.rounds < 1 or self.min_runs < 1 or not self.threads:
+            sys.exit("broad.py: rounds, runs and thread counts must be positive")
+
+
+# ---------------------------------------------------------------- the graph set
+
+
+def ensure_models(cfg):
+    """Returns the graph list [{name, label, onnx, inputs, shapes, refs,
+    tolerance, fixed}], exporting what is missing."""
+    tv_dir = os.path.join(cfg.bench_dir, "torchvision")
+    fcn_dir = os.path.join(cfg.bench_dir, "fcn")
+    wanted_tv = [n for n in TORCHVISION if not cfg.only or n in cfg.only]
+    have = set()
+    man = os.path.join(tv_dir, "MANIFEST.json")
+    if os.path.exists(man):
+        with open(man) as f:
+            have = {fx["name"] for fx in json.load(f)["fixtures"]
+                    if os.path.exists(os.path.join(tv_dir, fx["onnx"]))}
+    missing = [n for n in wanted_tv if n not in have]
+    if missing:
+        log("exporting %d torchvision network(s) into %s (random weights; ~1 min each on 2 cores): %s"
+            % (len(missing), tv_dir, " ".join(missing)))
+        B.run_cmd([PYTHON, os.path.join(REPO, "tools", "export_torchvision.py"), tv_dir] + missing, 4 * 3600)
+    graphs = []
+    for n in wanted_tv:
+        # One manifest call per network: every record's case is "default".
+        cases = B.load_manifest(man, {n}) if n in have or os.path.exists(man) else {}
+        if not cases:
+            log("WARNING: %s could not be exported; left out" % n)
+            continue
+        case = dict(next(iter(cases.values())))
+        case.update(name=n, label=n, fixed=None)
+        graphs.append(case)
+    fcn_want = [g for g in ("landscape", "portrait") if not cfg.only or "fcn_" + g in cfg.only]
+    if fcn_want:
+        if not os.path.exists(os.path.join(fcn_dir, "MANIFEST.json")):
+            log("exporting FCN ResNet-50 into %s (a few minutes)" % fcn_dir)
+            B.run_cmd([PYTHON, os.path.join(REPO, "tools", "export_fcn_resnet50.py"), fcn_dir], 7200)
+        fcn = B.load_manifest(os.path.join(fcn_dir, "MANIFEST.json"), {"fcn_resnet50"})
+        for g in fcn_want:
+            c = dict(fcn[g])
+            s = c["shapes"]["image"]
+            c.update(name="fcn_" + g, label="fcn_resnet50 %s" % g,
+                     fixed={"height": s[2], "width": s[3]})
+            graphs.append(c)
+    fixtures = os.path.join(REPO, "tests", "fixtures", "MANIFEST.json")
+    for fixture, case, label in (("gpt_prefill", "prefill", "GPT prefill, 8 tokens"),
+                                 ("gpt_decode", "decode", "GPT decode, 1 token after 8"),
+                                 ("vit_tiny", "default", "vit_tiny (fixture)")):
+        if not cfg.only or fixture in cfg.only:
+            c = dict(B.load_manifest(fixtures, {fixture})[case])
+            c.update(name=fixture, label=label, fixed=None)
+            graphs.append(c)
+    for g in graphs:
+        g["shape"] = "x".join(str(d) for d in next(iter(g["shapes"].values())))
+    return graphs
+
+
+# ---------------------------------------------------------------- tools
+
+
+def kernel_set(cfg, isa=None):
+    """The kernel set nnlink's library picks, from its own kernel table:
+    bench_kernels prints it (run with no cases).  Falls back to the rule of
+    src/kernels/kernel_table.c applied to /proc/cpuinfo's flags."""
+    exe = os.path.join(os.path.dirname(cfg.nnlink), "bench", "bench_kernels")
+    env = {"NNL_ISA": isa} if isa else None
+    try:
+        if not os.access(exe, os.X_OK):
+            B.run_cmd(["make", "-C", REPO, "BUILD=" + os.path.relpath(os.path.dirname(cfg.nnlink), REPO),
+                       "-j2", os.path.relpath(exe, REPO)], 600)
+        _, out = B.run_cmd([exe, "0", "@no case has this name@"], 60, env=env)
+        for line in out.splitlines():
+            if line.startswith("kernel set:"):
+                return line.split(":", 1)[1].strip() + " (bench_kernels)"
+    except RuntimeError:
+        pass
+    flags = set()
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    sets = ["scalar"]
+    if {"avx2", "fma"} <= flags:
+        sets.append("avx2")
+    if {"avx512f", "avx512bw", "avx512vl", "avx512dq", "fma"} <= flags:
+        sets.append("avx512")
+    return (isa if isa in sets else sets[-1]) + " (inferred from /proc/cpuinfo)"
+
+
+def nnlink_sample(cfg, nnl, g, threads, runs, env=None, keep=None):
+    out = os.path.join(cfg.work, "profile-%s-t%d.json" % (g["name"], threads))
+    cmd = [cfg.nnlink, "profile", nnl, "--runs", str(runs), "--warmup", str(cfg.warmup),
+           "--threads", str(threads), "--json", out]
+    for name, f in g["inputs"].items():
+        cmd += ["--input", "%s=%s" % (name, f)]
+    B.run_cmd(cmd, cfg.timeout, env=env)
+    with open(out) as f:
+        j = json.load(f)
+    if keep:
+        os.replace(out, keep)
+    return {"median_ms": j["latency_ms"]["median"], "min_ms": j["latency_ms"]["min"],
+            "cold_ms": j.get("cold_ms"), "flops": j.get("flops"), "runs": runs,
+            "kernel_set": j.get("kernel_set") or j.get("isa"), "load": os.getloadavg()[0]}
+
+
+def ort_sample(cfg, g, threads, runs):
+    s = B.ort_latency(cfg, g, threads, runs, cfg.warmup, g["fixed"])
+    s["runs"] = runs
+    s["load"] = os.getloadavg()[0]
+    return s
+
+
+# ---------------------------------------------------------------- run
+
+
+def geomean(v):
+    v = [x for x in v if x]
+    return math.exp(sum(math.log(x) for x in v) / len(v)) if v else None
+
+
+def summarize(graphs, samples, tools, threads):
+    """Per (graph, threads): each tool's median over rounds and best round,
+    and nnlink-like tools / ort ratios."""
+    rows = []
+    for g in graphs:
+        for t in threads:
+            key = "%s@%d" % (g["name"], t)
+            r = {"graph": g["name"], "label": g["label"], "shape": g["shape"], "threads": t,
+                 "gflop": g.get("flops", 0) / 1e9 if g.get("flops") else None}
+            for tool in tools:
+                ms = [s["median_ms"] for s in samples.get(key, {}).get(tool, []) if "median_ms" in s]
+                r[tool] = float(np.median(ms)) if ms else None
+                r[tool + "_best"] = min(ms) if ms else None
+                errs = [s["error"] for s in samples.get(key, {}).get(tool, []) if "error" in s]
+                if errs:
+                    r[tool + "_error"] = errs[-1]
+            for tool in tools:
+                if tool == "ort":
+                    continue
+                ok = r.get(tool) and r.get("ort")
+                r["ratio_" + tool] = r[tool] / r["ort"] if ok else None
+                r["ratio_best_" + tool] = r[tool + "_best"] / r["ort_best"] if ok else None
+            rows.append(r)
+    summary = {}
+    for tool in tools:
+        if tool == "ort":
+            continue
+        for t in threads:
+            rr = [r for r in rows if r["threads"] == t and r.get("ratio_" + tool)]
+            if not rr:
+                continue
+            worst = max(rr, key=lambda r: r["ratio_" + tool])
+            summary["%s@%d" % (tool, t)] = {
+                "graphs": len(rr), "geomean": geomean([r["ratio_" + tool] for r in rr]),
+                "geomean_best": geomean([r["ratio_best_" + tool] for r in rr]),
+                "worst": worst["graph"], "worst_ratio": worst["ratio_" + tool],
+                "at_most_1": sum(1 for r in rr if r["ratio_" + tool] <= 1.0)}
+    return rows, summary
+
+
+def main(argv):
+    cfg = Config(argv)
+    os.makedirs(cfg.work, exist_ok=True)
+    started = datetime.datetime.now().astimezone()
+    load_before = os.getloadavg()
+    host = B.host_info()
+    if not os.access(cfg.nnlink, os.X_OK):
+        sys.exit("broad.py: no nnlink binary at %s (make, or set NNLINK)" % cfg.nnlink)
+    kset = kernel_set(cfg)
+    tools = ["nnlink", "ort"] + (["nnlink-avx2"] if cfg.avx2 else [])
+    kset_avx2 = kernel_set(cfg, "avx2") if cfg.avx2 else None
+    log("broad benchmark %s: %s, %d CPUs, nnlink kernel set %s%s; threads %s, %d round(s), "
+        "~%d ms of timed runs per process" % (
+            started.strftime("%Y-%m-%d %H:%M %Z"), host["cpu"], host["cpus"], kset,
+            ", and nnlink-avx2 (%s)" % kset_avx2 if cfg.avx2 else "", cfg.threads, cfg.rounds,
+            cfg.target_ms))
+    if load_before[0] > 0.5:
+        log("WARNING: load average %.2f before starting: other jobs are running, figures are noisy"
+            % load_before[0])
+    graphs = ensure_models(cfg)
+    log("%d graphs" % len(graphs))
+
+    # Setup: compile, check the output against the PyTorch reference, and a
+    # probe run that sizes each graph's number of timed runs.
+    setup = {}
+    nn = B.Nnlink(cfg, setup)
+    nnl = {}
+    for g in graphs:
+        f = nn.compile(g["onnx"], g["name"], g["shapes"], os.path.join(cfg.work, g["name"] + ".nnl"))
+        if not f:
+            continue
+        nn.check(f, g["name"], g, max(cfg.threads))
+        try:
+            p = nnlink_sample(cfg, f, g, 1, 1)
+        except RuntimeError as ex:
+            setup["probe " + g["name"]] = {"error": str(ex)}
+            log("  nnlink profile %s: FAILED: %s" % (g["name"], B.tail(str(ex), 300)))
+            continue
+        nnl[g["name"]] = f
+        g["flops"] = p["flops"]
+        g["runs"] = max(cfg.min_runs, min(cfg.max_runs, int(cfg.target_ms / max(p["median_ms"], 1e-3))))
+        log("  %-30s %-12s %8.2f GFLOP  probe %9.3f ms -> %d runs" % (
+            g["name"], g["shape"], (p["flops"] or 0) / 1e9, p["median_ms"], g["runs"]))
+    for g in graphs:
+        g.setdefault("runs", cfg.min_runs)
+
+    samples = {}   # "graph@threads" -> tool -> [sample]
+    loads = []
+    k = 0
+    for r in range(cfg.rounds):
+        for t in cfg.threads:
+            loads.append(os.getloadavg()[0])
+            log("round %d/%d, %d thread%s (load average %.2f)" % (r + 1, cfg.rounds, t, "s" * (t > 1),
+                                                                   loads[-1]))
+            for g in graphs:
+                key = "%s@%d" % (g["name"], t)
+                line = []
+                k += 1
+                for tool in B.rotate(tools, k):
+                    try:
+                        if tool == "ort":
+                            s = ort_sample(cfg, g, t, g["runs"])
+                        elif g["name"] not in nnl:
+                            continue
+                        else:
+                            s = nnlink_sample(cfg, nnl[g["name"]], g, t, g["runs"],
+                                              env={"NNL_ISA": "avx2"} if tool == "nnlink-avx2" else None)
+                        line.append("%s %.3f" % (tool, s["median_ms"]))
+                    except (RuntimeError, KeyError, ValueError, OSError) as ex:
+                        s = {"error": B.tail(str(ex), 400)}
+                        line.append("%s FAILED" % tool)
+                    samples.setdefault(key, {}).setdefault(tool, []).append(s)
+                log("  %-30s %s" % (g["name"], ", ".join(line)))
+    finished = datetime.datetime.now().astimezone()
+    load_after = os.getloadavg()
+    rows, summary = summarize(graphs, samples, tools, cfg.threads)
+    result = {
+        "started": started.isoformat(timespec="seconds"), "finished": finished.isoformat(timespec="seconds"),
+        "host": host, "kernel_set": kset, "kernel_set_avx2": kset_avx2, "tools": tools,
+        "load_average": {"before": load_before[0], "rounds": loads, "after": load_after[0]},
+        "config": dict(vars(cfg), nice=os.environ.get("BENCH_NICE", "")),
+        "command": "bench/run.sh --broad " + " ".join(argv),
+        "graphs": [{k: v for k, v in g.items() if k in ("name", "label", "shape", "onnx", "flops", "runs")}
+                   for g in graphs],
+        "nnlink_setup": setup, "samples": samples, "rows": rows, "summary": summary,
+    }
+    print()
+    print("\n".join(report_lines(result)))
+    os.makedirs(os.path.dirname(cfg.out), exist_ok=True)
+    with open(cfg.out, "w") as f:
+        json.dump(result, f, indent=1)
+    log("\nwrote %s" % cfg.out)
+    return 0
+
+
+# ---------------------------------------------------------------- report
+
+
+def fmt(v, pat="%.3g"):
+    return pat % v if v is not None else "n/a"
+
+
+def fmt_ms(v):
+    return "n/a" if v is None else "%.0f" % v if v >= 100 else "%.3g" % v
+
+
+def report_lines(r, markdown=False):
+    tools = [t for t in r["tools"] if t != "ort"]
+    threads = r["config"]["threads"]
+    la = r["load_average"]
+    loads = [la["before"]] + la["rounds"] + [la["after"]]
+    out = ["Measured %s on %s (%d CPUs); nnlink kernel set %s%s; git %s; %d round(s); load average "
+           "%.2f-%.2f%s." % (r["started"], r["host"]["cpu"], r["host"]["cpus"], r["kernel_set"],
+                             "; nnlink-avx2: NNL_ISA=avx2 (%s)" % r["kernel_set_avx2"] if r.get("kernel_set_avx2")
+                             else "", r["host"]["git"], r["config"]["rounds"], min(loads), max(loads),
+                             " (noisy: other jobs were running)" if max(loads) > 0.5 else ""),
+           "Command: %s. Times in ms (median over rounds of each process's median); ratio = nnlink / ORT, "
+           "lower is better; best = ratio of the best rounds.%s" % (
+               r["command"], " Tool processes ran at nice %s." % r["config"]["nice"]
+               if r["config"].get("nice") else ""), ""]
+    head = ["graph", "input", "GFLOP"]
+    for t in threads:
+        head += ["nnlink %dT" % t, "ORT %dT" % t, "ratio %dT" % t, "best %dT" % t]
+        for tool in tools[1:]:
+            head += ["%s %dT" % (tool, t), "ratio %s %dT" % (tool, t)]
+    body = []
+    by = {(x["graph"], x["threads"]): x for x in r["rows"]}
+    for g in r["graphs"]:
+        cells = [g["label"], g["shape"], fmt(g.get("flops") and g["flops"] / 1e9)]
+        for t in threads:
+            x = by.get((g["name"], t), {})
+            cells += [fmt(x.get("nnlink"), "%.4g"), fmt(x.get("ort"), "%.4g"),
+                      fmt(x.get("ratio_nnlink"), "%.2f"), fmt(x.get("ratio_best_nnlink"), "%.2f")]
+            for tool in tools[1:]:
+                cells += [fmt(x.get(tool), "%.4g"), fmt(x.get("ratio_" + tool), "%.2f")]
+        body.append(cells)
+    out += table(head, body, markdown)
+    out.append("")
+    for tool in tools:
+        for t in threads:
+            s = r["summary"].get("%s@%d" % (tool, t))
+            if s:
+                out.append("%s, %d thread%s: geometric mean of nnlink/ORT %.2f (best rounds %.2f) over %d graphs; "
+                           "worst %s %.2f; %d of %d at most 1.0" % (
+                               tool, t, "s" * (t > 1), s["geomean"], s["geomean_best"], s["graphs"],
+                               s["worst"], s["worst_ratio"], s["at_most_1"], s["graphs"]))
+    errs = []
+    for x in r["rows"]:
+        for k, v in x.items():
+            if k.endswith("_error"):
+                errs.append("%s @%dT %s: %s" % (x["graph"], x["threads"], k[:-6], B.tail(v, 200)))
+    for k, v in r["nnlink_setup"].items():
+        if isinstance(v, dict) and "error" in v:
+            errs.append("nnlink %s: %s" % (k, B.tail(v["error"], 200)))
+        elif k.startswith("check ") and isinstance(v, dict):
+            bad = [o for o, c in v.items() if isinstance(c, dict) and not c.get("ok")]
+            if bad:
+                errs.append("nnlink %s: output %s differs from the PyTorch reference" % (k, ", ".join(bad)))
+    if errs:
+        out += ["", "Failures:"] + ["- " + e for e in errs]
+    return out
+
+
+def brief_lines(r):
+    """The README's table: medians and ratios per thread count, the
+    geometric mean, the worst graph and the count at most 1.0x."""
+    threads = r["config"]["threads"]
+    by = {(x["graph"], x["threads"]): x for x in r["rows"]}
+    head = ["graph", "input"]
+    for t in threads:
+        head += ["%d thread%s: nnlink ms" % (t, "s" * (t > 1)), "ORT ms", "ratio"]
+    body = []
+    for g in r["graphs"]:
+        cells = [g["label"], g["shape"]]
+        for t in threads:
+            x = by.get((g["name"], t), {})
+            cells += [fmt_ms(x.get("nnlink")), fmt_ms(x.get("ort")), fmt(x.get("ratio_nnlink"), "%.2f")]
+        body.append(cells)
+    for label, f in (("**geometric mean**", lambda s: "**%.2f**" % s["geomean"]),
+                     ("worst", lambda s: "%s %.2f" % (s["worst"], s["worst_ratio"])),
+                     ("at most 1.0x", lambda s: "%d of %d" % (s["at_most_1"], s["graphs"]))):
+        cells = [label, ""]
+        for t in threads:
+            s = r["summary"].get("nnlink@%d" % t)
+            cells += ["", "", f(s) if s else "n/a"]
+        body.append(cells)
+    return table(head, body, True)
+
+
+def table(head, body, markdown):
+    if markdown:
+        return (["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] +
+                ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in body])
+    widths = [max(len(row[i]) for row in body + [head]) for i in range(len(head))]
+    return ["  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i]) for i, c in enumerate(row)).rstrip()
+            for row in [head] + body]
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

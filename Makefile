@@ -3,6 +3,23 @@
 # AddressSanitizer + UBSan in build-san/.
 CC      ?= cc
 ARCH    := $(shell uname -m)
+# ---- ARM64 cross build (TARGET=aarch64; README "ARM64") -------------------
+# `make TARGET=aarch64` builds with Debian's aarch64-linux-gnu-gcc into
+# build-aarch64/; `make TARGET=aarch64 test` runs the suites under qemu-user
+# (NNL_RUNNER prefixes every test binary and the CLI).  The CLI and the
+# conformance runner are linked statically (NNL_STATIC), so the one binary
+# runs on any ARM64 Linux with no libjansson: copy it to the device as is.
+# The cmocka tests link libcmocka dynamically (Debian ships no libcmocka.a);
+# qemu finds it under /usr/lib/aarch64-linux-gnu (the :arm64 package).
+ifeq ($(TARGET),aarch64)
+CC         := aarch64-linux-gnu-gcc
+ARCH       := aarch64
+BUILD      ?= build-aarch64
+NNL_STATIC := -static
+export NNL_RUNNER ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
+export NNL_ISAS ?= neon scalar
+export NNL_TARGET := aarch64
+endif
 ifeq ($(SAN),1)
 BUILD   ?= build-san
 OPT     ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -48,14 +65,14 @@ $(BUILD)/libnnlink.a: $(LIB_OBJ)
 $(BUILD)/libnnlink.so: $(LIB_OBJ)
 	$(CC) -shared $(LDSAN) -o $@ $^ $(LDLIBS)
 $(BUILD)/nnlink: $(CLI_OBJ) $(BUILD)/libnnlink.a
-	$(CC) $(LDSAN) -o $@ $^ -ljansson $(LDLIBS)
+	$(CC) $(LDSAN) $(NNL_STATIC) -o $@ $^ -ljansson $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnnlink.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) -lcmocka -ljansson $(LDLIBS)
 
 $(BUILD)/conformance: tests/conformance.c $(BUILD)/libnnlink.a
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) $(NNL_STATIC) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libnnlink.a
 	@mkdir -p $(dir $@)
@@ -83,7 +100,7 @@ deps:
 	@tools/deps.sh
 
 clean:
-	rm -rf build build-san build-tsan build-fuzz
+	rm -rf build build-san build-tsan build-fuzz build-aarch64
 
 .PHONY: all tests test demo deps clean bench
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

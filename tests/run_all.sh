@@ -4,19 +4,23 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
+# NNL_RUNNER prefixes every binary (make TARGET=aarch64 sets it to qemu-aarch64);
+# NNL_ISAS lists the kernel sets forced below besides the automatic choice.
+RUN=${NNL_RUNNER:-}
+ISAS=${NNL_ISAS:-avx2 scalar}
 CONF=${NNL_CONFORMANCE:-../shared/onnx-conformance}
 pass=0 fail=0
 failed=()
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     echo "== $t"
-    if "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("$t"); fi
+    if $RUN "$t"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("$t"); fi
 done
 echo "== tests/cli_test.sh"
 if tests/cli_test.sh "$BUILD/nnlink"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=(cli_test.sh); fi
 if [ -d "$CONF/node" ]; then
     echo "== conformance: $CONF/node $CONF/simple"
-    if "$BUILD/conformance" "$CONF/node" "$CONF/simple"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=(conformance); fi
+    if $RUN "$BUILD/conformance" "$CONF/node" "$CONF/simple"; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=(conformance); fi
 else
     echo "== conformance cases not found at $CONF (set NNL_CONFORMANCE); skipped"
 fi
@@ -26,16 +30,16 @@ fi
 # real networks, so both must match PyTorch and the ONNX references.
 for mode in 1 0; do
     echo "== NNL_WINOGRAD=$mode: test_e2e and conformance"
-    if NNL_WINOGRAD=$mode "$BUILD/tests/test_e2e" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("test_e2e(NNL_WINOGRAD=$mode)"); fi
+    if NNL_WINOGRAD=$mode $RUN "$BUILD/tests/test_e2e" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("test_e2e(NNL_WINOGRAD=$mode)"); fi
     if [ -d "$CONF/node" ]; then
-        if (set -o pipefail; NNL_WINOGRAD=$mode "$BUILD/conformance" "$CONF/node" "$CONF/simple" | tail -1); then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("conformance(NNL_WINOGRAD=$mode)"); fi
+        if (set -o pipefail; NNL_WINOGRAD=$mode $RUN "$BUILD/conformance" "$CONF/node" "$CONF/simple" | tail -1); then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("conformance(NNL_WINOGRAD=$mode)"); fi
     fi
 done
 # The end-to-end fixtures on every other kernel set this CPU has (the
 # automatic choice takes the widest; NNL_ISA forces one).
-for isa in avx2 scalar; do
+for isa in $ISAS; do
     echo "== NNL_ISA=$isa: test_e2e"
-    if NNL_ISA=$isa "$BUILD/tests/test_e2e" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("test_e2e(NNL_ISA=$isa)"); fi
+    if NNL_ISA=$isa $RUN "$BUILD/tests/test_e2e" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); failed+=("test_e2e(NNL_ISA=$isa)"); fi
 done
 echo
 [ ${#failed[@]} -eq 0 ] || echo "failed: ${failed[*]}"

@@ -19,6 +19,7 @@ NNL_STATIC := -static
 export NNL_RUNNER ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
 export NNL_ISAS ?= neon scalar
 export NNL_TARGET := aarch64
+export NNL_EMULATED := 1
 endif
 ifeq ($(SAN),1)
 BUILD   ?= build-san

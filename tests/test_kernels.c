@@ -300,9 +300,12 @@ static void test_erf(void **state) {
         double worst = 0;
         float worst_x = 0;
         uint64_t u = 0;
+        /* under an emulator (NNL_EMULATED, set by make TARGET=aarch64 test)
+         * every 9973rd pattern: still ~840 per binade, at 1% of the cost */
+        const uint64_t step = getenv("NNL_EMULATED") ? 9973 : 97;
         while (u < ((uint64_t)1 << 32)) {
             int n = 0;
-            for (; n < B && u < ((uint64_t)1 << 32); n++, u += 97) {
+            for (; n < B && u < ((uint64_t)1 << 32); n++, u += step) {
                 uint32_t b = (uint32_t)u;
                 memcpy(&x[n], &b, 4);
             }

@@ -21,6 +21,13 @@ export NNL_ISAS ?= neon scalar
 export NNL_TARGET := aarch64
 export NNL_EMULATED := 1
 endif
+# Files moved between the native build and the ARM64 one, both ways
+# (tests/cross_test.sh); `make TARGET=aarch64 test` ends with it.
+cross-test:
+	$(MAKE) TARGET= BUILD=build build/nnlink
+	$(MAKE) TARGET=aarch64 BUILD=build-aarch64 build-aarch64/nnlink
+	tests/cross_test.sh build/nnlink build-aarch64/nnlink
+.PHONY: cross-test
 ifeq ($(SAN),1)
 BUILD   ?= build-san
 OPT     ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -89,6 +96,7 @@ tests: $(TESTS) $(BUILD)/nnlink $(BUILD)/conformance
 test: deps
 	$(MAKE) tests
 	tests/run_all.sh $(BUILD)
+	$(if $(filter aarch64,$(TARGET)),$(MAKE) cross-test)
 
 # The mission on the small committed network: compile twice, link, info,
 # profile and run, checked against PyTorch.

@@ -9,14 +9,17 @@ ARCH    := $(shell uname -m)
 # (NNL_RUNNER prefixes every test binary and the CLI).  The CLI and the
 # conformance runner are linked statically (NNL_STATIC), so the one binary
 # runs on any ARM64 Linux with no libjansson: copy it to the device as is.
-# The cmocka tests link libcmocka dynamically (Debian ships no libcmocka.a);
-# qemu finds it under /usr/lib/aarch64-linux-gnu (the :arm64 package).
+# The cmocka tests link libcmocka dynamically (Debian ships no libcmocka.a)
+# and run on the multiarch libc6:arm64, loader included: qemu-aarch64 without
+# -L.  (With -L /usr/aarch64-linux-gnu the cross sysroot's loader would pick
+# up libc6:arm64's libc.so.6, another build of glibc, and the first
+# pthread_create spins forever.)  The static CLI runs either way.
 ifeq ($(TARGET),aarch64)
 CC         := aarch64-linux-gnu-gcc
 ARCH       := aarch64
 BUILD      ?= build-aarch64
 NNL_STATIC := -static
-export NNL_RUNNER ?= qemu-aarch64 -L /usr/aarch64-linux-gnu
+export NNL_RUNNER ?= qemu-aarch64
 export NNL_ISAS ?= neon scalar
 export NNL_TARGET := aarch64
 export NNL_EMULATED := 1
@@ -63,6 +66,11 @@ $(BUILD)/obj/%_avx2.o: %_avx2.c
 $(BUILD)/obj/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ISA_AVX512) -MMD -MP -c $< -o $@
+# NEON: ASIMD is baseline ARMv8-A, so no -m flag; contraction lets the
+# generic vector kernels (generic_set.h) use FMLA as the hand-written ones do.
+$(BUILD)/obj/%_neon.o: %_neon.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -ffp-contract=fast -MMD -MP -c $< -o $@
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@

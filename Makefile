@@ -23,14 +23,9 @@ export NNL_RUNNER ?= qemu-aarch64
 export NNL_ISAS ?= neon scalar
 export NNL_TARGET := aarch64
 export NNL_EMULATED := 1
+# plain `make TARGET=aarch64` builds the tests too (they are run elsewhere)
+.DEFAULT_GOAL := cross-all
 endif
-# Files moved between the native build and the ARM64 one, both ways
-# (tests/cross_test.sh); `make TARGET=aarch64 test` ends with it.
-cross-test:
-	$(MAKE) TARGET= BUILD=build build/nnlink
-	$(MAKE) TARGET=aarch64 BUILD=build-aarch64 build-aarch64/nnlink
-	tests/cross_test.sh build/nnlink build-aarch64/nnlink
-.PHONY: cross-test
 ifeq ($(SAN),1)
 BUILD   ?= build-san
 OPT     ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -187,3 +182,13 @@ tsan-test:
 	TSAN_OPTIONS=halt_on_error=1 build-tsan/tests/test_concurrency
 
 .PHONY: fuzz-build fuzz-bins fuzz-smoke fuzz-replay tsan-test
+
+# ---- ARM64 targets (variables at the top, README "ARM64") -------------
+cross-all: all tests
+# Files moved between the native build and the ARM64 one, both ways
+# (tests/cross_test.sh); `make TARGET=aarch64 test` ends with it.
+cross-test:
+	$(MAKE) TARGET= BUILD=build build/nnlink
+	$(MAKE) TARGET=aarch64 BUILD=build-aarch64 build-aarch64/nnlink
+	tests/cross_test.sh build/nnlink build-aarch64/nnlink
+.PHONY: cross-test cross-all

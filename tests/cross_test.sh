@@ -26,6 +26,8 @@ check() { local n=$1; shift; if "$@" >"$T/out" 2>"$T/err"; then ok "$n"; else ba
 cmp_ref() { "$PY" tools/npycmp.py "$1" "$2" "${3:-1e-3}" >"$T/err" 2>&1; }
 
 file "$ARM_BIN" | grep -q "ARM aarch64" || { echo "$ARM_BIN is not an ARM64 binary"; exit 1; }
+# (binfmt_misc would run an ARM64 "native" binary through qemu silently)
+file "$X86" | grep -q "ARM aarch64" && { echo "$X86 is an ARM64 binary, not the native build"; exit 1; }
 L=(--graph landscape --input image=1,3,64,96)
 P=(--graph portrait --input image=1,3,96,64)
 

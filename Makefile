@@ -3,6 +3,29 @@
 # AddressSanitizer + UBSan in build-san/.
 CC      ?= cc
 ARCH    := $(shell uname -m)
+# ---- ARM64 cross build (TARGET=aarch64; README "ARM64") -------------------
+# `make TARGET=aarch64` builds with Debian's aarch64-linux-gnu-gcc into
+# build-aarch64/; `make TARGET=aarch64 test` runs the suites under qemu-user
+# (NNL_RUNNER prefixes every test binary and the CLI).  The CLI and the
+# conformance runner are linked statically (NNL_STATIC), so the one binary
+# runs on any ARM64 Linux with no libjansson: copy it to the device as is.
+# The cmocka tests link libcmocka dynamically (Debian ships no libcmocka.a)
+# and run on the multiarch libc6:arm64, loader included: qemu-aarch64 without
+# -L.  (With -L /usr/aarch64-linux-gnu the cross sysroot's loader would pick
+# up libc6:arm64's libc.so.6, another build of glibc, and the first
+# pthread_create spins forever.)  The static CLI runs either way.
+ifeq ($(TARGET),aarch64)
+CC         := aarch64-linux-gnu-gcc
+ARCH       := aarch64
+BUILD      ?= build-aarch64
+NNL_STATIC := -static
+export NNL_RUNNER ?= qemu-aarch64
+export NNL_ISAS ?= neon scalar
+export NNL_TARGET := aarch64
+export NNL_EMULATED := 1
+# plain `make TARGET=aarch64` builds the tests too (they are run elsewhere)
+.DEFAULT_GOAL := cross-all
+endif
 ifeq ($(SAN),1)
 BUILD   ?= build-san
 OPT     ?= -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -38,6 +61,11 @@ $(BUILD)/obj/%_avx2.o: %_avx2.c
 $(BUILD)/obj/%_avx512.o: %_avx512.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(ISA_AVX512) -MMD -MP -c $< -o $@
+# NEON: ASIMD is baseline ARMv8-A, so no -m flag; contraction lets the
+# generic vector kernels (generic_set.h) use FMLA as the hand-written ones do.
+$(BUILD)/obj/%_neon.o: %_neon.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -ffp-contract=fast -MMD -MP -c $< -o $@
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
@@ -48,7 +76,7 @@ $(BUILD)/libnnlink.a: $(LIB_OBJ)
 $(BUILD)/libnnlink.so: $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libnnlink.so.$(SOMAJOR) $(LDSAN) -o $@ $^ $(LDLIBS)
 $(BUILD)/nnlink: $(CLI_OBJ) $(BUILD)/libnnlink.a
-	$(CC) $(LDSAN) -o $@ $^ -ljansson $(LDLIBS)
+	$(CC) $(LDSAN) $(NNL_STATIC) -o $@ $^ -ljansson $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libnnlink.a
 	@mkdir -p $(dir $@)
@@ -57,7 +85,7 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libnnlink.a
 $(TESTS): $(wildcard tests/*.h tests/refs/*.inc)
 
 $(BUILD)/conformance: tests/conformance.c $(BUILD)/libnnlink.a
-	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) $(LDLIBS)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) $(NNL_STATIC) $(LDLIBS)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libnnlink.a
 	@mkdir -p $(dir $@)
@@ -74,6 +102,7 @@ tests: $(TESTS) $(BUILD)/nnlink $(BUILD)/conformance $(BUILD)/libnnlink.so
 test: deps
 	$(MAKE) tests
 	tests/run_all.sh $(BUILD)
+	$(if $(filter aarch64,$(TARGET)),$(MAKE) cross-test)
 
 # The mission on the small committed network: compile twice, link, info,
 # profile and run, checked against PyTorch.
@@ -86,7 +115,7 @@ deps:
 	@tools/deps.sh
 
 clean:
-	rm -rf build build-san build-tsan build-fuzz
+	rm -rf build build-san build-tsan build-fuzz build-aarch64
 
 .PHONY: all tests test demo deps clean bench
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
@@ -199,3 +228,13 @@ uninstall:
 	rm -rf $(DESTDIR)$(PYTHONDIR)/nnlink
 
 .PHONY: install uninstall
+
+# ---- ARM64 targets (variables at the top, README "ARM64") -------------
+cross-all: all tests
+# Files moved between the native build and the ARM64 one, both ways
+# (tests/cross_test.sh); `make TARGET=aarch64 test` ends with it.
+cross-test:
+	$(MAKE) TARGET= BUILD=build build/nnlink
+	$(MAKE) TARGET=aarch64 BUILD=build-aarch64 build-aarch64/nnlink
+	tests/cross_test.sh build/nnlink build-aarch64/nnlink
+.PHONY: cross-test cross-all

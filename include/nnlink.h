@@ -152,7 +152,8 @@ uint64_t nnl_plan_arena_bytes(const nnl_plan *plan, int graph);
 typedef struct nnl_file_info {
     uint32_t format_version;
     uint32_t layout_version;
-    const char *target;            /* owned by the plan */
+    const char *target;            /* owned by the plan; byte order, docs/FORMAT.md "Portability" */
+    const char *runs_on;           /* the CPUs that can run the file (static string) */
     const char *tool_version;      /* owned by the plan */
     double open_ms;                /* time nnl_plan_open took */
 } nnl_file_info;

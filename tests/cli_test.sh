@@ -4,11 +4,17 @@
 set -u
 cd "$(dirname "$0")/.."
 NNL=$(realpath "${1:-build/nnlink}")
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+# NNL_RUNNER (e.g. qemu-aarch64 for a cross build): NNL becomes a wrapper.
+if [ -n "${NNL_RUNNER:-}" ]; then
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$NNL_RUNNER" "$NNL" >"$T/nnlink-runner"
+    chmod +x "$T/nnlink-runner"
+    NNL=$T/nnlink-runner
+fi
 export NNL_BIN="$NNL"
 PY=${PYTHON:-/usr/bin/python3}
 FX=tests/fixtures
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
 
 ok()   { pass=$((pass + 1)); echo "ok   $1"; }

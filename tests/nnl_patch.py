@@ -4,7 +4,7 @@
 Test helper: writes a copy of a .nnl file with one header field changed and
 the metadata checksum recomputed (docs/FORMAT.md), so the reader sees a
 well-formed file from another target or version rather than a corrupt one.
-The target name must have the length of the original one.
+The new target name may not be longer than the original one.
 """
 import struct
 import sys
@@ -65,8 +65,12 @@ def main():
     if what == "--target":
         strings_off = struct.unpack_from("<Q", b, 128 + 8)[0]
         off, length = struct.unpack_from("<II", b, 48)
-        assert len(value) == length, "target name must keep its length"
-        b[strings_off + off:strings_off + off + length] = value.encode()
+        # in place: a name no longer than the old one, NUL-terminated, with
+        # the strref's length shortened (the rest of the old bytes stay,
+        # unreferenced)
+        assert len(value) <= length, "target name must not grow"
+        b[strings_off + off:strings_off + off + len(value) + 1] = value.encode() + b"\0"
+        struct.pack_into("<I", b, 52, len(value))
     elif what == "--format-version":
         struct.pack_into("<I", b, 8, int(value))
     elif what == "--layout-version":

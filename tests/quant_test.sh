@@ -13,6 +13,12 @@ FX=tests/fixtures
 Q=$FX/quant
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+# NNL_RUNNER (e.g. qemu-aarch64 for a cross build): NNL becomes a wrapper.
+if [ -n "${NNL_RUNNER:-}" ]; then
+    printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$NNL_RUNNER" "$NNL" >"$T/nnlink-runner"
+    chmod +x "$T/nnlink-runner"
+    NNL=$T/nnlink-runner
+fi
 pass=0 fail=0
 
 # check NAME RC PATTERN CMD...: exit status RC (or any failure, not a

@@ -5,6 +5,10 @@
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
+# NNL_RUNNER prefixes every binary (make TARGET=aarch64 sets it to
+# qemu-aarch64); the Python suite, which loads the library into this host's
+# interpreter, is skipped then.
+RUN=${NNL_RUNNER:-}
 CONF=${NNL_CONFORMANCE:-../shared/onnx-conformance}
 pass=0 fail=0
 failed=()
@@ -27,13 +31,13 @@ quiet() {
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     echo "== $t"
-    suite "$t" "$t"
+    suite "$t" $RUN "$t"
 done
 echo "== tests/cli_test.sh"
 suite cli_test.sh tests/cli_test.sh "$BUILD/nnlink"
 if [ -d "$CONF/node" ]; then
     echo "== conformance: $CONF/node $CONF/simple"
-    suite conformance "$BUILD/conformance" "$CONF/node" "$CONF/simple"
+    suite conformance $RUN "$BUILD/conformance" "$CONF/node" "$CONF/simple"
 else
     echo "== conformance cases not found at $CONF (set NNL_CONFORMANCE); skipped"
 fi
@@ -43,8 +47,8 @@ fi
 # real networks, so both must match PyTorch and the ONNX references.
 for mode in 1 0; do
     echo "== NNL_WINOGRAD=$mode: test_e2e and conformance"
-    suite "test_e2e(NNL_WINOGRAD=$mode)" env NNL_WINOGRAD=$mode "$BUILD/tests/test_e2e" >/dev/null
-    [ -d "$CONF/node" ] && suite "conformance(NNL_WINOGRAD=$mode)" quiet env NNL_WINOGRAD=$mode "$BUILD/conformance" "$CONF/node" "$CONF/simple"
+    suite "test_e2e(NNL_WINOGRAD=$mode)" env NNL_WINOGRAD=$mode $RUN "$BUILD/tests/test_e2e" >/dev/null
+    [ -d "$CONF/node" ] && suite "conformance(NNL_WINOGRAD=$mode)" quiet env NNL_WINOGRAD=$mode $RUN "$BUILD/conformance" "$CONF/node" "$CONF/simple"
 done
 # Every other kernel set this CPU has.  The runs above use the automatic
 # choice (marked '*' by --list-isa); the op tests, the Winograd tests, the
@@ -53,7 +57,7 @@ done
 # one forced (tests/isa_check.h), so a missing set cannot pass as another.
 # test_kernels runs every set itself.  The list comes from the kernel table,
 # so a new set is tested here without editing this script.
-if ! isas=$("$BUILD/tests/test_kernels" --list-isa) || [ -z "$isas" ]; then
+if ! isas=$($RUN "$BUILD/tests/test_kernels" --list-isa) || [ -z "$isas" ]; then
     fail=$((fail + 1)); failed+=("test_kernels --list-isa")
     isas=""
 fi
@@ -63,25 +67,29 @@ while read -r isa mark; do
     for t in "$BUILD"/tests/test_ops_* "$BUILD/tests/test_winograd" "$BUILD/tests/test_e2e"; do
         [ -x "$t" ] || continue
         printf '%-16s ' "$(basename "$t")"
-        suite "$(basename "$t")(NNL_ISA=$isa)" quiet env NNL_ISA="$isa" "$t"
+        suite "$(basename "$t")(NNL_ISA=$isa)" quiet env NNL_ISA="$isa" $RUN "$t"
     done
-    [ -d "$CONF/node" ] && suite "conformance(NNL_ISA=$isa)" quiet env NNL_ISA="$isa" "$BUILD/conformance" "$CONF/node" "$CONF/simple"
+    [ -d "$CONF/node" ] && suite "conformance(NNL_ISA=$isa)" quiet env NNL_ISA="$isa" $RUN "$BUILD/conformance" "$CONF/node" "$CONF/simple"
 done <<<"$isas"
 # ... and the check itself: forcing a set the CPU does not have must fail.
-refused() { ! env NNL_ISA=no-such-set "$BUILD/tests/test_ops_tensor" >/dev/null 2>&1; }
+refused() { ! env NNL_ISA=no-such-set $RUN "$BUILD/tests/test_ops_tensor" >/dev/null 2>&1; }
 echo "== NNL_ISA=no-such-set: test_ops_tensor must fail"
 suite "NNL_ISA=no-such-set was not refused" refused
-# The Python package (python/nnlink) with pytest, on this build's library.
-# A sanitized library needs the ASan/UBSan runtimes preloaded into Python
-# (leak reports off: the interpreter keeps its memory at exit); the timing
-# and install tests skip themselves there.
-echo "== tests/python (pytest)"
-py_env=(NNLINK_LIBRARY="$PWD/$BUILD/libnnlink.so" NNLINK_BUILD="$BUILD")
-if nm -D "$BUILD/libnnlink.so" 2>/dev/null | grep -q __asan_init; then
-    py_env+=(NNLINK_TEST_SANITIZED=1 ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1
-             LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)")
+if [ -z "$RUN" ]; then
+    # The Python package (python/nnlink) with pytest, on this build's library.
+    # A sanitized library needs the ASan/UBSan runtimes preloaded into Python
+    # (leak reports off: the interpreter keeps its memory at exit); the timing
+    # and install tests skip themselves there.
+    echo "== tests/python (pytest)"
+    py_env=(NNLINK_LIBRARY="$PWD/$BUILD/libnnlink.so" NNLINK_BUILD="$BUILD")
+    if nm -D "$BUILD/libnnlink.so" 2>/dev/null | grep -q __asan_init; then
+        py_env+=(NNLINK_TEST_SANITIZED=1 ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1
+                 LD_PRELOAD="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)")
+    fi
+    suite tests/python env "${py_env[@]}" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
+else
+    echo "== tests/python skipped: the library is built for another CPU (NNL_RUNNER=$RUN)"
 fi
-suite tests/python env "${py_env[@]}" /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/python
 # nnlink quantize from the command line (tests/quant_test.sh).
 echo "== tests/quant_test.sh"
 suite quant_test.sh tests/quant_test.sh "$BUILD/nnlink"

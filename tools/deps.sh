@@ -17,3 +17,18 @@ if [ ${#missing[@]} -gt 0 ]; then
     SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     $SUDO apt-get update -q && $SUDO apt-get install -y -q "${missing[@]}"
 fi
+
+# ---- ARM64 cross build (make TARGET=aarch64 exports NNL_TARGET=aarch64) ----
+# The cross compiler, qemu-user to run what it builds, and the arm64 builds
+# of libjansson (linked statically into the CLI) and libcmocka (the unit
+# tests), installed as Debian multiarch packages.
+if [ "${NNL_TARGET:-}" = aarch64 ]; then
+    SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    cross=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libjansson-dev:arm64 libcmocka-dev:arm64)
+    missing=()
+    for p in "${cross[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if [ ${#missing[@]} -gt 0 ]; then
+        dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64
+        $SUDO apt-get update -q && $SUDO apt-get install -y -q "${missing[@]}"
+    fi
+fi

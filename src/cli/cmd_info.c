@@ -68,6 +68,7 @@ static int print_json(const nnl_plan *p) {
     json_object_set_new(root, "format_version", json_integer(fi.format_version));
     json_object_set_new(root, "layout_version", json_integer(fi.layout_version));
     json_object_set_new(root, "target", json_string(cli_esc(fi.target)));
+    json_object_set_new(root, "runs_on", json_string(fi.runs_on));
     json_object_set_new(root, "tool_version", json_string(cli_esc(fi.tool_version)));
     json_object_set_new(root, "default_graph", dg >= 0 ? json_string(cli_esc(nnl_plan_graph_name(p, dg))) : json_null());
     /* a file for another target or layout version is described, not run */
@@ -94,6 +95,7 @@ static void print_text(const nnl_plan *p, const char *path, bool list_weights) {
     int ng = nnl_plan_graph_count(p), dg = nnl_plan_default_graph(p);
     printf("%s: nnl format %u, layout %u, target %s, written by nnlink %s\n", cli_esc(path), fi.format_version,
            fi.layout_version, cli_esc(fi.target), cli_esc(fi.tool_version));
+    printf("runs on %s\n", fi.runs_on);
     if (nnl_plan_foreign(p)) printf("note: cannot run here: %s\n", cli_esc(nnl_plan_foreign(p)));
     printf("%d graph%s%s%s\n", ng, ng == 1 ? "" : "s", dg >= 0 ? ", default " : "", dg >= 0 ? cli_esc(nnl_plan_graph_name(p, dg)) : "");
     for (int g = 0; g < ng; g++) {

@@ -80,7 +80,7 @@ nnl_status nnl_emit_file(const nnl_model *m, nnl_file **out) {
     g->opset = m->opset;
     f->format_version = NNL_FORMAT_VERSION;
     f->layout_version = NNL_LAYOUT_VERSION;
-    f->target = nnl_file_host_target();
+    f->target = NNL_TARGET_PORTABLE;
     f->tool_version = NNL_VERSION_STRING;
     f->n_weights = nw;
     f->weights = w;

@@ -73,7 +73,7 @@ typedef struct nnl_frec_graph {
 typedef struct nnl_file {
     uint32_t format_version;   /* ignored by the writer (always writes NNL_FORMAT_VERSION) */
     uint32_t layout_version;
-    const char *target;        /* e.g. "x86_64" / "aarch64" */
+    const char *target;        /* NNL_TARGET_PORTABLE; older files "x86_64" / "aarch64" */
     const char *tool_version;  /* nnlink version that wrote it */
     int n_weights;
     const nnl_frec_weight *weights;
@@ -86,7 +86,28 @@ typedef struct nnl_file {
     void *arena;               /* allocations of the decoded tables */
 } nnl_file;
 
-/* Target string of the machine/build doing the compiling. */
+/* ---- the target field (docs/FORMAT.md, "Portability") ------------------
+ * It records what a reader needs beyond the format and layout versions:
+ * the byte order of the stored numbers.  Nothing in a file depends on the
+ * CPU that compiled it (the packed layouts are defined in floats and
+ * dims, kernels/gemm.h; the kernel set is chosen when the file runs), so
+ * one file runs on every little-endian CPU.  Files are written with
+ * NNL_TARGET_PORTABLE.  Files written before it name the compiling host,
+ * "x86_64" or "aarch64": both little-endian, with the same layouts at the
+ * same layout version, so they mean exactly NNL_TARGET_PORTABLE.  Any
+ * other name is a file this nnlink does not know how to run. */
+#define NNL_TARGET_PORTABLE "portable-le"
+
+/* NNL_TARGET_PORTABLE for every name meaning it (the older host names),
+ * else target itself: files whose canonical targets are equal can be
+ * linked into one. */
+const char *nnl_file_target_canon(const char *target);
+/* NULL when a file of this target runs on this host, else why not (a
+ * static string). */
+const char *nnl_file_target_refusal(const char *target);
+/* The CPUs a file of this target runs on, for `nnlink info`. */
+const char *nnl_file_target_cpus(const char *target);
+/* Name of this host's CPU family ("x86_64", "aarch64", ...). */
 const char *nnl_file_host_target(void);
 
 /* Write f to path atomically (temporary file in the same folder, fsync,

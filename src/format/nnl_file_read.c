@@ -22,6 +22,28 @@
 
 #include "format/fmt_internal.h"
 
+const char *nnl_file_target_canon(const char *target) {
+    static const char *const same[] = {NNL_TARGET_PORTABLE, "x86_64", "aarch64"};
+    for (size_t i = 0; target && i < sizeof same / sizeof *same; i++)
+        if (strcmp(target, same[i]) == 0) return NNL_TARGET_PORTABLE;
+    return target;
+}
+
+const char *nnl_file_target_refusal(const char *target) {
+    if (strcmp(nnl_file_target_canon(target), NNL_TARGET_PORTABLE) != 0)
+        return "not a target this nnlink knows (it runs " NNL_TARGET_PORTABLE
+               " files, and older ones marked x86_64 or aarch64)";
+    /* weight bytes are used in place as little-endian numbers */
+    if (__BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__) return "this host is big-endian";
+    return NULL;
+}
+
+const char *nnl_file_target_cpus(const char *target) {
+    if (strcmp(nnl_file_target_canon(target), NNL_TARGET_PORTABLE) != 0) return "none known to this nnlink";
+    return "any little-endian CPU nnlink is built for: x86_64 (scalar, AVX2, AVX-512 kernels), "
+           "aarch64 (scalar, NEON kernels)";
+}
+
 const char *nnl_file_host_target(void) {
 #if defined(__x86_64__)
     return "x86_64";

@@ -50,7 +50,8 @@
  * ---- Kernels --------------------------------------------------------------
  * One table (nnl_kernels) lists every microkernel set built for this CPU
  * family; nnl_kernel_get() picks the best one the CPU supports once, or the
- * one named by the environment variable NNL_ISA (scalar|avx2|avx512).
+ * one named by the environment variable NNL_ISA (scalar|avx2|avx512 on
+ * x86_64, scalar|neon on aarch64).
  * Dispatch, tests and the benchmark all go through that table.
  */
 #ifndef NNL_KERNELS_GEMM_H
@@ -128,7 +129,7 @@ typedef void (*nnl_sigmoid_fn)(float *y, const float *x, int64_t n);
 typedef void (*nnl_wino_wt_fn)(float *u0, float *u1, int64_t us, const float *g0, const float *g1, int64_t n);
 
 typedef struct nnl_kernel {
-    const char *name;          /* "scalar", "avx2", "avx512" */
+    const char *name;          /* "scalar", "avx2", "avx512", "neon" */
     int nr;                    /* B panel width, multiple of 8, <= NNL_NR_MAX */
     int kc;                    /* K block: B panel kc x nr stays in L1 */
     int nc;                    /* N block per task, multiple of nr */

@@ -15,21 +15,26 @@
 #include "kernels/vmath.h"
 #include "kernels/wino_xform.h"
 
-#define NNL_GENERIC_KERNELS(isa)                                                                       \
+/* Everything but dot8: a set with its own dot8 (NEON) uses these two. */
+#define NNL_GENERIC_KERNELS_BUT_DOT8(isa)                                                              \
     static void wino_in_##isa(float *v, int64_t vs, const float *d) { nnl_wino_in16(v, vs, d); }       \
     static void wino_out_##isa(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }     \
     static void wino_wt_##isa(float *u0, float *u1, int64_t us, const float *g0, const float *g1,       \
                               int64_t n) {                                                             \
         nnl_wino_wt16(u0, u1, us, g0, g1, n);                                                          \
     }                                                                                                  \
-    static void erf_##isa(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }                 \
+    static void erf_##isa(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
+
+#define NNL_GENERIC_ENTRIES_BUT_DOT8(isa)                                                              \
+    .wino_in = wino_in_##isa, .wino_out = wino_out_##isa, .wino_wt = wino_wt_##isa, .erf = erf_##isa
+
+#define NNL_GENERIC_KERNELS(isa)                                                                       \
+    NNL_GENERIC_KERNELS_BUT_DOT8(isa)                                                                  \
     static void dot8_##isa(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {    \
         nnl_dot8_body(panel, x, xs, k, acc);                                                           \
     }
 
-#define NNL_GENERIC_ENTRIES(isa)                                                                       \
-    .wino_in = wino_in_##isa, .wino_out = wino_out_##isa, .wino_wt = wino_wt_##isa, .dot8 = dot8_##isa, \
-    .erf = erf_##isa
+#define NNL_GENERIC_ENTRIES(isa) NNL_GENERIC_ENTRIES_BUT_DOT8(isa), .dot8 = dot8_##isa
 
 /* vbytes: the set's native vector width in bytes. */
 #define NNL_GENERIC_VECTOR_KERNELS(isa, vbytes)                                                        \

@@ -15,6 +15,9 @@ const nnl_kernel *const nnl_kernels[] = {
     &nnl_kernel_avx2,
     &nnl_kernel_avx512,
 #endif
+#if defined(__aarch64__)
+    &nnl_kernel_neon,
+#endif
     NULL,
 };
 

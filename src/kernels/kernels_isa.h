@@ -9,5 +9,8 @@ extern const nnl_kernel nnl_kernel_scalar;
 extern const nnl_kernel nnl_kernel_avx2;
 extern const nnl_kernel nnl_kernel_avx512;
 #endif
+#if defined(__aarch64__)
+extern const nnl_kernel nnl_kernel_neon;
+#endif
 
 #endif

@@ -46,7 +46,8 @@ static nnl_status open_inputs(lk *L, const nnl_link_input *inputs, int n) {
             return nnl_fail(NNL_ERR_MISMATCH, "%s has .nnl format version %u, but %s (the first "
                             "input) has %u; recompile both with the same nnlink", inputs[i].path,
                             f->format_version, inputs[0].path, f0->format_version);
-        if (strcmp(f->target, f0->target) != 0)
+        /* x86_64, aarch64 and portable files are one target (nnl_file.h) */
+        if (strcmp(nnl_file_target_canon(f->target), nnl_file_target_canon(f0->target)) != 0)
             return nnl_fail(NNL_ERR_MISMATCH, "%s was compiled for target %s, but %s (the first "
                             "input) for %s; only files of one target can be linked",
                             inputs[i].path, f->target, inputs[0].path, f0->target);
@@ -235,7 +236,11 @@ static nnl_status build_output(const lk *L, const nnl_link_options *o, nnl_file 
     memset(out, 0, sizeof *out);
     out->format_version = NNL_FORMAT_VERSION;
     out->layout_version = f0->layout_version;
+    /* inputs of one target name keep it (extracting a graph then gives back
+     * its input's bytes); older host names mixed become the portable one */
     out->target = f0->target;
+    for (int i = 1; i < L->n_in; i++)
+        if (strcmp(L->in[i].f->target, f0->target) != 0) out->target = nnl_file_target_canon(f0->target);
     out->tool_version = NNL_VERSION_STRING;
     out->n_weights = L->n_st;
     out->weights = W;

@@ -127,11 +127,13 @@ static nnl_status plan_open(const char *path, bool inspect, nnl_plan **out) {
     if (!s && !(p->uses = nnl_calloc((size_t)p->f->n_weights * (size_t)p->f->n_graphs + 1, 1)))
         s = nnl_fail(NNL_ERR_NOMEM, "out of memory opening %s", path);
     for (int g = 0; !s && g < p->f->n_graphs; g++) s = check_graph(p->f, g, &p->graph_weight_bytes[g], p->uses);
-    /* Packed layouts and kernels are this build's: a file made for another
-     * target or layout family is refused here, not misread later. */
-    if (!s && strcmp(p->f->target, nnl_file_host_target()) != 0)
-        s = nnl_fail(NNL_ERR_MISMATCH, "compiled for target %s, but this is %s; recompile it here",
-                     p->f->target, nnl_file_host_target());
+    /* Packed layouts are CPU-independent, but a target this build does not
+     * know (another byte order) or another layout family is refused here,
+     * not misread later. */
+    const char *why = s ? NULL : nnl_file_target_refusal(p->f->target);
+    if (why)
+        s = nnl_fail(NNL_ERR_MISMATCH, "target %s cannot run on this %s: %s; recompile it with this nnlink",
+                     p->f->target, nnl_file_host_target(), why);
     if (!s && p->f->layout_version != NNL_LAYOUT_VERSION)
         s = nnl_fail(NNL_ERR_MISMATCH, "weight layout version %u, but this nnlink reads version %u; recompile it",
                      p->f->layout_version, NNL_LAYOUT_VERSION);
@@ -224,6 +226,7 @@ nnl_status nnl_plan_file_info(const nnl_plan *p, nnl_file_info *info) {
     info->format_version = p->f->format_version;
     info->layout_version = p->f->layout_version;
     info->target = p->f->target;
+    info->runs_on = nnl_file_target_cpus(p->f->target);
     info->tool_version = p->f->tool_version;
     info->open_ms = p->open_ms;
     return NNL_OK;

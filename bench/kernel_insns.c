@@ -1,0 +1,71 @@
+/*
+ * Drives one kernel of one set REPS times on fixed operands, for counting
+ * instructions per FLOP under an emulator (bench/kernel_insns.sh runs it
+ * under qemu-aarch64 with one instruction per translation block and counts
+ * the executed ones; two REPS values cancel start-up and setup).
+ *
+ * usage: kernel_insns SET KERNEL REPS
+ *   SET     scalar | neon | avx2 | avx512 (nnl_kernel_find)
+ *   KERNEL  ukr   one full microkernel tile, 8 x nr, kc = 256, no epilogue
+ *           ukr_epi  the same with bias + residual + ReLU epilogue
+ *           dw    a depthwise row, 96 outputs, 3 taps, stride 1
+ *           dot8  one 8-row panel dot product, k = 256
+ *           erf   256 elements
+ * Prints the FLOPs of one repetition (erf: elements) on stdout.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/gemm.h"
+
+#define KC 256
+#define DW_N 96
+
+static float a[NNL_MR * KC], b[KC * NNL_NR_MAX], c[NNL_MR * NNL_NR_MAX], res[NNL_MR * NNL_NR_MAX];
+static float bias[NNL_MR], x[DW_N + 8], y[DW_N + 8], e[KC];
+
+int main(int argc, char **argv) {
+    if (argc != 4) {
+        fprintf(stderr, "usage: kernel_insns SET ukr|ukr_epi|dw|dot8|erf REPS\n");
+        return 2;
+    }
+    const nnl_kernel *k = nnl_kernel_find(argv[1]);
+    if (!k) {
+        fprintf(stderr, "kernel set %s is not built in or not supported here\n", argv[1]);
+        return 2;
+    }
+    const long reps = atol(argv[3]);
+    for (int i = 0; i < NNL_MR * KC; i++) a[i] = (float)(i % 7) * 0.125f - 0.25f;
+    for (int i = 0; i < KC * NNL_NR_MAX; i++) b[i] = (float)(i % 5) * 0.25f - 0.5f;
+    for (int i = 0; i < NNL_MR * NNL_NR_MAX; i++) res[i] = (float)(i % 3);
+    for (int i = 0; i < NNL_MR; i++) bias[i] = (float)i;
+    for (int i = 0; i < DW_N + 8; i++) x[i] = (float)(i % 9) * 0.5f;
+    for (int i = 0; i < KC; i++) e[i] = (float)(i - 128) / 32.0f;
+    nnl_epilogue epi = {.alpha = 1.0f, .bias_row = bias, .res = res, .res_rs = k->nr, .beta = 1.0f,
+                        .act = NNL_ACT_RELU};
+    nnl_ukr_args u = {.kc = KC, .a = a, .a_next = a, .b = b, .c = c, .ldc = k->nr, .mr = NNL_MR, .nr = k->nr};
+    const float w[3] = {0.25f, 0.5f, -0.25f};
+    float acc[8];
+    double flops;
+    if (strcmp(argv[2], "ukr") == 0 || strcmp(argv[2], "ukr_epi") == 0) {
+        if (argv[2][3]) u.epi = &epi;
+        for (long r = 0; r < reps; r++) k->ukr(&u);
+        flops = 2.0 * NNL_MR * k->nr * KC;
+    } else if (strcmp(argv[2], "dw") == 0) {
+        for (long r = 0; r < reps; r++) k->dw_row(y, x, w, DW_N, 3, 1, 1);
+        flops = 2.0 * DW_N * 3;
+    } else if (strcmp(argv[2], "dot8") == 0) {
+        for (long r = 0; r < reps; r++) k->dot8(a, b, 1, KC, acc);
+        flops = 2.0 * 8 * KC;
+    } else if (strcmp(argv[2], "erf") == 0) {
+        for (long r = 0; r < reps; r++) k->erf(y, e, DW_N);
+        flops = DW_N;
+    } else {
+        fprintf(stderr, "unknown kernel %s\n", argv[2]);
+        return 2;
+    }
+    /* the results feed the exit status, so no repetition is dead code */
+    printf("%.0f\n", flops + (c[0] + y[0] + acc[0] == 12345.0f));
+    return 0;
+}

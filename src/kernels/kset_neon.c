@@ -1,0 +1,219 @@
+/*
+ * ARMv8.0 ASIMD (NEON) kernels.  32 128-bit registers: the microkernel
+ * tile is 8 x 12 (24 accumulators, two A registers holding the 8 rows of
+ * one k, three B registers: 29 live), each k one FMA by lane
+ * (vfmaq_laneq_f32) per accumulator: 24 FMAs for 5 loads.  The B panel is
+ * 24 wide like the AVX2 one (NR must divide the Winograd block unit 48,
+ * gemm.h wants a multiple of 8), so one call runs the 8 x 12 tile twice,
+ * over the panel's two column halves; the 8-row A slice (kc x 8 floats,
+ * 8 KB) stays in L1 for the second pass.  Narrow tails (N < 24) use the
+ * same code with fewer B vectors.  Panels are zero-padded (PACK_A8 rows,
+ * run-time B columns), so the loads never need a mask; only stores do.
+ * Winograd transforms and erf come from the generic vector-extension
+ * kernels (generic_set.h), which GCC lowers to NEON 128-bit operations
+ * (with FMLA: the Makefile builds *_neon.c with -ffp-contract=fast).
+ */
+#if defined(__aarch64__)
+#include <arm_neon.h>
+#include <sys/auxv.h>
+
+#include "kernels/kernels_isa.h"
+#include "kernels/generic_set.h"
+
+#define NR 24
+#define HALF 12
+#define INLINE static inline __attribute__((always_inline))
+
+/* The first n (1..4) floats of src, zeros after: no read past src + n. */
+INLINE float32x4_t load_part(const float *src, int n) {
+    if (n >= 4) return vld1q_f32(src);
+    float t[4] = {0};
+    memcpy(t, src, (size_t)n * sizeof(float));
+    return vld1q_f32(t);
+}
+
+INLINE void store_part(float *dst, float32x4_t x, int n) {
+    if (n >= 4) {
+        vst1q_f32(dst, x);
+        return;
+    }
+    float t[4];
+    vst1q_f32(t, x);
+    memcpy(dst, t, (size_t)n * sizeof(float));
+}
+
+/* exp(x): Cody-Waite reduction by ln 2, degree-6 polynomial, 2^n built in
+ * the exponent field (the clamp keeps n in [-126, 127]); the same
+ * coefficients as the AVX2 set. */
+INLINE float32x4_t exp4(float32x4_t x) {
+    x = vminq_f32(vmaxq_f32(x, vdupq_n_f32(-87.3f)), vdupq_n_f32(88.3f));
+    float32x4_t n = vrndnq_f32(vmulq_n_f32(x, 1.44269504088896341f));
+    float32x4_t r = vfmsq_f32(x, n, vdupq_n_f32(0.693359375f));
+    r = vfmsq_f32(r, n, vdupq_n_f32(-2.12194440e-4f));
+    float32x4_t p = vdupq_n_f32(1.9875691500e-4f);
+    p = vfmaq_f32(vdupq_n_f32(1.3981999507e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(8.3334519073e-3f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(4.1665795894e-2f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(1.6666665459e-1f), p, r);
+    p = vfmaq_f32(vdupq_n_f32(5.0000001201e-1f), p, r);
+    p = vfmaq_f32(vaddq_f32(r, vdupq_n_f32(1.0f)), p, vmulq_f32(r, r));
+    int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
+    return vmulq_f32(p, vreinterpretq_f32_s32(e));
+}
+
+/* FMAX/FMIN return NaN when either operand is NaN, like the scalar
+ * reference's comparisons (a NaN input stays NaN through relu and clip). */
+INLINE float32x4_t act4(float32x4_t x, nnl_act act, float a, float b) {
+    const float32x4_t zero = vdupq_n_f32(0.0f), one = vdupq_n_f32(1.0f);
+    switch (act) {
+    case NNL_ACT_RELU: return vmaxq_f32(zero, x);
+    case NNL_ACT_CLIP: return vminq_f32(vdupq_n_f32(b), vmaxq_f32(vdupq_n_f32(a), x));
+    case NNL_ACT_SIGMOID: return vdivq_f32(one, vaddq_f32(one, exp4(vnegq_f32(x))));
+    case NNL_ACT_HARDSIGMOID: {
+        float32x4_t t = vfmaq_n_f32(vdupq_n_f32(b), x, a);
+        return vminq_f32(one, vmaxq_f32(zero, t));
+    }
+    case NNL_ACT_HARDSWISH: {
+        float32x4_t t = vfmaq_n_f32(vdupq_n_f32(0.5f), x, 1.0f / 6.0f);
+        return vmulq_f32(x, vminq_f32(one, vmaxq_f32(zero, t)));
+    }
+    case NNL_ACT_LEAKYRELU: return vbslq_f32(vcltq_f32(x, zero), vmulq_n_f32(x, a), x);
+    case NNL_ACT_SILU: return vdivq_f32(x, vaddq_f32(one, exp4(vnegq_f32(x))));
+    default: return x;
+    }
+}
+
+/* Row i, columns col..col+3 (those below nr): accumulate, epilogue, store. */
+INLINE void store_vec(const nnl_ukr_args *p, float32x4_t x, int i, int col) {
+    const int n = p->nr - col;
+    float *c = p->c + i * p->ldc + col;
+    if (p->accumulate) x = vaddq_f32(x, load_part(c, n));
+    const nnl_epilogue *e = p->epi;
+    if (e) {
+        x = vmulq_n_f32(x, e->alpha);
+        if (e->bias_row) x = vaddq_f32(x, vdupq_n_f32(e->bias_row[i]));
+        if (e->bias_col) x = vaddq_f32(x, load_part(e->bias_col + col, n));
+        if (e->res) x = vfmaq_n_f32(x, load_part(e->res + i * e->res_rs + col, n), e->beta);
+        x = act4(x, e->act, e->act_a, e->act_b);
+    }
+    store_part(c, x, n);
+}
+
+/* One k step on one row: lane l of A register ar times the B vectors. */
+#define ROW(i, ar, l)                                                                                  \
+    do {                                                                                               \
+        c0[i] = vfmaq_laneq_f32(c0[i], b0, ar, l);                                                     \
+        if (nv > 1) c1[i] = vfmaq_laneq_f32(c1[i], b1, ar, l);                                         \
+        if (nv > 2) c2[i] = vfmaq_laneq_f32(c2[i], b2, ar, l);                                         \
+    } while (0)
+
+/* The k loop of the 8 x (4 nv) tile of columns col0.., leaving the sums
+ * in acc[i][4 v + l].  Alone in a function (one per width) so that the
+ * 24 accumulators get registers: with the epilogue in the same function
+ * GCC spilled a third of them inside the loop. */
+INLINE void kloop_nv(const nnl_ukr_args *p, int col0, float acc[8][HALF], const int nv) {
+    float32x4_t c0[8], c1[8], c2[8];
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < 8; i++) c0[i] = c1[i] = c2[i] = vdupq_n_f32(0.0f);
+    const float *a = p->a, *b = p->b + col0, *an = p->a_next;
+    for (int64_t k = 0; k < p->kc; k++, a += 8, b += NR, an += 8) {
+        if (col0 == 0) __builtin_prefetch(an);
+        const float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
+        const float32x4_t b0 = vld1q_f32(b);
+        const float32x4_t b1 = nv > 1 ? vld1q_f32(b + 4) : b0;
+        const float32x4_t b2 = nv > 2 ? vld1q_f32(b + 8) : b0;
+        ROW(0, a0, 0);
+        ROW(1, a0, 1);
+        ROW(2, a0, 2);
+        ROW(3, a0, 3);
+        ROW(4, a1, 0);
+        ROW(5, a1, 1);
+        ROW(6, a1, 2);
+        ROW(7, a1, 3);
+    }
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < 8; i++) {
+        vst1q_f32(acc[i], c0[i]);
+        if (nv > 1) vst1q_f32(acc[i] + 4, c1[i]);
+        if (nv > 2) vst1q_f32(acc[i] + 8, c2[i]);
+    }
+}
+#undef ROW
+
+static __attribute__((noinline)) void kloop3(const nnl_ukr_args *p, int col0, float acc[8][HALF]) {
+    kloop_nv(p, col0, acc, 3);
+}
+static __attribute__((noinline)) void kloop2(const nnl_ukr_args *p, int col0, float acc[8][HALF]) {
+    kloop_nv(p, col0, acc, 2);
+}
+static __attribute__((noinline)) void kloop1(const nnl_ukr_args *p, int col0, float acc[8][HALF]) {
+    kloop_nv(p, col0, acc, 1);
+}
+
+static void ukr_neon(const nnl_ukr_args *p) {
+    float acc[8][HALF];
+    for (int col0 = 0; col0 < NR && col0 < p->nr; col0 += HALF) {
+        const int left = p->nr - col0;
+        if (left > 8)
+            kloop3(p, col0, acc);
+        else if (left > 4)
+            kloop2(p, col0, acc);
+        else
+            kloop1(p, col0, acc);
+        for (int i = 0; i < p->mr; i++)
+            for (int v = 0; v < HALF && v < left; v += 4) store_vec(p, vld1q_f32(acc[i] + v), i, col0 + v);
+    }
+}
+
+static void epi_row_neon(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
+                         float b) {
+    for (int64_t i = 0; i < n; i += 4) {
+        const int m = n - i < 4 ? (int)(n - i) : 4;
+        float32x4_t x = vaddq_f32(load_part(y + i, m), vdupq_n_f32(bias));
+        if (res) x = vfmaq_n_f32(x, load_part(res + i, m), beta);
+        store_part(y + i, act4(x, act, a, b), m);
+    }
+}
+
+/* acc[i] = sum_k panel[k * 8 + i] * x[k * xs]: the generic body's four
+ * partial sums (k mod 4) combined in its order, in registers (GCC kept the
+ * generic 32-byte vectors on the stack here: 0.77 instructions per FLOP
+ * against 0.3 for this). */
+static void dot8_neon(const float *panel, const float *x, int64_t xs, int64_t k, float *acc) {
+    float32x4_t lo[4], hi[4];
+    for (int q = 0; q < 4; q++) lo[q] = hi[q] = vdupq_n_f32(0.0f);
+    int64_t j = 0;
+    for (; j + 4 <= k; j += 4)
+        _Pragma("GCC unroll 4")
+        for (int q = 0; q < 4; q++) {
+            const float xv = x[(j + q) * xs];
+            lo[q] = vfmaq_n_f32(lo[q], vld1q_f32(panel + 8 * (j + q)), xv);
+            hi[q] = vfmaq_n_f32(hi[q], vld1q_f32(panel + 8 * (j + q) + 4), xv);
+        }
+    for (; j < k; j++) {
+        lo[0] = vfmaq_n_f32(lo[0], vld1q_f32(panel + 8 * j), x[j * xs]);
+        hi[0] = vfmaq_n_f32(hi[0], vld1q_f32(panel + 8 * j + 4), x[j * xs]);
+    }
+    vst1q_f32(acc, vaddq_f32(vaddq_f32(lo[0], lo[1]), vaddq_f32(lo[2], lo[3])));
+    vst1q_f32(acc + 4, vaddq_f32(vaddq_f32(hi[0], hi[1]), vaddq_f32(hi[2], hi[3])));
+}
+
+NNL_GENERIC_KERNELS_BUT_DOT8(neon)
+NNL_GENERIC_VECTOR_KERNELS(neon, 16)
+
+/* ASIMD is part of every ARMv8-A Linux system; the kernel still reports it. */
+static bool supported(void) { return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0; }
+
+const nnl_kernel nnl_kernel_neon = {
+    .name = "neon",
+    .nr = NR,
+    .kc = 256,
+    .nc = 384,
+    .supported = supported,
+    .ukr = ukr_neon,
+    .epi_row = epi_row_neon,
+    .dot8 = dot8_neon,
+    NNL_GENERIC_ENTRIES_BUT_DOT8(neon),
+    NNL_GENERIC_VECTOR_ENTRIES(neon),
+};
+#endif

@@ -153,9 +153,9 @@ typedef struct nnl_file_info {
     uint32_t format_version;
     uint32_t layout_version;
     const char *target;            /* owned by the plan; byte order, docs/FORMAT.md "Portability" */
-    const char *runs_on;           /* the CPUs that can run the file (static string) */
     const char *tool_version;      /* owned by the plan */
     double open_ms;                /* time nnl_plan_open took */
+    const char *runs_on;           /* the CPUs that can run the file (static string) */
 } nnl_file_info;
 nnl_status nnl_plan_file_info(const nnl_plan *plan, nnl_file_info *info);
 

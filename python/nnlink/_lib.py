@@ -45,7 +45,7 @@ class TensorInfo(ctypes.Structure):
 class FileInfo(ctypes.Structure):
     _fields_ = [("format_version", ctypes.c_uint32), ("layout_version", ctypes.c_uint32),
                 ("target", ctypes.c_char_p), ("tool_version", ctypes.c_char_p),
-                ("open_ms", ctypes.c_double)]
+                ("open_ms", ctypes.c_double), ("runs_on", ctypes.c_char_p)]
 
 
 class WeightInfo(ctypes.Structure):

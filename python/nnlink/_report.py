@@ -47,7 +47,7 @@ def info(plan):
     dg = lib.nnl_plan_default_graph(plan)
     foreign = text(lib.nnl_plan_foreign(plan))
     root = {"format_version": fi.format_version, "layout_version": fi.layout_version,
-            "target": text(fi.target), "tool_version": text(fi.tool_version),
+            "target": text(fi.target), "runs_on": text(fi.runs_on), "tool_version": text(fi.tool_version),
             "default_graph": names[dg] if dg >= 0 else None,
             # a file for another target or layout version is described, not run
             "runnable": foreign is None}

@@ -28,6 +28,10 @@ int cli_fail(nnl_status s);
 /* Print an error message; returns 2 (usage error). */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool cli_is_help(const char *arg);
+/* The end of every command's argument loop, for an argument no option
+ * took: an unknown option is a usage error, the one positional argument
+ * fills *slot, a second is a usage error.  0, or the exit code. */
+int cli_positional(const char *cmd, const char *a, const char **slot);
 /* Parse "NAME=D0,D1,..." into shape (its name stored in name[n]); false on
  * syntax error. */
 bool cli_parse_shape(const char *arg, nnl_input_shape *shape, char *name, size_t n);

@@ -43,12 +43,9 @@ int cmd_compile(int argc, char **argv) {
                 if (strcmp(shapes[j].name, shapes[n].name) == 0)
                     return cli_usage_error("compile", "--input '%s' given twice", shapes[n].name);
             n++;
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("compile", "unknown or incomplete option '%s'", a);
-        } else if (!model) {
-            model = a;
         } else {
-            return cli_usage_error("compile", "unexpected argument '%s'", a);
+            int rc = cli_positional("compile", a, &model);
+            if (rc) return rc;
         }
     }
     if (!model) return cli_usage_error("compile", "no model given");

@@ -111,12 +111,9 @@ int cmd_extract(int argc, char **argv) {
             out = argv[++i];
         } else if (strcmp(a, "--graph") == 0 && i + 1 < argc) {
             graph = argv[++i];
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("extract", "unknown or incomplete option '%s'", a);
-        } else if (!file) {
-            file = a;
         } else {
-            return cli_usage_error("extract", "unexpected argument '%s'", a);
+            int rc = cli_positional("extract", a, &file);
+            if (rc) return rc;
         }
     }
     if (!file) return cli_usage_error("extract", "no .nnl file given");

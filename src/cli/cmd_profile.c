@@ -281,12 +281,9 @@ int cmd_profile(int argc, char **argv) {
             if (!cli_split_assign(argv[++i], o.names[o.n_in], sizeof o.names[0], &o.paths[o.n_in]))
                 return cli_usage_error("profile", "bad --input '%s': expected NAME=PATH.npy", argv[i]);
             o.n_in++;
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("profile", "unknown or incomplete option '%s'", a);
-        } else if (!o.file) {
-            o.file = a;
         } else {
-            return cli_usage_error("profile", "unexpected argument '%s'", a);
+            int rc = cli_positional("profile", a, &o.file);
+            if (rc) return rc;
         }
     }
     if (!o.file) return cli_usage_error("profile", "no .nnl file given");

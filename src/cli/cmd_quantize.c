@@ -92,12 +92,9 @@ int cmd_quantize(int argc, char **argv) {
             o.percentile = strtod(argv[++i], &end);
             if (*end || !(o.percentile > 0 && o.percentile <= 100))
                 return cli_usage_error("quantize", "--percentile %s: expected a number in (0, 100]", argv[i]);
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("quantize", "unknown or incomplete option '%s'", a);
-        } else if (!model) {
-            model = a;
         } else {
-            return cli_usage_error("quantize", "unexpected argument '%s'", a);
+            int rc = cli_positional("quantize", a, &model);
+            if (rc) return rc;
         }
     }
     if (!model) return cli_usage_error("quantize", "no model given");

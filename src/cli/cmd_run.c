@@ -43,12 +43,9 @@ int cmd_run(int argc, char **argv) {
             if (!cli_split_assign(argv[++i], names[n], sizeof names[n], &paths[n]))
                 return cli_usage_error("run", "bad --input '%s': expected NAME=PATH.npy", argv[i]);
             n++;
-        } else if (a[0] == '-' && a[1]) {
-            return cli_usage_error("run", "unknown or incomplete option '%s'", a);
-        } else if (!file) {
-            file = a;
         } else {
-            return cli_usage_error("run", "unexpected argument '%s'", a);
+            int rc = cli_positional("run", a, &file);
+            if (rc) return rc;
         }
     }
     if (!file) return cli_usage_error("run", "no .nnl file given");

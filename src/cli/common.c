@@ -33,6 +33,13 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     return 2;
 }
 
+int cli_positional(const char *cmd, const char *a, const char **slot) {
+    if (a[0] == '-' && a[1]) return cli_usage_error(cmd, "unknown or incomplete option '%s'", a);
+    if (*slot) return cli_usage_error(cmd, "unexpected argument '%s'", a);
+    *slot = a;
+    return 0;
+}
+
 bool cli_is_help(const char *a) { return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0 || strcmp(a, "help") == 0; }
 
 bool cli_split_assign(const char *arg, char *name, size_t n, const char **value) {

@@ -14,6 +14,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,10 +195,49 @@ static void test_threads_match_serial(void **state) {
     assert_int_equal(bad, 0);
 }
 
+/* Back-to-back pool jobs of alternating sizes, each item counted: every
+ * item of every job must run exactly once, and never with another job's
+ * context.  A worker that read a finished small job's claim word and then
+ * a new, larger job's parameters used to claim an item of the new job
+ * under the old generation: it ran twice, was counted twice, and the
+ * caller returned while the worker was still in it. */
+typedef struct stress_job {
+    int64_t n;
+    int hits[16];
+    _Atomic int bad;
+} stress_job;
+
+static void stress_item(void *ctx, int64_t i, int thread) {
+    stress_job *j = ctx;
+    (void)thread;
+    if (i < 0 || i >= j->n) {
+        atomic_store(&j->bad, 1);
+        return;
+    }
+    __atomic_fetch_add(&j->hits[i], 1, __ATOMIC_RELAXED);
+}
+
+static void test_pool_jobs_back_to_back(void **state) {
+    (void)state;
+    nnl_pool *pool;
+    assert_int_equal(nnl_pool_create(2, &pool), NNL_OK);
+    static const int64_t sizes[] = {3, 12, 2, 16, 5, 9};
+    for (int round = 0; round < 1000000; round++) {
+        stress_job j = {.n = sizes[round % 6]};
+        nnl_pool_run(pool, j.n, stress_item, &j);
+        if (atomic_load(&j.bad)) fail_msg("round %d: an item index beyond its job's %lld", round, (long long)j.n);
+        for (int64_t i = 0; i < j.n; i++)
+            if (j.hits[i] != 1)
+                fail_msg("round %d: item %lld of %lld ran %d times", round, (long long)i, (long long)j.n, j.hits[i]);
+    }
+    nnl_pool_free(pool);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serial_matches_pytorch),
         cmocka_unit_test(test_threads_match_serial),
+        cmocka_unit_test(test_pool_jobs_back_to_back),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

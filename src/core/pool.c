@@ -10,7 +10,14 @@
  * Claims go through one 64-bit word holding (job generation << 32 | next
  * index).  A worker that read a job's parameters claims an item only by a
  * compare-and-swap that also proves the job is still current, so a late
- * worker can never run an old job's function on a new job's index.
+ * worker can never run an old job's function on a new job's index.  For
+ * that proof to hold, a new job first closes the word (index CLOSED, which
+ * no job reaches) and only then changes the parameters: a worker that read
+ * the finished previous job's word and then the new, larger n would
+ * otherwise have claimed "index n_old" of the old generation with the new
+ * function and context -- an item of the new job run twice and counted
+ * twice, so the caller returned while a worker was still in it (seen as a
+ * crash under `nnlink profile --threads 2`).
  * Workers spin briefly before sleeping: a graph posts jobs back to back.
  */
 #include <pthread.h>
@@ -51,14 +58,19 @@ static inline void cpu_relax(void) {
 #endif
 }
 
+/* The index of a closed claim word: above every job's n. */
+#define CLOSED 0xffffffffull
+
 /* Claim and run items of job `gen` until none are left. */
 static void drain(nnl_pool *p, unsigned gen, int thread) {
     for (;;) {
         unsigned long long v = atomic_load_explicit(&p->work, memory_order_acquire);
         if ((unsigned)(v >> 32) != gen) return;
-        nnl_pool_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
-        void *ctx = atomic_load_explicit(&p->ctx, memory_order_relaxed);
-        long long n = atomic_load_explicit(&p->n, memory_order_relaxed);
+        /* acquire: a new job's parameters seen here imply its closed word is
+         * what the CAS below compares against */
+        nnl_pool_fn fn = atomic_load_explicit(&p->fn, memory_order_acquire);
+        void *ctx = atomic_load_explicit(&p->ctx, memory_order_acquire);
+        long long n = atomic_load_explicit(&p->n, memory_order_acquire);
         long long i = (long long)(v & 0xffffffffull);
         if (i >= n) return;
         if (!atomic_compare_exchange_weak_explicit(&p->work, &v, v + 1, memory_order_acq_rel, memory_order_relaxed))
@@ -144,15 +156,16 @@ int nnl_pool_threads(const nnl_pool *p) { return p ? p->n_threads : 1; }
 
 void nnl_pool_run(nnl_pool *p, int64_t n, nnl_pool_fn fn, void *ctx) {
     if (n <= 0) return;
-    if (!p || p->n_threads == 1 || n == 1 || n > 0xffffffffll) {
+    if (!p || p->n_threads == 1 || n == 1 || n >= (int64_t)CLOSED) {
         for (int64_t i = 0; i < n; i++) fn(ctx, i, 0);
         return;
     }
     unsigned gen = ++p->gen;
     if (gen == 0) gen = ++p->gen;   /* 0 means "no job yet" to workers */
-    atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
-    atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
-    atomic_store_explicit(&p->n, n, memory_order_relaxed);
+    atomic_store_explicit(&p->work, (unsigned long long)gen << 32 | CLOSED, memory_order_relaxed);
+    atomic_store_explicit(&p->fn, fn, memory_order_release);
+    atomic_store_explicit(&p->ctx, ctx, memory_order_release);
+    atomic_store_explicit(&p->n, n, memory_order_release);
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
     atomic_store_explicit(&p->work, (unsigned long long)gen << 32, memory_order_release);
     pthread_mutex_lock(&p->mu);

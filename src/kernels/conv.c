@@ -219,9 +219,11 @@ static nnl_status conv_dw_run(const nnl_conv_params *p, const nnl_conv_args *a, 
         return nnl_fail(NNL_ERR_UNSUPPORTED, "depthwise conv: a %lldx%lld kernel over rows of %lld floats does "
                         "not fit the thread scratch", (long long)p->kh, (long long)p->kw, (long long)p->w);
     uint64_t budget = DW_BAND_FLOATS > avail ? avail : DW_BAND_FLOATS;
-    d.bo = 1;
-    while (d.bo < p->oh && dw_band_floats(p, d.qw, d.ey, d.bo * 2) <= budget) d.bo *= 2;
-    while (d.bo < p->oh && dw_band_floats(p, d.qw, d.ey, d.bo + 1) <= budget) d.bo++;
+    /* dw_band_floats grows by (sh * sw + 1) * qw a row: the most rows that fit */
+    uint64_t fixed = dw_band_floats(p, d.qw, d.ey, 0), per = (uint64_t)(p->sh * p->sw + 1) * (uint64_t)d.qw;
+    d.bo = budget > fixed ? (int64_t)((budget - fixed) / per) : 1;
+    if (d.bo < 1) d.bo = 1;
+    if (d.bo > p->oh) d.bo = p->oh;
     nnl_pool_run(pool, p->n * p->c, dw_task, &d);
     return NNL_OK;
 }

@@ -42,20 +42,17 @@
     } while (0)
 #define NNL_DW_STORE_(a, k) memcpy(yf_ + (k) * L_, &a, sizeof a)
 
-/* x < lo ? lo : x, lane by lane, with NaN kept (as nnl_act_apply). */
-#define NNL_DW_MAX_(vt, vi, x, lo) ((vt)(((vi)(x) & ~(vi)((x) < (lo))) | ((vi)(lo) & (vi)((x) < (lo)))))
-#define NNL_DW_MIN_(vt, vi, x, hi) ((vt)(((vi)(x) & ~(vi)((x) > (hi))) | ((vi)(hi) & (vi)((x) > (hi)))))
 
 #define NNL_DW_ACT_(a, k)                                                                              \
     do {                                                                                               \
         switch (act_) {                                                                                \
-        case NNL_ACT_RELU: a = NNL_DW_MAX_(vt_, vi_, a, zero_); break;                                 \
-        case NNL_ACT_CLIP: a = NNL_DW_MIN_(vt_, vi_, NNL_DW_MAX_(vt_, vi_, a, pa_), pb_); break;         \
+        case NNL_ACT_RELU: a = NNL_VMAX(vt_, vi_, a, zero_); break;                                 \
+        case NNL_ACT_CLIP: a = NNL_VMIN(vt_, vi_, NNL_VMAX(vt_, vi_, a, pa_), pb_); break;         \
         case NNL_ACT_HARDSIGMOID:                                                                      \
-            a = NNL_DW_MIN_(vt_, vi_, NNL_DW_MAX_(vt_, vi_, pa_ * a + pb_, zero_), one_);               \
+            a = NNL_VMIN(vt_, vi_, NNL_VMAX(vt_, vi_, pa_ * a + pb_, zero_), one_);               \
             break;                                                                                     \
         case NNL_ACT_HARDSWISH:                                                                        \
-            a = a * NNL_DW_MIN_(vt_, vi_, NNL_DW_MAX_(vt_, vi_, a * sixth_ + half_, zero_), one_);      \
+            a = a * NNL_VMIN(vt_, vi_, NNL_VMAX(vt_, vi_, a * sixth_ + half_, zero_), one_);      \
             break;                                                                                     \
         case NNL_ACT_LEAKYRELU: {                                                                      \
             vi_ neg_ = (vi_)(a < zero_);                                                               \

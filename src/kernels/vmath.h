@@ -37,6 +37,13 @@ typedef int32_t nnl_vi16 __attribute__((vector_size(64)));
         memcpy(&(dst), &ia_, sizeof(dst));                                                             \
     } while (0)
 
+/* x < lo ? lo : x and x > hi ? hi : x, lane by lane in vectors of type vt
+ * (float lanes) and vi (int32 lanes of the same size), with NaN kept (as
+ * nnl_act_apply): selects through masks, the form GCC lowers well at every
+ * native width. */
+#define NNL_VMAX(vt, vi, x, lo) ((vt)(((vi)(x) & ~(vi)((x) < (lo))) | ((vi)(lo) & (vi)((x) < (lo)))))
+#define NNL_VMIN(vt, vi, x, hi) ((vt)(((vi)(x) & ~(vi)((x) > (hi))) | ((vi)(hi) & (vi)((x) > (hi)))))
+
 /* dst = exp(e) for e in [-87, 87], vectors of type vt (float lanes) and
  * vi (int32 lanes of the same size): 2^k exp(r), |r| <= ln2/2, degree-7
  * Taylor polynomial (error 6e-9); callers clamp e. */
@@ -139,8 +146,7 @@ static inline __attribute__((always_inline)) void nnl_erf_n(float *y, const floa
             else                                                                                       \
                 memcpy(&v_, (x) + i_, nb_);                                                            \
             m_ = -v_;                                                                                  \
-            m_ = (vt_)(((vi_)m_ & ~(vi_)(m_ < lo_)) | ((vi_)lo_ & (vi_)(m_ < lo_)));                   \
-            m_ = (vt_)(((vi_)m_ & ~(vi_)(m_ > hi_)) | ((vi_)hi_ & (vi_)(m_ > hi_)));                   \
+            m_ = NNL_VMIN(vt_, vi_, NNL_VMAX(vt_, vi_, m_, lo_), hi_);                                 \
             vt_ ex_;                                                                                   \
             NNL_VEXP(vt_, vi_, ex_, m_);                                                               \
             vt_ res_ = 1.0f / (1.0f + ex_);                                                  \

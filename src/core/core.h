@@ -72,10 +72,11 @@ typedef enum nnl_layout {
     NNL_LAYOUT_PLAIN = 0,      /* dense row-major, the ONNX layout */
     NNL_LAYOUT_PACK_A8 = 1,    /* GEMM "A" operand in 8-row panels, see kernels/gemm.h */
     NNL_LAYOUT_WINO43 = 2,     /* 3x3 conv weight Winograd-transformed, see kernels/wino.h */
-    NNL_LAYOUT_PACK_A8T = 3    /* PACK_A8 of a rank-2 weight's transpose, see kernels/gemm.h */
+    NNL_LAYOUT_PACK_A8T = 3,   /* PACK_A8 of a rank-2 weight's transpose, see kernels/gemm.h */
+    NNL_LAYOUT_PACK_Q8 = 4     /* int8 weight with its scales in 8-row panels, see kernels/qconv.h */
 } nnl_layout;
 
-/* "plain", "pack_a8", "wino43", "pack_a8t" (static). */
+/* "plain", "pack_a8", "wino43", "pack_a8t", "pack_q8" (static). */
 const char *nnl_layout_name(nnl_layout l);
 
 #define NNL_ALIGN 64

@@ -60,6 +60,12 @@ size_t nnl_tensor_nbytes(const nnl_tensor *t) {
     /* PACK_A8 of the dims[1] x dims[0] transpose */
     if (t->layout == NNL_LAYOUT_PACK_A8T && t->rank == 2)
         return (size_t)((t->dims[1] + 7) / 8 * 8) * (size_t)t->dims[0] * es;
+    /* scales and row sums, then 4-byte column quads (kernels/qconv.h) */
+    if (t->layout == NNL_LAYOUT_PACK_Q8 && t->rank >= 2) {
+        int64_t m = t->dims[0], k = nnl_tensor_numel(t) / (m ? m : 1);
+        size_t rows = (size_t)((m + 7) / 8 * 8);
+        return rows * 8 + rows * (size_t)((k + 3) / 4 * 4);
+    }
     return (size_t)nnl_tensor_numel(t) * es;
 }
 
@@ -72,13 +78,16 @@ bool nnl_tensor_nbytes_checked(nnl_dtype dt, int rank, const int64_t *dims, nnl_
         if (dims[i] < 0 || (dims[i] > 0 && (nnl_mul_overflow_u64(n, (uint64_t)dims[i], &n) ||
                                             n > NNL_MAX_ELEMS)))
             return false;
-    /* packed layouts hold float32 only: the only type their readers take */
-    if (layout != NNL_LAYOUT_PLAIN && dt != NNL_DT_FLOAT) return false;
+    /* float layouts hold float32 only, PACK_Q8 int8 only: the only types
+     * their readers take */
+    if (layout == NNL_LAYOUT_PACK_Q8 ? dt != NNL_DT_INT8 : layout != NNL_LAYOUT_PLAIN && dt != NNL_DT_FLOAT)
+        return false;
     switch (layout) {
     case NNL_LAYOUT_PLAIN: break;
     case NNL_LAYOUT_PACK_A8: if (rank < 1) return false; break;
     case NNL_LAYOUT_WINO43: if (rank != 4 || dims[2] != 3 || dims[3] != 3) return false; break;
     case NNL_LAYOUT_PACK_A8T: if (rank != 2) return false; break;
+    case NNL_LAYOUT_PACK_Q8: if (rank < 2) return false; break;
     default: return false;
     }
     /* below NNL_MAX_ELEMS, layout padding (at most 32x: WINO43 with one
@@ -94,6 +103,7 @@ const char *nnl_layout_name(nnl_layout l) {
     case NNL_LAYOUT_PACK_A8: return "pack_a8";
     case NNL_LAYOUT_WINO43: return "wino43";
     case NNL_LAYOUT_PACK_A8T: return "pack_a8t";
+    case NNL_LAYOUT_PACK_Q8: return "pack_q8";
     default: return "plain";
     }
 }

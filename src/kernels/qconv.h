@@ -1,0 +1,80 @@
+/*
+ * 8-bit convolution: uint8 (or int8) activations, int8 weights with one
+ * scale per output channel and zero point 0, int32 accumulation, the
+ * requantization to the output's scale and zero point fused.  The
+ * integer form of QLinearConv and of a DequantizeLinear -> Conv ->
+ * [Relu | Clip] -> QuantizeLinear chain.
+ *
+ * ---- Weight layout NNL_LAYOUT_PACK_Q8 ----------------------------------
+ * (Specified for files in docs/FORMAT.md, "Weight layouts"; a change here
+ * is a change there and bumps NNL_LAYOUT_VERSION.)
+ * An INT8 tensor of rank r >= 2, dims (d0, ..., d{r-1}), read as the
+ * row-major matrix W with R = d0 rows (output channels) and C = d1*...*
+ * d{r-1} columns ((ic, kh, kw) flattened).  With P = ceil(R/8) panels and
+ * Q = ceil(C/4) column quads the payload is, in order:
+ *   float32 scale[8P]   scale[r] of row r (0.0f for padding rows)
+ *   int32   wsum[8P]    sum over c of W[r][c] (0 for padding rows)
+ *   int8    q8[P*Q*32]  q8[((p * Q + q) * 8 + i) * 4 + j] = W[8p + i][4q + j]
+ *                       (0 when 8p+i >= R or 4q+j >= C)
+ * all little-endian, 8P*8 + P*Q*32 bytes.  The scales travel with the
+ * values, so one tensor's bytes are equal exactly when values and scales
+ * are: the linker's byte comparison is scale-aware.  wsum is what the
+ * input zero point costs: sum_c W[r][c] * (x - zx) = acc[r] - zx * wsum[r].
+ * A kernel reads one 4-byte quad of a row as a unit (a broadcast int32
+ * for VNNI's vpdpbusd, ARM's sdot), with 4 input values of one output
+ * pixel beside it.  Grouped convs use the layout only when OC/group is a
+ * multiple of 8, as PACK_A8.
+ *
+ * ---- Arithmetic (the reference every kernel set must match exactly) --
+ *   acc[r][n]  = sum_c W[r][c] * (X[c][n] - zx)   (int32; padding taps of
+ *                the image are zx, i.e. real 0)
+ *   v          = (float)(acc[r][n] + bias[r]) * (sx * scale[r] / sy)
+ *   y          = clamp(nearbyintf(v) + zy, y_min, y_max)
+ * bias is int32 with scale sx * scale[r] (QLinearConv's B); the multiplier
+ * is computed in float32 in that order, round half to even, as ONNX
+ * Runtime's requantization does.  int8 activations are uint8 ones
+ * shifted by 128 (x ^ 0x80, zx + 128), so kernels see uint8 only.
+ */
+#ifndef NNL_KERNELS_QCONV_H
+#define NNL_KERNELS_QCONV_H
+
+#include "kernels/conv.h"
+
+typedef struct nnl_qconv_args {
+    const void *x;             /* N x C x H x W, uint8 (int8 when x_signed) */
+    bool x_signed;
+    int32_t x_zp;              /* in x's own type's range */
+    float x_scale;
+    const void *w;             /* PACK_Q8 payload of the (OC, C/group, KH, KW) weight */
+    const int32_t *bias;       /* OC values or NULL */
+    void *y;                   /* N x OC x OH x OW, uint8 (int8 when y_signed) */
+    bool y_signed;
+    int32_t y_zp;
+    float y_scale;
+    int32_t y_min, y_max;      /* clamp in y's type: its range, narrowed by a fused Relu / Clip */
+    void *scratch;             /* c->scratch of nnl_qconv_scratch_bytes, may be NULL */
+    size_t scratch_bytes;
+} nnl_qconv_args;
+
+/* Bytes of a PACK_Q8 tensor of these dims (rank >= 2). */
+uint64_t nnl_pack_q8_bytes(int rank, const int64_t *dims);
+/* Pack a row-major rows x cols int8 matrix and its per-row scales into
+ * PACK_Q8 (dst holds nnl_pack_q8_bytes; padding written as zeros). */
+void nnl_pack_q8(void *dst, const int8_t *w, const float *scale, int64_t rows, int64_t cols);
+/* Views of a PACK_Q8 payload with `rows` rows. */
+const float *nnl_q8_scales(const void *packed);
+const int32_t *nnl_q8_wsum(const void *packed, int64_t rows);
+const int8_t *nnl_q8_panels(const void *packed, int64_t rows);
+
+/* Whether nnl_qconv2d runs this conv (groups on panel bounds, 2-D). */
+bool nnl_qconv_ok(const nnl_conv_params *p);
+/* Shared scratch that nnl_qconv2d wants (0 if none). */
+size_t nnl_qconv_scratch_bytes(const nnl_conv_params *p);
+/* Run; kern NULL = nnl_kernel_get().  Never allocates. */
+nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_kernel *kern, nnl_pool *pool,
+                       void *const *thread_scratch);
+/* The arithmetic above as plain loops, one thread: the reference the
+ * tests hold every kernel set to. */
+void nnl_qconv2d_ref(const nnl_conv_params *p, const nnl_qconv_args *a);
+
+#endif

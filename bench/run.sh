@@ -12,6 +12,8 @@
 #                                 # --only a,b; exports missing models first)
 #   bench/run.sh --ops            # per op class, nnlink against ORT's own
 #                                 # profiler (bench/ops.py)
+#   bench/run.sh --int8           # int8 QDQ against nnlink float32 and ORT on
+#                                 # the same QDQ file (bench/int8.py)
 #
 # Knobs (BENCH_THREADS, BENCH_RUNS, BENCH_ROUNDS, ...) are environment
 # variables; see docs/BENCH.md or `bench/run.sh --help`.
@@ -30,8 +32,9 @@ if [ -z "${NNLINK:-}" ]; then
 fi
 export NNLINK
 DRIVER=bench/bench.py
-if [ "${1:-}" = --broad ] || [ "${1:-}" = --ops ]; then
+if [ "${1:-}" = --broad ] || [ "${1:-}" = --ops ] || [ "${1:-}" = --int8 ]; then
     DRIVER=bench/${1#--}.py
+    [ "$1" = --int8 ] && export BENCH_WORK=${BENCH_WORK:-$BUILD/bench-int8}
     shift
     export BENCH_WORK=${BENCH_WORK:-$BUILD/bench-broad}
 else

@@ -4,6 +4,7 @@
  *   Conv/Gemm/MatMul -> Add(residual) becomes the op's 4th input "Z"
  *   ... -> Relu/Clip/Sigmoid/...      becomes the op's nnl_act attribute
  *   y -> Sigmoid(y) -> Mul(y, s)      SiLU as PyTorch exports it: nnl_act SILU
+ *   y -> HardSigmoid(y) -> Mul(y, s)  hardswish before opset 14: HARDSWISH
  * Only applied when the intermediate has exactly one use and is not a graph
  * output, so no value anyone can observe changes.
  */
@@ -154,16 +155,28 @@ static bool same_shape(const nnl_tensor *a, const nnl_tensor *b) {
     return true;
 }
 
-/* SiLU as exported: y read by exactly a Sigmoid s = Sigmoid(y) and a Mul
- * of y and s, s read by that Mul alone.  Returns the Mul's node (the
- * Sigmoid's in *sig) or -1. */
-static int silu_of(const nnl_model *m, int y, int *sig) {
+/* The gate of a gated activation: Sigmoid makes SiLU; HardSigmoid with
+ * alpha 1/6 and beta 0.5 (as torch exports hardswish before opset 14)
+ * makes HardSwish, whose epilogue computes the same x * (1/6) + 0.5. */
+static int gate_act(const nnl_model *m, const nnl_node *n) {
+    if (strcmp(n->op, "Sigmoid") == 0) return NNL_ACT_SILU;
+    int act;
+    float a, b;
+    if (strcmp(n->op, "HardSigmoid") == 0 && activation_of(m, n, &act, &a, &b) && a == 1.0f / 6.0f && b == 0.5f)
+        return NNL_ACT_HARDSWISH;
+    return -1;
+}
+
+/* y * gate(y) as exported: y read by exactly a gate node s = gate(y) and a
+ * Mul of y and s, s read by that Mul alone.  Returns the Mul's node (the
+ * gate's in *sig, the fused activation in *act) or -1. */
+static int gated_of(const nnl_model *m, int y, int *sig, int *act) {
     if (y < 0 || nnl_is_graph_output(m, y) || nnl_model_use_count(m, y) != 2) return -1;
     int s = -1, mul = -1;
     for (int i = 0; i < m->n_nodes; i++) {
         const nnl_node *n = &m->nodes[i];
         if (n->dead) continue;
-        if (n->n_in == 1 && n->in[0] == y && n->n_out == 1 && strcmp(n->op, "Sigmoid") == 0) s = i;
+        if (n->n_in == 1 && n->in[0] == y && n->n_out == 1 && gate_act(m, n) >= 0) s = i;
         else if (n->n_in == 2 && (n->in[0] == y || n->in[1] == y) && n->n_out == 1 && strcmp(n->op, "Mul") == 0)
             mul = i;
     }
@@ -172,6 +185,7 @@ static int silu_of(const nnl_model *m, int y, int *sig) {
     int other = mn->in[0] == y ? mn->in[1] : mn->in[0];
     if (other != m->nodes[s].out[0]) return -1;
     *sig = s;
+    *act = gate_act(m, &m->nodes[s]);
     return mul;
 }
 
@@ -206,9 +220,8 @@ nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
         int act, si = -1;
         float a = 0, b = 0;
         if (ci < 0) {
-            ci = silu_of(m, n->out[0], &si);
+            ci = gated_of(m, n->out[0], &si, &act);
             if (ci < 0) continue;
-            act = NNL_ACT_SILU;
         }
         nnl_node *an = &m->nodes[ci];
         if (si >= 0) {

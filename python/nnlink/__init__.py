@@ -9,13 +9,15 @@ inspect, profile and run them on numpy arrays.
     linked.graphs                                  # ['landscape', 'portrait']
     linked.profile(graph="portrait", runs=10, threads=2)
     linked.run({"image": x}, graph="portrait")     # {'out': numpy.ndarray}
+    q = nnlink.quantize("fcn.onnx", {"image": samples}, "fcn.qdq.onnx")  # int8 QDQ ONNX
 
 A thin ctypes layer over libnnlink (include/nnlink.h); every failure raises
 nnlink.Error with the library's message.
 """
 from ._lib import Error
 from ._model import Model, Session, compile, link, load
+from ._quant import quantize
 from ._lib import lib as _lib_handle
 
 __version__ = _lib_handle.nnl_version().decode()
-__all__ = ["Error", "Model", "Session", "compile", "link", "load", "__version__"]
+__all__ = ["Error", "Model", "Session", "compile", "link", "load", "quantize", "__version__"]

@@ -304,6 +304,73 @@ def _is_torch_module(obj):
     return False
 
 
+def onnx_source(model, specs, export_kwargs, verb):
+    """(path of the ONNX file to read, temp file to remove or None) for a
+    model given as a path, ONNX bytes or a torch module (exported at specs'
+    shapes)."""
+    if _is_torch_module(model):
+        from ._torch import export
+        tmp = _temp_path(".onnx")
+        try:
+            export(model, specs, tmp, export_kwargs)
+        except BaseException:
+            _remove(tmp)
+            raise
+        return tmp, tmp
+    if export_kwargs:
+        raise Error("unexpected arguments %s (torch.onnx.export options apply to torch modules only)"
+                    % ", ".join(sorted(export_kwargs)))
+    if isinstance(model, (bytes, bytearray, memoryview)):
+        tmp = _temp_path(".onnx")
+        with open(tmp, "wb") as f:
+            f.write(model)
+        return tmp, tmp
+    if isinstance(model, (str, os.PathLike)):
+        return os.fspath(model), None
+    raise Error("%s takes an ONNX file path, ONNX bytes or a torch.nn.Module, not %s" % (verb, type(model).__name__))
+
+
+def input_shapes(specs):
+    """nnl_input_shape array of parsed specs {name: (dims, dtype)}; the
+    encoded names live as long as the array (its _keep attribute)."""
+    arr = (_lib.InputShape * max(len(specs), 1))()
+    arr._keep = [name.encode() for name in specs]
+    for k, (dims, _) in enumerate(specs.values()):
+        arr[k].name, arr[k].rank = arr._keep[k], len(dims)
+        arr[k].dims[:len(dims)] = dims
+    return arr
+
+
+def write_from_onnx(model, specs, export_kwargs, verb, path, suffix, call):
+    """call(onnx path, output path) on the model's ONNX file (see
+    onnx_source), writing to path or, when path is None, a new temp file
+    with this suffix; its result is returned.  On failure no output is left
+    and the message names what the caller gave, not our temp files."""
+    out = os.fspath(path) if path is not None else _temp_path(suffix)
+    tmp_onnx = None
+    try:
+        onnx_path, tmp_onnx = onnx_source(model, specs, export_kwargs, verb)
+        try:
+            return call(onnx_path, out)
+        except Error as e:
+            raise renamed(e, model, tmp_onnx) from None
+    except BaseException:
+        if path is None:
+            _remove(out)
+        raise
+    finally:
+        if tmp_onnx:
+            _remove(tmp_onnx)
+
+
+def renamed(e, model, tmp_onnx):
+    """e with our temp file's name replaced by what the caller gave."""
+    if not tmp_onnx:
+        return e
+    what = "ONNX bytes" if isinstance(model, (bytes, bytearray, memoryview)) else "the exported model"
+    return Error(str(e).replace(tmp_onnx, what), e.status)
+
+
 def compile(model, input_specs=None, graph=None, path=None, winograd=False, **export_kwargs):
     """Compile a model into a single-graph .nnl and return its Model.
 
@@ -317,52 +384,15 @@ def compile(model, input_specs=None, graph=None, path=None, winograd=False, **ex
     specs = {}
     for name, spec in (input_specs or {}).items():
         specs[name] = _parse_spec(name, spec)
-    tmp_onnx = None
-    try:
-        if _is_torch_module(model):
-            from ._torch import export
-            tmp_onnx = _temp_path(".onnx")
-            export(model, specs, tmp_onnx, export_kwargs)
-            onnx_path = tmp_onnx
-        elif export_kwargs:
-            raise Error("unexpected arguments %s (torch.onnx.export options apply to torch modules only)"
-                        % ", ".join(sorted(export_kwargs)))
-        elif isinstance(model, (bytes, bytearray, memoryview)):
-            tmp_onnx = _temp_path(".onnx")
-            with open(tmp_onnx, "wb") as f:
-                f.write(model)
-            onnx_path = tmp_onnx
-        elif isinstance(model, (str, os.PathLike)):
-            onnx_path = os.fspath(model)
-        else:
-            raise Error("compile takes an ONNX file path, ONNX bytes or a torch.nn.Module, not %s"
-                        % type(model).__name__)
-        arr = (_lib.InputShape * max(len(specs), 1))()
-        keep = []  # the encoded names must outlive the call
-        for k, (name, (dims, _)) in enumerate(specs.items()):
-            keep.append(name.encode())
-            arr[k].name, arr[k].rank = keep[-1], len(dims)
-            for d, v in enumerate(dims):
-                arr[k].dims[d] = v
-        opts = _lib.CompileOptions(ctypes.sizeof(_lib.CompileOptions), encode(graph), arr, len(specs),
-                                   1 if winograd else 0)
-        out = os.fspath(path) if path is not None else _temp_path(".nnl")
-        try:
-            try:
-                check(lib.nnl_compile_file(encode(onnx_path), encode(out), ctypes.byref(opts)))
-            except Error as e:
-                if onnx_path == tmp_onnx:  # name what the caller gave, not our temp file
-                    what = "ONNX bytes" if isinstance(model, (bytes, bytearray, memoryview)) else "the exported model"
-                    raise Error(str(e).replace(tmp_onnx, what), e.status) from None
-                raise
-            m = Model(out, owned=path is None)
-        except BaseException:
-            if path is None:
-                _remove(out)
-            raise
-    finally:
-        if tmp_onnx:
-            _remove(tmp_onnx)
+    arr = input_shapes(specs)
+    opts = _lib.CompileOptions(ctypes.sizeof(_lib.CompileOptions), encode(graph), arr, len(specs),
+                               1 if winograd else 0)
+
+    def call(onnx_path, out):
+        check(lib.nnl_compile_file(encode(onnx_path), encode(out), ctypes.byref(opts)))
+        return Model(out, owned=path is None)
+
+    m = write_from_onnx(model, specs, export_kwargs, "compile", path, ".nnl", call)
     # the C API takes shapes only; a dtype given in a spec is checked here
     for t in m.inputs():
         want = specs.get(t["name"], (None, None))[1]

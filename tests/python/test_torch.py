@@ -90,3 +90,16 @@ def test_torch_errors(net):
         nnlink.compile(net)
     with pytest.raises(nnlink.Error, match="torch.onnx.export failed"):
         nnlink.compile(net, input_specs=dict(image=(1, 5, 32, 32)))  # 5 channels into a 3-channel conv
+
+
+def test_quantize_torch_module(net, tmp_path):
+    """quantize() exports the module like compile(); the int8 model stays
+    close to PyTorch's float output (a 3-conv net: ~1% of its range)."""
+    x = np.random.default_rng(1).standard_normal((1, 3, 24, 40)).astype(np.float32)
+    samples = np.random.default_rng(2).standard_normal((8, 1, 3, 24, 40)).astype(np.float32)
+    s = nnlink.quantize(net, {"image": samples}, tmp_path / "q.onnx", input_specs=dict(image=(1, 3, 24, 40)))
+    assert s["weights"] == 3 and s["biases"] == 3
+    got = nnlink.compile(s["path"], input_specs=dict(image=x.shape)).run({"image": x})["out"]
+    with torch.no_grad():
+        ref = net(torch.from_numpy(x)).numpy()
+    assert np.abs(got - ref).max() <= 0.05 * np.abs(ref).max()

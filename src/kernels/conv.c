@@ -228,13 +228,104 @@ static nnl_status conv_dw_run(const nnl_conv_params *p, const nnl_conv_args *a, 
     return NNL_OK;
 }
 
-size_t nnl_conv_direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
+/* ---- dead taps -------------------------------------------------------
+ * A tap row ky is dead when it reads padding for every output row: no oy
+ * in [0, oh) has 0 <= oy * sh - pt + ky * dh < h (likewise columns).  A
+ * dilated conv on a small map (DeepLabV3's ASPP: dilation 24 and 36 on a
+ * 16x16 map) has only its centre tap alive; its dead taps would multiply
+ * zeros.  When the live taps form a smaller box the conv runs as the conv
+ * of that box: the weight's live columns are copied into the op's scratch
+ * (shape-dependent, so never stored: the stored weight stays the same for
+ * every shape) and the pads shrink by the dead rows and columns. */
+
+typedef struct tap_box {
+    int64_t y0, ny, x0, nx;    /* live rows y0..y0+ny-1, columns x0..x0+nx-1 */
+} tap_box;
+
+static bool tap_live(int64_t k, int64_t d, int64_t s, int64_t pad, int64_t in, int64_t out) {
+    int64_t c = k * d - pad;   /* input index of output 0 */
+    int64_t lo = c >= 0 ? 0 : (-c + s - 1) / s, hi = (in - 1 - c) >= 0 ? (in - 1 - c) / s : -1;
+    if (hi > out - 1) hi = out - 1;
+    return lo <= hi;
+}
+
+/* The live range of one axis, or false when it has a gap (strides wider
+ * than the input can skip a middle tap). */
+static bool live_range(int64_t k, int64_t d, int64_t s, int64_t pad, int64_t in, int64_t out, int64_t *k0,
+                       int64_t *nk) {
+    int64_t first = -1, last = -1;
+    for (int64_t t = 0; t < k; t++)
+        if (tap_live(t, d, s, pad, in, out)) {
+            if (first < 0) first = t;
+            else if (last != t - 1) return false;
+            last = t;
+        }
+    if (first < 0) return false;
+    *k0 = first;
+    *nk = last - first + 1;
+    return true;
+}
+
+/* Whether p has dead taps worth trimming; fills the live box and the
+ * conv of it.  Depthwise convs and Winograd weights keep their paths. */
+static bool conv_trim(const nnl_conv_params *p, nnl_layout w_layout, tap_box *b, nnl_conv_params *q) {
+    if (w_layout != NNL_LAYOUT_PLAIN && w_layout != NNL_LAYOUT_PACK_A8) return false;
+    if (nnl_conv_is_depthwise(p) || p->oh <= 0 || p->ow <= 0) return false;
+    if (!live_range(p->kh, p->dh, p->sh, p->pt, p->h, p->oh, &b->y0, &b->ny) ||
+        !live_range(p->kw, p->dw, p->sw, p->pl, p->w, p->ow, &b->x0, &b->nx))
+        return false;
+    if (b->ny == p->kh && b->nx == p->kw) return false;
+    *q = *p;
+    q->kh = b->ny;
+    q->kw = b->nx;
+    q->pt = p->pt - b->y0 * p->dh;
+    q->pl = p->pl - b->x0 * p->dw;
+    q->pb = p->pb - (p->kh - b->y0 - b->ny) * p->dh;
+    q->pr = p->pr - (p->kw - b->x0 - b->nx) * p->dw;
+    /* the im2col geometry takes pads >= 0 only; a trim that would need a
+     * negative one (strides wider than the image) keeps the full conv */
+    return q->pt >= 0 && q->pl >= 0 && q->pb >= 0 && q->pr >= 0;
+}
+
+/* Floats of the trimmed weight (PACK_A8 rows padded to panels). */
+static size_t trim_weight_floats(const nnl_conv_params *q) {
+    return (size_t)((q->oc + NNL_MR - 1) / NNL_MR * NNL_MR) * (size_t)(q->c / q->group * q->kh * q->kw);
+}
+
+/* Copy the live columns of w (p's weight, PLAIN or PACK_A8) into dst as
+ * the same layout of q's weight. */
+static void trim_weight(float *dst, const float *w, nnl_layout l, const nnl_conv_params *p, const tap_box *b,
+                        const nnl_conv_params *q) {
+    int64_t ic = p->c / p->group, k = ic * p->kh * p->kw, kq = ic * q->kh * q->kw;
+    int64_t rows = l == NNL_LAYOUT_PACK_A8 ? (p->oc + NNL_MR - 1) / NNL_MR : p->oc;
+    int64_t width = l == NNL_LAYOUT_PACK_A8 ? NNL_MR : 1;   /* floats per column */
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < ic; c++)
+            for (int64_t y = 0; y < b->ny; y++) {
+                const float *src = w + (r * k + (c * p->kh + b->y0 + y) * p->kw + b->x0) * width;
+                memcpy(dst + (r * kq + (c * b->ny + y) * b->nx) * width, src,
+                       (size_t)(b->nx * width) * sizeof(float));
+            }
+}
+
+static size_t direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
     if (w_layout != NNL_LAYOUT_PACK_A8 && nnl_conv_is_depthwise(p)) return 0;
     return nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, p->oh * p->ow);
 }
 
+size_t nnl_conv_direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
+    tap_box b;
+    nnl_conv_params q;
+    if (conv_trim(p, w_layout, &b, &q))
+        return trim_weight_floats(&q) * sizeof(float) + direct_scratch_bytes(&q, w_layout);
+    return direct_scratch_bytes(p, w_layout);
+}
+
 /* The one choice of path: scratch sizing and the run must agree. */
 static bool runs_wino(const nnl_conv_params *p, nnl_layout w_layout) {
+    tap_box b;
+    nnl_conv_params q;
+    if (conv_trim(p, w_layout, &b, &q)) return false;
     return w_layout == NNL_LAYOUT_WINO43 || (w_layout == NNL_LAYOUT_PACK_A8 && nnl_wino_auto(p));
 }
 
@@ -261,5 +352,19 @@ nnl_status nnl_conv2d_direct(const nnl_conv_params *p, const nnl_conv_args *a, c
         return nnl_fail(NNL_ERR_INTERNAL, "conv: packed weight with %lld output channels per group",
                         (long long)(p->oc / p->group));
     if (!packed && nnl_conv_is_depthwise(p)) return conv_dw_run(p, a, kern, pool, thread_scratch);
+    tap_box b;
+    nnl_conv_params q;
+    size_t wbytes;
+    /* without the scratch the conv was sized for (a caller that passes
+     * none), the full conv is still right, only slower */
+    if (conv_trim(p, a->w_layout, &b, &q) && a->scratch &&
+        a->scratch_bytes >= (wbytes = trim_weight_floats(&q) * sizeof(float))) {
+        nnl_conv_args t = *a;
+        trim_weight(a->scratch, a->w, a->w_layout, p, &b, &q);
+        t.w = a->scratch;
+        t.scratch = (char *)a->scratch + wbytes;
+        t.scratch_bytes = a->scratch_bytes - wbytes;
+        return conv_gemm_run(&q, &t, kern, pool, thread_scratch);
+    }
     return conv_gemm_run(p, a, kern, pool, thread_scratch);
 }

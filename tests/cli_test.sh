@@ -235,18 +235,19 @@ else bad "hostile names are escaped in every message"; grep -A3 '^FAIL' "$T/err"
 
 # --- fusion: torch's gated activations become conv epilogues --------------
 # mobilenet_v3_small exported at opset 13 spells hardswish HardSigmoid(1/6,
-# 0.5) + Mul and its SE gate a HardSigmoid after a Conv: none may be left as
-# a layer of its own, and the output must still match PyTorch.
+# 0.5) + Mul, its SE gate a HardSigmoid after a Conv and its SE scale a Mul
+# read by a 1x1 conv: none may be left as a layer of its own, and the output
+# must still match PyTorch.
 M3=$FX/mobilenet_v3_small
 if "$NNL" compile $M3/model.onnx -o "$T/m3.nnl" >"$T/out" 2>"$T/err" &&
    "$NNL" profile "$T/m3.nnl" --runs 1 --warmup 0 --threads 1 --input image=$M3/default.image.npy --json "$T/m3.json" >"$T/out" 2>"$T/err" &&
    "$PY" - "$T/m3.json" >"$T/err" 2>&1 <<'PY'
 import json, sys
 ops = set(json.load(open(sys.argv[1]))["op_types"])
-left = ops & {"HardSigmoid", "HardSwish", "Sigmoid"}
+left = ops & {"HardSigmoid", "HardSwish", "Sigmoid", "Mul"}
 assert not left, "not fused: %s" % sorted(left)
 PY
-then ok "hardswish and SE gates fused into their convs"; else bad "hardswish and SE gates fused into their convs"; fi
+then ok "hardswish, SE gates and SE scales fused into convs"; else bad "hardswish, SE gates and SE scales fused into convs"; fi
 expect_ok "run the fused mobilenet_v3_small" "$NNL" run "$T/m3.nnl" --input image=$M3/default.image.npy -o "$T/m3"
 cmp_npy "$T/m3/logits.npy" $M3/default.logits.npy 1e-3 && ok "fused mobilenet_v3_small matches PyTorch" || bad "fused mobilenet_v3_small matches PyTorch"
 

@@ -415,6 +415,8 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
     /* With scratch, a conv skips its dead taps (every output reads them in
      * the padding): poisoned with NaN, they must never be read. */
     if (pool && !nnl_conv_is_depthwise(&p)) poison_dead_taps(&p, w);
+    /* a fused channel scale of x (squeeze-and-excitation) on the GEMM path */
+    float *xs = bias && !nnl_conv_is_depthwise(&p) ? rnd(p.n * p.c, 13) : NULL;
     double *want = calloc((size_t)ny, sizeof(double)), *mag = calloc((size_t)ny, sizeof(double));
     for (int64_t img = 0; img < p.n; img++)
         for (int64_t o = 0; o < p.oc; o++)
@@ -428,7 +430,8 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
                                 int64_t iy = oy * p.sh - p.pt + ky * p.dh, ix = ox * p.sw - p.pl + kx * p.dw;
                                 if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) continue;
                                 double t = (double)x[((img * p.c + g * cg + ic) * p.h + iy) * p.w + ix] *
-                                           w[((o * cg + ic) * p.kh + ky) * p.kw + kx];
+                                           w[((o * cg + ic) * p.kh + ky) * p.kw + kx] *
+                                           (xs ? xs[img * p.c + g * cg + ic] : 1.0);
                                 s += t;
                                 sm += fabs(t);
                             }
@@ -438,7 +441,7 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
                     mag[yi] = sm;
                 }
     nnl_conv_args a = {.x = x, .w = w, .w_layout = NNL_LAYOUT_PLAIN, .bias = b, .res = z, .y = y, .act = act,
-                       .act_a = 0.1f, .act_b = 0.5f};
+                       .act_a = 0.1f, .act_b = 0.5f, .x_scale = xs};
     float *wp = NULL;
     if (packed) {
         int64_t dims[4] = {p.oc, cg, p.kh, p.kw};
@@ -465,6 +468,7 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
     nnl_aligned_free(b);
     nnl_aligned_free(z);
     nnl_aligned_free(y);
+    nnl_aligned_free(xs);
 }
 
 static const ccase conv_cases[] = {

@@ -29,6 +29,7 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     if (!s) s = nnl_pass_fold_batchnorm(m);
     if (!s) s = nnl_pass_fuse_layernorm(m);
     if (!s) s = nnl_pass_fuse_epilogue(m);
+    if (!s) s = nnl_pass_fuse_channel_scale(m);
     if (!s) s = nnl_pass_dead_nodes(m);
     if (!s) s = nnl_pass_pack_weights(m);
     if (!s) s = nnl_model_toposort(m);

@@ -36,6 +36,7 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
     o->bias_row = a->bias ? a->bias + g * mg : NULL;
     o->bias_col = NULL;
     o->res = a->res ? a->res + yoff : NULL;
+    o->b_scale = a->x_scale ? a->x_scale + img * p->c + g * cgc : NULL;
 }
 
 static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
@@ -337,7 +338,10 @@ size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
 nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                       void *const *thread_scratch) {
     /* both paths default the kernel set and check scratch and empty shapes */
-    if (runs_wino(p, a->w_layout)) return nnl_wino_conv(p, a, kern, pool, thread_scratch);
+    if (runs_wino(p, a->w_layout)) {
+        if (a->x_scale) return nnl_fail(NNL_ERR_INTERNAL, "conv: an input channel scale on a Winograd conv");
+        return nnl_wino_conv(p, a, kern, pool, thread_scratch);
+    }
     return nnl_conv2d_direct(p, a, kern, pool, thread_scratch);
 }
 
@@ -351,7 +355,10 @@ nnl_status nnl_conv2d_direct(const nnl_conv_params *p, const nnl_conv_args *a, c
     if (packed && !nnl_conv_a8_ok(p))
         return nnl_fail(NNL_ERR_INTERNAL, "conv: packed weight with %lld output channels per group",
                         (long long)(p->oc / p->group));
-    if (!packed && nnl_conv_is_depthwise(p)) return conv_dw_run(p, a, kern, pool, thread_scratch);
+    if (!packed && nnl_conv_is_depthwise(p)) {
+        if (a->x_scale) return nnl_fail(NNL_ERR_INTERNAL, "conv: an input channel scale on a depthwise conv");
+        return conv_dw_run(p, a, kern, pool, thread_scratch);
+    }
     tap_box b;
     nnl_conv_params q;
     size_t wbytes;

@@ -27,6 +27,9 @@ typedef struct nnl_conv_args {
     nnl_layout w_layout;       /* PLAIN, PACK_A8 (see gemm.h) or WINO43 (wino.h) */
     const float *bias;         /* oc values or NULL */
     const float *res;          /* same shape as y or NULL */
+    /* x scaled by x_scale[img * c + ic] per image and input channel before
+     * the conv, or NULL; implicit-GEMM path only (not depthwise/Winograd) */
+    const float *x_scale;
     float *y;
     nnl_act act;
     float act_a, act_b;

@@ -59,7 +59,8 @@ static void prepack_task(void *vctx, int64_t t, int thread) {
     int64_t k0 = k_begin(g, kb), kc = k_begin(g, kb + 1) - k0;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
-    nnl_pack_b(pre_block(g, item, kb, n0, kc), g->kern->nr, d, p.b, k0, kc, n0, min64(g->nc, d->n - n0));
+    nnl_pack_b(pre_block(g, item, kb, n0, kc), g->kern->nr, d, p.b, p.b_scale, k0, kc, n0,
+               min64(g->nc, d->n - n0));
 }
 
 /* Rows whose residual broadcasts along columns cannot use the vector
@@ -109,7 +110,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
         if (g->pre)
             bblk = pre_block(g, item, kb, n0, kc);
         else
-            nnl_pack_b(bbuf, nr, d, p.b, k0, kc, n0, ncur);
+            nnl_pack_b(bbuf, nr, d, p.b, p.b_scale, k0, kc, n0, ncur);
         if (!d->a_packed) nnl_pack_a_plain(abuf, p.a, d->a_rs, d->a_cs, d->m, m0, mcur, k0, kc);
         for (int64_t jn = 0; jn < ncur; jn += nr) {
             for (int64_t im = 0; im < mcur; im += NNL_MR) {

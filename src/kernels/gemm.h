@@ -38,7 +38,7 @@
  * ---- Run-time packing ---------------------------------------------------
  * B is packed per (KC x NC) block into the calling thread's
  * c->thread_scratch as NR-column panels, k-major (panel[k * NR + j]),
- * zero-padded to whole panels.  Conv input is packed straight from the
+ * zero-padded to whole panels, rows scaled by b_scale when given.  Conv input is packed straight from the
  * image (implicit im2col), so no im2col buffer exists.  A that is not
  * pre-packed (PLAIN weights, activations) is packed the same way as
  * PACK_A8 panels of the current KC slice, also into thread scratch.  The
@@ -178,6 +178,11 @@ typedef struct nnl_gemm_ptrs {
     const float *bias_row;     /* offset to row 0 of this item */
     const float *bias_col;
     const float *res;          /* offset to element (0, 0) of this item */
+    /* Optional per-row scale of B: row k is multiplied by b_scale[k], or
+     * for NNL_BSRC_IM2COL by b_scale[k / (kh * kw)] (the input channel's),
+     * while it is packed.  A squeeze-and-excitation channel scale fused
+     * into the conv that reads it costs no pass of its own. */
+    const float *b_scale;
 } nnl_gemm_ptrs;
 
 typedef struct nnl_gemm_desc {
@@ -233,8 +238,8 @@ void nnl_unpack_a8(float *dst, const float *src, int64_t rows, int64_t cols);
 /* Run-time packers used by nnl_gemm (exposed for tests).  dst receives
  * ceil(nc/nr) panels of kc x nr floats (columns past nc zeroed) holding
  * B[k0.., n0..]. */
-void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, int64_t k0, int64_t kc,
-                int64_t n0, int64_t nc);
+void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, const float *b_scale, int64_t k0,
+                int64_t kc, int64_t n0, int64_t nc);
 /* ceil(mc/8) panels of kc x 8 floats of plain A rows m0.. (rows past m
  * zeroed). */
 void nnl_pack_a_plain(float *dst, const float *a, int64_t rs, int64_t cs, int64_t m, int64_t m0,

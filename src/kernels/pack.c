@@ -147,8 +147,17 @@ static void pack_im2col_row(float *dst, int nr, const nnl_conv_geom *g, const fl
     }
 }
 
-void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, int64_t k0, int64_t kc,
-                int64_t n0, int64_t nc) {
+/* Multiply packed row kk (nc columns over the panels) by f. */
+static void scale_row(float *dst, int nr, int64_t kc, int64_t kk, int64_t nc, float f) {
+    for (int64_t j = 0; j < nc; j += nr) {
+        float *o = dst + (j / nr * kc + kk) * nr;
+        int64_t n = nc - j < nr ? nc - j : nr;
+        for (int64_t i = 0; i < n; i++) o[i] *= f;
+    }
+}
+
+void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, const float *b_scale, int64_t k0,
+                int64_t kc, int64_t n0, int64_t nc) {
     switch (d->b_kind) {
     case NNL_BSRC_IM2COL:
         for (int64_t kk = 0; kk < kc; kk++) pack_im2col_row(dst, nr, &d->geom, b, k0 + kk, kk, kc, n0, nc);
@@ -176,6 +185,10 @@ void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, int6
                     dst[((j / nr) * kc + kk) * nr + j % nr] = b[(k0 + kk) * d->b_rs + (n0 + j) * d->b_cs];
         }
         break;
+    }
+    if (b_scale) {
+        int64_t per = d->b_kind == NNL_BSRC_IM2COL ? d->geom.kh * d->geom.kw : 1;
+        for (int64_t kk = 0; kk < kc; kk++) scale_row(dst, nr, kc, kk, nc, b_scale[(k0 + kk) / per]);
     }
     /* The microkernel reads whole panels, so pad columns must be finite.
      * A8T already wrote whole groups of 8 (W's zero padding rows). */

@@ -5,6 +5,9 @@
  *   ... -> Relu/Clip/Sigmoid/...      becomes the op's nnl_act attribute
  *   y -> Sigmoid(y) -> Mul(y, s)      SiLU as PyTorch exports it: nnl_act SILU
  *   y -> HardSigmoid(y) -> Mul(y, s)  hardswish before opset 14: HARDSWISH
+ *   Mul(x, s[N,C,1,1]) -> 1x1 Conv    squeeze-and-excitation scale: the
+ *                                     conv's input 4 "S", applied as it
+ *                                     packs x (x may have other readers)
  * Only applied when the intermediate has exactly one use and is not a graph
  * output, so no value anyone can observe changes.
  */
@@ -187,6 +190,53 @@ static int gated_of(const nnl_model *m, int y, int *sig, int *act) {
     *sig = s;
     *act = gate_act(m, &m->nodes[s]);
     return mul;
+}
+
+/* Whether value v is x's per-channel scale: same rank, dims (N, C, 1...). */
+static bool channel_scale_of(const nnl_model *m, int v, int x) {
+    const nnl_tensor *s = &m->values[v].t, *t = &m->values[x].t;
+    if (s->dtype != NNL_DT_FLOAT || t->dtype != NNL_DT_FLOAT || s->rank != t->rank || s->rank < 3) return false;
+    if (s->dims[0] != t->dims[0] || s->dims[1] != t->dims[1]) return false;
+    for (int i = 2; i < s->rank; i++)
+        if (s->dims[i] != 1) return false;
+    return true;
+}
+
+/* Mul(x, s) read only by a 1x1 group-1 Conv (as its input X) becomes that
+ * conv's channel-scale input 4; run before packing, so no conv that takes
+ * it can be Winograd. */
+nnl_status nnl_pass_fuse_channel_scale(nnl_model *m) {
+    for (int i = 0; i < m->n_nodes; i++) {
+        nnl_node *mul = &m->nodes[i];
+        if (mul->dead || strcmp(mul->op, "Mul") != 0 || mul->n_in != 2 || mul->n_out != 1) continue;
+        int ci = nnl_sole_consumer(m, mul->out[0]);
+        if (ci < 0 || nnl_is_graph_output(m, mul->out[0])) continue;
+        nnl_node *conv = &m->nodes[ci];
+        if (strcmp(conv->op, "Conv") != 0 || conv->n_in < 2 || conv->n_in > 4 || conv->in[0] != mul->out[0] ||
+            conv->in[1] == mul->out[0] || (conv->n_in > 2 && conv->in[2] == mul->out[0]) ||
+            (conv->n_in > 3 && conv->in[3] == mul->out[0]) || nnl_node_int(conv, "group", 1) != 1)
+            continue;
+        const nnl_tensor *w = &m->values[conv->in[1]].t;
+        if (w->rank != 4 || w->dims[2] != 1 || w->dims[3] != 1) continue;
+        int x = mul->in[0], sc = mul->in[1];
+        if (!channel_scale_of(m, sc, x)) {
+            x = mul->in[1];
+            sc = mul->in[0];
+            if (!channel_scale_of(m, sc, x)) continue;
+        }
+        if (m->values[x].t.rank != 4 || m->values[x].t.dims[1] != w->dims[1]) continue;
+        int *in = nnl_realloc(conv->in, 5 * sizeof(int));
+        if (!in) return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
+        conv->in = in;
+        while (conv->n_in < 4) conv->in[conv->n_in++] = -1;
+        conv->in[0] = x;
+        conv->in[4] = sc;
+        conv->n_in = 5;
+        nnl_status s = join_name(conv, mul);
+        if (s) return s;
+        mul->dead = true;
+    }
+    return nnl_model_compact(m);
 }
 
 nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {

@@ -2,7 +2,8 @@
  * Compiler passes over the model IR, declared in the order
  * nnl_compile_model (compiler/compile.c) runs them:
  *   bind_inputs, remove_identity, infer_fold, dead_nodes, fold_batchnorm,
- *   fuse_layernorm, fuse_epilogue, dead_nodes again, pack_weights
+ *   fuse_layernorm, fuse_epilogue, fuse_channel_scale, dead_nodes again,
+ *   pack_weights
  *   (passes/pack_weights.h), a topological sort, infer_fold again (final
  *   shapes, scratch and FLOPs of the fused nodes), plan_arena.
  * Each returns NNL_OK or a status with nnl_last_error() set.
@@ -29,6 +30,9 @@ nnl_status nnl_pass_fold_batchnorm(nnl_model *m);
 nnl_status nnl_pass_fuse_layernorm(nnl_model *m);
 /* Fuse a residual Add and a following activation into Conv/Gemm/MatMul. */
 nnl_status nnl_pass_fuse_epilogue(nnl_model *m);
+/* Fuse a squeeze-and-excitation channel-scale Mul into the 1x1 Conv that
+ * reads its output (the conv's input 4). */
+nnl_status nnl_pass_fuse_channel_scale(nnl_model *m);
 /* Give every activation an offset in one arena by lifetime. */
 nnl_status nnl_pass_plan_arena(nnl_model *m);
 

@@ -28,6 +28,12 @@ static inline bool nnl_node_is(const nnl_model *m, int node, const char *op) {
     return node >= 0 && !m->nodes[node].dead && strcmp(m->nodes[node].op, op) == 0;
 }
 
+/* INT attribute `name` of n, or def when absent or of another type. */
+static inline int64_t nnl_node_int(const nnl_node *n, const char *name, int64_t def) {
+    const nnl_attr *a = nnl_node_attr(n, name);
+    return a && a->type == NNL_ATTR_INT ? a->i : def;
+}
+
 /* Value of a one-element float constant. */
 static inline bool nnl_scalar_const(const nnl_model *m, int v, float *out) {
     if (v < 0 || m->values[v].kind != NNL_VAL_CONST || nnl_tensor_numel(&m->values[v].t) != 1) return false;

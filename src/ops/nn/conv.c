@@ -1,7 +1,9 @@
 /*
  * Conv (ONNX opset 1..) over NCHW / NCW float32, plus nnlink's fused
- * extras: optional input 3 "Z" (residual, Y's shape) and the nnl_act
- * attributes.  The weight may be PLAIN, PACK_A8 (kernels/gemm.h) or, for
+ * extras: optional input 3 "Z" (residual, Y's shape), optional input 4
+ * "S" (N x C values, shape (N, C, 1[, 1]): X's channels are scaled by S
+ * before the conv, a squeeze-and-excitation Mul fused away; group-1
+ * implicit-GEMM convs only) and the nnl_act attributes.  The weight may be PLAIN, PACK_A8 (kernels/gemm.h) or, for
  * 3x3 stride-1 group-1 convs, WINO43 (kernels/wino.h).
  */
 #include "kernels/conv.h"
@@ -30,14 +32,16 @@ static void out_dims(const nnl_op_call *c, const nnl_conv_params *p, int64_t *di
 
 nnl_status nnl_nn_conv_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st;
-    if ((st = nnl_op_check_io(c, 2, 4, 2, 1, 1))) return st;
+    if ((st = nnl_op_check_io(c, 2, 5, 2, 1, 1))) return st;
     if ((st = nnl_attr_check(c, conv_attrs))) return st;
     const nnl_tensor *x = c->in[0], *w = c->in[1], *b = nnl_op_in(c, 2), *z = nnl_op_in(c, 3);
     if ((st = nn_check_float(c, x, "input X"))) return st;
     if ((st = nn_check_float(c, w, "weight W"))) return st;
     if ((st = nn_check_float(c, b, "bias B"))) return st;
     if ((st = nn_check_float(c, z, "residual Z"))) return st;
-    if (x->layout != NNL_LAYOUT_PLAIN || (b && b->layout) || (z && z->layout))
+    const nnl_tensor *sc = nnl_op_in(c, 4);
+    if ((st = nn_check_float(c, sc, "channel scale S"))) return st;
+    if (x->layout != NNL_LAYOUT_PLAIN || (b && b->layout) || (z && z->layout) || (sc && sc->layout))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed data layout on a non-weight input");
     nnl_act act;
     float aa, ab;
@@ -53,6 +57,13 @@ nnl_status nnl_nn_conv_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "weight layout %d is not supported", (int)w->layout);
     if (b && (b->rank != 1 || b->dims[0] != p.oc))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "bias must have %lld elements in one dim", (long long)p.oc);
+    if (sc) {
+        bool ok = sc->rank == x->rank && sc->dims[0] == p.n && sc->dims[1] == p.c && p.group == 1 &&
+                  w->layout != NNL_LAYOUT_WINO43 && p.kh == 1 && p.kw == 1;
+        for (int i = 2; ok && i < sc->rank; i++) ok = sc->dims[i] == 1;
+        if (!ok)
+            return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "channel scale S must be (N, C, 1, 1) on a 1x1 group-1 conv");
+    }
     int64_t dims[4];
     out_dims(c, &p, dims);
     if (z) {
@@ -71,8 +82,9 @@ nnl_status nnl_nn_conv_exec(const nnl_op_call *c) {
     nnl_conv_params p;
     nnl_status st = conv_geometry(c, &p);
     if (st) return st;
-    const nnl_tensor *b = nnl_op_in(c, 2), *z = nnl_op_in(c, 3);
+    const nnl_tensor *b = nnl_op_in(c, 2), *z = nnl_op_in(c, 3), *sc = nnl_op_in(c, 4);
     nnl_conv_args a = {
+        .x_scale = sc ? sc->data : NULL,
         .x = c->in[0]->data,
         .w = c->in[1]->data,
         .w_layout = c->in[1]->layout,

@@ -170,6 +170,19 @@ if os.path.exists(nnl):
     np.save(x, np.ones((1, 4), np.float32))
     rc, out, _ = check("run prints a hostile output name escaped", ["run", nnl, "--input", ESC + b"=" + x.encode(), "-o", os.path.join(T, "ro")], True)
     report(escaped(BAD).encode() in out, "run names the output (escaped)", repr(out))
+    files = sorted(os.listdir(os.path.join(T, "ro")))
+    report(files == ["op____z.npy"], "run's output file name keeps only [A-Za-z0-9_+-.]", repr(files))
+    # output names that sanitize alike, or try to leave or hide in the folder
+    outs = ["a/b", "a_b", "..", "../up"]
+    g2 = helper.make_graph([helper.make_node("Relu", ["x"], [o], name="r%d" % i) for i, o in enumerate(outs)],
+                           "g", [vi("x", [1, 4])], [vi(o, [1, 4]) for o in outs])
+    m2 = os.path.join(T, "clash.onnx")
+    onnx.save(helper.make_model(g2, opset_imports=[helper.make_opsetid("", 13)]), m2)
+    check("compile a model with clashing output names", ["compile", m2, "-o", os.path.join(T, "clash.nnl")], True)
+    check("run it", ["run", os.path.join(T, "clash.nnl"), "--input", b"x=" + x.encode(), "-o", os.path.join(T, "rc")], True)
+    files = sorted(os.listdir(os.path.join(T, "rc"))) if os.path.isdir(os.path.join(T, "rc")) else []
+    report(files == sorted(["a_b.npy", "a_b_1.npy", "_..npy", "_._up.npy"]) and os.listdir(T).count("up.npy") == 0,
+           "clashing output names get distinct files inside the folder", repr(files))
     check("run with an unknown input name", ["run", nnl, "--input", BAD + b"=" + x.encode(), "-o", os.path.join(T, "ro")], False, BAD)
     check("profile prints hostile names escaped", ["profile", nnl, "--runs", "1", "--warmup", "0"], True)
     check("profile --json with hostile names", ["profile", nnl, "--runs", "1", "--warmup", "0", "--json", os.path.join(T, "prof.json")], True)

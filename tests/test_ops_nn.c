@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "format/fmt_internal.h"
 #include "ir/model.h"
 #include "kernels/gemm.h"
 #include "kernels/wino.h"

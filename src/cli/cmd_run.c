@@ -1,6 +1,9 @@
 /* nnlink run FILE.nnl [--graph NAME] --input NAME=PATH.npy ... -o OUTDIR */
+#include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -14,12 +17,44 @@ static const char help[] =
     "usage: nnlink run FILE.nnl [--graph NAME] --input NAME=PATH.npy ... -o OUTDIR [--threads N]\n"
     "\n"
     "Run one graph of a .nnl file on .npy inputs and write OUTDIR/<output>.npy\n"
-    "for every graph output.\n"
+    "for every graph output (names sanitized: docs/CLI.md).\n"
     "  --graph NAME       graph to run; required when the file holds several\n"
     "                     graphs and names no default\n"
     "  --input NAME=PATH  .npy file for a graph input (every input is required)\n"
     "  -o, --output DIR   folder for the outputs (created if missing)\n"
     "  --threads N        worker threads (default: all CPUs)\n";
+
+/* An output's file name: its name with every byte but [A-Za-z0-9_+-.]
+ * replaced by '_' (ONNX names may hold '/', control bytes, anything), no
+ * leading '.', and "_<index>" appended when that makes it collide with an
+ * earlier output's, so a hostile name can neither leave the output folder,
+ * hide a file nor overwrite another output. */
+static void sanitize(char *dst, size_t n, const char *name) {
+    size_t j = 0;
+    for (const unsigned char *c = (const unsigned char *)name; *c && j + 1 < n; c++, j++)
+        dst[j] = (isalnum(*c) || strchr("_+-.", *c)) && !(j == 0 && *c == '.') ? (char)*c : '_';
+    if (j == 0) dst[j++] = '_';
+    dst[j] = 0;
+}
+
+#define FILE_NAME_MAX 256
+
+/* names[i] (FILE_NAME_MAX bytes each) becomes output i's file name: its
+ * sanitized name, made unique among the earlier ones by "_<i>", then
+ * "_<i>_<n>" for n = 1, 2, ... */
+static void out_file_name(char (*names)[FILE_NAME_MAX], int i, const char *name) {
+    sanitize(names[i], FILE_NAME_MAX - 32, name);
+    size_t base = strlen(names[i]);
+    for (int tries = 0;; tries++) {
+        bool clash = false;
+        for (int k = 0; k < i && !clash; k++) clash = strcmp(names[k], names[i]) == 0;
+        if (!clash) return;
+        if (tries == 0)
+            snprintf(names[i] + base, 32, "_%d", i);
+        else
+            snprintf(names[i] + base, 32, "_%d_%d", i, tries);
+    }
+}
 
 int cmd_run(int argc, char **argv) {
     const char *file = NULL, *graph = NULL, *outdir = NULL;
@@ -73,7 +108,10 @@ int cmd_run(int argc, char **argv) {
     if (!st) st = nnl_session_run(s);
     if (!st && mkdir(outdir, 0777) != 0 && errno != EEXIST)
         st = NNL_ERR_IO, fprintf(stderr, "nnlink run: cannot create %s: %s\n", cli_esc(outdir), strerror(errno)), rc = 1;
-    for (int i = 0; !st && i < nnl_plan_output_count(p, gi); i++) {
+    int n_out = nnl_plan_output_count(p, gi);
+    char (*files)[FILE_NAME_MAX] = calloc(n_out > 0 ? (size_t)n_out : 1, FILE_NAME_MAX);
+    if (!files) st = NNL_ERR_NOMEM;
+    for (int i = 0; !st && i < n_out; i++) {
         nnl_tensor_info info;
         const void *data;
         st = nnl_session_output(s, i, &info, &data);
@@ -81,15 +119,12 @@ int cmd_run(int argc, char **argv) {
         nnl_tensor t = {.dtype = info.dtype, .rank = info.rank, .data = (void *)data};
         memcpy(t.dims, info.dims, sizeof t.dims);
         char path[4096];
-        /* output names may hold '/' (ONNX allows it); keep files in outdir */
-        char safe[1024];
-        snprintf(safe, sizeof safe, "%s", info.name);
-        for (char *c = safe; *c; c++)
-            if (*c == '/') *c = '_';
-        snprintf(path, sizeof path, "%s/%s.npy", outdir, safe);
+        out_file_name(files, i, info.name);
+        snprintf(path, sizeof path, "%s/%s.npy", outdir, files[i]);
         st = nnl_npy_write(path, &t);
         if (!st) printf("%s: %s\n", cli_esc(info.name), cli_esc(path));
     }
+    free(files);
     if (st && !rc) rc = cli_fail(st);
 done:
     nnl_session_free(s);

@@ -40,6 +40,11 @@ typedef struct kb_run {
     /* conv classes (nnl_conv2d_direct / nnl_wino_conv) */
     nnl_conv_params p;
     nnl_conv_args a;
+    /* microkernel alone (kernel set's ukr over one L1-resident B panel) */
+    const nnl_kernel *kern;
+    nnl_ukr_args u;
+    nnl_epilogue epi;
+    int64_t rows;               /* of A and C, whole panels */
     /* op classes (registry infer + exec) */
     const nnl_op_def *def;
     nnl_op_call call;

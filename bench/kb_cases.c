@@ -14,6 +14,10 @@
 #define ELT(name, op, c, h, w) {"eltwise", name, op, c, h, w, c, 0, 1, 0, 1, 1}
 
 const kb_case kb_cases[] = {
+    /* the microkernel alone: K = c (the set's K block is 128-256), 256 rows */
+    {"ukr", "K 24 (mbv2 1x1 24->144)", NULL, 24, 256, 1, 0, 0, 1, 0, 1, 1},
+    {"ukr", "K 128", NULL, 128, 256, 1, 0, 0, 1, 0, 1, 1},
+    {"ukr", "K 256", NULL, 256, 256, 1, 0, 0, 1, 0, 1, 1},
     CONV("dense", "resnet stem 7x7/2 3->64 224", 3, 224, 224, 64, 7, 2, 3),
     CONV("dense", "mbv2 stem 3x3/2 3->32 224", 3, 224, 224, 32, 3, 2, 1),
     CONV("dense", "resnet 3x3 64 56x56", 64, 56, 56, 64, 3, 1, 1),
@@ -36,10 +40,12 @@ const kb_case kb_cases[] = {
     MATMUL("gemm", "vit-b fc1 197x768x3072", 197, 768, 3072),
     MATMUL("gemm", "vit-b fc2 197x3072x768", 197, 3072, 768),
     MATMUL("gemm", "prefill 8x768x768", 8, 768, 768),
+    /* nnl_wino_auto picks Winograd for >= 256 channels and >= 32 tiles:
+     * the first row is below that, the others are what graphs run */
     CONV("winograd", "resnet 3x3 64 56x56", 64, 56, 56, 64, 3, 1, 1),
-    CONV("winograd", "resnet 3x3 128 28x28", 128, 28, 28, 128, 3, 1, 1),
-    CONV("winograd", "resnet 3x3 256 14x14", 256, 14, 14, 256, 3, 1, 1),
+    CONV("winograd", "resnet34 3x3 256 28x28", 256, 28, 28, 256, 3, 1, 1),
     {"winograd", "fcn 3x3 d2 256 32x48", NULL, 256, 32, 48, 256, 3, 1, 2, 2, 1},
+    {"winograd", "fcn 3x3 d4 512 32x48", NULL, 512, 32, 48, 512, 3, 1, 4, 4, 1},
     DW("mbv2 3x3 32 112x112", 32, 112, 112, 3, 1),
     DW("mbv2 3x3/2 96 112->56", 96, 112, 112, 3, 2),
     DW("mbv2 3x3 144 56x56", 144, 56, 56, 3, 1),

@@ -8,8 +8,8 @@
  * multiply-add throughput in the set's vector width (kb_ceil_<set>.c), the
  * streaming bandwidth of a read + write over buffers far larger than the
  * last-level cache (--bw-mb in all, 1024 by default), and the same over an
- * L2-sized pair.  Then every case of kb_cases.c whose class or name contains
- * filter: achieved GFLOP/s and GB/s, the share of its class's bound (FMA
+ * L2-sized pair.  Then every case of kb_cases.c whose "<class> <case>"
+ * contains filter: achieved GFLOP/s and GB/s, the share of its class's bound (FMA
  * ceiling for compute-bound classes, DRAM bandwidth for memory-bound ones;
  * bytes = inputs + outputs + weights, each once) and PASS / SHORT against
  * issue 10's thresholds; then a line per class.
@@ -146,8 +146,11 @@ static nnl_status time_case(const kb_class *cls, kb_run *r, double min_s, double
     return st;
 }
 
+/* filter is a substring of "<class> <case>", e.g. "1x1", "mbv2", "winograd resnet". */
 static bool selected(const kb_case *k, const char *filter) {
-    return !filter || strstr(k->cls, filter) || strstr(k->name, filter);
+    char full[128];
+    snprintf(full, sizeof full, "%s %s", k->cls, k->name);
+    return !filter || strstr(full, filter);
 }
 
 static void score(result *res, const ceilings *ce) {

@@ -9,17 +9,18 @@
  * streaming bandwidth of a read + write over buffers far larger than the
  * last-level cache (--bw-mb in all, 1024 by default), and the same over an
  * L2-sized pair.  Then every case of kb_cases.c whose "<class> <case>"
- * contains filter: achieved GFLOP/s and GB/s, the share of its class's bound (FMA
- * ceiling for compute-bound classes, DRAM bandwidth for memory-bound ones;
- * bytes = inputs + outputs + weights, each once) and PASS / SHORT against
- * issue 10's thresholds; then a line per class.
+ * contains filter: achieved GFLOP/s and GB/s, the share of its class's
+ * bound (for compute-bound classes the FMA ceiling measured again beside
+ * the case, see time_case; DRAM bandwidth for memory-bound ones; bytes =
+ * inputs + outputs + weights, each once) and PASS / SHORT against issue
+ * 10's thresholds; then a line per class.
  *
  * Every figure is one core's: cases run on the calling thread (no pool) and
  * are timed by its CPU time (CLOCK_THREAD_CPUTIME_ID), the minimum over
  * calls filling min_seconds (0.3 by default, at least 3 calls) and over
- * --rounds passes of the whole list (1 by default), so other
- * jobs on a shared machine inflate them less than wall time would; the load
- * average is printed before and after.  The memory-bound figures keep their
+ * --rounds passes of the whole list (1 by default), so other jobs on a
+ * shared machine inflate them less than wall time would; the load average
+ * is printed before and after.  The memory-bound figures keep their
  * tensors warm in cache between calls when they fit (L2 is 2 MB a core on
  * recent Xeons): the %L2 column is the stricter bound for those.
  *
@@ -107,12 +108,14 @@ static double fma_best(const kb_ceil *ce, int64_t iters, int reps) {
 }
 
 /* Best read + write rate of y = s * x over two buffers of `bytes` each,
- * every timing `inner` passes; the first pass faults the pages in. */
+ * every timing `inner` passes; the first pass faults the pages in.  0 when
+ * the buffers cannot be allocated. */
 static double scale_gbs(const kb_ceil *ce, double bytes, int reps, int inner) {
     const int64_t n = (int64_t)(bytes / sizeof(float)) & ~(int64_t)15;
     float *x = nnl_aligned_alloc((size_t)n * sizeof(float)), *y = nnl_aligned_alloc((size_t)n * sizeof(float));
+    const bool ok = x && y;
     double best = 1e30;
-    if (x && y) {
+    if (ok) {
         memset(x, 0, (size_t)n * sizeof(float));
         ce->scale(y, x, n, 0.5f);
         for (int rep = 0; rep < reps; rep++) {
@@ -124,7 +127,7 @@ static double scale_gbs(const kb_ceil *ce, double bytes, int reps, int inner) {
     }
     nnl_aligned_free(x);
     nnl_aligned_free(y);
-    return x && y ? 2.0 * (double)n * sizeof(float) * inner / (best * 1e6) : 0;
+    return ok ? 2.0 * (double)n * sizeof(float) * inner / (best * 1e6) : 0;
 }
 
 static ceilings measure_ceilings(const kb_ceil *ce, double bw_mb) {
@@ -374,6 +377,11 @@ int main(int argc, char **argv) {
         return 1;
     }
     ceilings ce = measure_ceilings(kc, o.bw_mb);
+    if (!ce.dram_gbs || !ce.l2_gbs) {
+        fprintf(stderr, "bench_kernels: out of memory for the bandwidth buffers (2 x %.0f MB; see --bw-mb)\n",
+                o.bw_mb / 2);
+        return 1;
+    }
     printf("ceilings, one core: FMA %.1f GFLOP/s (%s, %d accumulators); DRAM %.1f GB/s (y = s*x over 2 x %.0f "
            "MB); L2 %.1f GB/s (2 x 384 KB)\n",
            ce.gflops, kc->how, kc->acc, ce.dram_gbs, o.bw_mb / 2, ce.l2_gbs);

@@ -35,7 +35,7 @@ typedef struct kb_run {
     const kb_case *kc;
     void *const *tscratch;      /* one NNL_THREAD_SCRATCH_BYTES buffer */
     double flops, bytes;
-    void *bufs[KB_MAX_BUFS];    /* owned, freed by kb_run_free */
+    void *bufs[KB_MAX_BUFS];    /* owned, freed by kb_run_free (one more reads as out of memory) */
     int n_bufs;
     /* conv classes (nnl_conv2d_direct / nnl_wino_conv) */
     nnl_conv_params p;

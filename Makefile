@@ -91,7 +91,14 @@ $(BUILD)/bench/%: bench/%.c $(BUILD)/libnnlink.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libnnlink.a $(LDSAN) $(LDLIBS)
 
-# Kernel GFLOP/s on ResNet-50-like shapes (see bench/run.sh for the peers).
+# Kernel classes against the machine's ceilings (bench/bench_kernels.c, its
+# pieces bench/kb_*.c; kb_ceil_<set>.c get the set's -m flags from the rules
+# above, and contraction so their a * b + c is the set's FMA).
+KB_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(sort $(wildcard bench/kb_*.c)))
+$(BUILD)/obj/bench/kb_ceil_%.o: CFLAGS += -ffp-contract=fast
+$(BUILD)/bench/bench_kernels: bench/bench_kernels.c $(KB_OBJ) $(BUILD)/libnnlink.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDSAN) $(LDLIBS)
 bench: $(BUILD)/bench/bench_kernels
 
 # the shared library is for tests/python (the Python package loads it)
@@ -118,7 +125,7 @@ clean:
 	rm -rf build build-san build-tsan build-fuzz build-aarch64
 
 .PHONY: all tests test demo deps clean bench
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(KB_OBJ:.o=.d)
 
 # ---- fuzzing and sanitizer-only targets (docs/FUZZING.md) ----------------
 # `make fuzz-build` builds the libFuzzer harnesses of tests/fuzz/ with clang,

@@ -1,8 +1,8 @@
 /*
  * Compiler passes over the model IR, declared in the order
  * nnl_compile_model (compiler/compile.c) runs them:
- *   bind_inputs, remove_identity, fuse_qconv, infer_fold, dead_nodes,
- *   fold_batchnorm, fuse_layernorm, fuse_epilogue, dead_nodes again,
+ *   bind_inputs, remove_identity, fuse_qconv, infer_fold, fuse_qadd,
+ *   dead_nodes, fold_batchnorm, fuse_layernorm, fuse_epilogue, dead_nodes again,
  *   pack_weights and pack_q8 (passes/pack_weights.h), a topological sort,
  *   infer_fold again (final
  *   shapes, scratch and FLOPs of the fused nodes), plan_arena.
@@ -22,6 +22,10 @@ nnl_status nnl_pass_remove_identity(nnl_model *m);
  * integer QLinearConv with a fused clamp (passes/fuse_qconv.c); before
  * infer_fold turns the weights' DequantizeLinear into float constants. */
 nnl_status nnl_pass_fuse_qconv(nnl_model *m);
+/* DequantizeLinear x2 -> Add -> [Relu | Clip] -> QuantizeLinear of equal
+ * shapes into one NnlQLinearAdd (passes/fuse_qdq.c); needs shapes, so it
+ * runs after infer_fold. */
+nnl_status nnl_pass_fuse_qadd(nnl_model *m);
 /* Shape inference in topological order; nodes whose inputs are all
  * constant are executed now and become constants (this is what turns
  * PyTorch's Shape/Gather/Concat chains into literal sizes). */

@@ -21,6 +21,12 @@
  * DequantizeLinear nodes stay while something else reads them.  Runs
  * before infer_fold, which would fold the weights' DequantizeLinear into
  * float constants; nnl_pass_pack_q8 then packs the int8 weights.
+ *
+ * nnl_pass_fuse_qadd: the residual island
+ *   DequantizeLinear(a), DequantizeLinear(b) -> Add -> [Relu | Clip]* -> QuantizeLinear
+ * of equal shapes becomes NnlQLinearAdd (ops/quant/qadd.c), which computes
+ * the same float arithmetic element by element in one pass, so it is
+ * exact, not merely close.
  */
 #include <math.h>
 #include <string.h>
@@ -159,40 +165,22 @@ static void compose_clamp(int32_t *ymin, int32_t *ymax, int32_t lo, int32_t hi) 
     *ymax = *ymax < lo ? lo : *ymax > hi ? hi : *ymax;
 }
 
-typedef struct qconv_match {
+typedef struct qdq_match {
     int dqx, dqw, dqb;         /* DequantizeLinear nodes (dqb -1 without bias) */
     int chain[8], n_chain;     /* Relu / Clip nodes after the conv */
     int q;                     /* the QuantizeLinear */
     int wq, ws, bq;            /* int8 weight, its scale, int32 bias (-1) */
     int32_t ymin, ymax;
-} qconv_match;
+} qdq_match;
 
-static bool match(const nnl_model *m, int ci, qconv_match *r) {
-    const nnl_node *conv = &m->nodes[ci];
-    if (conv->n_in < 2 || conv->n_in > 3 || conv->n_out != 1) return false;
-    r->dqx = dq_of(m, conv->in[0]);
-    r->dqw = dq_of(m, conv->in[1]);
-    r->dqb = conv->n_in == 3 && conv->in[2] >= 0 ? dq_of(m, conv->in[2]) : -1;
-    if (r->dqx < 0 || r->dqw < 0 || (conv->n_in == 3 && conv->in[2] >= 0 && r->dqb < 0)) return false;
-    float sx, sy;
-    int32_t zx, zy;
-    nnl_dtype xdt, ydt;
-    if (!per_tensor_q8(m, &m->nodes[r->dqx], &sx, &zx, &xdt) || !weight_ok(m, r->dqw, &r->wq, &r->ws)) return false;
-    const nnl_tensor *w = &m->values[r->wq].t;
-    const nnl_attr *ga = nnl_node_attr(conv, "group");
-    int64_t group = ga && ga->type == NNL_ATTR_INT ? ga->i : 1;
-    if (group < 1 || w->dims[0] % group) return false;
-    /* what the kernel needs from the weight and attributes alone: the
-     * input's size is not known yet, and a linked graph of another shape
-     * shares the packed weight */
-    nnl_conv_params p = {.oc = w->dims[0], .c = w->dims[1] * group, .kh = w->dims[2], .kw = w->dims[3],
-                         .group = group};
-    if (!nnl_qconv_ok(&p)) return false;
-    r->bq = -1;
-    if (r->dqb >= 0 && !bias_ok(m, r->dqb, sx, &m->values[r->ws], w->dims[0], &r->bq)) return false;
-    /* Relu / Clip chain, each value read by the next node alone */
-    int v = conv->out[0], next;
-    float a[8], b[8];
+/* From v (a conv's or an add's float output): Relu / Clip nodes, each
+ * value read by the next node alone, then a QuantizeLinear per tensor;
+ * fills chain, q and the clamp they make in the quantized domain. */
+static bool out_chain(const nnl_model *m, int v, qdq_match *r) {
+    float a[8], b[8], sy;
+    int32_t zy;
+    nnl_dtype ydt;
+    int next;
     r->n_chain = 0;
     for (;;) {
         next = nnl_sole_consumer(m, v);
@@ -214,8 +202,33 @@ static bool match(const nnl_model *m, int ci, qconv_match *r) {
     r->ymax = hi;
     for (int k = 0; k < r->n_chain; k++)
         compose_clamp(&r->ymin, &r->ymax, q_of(a[k], sy, zy, lo, hi), q_of(b[k], sy, zy, lo, hi));
-    (void)xdt;
     return true;
+}
+
+static bool match(const nnl_model *m, int ci, qdq_match *r) {
+    const nnl_node *conv = &m->nodes[ci];
+    if (conv->n_in < 2 || conv->n_in > 3 || conv->n_out != 1) return false;
+    r->dqx = dq_of(m, conv->in[0]);
+    r->dqw = dq_of(m, conv->in[1]);
+    r->dqb = conv->n_in == 3 && conv->in[2] >= 0 ? dq_of(m, conv->in[2]) : -1;
+    if (r->dqx < 0 || r->dqw < 0 || (conv->n_in == 3 && conv->in[2] >= 0 && r->dqb < 0)) return false;
+    float sx;
+    int32_t zx;
+    nnl_dtype xdt;
+    if (!per_tensor_q8(m, &m->nodes[r->dqx], &sx, &zx, &xdt) || !weight_ok(m, r->dqw, &r->wq, &r->ws)) return false;
+    const nnl_tensor *w = &m->values[r->wq].t;
+    const nnl_attr *ga = nnl_node_attr(conv, "group");
+    int64_t group = ga && ga->type == NNL_ATTR_INT ? ga->i : 1;
+    if (group < 1 || w->dims[0] % group) return false;
+    /* what the kernel needs from the weight and attributes alone: the
+     * input's size is not known yet, and a linked graph of another shape
+     * shares the packed weight */
+    nnl_conv_params p = {.oc = w->dims[0], .c = w->dims[1] * group, .kh = w->dims[2], .kw = w->dims[3],
+                         .group = group};
+    if (!nnl_qconv_ok(&p)) return false;
+    r->bq = -1;
+    if (r->dqb >= 0 && !bias_ok(m, r->dqb, sx, &m->values[r->ws], w->dims[0], &r->bq)) return false;
+    return out_chain(m, conv->out[0], r);
 }
 
 static nnl_status join(nnl_node *into, const nnl_node *from) {
@@ -228,33 +241,37 @@ static nnl_status join(nnl_node *into, const nnl_node *from) {
     return NNL_OK;
 }
 
-static nnl_status rewrite(nnl_model *m, int ci, const qconv_match *r) {
-    int *in = nnl_realloc(m->nodes[ci].in, 9 * sizeof(int));
-    if (!in) return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
-    nnl_node *conv = &m->nodes[ci];
-    const nnl_node *dqx = &m->nodes[r->dqx], *q = &m->nodes[r->q];
-    conv->in = in;
-    int v[9] = {dqx->in[0], dqx->in[1], dqx->in[2], r->wq, r->ws, -1, q->in[1], q->in[2], r->bq};
-    memcpy(in, v, sizeof v);
-    conv->n_in = r->bq >= 0 ? 9 : 8;
-    char *op = nnl_strdup("QLinearConv");
-    if (!op) return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
-    nnl_free(conv->op);
-    conv->op = op;
-    nnl_status s = nnl_node_set_attr_int(conv, "nnl_ymin", r->ymin);
-    if (!s) s = nnl_node_set_attr_int(conv, "nnl_ymax", r->ymax);
+/* Node ni becomes op with inputs in[0..n_in) writing the QuantizeLinear's
+ * output, the chain's clamp as nnl_ymin / nnl_ymax; the chain and the
+ * QuantizeLinear die, and so do the dequantizations dqs that nothing else
+ * reads any more. */
+static nnl_status rewrite(nnl_model *m, int ni, const qdq_match *r, const char *op, const int *in, int n_in,
+                          const int *dqs, int n_dqs) {
+    int *nin = nnl_realloc(m->nodes[ni].in, (size_t)n_in * sizeof(int));
+    char *nop = nnl_strdup(op);
+    if (nin) m->nodes[ni].in = nin;
+    if (!nin || !nop) {
+        nnl_free(nop);
+        return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
+    }
+    nnl_node *n = &m->nodes[ni];
+    const nnl_node *q = &m->nodes[r->q];
+    memcpy(n->in, in, (size_t)n_in * sizeof(int));
+    n->n_in = n_in;
+    nnl_free(n->op);
+    n->op = nop;
+    nnl_status s = nnl_node_set_attr_int(n, "nnl_ymin", r->ymin);
+    if (!s) s = nnl_node_set_attr_int(n, "nnl_ymax", r->ymax);
     for (int k = 0; !s && k < r->n_chain; k++) {
-        s = join(conv, &m->nodes[r->chain[k]]);
+        s = join(n, &m->nodes[r->chain[k]]);
         m->nodes[r->chain[k]].dead = true;
     }
-    if (!s) s = join(conv, q);
+    if (!s) s = join(n, q);
     if (s) return s;
-    conv->out[0] = q->out[0];
-    m->values[q->out[0]].producer = ci;
+    n->out[0] = q->out[0];
+    m->values[q->out[0]].producer = ni;
     m->nodes[r->q].dead = true;
-    /* the dequantizations nothing else reads */
-    int dqs[3] = {r->dqx, r->dqw, r->dqb};
-    for (int k = 0; k < 3; k++)
+    for (int k = 0; k < n_dqs; k++)
         if (dqs[k] >= 0 && nnl_model_use_count(m, m->nodes[dqs[k]].out[0]) == 0) m->nodes[dqs[k]].dead = true;
     return NNL_OK;
 }
@@ -263,10 +280,45 @@ nnl_status nnl_pass_fuse_qconv(nnl_model *m) {
     int fused = 0;
     for (int i = 0; i < m->n_nodes; i++) {
         if (m->nodes[i].dead || strcmp(m->nodes[i].op, "Conv") != 0) continue;
-        qconv_match r;
+        qdq_match r;
         if (!match(m, i, &r)) continue;
-        nnl_status s = rewrite(m, i, &r);
+        const nnl_node *dqx = &m->nodes[r.dqx], *q = &m->nodes[r.q];
+        const int in[9] = {dqx->in[0], dqx->in[1], dqx->in[2], r.wq, r.ws, -1, q->in[1], q->in[2], r.bq};
+        const int dqs[3] = {r.dqx, r.dqw, r.dqb};
+        nnl_status s = rewrite(m, i, &r, "QLinearConv", in, r.bq >= 0 ? 9 : 8, dqs, 3);
         if (s) return s;
+        fused++;
+    }
+    return fused ? nnl_model_compact(m) : NNL_OK;
+}
+
+static bool same_dims(const nnl_tensor *a, const nnl_tensor *b) {
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->dims[i] != b->dims[i]) return false;
+    return true;
+}
+
+nnl_status nnl_pass_fuse_qadd(nnl_model *m) {
+    int fused = 0;
+    for (int i = 0; i < m->n_nodes; i++) {
+        const nnl_node *add = &m->nodes[i];
+        if (add->dead || strcmp(add->op, "Add") != 0 || add->n_in != 2 || add->n_out != 1) continue;
+        int da = dq_of(m, add->in[0]), db = dq_of(m, add->in[1]);
+        float s;
+        int32_t z;
+        nnl_dtype dt;
+        qdq_match r;
+        if (da < 0 || db < 0 || !per_tensor_q8(m, &m->nodes[da], &s, &z, &dt) ||
+            !per_tensor_q8(m, &m->nodes[db], &s, &z, &dt) || !m->values[add->in[0]].shape_known ||
+            !same_dims(&m->values[add->in[0]].t, &m->values[add->in[1]].t) ||
+            !same_dims(&m->values[add->in[0]].t, &m->values[add->out[0]].t) || !out_chain(m, add->out[0], &r))
+            continue;
+        const nnl_node *a = &m->nodes[da], *b = &m->nodes[db], *q = &m->nodes[r.q];
+        const int in[8] = {a->in[0], a->in[1], a->in[2], b->in[0], b->in[1], b->in[2], q->in[1], q->in[2]};
+        const int dqs[2] = {da, db};
+        nnl_status st = rewrite(m, i, &r, "NnlQLinearAdd", in, 8, dqs, 2);
+        if (st) return st;
         fused++;
     }
     return fused ? nnl_model_compact(m) : NNL_OK;

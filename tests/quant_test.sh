@@ -45,6 +45,7 @@ cp "$T/q.onnx" "$T/good.onnx"
 for c in landscape:1,3,64,96 portrait:1,3,96,64; do
     name=${c%%:*}
     check "compile the QDQ model at $name" 0 "compiled" "$NNL" compile "$T/good.onnx" --input image=${c#*:} -o "$T/$name.nnl"
+    check "its 14 convs run in integers (PACK_Q8 weights)" 0 "^14$" "$PY" -c "import json,sys; print(sum(w['layout'] == 'pack_q8' and w['dtype'] == 'int8' for w in json.load(open(sys.argv[1]))['weights']))" <("$NNL" info --json "$T/$name.nnl")
     check "run it at $name" 0 "" "$NNL" run "$T/$name.nnl" --input image=$FX/tinyseg/$name.image.npy -o "$T/$name"
     check "$name output matches ONNX Runtime's" 0 "" "$PY" tools/npycmp.py "$T/$name/out.npy" $Q/$name.ort.npy 3e-2
 done

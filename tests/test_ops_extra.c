@@ -320,6 +320,107 @@ static void test_qconv_attrs_as_conv(void **state) {
     }
 }
 
+/* ONNX QuantizeLinear of one value: x / s rounded half to even, NaN to
+ * 0, plus z, saturated; written out here independently of the op. */
+static int32_t q_ref(float x, float s, int32_t z, bool u8) {
+    float v = rintf(x / s);
+    if (isnan(v)) v = 0;
+    v += (float)z;
+    const float lo = u8 ? 0.0f : -128.0f, hi = u8 ? 255.0f : 127.0f;
+    return (int32_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+static int32_t q8_at(const void *p, bool u8, int64_t i) {
+    return u8 ? ((const uint8_t *)p)[i] : ((const int8_t *)p)[i];
+}
+
+/* The per-tensor QuantizeLinear / DequantizeLinear (4 lanes at a time,
+ * ops/quant/qvec.h) and NnlQLinearAdd (the fused DequantizeLinear x2 ->
+ * Add -> Relu/Clip -> QuantizeLinear of QDQ residual blocks) equal the
+ * ONNX arithmetic bit for bit: ties of rounding, NaN, infinities,
+ * saturation, lengths that leave a tail, both 8-bit types. */
+static void test_qdq_islands_exact(void **state) {
+    (void)state;
+    enum { N = 4099 };
+    static float x[N], y_dq[N];
+    static uint8_t a[N], b[N];
+    const float s = 0.0625f;
+    uint32_t seed = 12345;
+    for (int i = 0; i < N; i++) {
+        /* multiples of s/2 hit every rounding tie; a wide range saturates */
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)((int)(seed >> 8) % 1200 - 600) * (s / 2);
+        a[i] = (uint8_t)(seed >> 24);
+        b[i] = (uint8_t)(seed >> 16);
+    }
+    x[5] = NAN, x[6] = INFINITY, x[7] = -INFINITY, x[8] = 1e30f, x[9] = -0.0f;
+    for (int u = 0; u < 2; u++) {
+        const bool u8 = u == 0;
+        const nnl_dtype dt = u8 ? NNL_DT_UINT8 : NNL_DT_INT8;
+        uint8_t zq = u8 ? 131 : (uint8_t)(int8_t)-7;
+        const int32_t z = u8 ? 131 : -7;
+        call k;
+        call_init(&k, "QuantizeLinear", 13, NULL, 0, 3, 1);
+        set_in(&k, 0, NNL_DT_FLOAT, 1, (int64_t[]){N}, x);
+        set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&s);
+        set_in(&k, 2, dt, 0, NULL, &zq);
+        assert_int_equal(call_exec(&k), NNL_OK);
+        int bad = 0;
+        for (int i = 0; i < N; i++) bad += q8_at(k.out[0].data, u8, i) != q_ref(x[i], s, z, u8);
+        assert_int_equal(bad, 0);
+        call_free(&k);
+
+        call_init(&k, "DequantizeLinear", 13, NULL, 0, 3, 1);
+        set_in(&k, 0, dt, 1, (int64_t[]){N}, a);
+        set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&s);
+        set_in(&k, 2, dt, 0, NULL, &zq);
+        assert_int_equal(call_exec(&k), NNL_OK);
+        for (int i = 0; i < N; i++) y_dq[i] = (float)(q8_at(a, u8, i) - z) * s;
+        assert_memory_equal(k.out[0].data, y_dq, sizeof y_dq);
+        call_free(&k);
+
+        /* a + b (a per-tensor int8 or uint8 pair each), y of the same type,
+         * clamped as a fused Relu makes it: [z_y, max] */
+        const float sa = 0.05f, sb = 0.11f, sy = 0.13f;
+        uint8_t za = u8 ? 120 : (uint8_t)(int8_t)3, zb = u8 ? 7 : (uint8_t)(int8_t)-100, zy = u8 ? 40 : (uint8_t)(int8_t)-20;
+        const nnl_attr clamp[] = {{.name = "nnl_ymin", .type = NNL_ATTR_INT, .i = u8 ? 40 : -20},
+                                  {.name = "nnl_ymax", .type = NNL_ATTR_INT, .i = u8 ? 255 : 127}};
+        call_init(&k, "NnlQLinearAdd", 13, clamp, 2, 8, 1);
+        set_in(&k, 0, dt, 2, (int64_t[]){1, N}, a);
+        set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&sa);
+        set_in(&k, 2, dt, 0, NULL, &za);
+        set_in(&k, 3, dt, 2, (int64_t[]){1, N}, b);
+        set_in(&k, 4, NNL_DT_FLOAT, 0, NULL, (void *)&sb);
+        set_in(&k, 5, dt, 0, NULL, &zb);
+        set_in(&k, 6, NNL_DT_FLOAT, 0, NULL, (void *)&sy);
+        set_in(&k, 7, dt, 0, NULL, &zy);
+        assert_int_equal(call_exec(&k), NNL_OK);
+        bad = 0;
+        const int32_t iza = q8_at(&za, u8, 0), izb = q8_at(&zb, u8, 0), izy = q8_at(&zy, u8, 0);
+        for (int i = 0; i < N; i++) {
+            float v = (float)(q8_at(a, u8, i) - iza) * sa + (float)(q8_at(b, u8, i) - izb) * sb;
+            v = v > 0 ? v : 0;   /* the Relu the clamp stands for */
+            bad += q8_at(k.out[0].data, u8, i) != q_ref(v, sy, izy, u8);
+        }
+        assert_int_equal(bad, 0);
+        call_free(&k);
+
+        /* a clamp outside y's type is refused */
+        const nnl_attr wide[] = {{.name = "nnl_ymin", .type = NNL_ATTR_INT, .i = -129}};
+        call_init(&k, "NnlQLinearAdd", 13, wide, 1, 8, 1);
+        for (int i = 0; i < 8; i++) k.in[i] = (nnl_tensor){0};
+        set_in(&k, 0, dt, 2, (int64_t[]){1, N}, NULL);
+        set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&sa);
+        set_in(&k, 2, dt, 0, NULL, &za);
+        set_in(&k, 3, dt, 2, (int64_t[]){1, N}, NULL);
+        set_in(&k, 4, NNL_DT_FLOAT, 0, NULL, (void *)&sb);
+        set_in(&k, 5, dt, 0, NULL, &zb);
+        set_in(&k, 6, NNL_DT_FLOAT, 0, NULL, (void *)&sy);
+        set_in(&k, 7, dt, 0, NULL, &zy);
+        expect_fail(&k, NNL_ERR_SHAPE, "clamp [-129,");
+    }
+}
+
 int main(void) {
     if (isa_check_forced()) return 1;
     const struct CMUnitTest tests[] = {
@@ -329,6 +430,7 @@ int main(void) {
         cmocka_unit_test(test_runtime_rejects),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_qconv_attrs_as_conv),
+        cmocka_unit_test(test_qdq_islands_exact),
     };
     return cmocka_run_group_tests(tests, harness_setup, harness_teardown);
 }

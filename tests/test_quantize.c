@@ -230,6 +230,44 @@ static void test_classifiers(void **st) {
     nnl_aligned_free(t.data);
 }
 
+/* A model of ONNX QLinearConv nodes (tools/qlinear_fixture.py) takes the
+ * same integer path: c1 (grouped, per-channel scales, bias) and c2 (per-
+ * tensor scale) get PACK_Q8 weights, c3 (weight zero point 3) keeps the
+ * reference op; the output is ONNX Runtime's exactly, both requantizing
+ * in float32. */
+static void test_onnx_qlinearconv(void **st) {
+    (void)st;
+    nnl_tensor x = load(QFX "qlinearconv.x.npy"), ort = load(QFX "qlinearconv.ort.npy");
+    nnl_input_shape sh = {.name = "x", .rank = x.rank};
+    memcpy(sh.dims, x.dims, sizeof sh.dims);
+    nnl_compile_options co = {.size = sizeof co, .inputs = &sh, .n_inputs = 1};
+    const char *nnl = tpath("qlc.nnl");
+    if (nnl_compile_file(QFX "qlinearconv.onnx", nnl, &co)) fail_msg("compile: %s", nnl_last_error());
+    nnl_plan *p;
+    nnl_session *s;
+    assert_int_equal(nnl_plan_open(nnl, &p), NNL_OK);
+    for (int i = 0; i < nnl_plan_weight_count(p); i++) {
+        nnl_weight_info wi;
+        assert_int_equal(nnl_plan_weight_info(p, i, &wi), NNL_OK);
+        bool packed = !strcmp(wi.name, "w1") || !strcmp(wi.name, "w2");
+        assert_string_equal(wi.layout, packed ? "pack_q8" : "plain");
+    }
+    nnl_session_options so = {.size = sizeof so, .n_threads = 2};
+    assert_int_equal(nnl_session_create(p, 0, &so, &s), NNL_OK);
+    assert_int_equal(nnl_session_set_input(s, "x", x.dtype, x.rank, x.dims, x.data), NNL_OK);
+    assert_int_equal(nnl_session_run(s), NNL_OK);
+    nnl_tensor_info info;
+    const void *d;
+    assert_int_equal(nnl_session_output(s, 0, &info, &d), NNL_OK);
+    assert_int_equal(info.rank, ort.rank);
+    assert_memory_equal(info.dims, ort.dims, (size_t)ort.rank * sizeof *ort.dims);
+    assert_memory_equal(d, ort.data, (size_t)nnl_tensor_numel(&ort) * sizeof(float));
+    nnl_session_free(s);
+    nnl_plan_free(p);
+    nnl_aligned_free(x.data);
+    nnl_aligned_free(ort.data);
+}
+
 static void test_methods(void **st) {
     (void)st;
     nnl_tensor t = load(QFX "calib.npy");
@@ -446,6 +484,7 @@ static int teardown(void **st) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_committed_qdq_matches_ort),
+        cmocka_unit_test(test_onnx_qlinearconv),
         cmocka_unit_test(test_quantize_reproduces),
         cmocka_unit_test(test_classifiers),
         cmocka_unit_test(test_methods),

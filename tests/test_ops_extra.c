@@ -320,6 +320,19 @@ static void test_qconv_attrs_as_conv(void **state) {
     }
 }
 
+/* NnlQLinearAdd's 8 inputs: a and b of dims (1, n) with their per-tensor
+ * parameters, y's scale and zero point, all of type dt. */
+static void qadd_inputs(call *k, nnl_dtype dt, int64_t n, void *a, void *b, const float *s, uint8_t *z) {
+    set_in(k, 0, dt, 2, (int64_t[]){1, n}, a);
+    set_in(k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&s[0]);
+    set_in(k, 2, dt, 0, NULL, &z[0]);
+    set_in(k, 3, dt, 2, (int64_t[]){1, n}, b);
+    set_in(k, 4, NNL_DT_FLOAT, 0, NULL, (void *)&s[1]);
+    set_in(k, 5, dt, 0, NULL, &z[1]);
+    set_in(k, 6, NNL_DT_FLOAT, 0, NULL, (void *)&s[2]);
+    set_in(k, 7, dt, 0, NULL, &z[2]);
+}
+
 /* ONNX QuantizeLinear of one value: x / s rounded half to even, NaN to
  * 0, plus z, saturated; written out here independently of the op. */
 static int32_t q_ref(float x, float s, int32_t z, bool u8) {
@@ -381,26 +394,19 @@ static void test_qdq_islands_exact(void **state) {
 
         /* a + b (a per-tensor int8 or uint8 pair each), y of the same type,
          * clamped as a fused Relu makes it: [z_y, max] */
-        const float sa = 0.05f, sb = 0.11f, sy = 0.13f;
-        uint8_t za = u8 ? 120 : (uint8_t)(int8_t)3, zb = u8 ? 7 : (uint8_t)(int8_t)-100, zy = u8 ? 40 : (uint8_t)(int8_t)-20;
+        const float sc[3] = {0.05f, 0.11f, 0.13f};   /* a, b, y */
+        uint8_t zs[3] = {u8 ? 120 : 3, u8 ? 7 : (uint8_t)(int8_t)-100, u8 ? 40 : (uint8_t)(int8_t)-20};
         const nnl_attr clamp[] = {{.name = "nnl_ymin", .type = NNL_ATTR_INT, .i = u8 ? 40 : -20},
                                   {.name = "nnl_ymax", .type = NNL_ATTR_INT, .i = u8 ? 255 : 127}};
         call_init(&k, "NnlQLinearAdd", 13, clamp, 2, 8, 1);
-        set_in(&k, 0, dt, 2, (int64_t[]){1, N}, a);
-        set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&sa);
-        set_in(&k, 2, dt, 0, NULL, &za);
-        set_in(&k, 3, dt, 2, (int64_t[]){1, N}, b);
-        set_in(&k, 4, NNL_DT_FLOAT, 0, NULL, (void *)&sb);
-        set_in(&k, 5, dt, 0, NULL, &zb);
-        set_in(&k, 6, NNL_DT_FLOAT, 0, NULL, (void *)&sy);
-        set_in(&k, 7, dt, 0, NULL, &zy);
+        qadd_inputs(&k, dt, N, a, b, sc, zs);
         assert_int_equal(call_exec(&k), NNL_OK);
         bad = 0;
-        const int32_t iza = q8_at(&za, u8, 0), izb = q8_at(&zb, u8, 0), izy = q8_at(&zy, u8, 0);
+        const int32_t iza = q8_at(zs, u8, 0), izb = q8_at(zs, u8, 1), izy = q8_at(zs, u8, 2);
         for (int i = 0; i < N; i++) {
-            float v = (float)(q8_at(a, u8, i) - iza) * sa + (float)(q8_at(b, u8, i) - izb) * sb;
+            float v = (float)(q8_at(a, u8, i) - iza) * sc[0] + (float)(q8_at(b, u8, i) - izb) * sc[1];
             v = v > 0 ? v : 0;   /* the Relu the clamp stands for */
-            bad += q8_at(k.out[0].data, u8, i) != q_ref(v, sy, izy, u8);
+            bad += q8_at(k.out[0].data, u8, i) != q_ref(v, sc[2], izy, u8);
         }
         assert_int_equal(bad, 0);
         call_free(&k);
@@ -408,15 +414,7 @@ static void test_qdq_islands_exact(void **state) {
         /* a clamp outside y's type is refused */
         const nnl_attr wide[] = {{.name = "nnl_ymin", .type = NNL_ATTR_INT, .i = -129}};
         call_init(&k, "NnlQLinearAdd", 13, wide, 1, 8, 1);
-        for (int i = 0; i < 8; i++) k.in[i] = (nnl_tensor){0};
-        set_in(&k, 0, dt, 2, (int64_t[]){1, N}, NULL);
-        set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&sa);
-        set_in(&k, 2, dt, 0, NULL, &za);
-        set_in(&k, 3, dt, 2, (int64_t[]){1, N}, NULL);
-        set_in(&k, 4, NNL_DT_FLOAT, 0, NULL, (void *)&sb);
-        set_in(&k, 5, dt, 0, NULL, &zb);
-        set_in(&k, 6, NNL_DT_FLOAT, 0, NULL, (void *)&sy);
-        set_in(&k, 7, dt, 0, NULL, &zy);
+        qadd_inputs(&k, dt, N, NULL, NULL, sc, zs);
         expect_fail(&k, NNL_ERR_SHAPE, "clamp [-129,");
     }
 }

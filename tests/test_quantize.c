@@ -90,35 +90,48 @@ static wcount last_count;
  * the output (caller frees), *ref_float PyTorch's.  cas is a tinyseg case
  * or "<fixture>/default" of a classifier.  last_count gets the file's
  * weight census. */
+/* model compiled at x's shape (input `in`) and opened. */
+static nnl_plan *compile_open(const char *model, const char *in, const nnl_tensor *x) {
+    nnl_input_shape sh = {.name = in, .rank = x->rank};
+    memcpy(sh.dims, x->dims, sizeof sh.dims);
+    nnl_compile_options co = {.size = sizeof co, .inputs = &sh, .n_inputs = 1};
+    const char *nnl = tpath("m.nnl");
+    if (nnl_compile_file(model, nnl, &co)) fail_msg("compile %s: %s", model, nnl_last_error());
+    nnl_plan *p;
+    assert_int_equal(nnl_plan_open(nnl, &p), NNL_OK);
+    return p;
+}
+
+/* One run of plan p on x; output 0 must have like's shape; returns a
+ * copy of it (caller frees). */
+static float *run_plan(nnl_plan *p, const char *in, const nnl_tensor *x, int threads, const nnl_tensor *like) {
+    nnl_session *s;
+    nnl_session_options so = {.size = sizeof so, .n_threads = threads};
+    assert_int_equal(nnl_session_create(p, 0, &so, &s), NNL_OK);
+    assert_int_equal(nnl_session_set_input(s, in, x->dtype, x->rank, x->dims, x->data), NNL_OK);
+    assert_int_equal(nnl_session_run(s), NNL_OK);
+    nnl_tensor_info info;
+    const void *d;
+    assert_int_equal(nnl_session_output(s, 0, &info, &d), NNL_OK);
+    assert_int_equal(info.rank, like->rank);
+    assert_memory_equal(info.dims, like->dims, (size_t)info.rank * sizeof *info.dims);
+    size_t nb = (size_t)nnl_tensor_numel(like) * sizeof(float);
+    float *out = malloc(nb);
+    memcpy(out, d, nb);
+    nnl_session_free(s);
+    return out;
+}
+
 static void run_case(const char *model, const char *cas, float **out, nnl_tensor *ref_float) {
     char path[512];
     bool cls = strchr(cas, '/') != NULL;
     snprintf(path, sizeof path, FX "%s%s.image.npy", cls ? "" : "tinyseg/", cas);
     nnl_tensor x = load(path);
-    nnl_input_shape sh = {.name = "image", .rank = x.rank};
-    memcpy(sh.dims, x.dims, sizeof sh.dims);
-    nnl_compile_options co = {.size = sizeof co, .inputs = &sh, .n_inputs = 1};
-    const char *nnl = tpath("m.nnl");
-    if (nnl_compile_file(model, nnl, &co)) fail_msg("compile %s at %s: %s", model, cas, nnl_last_error());
-    nnl_plan *p;
-    nnl_session *s;
-    assert_int_equal(nnl_plan_open(nnl, &p), NNL_OK);
+    nnl_plan *p = compile_open(model, "image", &x);
     last_count = count_weights(p);
-    nnl_session_options so = {.size = sizeof so, .n_threads = 1};
-    assert_int_equal(nnl_session_create(p, 0, &so, &s), NNL_OK);
-    assert_int_equal(nnl_session_set_input(s, "image", x.dtype, x.rank, x.dims, x.data), NNL_OK);
-    assert_int_equal(nnl_session_run(s), NNL_OK);
-    nnl_tensor_info info;
-    const void *d;
-    assert_int_equal(nnl_session_output(s, 0, &info, &d), NNL_OK);
     snprintf(path, sizeof path, FX "%s%s.%s.npy", cls ? "" : "tinyseg/", cas, cls ? "logits" : "out");
     *ref_float = load(path);
-    assert_int_equal(info.rank, ref_float->rank);
-    assert_memory_equal(info.dims, ref_float->dims, (size_t)info.rank * sizeof *info.dims);
-    size_t nb = (size_t)nnl_tensor_numel(ref_float) * sizeof(float);
-    *out = malloc(nb);
-    memcpy(*out, d, nb);
-    nnl_session_free(s);
+    *out = run_plan(p, "image", &x, 1, ref_float);
     nnl_plan_free(p);
     nnl_aligned_free(x.data);
 }
@@ -238,31 +251,16 @@ static void test_classifiers(void **st) {
 static void test_onnx_qlinearconv(void **st) {
     (void)st;
     nnl_tensor x = load(QFX "qlinearconv.x.npy"), ort = load(QFX "qlinearconv.ort.npy");
-    nnl_input_shape sh = {.name = "x", .rank = x.rank};
-    memcpy(sh.dims, x.dims, sizeof sh.dims);
-    nnl_compile_options co = {.size = sizeof co, .inputs = &sh, .n_inputs = 1};
-    const char *nnl = tpath("qlc.nnl");
-    if (nnl_compile_file(QFX "qlinearconv.onnx", nnl, &co)) fail_msg("compile: %s", nnl_last_error());
-    nnl_plan *p;
-    nnl_session *s;
-    assert_int_equal(nnl_plan_open(nnl, &p), NNL_OK);
+    nnl_plan *p = compile_open(QFX "qlinearconv.onnx", "x", &x);
     for (int i = 0; i < nnl_plan_weight_count(p); i++) {
         nnl_weight_info wi;
         assert_int_equal(nnl_plan_weight_info(p, i, &wi), NNL_OK);
         bool packed = !strcmp(wi.name, "w1") || !strcmp(wi.name, "w2");
         assert_string_equal(wi.layout, packed ? "pack_q8" : "plain");
     }
-    nnl_session_options so = {.size = sizeof so, .n_threads = 2};
-    assert_int_equal(nnl_session_create(p, 0, &so, &s), NNL_OK);
-    assert_int_equal(nnl_session_set_input(s, "x", x.dtype, x.rank, x.dims, x.data), NNL_OK);
-    assert_int_equal(nnl_session_run(s), NNL_OK);
-    nnl_tensor_info info;
-    const void *d;
-    assert_int_equal(nnl_session_output(s, 0, &info, &d), NNL_OK);
-    assert_int_equal(info.rank, ort.rank);
-    assert_memory_equal(info.dims, ort.dims, (size_t)ort.rank * sizeof *ort.dims);
-    assert_memory_equal(d, ort.data, (size_t)nnl_tensor_numel(&ort) * sizeof(float));
-    nnl_session_free(s);
+    float *got = run_plan(p, "x", &x, 2, &ort);
+    assert_memory_equal(got, ort.data, (size_t)nnl_tensor_numel(&ort) * sizeof(float));
+    free(got);
     nnl_plan_free(p);
     nnl_aligned_free(x.data);
     nnl_aligned_free(ort.data);

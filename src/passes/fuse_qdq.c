@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "kernels/qconv.h"
+#include "passes/pack_weights.h"
 #include "passes/passes.h"
 #include "passes/pattern.h"
 
@@ -72,14 +73,6 @@ static int dq_of(const nnl_model *m, int v) {
     return -1;
 }
 
-static bool all_zero(const nnl_value *z) {
-    const char *p = z->t.data;
-    size_t n = nnl_tensor_nbytes(&z->t);
-    for (size_t i = 0; i < n; i++)
-        if (p[i]) return false;
-    return true;
-}
-
 /* The weight's DequantizeLinear: rank-4 int8 constant, scale per tensor or
  * per output channel (axis 0), zero point absent or 0.  Fills *ws (the
  * scale value) and its per-channel values. */
@@ -90,7 +83,7 @@ static bool weight_ok(const nnl_model *m, int dq, int *wq, int *ws) {
     if (!w || !s || w->t.dtype != NNL_DT_INT8 || w->t.rank != 4 || w->t.layout != NNL_LAYOUT_PLAIN ||
         s->t.dtype != NNL_DT_FLOAT || s->t.rank > 1)
         return false;
-    if (n->n_in > 2 && n->in[2] >= 0 && (!z || z->t.dtype != NNL_DT_INT8 || !all_zero(z))) return false;
+    if (n->n_in > 2 && n->in[2] >= 0 && (!z || z->t.dtype != NNL_DT_INT8 || !nnl_const_all_zero(&z->t))) return false;
     int64_t oc = w->t.dims[0], ns = nnl_tensor_numel(&s->t);
     if (ns != 1) {
         const nnl_attr *ax = nnl_node_attr(n, "axis");
@@ -115,7 +108,7 @@ static bool bias_ok(const nnl_model *m, int dq, float sx, const nnl_value *ws, i
     if (!b || !s || b->t.dtype != NNL_DT_INT32 || b->t.rank != 1 || b->t.dims[0] != oc ||
         s->t.dtype != NNL_DT_FLOAT || s->t.rank > 1)
         return false;
-    if (n->n_in > 2 && n->in[2] >= 0 && (!z || z->t.dtype != NNL_DT_INT32 || !all_zero(z))) return false;
+    if (n->n_in > 2 && n->in[2] >= 0 && (!z || z->t.dtype != NNL_DT_INT32 || !nnl_const_all_zero(&z->t))) return false;
     int64_t ns = nnl_tensor_numel(&s->t), nw = nnl_tensor_numel(&ws->t);
     if (ns != 1 && ns != oc) return false;
     const float *sb = s->t.data, *sw = ws->t.data;
@@ -144,18 +137,7 @@ static bool act_bounds(const nnl_model *m, const nnl_node *n, float *a, float *b
         *b = INFINITY;
         return true;
     }
-    if (strcmp(n->op, "Clip") != 0) return false;
-    *a = -INFINITY;
-    *b = INFINITY;
-    if (m->opset < 11) {
-        const nnl_attr *lo = nnl_node_attr(n, "min"), *hi = nnl_node_attr(n, "max");
-        if (lo) *a = lo->f;
-        if (hi) *b = hi->f;
-    } else {
-        if (n->n_in >= 2 && n->in[1] >= 0 && !nnl_scalar_const(m, n->in[1], a)) return false;
-        if (n->n_in >= 3 && n->in[2] >= 0 && !nnl_scalar_const(m, n->in[2], b)) return false;
-    }
-    return !isnan(*a) && !isnan(*b) && *a <= *b;
+    return strcmp(n->op, "Clip") == 0 && nnl_clip_bounds(m, n, a, b) && !isnan(*a) && !isnan(*b) && *a <= *b;
 }
 
 /* Clamp to [lo, hi] after a clamp to [*ymin, *ymax]: monotonic steps
@@ -217,28 +199,10 @@ static bool match(const nnl_model *m, int ci, qdq_match *r) {
     nnl_dtype xdt;
     if (!per_tensor_q8(m, &m->nodes[r->dqx], &sx, &zx, &xdt) || !weight_ok(m, r->dqw, &r->wq, &r->ws)) return false;
     const nnl_tensor *w = &m->values[r->wq].t;
-    const nnl_attr *ga = nnl_node_attr(conv, "group");
-    int64_t group = ga && ga->type == NNL_ATTR_INT ? ga->i : 1;
-    if (group < 1 || w->dims[0] % group) return false;
-    /* what the kernel needs from the weight and attributes alone: the
-     * input's size is not known yet, and a linked graph of another shape
-     * shares the packed weight */
-    nnl_conv_params p = {.oc = w->dims[0], .c = w->dims[1] * group, .kh = w->dims[2], .kw = w->dims[3],
-                         .group = group};
-    if (!nnl_qconv_ok(&p)) return false;
+    if (!nnl_q8_conv_fits(conv, w)) return false;
     r->bq = -1;
     if (r->dqb >= 0 && !bias_ok(m, r->dqb, sx, &m->values[r->ws], w->dims[0], &r->bq)) return false;
     return out_chain(m, conv->out[0], r);
-}
-
-static nnl_status join(nnl_node *into, const nnl_node *from) {
-    size_t a = strlen(into->name), b = strlen(from->name);
-    char *s = nnl_realloc(into->name, a + b + 2);
-    if (!s) return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
-    s[a] = '+';
-    memcpy(s + a + 1, from->name, b + 1);
-    into->name = s;
-    return NNL_OK;
 }
 
 /* Node ni becomes op with inputs in[0..n_in) writing the QuantizeLinear's
@@ -263,10 +227,10 @@ static nnl_status rewrite(nnl_model *m, int ni, const qdq_match *r, const char *
     nnl_status s = nnl_node_set_attr_int(n, "nnl_ymin", r->ymin);
     if (!s) s = nnl_node_set_attr_int(n, "nnl_ymax", r->ymax);
     for (int k = 0; !s && k < r->n_chain; k++) {
-        s = join(n, &m->nodes[r->chain[k]]);
+        s = nnl_node_join_name(n, &m->nodes[r->chain[k]]);
         m->nodes[r->chain[k]].dead = true;
     }
-    if (!s) s = join(n, q);
+    if (!s) s = nnl_node_join_name(n, q);
     if (s) return s;
     n->out[0] = q->out[0];
     m->values[q->out[0]].producer = ni;

@@ -13,6 +13,7 @@
 
 #include "kernels/qconv.h"
 #include "passes/pack_weights.h"
+#include "passes/pattern.h"
 
 static const nnl_value *const_at(const nnl_model *m, const nnl_node *n, int slot) {
     if (slot >= n->n_in || n->in[slot] < 0) return NULL;
@@ -20,11 +21,13 @@ static const nnl_value *const_at(const nnl_model *m, const nnl_node *n, int slot
     return v->kind == NNL_VAL_CONST && v->t.data ? v : NULL;
 }
 
-static bool zero_bytes(const nnl_tensor *t) {
-    const char *p = t->data;
-    for (size_t i = 0, n = nnl_tensor_nbytes(t); i < n; i++)
-        if (p[i]) return false;
-    return true;
+bool nnl_q8_conv_fits(const nnl_node *conv, const nnl_tensor *w) {
+    const nnl_attr *ga = nnl_node_attr(conv, "group");
+    int64_t group = ga && ga->type == NNL_ATTR_INT ? ga->i : 1;
+    if (w->rank != 4 || group < 1 || w->dims[0] % group) return false;
+    nnl_conv_params p = {.oc = w->dims[0], .c = w->dims[1] * group, .kh = w->dims[2], .kw = w->dims[3],
+                         .group = group};
+    return nnl_qconv_ok(&p);
 }
 
 /* Whether QLinearConv n can read weight w packed; *scale its w_scale. */
@@ -33,14 +36,10 @@ static bool reader_ok(const nnl_model *m, const nnl_node *n, const nnl_tensor *w
     if (!s || s->t.dtype != NNL_DT_FLOAT || s->t.rank > 1) return false;
     int64_t ns = nnl_tensor_numel(&s->t);
     if (ns != 1 && ns != w->dims[0]) return false;
-    if (n->n_in > 5 && n->in[5] >= 0 && (!z || z->t.dtype != NNL_DT_INT8 || !zero_bytes(&z->t))) return false;
-    const nnl_attr *ga = nnl_node_attr(n, "group");
-    int64_t group = ga && ga->type == NNL_ATTR_INT ? ga->i : 1;
-    if (group < 1 || w->dims[0] % group) return false;
-    nnl_conv_params p = {.oc = w->dims[0], .c = w->dims[1] * group, .kh = w->dims[2], .kw = w->dims[3],
-                         .group = group};
+    if (n->n_in > 5 && n->in[5] >= 0 && (!z || z->t.dtype != NNL_DT_INT8 || !nnl_const_all_zero(&z->t)))
+        return false;
     *scale = s;
-    return nnl_qconv_ok(&p);
+    return nnl_q8_conv_fits(n, w);
 }
 
 static bool same_values(const nnl_tensor *a, const nnl_tensor *b) {

@@ -9,6 +9,7 @@
  * reference op.  The decision reads the weight and the node's attributes
  * only, never the input's shape: linked graphs of other shapes share it.
  */
+#include <math.h>
 #include <string.h>
 
 #include "kernels/qconv.h"
@@ -36,6 +37,11 @@ static bool reader_ok(const nnl_model *m, const nnl_node *n, const nnl_tensor *w
     if (!s || s->t.dtype != NNL_DT_FLOAT || s->t.rank > 1) return false;
     int64_t ns = nnl_tensor_numel(&s->t);
     if (ns != 1 && ns != w->dims[0]) return false;
+    /* the integer kernel's multiplier must be a number */
+    for (int64_t r = 0; r < ns; r++) {
+        float v = ((const float *)s->t.data)[r];
+        if (!(v > 0) || !isfinite(v)) return false;
+    }
     if (n->n_in > 5 && n->in[5] >= 0 && (!z || z->t.dtype != NNL_DT_INT8 || !nnl_const_all_zero(&z->t)))
         return false;
     *scale = s;

@@ -19,7 +19,7 @@
  * byte for byte. */
 nnl_status nnl_pass_pack_weights(nnl_model *m);
 /* INT8 rank-4 constants read only as QLinearConv's w (input 3), with one
- * scale tensor among all readers, zero point absent or 0 and groups
+ * scale tensor (positive, finite) among all readers, zero point absent or 0 and groups
  * nnl_qconv_ok runs: NNL_LAYOUT_PACK_Q8 (kernels/qconv.h), and the
  * readers' zero point input is dropped (passes/pack_q8.c). */
 nnl_status nnl_pass_pack_q8(nnl_model *m);

@@ -390,6 +390,11 @@ static nnl_status qconv_packed(const nnl_op_call *c, const cv_job *j) {
         .scratch = c->scratch,
         .scratch_bytes = c->scratch ? nnl_qconv_scratch_bytes(&j->g) : 0,
     };
+    /* the kernel multiplies by x_scale * w_scale / y_scale and converts:
+     * a zero, negative or non-finite scale would make that undefined */
+    if (!(a.x_scale > 0) || !(a.y_scale > 0) || !isfinite(a.x_scale) || !isfinite(a.y_scale))
+        return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "x_scale %g and y_scale %g must be positive and finite",
+                           (double)a.x_scale, (double)a.y_scale);
     nnl_status st = nnl_qconv2d(&j->g, &a, NULL, c->pool, c->thread_scratch);
     return st ? nnl_op_fail(c, st, "the integer convolution refused this geometry") : NNL_OK;
 }

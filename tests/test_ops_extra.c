@@ -419,6 +419,63 @@ static void test_qdq_islands_exact(void **state) {
     }
 }
 
+/* MaxPool over uint8 / int8 (what a QDQ model's DequantizeLinear ->
+ * MaxPool becomes) equals MaxPool over the same values in float32: every
+ * geometry path (borders, stride-1 blocks, ceil_mode, dilation, 1-D). */
+static void test_maxpool_8bit(void **state) {
+    (void)state;
+    enum { N = 2 * 3 * 13 * 37 };
+    static int8_t q[N];
+    static float f[N];
+    uint32_t seed = 99;
+    const int64_t k33[] = {3, 3}, s22[] = {2, 2}, s11[] = {1, 1}, p1[] = {1, 1, 1, 1}, d2[] = {2, 2}, p0[] = {0, 0, 0, 0};
+    const int64_t k5[] = {5}, s1[] = {1}, p2[] = {2, 1};
+    const nnl_attr geoms[][5] = {
+        {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = k33},
+         {.name = "strides", .type = NNL_ATTR_INTS, .n = 2, .ints = s22},
+         {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = p1},
+         {.name = "ceil_mode", .type = NNL_ATTR_INT, .i = 1}},
+        {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = k33},
+         {.name = "strides", .type = NNL_ATTR_INTS, .n = 2, .ints = s11},
+         {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = p0},
+         {.name = "dilations", .type = NNL_ATTR_INTS, .n = 2, .ints = d2}},
+        {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 1, .ints = k5},
+         {.name = "strides", .type = NNL_ATTR_INTS, .n = 1, .ints = s1},
+         {.name = "pads", .type = NNL_ATTR_INTS, .n = 2, .ints = p2}},
+    };
+    const int n_attrs[] = {4, 4, 3};
+    for (int u = 0; u < 2; u++) {
+        const nnl_dtype dt = u ? NNL_DT_INT8 : NNL_DT_UINT8;
+        for (int i = 0; i < N; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            q[i] = (int8_t)(seed >> 24);
+            f[i] = u ? (float)q[i] : (float)(uint8_t)q[i];
+        }
+        for (int gi = 0; gi < 3; gi++) {
+            const int rank = gi == 2 ? 3 : 4;
+            const int64_t d4[] = {2, 3, 13, 37}, d3[] = {2, 39, 37};
+            call kq, kf;
+            call_init(&kq, "MaxPool", 12, geoms[gi], n_attrs[gi], 1, 1);
+            set_in(&kq, 0, dt, rank, rank == 4 ? d4 : d3, q);
+            assert_int_equal(call_exec(&kq), NNL_OK);
+            assert_int_equal(kq.out[0].dtype, dt);
+            call_init(&kf, "MaxPool", 12, geoms[gi], n_attrs[gi], 1, 1);
+            set_in(&kf, 0, NNL_DT_FLOAT, rank, rank == 4 ? d4 : d3, f);
+            assert_int_equal(call_exec(&kf), NNL_OK);
+            const int64_t n = nnl_tensor_numel(&kf.out[0]);
+            assert_int_equal(nnl_tensor_numel(&kq.out[0]), n);
+            int bad = 0;
+            for (int64_t i = 0; i < n; i++) {
+                float v = u ? (float)((int8_t *)kq.out[0].data)[i] : (float)((uint8_t *)kq.out[0].data)[i];
+                bad += v != ((float *)kf.out[0].data)[i];
+            }
+            assert_int_equal(bad, 0);
+            call_free(&kq);
+            call_free(&kf);
+        }
+    }
+}
+
 int main(void) {
     if (isa_check_forced()) return 1;
     const struct CMUnitTest tests[] = {
@@ -429,6 +486,7 @@ int main(void) {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_qconv_attrs_as_conv),
         cmocka_unit_test(test_qdq_islands_exact),
+        cmocka_unit_test(test_maxpool_8bit),
     };
     return cmocka_run_group_tests(tests, harness_setup, harness_teardown);
 }

@@ -26,7 +26,7 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     if (!s) s = nnl_pass_remove_identity(m);
     if (!s) s = nnl_pass_fuse_qconv(m);
     if (!s) s = nnl_pass_infer_fold(m);
-    if (!s) s = nnl_pass_fuse_qadd(m);
+    if (!s) s = nnl_pass_fuse_qislands(m);
     if (!s) s = nnl_pass_dead_nodes(m);
     if (!s) s = nnl_pass_fold_batchnorm(m);
     if (!s) s = nnl_pass_fuse_layernorm(m);

@@ -22,13 +22,16 @@
  * before infer_fold, which would fold the weights' DequantizeLinear into
  * float constants; nnl_pass_pack_q8 then packs the int8 weights.
  *
- * nnl_pass_fuse_qadd: the residual island
+ * nnl_pass_fuse_qislands: the float islands between quantizations.  The
+ * residual block
  *   DequantizeLinear(a), DequantizeLinear(b) -> Add -> [Relu | Clip]* -> QuantizeLinear
  * of equal shapes becomes NnlQLinearAdd (ops/quant/qadd.c), which computes
  * the same float arithmetic element by element in one pass, so it is
- * exact, not merely close.
+ * exact, not merely close; DequantizeLinear -> MaxPool becomes MaxPool on
+ * the 8-bit data -> DequantizeLinear (swap_maxpool).
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "kernels/qconv.h"
@@ -263,9 +266,70 @@ static bool same_dims(const nnl_tensor *a, const nnl_tensor *b) {
     return true;
 }
 
-nnl_status nnl_pass_fuse_qadd(nnl_model *m) {
+/* Whether every window of MaxPool n over an input of rank `rank` holds a
+ * tap inside the input: explicit pads below the kernel, dilation 1 (the
+ * last window of ceil_mode never starts in the end padding, pool.c).  An
+ * all-padding window would be -infinity in float, the type's least value
+ * in 8 bits, and the two quantize differently. */
+static bool windows_hit_input(const nnl_node *n, int rank) {
+    const nnl_attr *k = nnl_node_attr(n, "kernel_shape"), *p = nnl_node_attr(n, "pads");
+    const nnl_attr *d = nnl_node_attr(n, "dilations"), *ap = nnl_node_attr(n, "auto_pad");
+    const nnl_attr *so = nnl_node_attr(n, "storage_order");
+    const int ns = rank - 2;
+    if (!k || k->type != NNL_ATTR_INTS || k->n != ns || (ns != 1 && ns != 2)) return false;
+    if ((ap && (ap->type != NNL_ATTR_STRING || strcmp(ap->s, "NOTSET") != 0)) || (so && so->i != 0)) return false;
+    for (int i = 0; d && i < d->n; i++)
+        if (d->type != NNL_ATTR_INTS || d->ints[i] != 1) return false;
+    if (p && (p->type != NNL_ATTR_INTS || p->n != 2 * ns)) return false;
+    for (int i = 0; p && i < p->n; i++)
+        if (p->ints[i] < 0 || p->ints[i] >= k->ints[i % ns]) return false;
+    return true;
+}
+
+/* DequantizeLinear (per tensor) -> MaxPool  becomes  MaxPool on the 8-bit
+ * data -> DequantizeLinear: max commutes with the monotonic dequantization,
+ * so the values are the same, and the pool reads a quarter of the bytes
+ * and dequantizes a kernel-area fraction of them. */
+static nnl_status swap_maxpool(nnl_model *m, int pi, int dq) {
+    const int x8 = m->nodes[dq].in[0], y = m->nodes[pi].out[0];
+    char name[600];
+    snprintf(name, sizeof name, "%.500s:int", m->values[y].name);
+    for (int k = 1; nnl_model_find_value(m, name) >= 0; k++)
+        snprintf(name, sizeof name, "%.500s:int%d", m->values[y].name, k);
+    const int v = nnl_model_add_value(m, name, NNL_VAL_ACT);
+    if (v < 0) return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
+    m->values[v].t = m->values[y].t;
+    m->values[v].t.dtype = m->values[x8].t.dtype;
+    m->values[v].shape_known = true;
+    const int in[3] = {v, m->nodes[dq].in[1], m->nodes[dq].in[2]};
+    const int ni = nnl_model_add_node(m, "DequantizeLinear", m->nodes[dq].name, in, 3, &y, 1, NULL, 0);
+    if (ni < 0) return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
+    m->nodes[pi].in[0] = x8;
+    m->nodes[pi].out[0] = v;
+    m->values[v].producer = pi;
+    m->values[y].producer = ni;
+    if (nnl_model_use_count(m, m->nodes[dq].out[0]) == 0) m->nodes[dq].dead = true;
+    return NNL_OK;
+}
+
+nnl_status nnl_pass_fuse_qislands(nnl_model *m) {
     int fused = 0;
     for (int i = 0; i < m->n_nodes; i++) {
+        if (!m->nodes[i].dead && strcmp(m->nodes[i].op, "MaxPool") == 0 && m->nodes[i].n_in == 1 &&
+            m->nodes[i].n_out == 1) {
+            int dq = dq_of(m, m->nodes[i].in[0]);
+            float s;
+            int32_t z;
+            nnl_dtype dt;
+            if (dq < 0 || !per_tensor_q8(m, &m->nodes[dq], &s, &z, &dt) ||
+                !m->values[m->nodes[dq].in[0]].shape_known ||
+                !windows_hit_input(&m->nodes[i], m->values[m->nodes[dq].in[0]].t.rank))
+                continue;
+            nnl_status st = swap_maxpool(m, i, dq);
+            if (st) return st;
+            fused++;
+            continue;
+        }
         const nnl_node *add = &m->nodes[i];
         if (add->dead || strcmp(add->op, "Add") != 0 || add->n_in != 2 || add->n_out != 1) continue;
         int da = dq_of(m, add->in[0]), db = dq_of(m, add->in[1]);

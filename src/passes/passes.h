@@ -1,7 +1,7 @@
 /*
  * Compiler passes over the model IR, declared in the order
  * nnl_compile_model (compiler/compile.c) runs them:
- *   bind_inputs, remove_identity, fuse_qconv, infer_fold, fuse_qadd,
+ *   bind_inputs, remove_identity, fuse_qconv, infer_fold, fuse_qislands,
  *   dead_nodes, fold_batchnorm, fuse_layernorm, fuse_epilogue, dead_nodes again,
  *   pack_weights and pack_q8 (passes/pack_weights.h), a topological sort,
  *   infer_fold again (final
@@ -22,10 +22,12 @@ nnl_status nnl_pass_remove_identity(nnl_model *m);
  * integer QLinearConv with a fused clamp (passes/fuse_qconv.c); before
  * infer_fold turns the weights' DequantizeLinear into float constants. */
 nnl_status nnl_pass_fuse_qconv(nnl_model *m);
-/* DequantizeLinear x2 -> Add -> [Relu | Clip] -> QuantizeLinear of equal
- * shapes into one NnlQLinearAdd (passes/fuse_qdq.c); needs shapes, so it
- * runs after infer_fold. */
-nnl_status nnl_pass_fuse_qadd(nnl_model *m);
+/* Float islands of QDQ models into 8-bit ops (passes/fuse_qdq.c):
+ * DequantizeLinear x2 -> Add -> [Relu | Clip] -> QuantizeLinear of equal
+ * shapes into one NnlQLinearAdd, DequantizeLinear -> MaxPool into MaxPool
+ * on the 8-bit data -> DequantizeLinear; needs shapes, so it runs after
+ * infer_fold. */
+nnl_status nnl_pass_fuse_qislands(nnl_model *m);
 /* Shape inference in topological order; nodes whose inputs are all
  * constant are executed now and become constants (this is what turns
  * PyTorch's Shape/Gather/Concat chains into literal sizes). */

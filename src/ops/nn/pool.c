@@ -184,23 +184,23 @@ static float pool_one(const pool_geom *g, const float *x, int64_t hs, int64_t kh
 
 /* Max and average pools are separable: first reduce the window's rows
  * into one row buffer (contiguous, vectorised), then reduce the columns of
- * that row.  Loops run in blocks of 8 held in locals, the loop shape GCC's
+ * that row.  Loops run in blocks of B held in locals, the loop shape GCC's
  * -O2 cost model vectorises. */
-#define SEPARABLE(name, T, INIT, OP)                                                          \
+#define SEPARABLE(name, T, B, INIT, OP)                                                          \
     static void name(const pool_geom *g, const T *x, int64_t hs, int64_t kh0,          \
                      int64_t kh1, T *v, T *y, int64_t ow_lo, int64_t ow_hi) {      \
         const int64_t W = g->in[1], OW = g->out[1], KW = g->k[1], SW = g->s[1];            \
         const int64_t DW = g->d[1], PL = g->pb[1], rs = g->d[0] * W;                       \
         const T *x0 = x + (hs + kh0 * g->d[0]) * W;                                   \
         int64_t w = 0;                                                                     \
-        for (; w + 8 <= W; w += 8) {                                                       \
-            T acc[8], t[8];                                                            \
-            for (int k = 0; k < 8; k++) acc[k] = INIT;                                     \
+        for (; w + B <= W; w += B) {                                                       \
+            T acc[B], t[B];                                                            \
+            for (int k = 0; k < B; k++) acc[k] = INIT;                                     \
             for (int64_t kh = 0; kh < kh1 - kh0; kh++) {                                   \
-                for (int k = 0; k < 8; k++) t[k] = x0[kh * rs + w + k];                    \
-                for (int k = 0; k < 8; k++) acc[k] = OP(acc[k], t[k]);                     \
+                for (int k = 0; k < B; k++) t[k] = x0[kh * rs + w + k];                    \
+                for (int k = 0; k < B; k++) acc[k] = OP(acc[k], t[k]);                     \
             }                                                                              \
-            for (int k = 0; k < 8; k++) v[w + k] = acc[k];                                 \
+            for (int k = 0; k < B; k++) v[w + k] = acc[k];                                 \
         }                                                                                  \
         for (; w < W; w++) {                                                               \
             T acc = INIT;                                                              \
@@ -210,15 +210,15 @@ static float pool_one(const pool_geom *g, const float *x, int64_t hs, int64_t kh
         /* Columns: the interior needs no checks; stride 1 runs in blocks. */             \
         int64_t ow = ow_lo;                                                                \
         if (SW == 1) {                                                                     \
-            for (; ow + 8 <= ow_hi; ow += 8) {                                             \
-                T acc[8], t[8];                                                        \
-                for (int k = 0; k < 8; k++) acc[k] = INIT;                                 \
+            for (; ow + B <= ow_hi; ow += B) {                                             \
+                T acc[B], t[B];                                                        \
+                for (int k = 0; k < B; k++) acc[k] = INIT;                                 \
                 for (int64_t kw = 0; kw < KW; kw++) {                                      \
                     const T *vc = v + ow - PL + kw * DW;                               \
-                    for (int k = 0; k < 8; k++) t[k] = vc[k];                              \
-                    for (int k = 0; k < 8; k++) acc[k] = OP(acc[k], t[k]);                 \
+                    for (int k = 0; k < B; k++) t[k] = vc[k];                              \
+                    for (int k = 0; k < B; k++) acc[k] = OP(acc[k], t[k]);                 \
                 }                                                                          \
-                for (int k = 0; k < 8; k++) y[ow + k] = acc[k];                            \
+                for (int k = 0; k < B; k++) y[ow + k] = acc[k];                            \
             }                                                                              \
         }                                                                                  \
         for (; ow < ow_hi; ow++) {                                                         \
@@ -237,12 +237,12 @@ static float pool_one(const pool_geom *g, const float *x, int64_t hs, int64_t kh
                 y[ow] = acc;                                                               \
             }                                                                              \
     }
-SEPARABLE(sep_max, float, -INFINITY, OP_MAX)
-SEPARABLE(sep_sum, float, 0.0f, OP_ADD)
+SEPARABLE(sep_max, float, 8, -INFINITY, OP_MAX)
+SEPARABLE(sep_sum, float, 8, 0.0f, OP_ADD)
 /* MaxPool of 8-bit data (QDQ models, passes/fuse_qdq.c): the type's least
- * value stands for -infinity */
-SEPARABLE(sep_max_u8, uint8_t, 0, OP_MAX)
-SEPARABLE(sep_max_s8, int8_t, -128, OP_MAX)
+ * value stands for -infinity; blocks of 32 fill the vector registers */
+SEPARABLE(sep_max_u8, uint8_t, 32, 0, OP_MAX)
+SEPARABLE(sep_max_s8, int8_t, 32, -128, OP_MAX)
 
 static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     const pool_job *j = ctx;

@@ -66,14 +66,20 @@ static void qadd_range(void *ctx, int64_t b, int64_t e, int thread) {
     const qadd_job *j = ctx;
     (void)thread;
     /* the clamp as quantized-domain bounds minus the zero point, which is
-     * where nnl_q4 clamps before rounding */
+     * where nnl_q16 clamps before rounding */
     nnl_qparam py = j->py;
     py.lo = (float)(j->ymin - py.z);
     py.hi = (float)(j->ymax - py.z);
     const char *pa = j->a, *pb = j->b;
     char *y = j->y;
     int64_t i = b;
-    for (; i + 4 <= e; i += 4) nnl_q4(y + i, nnl_dq4(pa + i, &j->pa) + nnl_dq4(pb + i, &j->pb), &py);
+    for (; i + 16 <= e; i += 16) {
+        nnl_v4f va[4], vb[4];
+        nnl_dq16(pa + i, &j->pa, va);
+        nnl_dq16(pb + i, &j->pb, vb);
+        for (int k = 0; k < 4; k++) va[k] += vb[k];
+        nnl_q16(y + i, va, &py);
+    }
     for (; i < e; i++) nnl_q1(y, i, nnl_dq1(pa, i, &j->pa) + nnl_dq1(pb, i, &j->pb), &py);
 }
 

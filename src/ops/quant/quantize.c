@@ -113,7 +113,7 @@ static void quant_range(void *ctx, int64_t b, int64_t e, int thread) {
     }
 }
 
-/* Per tensor: ops/quant/qvec.h, 4 values at a time. */
+/* Per tensor: ops/quant/qvec.h, 16 values at a time. */
 static void quant_range_pt(void *ctx, int64_t b, int64_t e, int thread) {
     const q_job *j = ctx;
     (void)thread;
@@ -121,10 +121,10 @@ static void quant_range_pt(void *ctx, int64_t b, int64_t e, int thread) {
     const int32_t z = !j->zp ? 0 : u8 ? *(const uint8_t *)j->zp : *(const int8_t *)j->zp;
     const nnl_qparam p = nnl_qparam_make(j->scale[0], z, u8);
     int64_t i = b;
-    for (; i + 4 <= e; i += 4) {
-        nnl_v4f v;
-        memcpy(&v, j->x + i, sizeof v);
-        nnl_q4((char *)j->y + i, v, &p);
+    for (; i + 16 <= e; i += 16) {
+        nnl_v4f v[4];
+        memcpy(v, j->x + i, sizeof v);
+        nnl_q16((char *)j->y + i, v, &p);
     }
     for (; i < e; i++) nnl_q1(j->y, i, j->x[i], &p);
 }
@@ -188,16 +188,17 @@ static void dequant_range(void *ctx, int64_t b, int64_t e, int thread) {
     }
 }
 
-/* Per tensor, 8-bit: ops/quant/qvec.h, 4 values at a time. */
+/* Per tensor, 8-bit: ops/quant/qvec.h, 16 values at a time. */
 static void dequant_range_pt8(void *ctx, int64_t b, int64_t e, int thread) {
     const dq_job *j = ctx;
     (void)thread;
     const nnl_qparam p = nnl_qparam_make(j->scale[0], j->zp ? (int32_t)load_q(j->zp, j->dt, 0) : 0,
                                          j->dt == NNL_DT_UINT8);
     int64_t i = b;
-    for (; i + 4 <= e; i += 4) {
-        nnl_v4f v = nnl_dq4((const char *)j->x + i, &p);
-        memcpy(j->y + i, &v, sizeof v);
+    for (; i + 16 <= e; i += 16) {
+        nnl_v4f v[4];
+        nnl_dq16((const char *)j->x + i, &p, v);
+        memcpy(j->y + i, v, sizeof v);
     }
     for (; i < e; i++) j->y[i] = nnl_dq1(j->x, i, &p);
 }

@@ -164,7 +164,7 @@ typedef struct nnl_weight_info {
     nnl_dtype dtype;
     int rank;
     int64_t dims[NNL_MAX_RANK];
-    const char *layout;            /* "plain", "pack_a8", "wino43", "pack_a8t" (static) */
+    const char *layout;            /* "plain", "pack_a8", "wino43", "pack_a8t", "pack_q8" (static) */
     uint64_t bytes;
     int n_graphs;                  /* graphs that use it */
 } nnl_weight_info;

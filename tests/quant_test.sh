@@ -45,10 +45,17 @@ cp "$T/q.onnx" "$T/good.onnx"
 for c in landscape:1,3,64,96 portrait:1,3,96,64; do
     name=${c%%:*}
     check "compile the QDQ model at $name" 0 "compiled" "$NNL" compile "$T/good.onnx" --input image=${c#*:} -o "$T/$name.nnl"
+    check "its 14 convs run in integers (PACK_Q8 weights)" 0 "^14$" "$PY" -c "import json,sys; print(sum(w['layout'] == 'pack_q8' and w['dtype'] == 'int8' for w in json.load(open(sys.argv[1]))['weights']))" <("$NNL" info --json "$T/$name.nnl")
     check "run it at $name" 0 "" "$NNL" run "$T/$name.nnl" --input image=$FX/tinyseg/$name.image.npy -o "$T/$name"
     check "$name output matches ONNX Runtime's" 0 "" "$PY" tools/npycmp.py "$T/$name/out.npy" $Q/$name.ort.npy 3e-2
 done
 check "quantize --method mse --activations int8" 0 "activations int8" "$NNL" quantize $M -o "$T/q.onnx" --calibration image=$Q/calib.npy --method mse --activations int8 --weights int8
+# uint8 and int8 activations over the same int8 weights: the 14 PACK_Q8
+# weights (values and scales inside) are stored once, the activations'
+# zero points are not, and the link's text output says why
+check "compile the int8-activation model" 0 "compiled" "$NNL" compile $Q/model.qdq_s8.onnx --graph s8 --input image=1,3,64,96 -o "$T/s8.nnl"
+check "link uint8 and int8 graphs: the int8 weights shared" 0 "not shared: image_zero_point from .*landscape.nnl: dtype differs \(uint8 vs int8\)" "$NNL" link "$T/landscape.nnl:u8" "$T/s8.nnl" -o "$T/us.nnl" --report "$T/us.json"
+check "14 PACK_Q8 weights stored once for both graphs" 0 "^14$" "$PY" -c "import json,sys; print(len({w['name'] for w in json.load(open(sys.argv[1]))['weights'] if w['layout'] == 'pack_q8' and w['shared'] and w['graphs'] == ['u8', 's8']}))" "$T/us.json"
 
 # bad calibration data, written by numpy
 "$PY" - "$T" <<'PY'

@@ -24,6 +24,7 @@
 #include "format/verify.h"
 #include "format/xxh64.h"
 #include "kernels/gemm.h"
+#include "kernels/qconv.h"
 #include "kernels/wino.h"
 #include "test_util.h"
 
@@ -853,6 +854,55 @@ static void test_layouts_match_spec(void **state) {
     assert_memory_equal(got, want, nb);
 }
 
+/* PACK_Q8 from its docs/FORMAT.md formulas (scales, row sums, 8-row
+ * panels of 4-column quads) equals nnl_pack_q8 byte for byte; partial
+ * panel and partial quad on purpose. */
+static void test_layout_q8_matches_spec(void **state) {
+    (void)state;
+    enum { R = 11, C = 7 };
+    int8_t w[R * C];
+    float sc[R];
+    for (int i = 0; i < R * C; i++) w[i] = (int8_t)(rng() % 255 - 127);
+    for (int r = 0; r < R; r++) sc[r] = (float)(rng() % 1000 + 1) / 4096.0f;
+    const int64_t d[] = {R, C};
+    uint64_t nb;
+    enum { P = (R + 7) / 8, Q = (C + 3) / 4 };
+    assert_true(nnl_tensor_nbytes_checked(NNL_DT_INT8, 2, d, NNL_LAYOUT_PACK_Q8, &nb));
+    assert_int_equal(nb, 8 * P * 8 + 8 * P * 4 * Q);
+    assert_false(nnl_tensor_nbytes_checked(NNL_DT_FLOAT, 2, d, NNL_LAYOUT_PACK_Q8, &nb));
+    assert_false(nnl_tensor_nbytes_checked(NNL_DT_INT8, 1, d, NNL_LAYOUT_PACK_Q8, &nb));
+    static uint8_t want[8 * P * 8 + 8 * P * 4 * Q], got[sizeof want];
+    memset(want, 0, sizeof want);
+    for (int r = 0; r < R; r++) {
+        int32_t sum = 0;
+        for (int c = 0; c < C; c++) sum += w[r * C + c];
+        memcpy(want + 4 * r, &sc[r], 4);
+        memcpy(want + 4 * (8 * P + r), &sum, 4);
+    }
+    for (int p = 0; p < P; p++)
+        for (int q = 0; q < Q; q++)
+            for (int i = 0; i < 8; i++)
+                for (int j = 0; j < 4; j++)
+                    if (8 * p + i < R && 4 * q + j < C)
+                        want[8 * P * 8 + ((p * Q + q) * 8 + i) * 4 + j] = (uint8_t)w[(8 * p + i) * C + 4 * q + j];
+    memset(got, 0xa5, sizeof got);
+    nnl_pack_q8(got, w, sc, R, C);
+    assert_memory_equal(got, want, sizeof want);
+
+    /* malformed PACK_Q8 weights are refused by the writer, naming them */
+    nnl_file f = synth();
+    nnl_frec_weight ws[4];
+    memcpy(ws, W, sizeof ws);
+    f.weights = ws;
+    ws[3] = weight("q8", NNL_DT_FLOAT, 2, d, NNL_LAYOUT_PACK_Q8, want, sizeof want);
+    assert_int_equal(nnl_file_write(&f, tpath("q8.nnl")), NNL_ERR_INVALID_ARG);
+    assert_non_null(strstr(nnl_last_error(), "'q8': more than 2^48 elements, or a shape its layout does not suit"));
+    ws[3] = weight("q8", NNL_DT_INT8, 2, d, NNL_LAYOUT_PACK_Q8, want, sizeof want - 4);
+    assert_int_equal(nnl_file_write(&f, tpath("q8.nnl")), NNL_ERR_INVALID_ARG);
+    assert_non_null(strstr(nnl_last_error(), "'q8': 252 bytes, its shape needs 256"));
+    assert_int_equal(access(tpath("q8.nnl"), F_OK), -1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_xxh64_vectors),
@@ -872,6 +922,7 @@ int main(void) {
         cmocka_unit_test(test_host_target),
         cmocka_unit_test(test_max_elems_every_layout),
         cmocka_unit_test(test_layouts_match_spec),
+        cmocka_unit_test(test_layout_q8_matches_spec),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

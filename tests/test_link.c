@@ -21,6 +21,7 @@
 #include "format/fmt_internal.h"
 #include "format/nnl_file.h"
 #include "format/verify.h"
+#include "kernels/qconv.h"
 #include "test_util.h"
 
 /* ---- synthetic single-graph files ---------------------------------------- */
@@ -256,6 +257,50 @@ static void test_reasons_meta(void **state) {
     assert_string_equal(reason(entry(rep, "s", tpath("mb.nnl"))), "shape differs (4x16 vs 8x8)");
     assert_string_equal(reason(entry(rep, "s", tpath("ma.nnl"))), "shape differs (8x8 vs 4x16)");
     assert_string_equal(reason(entry(rep, "l", tpath("mb.nnl"))), "layout differs");
+    json_decref(rep);
+}
+
+/* Quantized weights (PACK_Q8: the per-channel scales inside the bytes):
+ * shared only when values and scales both match, and the reason names
+ * which differed. */
+static void test_reasons_q8(void **state) {
+    (void)state;
+    int8_t v0[32], v1[32];
+    float s0[8], s1[8];
+    for (int i = 0; i < 32; i++) v0[i] = v1[i] = (int8_t)(i * 7 - 100);
+    for (int i = 0; i < 8; i++) s0[i] = s1[i] = 0.01f * (float)(i + 1);
+    v1[17] = 3;
+    s1[5] = 0.5f;
+    static uint8_t base[96], dv[96], ds[96], db[96];
+    nnl_pack_q8(base, v0, s0, 8, 4);
+    nnl_pack_q8(dv, v1, s0, 8, 4);
+    nnl_pack_q8(ds, v0, s1, 8, 4);
+    nnl_pack_q8(db, v1, s1, 8, 4);
+    const int64_t d[4] = {8, 4, 1, 1};
+    uint64_t nb;
+    assert_true(nnl_tensor_nbytes_checked(NNL_DT_INT8, 4, d, NNL_LAYOUT_PACK_Q8, &nb));
+    assert_int_equal(nb, sizeof base);
+    const char *names[] = {"same", "vals", "scales", "both"};
+    const void *bdata[] = {base, dv, ds, db};
+    wspec wa[4], wb[4];
+    for (int i = 0; i < 4; i++) {
+        wa[i] = (wspec){.name = names[i], .dtype = NNL_DT_INT8, .rank = 4, .dims = {8, 4, 1, 1},
+                        .layout = NNL_LAYOUT_PACK_Q8, .data = base};
+        wb[i] = wa[i];
+        wb[i].data = bdata[i];
+    }
+    make_file(tpath("qa.nnl"), "a", wa, 4, NULL);
+    make_file(tpath("qb.nnl"), "b", wb, 4, NULL);
+    nnl_link_summary sum;
+    assert_int_equal(link2(tpath("qa.nnl"), tpath("qb.nnl"), tpath("q.nnl"), NNL_SHARE_NAME_CONTENT,
+                           tpath("q.json"), &sum), NNL_OK);
+    json_t *rep = load(tpath("q.json"));
+    assert_true(json_is_true(json_object_get(entry(rep, "same", tpath("qb.nnl")), "shared")));
+    assert_null(reason(entry(rep, "same", tpath("qb.nnl"))));
+    /* byte 64 (after 8 scales and 8 row sums) + 4 * 4 + 1: row 4, column 1 */
+    assert_string_equal(reason(entry(rep, "vals", tpath("qb.nnl"))), "int8 values differ (first at byte 81), scales equal");
+    assert_string_equal(reason(entry(rep, "scales", tpath("qb.nnl"))), "scales differ, int8 values equal");
+    assert_string_equal(reason(entry(rep, "both", tpath("qb.nnl"))), "int8 values and scales differ");
     json_decref(rep);
 }
 
@@ -592,6 +637,7 @@ int main(void) {
         cmocka_unit_test(test_full_sharing),
         cmocka_unit_test(test_partial_sharing),
         cmocka_unit_test(test_reasons_meta),
+        cmocka_unit_test(test_reasons_q8),
         cmocka_unit_test(test_content_mode),
         cmocka_unit_test(test_none_mode),
         cmocka_unit_test(test_clash),

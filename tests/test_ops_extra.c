@@ -320,6 +320,162 @@ static void test_qconv_attrs_as_conv(void **state) {
     }
 }
 
+/* NnlQLinearAdd's 8 inputs: a and b of dims (1, n) with their per-tensor
+ * parameters, y's scale and zero point, all of type dt. */
+static void qadd_inputs(call *k, nnl_dtype dt, int64_t n, void *a, void *b, const float *s, uint8_t *z) {
+    set_in(k, 0, dt, 2, (int64_t[]){1, n}, a);
+    set_in(k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&s[0]);
+    set_in(k, 2, dt, 0, NULL, &z[0]);
+    set_in(k, 3, dt, 2, (int64_t[]){1, n}, b);
+    set_in(k, 4, NNL_DT_FLOAT, 0, NULL, (void *)&s[1]);
+    set_in(k, 5, dt, 0, NULL, &z[1]);
+    set_in(k, 6, NNL_DT_FLOAT, 0, NULL, (void *)&s[2]);
+    set_in(k, 7, dt, 0, NULL, &z[2]);
+}
+
+/* ONNX QuantizeLinear of one value: x / s rounded half to even, NaN to
+ * 0, plus z, saturated; written out here independently of the op. */
+static int32_t q_ref(float x, float s, int32_t z, bool u8) {
+    float v = rintf(x / s);
+    if (isnan(v)) v = 0;
+    v += (float)z;
+    const float lo = u8 ? 0.0f : -128.0f, hi = u8 ? 255.0f : 127.0f;
+    return (int32_t)(v < lo ? lo : v > hi ? hi : v);
+}
+
+static int32_t q8_at(const void *p, bool u8, int64_t i) {
+    return u8 ? ((const uint8_t *)p)[i] : ((const int8_t *)p)[i];
+}
+
+/* The per-tensor QuantizeLinear / DequantizeLinear (4 lanes at a time,
+ * ops/quant/qvec.h) and NnlQLinearAdd (the fused DequantizeLinear x2 ->
+ * Add -> Relu/Clip -> QuantizeLinear of QDQ residual blocks) equal the
+ * ONNX arithmetic bit for bit: ties of rounding, NaN, infinities,
+ * saturation, lengths that leave a tail, both 8-bit types. */
+static void test_qdq_islands_exact(void **state) {
+    (void)state;
+    enum { N = 4099 };
+    static float x[N], y_dq[N];
+    static uint8_t a[N], b[N];
+    const float s = 0.0625f;
+    uint32_t seed = 12345;
+    for (int i = 0; i < N; i++) {
+        /* multiples of s/2 hit every rounding tie; a wide range saturates */
+        seed = seed * 1664525u + 1013904223u;
+        x[i] = (float)((int)(seed >> 8) % 1200 - 600) * (s / 2);
+        a[i] = (uint8_t)(seed >> 24);
+        b[i] = (uint8_t)(seed >> 16);
+    }
+    x[5] = NAN, x[6] = INFINITY, x[7] = -INFINITY, x[8] = 1e30f, x[9] = -0.0f;
+    for (int u = 0; u < 2; u++) {
+        const bool u8 = u == 0;
+        const nnl_dtype dt = u8 ? NNL_DT_UINT8 : NNL_DT_INT8;
+        uint8_t zq = u8 ? 131 : (uint8_t)(int8_t)-7;
+        const int32_t z = u8 ? 131 : -7;
+        call k;
+        call_init(&k, "QuantizeLinear", 13, NULL, 0, 3, 1);
+        set_in(&k, 0, NNL_DT_FLOAT, 1, (int64_t[]){N}, x);
+        set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&s);
+        set_in(&k, 2, dt, 0, NULL, &zq);
+        assert_int_equal(call_exec(&k), NNL_OK);
+        int bad = 0;
+        for (int i = 0; i < N; i++) bad += q8_at(k.out[0].data, u8, i) != q_ref(x[i], s, z, u8);
+        assert_int_equal(bad, 0);
+        call_free(&k);
+
+        call_init(&k, "DequantizeLinear", 13, NULL, 0, 3, 1);
+        set_in(&k, 0, dt, 1, (int64_t[]){N}, a);
+        set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&s);
+        set_in(&k, 2, dt, 0, NULL, &zq);
+        assert_int_equal(call_exec(&k), NNL_OK);
+        for (int i = 0; i < N; i++) y_dq[i] = (float)(q8_at(a, u8, i) - z) * s;
+        assert_memory_equal(k.out[0].data, y_dq, sizeof y_dq);
+        call_free(&k);
+
+        /* a + b (a per-tensor int8 or uint8 pair each), y of the same type,
+         * clamped as a fused Relu makes it: [z_y, max] */
+        const float sc[3] = {0.05f, 0.11f, 0.13f};   /* a, b, y */
+        uint8_t zs[3] = {u8 ? 120 : 3, u8 ? 7 : (uint8_t)(int8_t)-100, u8 ? 40 : (uint8_t)(int8_t)-20};
+        const nnl_attr clamp[] = {{.name = "nnl_ymin", .type = NNL_ATTR_INT, .i = u8 ? 40 : -20},
+                                  {.name = "nnl_ymax", .type = NNL_ATTR_INT, .i = u8 ? 255 : 127}};
+        call_init(&k, "NnlQLinearAdd", 13, clamp, 2, 8, 1);
+        qadd_inputs(&k, dt, N, a, b, sc, zs);
+        assert_int_equal(call_exec(&k), NNL_OK);
+        bad = 0;
+        const int32_t iza = q8_at(zs, u8, 0), izb = q8_at(zs, u8, 1), izy = q8_at(zs, u8, 2);
+        for (int i = 0; i < N; i++) {
+            float v = (float)(q8_at(a, u8, i) - iza) * sc[0] + (float)(q8_at(b, u8, i) - izb) * sc[1];
+            v = v > 0 ? v : 0;   /* the Relu the clamp stands for */
+            bad += q8_at(k.out[0].data, u8, i) != q_ref(v, sc[2], izy, u8);
+        }
+        assert_int_equal(bad, 0);
+        call_free(&k);
+
+        /* a clamp outside y's type is refused */
+        const nnl_attr wide[] = {{.name = "nnl_ymin", .type = NNL_ATTR_INT, .i = -129}};
+        call_init(&k, "NnlQLinearAdd", 13, wide, 1, 8, 1);
+        qadd_inputs(&k, dt, N, NULL, NULL, sc, zs);
+        expect_fail(&k, NNL_ERR_SHAPE, "clamp [-129,");
+    }
+}
+
+/* MaxPool over uint8 / int8 (what a QDQ model's DequantizeLinear ->
+ * MaxPool becomes) equals MaxPool over the same values in float32: every
+ * geometry path (borders, stride-1 blocks, ceil_mode, dilation, 1-D). */
+static void test_maxpool_8bit(void **state) {
+    (void)state;
+    enum { N = 2 * 3 * 13 * 37 };
+    static int8_t q[N];
+    static float f[N];
+    uint32_t seed = 99;
+    const int64_t k33[] = {3, 3}, s22[] = {2, 2}, s11[] = {1, 1}, p1[] = {1, 1, 1, 1}, d2[] = {2, 2}, p0[] = {0, 0, 0, 0};
+    const int64_t k5[] = {5}, s1[] = {1}, p2[] = {2, 1};
+    const nnl_attr geoms[][5] = {
+        {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = k33},
+         {.name = "strides", .type = NNL_ATTR_INTS, .n = 2, .ints = s22},
+         {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = p1},
+         {.name = "ceil_mode", .type = NNL_ATTR_INT, .i = 1}},
+        {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = k33},
+         {.name = "strides", .type = NNL_ATTR_INTS, .n = 2, .ints = s11},
+         {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = p0},
+         {.name = "dilations", .type = NNL_ATTR_INTS, .n = 2, .ints = d2}},
+        {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 1, .ints = k5},
+         {.name = "strides", .type = NNL_ATTR_INTS, .n = 1, .ints = s1},
+         {.name = "pads", .type = NNL_ATTR_INTS, .n = 2, .ints = p2}},
+    };
+    const int n_attrs[] = {4, 4, 3};
+    for (int u = 0; u < 2; u++) {
+        const nnl_dtype dt = u ? NNL_DT_INT8 : NNL_DT_UINT8;
+        for (int i = 0; i < N; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            q[i] = (int8_t)(seed >> 24);
+            f[i] = u ? (float)q[i] : (float)(uint8_t)q[i];
+        }
+        for (int gi = 0; gi < 3; gi++) {
+            const int rank = gi == 2 ? 3 : 4;
+            const int64_t d4[] = {2, 3, 13, 37}, d3[] = {2, 39, 37};
+            call kq, kf;
+            call_init(&kq, "MaxPool", 12, geoms[gi], n_attrs[gi], 1, 1);
+            set_in(&kq, 0, dt, rank, rank == 4 ? d4 : d3, q);
+            assert_int_equal(call_exec(&kq), NNL_OK);
+            assert_int_equal(kq.out[0].dtype, dt);
+            call_init(&kf, "MaxPool", 12, geoms[gi], n_attrs[gi], 1, 1);
+            set_in(&kf, 0, NNL_DT_FLOAT, rank, rank == 4 ? d4 : d3, f);
+            assert_int_equal(call_exec(&kf), NNL_OK);
+            const int64_t n = nnl_tensor_numel(&kf.out[0]);
+            assert_int_equal(nnl_tensor_numel(&kq.out[0]), n);
+            int bad = 0;
+            for (int64_t i = 0; i < n; i++) {
+                float v = u ? (float)((int8_t *)kq.out[0].data)[i] : (float)((uint8_t *)kq.out[0].data)[i];
+                bad += v != ((float *)kf.out[0].data)[i];
+            }
+            assert_int_equal(bad, 0);
+            call_free(&kq);
+            call_free(&kf);
+        }
+    }
+}
+
 int main(void) {
     if (isa_check_forced()) return 1;
     const struct CMUnitTest tests[] = {
@@ -329,6 +485,8 @@ int main(void) {
         cmocka_unit_test(test_runtime_rejects),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_qconv_attrs_as_conv),
+        cmocka_unit_test(test_qdq_islands_exact),
+        cmocka_unit_test(test_maxpool_8bit),
     };
     return cmocka_run_group_tests(tests, harness_setup, harness_teardown);
 }

@@ -1,4 +1,5 @@
 /* nnlink link / nnlink extract */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,8 +21,28 @@ static const char link_help[] =
     "IN.nnl:OLD=NEW renames graph OLD of that input to NEW; IN.nnl:NEW renames\n"
     "the only graph of a single-graph input.\n"
     "  -o, --output OUT.nnl   file to write (atomically)\n"
-    "  --report PATH          JSON report: every weight, shared with which graphs or why not\n"
+    "  --report PATH          JSON report: every weight, shared with which graphs or why not;\n"
+    "                         the weights left unshared beside a namesake are listed here too\n"
     "  --default NAME         graph that run/profile use when --graph is not given\n";
+
+/* The report's weights that were not shared although another graph has
+ * one of the same name, with the reason (for quantized weights: whether
+ * the int8 values, the scales or both differ), a line each. */
+static void print_unshared(const char *report) {
+    json_t *root = json_load_file(report, 0, NULL), *ws = json_object_get(root, "weights");
+    size_t n = 0, shown = 0;
+    for (size_t i = 0; i < json_array_size(ws); i++) {
+        json_t *e = json_array_get(ws, i);
+        const char *why = json_string_value(json_object_get(e, "reason"));
+        if (!why) continue;
+        if (shown++ < 20)
+            printf("  not shared: %s from %s: %s\n", cli_esc(json_string_value(json_object_get(e, "name"))),
+                   cli_esc(json_string_value(json_object_get(e, "source"))), why);
+        n++;
+    }
+    if (n > 20) printf("  ... %zu more not shared (see the report)\n", n - 20);
+    json_decref(root);
+}
 
 static const char extract_help[] =
     "usage: nnlink extract FILE.nnl --graph NAME -o OUT.nnl\n"
@@ -96,7 +117,10 @@ int cmd_link(int argc, char **argv) {
     printf("linked %d graph%s into %s: %d weights in, %d stored, %d shared; %.2f MB in, %.2f MB stored, %.2f MB saved\n",
            sum.graphs, sum.graphs == 1 ? "" : "s", cli_esc(out), sum.weights_in, sum.weights_stored, sum.weights_shared,
            sum.bytes_in / 1e6, sum.bytes_stored / 1e6, sum.bytes_saved / 1e6);
-    if (o.report_json_path) printf("report: %s\n", cli_esc(o.report_json_path));
+    if (o.report_json_path) {
+        printf("report: %s\n", cli_esc(o.report_json_path));
+        print_unshared(o.report_json_path);
+    }
     return 0;
 }
 

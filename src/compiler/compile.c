@@ -24,7 +24,9 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     m->winograd = opts && opts->winograd;
     nnl_status s = nnl_pass_bind_inputs(m, opts ? opts->inputs : NULL, opts ? opts->n_inputs : 0);
     if (!s) s = nnl_pass_remove_identity(m);
+    if (!s) s = nnl_pass_fuse_qconv(m);
     if (!s) s = nnl_pass_infer_fold(m);
+    if (!s) s = nnl_pass_fuse_qislands(m);
     if (!s) s = nnl_pass_dead_nodes(m);
     if (!s) s = nnl_pass_fold_batchnorm(m);
     if (!s) s = nnl_pass_fuse_layernorm(m);
@@ -32,6 +34,7 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     if (!s) s = nnl_pass_fuse_channel_scale(m);
     if (!s) s = nnl_pass_dead_nodes(m);
     if (!s) s = nnl_pass_pack_weights(m);
+    if (!s) s = nnl_pass_pack_q8(m);
     if (!s) s = nnl_model_toposort(m);
     /* Fusion changed inputs and attributes: infer again for final shapes,
      * scratch sizes and FLOP counts, and to check the fused forms. */

@@ -35,7 +35,7 @@ static nnl_status check_shape(nnl_dtype dt, int rank, const int64_t *dims, nnl_l
             return nnl_fail(st, "%s: %s %d '%s': negative dimension %lld", what, kind, idx, name,
                             (long long)dims[i]);
     if (layout != NNL_LAYOUT_PLAIN && layout != NNL_LAYOUT_PACK_A8 && layout != NNL_LAYOUT_WINO43 &&
-        layout != NNL_LAYOUT_PACK_A8T)
+        layout != NNL_LAYOUT_PACK_A8T && layout != NNL_LAYOUT_PACK_Q8)
         return nnl_fail(st, "%s: %s %d '%s': unknown layout %d", what, kind, idx, name,
                         (int)layout);
     return NNL_OK;

@@ -46,6 +46,23 @@ static void shape_str(const nnl_frec_weight *w, char *buf, size_t n) {
     nnl_shape_str(&t, buf, n);
 }
 
+/* Two PACK_Q8 weights of one shape with different bytes: which of the
+ * int8 values and the per-channel scales (kernels/qconv.h: scales, then
+ * row sums, which follow from the values, then the values) differ.  The
+ * zero point is 0 in this layout, so it cannot. */
+static void q8_why(const nnl_frec_weight *x, const nnl_frec_weight *y, char *buf, size_t n) {
+    const uint8_t *a = x->data, *b = y->data;
+    uint64_t rows = ((uint64_t)x->dims[0] + 7) / 8 * 8, vals = rows * 8;
+    bool scales = memcmp(a, b, rows * 4) != 0;
+    uint64_t off = vals + first_diff(a + vals, b + vals, x->nbytes - vals);
+    if (off < x->nbytes && scales)
+        snprintf(buf, n, "int8 values and scales differ");
+    else if (off < x->nbytes)
+        snprintf(buf, n, "int8 values differ (first at byte %llu), scales equal", (unsigned long long)off);
+    else
+        snprintf(buf, n, "scales differ, int8 values equal");
+}
+
 /* Why x (not shared) differs from y (same name, another stored weight). */
 static void why_not(const lk *L, const nnl_frec_weight *x, const nnl_frec_weight *y, char *buf,
                     size_t n) {
@@ -66,7 +83,9 @@ static void why_not(const lk *L, const nnl_frec_weight *x, const nnl_frec_weight
                  (unsigned long long)y->nbytes);
     } else {
         uint64_t off = first_diff(x->data, y->data, x->nbytes);
-        if (off < x->nbytes)
+        if (off < x->nbytes && x->layout == NNL_LAYOUT_PACK_Q8)
+            q8_why(x, y, buf, n);
+        else if (off < x->nbytes)
             snprintf(buf, n, "bytes differ at offset %llu", (unsigned long long)off);
         else
             snprintf(buf, n, "identical bytes, but the input files disagree on their hashes "

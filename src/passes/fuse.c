@@ -23,17 +23,6 @@ static bool const_f32(const nnl_model *m, int v, int64_t n) {
            m->values[v].t.layout == NNL_LAYOUT_PLAIN && nnl_tensor_numel(&m->values[v].t) == n;
 }
 
-/* Fused steps are labelled with every ONNX node they came from. */
-static nnl_status join_name(nnl_node *into, const nnl_node *from) {
-    size_t a = strlen(into->name), b = strlen(from->name);
-    char *s = nnl_realloc(into->name, a + b + 2);
-    if (!s) return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
-    s[a] = '+';
-    memcpy(s + a + 1, from->name, b + 1);
-    into->name = s;
-    return NNL_OK;
-}
-
 nnl_status nnl_pass_fold_batchnorm(nnl_model *m) {
     for (int i = 0; i < m->n_nodes; i++) {
         nnl_node *conv = &m->nodes[i];
@@ -103,7 +92,7 @@ nnl_status nnl_pass_fold_batchnorm(nnl_model *m) {
         /* The conv now writes the BN's output value (keeps its name). */
         conv->out[0] = bn->out[0];
         m->values[bn->out[0]].producer = i;
-        if ((s = join_name(conv, bn))) return s;
+        if ((s = nnl_node_join_name(conv, bn))) return s;
         bn->dead = true;
     }
     return nnl_model_compact(m);
@@ -131,18 +120,8 @@ static bool activation_of(const nnl_model *m, const nnl_node *n, int *act, float
         return true;
     }
     if (strcmp(n->op, "Clip") == 0) {
-        *a = -INFINITY;
-        *b = INFINITY;
-        if (m->opset < 11) {
-            const nnl_attr *lo = nnl_node_attr(n, "min"), *hi = nnl_node_attr(n, "max");
-            if (lo) *a = lo->f;
-            if (hi) *b = hi->f;
-        } else {
-            if (n->n_in >= 2 && n->in[1] >= 0 && !nnl_scalar_const(m, n->in[1], a)) return false;
-            if (n->n_in >= 3 && n->in[2] >= 0 && !nnl_scalar_const(m, n->in[2], b)) return false;
-        }
         *act = NNL_ACT_CLIP;
-        return true;
+        return nnl_clip_bounds(m, n, a, b);
     }
     return false;
 }
@@ -232,7 +211,7 @@ nnl_status nnl_pass_fuse_channel_scale(nnl_model *m) {
         conv->in[0] = x;
         conv->in[4] = sc;
         conv->n_in = 5;
-        nnl_status s = join_name(conv, mul);
+        nnl_status s = nnl_node_join_name(conv, mul);
         if (s) return s;
         mul->dead = true;
     }
@@ -261,7 +240,7 @@ nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
                 n->n_in = 4;
                 n->out[0] = add->out[0];
                 m->values[add->out[0]].producer = i;
-                if (join_name(n, add)) return NNL_ERR_NOMEM;
+                if (nnl_node_join_name(n, add)) return NNL_ERR_NOMEM;
                 add->dead = true;
                 ci = nnl_sole_consumer(m, n->out[0]);
             }
@@ -275,7 +254,7 @@ nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
         }
         nnl_node *an = &m->nodes[ci];
         if (si >= 0) {
-            nnl_status s = join_name(n, &m->nodes[si]);
+            nnl_status s = nnl_node_join_name(n, &m->nodes[si]);
             if (s) return s;
             m->nodes[si].dead = true;
         } else if (an->in[0] != n->out[0] || !activation_of(m, an, &act, &a, &b)) {
@@ -284,7 +263,7 @@ nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
         nnl_status s = nnl_node_set_attr_int(n, "nnl_act", act);
         if (!s) s = nnl_node_set_attr_float(n, "nnl_act_a", a);
         if (!s) s = nnl_node_set_attr_float(n, "nnl_act_b", b);
-        if (!s) s = join_name(n, an);
+        if (!s) s = nnl_node_join_name(n, an);
         if (s) return s;
         n->out[0] = an->out[0];
         m->values[an->out[0]].producer = i;

@@ -18,5 +18,16 @@
  * readers that disagree, or as graph outputs stay PLAIN.  Deterministic
  * byte for byte. */
 nnl_status nnl_pass_pack_weights(nnl_model *m);
+/* INT8 rank-4 constants read only as QLinearConv's w (input 3), with one
+ * scale tensor (positive, finite) among all readers, zero point absent or 0 and groups
+ * nnl_qconv_ok runs: NNL_LAYOUT_PACK_Q8 (kernels/qconv.h), and the
+ * readers' zero point input is dropped (passes/pack_q8.c). */
+nnl_status nnl_pass_pack_q8(nnl_model *m);
+/* Whether the integer conv runs conv (a Conv or QLinearConv node) with
+ * the rank-4 weight w packed: what nnl_qconv_ok says of the weight's dims
+ * and the group attribute alone.  The input's size is not looked at: it
+ * may not be known yet, and a linked graph of another shape shares the
+ * packed weight. */
+bool nnl_q8_conv_fits(const nnl_node *conv, const nnl_tensor *w);
 
 #endif

@@ -1,9 +1,9 @@
 /*
  * Compiler passes over the model IR, declared in the order
  * nnl_compile_model (compiler/compile.c) runs them:
- *   bind_inputs, remove_identity, infer_fold, dead_nodes, fold_batchnorm,
- *   fuse_layernorm, fuse_epilogue, fuse_channel_scale, dead_nodes again,
- *   pack_weights
+ *   bind_inputs, remove_identity, fuse_qconv, infer_fold, fuse_qislands,
+ *   dead_nodes, fold_batchnorm, fuse_layernorm, fuse_epilogue,
+ *   fuse_channel_scale, dead_nodes again, pack_weights and pack_q8
  *   (passes/pack_weights.h), a topological sort, infer_fold again (final
  *   shapes, scratch and FLOPs of the fused nodes), plan_arena.
  * Each returns NNL_OK or a status with nnl_last_error() set.
@@ -18,6 +18,16 @@
 nnl_status nnl_pass_bind_inputs(nnl_model *m, const nnl_input_shape *shapes, int n);
 /* Drop Identity and inference-mode Dropout. */
 nnl_status nnl_pass_remove_identity(nnl_model *m);
+/* DequantizeLinear -> Conv -> [Relu | Clip] -> QuantizeLinear into one
+ * integer QLinearConv with a fused clamp (passes/fuse_qconv.c); before
+ * infer_fold turns the weights' DequantizeLinear into float constants. */
+nnl_status nnl_pass_fuse_qconv(nnl_model *m);
+/* Float islands of QDQ models into 8-bit ops (passes/fuse_qdq.c):
+ * DequantizeLinear x2 -> Add -> [Relu | Clip] -> QuantizeLinear of equal
+ * shapes into one NnlQLinearAdd, DequantizeLinear -> MaxPool into MaxPool
+ * on the 8-bit data -> DequantizeLinear; needs shapes, so it runs after
+ * infer_fold. */
+nnl_status nnl_pass_fuse_qislands(nnl_model *m);
 /* Shape inference in topological order; nodes whose inputs are all
  * constant are executed now and become constants (this is what turns
  * PyTorch's Shape/Gather/Concat chains into literal sizes). */

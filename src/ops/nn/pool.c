@@ -1,5 +1,6 @@
 /*
- * MaxPool, AveragePool, LpPool and the global pools over NCHW float32.
+ * MaxPool, AveragePool, LpPool and the global pools over NCHW float32;
+ * MaxPool also over uint8 / int8 (1-D and 2-D).
  *
  * 1-D and 2-D pools run as 2-D (a 1-D pool is a 2-D pool of height 1) on a
  * path that splits each output row into a border, where taps are checked
@@ -109,13 +110,17 @@ nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (c->n_out > 1 && c->out[1])
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "the Indices output is not supported");
     const nnl_tensor *x = c->in[0];
-    if (x->dtype != NNL_DT_FLOAT)
-        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32 only)",
+    const bool q8 = kind == P_MAX && (x->dtype == NNL_DT_UINT8 || x->dtype == NNL_DT_INT8);
+    if (x->dtype != NNL_DT_FLOAT && !q8)
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "dtype %s is not supported (float32; uint8 and int8 for MaxPool)",
                            nnl_dtype_name(x->dtype));
     pool_geom g;
     if ((st = pool_geometry(c, &g))) return st;
+    if (q8 && (g.ns > 2 || (size_t)x->dims[x->rank - 1] > NNL_THREAD_SCRATCH_BYTES))
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "8-bit MaxPool is 1-D or 2-D, rows of at most %d values",
+                           (int)NNL_THREAD_SCRATCH_BYTES);
     nnl_tensor *y = c->out[0];
-    if ((st = nnl_op_set_like(c, y, x, NNL_DT_FLOAT))) return st;
+    if ((st = nnl_op_set_like(c, y, x, x->dtype))) return st;
     double taps = 1;
     for (int i = 0; i < g.ns; i++) {
         y->dims[2 + i] = g.out[i];
@@ -148,6 +153,7 @@ typedef struct pool_job {
     const float *x;
     float *y;
     void *const *tscratch;             /* row buffer per thread, may be NULL */
+    nnl_dtype dt;                      /* of x and y: float32, or uint8 / int8 (MaxPool only) */
 } pool_job;
 
 static inline float pow_p(float v, float p) {
@@ -178,46 +184,46 @@ static float pool_one(const pool_geom *g, const float *x, int64_t hs, int64_t kh
 
 /* Max and average pools are separable: first reduce the window's rows
  * into one row buffer (contiguous, vectorised), then reduce the columns of
- * that row.  Loops run in blocks of 8 held in locals, the loop shape GCC's
+ * that row.  Loops run in blocks of B held in locals, the loop shape GCC's
  * -O2 cost model vectorises. */
-#define SEPARABLE(name, INIT, OP)                                                          \
-    static void name(const pool_geom *g, const float *x, int64_t hs, int64_t kh0,          \
-                     int64_t kh1, float *v, float *y, int64_t ow_lo, int64_t ow_hi) {      \
+#define SEPARABLE(name, T, B, INIT, OP)                                                          \
+    static void name(const pool_geom *g, const T *x, int64_t hs, int64_t kh0,          \
+                     int64_t kh1, T *v, T *y, int64_t ow_lo, int64_t ow_hi) {      \
         const int64_t W = g->in[1], OW = g->out[1], KW = g->k[1], SW = g->s[1];            \
         const int64_t DW = g->d[1], PL = g->pb[1], rs = g->d[0] * W;                       \
-        const float *x0 = x + (hs + kh0 * g->d[0]) * W;                                   \
+        const T *x0 = x + (hs + kh0 * g->d[0]) * W;                                   \
         int64_t w = 0;                                                                     \
-        for (; w + 8 <= W; w += 8) {                                                       \
-            float acc[8], t[8];                                                            \
-            for (int k = 0; k < 8; k++) acc[k] = INIT;                                     \
+        for (; w + B <= W; w += B) {                                                       \
+            T acc[B], t[B];                                                            \
+            for (int k = 0; k < B; k++) acc[k] = INIT;                                     \
             for (int64_t kh = 0; kh < kh1 - kh0; kh++) {                                   \
-                for (int k = 0; k < 8; k++) t[k] = x0[kh * rs + w + k];                    \
-                for (int k = 0; k < 8; k++) acc[k] = OP(acc[k], t[k]);                     \
+                for (int k = 0; k < B; k++) t[k] = x0[kh * rs + w + k];                    \
+                for (int k = 0; k < B; k++) acc[k] = OP(acc[k], t[k]);                     \
             }                                                                              \
-            for (int k = 0; k < 8; k++) v[w + k] = acc[k];                                 \
+            for (int k = 0; k < B; k++) v[w + k] = acc[k];                                 \
         }                                                                                  \
         for (; w < W; w++) {                                                               \
-            float acc = INIT;                                                              \
+            T acc = INIT;                                                              \
             for (int64_t kh = 0; kh < kh1 - kh0; kh++) acc = OP(acc, x0[kh * rs + w]);     \
             v[w] = acc;                                                                    \
         }                                                                                  \
         /* Columns: the interior needs no checks; stride 1 runs in blocks. */             \
         int64_t ow = ow_lo;                                                                \
         if (SW == 1) {                                                                     \
-            for (; ow + 8 <= ow_hi; ow += 8) {                                             \
-                float acc[8], t[8];                                                        \
-                for (int k = 0; k < 8; k++) acc[k] = INIT;                                 \
+            for (; ow + B <= ow_hi; ow += B) {                                             \
+                T acc[B], t[B];                                                        \
+                for (int k = 0; k < B; k++) acc[k] = INIT;                                 \
                 for (int64_t kw = 0; kw < KW; kw++) {                                      \
-                    const float *vc = v + ow - PL + kw * DW;                               \
-                    for (int k = 0; k < 8; k++) t[k] = vc[k];                              \
-                    for (int k = 0; k < 8; k++) acc[k] = OP(acc[k], t[k]);                 \
+                    const T *vc = v + ow - PL + kw * DW;                               \
+                    for (int k = 0; k < B; k++) t[k] = vc[k];                              \
+                    for (int k = 0; k < B; k++) acc[k] = OP(acc[k], t[k]);                 \
                 }                                                                          \
-                for (int k = 0; k < 8; k++) y[ow + k] = acc[k];                            \
+                for (int k = 0; k < B; k++) y[ow + k] = acc[k];                            \
             }                                                                              \
         }                                                                                  \
         for (; ow < ow_hi; ow++) {                                                         \
-            const float *vc = v + ow * SW - PL;                                            \
-            float acc = INIT;                                                              \
+            const T *vc = v + ow * SW - PL;                                            \
+            T acc = INIT;                                                              \
             for (int64_t kw = 0; kw < KW; kw++) acc = OP(acc, vc[kw * DW]);                \
             y[ow] = acc;                                                                   \
         }                                                                                  \
@@ -226,13 +232,17 @@ static float pool_one(const pool_geom *g, const float *x, int64_t hs, int64_t kh
                 const int64_t ws = ow * SW - PL;                                           \
                 int64_t kw0, kw1;                                                          \
                 tap_range(ws, KW, DW, W, &kw0, &kw1);                                      \
-                float acc = INIT;                                                          \
+                T acc = INIT;                                                          \
                 for (int64_t kw = kw0; kw < kw1; kw++) acc = OP(acc, v[ws + kw * DW]);     \
                 y[ow] = acc;                                                               \
             }                                                                              \
     }
-SEPARABLE(sep_max, -INFINITY, OP_MAX)
-SEPARABLE(sep_sum, 0.0f, OP_ADD)
+SEPARABLE(sep_max, float, 8, -INFINITY, OP_MAX)
+SEPARABLE(sep_sum, float, 8, 0.0f, OP_ADD)
+/* MaxPool of 8-bit data (QDQ models, passes/fuse_qdq.c): the type's least
+ * value stands for -infinity; blocks of 32 fill the vector registers */
+SEPARABLE(sep_max_u8, uint8_t, 32, 0, OP_MAX)
+SEPARABLE(sep_max_s8, int8_t, 32, -128, OP_MAX)
 
 static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     const pool_job *j = ctx;
@@ -288,6 +298,31 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
                     cnt_h * (g->include_pad ? taps_in(ws, KW, DW, -PL, W + g->pe[1]) : kw1 - kw0);
                 y[ow] = cnt > 0 ? y[ow] / (float)cnt : 0.0f;
             }
+    }
+}
+
+/* 8-bit MaxPool rows: the separable path over the thread's row buffer
+ * (the plan always provides it; a row wider than it is refused at infer). */
+static void pool2d_rows_q8(void *ctx, int64_t b, int64_t e, int thread) {
+    const pool_job *j = ctx;
+    const pool_geom *g = &j->g;
+    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1], KW = g->k[1], SW = g->s[1];
+    const int64_t DW = g->d[1], PL = g->pb[1];
+    int64_t ow_lo = (PL + SW - 1) / SW;
+    int64_t ow_hi = W - 1 + PL - (KW - 1) * DW >= 0 ? (W - 1 + PL - (KW - 1) * DW) / SW + 1 : 0;
+    if (ow_hi > OW) ow_hi = OW;
+    if (ow_lo > ow_hi) ow_lo = ow_hi;
+    for (int64_t row = b; row < e; row++) {
+        const int64_t plane = row / OH, oh = row % OH, hs = oh * g->s[0] - g->pb[0];
+        int64_t kh0, kh1;
+        tap_range(hs, g->k[0], g->d[0], H, &kh0, &kh1);
+        const int64_t xo = plane * H * W, yo = plane * OH * OW + oh * OW;
+        if (j->dt == NNL_DT_UINT8)
+            sep_max_u8(g, (const uint8_t *)j->x + xo, hs, kh0, kh1, j->tscratch[thread], (uint8_t *)j->y + yo,
+                       ow_lo, ow_hi);
+        else
+            sep_max_s8(g, (const int8_t *)j->x + xo, hs, kh0, kh1, j->tscratch[thread], (int8_t *)j->y + yo,
+                       ow_lo, ow_hi);
     }
 }
 
@@ -352,6 +387,9 @@ nnl_status nnl_nn_pool_exec(const nnl_op_call *c) {
     j.x = c->in[0]->data;
     j.y = c->out[0]->data;
     j.tscratch = c->thread_scratch;
+    j.dt = c->in[0]->dtype;
+    if (j.dt != NNL_DT_FLOAT && !j.tscratch)
+        return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "8-bit MaxPool needs the per-thread scratch");
     pool_geom *g = &j.g;
     int64_t out_sz = 1;
     for (int i = 0; i < g->ns; i++) out_sz *= g->out[i];
@@ -366,8 +404,8 @@ nnl_status nnl_nn_pool_exec(const nnl_op_call *c) {
             g->ns = 2;
         }
         const int64_t per_row = g->out[1] * g->k[0] * g->k[1];
-        nnl_op_parallel(c->pool, g->planes * g->out[0],
-                        per_row >= 8192 ? 1 : 8192 / (per_row ? per_row : 1), pool2d_rows, &j);
+        nnl_op_parallel(c->pool, g->planes * g->out[0], per_row >= 8192 ? 1 : 8192 / (per_row ? per_row : 1),
+                        j.dt == NNL_DT_FLOAT ? pool2d_rows : pool2d_rows_q8, &j);
     } else {
         nnl_op_parallel(c->pool, g->planes * out_sz, 1024, poolnd_rows, &j);
     }

@@ -9,12 +9,18 @@
  * acc * (scale_a * scale_b / scale_y), the multiplier in float32 as the
  * scales are, the product in double, rounded half to even, plus the output
  * zero point, saturated.  Convolutions are 1-D or 2-D, computed directly
- * (no packing): these ops are rare in exported float models.
+ * (no packing): these ops are rare in exported float models.  The
+ * exception is QLinearConv with a PACK_Q8 weight (passes/pack_q8.c, for
+ * the convs of QDQ models and QLinearConv with int8 weights of zero point
+ * 0): it runs kernels/qconv.h, whose requantization multiplies in float32
+ * as ONNX Runtime's does.  Its nnl_ymin / nnl_ymax attributes (a fused
+ * Relu or Clip, passes/fuse_qconv.c) narrow the saturation on both paths.
  */
 #include <math.h>
 #include <string.h>
 
 #include "ops/quant/quant_ops.h"
+#include "kernels/qconv.h"
 #include "ops/nn/conv_geom.h"
 
 static bool is_q8(nnl_dtype dt) { return dt == NNL_DT_UINT8 || dt == NNL_DT_INT8; }
@@ -49,10 +55,11 @@ static inline int32_t par_q(const nnl_tensor *t, int64_t i) {
     return ld8(t->data, t->dtype, nnl_tensor_numel(t) == 1 ? 0 : i);
 }
 
-/* Requantize an int32 accumulator. */
-static inline void requant(void *y, nnl_dtype dt, int64_t i, double acc, float mult, int32_t zp) {
+/* Requantize an int32 accumulator, saturating to [lo, hi] (y's type's
+ * range or narrower). */
+static inline void requant(void *y, nnl_dtype dt, int64_t i, double acc, float mult, int32_t zp, double lo,
+                           double hi) {
     double v = rint(acc * (double)mult) + zp;
-    const double lo = dt == NNL_DT_UINT8 ? 0 : -128, hi = dt == NNL_DT_UINT8 ? 255 : 127;
     v = !(v >= lo) ? lo : v > hi ? hi : v;   /* NaN (zero scale) -> lo */
     if (dt == NNL_DT_UINT8) ((uint8_t *)y)[i] = (uint8_t)v;
     else ((int8_t *)y)[i] = (int8_t)v;
@@ -194,7 +201,8 @@ static void mm_rows(void *ctx, int64_t b, int64_t e, int thread) {
                 ((int32_t *)j->y)[oi] = (int32_t)acc;
             } else {
                 const float mult = par_f(j->io.as, m) * par_f(j->io.bs, nn) / par_f(j->io.ys, 0);
-                requant(j->y, j->ydt, oi, (double)(int32_t)acc, mult, par_q(j->io.yzp, 0));
+                requant(j->y, j->ydt, oi, (double)(int32_t)acc, mult, par_q(j->io.yzp, 0),
+                        j->ydt == NNL_DT_UINT8 ? 0 : -128, j->ydt == NNL_DT_UINT8 ? 255 : 127);
             }
         }
     }
@@ -231,17 +239,56 @@ static cv_io cv_inputs(const nnl_op_call *c) {
     return io;
 }
 
+/* The clamp of QLinearConv's output (nnl_ymin / nnl_ymax, what
+ * passes/fuse_qconv.c makes of a Relu or Clip), within y's type. */
+static nnl_status y_clamp(const nnl_op_call *c, nnl_dtype ydt, int32_t *lo, int32_t *hi) {
+    const int64_t tlo = ydt == NNL_DT_UINT8 ? 0 : -128, thi = ydt == NNL_DT_UINT8 ? 255 : 127;
+    int64_t a, b;
+    nnl_status st = nnl_op_attr_int(c, "nnl_ymin", tlo, &a);
+    if (!st) st = nnl_op_attr_int(c, "nnl_ymax", thi, &b);
+    if (st) return st;
+    if (a < tlo || b > thi || a > b)
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "clamp [%lld, %lld] outside %s's range or empty", (long long)a,
+                           (long long)b, nnl_dtype_name(ydt));
+    *lo = (int32_t)a;
+    *hi = (int32_t)b;
+    return NNL_OK;
+}
+
+/* A PACK_Q8 weight (kernels/qconv.h): int8, zero point 0 (so no w_zp
+ * input), a 2-D conv whose groups nnl_qconv2d runs. */
+static nnl_status check_packed(const nnl_op_call *c, const cv_io *io, const nnl_conv_params *g) {
+    if (io->w->layout != NNL_LAYOUT_PACK_Q8) return NNL_OK;
+    if (io->w->dtype != NNL_DT_INT8 || io->wzp || io->x->rank != 4 || !nnl_qconv_ok(g))
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed int8 weight on a conv the integer kernel does not "
+                           "run (int8 weight, no w_zero_point, 2-D, groups of a multiple of 8 channels)");
+    return NNL_OK;
+}
+
 nnl_status nnl_quant_qconv_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"auto_pad", "dilations", "group", "kernel_shape", "pads",
                                         "strides", NULL};
+    static const char *const known_q[] = {"auto_pad", "dilations", "group", "kernel_shape", "pads",
+                                          "strides", "nnl_ymin", "nnl_ymax", NULL};
     const bool q = is_qlinear(c);
-    nnl_status st = nnl_attr_check(c, known);
+    nnl_status st = nnl_attr_check(c, q ? known_q : known);
     if (st) return st;
-    if ((st = q ? nnl_op_check_io(c, 8, 9, 8, 1, 1) : nnl_op_check_io(c, 2, 4, 2, 1, 1)) ||
-        (st = nnl_op_check_inputs(c)))
-        return st;
-    if (q && (!c->in[3] || !c->in[4] || !c->in[6]))
-        return nnl_op_fail(c, NNL_ERR_SHAPE, "w, w_scale and y_scale are required");
+    /* zero points may be omitted (0): a PACK_Q8 weight's always is */
+    if ((st = q ? nnl_op_check_io(c, 8, 9, 2, 1, 1) : nnl_op_check_io(c, 2, 4, 2, 1, 1))) return st;
+    /* QLinearConv's w (input 3) may be PACK_Q8; every other input plain */
+    nnl_tensor wplain;
+    nnl_tensor *in[9];
+    nnl_op_call cc = *c;
+    if (q && c->in[3] && c->in[3]->layout == NNL_LAYOUT_PACK_Q8) {
+        memcpy(in, c->in, (size_t)c->n_in * sizeof *in);
+        wplain = *c->in[3];
+        wplain.layout = NNL_LAYOUT_PLAIN;
+        in[3] = &wplain;
+        cc.in = in;
+    }
+    if ((st = nnl_op_check_inputs(&cc))) return st;
+    if (q && (!c->in[1] || !c->in[3] || !c->in[4] || !c->in[6]))
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "x_scale, w, w_scale and y_scale are required");
     const cv_io io = cv_inputs(c);
     if (!is_q8(io.x->dtype) || !is_q8(io.w->dtype))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "x and w must be uint8 or int8");
@@ -261,6 +308,9 @@ nnl_status nnl_quant_qconv_infer(nnl_op_call *c, nnl_infer_result *r) {
         if (io.bias && (io.bias->dtype != NNL_DT_INT32 || io.bias->rank != 1 ||
                         io.bias->dims[0] != g.oc))
             return nnl_op_fail(c, NNL_ERR_SHAPE, "B must be int32 [%lld]", (long long)g.oc);
+        int32_t lo, hi;
+        if ((st = y_clamp(c, odt, &lo, &hi)) || (st = check_packed(c, &io, &g))) return st;
+        if (io.w->layout == NNL_LAYOUT_PACK_Q8) r->scratch_bytes = nnl_qconv_scratch_bytes(&g);
     }
     int64_t od[4] = {g.n, g.oc, g.oh, g.ow};
     if (io.x->rank == 3) od[2] = g.ow;
@@ -276,6 +326,7 @@ typedef struct cv_job {
     void *y;
     nnl_dtype ydt;
     bool q;
+    int32_t ylo, yhi;
 } cv_job;
 
 /* One item is one (n, oc) output plane. */
@@ -316,9 +367,36 @@ static void cv_planes(void *ctx, int64_t b, int64_t e, int thread) {
                 }
                 const int64_t oi = (pl * g->oh + oy) * g->ow + ox;
                 if (!j->q) ((int32_t *)j->y)[oi] = (int32_t)acc;
-                else requant(j->y, j->ydt, oi, (double)(int32_t)(acc + bias), mult, zy);
+                else requant(j->y, j->ydt, oi, (double)(int32_t)(acc + bias), mult, zy, j->ylo, j->yhi);
             }
     }
+}
+
+/* The PACK_Q8 weight's path: kernels/qconv.h. */
+static nnl_status qconv_packed(const nnl_op_call *c, const cv_job *j) {
+    nnl_qconv_args a = {
+        .x = j->io.x->data,
+        .x_signed = j->io.x->dtype == NNL_DT_INT8,
+        .x_zp = par_q(j->io.xzp, 0),
+        .x_scale = par_f(j->io.xs, 0),
+        .w = j->io.w->data,
+        .bias = j->io.bias ? j->io.bias->data : NULL,
+        .y = j->y,
+        .y_signed = j->ydt == NNL_DT_INT8,
+        .y_zp = par_q(j->io.yzp, 0),
+        .y_scale = par_f(j->io.ys, 0),
+        .y_min = j->ylo,
+        .y_max = j->yhi,
+        .scratch = c->scratch,
+        .scratch_bytes = c->scratch ? nnl_qconv_scratch_bytes(&j->g) : 0,
+    };
+    /* the kernel multiplies by x_scale * w_scale / y_scale and converts:
+     * a zero, negative or non-finite scale would make that undefined */
+    if (!(a.x_scale > 0) || !(a.y_scale > 0) || !isfinite(a.x_scale) || !isfinite(a.y_scale))
+        return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "x_scale %g and y_scale %g must be positive and finite",
+                           (double)a.x_scale, (double)a.y_scale);
+    nnl_status st = nnl_qconv2d(&j->g, &a, NULL, c->pool, c->thread_scratch);
+    return st ? nnl_op_fail(c, st, "the integer convolution refused this geometry") : NNL_OK;
 }
 
 nnl_status nnl_quant_qconv_exec(const nnl_op_call *c) {
@@ -326,6 +404,8 @@ nnl_status nnl_quant_qconv_exec(const nnl_op_call *c) {
                 .q = is_qlinear(c)};
     nnl_status st = nnl_conv_geometry(c, j.io.x, j.io.w, false, &j.g);
     if (st) return st;
+    if (j.q && (st = y_clamp(c, j.ydt, &j.ylo, &j.yhi))) return st;
+    if (j.q && j.io.w->layout == NNL_LAYOUT_PACK_Q8) return qconv_packed(c, &j);
     nnl_op_parallel(c->pool, j.g.n * j.g.oc, 1, cv_planes, &j);
     return NNL_OK;
 }

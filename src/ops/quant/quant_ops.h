@@ -1,7 +1,8 @@
 /*
  * Quantization: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear
  * (quantize.c) and the integer matrix products and convolutions
- * MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv (qlinear.c).
+ * MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv (qlinear.c),
+ * nnlink's NnlQLinearAdd (qadd.c).
  */
 #ifndef NNL_QUANT_OPS_H
 #define NNL_QUANT_OPS_H
@@ -13,5 +14,6 @@ NNL_OP_FAMILY(nnl_quant_dequantize); /* DequantizeLinear */
 NNL_OP_FAMILY(nnl_quant_dynquant);   /* DynamicQuantizeLinear */
 NNL_OP_FAMILY(nnl_quant_qmatmul);    /* MatMulInteger, QLinearMatMul */
 NNL_OP_FAMILY(nnl_quant_qconv);      /* ConvInteger, QLinearConv */
+NNL_OP_FAMILY(nnl_quant_qadd);       /* NnlQLinearAdd (qadd.c: a fused QDQ residual add) */
 
 #endif

@@ -10,5 +10,6 @@ const nnl_op_def nnl_ops_quant[] = {
     NNL_OP_ENTRY("QLinearMatMul", nnl_quant_qmatmul),
     NNL_OP_ENTRY("ConvInteger", nnl_quant_qconv),
     NNL_OP_ENTRY("QLinearConv", nnl_quant_qconv),
+    NNL_OP_ENTRY("NnlQLinearAdd", nnl_quant_qadd),
     {0},
 };

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ops/quant/quant_ops.h"
+#include "ops/quant/qvec.h"
 
 /* Per-axis geometry: element i uses parameter (i / inner) % n. */
 typedef struct qgeom {
@@ -112,13 +113,29 @@ static void quant_range(void *ctx, int64_t b, int64_t e, int thread) {
     }
 }
 
+/* Per tensor: ops/quant/qvec.h, 16 values at a time. */
+static void quant_range_pt(void *ctx, int64_t b, int64_t e, int thread) {
+    const q_job *j = ctx;
+    (void)thread;
+    const bool u8 = j->dt == NNL_DT_UINT8;
+    const int32_t z = !j->zp ? 0 : u8 ? *(const uint8_t *)j->zp : *(const int8_t *)j->zp;
+    const nnl_qparam p = nnl_qparam_make(j->scale[0], z, u8);
+    int64_t i = b;
+    for (; i + 16 <= e; i += 16) {
+        nnl_v4f v[4];
+        memcpy(v, j->x + i, sizeof v);
+        nnl_q16((char *)j->y + i, v, &p);
+    }
+    for (; i < e; i++) nnl_q1(j->y, i, j->x[i], &p);
+}
+
 nnl_status nnl_quant_quantize_exec(const nnl_op_call *c) {
     const nnl_tensor *x = c->in[0], *zp = nnl_op_in(c, 2);
     q_job j = {x->data, c->in[1]->data, zp ? zp->data : NULL, c->out[0]->data, c->out[0]->dtype,
                {1, 1}};
     nnl_status st = check_params(c, x, c->in[1], zp, &j.g);
     if (st) return st;
-    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, quant_range, &j);
+    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, j.g.n == 1 ? quant_range_pt : quant_range, &j);
     return NNL_OK;
 }
 
@@ -171,12 +188,28 @@ static void dequant_range(void *ctx, int64_t b, int64_t e, int thread) {
     }
 }
 
+/* Per tensor, 8-bit: ops/quant/qvec.h, 16 values at a time. */
+static void dequant_range_pt8(void *ctx, int64_t b, int64_t e, int thread) {
+    const dq_job *j = ctx;
+    (void)thread;
+    const nnl_qparam p = nnl_qparam_make(j->scale[0], j->zp ? (int32_t)load_q(j->zp, j->dt, 0) : 0,
+                                         j->dt == NNL_DT_UINT8);
+    int64_t i = b;
+    for (; i + 16 <= e; i += 16) {
+        nnl_v4f v[4];
+        nnl_dq16((const char *)j->x + i, &p, v);
+        memcpy(j->y + i, v, sizeof v);
+    }
+    for (; i < e; i++) j->y[i] = nnl_dq1(j->x, i, &p);
+}
+
 nnl_status nnl_quant_dequantize_exec(const nnl_op_call *c) {
     const nnl_tensor *x = c->in[0], *zp = nnl_op_in(c, 2);
     dq_job j = {x->data, zp ? zp->data : NULL, c->in[1]->data, c->out[0]->data, x->dtype, {1, 1}};
     nnl_status st = check_params(c, x, c->in[1], zp, &j.g);
     if (st) return st;
-    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, dequant_range, &j);
+    const bool pt8 = j.g.n == 1 && x->dtype != NNL_DT_INT32;
+    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, pt8 ? dequant_range_pt8 : dequant_range, &j);
     return NNL_OK;
 }
 

@@ -1,4 +1,5 @@
 /* The compile pipeline: the order of passes is part of their contract. */
+#include <stddef.h>
 #include <string.h>
 
 #include "compiler/compiler.h"
@@ -22,6 +23,11 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     nnl_free(m->graph_name);
     if (!(m->graph_name = nnl_strdup(gname))) return nnl_fail(NNL_ERR_NOMEM, "out of memory");
     m->winograd = opts && opts->winograd;
+    m->fp16_weights = opts && opts->size > offsetof(nnl_compile_options, weights) &&
+                      opts->weights == NNL_WEIGHTS_FP16;
+    if (opts && opts->size > offsetof(nnl_compile_options, weights) && opts->weights != NNL_WEIGHTS_FP32 &&
+        opts->weights != NNL_WEIGHTS_FP16)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "compile: unknown weights type %d (0 fp32, 1 fp16)", opts->weights);
     nnl_status s = nnl_pass_bind_inputs(m, opts ? opts->inputs : NULL, opts ? opts->n_inputs : 0);
     if (!s) s = nnl_pass_remove_identity(m);
     if (!s) s = nnl_pass_infer_fold(m);
@@ -31,6 +37,7 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     if (!s) s = nnl_pass_fuse_epilogue(m);
     if (!s) s = nnl_pass_dead_nodes(m);
     if (!s) s = nnl_pass_pack_weights(m);
+    if (!s && m->fp16_weights) s = nnl_pass_half_weights(m);
     if (!s) s = nnl_model_toposort(m);
     /* Fusion changed inputs and attributes: infer again for final shapes,
      * scratch sizes and FLOP counts, and to check the fused forms. */
@@ -45,7 +52,8 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
 
 nnl_status nnl_compile_file(const char *onnx_path, const char *out_path, const nnl_compile_options *opts) {
     if (!onnx_path || !out_path) return nnl_fail(NNL_ERR_INVALID_ARG, "compile: missing input or output path");
-    if (opts && opts->size != sizeof *opts)
+    /* the size before `weights` was added is the older header's */
+    if (opts && opts->size != sizeof *opts && opts->size != offsetof(nnl_compile_options, weights))
         return nnl_fail(NNL_ERR_INVALID_ARG, "compile: nnl_compile_options.size is %zu, expected %zu",
                         opts->size, sizeof *opts);
     nnl_model *m = NULL;

@@ -26,10 +26,11 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
     const nnl_conv_args *a = cg->a;
     int64_t img = item / p->group, g = item % p->group;
     int64_t mg = p->oc / p->group, cgc = p->c / p->group, ohw = p->oh * p->ow;
-    if (d->a_packed)
-        o->a = a->w + g * mg / NNL_MR * d->k * NNL_MR;
+    int64_t woff = d->a_packed ? g * mg / NNL_MR * d->k * NNL_MR : g * mg * d->k;
+    if (a->wh)
+        o->ah = a->wh + woff;
     else
-        o->a = a->w + g * mg * d->k;
+        o->a = a->w + woff;
     o->b = a->x + (img * p->c + g * cgc) * p->h * p->w;
     int64_t yoff = (img * p->oc + g * mg) * ohw;
     o->c = a->y + yoff;
@@ -48,6 +49,7 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         .k = cgc * p->kh * p->kw,
         .batch = p->n * p->group,
         .a_packed = a->w_layout == NNL_LAYOUT_PACK_A8,
+        .a_f16 = a->wh != NULL,
         .a_rs = cgc * p->kh * p->kw,
         .a_cs = 1,
         .ldc = ohw,
@@ -106,8 +108,9 @@ static uint64_t dw_band_floats(const nnl_conv_params *p, int64_t qw, int64_t ey,
     return (uint64_t)(p->sh * p->sw) * phase + flat + 2 * NNL_DW_BLOCK + (uint64_t)p->w;
 }
 
+/* The tap pointers, then the taps widened from a float16 weight. */
 static size_t dw_taps_bytes(const nnl_conv_params *p) {
-    size_t b = (size_t)(p->kh * p->kw) * sizeof(const float *);
+    size_t b = (size_t)(p->kh * p->kw) * (sizeof(const float *) + sizeof(float));
     return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
 }
 
@@ -177,11 +180,18 @@ static void dw_task(void *vctx, int64_t item, int thread) {
     const nnl_conv_args *a = d->a;
     int64_t ch = item % p->c, qw = d->qw;
     const float *plane = a->x + item * p->h * p->w;
-    const float *w = a->w + ch * p->kh * p->kw;
     float *y = a->y + item * p->oh * p->ow;
     const float *res = a->res ? a->res + item * p->oh * p->ow : NULL;
     float bias = a->bias ? a->bias[ch] : 0.0f;
     const float **src = d->ts[thread];
+    const float *w;
+    if (a->wh) {
+        float *wf = (float *)(void *)(src + p->kh * p->kw);
+        d->kern->h2f(wf, a->wh + ch * p->kh * p->kw, p->kh * p->kw);
+        w = wf;
+    } else {
+        w = a->w + ch * p->kh * p->kw;
+    }
     float *ph = (float *)((char *)d->ts[thread] + dw_taps_bytes(p));
     /* the activation follows the residual, so only without one is it fused */
     nnl_act act = res ? NNL_ACT_NONE : a->act;

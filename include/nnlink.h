@@ -94,14 +94,15 @@ typedef struct nnl_compile_options {
     int winograd;
     /* Element type of the weights Conv, Gemm and MatMul multiply by
      * (docs/CLI.md, "compile --weights"): NNL_WEIGHTS_FP32 (0, the
-     * default) or NNL_WEIGHTS_FP16, stored as IEEE float16 (about half the
-     * file and mapped memory) and widened to float32 while the graph runs.
-     * Added after winograd: a caller built against the older header passes
-     * the older size and gets float32. */
+     * default); NNL_WEIGHTS_FP16: those of more than 16384 elements are
+     * stored as IEEE float16 (about half the file and mapped memory) and
+     * widened to float32 while the graph runs; NNL_WEIGHTS_FP16_ALL: every
+     * one of them, small ones too.  Added after winograd: a caller built
+     * against the older header passes the older size and gets float32. */
     int weights;
 } nnl_compile_options;
 
-enum { NNL_WEIGHTS_FP32 = 0, NNL_WEIGHTS_FP16 = 1 };
+enum { NNL_WEIGHTS_FP32 = 0, NNL_WEIGHTS_FP16 = 1, NNL_WEIGHTS_FP16_ALL = 2 };
 
 /* Compile an ONNX file into a single-graph .nnl at out_path.  The output is
  * written to a temporary file in the same folder and renamed, so out_path

@@ -8,7 +8,7 @@
 
 static const char help[] =
     "usage: nnlink compile MODEL.onnx -o OUT.nnl [--graph NAME] [--input NAME=D0,D1,...]... [--winograd]\n"
-    "                      [--weights fp32|fp16]\n"
+    "                      [--weights fp32|fp16|fp16-all]\n"
     "\n"
     "Compile an ONNX model (opset 11+, as torch.onnx.export writes it) into a\n"
     "single-graph .nnl file optimised for this CPU.\n"
@@ -19,12 +19,15 @@ static const char help[] =
     "  --winograd               store 3x3 conv weights with >= 256 channels Winograd-\n"
     "                           transformed (4x larger); by default such convs already\n"
     "                           run as Winograd F(4x4,3x3), transforming at run time\n"
-    "  --weights fp32|fp16      element type of Conv, Gemm and MatMul weights (default\n"
-    "                           fp32); fp16 stores them as IEEE float16 (file and mapped\n"
-    "                           memory about half), rounded to nearest even, and widens\n"
-    "                           them to float32 while running; other constants (biases,\n"
-    "                           norms, embeddings) stay fp32.  A weight beyond float16's\n"
-    "                           range (|x| > 65504) is an error\n";
+    "  --weights fp32|fp16|fp16-all\n"
+    "                           element type of Conv, Gemm and MatMul weights (default\n"
+    "                           fp32); fp16 stores those of more than 16384 elements as\n"
+    "                           IEEE float16 (file and mapped memory about half), rounded\n"
+    "                           to nearest even, and widens them to float32 while running;\n"
+    "                           fp16-all the small ones too (the first layers: larger\n"
+    "                           output error).  Other constants (biases, norms,\n"
+    "                           embeddings) stay fp32.  A weight beyond float16's range\n"
+    "                           (|x| > 65504) is an error\n";
 
 int cmd_compile(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *graph = NULL;
@@ -48,8 +51,10 @@ int cmd_compile(int argc, char **argv) {
                 weights = NNL_WEIGHTS_FP32;
             else if (strcmp(v, "fp16") == 0 || strcmp(v, "float16") == 0)
                 weights = NNL_WEIGHTS_FP16;
+            else if (strcmp(v, "fp16-all") == 0)
+                weights = NNL_WEIGHTS_FP16_ALL;
             else
-                return cli_usage_error("compile", "bad --weights '%s': expected fp32 or fp16", v);
+                return cli_usage_error("compile", "bad --weights '%s': expected fp32, fp16 or fp16-all", v);
         } else if (strcmp(a, "--input") == 0 && i + 1 < argc) {
             if (n == MAX_INPUTS) return cli_usage_error("compile", "more than %d --input options", MAX_INPUTS);
             if (!cli_parse_shape(argv[++i], &shapes[n], names[n], sizeof names[n]))

@@ -23,11 +23,10 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     nnl_free(m->graph_name);
     if (!(m->graph_name = nnl_strdup(gname))) return nnl_fail(NNL_ERR_NOMEM, "out of memory");
     m->winograd = opts && opts->winograd;
-    m->fp16_weights = opts && opts->size > offsetof(nnl_compile_options, weights) &&
-                      opts->weights == NNL_WEIGHTS_FP16;
-    if (opts && opts->size > offsetof(nnl_compile_options, weights) && opts->weights != NNL_WEIGHTS_FP32 &&
-        opts->weights != NNL_WEIGHTS_FP16)
-        return nnl_fail(NNL_ERR_INVALID_ARG, "compile: unknown weights type %d (0 fp32, 1 fp16)", opts->weights);
+    m->weights = opts && opts->size > offsetof(nnl_compile_options, weights) ? opts->weights : NNL_WEIGHTS_FP32;
+    if (m->weights != NNL_WEIGHTS_FP32 && m->weights != NNL_WEIGHTS_FP16 && m->weights != NNL_WEIGHTS_FP16_ALL)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "compile: unknown weights type %d (0 fp32, 1 fp16, 2 fp16-all)",
+                        m->weights);
     nnl_status s = nnl_pass_bind_inputs(m, opts ? opts->inputs : NULL, opts ? opts->n_inputs : 0);
     if (!s) s = nnl_pass_remove_identity(m);
     if (!s) s = nnl_pass_infer_fold(m);
@@ -37,7 +36,7 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     if (!s) s = nnl_pass_fuse_epilogue(m);
     if (!s) s = nnl_pass_dead_nodes(m);
     if (!s) s = nnl_pass_pack_weights(m);
-    if (!s && m->fp16_weights) s = nnl_pass_half_weights(m);
+    if (!s && m->weights != NNL_WEIGHTS_FP32) s = nnl_pass_half_weights(m);
     if (!s) s = nnl_model_toposort(m);
     /* Fusion changed inputs and attributes: infer again for final shapes,
      * scratch sizes and FLOP counts, and to check the fused forms. */

@@ -35,6 +35,13 @@
  * PACK_A8 Gemm weight with transB = 1 (NNL_BSRC_A8T as B, or as the A
  * operand of Y^T = W^T X^T for a single row).
  *
+ * ---- float16 weights -----------------------------------------------------
+ * PACK_A8, PACK_A8T (and WINO43, PLAIN) weights may hold IEEE halves in
+ * the same element order (compile --weights fp16; docs/FORMAT.md).  No
+ * kernel reads halves: the drivers widen the slice they are about to use
+ * with the set's h2f into thread scratch (nnl_gemm_desc.a_f16 / b_f16,
+ * conv.c, wino.c) and the float microkernels run on that.
+ *
  * ---- Run-time packing ---------------------------------------------------
  * B is packed per (KC x NC) block into the calling thread's
  * c->thread_scratch as NR-column panels, k-major (panel[k * NR + j]),

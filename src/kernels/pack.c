@@ -208,24 +208,10 @@ void nnl_pack_b_a8t_h(float *dst, int nr, const nnl_gemm_desc *d, const uint16_t
     pad_b(dst, nr, d, kc, nc);
 }
 
-void nnl_pack_a_plain(float *dst, const float *a, int64_t rs, int64_t cs, int64_t m, int64_t m0,
-                      int64_t mc, int64_t k0, int64_t kc) {
-    for (int64_t p = 0; p < (mc + 7) / 8; p++) {
-        float *d = dst + p * kc * 8;
-        for (int i = 0; i < 8; i++) {
-            int64_t r = m0 + p * 8 + i;
-            if (r >= m || p * 8 + i >= mc) {
-                for (int64_t kk = 0; kk < kc; kk++) d[kk * 8 + i] = 0.0f;
-                continue;
-            }
-            const float *src = a + r * rs + k0 * cs;
-            for (int64_t kk = 0; kk < kc; kk++) d[kk * 8 + i] = src[kk * cs];
-        }
-    }
-}
-
-void nnl_pack_a_plain_h(float *dst, const uint16_t *a, int64_t rs, int64_t m, int64_t m0, int64_t mc, int64_t k0,
-                        int64_t kc, nnl_h2f_fn h2f) {
+/* Plain A rows m0.. into panels, from floats (a, column stride cs) or from
+ * halves (ah, unit column stride) widened a row at a time by h2f. */
+static void pack_a_rows(float *dst, const float *a, const uint16_t *ah, int64_t rs, int64_t cs, int64_t m,
+                        int64_t m0, int64_t mc, int64_t k0, int64_t kc, nnl_h2f_fn h2f) {
     float row[NNL_KC_MAX];
     for (int64_t p = 0; p < (mc + 7) / 8; p++) {
         float *d = dst + p * kc * 8;
@@ -235,8 +221,25 @@ void nnl_pack_a_plain_h(float *dst, const uint16_t *a, int64_t rs, int64_t m, in
                 for (int64_t kk = 0; kk < kc; kk++) d[kk * 8 + i] = 0.0f;
                 continue;
             }
-            h2f(row, a + r * rs + k0, kc);
-            for (int64_t kk = 0; kk < kc; kk++) d[kk * 8 + i] = row[kk];
+            const float *src = row;
+            int64_t s = 1;
+            if (ah) {
+                h2f(row, ah + r * rs + k0, kc);
+            } else {
+                src = a + r * rs + k0 * cs;
+                s = cs;
+            }
+            for (int64_t kk = 0; kk < kc; kk++) d[kk * 8 + i] = src[kk * s];
         }
     }
+}
+
+void nnl_pack_a_plain(float *dst, const float *a, int64_t rs, int64_t cs, int64_t m, int64_t m0,
+                      int64_t mc, int64_t k0, int64_t kc) {
+    pack_a_rows(dst, a, NULL, rs, cs, m, m0, mc, k0, kc, NULL);
+}
+
+void nnl_pack_a_plain_h(float *dst, const uint16_t *a, int64_t rs, int64_t m, int64_t m0, int64_t mc, int64_t k0,
+                        int64_t kc, nnl_h2f_fn h2f) {
+    pack_a_rows(dst, NULL, a, rs, 1, m, m0, mc, k0, kc, h2f);
 }

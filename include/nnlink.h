@@ -94,10 +94,11 @@ typedef struct nnl_compile_options {
     int winograd;
     /* Element type of the weights Conv, Gemm and MatMul multiply by
      * (docs/CLI.md, "compile --weights"): NNL_WEIGHTS_FP32 (0, the
-     * default); NNL_WEIGHTS_FP16: those of more than 16384 elements are
-     * stored as IEEE float16 (about half the file and mapped memory) and
-     * widened to float32 while the graph runs; NNL_WEIGHTS_FP16_ALL: every
-     * one of them, small ones too.  Added after winograd: a caller built
+     * default); NNL_WEIGHTS_FP16: stored as IEEE float16 (file and mapped
+     * memory about 0.56 of float32) and widened to float32 while the graph
+     * runs, except those the graph reads first, up to a tenth of their
+     * bytes (early layers' rounding errors pass through the whole
+     * network); NNL_WEIGHTS_FP16_ALL: every one of them (0.50).  Added after winograd: a caller built
      * against the older header passes the older size and gets float32. */
     int weights;
 } nnl_compile_options;

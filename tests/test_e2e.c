@@ -4,8 +4,8 @@
  * compiled at its input shapes, run, and compared.  Float outputs must be
  * within 1e-4 of PyTorch's, relative to the largest reference value.
  * Each case is compiled a second time with float16 weights (compile
- * --weights fp16; for fixtures whose weights are all small enough to stay
- * float32 under it, fp16-all) and must stay within 5e-3.
+ * --weights fp16; fp16-all where that leaves none) and must stay within
+ * 5e-3.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -313,9 +313,10 @@ def compile(model, input_specs=None, graph=None, path=None, winograd=False, weig
     (shape, dtype)}; every dynamic input dimension must be fixed here.
     graph: the graph's name (default "main").  path: where to write the
     file (default: a temporary file the Model owns).  weights: "fp32"
-    (default), "fp16" (Conv/Gemm/MatMul weights of more than 16384
-    elements stored as float16, computed in float32) or "fp16-all" (every
-    such weight), as `nnlink compile --weights`.  export_kwargs go to
+    (default), "fp16" (Conv/Gemm/MatMul weights stored as float16 but for
+    the first tenth of their bytes in execution order, computed in
+    float32) or "fp16-all" (every such weight), as `nnlink compile
+    --weights`.  export_kwargs go to
     torch.onnx.export (torch modules only)."""
     if weights not in _lib.WEIGHTS:
         raise Error("weights must be one of %s, not %r" % (", ".join(map(repr, _lib.WEIGHTS)), weights),

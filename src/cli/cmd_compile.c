@@ -21,13 +21,14 @@ static const char help[] =
     "                           run as Winograd F(4x4,3x3), transforming at run time\n"
     "  --weights fp32|fp16|fp16-all\n"
     "                           element type of Conv, Gemm and MatMul weights (default\n"
-    "                           fp32); fp16 stores those of more than 16384 elements as\n"
-    "                           IEEE float16 (file and mapped memory about half), rounded\n"
-    "                           to nearest even, and widens them to float32 while running;\n"
-    "                           fp16-all the small ones too (the first layers: larger\n"
-    "                           output error).  Other constants (biases, norms,\n"
-    "                           embeddings) stay fp32.  A weight beyond float16's range\n"
-    "                           (|x| > 65504) is an error\n";
+    "                           fp32); fp16 stores them as IEEE float16, rounded to\n"
+    "                           nearest even, and widens them to float32 while running\n"
+    "                           (file and mapped memory about 0.56x), except the ones the\n"
+    "                           graph reads first, up to a tenth of their bytes (early\n"
+    "                           layers' errors pass through the whole network); fp16-all\n"
+    "                           converts those too (0.50x, larger output error).  Other\n"
+    "                           constants (biases, norms, embeddings) stay fp32.  A weight\n"
+    "                           beyond float16's range (|x| > 65504) is an error\n";
 
 int cmd_compile(int argc, char **argv) {
     const char *model = NULL, *out = NULL, *graph = NULL;

@@ -36,8 +36,9 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     if (!s) s = nnl_pass_fuse_epilogue(m);
     if (!s) s = nnl_pass_dead_nodes(m);
     if (!s) s = nnl_pass_pack_weights(m);
-    if (!s && m->weights != NNL_WEIGHTS_FP32) s = nnl_pass_half_weights(m);
     if (!s) s = nnl_model_toposort(m);
+    /* after the sort: the float16 choice follows execution order */
+    if (!s && m->weights != NNL_WEIGHTS_FP32) s = nnl_pass_half_weights(m);
     /* Fusion changed inputs and attributes: infer again for final shapes,
      * scratch sizes and FLOP counts, and to check the fused forms. */
     if (!s) s = nnl_pass_infer_fold(m);

@@ -24,8 +24,9 @@ nnl_status nnl_pass_pack_weights(nnl_model *m);
  * Gemm or MatMul and that is packed (PACK_A8, PACK_A8T, WINO43) or read by
  * Conv alone (PLAIN: depthwise and grouped convs) becomes FLOAT16 in the
  * same layout, each value rounded to nearest even; under FP16 (not
- * FP16_ALL) only those of more than 16384 elements (half_weights.c says
- * why).  Everything else (biases,
+ * FP16_ALL) except the first ones in execution order, up to a tenth of
+ * their bytes (half_weights.c says why).  Runs after the topological
+ * sort.  Everything else (biases,
  * norm scales, embeddings, batched MatMul operands left PLAIN) stays
  * float32.  A finite value beyond float16's range (|x| >= 65520, which
  * would round to infinity) is an error naming the weight: the graph would

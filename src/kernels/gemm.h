@@ -203,10 +203,11 @@ typedef struct nnl_gemm_desc {
     /* A: pre-packed PACK_A8 panels of a matrix with k columns, or plain. */
     bool a_packed;
     /* A holds float16 (a weight compiled --weights fp16): each task widens
-     * the A block it is about to use (at most MC_RT rows x KC) with the
-     * set's h2f into its thread scratch, where run-time packing puts a
-     * plain A, and runs the float microkernel on that.  b_f16: likewise
-     * for an NNL_BSRC_A8T B, widened while it is packed. */
+     * its A block (at most MC_RT rows x KC), a panel just before the
+     * panel's first use, with the set's h2f into its thread scratch where
+     * run-time packing puts a plain A, and runs the float microkernel on
+     * that.  b_f16: likewise for an NNL_BSRC_A8T B, widened while it is
+     * packed.  The GEMV path widens GEMV_HK rows of a panel at a time. */
     bool a_f16, b_f16;
     int64_t a_rs, a_cs;        /* plain A[i][k] = a[i * a_rs + k * a_cs] */
     /* B */

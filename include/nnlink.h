@@ -92,7 +92,18 @@ typedef struct nnl_compile_options {
      * faster on the measured networks, kept for files that want no
      * run-time transform. */
     int winograd;
+    /* Element type of the weights Conv, Gemm and MatMul multiply by
+     * (docs/CLI.md, "compile --weights"): NNL_WEIGHTS_FP32 (0, the
+     * default); NNL_WEIGHTS_FP16: stored as IEEE float16 (file and mapped
+     * memory about 0.56 of float32) and widened to float32 while the graph
+     * runs, except those the graph reads first, up to a tenth of their
+     * bytes (early layers' rounding errors pass through the whole
+     * network); NNL_WEIGHTS_FP16_ALL: every one of them (0.50).  Added after winograd: a caller built
+     * against the older header passes the older size and gets float32. */
+    int weights;
 } nnl_compile_options;
+
+enum { NNL_WEIGHTS_FP32 = 0, NNL_WEIGHTS_FP16 = 1, NNL_WEIGHTS_FP16_ALL = 2 };
 
 /* Compile an ONNX file into a single-graph .nnl at out_path.  The output is
  * written to a temporary file in the same folder and renamed, so out_path

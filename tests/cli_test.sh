@@ -228,6 +228,59 @@ expect_err "bad --input syntax" "expected NAME=D0" "$NNL" compile $FX/tinyseg/mo
 expect_err "unknown command" "unknown command" "$NNL" frobnicate
 for c in compile run info link extract profile verify; do expect_ok "$c --help" "$NNL" $c --help; done
 
+# --- float16 weights (compile --weights fp16) -----------------------------
+# fp16-all: every weight float16 (fp16 keeps the first tenth of the bytes float32)
+expect_ok "compile landscape fp16" "$NNL" compile $FX/tinyseg/model.onnx --graph landscape --input image=1,3,64,96 --weights fp16-all -o "$T/l16.nnl"
+expect_ok "compile portrait fp16" "$NNL" compile $FX/tinyseg/model.onnx --graph portrait --input image=1,3,96,64 --weights fp16-all -o "$T/p16.nnl"
+expect_ok "info fp16" "$NNL" info --weights "$T/l16.nnl"
+if grep -q "float16.*pack_a8" "$T/out"; then ok "info lists float16 packed weights"; else bad "info lists float16 packed weights"; fi
+expect_ok "run fp16 landscape" "$NNL" run "$T/l16.nnl" --input image=$FX/tinyseg/landscape.image.npy -o "$T/r16"
+if cmp_npy "$T/r16/out.npy" $FX/tinyseg/landscape.out.npy 5e-3; then ok "fp16 landscape within 5e-3 of PyTorch"; else bad "fp16 landscape within 5e-3 of PyTorch"; fi
+expect_ok "link fp16 graphs" "$NNL" link "$T/l16.nnl" "$T/p16.nnl" -o "$T/lp16.nnl" --report "$T/lp16.json"
+expect_ok "run linked fp16 portrait" "$NNL" run "$T/lp16.nnl" --graph portrait --input image=$FX/tinyseg/portrait.image.npy -o "$T/rp16"
+if cmp_npy "$T/rp16/out.npy" $FX/tinyseg/portrait.out.npy 5e-3; then ok "linked fp16 portrait within 5e-3 of PyTorch"; else bad "linked fp16 portrait within 5e-3 of PyTorch"; fi
+# an fp16 and an fp32 compile of the same weights: not shared, and the report says why
+expect_ok "link fp32 landscape with fp16 portrait" "$NNL" link "$T/l.nnl" "$T/p16.nnl" -o "$T/mixed.nnl" --report "$T/mixed.json"
+if "$PY" - "$T" <<'PY'
+import json, os, subprocess, sys
+t = sys.argv[1]
+wbytes = lambda f: json.loads(subprocess.run([os.environ["NNL_BIN"], "info", "--json", os.path.join(t, f)],
+                                             capture_output=True, check=True).stdout)["weight_bytes"]
+# float16: about half the weight bytes (biases stay float32); the two fp16
+# graphs link into one copy (plus the few small constants of their shapes)
+assert wbytes("l16.nnl") < 0.55 * wbytes("l.nnl"), (wbytes("l16.nnl"), wbytes("l.nnl"))
+assert wbytes("lp16.nnl") < 1.01 * wbytes("l16.nnl"), (wbytes("lp16.nnl"), wbytes("l16.nnl"))
+r = json.load(open(os.path.join(t, "lp16.json")))
+half = [w for w in r["weights"] if w["dtype"] == "float16"]
+assert half and all(len(w["graphs"]) == 2 for w in half), "every float16 weight serves both graphs"
+m = json.load(open(os.path.join(t, "mixed.json")))
+diff = [w for w in m["weights"] if w["dtype"] == "float16"]
+assert diff and all(not w["shared"] and w["reason"] == "dtype differs (float16 vs float32)" for w in diff), diff[:2]
+PY
+then ok "fp16 weights share by their float16 bytes; fp16 and fp32 do not, reason: dtype"; else bad "fp16 sharing and its report"; fi
+expect_err "bad --weights" "expected fp32, fp16 or fp16-all" "$NNL" compile $FX/tinyseg/model.onnx --input image=1,3,64,96 --weights int4 -o "$T/x.nnl"
+# a float16 weight whose record claims float32 (and the reverse): sizes no longer fit, refused on open
+"$PY" tests/nnl_patch.py "$T/l16.nnl" "$T/h_as_f.nnl" --weight-dtype 0:1
+"$PY" tests/nnl_patch.py "$T/l.nnl" "$T/f_as_h.nnl" --weight-dtype 0:10
+expect_err "float16 weight claimed float32" "bytes, its shape needs" "$NNL" info "$T/h_as_f.nnl"
+expect_err "float32 weight claimed float16" "bytes, its shape needs" "$NNL" run "$T/f_as_h.nnl" --input image=$FX/tinyseg/landscape.image.npy -o "$T/x"
+# a weight float16 cannot hold is a compile error naming it, not infinities
+"$PY" - "$T/big.onnx" <<'PY'
+import sys
+import numpy as np
+from onnx import helper, numpy_helper, TensorProto
+w = np.full((8, 4, 1, 1), 0.5, np.float32)
+w[3, 2, 0, 0] = 1e5
+g = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"])], "big",
+                      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 5, 5])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 5, 5])],
+                      [numpy_helper.from_array(w, "w")])
+open(sys.argv[1], "wb").write(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]).SerializeToString())
+PY
+expect_err "weight beyond float16's range" "weight 'w' holds 100000.*beyond float16's range" "$NNL" compile "$T/big.onnx" --weights fp16-all -o "$T/big.nnl"
+if [ ! -e "$T/big.nnl" ]; then ok "no output after the range error"; else bad "no output after the range error"; fi
+expect_ok "the same weight compiles as fp32" "$NNL" compile "$T/big.onnx" -o "$T/big.nnl"
+
 # --- names from hostile files: escape sequences, control bytes, invalid UTF-8
 mkdir -p "$T/hostile"
 if "$PY" tests/hostile_names.py "$NNL" "$T/hostile" >"$T/err" 2>&1; then ok "hostile names are escaped in every message"

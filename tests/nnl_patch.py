@@ -1,10 +1,12 @@
 #!/usr/bin/python3
-"""nnl_patch.py IN.nnl OUT.nnl (--target NAME | --format-version N | --layout-version N)
+"""nnl_patch.py IN.nnl OUT.nnl (--target NAME | --format-version N | --layout-version N | --weight-dtype I:DT)
 
 Test helper: writes a copy of a .nnl file with one header field changed and
 the metadata checksum recomputed (docs/FORMAT.md), so the reader sees a
 well-formed file from another target or version rather than a corrupt one.
-The new target name may not be longer than the original one.
+The new target name may not be longer than the original one.  --weight-dtype
+gives weight record I the dtype DT (ONNX numbering) and nothing else: e.g. a
+float16 weight whose size no longer fits its claimed type.
 """
 import struct
 import sys
@@ -75,6 +77,10 @@ def main():
         struct.pack_into("<I", b, 8, int(value))
     elif what == "--layout-version":
         struct.pack_into("<I", b, 12, int(value))
+    elif what == "--weight-dtype":
+        i, dt = (int(x) for x in value.split(":"))
+        weights_off = struct.unpack_from("<Q", b, 128 + 24 + 8)[0]   # section 2, records of 112 bytes
+        struct.pack_into("<I", b, weights_off + 112 * i + 8, dt)
     refix_checksum(b)
     open(dst, "wb").write(b)
 

@@ -3,6 +3,9 @@
  * (networks exported by tools/export_fixtures.py with PyTorch's outputs) is
  * compiled at its input shapes, run, and compared.  Float outputs must be
  * within 1e-4 of PyTorch's, relative to the largest reference value.
+ * Each case is compiled a second time with float16 weights (compile
+ * --weights fp16; fp16-all where that leaves none) and must stay within
+ * 5e-3.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,11 +20,23 @@
 #include "test_util.h"
 
 #define REL_TOL 1e-4
+#define FP16_TOL 5e-3
 
 typedef struct tcase {
     json_t *fixture, *c;
     char name[256];
 } tcase;
+
+/* Weights of dtype dt, only packed ones when packed_only. */
+static int count_weights(const nnl_plan *p, nnl_dtype dt, bool packed_only) {
+    int n = 0;
+    for (int i = 0; i < nnl_plan_weight_count(p); i++) {
+        nnl_weight_info wi;
+        assert_int_equal(nnl_plan_weight_info(p, i, &wi), NNL_OK);
+        n += wi.dtype == dt && (!packed_only || strcmp(wi.layout, "plain") != 0);
+    }
+    return n;
+}
 
 static void run_fixture_case(void **state) {
     tcase *t = *state;
@@ -61,6 +76,29 @@ static void run_fixture_case(void **state) {
     }
     assert_true(nnl_session_flops(s) > 0);
     assert_true(fabs(nnl_session_flops(s) - rec) <= 1e-9 * rec);
+    nnl_session_free(s);
+    uint64_t bytes32 = nnl_plan_weight_bytes(p, -1);
+    int packed = count_weights(p, NNL_DT_FLOAT, true);   /* Conv/Gemm/MatMul weights, the float16 candidates */
+    nnl_plan_free(p);
+    p = NULL;
+    unlink(out);
+
+    int halves = 0;
+    for (o.weights = NNL_WEIGHTS_FP16; !halves && o.weights <= NNL_WEIGHTS_FP16_ALL; o.weights++) {
+        if (p) nnl_plan_free(p);
+        if ((st = nnl_compile_file(onnx, out, &o))) fail_msg("compile %s fp16: %s", t->name, nnl_last_error());
+        assert_int_equal(nnl_plan_open(out, &p), NNL_OK);
+        halves = count_weights(p, NNL_DT_FLOAT16, false);
+    }
+    assert_int_equal(nnl_session_create(p, 0, &so, &s), NNL_OK);
+    if ((st = e2e_set_inputs(s, t->c)) || (st = nnl_session_run(s))) fail_msg("fp16 %s: %s", t->name, nnl_last_error());
+    double e16 = e2e_check_outputs(s, p, 0, t->c);
+    print_message("%-40s %s: %d float16 weights, %.2f of the float32 bytes, rel error %.3g\n", t->name,
+                  o.weights - 1 == NNL_WEIGHTS_FP16 ? "fp16" : "fp16-all", halves,
+                  (double)nnl_plan_weight_bytes(p, -1) / (double)bytes32, e16);
+    assert_true(e16 <= FP16_TOL);
+    /* a fixture with packed weights (recurrent has none) has float16 ones */
+    assert_true(packed == 0 || (halves > 0 && nnl_plan_weight_bytes(p, -1) < bytes32));
     nnl_session_free(s);
     nnl_plan_free(p);
     unlink(out);

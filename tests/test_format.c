@@ -852,6 +852,21 @@ static void test_layouts_match_spec(void **state) {
         }
     nnl_wino_pack(got, wk, OC, IC);
     assert_memory_equal(got, want, nb);
+
+    /* the float16 variants: the same elements, 2 bytes each; no other
+     * dtype in a float layout */
+    static const nnl_layout fl[] = {NNL_LAYOUT_PACK_A8, NNL_LAYOUT_PACK_A8T, NNL_LAYOUT_WINO43};
+    for (size_t i = 0; i < sizeof fl / sizeof *fl; i++) {
+        int rank = fl[i] == NNL_LAYOUT_WINO43 ? 4 : 2;
+        const int64_t *d = rank == 4 ? dk : drc;
+        uint64_t nb32, nb16;
+        assert_true(nnl_tensor_nbytes_checked(NNL_DT_FLOAT, rank, d, fl[i], &nb32));
+        assert_true(nnl_tensor_nbytes_checked(NNL_DT_FLOAT16, rank, d, fl[i], &nb16));
+        assert_int_equal(nb16 * 2, nb32);
+        assert_false(nnl_tensor_nbytes_checked(NNL_DT_INT8, rank, d, fl[i], &nb));
+        assert_false(nnl_tensor_nbytes_checked(NNL_DT_DOUBLE, rank, d, fl[i], &nb));
+        assert_false(nnl_tensor_nbytes_checked(NNL_DT_UINT16, rank, d, fl[i], &nb));
+    }
 }
 
 /* PACK_Q8 from its docs/FORMAT.md formulas (scales, row sums, 8-row

@@ -100,6 +100,7 @@ typedef struct gcase {
     float alpha, beta;
     nnl_act act;
     float act_a, act_b;
+    bool half;                 /* the weight (B when b_mode 2, else A) in float16 */
 } gcase;
 
 typedef struct gdata {
@@ -107,10 +108,23 @@ typedef struct gdata {
     const float *a, *b, *bias_r, *bias_c, *res;
     float *c;
     int64_t a_item, b_item;
+    const uint16_t *ah, *bh;
 } gdata;
+
+/* n floats rounded to float16 values in place; the halves into h (when
+ * not NULL). */
+static void to_half(float *f, uint16_t *h, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        uint16_t v = nnl_double_to_half(f[i]);
+        if (h) h[i] = v;
+        f[i] = nnl_half_to_float(v);
+    }
+}
 
 static void gptrs(const nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p) {
     const gdata *gd = d->ctx;
+    if (gd->ah) p->ah = gd->ah + i * gd->a_item;
+    if (gd->bh) p->bh = gd->bh + i * gd->b_item;
     p->a = gd->a + i * gd->a_item;
     p->b = gd->b + i * gd->b_item;
     p->c = gd->c + i * gd->g->m * gd->g->n;
@@ -126,6 +140,10 @@ static void run_gemm_case(const gcase *g, const nnl_kernel *kern, nnl_pool *pool
     int64_t res_n = g->res_mode == 1 ? nb * m * n : g->res_mode == 2 ? n : g->res_mode == 3 ? m : 0;
     float *res = g->res_mode ? rnd(res_n, 55) : NULL;
     float *c = rnd(nb * m * n, 66);
+    /* a float16 weight: the reference multiplies by its rounded values */
+    bool half_b = g->half && g->b_mode == 2, half_a = g->half && !half_b;
+    if (half_a) to_half(a, NULL, nb * m * k);
+    if (half_b) to_half(b, NULL, nb * k * n);
     /* reference */
     double *want = calloc((size_t)(nb * m * n), sizeof(double)), *mag = calloc((size_t)(nb * m * n), sizeof(double));
     for (int64_t it = 0; it < nb; it++)
@@ -191,16 +209,29 @@ static void run_gemm_case(const gcase *g, const nnl_kernel *kern, nnl_pool *pool
     if (g->res_mode == 1) d.epi.res_rs = n;
     if (g->res_mode == 2) d.epi.res_rs = 0;
     if (g->res_mode == 3) d.epi.res_rs = 1, d.res_cs = 0;
-    gdata gd = {g, ax, bx, bias_r, bias_c, res, c, a_item, b_item};
+    gdata gd = {g, ax, bx, bias_r, bias_c, res, c, a_item, b_item, NULL, NULL};
+    uint16_t *wh = NULL;
+    if (g->half) {
+        assert_true(half_b || g->a_mode != 1);   /* a plain float16 A has unit column stride */
+        int64_t wn = nb * (half_b ? b_item : a_item);
+        wh = nnl_aligned_alloc((size_t)wn * sizeof *wh);
+        to_half(half_b ? bx : ax, wh, wn);
+        if (half_b)
+            gd.bh = wh, d.b_f16 = true;
+        else
+            gd.ah = wh, d.a_f16 = true;
+    }
     d.ctx = &gd;
     /* half the threaded cases may pack B once into shared scratch */
     if (pool && (m + n + k) % 2 == 0 && (d.b_prepack_bytes = nnl_gemm_prepack_bytes(nb, k, n)))
         d.b_prepack = nnl_aligned_alloc(d.b_prepack_bytes);
     assert_int_equal(nnl_gemm(&d, kern, pool, ts), NNL_OK);
     nnl_aligned_free(d.b_prepack);
+    nnl_aligned_free(wh);
     char what[200];
-    snprintf(what, sizeof what, "gemm %s m%lld n%lld k%lld b%lld a%d b%d res%d act%d", kern->name, (long long)m,
-             (long long)n, (long long)k, (long long)nb, g->a_mode, g->b_mode, g->res_mode, g->act);
+    snprintf(what, sizeof what, "gemm %s m%lld n%lld k%lld b%lld a%d b%d res%d act%d half%d", kern->name,
+             (long long)m, (long long)n, (long long)k, (long long)nb, g->a_mode, g->b_mode, g->res_mode, g->act,
+             g->half);
     check_close(c, want, mag, nb * m * n, 2e-6 * (double)(k + 4), what);
     free(want);
     free(mag);
@@ -228,6 +259,9 @@ static void test_gemm_shapes(void **state) {
                     gcase g = {.m = ms[i], .n = ns[j], .k = ks[l], .batch = 1, .a_mode = (int)((i + j) % 3),
                                .b_mode = (int)((j + l) % 3), .alpha = 1, .beta = 1};
                     run_gemm_case(&g, kern, (i + l) % 2 ? pool2 : NULL);
+                    /* the float16 weight forms: A packed or plain, B in A8T panels */
+                    g.half = g.b_mode == 2 || g.a_mode != 1;
+                    if (g.half) run_gemm_case(&g, kern, (i + l) % 2 ? NULL : pool2);
                 }
     }
 }
@@ -286,6 +320,11 @@ static void test_gemv_split(void **state) {
         gcase v = {.m = 1003, .n = 1, .k = 650, .batch = 1, .a_mode = 2, .b_mode = 0, .bias_row = true,
                    .alpha = 1, .beta = 1};
         run_gemm_case(&v, nnl_kernels[ki], pool2);
+        /* float16 panels, widened GEMV_HK rows at a time (700 and 650 are
+         * not multiples of it) */
+        r.half = v.half = true;
+        run_gemm_case(&r, nnl_kernels[ki], pool2);
+        run_gemm_case(&v, nnl_kernels[ki], NULL);
     }
 }
 
@@ -402,7 +441,7 @@ static void poison_dead_taps(const nnl_conv_params *p, float *w) {
 }
 
 static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *pool, bool bias, bool res, nnl_act act,
-                          bool packed) {
+                          bool packed, bool half) {
     nnl_conv_params p = {.n = cc->n, .c = cc->c, .h = cc->h, .w = cc->w, .oc = cc->oc, .kh = cc->kh,
                          .kw = cc->kw, .group = cc->group, .sh = cc->sh, .sw = cc->sw, .dh = cc->dh,
                          .dw = cc->dw, .pt = cc->pt, .pl = cc->pl, .pb = cc->pb, .pr = cc->pr};
@@ -412,6 +451,7 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
     int64_t ny = p.n * p.oc * p.oh * p.ow;
     float *x = rnd(p.n * p.c * p.h * p.w, 7), *w = rnd(p.oc * ksz, 8);
     float *b = bias ? rnd(p.oc, 9) : NULL, *z = res ? rnd(ny, 10) : NULL, *y = rnd(ny, 12);
+    if (half) to_half(w, NULL, p.oc * ksz);
     /* With scratch, a conv skips its dead taps (every output reads them in
      * the padding): poisoned with NaN, they must never be read. */
     if (pool && !nnl_conv_is_depthwise(&p)) poison_dead_taps(&p, w);
@@ -450,21 +490,30 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
         a.w = wp;
         a.w_layout = NNL_LAYOUT_PACK_A8;
     }
+    uint16_t *wh = NULL;
+    if (half) { /* the same layout in float16 */
+        int64_t wn = packed ? (p.oc + 7) / 8 * 8 * ksz : p.oc * ksz;
+        wh = nnl_aligned_alloc((size_t)wn * sizeof *wh);
+        to_half((float *)a.w, wh, wn);
+        a.wh = wh;
+        a.w = NULL;
+    }
     if (pool && (a.scratch_bytes = nnl_conv_scratch_bytes(&p, a.w_layout)))
         a.scratch = nnl_aligned_alloc(a.scratch_bytes);
     assert_int_equal(nnl_conv2d(&p, &a, kern, pool, ts), NNL_OK);
     nnl_aligned_free(a.scratch);
     char what[200];
-    snprintf(what, sizeof what, "conv %s c%lld %lldx%lld oc%lld k%lldx%lld g%lld s%lld,%lld d%lld,%lld packed%d",
+    snprintf(what, sizeof what, "conv %s c%lld %lldx%lld oc%lld k%lldx%lld g%lld s%lld,%lld d%lld,%lld packed%d half%d",
              kern->name, (long long)p.c, (long long)p.h, (long long)p.w, (long long)p.oc, (long long)p.kh,
              (long long)p.kw, (long long)p.group, (long long)p.sh, (long long)p.sw, (long long)p.dh,
-             (long long)p.dw, packed);
+             (long long)p.dw, packed, half);
     check_close(y, want, mag, ny, 2e-6 * (double)(ksz + 4), what);
     free(want);
     free(mag);
     nnl_aligned_free(x);
     nnl_aligned_free(w);
     nnl_aligned_free(wp);
+    nnl_aligned_free(wh);
     nnl_aligned_free(b);
     nnl_aligned_free(z);
     nnl_aligned_free(y);
@@ -513,11 +562,14 @@ static void test_conv_cases(void **state) {
             const ccase *cc = &conv_cases[i];
             nnl_conv_params p = {.c = cc->c, .oc = cc->oc, .group = cc->group};
             bool pack_ok = nnl_conv_a8_ok(&p);
-            run_conv_case(cc, kern, NULL, true, false, NNL_ACT_NONE, false);
-            run_conv_case(cc, kern, pool2, i % 2, true, i % 2 ? NNL_ACT_RELU : NNL_ACT_SILU, false);
+            run_conv_case(cc, kern, NULL, true, false, NNL_ACT_NONE, false, false);
+            run_conv_case(cc, kern, pool2, i % 2, true, i % 2 ? NNL_ACT_RELU : NNL_ACT_SILU, false, false);
+            /* a float16 weight, plain (depthwise, grouped) */
+            run_conv_case(cc, kern, i % 2 ? NULL : pool2, true, i % 2, NNL_ACT_RELU, false, true);
             if (pack_ok) {
-                run_conv_case(cc, kern, pool2, true, i % 3 == 0, NNL_ACT_LEAKYRELU, true);
-                run_conv_case(cc, kern, NULL, false, false, NNL_ACT_HARDSWISH, true);
+                run_conv_case(cc, kern, pool2, true, i % 3 == 0, NNL_ACT_LEAKYRELU, true, false);
+                run_conv_case(cc, kern, NULL, false, false, NNL_ACT_HARDSWISH, true, false);
+                run_conv_case(cc, kern, i % 2 ? pool2 : NULL, true, false, NNL_ACT_NONE, true, true);
             }
         }
     }
@@ -592,6 +644,79 @@ static void test_dw_taps(void **state) {
     nnl_aligned_free(rows);
 }
 
+/* The scalar conversions against IEEE binary16 by hand: every class of
+ * value, and round to nearest even at each boundary. */
+static void test_half_scalar(void **state) {
+    (void)state;
+    static const struct { uint16_t h; float f; } exact[] = {
+        {0x3c00, 1.0f}, {0xc000, -2.0f}, {0x7bff, 65504.0f}, {0x0400, 6.103515625e-5f},
+        {0x0001, 5.9604644775390625e-8f}, {0x03ff, 6.097555160522461e-5f}, {0x8001, -5.9604644775390625e-8f},
+        {0x3555, 0.333251953125f}, {0x7c00, INFINITY}, {0xfc00, -INFINITY},
+    };
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++) {
+        assert_true(nnl_half_to_float(exact[i].h) == exact[i].f);
+        assert_int_equal(nnl_double_to_half(exact[i].f), exact[i].h);
+    }
+    assert_true(signbit(nnl_half_to_float(0x8000)) && nnl_half_to_float(0x8000) == 0.0f);
+    /* NaN: quiet, payload kept, as vcvtph2ps / fcvtl give it */
+    float qn = nnl_half_to_float(0x7d01);
+    uint32_t bits;
+    memcpy(&bits, &qn, 4);
+    assert_int_equal(bits, 0x7fe02000u); /* 0x7f800000 | 0x101 << 13 | quiet bit */
+    assert_true(isnan(nnl_half_to_float(0xfe00)));
+    assert_int_equal(nnl_double_to_half(NAN) & 0x7e00, 0x7e00);
+    /* ties to even: 1 + 2^-11 is halfway between 1 and 1 + 2^-10 */
+    assert_int_equal(nnl_double_to_half(1.0 + 1.0 / 2048), 0x3c00);
+    assert_int_equal(nnl_double_to_half(1.0 + 3.0 / 2048), 0x3c02);
+    assert_int_equal(nnl_double_to_half(1.0 + 1.0 / 2048 + 1e-9), 0x3c01);
+    assert_int_equal(nnl_double_to_half(65519.99), 0x7bff);   /* below the tie with "65536" */
+    assert_int_equal(nnl_double_to_half(65520.0), 0x7c00);    /* the tie rounds to even: infinity */
+    assert_int_equal(nnl_double_to_half(-1e6), 0xfc00);
+    assert_int_equal(nnl_double_to_half(ldexp(1, -25)), 0x0000);     /* half the smallest subnormal: even */
+    assert_int_equal(nnl_double_to_half(ldexp(3, -25)), 0x0002);     /* 1.5 of it: even */
+    assert_int_equal(nnl_double_to_half(ldexp(1.0001, -25)), 0x0001);
+    assert_int_equal(nnl_double_to_half(ldexp(1023.5, -24)), 0x0400); /* subnormal rounds up to the smallest normal */
+    /* every non-NaN half survives the round trip */
+    for (uint32_t h = 0; h < 65536; h++)
+        if ((h & 0x7c00) != 0x7c00 || (h & 0x3ff) == 0)
+            assert_int_equal(nnl_double_to_half(nnl_half_to_float((uint16_t)h)), h);
+}
+
+/* Each set's h2f equals nnl_half_to_float bit for bit on all 65536
+ * halves, at every length and misalignment around its vector width, never
+ * writing past n. */
+static void test_h2f(void **state) {
+    (void)state;
+    enum { N = 65536 };
+    uint16_t *x = malloc(N * sizeof *x);
+    float *y = malloc((N + 64) * sizeof *y);
+    assert_true(x && y);
+    for (uint32_t i = 0; i < N; i++) x[i] = (uint16_t)(i * 40503u); /* a permutation: odd multiplier */
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        kern->h2f(y, x, N);
+        for (uint32_t i = 0; i < N; i++) {
+            float want = nnl_half_to_float(x[i]);
+            if (memcmp(&y[i], &want, 4) != 0)
+                fail_msg("%s h2f(0x%04x) = %.9g, want %.9g", kern->name, x[i], y[i], want);
+        }
+        for (int off = 0; off < 3; off++)
+            for (int n = 0; n <= 40; n++) {
+                for (int i = 0; i < n + 16; i++) y[i] = -7.0f;
+                kern->h2f(y + off, x + 1000 + off, n);
+                for (int i = 0; i < n + 16; i++) {
+                    float want = i >= off && i < off + n ? nnl_half_to_float(x[1000 + i]) : -7.0f;
+                    if (memcmp(&y[i], &want, 4) != 0)
+                        fail_msg("%s h2f n %d offset %d: element %d is %.9g, want %.9g", kern->name, n, off, i,
+                                 y[i], want);
+                }
+            }
+    }
+    free(x);
+    free(y);
+}
+
 static void test_kernel_table(void **state) {
     (void)state;
     assert_non_null(nnl_kernel_find("scalar"));
@@ -626,6 +751,8 @@ int main(int argc, char **argv) {
     if (nnl_pool_create(2, &pool2)) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_table),
+        cmocka_unit_test(test_half_scalar),
+        cmocka_unit_test(test_h2f),
         cmocka_unit_test(test_dw_taps),
         cmocka_unit_test(test_sigmoid),
         cmocka_unit_test(test_pack_a8_layout),

@@ -166,6 +166,69 @@ static void test_wino_blocks(void **state) {
     assert_true(e <= WINO_TOL);
 }
 
+/* n floats rounded to float16 values in place; the halves into h. */
+static void to_half(float *f, uint16_t *h, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        h[i] = nnl_double_to_half(f[i]);
+        f[i] = nnl_half_to_float(h[i]);
+    }
+}
+
+/* A float16 weight (compile --weights fp16), stored WINO43 (a8 false) or
+ * PACK_A8 and transformed on the fly (a8 true), widened in the driver:
+ * the output must equal bit for bit the float32 run on the same values,
+ * since the widening is exact and the products run in the same order. */
+static void run_half_on(const wcase *k, const nnl_kernel *kern, nnl_pool *pool, bool a8) {
+    nnl_conv_params p = params(k);
+    int64_t yn = p.n * p.oc * p.oh * p.ow, wn = p.oc * p.c * 9;
+    float *x = rnd(p.n * p.c * p.h * p.w, 1), *w = rnd(wn, 2), *b = rnd(p.oc, 3), *r = rnd(yn, 4);
+    float *y32 = rnd(yn, 5), *y16 = rnd(yn, 6);
+    int64_t wdims[4] = {p.oc, p.c, 3, 3};
+    size_t un = (a8 ? (size_t)nnl_pack_a8_bytes(4, wdims) : (size_t)nnl_wino_bytes(p.oc, p.c)) / sizeof(float);
+    float *u = nnl_aligned_alloc(un * sizeof(float));
+    uint16_t *uh = nnl_aligned_alloc(un * sizeof(uint16_t));
+    assert_true(u && uh);
+    if (a8)
+        nnl_pack_a8(u, w, p.oc, p.c * 9);
+    else
+        nnl_wino_pack(u, w, p.oc, p.c);
+    to_half(u, uh, (int64_t)un);
+    size_t sb = nnl_wino_scratch_bytes(&p);
+    void *scratch = nnl_aligned_alloc(sb);
+    assert_non_null(scratch);
+    nnl_conv_args a = {.x = x, .w = u, .w_layout = a8 ? NNL_LAYOUT_PACK_A8 : NNL_LAYOUT_WINO43,
+                       .bias = k->bias ? b : NULL, .res = k->res ? r : NULL, .y = y32, .act = k->act,
+                       .act_a = 0.1f, .act_b = 0.5f, .scratch = scratch, .scratch_bytes = sb};
+    assert_int_equal(nnl_wino_conv(&p, &a, kern, pool, ts), NNL_OK);
+    a.w = NULL;
+    a.wh = uh;
+    a.y = y16;
+    assert_int_equal(nnl_wino_conv(&p, &a, kern, pool, ts), NNL_OK);
+    for (int64_t i = 0; i < yn; i++)
+        if (memcmp(&y16[i], &y32[i], sizeof(float)) != 0)
+            fail_msg("%s float16 %s: element %lld: %.9g, float32 run on the same values %.9g", kern->name,
+                     a8 ? "PACK_A8" : "WINO43", (long long)i, y16[i], y32[i]);
+    nnl_aligned_free(x);
+    nnl_aligned_free(w);
+    nnl_aligned_free(b);
+    nnl_aligned_free(r);
+    nnl_aligned_free(y32);
+    nnl_aligned_free(y16);
+    nnl_aligned_free(u);
+    nnl_aligned_free(uh);
+    nnl_aligned_free(scratch);
+}
+
+static void test_wino_half(void **state) {
+    (void)state;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+            for (int a8 = 0; a8 < 2; a8++) run_half_on(&cases[i], kern, i % 2 ? pool2 : NULL, a8);
+    }
+}
+
 /* The layout: size, panel placement of U, zero padding rows. */
 static void test_wino_layout(void **state) {
     (void)state;
@@ -213,6 +276,7 @@ int main(void) {
     if (isa_check_forced()) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wino_layout),
+        cmocka_unit_test(test_wino_half),
         cmocka_unit_test(test_wino_cases),
         cmocka_unit_test(test_wino_blocks),
     };

@@ -34,7 +34,11 @@ class InputShape(ctypes.Structure):
 class CompileOptions(ctypes.Structure):
     _fields_ = [("size", ctypes.c_size_t), ("graph_name", ctypes.c_char_p),
                 ("inputs", ctypes.POINTER(InputShape)), ("n_inputs", ctypes.c_int),
-                ("winograd", ctypes.c_int)]
+                ("winograd", ctypes.c_int), ("weights", ctypes.c_int)]
+
+
+# nnl_compile_options.weights (include/nnlink.h)
+WEIGHTS = {"fp32": 0, "fp16": 1, "fp16-all": 2}
 
 
 class TensorInfo(ctypes.Structure):

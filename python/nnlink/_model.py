@@ -371,7 +371,7 @@ def renamed(e, model, tmp_onnx):
     return Error(str(e).replace(tmp_onnx, what), e.status)
 
 
-def compile(model, input_specs=None, graph=None, path=None, winograd=False, **export_kwargs):
+def compile(model, input_specs=None, graph=None, path=None, winograd=False, weights="fp32", **export_kwargs):
     """Compile a model into a single-graph .nnl and return its Model.
 
     model: an ONNX file path, ONNX bytes, or a torch.nn.Module /
@@ -379,14 +379,21 @@ def compile(model, input_specs=None, graph=None, path=None, winograd=False, **ex
     input_specs, see nnlink._torch).  input_specs: {input name: shape or
     (shape, dtype)}; every dynamic input dimension must be fixed here.
     graph: the graph's name (default "main").  path: where to write the
-    file (default: a temporary file the Model owns).  export_kwargs go to
+    file (default: a temporary file the Model owns).  weights: "fp32"
+    (default), "fp16" (Conv/Gemm/MatMul weights stored as float16 but for
+    the first tenth of their bytes in execution order, computed in
+    float32) or "fp16-all" (every such weight), as `nnlink compile
+    --weights`.  export_kwargs go to
     torch.onnx.export (torch modules only)."""
+    if weights not in _lib.WEIGHTS:
+        raise Error("weights must be one of %s, not %r" % (", ".join(map(repr, _lib.WEIGHTS)), weights),
+                    "invalid_arg")
     specs = {}
     for name, spec in (input_specs or {}).items():
         specs[name] = _parse_spec(name, spec)
     arr = input_shapes(specs)
     opts = _lib.CompileOptions(ctypes.sizeof(_lib.CompileOptions), encode(graph), arr, len(specs),
-                               1 if winograd else 0)
+                               1 if winograd else 0, _lib.WEIGHTS[weights])
 
     def call(onnx_path, out):
         check(lib.nnl_compile_file(encode(onnx_path), encode(out), ctypes.byref(opts)))

@@ -1,4 +1,5 @@
 /* The compile pipeline: the order of passes is part of their contract. */
+#include <stddef.h>
 #include <string.h>
 
 #include "compiler/compiler.h"
@@ -22,6 +23,10 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     nnl_free(m->graph_name);
     if (!(m->graph_name = nnl_strdup(gname))) return nnl_fail(NNL_ERR_NOMEM, "out of memory");
     m->winograd = opts && opts->winograd;
+    m->weights = opts && opts->size > offsetof(nnl_compile_options, weights) ? opts->weights : NNL_WEIGHTS_FP32;
+    if (m->weights != NNL_WEIGHTS_FP32 && m->weights != NNL_WEIGHTS_FP16 && m->weights != NNL_WEIGHTS_FP16_ALL)
+        return nnl_fail(NNL_ERR_INVALID_ARG, "compile: unknown weights type %d (0 fp32, 1 fp16, 2 fp16-all)",
+                        m->weights);
     nnl_status s = nnl_pass_bind_inputs(m, opts ? opts->inputs : NULL, opts ? opts->n_inputs : 0);
     if (!s) s = nnl_pass_remove_identity(m);
     if (!s) s = nnl_pass_fuse_qconv(m);
@@ -36,6 +41,8 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     if (!s) s = nnl_pass_pack_weights(m);
     if (!s) s = nnl_pass_pack_q8(m);
     if (!s) s = nnl_model_toposort(m);
+    /* after the sort: the float16 choice follows execution order */
+    if (!s && m->weights != NNL_WEIGHTS_FP32) s = nnl_pass_half_weights(m);
     /* Fusion changed inputs and attributes: infer again for final shapes,
      * scratch sizes and FLOP counts, and to check the fused forms. */
     if (!s) s = nnl_pass_infer_fold(m);
@@ -49,7 +56,8 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
 
 nnl_status nnl_compile_file(const char *onnx_path, const char *out_path, const nnl_compile_options *opts) {
     if (!onnx_path || !out_path) return nnl_fail(NNL_ERR_INVALID_ARG, "compile: missing input or output path");
-    if (opts && opts->size != sizeof *opts)
+    /* the size before `weights` was added is the older header's */
+    if (opts && opts->size != sizeof *opts && opts->size != offsetof(nnl_compile_options, weights))
         return nnl_fail(NNL_ERR_INVALID_ARG, "compile: nnl_compile_options.size is %zu, expected %zu",
                         opts->size, sizeof *opts);
     nnl_model *m = NULL;

@@ -100,6 +100,13 @@ size_t nnl_tensor_nbytes(const nnl_tensor *t);
  * "Weight layouts"). */
 bool nnl_tensor_nbytes_checked(nnl_dtype dt, int rank, const int64_t *dims, nnl_layout layout,
                                uint64_t *out);
+/* IEEE binary16 (stored as its bit pattern) to float, exact for every
+ * input: subnormals, infinities, NaN payloads (quieted as the hardware
+ * conversions do).  To binary16: rounded to nearest, ties to even, in one
+ * step (a float converts to double exactly); beyond the largest half
+ * (65504, and 65520 rounds up) gives infinity.  src/core/half.c. */
+float nnl_half_to_float(uint16_t h);
+uint16_t nnl_double_to_half(double d);
 /* "1x3x224x224" into buf. */
 const char *nnl_shape_str(const nnl_tensor *t, char *buf, size_t n);
 

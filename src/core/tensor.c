@@ -78,9 +78,10 @@ bool nnl_tensor_nbytes_checked(nnl_dtype dt, int rank, const int64_t *dims, nnl_
         if (dims[i] < 0 || (dims[i] > 0 && (nnl_mul_overflow_u64(n, (uint64_t)dims[i], &n) ||
                                             n > NNL_MAX_ELEMS)))
             return false;
-    /* float layouts hold float32 only, PACK_Q8 int8 only: the only types
-     * their readers take */
-    if (layout == NNL_LAYOUT_PACK_Q8 ? dt != NNL_DT_INT8 : layout != NNL_LAYOUT_PLAIN && dt != NNL_DT_FLOAT)
+    /* float layouts hold float32 or float16 (2-byte elements in the same
+     * order), PACK_Q8 int8 only: the only types their readers take */
+    if (layout == NNL_LAYOUT_PACK_Q8 ? dt != NNL_DT_INT8
+                                     : layout != NNL_LAYOUT_PLAIN && dt != NNL_DT_FLOAT && dt != NNL_DT_FLOAT16)
         return false;
     switch (layout) {
     case NNL_LAYOUT_PLAIN: break;

@@ -56,6 +56,7 @@ typedef struct nnl_model {
     uint64_t arena_bytes;      /* set by the arena planner */
     uint64_t scratch_offset;   /* op scratch region inside the arena */
     bool winograd;             /* compile option: Winograd weights for 3x3 convs */
+    int weights;               /* compile option: NNL_WEIGHTS_* (passes/half_weights.c) */
 } nnl_model;
 
 nnl_model *nnl_model_new(void);

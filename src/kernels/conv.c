@@ -26,10 +26,11 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
     const nnl_conv_args *a = cg->a;
     int64_t img = item / p->group, g = item % p->group;
     int64_t mg = p->oc / p->group, cgc = p->c / p->group, ohw = p->oh * p->ow;
-    if (d->a_packed)
-        o->a = a->w + g * mg / NNL_MR * d->k * NNL_MR;
+    int64_t woff = d->a_packed ? g * mg / NNL_MR * d->k * NNL_MR : g * mg * d->k;
+    if (a->wh)
+        o->ah = a->wh + woff;
     else
-        o->a = a->w + g * mg * d->k;
+        o->a = a->w + woff;
     o->b = a->x + (img * p->c + g * cgc) * p->h * p->w;
     int64_t yoff = (img * p->oc + g * mg) * ohw;
     o->c = a->y + yoff;
@@ -49,6 +50,7 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         .k = cgc * p->kh * p->kw,
         .batch = p->n * p->group,
         .a_packed = a->w_layout == NNL_LAYOUT_PACK_A8,
+        .a_f16 = a->wh != NULL,
         .a_rs = cgc * p->kh * p->kw,
         .a_cs = 1,
         .ldc = ohw,
@@ -107,8 +109,9 @@ static uint64_t dw_band_floats(const nnl_conv_params *p, int64_t qw, int64_t ey,
     return (uint64_t)(p->sh * p->sw) * phase + flat + 2 * NNL_DW_BLOCK + (uint64_t)p->w;
 }
 
+/* The tap pointers, then the taps widened from a float16 weight. */
 static size_t dw_taps_bytes(const nnl_conv_params *p) {
-    size_t b = (size_t)(p->kh * p->kw) * sizeof(const float *);
+    size_t b = (size_t)(p->kh * p->kw) * (sizeof(const float *) + sizeof(float));
     return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
 }
 
@@ -178,11 +181,18 @@ static void dw_task(void *vctx, int64_t item, int thread) {
     const nnl_conv_args *a = d->a;
     int64_t ch = item % p->c, qw = d->qw;
     const float *plane = a->x + item * p->h * p->w;
-    const float *w = a->w + ch * p->kh * p->kw;
     float *y = a->y + item * p->oh * p->ow;
     const float *res = a->res ? a->res + item * p->oh * p->ow : NULL;
     float bias = a->bias ? a->bias[ch] : 0.0f;
     const float **src = d->ts[thread];
+    const float *w;
+    if (a->wh) {
+        float *wf = (float *)(void *)(src + p->kh * p->kw);
+        d->kern->h2f(wf, a->wh + ch * p->kh * p->kw, p->kh * p->kw);
+        w = wf;
+    } else {
+        w = a->w + ch * p->kh * p->kw;
+    }
     float *ph = (float *)((char *)d->ts[thread] + dw_taps_bytes(p));
     /* the activation follows the residual, so only without one is it fused */
     nnl_act act = res ? NNL_ACT_NONE : a->act;
@@ -293,19 +303,19 @@ static size_t trim_weight_floats(const nnl_conv_params *q) {
     return (size_t)((q->oc + NNL_MR - 1) / NNL_MR * NNL_MR) * (size_t)(q->c / q->group * q->kh * q->kw);
 }
 
-/* Copy the live columns of w (p's weight, PLAIN or PACK_A8) into dst as
- * the same layout of q's weight. */
-static void trim_weight(float *dst, const float *w, nnl_layout l, const nnl_conv_params *p, const tap_box *b,
-                        const nnl_conv_params *q) {
+/* Copy the live columns of w (p's weight, PLAIN or PACK_A8, elements of
+ * es bytes: float32 or float16) into dst as the same layout of q's weight. */
+static void trim_weight(void *dst, const void *w, size_t es, nnl_layout l, const nnl_conv_params *p,
+                        const tap_box *b, const nnl_conv_params *q) {
     int64_t ic = p->c / p->group, k = ic * p->kh * p->kw, kq = ic * q->kh * q->kw;
     int64_t rows = l == NNL_LAYOUT_PACK_A8 ? (p->oc + NNL_MR - 1) / NNL_MR : p->oc;
-    int64_t width = l == NNL_LAYOUT_PACK_A8 ? NNL_MR : 1;   /* floats per column */
+    int64_t width = l == NNL_LAYOUT_PACK_A8 ? NNL_MR : 1;   /* elements per column */
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < ic; c++)
             for (int64_t y = 0; y < b->ny; y++) {
-                const float *src = w + (r * k + (c * p->kh + b->y0 + y) * p->kw + b->x0) * width;
-                memcpy(dst + (r * kq + (c * b->ny + y) * b->nx) * width, src,
-                       (size_t)(b->nx * width) * sizeof(float));
+                int64_t from = (r * k + (c * p->kh + b->y0 + y) * p->kw + b->x0) * width;
+                int64_t to = (r * kq + (c * b->ny + y) * b->nx) * width;
+                memcpy((char *)dst + (size_t)to * es, (const char *)w + (size_t)from * es, (size_t)(b->nx * width) * es);
             }
 }
 
@@ -367,8 +377,13 @@ nnl_status nnl_conv2d_direct(const nnl_conv_params *p, const nnl_conv_args *a, c
     if (conv_trim(p, a->w_layout, &b, &q) && a->scratch &&
         a->scratch_bytes >= (wbytes = trim_weight_floats(&q) * sizeof(float))) {
         nnl_conv_args t = *a;
-        trim_weight(a->scratch, a->w, a->w_layout, p, &b, &q);
-        t.w = a->scratch;
+        if (a->wh) {
+            trim_weight(a->scratch, a->wh, sizeof(uint16_t), a->w_layout, p, &b, &q);
+            t.wh = a->scratch;
+        } else {
+            trim_weight(a->scratch, a->w, sizeof(float), a->w_layout, p, &b, &q);
+            t.w = a->scratch;
+        }
         t.scratch = (char *)a->scratch + wbytes;
         t.scratch_bytes = a->scratch_bytes - wbytes;
         return conv_gemm_run(&q, &t, kern, pool, thread_scratch);

@@ -25,6 +25,7 @@ typedef struct nnl_conv_args {
     const float *x;
     const float *w;
     nnl_layout w_layout;       /* PLAIN, PACK_A8 (see gemm.h) or WINO43 (wino.h) */
+    const uint16_t *wh;        /* instead of w: the weight in float16, same layout */
     const float *bias;         /* oc values or NULL */
     const float *res;          /* same shape as y or NULL */
     /* x scaled by x_scale[img * c + ic] per image and input channel before

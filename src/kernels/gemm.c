@@ -8,6 +8,8 @@
  * split M and B fits (nnl_gemm_prepack_bytes), B is packed once for all
  * of them into the op's shared scratch first.
  */
+#include <string.h>
+
 #include "kernels/gemm.h"
 
 /* Rows per task when A is packed at run time (bounds its scratch). */
@@ -50,6 +52,45 @@ static float *pre_block(const gemm_ctx *g, int64_t item, int64_t kb, int64_t n0,
     return g->pre + (item * g->d->k + k_begin(g, kb)) * g->npad + n0 * kc;
 }
 
+static void pack_b(const gemm_ctx *g, float *dst, const nnl_gemm_ptrs *p, int64_t k0, int64_t kc, int64_t n0,
+                   int64_t nc) {
+    if (g->d->b_f16)
+        nnl_pack_b_a8t_h(dst, g->kern->nr, g->d, p->bh, k0, kc, n0, nc, g->kern->h2f);
+    else
+        nnl_pack_b(dst, g->kern->nr, g->d, p->b, p->b_scale, k0, kc, n0, nc);
+}
+
+/* The A block of rows m0.. (mcur of them), K columns k0.. (kc), as float
+ * PACK_A8 panels in abuf, for a plain A (float or float16). */
+static void pack_a(const gemm_ctx *g, float *abuf, const nnl_gemm_ptrs *p, int64_t m0, int64_t mcur, int64_t k0,
+                   int64_t kc) {
+    const nnl_gemm_desc *d = g->d;
+    if (!d->a_f16) {
+        nnl_pack_a_plain(abuf, p->a, d->a_rs, d->a_cs, d->m, m0, mcur, k0, kc);
+    } else {
+        nnl_pack_a_plain_h(abuf, p->ah, d->a_rs, d->m, m0, mcur, k0, kc, g->kern->h2f);
+    }
+}
+
+/* The float16 PACK_A8 slice (kc x 8 halves) of the panel at row `row`. */
+static const uint16_t *a16_slice(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p, int64_t row, int64_t k0) {
+    return p->ah + (row / NNL_MR * d->k + k0) * NNL_MR;
+}
+
+/* Widen the float16 A panel at block row im just before its first use,
+ * asking for the next panel's halves first: the weight streams from memory
+ * under the microkernel's FMAs as a float32 one does through a_next.
+ * (Widening the whole block up front waited on memory: h2f took 7% of
+ * resnet18's time, almost all of it on its loads.) */
+static void widen_a16(const gemm_ctx *g, float *abuf, const nnl_gemm_ptrs *p, int64_t m0, int64_t im, int64_t mcur,
+                      int64_t k0, int64_t kc) {
+    if (im + NNL_MR < mcur) {
+        const char *next = (const char *)a16_slice(g->d, p, m0 + im + NNL_MR, k0);
+        for (int64_t b = 0; b < kc * NNL_MR * 2; b += 64) __builtin_prefetch(next + b, 0, 3);
+    }
+    g->kern->h2f(abuf + im * kc, a16_slice(g->d, p, m0 + im, k0), kc * NNL_MR);
+}
+
 static void prepack_task(void *vctx, int64_t t, int thread) {
     (void)thread;
     const gemm_ctx *g = vctx;
@@ -59,8 +100,7 @@ static void prepack_task(void *vctx, int64_t t, int thread) {
     int64_t k0 = k_begin(g, kb), kc = k_begin(g, kb + 1) - k0;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
-    nnl_pack_b(pre_block(g, item, kb, n0, kc), g->kern->nr, d, p.b, p.b_scale, k0, kc, n0,
-               min64(g->nc, d->n - n0));
+    pack_b(g, pre_block(g, item, kb, n0, kc), &p, k0, kc, n0, min64(g->nc, d->n - n0));
 }
 
 /* Rows whose residual broadcasts along columns cannot use the vector
@@ -102,6 +142,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     d->ptrs(d, item, &p);
     float *bbuf = g->ts[thread], *abuf = bbuf + g->b_floats;
     bool generic = d->res_cs != 1 && p.res;
+    bool a_direct = d->a_packed && !d->a_f16;   /* the microkernel reads the weight's panels in place */
     float tile[NNL_MR * NNL_NR_MAX];
     for (int64_t kb = 0; kb < g->nkb; kb++) {
         int64_t k0 = k_begin(g, kb), kc = k_begin(g, kb + 1) - k0;
@@ -110,14 +151,15 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
         if (g->pre)
             bblk = pre_block(g, item, kb, n0, kc);
         else
-            nnl_pack_b(bbuf, nr, d, p.b, p.b_scale, k0, kc, n0, ncur);
-        if (!d->a_packed) nnl_pack_a_plain(abuf, p.a, d->a_rs, d->a_cs, d->m, m0, mcur, k0, kc);
+            pack_b(g, bbuf, &p, k0, kc, n0, ncur);
+        if (!d->a_packed) pack_a(g, abuf, &p, m0, mcur, k0, kc);
         for (int64_t jn = 0; jn < ncur; jn += nr) {
             for (int64_t im = 0; im < mcur; im += NNL_MR) {
                 int64_t row = m0 + im, col = n0 + jn;
                 nnl_epilogue e = d->epi;
-                const float *a = d->a_packed ? p.a + (row / NNL_MR * d->k + k0) * NNL_MR : abuf + im * kc;
-                const float *a_next = im + NNL_MR < mcur ? a + (d->a_packed ? d->k * NNL_MR : kc * NNL_MR) : a;
+                if (d->a_packed && d->a_f16 && jn == 0) widen_a16(g, abuf, &p, m0, im, mcur, k0, kc);
+                const float *a = a_direct ? p.a + (row / NNL_MR * d->k + k0) * NNL_MR : abuf + im * kc;
+                const float *a_next = im + NNL_MR < mcur ? a + (a_direct ? d->k * NNL_MR : kc * NNL_MR) : a;
                 nnl_ukr_args u = {
                     .kc = kc,
                     .a = a,
@@ -178,6 +220,42 @@ static bool gemv_fits(const nnl_gemm_desc *d) {
     return (wx || wv) && d->res_cs == 1;
 }
 
+/* K rows of a float16 panel widened per step: 8 KB of floats on the stack,
+ * reused by every row of X. */
+#define GEMV_HK 256
+
+/* gemv_task on a float16 weight: each panel is widened GEMV_HK rows at a
+ * time and dotted with every row of X (at most GEMV_MAX_ROWS) before the
+ * next step, so each weight byte is read and converted once; the partial
+ * sums of the steps are added in order. */
+static void gemv_half(const gemv_ctx *g, const nnl_gemm_ptrs *p, const nnl_epilogue *e, int64_t p0, int64_t p1) {
+    const nnl_gemm_desc *d = g->d;
+    const bool wv = d->a_packed;                /* y = W x: one "row" x = B's column */
+    const uint16_t *w = wv ? p->ah : p->bh;
+    const int64_t rows = wv ? 1 : d->m, xs = wv ? d->b_rs : d->a_cs, lim = wv ? d->m : d->n;
+    float buf[GEMV_HK * NNL_MR], acc[GEMV_MAX_ROWS][NNL_MR], part[NNL_MR];
+    for (int64_t q = p0; q < p1; q++) {
+        memset(acc, 0, sizeof acc);
+        for (int64_t k0 = 0; k0 < d->k; k0 += GEMV_HK) {
+            int64_t kc = min64(GEMV_HK, d->k - k0);
+            g->kern->h2f(buf, w + (q * d->k + k0) * NNL_MR, kc * NNL_MR);
+            for (int64_t r = 0; r < rows; r++) {
+                const float *x = wv ? p->b : p->a + r * d->a_rs;
+                g->kern->dot8(buf, x + k0 * xs, xs, kc, part);
+                for (int i = 0; i < NNL_MR; i++) acc[r][i] += part[i];
+            }
+        }
+        for (int64_t r = 0; r < rows; r++)
+            for (int64_t i = q * NNL_MR; i < min64(lim, (q + 1) * NNL_MR); i++) {
+                float a = acc[r][i % NNL_MR];
+                if (wv)
+                    p->c[i * d->ldc] = nnl_epi_apply(e, a, i, 0, e->res ? e->res[i * e->res_rs] : 0.0f);
+                else
+                    p->c[r * d->ldc + i] = nnl_epi_apply(e, a, r, i, e->res ? e->res[r * e->res_rs + i] : 0.0f);
+            }
+    }
+}
+
 static void gemv_task(void *vctx, int64_t t, int thread) {
     (void)thread;
     const gemv_ctx *g = vctx;
@@ -190,6 +268,10 @@ static void gemv_task(void *vctx, int64_t t, int thread) {
     e.bias_row = p.bias_row;
     e.bias_col = p.bias_col;
     e.res = p.res;
+    if (d->a_f16 || d->b_f16) {
+        gemv_half(g, &p, &e, p0, p1);
+        return;
+    }
     float acc[NNL_MR];
     if (d->a_packed) { /* rows of C are weight rows, one column */
         for (int64_t q = p0; q < p1; q++) {
@@ -236,7 +318,10 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     int threads = nnl_pool_threads(pool);
     const int nr = kern->nr;
     gemm_ctx g = {.d = d, .kern = kern, .ts = thread_scratch};
-    g.mc = min64(round_up(d->m, NNL_MR), d->a_packed ? MC_PACKED : MC_RT);
+    /* a float16 A is widened into the run-time A block, which holds MC_RT rows */
+    g.mc = min64(round_up(d->m, NNL_MR), d->a_packed && !d->a_f16 ? MC_PACKED : MC_RT);
+    if ((d->a_f16 || d->b_f16) && kern->kc > NNL_KC_MAX)
+        return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s: K block %d exceeds %d", kern->name, kern->kc, NNL_KC_MAX);
     g.nc = min64(kern->nc, round_up(d->n, nr));
     g.nkb = d->k > 0 ? (d->k + kern->kc - 1) / kern->kc : 1;
     g.b_floats = (size_t)kern->kc * (size_t)kern->nc;

@@ -35,6 +35,13 @@
  * PACK_A8 Gemm weight with transB = 1 (NNL_BSRC_A8T as B, or as the A
  * operand of Y^T = W^T X^T for a single row).
  *
+ * ---- float16 weights -----------------------------------------------------
+ * PACK_A8, PACK_A8T (and WINO43, PLAIN) weights may hold IEEE halves in
+ * the same element order (compile --weights fp16; docs/FORMAT.md).  No
+ * kernel reads halves: the drivers widen the slice they are about to use
+ * with the set's h2f into thread scratch (nnl_gemm_desc.a_f16 / b_f16,
+ * conv.c, wino.c) and the float microkernels run on that.
+ *
  * ---- Run-time packing ---------------------------------------------------
  * B is packed per (KC x NC) block into the calling thread's
  * c->thread_scratch as NR-column panels, k-major (panel[k * NR + j]),
@@ -65,6 +72,7 @@
 
 #define NNL_MR 8            /* rows of an A panel: fixed by PACK_A8 */
 #define NNL_NR_MAX 48       /* widest B panel of any kernel */
+#define NNL_KC_MAX 256      /* largest K block (nnl_kernel.kc) of any kernel */
 
 /* Epilogue applied once, when the last K block is accumulated:
  *   y = act(alpha * acc + bias_row[i] + bias_col[j] + beta * res[i][j])
@@ -124,6 +132,11 @@ typedef void (*nnl_dot8_fn)(const float *panel, const float *x, int64_t xs, int6
 typedef void (*nnl_erf_fn)(float *y, const float *x, int64_t n);
 /* y[i] = 1 / (1 + exp(-x[i])) for float32, i < n (kernels/vmath.h). */
 typedef void (*nnl_sigmoid_fn)(float *y, const float *x, int64_t n);
+/* y[i] = the IEEE half x[i] as a float, i < n: float16 weights (FLOAT16
+ * dtype of PLAIN, PACK_A8, PACK_A8T, WINO43) are widened by the op's
+ * driver into thread scratch just before the float kernels read them.
+ * Exact; every set must equal nnl_half_to_float bit for bit. */
+typedef void (*nnl_h2f_fn)(float *y, const uint16_t *x, int64_t n);
 /* Winograd weight transform of n input channels of two PACK_A8 panels
  * (kernels/wino_xform.h). */
 typedef void (*nnl_wino_wt_fn)(float *u0, float *u1, int64_t us, const float *g0, const float *g1, int64_t n);
@@ -143,6 +156,7 @@ typedef struct nnl_kernel {
     nnl_dot8_fn dot8;
     nnl_erf_fn erf;
     nnl_sigmoid_fn sigmoid;
+    nnl_h2f_fn h2f;
 } nnl_kernel;
 
 /* All kernel sets compiled in, best last; terminated by NULL.  Sets the
@@ -183,6 +197,9 @@ typedef struct nnl_gemm_ptrs {
      * while it is packed.  A squeeze-and-excitation channel scale fused
      * into the conv that reads it costs no pass of its own. */
     const float *b_scale;
+    /* Instead of a / b when the desc says a_f16 / b_f16: the same element
+     * offsets into IEEE half data. */
+    const uint16_t *ah, *bh;
 } nnl_gemm_ptrs;
 
 typedef struct nnl_gemm_desc {
@@ -190,6 +207,13 @@ typedef struct nnl_gemm_desc {
     int64_t batch;             /* independent GEMMs of the same shape */
     /* A: pre-packed PACK_A8 panels of a matrix with k columns, or plain. */
     bool a_packed;
+    /* A holds float16 (a weight compiled --weights fp16): each task widens
+     * its A block (at most MC_RT rows x KC), a panel just before the
+     * panel's first use, with the set's h2f into its thread scratch where
+     * run-time packing puts a plain A, and runs the float microkernel on
+     * that.  b_f16: likewise for an NNL_BSRC_A8T B, widened while it is
+     * packed.  The GEMV path widens GEMV_HK rows of a panel at a time. */
+    bool a_f16, b_f16;
     int64_t a_rs, a_cs;        /* plain A[i][k] = a[i * a_rs + k * a_cs] */
     /* B */
     nnl_bsrc_kind b_kind;
@@ -244,6 +268,13 @@ void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, cons
  * zeroed). */
 void nnl_pack_a_plain(float *dst, const float *a, int64_t rs, int64_t cs, int64_t m, int64_t m0,
                       int64_t mc, int64_t k0, int64_t kc);
+/* The same two from float16 sources (NNL_BSRC_A8T B; plain A with unit
+ * column stride, the only plain weight a float16 file holds), widened by
+ * h2f; kc <= NNL_KC_MAX. */
+void nnl_pack_b_a8t_h(float *dst, int nr, const nnl_gemm_desc *d, const uint16_t *b, int64_t k0, int64_t kc,
+                      int64_t n0, int64_t nc, nnl_h2f_fn h2f);
+void nnl_pack_a_plain_h(float *dst, const uint16_t *a, int64_t rs, int64_t m, int64_t m0, int64_t mc, int64_t k0,
+                        int64_t kc, nnl_h2f_fn h2f);
 
 /* 1 / (1 + exp(-x)) without overflow for large |x|.  Inline here, with the
  * epilogue that uses it, so gemm.c does not depend on a kernel set's file. */

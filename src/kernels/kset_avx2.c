@@ -6,6 +6,7 @@
  */
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <string.h>
 
 #include "kernels/kernels_isa.h"
 #include "kernels/generic_set.h"
@@ -133,12 +134,27 @@ static void epi_row_avx2(float *y, int64_t n, float bias, const float *res, floa
     }
 }
 
+/* F16C's vcvtph2ps, 8 halves at a time; the tail goes through a zeroed
+ * group so nothing past x[n) or y[n) is touched. */
+static void h2f_avx2(float *y, const uint16_t *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+    if (i < n) {
+        uint16_t t[8] = {0};
+        float o[8];
+        memcpy(t, x + i, (size_t)(n - i) * sizeof *x);
+        _mm256_storeu_ps(o, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)t)));
+        memcpy(y + i, o, (size_t)(n - i) * sizeof *y);
+    }
+}
+
 NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)
 
 static bool supported(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
 }
 
 const nnl_kernel nnl_kernel_avx2 = {
@@ -149,6 +165,7 @@ const nnl_kernel nnl_kernel_avx2 = {
     .supported = supported,
     .ukr = ukr_avx2,
     .epi_row = epi_row_avx2,
+    .h2f = h2f_avx2,
     NNL_GENERIC_ENTRIES(avx2),
     NNL_GENERIC_VECTOR_ENTRIES(avx2),
 };

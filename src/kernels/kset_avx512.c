@@ -130,6 +130,14 @@ static void epi_row_avx512(float *y, int64_t n, float bias, const float *res, fl
     }
 }
 
+/* vcvtph2ps on 16 halves; the tail is a masked load and store. */
+static void h2f_avx512(float *y, const uint16_t *x, int64_t n) {
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, x + i)));
+    }
+}
+
 NNL_GENERIC_KERNELS(avx512)
 NNL_GENERIC_VECTOR_KERNELS(avx512, 64)
 
@@ -137,7 +145,7 @@ static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("fma");
+           __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 
 const nnl_kernel nnl_kernel_avx512 = {
@@ -148,6 +156,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .supported = supported,
     .ukr = ukr_avx512,
     .epi_row = epi_row_avx512,
+    .h2f = h2f_avx512,
     NNL_GENERIC_ENTRIES(avx512),
     NNL_GENERIC_VECTOR_ENTRIES(avx512),
 };

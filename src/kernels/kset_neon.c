@@ -198,6 +198,13 @@ static void dot8_neon(const float *panel, const float *x, int64_t xs, int64_t k,
     vst1q_f32(acc + 4, vaddq_f32(vaddq_f32(hi[0], hi[1]), vaddq_f32(hi[2], hi[3])));
 }
 
+/* fcvtl, 4 halves at a time (ARMv8-A has it in the base ISA). */
+static void h2f_neon(float *y, const uint16_t *x, int64_t n) {
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(x + i))));
+    for (; i < n; i++) y[i] = vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(x[i]))), 0);
+}
+
 NNL_GENERIC_KERNELS_BUT_DOT8(neon)
 NNL_GENERIC_VECTOR_KERNELS(neon, 16)
 
@@ -213,6 +220,7 @@ const nnl_kernel nnl_kernel_neon = {
     .ukr = ukr_neon,
     .epi_row = epi_row_neon,
     .dot8 = dot8_neon,
+    .h2f = h2f_neon,
     NNL_GENERIC_ENTRIES_BUT_DOT8(neon),
     NNL_GENERIC_VECTOR_ENTRIES(neon),
 };

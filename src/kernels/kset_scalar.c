@@ -49,6 +49,10 @@ static void epi_row_scalar(float *y, int64_t n, float bias, const float *res, fl
     }
 }
 
+static void h2f_scalar(float *y, const uint16_t *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = nnl_half_to_float(x[i]);
+}
+
 NNL_GENERIC_KERNELS(scalar)
 
 static bool always(void) { return true; }
@@ -63,5 +67,6 @@ const nnl_kernel nnl_kernel_scalar = {
     .dw_taps = dw_taps_scalar,
     .sigmoid = sigmoid_scalar,
     .epi_row = epi_row_scalar,
+    .h2f = h2f_scalar,
     NNL_GENERIC_ENTRIES(scalar),
 };

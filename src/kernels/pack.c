@@ -156,6 +156,15 @@ static void scale_row(float *dst, int nr, int64_t kc, int64_t kk, int64_t nc, fl
     }
 }
 
+/* The microkernel reads whole panels, so pad columns must be finite.
+ * A8T already wrote whole groups of 8 (W's zero padding rows). */
+static void pad_b(float *dst, int nr, const nnl_gemm_desc *d, int64_t kc, int64_t nc) {
+    int64_t done = d->b_kind == NNL_BSRC_A8T ? (nc + 7) / 8 * 8 : nc;
+    int64_t w = (nc + nr - 1) / nr * nr;
+    if (w > done)
+        for (int64_t kk = 0; kk < kc; kk++) put_run(dst, nr, kc, kk, done, NULL, w - done);
+}
+
 void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, const float *b_scale, int64_t k0,
                 int64_t kc, int64_t n0, int64_t nc) {
     switch (d->b_kind) {
@@ -190,16 +199,33 @@ void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, cons
         int64_t per = d->b_kind == NNL_BSRC_IM2COL ? d->geom.kh * d->geom.kw : 1;
         for (int64_t kk = 0; kk < kc; kk++) scale_row(dst, nr, kc, kk, nc, b_scale[(k0 + kk) / per]);
     }
-    /* The microkernel reads whole panels, so pad columns must be finite.
-     * A8T already wrote whole groups of 8 (W's zero padding rows). */
-    int64_t done = d->b_kind == NNL_BSRC_A8T ? (nc + 7) / 8 * 8 : nc;
-    int64_t w = (nc + nr - 1) / nr * nr;
-    if (w > done)
-        for (int64_t kk = 0; kk < kc; kk++) put_run(dst, nr, kc, kk, done, NULL, w - done);
+    pad_b(dst, nr, d, kc, nc);
 }
 
-void nnl_pack_a_plain(float *dst, const float *a, int64_t rs, int64_t cs, int64_t m, int64_t m0,
-                      int64_t mc, int64_t k0, int64_t kc) {
+/* Columns per widening step of the A8T half packer: 64 K rows of a panel's
+ * 8 columns, converted in one h2f call, then spread over the B panel rows. */
+#define H_ROWS 64
+
+void nnl_pack_b_a8t_h(float *dst, int nr, const nnl_gemm_desc *d, const uint16_t *b, int64_t k0, int64_t kc,
+                      int64_t n0, int64_t nc, nnl_h2f_fn h2f) {
+    float t[H_ROWS * 8];
+    for (int64_t j = 0; j < nc; j += 8) {
+        const uint16_t *src = b + ((n0 + j) / 8 * d->k + k0) * 8;
+        float *o = dst + (j / nr) * kc * nr + j % nr;
+        for (int64_t k1 = 0; k1 < kc; k1 += H_ROWS) {
+            int64_t rows = kc - k1 < H_ROWS ? kc - k1 : H_ROWS;
+            h2f(t, src + k1 * 8, rows * 8);
+            for (int64_t kk = 0; kk < rows; kk++) memcpy(o + (k1 + kk) * nr, t + kk * 8, 8 * sizeof(float));
+        }
+    }
+    pad_b(dst, nr, d, kc, nc);
+}
+
+/* Plain A rows m0.. into panels, from floats (a, column stride cs) or from
+ * halves (ah, unit column stride) widened a row at a time by h2f. */
+static void pack_a_rows(float *dst, const float *a, const uint16_t *ah, int64_t rs, int64_t cs, int64_t m,
+                        int64_t m0, int64_t mc, int64_t k0, int64_t kc, nnl_h2f_fn h2f) {
+    float row[NNL_KC_MAX];
     for (int64_t p = 0; p < (mc + 7) / 8; p++) {
         float *d = dst + p * kc * 8;
         for (int i = 0; i < 8; i++) {
@@ -208,8 +234,25 @@ void nnl_pack_a_plain(float *dst, const float *a, int64_t rs, int64_t cs, int64_
                 for (int64_t kk = 0; kk < kc; kk++) d[kk * 8 + i] = 0.0f;
                 continue;
             }
-            const float *src = a + r * rs + k0 * cs;
-            for (int64_t kk = 0; kk < kc; kk++) d[kk * 8 + i] = src[kk * cs];
+            const float *src = row;
+            int64_t s = 1;
+            if (ah) {
+                h2f(row, ah + r * rs + k0, kc);
+            } else {
+                src = a + r * rs + k0 * cs;
+                s = cs;
+            }
+            for (int64_t kk = 0; kk < kc; kk++) d[kk * 8 + i] = src[kk * s];
         }
     }
+}
+
+void nnl_pack_a_plain(float *dst, const float *a, int64_t rs, int64_t cs, int64_t m, int64_t m0,
+                      int64_t mc, int64_t k0, int64_t kc) {
+    pack_a_rows(dst, a, NULL, rs, cs, m, m0, mc, k0, kc, NULL);
+}
+
+void nnl_pack_a_plain_h(float *dst, const uint16_t *a, int64_t rs, int64_t m, int64_t m0, int64_t mc, int64_t k0,
+                        int64_t kc, nnl_h2f_fn h2f) {
+    pack_a_rows(dst, NULL, a, rs, 1, m, m0, mc, k0, kc, h2f);
 }

@@ -31,8 +31,11 @@
  * within noise of 64/64 on FCN's head and layer4.) */
 #define WMB 64
 #define WKC 64
-/* gemm_task's chunk: 36 points, each WMB x WKC plus 16 floats of padding */
-_Static_assert((size_t)36 * (WMB * WKC + 16) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES,
+/* gemm_task's chunk: 36 points, each WMB x WKC plus 16 floats of padding;
+ * after it, for a float16 PACK_A8 weight, two panels' taps widened (2 x WKC
+ * x 72 floats) */
+#define UBUF_FLOATS ((size_t)36 * (WMB * WKC + 16))
+_Static_assert((UBUF_FLOATS + 2 * WKC * 72) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES,
                "a task's transformed weight chunk must fit its thread scratch");
 /* Automatic choice on PACK_A8 weights (nnl_wino_auto). */
 #define AUTO_MIN_CH 256
@@ -235,6 +238,16 @@ static void in_task(void *vctx, int64_t ic, int thread) {
     }
 }
 
+/* The 9 x 8 taps of input channels k0.. (kc of them) of PACK_A8 panel
+ * `panel`: in place for float32, widened into buf (kc * 72 floats) for
+ * float16. */
+static const float *wt_panel(const wino_ctx *w, float *buf, int64_t panel, int64_t k0, int64_t kc) {
+    int64_t off = (panel * w->p->c * 9 + k0 * 9) * 8;
+    if (!w->a->wh) return w->a->w + off;
+    w->kern->h2f(buf, w->a->wh + off, kc * 72);
+    return buf;
+}
+
 /* Task g: output channels [g * WMB, +WMB) for every tile of the block,
  * M_xi = U_xi V_xi by the GEMM microkernel, WKC input channels at a time. */
 static void gemm_task(void *vctx, int64_t g, int thread) {
@@ -244,12 +257,12 @@ static void gemm_task(void *vctx, int64_t g, int thread) {
     const int64_t nr = kern->nr, ic = p->c, ocp = (p->oc + 7) / 8 * 8;
     const int64_t p0 = g * (WMB / 8), p1 = (g + 1) * (WMB / 8) < ocp / 8 ? (g + 1) * (WMB / 8) : ocp / 8;
     const int64_t npl = p1 - p0, ncol = (w->valid + nr - 1) / nr;
-    float *ubuf = w->ts[thread];
+    float *ubuf = w->ts[thread], *gbuf = ubuf + UBUF_FLOATS;
     for (int64_t k0 = 0; k0 < ic; k0 += WKC) {
         int64_t kc = ic - k0 < WKC ? ic - k0 : WKC;
         const float *u;
         int64_t sxi, spl;
-        if (w->stored) {
+        if (w->stored && !w->a->wh) {
             u = w->a->w + (p0 * ic + k0) * 8;
             sxi = ocp * ic;
             spl = ic * 8;
@@ -258,10 +271,17 @@ static void gemm_task(void *vctx, int64_t g, int thread) {
              * power of two apart and fight over the same L1 sets */
             sxi = npl * kc * 8 + 16;
             spl = kc * 8;
-            for (int64_t pl = 0; pl < npl; pl += 2) {
-                const int64_t q = pl + 1 < npl ? pl + 1 : pl;   /* an odd last panel goes twice */
-                kern->wino_wt(ubuf + pl * spl, ubuf + q * spl, sxi, w->a->w + ((p0 + pl) * ic * 9 + k0 * 9) * 8,
-                              w->a->w + ((p0 + q) * ic * 9 + k0 * 9) * 8, kc);
+            if (w->stored) { /* float16 WINO43: widen the chunk's 36 x npl panel slices */
+                for (int64_t xi = 0; xi < 36; xi++)
+                    for (int64_t pl = 0; pl < npl; pl++)
+                        kern->h2f(ubuf + xi * sxi + pl * spl, w->a->wh + xi * ocp * ic + ((p0 + pl) * ic + k0) * 8,
+                                  kc * 8);
+            } else {
+                for (int64_t pl = 0; pl < npl; pl += 2) {
+                    const int64_t q = pl + 1 < npl ? pl + 1 : pl;   /* an odd last panel goes twice */
+                    kern->wino_wt(ubuf + pl * spl, ubuf + q * spl, sxi, wt_panel(w, gbuf, p0 + pl, k0, kc),
+                                  wt_panel(w, gbuf + WKC * 72, p0 + q, k0, kc), kc);
+                }
             }
             u = ubuf;
         }

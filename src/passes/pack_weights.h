@@ -30,4 +30,18 @@ nnl_status nnl_pass_pack_q8(nnl_model *m);
  * packed weight. */
 bool nnl_q8_conv_fits(const nnl_node *conv, const nnl_tensor *w);
 
+/* After packing, with m->weights NNL_WEIGHTS_FP16(_ALL): every float32
+ * constant whose live readers all take it as input 1 (the weight) of Conv,
+ * Gemm or MatMul and that is packed (PACK_A8, PACK_A8T, WINO43) or read by
+ * Conv alone (PLAIN: depthwise and grouped convs) becomes FLOAT16 in the
+ * same layout, each value rounded to nearest even; under FP16 (not
+ * FP16_ALL) except the first ones in execution order, up to a tenth of
+ * their bytes (half_weights.c says why).  Runs after the topological
+ * sort.  Everything else (biases,
+ * norm scales, embeddings, batched MatMul operands left PLAIN) stays
+ * float32.  A finite value beyond float16's range (|x| >= 65520, which
+ * would round to infinity) is an error naming the weight: the graph would
+ * compute infinities.  NaN and infinities stay what they are. */
+nnl_status nnl_pass_half_weights(nnl_model *m);
+
 #endif

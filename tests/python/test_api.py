@@ -159,3 +159,29 @@ def test_saved_copy_keeps_the_files_mode(tinyseg_pair, tmp_path):
     dst = tinyseg_pair[0].save(tmp_path / "m.nnl")
     assert os.stat(dst).st_mode == os.stat(tinyseg_pair[0].path).st_mode
     assert repr(tinyseg_pair[0]).endswith("graphs=['landscape'])")
+
+
+def test_compile_fp16_weights_run_link_and_info(tmp_path):
+    """compile(weights="fp16-all"): Conv/Gemm/MatMul weights stored as
+    float16 (info says so), about half the weight bytes, outputs within
+    5e-3 of PyTorch; the landscape and portrait fp16 compiles link into
+    one copy; an fp32 and an fp16 compile of a weight are not shared."""
+    onnx = fixture("tinyseg", "model.onnx")
+    f32 = nnlink.compile(onnx, input_specs=dict(image=(1, 3, 64, 96)), graph="landscape")
+    land = nnlink.compile(onnx, input_specs=dict(image=(1, 3, 64, 96)), graph="landscape", weights="fp16-all")
+    port = nnlink.compile(onnx, input_specs=dict(image=(1, 3, 96, 64)), graph="portrait", weights="fp16-all")
+    info = land.info()
+    halves = [w for w in info["weights"] if w["dtype"] == "float16"]
+    assert halves and all(w["layout"] != "plain" or len(w["shape"]) == 4 for w in halves)
+    assert info["weight_bytes"] < 0.55 * f32.info()["weight_bytes"]
+    for m, g in ((land, "landscape"), (port, "portrait")):
+        ins, outs, _ = manifest_case("tinyseg", g)
+        got = m.run(ins)["out"]
+        assert np.abs(got - outs["out"]).max() <= 5e-3 * np.abs(outs["out"]).max()
+    both = nnlink.link([land, port], tmp_path / "lp16.nnl")
+    assert both.info()["weight_bytes"] < 1.01 * info["weight_bytes"]
+    mixed = nnlink.link([f32, (port, "portrait")], tmp_path / "mixed.nnl")
+    why = {w["reason"] for w in mixed.link_report["weights"] if w["dtype"] == "float16"}
+    assert why == {"dtype differs (float16 vs float32)"}
+    with pytest.raises(nnlink.Error, match="weights must be one of"):
+        nnlink.compile(onnx, input_specs=dict(image=(1, 3, 64, 96)), weights="int4")

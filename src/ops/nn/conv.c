@@ -36,7 +36,7 @@ nnl_status nnl_nn_conv_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = nnl_attr_check(c, conv_attrs))) return st;
     const nnl_tensor *x = c->in[0], *w = c->in[1], *b = nnl_op_in(c, 2), *z = nnl_op_in(c, 3);
     if ((st = nn_check_float(c, x, "input X"))) return st;
-    if ((st = nn_check_float(c, w, "weight W"))) return st;
+    if ((st = nn_check_weight(c, w, "weight W", true))) return st;
     if ((st = nn_check_float(c, b, "bias B"))) return st;
     if ((st = nn_check_float(c, z, "residual Z"))) return st;
     const nnl_tensor *sc = nnl_op_in(c, 4);
@@ -83,10 +83,12 @@ nnl_status nnl_nn_conv_exec(const nnl_op_call *c) {
     nnl_status st = conv_geometry(c, &p);
     if (st) return st;
     const nnl_tensor *b = nnl_op_in(c, 2), *z = nnl_op_in(c, 3), *sc = nnl_op_in(c, 4);
+    bool half = c->in[1]->dtype == NNL_DT_FLOAT16;
     nnl_conv_args a = {
         .x_scale = sc ? sc->data : NULL,
         .x = c->in[0]->data,
-        .w = c->in[1]->data,
+        .w = half ? NULL : c->in[1]->data,
+        .wh = half ? c->in[1]->data : NULL,
         .w_layout = c->in[1]->layout,
         .bias = b ? b->data : NULL,
         .res = z ? z->data : NULL,

@@ -50,7 +50,9 @@ nnl_status nnl_nn_gemm_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = nnl_attr_check(c, gemm_attrs))) return st;
     for (int i = 0; i < c->n_in; i++) {
         static const char *const names[] = {"input A", "input B", "input C"};
-        if ((st = nn_check_float(c, c->in[i], names[i]))) return st;
+        if ((st = i == 1 ? nn_check_weight(c, c->in[1], names[1], c->in[1]->layout != NNL_LAYOUT_PLAIN)
+                         : nn_check_float(c, c->in[i], names[i])))
+            return st;
     }
     nnl_act act;
     float aa, ab;
@@ -73,6 +75,7 @@ nnl_status nnl_nn_gemm_infer(nnl_op_call *c, nnl_infer_result *r) {
 
 typedef struct single_ptrs {
     const float *a, *b, *res;
+    const uint16_t *ah, *bh;   /* a float16 weight, in place of a / b */
     float *c;
 } single_ptrs;
 
@@ -81,6 +84,8 @@ static void single_item(const nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p) {
     const single_ptrs *s = d->ctx;
     p->a = s->a;
     p->b = s->b;
+    p->ah = s->ah;
+    p->bh = s->bh;
     p->c = s->c;
     p->res = s->res;
     p->bias_row = p->bias_col = NULL;
@@ -109,6 +114,10 @@ static nnl_status gemm_row(const nnl_op_call *c, const gemm_shape *g, nnl_gemm_d
     const float *x = sp->a;
     sp->a = sp->b;
     sp->b = x;
+    d->a_f16 = d->b_f16;
+    d->b_f16 = false;
+    sp->ah = sp->bh;
+    sp->bh = NULL;
     return nnl_gemm(d, NULL, c->pool, c->thread_scratch);
 }
 
@@ -118,7 +127,9 @@ nnl_status nnl_nn_gemm_exec(const nnl_op_call *c) {
     if (st) return st;
     const nnl_tensor *w = c->in[1], *cc = nnl_op_in(c, 2);
     float beta = nnl_attr_float(c, "beta", 1.0f);
-    single_ptrs sp = {c->in[0]->data, w->data, cc && beta != 0.0f ? cc->data : NULL, c->out[0]->data};
+    bool half = w->dtype == NNL_DT_FLOAT16;
+    single_ptrs sp = {.a = c->in[0]->data, .b = half ? NULL : w->data, .bh = half ? w->data : NULL,
+                      .res = cc && beta != 0.0f ? cc->data : NULL, .c = c->out[0]->data};
     nnl_gemm_desc d = {
         .m = g.m,
         .n = g.n,
@@ -129,6 +140,7 @@ nnl_status nnl_nn_gemm_exec(const nnl_op_call *c) {
         .ldc = g.n,
         .epi = {.alpha = nnl_attr_float(c, "alpha", 1.0f), .beta = beta},
         .res_cs = 1,
+        .b_f16 = half,
         .ptrs = single_item,
         .ctx = &sp,
         .b_prepack = c->scratch,
@@ -220,7 +232,7 @@ nnl_status nnl_nn_matmul_infer(nnl_op_call *c, nnl_infer_result *r) {
     if ((st = nnl_op_check_io(c, 2, 2, 2, 1, 1))) return st;
     if ((st = nnl_attr_check(c, NULL))) return st;
     if ((st = nn_check_float(c, c->in[0], "input A"))) return st;
-    if ((st = nn_check_float(c, c->in[1], "input B"))) return st;
+    if ((st = nn_check_weight(c, c->in[1], "input B", c->in[1]->layout == NNL_LAYOUT_PACK_A8T))) return st;
     if (c->in[0]->layout || (c->in[1]->layout && !(c->in[1]->layout == NNL_LAYOUT_PACK_A8T && c->in[1]->rank == 2)))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "MatMul reads only a rank-2 PACK_A8T weight packed");
     nnl_act act;
@@ -237,6 +249,7 @@ nnl_status nnl_nn_matmul_infer(nnl_op_call *c, nnl_infer_result *r) {
 typedef struct mm_ctx {
     const mm_shape *g;
     const float *a, *b;
+    const uint16_t *bh;        /* a float16 PACK_A8T weight, in place of b */
     float *c;
 } mm_ctx;
 
@@ -251,7 +264,10 @@ static void mm_item(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *p) {
         bo += idx * g->b_bstride[i];
     }
     p->a = x->a + ao;
-    p->b = x->b + bo;
+    if (x->bh)
+        p->bh = x->bh + bo;
+    else
+        p->b = x->b + bo;
     p->c = x->c + item * d->m * d->n;
     p->res = p->bias_row = p->bias_col = NULL;
 }
@@ -260,7 +276,9 @@ nnl_status nnl_nn_matmul_exec(const nnl_op_call *c) {
     mm_shape g;
     nnl_status st = mm_geometry(c, &g);
     if (st) return st;
-    mm_ctx x = {&g, c->in[0]->data, c->in[1]->data, c->out[0]->data};
+    bool half = c->in[1]->dtype == NNL_DT_FLOAT16;
+    mm_ctx x = {.g = &g, .a = c->in[0]->data, .b = half ? NULL : c->in[1]->data, .bh = half ? c->in[1]->data : NULL,
+                .c = c->out[0]->data};
     nnl_gemm_desc d = {
         .m = g.m,
         .n = g.n,
@@ -274,6 +292,7 @@ nnl_status nnl_nn_matmul_exec(const nnl_op_call *c) {
         .ldc = g.n,
         .epi = {.alpha = 1.0f, .beta = 1.0f},
         .res_cs = 1,
+        .b_f16 = half,
         .ptrs = mm_item,
         .ctx = &x,
         .b_prepack = c->scratch,

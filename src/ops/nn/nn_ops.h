@@ -25,6 +25,9 @@ NNL_OP_FAMILY(nnl_nn_loss);         /* NegativeLogLikelihoodLoss, SoftmaxCrossEn
 
 /* A present input must be float32 (what names it in the message). */
 nnl_status nn_check_float(const nnl_op_call *c, const nnl_tensor *t, const char *what);
+/* A weight: float32, or float16 (compile --weights fp16) when half_ok, i.e.
+ * in a layout whose driver widens it (passes/pack_weights.h). */
+nnl_status nn_check_weight(const nnl_op_call *c, const nnl_tensor *t, const char *what, bool half_ok);
 /* Fused activation attributes (nnl_act, nnl_act_a, nnl_act_b), checked. */
 nnl_status nn_act(const nnl_op_call *c, nnl_act *act, float *a, float *b);
 #endif

@@ -8,6 +8,13 @@ nnl_status nn_check_float(const nnl_op_call *c, const nnl_tensor *t, const char 
     return NNL_OK;
 }
 
+nnl_status nn_check_weight(const nnl_op_call *c, const nnl_tensor *t, const char *what, bool half_ok) {
+    if (t->dtype == NNL_DT_FLOAT16 && !half_ok)
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "%s is float16 in layout %s; float16 weights are read only "
+                           "packed (and by Conv also plain)", what, nnl_layout_name(t->layout));
+    return t->dtype == NNL_DT_FLOAT16 ? NNL_OK : nn_check_float(c, t, what);
+}
+
 nnl_status nn_act(const nnl_op_call *c, nnl_act *act, float *a, float *b) {
     int64_t v = nnl_attr_int(c, "nnl_act", NNL_ACT_NONE);
     if (v < NNL_ACT_NONE || v > NNL_ACT_SILU)

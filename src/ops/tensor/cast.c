@@ -17,49 +17,6 @@
 #include "ops/tensor/tensor_ops.h"
 #include "ops/tensor/tensor_util.h"
 
-float tn_half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 0x1f, m = h & 0x3ff, bits;
-    if (e == 0) {
-        float v = (float)m * 5.9604644775390625e-8f;   /* m * 2^-24, exact */
-        return sign ? -v : v;
-    }
-    if (e == 31)
-        bits = sign | 0x7f800000u | (m << 13);
-    else
-        bits = sign | ((e + 112) << 23) | (m << 13);
-    float f;
-    memcpy(&f, &bits, 4);
-    return f;
-}
-
-uint16_t tn_double_to_half(double d) {
-    uint64_t b;
-    memcpy(&b, &d, 8);
-    uint16_t sign = (uint16_t)((b >> 48) & 0x8000);
-    uint64_t a = b & 0x7fffffffffffffffull;
-    if (a >= 0x7ff0000000000000ull) {
-        if (a == 0x7ff0000000000000ull) return sign | 0x7c00;
-        return (uint16_t)(sign | 0x7e00 | ((a >> 42) & 0x3ff));   /* quiet NaN */
-    }
-    int e = (int)(a >> 52) - 1023;
-    uint64_t mant = a & ((1ull << 52) - 1);
-    if (e > 15) return sign | 0x7c00;
-    if (e >= -14) {
-        uint32_t h = ((uint32_t)(e + 15) << 10) | (uint32_t)(mant >> 42);
-        uint64_t rem = mant & ((1ull << 42) - 1), half = 1ull << 41;
-        /* a carry out of the mantissa bumps the exponent, up to infinity */
-        if (rem > half || (rem == half && (h & 1))) h++;
-        return (uint16_t)(sign | h);
-    }
-    /* subnormal half: round(|d| * 2^24) */
-    uint64_t full = mant | (1ull << 52);
-    int shift = 28 - e;
-    if (shift > 63) return sign;
-    uint64_t m = full >> shift, rem = full & ((1ull << shift) - 1), half = 1ull << (shift - 1);
-    if (rem > half || (rem == half && (m & 1))) m++;
-    return (uint16_t)(sign | m);
-}
-
 typedef enum wide_kind { W_I64, W_U64, W_F64 } wide_kind;
 
 static wide_kind wide_of(nnl_dtype dt) {
@@ -95,7 +52,7 @@ static void load(const void *p, nnl_dtype dt, wide_buf *w, int n) {
         for (int k = 0; k < n; k++) w->i[k] = ((const uint8_t *)p)[k] != 0;
         break;
     case NNL_DT_FLOAT16:
-        for (int k = 0; k < n; k++) w->f[k] = tn_half_to_float(((const uint16_t *)p)[k]);
+        for (int k = 0; k < n; k++) w->f[k] = nnl_half_to_float(((const uint16_t *)p)[k]);
         break;
     default:
         memset(w, 0, sizeof *w);
@@ -134,7 +91,7 @@ static void store_f(const double *w, void *p, nnl_dtype dt, int n) {
     break;
     case NNL_DT_FLOAT: ST(float, v)
     case NNL_DT_DOUBLE: ST(double, v)
-    case NNL_DT_FLOAT16: ST(uint16_t, tn_double_to_half(v))
+    case NNL_DT_FLOAT16: ST(uint16_t, nnl_double_to_half(v))
     case NNL_DT_BOOL: ST(uint8_t, v != 0)
     case NNL_DT_INT8: ST(int8_t, trunc_clamp(v, -128.0, 127.0))
     case NNL_DT_INT16: ST(int16_t, trunc_clamp(v, -32768.0, 32767.0))
@@ -155,7 +112,7 @@ static void store_f(const double *w, void *p, nnl_dtype dt, int n) {
         switch (dt) {                                                  \
         case NNL_DT_FLOAT: ST(float, v)                                \
         case NNL_DT_DOUBLE: ST(double, v)                              \
-        case NNL_DT_FLOAT16: ST(uint16_t, tn_double_to_half((double)v)) \
+        case NNL_DT_FLOAT16: ST(uint16_t, nnl_double_to_half((double)v)) \
         case NNL_DT_BOOL: ST(uint8_t, v != 0)                          \
         case NNL_DT_INT8: ST(int8_t, (uint8_t)v)                       \
         case NNL_DT_INT16: ST(int16_t, (uint16_t)v)                    \

@@ -43,7 +43,7 @@ static int cmp_vals(nnl_dtype dt, const uint8_t *a, const uint8_t *b) {
         uint16_t x, y;
         memcpy(&x, a, 2);
         memcpy(&y, b, 2);
-        return fcmp(tn_half_to_float(x), tn_half_to_float(y));
+        return fcmp(nnl_half_to_float(x), nnl_half_to_float(y));
     }
     case NNL_DT_INT8: CMP(int8_t)
     case NNL_DT_INT16: CMP(int16_t)

@@ -191,7 +191,7 @@ static double es_load(nnl_dtype dt, const void *base, int64_t i) {
     switch (dt) {
     case NNL_DT_FLOAT: return ((const float *)base)[i];
     case NNL_DT_DOUBLE: return ((const double *)base)[i];
-    case NNL_DT_FLOAT16: return tn_half_to_float(((const uint16_t *)base)[i]);
+    case NNL_DT_FLOAT16: return nnl_half_to_float(((const uint16_t *)base)[i]);
     case NNL_DT_INT32: return ((const int32_t *)base)[i];
     default: return (double)((const int64_t *)base)[i];
     }
@@ -241,7 +241,7 @@ nnl_status tn_Einsum_exec(const nnl_op_call *c) {
         switch (dt) {
         case NNL_DT_FLOAT: ((float *)y->data)[o] = (float)acc; break;
         case NNL_DT_DOUBLE: ((double *)y->data)[o] = acc; break;
-        case NNL_DT_FLOAT16: ((uint16_t *)y->data)[o] = tn_double_to_half(acc); break;
+        case NNL_DT_FLOAT16: ((uint16_t *)y->data)[o] = nnl_double_to_half(acc); break;
         case NNL_DT_INT32: ((int32_t *)y->data)[o] = (int32_t)(uint32_t)iacc; break;
         default: ((int64_t *)y->data)[o] = (int64_t)iacc; break;
         }

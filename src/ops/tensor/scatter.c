@@ -56,9 +56,9 @@ static void reduce(red_op op, nnl_dtype dt, uint8_t *d, const uint8_t *s, int64_
             uint16_t hd, hs;
             memcpy(&hd, d, 2);
             memcpy(&hs, s, 2);
-            float fd = tn_half_to_float(hd), fs = tn_half_to_float(hs);
+            float fd = nnl_half_to_float(hd), fs = nnl_half_to_float(hs);
             RED_APPLY(float, &fd, &fs);
-            hd = tn_double_to_half(fd);
+            hd = nnl_double_to_half(fd);
             memcpy(d, &hd, 2);
             break;
         }

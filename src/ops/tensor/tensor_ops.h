@@ -64,8 +64,5 @@ void tn_convert(const void *src, nnl_dtype sdt, void *dst, nnl_dtype ddt, int64_
 /* One element of dtype dt from a double (same rules) / to a double. */
 void tn_from_double(nnl_dtype dt, double v, void *dst);
 double tn_to_double(nnl_dtype dt, const void *p);
-/* IEEE half <-> float, round to nearest even. */
-float tn_half_to_float(uint16_t h);
-uint16_t tn_double_to_half(double d);
 
 #endif

@@ -1,7 +1,19 @@
 /*
- * 8-bit convolution (kernels/qconv.h): PACK_Q8 packing and the reference
- * arithmetic.  nnl_qconv2d runs the reference until the kernel sets have
- * an integer microkernel.
+ * 8-bit convolution (kernels/qconv.h): PACK_Q8 packing, the reference
+ * arithmetic and the driver of the int8 microkernels (nnl_qukr in gemm.h).
+ *
+ * Driver: per (image, group) a GEMM Y (OC/g x OH*OW) = W_g * im2col(X_g),
+ * split into tasks of (mc rows, nc pixels).  A task walks K in blocks of
+ * the microkernel's kq quads; per block it packs im2col(X) straight from
+ * the image into its thread's scratch as panels of nr pixels, quad-major
+ * ([quad][pixel][4 bytes]: the 4 K values a weight quad multiplies, side
+ * by side), then sweeps the microkernel over (pixel panel, 8-row panel),
+ * pixel panel outer so the panel stays in L1 while weight panels stream
+ * from L2.  Sums between K blocks stay as int32 tiles in the scratch; the
+ * last block requantizes into y.  The zero point is not subtracted per
+ * element: the weight's row sums turn sum W*x into sum W*(x - zx) in the
+ * epilogue (nnl_qepi.off), so padding taps are packed as the byte zx and
+ * int8 inputs as x ^ 0x80 (then zx + 128).
  */
 #include <math.h>
 #include <string.h>
@@ -45,6 +57,7 @@ void nnl_pack_q8(void *dst, const int8_t *w, const float *scale, int64_t rows, i
 
 bool nnl_qconv_ok(const nnl_conv_params *p) { return p->group == 1 || (p->oc / p->group) % 8 == 0; }
 
+/* Every task packs its own activations, so no shared scratch. */
 size_t nnl_qconv_scratch_bytes(const nnl_conv_params *p) {
     (void)p;
     return 0;
@@ -87,10 +100,213 @@ void nnl_qconv2d_ref(const nnl_conv_params *p, const nnl_qconv_args *a) {
             }
 }
 
+/* ---- the fast path ------------------------------------------------------ */
+
+/* Rows per task: the weight block (mc x kq quads) stays in L2. */
+#define QMC 512
+/* Pixels per task (at most): with the rows' int32 sums (mc x nc) and the
+ * packed block, well inside the thread scratch. */
+#define QNC 384
+
+typedef struct qconv_ctx {
+    const nnl_conv_params *p;
+    const nnl_qconv_args *a;
+    const nnl_qukr *uk;
+    void *const *ts;
+    int64_t mg, cg, kk, nq, ohw;
+    int64_t mc, nc, m_tiles, n_tiles, nkb;
+    size_t epi_bytes, blk_bytes; /* thread scratch: epilogues, then the packed block, then sums */
+    bool pointwise;            /* 1x1, stride 1, no pads: im2col rows are image rows */
+    uint8_t pad;               /* padding tap as stored in x (its zero point's byte) */
+    uint32_t flip;             /* 0x80808080 for int8 x: uint8 = x ^ 0x80 */
+} qconv_ctx;
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+static int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
+static size_t align64(size_t b) { return (b + 63) / 64 * 64; }
+
+/* Bytes of the im2col row (ic, ky, kx) for cnt pixels from pixel n0 of
+ * one image plane; pads read as pad. */
+static void gather_row(uint8_t *dst, const uint8_t *plane, const nnl_conv_params *p, int64_t ky, int64_t kx,
+                       int64_t n0, int64_t cnt, uint8_t pad) {
+    int64_t oy = n0 / p->ow, ox = n0 % p->ow;
+    while (cnt > 0) {
+        int64_t run = min64(p->ow - ox, cnt), iy = oy * p->sh - p->pt + ky * p->dh;
+        if (iy < 0 || iy >= p->h) {
+            memset(dst, pad, (size_t)run);
+        } else {
+            const uint8_t *row = plane + iy * p->w;
+            int64_t ix0 = ox * p->sw - p->pl + kx * p->dw;
+            if (p->sw == 1) {
+                /* in bounds for the j with 0 <= ix0 + j < w */
+                int64_t lo = ix0 < 0 ? min64(-ix0, run) : 0, hi = min64(run, p->w - ix0);
+                if (hi < lo) hi = lo;
+                memset(dst, pad, (size_t)lo);
+                memcpy(dst + lo, row + ix0 + lo, (size_t)(hi - lo));
+                memset(dst + hi, pad, (size_t)(run - hi));
+            } else {
+                for (int64_t j = 0; j < run; j++) {
+                    int64_t ix = ix0 + j * p->sw;
+                    dst[j] = ix >= 0 && ix < p->w ? row[ix] : pad;
+                }
+            }
+        }
+        dst += run;
+        cnt -= run;
+        ox = 0;
+        oy++;
+    }
+}
+
+/* Quads [q0, q0 + kqc) of im2col(X_g) for pixels [n0, n0 + cnt) into
+ * nr-pixel panels of kqc x nr x 4 bytes; pixels past cnt are zeros. */
+static void pack_block(const qconv_ctx *q, uint8_t *dst, const uint8_t *xg, int64_t q0, int64_t kqc, int64_t n0,
+                       int64_t cnt) {
+    const nnl_conv_params *p = q->p;
+    const int nr = q->uk->nr;
+    const int64_t khw = p->kh * p->kw, plane = p->h * p->w;
+    uint8_t rows[4][QNC];
+    uint32_t *d = (uint32_t *)dst;
+    for (int64_t qq = 0; qq < kqc; qq++) {
+        const uint8_t *r[4];
+        for (int t = 0; t < 4; t++) {
+            int64_t k = 4 * (q0 + qq) + t;
+            if (k >= q->kk) {
+                memset(rows[t], 0, (size_t)cnt); /* weights are 0 there */
+                r[t] = rows[t];
+            } else if (q->pointwise) {
+                r[t] = xg + k * plane + n0;
+            } else {
+                gather_row(rows[t], xg + k / khw * plane, p, k / p->kw % p->kh, k % p->kw, n0, cnt, q->pad);
+                r[t] = rows[t];
+            }
+        }
+        for (int64_t j0 = 0; j0 < cnt; j0 += nr) {
+            uint32_t *o = d + (j0 / nr * kqc + qq) * nr;
+            int64_t m = min64(nr, cnt - j0);
+            for (int64_t j = 0; j < m; j++)
+                o[j] = ((uint32_t)r[0][j0 + j] | (uint32_t)r[1][j0 + j] << 8 | (uint32_t)r[2][j0 + j] << 16 |
+                        (uint32_t)r[3][j0 + j] << 24) ^ q->flip;
+            for (int64_t j = m; j < nr; j++) o[j] = 0;
+        }
+    }
+}
+
+/* Epilogues of the task's 8-row panels from row m0 of group g. */
+static void fill_epi(const qconv_ctx *q, nnl_qepi *e, int64_t g, int64_t m0, int64_t mcur) {
+    const nnl_qconv_args *a = q->a;
+    const float *scale = nnl_q8_scales(a->w);
+    const int32_t *wsum = nnl_q8_wsum(a->w, q->p->oc);
+    uint32_t zx = (uint32_t)(a->x_signed ? a->x_zp + 128 : a->x_zp);
+    for (int64_t i = 0; i < round_up(mcur, NNL_MR); i++) {
+        nnl_qepi *t = &e[i / NNL_MR];
+        int64_t m = m0 + i, r = g * q->mg + m;
+        int k = (int)(i % NNL_MR);
+        bool real = m < q->mg;
+        uint32_t bias = real && a->bias ? (uint32_t)a->bias[r] : 0u;
+        t->off[k] = real ? (int32_t)(bias - zx * (uint32_t)wsum[r]) : 0;
+        t->mult[k] = real ? a->x_scale * scale[r] / a->y_scale : 0.0f;
+        if (k == 0) {
+            t->zy = (float)a->y_zp;
+            t->lo = (float)a->y_min;
+            t->hi = (float)a->y_max;
+        }
+    }
+}
+
+static void qconv_task(void *vctx, int64_t t, int thread) {
+    const qconv_ctx *q = vctx;
+    const nnl_conv_params *p = q->p;
+    const nnl_qconv_args *a = q->a;
+    const int nr = q->uk->nr;
+    int64_t per_item = q->m_tiles * q->n_tiles, item = t / per_item, r = t % per_item;
+    int64_t img = item / p->group, g = item % p->group;
+    int64_t m0 = r / q->n_tiles * q->mc, n0 = r % q->n_tiles * q->nc;
+    int64_t mcur = min64(q->mc, q->mg - m0), ncur = min64(q->nc, q->ohw - n0);
+    int64_t npan = (ncur + nr - 1) / nr;
+    char *ts = q->ts[thread];
+    nnl_qepi *epi = (nnl_qepi *)ts;
+    uint8_t *blk = (uint8_t *)ts + q->epi_bytes;
+    int32_t *sums = (int32_t *)(blk + q->blk_bytes);
+    fill_epi(q, epi, g, m0, mcur);
+    const uint8_t *xg = (const uint8_t *)a->x + (img * p->c + g * q->cg) * p->h * p->w;
+    const int8_t *wg = nnl_q8_panels(a->w, p->oc) + (g * q->mg + m0) / NNL_MR * q->nq * 4 * NNL_MR;
+    uint8_t *yg = (uint8_t *)a->y + ((img * p->oc + g * q->mg + m0) * q->ohw + n0);
+    for (int64_t kb = 0; kb < q->nkb; kb++) {
+        int64_t q0 = q->nq * kb / q->nkb, kqc = q->nq * (kb + 1) / q->nkb - q0;
+        pack_block(q, blk, xg, q0, kqc, n0, ncur);
+        for (int64_t jp = 0; jp < npan; jp++)
+            for (int64_t im = 0; im < mcur; im += NNL_MR) {
+                nnl_qukr_args u = {
+                    .kq = kqc,
+                    .w = wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR,
+                    .x = blk + jp * kqc * nr * 4,
+                    .acc = sums + (im / NNL_MR * npan + jp) * NNL_MR * nr,
+                    .first = kb == 0,
+                    .last = kb == q->nkb - 1,
+                    .epi = &epi[im / NNL_MR],
+                    .y = yg + im * q->ohw + jp * nr,
+                    .ldy = q->ohw,
+                    .mr = (int)min64(NNL_MR, mcur - im),
+                    .nr = (int)min64(nr, ncur - jp * nr),
+                };
+                q->uk->fn(&u);
+            }
+    }
+}
+
+const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern) {
+    for (int i = 0; i < NNL_QUKR_MAX && kern->qukr[i]; i++)
+        if (kern->qukr[i]->supported()) return kern->qukr[i];
+    return NULL;
+}
+
+nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_qukr *uk, nnl_pool *pool,
+                            void *const *thread_scratch) {
+    if (!nnl_qconv_ok(p)) return nnl_fail(NNL_ERR_UNSUPPORTED, "8-bit conv: %lld output channels per group, not "
+                                          "a multiple of 8", (long long)(p->oc / p->group));
+    if (p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
+    if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "8-bit conv called without thread scratch");
+    if (!uk) return nnl_fail(NNL_ERR_INTERNAL, "8-bit conv: the kernel set has no int8 microkernel here");
+    qconv_ctx q = {.p = p, .a = a, .uk = uk, .ts = thread_scratch};
+    q.mg = p->oc / p->group;
+    q.cg = p->c / p->group;
+    q.kk = q.cg * p->kh * p->kw;
+    q.nq = (q.kk + 3) / 4;
+    q.ohw = p->oh * p->ow;
+    q.pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
+                  p->pb == 0 && p->pr == 0;
+    q.pad = (uint8_t)a->x_zp;
+    q.flip = a->x_signed ? 0x80808080u : 0u;
+    q.nkb = q.nq > 0 ? (q.nq + uk->kq - 1) / uk->kq : 1;
+    q.mc = min64(round_up(q.mg, NNL_MR), QMC);
+    q.nc = min64(QNC / uk->nr * uk->nr, round_up(q.ohw, uk->nr));
+    /* Enough tasks that threads finish together: split pixels first (each
+     * task keeps its whole weight block), then rows. */
+    int threads = nnl_pool_threads(pool);
+    int64_t want = threads > 1 ? 4 * (int64_t)threads : 1, batch = p->n * p->group;
+    for (;;) {
+        q.m_tiles = (q.mg + q.mc - 1) / q.mc;
+        q.n_tiles = (q.ohw + q.nc - 1) / q.nc;
+        if (batch * q.m_tiles * q.n_tiles >= want) break;
+        if (q.nc > 2 * uk->nr)
+            q.nc = round_up(q.nc / 2, uk->nr);
+        else if (q.mc > 4 * NNL_MR)
+            q.mc = round_up(q.mc / 2, NNL_MR);
+        else
+            break;
+    }
+    int64_t kqmax = (q.nq + q.nkb - 1) / q.nkb;
+    q.epi_bytes = align64((size_t)(q.mc / NNL_MR) * sizeof(nnl_qepi));
+    q.blk_bytes = align64((size_t)(kqmax * q.nc * 4));
+    size_t need = q.epi_bytes + q.blk_bytes + (q.nkb > 1 ? (size_t)(q.mc * q.nc) * sizeof(int32_t) : 0);
+    if (need > NNL_THREAD_SCRATCH_BYTES)
+        return nnl_fail(NNL_ERR_INTERNAL, "8-bit conv: %zu bytes of thread scratch needed", need);
+    nnl_pool_run(pool, batch * q.m_tiles * q.n_tiles, qconv_task, &q);
+    return NNL_OK;
+}
+
 nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                        void *const *thread_scratch) {
-    (void)kern, (void)pool, (void)thread_scratch;
-    if (!nnl_qconv_ok(p)) return NNL_ERR_UNSUPPORTED;
-    nnl_qconv2d_ref(p, a);
-    return NNL_OK;
+    return nnl_qconv2d_with(p, a, nnl_qukr_pick(kern ? kern : nnl_kernel_get()), pool, thread_scratch);
 }

@@ -52,6 +52,12 @@ static const qcase cases[] = {
     {1, 10, 1, 50, 12, 1, 5, 1, 1, 1, 1, 2, 0, 2, 0, 2},    /* conv1d-shaped */
     {1, 2, 5, 5, 3, 2, 2, 1, 3, 3, 1, 1, 4, 4, 4, 4},       /* pads wider than the kernel: all-pad pixels */
     {1, 128, 7, 9, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* K 1152 */
+    {1, 3, 45, 47, 16, 7, 7, 1, 2, 2, 1, 1, 3, 3, 3, 3},    /* stem, odd sizes */
+    {1, 8, 23, 25, 8, 3, 3, 1, 3, 3, 2, 2, 2, 2, 2, 2},     /* stride 3, dilation 2 */
+    /* padded rows of 1000 channels outgrow the thread scratch: the
+     * row-by-row im2col gather instead of the wide grid */
+    {1, 1000, 1, 800, 8, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1},
+    {1, 1000, 1, 1600, 8, 1, 3, 1, 1, 2, 1, 1, 0, 1, 0, 1},
 };
 
 /* Output encodings, cycled over the cases. */

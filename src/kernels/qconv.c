@@ -108,35 +108,40 @@ void nnl_qconv2d_ref(const nnl_conv_params *p, const nnl_qconv_args *a) {
  * packed block, well inside the thread scratch. */
 #define QNC 384
 
-/* Stride-1 convs run on a "wide" pixel grid: output pixel (oy, ox) is
- * virtual pixel f = oy * wp + ox, wp the padded input width, and ox runs
- * to wp, past ow.  Then the im2col row of tap (ic, ky, kx) is one
- * contiguous slice of the padded plane, S[f + ky * dh * wp + kx * dw],
- * so packing is a pure interleave of four slices: no per-row runs, no
- * bounds checks (a 7x7 image has 7-pixel runs; their bookkeeping cost
- * more than the multiply-adds).  The wp - ow virtual columns per row are
- * computed and dropped (3.5% more work at 56x56, 29% at 7x7, against a
- * packing cost that was the larger part).  With no pads the plane is the
- * image itself; otherwise each task copies the padded rows it reads
- * (all channels of its group) into its scratch first. */
+/* Convs run on a "wide" pixel grid.  The padded input plane (hp x wp) is
+ * split into sh x sw phase planes, phase (ry, rx) holding padded rows ry,
+ * ry + sh, ... and columns rx, rx + sw, ..., wq = ceil(wp / sw) columns
+ * each (the stride-1 plane is its own single phase).  Output pixel
+ * (oy, ox) is virtual pixel f = oy * wq + ox, ox running to wq, past ow.
+ * Tap (ic, ky, kx) of f reads phase ((ky dh) % sh, (kx dw) % sw) at
+ * f + (ky dh / sh) * wq + kx dw / sw: each im2col row is one contiguous
+ * slice, so packing is a plain interleave of four slices with no per-row
+ * runs or bounds checks (a 7x7 image has 7-pixel runs; their bookkeeping
+ * cost more than the multiply-adds).  The wq - ow virtual columns a row
+ * are computed and dropped (3.5% more work at 56x56, 29% at 7x7, 2.7% for
+ * the 224x224 stem at stride 2).  Stride 1 without pads reads the image
+ * itself; otherwise each task first copies the phase rows it reads (all
+ * channels of its group) into its scratch. */
 typedef struct qconv_ctx {
     const nnl_conv_params *p;
     const nnl_qconv_args *a;
     const nnl_qukr *uk;
     void *const *ts;
     int64_t mg, cg, kk, nq, ohw;
-    int64_t npx;               /* pixels the GEMM tiles: ohw, or the wide grid's (oh - 1) * wp + ow */
+    int64_t npx;               /* pixels the GEMM tiles: ohw, or the wide grid's (oh - 1) * wq + ow */
     int64_t mc, nc, m_tiles, n_tiles, nkb;
-    size_t epi_bytes, blk_bytes, sum_bytes; /* thread scratch: epilogues, packed block, sums, strip */
-    bool wide;                 /* stride 1: the wide grid */
-    bool strip;                /* wide with pads: the task copies its padded rows */
-    int64_t wp;                /* wide grid row width */
+    size_t epi_bytes, blk_bytes, sum_bytes, strip_bytes; /* thread scratch: epilogues, packed block, sums,
+                                                          * strip, a padded row */
+    bool wide;                 /* on the wide grid (else im2col rows gathered per row run) */
+    bool strip;                /* wide, from phase rows the task copies (pads or strides) */
+    int64_t wq;                /* wide grid row width */
     uint8_t pad;               /* padding tap as stored in x (its zero point's byte) */
     uint32_t flip;             /* 0x80808080 for int8 x: uint8 = x ^ 0x80 */
 } qconv_ctx;
 
 /* Where a task's packing reads the wide grid: tap (ic, ky, kx) of virtual
- * pixel f is base[ic * cs + f - f0 + ky * dh * wp + kx * dw]. */
+ * pixel f is base[(ic * sh * sw + phase) * cs + f - f0 + (ky dh / sh) * wq
+ * + kx dw / sw]. */
 typedef struct wide_src {
     const uint8_t *base;
     int64_t cs, f0;
@@ -243,32 +248,62 @@ static void interleave4(uint32_t *o, const uint8_t *const r[4], int64_t j0, int6
                 (uint32_t)r[3][j0 + j] << 24) ^ flip;
 }
 
-/* Padded rows of the wide grid a task with virtual pixels [n0, n0 + cnt)
- * reads: output rows n0 / wp .. (n0 + cnt - 1) / wp and the kernel's
- * reach below them. */
+/* Phase rows of the wide grid a task with virtual pixels [n0, n0 + cnt)
+ * reads: output rows n0 / wq .. (n0 + cnt - 1) / wq, the kernel's reach
+ * below them, and one more: a virtual column past ow of the last row
+ * reads a few bytes into the next (values dropped, but inside the strip). */
 static int64_t strip_rows(const qconv_ctx *q, int64_t n0, int64_t cnt) {
-    return (n0 + cnt - 1) / q->wp - n0 / q->wp + 1 + (q->p->kh - 1) * q->p->dh;
+    return (n0 + cnt - 1) / q->wq - n0 / q->wq + 2 + (q->p->kh - 1) * q->p->dh / q->p->sh;
 }
 
-/* The task's source on the wide grid; with pads, its padded rows copied
- * into dst (cg planes of strip_rows x wp bytes). */
-static wide_src wide_source(const qconv_ctx *q, uint8_t *dst, const uint8_t *xg, int64_t n0, int64_t cnt) {
+/* Even and odd bytes of src[0 .. 2n) into e and o (stride-2 phases). */
+static void split2(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t n) {
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        v16u8 a, b;
+        memcpy(&a, src + 2 * j, 16);
+        memcpy(&b, src + 2 * j + 16, 16);
+        v16u8 ev = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+        v16u8 od = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+        memcpy(e + j, &ev, 16);
+        memcpy(o + j, &od, 16);
+    }
+    for (; j < n; j++) {
+        e[j] = src[2 * j];
+        o[j] = src[2 * j + 1];
+    }
+}
+
+/* The task's source on the wide grid; with a strip, its phase rows copied
+ * into dst (cg x sh x sw planes of strip_rows x wq bytes), tmp holding a
+ * padded row (sw * wq bytes). */
+static wide_src wide_source(const qconv_ctx *q, uint8_t *dst, uint8_t *tmp, const uint8_t *xg, int64_t n0,
+                            int64_t cnt) {
     const nnl_conv_params *p = q->p;
     if (!q->strip) return (wide_src){xg, p->h * p->w, 0};
-    int64_t rows = strip_rows(q, n0, cnt), r0 = n0 / q->wp, wp = q->wp;
+    const int64_t rows = strip_rows(q, n0, cnt), r0 = n0 / q->wq, wq = q->wq, sw = p->sw, len = sw * wq;
     for (int64_t ic = 0; ic < q->cg; ic++)
-        for (int64_t r = 0; r < rows; r++) {
-            uint8_t *d = dst + (ic * rows + r) * wp;
-            int64_t iy = r0 + r - p->pt;
-            if (iy < 0 || iy >= p->h) {
-                memset(d, q->pad, (size_t)wp);
-                continue;
+        for (int64_t ry = 0; ry < p->sh; ry++)
+            for (int64_t r = 0; r < rows; r++) {
+                /* phase (ry, rx) row r is padded row (r0 + r) sh + ry, columns rx, rx + sw, ... */
+                uint8_t *d = dst + ((ic * p->sh + ry) * sw * rows + r) * wq;
+                const int64_t ps = rows * wq; /* from phase rx to rx + 1 */
+                int64_t iy = (r0 + r) * p->sh + ry - p->pt;
+                uint8_t *pr = sw == 1 ? d : tmp;
+                if (iy < 0 || iy >= p->h) {
+                    memset(pr, q->pad, (size_t)len);
+                } else {
+                    memset(pr, q->pad, (size_t)p->pl);
+                    copy_run(pr + p->pl, xg + (ic * p->h + iy) * p->w, p->w);
+                    memset(pr + p->pl + p->w, q->pad, (size_t)(len - p->pl - p->w));
+                }
+                if (sw == 2)
+                    split2(d, d + ps, tmp, wq);
+                else if (sw > 2)
+                    for (int64_t rx = 0; rx < sw; rx++)
+                        for (int64_t c = 0; c < wq; c++) d[rx * ps + c] = tmp[c * sw + rx];
             }
-            memset(d, q->pad, (size_t)p->pl);
-            copy_run(d + p->pl, xg + (ic * p->h + iy) * p->w, p->w);
-            memset(d + p->pl + p->w, q->pad, (size_t)p->pr);
-        }
-    return (wide_src){dst, rows * wp, r0 * wp};
+    return (wide_src){dst, rows * wq, r0 * wq};
 }
 
 static const uint8_t zero_row[QNC];
@@ -292,7 +327,9 @@ static void pack_block(const qconv_ctx *q, uint8_t *dst, const wide_src *src, co
             if (k >= q->kk) {
                 r[t] = zero_row; /* weights are 0 there */
             } else if (q->wide) {
-                r[t] = src->base + ic * src->cs + n0 - src->f0 + ky * p->dh * q->wp + kx * p->dw;
+                int64_t oy = ky * p->dh, ox = kx * p->dw, ph = (oy % p->sh) * p->sw + ox % p->sw;
+                r[t] = src->base + (ic * p->sh * p->sw + ph) * src->cs + n0 - src->f0 + oy / p->sh * q->wq +
+                       ox / p->sw;
             } else {
                 gather_row(rows[t], xg + ic * plane, p, ky, kx, n0, cnt, q->pad);
                 r[t] = rows[t];
@@ -337,7 +374,7 @@ static void fill_epi(const qconv_ctx *q, nnl_qepi *e, int64_t g, int64_t m0, int
  * pixel f0 + j) into y, dropping the virtual columns ox >= ow. */
 static void wide_store(const qconv_ctx *q, uint8_t *y, const uint8_t *tile, int nr, int mr, int64_t f0, int n) {
     for (int64_t f = f0; f < f0 + n;) {
-        int64_t oy = f / q->wp, ox = f % q->wp, seg = min64(q->wp - ox, f0 + n - f);
+        int64_t oy = f / q->wq, ox = f % q->wq, seg = min64(q->wq - ox, f0 + n - f);
         if (ox < q->p->ow)
             for (int i = 0; i < mr; i++)
                 memcpy(y + i * q->ohw + oy * q->p->ow + ox, tile + i * nr + (f - f0),
@@ -366,9 +403,9 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     const int8_t *wg = nnl_q8_panels(a->w, p->oc) + (g * q->mg + m0) / NNL_MR * q->nq * 4 * NNL_MR;
     uint8_t *yg = (uint8_t *)a->y + (img * p->oc + g * q->mg + m0) * q->ohw;
     /* virtual pixels are output pixels unless the wide grid has extra columns */
-    bool scatter = q->wide && q->wp != p->ow;
+    bool scatter = q->wide && q->wq != p->ow;
     wide_src src = {0};
-    if (q->wide) src = wide_source(q, strip, xg, n0, ncur);
+    if (q->wide) src = wide_source(q, strip, strip + q->strip_bytes, xg, n0, ncur);
     uint8_t tile[NNL_MR * NNL_NR_MAX];
     for (int64_t kb = 0; kb < q->nkb; kb++) {
         int64_t q0 = q->nq * kb / q->nkb, kqc = q->nq * (kb + 1) / q->nkb - q0;
@@ -405,7 +442,7 @@ const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern) {
 static bool plan_tasks(qconv_ctx *q, int threads) {
     const nnl_conv_params *p = q->p;
     const nnl_qukr *uk = q->uk;
-    q->npx = q->wide ? (p->oh - 1) * q->wp + p->ow : q->ohw;
+    q->npx = q->wide ? (p->oh - 1) * q->wq + p->ow : q->ohw;
     q->mc = min64(round_up(q->mg, NNL_MR), QMC);
     q->nc = min64(QNC / uk->nr * uk->nr, round_up(q->npx, uk->nr));
     /* Enough tasks that threads finish together: split pixels first (each
@@ -428,13 +465,15 @@ static bool plan_tasks(qconv_ctx *q, int threads) {
         q->epi_bytes = align64((size_t)(q->mc / NNL_MR) * sizeof(nnl_qepi));
         q->blk_bytes = align64((size_t)(kqmax * q->nc * 4));
         q->sum_bytes = q->nkb > 1 ? align64((size_t)(q->mc * q->nc) * sizeof(int32_t)) : 0;
-        size_t strip = 0;
+        size_t row = 0;
+        q->strip_bytes = 0;
         if (q->strip) {
             /* the most rows any task's pixels reach: its first pixel at the end of a row */
-            int64_t rows = strip_rows(q, q->wp - 1, q->nc);
-            strip = (size_t)(q->cg * rows * q->wp);
+            int64_t rows = strip_rows(q, q->wq - 1, q->nc);
+            q->strip_bytes = align64((size_t)(q->cg * p->sh * p->sw * rows * q->wq));
+            row = (size_t)(p->sw * q->wq);
         }
-        if (q->epi_bytes + q->blk_bytes + q->sum_bytes + strip <= NNL_THREAD_SCRATCH_BYTES) break;
+        if (q->epi_bytes + q->blk_bytes + q->sum_bytes + q->strip_bytes + row <= NNL_THREAD_SCRATCH_BYTES) break;
         if (q->nc <= uk->nr) return false;
         q->nc = round_up(q->nc / 2, uk->nr);
         q->n_tiles = (q->npx + q->nc - 1) / q->nc;
@@ -458,10 +497,12 @@ nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, c
     q.pad = (uint8_t)a->x_zp;
     q.flip = a->x_signed ? 0x80808080u : 0u;
     q.nkb = q.nq > 0 ? (q.nq + uk->kq - 1) / uk->kq : 1;
-    q.wp = p->pl + p->w + p->pr;
-    q.wide = p->sh == 1 && p->sw == 1 && p->ow == q.wp - (p->kw - 1) * p->dw &&
-             p->oh == p->pt + p->h + p->pb - (p->kh - 1) * p->dh;
-    q.strip = q.wide && (p->pt || p->pl || p->pb || p->pr);
+    /* the grid reads phase rows and columns up to those of the last real
+     * output, which the conv's own size formula keeps inside the plane */
+    int64_t hp = p->pt + p->h + p->pb, wp = p->pl + p->w + p->pr;
+    q.wq = (wp + p->sw - 1) / p->sw;
+    q.wide = p->oh == (hp - (p->kh - 1) * p->dh - 1) / p->sh + 1 && p->ow == (wp - (p->kw - 1) * p->dw - 1) / p->sw + 1;
+    q.strip = q.wide && (p->pt || p->pl || p->pb || p->pr || p->sh > 1 || p->sw > 1);
     int threads = nnl_pool_threads(pool);
     if (!plan_tasks(&q, threads)) {
         q.wide = q.strip = false;

@@ -134,17 +134,16 @@ static void epi_row_avx2(float *y, int64_t n, float bias, const float *res, floa
 }
 
 /* ---- 8-bit microkernels --------------------------------------------
- * Tile 8 rows x 16 pixels run as two halves of 4 rows (8 ymm sums, two
- * 32-byte loads of packed activations per quad, 8 pixels x 4 bytes each).
- * With AVX-VNNI one vpdpbusd per (row, 8 pixels) does the quad.  Without
- * it the exact form: vpmaddubsw would saturate its int16 pair sums (255 *
- * 127 * 2 > 32767), so bytes are widened to int16 in place instead: the
- * even bytes of each dword (k = 0, 2) masked, the odd ones (k = 1, 3)
- * shifted down, the weight quad likewise sign-extended by shifts, and two
- * vpmaddwd give x0 w0 + x2 w2 and x1 w1 + x3 w3 per pixel lane, which
- * fit int32 exactly. */
-#define QNR 16
-
+ * Tiles of 8 rows run as two halves of 4 rows; a packed activation quad
+ * of 8 pixels is one 32-byte load.  With AVX-VNNI one vpdpbusd per (row,
+ * 8 pixels) does the quad; its 5-cycle latency needs more than the 8
+ * independent sums of 4 x 16, so that tile is 4 x 24 (12 sums, 3 loads,
+ * a weight broadcast: all 16 ymm).  Without VNNI the exact form, 4 x 16:
+ * vpmaddubsw would saturate its int16 pair sums (255 * 127 * 2 > 32767),
+ * so bytes are widened to int16 in place instead: the even bytes of each
+ * dword (k = 0, 2) masked, the odd ones (k = 1, 3) shifted down, the
+ * weight quad likewise sign-extended by shifts, and two vpmaddwd give
+ * x0 w0 + x2 w2 and x1 w1 + x3 w3 per pixel lane, exact in int32. */
 typedef int32_t i32u __attribute__((may_alias, aligned(1)));
 
 /* Requantize 8 sums of row i (kernels/qconv.h) and store those below nr. */
@@ -164,35 +163,37 @@ INLINE void q_store(const nnl_qukr_args *p, __m256i acc, int i, int col) {
     memcpy(p->y + i * p->ldy + col, &bytes, (size_t)n);
 }
 
-INLINE void q_load(const nnl_qukr_args *p, __m256i c0[4], __m256i c1[4], int r0) {
-    for (int i = 0; i < 4; i++) {
-        c0[i] = p->first ? _mm256_setzero_si256() : _mm256_loadu_si256((const __m256i *)(p->acc + (r0 + i) * QNR));
-        c1[i] = p->first ? _mm256_setzero_si256()
-                         : _mm256_loadu_si256((const __m256i *)(p->acc + (r0 + i) * QNR + 8));
-    }
+/* Sums c[i][v] of rows r0 + i, pixels 8v.. of a tile nv * 8 wide. */
+INLINE void q_load(const nnl_qukr_args *p, __m256i c[4][3], int r0, const int nv) {
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < 4; i++)
+        _Pragma("GCC unroll 3")
+        for (int v = 0; v < nv; v++)
+            c[i][v] = p->first ? _mm256_setzero_si256()
+                               : _mm256_loadu_si256((const __m256i *)(p->acc + (r0 + i) * 8 * nv + 8 * v));
 }
 
-INLINE void q_out(const nnl_qukr_args *p, const __m256i c0[4], const __m256i c1[4], int r0) {
-    for (int i = 0; i < 4; i++) {
-        if (!p->last) {
-            _mm256_storeu_si256((__m256i *)(p->acc + (r0 + i) * QNR), c0[i]);
-            _mm256_storeu_si256((__m256i *)(p->acc + (r0 + i) * QNR + 8), c1[i]);
-        } else if (r0 + i < p->mr) {
-            q_store(p, c0[i], r0 + i, 0);
-            if (p->nr > 8) q_store(p, c1[i], r0 + i, 8);
+INLINE void q_out(const nnl_qukr_args *p, __m256i c[4][3], int r0, const int nv) {
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < 4; i++)
+        _Pragma("GCC unroll 3")
+        for (int v = 0; v < nv; v++) {
+            if (!p->last)
+                _mm256_storeu_si256((__m256i *)(p->acc + (r0 + i) * 8 * nv + 8 * v), c[i][v]);
+            else if (r0 + i < p->mr && 8 * v < p->nr)
+                q_store(p, c[i][v], r0 + i, 8 * v);
         }
-    }
 }
 
 static void qukr_exact(const nnl_qukr_args *p) {
     const __m256i even = _mm256_set1_epi16(0x00FF);
     for (int r0 = 0; r0 < 8; r0 += 4) {
         if (p->last && r0 >= p->mr) break;
-        __m256i c0[4], c1[4];
-        q_load(p, c0, c1, r0);
+        __m256i c[4][3];
+        q_load(p, c, r0, 2);
         const i32u *w = (const i32u *)p->w + r0;
         const uint8_t *x = p->x;
-        for (int64_t q = 0; q < p->kq; q++, w += 8, x += 4 * QNR) {
+        for (int64_t q = 0; q < p->kq; q++, w += 8, x += 64) {
             __m256i x0 = _mm256_loadu_si256((const __m256i *)x), x1 = _mm256_loadu_si256((const __m256i *)(x + 32));
             __m256i xe0 = _mm256_and_si256(x0, even), xo0 = _mm256_srli_epi16(x0, 8);
             __m256i xe1 = _mm256_and_si256(x1, even), xo1 = _mm256_srli_epi16(x1, 8);
@@ -200,33 +201,35 @@ static void qukr_exact(const nnl_qukr_args *p) {
             for (int i = 0; i < 4; i++) {
                 __m256i wq = _mm256_set1_epi32(w[i]);
                 __m256i we = _mm256_srai_epi16(_mm256_slli_epi16(wq, 8), 8), wo = _mm256_srai_epi16(wq, 8);
-                c0[i] = _mm256_add_epi32(c0[i], _mm256_madd_epi16(xe0, we));
-                c0[i] = _mm256_add_epi32(c0[i], _mm256_madd_epi16(xo0, wo));
-                c1[i] = _mm256_add_epi32(c1[i], _mm256_madd_epi16(xe1, we));
-                c1[i] = _mm256_add_epi32(c1[i], _mm256_madd_epi16(xo1, wo));
+                c[i][0] = _mm256_add_epi32(c[i][0], _mm256_madd_epi16(xe0, we));
+                c[i][0] = _mm256_add_epi32(c[i][0], _mm256_madd_epi16(xo0, wo));
+                c[i][1] = _mm256_add_epi32(c[i][1], _mm256_madd_epi16(xe1, we));
+                c[i][1] = _mm256_add_epi32(c[i][1], _mm256_madd_epi16(xo1, wo));
             }
         }
-        q_out(p, c0, c1, r0);
+        q_out(p, c, r0, 2);
     }
 }
 
 __attribute__((target("avxvnni"))) static void qukr_avxvnni(const nnl_qukr_args *p) {
     for (int r0 = 0; r0 < 8; r0 += 4) {
         if (p->last && r0 >= p->mr) break;
-        __m256i c0[4], c1[4];
-        q_load(p, c0, c1, r0);
+        __m256i c[4][3];
+        q_load(p, c, r0, 3);
         const i32u *w = (const i32u *)p->w + r0;
         const uint8_t *x = p->x;
-        for (int64_t q = 0; q < p->kq; q++, w += 8, x += 4 * QNR) {
+        for (int64_t q = 0; q < p->kq; q++, w += 8, x += 96) {
             __m256i x0 = _mm256_loadu_si256((const __m256i *)x), x1 = _mm256_loadu_si256((const __m256i *)(x + 32));
+            __m256i x2 = _mm256_loadu_si256((const __m256i *)(x + 64));
             _Pragma("GCC unroll 4")
             for (int i = 0; i < 4; i++) {
                 __m256i wq = _mm256_set1_epi32(w[i]);
-                c0[i] = _mm256_dpbusd_avx_epi32(c0[i], x0, wq);
-                c1[i] = _mm256_dpbusd_avx_epi32(c1[i], x1, wq);
+                c[i][0] = _mm256_dpbusd_avx_epi32(c[i][0], x0, wq);
+                c[i][1] = _mm256_dpbusd_avx_epi32(c[i][1], x1, wq);
+                c[i][2] = _mm256_dpbusd_avx_epi32(c[i][2], x2, wq);
             }
         }
-        q_out(p, c0, c1, r0);
+        q_out(p, c, r0, 3);
     }
 }
 
@@ -237,9 +240,9 @@ static bool has_avxvnni(void) {
 
 static bool always(void) { return true; }
 
-static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = QNR, .kq = 128, .supported = has_avxvnni,
+static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = 24, .kq = 128, .supported = has_avxvnni,
                                       .fn = qukr_avxvnni};
-const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = QNR, .kq = 128, .supported = always,
+const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, .supported = always,
                                       .fn = qukr_exact};
 
 NNL_GENERIC_KERNELS(avx2)

@@ -196,52 +196,40 @@ static void gather_row(uint8_t *dst, const uint8_t *plane, const nnl_conv_params
 }
 
 typedef uint8_t v16u8 __attribute__((vector_size(16)));
-typedef uint8_t v8u8 __attribute__((vector_size(8)));
+
+/* Bytes a[j], b[j], c[j], d[j] side by side for j < 16: out[q] holds j =
+ * 4q .. 4q + 3, each xor f. */
+static inline void interleave16(v16u8 out[4], v16u8 a, v16u8 b, v16u8 c, v16u8 d, v16u8 f) {
+    v16u8 ab0 = __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    v16u8 ab1 = __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    v16u8 cd0 = __builtin_shufflevector(c, d, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    v16u8 cd1 = __builtin_shufflevector(c, d, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    out[0] = __builtin_shufflevector(ab0, cd0, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23) ^ f;
+    out[1] = __builtin_shufflevector(ab0, cd0, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31) ^ f;
+    out[2] = __builtin_shufflevector(ab1, cd1, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23) ^ f;
+    out[3] = __builtin_shufflevector(ab1, cd1, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31) ^ f;
+}
 
 /* o[j] = bytes r[0..3][j0 + j] as one little-endian word, ^ flip, j < m:
- * byte shuffles on 16 and 8 pixels at a time (GCC lowers them to SSE2 /
+ * byte shuffles on 16 pixels at a time, or 8 (GCC lowers them to SSE2 /
  * NEON zips; at -O2 it leaves the plain loop scalar). */
 static void interleave4(uint32_t *o, const uint8_t *const r[4], int64_t j0, int64_t m, uint32_t flip) {
+    const v16u8 f = (v16u8){0} + (uint8_t)(flip & 0xFF);
+    v16u8 in[4], out[4];
     int64_t j = 0;
-    const v16u8 f16 = (v16u8){0} + (uint8_t)(flip & 0xFF);
     for (; j + 16 <= m; j += 16) {
-        v16u8 a, b, c, d;
-        memcpy(&a, r[0] + j0 + j, 16);
-        memcpy(&b, r[1] + j0 + j, 16);
-        memcpy(&c, r[2] + j0 + j, 16);
-        memcpy(&d, r[3] + j0 + j, 16);
-        v16u8 ab0 = __builtin_shufflevector(a, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        v16u8 ab1 = __builtin_shufflevector(a, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        v16u8 cd0 = __builtin_shufflevector(c, d, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-        v16u8 cd1 = __builtin_shufflevector(c, d, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-        v16u8 o0 = __builtin_shufflevector(ab0, cd0, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23) ^ f16;
-        v16u8 o1 = __builtin_shufflevector(ab0, cd0, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31) ^ f16;
-        v16u8 o2 = __builtin_shufflevector(ab1, cd1, 0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23) ^ f16;
-        v16u8 o3 = __builtin_shufflevector(ab1, cd1, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31) ^ f16;
-        memcpy(o + j, &o0, 16);
-        memcpy(o + j + 4, &o1, 16);
-        memcpy(o + j + 8, &o2, 16);
-        memcpy(o + j + 12, &o3, 16);
+        for (int t = 0; t < 4; t++) memcpy(&in[t], r[t] + j0 + j, 16);
+        interleave16(out, in[0], in[1], in[2], in[3], f);
+        memcpy(o + j, out, sizeof out);
     }
-    const v8u8 f8 = (v8u8){0} + (uint8_t)(flip & 0xFF);
-    for (; j + 8 <= m; j += 8) {
-        v8u8 a, b, c, d;
-        memcpy(&a, r[0] + j0 + j, 8);
-        memcpy(&b, r[1] + j0 + j, 8);
-        memcpy(&c, r[2] + j0 + j, 8);
-        memcpy(&d, r[3] + j0 + j, 8);
-        v8u8 ab0 = __builtin_shufflevector(a, b, 0, 8, 1, 9, 2, 10, 3, 11);
-        v8u8 ab1 = __builtin_shufflevector(a, b, 4, 12, 5, 13, 6, 14, 7, 15);
-        v8u8 cd0 = __builtin_shufflevector(c, d, 0, 8, 1, 9, 2, 10, 3, 11);
-        v8u8 cd1 = __builtin_shufflevector(c, d, 4, 12, 5, 13, 6, 14, 7, 15);
-        v8u8 o0 = __builtin_shufflevector(ab0, cd0, 0, 1, 8, 9, 2, 3, 10, 11) ^ f8;
-        v8u8 o1 = __builtin_shufflevector(ab0, cd0, 4, 5, 12, 13, 6, 7, 14, 15) ^ f8;
-        v8u8 o2 = __builtin_shufflevector(ab1, cd1, 0, 1, 8, 9, 2, 3, 10, 11) ^ f8;
-        v8u8 o3 = __builtin_shufflevector(ab1, cd1, 4, 5, 12, 13, 6, 7, 14, 15) ^ f8;
-        memcpy(o + j, &o0, 8);
-        memcpy(o + j + 2, &o1, 8);
-        memcpy(o + j + 4, &o2, 8);
-        memcpy(o + j + 6, &o3, 8);
+    if (j + 8 <= m) { /* 8 pixels (NEON's panels, tails): half the vectors are spare */
+        for (int t = 0; t < 4; t++) {
+            in[t] = (v16u8){0};
+            memcpy(&in[t], r[t] + j0 + j, 8);
+        }
+        interleave16(out, in[0], in[1], in[2], in[3], f);
+        memcpy(o + j, out, sizeof out / 2);
+        j += 8;
     }
     for (; j < m; j++)
         o[j] = ((uint32_t)r[0][j0 + j] | (uint32_t)r[1][j0 + j] << 8 | (uint32_t)r[2][j0 + j] << 16 |

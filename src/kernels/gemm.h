@@ -141,7 +141,7 @@ typedef struct nnl_qepi {
 
 typedef struct nnl_qukr_args {
     int64_t kq;                /* quads of this K block */
-    const int8_t *w;           /* kq x 8 x 4: the PACK_Q8 panel slice */
+    const int8_t *w;           /* kq x 8 x 4: the PACK_Q8 panel slice (w16: int16 pairs, see nnl_qukr) */
     const uint8_t *x;          /* kq x nr x 4: a packed activation panel (nr of the microkernel) */
     int32_t *acc;              /* 8 x nr partial sums kept between K blocks */
     bool first, last;          /* first: start from 0, else from acc; last: requantize, else store acc */
@@ -159,6 +159,10 @@ typedef struct nnl_qukr {
     int kq;                    /* quads per K block: the panel (kq x nr x 4 bytes) stays in L1 */
     bool (*supported)(void);   /* the instructions it needs beyond its set's */
     nnl_qukr_fn fn;
+    /* Reads w widened by the driver (nnl_qukr_w16): per quad and row the
+     * int16 values (w0, w2, w1, w3), kq x 8 x 4 int16, for kernels that
+     * multiply in int16 and would otherwise widen each quad per call. */
+    bool w16;
 } nnl_qukr;
 
 #define NNL_QUKR_MAX 3

@@ -142,8 +142,9 @@ static void epi_row_avx2(float *y, int64_t n, float bias, const float *res, floa
  * vpmaddubsw would saturate its int16 pair sums (255 * 127 * 2 > 32767),
  * so bytes are widened to int16 in place instead: the even bytes of each
  * dword (k = 0, 2) masked, the odd ones (k = 1, 3) shifted down, the
- * weight quad likewise sign-extended by shifts, and two vpmaddwd give
- * x0 w0 + x2 w2 and x1 w1 + x3 w3 per pixel lane, exact in int32. */
+ * weights widened once per K block by the driver (nnl_qukr.w16: per call
+ * they cost 3 shifts a row and quad), and two vpmaddwd give x0 w0 + x2 w2
+ * and x1 w1 + x3 w3 per pixel lane, exact in int32. */
 typedef int32_t i32u __attribute__((may_alias, aligned(1)));
 
 /* Requantize 8 sums of row i (kernels/qconv.h) and store those below nr. */
@@ -191,16 +192,17 @@ static void qukr_exact(const nnl_qukr_args *p) {
         if (p->last && r0 >= p->mr) break;
         __m256i c[4][3];
         q_load(p, c, r0, 2);
-        const i32u *w = (const i32u *)p->w + r0;
+        /* int16 weights (nnl_qukr.w16): (w0, w2) and (w1, w3) of a row are
+         * one dword each, a broadcast load */
+        const i32u *w = (const i32u *)p->w + 2 * r0;
         const uint8_t *x = p->x;
-        for (int64_t q = 0; q < p->kq; q++, w += 8, x += 64) {
+        for (int64_t q = 0; q < p->kq; q++, w += 16, x += 64) {
             __m256i x0 = _mm256_loadu_si256((const __m256i *)x), x1 = _mm256_loadu_si256((const __m256i *)(x + 32));
             __m256i xe0 = _mm256_and_si256(x0, even), xo0 = _mm256_srli_epi16(x0, 8);
             __m256i xe1 = _mm256_and_si256(x1, even), xo1 = _mm256_srli_epi16(x1, 8);
             _Pragma("GCC unroll 4")
             for (int i = 0; i < 4; i++) {
-                __m256i wq = _mm256_set1_epi32(w[i]);
-                __m256i we = _mm256_srai_epi16(_mm256_slli_epi16(wq, 8), 8), wo = _mm256_srai_epi16(wq, 8);
+                __m256i we = _mm256_set1_epi32(w[2 * i]), wo = _mm256_set1_epi32(w[2 * i + 1]);
                 c[i][0] = _mm256_add_epi32(c[i][0], _mm256_madd_epi16(xe0, we));
                 c[i][0] = _mm256_add_epi32(c[i][0], _mm256_madd_epi16(xo0, wo));
                 c[i][1] = _mm256_add_epi32(c[i][1], _mm256_madd_epi16(xe1, we));
@@ -243,7 +245,7 @@ static bool always(void) { return true; }
 static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = 24, .kq = 128, .supported = has_avxvnni,
                                       .fn = qukr_avxvnni};
 const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, .supported = always,
-                                      .fn = qukr_exact};
+                                      .fn = qukr_exact, .w16 = true};
 
 NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)

@@ -10,6 +10,32 @@
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
+typedef int8_t v16s8 __attribute__((vector_size(16)));
+typedef int16_t v8s16 __attribute__((vector_size(16)));
+
+/* Sign extension as byte unpacks and shifts, reordering as 16-bit lane
+ * shuffles: what SSE2 and NEON have (a byte shuffle with a convert left
+ * GCC with scalar code). */
+void nnl_qukr_w16(int16_t *dst, const int8_t *w, int64_t kq) {
+    int64_t i = 0, n = kq * NNL_MR; /* quads */
+    for (; i + 4 <= n; i += 4, dst += 16, w += 16) {
+        v16s8 v;
+        memcpy(&v, w, 16);
+        v8s16 lo = (v8s16)__builtin_shufflevector(v, v, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7) >> 8;
+        v8s16 hi = (v8s16)__builtin_shufflevector(v, v, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15) >> 8;
+        lo = __builtin_shufflevector(lo, lo, 0, 2, 1, 3, 4, 6, 5, 7);
+        hi = __builtin_shufflevector(hi, hi, 0, 2, 1, 3, 4, 6, 5, 7);
+        memcpy(dst, &lo, 16);
+        memcpy(dst + 8, &hi, 16);
+    }
+    for (; i < n; i++, dst += 4, w += 4) {
+        dst[0] = w[0];
+        dst[1] = w[2];
+        dst[2] = w[1];
+        dst[3] = w[3];
+    }
+}
+
 /* memcpy of a run of an image row (tens of bytes: a library call per run
  * cost as much as the copy), in 16-byte pieces, the last one overlapping. */
 static inline void copy_run(uint8_t *dst, const uint8_t *src, int64_t n) {

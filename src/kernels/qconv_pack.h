@@ -34,8 +34,9 @@ typedef struct nnl_qconv_ctx {
     int64_t mg, cg, kk, nq, ohw;
     int64_t npx;               /* pixels the GEMM tiles: ohw, or the wide grid's (oh - 1) * wq + ow */
     int64_t mc, nc, m_tiles, n_tiles, nkb;
-    size_t epi_bytes, blk_bytes, sum_bytes, strip_bytes; /* thread scratch: epilogues, packed block, sums,
-                                                          * strip, a padded row */
+    size_t epi_bytes, blk_bytes, sum_bytes, w16_bytes, strip_bytes; /* thread scratch: epilogues, packed
+                                                                     * block, sums, int16 weights, strip,
+                                                                     * a padded row */
     bool wide;                 /* on the wide grid (else im2col rows gathered per row run) */
     bool strip;                /* wide, from phase rows the task copies (pads or strides) */
     int64_t wq;                /* wide grid row width */
@@ -50,6 +51,9 @@ typedef struct nnl_qsrc {
     const uint8_t *base;
     int64_t cs, f0;
 } nnl_qsrc;
+
+/* The int16 form of kq quads of one PACK_Q8 panel (nnl_qukr.w16). */
+void nnl_qukr_w16(int16_t *dst, const int8_t *w, int64_t kq);
 
 /* Phase rows of the wide grid a task with virtual pixels [n0, n0 + cnt)
  * reads (the strip's height). */

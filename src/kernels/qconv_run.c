@@ -74,7 +74,8 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     nnl_qepi *epi = (nnl_qepi *)ts;
     uint8_t *blk = (uint8_t *)ts + q->epi_bytes;
     int32_t *sums = (int32_t *)(blk + q->blk_bytes);
-    uint8_t *strip = blk + q->blk_bytes + q->sum_bytes;
+    int16_t *w16 = (int16_t *)(blk + q->blk_bytes + q->sum_bytes);
+    uint8_t *strip = blk + q->blk_bytes + q->sum_bytes + q->w16_bytes;
     fill_epi(q, epi, g, m0, mcur);
     const uint8_t *xg = (const uint8_t *)a->x + (img * p->c + g * q->cg) * p->h * p->w;
     const int8_t *wg = nnl_q8_panels(a->w, p->oc) + (g * q->mg + m0) / NNL_MR * q->nq * 4 * NNL_MR;
@@ -88,11 +89,15 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
         int64_t q0 = q->nq * kb / q->nkb, kqc = q->nq * (kb + 1) / q->nkb - q0;
         bool last = kb == q->nkb - 1;
         nnl_qpack_block(q, blk, &src, xg, q0, kqc, n0, ncur);
+        if (q->uk->w16)
+            for (int64_t im = 0; im < mcur; im += NNL_MR)
+                nnl_qukr_w16(w16 + im * kqc * 4, wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR, kqc);
         for (int64_t jp = 0; jp < npan; jp++)
             for (int64_t im = 0; im < mcur; im += NNL_MR) {
                 nnl_qukr_args u = {
                     .kq = kqc,
-                    .w = wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR,
+                    .w = q->uk->w16 ? (const int8_t *)(w16 + im * kqc * 4)
+                                    : wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR,
                     .x = blk + jp * kqc * nr * 4,
                     .acc = sums + (im / NNL_MR * npan + jp) * NNL_MR * nr,
                     .first = kb == 0,
@@ -142,6 +147,7 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
         q->epi_bytes = align64((size_t)(q->mc / NNL_MR) * sizeof(nnl_qepi));
         q->blk_bytes = align64((size_t)(kqmax * q->nc * 4));
         q->sum_bytes = q->nkb > 1 ? align64((size_t)(q->mc * q->nc) * sizeof(int32_t)) : 0;
+        q->w16_bytes = uk->w16 ? align64((size_t)(round_up(q->mc, NNL_MR) * kqmax * 4) * sizeof(int16_t)) : 0;
         size_t row = 0;
         q->strip_bytes = 0;
         if (q->strip) {
@@ -150,7 +156,9 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
             q->strip_bytes = align64((size_t)(q->cg * p->sh * p->sw * rows * q->wq));
             row = (size_t)(p->sw * q->wq);
         }
-        if (q->epi_bytes + q->blk_bytes + q->sum_bytes + q->strip_bytes + row <= NNL_THREAD_SCRATCH_BYTES) break;
+        if (q->epi_bytes + q->blk_bytes + q->sum_bytes + q->w16_bytes + q->strip_bytes + row <=
+            NNL_THREAD_SCRATCH_BYTES)
+            break;
         if (q->nc <= uk->nr) return false;
         q->nc = round_up(q->nc / 2, uk->nr);
         q->n_tiles = (q->npx + q->nc - 1) / q->nc;

@@ -141,6 +141,54 @@ typedef void (*nnl_h2f_fn)(float *y, const uint16_t *x, int64_t n);
  * (kernels/wino_xform.h). */
 typedef void (*nnl_wino_wt_fn)(float *u0, float *u1, int64_t us, const float *g0, const float *g1, int64_t n);
 
+/* ---- 8-bit microkernels (the arithmetic of kernels/qconv.h) ------------
+ * One call: an 8-row x nr-pixel tile of int32 sums acc[i][j] += sum over
+ * kq quads of W quad (4 int8 of row i, PACK_Q8 order) . X quad (4 uint8
+ * of pixel j, K consecutive), exact in 32 bits (wrapping), then either
+ * stored as partial sums (not the last K block) or requantized into y. */
+typedef struct nnl_qepi {
+    int32_t off[NNL_MR];       /* bias[r] - zx * wsum[r]: turns sum W * x into sum W * (x - zx) + bias */
+    float mult[NNL_MR];        /* sx * scale[r] / sy, float32 in that order */
+    float zy, lo, hi;          /* output zero point and clamp range, in y's type */
+} nnl_qepi;
+
+typedef struct nnl_qukr_args {
+    int64_t kq;                /* quads of this K block */
+    const int8_t *w;           /* kq x 8 x 4: the PACK_Q8 panel slice (w16: int16 pairs, see nnl_qukr) */
+    const uint8_t *x;          /* kq x nr x 4: a packed activation panel (nr of the microkernel) */
+    int32_t *acc;              /* 8 x nr partial sums kept between K blocks */
+    bool first, last;          /* first: start from 0, else from acc; last: requantize, else store acc */
+    const nnl_qepi *epi;       /* rows of this tile */
+    uint8_t *y;                /* tile origin: uint8 or int8 bytes, row stride ldy */
+    int64_t ldy;
+    int mr, nr;                /* rows and pixels that exist */
+} nnl_qukr_args;
+
+typedef void (*nnl_qukr_fn)(const nnl_qukr_args *p);
+
+typedef struct nnl_qukr {
+    const char *name;
+    int nr;                    /* pixels of a packed activation panel, multiple of 8 */
+    int kq;                    /* quads per K block: the panel (kq x nr x 4 bytes) stays in L1 */
+    bool (*supported)(void);   /* the instructions it needs beyond its set's */
+    nnl_qukr_fn fn;
+    /* Reads w widened by the driver (nnl_qukr_w16): per quad and row the
+     * int16 values (w0, w2, w1, w3), kq x 8 x 4 int16, for kernels that
+     * multiply in int16 and would otherwise widen each quad per call. */
+    bool w16;
+} nnl_qukr;
+
+#define NNL_QUKR_MAX 3
+
+/* The requantization of one sum (row i of e): the scalar definition every
+ * vector epilogue matches.  Unsigned addition: the sum wraps like the
+ * vector lanes do. */
+static inline uint8_t nnl_requant(int32_t acc, const nnl_qepi *e, int i) {
+    float v = nearbyintf((float)(int32_t)((uint32_t)acc + (uint32_t)e->off[i]) * e->mult[i]) + e->zy;
+    v = v < e->lo ? e->lo : v > e->hi ? e->hi : v;
+    return (uint8_t)(int32_t)v;
+}
+
 typedef struct nnl_kernel {
     const char *name;          /* "scalar", "avx2", "avx512", "neon" */
     int nr;                    /* B panel width, multiple of 8, <= NNL_NR_MAX */
@@ -157,6 +205,9 @@ typedef struct nnl_kernel {
     nnl_erf_fn erf;
     nnl_sigmoid_fn sigmoid;
     nnl_h2f_fn h2f;
+    /* 8-bit conv microkernels, best first, NULL after the last: the first
+     * whose supported() holds runs (kernels/qconv.c). */
+    const nnl_qukr *qukr[NNL_QUKR_MAX];
 } nnl_kernel;
 
 /* All kernel sets compiled in, best last; terminated by NULL.  Sets the

@@ -148,6 +148,120 @@ static void h2f_avx2(float *y, const uint16_t *x, int64_t n) {
     }
 }
 
+/* ---- 8-bit microkernels --------------------------------------------
+ * Tiles of 8 rows run as two halves of 4 rows; a packed activation quad
+ * of 8 pixels is one 32-byte load.  With AVX-VNNI one vpdpbusd per (row,
+ * 8 pixels) does the quad; its 5-cycle latency needs more than the 8
+ * independent sums of 4 x 16, so that tile is 4 x 24 (12 sums, 3 loads,
+ * a weight broadcast: all 16 ymm).  Without VNNI the exact form, 4 x 16:
+ * vpmaddubsw would saturate its int16 pair sums (255 * 127 * 2 > 32767),
+ * so bytes are widened to int16 in place instead: the even bytes of each
+ * dword (k = 0, 2) masked, the odd ones (k = 1, 3) shifted down, the
+ * weights widened once per K block by the driver (nnl_qukr.w16: per call
+ * they cost 3 shifts a row and quad), and two vpmaddwd give x0 w0 + x2 w2
+ * and x1 w1 + x3 w3 per pixel lane, exact in int32. */
+typedef int32_t i32u __attribute__((may_alias, aligned(1)));
+
+/* Requantize 8 sums of row i (kernels/qconv.h) and store those below nr. */
+INLINE void q_store(const nnl_qukr_args *p, __m256i acc, int i, int col) {
+    const nnl_qepi *e = p->epi;
+    __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(acc, _mm256_set1_epi32(e->off[i])));
+    v = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(e->mult[i])), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v = _mm256_add_ps(v, _mm256_set1_ps(e->zy));
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(e->lo)), _mm256_set1_ps(e->hi));
+    /* the low byte of each int32: the value in uint8 or int8 alike */
+    const __m256i low = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                         0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m256i b = _mm256_shuffle_epi8(_mm256_cvtps_epi32(v), low);
+    uint64_t bytes = (uint64_t)_mm_cvtsi128_si64(_mm_unpacklo_epi32(_mm256_castsi256_si128(b),
+                                                                    _mm256_extracti128_si256(b, 1)));
+    int n = p->nr - col < 8 ? p->nr - col : 8;
+    memcpy(p->y + i * p->ldy + col, &bytes, (size_t)n);
+}
+
+/* Sums c[i][v] of rows r0 + i, pixels 8v.. of a tile nv * 8 wide. */
+INLINE void q_load(const nnl_qukr_args *p, __m256i c[4][3], int r0, const int nv) {
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < 4; i++)
+        _Pragma("GCC unroll 3")
+        for (int v = 0; v < nv; v++)
+            c[i][v] = p->first ? _mm256_setzero_si256()
+                               : _mm256_loadu_si256((const __m256i *)(p->acc + (r0 + i) * 8 * nv + 8 * v));
+}
+
+INLINE void q_out(const nnl_qukr_args *p, __m256i c[4][3], int r0, const int nv) {
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < 4; i++)
+        _Pragma("GCC unroll 3")
+        for (int v = 0; v < nv; v++) {
+            if (!p->last)
+                _mm256_storeu_si256((__m256i *)(p->acc + (r0 + i) * 8 * nv + 8 * v), c[i][v]);
+            else if (r0 + i < p->mr && 8 * v < p->nr)
+                q_store(p, c[i][v], r0 + i, 8 * v);
+        }
+}
+
+static void qukr_exact(const nnl_qukr_args *p) {
+    const __m256i even = _mm256_set1_epi16(0x00FF);
+    for (int r0 = 0; r0 < 8; r0 += 4) {
+        if (p->last && r0 >= p->mr) break;
+        __m256i c[4][3];
+        q_load(p, c, r0, 2);
+        /* int16 weights (nnl_qukr.w16): (w0, w2) and (w1, w3) of a row are
+         * one dword each, a broadcast load */
+        const i32u *w = (const i32u *)p->w + 2 * r0;
+        const uint8_t *x = p->x;
+        for (int64_t q = 0; q < p->kq; q++, w += 16, x += 64) {
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)x), x1 = _mm256_loadu_si256((const __m256i *)(x + 32));
+            __m256i xe0 = _mm256_and_si256(x0, even), xo0 = _mm256_srli_epi16(x0, 8);
+            __m256i xe1 = _mm256_and_si256(x1, even), xo1 = _mm256_srli_epi16(x1, 8);
+            _Pragma("GCC unroll 4")
+            for (int i = 0; i < 4; i++) {
+                __m256i we = _mm256_set1_epi32(w[2 * i]), wo = _mm256_set1_epi32(w[2 * i + 1]);
+                c[i][0] = _mm256_add_epi32(c[i][0], _mm256_madd_epi16(xe0, we));
+                c[i][0] = _mm256_add_epi32(c[i][0], _mm256_madd_epi16(xo0, wo));
+                c[i][1] = _mm256_add_epi32(c[i][1], _mm256_madd_epi16(xe1, we));
+                c[i][1] = _mm256_add_epi32(c[i][1], _mm256_madd_epi16(xo1, wo));
+            }
+        }
+        q_out(p, c, r0, 2);
+    }
+}
+
+__attribute__((target("avxvnni"))) static void qukr_avxvnni(const nnl_qukr_args *p) {
+    for (int r0 = 0; r0 < 8; r0 += 4) {
+        if (p->last && r0 >= p->mr) break;
+        __m256i c[4][3];
+        q_load(p, c, r0, 3);
+        const i32u *w = (const i32u *)p->w + r0;
+        const uint8_t *x = p->x;
+        for (int64_t q = 0; q < p->kq; q++, w += 8, x += 96) {
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)x), x1 = _mm256_loadu_si256((const __m256i *)(x + 32));
+            __m256i x2 = _mm256_loadu_si256((const __m256i *)(x + 64));
+            _Pragma("GCC unroll 4")
+            for (int i = 0; i < 4; i++) {
+                __m256i wq = _mm256_set1_epi32(w[i]);
+                c[i][0] = _mm256_dpbusd_avx_epi32(c[i][0], x0, wq);
+                c[i][1] = _mm256_dpbusd_avx_epi32(c[i][1], x1, wq);
+                c[i][2] = _mm256_dpbusd_avx_epi32(c[i][2], x2, wq);
+            }
+        }
+        q_out(p, c, r0, 3);
+    }
+}
+
+static bool has_avxvnni(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avxvnni");
+}
+
+static bool always(void) { return true; }
+
+static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = 24, .kq = 128, .supported = has_avxvnni,
+                                      .fn = qukr_avxvnni};
+const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, .supported = always,
+                                      .fn = qukr_exact, .w16 = true};
+
 NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)
 
@@ -168,5 +282,6 @@ const nnl_kernel nnl_kernel_avx2 = {
     .h2f = h2f_avx2,
     NNL_GENERIC_ENTRIES(avx2),
     NNL_GENERIC_VECTOR_ENTRIES(avx2),
+    .qukr = {&qukr_vnni256, &nnl_qukr_avx2_exact},
 };
 #endif

@@ -138,6 +138,84 @@ static void h2f_avx512(float *y, const uint16_t *x, int64_t n) {
     }
 }
 
+/* ---- 8-bit microkernel: AVX512-VNNI ----------------------------------
+ * Tile 8 rows x 48 pixels: 24 zmm sums; per quad three 64-byte loads of
+ * packed activations (16 pixels x 4 bytes each) and eight vpdpbusd per
+ * load, the weight quad an embedded 32-bit broadcast.  vpdpbusd adds the
+ * four u8 x s8 products to the int32 lane exactly, wrapping, never
+ * saturating (that is vpdpbusds).  CPUs with AVX-512 but no VNNI
+ * (Skylake-X) take the AVX2 set's exact kernel instead (qukr list). */
+#define QNR 48
+
+typedef int32_t i32u __attribute__((may_alias, aligned(1)));
+
+/* Requantize 16 sums of row i (kernels/qconv.h) and store those below nr. */
+INLINE void q_store(const nnl_qukr_args *p, __m512i acc, int i, int col) {
+    const nnl_qepi *e = p->epi;
+    __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(acc, _mm512_set1_epi32(e->off[i])));
+    v = _mm512_roundscale_ps(_mm512_mul_ps(v, _mm512_set1_ps(e->mult[i])), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    v = _mm512_add_ps(v, _mm512_set1_ps(e->zy));
+    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(e->lo)), _mm512_set1_ps(e->hi));
+    _mm512_mask_cvtepi32_storeu_epi8(p->y + i * p->ldy + col, tail_mask(p->nr - col), _mm512_cvtps_epi32(v));
+}
+
+/* Sums of row i, vector v: to acc (a K block follows) or into y. */
+INLINE void q_out(const nnl_qukr_args *p, __m512i acc, int i, int v) {
+    if (!p->last)
+        _mm512_storeu_si512(p->acc + i * QNR + 16 * v, acc);
+    else if (i < p->mr && 16 * v < p->nr)
+        q_store(p, acc, i, 16 * v);
+}
+
+#define VNNI __attribute__((target("avx512vnni")))
+
+VNNI INLINE void qukr_vnni_nv(const nnl_qukr_args *p, const int nv) {
+    __m512i c0[8], c1[8], c2[8];
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < 8; i++) {
+        c0[i] = p->first ? _mm512_setzero_si512() : _mm512_loadu_si512(p->acc + i * QNR);
+        c1[i] = p->first || nv < 2 ? _mm512_setzero_si512() : _mm512_loadu_si512(p->acc + i * QNR + 16);
+        c2[i] = p->first || nv < 3 ? _mm512_setzero_si512() : _mm512_loadu_si512(p->acc + i * QNR + 32);
+    }
+    const i32u *w = (const i32u *)p->w;
+    const uint8_t *x = p->x;
+    for (int64_t q = 0; q < p->kq; q++, w += 8, x += 4 * QNR) {
+        __m512i b0 = _mm512_loadu_si512(x);
+        __m512i b1 = nv > 1 ? _mm512_loadu_si512(x + 64) : b0;
+        __m512i b2 = nv > 2 ? _mm512_loadu_si512(x + 128) : b0;
+        _Pragma("GCC unroll 8")
+        for (int i = 0; i < 8; i++) {
+            __m512i wi = _mm512_set1_epi32(w[i]);
+            c0[i] = _mm512_dpbusd_epi32(c0[i], b0, wi);
+            if (nv > 1) c1[i] = _mm512_dpbusd_epi32(c1[i], b1, wi);
+            if (nv > 2) c2[i] = _mm512_dpbusd_epi32(c2[i], b2, wi);
+        }
+    }
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < 8; i++) {
+        q_out(p, c0[i], i, 0);
+        if (nv > 1) q_out(p, c1[i], i, 1);
+        if (nv > 2) q_out(p, c2[i], i, 2);
+    }
+}
+
+VNNI static void qukr_vnni(const nnl_qukr_args *p) {
+    if (p->nr > 32)
+        qukr_vnni_nv(p, 3);
+    else if (p->nr > 16)
+        qukr_vnni_nv(p, 2);
+    else
+        qukr_vnni_nv(p, 1);
+}
+
+static bool has_vnni(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni");
+}
+
+static const nnl_qukr qukr_vnni512 = {.name = "avx512vnni", .nr = QNR, .kq = 128, .supported = has_vnni,
+                                      .fn = qukr_vnni};
+
 NNL_GENERIC_KERNELS(avx512)
 NNL_GENERIC_VECTOR_KERNELS(avx512, 64)
 
@@ -159,5 +237,6 @@ const nnl_kernel nnl_kernel_avx512 = {
     .h2f = h2f_avx512,
     NNL_GENERIC_ENTRIES(avx512),
     NNL_GENERIC_VECTOR_ENTRIES(avx512),
+    .qukr = {&qukr_vnni512, &nnl_qukr_avx2_exact},
 };
 #endif

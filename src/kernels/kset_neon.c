@@ -205,6 +205,74 @@ static void h2f_neon(float *y, const uint16_t *x, int64_t n) {
     for (; i < n; i++) y[i] = vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(x[i]))), 0);
 }
 
+/* ---- 8-bit microkernel --------------------------------------------------
+ * Tile 8 rows x 8 pixels as two halves of 4 rows.  A uint8 x int8 product
+ * fits int16 (255 * -128 = -32640), so activations are widened to int16
+ * (two pixels' quads a register), multiplied by the row's quad repeated
+ * (vmulq_s16, exact) and adjacent products added pairwise into int32
+ * lanes (vpadalq_s16): plain ARMv8.0, no dot-product extension needed.
+ * c[i][j] holds (k01, k23) of pixels 2j and 2j + 1; vpaddq_s32 of two
+ * gives four pixels' sums. */
+#define QNR 8
+
+/* Requantize 4 sums of row i (kernels/qconv.h) to their int32 values. */
+INLINE int32x4_t q_requant(int32x4_t acc, const nnl_qepi *e, int i) {
+    float32x4_t v = vmulq_n_f32(vcvtq_f32_s32(vaddq_s32(acc, vdupq_n_s32(e->off[i]))), e->mult[i]);
+    v = vaddq_f32(vrndnq_f32(v), vdupq_n_f32(e->zy));
+    v = vminq_f32(vmaxq_f32(v, vdupq_n_f32(e->lo)), vdupq_n_f32(e->hi));
+    return vcvtq_s32_f32(v);
+}
+
+static void qukr_neon(const nnl_qukr_args *p) {
+    for (int r0 = 0; r0 < NNL_MR; r0 += 4) {
+        if (p->last && r0 >= p->mr) break;
+        int32x4_t c[4][4];
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) c[i][j] = vdupq_n_s32(0);
+        const int8_t *w = p->w + 4 * r0;
+        const uint8_t *x = p->x;
+        for (int64_t q = 0; q < p->kq; q++, w += 4 * NNL_MR, x += 4 * QNR) {
+            const uint8x16_t xa = vld1q_u8(x), xb = vld1q_u8(x + 16);
+            const int16x8_t xs[4] = {vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(xa))),
+                                     vreinterpretq_s16_u16(vmovl_u8(vget_high_u8(xa))),
+                                     vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(xb))),
+                                     vreinterpretq_s16_u16(vmovl_u8(vget_high_u8(xb)))};
+            const int16x8_t w01 = vmovl_s8(vld1_s8(w)), w23 = vmovl_s8(vld1_s8(w + 8));
+            const int16x8_t wd[4] = {vcombine_s16(vget_low_s16(w01), vget_low_s16(w01)),
+                                     vcombine_s16(vget_high_s16(w01), vget_high_s16(w01)),
+                                     vcombine_s16(vget_low_s16(w23), vget_low_s16(w23)),
+                                     vcombine_s16(vget_high_s16(w23), vget_high_s16(w23))};
+            _Pragma("GCC unroll 4")
+            for (int i = 0; i < 4; i++)
+                _Pragma("GCC unroll 4")
+                for (int j = 0; j < 4; j++) c[i][j] = vpadalq_s16(c[i][j], vmulq_s16(xs[j], wd[i]));
+        }
+        for (int i = 0; i < 4; i++) {
+            int r = r0 + i;
+            int32x4_t s0 = vpaddq_s32(c[i][0], c[i][1]), s1 = vpaddq_s32(c[i][2], c[i][3]);
+            if (!p->first) {
+                s0 = vaddq_s32(s0, vld1q_s32(p->acc + r * QNR));
+                s1 = vaddq_s32(s1, vld1q_s32(p->acc + r * QNR + 4));
+            }
+            if (!p->last) {
+                vst1q_s32(p->acc + r * QNR, s0);
+                vst1q_s32(p->acc + r * QNR + 4, s1);
+                continue;
+            }
+            if (r >= p->mr) break;
+            /* the low byte of each value: uint8 or int8 alike */
+            int16x8_t h = vcombine_s16(vmovn_s32(q_requant(s0, p->epi, r)), vmovn_s32(q_requant(s1, p->epi, r)));
+            uint8_t bytes[QNR];
+            vst1_u8(bytes, vreinterpret_u8_s8(vmovn_s16(h)));
+            memcpy(p->y + r * p->ldy, bytes, (size_t)p->nr);
+        }
+    }
+}
+
+static bool always(void) { return true; }
+
+static const nnl_qukr qukr_n = {.name = "neon", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_neon};
+
 NNL_GENERIC_KERNELS_BUT_DOT8(neon)
 NNL_GENERIC_VECTOR_KERNELS(neon, 16)
 
@@ -223,5 +291,6 @@ const nnl_kernel nnl_kernel_neon = {
     .h2f = h2f_neon,
     NNL_GENERIC_ENTRIES_BUT_DOT8(neon),
     NNL_GENERIC_VECTOR_ENTRIES(neon),
+    .qukr = {&qukr_n},
 };
 #endif

@@ -10,6 +10,8 @@
 
 #define NR 16
 
+static bool always(void) { return true; }
+
 static void ukr_scalar(const nnl_ukr_args *p) {
     float acc[NNL_MR][NR] = {{0}};
     const float *a = p->a, *b = p->b;
@@ -53,9 +55,34 @@ static void h2f_scalar(float *y, const uint16_t *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = nnl_half_to_float(x[i]);
 }
 
+/* 8-bit tile: the definition of nnl_qukr_args in plain loops.  Sums are
+ * unsigned so that they wrap as the vector lanes do instead of being
+ * undefined; products of a uint8 and an int8 always fit. */
+#define QNR 16
+
+static void qukr_scalar(const nnl_qukr_args *p) {
+    uint32_t acc[NNL_MR][QNR];
+    for (int i = 0; i < NNL_MR; i++)
+        for (int j = 0; j < QNR; j++) acc[i][j] = p->first ? 0u : (uint32_t)p->acc[i * QNR + j];
+    const int8_t *w = p->w;
+    const uint8_t *x = p->x;
+    for (int64_t q = 0; q < p->kq; q++, w += 4 * NNL_MR, x += 4 * QNR)
+        for (int i = 0; i < NNL_MR; i++)
+            for (int j = 0; j < QNR; j++)
+                for (int t = 0; t < 4; t++) acc[i][j] += (uint32_t)(w[4 * i + t] * (int32_t)x[4 * j + t]);
+    for (int i = 0; i < NNL_MR; i++)
+        for (int j = 0; j < QNR; j++) {
+            if (!p->last)
+                p->acc[i * QNR + j] = (int32_t)acc[i][j];
+            else if (i < p->mr && j < p->nr)
+                p->y[i * p->ldy + j] = nnl_requant((int32_t)acc[i][j], p->epi, i);
+        }
+}
+
+static const nnl_qukr qukr_c = {.name = "scalar", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_scalar};
+
 NNL_GENERIC_KERNELS(scalar)
 
-static bool always(void) { return true; }
 
 const nnl_kernel nnl_kernel_scalar = {
     .name = "scalar",
@@ -69,4 +96,5 @@ const nnl_kernel nnl_kernel_scalar = {
     .epi_row = epi_row_scalar,
     .h2f = h2f_scalar,
     NNL_GENERIC_ENTRIES(scalar),
+    .qukr = {&qukr_c},
 };

@@ -1,7 +1,7 @@
 /*
  * 8-bit convolution (kernels/qconv.h): PACK_Q8 packing and the reference
- * arithmetic.  nnl_qconv2d runs the reference until the kernel sets have
- * an integer microkernel.
+ * arithmetic.  The fast path is qconv_run.c (driver) and qconv_pack.c
+ * (activation packing) over the kernel sets' int8 microkernels.
  */
 #include <math.h>
 #include <string.h>
@@ -45,6 +45,7 @@ void nnl_pack_q8(void *dst, const int8_t *w, const float *scale, int64_t rows, i
 
 bool nnl_qconv_ok(const nnl_conv_params *p) { return p->group == 1 || (p->oc / p->group) % 8 == 0; }
 
+/* Every task packs its own activations, so no shared scratch. */
 size_t nnl_qconv_scratch_bytes(const nnl_conv_params *p) {
     (void)p;
     return 0;
@@ -85,12 +86,4 @@ void nnl_qconv2d_ref(const nnl_conv_params *p, const nnl_qconv_args *a) {
                             ((uint8_t *)a->y)[yi] = (uint8_t)v;
                     }
             }
-}
-
-nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_kernel *kern, nnl_pool *pool,
-                       void *const *thread_scratch) {
-    (void)kern, (void)pool, (void)thread_scratch;
-    if (!nnl_qconv_ok(p)) return NNL_ERR_UNSUPPORTED;
-    nnl_qconv2d_ref(p, a);
-    return NNL_OK;
 }

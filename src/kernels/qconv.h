@@ -73,6 +73,12 @@ size_t nnl_qconv_scratch_bytes(const nnl_conv_params *p);
 /* Run; kern NULL = nnl_kernel_get().  Never allocates. */
 nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                        void *const *thread_scratch);
+/* The int8 microkernel nnl_qconv2d runs on kern: the first of
+ * kern->qukr the CPU supports (NULL if none). */
+const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern);
+/* nnl_qconv2d on a given microkernel (tests run each one the CPU has). */
+nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_qukr *uk, nnl_pool *pool,
+                            void *const *thread_scratch);
 /* The arithmetic above as plain loops, one thread: the reference the
  * tests hold every kernel set to. */
 void nnl_qconv2d_ref(const nnl_conv_params *p, const nnl_qconv_args *a);

@@ -1,0 +1,149 @@
+/*
+ * 8-bit conv throughput (nnl_qconv2d_with, every int8 microkernel this
+ * CPU runs) beside the float conv (nnl_conv2d on a PACK_A8 weight, which
+ * takes Winograd where nnl_wino_auto picks it, and nnl_conv2d_direct) of
+ * the same shape, on ResNet-18/50 layer shapes at 224x224, 1 thread.
+ *
+ *   bench_qconv [runs [name_substring]]
+ *
+ * Time is the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), the
+ * minimum over `runs` runs (default 20) after one warm-up: on a machine
+ * shared with other jobs the wall clock measures the neighbours.  GMAC/s
+ * counts the direct conv's multiply-adds for every row, Winograd too.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels/qconv.h"
+
+typedef struct shape {
+    const char *name;
+    int64_t c, h, w, oc, k, s, pad;
+} shape;
+
+static const shape shapes[] = {
+    {"r18 conv1 7x7/2 3->64 224", 3, 224, 224, 64, 7, 2, 3},
+    {"r18 l1 3x3 64->64 56", 64, 56, 56, 64, 3, 1, 1},
+    {"r18 l2 3x3/2 64->128 56", 64, 56, 56, 128, 3, 2, 1},
+    {"r18 l2 3x3 128->128 28", 128, 28, 28, 128, 3, 1, 1},
+    {"r18 l3 3x3 256->256 14", 256, 14, 14, 256, 3, 1, 1},
+    {"r18 l4 3x3 512->512 7", 512, 7, 7, 512, 3, 1, 1},
+    {"r50 l3 1x1 256->1024 14", 256, 14, 14, 1024, 1, 1, 0},
+    {"r50 l2 1x1 512->128 28", 512, 28, 28, 128, 1, 1, 0},
+};
+
+static double thread_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static void *must(void *p) {
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+typedef nnl_status (*run_fn)(const void *ctx);
+
+/* Minimum thread CPU seconds of one run. */
+static double best_s(run_fn f, const void *ctx, int runs) {
+    if (f(ctx) != NNL_OK) return -1.0;
+    double best = 1e30;
+    for (int r = 0; r < runs; r++) {
+        double t0 = thread_s();
+        f(ctx);
+        double t = thread_s() - t0;
+        if (t < best) best = t;
+    }
+    return best;
+}
+
+typedef struct job {
+    const nnl_conv_params *p;
+    const nnl_qconv_args *qa;
+    const nnl_conv_args *fa;
+    const nnl_qukr *uk;
+    const nnl_kernel *kern;
+    void *const *ts;
+} job;
+
+static nnl_status run_q(const void *c) {
+    const job *j = c;
+    return nnl_qconv2d_with(j->p, j->qa, j->uk, NULL, j->ts);
+}
+static nnl_status run_f(const void *c) {
+    const job *j = c;
+    return nnl_conv2d(j->p, j->fa, j->kern, NULL, j->ts);
+}
+static nnl_status run_fd(const void *c) {
+    const job *j = c;
+    return nnl_conv2d_direct(j->p, j->fa, j->kern, NULL, j->ts);
+}
+
+int main(int argc, char **argv) {
+    int runs = argc > 1 ? atoi(argv[1]) : 20;
+    const char *only = argc > 2 ? argv[2] : NULL;
+    if (runs < 1) runs = 1;
+    void *ts[1] = {must(nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES))};
+    printf("1 thread, GMAC/s = direct-conv multiply-adds / min thread CPU time of %d runs\n", runs);
+    printf("%-26s %7s %-8s %-12s %8s %8s %8s %6s\n", "shape", "GMAC", "set", "int8 ukr", "int8", "f32",
+           "f32 dir", "x f32");
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++) {
+        const shape *s = &shapes[si];
+        if (only && !strstr(s->name, only)) continue;
+        nnl_conv_params p = {.n = 1, .c = s->c, .h = s->h, .w = s->w, .oc = s->oc, .kh = s->k, .kw = s->k,
+                             .group = 1, .sh = s->s, .sw = s->s, .dh = 1, .dw = 1, .pt = s->pad, .pl = s->pad,
+                             .pb = s->pad, .pr = s->pad};
+        p.oh = (p.h + 2 * s->pad - s->k) / s->s + 1;
+        p.ow = (p.w + 2 * s->pad - s->k) / s->s + 1;
+        int64_t kk = s->c * s->k * s->k, nx = s->c * s->h * s->w, ny = s->oc * p.oh * p.ow;
+        double macs = (double)ny * (double)kk;
+        /* int8 operands */
+        uint8_t *xq = must(malloc((size_t)nx)), *yq = must(malloc((size_t)ny));
+        int8_t *wq = must(malloc((size_t)(s->oc * kk)));
+        float *scale = must(malloc((size_t)s->oc * sizeof(float)));
+        int32_t *bias = must(malloc((size_t)s->oc * sizeof(int32_t)));
+        unsigned seed = 1;
+        for (int64_t i = 0; i < nx; i++) xq[i] = (uint8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
+        for (int64_t i = 0; i < s->oc * kk; i++) wq[i] = (int8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
+        for (int64_t i = 0; i < s->oc; i++) scale[i] = 0.004f, bias[i] = (int32_t)i * 10;
+        int64_t dims[4] = {s->oc, s->c, s->k, s->k};
+        void *packed = must(nnl_aligned_alloc((size_t)nnl_pack_q8_bytes(4, dims)));
+        nnl_pack_q8(packed, wq, scale, s->oc, kk);
+        nnl_qconv_args qa = {.x = xq, .x_zp = 128, .x_scale = 0.02f, .w = packed, .bias = bias, .y = yq,
+                             .y_zp = 0, .y_scale = 0.5f, .y_min = 0, .y_max = 255};
+        /* float operands */
+        float *xf = must(nnl_aligned_alloc((size_t)nx * sizeof(float)));
+        float *yf = must(nnl_aligned_alloc((size_t)ny * sizeof(float)));
+        float *wf = must(nnl_aligned_alloc((size_t)(s->oc * kk) * sizeof(float)));
+        float *wp = must(nnl_aligned_alloc((size_t)nnl_pack_a8_bytes(4, dims)));
+        for (int64_t i = 0; i < nx; i++) xf[i] = (float)xq[i] / 256.0f;
+        for (int64_t i = 0; i < s->oc * kk; i++) wf[i] = (float)wq[i] / 128.0f;
+        nnl_pack_a8(wp, wf, s->oc, kk);
+        nnl_conv_args fa = {.x = xf, .w = wp, .w_layout = NNL_LAYOUT_PACK_A8, .y = yf, .act = NNL_ACT_RELU};
+        /* float convs are measured without the shared scratch (as with one task) */
+        for (int ki = 0; nnl_kernels[ki]; ki++) {
+            const nnl_kernel *k = nnl_kernels[ki];
+            if (!k->supported() || strcmp(k->name, "scalar") == 0) continue;
+            job j = {.p = &p, .qa = &qa, .fa = &fa, .kern = k, .ts = ts};
+            double tf = best_s(run_f, &j, runs), tfd = best_s(run_fd, &j, runs);
+            for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++) {
+                if (!k->qukr[u]->supported()) continue;
+                j.uk = k->qukr[u];
+                double tq = best_s(run_q, &j, runs);
+                printf("%-26s %7.3f %-8s %-12s %8.1f %8.1f %8.1f %5.2fx\n", s->name, macs * 1e-9, k->name,
+                       j.uk->name, macs / tq * 1e-9, macs / tf * 1e-9, macs / tfd * 1e-9, tf / tq);
+            }
+        }
+        free(xq), free(yq), free(wq), free(scale), free(bias);
+        nnl_aligned_free(packed), nnl_aligned_free(xf), nnl_aligned_free(yf), nnl_aligned_free(wf),
+            nnl_aligned_free(wp);
+    }
+    nnl_aligned_free(ts[0]);
+    return 0;
+}

@@ -1,0 +1,328 @@
+/*
+ * 8-bit convolution (kernels/qconv.h): every int8 microkernel of every
+ * kernel set this CPU runs, through nnl_qconv2d's driver, against
+ * nnl_qconv2d_ref, byte for byte, on shapes that hit every tail (K not a
+ * multiple of 4, rows not a multiple of 8, pixels not a multiple of the
+ * panel, several K blocks, several row and pixel tasks), every im2col case
+ * (1x1, pads, strides, dilations, groups), uint8 / int8 on both sides,
+ * nonzero zero points, fused clamps, saturating extremes, 1 and 2 threads.
+ * The reference itself is checked against a plain double-precision
+ * dequantize -> conv -> quantize on the unpacked weights.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "test_util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/qconv.h"
+
+static void *ts[2];
+static nnl_pool *pool2;
+
+typedef struct qcase {
+    int64_t n, c, h, w, oc, kh, kw, group, sh, sw, dh, dw, pt, pl, pb, pr;
+} qcase;
+
+static const qcase cases[] = {
+    /* n  c   h   w   oc kh kw  g sh sw dh dw pt pl pb pr */
+    {1, 64, 14, 14, 64, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},   /* pointwise */
+    {2, 13, 9, 11, 17, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    /* pointwise, K 13, OC 17, batch 2 */
+    {1, 13, 11, 11, 17, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   /* 1x1 stride 2 */
+    {1, 8, 8, 8, 8, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1},       /* 1x1 with padding */
+    {1, 16, 17, 23, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* 3x3 pad 1 */
+    {1, 7, 20, 31, 9, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1},     /* stride 2, K 63 */
+    {1, 6, 19, 22, 10, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2},    /* dilation 2 */
+    {1, 6, 19, 22, 10, 3, 3, 1, 1, 2, 2, 3, 2, 3, 2, 3},    /* mixed stride and dilation */
+    {1, 3, 40, 44, 16, 7, 7, 1, 2, 2, 1, 1, 3, 3, 3, 3},    /* ResNet stem, K 147 */
+    {1, 5, 10, 12, 8, 3, 5, 1, 1, 2, 1, 1, 0, 2, 1, 0},     /* asymmetric pads, rect kernel */
+    {1, 16, 12, 12, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},   /* 2 groups of 16 */
+    {2, 12, 9, 10, 32, 3, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1},    /* 4 groups of 8, K 27 */
+    {1, 300, 6, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* K 2700: several K blocks */
+    {1, 5, 30, 200, 9, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1},    /* 6000 pixels: many pixel tasks */
+    {1, 32, 7, 7, 600, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},    /* 600 rows: several row tasks */
+    {1, 4, 3, 3, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},       /* 9 pixels, one partial panel */
+    {1, 10, 1, 50, 12, 1, 5, 1, 1, 1, 1, 2, 0, 2, 0, 2},    /* conv1d-shaped */
+    {1, 2, 5, 5, 3, 2, 2, 1, 3, 3, 1, 1, 4, 4, 4, 4},       /* pads wider than the kernel: all-pad pixels */
+    {1, 128, 7, 9, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* K 1152 */
+    {1, 3, 45, 47, 16, 7, 7, 1, 2, 2, 1, 1, 3, 3, 3, 3},    /* stem, odd sizes */
+    {1, 8, 23, 25, 8, 3, 3, 1, 3, 3, 2, 2, 2, 2, 2, 2},     /* stride 3, dilation 2 */
+    /* padded rows of 1000 channels outgrow the thread scratch: the
+     * row-by-row im2col gather instead of the wide grid */
+    {1, 1000, 1, 800, 8, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1},
+    {1, 1000, 1, 1600, 8, 1, 3, 1, 1, 2, 1, 1, 0, 1, 0, 1},
+};
+
+/* Output encodings, cycled over the cases. */
+typedef struct qmode {
+    bool xs, ys, bias;
+    int32_t xzp, yzp, ymin, ymax;
+} qmode;
+
+static const qmode modes[] = {
+    {false, false, true, 131, 7, 0, 255},      /* uint8 -> uint8 */
+    {true, false, true, -9, 0, 0, 255},        /* int8 -> uint8, fused Relu (zy = 0) */
+    {false, true, false, 0, -5, -60, 90},      /* uint8 -> int8, fused Clip */
+    {true, true, true, 100, 12, 12, 127},      /* int8 -> int8, Relu at zy */
+};
+
+static uint32_t lcg(uint32_t *s) {
+    *s = *s * 1103515245u + 12345u;
+    return *s >> 8;
+}
+
+static void params_of(const qcase *cc, nnl_conv_params *p) {
+    *p = (nnl_conv_params){.n = cc->n, .c = cc->c, .h = cc->h, .w = cc->w, .oc = cc->oc, .kh = cc->kh,
+                           .kw = cc->kw, .group = cc->group, .sh = cc->sh, .sw = cc->sw, .dh = cc->dh,
+                           .dw = cc->dw, .pt = cc->pt, .pl = cc->pl, .pb = cc->pb, .pr = cc->pr};
+    p->oh = (p->h + p->pt + p->pb - (p->kh - 1) * p->dh - 1) / p->sh + 1;
+    p->ow = (p->w + p->pl + p->pr - (p->kw - 1) * p->dw - 1) / p->sw + 1;
+}
+
+/* One conv's operands.  xfill / wfill >= 0 make every x byte / weight
+ * that value (the extremes); else they are random. */
+typedef struct qdata {
+    nnl_conv_params p;
+    nnl_qconv_args a;
+    int8_t *w;                 /* plain (oc, c/g, kh, kw) */
+    float *scale;
+    int64_t nx, ny, kk;
+} qdata;
+
+#define GUARD 64
+
+static void qdata_make(qdata *d, const qcase *cc, const qmode *m, int xfill, int wfill, uint32_t seed) {
+    memset(d, 0, sizeof *d);
+    params_of(cc, &d->p);
+    const nnl_conv_params *p = &d->p;
+    d->kk = p->c / p->group * p->kh * p->kw;
+    d->nx = p->n * p->c * p->h * p->w;
+    d->ny = p->n * p->oc * p->oh * p->ow;
+    uint8_t *x = malloc((size_t)d->nx + 1);
+    d->w = malloc((size_t)(p->oc * d->kk) + 1);
+    d->scale = malloc((size_t)p->oc * sizeof(float));
+    int32_t *bias = m->bias ? malloc((size_t)p->oc * sizeof(int32_t)) : NULL;
+    assert_true(x && d->w && d->scale);
+    for (int64_t i = 0; i < d->nx; i++) x[i] = (uint8_t)(xfill >= 0 ? xfill : (int)(lcg(&seed) & 0xFF));
+    for (int64_t i = 0; i < p->oc * d->kk; i++)
+        d->w[i] = (int8_t)(wfill >= -128 ? wfill : (int)(lcg(&seed) & 0xFF) - 128);
+    for (int64_t r = 0; r < p->oc; r++) {
+        d->scale[r] = 0.002f + (float)(lcg(&seed) % 1000) * 1e-5f;
+        if (bias) bias[r] = (int32_t)(lcg(&seed) % 200001) - 100000;
+    }
+    int64_t dims[4] = {p->oc, p->c / p->group, p->kh, p->kw};
+    void *packed = nnl_aligned_alloc((size_t)nnl_pack_q8_bytes(4, dims));
+    nnl_pack_q8(packed, d->w, d->scale, p->oc, d->kk);
+    /* an output scale that spreads random sums over about +-60 steps */
+    float sx = 0.02f, sy = sx * 0.007f * 74.0f * 74.0f * sqrtf((float)d->kk) / 60.0f;
+    d->a = (nnl_qconv_args){.x = x, .x_signed = m->xs, .x_zp = m->xzp, .x_scale = sx, .w = packed, .bias = bias,
+                            .y_signed = m->ys, .y_zp = m->yzp, .y_scale = sy, .y_min = m->ymin,
+                            .y_max = m->ymax};
+}
+
+static void qdata_free(qdata *d) {
+    free((void *)d->a.x);
+    free((void *)d->a.bias);
+    nnl_aligned_free((void *)d->a.w);
+    free(d->w);
+    free(d->scale);
+}
+
+static const char *describe(const qdata *d, const char *uk, int threads) {
+    static char s[256];
+    const nnl_conv_params *p = &d->p;
+    snprintf(s, sizeof s, "%s t%d: n%lld c%lld %lldx%lld oc%lld k%lldx%lld g%lld s%lld,%lld d%lld,%lld x%s y%s",
+             uk, threads, (long long)p->n, (long long)p->c, (long long)p->h, (long long)p->w, (long long)p->oc,
+             (long long)p->kh, (long long)p->kw, (long long)p->group, (long long)p->sh, (long long)p->sw,
+             (long long)p->dh, (long long)p->dw, d->a.x_signed ? "s8" : "u8", d->a.y_signed ? "s8" : "u8");
+    return s;
+}
+
+/* The microkernels run by check_all, for the log. */
+static char seen[512];
+
+static void note(const char *set, const char *uk) {
+    char item[64];
+    snprintf(item, sizeof item, " %s/%s", set, uk);
+    if (!strstr(seen, item) && strlen(seen) + strlen(item) < sizeof seen) strcat(seen, item);
+}
+
+/* nnl_qconv2d_with on every microkernel of every supported set, 1 and 2
+ * threads, equal to the reference in every byte and writing nothing past
+ * y. */
+static void check_all(qdata *d) {
+    uint8_t *want = malloc((size_t)d->ny + 1), *got = malloc((size_t)d->ny + GUARD);
+    assert_true(want && got);
+    d->a.y = want;
+    nnl_qconv2d_ref(&d->p, &d->a);
+    d->a.y = got;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *k = nnl_kernels[ki];
+        if (!k->supported()) continue;
+        for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++) {
+            const nnl_qukr *uk = k->qukr[u];
+            if (!uk->supported()) continue;
+            note(k->name, uk->name);
+            for (int threads = 1; threads <= 2; threads++) {
+                memset(got, 0xA5, (size_t)d->ny + GUARD);
+                assert_int_equal(nnl_qconv2d_with(&d->p, &d->a, uk, threads == 2 ? pool2 : NULL, ts), NNL_OK);
+                for (int64_t i = 0; i < d->ny; i++)
+                    if (got[i] != want[i])
+                        fail_msg("%s: byte %lld (row %lld, pixel %lld): got %d want %d",
+                                 describe(d, uk->name, threads), (long long)i,
+                                 (long long)(i / (d->p.oh * d->p.ow) % d->p.oc),
+                                 (long long)(i % (d->p.oh * d->p.ow)), got[i], want[i]);
+                for (int i = 0; i < GUARD; i++)
+                    if (got[d->ny + i] != 0xA5) fail_msg("%s: wrote past y", describe(d, uk->name, threads));
+            }
+        }
+        /* and the set's own choice, through the public entry */
+        memset(got, 0, (size_t)d->ny);
+        assert_int_equal(nnl_qconv2d(&d->p, &d->a, k, pool2, ts), NNL_OK);
+        assert_memory_equal(got, want, (size_t)d->ny);
+    }
+    free(want);
+    free(got);
+}
+
+static void test_qconv_shapes(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
+            if (cases[i].c * cases[i].h * cases[i].w > 20000 && m != i % 4) continue; /* big ones once */
+            qdata d;
+            qdata_make(&d, &cases[i], &modes[m], -1, -1000, (uint32_t)(17 * i + m));
+            check_all(&d);
+            qdata_free(&d);
+        }
+    printf("int8 microkernels checked:%s\n", seen);
+}
+
+/* Every product at its largest magnitude, all of one sign: a pairwise
+ * int16 sum (vpmaddubsw) would saturate; the int32 sums must not (K 2700 x
+ * 255 x 128 = 88M).  Multipliers small enough that part of the output is
+ * not clamped. */
+static void test_qconv_extremes(void **state) {
+    (void)state;
+    static const qcase ext[] = {
+        {1, 16, 9, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 300, 6, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+        {1, 13, 5, 7, 9, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},
+    };
+    static const int xv[] = {255, 0, 128, 127};
+    static const int wv[] = {-128, 127};
+    for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
+        for (size_t m = 0; m < sizeof modes / sizeof *modes; m++)
+            for (size_t xi = 0; xi < sizeof xv / sizeof *xv; xi++)
+                for (size_t wi = 0; wi < sizeof wv / sizeof *wv; wi++) {
+                    qmode md = modes[m];
+                    md.xzp = md.xs ? -128 + (int)xi * 60 : (int)xi * 80; /* x - zx up to 255 */
+                    qdata d;
+                    qdata_make(&d, &ext[i], &md, xv[xi], wv[wi], (uint32_t)(31 * i + m));
+                    /* |sum| up to 255 * 128 * K: scale it to about +-200 steps */
+                    d.a.y_scale = d.a.x_scale * 0.007f * 255.0f * 128.0f * (float)d.kk / 200.0f;
+                    check_all(&d);
+                    qdata_free(&d);
+                }
+}
+
+/* The reference against dequantize -> conv in double -> quantize, on the
+ * plain weights: checks nnl_pack_q8 and the reference's indexing.  Off by
+ * one step at most (float32 multiplier vs double). */
+static void test_qconv_ref(void **state) {
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i += 3) {
+        const qmode *m = &modes[i % 4];
+        qdata d;
+        qdata_make(&d, &cases[i], m, -1, -1000, (uint32_t)(5 * i + 1));
+        const nnl_conv_params *p = &d.p;
+        uint8_t *y = malloc((size_t)d.ny + 1);
+        d.a.y = y;
+        nnl_qconv2d_ref(p, &d.a);
+        const uint8_t *xb = d.a.x;
+        int64_t cg = p->c / p->group, mg = p->oc / p->group;
+        for (int64_t img = 0; img < p->n; img++)
+            for (int64_t o = 0; o < p->oc; o++)
+                for (int64_t oy = 0; oy < p->oh; oy++)
+                    for (int64_t ox = 0; ox < p->ow; ox++) {
+                        double s = d.a.bias ? (double)d.a.bias[o] * d.a.x_scale * d.scale[o] : 0.0;
+                        int64_t g = o / mg;
+                        for (int64_t ic = 0; ic < cg; ic++)
+                            for (int64_t ky = 0; ky < p->kh; ky++)
+                                for (int64_t kx = 0; kx < p->kw; kx++) {
+                                    int64_t iy = oy * p->sh - p->pt + ky * p->dh;
+                                    int64_t ix = ox * p->sw - p->pl + kx * p->dw;
+                                    if (iy < 0 || iy >= p->h || ix < 0 || ix >= p->w) continue;
+                                    uint8_t b = xb[((img * p->c + g * cg + ic) * p->h + iy) * p->w + ix];
+                                    int xv = m->xs ? (int8_t)b : b;
+                                    s += (double)(xv - m->xzp) * d.a.x_scale *
+                                         d.w[((o * cg + ic) * p->kh + ky) * p->kw + kx] * d.scale[o];
+                                }
+                        double q = nearbyint(s / d.a.y_scale) + m->yzp;
+                        q = q < m->ymin ? m->ymin : q > m->ymax ? m->ymax : q;
+                        int64_t yi = ((img * p->oc + o) * p->oh + oy) * p->ow + ox;
+                        int got = m->ys ? (int8_t)y[yi] : y[yi];
+                        if (fabs(got - q) > 1.0)
+                            fail_msg("reference case %zu element %lld: %d, dequantized conv gives %g", i,
+                                     (long long)yi, got, q);
+                    }
+        free(y);
+        qdata_free(&d);
+    }
+}
+
+/* Convs the int8 path does not take are refused with a message, not run. */
+static void test_qconv_refused(void **state) {
+    (void)state;
+    static const qcase dw = {1, 16, 5, 5, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1, 1, 1};
+    qdata d;
+    qdata_make(&d, &dw, &modes[0], -1, -1000, 3);
+    uint8_t y[400];
+    d.a.y = y;
+    assert_false(nnl_qconv_ok(&d.p));
+    assert_int_equal(nnl_qconv2d(&d.p, &d.a, NULL, NULL, ts), NNL_ERR_UNSUPPORTED);
+    qdata_free(&d);
+}
+
+/* Every set has an int8 microkernel the CPU runs whenever it runs the set. */
+static void test_qukr_table(void **state) {
+    (void)state;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *k = nnl_kernels[ki];
+        if (!k->supported()) continue;
+        const nnl_qukr *uk = nnl_qukr_pick(k);
+        assert_non_null(uk);
+        assert_true(uk->nr % 8 == 0 && uk->nr <= NNL_NR_MAX && uk->kq > 0);
+        for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++)
+            printf("set %-7s int8 microkernel %-12s %s\n", k->name, k->qukr[u]->name,
+                   k->qukr[u]->supported() ? (k->qukr[u] == uk ? "used" : "supported") : "not supported here");
+    }
+}
+
+int main(void) {
+    setenv("NNL_ISA", "scalar", 1);
+    for (int t = 0; t < 2; t++) {
+        ts[t] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES);
+        memset(ts[t], 0xCD, NNL_THREAD_SCRATCH_BYTES); /* the driver must not rely on zeroed scratch */
+    }
+    if (nnl_pool_create(2, &pool2)) return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_qukr_table),
+        cmocka_unit_test(test_qconv_ref),
+        cmocka_unit_test(test_qconv_refused),
+        cmocka_unit_test(test_qconv_shapes),
+        cmocka_unit_test(test_qconv_extremes),
+    };
+    int r = cmocka_run_group_tests(tests, NULL, NULL);
+    nnl_pool_free(pool2);
+    nnl_aligned_free(ts[0]);
+    nnl_aligned_free(ts[1]);
+    return r;
+}

@@ -422,6 +422,39 @@ static void test_qdq_islands_exact(void **state) {
 /* MaxPool over uint8 / int8 (what a QDQ model's DequantizeLinear ->
  * MaxPool becomes) equals MaxPool over the same values in float32: every
  * geometry path (borders, stride-1 blocks, ceil_mode, dilation, 1-D). */
+static const int64_t *ints_of(const nnl_attr *a, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (strcmp(a[i].name, name) == 0) return a[i].ints;
+    return NULL;
+}
+
+/* Outputs of a float MaxPool call (x of dims (N, C, [H,] W)) that differ
+ * from the max over the window's taps inside the input, for the output
+ * size the op chose. */
+static int pool_brute_force_mismatches(const call *k, const float *x, const nnl_attr *a, int na) {
+    const nnl_tensor *y = &k->out[0];
+    int ns = y->rank - 2, bad = 0;
+    const int64_t *ks = ints_of(a, na, "kernel_shape"), *st = ints_of(a, na, "strides");
+    const int64_t *pd = ints_of(a, na, "pads"), *dl = ints_of(a, na, "dilations");
+    int64_t ih = ns == 2 ? k->in[0].dims[2] : 1, iw = k->in[0].dims[ns + 1];
+    int64_t oh = ns == 2 ? y->dims[2] : 1, ow = y->dims[ns + 1], planes = y->dims[0] * y->dims[1];
+    int64_t kh = ns == 2 ? ks[0] : 1, kw = ks[ns - 1], sh = ns == 2 ? st[0] : 1, sw = st[ns - 1];
+    int64_t ph = ns == 2 ? pd[0] : 0, pw = pd[ns - 1], dh = ns == 2 && dl ? dl[0] : 1, dw = dl ? dl[ns - 1] : 1;
+    for (int64_t p = 0; p < planes; p++)
+        for (int64_t r = 0; r < oh; r++)
+            for (int64_t c = 0; c < ow; c++) {
+                float m = -INFINITY;
+                for (int64_t i = 0; i < kh; i++)
+                    for (int64_t j = 0; j < kw; j++) {
+                        int64_t yy = r * sh - ph + i * dh, xx = c * sw - pw + j * dw;
+                        if (yy >= 0 && yy < ih && xx >= 0 && xx < iw && x[(p * ih + yy) * iw + xx] > m)
+                            m = x[(p * ih + yy) * iw + xx];
+                    }
+                bad += ((float *)y->data)[(p * oh + r) * ow + c] != m;
+            }
+    return bad;
+}
+
 static void test_maxpool_8bit(void **state) {
     (void)state;
     enum { N = 2 * 3 * 13 * 37 };
@@ -429,7 +462,7 @@ static void test_maxpool_8bit(void **state) {
     static float f[N];
     uint32_t seed = 99;
     const int64_t k33[] = {3, 3}, s22[] = {2, 2}, s11[] = {1, 1}, p1[] = {1, 1, 1, 1}, d2[] = {2, 2}, p0[] = {0, 0, 0, 0};
-    const int64_t k5[] = {5}, s1[] = {1}, p2[] = {2, 1};
+    const int64_t k5[] = {5}, s1[] = {1}, p2[] = {2, 1}, s3[] = {3}, d21[] = {2, 1}, s23[] = {2, 3}, p3[] = {2, 1, 0, 2};
     const nnl_attr geoms[][5] = {
         {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = k33},
          {.name = "strides", .type = NNL_ATTR_INTS, .n = 2, .ints = s22},
@@ -442,8 +475,16 @@ static void test_maxpool_8bit(void **state) {
         {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 1, .ints = k5},
          {.name = "strides", .type = NNL_ATTR_INTS, .n = 1, .ints = s1},
          {.name = "pads", .type = NNL_ATTR_INTS, .n = 2, .ints = p2}},
+        /* strided columns with dilation (the window-then-pick path) */
+        {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = k33},
+         {.name = "strides", .type = NNL_ATTR_INTS, .n = 2, .ints = s23},
+         {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = p3},
+         {.name = "dilations", .type = NNL_ATTR_INTS, .n = 2, .ints = d21}},
+        {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 1, .ints = k5},
+         {.name = "strides", .type = NNL_ATTR_INTS, .n = 1, .ints = s3},
+         {.name = "pads", .type = NNL_ATTR_INTS, .n = 2, .ints = p2}},
     };
-    const int n_attrs[] = {4, 4, 3};
+    const int n_attrs[] = {4, 4, 3, 4, 3};
     for (int u = 0; u < 2; u++) {
         const nnl_dtype dt = u ? NNL_DT_INT8 : NNL_DT_UINT8;
         for (int i = 0; i < N; i++) {
@@ -451,8 +492,8 @@ static void test_maxpool_8bit(void **state) {
             q[i] = (int8_t)(seed >> 24);
             f[i] = u ? (float)q[i] : (float)(uint8_t)q[i];
         }
-        for (int gi = 0; gi < 3; gi++) {
-            const int rank = gi == 2 ? 3 : 4;
+        for (int gi = 0; gi < 5; gi++) {
+            const int rank = gi == 2 || gi == 4 ? 3 : 4;
             const int64_t d4[] = {2, 3, 13, 37}, d3[] = {2, 39, 37};
             call kq, kf;
             call_init(&kq, "MaxPool", 12, geoms[gi], n_attrs[gi], 1, 1);
@@ -470,6 +511,7 @@ static void test_maxpool_8bit(void **state) {
                 bad += v != ((float *)kf.out[0].data)[i];
             }
             assert_int_equal(bad, 0);
+            assert_int_equal(pool_brute_force_mismatches(&kf, f, geoms[gi], n_attrs[gi]), 0);
             call_free(&kq);
             call_free(&kf);
         }

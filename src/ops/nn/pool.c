@@ -21,6 +21,9 @@
 #include "ops/nn/conv_geom.h"
 
 #define POOL_MAX_SPATIAL 3
+/* Elements from the first row buffer of the separable path to its second
+ * (strided pools): the thread scratch holds both. */
+#define ROW_STRIDE(w) (((w) + 63) / 64 * 64)
 
 enum { P_MAX, P_AVG, P_LP };
 
@@ -116,9 +119,10 @@ nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
                            nnl_dtype_name(x->dtype));
     pool_geom g;
     if ((st = pool_geometry(c, &g))) return st;
-    if (q8 && (g.ns > 2 || (size_t)x->dims[x->rank - 1] > NNL_THREAD_SCRATCH_BYTES))
+    const int64_t row = x->dims[x->rank - 1];
+    if (q8 && (g.ns > 2 || (size_t)(ROW_STRIDE(row) + row) > NNL_THREAD_SCRATCH_BYTES))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "8-bit MaxPool is 1-D or 2-D, rows of at most %d values",
-                           (int)NNL_THREAD_SCRATCH_BYTES);
+                           (int)(NNL_THREAD_SCRATCH_BYTES / 2 - 64));
     nnl_tensor *y = c->out[0];
     if ((st = nnl_op_set_like(c, y, x, x->dtype))) return st;
     double taps = 1;
@@ -220,6 +224,27 @@ static float pool_one(const pool_geom *g, const float *x, int64_t hs, int64_t kh
                 }                                                                          \
                 for (int k = 0; k < B; k++) y[ow + k] = acc[k];                            \
             }                                                                              \
+        } else if (ow_hi > ow_lo) {                                                        \
+            /* Strided: the window at every column of the interior span, in    */         \
+            /* blocks, into the second row buffer; then every SW-th of them.   */         \
+            T *m = v + ROW_STRIDE(W);                                                      \
+            const int64_t x1 = ow_lo * SW - PL, x2 = (ow_hi - 1) * SW - PL + 1;           \
+            int64_t xx = x1;                                                               \
+            for (; xx + B <= x2; xx += B) {                                                \
+                T acc[B], t[B];                                                            \
+                for (int k = 0; k < B; k++) acc[k] = INIT;                                 \
+                for (int64_t kw = 0; kw < KW; kw++) {                                      \
+                    for (int k = 0; k < B; k++) t[k] = v[xx + kw * DW + k];                \
+                    for (int k = 0; k < B; k++) acc[k] = OP(acc[k], t[k]);                 \
+                }                                                                          \
+                for (int k = 0; k < B; k++) m[xx + k] = acc[k];                            \
+            }                                                                              \
+            for (; xx < x2; xx++) {                                                        \
+                T acc = INIT;                                                              \
+                for (int64_t kw = 0; kw < KW; kw++) acc = OP(acc, v[xx + kw * DW]);        \
+                m[xx] = acc;                                                               \
+            }                                                                              \
+            for (; ow < ow_hi; ow++) y[ow] = m[ow * SW - PL];                              \
         }                                                                                  \
         for (; ow < ow_hi; ow++) {                                                         \
             const T *vc = v + ow * SW - PL;                                            \
@@ -250,7 +275,8 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1];
     const int64_t KH = g->k[0], KW = g->k[1], SW = g->s[1], DW = g->d[1], PL = g->pb[1];
     const int kind = g->kind;
-    float *v = kind != P_LP && j->tscratch && (size_t)W * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES
+    float *v = kind != P_LP && j->tscratch &&
+                       (size_t)(ROW_STRIDE(W) + W) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES
                    ? j->tscratch[thread]
                    : NULL;
     /* Interior columns: every tap of the window inside [0, W). */

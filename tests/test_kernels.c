@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kernels/conv.h"
+#include "kernels/kernels_isa.h"
 
 static void *ts[2];
 static nnl_pool *pool2;
@@ -406,6 +407,51 @@ static void test_sigmoid(void **state) {
     }
 }
 
+/* The 8-bit residual add: every set byte for byte against the scalar
+ * set's (the definition in kernels/qadd_body.h), over every combination of
+ * types, clamps that bite, saturating and NaN-making scales, and lengths
+ * that leave every tail. */
+static void test_qadd(void **state) {
+    (void)state;
+    enum { N = 300 };
+    uint8_t a[N], b[N], want[N], got[N];
+    uint32_t seed = 5;
+    for (int i = 0; i < N; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        a[i] = (uint8_t)(seed >> 24);
+        b[i] = (uint8_t)(seed >> 16);
+    }
+    const float scales[][3] = {{0.02f, 0.05f, 0.04f}, {0.5f, 0.5f, 0.001f}, {1e-3f, 2e-3f, 0.7f},
+                               {INFINITY, 0.1f, 0.1f}, {0.031f, 0.0172f, 0.0543f}};
+    int cases = 0;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (int t = 0; t < 8; t++)
+            for (size_t si = 0; si < sizeof scales / sizeof *scales; si++)
+                for (int clamp = 0; clamp < 2; clamp++) {
+                    bool yu = t & 4;
+                    nnl_qadd_params p = {.sa = scales[si][0], .sb = scales[si][1], .sy = scales[si][2],
+                                         .za = t & 1 ? 130 : -3, .zb = t & 2 ? 7 : 0, .zy = yu ? 128 : 5,
+                                         .a_u8 = t & 1, .b_u8 = t & 2, .y_u8 = yu};
+                    if (!p.a_u8) p.za = -3;
+                    if (!p.b_u8) p.zb = 11;
+                    p.lo = (yu ? 0.0f : -128.0f) - (float)p.zy + (clamp ? 40.0f : 0.0f);
+                    p.hi = (yu ? 255.0f : 127.0f) - (float)p.zy - (clamp ? 30.0f : 0.0f);
+                    for (int n = 0; n <= N; n += n < 40 ? 1 : 37) {
+                        memset(want, 0xAA, sizeof want);
+                        memset(got, 0xAA, sizeof got);
+                        nnl_kernel_scalar.qadd(want, a, b, n, &p);
+                        kern->qadd(got, a, b, n, &p);
+                        if (memcmp(want, got, N) != 0)
+                            fail_msg("qadd %s: types %d scales %zu clamp %d n %d differ", kern->name, t, si, clamp, n);
+                        cases++;
+                    }
+                }
+    }
+    print_message("qadd: %d cases\n", cases);
+}
+
 static void test_gemm_k_zero(void **state) {
     (void)state;
     for (int ki = 0; nnl_kernels[ki]; ki++) {
@@ -755,6 +801,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_h2f),
         cmocka_unit_test(test_dw_taps),
         cmocka_unit_test(test_sigmoid),
+        cmocka_unit_test(test_qadd),
         cmocka_unit_test(test_pack_a8_layout),
         cmocka_unit_test(test_act_rows),
         cmocka_unit_test(test_pack_a8t_layout),

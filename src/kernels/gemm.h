@@ -132,6 +132,14 @@ typedef void (*nnl_dot8_fn)(const float *panel, const float *x, int64_t xs, int6
 typedef void (*nnl_erf_fn)(float *y, const float *x, int64_t n);
 /* y[i] = 1 / (1 + exp(-x[i])) for float32, i < n (kernels/vmath.h). */
 typedef void (*nnl_sigmoid_fn)(float *y, const float *x, int64_t n);
+/* The 8-bit residual add of QDQ models (kernels/qadd_body.h): per-tensor
+ * scales and zero points of a, b and y; lo / hi the clamp minus zy. */
+typedef struct nnl_qadd_params {
+    float sa, sb, sy, lo, hi;
+    int32_t za, zb, zy;
+    bool a_u8, b_u8, y_u8;     /* uint8, else int8 */
+} nnl_qadd_params;
+typedef void (*nnl_qadd_fn)(void *y, const void *a, const void *b, int64_t n, const nnl_qadd_params *p);
 /* y[i] = the IEEE half x[i] as a float, i < n: float16 weights (FLOAT16
  * dtype of PLAIN, PACK_A8, PACK_A8T, WINO43) are widened by the op's
  * driver into thread scratch just before the float kernels read them.
@@ -204,6 +212,7 @@ typedef struct nnl_kernel {
     nnl_dot8_fn dot8;
     nnl_erf_fn erf;
     nnl_sigmoid_fn sigmoid;
+    nnl_qadd_fn qadd;
     nnl_h2f_fn h2f;
     /* 8-bit conv microkernels, best first, NULL after the last: the first
      * whose supported() holds runs (kernels/qconv.c). */

@@ -12,6 +12,7 @@
 
 #include "kernels/dw_body.h"
 #include "kernels/gemv_body.h"
+#include "kernels/qadd_body.h"
 #include "kernels/vmath.h"
 #include "kernels/wino_xform.h"
 
@@ -42,7 +43,10 @@
                               float bias, nnl_act act, float act_a, float act_b) {                     \
         NNL_DW_TAPS_BODY(vbytes, y, src, w, nt, n, bias, act, act_a, act_b);                           \
     }                                                                                                  \
-    static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }
-#define NNL_GENERIC_VECTOR_ENTRIES(isa) .dw_taps = dw_taps_##isa, .sigmoid = sigmoid_##isa
+    static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }   \
+    static void qadd_##isa(void *y, const void *a, const void *b, int64_t n, const nnl_qadd_params *p) {  \
+        NNL_QADD_N(vbytes, y, a, b, n, p);                                                             \
+    }
+#define NNL_GENERIC_VECTOR_ENTRIES(isa) .dw_taps = dw_taps_##isa, .sigmoid = sigmoid_##isa, .qadd = qadd_##isa
 
 #endif

@@ -38,6 +38,10 @@ static void dw_taps_scalar(float *y, const float *const *src, const float *w, in
     }
 }
 
+static void qadd_scalar(void *y, const void *a, const void *b, int64_t n, const nnl_qadd_params *p) {
+    NNL_QADD_REF(y, a, b, n, p);
+}
+
 static void sigmoid_scalar(float *y, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = nnl_sigmoidf(x[i]);
 }
@@ -93,6 +97,7 @@ const nnl_kernel nnl_kernel_scalar = {
     .ukr = ukr_scalar,
     .dw_taps = dw_taps_scalar,
     .sigmoid = sigmoid_scalar,
+    .qadd = qadd_scalar,
     .epi_row = epi_row_scalar,
     .h2f = h2f_scalar,
     NNL_GENERIC_ENTRIES(scalar),

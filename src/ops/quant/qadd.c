@@ -6,13 +6,14 @@
  *   attrs   nnl_ymin, nnl_ymax (a fused Relu / Clip, in y's type)
  *   y = clamp(QuantizeLinear(DequantizeLinear(a) + DequantizeLinear(b)),
  *             nnl_ymin, nnl_ymax)
- * with the float32 arithmetic of those ops (ops/quant/qvec.h), so it
+ * with the float32 arithmetic of those ops (kernels/qadd_body.h, a kernel
+ * table entry, so it runs at the set's vector width), so it
  * equals the DequantizeLinear -> Add -> Relu -> QuantizeLinear chain it
  * replaces bit for bit, in one pass over 8-bit data instead of four over
  * float.
  */
 #include "ops/quant/quant_ops.h"
-#include "ops/quant/qvec.h"
+#include "kernels/gemm.h"
 
 static bool is_q8(nnl_dtype dt) { return dt == NNL_DT_UINT8 || dt == NNL_DT_INT8; }
 
@@ -56,31 +57,16 @@ nnl_status nnl_quant_qadd_infer(nnl_op_call *c, nnl_infer_result *r) {
 }
 
 typedef struct qadd_job {
-    const void *a, *b;
-    void *y;
-    nnl_qparam pa, pb, py;
-    int32_t ymin, ymax;
+    const char *a, *b;
+    char *y;
+    nnl_qadd_params p;
+    const nnl_kernel *kern;
 } qadd_job;
 
 static void qadd_range(void *ctx, int64_t b, int64_t e, int thread) {
     const qadd_job *j = ctx;
     (void)thread;
-    /* the clamp as quantized-domain bounds minus the zero point, which is
-     * where nnl_q16 clamps before rounding */
-    nnl_qparam py = j->py;
-    py.lo = (float)(j->ymin - py.z);
-    py.hi = (float)(j->ymax - py.z);
-    const char *pa = j->a, *pb = j->b;
-    char *y = j->y;
-    int64_t i = b;
-    for (; i + 16 <= e; i += 16) {
-        nnl_v4f va[4], vb[4];
-        nnl_dq16(pa + i, &j->pa, va);
-        nnl_dq16(pb + i, &j->pb, vb);
-        for (int k = 0; k < 4; k++) va[k] += vb[k];
-        nnl_q16(y + i, va, &py);
-    }
-    for (; i < e; i++) nnl_q1(y, i, nnl_dq1(pa, i, &j->pa) + nnl_dq1(pb, i, &j->pb), &py);
+    j->kern->qadd(j->y + b, j->a + b, j->b + b, e - b, &j->p);
 }
 
 nnl_status nnl_quant_qadd_exec(const nnl_op_call *c) {
@@ -90,12 +76,15 @@ nnl_status nnl_quant_qadd_exec(const nnl_op_call *c) {
     nnl_status st = nnl_op_attr_int(c, "nnl_ymin", lo, &ymin);
     if (!st) st = nnl_op_attr_int(c, "nnl_ymax", hi, &ymax);
     if (st) return st;
+    const int32_t zy = zp_of(yz);
+    /* the clamp as quantized-domain bounds minus the zero point, where the
+     * kernel clamps before rounding */
     qadd_job j = {
-        .a = a->data, .b = b->data, .y = c->out[0]->data,
-        .pa = nnl_qparam_make(*(const float *)c->in[1]->data, zp_of(c->in[2]), a->dtype == NNL_DT_UINT8),
-        .pb = nnl_qparam_make(*(const float *)c->in[4]->data, zp_of(c->in[5]), b->dtype == NNL_DT_UINT8),
-        .py = nnl_qparam_make(*(const float *)c->in[6]->data, zp_of(yz), yz->dtype == NNL_DT_UINT8),
-        .ymin = (int32_t)ymin, .ymax = (int32_t)ymax,
+        .a = a->data, .b = b->data, .y = c->out[0]->data, .kern = nnl_kernel_get(),
+        .p = {.sa = *(const float *)c->in[1]->data, .sb = *(const float *)c->in[4]->data,
+              .sy = *(const float *)c->in[6]->data, .lo = (float)((int32_t)ymin - zy), .hi = (float)((int32_t)ymax - zy),
+              .za = zp_of(c->in[2]), .zb = zp_of(c->in[5]), .zy = zy, .a_u8 = a->dtype == NNL_DT_UINT8,
+              .b_u8 = b->dtype == NNL_DT_UINT8, .y_u8 = yz->dtype == NNL_DT_UINT8},
     };
     nnl_op_parallel_bytes(c->pool, nnl_tensor_numel(a), 3.0, qadd_range, &j);
     return NNL_OK;

@@ -44,7 +44,10 @@
         NNL_DW_TAPS_BODY(vbytes, y, src, w, nt, n, bias, act, act_a, act_b);                           \
     }                                                                                                  \
     static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }   \
-    static void qadd_##isa(void *y, const void *a, const void *b, int64_t n, const nnl_qadd_params *p) {  \
+    /* bit-exact with the scalar definition: no fused multiply-add even in  \
+     * sets built with -ffp-contract=fast (NEON) */                          \
+    __attribute__((optimize("fp-contract=off"))) static void qadd_##isa(                                \
+        void *y, const void *a, const void *b, int64_t n, const nnl_qadd_params *p) {                   \
         NNL_QADD_N(vbytes, y, a, b, n, p);                                                             \
     }
 #define NNL_GENERIC_VECTOR_ENTRIES(isa) .dw_taps = dw_taps_##isa, .sigmoid = sigmoid_##isa, .qadd = qadd_##isa

@@ -82,7 +82,11 @@ typedef struct nnl_epilogue {
 } nnl_epilogue;
 
 /* One microkernel call: an (up to) 8 x NR tile of C.
- *   a: kc groups of 8 floats (an A panel slice), b: kc groups of NR floats.
+ *   a: kc groups of 8 floats (an A panel slice), b: kc rows of NR floats,
+ *      row k at b + k * ldb.
+ *   ldb: 0 for a packed B panel (rows NR apart); else B is read in place
+ *      from a row-major matrix; a kernel may then read all NR columns of
+ *      every row even when nr < NR, so the driver passes only full tiles.
  *   a_next: the A slice of the next call (kc * 8 floats, readable), which
  *      the kernel prefetches: weights stream from memory one 4 KB slice
  *      per call, too short for the hardware prefetcher to ramp up.
@@ -96,6 +100,7 @@ typedef struct nnl_ukr_args {
     const float *a;
     const float *a_next;
     const float *b;
+    int64_t ldb;
     float *c;
     int64_t ldc;
     int mr, nr;

@@ -89,7 +89,8 @@ INLINE void half_nv(const nnl_ukr_args *p, int r0, const int nv) {
     _Pragma("GCC unroll 4")
     for (int i = 0; i < 4; i++) c0[i] = c1[i] = c2[i] = _mm256_setzero_ps();
     const float *a = p->a + r0, *b = p->b, *an = p->a_next;
-    for (int64_t k = 0; k < p->kc; k++, a += 8, b += NR, an += 8) {
+    const int64_t ldb = p->ldb ? p->ldb : NR;
+    for (int64_t k = 0; k < p->kc; k++, a += 8, b += ldb, an += 8) {
         if (r0 == 0) _mm_prefetch((const char *)an, _MM_HINT_T0);
         __m256 b0 = _mm256_loadu_ps(b);
         __m256 b1 = nv > 1 ? _mm256_loadu_ps(b + 8) : b0;

@@ -13,7 +13,8 @@
 static void ukr_scalar(const nnl_ukr_args *p) {
     float acc[NNL_MR][NR] = {{0}};
     const float *a = p->a, *b = p->b;
-    for (int64_t k = 0; k < p->kc; k++, a += NNL_MR, b += NR)
+    const int64_t ldb = p->ldb ? p->ldb : NR;
+    for (int64_t k = 0; k < p->kc; k++, a += NNL_MR, b += ldb)
         for (int i = 0; i < NNL_MR; i++)
             for (int j = 0; j < NR; j++) acc[i][j] += a[i] * b[j];
     const nnl_epilogue *e = p->epi;

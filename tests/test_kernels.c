@@ -401,8 +401,8 @@ static void poison_dead_taps(const nnl_conv_params *p, float *w) {
                 for (int64_t i = 0; i < p->oc * cg; i++) w[(i * p->kh + ky) * p->kw + kx] = NAN;
 }
 
-static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *pool, bool bias, bool res, nnl_act act,
-                          bool packed) {
+static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *pool, bool bias, bool scale, bool res,
+                          nnl_act act, bool packed) {
     nnl_conv_params p = {.n = cc->n, .c = cc->c, .h = cc->h, .w = cc->w, .oc = cc->oc, .kh = cc->kh,
                          .kw = cc->kw, .group = cc->group, .sh = cc->sh, .sw = cc->sw, .dh = cc->dh,
                          .dw = cc->dw, .pt = cc->pt, .pl = cc->pl, .pb = cc->pb, .pr = cc->pr};
@@ -416,7 +416,7 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
      * the padding): poisoned with NaN, they must never be read. */
     if (pool && !nnl_conv_is_depthwise(&p)) poison_dead_taps(&p, w);
     /* a fused channel scale of x (squeeze-and-excitation) on the GEMM path */
-    float *xs = bias && !nnl_conv_is_depthwise(&p) ? rnd(p.n * p.c, 13) : NULL;
+    float *xs = scale && !nnl_conv_is_depthwise(&p) ? rnd(p.n * p.c, 13) : NULL;
     double *want = calloc((size_t)ny, sizeof(double)), *mag = calloc((size_t)ny, sizeof(double));
     for (int64_t img = 0; img < p.n; img++)
         for (int64_t o = 0; o < p.oc; o++)
@@ -513,12 +513,39 @@ static void test_conv_cases(void **state) {
             const ccase *cc = &conv_cases[i];
             nnl_conv_params p = {.c = cc->c, .oc = cc->oc, .group = cc->group};
             bool pack_ok = nnl_conv_a8_ok(&p);
-            run_conv_case(cc, kern, NULL, true, false, NNL_ACT_NONE, false);
-            run_conv_case(cc, kern, pool2, i % 2, true, i % 2 ? NNL_ACT_RELU : NNL_ACT_SILU, false);
+            run_conv_case(cc, kern, NULL, true, true, false, NNL_ACT_NONE, false);
+            run_conv_case(cc, kern, pool2, i % 2, i % 2, true, i % 2 ? NNL_ACT_RELU : NNL_ACT_SILU, false);
             if (pack_ok) {
-                run_conv_case(cc, kern, pool2, true, i % 3 == 0, NNL_ACT_LEAKYRELU, true);
-                run_conv_case(cc, kern, NULL, false, false, NNL_ACT_HARDSWISH, true);
+                run_conv_case(cc, kern, pool2, true, true, i % 3 == 0, NNL_ACT_LEAKYRELU, true);
+                run_conv_case(cc, kern, NULL, false, false, false, NNL_ACT_HARDSWISH, true);
             }
+        }
+    }
+}
+
+/* 1x1 stride-1 convs read their input in place (whole NR-column tiles, the
+ * N tail packed): tails of every width, none, several K blocks and row
+ * blocks, groups and batch 2, with and without the channel scale (which
+ * packs), bias, residual and activation. */
+static const ccase in_place_cases[] = {
+    /* n  c   h   w   oc kh kw g sh sw dh dw pt pl pb pr */
+    {2, 16, 20, 26, 32, 1, 1, 2, 1, 1, 1, 1, 0, 0, 0, 0},   /* N 520: tails 40 / 16 / 8, groups, batch 2 */
+    {1, 300, 7, 7, 40, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},   /* N 49: tail of 1, 3 K blocks */
+    {1, 24, 12, 12, 600, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0}, /* N 144: no tail on any set, tall M */
+    {1, 8, 3, 5, 16, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     /* N 15: all tail */
+};
+
+static void test_conv_in_place(void **state) {
+    (void)state;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (size_t i = 0; i < sizeof in_place_cases / sizeof *in_place_cases; i++) {
+            const ccase *cc = &in_place_cases[i];
+            run_conv_case(cc, kern, NULL, true, false, true, NNL_ACT_RELU, true);
+            run_conv_case(cc, kern, pool2, true, false, true, NNL_ACT_SILU, true);
+            run_conv_case(cc, kern, pool2, true, false, false, NNL_ACT_HARDSWISH, false);
+            run_conv_case(cc, kern, pool2, false, true, true, NNL_ACT_CLIP, true);
         }
     }
 }
@@ -638,6 +665,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_gemm_epilogues),
         cmocka_unit_test(test_gemm_shapes),
         cmocka_unit_test(test_conv_cases),
+        cmocka_unit_test(test_conv_in_place),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     nnl_pool_free(pool2);

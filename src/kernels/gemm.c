@@ -21,6 +21,8 @@
 #define PREPACK_MAX ((size_t)4 << 20)
 /* Shortest K block for which prefetching a C / residual tile pays. */
 #define PREFETCH_MIN_KC 64
+/* Largest K block of any kernel set (row offsets of B read in place). */
+#define KC_MAX 512
 
 typedef struct gemm_ctx {
     const nnl_gemm_desc *d;
@@ -82,14 +84,21 @@ static void generic_store(const nnl_gemm_desc *d, const float *tile, int ldt, co
     }
 }
 
-/* B read where it lies, not packed: a matrix with unit column stride
- * (1x1 stride-1 unpadded convs, MatMul activations) and no row scale.
- * Its kc x nr tile is reused across all MC rows of the task, so it comes
- * to L1 from the caller's tensor as well as from a packed copy, and the
- * copy (23-54% of a 1x1 conv's time with B reused only M/8 times) is
- * saved. */
+/* B read where it lies, not packed, when its rows have unit column
+ * stride and no row scale: a matrix (1x1 stride-1 unpadded convs, MatMul
+ * activations) or the padded planes of the wide grid.  Its kc x nr tile
+ * is reused across all MC rows of the task, so it comes to L1 from the
+ * caller's tensor as well as from a packed copy, and the copy (23-54% of
+ * a conv's time with B reused only M/8 times) is saved. */
 static bool b_in_place(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p) {
-    return d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && d->b_rs > 0 && !p->b_scale;
+    if (p->b_scale) return false;
+    return (d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1) || d->b_kind == NNL_BSRC_WIDE;
+}
+
+/* Offsets of rows k0.. of B read in place, from the item's origin. */
+static void b_rows(const nnl_gemm_desc *d, int64_t k0, int64_t kc, int64_t *off) {
+    for (int64_t kk = 0; kk < kc; kk++)
+        off[kk] = d->b_kind == NNL_BSRC_WIDE ? nnl_wide_row(&d->geom, k0 + kk) : (k0 + kk) * d->b_rs;
 }
 
 static void prefetch_tile(const float *p, int64_t ld, int rows, int cols, int write) {
@@ -115,6 +124,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     float *bbuf = g->ts[thread], *abuf = bbuf + g->b_floats;
     bool generic = d->res_cs != 1 && p.res;
     float tile[NNL_MR * NNL_NR_MAX];
+    int64_t boff[KC_MAX];
     /* Columns [n0, n0 + n_in) are read in place, whole tiles of nr; the
      * rest (the N tail) from a packed panel starting at column n0 + n_in. */
     int64_t n_in = !g->pre && b_in_place(d, &p) ? min64(ncur, (d->n - n0) / nr * nr) : 0;
@@ -126,6 +136,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
             bblk = pre_block(g, item, kb, n0, kc);
         else if (n_in < ncur)
             nnl_pack_b(bbuf, nr, d, p.b, p.b_scale, k0, kc, n0 + n_in, ncur - n_in);
+        if (n_in) b_rows(d, k0, kc, boff);
         if (!d->a_packed) nnl_pack_a_plain(abuf, p.a, d->a_rs, d->a_cs, d->m, m0, mcur, k0, kc);
         for (int64_t jn = 0; jn < ncur; jn += nr) {
             for (int64_t im = 0; im < mcur; im += NNL_MR) {
@@ -137,8 +148,8 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
                     .kc = kc,
                     .a = a,
                     .a_next = a_next,
-                    .b = jn < n_in ? p.b + k0 * d->b_rs + n0 + jn : bblk + (jn - n_in) * kc,
-                    .ldb = jn < n_in ? d->b_rs : 0,
+                    .b = jn < n_in ? p.b + col : bblk + (jn - n_in) * kc,
+                    .b_off = jn < n_in ? boff : NULL,
                     .c = p.c + row * d->ldc + col,
                     .ldc = d->ldc,
                     .mr = (int)min64(NNL_MR, mcur - im),
@@ -264,6 +275,7 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     size_t need = (g.b_floats + (size_t)MC_RT * (size_t)kern->kc) * sizeof(float);
     if (need > NNL_THREAD_SCRATCH_BYTES)
         return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s needs %zu bytes of thread scratch", kern->name, need);
+    if (kern->kc > KC_MAX) return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s: K block over %d", kern->name, KC_MAX);
     /* Enough tasks that threads finish together: split N first (keeps the
      * whole A block per task), then M. */
     int64_t want = threads > 1 ? 4 * (int64_t)threads : 1;

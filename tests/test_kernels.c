@@ -523,17 +523,17 @@ static void test_conv_cases(void **state) {
     }
 }
 
-/* 1x1 stride-1 convs, and with scratch every stride-1 conv on the wide
- * pixel grid, read their input in place (whole NR-column tiles, the N tail
- * packed): tails of every width, none, several K blocks and row blocks,
+/* 1x1 stride-1 convs whose planes are whole cache lines, and with scratch
+ * every stride-1 conv on the wide pixel grid, read their input in place
+ * (whole NR-column tiles, the N tail packed): tails of every width, none, several K blocks and row blocks,
  * groups and batch 2, pads, dilation, with and without the channel scale
  * (which packs), bias, residual and activation. */
 static const ccase in_place_cases[] = {
     /* n  c   h   w   oc kh kw g sh sw dh dw pt pl pb pr */
-    {2, 16, 20, 26, 32, 1, 1, 2, 1, 1, 1, 1, 0, 0, 0, 0},   /* N 520: tails 40 / 16 / 8, groups, batch 2 */
-    {1, 300, 7, 7, 40, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},   /* N 49: tail of 1, 3 K blocks */
+    {2, 16, 16, 26, 32, 1, 1, 2, 1, 1, 1, 1, 0, 0, 0, 0},   /* N 416: tails 32 / 8, groups, batch 2 */
+    {1, 300, 8, 14, 40, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* N 112: tail 16, 3 K blocks */
     {1, 24, 12, 12, 600, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0}, /* N 144: no tail on any set, tall M */
-    {1, 8, 3, 5, 16, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     /* N 15: all tail */
+    {1, 8, 3, 5, 16, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     /* N 15: unaligned rows, packed */
     {2, 16, 11, 13, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},  /* wide grid: groups, batch 2 */
     {1, 12, 15, 9, 520, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2}, /* wide grid: dilation, tall M */
     {1, 40, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* wide grid: 3 K blocks */

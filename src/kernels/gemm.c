@@ -85,14 +85,20 @@ static void generic_store(const nnl_gemm_desc *d, const float *tile, int ldt, co
 }
 
 /* B read where it lies, not packed, when its rows have unit column
- * stride and no row scale: a matrix (1x1 stride-1 unpadded convs, MatMul
- * activations) or the padded planes of the wide grid.  Its kc x nr tile
- * is reused across all MC rows of the task, so it comes to L1 from the
- * caller's tensor as well as from a packed copy, and the copy (23-54% of
- * a conv's time with B reused only M/8 times) is saved. */
+ * stride and no row scale: the padded planes of the wide grid, or a
+ * matrix (1x1 stride-1 unpadded convs, MatMul activations) whose rows
+ * start on the same offset in a cache line.  Its kc x nr tile is reused
+ * across all MC rows of the task, so it comes to L1 from the caller's
+ * tensor as well as from a packed copy, and the copy (23-54% of a conv's
+ * time with B reused only M/8 times) is saved.  A matrix with rows
+ * unaligned to each other (1x1 convs at 14x14 and 7x7) spreads the tile
+ * over a third to two thirds more cache lines than its packed copy, and
+ * there bench_kernels measured the packed path 3-15% faster; the wide
+ * grid replaces a much costlier im2col packing and wins regardless. */
 static bool b_in_place(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p) {
     if (p->b_scale) return false;
-    return (d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1) || d->b_kind == NNL_BSRC_WIDE;
+    if (d->b_kind == NNL_BSRC_WIDE) return true;
+    return d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && d->b_rs % (64 / (int64_t)sizeof(float)) == 0;
 }
 
 /* Offsets of rows k0.. of B read in place, from the item's origin. */

@@ -36,6 +36,10 @@
  * operand of Y^T = W^T X^T for a single row).
  *
  * ---- Run-time packing ---------------------------------------------------
+ * B with unit column stride and no b_scale is not packed: the microkernel
+ * reads its whole NR-column tiles in place (rows located by nnl_ukr_args
+ * b_off), for NNL_BSRC_WIDE always, for NNL_BSRC_STRIDED when rows are
+ * whole cache lines apart; only the N tail is packed then.  Otherwise
  * B is packed per (KC x NC) block into the calling thread's
  * c->thread_scratch as NR-column panels, k-major (panel[k * NR + j]),
  * zero-padded to whole panels, rows scaled by b_scale when given.  Conv input is packed straight from the

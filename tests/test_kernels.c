@@ -535,7 +535,8 @@ static const ccase in_place_cases[] = {
     {1, 24, 12, 12, 600, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0}, /* N 144: no tail on any set, tall M */
     {1, 8, 3, 5, 16, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     /* N 15: unaligned rows, packed */
     {2, 16, 11, 13, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},  /* wide grid: groups, batch 2 */
-    {1, 12, 15, 9, 520, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2}, /* wide grid: dilation, tall M */
+    {1, 12, 4, 30, 520, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2}, /* wide grid: dilation, tall M */
+    {1, 12, 15, 9, 520, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2}, /* grid's extra tile too dear: im2col */
     {1, 40, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* wide grid: 3 K blocks */
     {1, 4, 3, 60, 8, 1, 5, 1, 1, 1, 1, 1, 0, 2, 0, 1},    /* wide grid: 1x5, uneven pads */
     {1, 8, 6, 9, 8, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1},     /* wide grid: padded 1x1 */

@@ -60,14 +60,23 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
     o->res = a->res ? a->res + yoff : NULL;
 }
 
-/* Wide-grid geometry of p: padded plane hp x wp, virtual pixels npx. */
+/* Wide-grid geometry of p: padded plane hp x wp, virtual pixels npx.
+ * False where the grid does not pay: its virtual columns cost whole tiles
+ * of multiply-adds (counted at the widest tile, NNL_NR_MAX, so the choice
+ * and the scratch do not depend on the kernel set), and the im2col
+ * packing it saves is about 32 / M of them (bench_kernels: 23-54% of the
+ * time at M = 64-256); FCN's dilated 3x3 at 32x48, 14% more tiles at
+ * M = 512, ran 15% slower on the grid, a 7x7 plane's 2 virtual columns
+ * fit in the tail tile it has anyway. */
 static bool wide_grid(const nnl_conv_params *p, int64_t *hp, int64_t *wp, int64_t *npx) {
     if (p->sh != 1 || p->sw != 1 || nnl_conv_is_depthwise(p)) return false;
     if (p->kh == 1 && p->kw == 1 && p->pt == 0 && p->pl == 0 && p->pb == 0 && p->pr == 0) return false;
     *hp = p->pt + p->h + p->pb;
     *wp = p->pl + p->w + p->pr;
     *npx = (p->oh - 1) * *wp + p->ow;
-    return true;
+    int64_t tiles = (p->oh * p->ow + NNL_NR_MAX - 1) / NNL_NR_MAX;
+    int64_t extra = (*npx + NNL_NR_MAX - 1) / NNL_NR_MAX - tiles;
+    return extra * (p->oc / p->group) <= 32 * tiles;
 }
 
 /* Floats of the wide grid's scratch: padded input and C. */

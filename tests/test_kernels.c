@@ -486,8 +486,8 @@ static void poison_dead_taps(const nnl_conv_params *p, float *w) {
                 for (int64_t i = 0; i < p->oc * cg; i++) w[(i * p->kh + ky) * p->kw + kx] = NAN;
 }
 
-static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *pool, bool bias, bool res, nnl_act act,
-                          bool packed, bool half) {
+static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *pool, bool bias, bool scale, bool res,
+                          nnl_act act, bool packed, bool half) {
     nnl_conv_params p = {.n = cc->n, .c = cc->c, .h = cc->h, .w = cc->w, .oc = cc->oc, .kh = cc->kh,
                          .kw = cc->kw, .group = cc->group, .sh = cc->sh, .sw = cc->sw, .dh = cc->dh,
                          .dw = cc->dw, .pt = cc->pt, .pl = cc->pl, .pb = cc->pb, .pr = cc->pr};
@@ -502,7 +502,7 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
      * the padding): poisoned with NaN, they must never be read. */
     if (pool && !nnl_conv_is_depthwise(&p)) poison_dead_taps(&p, w);
     /* a fused channel scale of x (squeeze-and-excitation) on the GEMM path */
-    float *xs = bias && !nnl_conv_is_depthwise(&p) ? rnd(p.n * p.c, 13) : NULL;
+    float *xs = scale && !nnl_conv_is_depthwise(&p) ? rnd(p.n * p.c, 13) : NULL;
     double *want = calloc((size_t)ny, sizeof(double)), *mag = calloc((size_t)ny, sizeof(double));
     for (int64_t img = 0; img < p.n; img++)
         for (int64_t o = 0; o < p.oc; o++)
@@ -608,15 +608,49 @@ static void test_conv_cases(void **state) {
             const ccase *cc = &conv_cases[i];
             nnl_conv_params p = {.c = cc->c, .oc = cc->oc, .group = cc->group};
             bool pack_ok = nnl_conv_a8_ok(&p);
-            run_conv_case(cc, kern, NULL, true, false, NNL_ACT_NONE, false, false);
-            run_conv_case(cc, kern, pool2, i % 2, true, i % 2 ? NNL_ACT_RELU : NNL_ACT_SILU, false, false);
+            run_conv_case(cc, kern, NULL, true, true, false, NNL_ACT_NONE, false, false);
+            run_conv_case(cc, kern, pool2, i % 2, i % 2, true, i % 2 ? NNL_ACT_RELU : NNL_ACT_SILU, false, false);
             /* a float16 weight, plain (depthwise, grouped) */
-            run_conv_case(cc, kern, i % 2 ? NULL : pool2, true, i % 2, NNL_ACT_RELU, false, true);
+            run_conv_case(cc, kern, i % 2 ? NULL : pool2, true, i % 3 == 1, i % 2, NNL_ACT_RELU, false, true);
             if (pack_ok) {
-                run_conv_case(cc, kern, pool2, true, i % 3 == 0, NNL_ACT_LEAKYRELU, true, false);
-                run_conv_case(cc, kern, NULL, false, false, NNL_ACT_HARDSWISH, true, false);
-                run_conv_case(cc, kern, i % 2 ? pool2 : NULL, true, false, NNL_ACT_NONE, true, true);
+                run_conv_case(cc, kern, pool2, true, true, i % 3 == 0, NNL_ACT_LEAKYRELU, true, false);
+                run_conv_case(cc, kern, NULL, false, false, false, NNL_ACT_HARDSWISH, true, false);
+                run_conv_case(cc, kern, i % 2 ? pool2 : NULL, true, false, false, NNL_ACT_NONE, true, true);
             }
+        }
+    }
+}
+
+/* 1x1 stride-1 convs whose planes are whole cache lines, and with scratch
+ * every stride-1 conv on the wide pixel grid, read their input in place
+ * (whole NR-column tiles, the N tail packed): tails of every width, none, several K blocks and row blocks,
+ * groups and batch 2, pads, dilation, with and without the channel scale
+ * (which packs), bias, residual and activation. */
+static const ccase in_place_cases[] = {
+    /* n  c   h   w   oc kh kw g sh sw dh dw pt pl pb pr */
+    {2, 16, 16, 26, 32, 1, 1, 2, 1, 1, 1, 1, 0, 0, 0, 0},   /* N 416: tails 32 / 8, groups, batch 2 */
+    {1, 300, 8, 14, 40, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* N 112: tail 16, 3 K blocks */
+    {1, 24, 12, 12, 600, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0}, /* N 144: no tail on any set, tall M */
+    {1, 8, 3, 5, 16, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     /* N 15: unaligned rows, packed */
+    {2, 16, 11, 13, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},  /* wide grid: groups, batch 2 */
+    {1, 12, 4, 30, 520, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2}, /* wide grid: dilation, tall M */
+    {1, 12, 15, 9, 520, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2}, /* grid's extra tile too dear: im2col */
+    {1, 40, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* wide grid: 3 K blocks */
+    {1, 4, 3, 60, 8, 1, 5, 1, 1, 1, 1, 1, 0, 2, 0, 1},    /* wide grid: 1x5, uneven pads */
+    {1, 8, 6, 9, 8, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1},     /* wide grid: padded 1x1 */
+};
+
+static void test_conv_in_place(void **state) {
+    (void)state;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (size_t i = 0; i < sizeof in_place_cases / sizeof *in_place_cases; i++) {
+            const ccase *cc = &in_place_cases[i];
+            run_conv_case(cc, kern, NULL, true, false, true, NNL_ACT_RELU, true, false);
+            run_conv_case(cc, kern, pool2, true, false, true, NNL_ACT_SILU, true, false);
+            run_conv_case(cc, kern, pool2, true, false, false, NNL_ACT_HARDSWISH, false, false);
+            run_conv_case(cc, kern, pool2, false, true, true, NNL_ACT_CLIP, true, false);
         }
     }
 }
@@ -812,6 +846,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_gemm_epilogues),
         cmocka_unit_test(test_gemm_shapes),
         cmocka_unit_test(test_conv_cases),
+        cmocka_unit_test(test_conv_in_place),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     nnl_pool_free(pool2);

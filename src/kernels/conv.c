@@ -13,11 +13,26 @@ bool nnl_conv_is_depthwise(const nnl_conv_params *p) {
 
 bool nnl_conv_a8_ok(const nnl_conv_params *p) { return p->group == 1 || (p->oc / p->group) % NNL_MR == 0; }
 
-/* ---- implicit GEMM ------------------------------------------------------- */
+/* ---- implicit GEMM -------------------------------------------------------
+ * B is the image's im2col, packed per block straight from the image; or,
+ * for stride-1 convs given the scratch, the wide pixel grid: the input is
+ * copied once zero-padded (hp x wp per channel) and output (oy, ox) becomes
+ * virtual pixel f = oy * wp + ox, so every im2col row is one contiguous
+ * slice of a padded plane (NNL_BSRC_WIDE), which the microkernel reads in
+ * place: nothing is packed but the N tail (im2col packing took 23-54% of
+ * a 3x3 conv's time, its panel being reused only M/8 times).  The GEMM
+ * then writes C on the wide grid (wp - ow virtual columns a row, dropped
+ * when rows are copied out, where a residual and the activation after it
+ * are applied).  Costs: one pass over the input and one over the output,
+ * and scratch for both. */
 
 typedef struct conv_gemm {
     const nnl_conv_params *p;
     const nnl_conv_args *a;
+    const float *xpad;         /* wide grid: padded input, else NULL */
+    float *cwide;              /* wide grid: C, oc x npx per image */
+    int64_t hp, wp, npx;
+    const nnl_kernel *kern;
 } conv_gemm;
 
 static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
@@ -31,18 +46,80 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
         o->ah = a->wh + woff;
     else
         o->a = a->w + woff;
+    o->bias_row = a->bias ? a->bias + g * mg : NULL;
+    o->bias_col = NULL;
+    o->b_scale = a->x_scale ? a->x_scale + img * p->c + g * cgc : NULL;
+    if (cg->xpad) {
+        o->b = cg->xpad + (img * p->c + g * cgc) * cg->hp * cg->wp;
+        o->c = cg->cwide + (img * p->oc + g * mg) * cg->npx;
+        o->res = NULL;
+        return;
+    }
     o->b = a->x + (img * p->c + g * cgc) * p->h * p->w;
     int64_t yoff = (img * p->oc + g * mg) * ohw;
     o->c = a->y + yoff;
-    o->bias_row = a->bias ? a->bias + g * mg : NULL;
-    o->bias_col = NULL;
     o->res = a->res ? a->res + yoff : NULL;
-    o->b_scale = a->x_scale ? a->x_scale + img * p->c + g * cgc : NULL;
+}
+
+/* Wide-grid geometry of p: padded plane hp x wp, virtual pixels npx.
+ * False where the grid does not pay: its virtual columns cost whole tiles
+ * of multiply-adds (counted at the widest tile, NNL_NR_MAX, so the choice
+ * and the scratch do not depend on the kernel set), and the im2col
+ * packing it saves is about 32 / M of them (bench_kernels: 23-54% of the
+ * time at M = 64-256); FCN's dilated 3x3 at 32x48, 14% more tiles at
+ * M = 512, ran 15% slower on the grid, a 7x7 plane's 2 virtual columns
+ * fit in the tail tile it has anyway. */
+static bool wide_grid(const nnl_conv_params *p, int64_t *hp, int64_t *wp, int64_t *npx) {
+    if (p->sh != 1 || p->sw != 1 || nnl_conv_is_depthwise(p)) return false;
+    if (p->kh == 1 && p->kw == 1 && p->pt == 0 && p->pl == 0 && p->pb == 0 && p->pr == 0) return false;
+    *hp = p->pt + p->h + p->pb;
+    *wp = p->pl + p->w + p->pr;
+    *npx = (p->oh - 1) * *wp + p->ow;
+    int64_t tiles = (p->oh * p->ow + NNL_NR_MAX - 1) / NNL_NR_MAX;
+    int64_t extra = (*npx + NNL_NR_MAX - 1) / NNL_NR_MAX - tiles;
+    return extra * (p->oc / p->group) <= 32 * tiles;
+}
+
+/* Floats of the wide grid's scratch: padded input and C. */
+static size_t wide_floats(const nnl_conv_params *p, int64_t hp, int64_t wp, int64_t npx) {
+    return (size_t)(p->n * p->c * hp * wp) + (size_t)(p->n * p->oc * npx) + 2 * NNL_ALIGN / sizeof(float);
+}
+
+/* One input plane (image, channel) into the zero-padded planes. */
+static void pad_plane(void *ctx, int64_t pl, int thread) {
+    (void)thread;
+    const conv_gemm *cg = ctx;
+    const nnl_conv_params *p = cg->p;
+    const float *src = cg->a->x + pl * p->h * p->w;
+    float *dst = (float *)cg->xpad + pl * cg->hp * cg->wp;
+    memset(dst, 0, (size_t)(p->pt * cg->wp) * sizeof(float));
+    for (int64_t y = 0; y < p->h; y++) {
+        float *row = dst + (p->pt + y) * cg->wp;
+        memset(row, 0, (size_t)p->pl * sizeof(float));
+        memcpy(row + p->pl, src + y * p->w, (size_t)p->w * sizeof(float));
+        memset(row + p->pl + p->w, 0, (size_t)p->pr * sizeof(float));
+    }
+    memset(dst + (p->pt + p->h) * cg->wp, 0, (size_t)(p->pb * cg->wp) * sizeof(float));
+}
+
+/* One output plane (image, channel) out of the wide C; the residual and
+ * the activation after it are applied here when there is a residual. */
+static void copy_out_plane(void *ctx, int64_t plane, int thread) {
+    (void)thread;
+    const conv_gemm *cg = ctx;
+    const nnl_conv_params *p = cg->p;
+    const nnl_conv_args *a = cg->a;
+    for (int64_t oy = 0; oy < p->oh; oy++) {
+        int64_t r = plane * p->oh + oy;
+        float *y = a->y + r * p->ow;
+        memcpy(y, cg->cwide + plane * cg->npx + oy * cg->wp, (size_t)p->ow * sizeof(float));
+        if (a->res) cg->kern->epi_row(y, p->ow, 0.0f, a->res + r * p->ow, 1.0f, a->act, a->act_a, a->act_b);
+    }
 }
 
 static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                                 nnl_pool *pool, void *const *ts) {
-    conv_gemm cg = {p, a};
+    conv_gemm cg = {p, a, NULL, NULL, 0, 0, 0, kern};
     int64_t cgc = p->c / p->group, ohw = p->oh * p->ow;
     nnl_gemm_desc d = {
         .m = p->oc / p->group,
@@ -61,6 +138,26 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         .b_prepack = a->scratch,
         .b_prepack_bytes = a->scratch_bytes,
     };
+    size_t wf;
+    if (wide_grid(p, &cg.hp, &cg.wp, &cg.npx) && a->scratch &&
+        a->scratch_bytes >= (wf = wide_floats(p, cg.hp, cg.wp, cg.npx)) * sizeof(float)) {
+        float *xpad = a->scratch;
+        cg.xpad = xpad;
+        cg.cwide = xpad + (p->n * p->c * cg.hp * cg.wp + NNL_ALIGN / sizeof(float)) / (NNL_ALIGN / sizeof(float)) *
+                              (NNL_ALIGN / sizeof(float));
+        nnl_pool_run(pool, p->n * p->c, pad_plane, &cg);
+        d.n = cg.npx;
+        d.ldc = cg.npx;
+        d.b_kind = NNL_BSRC_WIDE;
+        d.geom = (nnl_conv_geom){.c = cgc, .h = cg.hp, .w = cg.wp, .kh = p->kh, .kw = p->kw, .sh = 1, .sw = 1,
+                                 .dh = p->dh, .dw = p->dw, .oh = p->oh, .ow = p->ow};
+        if (a->res) d.epi.act = NNL_ACT_NONE;
+        d.b_prepack = (float *)((char *)a->scratch + wf * sizeof(float));
+        d.b_prepack_bytes = a->scratch_bytes - wf * sizeof(float);
+        nnl_status st = nnl_gemm(&d, kern, pool, ts);
+        if (!st) nnl_pool_run(pool, p->n * p->oc, copy_out_plane, &cg);
+        return st;
+    }
     bool pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
                      p->pb == 0 && p->pr == 0;
     if (pointwise) {
@@ -319,8 +416,19 @@ static void trim_weight(void *dst, const void *w, size_t es, nnl_layout l, const
             }
 }
 
+/* Largest wide-grid scratch a conv takes; past it the conv packs im2col
+ * from the image instead (the arena would grow by the padded input and a
+ * second copy of the output). */
+#define WIDE_MAX_BYTES ((size_t)64 << 20)
+
 static size_t direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
     if (w_layout != NNL_LAYOUT_PACK_A8 && nnl_conv_is_depthwise(p)) return 0;
+    int64_t hp, wp, npx;
+    if (wide_grid(p, &hp, &wp, &npx)) {
+        size_t wide = wide_floats(p, hp, wp, npx) * sizeof(float);
+        if (wide <= WIDE_MAX_BYTES)
+            return wide + nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, npx);
+    }
     return nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, p->oh * p->ow);
 }
 

@@ -21,6 +21,10 @@
 #define MC_PACKED 512
 /* Largest whole packed B kept in shared scratch. */
 #define PREPACK_MAX ((size_t)4 << 20)
+/* Shortest K block for which prefetching a C / residual tile pays. */
+#define PREFETCH_MIN_KC 64
+/* Largest K block of any kernel set (row offsets of B read in place). */
+#define KC_MAX 512
 
 typedef struct gemm_ctx {
     const nnl_gemm_desc *d;
@@ -120,6 +124,29 @@ static void generic_store(const nnl_gemm_desc *d, const float *tile, int ldt, co
     }
 }
 
+/* B read where it lies, not packed, when its rows have unit column
+ * stride and no row scale: the padded planes of the wide grid, or a
+ * matrix (1x1 stride-1 unpadded convs, MatMul activations) whose rows
+ * start on the same offset in a cache line.  Its kc x nr tile is reused
+ * across all MC rows of the task, so it comes to L1 from the caller's
+ * tensor as well as from a packed copy, and the copy (23-54% of a conv's
+ * time with B reused only M/8 times) is saved.  A matrix with rows
+ * unaligned to each other (1x1 convs at 14x14 and 7x7) spreads the tile
+ * over a third to two thirds more cache lines than its packed copy, and
+ * there bench_kernels measured the packed path 3-15% faster; the wide
+ * grid replaces a much costlier im2col packing and wins regardless. */
+static bool b_in_place(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p) {
+    if (p->b_scale) return false;
+    if (d->b_kind == NNL_BSRC_WIDE) return true;
+    return d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && d->b_rs % (64 / (int64_t)sizeof(float)) == 0;
+}
+
+/* Offsets of rows k0.. of B read in place, from the item's origin. */
+static void b_rows(const nnl_gemm_desc *d, int64_t k0, int64_t kc, int64_t *off) {
+    for (int64_t kk = 0; kk < kc; kk++)
+        off[kk] = d->b_kind == NNL_BSRC_WIDE ? nnl_wide_row(&d->geom, k0 + kk) : (k0 + kk) * d->b_rs;
+}
+
 static void prefetch_tile(const float *p, int64_t ld, int rows, int cols, int write) {
     for (int i = 0; i < rows; i++)
         for (int j = 0; j < cols; j += 16) {
@@ -144,14 +171,19 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     bool generic = d->res_cs != 1 && p.res;
     bool a_direct = d->a_packed && !d->a_f16;   /* the microkernel reads the weight's panels in place */
     float tile[NNL_MR * NNL_NR_MAX];
+    int64_t boff[KC_MAX];
+    /* Columns [n0, n0 + n_in) are read in place, whole tiles of nr; the
+     * rest (the N tail) from a packed panel starting at column n0 + n_in. */
+    int64_t n_in = !g->pre && b_in_place(d, &p) ? min64(ncur, (d->n - n0) / nr * nr) : 0;
     for (int64_t kb = 0; kb < g->nkb; kb++) {
         int64_t k0 = k_begin(g, kb), kc = k_begin(g, kb + 1) - k0;
         bool last = kb == g->nkb - 1;
         const float *bblk = bbuf;
         if (g->pre)
             bblk = pre_block(g, item, kb, n0, kc);
-        else
-            pack_b(g, bbuf, &p, k0, kc, n0, ncur);
+        else if (n_in < ncur)
+            pack_b(g, bbuf, &p, k0, kc, n0 + n_in, ncur - n_in);
+        if (n_in) b_rows(d, k0, kc, boff);
         if (!d->a_packed) pack_a(g, abuf, &p, m0, mcur, k0, kc);
         for (int64_t jn = 0; jn < ncur; jn += nr) {
             for (int64_t im = 0; im < mcur; im += NNL_MR) {
@@ -164,7 +196,8 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
                     .kc = kc,
                     .a = a,
                     .a_next = a_next,
-                    .b = bblk + jn * kc,
+                    .b = jn < n_in ? p.b + col : bblk + (jn - n_in) * kc,
+                    .b_off = jn < n_in ? boff : NULL,
                     .c = p.c + row * d->ldc + col,
                     .ldc = d->ldc,
                     .mr = (int)min64(NNL_MR, mcur - im),
@@ -180,8 +213,13 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
                      * last; the tile's rows are far apart, which the hardware
                      * prefetcher does not follow, so ask for them now: the
                      * microkernel's K loop hides the latency. */
-                    if (kb == 0) prefetch_tile(u.c, d->ldc, u.mr, u.nr, 1);
-                    if (last && e.res) prefetch_tile(e.res, e.res_rs, u.mr, u.nr, 0);
+                    /* Not for short K blocks: there the loop is too short
+                     * to hide it and the prefetches cost more than the
+                     * misses (24% of the time at kc = 24). */
+                    if (kc >= PREFETCH_MIN_KC) {
+                        if (kb == 0) prefetch_tile(u.c, d->ldc, u.mr, u.nr, 1);
+                        if (last && e.res) prefetch_tile(e.res, e.res_rs, u.mr, u.nr, 0);
+                    }
                     kern->ukr(&u);
                     continue;
                 }
@@ -328,6 +366,7 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     size_t need = (g.b_floats + (size_t)MC_RT * (size_t)kern->kc) * sizeof(float);
     if (need > NNL_THREAD_SCRATCH_BYTES)
         return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s needs %zu bytes of thread scratch", kern->name, need);
+    if (kern->kc > KC_MAX) return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s: K block over %d", kern->name, KC_MAX);
     /* Enough tasks that threads finish together: split N first (keeps the
      * whole A block per task), then M. */
     int64_t want = threads > 1 ? 4 * (int64_t)threads : 1;
@@ -342,7 +381,9 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
         else
             break;
     }
-    if (g.m_tiles > 1 && d->b_prepack &&
+    nnl_gemm_ptrs p0 = {0};
+    d->ptrs(d, 0, &p0);
+    if (g.m_tiles > 1 && d->b_prepack && !b_in_place(d, &p0) &&
         d->b_prepack_bytes >= nnl_gemm_prepack_bytes(d->batch, d->k, d->n) &&
         nnl_gemm_prepack_bytes(d->batch, d->k, d->n) > 0) {
         g.pre = d->b_prepack;

@@ -43,6 +43,10 @@
  * conv.c, wino.c) and the float microkernels run on that.
  *
  * ---- Run-time packing ---------------------------------------------------
+ * B with unit column stride and no b_scale is not packed: the microkernel
+ * reads its whole NR-column tiles in place (rows located by nnl_ukr_args
+ * b_off), for NNL_BSRC_WIDE always, for NNL_BSRC_STRIDED when rows are
+ * whole cache lines apart; only the N tail is packed then.  Otherwise
  * B is packed per (KC x NC) block into the calling thread's
  * c->thread_scratch as NR-column panels, k-major (panel[k * NR + j]),
  * zero-padded to whole panels, rows scaled by b_scale when given.  Conv input is packed straight from the
@@ -90,7 +94,12 @@ typedef struct nnl_epilogue {
 } nnl_epilogue;
 
 /* One microkernel call: an (up to) 8 x NR tile of C.
- *   a: kc groups of 8 floats (an A panel slice), b: kc groups of NR floats.
+ *   a: kc groups of 8 floats (an A panel slice), b: kc rows of NR floats,
+ *      row k at b + k * NR (a packed panel) or, when b_off is not NULL, at
+ *      b + b_off[k]: B read in place, the rows of a matrix or the slices
+ *      of padded planes (NNL_BSRC_WIDE); a kernel may then read all NR
+ *      columns of every row even when nr < NR, so the driver passes only
+ *      full tiles.
  *   a_next: the A slice of the next call (kc * 8 floats, readable), which
  *      the kernel prefetches: weights stream from memory one 4 KB slice
  *      per call, too short for the hardware prefetcher to ramp up.
@@ -104,6 +113,7 @@ typedef struct nnl_ukr_args {
     const float *a;
     const float *a_next;
     const float *b;
+    const int64_t *b_off;
     float *c;
     int64_t ldc;
     int mr, nr;
@@ -232,7 +242,12 @@ const nnl_kernel *nnl_kernel_find(const char *name);
 typedef enum nnl_bsrc_kind {
     NNL_BSRC_STRIDED = 0,      /* B[k][n] = p[k * rs + n * cs] */
     NNL_BSRC_IM2COL = 1,       /* conv input image, see nnl_conv_geom */
-    NNL_BSRC_A8T = 2           /* B[k][n] = W[n][k] with W PACK_A8 (rows = n) */
+    NNL_BSRC_A8T = 2,          /* B[k][n] = W[n][k] with W PACK_A8 (rows = n) */
+    /* Stride-1 conv input on the wide pixel grid: image b zero-padded to
+     * geom.h x geom.w, column n the virtual pixel n = oy * geom.w + ox, so
+     * row k = (ic, ky, kx) is one contiguous slice:
+     *   B[k][n] = b[ic * h * w + ky * dh * w + kx * dw + n] */
+    NNL_BSRC_WIDE = 3
 } nnl_bsrc_kind;
 
 /* Geometry of one 2-D convolution (Conv1d uses h = kh = 1). */
@@ -278,7 +293,7 @@ typedef struct nnl_gemm_desc {
     /* B */
     nnl_bsrc_kind b_kind;
     int64_t b_rs, b_cs;        /* NNL_BSRC_STRIDED */
-    nnl_conv_geom geom;        /* NNL_BSRC_IM2COL: B = im2col of image b */
+    nnl_conv_geom geom;        /* NNL_BSRC_IM2COL: B = im2col of image b; NNL_BSRC_WIDE */
     /* C and the epilogue (its pointers come from ptrs) */
     int64_t ldc;
     nnl_epilogue epi;
@@ -318,6 +333,12 @@ void nnl_pack_a8(float *dst, const float *src, int64_t rows, int64_t cols);
 void nnl_pack_a8t(float *dst, const float *src, int64_t rows, int64_t cols);
 /* Inverse (tests and constant folding): dst is rows x cols row-major. */
 void nnl_unpack_a8(float *dst, const float *src, int64_t rows, int64_t cols);
+
+/* Offset of row k of NNL_BSRC_WIDE's B from the item's padded planes. */
+static inline int64_t nnl_wide_row(const nnl_conv_geom *g, int64_t k) {
+    int64_t khw = g->kh * g->kw, r = k % khw;
+    return k / khw * g->h * g->w + r / g->kw * g->dh * g->w + r % g->kw * g->dw;
+}
 
 /* Run-time packers used by nnl_gemm (exposed for tests).  dst receives
  * ceil(nc/nr) panels of kc x nr floats (columns past nc zeroed) holding

@@ -92,9 +92,10 @@ INLINE void half_nv(const nnl_ukr_args *p, int r0, const int nv) {
     const float *a = p->a + r0, *b = p->b, *an = p->a_next;
     for (int64_t k = 0; k < p->kc; k++, a += 8, b += NR, an += 8) {
         if (r0 == 0) _mm_prefetch((const char *)an, _MM_HINT_T0);
-        __m256 b0 = _mm256_loadu_ps(b);
-        __m256 b1 = nv > 1 ? _mm256_loadu_ps(b + 8) : b0;
-        __m256 b2 = nv > 2 ? _mm256_loadu_ps(b + 16) : b0;
+        const float *bk = p->b_off ? p->b + p->b_off[k] : b;
+        __m256 b0 = _mm256_loadu_ps(bk);
+        __m256 b1 = nv > 1 ? _mm256_loadu_ps(bk + 8) : b0;
+        __m256 b2 = nv > 2 ? _mm256_loadu_ps(bk + 16) : b0;
         _Pragma("GCC unroll 4")
         for (int i = 0; i < 4; i++) {
             __m256 ai = _mm256_broadcast_ss(a + i);

@@ -90,9 +90,10 @@ INLINE void ukr_nv(const nnl_ukr_args *p, const int nv) {
     _Pragma("GCC unroll 2")
     for (int64_t k = 0; k < p->kc; k++, a += 8, b += NR, an += 8) {
         _mm_prefetch((const char *)an, _MM_HINT_T0);
-        __m512 b0 = _mm512_loadu_ps(b);
-        __m512 b1 = nv > 1 ? _mm512_loadu_ps(b + 16) : b0;
-        __m512 b2 = nv > 2 ? _mm512_loadu_ps(b + 32) : b0;
+        const float *bk = p->b_off ? p->b + p->b_off[k] : b;
+        __m512 b0 = _mm512_loadu_ps(bk);
+        __m512 b1 = nv > 1 ? _mm512_loadu_ps(bk + 16) : b0;
+        __m512 b2 = nv > 2 ? _mm512_loadu_ps(bk + 32) : b0;
         _Pragma("GCC unroll 8")
         for (int i = 0; i < 8; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);

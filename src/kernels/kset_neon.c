@@ -118,10 +118,11 @@ INLINE void kloop_nv(const nnl_ukr_args *p, int col0, float acc[8][HALF], const 
     const float *a = p->a, *b = p->b + col0, *an = p->a_next;
     for (int64_t k = 0; k < p->kc; k++, a += 8, b += NR, an += 8) {
         if (col0 == 0) __builtin_prefetch(an);
+        const float *bk = p->b_off ? p->b + col0 + p->b_off[k] : b;
         const float32x4_t a0 = vld1q_f32(a), a1 = vld1q_f32(a + 4);
-        const float32x4_t b0 = vld1q_f32(b);
-        const float32x4_t b1 = nv > 1 ? vld1q_f32(b + 4) : b0;
-        const float32x4_t b2 = nv > 2 ? vld1q_f32(b + 8) : b0;
+        const float32x4_t b0 = vld1q_f32(bk);
+        const float32x4_t b1 = nv > 1 ? vld1q_f32(bk + 4) : b0;
+        const float32x4_t b2 = nv > 2 ? vld1q_f32(bk + 8) : b0;
         ROW(0, a0, 0);
         ROW(1, a0, 1);
         ROW(2, a0, 2);

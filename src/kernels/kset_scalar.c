@@ -15,9 +15,11 @@ static bool always(void) { return true; }
 static void ukr_scalar(const nnl_ukr_args *p) {
     float acc[NNL_MR][NR] = {{0}};
     const float *a = p->a, *b = p->b;
-    for (int64_t k = 0; k < p->kc; k++, a += NNL_MR, b += NR)
+    for (int64_t k = 0; k < p->kc; k++, a += NNL_MR, b += NR) {
+        const float *bk = p->b_off ? p->b + p->b_off[k] : b;
         for (int i = 0; i < NNL_MR; i++)
-            for (int j = 0; j < NR; j++) acc[i][j] += a[i] * b[j];
+            for (int j = 0; j < NR; j++) acc[i][j] += a[i] * bk[j];
+    }
     const nnl_epilogue *e = p->epi;
     for (int i = 0; i < p->mr; i++) {
         float *c = p->c + i * p->ldc;

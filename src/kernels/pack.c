@@ -171,6 +171,9 @@ void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, cons
     case NNL_BSRC_IM2COL:
         for (int64_t kk = 0; kk < kc; kk++) pack_im2col_row(dst, nr, &d->geom, b, k0 + kk, kk, kc, n0, nc);
         break;
+    case NNL_BSRC_WIDE:
+        for (int64_t kk = 0; kk < kc; kk++) put_run(dst, nr, kc, kk, 0, b + nnl_wide_row(&d->geom, k0 + kk) + n0, nc);
+        break;
     case NNL_BSRC_A8T:
         /* n0 and nr are multiples of 8, so every 8 columns are one panel of W */
         for (int64_t j = 0; j < nc; j += 8) {
@@ -196,7 +199,7 @@ void nnl_pack_b(float *dst, int nr, const nnl_gemm_desc *d, const float *b, cons
         break;
     }
     if (b_scale) {
-        int64_t per = d->b_kind == NNL_BSRC_IM2COL ? d->geom.kh * d->geom.kw : 1;
+        int64_t per = d->b_kind == NNL_BSRC_IM2COL || d->b_kind == NNL_BSRC_WIDE ? d->geom.kh * d->geom.kw : 1;
         for (int64_t kk = 0; kk < kc; kk++) scale_row(dst, nr, kc, kk, nc, b_scale[(k0 + kk) / per]);
     }
     pad_b(dst, nr, d, kc, nc);

@@ -128,15 +128,19 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
     q->mc = min64(round_up(q->mg, NNL_MR), QMC);
     q->nc = min64(NNL_QNC / uk->nr * uk->nr, round_up(q->npx, uk->nr));
     /* Enough tasks that threads finish together: split pixels first (each
-     * task keeps its whole weight block), then rows. */
+     * task keeps its whole weight block), then rows, but rows only up to one
+     * task a thread: every row task packs the same activations again (on
+     * ResNet-18's 7x7 and 14x14 layers 16 row tasks made 2 threads no
+     * faster than 1). */
     int64_t want = threads > 1 ? 4 * (int64_t)threads : 1, batch = p->n * p->group;
     for (;;) {
         q->m_tiles = (q->mg + q->mc - 1) / q->mc;
         q->n_tiles = (q->npx + q->nc - 1) / q->nc;
-        if (batch * q->m_tiles * q->n_tiles >= want) break;
+        int64_t tasks = batch * q->m_tiles * q->n_tiles;
+        if (tasks >= want) break;
         if (q->nc > 2 * uk->nr)
             q->nc = round_up(q->nc / 2, uk->nr);
-        else if (q->mc > 4 * NNL_MR)
+        else if (q->mc > 4 * NNL_MR && tasks < threads)
             q->mc = round_up(q->mc / 2, NNL_MR);
         else
             break;

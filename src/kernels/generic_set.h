@@ -16,6 +16,16 @@
 #include "kernels/vmath.h"
 #include "kernels/wino_xform.h"
 
+/* No contraction of a * b + c into a fused multiply-add in one function:
+ * GCC takes a function attribute, clang the standard pragma. */
+#if defined(__clang__)
+#define NNL_NO_FP_CONTRACT_FN
+#define NNL_NO_FP_CONTRACT_BODY _Pragma("STDC FP_CONTRACT OFF")
+#else
+#define NNL_NO_FP_CONTRACT_FN __attribute__((optimize("fp-contract=off")))
+#define NNL_NO_FP_CONTRACT_BODY
+#endif
+
 /* Everything but dot8: a set with its own dot8 (NEON) uses these two. */
 #define NNL_GENERIC_KERNELS_BUT_DOT8(isa)                                                              \
     static void wino_in_##isa(float *v, int64_t vs, const float *d) { nnl_wino_in16(v, vs, d); }       \
@@ -45,9 +55,10 @@
     }                                                                                                  \
     static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }   \
     /* bit-exact with the scalar definition: no fused multiply-add even in  \
-     * sets built with -ffp-contract=fast (NEON) */                          \
-    __attribute__((optimize("fp-contract=off"))) static void qadd_##isa(                                \
-        void *y, const void *a, const void *b, int64_t n, const nnl_qadd_params *p) {                   \
+     * sets built with -ffp-contract=fast (NEON) or by clang */              \
+    NNL_NO_FP_CONTRACT_FN static void qadd_##isa(void *y, const void *a, const void *b, int64_t n,       \
+                                                 const nnl_qadd_params *p) {                           \
+        NNL_NO_FP_CONTRACT_BODY                                                                        \
         NNL_QADD_N(vbytes, y, a, b, n, p);                                                             \
     }
 #define NNL_GENERIC_VECTOR_ENTRIES(isa) .dw_taps = dw_taps_##isa, .sigmoid = sigmoid_##isa, .qadd = qadd_##isa

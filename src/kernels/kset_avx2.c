@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kernels/kernels_isa.h"
+#include "kernels/x86_cpu.h"
 #include "kernels/generic_set.h"
 
 #define NR 24
@@ -253,7 +254,7 @@ __attribute__((target("avxvnni"))) static void qukr_avxvnni(const nnl_qukr_args 
 
 static bool has_avxvnni(void) {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avxvnni");
+    return nnl_x86_has_avxvnni();
 }
 
 static bool always(void) { return true; }
@@ -269,7 +270,7 @@ NNL_GENERIC_VECTOR_KERNELS(avx2, 32)
 static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+           nnl_x86_has_f16c();
 }
 
 const nnl_kernel nnl_kernel_avx2 = {

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include "kernels/kernels_isa.h"
+#include "kernels/x86_cpu.h"
 #include "kernels/generic_set.h"
 
 #define NR 48
@@ -224,7 +225,7 @@ static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+           __builtin_cpu_supports("fma") && nnl_x86_has_f16c();
 }
 
 const nnl_kernel nnl_kernel_avx512 = {

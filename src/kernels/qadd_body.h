@@ -37,7 +37,49 @@ static inline void nnl_qadd_one(void *y, const void *a, const void *b, int64_t i
         for (int64_t i_ = 0; i_ < (n); i_++) nnl_qadd_one(y, a, b, i_, p);                            \
     } while (0)
 
-/* Lanes of the set's float vector.  Bytes are widened without
+/* The arithmetic on L lanes: ia, ib (int32) -> the result's int32 lanes. */
+#define NNL_QADD_LANES_(vf_, vi_, ia_, ib_, p, magic_, lo_, hi_, out_)                               \
+    do {                                                                                              \
+        vf_ s_ = __builtin_convertvector((ia_) - (p)->za, vf_) * (p)->sa +                           \
+                 __builtin_convertvector((ib_) - (p)->zb, vf_) * (p)->sb;                            \
+        vf_ v_ = s_ / (p)->sy;                                                                        \
+        /* C has no vector ?: ; comparisons give lane masks */                                      \
+        v_ = (vf_)((vi_)v_ & (v_ == v_));                                                             \
+        vi_ m_ = v_ < (lo_);                                                                          \
+        v_ = (vf_)(((vi_)(lo_) & m_) | ((vi_)v_ & ~m_));                                              \
+        m_ = v_ > (hi_);                                                                              \
+        v_ = (vf_)(((vi_)(hi_) & m_) | ((vi_)v_ & ~m_));                                              \
+        v_ = (v_ + (magic_)) - (magic_);                                                              \
+        out_ = __builtin_convertvector(v_, vi_) + (p)->zy;                                            \
+    } while (0)
+
+#if defined(__clang__)
+/* clang turns byte <-> int32 conversions into single widening and
+ * narrowing instructions (and has no variable-mask __builtin_shuffle). */
+#define NNL_QADD_N(vbytes, y, a, b, n, p)                                                             \
+    do {                                                                                              \
+        typedef float vf_ __attribute__((vector_size(vbytes)));                                      \
+        typedef int32_t vi_ __attribute__((vector_size(vbytes)));                                    \
+        typedef uint8_t vbu_ __attribute__((vector_size((vbytes) / 4)));                             \
+        typedef int8_t vbs_ __attribute__((vector_size((vbytes) / 4)));                              \
+        enum { L_ = (vbytes) / 4 };                                                                   \
+        const vf_ magic_ = (vf_){0} + 12582912.0f, lo_ = (vf_){0} + (p)->lo, hi_ = (vf_){0} + (p)->hi; \
+        int64_t i_ = 0;                                                                               \
+        for (; i_ + L_ <= (n); i_ += L_) {                                                           \
+            vbu_ ua_, ub_;                                                                            \
+            memcpy(&ua_, (const uint8_t *)(a) + i_, L_);                                              \
+            memcpy(&ub_, (const uint8_t *)(b) + i_, L_);                                              \
+            vi_ ia_ = (p)->a_u8 ? __builtin_convertvector(ua_, vi_) : __builtin_convertvector((vbs_)ua_, vi_); \
+            vi_ ib_ = (p)->b_u8 ? __builtin_convertvector(ub_, vi_) : __builtin_convertvector((vbs_)ub_, vi_); \
+            vi_ r_;                                                                                   \
+            NNL_QADD_LANES_(vf_, vi_, ia_, ib_, p, magic_, lo_, hi_, r_);                             \
+            vbu_ o_ = __builtin_convertvector(r_ & 0xff, vbu_);                                       \
+            memcpy((uint8_t *)(y) + i_, &o_, L_);                                                     \
+        }                                                                                             \
+        for (; i_ < (n); i_++) nnl_qadd_one(y, a, b, i_, p);                                          \
+    } while (0)
+#else
+/* GCC: bytes are widened without
  * __builtin_convertvector (GCC 12 extracts byte to int lane by lane in
  * scalar code): L bytes are read as the first L / 4 words of a whole
  * vector load (so the vector loop stops vbytes before the end; the rest
@@ -67,17 +109,9 @@ static inline void nnl_qadd_one(void *y, const void *a, const void *b, int64_t i
             rb_ = __builtin_shuffle(rb_, word_);                                                      \
             vi_ ia_ = (p)->a_u8 ? (vi_)(((vu_)ra_ >> (vu_)sh_) & 0xff) : (ra_ << up_) >> 24;          \
             vi_ ib_ = (p)->b_u8 ? (vi_)(((vu_)rb_ >> (vu_)sh_) & 0xff) : (rb_ << up_) >> 24;          \
-            vf_ s_ = __builtin_convertvector(ia_ - (p)->za, vf_) * (p)->sa +                          \
-                     __builtin_convertvector(ib_ - (p)->zb, vf_) * (p)->sb;                           \
-            vf_ v_ = s_ / (p)->sy;                                                                    \
-            /* C has no vector ?: ; comparisons give lane masks */                                  \
-            v_ = (vf_)((vi_)v_ & (v_ == v_));                                                         \
-            vi_ m_ = v_ < lo_;                                                                        \
-            v_ = (vf_)(((vi_)lo_ & m_) | ((vi_)v_ & ~m_));                                            \
-            m_ = v_ > hi_;                                                                            \
-            v_ = (vf_)(((vi_)hi_ & m_) | ((vi_)v_ & ~m_));                                            \
-            v_ = (v_ + magic_) - magic_;                                                              \
-            vi_ r_ = ((__builtin_convertvector(v_, vi_) + (p)->zy) & 0xff) << sh_;                    \
+            vi_ r_;                                                                                   \
+            NNL_QADD_LANES_(vf_, vi_, ia_, ib_, p, magic_, lo_, hi_, r_);                             \
+            r_ = (r_ & 0xff) << sh_;                                                                  \
             r_ |= __builtin_shuffle(r_, x1_);                                                         \
             r_ |= __builtin_shuffle(r_, x2_);                                                         \
             r_ = __builtin_shuffle(r_, pick_);                                                        \
@@ -85,5 +119,7 @@ static inline void nnl_qadd_one(void *y, const void *a, const void *b, int64_t i
         }                                                                                             \
         for (; i_ < (n); i_++) nnl_qadd_one(y, a, b, i_, p);                                          \
     } while (0)
+
+#endif
 
 #endif

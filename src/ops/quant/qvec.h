@@ -52,14 +52,14 @@ typedef uint32_t nnl_v4u32 __attribute__((vector_size(16)));
 static inline void nnl_dq16(const void *q, const nnl_qparam *p, nnl_v4f out[4]) {
     nnl_v16u8 b;
     memcpy(&b, q, 16);
-    const nnl_v8s16 w0 = (nnl_v8s16)__builtin_shuffle(
-        b, b, (nnl_v16u8){0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23});
-    const nnl_v8s16 w1 = (nnl_v8s16)__builtin_shuffle(
-        b, b, (nnl_v16u8){8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31});
-    nnl_v4i d[4] = {(nnl_v4i)__builtin_shuffle(w0, w0, (nnl_v8s16){0, 8, 1, 9, 2, 10, 3, 11}),
-                    (nnl_v4i)__builtin_shuffle(w0, w0, (nnl_v8s16){4, 12, 5, 13, 6, 14, 7, 15}),
-                    (nnl_v4i)__builtin_shuffle(w1, w1, (nnl_v8s16){0, 8, 1, 9, 2, 10, 3, 11}),
-                    (nnl_v4i)__builtin_shuffle(w1, w1, (nnl_v8s16){4, 12, 5, 13, 6, 14, 7, 15})};
+    const nnl_v8s16 w0 = (nnl_v8s16)__builtin_shufflevector(b, b, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22,
+                                                            7, 23);
+    const nnl_v8s16 w1 = (nnl_v8s16)__builtin_shufflevector(b, b, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14,
+                                                            30, 15, 31);
+    nnl_v4i d[4] = {(nnl_v4i)__builtin_shufflevector(w0, w0, 0, 8, 1, 9, 2, 10, 3, 11),
+                    (nnl_v4i)__builtin_shufflevector(w0, w0, 4, 12, 5, 13, 6, 14, 7, 15),
+                    (nnl_v4i)__builtin_shufflevector(w1, w1, 0, 8, 1, 9, 2, 10, 3, 11),
+                    (nnl_v4i)__builtin_shufflevector(w1, w1, 4, 12, 5, 13, 6, 14, 7, 15)};
     for (int k = 0; k < 4; k++) {
         nnl_v4i v = p->u8 ? (nnl_v4i)((nnl_v4u32)d[k] >> 24) : d[k] >> 24;
         out[k] = __builtin_convertvector(v - p->z, nnl_v4f) * p->s;
@@ -70,11 +70,10 @@ static inline void nnl_dq16(const void *q, const nnl_qparam *p, nnl_v4f out[4]) 
  * the low bytes, which are the values of either 8-bit type; two 16-bit
  * and one byte de-interleave (SSE2: punpck + packuswb; NEON: uzp). */
 static inline nnl_v16u8 nnl_narrow16(const nnl_v4i i[4]) {
-    const nnl_v8s16 ev = {0, 2, 4, 6, 8, 10, 12, 14};
-    nnl_v8s16 lo = __builtin_shuffle((nnl_v8s16)i[0], (nnl_v8s16)i[1], ev);
-    nnl_v8s16 hi = __builtin_shuffle((nnl_v8s16)i[2], (nnl_v8s16)i[3], ev);
-    return __builtin_shuffle((nnl_v16u8)lo, (nnl_v16u8)hi,
-                             (nnl_v16u8){0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30});
+    nnl_v8s16 lo = __builtin_shufflevector((nnl_v8s16)i[0], (nnl_v8s16)i[1], 0, 2, 4, 6, 8, 10, 12, 14);
+    nnl_v8s16 hi = __builtin_shufflevector((nnl_v8s16)i[2], (nnl_v8s16)i[3], 0, 2, 4, 6, 8, 10, 12, 14);
+    return __builtin_shufflevector((nnl_v16u8)lo, (nnl_v16u8)hi, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26,
+                                   28, 30);
 }
 
 /* 16 floats x[0..3] quantized into q. */

@@ -268,8 +268,8 @@ typedef struct nnl_gemm_ptrs {
     const float *bias_col;
     const float *res;          /* offset to element (0, 0) of this item */
     /* Optional per-row scale of B: row k is multiplied by b_scale[k], or
-     * for NNL_BSRC_IM2COL by b_scale[k / (kh * kw)] (the input channel's),
-     * while it is packed.  A squeeze-and-excitation channel scale fused
+     * for NNL_BSRC_IM2COL and NNL_BSRC_WIDE by b_scale[k / (kh * kw)]
+     * (the input channel's), while it is packed.  A squeeze-and-excitation channel scale fused
      * into the conv that reads it costs no pass of its own. */
     const float *b_scale;
     /* Instead of a / b when the desc says a_f16 / b_f16: the same element

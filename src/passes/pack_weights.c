@@ -12,11 +12,7 @@
 #include "kernels/gemm.h"
 #include "kernels/wino.h"
 #include "passes/pack_weights.h"
-
-static int64_t node_int(const nnl_node *n, const char *name, int64_t def) {
-    const nnl_attr *a = nnl_node_attr(n, name);
-    return a && a->type == NNL_ATTR_INT ? a->i : def;
-}
+#include "passes/pattern.h"
 
 /* Winograd cuts a 3x3 conv's multiplications 4x but, in float32, about
  * doubles its rounding error, and its transforms cost more relative to
@@ -54,7 +50,7 @@ static bool format_accepts(const nnl_tensor *t, nnl_layout l) {
 }
 
 static bool conv_wants_wino(const nnl_model *m, const nnl_node *n, const nnl_tensor *t) {
-    return m->winograd && t->rank == 4 && t->dims[2] == 3 && t->dims[3] == 3 && node_int(n, "group", 1) == 1 &&
+    return m->winograd && t->rank == 4 && t->dims[2] == 3 && t->dims[3] == 3 && nnl_node_int(n, "group", 1) == 1 &&
            ints_at_most(n, "strides", 1) && ints_at_most(n, "dilations", WINO_MAX_DIL) &&
            t->dims[0] >= WINO_MIN_CH && t->dims[1] >= WINO_MIN_CH &&
            format_accepts(t, NNL_LAYOUT_WINO43);
@@ -66,15 +62,15 @@ static nnl_layout wanted(const nnl_model *m, const nnl_node *n, int slot, int v)
     const nnl_tensor *t = &m->values[v].t;
     if (slot != 1) return NNL_LAYOUT_PLAIN;
     if (strcmp(n->op, "Conv") == 0) {
-        int64_t g = node_int(n, "group", 1);
+        int64_t g = nnl_node_int(n, "group", 1);
         if (t->rank < 3 || t->rank > 4 || g < 1 || t->dims[0] % g) return NNL_LAYOUT_PLAIN;
         if (conv_wants_wino(m, n, t)) return NNL_LAYOUT_WINO43;
         /* groups must start on a panel boundary */
         return g == 1 || (t->dims[0] / g) % 8 == 0 ? NNL_LAYOUT_PACK_A8 : NNL_LAYOUT_PLAIN;
     }
-    if (strcmp(n->op, "Gemm") == 0 && t->rank == 2 && node_int(n, "transB", 0) == 1) return NNL_LAYOUT_PACK_A8;
+    if (strcmp(n->op, "Gemm") == 0 && t->rank == 2 && nnl_node_int(n, "transB", 0) == 1) return NNL_LAYOUT_PACK_A8;
     if (t->rank == 2 && format_accepts(t, NNL_LAYOUT_PACK_A8T) &&
-        (strcmp(n->op, "MatMul") == 0 || (strcmp(n->op, "Gemm") == 0 && node_int(n, "transB", 0) == 0)))
+        (strcmp(n->op, "MatMul") == 0 || (strcmp(n->op, "Gemm") == 0 && nnl_node_int(n, "transB", 0) == 0)))
         return NNL_LAYOUT_PACK_A8T;
     return NNL_LAYOUT_PLAIN;
 }

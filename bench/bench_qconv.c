@@ -4,7 +4,7 @@
  * takes Winograd where nnl_wino_auto picks it, and nnl_conv2d_direct) of
  * the same shape, on ResNet-18/50 layer shapes at 224x224, 1 thread.
  *
- *   bench_qconv [runs [name_substring]]
+ *   bench_qconv [runs [name_substring [ukr_name]]]
  *
  * Time is the calling thread's CPU time (CLOCK_THREAD_CPUTIME_ID), the
  * minimum over `runs` runs (default 20) after one warm-up: on a machine
@@ -88,6 +88,7 @@ static nnl_status run_fd(const void *c) {
 int main(int argc, char **argv) {
     int runs = argc > 1 ? atoi(argv[1]) : 20;
     const char *only = argc > 2 ? argv[2] : NULL;
+    const char *only_uk = argc > 3 ? argv[3] : NULL;
     if (runs < 1) runs = 1;
     void *ts[1] = {must(nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES))};
     printf("1 thread, GMAC/s = direct-conv multiply-adds / min thread CPU time of %d runs\n", runs);
@@ -114,7 +115,7 @@ int main(int argc, char **argv) {
         for (int64_t i = 0; i < s->oc; i++) scale[i] = 0.004f, bias[i] = (int32_t)i * 10;
         int64_t dims[4] = {s->oc, s->c, s->k, s->k};
         void *packed = must(nnl_aligned_alloc((size_t)nnl_pack_q8_bytes(4, dims)));
-        nnl_pack_q8(packed, wq, scale, s->oc, kk);
+        nnl_pack_q8(packed, wq, scale, s->oc, s->c, s->k * s->k);
         nnl_qconv_args qa = {.x = xq, .x_zp = 128, .x_scale = 0.02f, .w = packed, .bias = bias, .y = yq,
                              .y_zp = 0, .y_scale = 0.5f, .y_min = 0, .y_max = 255};
         /* float operands */
@@ -130,10 +131,16 @@ int main(int argc, char **argv) {
         for (int ki = 0; nnl_kernels[ki]; ki++) {
             const nnl_kernel *k = nnl_kernels[ki];
             if (!k->supported() || strcmp(k->name, "scalar") == 0) continue;
+            bool has_uk = !only_uk;
+            for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++)
+                has_uk |= only_uk && strcmp(only_uk, k->qukr[u]->name) == 0;
+            if (!has_uk) continue;
             job j = {.p = &p, .qa = &qa, .fa = &fa, .kern = k, .ts = ts};
-            double tf = best_s(run_f, &j, runs), tfd = best_s(run_fd, &j, runs);
+            /* with a microkernel named, only it runs (for profilers) */
+            double tf = only_uk ? 0.0 : best_s(run_f, &j, runs), tfd = only_uk ? 0.0 : best_s(run_fd, &j, runs);
             for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++) {
                 if (!k->qukr[u]->supported()) continue;
+                if (only_uk && strcmp(only_uk, k->qukr[u]->name) != 0) continue;
                 j.uk = k->qukr[u];
                 double tq = best_s(run_q, &j, runs);
                 printf("%-26s %7.3f %-8s %-12s %8.1f %8.1f %8.1f %5.2fx\n", s->name, macs * 1e-9, k->name,

@@ -870,21 +870,24 @@ static void test_layouts_match_spec(void **state) {
 }
 
 /* PACK_Q8 from its docs/FORMAT.md formulas (scales, row sums, 8-row
- * panels of 4-column quads) equals nnl_pack_q8 byte for byte; partial
- * panel and partial quad on purpose. */
+ * panels of quads of 4 input channels at one tap) equals nnl_pack_q8 byte
+ * for byte; partial panel and partial channel quad on purpose, and a
+ * rank-2 weight (one tap). */
 static void test_layout_q8_matches_spec(void **state) {
     (void)state;
-    enum { R = 11, C = 7 };
+    enum { R = 11, G = 5, T = 3, C = G * T };
     int8_t w[R * C];
     float sc[R];
     for (int i = 0; i < R * C; i++) w[i] = (int8_t)(rng() % 255 - 127);
     for (int r = 0; r < R; r++) sc[r] = (float)(rng() % 1000 + 1) / 4096.0f;
-    const int64_t d[] = {R, C};
+    const int64_t d[] = {R, G, T}, d2[] = {R, C};
     uint64_t nb;
-    enum { P = (R + 7) / 8, Q = (C + 3) / 4 };
-    assert_true(nnl_tensor_nbytes_checked(NNL_DT_INT8, 2, d, NNL_LAYOUT_PACK_Q8, &nb));
+    enum { P = (R + 7) / 8, Q = (G + 3) / 4 * T, Q2 = (C + 3) / 4 };
+    assert_true(nnl_tensor_nbytes_checked(NNL_DT_INT8, 3, d, NNL_LAYOUT_PACK_Q8, &nb));
     assert_int_equal(nb, 8 * P * 8 + 8 * P * 4 * Q);
-    assert_false(nnl_tensor_nbytes_checked(NNL_DT_FLOAT, 2, d, NNL_LAYOUT_PACK_Q8, &nb));
+    assert_true(nnl_tensor_nbytes_checked(NNL_DT_INT8, 2, d2, NNL_LAYOUT_PACK_Q8, &nb));
+    assert_int_equal(nb, 8 * P * 8 + 8 * P * 4 * Q2);
+    assert_false(nnl_tensor_nbytes_checked(NNL_DT_FLOAT, 3, d, NNL_LAYOUT_PACK_Q8, &nb));
     assert_false(nnl_tensor_nbytes_checked(NNL_DT_INT8, 1, d, NNL_LAYOUT_PACK_Q8, &nb));
     static uint8_t want[8 * P * 8 + 8 * P * 4 * Q], got[sizeof want];
     memset(want, 0, sizeof want);
@@ -894,14 +897,17 @@ static void test_layout_q8_matches_spec(void **state) {
         memcpy(want + 4 * r, &sc[r], 4);
         memcpy(want + 4 * (8 * P + r), &sum, 4);
     }
+    /* quad q = g4 * T + t holds W[r][4 g4 + j][t] */
     for (int p = 0; p < P; p++)
         for (int q = 0; q < Q; q++)
             for (int i = 0; i < 8; i++)
-                for (int j = 0; j < 4; j++)
-                    if (8 * p + i < R && 4 * q + j < C)
-                        want[8 * P * 8 + ((p * Q + q) * 8 + i) * 4 + j] = (uint8_t)w[(8 * p + i) * C + 4 * q + j];
+                for (int j = 0; j < 4; j++) {
+                    int r = 8 * p + i, g = 4 * (q / T) + j, t = q % T;
+                    if (r < R && g < G)
+                        want[8 * P * 8 + ((p * Q + q) * 8 + i) * 4 + j] = (uint8_t)w[(r * G + g) * T + t];
+                }
     memset(got, 0xa5, sizeof got);
-    nnl_pack_q8(got, w, sc, R, C);
+    nnl_pack_q8(got, w, sc, R, G, T);
     assert_memory_equal(got, want, sizeof want);
 
     /* malformed PACK_Q8 weights are refused by the writer, naming them */
@@ -909,12 +915,12 @@ static void test_layout_q8_matches_spec(void **state) {
     nnl_frec_weight ws[4];
     memcpy(ws, W, sizeof ws);
     f.weights = ws;
-    ws[3] = weight("q8", NNL_DT_FLOAT, 2, d, NNL_LAYOUT_PACK_Q8, want, sizeof want);
+    ws[3] = weight("q8", NNL_DT_FLOAT, 3, d, NNL_LAYOUT_PACK_Q8, want, sizeof want);
     assert_int_equal(nnl_file_write(&f, tpath("q8.nnl")), NNL_ERR_INVALID_ARG);
     assert_non_null(strstr(nnl_last_error(), "'q8': more than 2^48 elements, or a shape its layout does not suit"));
-    ws[3] = weight("q8", NNL_DT_INT8, 2, d, NNL_LAYOUT_PACK_Q8, want, sizeof want - 4);
+    ws[3] = weight("q8", NNL_DT_INT8, 3, d, NNL_LAYOUT_PACK_Q8, want, sizeof want - 4);
     assert_int_equal(nnl_file_write(&f, tpath("q8.nnl")), NNL_ERR_INVALID_ARG);
-    assert_non_null(strstr(nnl_last_error(), "'q8': 252 bytes, its shape needs 256"));
+    assert_non_null(strstr(nnl_last_error(), "'q8': 508 bytes, its shape needs 512"));
     assert_int_equal(access(tpath("q8.nnl"), F_OK), -1);
 }
 

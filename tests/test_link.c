@@ -272,10 +272,10 @@ static void test_reasons_q8(void **state) {
     v1[17] = 3;
     s1[5] = 0.5f;
     static uint8_t base[96], dv[96], ds[96], db[96];
-    nnl_pack_q8(base, v0, s0, 8, 4);
-    nnl_pack_q8(dv, v1, s0, 8, 4);
-    nnl_pack_q8(ds, v0, s1, 8, 4);
-    nnl_pack_q8(db, v1, s1, 8, 4);
+    nnl_pack_q8(base, v0, s0, 8, 4, 1);
+    nnl_pack_q8(dv, v1, s0, 8, 4, 1);
+    nnl_pack_q8(ds, v0, s1, 8, 4, 1);
+    nnl_pack_q8(db, v1, s1, 8, 4, 1);
     const int64_t d[4] = {8, 4, 1, 1};
     uint64_t nb;
     assert_true(nnl_tensor_nbytes_checked(NNL_DT_INT8, 4, d, NNL_LAYOUT_PACK_Q8, &nb));

@@ -54,10 +54,15 @@ static const qcase cases[] = {
     {1, 128, 7, 9, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* K 1152 */
     {1, 3, 45, 47, 16, 7, 7, 1, 2, 2, 1, 1, 3, 3, 3, 3},    /* stem, odd sizes */
     {1, 8, 23, 25, 8, 3, 3, 1, 3, 3, 2, 2, 2, 2, 2, 2},     /* stride 3, dilation 2 */
-    /* padded rows of 1000 channels outgrow the thread scratch: the
-     * row-by-row im2col gather instead of the wide grid */
+    /* 1000 channels: several K blocks of staged channel quads */
     {1, 1000, 1, 800, 8, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1},
     {1, 1000, 1, 1600, 8, 1, 3, 1, 1, 2, 1, 1, 0, 1, 0, 1},
+    /* off the wide grid, the row-by-row im2col gather: three padded rows
+     * of 6000 pixels x 128 channels outgrow the thread scratch; a stride
+     * of 17 has more phases than the grid takes */
+    {1, 128, 1, 6000, 8, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1},
+    {1, 6, 40, 41, 8, 17, 17, 1, 17, 17, 1, 1, 0, 0, 0, 0},
+    {1, 5, 37, 40, 16, 1, 1, 1, 18, 20, 1, 1, 0, 0, 0, 0},
 };
 
 /* Output encodings, cycled over the cases. */
@@ -119,7 +124,7 @@ static void qdata_make(qdata *d, const qcase *cc, const qmode *m, int xfill, int
     }
     int64_t dims[4] = {p->oc, p->c / p->group, p->kh, p->kw};
     void *packed = nnl_aligned_alloc((size_t)nnl_pack_q8_bytes(4, dims));
-    nnl_pack_q8(packed, d->w, d->scale, p->oc, d->kk);
+    nnl_pack_q8(packed, d->w, d->scale, p->oc, p->c / p->group, p->kh * p->kw);
     /* an output scale that spreads random sums over about +-60 steps */
     float sx = 0.02f, sy = sx * 0.007f * 74.0f * 74.0f * sqrtf((float)d->kk) / 60.0f;
     d->a = (nnl_qconv_args){.x = x, .x_signed = m->xs, .x_zp = m->xzp, .x_scale = sx, .w = packed, .bias = bias,

@@ -60,11 +60,13 @@ size_t nnl_tensor_nbytes(const nnl_tensor *t) {
     /* PACK_A8 of the dims[1] x dims[0] transpose */
     if (t->layout == NNL_LAYOUT_PACK_A8T && t->rank == 2)
         return (size_t)((t->dims[1] + 7) / 8 * 8) * (size_t)t->dims[0] * es;
-    /* scales and row sums, then 4-byte column quads (kernels/qconv.h) */
+    /* scales and row sums, then quads of 4 input channels at one tap
+     * (kernels/qconv.h) */
     if (t->layout == NNL_LAYOUT_PACK_Q8 && t->rank >= 2) {
-        int64_t m = t->dims[0], k = nnl_tensor_numel(t) / (m ? m : 1);
-        size_t rows = (size_t)((m + 7) / 8 * 8);
-        return rows * 8 + rows * (size_t)((k + 3) / 4 * 4);
+        int64_t taps = 1;
+        for (int i = 2; i < t->rank; i++) taps *= t->dims[i];
+        size_t rows = (size_t)((t->dims[0] + 7) / 8 * 8);
+        return rows * 8 + rows * (size_t)((t->dims[1] + 3) / 4 * 4 * taps);
     }
     return (size_t)nnl_tensor_numel(t) * es;
 }

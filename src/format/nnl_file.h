@@ -13,7 +13,7 @@
 
 #define NNL_FORMAT_VERSION 1
 /* Weight layout family: bumps whenever any packed layout changes. */
-#define NNL_LAYOUT_VERSION 2
+#define NNL_LAYOUT_VERSION 3
 
 typedef enum nnl_tensor_kind {
     NNL_TK_ACT = 0,            /* activation in the arena */

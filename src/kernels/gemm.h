@@ -162,8 +162,12 @@ typedef void (*nnl_wino_wt_fn)(float *u0, float *u1, int64_t us, const float *g0
 /* ---- 8-bit microkernels (the arithmetic of kernels/qconv.h) ------------
  * One call: an 8-row x nr-pixel tile of int32 sums acc[i][j] += sum over
  * kq quads of W quad (4 int8 of row i, PACK_Q8 order) . X quad (4 uint8
- * of pixel j, K consecutive), exact in 32 bits (wrapping), then either
- * stored as partial sums (not the last K block) or requantized into y. */
+ * of pixel j: the same 4 input channels at the same tap), exact in 32
+ * bits (wrapping), then either stored as partial sums (not the last K
+ * block) or requantized into y.  Quad q's nr pixels are the nr * 4 bytes
+ * at x + xoff[q]: an activation panel packed quad after quad, or the
+ * channel-quad-interleaved image itself with one offset per (channel
+ * quad, tap). */
 typedef struct nnl_qepi {
     int32_t off[NNL_MR];       /* bias[r] - zx * wsum[r]: turns sum W * x into sum W * (x - zx) + bias */
     float mult[NNL_MR];        /* sx * scale[r] / sy, float32 in that order */
@@ -173,7 +177,8 @@ typedef struct nnl_qepi {
 typedef struct nnl_qukr_args {
     int64_t kq;                /* quads of this K block */
     const int8_t *w;           /* kq x 8 x 4: the PACK_Q8 panel slice (w16: int16 pairs, see nnl_qukr) */
-    const uint8_t *x;          /* kq x nr x 4: a packed activation panel (nr of the microkernel) */
+    const uint8_t *x;          /* activations: quad q's nr x 4 bytes at x + xoff[q] (nr of the microkernel) */
+    const int64_t *xoff;       /* kq byte offsets */
     int32_t *acc;              /* 8 x nr partial sums kept between K blocks */
     bool first, last;          /* first: start from 0, else from acc; last: requantize, else store acc */
     const nnl_qepi *epi;       /* rows of this tile */
@@ -183,6 +188,10 @@ typedef struct nnl_qukr_args {
 } nnl_qukr_args;
 
 typedef void (*nnl_qukr_fn)(const nnl_qukr_args *p);
+/* The activations' staging at the microkernel's width: o[j] = bytes
+ * r[0][j], r[1][j], r[2][j], r[3][j] as one little-endian word, ^ flip,
+ * for j < m (4 channels of a pixel side by side: one X quad). */
+typedef void (*nnl_il4_fn)(uint32_t *o, const uint8_t *const r[4], int64_t m, uint32_t flip);
 
 typedef struct nnl_qukr {
     const char *name;
@@ -194,7 +203,11 @@ typedef struct nnl_qukr {
      * int16 values (w0, w2, w1, w3), kq x 8 x 4 int16, for kernels that
      * multiply in int16 and would otherwise widen each quad per call. */
     bool w16;
+    nnl_il4_fn il4;
 } nnl_qukr;
+
+/* The portable staging interleave (GCC vector extensions: SSE2, NEON). */
+void nnl_il4_generic(uint32_t *o, const uint8_t *const r[4], int64_t m, uint32_t flip);
 
 #define NNL_QUKR_MAX 3
 

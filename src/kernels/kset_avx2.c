@@ -212,8 +212,8 @@ static void qukr_exact(const nnl_qukr_args *p) {
         /* int16 weights (nnl_qukr.w16): (w0, w2) and (w1, w3) of a row are
          * one dword each, a broadcast load */
         const i32u *w = (const i32u *)p->w + 2 * r0;
-        const uint8_t *x = p->x;
-        for (int64_t q = 0; q < p->kq; q++, w += 16, x += 64) {
+        for (int64_t q = 0; q < p->kq; q++, w += 16) {
+            const uint8_t *x = p->x + p->xoff[q];
             __m256i x0 = _mm256_loadu_si256((const __m256i *)x), x1 = _mm256_loadu_si256((const __m256i *)(x + 32));
             __m256i xe0 = _mm256_and_si256(x0, even), xo0 = _mm256_srli_epi16(x0, 8);
             __m256i xe1 = _mm256_and_si256(x1, even), xo1 = _mm256_srli_epi16(x1, 8);
@@ -236,8 +236,8 @@ __attribute__((target("avxvnni"))) static void qukr_avxvnni(const nnl_qukr_args 
         __m256i c[4][3];
         q_load(p, c, r0, 3);
         const i32u *w = (const i32u *)p->w + r0;
-        const uint8_t *x = p->x;
-        for (int64_t q = 0; q < p->kq; q++, w += 8, x += 96) {
+        for (int64_t q = 0; q < p->kq; q++, w += 8) {
+            const uint8_t *x = p->x + p->xoff[q];
             __m256i x0 = _mm256_loadu_si256((const __m256i *)x), x1 = _mm256_loadu_si256((const __m256i *)(x + 32));
             __m256i x2 = _mm256_loadu_si256((const __m256i *)(x + 64));
             _Pragma("GCC unroll 4")
@@ -252,6 +252,30 @@ __attribute__((target("avxvnni"))) static void qukr_avxvnni(const nnl_qukr_args 
     }
 }
 
+/* nnl_il4_fn on 32 pixels: byte then word unpacks interleave within each
+ * 128-bit lane (o0 = pixels 0..3 | 16..19, o1 4..7 | 20..23, ...), lane
+ * permutes put pixels in order; the tail goes to the portable form. */
+static void il4_avx2(uint32_t *o, const uint8_t *const r[4], int64_t m, uint32_t flip) {
+    const __m256i f = _mm256_set1_epi32((int)flip);
+    int64_t j = 0;
+    for (; j + 32 <= m; j += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(r[0] + j)), b = _mm256_loadu_si256((const __m256i *)(r[1] + j));
+        __m256i c = _mm256_loadu_si256((const __m256i *)(r[2] + j)), d = _mm256_loadu_si256((const __m256i *)(r[3] + j));
+        __m256i ab0 = _mm256_unpacklo_epi8(a, b), ab1 = _mm256_unpackhi_epi8(a, b);
+        __m256i cd0 = _mm256_unpacklo_epi8(c, d), cd1 = _mm256_unpackhi_epi8(c, d);
+        __m256i o0 = _mm256_unpacklo_epi16(ab0, cd0), o1 = _mm256_unpackhi_epi16(ab0, cd0);
+        __m256i o2 = _mm256_unpacklo_epi16(ab1, cd1), o3 = _mm256_unpackhi_epi16(ab1, cd1);
+        _mm256_storeu_si256((__m256i *)(o + j), _mm256_xor_si256(_mm256_permute2x128_si256(o0, o1, 0x20), f));
+        _mm256_storeu_si256((__m256i *)(o + j + 8), _mm256_xor_si256(_mm256_permute2x128_si256(o2, o3, 0x20), f));
+        _mm256_storeu_si256((__m256i *)(o + j + 16), _mm256_xor_si256(_mm256_permute2x128_si256(o0, o1, 0x31), f));
+        _mm256_storeu_si256((__m256i *)(o + j + 24), _mm256_xor_si256(_mm256_permute2x128_si256(o2, o3, 0x31), f));
+    }
+    if (j < m) {
+        const uint8_t *rt[4] = {r[0] + j, r[1] + j, r[2] + j, r[3] + j};
+        nnl_il4_generic(o + j, rt, m - j, flip);
+    }
+}
+
 static bool has_avxvnni(void) {
     __builtin_cpu_init();
     return nnl_x86_has_avxvnni();
@@ -260,9 +284,9 @@ static bool has_avxvnni(void) {
 static bool always(void) { return true; }
 
 static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = 24, .kq = 128, .supported = has_avxvnni,
-                                      .fn = qukr_avxvnni};
+                                      .fn = qukr_avxvnni, .il4 = il4_avx2};
 const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, .supported = always,
-                                      .fn = qukr_exact, .w16 = true};
+                                      .fn = qukr_exact, .w16 = true, .il4 = il4_avx2};
 
 NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)

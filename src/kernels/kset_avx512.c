@@ -169,6 +169,30 @@ INLINE void q_out(const nnl_qukr_args *p, __m512i acc, int i, int v) {
         q_store(p, acc, i, 16 * v);
 }
 
+/* nnl_il4_fn on 64 pixels: byte then word unpacks interleave within each
+ * 128-bit lane (lane L of o0..o3: pixels 16L + 0..3, 4..7, 8..11,
+ * 12..15), then a 4 x 4 transpose of lanes puts pixels in order.  The tail
+ * is masked. */
+static void il4_avx512(uint32_t *o, const uint8_t *const r[4], int64_t m, uint32_t flip) {
+    const __m512i f = _mm512_set1_epi32((int)flip);
+    for (int64_t j = 0; j < m; j += 64) {
+        const int64_t left = m - j;
+        const __mmask64 lm = left >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << left) - 1);
+        __m512i a = _mm512_maskz_loadu_epi8(lm, r[0] + j), b = _mm512_maskz_loadu_epi8(lm, r[1] + j);
+        __m512i c = _mm512_maskz_loadu_epi8(lm, r[2] + j), d = _mm512_maskz_loadu_epi8(lm, r[3] + j);
+        __m512i ab0 = _mm512_unpacklo_epi8(a, b), ab1 = _mm512_unpackhi_epi8(a, b);
+        __m512i cd0 = _mm512_unpacklo_epi8(c, d), cd1 = _mm512_unpackhi_epi8(c, d);
+        __m512i o0 = _mm512_unpacklo_epi16(ab0, cd0), o1 = _mm512_unpackhi_epi16(ab0, cd0);
+        __m512i o2 = _mm512_unpacklo_epi16(ab1, cd1), o3 = _mm512_unpackhi_epi16(ab1, cd1);
+        __m512i t0 = _mm512_shuffle_i64x2(o0, o1, 0x44), t1 = _mm512_shuffle_i64x2(o2, o3, 0x44);
+        __m512i t2 = _mm512_shuffle_i64x2(o0, o1, 0xEE), t3 = _mm512_shuffle_i64x2(o2, o3, 0xEE);
+        __m512i out[4] = {_mm512_shuffle_i64x2(t0, t1, 0x88), _mm512_shuffle_i64x2(t0, t1, 0xDD),
+                          _mm512_shuffle_i64x2(t2, t3, 0x88), _mm512_shuffle_i64x2(t2, t3, 0xDD)};
+        for (int k = 0; k < 4 && 16 * k < left; k++)
+            _mm512_mask_storeu_epi32(o + j + 16 * k, tail_mask(left - 16 * k), _mm512_xor_si512(out[k], f));
+    }
+}
+
 #define VNNI __attribute__((target("avx512vnni")))
 
 VNNI INLINE void qukr_vnni_nv(const nnl_qukr_args *p, const int nv) {
@@ -180,8 +204,8 @@ VNNI INLINE void qukr_vnni_nv(const nnl_qukr_args *p, const int nv) {
         c2[i] = p->first || nv < 3 ? _mm512_setzero_si512() : _mm512_loadu_si512(p->acc + i * QNR + 32);
     }
     const i32u *w = (const i32u *)p->w;
-    const uint8_t *x = p->x;
-    for (int64_t q = 0; q < p->kq; q++, w += 8, x += 4 * QNR) {
+    for (int64_t q = 0; q < p->kq; q++, w += 8) {
+        const uint8_t *x = p->x + p->xoff[q];
         __m512i b0 = _mm512_loadu_si512(x);
         __m512i b1 = nv > 1 ? _mm512_loadu_si512(x + 64) : b0;
         __m512i b2 = nv > 2 ? _mm512_loadu_si512(x + 128) : b0;
@@ -216,7 +240,7 @@ static bool has_vnni(void) {
 }
 
 static const nnl_qukr qukr_vnni512 = {.name = "avx512vnni", .nr = QNR, .kq = 128, .supported = has_vnni,
-                                      .fn = qukr_vnni};
+                                      .fn = qukr_vnni, .il4 = il4_avx512};
 
 NNL_GENERIC_KERNELS(avx512)
 NNL_GENERIC_VECTOR_KERNELS(avx512, 64)

@@ -231,8 +231,8 @@ static void qukr_neon(const nnl_qukr_args *p) {
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++) c[i][j] = vdupq_n_s32(0);
         const int8_t *w = p->w + 4 * r0;
-        const uint8_t *x = p->x;
-        for (int64_t q = 0; q < p->kq; q++, w += 4 * NNL_MR, x += 4 * QNR) {
+        for (int64_t q = 0; q < p->kq; q++, w += 4 * NNL_MR) {
+            const uint8_t *x = p->x + p->xoff[q];
             const uint8x16_t xa = vld1q_u8(x), xb = vld1q_u8(x + 16);
             const int16x8_t xs[4] = {vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(xa))),
                                      vreinterpretq_s16_u16(vmovl_u8(vget_high_u8(xa))),
@@ -270,9 +270,26 @@ static void qukr_neon(const nnl_qukr_args *p) {
     }
 }
 
+/* nnl_il4_fn: st4 stores four registers' bytes interleaved, which is the
+ * whole operation; the tail goes to the portable form. */
+static void il4_neon(uint32_t *o, const uint8_t *const r[4], int64_t m, uint32_t flip) {
+    const uint8x16_t f = vdupq_n_u8((uint8_t)flip);
+    int64_t j = 0;
+    for (; j + 16 <= m; j += 16) {
+        uint8x16x4_t v = {{veorq_u8(vld1q_u8(r[0] + j), f), veorq_u8(vld1q_u8(r[1] + j), f),
+                           veorq_u8(vld1q_u8(r[2] + j), f), veorq_u8(vld1q_u8(r[3] + j), f)}};
+        vst4q_u8((uint8_t *)(o + j), v);
+    }
+    if (j < m) {
+        const uint8_t *rt[4] = {r[0] + j, r[1] + j, r[2] + j, r[3] + j};
+        nnl_il4_generic(o + j, rt, m - j, flip);
+    }
+}
+
 static bool always(void) { return true; }
 
-static const nnl_qukr qukr_n = {.name = "neon", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_neon};
+static const nnl_qukr qukr_n = {.name = "neon", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_neon,
+                                .il4 = il4_neon};
 
 NNL_GENERIC_KERNELS_BUT_DOT8(neon)
 NNL_GENERIC_VECTOR_KERNELS(neon, 16)

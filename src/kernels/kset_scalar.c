@@ -71,11 +71,12 @@ static void qukr_scalar(const nnl_qukr_args *p) {
     for (int i = 0; i < NNL_MR; i++)
         for (int j = 0; j < QNR; j++) acc[i][j] = p->first ? 0u : (uint32_t)p->acc[i * QNR + j];
     const int8_t *w = p->w;
-    const uint8_t *x = p->x;
-    for (int64_t q = 0; q < p->kq; q++, w += 4 * NNL_MR, x += 4 * QNR)
+    for (int64_t q = 0; q < p->kq; q++, w += 4 * NNL_MR) {
+        const uint8_t *x = p->x + p->xoff[q];
         for (int i = 0; i < NNL_MR; i++)
             for (int j = 0; j < QNR; j++)
                 for (int t = 0; t < 4; t++) acc[i][j] += (uint32_t)(w[4 * i + t] * (int32_t)x[4 * j + t]);
+    }
     for (int i = 0; i < NNL_MR; i++)
         for (int j = 0; j < QNR; j++) {
             if (!p->last)
@@ -85,7 +86,8 @@ static void qukr_scalar(const nnl_qukr_args *p) {
         }
 }
 
-static const nnl_qukr qukr_c = {.name = "scalar", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_scalar};
+static const nnl_qukr qukr_c = {.name = "scalar", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_scalar,
+                                .il4 = nnl_il4_generic};
 
 NNL_GENERIC_KERNELS(scalar)
 

@@ -8,12 +8,12 @@
 
 #include "kernels/qconv.h"
 
+/* The formula lives with the other layouts' sizes (core/tensor.c). */
 uint64_t nnl_pack_q8_bytes(int rank, const int64_t *dims) {
-    if (rank < 2) return 0;
-    uint64_t k = 1;
-    for (int i = 1; i < rank; i++) k *= (uint64_t)dims[i];
-    uint64_t rows = ((uint64_t)dims[0] + 7) / 8 * 8;
-    return rows * 8 + rows * ((k + 3) / 4 * 4);
+    if (rank < 2 || rank > NNL_MAX_RANK) return 0;
+    nnl_tensor t = {.dtype = NNL_DT_INT8, .rank = rank, .layout = NNL_LAYOUT_PACK_Q8};
+    memcpy(t.dims, dims, sizeof(int64_t) * (size_t)rank);
+    return nnl_tensor_nbytes(&t);
 }
 
 const float *nnl_q8_scales(const void *packed) { return packed; }
@@ -26,18 +26,20 @@ const int8_t *nnl_q8_panels(const void *packed, int64_t rows) {
     return (const int8_t *)((const char *)packed + (rows + 7) / 8 * 8 * 8);
 }
 
-void nnl_pack_q8(void *dst, const int8_t *w, const float *scale, int64_t rows, int64_t cols) {
-    int64_t rp = (rows + 7) / 8 * 8, nq = (cols + 3) / 4;
+void nnl_pack_q8(void *dst, const int8_t *w, const float *scale, int64_t rows, int64_t chans, int64_t taps) {
+    int64_t rp = (rows + 7) / 8 * 8, nq = (chans + 3) / 4 * taps, cols = chans * taps;
     float *sc = dst;
     int32_t *ws = (int32_t *)(sc + rp);
     int8_t *q = (int8_t *)(ws + rp);
     memset(dst, 0, (size_t)(rp * 8 + rp * nq * 4));
     for (int64_t r = 0; r < rows; r++) {
         int32_t s = 0;
-        for (int64_t c = 0; c < cols; c++) {
-            s += w[r * cols + c];
-            q[((r / 8 * nq + c / 4) * 8 + r % 8) * 4 + c % 4] = w[r * cols + c];
-        }
+        for (int64_t g = 0; g < chans; g++)
+            for (int64_t t = 0; t < taps; t++) {
+                int8_t v = w[r * cols + g * taps + t];
+                s += v;
+                q[((r / 8 * nq + g / 4 * taps + t) * 8 + r % 8) * 4 + g % 4] = v;
+            }
         sc[r] = scale[r];
         ws[r] = s;
     }
@@ -56,8 +58,8 @@ static int32_t x_at(const nnl_qconv_args *a, int64_t i) {
 }
 
 void nnl_qconv2d_ref(const nnl_conv_params *p, const nnl_qconv_args *a) {
-    int64_t cg = p->c / p->group, mg = p->oc / p->group, kk = cg * p->kh * p->kw;
-    int64_t nq = (kk + 3) / 4;
+    int64_t cg = p->c / p->group, mg = p->oc / p->group, khw = p->kh * p->kw, kk = cg * khw;
+    int64_t nq = (cg + 3) / 4 * khw;
     const float *scale = nnl_q8_scales(a->w);
     const int8_t *q8 = nnl_q8_panels(a->w, p->oc);
     for (int64_t n = 0; n < p->n; n++)
@@ -73,7 +75,7 @@ void nnl_qconv2d_ref(const nnl_conv_params *p, const nnl_qconv_args *a) {
                             int64_t iy = oy * p->sh - p->pt + ky * p->dh, ix = ox * p->sw - p->pl + kx * p->dw;
                             if (iy < 0 || iy >= p->h || ix < 0 || ix >= p->w) continue;
                             int32_t xv = x_at(a, ((n * p->c + g * cg + ic) * p->h + iy) * p->w + ix);
-                            int32_t wv = q8[((r / 8 * nq + c / 4) * 8 + r % 8) * 4 + c % 4];
+                            int32_t wv = q8[((r / 8 * nq + ic / 4 * khw + c % khw) * 8 + r % 8) * 4 + ic % 4];
                             acc += wv * (xv - a->x_zp);
                         }
                         if (a->bias) acc += a->bias[r];

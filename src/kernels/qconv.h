@@ -8,22 +8,26 @@
  * ---- Weight layout NNL_LAYOUT_PACK_Q8 ----------------------------------
  * (Specified for files in docs/FORMAT.md, "Weight layouts"; a change here
  * is a change there and bumps NNL_LAYOUT_VERSION.)
- * An INT8 tensor of rank r >= 2, dims (d0, ..., d{r-1}), read as the
- * row-major matrix W with R = d0 rows (output channels) and C = d1*...*
- * d{r-1} columns ((ic, kh, kw) flattened).  With P = ceil(R/8) panels and
- * Q = ceil(C/4) column quads the payload is, in order:
+ * An INT8 tensor of rank r >= 2, dims (d0, ..., d{r-1}), read as R = d0
+ * rows (output channels) of G = d1 input channels at T = d2*...*d{r-1}
+ * taps each (T = 1 for rank 2), W[r][g][t].  Columns are taken in quads of
+ * 4 consecutive input channels at one tap: with G4 = ceil(G/4), quad
+ * q = g4 * T + t holds W[r][4 g4 + j][t], j < 4 (0 where 4 g4 + j >= G).
+ * With P = ceil(R/8) panels and Q = G4 * T quads the payload is, in order:
  *   float32 scale[8P]   scale[r] of row r (0.0f for padding rows)
- *   int32   wsum[8P]    sum over c of W[r][c] (0 for padding rows)
- *   int8    q8[P*Q*32]  q8[((p * Q + q) * 8 + i) * 4 + j] = W[8p + i][4q + j]
- *                       (0 when 8p+i >= R or 4q+j >= C)
+ *   int32   wsum[8P]    sum of all W[r][g][t] (0 for padding rows)
+ *   int8    q8[P*Q*32]  q8[((p * Q + q) * 8 + i) * 4 + j] = quad q of row 8p + i,
+ *                       its j-th value (0 when 8p+i >= R)
  * all little-endian, 8P*8 + P*Q*32 bytes.  The scales travel with the
  * values, so one tensor's bytes are equal exactly when values and scales
  * are: the linker's byte comparison is scale-aware.  wsum is what the
  * input zero point costs: sum_c W[r][c] * (x - zx) = acc[r] - zx * wsum[r].
  * A kernel reads one 4-byte quad of a row as a unit (a broadcast int32
- * for VNNI's vpdpbusd, ARM's sdot), with 4 input values of one output
- * pixel beside it.  Grouped convs use the layout only when OC/group is a
- * multiple of 8, as PACK_A8.
+ * for VNNI's vpdpbusd, ARM's sdot), with the same 4 input channels of one
+ * output pixel beside it: activations interleaved by channel quads
+ * ([G4][pixel][4]) are the kernel's operand as they lie, for every tap,
+ * so no per-tap im2col copy is made (qconv_run.c).  Grouped convs use the
+ * layout only when OC/group is a multiple of 8, as PACK_A8.
  *
  * ---- Arithmetic (the reference every kernel set must match exactly) --
  *   acc[r][n]  = sum_c W[r][c] * (X[c][n] - zx)   (int32; padding taps of
@@ -58,9 +62,10 @@ typedef struct nnl_qconv_args {
 
 /* Bytes of a PACK_Q8 tensor of these dims (rank >= 2). */
 uint64_t nnl_pack_q8_bytes(int rank, const int64_t *dims);
-/* Pack a row-major rows x cols int8 matrix and its per-row scales into
- * PACK_Q8 (dst holds nnl_pack_q8_bytes; padding written as zeros). */
-void nnl_pack_q8(void *dst, const int8_t *w, const float *scale, int64_t rows, int64_t cols);
+/* Pack a row-major rows x (chans x taps) int8 matrix (an ONNX Conv weight:
+ * taps innermost) and its per-row scales into PACK_Q8 (dst holds
+ * nnl_pack_q8_bytes; padding written as zeros). */
+void nnl_pack_q8(void *dst, const int8_t *w, const float *scale, int64_t rows, int64_t chans, int64_t taps);
 /* Views of a PACK_Q8 payload with `rows` rows. */
 const float *nnl_q8_scales(const void *packed);
 const int32_t *nnl_q8_wsum(const void *packed, int64_t rows);

@@ -1,8 +1,8 @@
 /*
- * Packing of the 8-bit conv's activations (kernels/qconv_pack.h): im2col
- * rows, four at a time, interleaved into [quad][pixel][4 bytes] panels,
- * from the wide grid's phase rows or, as the fallback, gathered row run by
- * row run from the image.
+ * Staging of the 8-bit conv's activations (kernels/qconv_pack.h): four
+ * channels' rows interleaved into [pixel][4 bytes], as the wide grid's
+ * planes the microkernel reads in place or, as the fallback, as im2col
+ * panels gathered row run by row run from the image.
  */
 #include <string.h>
 
@@ -95,51 +95,49 @@ static inline void interleave16(v16u8 out[4], v16u8 a, v16u8 b, v16u8 c, v16u8 d
     out[3] = __builtin_shufflevector(ab1, cd1, 8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31) ^ f;
 }
 
-/* o[j] = bytes r[0..3][j0 + j] as one little-endian word, ^ flip, j < m:
- * byte shuffles on 16 pixels at a time, or 8 (GCC lowers them to SSE2 /
+/* Byte shuffles on 16 pixels at a time, or 8 (GCC lowers them to SSE2 /
  * NEON zips; at -O2 it leaves the plain loop scalar). */
-static void interleave4(uint32_t *o, const uint8_t *const r[4], int64_t j0, int64_t m, uint32_t flip) {
+void nnl_il4_generic(uint32_t *o, const uint8_t *const r[4], int64_t m, uint32_t flip) {
     const v16u8 f = (v16u8){0} + (uint8_t)(flip & 0xFF);
     v16u8 in[4], out[4];
     int64_t j = 0;
     for (; j + 16 <= m; j += 16) {
-        for (int t = 0; t < 4; t++) memcpy(&in[t], r[t] + j0 + j, 16);
+        for (int t = 0; t < 4; t++) memcpy(&in[t], r[t] + j, 16);
         interleave16(out, in[0], in[1], in[2], in[3], f);
         memcpy(o + j, out, sizeof out);
     }
     if (j + 8 <= m) { /* 8 pixels (NEON's panels, tails): half the vectors are spare */
         for (int t = 0; t < 4; t++) {
             in[t] = (v16u8){0};
-            memcpy(&in[t], r[t] + j0 + j, 8);
+            memcpy(&in[t], r[t] + j, 8);
         }
         interleave16(out, in[0], in[1], in[2], in[3], f);
         memcpy(o + j, out, sizeof out / 2);
         j += 8;
     }
     for (; j < m; j++)
-        o[j] = ((uint32_t)r[0][j0 + j] | (uint32_t)r[1][j0 + j] << 8 | (uint32_t)r[2][j0 + j] << 16 |
-                (uint32_t)r[3][j0 + j] << 24) ^ flip;
+        o[j] = ((uint32_t)r[0][j] | (uint32_t)r[1][j] << 8 | (uint32_t)r[2][j] << 16 | (uint32_t)r[3][j] << 24) ^ flip;
 }
 
-/* Phase rows of the wide grid a task with virtual pixels [n0, n0 + cnt)
- * reads: output rows n0 / wq .. (n0 + cnt - 1) / wq, the kernel's reach
- * below them, and one more: a virtual column past ow of the last row
- * reads a few bytes into the next (values dropped, but inside the strip). */
-int64_t nnl_qstrip_rows(const nnl_qconv_ctx *q, int64_t n0, int64_t cnt) {
-    return (n0 + cnt - 1) / q->wq - n0 / q->wq + 2 + (q->p->kh - 1) * q->p->dh / q->p->sh;
+/* Even and odd bytes of src[2j .. 2j + 32) into e[j ..) and o[j ..). */
+static inline void split16(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t j) {
+    v16u8 a, b;
+    memcpy(&a, src + 2 * j, 16);
+    memcpy(&b, src + 2 * j + 16, 16);
+    v16u8 ev = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    v16u8 od = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    memcpy(e + j, &ev, 16);
+    memcpy(o + j, &od, 16);
 }
 
-/* Even and odd bytes of src[0 .. 2n) into e and o (stride-2 phases). */
+/* Even and odd bytes of src[0 .. 2n) into e and o (stride-2 phases); the
+ * last 16 overlap the loop's (rows are a few dozen pixels). */
 static void split2(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t n) {
     int64_t j = 0;
-    for (; j + 16 <= n; j += 16) {
-        v16u8 a, b;
-        memcpy(&a, src + 2 * j, 16);
-        memcpy(&b, src + 2 * j + 16, 16);
-        v16u8 ev = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-        v16u8 od = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-        memcpy(e + j, &ev, 16);
-        memcpy(o + j, &od, 16);
+    for (; j + 16 <= n; j += 16) split16(e, o, src, j);
+    if (j < n && n >= 16) {
+        split16(e, o, src, n - 16);
+        return;
     }
     for (; j < n; j++) {
         e[j] = src[2 * j];
@@ -147,75 +145,136 @@ static void split2(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t n) {
     }
 }
 
-/* The task's source on the wide grid; with a strip, its phase rows copied
- * into dst (cg x sh x sw planes of strip_rows x wq bytes), tmp holding a
- * padded row (sw * wq bytes). */
-nnl_qsrc nnl_qsrc_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *tmp, const uint8_t *xg, int64_t n0,
-                       int64_t cnt) {
+/* memset for the few pad bytes a row has (a library call cost more). */
+static inline void fill(uint8_t *dst, uint8_t v, int64_t n) {
+    if (n >= 32) {
+        memset(dst, v, (size_t)n);
+        return;
+    }
+    for (int64_t j = 0; j < n; j++) dst[j] = v;
+}
+
+int64_t nnl_qstage_pixels(const nnl_qconv_ctx *q, int64_t n0, int64_t cnt) {
     const nnl_conv_params *p = q->p;
-    if (!q->strip) return (nnl_qsrc){xg, p->h * p->w, 0};
-    const int64_t rows = nnl_qstrip_rows(q, n0, cnt), r0 = n0 / q->wq, wq = q->wq, sw = p->sw, len = sw * wq;
-    for (int64_t ic = 0; ic < q->cg; ic++)
-        for (int64_t ry = 0; ry < p->sh; ry++)
-            for (int64_t r = 0; r < rows; r++) {
-                /* phase (ry, rx) row r is padded row (r0 + r) sh + ry, columns rx, rx + sw, ... */
-                uint8_t *d = dst + ((ic * p->sh + ry) * sw * rows + r) * wq;
-                const int64_t ps = rows * wq; /* from phase rx to rx + 1 */
-                int64_t iy = (r0 + r) * p->sh + ry - p->pt;
-                uint8_t *pr = sw == 1 ? d : tmp;
-                if (iy < 0 || iy >= p->h) {
-                    memset(pr, q->pad, (size_t)len);
-                } else {
-                    memset(pr, q->pad, (size_t)p->pl);
-                    copy_run(pr + p->pl, xg + (ic * p->h + iy) * p->w, p->w);
-                    memset(pr + p->pl + p->w, q->pad, (size_t)(len - p->pl - p->w));
-                }
-                if (sw == 2)
-                    split2(d, d + ps, tmp, wq);
-                else if (sw > 2)
-                    for (int64_t rx = 0; rx < sw; rx++)
-                        for (int64_t c = 0; c < wq; c++) d[rx * ps + c] = tmp[c * sw + rx];
+    if (!q->strip) return cnt + (p->kh - 1) * p->dh * q->wq + (p->kw - 1) * p->dw;
+    /* output rows n0 / wq .. (n0 + cnt - 1) / wq, the kernel's reach below
+     * them, and one more: a tap's column offset runs into the next row */
+    return ((n0 + cnt - 1) / q->wq - n0 / q->wq + 2 + (p->kh - 1) * p->dh / p->sh) * q->wq;
+}
+
+/* Stride 1, no pads: the grid is the image; planes are the pixels from n0,
+ * those past the image read as pad (their outputs are dropped). */
+static void stage_direct(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, const uint8_t *xg, int64_t c4a,
+                         int64_t c4b, int64_t n0, int64_t cs) {
+    const int64_t hw = q->p->h * q->p->w, have = n0 >= hw ? 0 : min64(cs, hw - n0);
+    for (int64_t c4 = c4a; c4 < c4b; c4++) {
+        const uint8_t *r[4];
+        for (int j = 0; j < 4; j++) {
+            int64_t ic = 4 * c4 + j;
+            if (ic < q->cg && have == cs) {
+                r[j] = xg + ic * hw + n0;
+                continue;
             }
-    return (nnl_qsrc){dst, rows * wq, r0 * wq};
+            uint8_t *b = row + j * cs;
+            int64_t n = ic < q->cg ? have : 0;
+            if (n) memcpy(b, xg + ic * hw + n0, (size_t)n);
+            memset(b + n, q->pad, (size_t)(cs - n));
+            r[j] = b;
+        }
+        q->uk->il4((uint32_t *)(dst + (c4 - c4a) * cs * 4), r, cs, q->flip);
+    }
+}
+
+nnl_qstage nnl_qstage_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, const uint8_t *xg, int64_t c4a,
+                           int64_t c4b, int64_t n0) {
+    const nnl_conv_params *p = q->p;
+    const int64_t cs = q->cs;
+    if (!q->strip) {
+        stage_direct(q, dst, row, xg, c4a, c4b, n0, cs);
+        return (nnl_qstage){dst, n0};
+    }
+    const int64_t wq = q->wq, sw = p->sw, len = sw * wq, rows = cs / wq, r0 = n0 / wq;
+    const int nph = q->nphy * q->nphx;
+    /* Per channel its phase planes (rows x wq each) in a buffer of their
+     * own, then one interleave of four channels a plane: long runs, not a
+     * call and a scalar tail per row.  Buffers: a pad plane, a padded
+     * input row, 4 channels' nph planes. */
+    uint8_t *padp = row, *in = padp + cs, *cb = in + len;
+    memset(padp, q->pad, (size_t)cs);
+    for (int64_t c4 = c4a; c4 < c4b; c4++) {
+        const uint8_t *src[4];
+        for (int j = 0; j < 4; j++) {
+            const int64_t ic = 4 * c4 + j;
+            uint8_t *b = cb + j * nph * cs;
+            src[j] = ic < q->cg ? b : padp;
+            if (ic >= q->cg) continue;
+            for (int64_t ry = 0; ry < p->sh; ry++) {
+                if (q->phy[ry] < 0) continue;
+                for (int64_t r = 0; r < rows; r++) {
+                    /* phase (ry, rx) row r is padded row (r0 + r) sh + ry, columns rx, rx + sw, ... */
+                    const int64_t iy = (r0 + r) * p->sh + ry - p->pt;
+                    uint8_t *o = b + (q->phy[ry] * q->nphx * rows + r) * wq; /* phase (ry, first rx) */
+                    const int64_t ps = rows * wq;                            /* to the next rx */
+                    if (iy < 0 || iy >= p->h) {
+                        for (int x = 0; x < q->nphx; x++) fill(o + x * ps, q->pad, wq);
+                        continue;
+                    }
+                    uint8_t *t = sw == 1 ? o : in;
+                    fill(t, q->pad, p->pl);
+                    copy_run(t + p->pl, xg + (ic * p->h + iy) * p->w, p->w);
+                    fill(t + p->pl + p->w, q->pad, len - p->pl - p->w);
+                    if (sw == 1) continue;
+                    if (sw == 2 && q->nphx == 2) {
+                        split2(o, o + ps, t, wq);
+                        continue;
+                    }
+                    for (int64_t rx = 0; rx < sw; rx++)
+                        if (q->phx[rx] >= 0)
+                            for (int64_t c = 0; c < wq; c++) o[q->phx[rx] * ps + c] = t[c * sw + rx];
+                }
+            }
+        }
+        for (int ph = 0; ph < nph; ph++) {
+            const uint8_t *r4[4];
+            for (int j = 0; j < 4; j++) r4[j] = src[j] == padp ? padp : src[j] + ph * cs;
+            q->uk->il4((uint32_t *)(dst + ((c4 - c4a) * nph + ph) * cs * 4), r4, cs, q->flip);
+        }
+    }
+    return (nnl_qstage){dst, r0 * wq};
+}
+
+int64_t nnl_qstage_off(const nnl_qconv_ctx *q, int64_t i) {
+    const nnl_conv_params *p = q->p;
+    const int64_t c4 = i / q->khw, t = i % q->khw, oy = t / p->kw * p->dh, ox = t % p->kw * p->dw;
+    const int64_t plane = c4 * q->nphy * q->nphx + q->phy[oy % p->sh] * q->nphx + q->phx[ox % p->sw];
+    return (plane * q->cs + oy / p->sh * q->wq + ox / p->sw) * 4;
 }
 
 static const uint8_t zero_row[NNL_QNC];
 
-/* Quads [q0, q0 + kqc) of im2col(X_g) for pixels [n0, n0 + cnt) into
- * nr-pixel panels of kqc x nr x 4 bytes; pixels past cnt are zeros.  On
- * the wide grid the rows come from src, else gathered from xg. */
-void nnl_qpack_block(const nnl_qconv_ctx *q, uint8_t *dst, const nnl_qsrc *src, const uint8_t *xg, int64_t q0,
-                     int64_t kqc, int64_t n0, int64_t cnt) {
+void nnl_qpack_block(const nnl_qconv_ctx *q, uint8_t *dst, const uint8_t *xg, int64_t q0, int64_t kqc, int64_t n0,
+                     int64_t cnt) {
     const nnl_conv_params *p = q->p;
     const int nr = q->uk->nr;
-    const int64_t khw = p->kh * p->kw, plane = p->h * p->w;
+    const int64_t plane = p->h * p->w;
     uint8_t rows[4][NNL_QNC];
     uint32_t *d = (uint32_t *)dst;
-    /* tap (ic, ky, kx) of column k, stepped along k: a division per
-     * column cost more than interleaving its pixels */
-    int64_t k = 4 * q0, ic = k / khw, ky = k / p->kw % p->kh, kx = k % p->kw;
     for (int64_t qq = 0; qq < kqc; qq++) {
+        const int64_t qd = q0 + qq, c4 = qd / q->khw, t = qd % q->khw;
         const uint8_t *r[4];
-        for (int t = 0; t < 4; t++, k++) {
-            if (k >= q->kk) {
-                r[t] = zero_row; /* weights are 0 there */
-            } else if (q->wide) {
-                int64_t oy = ky * p->dh, ox = kx * p->dw, ph = (oy % p->sh) * p->sw + ox % p->sw;
-                r[t] = src->base + (ic * p->sh * p->sw + ph) * src->cs + n0 - src->f0 + oy / p->sh * q->wq +
-                       ox / p->sw;
-            } else {
-                gather_row(rows[t], xg + ic * plane, p, ky, kx, n0, cnt, q->pad);
-                r[t] = rows[t];
+        for (int j = 0; j < 4; j++) {
+            if (4 * c4 + j >= q->cg) {
+                r[j] = zero_row; /* weights are 0 there */
+                continue;
             }
-            if (++kx == p->kw) {
-                kx = 0;
-                if (++ky == p->kh) ky = 0, ic++;
-            }
+            gather_row(rows[j], xg + (4 * c4 + j) * plane, p, t / p->kw, t % p->kw, n0, cnt, q->pad);
+            r[j] = rows[j];
         }
         for (int64_t j0 = 0; j0 < cnt; j0 += nr) {
             uint32_t *o = d + (j0 / nr * kqc + qq) * nr;
             int64_t m = min64(nr, cnt - j0);
-            interleave4(o, r, j0, m, q->flip);
+            const uint8_t *rj[4] = {r[0] + j0, r[1] + j0, r[2] + j0, r[3] + j0};
+            q->uk->il4(o, rj, m, q->flip);
             for (int64_t j = m; j < nr; j++) o[j] = 0;
         }
     }

@@ -2,17 +2,17 @@
  * The 8-bit convolution's driver (kernels/qconv.h) over the kernel sets'
  * int8 microkernels (nnl_qukr in gemm.h): per (image, group) a GEMM
  * Y (OC/g x OH*OW) = W_g * im2col(X_g), split into tasks of (mc rows, nc
- * pixels).  A task walks K in blocks of the microkernel's kq quads; per
- * block it packs im2col(X) straight from the image into its thread's
- * scratch (qconv_pack.c) as panels of nr pixels, quad-major ([quad]
- * [pixel][4 bytes]: the 4 K values a weight quad multiplies, side by
- * side), then sweeps the microkernel over (pixel panel, 8-row panel),
- * pixel panel outer so the panel stays in L1 while weight panels stream
- * from L2.  Sums between K blocks stay as int32 tiles in the scratch; the
- * last block requantizes into y.  The zero point is not subtracted per
- * element: the weight's row sums turn sum W*x into sum W*(x - zx) in the
- * epilogue (nnl_qepi.off), so padding taps are packed as the byte zx and
- * int8 inputs as x ^ 0x80 (then zx + 128).
+ * pixels).  A task walks K in blocks of whole channel quads (about the
+ * microkernel's kq quads); per block it stages those channels once
+ * (qconv_pack.h: interleaved by 4 on the wide grid) into its thread's
+ * scratch, then sweeps the microkernel over (pixel panel, 8-row panel),
+ * pixel panel outer so its operands stay in L1 while weight panels stream
+ * from L2, each quad read at its tap's offset.  Sums between K blocks stay
+ * as int32 tiles in the scratch; the last block requantizes into y.  The
+ * zero point is not subtracted per element: the weight's row sums turn
+ * sum W*x into sum W*(x - zx) in the epilogue (nnl_qepi.off), so padding
+ * taps are staged as the byte zx and int8 inputs as x ^ 0x80 (then zx +
+ * 128).
  */
 #include <string.h>
 
@@ -67,28 +67,42 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     const int nr = q->uk->nr;
     int64_t per_item = q->m_tiles * q->n_tiles, item = t / per_item, r = t % per_item;
     int64_t img = item / p->group, g = item % p->group;
-    int64_t m0 = r / q->n_tiles * q->mc, n0 = r % q->n_tiles * q->nc;
-    int64_t mcur = min64(q->mc, q->mg - m0), ncur = min64(q->nc, q->npx - n0);
+    /* pixel tile i: panels [npan i / n_tiles, npan (i + 1) / n_tiles) */
+    int64_t i = r % q->n_tiles, m0 = r / q->n_tiles * q->mc;
+    int64_t n0 = q->npan * i / q->n_tiles * nr, n1 = min64(q->npan * (i + 1) / q->n_tiles * nr, q->npx);
+    int64_t mcur = min64(q->mc, q->mg - m0), ncur = n1 - n0;
     int64_t npan = (ncur + nr - 1) / nr;
     char *ts = q->ts[thread];
     nnl_qepi *epi = (nnl_qepi *)ts;
     uint8_t *blk = (uint8_t *)ts + q->epi_bytes;
     int32_t *sums = (int32_t *)(blk + q->blk_bytes);
     int16_t *w16 = (int16_t *)(blk + q->blk_bytes + q->sum_bytes);
-    uint8_t *strip = blk + q->blk_bytes + q->sum_bytes + q->w16_bytes;
+    int64_t *xoff = (int64_t *)(blk + q->blk_bytes + q->sum_bytes + q->w16_bytes);
+    uint8_t *row = (uint8_t *)xoff + q->off_bytes;
     fill_epi(q, epi, g, m0, mcur);
     const uint8_t *xg = (const uint8_t *)a->x + (img * p->c + g * q->cg) * p->h * p->w;
     const int8_t *wg = nnl_q8_panels(a->w, p->oc) + (g * q->mg + m0) / NNL_MR * q->nq * 4 * NNL_MR;
     uint8_t *yg = (uint8_t *)a->y + (img * p->oc + g * q->mg + m0) * q->ohw;
     /* virtual pixels are output pixels unless the wide grid has extra columns */
     bool scatter = q->wide && q->wq != p->ow;
-    nnl_qsrc src = {0};
-    if (q->wide) src = nnl_qsrc_make(q, strip, strip + q->strip_bytes, xg, n0, ncur);
     uint8_t tile[NNL_MR * NNL_NR_MAX];
+    int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
+    for (int64_t k = 0; k < kqmax; k++) xoff[k] = q->wide ? nnl_qstage_off(q, k) : k * nr * 4;
     for (int64_t kb = 0; kb < q->nkb; kb++) {
-        int64_t q0 = q->nq * kb / q->nkb, kqc = q->nq * (kb + 1) / q->nkb - q0;
+        int64_t c4a = q->cq * kb / q->nkb, c4b = q->cq * (kb + 1) / q->nkb;
+        int64_t q0 = c4a * q->khw, kqc = (c4b - c4a) * q->khw;
         bool last = kb == q->nkb - 1;
-        nnl_qpack_block(q, blk, &src, xg, q0, kqc, n0, ncur);
+        const uint8_t *x0;     /* pixel panel 0's operands */
+        int64_t pan;           /* bytes from one pixel panel to the next */
+        if (q->wide) {
+            nnl_qstage st = nnl_qstage_make(q, blk, row, xg, c4a, c4b, n0);
+            x0 = st.base + (n0 - st.f0) * 4;
+            pan = nr * 4;
+        } else {
+            nnl_qpack_block(q, blk, xg, q0, kqc, n0, ncur);
+            x0 = blk;
+            pan = kqc * nr * 4;
+        }
         if (q->uk->w16)
             for (int64_t im = 0; im < mcur; im += NNL_MR)
                 nnl_qukr_w16(w16 + im * kqc * 4, wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR, kqc);
@@ -98,7 +112,8 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
                     .kq = kqc,
                     .w = q->uk->w16 ? (const int8_t *)(w16 + im * kqc * 4)
                                     : wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR,
-                    .x = blk + jp * kqc * nr * 4,
+                    .x = x0 + jp * pan,
+                    .xoff = xoff,
                     .acc = sums + (im / NNL_MR * npan + jp) * NNL_MR * nr,
                     .first = kb == 0,
                     .last = last,
@@ -120,53 +135,80 @@ const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern) {
     return NULL;
 }
 
-/* Task sizes and the thread scratch they take; false if it does not fit. */
+/* Threads' load balance of m_tiles x n_tiles tasks a (image, group): the
+ * work of an even share over that of the busiest thread (tasks of
+ * ceil(npan / nt) panels, rounds of `threads` tasks). */
+static double balance(int64_t mrows, int64_t mc, int64_t npan, int64_t nt, int64_t batch, int threads) {
+    int64_t tasks = batch * ((mrows + mc - 1) / mc) * nt, rounds = (tasks + threads - 1) / threads;
+    return (double)(mrows * npan * batch) / threads / ((double)rounds * (double)(mc * ((npan + nt - 1) / nt)));
+}
+
+/* Task sizes and the thread scratch they take; false if it does not fit.
+ * Tasks split pixels into n_tiles runs of whole panels (at most NNL_QNC
+ * pixels) and rows into m_tiles blocks (at most QMC).  With threads, the
+ * split is the one that keeps them busiest: 9 equal tasks on 2 threads
+ * leave one idle a ninth of the time, ResNet-18's 14x14 layers made 3
+ * pixel tasks, so rows are split too when that balances better (each
+ * row task stages the same activations again, so not otherwise). */
 static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
     const nnl_conv_params *p = q->p;
     const nnl_qukr *uk = q->uk;
+    const int64_t nr = uk->nr, batch = p->n * p->group, mrows = round_up(q->mg, NNL_MR);
     q->npx = q->wide ? (p->oh - 1) * q->wq + p->ow : q->ohw;
-    q->mc = min64(round_up(q->mg, NNL_MR), QMC);
-    q->nc = min64(NNL_QNC / uk->nr * uk->nr, round_up(q->npx, uk->nr));
-    /* Enough tasks that threads finish together: split pixels first (each
-     * task keeps its whole weight block), then rows, but rows only up to one
-     * task a thread: every row task packs the same activations again (on
-     * ResNet-18's 7x7 and 14x14 layers 16 row tasks made 2 threads no
-     * faster than 1). */
-    int64_t want = threads > 1 ? 4 * (int64_t)threads : 1, batch = p->n * p->group;
-    for (;;) {
-        q->m_tiles = (q->mg + q->mc - 1) / q->mc;
-        q->n_tiles = (q->npx + q->nc - 1) / q->nc;
-        int64_t tasks = batch * q->m_tiles * q->n_tiles;
-        if (tasks >= want) break;
-        if (q->nc > 2 * uk->nr)
-            q->nc = round_up(q->nc / 2, uk->nr);
-        else if (q->mc > 4 * NNL_MR && tasks < threads)
-            q->mc = round_up(q->mc / 2, NNL_MR);
-        else
-            break;
+    q->npan = (q->npx + nr - 1) / nr;
+    const int64_t nt0 = (q->npan + NNL_QNC / nr - 1) / (NNL_QNC / nr);
+    int64_t mc0 = min64(mrows, QMC), mt0 = (mrows + mc0 - 1) / mc0;
+    q->mc = round_up((mrows + mt0 - 1) / mt0, NNL_MR);
+    q->n_tiles = nt0;
+    if (threads > 1) {
+        double best = balance(mrows, q->mc, q->npan, nt0, batch, threads);
+        for (int64_t mt = mt0; mt <= 8 * mt0; mt *= 2) {
+            int64_t mc = round_up((mrows + mt - 1) / mt, NNL_MR);
+            if (mt > mt0 && mc < 4 * NNL_MR) break;
+            for (int64_t nt = nt0; nt <= min64(q->npan, nt0 + 4 * threads); nt++) {
+                /* more tasks must pay for their extra staging */
+                double b = balance(mrows, mc, q->npan, nt, batch, threads);
+                if (b > best + 0.02) best = b, q->mc = mc, q->n_tiles = nt;
+            }
+        }
     }
-    /* a strip of many channels can outgrow the scratch: fewer pixels a task */
+    q->m_tiles = (q->mg + q->mc - 1) / q->mc;
+    q->nc = (q->npan + q->n_tiles - 1) / q->n_tiles * nr;
+    /* a block of many channels can outgrow the scratch: fewer pixels a task */
     for (;;) {
-        int64_t kqmax = (q->nq + q->nkb - 1) / q->nkb;
+        int64_t c4max = (q->cq + q->nkb - 1) / q->nkb, kqmax = c4max * q->khw;
         q->epi_bytes = align64((size_t)(q->mc / NNL_MR) * sizeof(nnl_qepi));
-        q->blk_bytes = align64((size_t)(kqmax * q->nc * 4));
         q->sum_bytes = q->nkb > 1 ? align64((size_t)(q->mc * q->nc) * sizeof(int32_t)) : 0;
         q->w16_bytes = uk->w16 ? align64((size_t)(round_up(q->mc, NNL_MR) * kqmax * 4) * sizeof(int16_t)) : 0;
-        size_t row = 0;
-        q->strip_bytes = 0;
-        if (q->strip) {
-            /* the most rows any task's pixels reach: its first pixel at the end of a row */
-            int64_t rows = nnl_qstrip_rows(q, q->wq - 1, q->nc);
-            q->strip_bytes = align64((size_t)(q->cg * p->sh * p->sw * rows * q->wq));
-            row = (size_t)(p->sw * q->wq);
+        q->off_bytes = align64((size_t)kqmax * sizeof(int64_t));
+        if (q->wide) {
+            /* the most pixels any task's planes take: its first pixel at the end of a row */
+            int64_t cs = q->cs = nnl_qstage_pixels(q, q->wq - 1, q->nc);
+            q->blk_bytes = align64((size_t)(c4max * q->nphy * q->nphx * cs * 4));
+            q->row_bytes = align64((size_t)(q->strip ? cs + p->sw * q->wq + 4 * q->nphy * q->nphx * cs : 4 * cs));
+        } else {
+            q->blk_bytes = align64((size_t)(kqmax * q->nc * 4));
+            q->row_bytes = 0;
         }
-        if (q->epi_bytes + q->blk_bytes + q->sum_bytes + q->w16_bytes + q->strip_bytes + row <=
+        if (q->epi_bytes + q->blk_bytes + q->sum_bytes + q->w16_bytes + q->off_bytes + q->row_bytes <=
             NNL_THREAD_SCRATCH_BYTES)
             break;
         if (q->nc <= uk->nr) return false;
-        q->nc = round_up(q->nc / 2, uk->nr);
-        q->n_tiles = (q->npx + q->nc - 1) / q->nc;
+        q->n_tiles = min64(q->npan, 2 * q->n_tiles);
+        q->nc = (q->npan + q->n_tiles - 1) / q->n_tiles * nr;
     }
+    return true;
+}
+
+/* Which phase rows (columns) of the wide grid some tap reads, indexed
+ * compactly; false if the stride has more phases than the grid allows. */
+static bool phases(int64_t k, int64_t d, int64_t s, int8_t *idx, int *n) {
+    if (s > NNL_QPH_MAX) return false;
+    memset(idx, -1, NNL_QPH_MAX);
+    for (int64_t i = 0; i < k; i++) idx[i * d % s] = 0;
+    *n = 0;
+    for (int64_t r = 0; r < s; r++)
+        if (idx[r] == 0) idx[r] = (int8_t)(*n)++;
     return true;
 }
 
@@ -180,17 +222,21 @@ nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, c
     nnl_qconv_ctx q = {.p = p, .a = a, .uk = uk, .ts = thread_scratch};
     q.mg = p->oc / p->group;
     q.cg = p->c / p->group;
-    q.kk = q.cg * p->kh * p->kw;
-    q.nq = (q.kk + 3) / 4;
+    q.cq = (q.cg + 3) / 4;
+    q.khw = p->kh * p->kw;
+    q.nq = q.cq * q.khw;
     q.ohw = p->oh * p->ow;
     q.pad = (uint8_t)a->x_zp;
     q.flip = a->x_signed ? 0x80808080u : 0u;
-    q.nkb = q.nq > 0 ? (q.nq + uk->kq - 1) / uk->kq : 1;
+    /* K blocks of whole channel quads, about kq quads each */
+    q.nkb = min64(q.cq, (q.nq + uk->kq - 1) / uk->kq);
+    if (q.nkb < 1) q.nkb = 1;
     /* the grid reads phase rows and columns up to those of the last real
      * output, which the conv's own size formula keeps inside the plane */
     int64_t hp = p->pt + p->h + p->pb, wp = p->pl + p->w + p->pr;
     q.wq = (wp + p->sw - 1) / p->sw;
-    q.wide = p->oh == (hp - (p->kh - 1) * p->dh - 1) / p->sh + 1 && p->ow == (wp - (p->kw - 1) * p->dw - 1) / p->sw + 1;
+    q.wide = p->oh == (hp - (p->kh - 1) * p->dh - 1) / p->sh + 1 && p->ow == (wp - (p->kw - 1) * p->dw - 1) / p->sw + 1 &&
+             phases(p->kh, p->dh, p->sh, q.phy, &q.nphy) && phases(p->kw, p->dw, p->sw, q.phx, &q.nphx);
     q.strip = q.wide && (p->pt || p->pl || p->pb || p->pr || p->sh > 1 || p->sw > 1);
     int threads = nnl_pool_threads(pool);
     if (!plan_tasks(&q, threads)) {

@@ -82,7 +82,7 @@ nnl_status nnl_pass_pack_q8(nnl_model *m) {
         const nnl_value *sv = packable(m, v);
         if (!sv) continue;
         nnl_tensor *t = &m->values[v].t;
-        int64_t rows = t->dims[0], cols = nnl_tensor_numel(t) / rows;
+        int64_t rows = t->dims[0], chans = t->dims[1], taps = nnl_tensor_numel(t) / rows / chans;
         const float *s = sv->t.data;
         float *per_row = nnl_malloc((size_t)rows * sizeof(float));
         void *p = nnl_aligned_alloc((size_t)nnl_pack_q8_bytes(t->rank, t->dims));
@@ -92,7 +92,7 @@ nnl_status nnl_pass_pack_q8(nnl_model *m) {
             return nnl_fail(NNL_ERR_NOMEM, "out of memory packing weight '%s'", m->values[v].name);
         }
         for (int64_t r = 0; r < rows; r++) per_row[r] = s[nnl_tensor_numel(&sv->t) == 1 ? 0 : r];
-        nnl_pack_q8(p, t->data, per_row, rows, cols);
+        nnl_pack_q8(p, t->data, per_row, rows, chans, taps);
         nnl_free(per_row);
         nnl_aligned_free(t->data);
         t->data = p;

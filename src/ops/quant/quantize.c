@@ -121,12 +121,11 @@ static void quant_range_pt(void *ctx, int64_t b, int64_t e, int thread) {
     const int32_t z = !j->zp ? 0 : u8 ? *(const uint8_t *)j->zp : *(const int8_t *)j->zp;
     const nnl_qparam p = nnl_qparam_make(j->scale[0], z, u8);
     int64_t i = b;
-    for (; i + 16 <= e; i += 16) {
-        nnl_v4f v[4];
-        memcpy(v, j->x + i, sizeof v);
-        nnl_q16((char *)j->y + i, v, &p);
-    }
-    for (; i < e; i++) nnl_q1(j->y, i, j->x[i], &p);
+    /* Locals: the stores through char * could otherwise alias *j. */
+    const float *x = j->x;
+    char *y = j->y;
+    for (; i + 16 <= e; i += 16) nnl_q16(y + i, x + i, &p);
+    for (; i < e; i++) nnl_q1(y, i, x[i], &p);
 }
 
 nnl_status nnl_quant_quantize_exec(const nnl_op_call *c) {
@@ -195,12 +194,10 @@ static void dequant_range_pt8(void *ctx, int64_t b, int64_t e, int thread) {
     const nnl_qparam p = nnl_qparam_make(j->scale[0], j->zp ? (int32_t)load_q(j->zp, j->dt, 0) : 0,
                                          j->dt == NNL_DT_UINT8);
     int64_t i = b;
-    for (; i + 16 <= e; i += 16) {
-        nnl_v4f v[4];
-        nnl_dq16((const char *)j->x + i, &p, v);
-        memcpy(j->y + i, v, sizeof v);
-    }
-    for (; i < e; i++) j->y[i] = nnl_dq1(j->x, i, &p);
+    const char *x = j->x;
+    float *y = j->y;
+    for (; i + 16 <= e; i += 16) nnl_dq16(x + i, &p, y + i);
+    for (; i < e; i++) y[i] = nnl_dq1(x, i, &p);
 }
 
 nnl_status nnl_quant_dequantize_exec(const nnl_op_call *c) {

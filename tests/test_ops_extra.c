@@ -518,6 +518,113 @@ static void test_maxpool_8bit(void **state) {
     }
 }
 
+/* The 8-bit MaxPool's vector paths (row buffer of the padded row, stride-2
+ * phases, blocks of 16 / 32 with an overlapping last block) against the
+ * window's max computed here and against the float32 MaxPool: random
+ * geometries over widths around the block sizes, every stride 1-4,
+ * dilations, pads up to beyond the kernel (empty windows give the type's
+ * least value), ceil_mode, auto_pad, 1-D and 2-D, both types. */
+static void test_maxpool_8bit_geometries(void **state) {
+    (void)state;
+    static const int64_t widths[] = {1, 2, 5, 15, 16, 17, 31, 32, 33, 34, 47, 63, 64, 65, 66, 97, 112, 113, 130};
+    static const char *const autopads[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
+    enum { NMAX = 2 * 3 * 9 * 130 };
+    static uint8_t q[NMAX];
+    static float f[NMAX];
+    uint32_t seed = 2024;
+#define RND(n) ((int64_t)((seed = seed * 1664525u + 1013904223u) >> 8) % (n))
+    int cases = 0;
+    for (int it = 0; it < 400; it++) {
+        const bool u8 = it % 2 == 0, two_d = it % 5 != 0;
+        const int ns = two_d ? 2 : 1;
+        int64_t in[2] = {two_d ? 1 + RND(9) : 1, widths[RND((int64_t)(sizeof widths / sizeof *widths))]};
+        int64_t k[2], st[2], dl[2], pads[4];
+        for (int i = 0; i < 2; i++) {
+            k[i] = 1 + RND(it % 7 == 0 ? 17 : 5);
+            st[i] = 1 + RND(4);
+            if (it % 3 == 0) st[i] = 2;
+            dl[i] = it % 4 == 0 ? 1 + RND(3) : 1;
+        }
+        int64_t kk[2], ss[2], dd[2];
+        int64_t dims[4] = {2, 3, in[0], in[1]}, dims1[3] = {2, 3, in[1]};
+        for (int i = 0; i < ns; i++) {
+            const int j = two_d ? i : 1;
+            kk[i] = k[j], ss[i] = st[j], dd[i] = dl[j];
+        }
+        for (int i = 0; i < ns; i++) {
+            const int j = two_d ? i : 1;
+            const int64_t ek = (k[j] - 1) * dl[j] + 1;
+            pads[i] = RND(ek + (it % 11 == 0 ? 3 : 0));
+            pads[ns + i] = RND(ek + (it % 13 == 0 ? 3 : 0));
+            if (in[j] + pads[i] + pads[ns + i] < ek) pads[ns + i] = ek - in[j] - pads[i];
+        }
+        const char *ap = autopads[it % 9 == 0 ? 1 + RND(3) : 0];
+        nnl_attr a[6] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = ns, .ints = kk},
+                         {.name = "strides", .type = NNL_ATTR_INTS, .n = ns, .ints = ss},
+                         {.name = "dilations", .type = NNL_ATTR_INTS, .n = ns, .ints = dd},
+                         {.name = "ceil_mode", .type = NNL_ATTR_INT, .i = it % 6 == 1},
+                         {.name = "auto_pad", .type = NNL_ATTR_STRING, .s = ap},
+                         {.name = "pads", .type = NNL_ATTR_INTS, .n = 2 * ns, .ints = pads}};
+        const int na = strcmp(ap, "NOTSET") == 0 ? 6 : 5;
+        if (na == 5) {
+            /* SAME / VALID: a window must fit the input */
+            bool fits = true;
+            for (int i = 0; i < ns; i++) fits = fits && (kk[i] - 1) * dd[i] + 1 <= (two_d ? in[i] : in[1]);
+            if (!fits) continue;
+        }
+        const int64_t n = 6 * in[0] * in[1];
+        for (int64_t i = 0; i < n; i++) {
+            /* mostly low values so that maxima tie; the extremes of both types */
+            q[i] = (uint8_t)(RND(4) == 0 ? RND(256) : RND(3) == 0 ? (RND(2) ? 0x7f : 0x80) : RND(2) ? 0 : 0xff);
+            f[i] = u8 ? (float)q[i] : (float)(int8_t)q[i];
+        }
+        const int rank = two_d ? 4 : 3;
+        call kq, kf;
+        call_init(&kq, "MaxPool", 12, a, na, 1, 1);
+        set_in(&kq, 0, u8 ? NNL_DT_UINT8 : NNL_DT_INT8, rank, two_d ? dims : dims1, q);
+        call_init(&kf, "MaxPool", 12, a, na, 1, 1);
+        set_in(&kf, 0, NNL_DT_FLOAT, rank, two_d ? dims : dims1, f);
+        assert_int_equal(call_exec(&kq), NNL_OK);
+        assert_int_equal(call_exec(&kf), NNL_OK);
+        const nnl_tensor *y = &kq.out[0];
+        const int64_t oh = two_d ? y->dims[2] : 1, ow = y->dims[rank - 1], m = nnl_tensor_numel(y);
+        assert_int_equal(nnl_tensor_numel(&kf.out[0]), m);
+        int bad = 0;
+        for (int64_t i = 0; i < m; i++) {
+            const float want = ((float *)kf.out[0].data)[i];
+            const int32_t got = q8_at(y->data, u8, i);
+            bad += got != (want == -INFINITY ? (u8 ? 0 : -128) : (int32_t)want);
+        }
+        /* explicit pads: the window's max over the taps inside the input */
+        const int64_t ph = two_d ? pads[0] : 0, pw = pads[ns - 1];
+        for (int64_t pl = 0; na == 6 && pl < 6; pl++)
+            for (int64_t r = 0; r < oh; r++)
+                for (int64_t c = 0; c < ow; c++) {
+                    int32_t want = u8 ? 0 : -128;
+                    for (int64_t i = 0; i < k[0] * two_d + !two_d; i++)
+                        for (int64_t j = 0; j < k[1]; j++) {
+                            const int64_t yy = two_d ? r * st[0] - ph + i * dl[0] : 0;
+                            const int64_t xx = c * st[1] - pw + j * dl[1];
+                            if (yy < 0 || yy >= in[0] || xx < 0 || xx >= in[1]) continue;
+                            const int32_t v = q8_at(q, u8, (pl * in[0] + yy) * in[1] + xx);
+                            want = v > want ? v : want;
+                        }
+                    bad += q8_at(y->data, u8, (pl * oh + r) * ow + c) != want;
+                }
+        if (bad)
+            printf("  %s %s %lldx%lld k %lldx%lld s %lldx%lld d %lldx%lld pads %lld,%lld ceil %d: %d wrong\n",
+                   u8 ? "uint8" : "int8", ap, (long long)in[0], (long long)in[1], (long long)k[0],
+                   (long long)k[1], (long long)st[0], (long long)st[1], (long long)dl[0], (long long)dl[1],
+                   (long long)pads[0], (long long)pads[ns - 1], it % 6 == 1, bad);
+        assert_int_equal(bad, 0);
+        call_free(&kq);
+        call_free(&kf);
+        cases++;
+    }
+#undef RND
+    assert_true(cases > 300);
+}
+
 int main(void) {
     if (isa_check_forced()) return 1;
     const struct CMUnitTest tests[] = {
@@ -529,6 +636,7 @@ int main(void) {
         cmocka_unit_test(test_qconv_attrs_as_conv),
         cmocka_unit_test(test_qdq_islands_exact),
         cmocka_unit_test(test_maxpool_8bit),
+        cmocka_unit_test(test_maxpool_8bit_geometries),
     };
     return cmocka_run_group_tests(tests, harness_setup, harness_teardown);
 }

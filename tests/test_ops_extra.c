@@ -419,6 +419,78 @@ static void test_qdq_islands_exact(void **state) {
     }
 }
 
+/* Per-tensor QuantizeLinear / DequantizeLinear against the ONNX
+ * arithmetic written out here, over scales that are not powers of two (so
+ * x / s rounds) and values at and next to every rounding tie of them
+ * (k + 0.5) * s and its float neighbours, the saturation bounds and past
+ * them, NaN, infinities, zeros of both signs, subnormals; zero points at
+ * the ends of each type; lengths and start offsets that leave every tail
+ * (the op is also split between two threads). */
+static void test_qdq_rounding_exact(void **state) {
+    (void)state;
+    enum { N = 1200 };
+    static float x[N + 16], y_dq[N];
+    static uint8_t a[N + 16];
+    uint32_t seed = 777;
+#define RND(n) ((int64_t)((seed = seed * 1664525u + 1013904223u) >> 8) % (n))
+    const float scales[] = {0.0173f, 0.1f, 1.0f / 3.0f, 0.0078125f, 7.31f, 1e-3f, 3e-5f, 1.5e-38f, 2e-39f};
+    const int32_t zps[2][4] = {{0, 255, 128, 3}, {0, -128, 127, -7}};
+    for (int si = 0; si < (int)(sizeof scales / sizeof *scales); si++)
+        for (int u = 0; u < 2; u++)
+            for (int zi = 0; zi < 4; zi++) {
+                const bool u8 = u == 0;
+                const float s = scales[si];
+                const int32_t z = zps[u][zi];
+                uint8_t zq = (uint8_t)z;
+                for (int i = 0; i < N + 16; i++) {
+                    const int64_t k = RND(700) - 350;
+                    float v;
+                    switch (RND(8)) {
+                    case 0: v = ((float)k + 0.5f) * s; break;
+                    case 1: v = nextafterf(((float)k + 0.5f) * s, INFINITY); break;
+                    case 2: v = nextafterf(((float)k + 0.5f) * s, -INFINITY); break;
+                    case 3: v = (float)k * s; break;
+                    case 4: v = (float)(RND(2000001) - 1000000) * 1e-3f * s; break;
+                    case 5: {
+                        static const float odd[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-45f, -1e-40f,
+                                                    3e38f, -3e38f, 8388608.5f, 4194304.5f, -12582912.0f};
+                        v = odd[RND((int64_t)(sizeof odd / sizeof *odd))];
+                        break;
+                    }
+                    default: v = (float)(RND(2001) - 1000) * 0.37f * s; break;
+                    }
+                    x[i] = v;
+                    a[i] = (uint8_t)RND(256);
+                }
+                const int64_t off = RND(16), n = N - RND(40);
+                call k;
+                call_init(&k, "QuantizeLinear", 13, NULL, 0, 3, 1);
+                set_in(&k, 0, NNL_DT_FLOAT, 1, (int64_t[]){n}, x + off);
+                set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&s);
+                set_in(&k, 2, u8 ? NNL_DT_UINT8 : NNL_DT_INT8, 0, NULL, &zq);
+                assert_int_equal(call_exec(&k), NNL_OK);
+                int bad = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    const int32_t got = q8_at(k.out[0].data, u8, i), want = q_ref(x[off + i], s, z, u8);
+                    if (got != want && bad++ < 5)
+                        printf("  quantize %.9g / %.9g, z %d: %d, want %d\n", (double)x[off + i], (double)s, (int)z,
+                               (int)got, (int)want);
+                }
+                assert_int_equal(bad, 0);
+                call_free(&k);
+
+                call_init(&k, "DequantizeLinear", 13, NULL, 0, 3, 1);
+                set_in(&k, 0, u8 ? NNL_DT_UINT8 : NNL_DT_INT8, 1, (int64_t[]){n}, a + off);
+                set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&s);
+                set_in(&k, 2, u8 ? NNL_DT_UINT8 : NNL_DT_INT8, 0, NULL, &zq);
+                assert_int_equal(call_exec(&k), NNL_OK);
+                for (int64_t i = 0; i < n; i++) y_dq[i] = (float)(q8_at(a, u8, off + i) - z) * s;
+                assert_memory_equal(k.out[0].data, y_dq, (size_t)n * sizeof(float));
+                call_free(&k);
+            }
+#undef RND
+}
+
 /* MaxPool over uint8 / int8 (what a QDQ model's DequantizeLinear ->
  * MaxPool becomes) equals MaxPool over the same values in float32: every
  * geometry path (borders, stride-1 blocks, ceil_mode, dilation, 1-D). */
@@ -635,6 +707,7 @@ int main(void) {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_qconv_attrs_as_conv),
         cmocka_unit_test(test_qdq_islands_exact),
+        cmocka_unit_test(test_qdq_rounding_exact),
         cmocka_unit_test(test_maxpool_8bit),
         cmocka_unit_test(test_maxpool_8bit_geometries),
     };

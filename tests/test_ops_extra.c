@@ -419,6 +419,12 @@ static void test_qdq_islands_exact(void **state) {
     }
 }
 
+/* A value in [0, n) from the LCG state *seed. */
+static int64_t lcg_below(uint32_t *seed, int64_t n) {
+    *seed = *seed * 1664525u + 1013904223u;
+    return (int64_t)(*seed >> 8) % n;
+}
+
 /* Per-tensor QuantizeLinear / DequantizeLinear against the ONNX
  * arithmetic written out here, over scales that are not powers of two (so
  * x / s rounds) and values at and next to every rounding tie of them
@@ -432,7 +438,6 @@ static void test_qdq_rounding_exact(void **state) {
     static float x[N + 16], y_dq[N];
     static uint8_t a[N + 16];
     uint32_t seed = 777;
-#define RND(n) ((int64_t)((seed = seed * 1664525u + 1013904223u) >> 8) % (n))
     const float scales[] = {0.0173f, 0.1f, 1.0f / 3.0f, 0.0078125f, 7.31f, 1e-3f, 3e-5f, 1.5e-38f, 2e-39f};
     const int32_t zps[2][4] = {{0, 255, 128, 3}, {0, -128, 127, -7}};
     for (int si = 0; si < (int)(sizeof scales / sizeof *scales); si++)
@@ -443,26 +448,26 @@ static void test_qdq_rounding_exact(void **state) {
                 const int32_t z = zps[u][zi];
                 uint8_t zq = (uint8_t)z;
                 for (int i = 0; i < N + 16; i++) {
-                    const int64_t k = RND(700) - 350;
+                    const int64_t k = lcg_below(&seed, 700) - 350;
                     float v;
-                    switch (RND(8)) {
+                    switch (lcg_below(&seed, 8)) {
                     case 0: v = ((float)k + 0.5f) * s; break;
                     case 1: v = nextafterf(((float)k + 0.5f) * s, INFINITY); break;
                     case 2: v = nextafterf(((float)k + 0.5f) * s, -INFINITY); break;
                     case 3: v = (float)k * s; break;
-                    case 4: v = (float)(RND(2000001) - 1000000) * 1e-3f * s; break;
+                    case 4: v = (float)(lcg_below(&seed, 2000001) - 1000000) * 1e-3f * s; break;
                     case 5: {
                         static const float odd[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-45f, -1e-40f,
                                                     3e38f, -3e38f, 8388608.5f, 4194304.5f, -12582912.0f};
-                        v = odd[RND((int64_t)(sizeof odd / sizeof *odd))];
+                        v = odd[lcg_below(&seed, (int64_t)(sizeof odd / sizeof *odd))];
                         break;
                     }
-                    default: v = (float)(RND(2001) - 1000) * 0.37f * s; break;
+                    default: v = (float)(lcg_below(&seed, 2001) - 1000) * 0.37f * s; break;
                     }
                     x[i] = v;
-                    a[i] = (uint8_t)RND(256);
+                    a[i] = (uint8_t)lcg_below(&seed, 256);
                 }
-                const int64_t off = RND(16), n = N - RND(40);
+                const int64_t off = lcg_below(&seed, 16), n = N - lcg_below(&seed, 40);
                 call k;
                 call_init(&k, "QuantizeLinear", 13, NULL, 0, 3, 1);
                 set_in(&k, 0, NNL_DT_FLOAT, 1, (int64_t[]){n}, x + off);
@@ -488,7 +493,6 @@ static void test_qdq_rounding_exact(void **state) {
                 assert_memory_equal(k.out[0].data, y_dq, (size_t)n * sizeof(float));
                 call_free(&k);
             }
-#undef RND
 }
 
 /* MaxPool over uint8 / int8 (what a QDQ model's DequantizeLinear ->
@@ -604,18 +608,19 @@ static void test_maxpool_8bit_geometries(void **state) {
     static uint8_t q[NMAX];
     static float f[NMAX];
     uint32_t seed = 2024;
-#define RND(n) ((int64_t)((seed = seed * 1664525u + 1013904223u) >> 8) % (n))
     int cases = 0;
     for (int it = 0; it < 400; it++) {
         const bool u8 = it % 2 == 0, two_d = it % 5 != 0;
         const int ns = two_d ? 2 : 1;
-        int64_t in[2] = {two_d ? 1 + RND(9) : 1, widths[RND((int64_t)(sizeof widths / sizeof *widths))]};
+        int64_t in[2];
+        in[0] = two_d ? 1 + lcg_below(&seed, 9) : 1;
+        in[1] = widths[lcg_below(&seed, (int64_t)(sizeof widths / sizeof *widths))];
         int64_t k[2], st[2], dl[2], pads[4];
         for (int i = 0; i < 2; i++) {
-            k[i] = 1 + RND(it % 7 == 0 ? 17 : 5);
-            st[i] = 1 + RND(4);
+            k[i] = 1 + lcg_below(&seed, it % 7 == 0 ? 17 : 5);
+            st[i] = 1 + lcg_below(&seed, 4);
             if (it % 3 == 0) st[i] = 2;
-            dl[i] = it % 4 == 0 ? 1 + RND(3) : 1;
+            dl[i] = it % 4 == 0 ? 1 + lcg_below(&seed, 3) : 1;
         }
         int64_t kk[2], ss[2], dd[2];
         int64_t dims[4] = {2, 3, in[0], in[1]}, dims1[3] = {2, 3, in[1]};
@@ -626,11 +631,11 @@ static void test_maxpool_8bit_geometries(void **state) {
         for (int i = 0; i < ns; i++) {
             const int j = two_d ? i : 1;
             const int64_t ek = (k[j] - 1) * dl[j] + 1;
-            pads[i] = RND(ek + (it % 11 == 0 ? 3 : 0));
-            pads[ns + i] = RND(ek + (it % 13 == 0 ? 3 : 0));
+            pads[i] = lcg_below(&seed, ek + (it % 11 == 0 ? 3 : 0));
+            pads[ns + i] = lcg_below(&seed, ek + (it % 13 == 0 ? 3 : 0));
             if (in[j] + pads[i] + pads[ns + i] < ek) pads[ns + i] = ek - in[j] - pads[i];
         }
-        const char *ap = autopads[it % 9 == 0 ? 1 + RND(3) : 0];
+        const char *ap = autopads[it % 9 == 0 ? 1 + lcg_below(&seed, 3) : 0];
         nnl_attr a[6] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = ns, .ints = kk},
                          {.name = "strides", .type = NNL_ATTR_INTS, .n = ns, .ints = ss},
                          {.name = "dilations", .type = NNL_ATTR_INTS, .n = ns, .ints = dd},
@@ -646,8 +651,10 @@ static void test_maxpool_8bit_geometries(void **state) {
         }
         const int64_t n = 6 * in[0] * in[1];
         for (int64_t i = 0; i < n; i++) {
-            /* mostly low values so that maxima tie; the extremes of both types */
-            q[i] = (uint8_t)(RND(4) == 0 ? RND(256) : RND(3) == 0 ? (RND(2) ? 0x7f : 0x80) : RND(2) ? 0 : 0xff);
+            /* a quarter any byte, the rest the ends of both types (ties,
+             * and where a signed and an unsigned max differ) */
+            static const uint8_t ends[] = {0x00, 0xff, 0x7f, 0x80};
+            q[i] = (uint8_t)(lcg_below(&seed, 4) == 0 ? lcg_below(&seed, 256) : ends[lcg_below(&seed, 4)]);
             f[i] = u8 ? (float)q[i] : (float)(int8_t)q[i];
         }
         const int rank = two_d ? 4 : 3;
@@ -693,7 +700,6 @@ static void test_maxpool_8bit_geometries(void **state) {
         call_free(&kf);
         cases++;
     }
-#undef RND
     assert_true(cases > 300);
 }
 

@@ -9,7 +9,10 @@
  * Quantizing clamps x / s to [lo - z, hi - z] before rounding (the same:
  * rounding is monotonic and the bounds are integers) and rounds with the
  * 1.5 * 2^23 sum, which is rintf under the default rounding mode for the
- * clamped magnitudes (< 2^22).
+ * clamped magnitudes (< 2^22).  The 16 values stay in registers: four
+ * loads, four divisions, max / min, the sum's bits as the integer, one
+ * narrowing, one store (about 3 instructions a value with SSE2; the
+ * division is not what limits it).
  */
 #ifndef NNL_QVEC_H
 #define NNL_QVEC_H
@@ -42,7 +45,6 @@ static inline nnl_v4f nnl_v4f_sel(nnl_v4i mask, nnl_v4f a, nnl_v4f b) {
 
 typedef uint8_t nnl_v16u8 __attribute__((vector_size(16)));
 typedef int16_t nnl_v8s16 __attribute__((vector_size(16)));
-typedef uint32_t nnl_v4u32 __attribute__((vector_size(16)));
 
 /* Lane-wise max / min of 4 floats (x86: maxps / minps): the loop form is
  * the one GCC turns into the instruction, the mask form the one clang

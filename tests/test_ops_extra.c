@@ -701,6 +701,20 @@ static void test_maxpool_8bit_geometries(void **state) {
         cases++;
     }
     assert_true(cases > 300);
+
+    /* a padded row wider than the row buffer, and a 3-D pool, are refused */
+    static uint8_t one[8];
+    const int64_t k1[] = {1, 1}, far[] = {0, 3000000, 0, 0}, k111[] = {1, 1, 1};
+    const nnl_attr wide[] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = k1},
+                             {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = far}};
+    const nnl_attr cube[] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 3, .ints = k111}};
+    call k;
+    call_init(&k, "MaxPool", 12, wide, 2, 1, 1);
+    set_in(&k, 0, NNL_DT_UINT8, 4, (int64_t[]){1, 1, 2, 4}, one);
+    expect_fail(&k, NNL_ERR_UNSUPPORTED, "rows of at most");
+    call_init(&k, "MaxPool", 12, cube, 1, 1, 1);
+    set_in(&k, 0, NNL_DT_INT8, 5, (int64_t[]){1, 1, 2, 2, 2}, one);
+    expect_fail(&k, NNL_ERR_UNSUPPORTED, "1-D or 2-D");
 }
 
 int main(void) {

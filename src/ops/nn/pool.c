@@ -382,16 +382,15 @@ static inline uint8_t *q8_col(uint8_t *v, int64_t half, int64_t p) {
 
 /* Columns [w, w + 32) of the row: the max over n input rows (stride rs)
  * from x0 + w, two vectors at a time, into the buffer at ev / od: its
- * even and odd columns with a phase split (half != 0), else all 32 at
- * ev. */
-static inline void q8_vblock(const uint8_t *x0, int64_t rs, int64_t n, uint8_t flip, bool half, uint8_t *ev,
+ * even and odd columns when split into phases, else all 32 at ev. */
+static inline void q8_vblock(const uint8_t *x0, int64_t rs, int64_t n, uint8_t flip, bool split, uint8_t *ev,
                              uint8_t *od) {
     q8v a = {0}, b = {0};
     for (int64_t kh = 0; kh < n; kh++) {
         a = q8_max(a, q8_load(x0 + kh * rs, flip));
         b = q8_max(b, q8_load(x0 + kh * rs + 16, flip));
     }
-    if (!half) {
+    if (!split) {
         memcpy(ev, &a, 16);
         memcpy(ev + 16, &b, 16);
         return;
@@ -436,10 +435,10 @@ static inline __attribute__((always_inline)) void q8_row(const pool_geom *g, con
     uint8_t *v = q->v;
     int64_t w = 0;
     const int sh = half ? 1 : 0;   /* w is even here: column w of either phase is at w / 2 */
-    for (; w + 32 <= W; w += 32) q8_vblock(x0 + w, rs, n, flip, half, q->ev + (w >> sh), q->od + (w >> 1));
+    for (; w + 32 <= W; w += 32) q8_vblock(x0 + w, rs, n, flip, half != 0, q->ev + (w >> sh), q->od + (w >> 1));
     if (w < W && W >= 32) {
         w = W - 32;
-        q8_vblock(x0 + w, rs, n, flip, half, q8_col(v, half, PL + w), q8_col(v, half, PL + w + 1));
+        q8_vblock(x0 + w, rs, n, flip, half != 0, q8_col(v, half, PL + w), q8_col(v, half, PL + w + 1));
         w = W;
     }
     for (; w < W; w++) {

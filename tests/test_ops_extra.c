@@ -431,7 +431,8 @@ static int64_t lcg_below(uint32_t *seed, int64_t n) {
  * (k + 0.5) * s and its float neighbours, the saturation bounds and past
  * them, NaN, infinities, zeros of both signs, subnormals; zero points at
  * the ends of each type; lengths and start offsets that leave every tail
- * (the op is also split between two threads). */
+ * (the op is also split between two threads); then per axis, each of
+ * three axes. */
 static void test_qdq_rounding_exact(void **state) {
     (void)state;
     enum { N = 1200 };
@@ -493,6 +494,53 @@ static void test_qdq_rounding_exact(void **state) {
                 assert_memory_equal(k.out[0].data, y_dq, (size_t)n * sizeof(float));
                 call_free(&k);
             }
+
+    /* per axis: one scale and zero point per slice of axis 0, 1 or 2 of
+     * 2 x 7 x 37 (runs of 37 * 7, 37 and 1 elements) */
+    const int64_t dims[3] = {2, 7, 37}, nx = 2 * 7 * 37;
+    for (int axis = 0; axis < 3; axis++)
+        for (int u = 0; u < 2; u++) {
+            const bool u8 = u == 0;
+            const nnl_dtype dt = u8 ? NNL_DT_UINT8 : NNL_DT_INT8;
+            const int64_t na = dims[axis], inner = axis == 0 ? 7 * 37 : axis == 1 ? 37 : 1;
+            float sc[37];
+            uint8_t zq[37];
+            for (int64_t i = 0; i < na; i++) {
+                sc[i] = scales[lcg_below(&seed, 7)] * (1.0f + (float)lcg_below(&seed, 100) / 37.0f);
+                zq[i] = (uint8_t)lcg_below(&seed, 256);
+            }
+            for (int64_t i = 0; i < nx; i++) {
+                const float s = sc[(i / inner) % na];
+                x[i] = lcg_below(&seed, 2) ? ((float)(lcg_below(&seed, 700) - 350) + 0.5f) * s
+                                           : (float)(lcg_below(&seed, 2001) - 1000) * 0.37f * s;
+                a[i] = (uint8_t)lcg_below(&seed, 256);
+            }
+            const nnl_attr ax = {.name = "axis", .type = NNL_ATTR_INT, .i = axis};
+            call k;
+            call_init(&k, "QuantizeLinear", 13, &ax, 1, 3, 1);
+            set_in(&k, 0, NNL_DT_FLOAT, 3, dims, x);
+            set_in(&k, 1, NNL_DT_FLOAT, 1, &na, sc);
+            set_in(&k, 2, dt, 1, &na, zq);
+            assert_int_equal(call_exec(&k), NNL_OK);
+            int bad = 0;
+            for (int64_t i = 0; i < nx; i++) {
+                const int64_t c = (i / inner) % na;
+                bad += q8_at(k.out[0].data, u8, i) != q_ref(x[i], sc[c], q8_at(zq, u8, c), u8);
+            }
+            assert_int_equal(bad, 0);
+            call_free(&k);
+            call_init(&k, "DequantizeLinear", 13, &ax, 1, 3, 1);
+            set_in(&k, 0, dt, 3, dims, a);
+            set_in(&k, 1, NNL_DT_FLOAT, 1, &na, sc);
+            set_in(&k, 2, dt, 1, &na, zq);
+            assert_int_equal(call_exec(&k), NNL_OK);
+            for (int64_t i = 0; i < nx; i++) {
+                const int64_t c = (i / inner) % na;
+                y_dq[i] = (float)(q8_at(a, u8, i) - q8_at(zq, u8, c)) * sc[c];
+            }
+            assert_memory_equal(k.out[0].data, y_dq, (size_t)nx * sizeof(float));
+            call_free(&k);
+        }
 }
 
 /* MaxPool over uint8 / int8 (what a QDQ model's DequantizeLinear ->

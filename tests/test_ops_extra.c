@@ -419,6 +419,130 @@ static void test_qdq_islands_exact(void **state) {
     }
 }
 
+/* A value in [0, n) from the LCG state *seed. */
+static int64_t lcg_below(uint32_t *seed, int64_t n) {
+    *seed = *seed * 1664525u + 1013904223u;
+    return (int64_t)(*seed >> 8) % n;
+}
+
+/* Per-tensor QuantizeLinear / DequantizeLinear against the ONNX
+ * arithmetic written out here, over scales that are not powers of two (so
+ * x / s rounds) and values at and next to every rounding tie of them
+ * (k + 0.5) * s and its float neighbours, the saturation bounds and past
+ * them, NaN, infinities, zeros of both signs, subnormals; zero points at
+ * the ends of each type; lengths and start offsets that leave every tail
+ * (the op is also split between two threads); then per axis, each of
+ * three axes. */
+static void test_qdq_rounding_exact(void **state) {
+    (void)state;
+    enum { N = 1200 };
+    static float x[N + 16], y_dq[N];
+    static uint8_t a[N + 16];
+    uint32_t seed = 777;
+    const float scales[] = {0.0173f, 0.1f, 1.0f / 3.0f, 0.0078125f, 7.31f, 1e-3f, 3e-5f, 1.5e-38f, 2e-39f};
+    const int32_t zps[2][4] = {{0, 255, 128, 3}, {0, -128, 127, -7}};
+    for (int si = 0; si < (int)(sizeof scales / sizeof *scales); si++)
+        for (int u = 0; u < 2; u++)
+            for (int zi = 0; zi < 4; zi++) {
+                const bool u8 = u == 0;
+                const float s = scales[si];
+                const int32_t z = zps[u][zi];
+                uint8_t zq = (uint8_t)z;
+                for (int i = 0; i < N + 16; i++) {
+                    const int64_t k = lcg_below(&seed, 700) - 350;
+                    float v;
+                    switch (lcg_below(&seed, 8)) {
+                    case 0: v = ((float)k + 0.5f) * s; break;
+                    case 1: v = nextafterf(((float)k + 0.5f) * s, INFINITY); break;
+                    case 2: v = nextafterf(((float)k + 0.5f) * s, -INFINITY); break;
+                    case 3: v = (float)k * s; break;
+                    case 4: v = (float)(lcg_below(&seed, 2000001) - 1000000) * 1e-3f * s; break;
+                    case 5: {
+                        static const float odd[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-45f, -1e-40f,
+                                                    3e38f, -3e38f, 8388608.5f, 4194304.5f, -12582912.0f};
+                        v = odd[lcg_below(&seed, (int64_t)(sizeof odd / sizeof *odd))];
+                        break;
+                    }
+                    default: v = (float)(lcg_below(&seed, 2001) - 1000) * 0.37f * s; break;
+                    }
+                    x[i] = v;
+                    a[i] = (uint8_t)lcg_below(&seed, 256);
+                }
+                const int64_t off = lcg_below(&seed, 16), n = N - lcg_below(&seed, 40);
+                call k;
+                call_init(&k, "QuantizeLinear", 13, NULL, 0, 3, 1);
+                set_in(&k, 0, NNL_DT_FLOAT, 1, (int64_t[]){n}, x + off);
+                set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&s);
+                set_in(&k, 2, u8 ? NNL_DT_UINT8 : NNL_DT_INT8, 0, NULL, &zq);
+                assert_int_equal(call_exec(&k), NNL_OK);
+                int bad = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    const int32_t got = q8_at(k.out[0].data, u8, i), want = q_ref(x[off + i], s, z, u8);
+                    if (got != want && bad++ < 5)
+                        printf("  quantize %.9g / %.9g, z %d: %d, want %d\n", (double)x[off + i], (double)s, (int)z,
+                               (int)got, (int)want);
+                }
+                assert_int_equal(bad, 0);
+                call_free(&k);
+
+                call_init(&k, "DequantizeLinear", 13, NULL, 0, 3, 1);
+                set_in(&k, 0, u8 ? NNL_DT_UINT8 : NNL_DT_INT8, 1, (int64_t[]){n}, a + off);
+                set_in(&k, 1, NNL_DT_FLOAT, 0, NULL, (void *)&s);
+                set_in(&k, 2, u8 ? NNL_DT_UINT8 : NNL_DT_INT8, 0, NULL, &zq);
+                assert_int_equal(call_exec(&k), NNL_OK);
+                for (int64_t i = 0; i < n; i++) y_dq[i] = (float)(q8_at(a, u8, off + i) - z) * s;
+                assert_memory_equal(k.out[0].data, y_dq, (size_t)n * sizeof(float));
+                call_free(&k);
+            }
+
+    /* per axis: one scale and zero point per slice of axis 0, 1 or 2 of
+     * 2 x 7 x 37 (runs of 37 * 7, 37 and 1 elements) */
+    const int64_t dims[3] = {2, 7, 37}, nx = 2 * 7 * 37;
+    for (int axis = 0; axis < 3; axis++)
+        for (int u = 0; u < 2; u++) {
+            const bool u8 = u == 0;
+            const nnl_dtype dt = u8 ? NNL_DT_UINT8 : NNL_DT_INT8;
+            const int64_t na = dims[axis], inner = axis == 0 ? 7 * 37 : axis == 1 ? 37 : 1;
+            float sc[37];
+            uint8_t zq[37];
+            for (int64_t i = 0; i < na; i++) {
+                sc[i] = scales[lcg_below(&seed, 7)] * (1.0f + (float)lcg_below(&seed, 100) / 37.0f);
+                zq[i] = (uint8_t)lcg_below(&seed, 256);
+            }
+            for (int64_t i = 0; i < nx; i++) {
+                const float s = sc[(i / inner) % na];
+                x[i] = lcg_below(&seed, 2) ? ((float)(lcg_below(&seed, 700) - 350) + 0.5f) * s
+                                           : (float)(lcg_below(&seed, 2001) - 1000) * 0.37f * s;
+                a[i] = (uint8_t)lcg_below(&seed, 256);
+            }
+            const nnl_attr ax = {.name = "axis", .type = NNL_ATTR_INT, .i = axis};
+            call k;
+            call_init(&k, "QuantizeLinear", 13, &ax, 1, 3, 1);
+            set_in(&k, 0, NNL_DT_FLOAT, 3, dims, x);
+            set_in(&k, 1, NNL_DT_FLOAT, 1, &na, sc);
+            set_in(&k, 2, dt, 1, &na, zq);
+            assert_int_equal(call_exec(&k), NNL_OK);
+            int bad = 0;
+            for (int64_t i = 0; i < nx; i++) {
+                const int64_t c = (i / inner) % na;
+                bad += q8_at(k.out[0].data, u8, i) != q_ref(x[i], sc[c], q8_at(zq, u8, c), u8);
+            }
+            assert_int_equal(bad, 0);
+            call_free(&k);
+            call_init(&k, "DequantizeLinear", 13, &ax, 1, 3, 1);
+            set_in(&k, 0, dt, 3, dims, a);
+            set_in(&k, 1, NNL_DT_FLOAT, 1, &na, sc);
+            set_in(&k, 2, dt, 1, &na, zq);
+            assert_int_equal(call_exec(&k), NNL_OK);
+            for (int64_t i = 0; i < nx; i++) {
+                const int64_t c = (i / inner) % na;
+                y_dq[i] = (float)(q8_at(a, u8, i) - q8_at(zq, u8, c)) * sc[c];
+            }
+            assert_memory_equal(k.out[0].data, y_dq, (size_t)nx * sizeof(float));
+            call_free(&k);
+        }
+}
+
 /* MaxPool over uint8 / int8 (what a QDQ model's DequantizeLinear ->
  * MaxPool becomes) equals MaxPool over the same values in float32: every
  * geometry path (borders, stride-1 blocks, ceil_mode, dilation, 1-D). */
@@ -518,6 +642,129 @@ static void test_maxpool_8bit(void **state) {
     }
 }
 
+/* The 8-bit MaxPool's vector paths (row buffer of the padded row, stride-2
+ * phases, blocks of 16 / 32 with an overlapping last block) against the
+ * window's max computed here and against the float32 MaxPool: random
+ * geometries over widths around the block sizes, every stride 1-4,
+ * dilations, pads up to beyond the kernel (empty windows give the type's
+ * least value), ceil_mode, auto_pad, 1-D and 2-D, both types. */
+static void test_maxpool_8bit_geometries(void **state) {
+    (void)state;
+    static const int64_t widths[] = {1, 2, 5, 15, 16, 17, 31, 32, 33, 34, 47, 63, 64, 65, 66, 97, 112, 113, 130};
+    static const char *const autopads[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
+    enum { NMAX = 2 * 3 * 9 * 130 };
+    static uint8_t q[NMAX];
+    static float f[NMAX];
+    uint32_t seed = 2024;
+    int cases = 0;
+    for (int it = 0; it < 400; it++) {
+        const bool u8 = it % 2 == 0, two_d = it % 5 != 0;
+        const int ns = two_d ? 2 : 1;
+        int64_t in[2];
+        in[0] = two_d ? 1 + lcg_below(&seed, 9) : 1;
+        in[1] = widths[lcg_below(&seed, (int64_t)(sizeof widths / sizeof *widths))];
+        int64_t k[2], st[2], dl[2], pads[4];
+        for (int i = 0; i < 2; i++) {
+            k[i] = 1 + lcg_below(&seed, it % 7 == 0 ? 17 : 5);
+            st[i] = 1 + lcg_below(&seed, 4);
+            if (it % 3 == 0) st[i] = 2;
+            dl[i] = it % 4 == 0 ? 1 + lcg_below(&seed, 3) : 1;
+        }
+        int64_t kk[2], ss[2], dd[2];
+        int64_t dims[4] = {2, 3, in[0], in[1]}, dims1[3] = {2, 3, in[1]};
+        for (int i = 0; i < ns; i++) {
+            const int j = two_d ? i : 1;
+            kk[i] = k[j], ss[i] = st[j], dd[i] = dl[j];
+        }
+        for (int i = 0; i < ns; i++) {
+            const int j = two_d ? i : 1;
+            const int64_t ek = (k[j] - 1) * dl[j] + 1;
+            pads[i] = lcg_below(&seed, ek + (it % 11 == 0 ? 3 : 0));
+            pads[ns + i] = lcg_below(&seed, ek + (it % 13 == 0 ? 3 : 0));
+            if (in[j] + pads[i] + pads[ns + i] < ek) pads[ns + i] = ek - in[j] - pads[i];
+        }
+        const char *ap = autopads[it % 9 == 0 ? 1 + lcg_below(&seed, 3) : 0];
+        nnl_attr a[6] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = ns, .ints = kk},
+                         {.name = "strides", .type = NNL_ATTR_INTS, .n = ns, .ints = ss},
+                         {.name = "dilations", .type = NNL_ATTR_INTS, .n = ns, .ints = dd},
+                         {.name = "ceil_mode", .type = NNL_ATTR_INT, .i = it % 6 == 1},
+                         {.name = "auto_pad", .type = NNL_ATTR_STRING, .s = ap},
+                         {.name = "pads", .type = NNL_ATTR_INTS, .n = 2 * ns, .ints = pads}};
+        const int na = strcmp(ap, "NOTSET") == 0 ? 6 : 5;
+        if (na == 5) {
+            /* SAME / VALID: a window must fit the input */
+            bool fits = true;
+            for (int i = 0; i < ns; i++) fits = fits && (kk[i] - 1) * dd[i] + 1 <= (two_d ? in[i] : in[1]);
+            if (!fits) continue;
+        }
+        const int64_t n = 6 * in[0] * in[1];
+        for (int64_t i = 0; i < n; i++) {
+            /* a quarter any byte, the rest the ends of both types (ties,
+             * and where a signed and an unsigned max differ) */
+            static const uint8_t ends[] = {0x00, 0xff, 0x7f, 0x80};
+            q[i] = (uint8_t)(lcg_below(&seed, 4) == 0 ? lcg_below(&seed, 256) : ends[lcg_below(&seed, 4)]);
+            f[i] = u8 ? (float)q[i] : (float)(int8_t)q[i];
+        }
+        const int rank = two_d ? 4 : 3;
+        call kq, kf;
+        call_init(&kq, "MaxPool", 12, a, na, 1, 1);
+        set_in(&kq, 0, u8 ? NNL_DT_UINT8 : NNL_DT_INT8, rank, two_d ? dims : dims1, q);
+        call_init(&kf, "MaxPool", 12, a, na, 1, 1);
+        set_in(&kf, 0, NNL_DT_FLOAT, rank, two_d ? dims : dims1, f);
+        assert_int_equal(call_exec(&kq), NNL_OK);
+        assert_int_equal(call_exec(&kf), NNL_OK);
+        const nnl_tensor *y = &kq.out[0];
+        const int64_t oh = two_d ? y->dims[2] : 1, ow = y->dims[rank - 1], m = nnl_tensor_numel(y);
+        assert_int_equal(nnl_tensor_numel(&kf.out[0]), m);
+        int bad = 0;
+        for (int64_t i = 0; i < m; i++) {
+            const float want = ((float *)kf.out[0].data)[i];
+            const int32_t got = q8_at(y->data, u8, i);
+            bad += got != (want == -INFINITY ? (u8 ? 0 : -128) : (int32_t)want);
+        }
+        /* explicit pads: the window's max over the taps inside the input */
+        const int64_t ph = two_d ? pads[0] : 0, pw = pads[ns - 1];
+        for (int64_t pl = 0; na == 6 && pl < 6; pl++)
+            for (int64_t r = 0; r < oh; r++)
+                for (int64_t c = 0; c < ow; c++) {
+                    int32_t want = u8 ? 0 : -128;
+                    for (int64_t i = 0; i < k[0] * two_d + !two_d; i++)
+                        for (int64_t j = 0; j < k[1]; j++) {
+                            const int64_t yy = two_d ? r * st[0] - ph + i * dl[0] : 0;
+                            const int64_t xx = c * st[1] - pw + j * dl[1];
+                            if (yy < 0 || yy >= in[0] || xx < 0 || xx >= in[1]) continue;
+                            const int32_t v = q8_at(q, u8, (pl * in[0] + yy) * in[1] + xx);
+                            want = v > want ? v : want;
+                        }
+                    bad += q8_at(y->data, u8, (pl * oh + r) * ow + c) != want;
+                }
+        if (bad)
+            printf("  %s %s %lldx%lld k %lldx%lld s %lldx%lld d %lldx%lld pads %lld,%lld ceil %d: %d wrong\n",
+                   u8 ? "uint8" : "int8", ap, (long long)in[0], (long long)in[1], (long long)k[0],
+                   (long long)k[1], (long long)st[0], (long long)st[1], (long long)dl[0], (long long)dl[1],
+                   (long long)pads[0], (long long)pads[ns - 1], it % 6 == 1, bad);
+        assert_int_equal(bad, 0);
+        call_free(&kq);
+        call_free(&kf);
+        cases++;
+    }
+    assert_true(cases > 300);
+
+    /* a padded row wider than the row buffer, and a 3-D pool, are refused */
+    static uint8_t one[8];
+    const int64_t k1[] = {1, 1}, far[] = {0, 3000000, 0, 0}, k111[] = {1, 1, 1};
+    const nnl_attr wide[] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 2, .ints = k1},
+                             {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = far}};
+    const nnl_attr cube[] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = 3, .ints = k111}};
+    call k;
+    call_init(&k, "MaxPool", 12, wide, 2, 1, 1);
+    set_in(&k, 0, NNL_DT_UINT8, 4, (int64_t[]){1, 1, 2, 4}, one);
+    expect_fail(&k, NNL_ERR_UNSUPPORTED, "rows of at most");
+    call_init(&k, "MaxPool", 12, cube, 1, 1, 1);
+    set_in(&k, 0, NNL_DT_INT8, 5, (int64_t[]){1, 1, 2, 2, 2}, one);
+    expect_fail(&k, NNL_ERR_UNSUPPORTED, "1-D or 2-D");
+}
+
 int main(void) {
     if (isa_check_forced()) return 1;
     const struct CMUnitTest tests[] = {
@@ -528,7 +775,9 @@ int main(void) {
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_qconv_attrs_as_conv),
         cmocka_unit_test(test_qdq_islands_exact),
+        cmocka_unit_test(test_qdq_rounding_exact),
         cmocka_unit_test(test_maxpool_8bit),
+        cmocka_unit_test(test_maxpool_8bit_geometries),
     };
     return cmocka_run_group_tests(tests, harness_setup, harness_teardown);
 }

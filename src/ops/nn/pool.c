@@ -99,6 +99,17 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
     return NNL_OK;
 }
 
+/* The 8-bit MaxPool's row buffer (the 8-bit path below) holds the padded
+ * row: the pads before, the row, and whatever the last window reaches
+ * beyond it (end pads, ceil_mode). */
+static int64_t q8_padded(const pool_geom *g, int i) {
+    const int64_t reach = g->out[i] > 0 ? (g->out[i] - 1) * g->s[i] + (g->k[i] - 1) * g->d[i] + 1 : 0;
+    return reach > g->pb[i] + g->in[i] ? reach : g->pb[i] + g->in[i];
+}
+
+/* Bytes of one phase of the row buffer (stride 2 uses two). */
+static int64_t q8_phase(int64_t padded) { return ROW_STRIDE((padded + 1) / 2); }
+
 nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const max_attrs[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape",
                                             "pads", "storage_order", "strides", NULL};
@@ -119,10 +130,10 @@ nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
                            nnl_dtype_name(x->dtype));
     pool_geom g;
     if ((st = pool_geometry(c, &g))) return st;
-    const int64_t row = x->dims[x->rank - 1];
-    if (q8 && (g.ns > 2 || (size_t)(ROW_STRIDE(row) + row) > NNL_THREAD_SCRATCH_BYTES))
-        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "8-bit MaxPool is 1-D or 2-D, rows of at most %d values",
-                           (int)(NNL_THREAD_SCRATCH_BYTES / 2 - 64));
+    /* The 8-bit row buffer: the padded row, or two phases of it. */
+    if (q8 && (g.ns > 2 || 2 * q8_phase(q8_padded(&g, g.ns - 1)) > (int64_t)NNL_THREAD_SCRATCH_BYTES))
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "8-bit MaxPool is 1-D or 2-D, rows of at most %d values "
+                           "with their pads", (int)(NNL_THREAD_SCRATCH_BYTES - 128));
     nnl_tensor *y = c->out[0];
     if ((st = nnl_op_set_like(c, y, x, x->dtype))) return st;
     double taps = 1;
@@ -264,10 +275,6 @@ static float pool_one(const pool_geom *g, const float *x, int64_t hs, int64_t kh
     }
 SEPARABLE(sep_max, float, 8, -INFINITY, OP_MAX)
 SEPARABLE(sep_sum, float, 8, 0.0f, OP_ADD)
-/* MaxPool of 8-bit data (QDQ models, passes/fuse_qdq.c): the type's least
- * value stands for -infinity; blocks of 32 fill the vector registers */
-SEPARABLE(sep_max_u8, uint8_t, 32, 0, OP_MAX)
-SEPARABLE(sep_max_s8, int8_t, 32, -128, OP_MAX)
 
 static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     const pool_job *j = ctx;
@@ -327,28 +334,170 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     }
 }
 
-/* 8-bit MaxPool rows: the separable path over the thread's row buffer
- * (the plan always provides it; a row wider than it is refused at infer). */
+/* ---- 8-bit MaxPool ------------------------------------------------------------------ */
+
+/* MaxPool of 8-bit data (QDQ models, passes/fuse_qdq.c), 16 bytes a vector
+ * (SSE2 / NEON in GCC vector extensions).  int8 runs as uint8 with the
+ * sign bit flipped on load and back on store (x ^ 0x80 keeps the order),
+ * so one unsigned max serves both; 0 stands for -infinity (the type's
+ * least value, what an empty window gives).
+ *
+ * A row of output is made as the float path does, rows first: the
+ * window's input rows reduced into a row buffer, then windows along it.
+ * The row buffer holds the padded row: the pads are zeros, written once
+ * per range of rows, so every output is a window without checks.  With
+ * stride 2 it is kept as its even and odd columns (two "phases", split
+ * while reducing: SSE2 pand / psrlw + packuswb, NEON uzp), so tap kw of
+ * output ow, padded column 2 * ow + kw * d, is phase (kw * d) & 1 at
+ * ow + (kw * d) / 2: 16 outputs are one unaligned load per tap, as with
+ * stride 1.  A row not a multiple of the block is finished by one block
+ * overlapping the one before (the same max computed twice).  Other
+ * strides gather along the buffer one output at a time. */
+typedef uint8_t q8v __attribute__((vector_size(16)));
+
+/* Widest window the vector path takes (more taps go one output at a time). */
+#define Q8_TAPS 16
+
+static inline q8v q8_max(q8v a, q8v b) {
+#ifdef __clang__
+    const q8v m = (q8v)(a > b);   /* clang: pmaxub / umax from the select */
+    return (a & m) | (b & ~m);
+#else
+    q8v r;                        /* GCC: pmaxub / umax from the loop */
+    for (int k = 0; k < 16; k++) r[k] = a[k] > b[k] ? a[k] : b[k];
+    return r;
+#endif
+}
+
+static inline q8v q8_load(const uint8_t *p, uint8_t flip) {
+    q8v v;
+    memcpy(&v, p, 16);
+    return v ^ flip;
+}
+
+/* Padded column p of the row buffer. */
+static inline uint8_t *q8_col(uint8_t *v, int64_t half, int64_t p) {
+    return half ? v + (p & 1) * half + (p >> 1) : v + p;
+}
+
+/* Columns [w, w + 32) of the row: the max over n input rows (stride rs)
+ * from x0 + w, two vectors at a time, into the buffer at ev / od: its
+ * even and odd columns when split into phases, else all 32 at ev. */
+static inline void q8_vblock(const uint8_t *x0, int64_t rs, int64_t n, uint8_t flip, bool split, uint8_t *ev,
+                             uint8_t *od) {
+    q8v a = {0}, b = {0};
+    for (int64_t kh = 0; kh < n; kh++) {
+        a = q8_max(a, q8_load(x0 + kh * rs, flip));
+        b = q8_max(b, q8_load(x0 + kh * rs + 16, flip));
+    }
+    if (!split) {
+        memcpy(ev, &a, 16);
+        memcpy(ev + 16, &b, 16);
+        return;
+    }
+    const q8v e = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const q8v o = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    memcpy(ev, &e, 16);
+    memcpy(od, &o, 16);
+}
+
+/* Outputs [ow, ow + 16 * nv) (nv 1 or 2): tap kw of output ow is
+ * v[at[kw] + ow]. */
+static inline void q8_hblock(const uint8_t *v, const int64_t *at, int64_t KW, int nv, uint8_t flip, uint8_t *y,
+                             int64_t ow) {
+    q8v a = {0}, b = {0};
+    for (int64_t kw = 0; kw < KW; kw++) {
+        a = q8_max(a, q8_load(v + at[kw] + ow, 0));
+        if (nv == 2) b = q8_max(b, q8_load(v + at[kw] + ow + 16, 0));
+    }
+    a ^= flip;
+    b ^= flip;
+    memcpy(y + ow, &a, 16);
+    if (nv == 2) memcpy(y + ow + 16, &b, 16);
+}
+
+/* What every row of a pool shares. */
+typedef struct q8_plan {
+    uint8_t *v;                        /* the row buffer */
+    int64_t half;                      /* phase size with stride 2, else 0 */
+    uint8_t *ev, *od;                  /* padded columns pl and pl + 1 */
+    bool vec;                          /* windows by vectors: at[] set */
+    int nv;                            /* their vectors per block */
+    int64_t at[Q8_TAPS];
+} q8_plan;
+
+/* One row of output.  Always inlined: each call site has a constant flip
+ * (none for uint8). */
+static inline __attribute__((always_inline)) void q8_row(const pool_geom *g, const q8_plan *q, const uint8_t *x0,
+                                                         int64_t n, uint8_t *y, uint8_t flip) {
+    const int64_t W = g->in[1], OW = g->out[1], KW = g->k[1], SW = g->s[1], DW = g->d[1], PL = g->pb[1];
+    const int64_t rs = g->d[0] * W, half = q->half;
+    uint8_t *v = q->v;
+    int64_t w = 0;
+    const int sh = half ? 1 : 0;   /* w is even here: column w of either phase is at w / 2 */
+    for (; w + 32 <= W; w += 32) q8_vblock(x0 + w, rs, n, flip, half != 0, q->ev + (w >> sh), q->od + (w >> 1));
+    if (w < W && W >= 32) {
+        w = W - 32;
+        q8_vblock(x0 + w, rs, n, flip, half != 0, q8_col(v, half, PL + w), q8_col(v, half, PL + w + 1));
+        w = W;
+    }
+    for (; w < W; w++) {
+        uint8_t acc = 0;
+        for (int64_t kh = 0; kh < n; kh++) {
+            const uint8_t t = x0[kh * rs + w] ^ flip;
+            acc = t > acc ? t : acc;
+        }
+        *q8_col(v, half, PL + w) = acc;
+    }
+    if (q->vec) {
+        const int step = 16 * q->nv;
+        int64_t ow = 0;
+        for (; ow + step <= OW; ow += step) q8_hblock(v, q->at, KW, q->nv, flip, y, ow);
+        if (ow < OW) q8_hblock(v, q->at, KW, q->nv, flip, y, OW - step);
+        return;
+    }
+    for (int64_t ow = 0; ow < OW; ow++) {
+        uint8_t acc = 0;
+        for (int64_t kw = 0; kw < KW; kw++) {
+            const uint8_t t = *q8_col(v, half, ow * SW + kw * DW);
+            acc = t > acc ? t : acc;
+        }
+        y[ow] = acc ^ flip;
+    }
+}
+
+/* Rows of output over the thread's row buffer (the plan always provides
+ * it; a padded row wider than it is refused at infer). */
 static void pool2d_rows_q8(void *ctx, int64_t b, int64_t e, int thread) {
     const pool_job *j = ctx;
     const pool_geom *g = &j->g;
-    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1], KW = g->k[1], SW = g->s[1];
-    const int64_t DW = g->d[1], PL = g->pb[1];
-    int64_t ow_lo = (PL + SW - 1) / SW;
-    int64_t ow_hi = W - 1 + PL - (KW - 1) * DW >= 0 ? (W - 1 + PL - (KW - 1) * DW) / SW + 1 : 0;
-    if (ow_hi > OW) ow_hi = OW;
-    if (ow_lo > ow_hi) ow_lo = ow_hi;
+    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1], padded = q8_padded(g, 1);
+    q8_plan q = {.v = j->tscratch[thread], .half = g->s[1] == 2 ? q8_phase(padded) : 0};
+    q.ev = q8_col(q.v, q.half, g->pb[1]);
+    q.od = q8_col(q.v, q.half, g->pb[1] + 1);
+    q.vec = g->s[1] <= 2 && g->k[1] <= Q8_TAPS && OW >= 16;
+    q.nv = OW >= 32 ? 2 : 1;
+    for (int64_t kw = 0; q.vec && kw < g->k[1]; kw++) q.at[kw] = q8_col(q.v, q.half, kw * g->d[1]) - q.v;
+    memset(q.v, 0, (size_t)(q.half ? 2 * q.half : padded));   /* the pads; the row's columns are rewritten */
+    const uint8_t *x = (const uint8_t *)j->x;
+    uint8_t *y = (uint8_t *)j->y;
+    /* plane and oh stepped, not divided out of row (a division a row
+     * showed in profiles) */
+    int64_t plane = b / OH, oh = b % OH;
     for (int64_t row = b; row < e; row++) {
-        const int64_t plane = row / OH, oh = row % OH, hs = oh * g->s[0] - g->pb[0];
+        const int64_t hs = oh * g->s[0] - g->pb[0];
         int64_t kh0, kh1;
         tap_range(hs, g->k[0], g->d[0], H, &kh0, &kh1);
-        const int64_t xo = plane * H * W, yo = plane * OH * OW + oh * OW;
+        const uint8_t *x0 = x + plane * H * W + (hs + kh0 * g->d[0]) * W;
+        uint8_t *yr = y + plane * OH * OW + oh * OW;
         if (j->dt == NNL_DT_UINT8)
-            sep_max_u8(g, (const uint8_t *)j->x + xo, hs, kh0, kh1, j->tscratch[thread], (uint8_t *)j->y + yo,
-                       ow_lo, ow_hi);
+            q8_row(g, &q, x0, kh1 - kh0, yr, 0);
         else
-            sep_max_s8(g, (const int8_t *)j->x + xo, hs, kh0, kh1, j->tscratch[thread], (int8_t *)j->y + yo,
-                       ow_lo, ow_hi);
+            q8_row(g, &q, x0, kh1 - kh0, yr, 0x80);
+        if (++oh == OH) {
+            oh = 0;
+            plane++;
+        }
     }
 }
 

@@ -58,6 +58,14 @@ static nnl_status check_attrs(const nnl_op_call *c) {
     return NNL_OK;
 }
 
+/* The end (at most e) of the run of elements from i that share parameter
+ * *k: the slice of `axis` holding i, or all of [i, e) per tensor. */
+static int64_t slice_end(const qgeom *g, int64_t i, int64_t e, int64_t *k) {
+    const int64_t slice = i / g->inner;
+    *k = slice % g->n;
+    return g->n == 1 || (slice + 1) * g->inner > e ? e : (slice + 1) * g->inner;
+}
+
 static bool is_q8(nnl_dtype dt) { return dt == NNL_DT_UINT8 || dt == NNL_DT_INT8; }
 
 /* ---- QuantizeLinear ---------------------------------------------------------------- */
@@ -93,40 +101,23 @@ typedef struct q_job {
     qgeom g;
 } q_job;
 
+/* Elements [b, e) a slice of one scale and zero point at a time (the whole
+ * range when per tensor), 16 values at a time by ops/quant/qvec.h. */
 static void quant_range(void *ctx, int64_t b, int64_t e, int thread) {
     const q_job *j = ctx;
     (void)thread;
-    const float lo = j->dt == NNL_DT_UINT8 ? 0.0f : -128.0f;
-    const float hi = j->dt == NNL_DT_UINT8 ? 255.0f : 127.0f;
-    for (int64_t i = b; i < e; i++) {
-        const int64_t k = (i / j->g.inner) % j->g.n;
-        float z = 0;
-        if (j->zp)
-            z = j->dt == NNL_DT_UINT8 ? (float)((const uint8_t *)j->zp)[k]
-                                      : (float)((const int8_t *)j->zp)[k];
-        float v = rintf(j->x[i] / j->scale[k]);
-        if (v != v) v = 0;
-        v += z;
-        v = v < lo ? lo : v > hi ? hi : v;
-        if (j->dt == NNL_DT_UINT8) ((uint8_t *)j->y)[i] = (uint8_t)v;
-        else ((int8_t *)j->y)[i] = (int8_t)v;
-    }
-}
-
-/* Per tensor: ops/quant/qvec.h, 16 values at a time. */
-static void quant_range_pt(void *ctx, int64_t b, int64_t e, int thread) {
-    const q_job *j = ctx;
-    (void)thread;
     const bool u8 = j->dt == NNL_DT_UINT8;
-    const int32_t z = !j->zp ? 0 : u8 ? *(const uint8_t *)j->zp : *(const int8_t *)j->zp;
-    const nnl_qparam p = nnl_qparam_make(j->scale[0], z, u8);
-    int64_t i = b;
-    for (; i + 16 <= e; i += 16) {
-        nnl_v4f v[4];
-        memcpy(v, j->x + i, sizeof v);
-        nnl_q16((char *)j->y + i, v, &p);
+    /* Locals: the stores through char * could otherwise alias *j. */
+    const float *x = j->x;
+    char *y = j->y;
+    for (int64_t i = b; i < e;) {
+        int64_t k;
+        const int64_t end = slice_end(&j->g, i, e, &k);
+        const int32_t z = !j->zp ? 0 : u8 ? ((const uint8_t *)j->zp)[k] : ((const int8_t *)j->zp)[k];
+        const nnl_qparam p = nnl_qparam_make(j->scale[k], z, u8);
+        for (; i + 16 <= end; i += 16) nnl_q16(y + i, x + i, &p);
+        for (; i < end; i++) nnl_q1(y, i, x[i], &p);
     }
-    for (; i < e; i++) nnl_q1(j->y, i, j->x[i], &p);
 }
 
 nnl_status nnl_quant_quantize_exec(const nnl_op_call *c) {
@@ -135,7 +126,7 @@ nnl_status nnl_quant_quantize_exec(const nnl_op_call *c) {
                {1, 1}};
     nnl_status st = check_params(c, x, c->in[1], zp, &j.g);
     if (st) return st;
-    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, j.g.n == 1 ? quant_range_pt : quant_range, &j);
+    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, quant_range, &j);
     return NNL_OK;
 }
 
@@ -178,7 +169,8 @@ static int64_t load_q(const void *p, nnl_dtype dt, int64_t i) {
     }
 }
 
-static void dequant_range(void *ctx, int64_t b, int64_t e, int thread) {
+/* int32 (per tensor or per axis), one element at a time. */
+static void dequant_range32(void *ctx, int64_t b, int64_t e, int thread) {
     const dq_job *j = ctx;
     (void)thread;
     for (int64_t i = b; i < e; i++) {
@@ -188,19 +180,20 @@ static void dequant_range(void *ctx, int64_t b, int64_t e, int thread) {
     }
 }
 
-/* Per tensor, 8-bit: ops/quant/qvec.h, 16 values at a time. */
-static void dequant_range_pt8(void *ctx, int64_t b, int64_t e, int thread) {
+/* 8-bit: as quant_range, a slice of one scale and zero point at a time. */
+static void dequant_range8(void *ctx, int64_t b, int64_t e, int thread) {
     const dq_job *j = ctx;
     (void)thread;
-    const nnl_qparam p = nnl_qparam_make(j->scale[0], j->zp ? (int32_t)load_q(j->zp, j->dt, 0) : 0,
-                                         j->dt == NNL_DT_UINT8);
-    int64_t i = b;
-    for (; i + 16 <= e; i += 16) {
-        nnl_v4f v[4];
-        nnl_dq16((const char *)j->x + i, &p, v);
-        memcpy(j->y + i, v, sizeof v);
+    const char *x = j->x;
+    float *y = j->y;
+    for (int64_t i = b; i < e;) {
+        int64_t k;
+        const int64_t end = slice_end(&j->g, i, e, &k);
+        const nnl_qparam p = nnl_qparam_make(j->scale[k], j->zp ? (int32_t)load_q(j->zp, j->dt, k) : 0,
+                                             j->dt == NNL_DT_UINT8);
+        for (; i + 16 <= end; i += 16) nnl_dq16(x + i, &p, y + i);
+        for (; i < end; i++) y[i] = nnl_dq1(x, i, &p);
     }
-    for (; i < e; i++) j->y[i] = nnl_dq1(j->x, i, &p);
 }
 
 nnl_status nnl_quant_dequantize_exec(const nnl_op_call *c) {
@@ -208,8 +201,8 @@ nnl_status nnl_quant_dequantize_exec(const nnl_op_call *c) {
     dq_job j = {x->data, zp ? zp->data : NULL, c->in[1]->data, c->out[0]->data, x->dtype, {1, 1}};
     nnl_status st = check_params(c, x, c->in[1], zp, &j.g);
     if (st) return st;
-    const bool pt8 = j.g.n == 1 && x->dtype != NNL_DT_INT32;
-    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, pt8 ? dequant_range_pt8 : dequant_range, &j);
+    nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, x->dtype == NNL_DT_INT32 ? dequant_range32 : dequant_range8,
+                    &j);
     return NNL_OK;
 }
 

@@ -20,18 +20,20 @@
 
 typedef struct shape {
     const char *name;
-    int64_t c, h, w, oc, k, s, pad;
+    int64_t c, h, w, oc, k, s, pad, d; /* d: dilation */
 } shape;
 
 static const shape shapes[] = {
-    {"r18 conv1 7x7/2 3->64 224", 3, 224, 224, 64, 7, 2, 3},
-    {"r18 l1 3x3 64->64 56", 64, 56, 56, 64, 3, 1, 1},
-    {"r18 l2 3x3/2 64->128 56", 64, 56, 56, 128, 3, 2, 1},
-    {"r18 l2 3x3 128->128 28", 128, 28, 28, 128, 3, 1, 1},
-    {"r18 l3 3x3 256->256 14", 256, 14, 14, 256, 3, 1, 1},
-    {"r18 l4 3x3 512->512 7", 512, 7, 7, 512, 3, 1, 1},
-    {"r50 l3 1x1 256->1024 14", 256, 14, 14, 1024, 1, 1, 0},
-    {"r50 l2 1x1 512->128 28", 512, 28, 28, 128, 1, 1, 0},
+    {"r18 conv1 7x7/2 3->64 224", 3, 224, 224, 64, 7, 2, 3, 1},
+    {"r18 l1 3x3 64->64 56", 64, 56, 56, 64, 3, 1, 1, 1},
+    {"r18 l2 3x3/2 64->128 56", 64, 56, 56, 128, 3, 2, 1, 1},
+    {"r18 l2 3x3 128->128 28", 128, 28, 28, 128, 3, 1, 1, 1},
+    {"r18 l3 3x3 256->256 14", 256, 14, 14, 256, 3, 1, 1, 1},
+    {"r18 l4 3x3 512->512 7", 512, 7, 7, 512, 3, 1, 1, 1},
+    {"r50 l3 1x1 256->1024 14", 256, 14, 14, 1024, 1, 1, 0, 1},
+    {"r50 l2 1x1 512->128 28", 512, 28, 28, 128, 1, 1, 0, 1},
+    {"fcn l4 3x3 d4 512 32x48", 512, 32, 48, 512, 3, 1, 4, 4},
+    {"fcn head 3x3 2048->512", 2048, 32, 48, 512, 3, 1, 1, 1},
 };
 
 static double thread_s(void) {
@@ -98,10 +100,11 @@ int main(int argc, char **argv) {
         const shape *s = &shapes[si];
         if (only && !strstr(s->name, only)) continue;
         nnl_conv_params p = {.n = 1, .c = s->c, .h = s->h, .w = s->w, .oc = s->oc, .kh = s->k, .kw = s->k,
-                             .group = 1, .sh = s->s, .sw = s->s, .dh = 1, .dw = 1, .pt = s->pad, .pl = s->pad,
+                             .group = 1, .sh = s->s, .sw = s->s, .dh = s->d, .dw = s->d,
+                             .pt = s->pad, .pl = s->pad,
                              .pb = s->pad, .pr = s->pad};
-        p.oh = (p.h + 2 * s->pad - s->k) / s->s + 1;
-        p.ow = (p.w + 2 * s->pad - s->k) / s->s + 1;
+        p.oh = (p.h + 2 * s->pad - (s->k - 1) * p.dh - 1) / s->s + 1;
+        p.ow = (p.w + 2 * s->pad - (s->k - 1) * p.dw - 1) / s->s + 1;
         int64_t kk = s->c * s->k * s->k, nx = s->c * s->h * s->w, ny = s->oc * p.oh * p.ow;
         double macs = (double)ny * (double)kk;
         /* int8 operands */

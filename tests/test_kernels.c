@@ -409,8 +409,9 @@ static void test_sigmoid(void **state) {
 
 /* The 8-bit residual add: every set byte for byte against the scalar
  * set's (the definition in kernels/qadd_body.h), over every combination of
- * types, clamps that bite, saturating and NaN-making scales, and lengths
- * that leave every tail. */
+ * types, clamps that bite, saturating and NaN-making scales, a subnormal
+ * output scale (its reciprocal overflows), and lengths that leave every
+ * tail. */
 static void test_qadd(void **state) {
     (void)state;
     enum { N = 300 };
@@ -421,8 +422,12 @@ static void test_qadd(void **state) {
         a[i] = (uint8_t)(seed >> 24);
         b[i] = (uint8_t)(seed >> 16);
     }
+    /* and quotients at exact halves (ties) or an ulp beside them: the x86
+     * sets correct a reciprocal's quotient instead of dividing */
     const float scales[][3] = {{0.02f, 0.05f, 0.04f}, {0.5f, 0.5f, 0.001f}, {1e-3f, 2e-3f, 0.7f},
-                               {INFINITY, 0.1f, 0.1f}, {0.031f, 0.0172f, 0.0543f}};
+                               {INFINITY, 0.1f, 0.1f}, {0.031f, 0.0172f, 0.0543f}, {0.02f, 0.02f, 0.04f},
+                               {0.013f, 0.039f, 0.026f}, {0.02f, 0.02f, 0.040000003f}, {0.02f, 0.06f, 0.039999996f},
+                               {1e-30f, 1e-30f, 1e-40f}};
     int cases = 0;
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];

@@ -55,12 +55,14 @@
     }                                                                                                  \
     static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }   \
     /* bit-exact with the scalar definition: no fused multiply-add even in  \
-     * sets built with -ffp-contract=fast (NEON) or by clang */              \
-    NNL_NO_FP_CONTRACT_FN static void qadd_##isa(void *y, const void *a, const void *b, int64_t n,       \
-                                                 const nnl_qadd_params *p) {                           \
+     * sets built with -ffp-contract=fast (NEON) or by clang; x86 sets wrap \
+     * it (a division per lane is slow there) */                            \
+    NNL_NO_FP_CONTRACT_FN static void qadd_div_##isa(void *y, const void *a, const void *b, int64_t n,   \
+                                                     const nnl_qadd_params *p) {                       \
         NNL_NO_FP_CONTRACT_BODY                                                                        \
         NNL_QADD_N(vbytes, y, a, b, n, p);                                                             \
     }
-#define NNL_GENERIC_VECTOR_ENTRIES(isa) .dw_taps = dw_taps_##isa, .sigmoid = sigmoid_##isa, .qadd = qadd_##isa
+/* .qadd is the set's own (qadd_div_<isa> or a faster exact form). */
+#define NNL_GENERIC_VECTOR_ENTRIES(isa) .dw_taps = dw_taps_##isa, .sigmoid = sigmoid_##isa
 
 #endif

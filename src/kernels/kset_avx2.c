@@ -164,6 +164,14 @@ static void h2f_avx2(float *y, const uint16_t *x, int64_t n) {
  * and x1 w1 + x3 w3 per pixel lane, exact in int32. */
 typedef int32_t i32u __attribute__((may_alias, aligned(1)));
 
+/* The low byte of each of 8 int32: the values in uint8 or int8 alike. */
+INLINE uint64_t low_bytes8(__m256i x) {
+    const __m256i low = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                         0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m256i b = _mm256_shuffle_epi8(x, low);
+    return (uint64_t)_mm_cvtsi128_si64(_mm_unpacklo_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1)));
+}
+
 /* Requantize 8 sums of row i (kernels/qconv.h) and store those below nr. */
 INLINE void q_store(const nnl_qukr_args *p, __m256i acc, int i, int col) {
     const nnl_qepi *e = p->epi;
@@ -171,12 +179,7 @@ INLINE void q_store(const nnl_qukr_args *p, __m256i acc, int i, int col) {
     v = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(e->mult[i])), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     v = _mm256_add_ps(v, _mm256_set1_ps(e->zy));
     v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(e->lo)), _mm256_set1_ps(e->hi));
-    /* the low byte of each int32: the value in uint8 or int8 alike */
-    const __m256i low = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                         0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    __m256i b = _mm256_shuffle_epi8(_mm256_cvtps_epi32(v), low);
-    uint64_t bytes = (uint64_t)_mm_cvtsi128_si64(_mm_unpacklo_epi32(_mm256_castsi256_si128(b),
-                                                                    _mm256_extracti128_si256(b, 1)));
+    uint64_t bytes = low_bytes8(_mm256_cvtps_epi32(v));
     int n = p->nr - col < 8 ? p->nr - col : 8;
     memcpy(p->y + i * p->ldy + col, &bytes, (size_t)n);
 }
@@ -291,6 +294,42 @@ const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, 
 NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)
 
+/* The 8-bit add without a division per lane (kernels/qadd_body.h,
+ * nnl_qadd_recip); the products and their sum as the unfused ops round
+ * them, so no contraction. */
+NNL_NO_FP_CONTRACT_FN static void qadd_avx2(void *y, const void *a, const void *b, int64_t n,
+                                            const nnl_qadd_params *p) {
+    NNL_NO_FP_CONTRACT_BODY
+    float inv;
+    int64_t i = 0;
+    if (nnl_qadd_recip(p, &inv)) {
+        const __m256 sa = _mm256_set1_ps(p->sa), sb = _mm256_set1_ps(p->sb), sy = _mm256_set1_ps(p->sy);
+        const __m256 vi = _mm256_set1_ps(inv), lo = _mm256_set1_ps(p->lo), hi = _mm256_set1_ps(p->hi);
+        const __m256 magic = _mm256_set1_ps(12582912.0f), big = _mm256_set1_ps(16777216.0f);
+        const __m256 sign = _mm256_set1_ps(-0.0f);
+        const __m256i za = _mm256_set1_epi32(p->za), zb = _mm256_set1_epi32(p->zb), zy = _mm256_set1_epi32(p->zy);
+        const bool au = p->a_u8, bu = p->b_u8; /* not reread after each store to y */
+        for (; i + 8 <= n; i += 8) {
+            __m128i ra = _mm_loadl_epi64((const __m128i *)((const uint8_t *)a + i));
+            __m128i rb = _mm_loadl_epi64((const __m128i *)((const uint8_t *)b + i));
+            __m256i ia = au ? _mm256_cvtepu8_epi32(ra) : _mm256_cvtepi8_epi32(ra);
+            __m256i ib = bu ? _mm256_cvtepu8_epi32(rb) : _mm256_cvtepi8_epi32(rb);
+            __m256 s = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ia, za)), sa),
+                                     _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ib, zb)), sb));
+            __m256 q = _mm256_mul_ps(s, vi);
+            __m256 q2 = _mm256_fmadd_ps(_mm256_fnmadd_ps(q, sy, s), vi, q);
+            __m256 v = _mm256_blendv_ps(q, q2, _mm256_cmp_ps(_mm256_andnot_ps(sign, q), big, _CMP_LT_OQ));
+            v = _mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q));
+            v = _mm256_blendv_ps(v, lo, _mm256_cmp_ps(v, lo, _CMP_LT_OQ));
+            v = _mm256_blendv_ps(v, hi, _mm256_cmp_ps(v, hi, _CMP_GT_OQ));
+            v = _mm256_sub_ps(_mm256_add_ps(v, magic), magic);
+            uint64_t bytes = low_bytes8(_mm256_add_epi32(_mm256_cvttps_epi32(v), zy));
+            memcpy((uint8_t *)y + i, &bytes, 8);
+        }
+    }
+    qadd_div_avx2((uint8_t *)y + i, (const uint8_t *)a + i, (const uint8_t *)b + i, n - i, p);
+}
+
 static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
@@ -308,6 +347,7 @@ const nnl_kernel nnl_kernel_avx2 = {
     .h2f = h2f_avx2,
     NNL_GENERIC_ENTRIES(avx2),
     NNL_GENERIC_VECTOR_ENTRIES(avx2),
+    .qadd = qadd_avx2,
     .qukr = {&qukr_vnni256, &nnl_qukr_avx2_exact},
 };
 #endif

@@ -245,6 +245,42 @@ static const nnl_qukr qukr_vnni512 = {.name = "avx512vnni", .nr = QNR, .kq = 128
 NNL_GENERIC_KERNELS(avx512)
 NNL_GENERIC_VECTOR_KERNELS(avx512, 64)
 
+/* The 8-bit add without a division per lane (kernels/qadd_body.h,
+ * nnl_qadd_recip); the products and their sum as the unfused ops round
+ * them, so no contraction. */
+NNL_NO_FP_CONTRACT_FN static void qadd_avx512(void *y, const void *a, const void *b, int64_t n,
+                                              const nnl_qadd_params *p) {
+    NNL_NO_FP_CONTRACT_BODY
+    float inv;
+    int64_t i = 0;
+    if (nnl_qadd_recip(p, &inv)) {
+        const __m512 sa = _mm512_set1_ps(p->sa), sb = _mm512_set1_ps(p->sb), sy = _mm512_set1_ps(p->sy);
+        const __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps(p->lo), hi = _mm512_set1_ps(p->hi);
+        const __m512 magic = _mm512_set1_ps(12582912.0f), big = _mm512_set1_ps(16777216.0f);
+        const __m512i za = _mm512_set1_epi32(p->za), zb = _mm512_set1_epi32(p->zb), zy = _mm512_set1_epi32(p->zy);
+        const bool au = p->a_u8, bu = p->b_u8; /* not reread after each store to y */
+        for (; i + 16 <= n; i += 16) {
+            __m128i ra = _mm_loadu_si128((const __m128i *)((const uint8_t *)a + i));
+            __m128i rb = _mm_loadu_si128((const __m128i *)((const uint8_t *)b + i));
+            __m512i ia = au ? _mm512_cvtepu8_epi32(ra) : _mm512_cvtepi8_epi32(ra);
+            __m512i ib = bu ? _mm512_cvtepu8_epi32(rb) : _mm512_cvtepi8_epi32(rb);
+            __m512 s = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ia, za)), sa),
+                                     _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ib, zb)), sb));
+            __m512 q = _mm512_mul_ps(s, vi);
+            __m512 q2 = _mm512_fmadd_ps(_mm512_fnmadd_ps(q, sy, s), vi, q);
+            __m512 v = _mm512_mask_mov_ps(q, _mm512_cmp_ps_mask(_mm512_abs_ps(q), big, _CMP_LT_OQ), q2);
+            v = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(v, v, _CMP_ORD_Q), v);
+            v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, lo, _CMP_LT_OQ), lo);
+            v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, hi, _CMP_GT_OQ), hi);
+            v = _mm512_sub_ps(_mm512_add_ps(v, magic), magic);
+            /* the low byte of each value: uint8 or int8 alike */
+            _mm_storeu_si128((__m128i *)((uint8_t *)y + i),
+                             _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvttps_epi32(v), zy)));
+        }
+    }
+    qadd_div_avx512((uint8_t *)y + i, (const uint8_t *)a + i, (const uint8_t *)b + i, n - i, p);
+}
+
 static bool supported(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
@@ -263,6 +299,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .h2f = h2f_avx512,
     NNL_GENERIC_ENTRIES(avx512),
     NNL_GENERIC_VECTOR_ENTRIES(avx512),
+    .qadd = qadd_avx512,
     .qukr = {&qukr_vnni512, &nnl_qukr_avx2_exact},
 };
 #endif

@@ -309,6 +309,7 @@ const nnl_kernel nnl_kernel_neon = {
     .h2f = h2f_neon,
     NNL_GENERIC_ENTRIES_BUT_DOT8(neon),
     NNL_GENERIC_VECTOR_ENTRIES(neon),
+    .qadd = qadd_div_neon,
     .qukr = {&qukr_n},
 };
 #endif

@@ -32,6 +32,23 @@ static inline void nnl_qadd_one(void *y, const void *a, const void *b, int64_t i
         ((int8_t *)y)[i] = (int8_t)r;
 }
 
+/* x86 sets skip the per-lane division (a vdivps is ~12 cycles, the rest
+ * of 16 lanes' work ~5): q = s * (1 / sy), once corrected, r = s - q sy
+ * (exact with a fused multiply-add) and q' = q + r / sy ~ q + r * (1 / sy),
+ * is the correctly rounded s / sy when 1 / sy is correctly rounded and q
+ * is within an ulp of the quotient, no underflow or overflow on the way
+ * (Markstein).  Outside that range the byte does not depend on the
+ * difference: a quotient below the normal range rounds to 0 either way,
+ * one past 2^24 clamps either way (the kernel keeps q there: the
+ * correction of an infinite q is NaN), NaN stays NaN.  Where 1 / sy itself
+ * is not normal the kernel takes the division; this says which, and the
+ * reciprocal. */
+static inline bool nnl_qadd_recip(const nnl_qadd_params *p, float *inv) {
+    *inv = 1.0f / p->sy;
+    float as = p->sy < 0 ? -p->sy : p->sy, ai = *inv < 0 ? -*inv : *inv;
+    return as >= 1.17549435e-38f && ai >= 1.17549435e-38f && ai <= 3.40282347e38f;
+}
+
 #define NNL_QADD_REF(y, a, b, n, p)                                                                   \
     do {                                                                                              \
         for (int64_t i_ = 0; i_ < (n); i_++) nnl_qadd_one(y, a, b, i_, p);                            \

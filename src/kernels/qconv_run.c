@@ -18,8 +18,10 @@
 
 #include "kernels/qconv_pack.h"
 
-/* Rows per task: the weight block (mc x kq quads) stays in L2. */
-#define QMC 512
+/* Rows per task: every row block of a pixel tile stages the activations
+ * again, so as many as the weight block (mc x kq quads, 1 MB at 2048)
+ * allows in L2 (FCN-ResNet50 int8, 1 thread: 4-11% faster than 512). */
+#define QMC 2048
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * m; }

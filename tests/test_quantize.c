@@ -67,11 +67,11 @@ static double max_rel(const nnl_tensor *ref, const float *got) {
  * the integer conv (PACK_Q8), and rank-4 float32 weights, i.e. convs the
  * QDQ rewrite left on the float path (depthwise ones, for instance). */
 typedef struct wcount {
-    int q8, conv_f32;
+    int q8, dw8, conv_f32;     /* PACK_Q8, PLAIN int8 rank 4 (depthwise, kernels/qdw.h), float rank 4 */
 } wcount;
 
 static wcount count_weights(const nnl_plan *p) {
-    wcount c = {0, 0};
+    wcount c = {0, 0, 0};
     for (int i = 0; i < nnl_plan_weight_count(p); i++) {
         nnl_weight_info wi;
         assert_int_equal(nnl_plan_weight_info(p, i, &wi), NNL_OK);
@@ -79,6 +79,7 @@ static wcount count_weights(const nnl_plan *p) {
             assert_int_equal(wi.dtype, NNL_DT_INT8);
             c.q8++;
         }
+        c.dw8 += !strcmp(wi.layout, "plain") && wi.dtype == NNL_DT_INT8 && wi.rank == 4;
         c.conv_f32 += wi.dtype == NNL_DT_FLOAT && wi.rank == 4;
     }
     return c;
@@ -138,16 +139,17 @@ static void run_case(const char *model, const char *cas, float **out, nnl_tensor
 
 /* nnlink's output of model on case against ORT's (ort_file): close, and at
  * least as close to the float output (within 0.5 dB of SQNR).  The file
- * must hold at least min_q8 PACK_Q8 weights (convs run in integers) and,
- * when want_f32 is set, some float conv weights (patterns the integer path
- * leaves to the float one, which must still match). */
-static void check_against_ort(const char *model, const char *cas, const char *ort_file, int min_q8, bool want_f32) {
+ * must hold at least min_q8 PACK_Q8 weights and exactly dw8 int8
+ * depthwise ones (convs run in integers), no float conv weight. */
+static void check_against_ort(const char *model, const char *cas, const char *ort_file, int min_q8, int dw8) {
     float *got;
     nnl_tensor ref;
     run_case(model, cas, &got, &ref);
-    print_message("  %d int8 conv weights (PACK_Q8), %d float conv weights\n", last_count.q8, last_count.conv_f32);
+    print_message("  %d int8 conv weights (PACK_Q8), %d int8 depthwise, %d float conv weights\n", last_count.q8,
+                  last_count.dw8, last_count.conv_f32);
     assert_true(last_count.q8 >= min_q8);
-    assert_true(want_f32 ? last_count.conv_f32 > 0 : last_count.conv_f32 == 0);
+    assert_int_equal(last_count.dw8, dw8);
+    assert_int_equal(last_count.conv_f32, 0);
     nnl_tensor ort = load(ort_file);
     double s_ort = sqnr_db(&ref, ort.data), s_nnl = sqnr_db(&ref, got), s_pair = sqnr_db(&ort, got);
     double rel = max_rel(&ort, got);
@@ -184,9 +186,9 @@ static nnl_calib_input calib_of(const nnl_tensor *t) {
 
 static void test_committed_qdq_matches_ort(void **st) {
     (void)st;
-    check_against_ort(QFX "model.qdq.onnx", "landscape", QFX "landscape.ort.npy", 14, false);
-    check_against_ort(QFX "model.qdq.onnx", "portrait", QFX "portrait.ort.npy", 14, false);
-    check_against_ort(QFX "model.qdq_s8.onnx", "landscape", QFX "landscape.ort_s8.npy", 14, false);
+    check_against_ort(QFX "model.qdq.onnx", "landscape", QFX "landscape.ort.npy", 14, 0);
+    check_against_ort(QFX "model.qdq.onnx", "portrait", QFX "portrait.ort.npy", 14, 0);
+    check_against_ort(QFX "model.qdq_s8.onnx", "landscape", QFX "landscape.ort_s8.npy", 14, 0);
 }
 
 /* The same command reproduces the committed models: its output, compiled
@@ -202,11 +204,11 @@ static void test_quantize_reproduces(void **st) {
     assert_int_equal(sum.weights, 14);
     assert_int_equal(sum.biases, 14);
     assert_true(sum.activations > 10);
-    check_against_ort(q, "landscape", QFX "landscape.ort.npy", 14, false);
-    check_against_ort(q, "portrait", QFX "portrait.ort.npy", 14, false);
+    check_against_ort(q, "landscape", QFX "landscape.ort.npy", 14, 0);
+    check_against_ort(q, "portrait", QFX "portrait.ort.npy", 14, 0);
     const char *q8 = tpath("q8.onnx");
     assert_int_equal(quantize(q8, &c, NNL_DT_INT8, NNL_QUANT_MINMAX, 0), NNL_OK);
-    check_against_ort(q8, "landscape", QFX "landscape.ort_s8.npy", 14, false);
+    check_against_ort(q8, "landscape", QFX "landscape.ort_s8.npy", 14, 0);
     nnl_aligned_free(t.data);
 }
 
@@ -228,16 +230,17 @@ static void test_classifiers(void **st) {
                          .data = y};
     nnl_quantize_options o = {.size = sizeof o, .calib = &c, .n_calib = 1};
     static const char *const nets[] = {"mobilenet_v2", "resnet_tiny"};
-    /* mobilenet_v2's depthwise convs (one channel per group) stay float */
+    /* mobilenet_v2's 17 depthwise convs (one channel per group) run
+     * kernels/qdw.h on PLAIN int8 weights */
     static const int min_q8[] = {35, 12};
-    static const bool f32[] = {true, false};
+    static const int dw8[] = {17, 0};
     for (int i = 0; i < 2; i++) {
         char model[256], cas[256], ort[256];
         snprintf(model, sizeof model, FX "%s/model.onnx", nets[i]);
         snprintf(cas, sizeof cas, "%s/default", nets[i]);
         snprintf(ort, sizeof ort, QFX "%s.ort.npy", nets[i]);
         if (nnl_quantize_file(model, tpath("c.onnx"), &o, NULL)) fail_msg("%s: %s", model, nnl_last_error());
-        check_against_ort(tpath("c.onnx"), cas, ort, min_q8[i], f32[i]);
+        check_against_ort(tpath("c.onnx"), cas, ort, min_q8[i], dw8[i]);
     }
     free(y);
     nnl_aligned_free(t.data);

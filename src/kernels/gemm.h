@@ -128,6 +128,19 @@ typedef void (*nnl_ukr_fn)(const nnl_ukr_args *p);
  * must have room for that many floats. */
 typedef void (*nnl_dw_taps_fn)(float *y, const float *const *src, const float *w, int nt, int64_t n,
                                float bias, nnl_act act, float act_a, float act_b);
+/* 8-bit depthwise tap sums (kernels/qdw.h): one channel, y[f] =
+ * requant(off + sum_{t < nt} w[t] * src[t][f]) for f < n over unit-stride
+ * uint8 rows, the int32 sum exact (wrapping), requantized as the 8-bit
+ * conv's epilogue (nnl_requant: float32 multiply, round half to even, the
+ * zero point, the clamp), the low byte stored.  Sets compute whole blocks
+ * of NNL_QDW_BLOCK: y and every src[t] must have room for n rounded up. */
+#define NNL_QDW_BLOCK 32
+typedef struct nnl_qdw_epi {
+    int32_t off;               /* bias - zx * (sum of the channel's taps) */
+    float mult, zy, lo, hi;    /* sx * sw / sy; output zero point and clamp, in y's type */
+} nnl_qdw_epi;
+typedef void (*nnl_qdw_fn)(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
+                           const nnl_qdw_epi *e);
 /* In place on a contiguous row: y = act(y + bias + beta * res[i]) (res may
  * be NULL). */
 typedef void (*nnl_epi_row_fn)(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act,
@@ -236,6 +249,7 @@ typedef struct nnl_kernel {
     nnl_erf_fn erf;
     nnl_sigmoid_fn sigmoid;
     nnl_qadd_fn qadd;
+    nnl_qdw_fn qdw;
     nnl_h2f_fn h2f;
     /* 8-bit conv microkernels, best first, NULL after the last: the first
      * whose supported() holds runs (kernels/qconv.c). */

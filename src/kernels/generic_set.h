@@ -13,6 +13,7 @@
 #include "kernels/dw_body.h"
 #include "kernels/gemv_body.h"
 #include "kernels/qadd_body.h"
+#include "kernels/qdw_body.h"
 #include "kernels/vmath.h"
 #include "kernels/wino_xform.h"
 
@@ -62,7 +63,8 @@
         NNL_NO_FP_CONTRACT_BODY                                                                        \
         NNL_QADD_N(vbytes, y, a, b, n, p);                                                             \
     }
-/* .qadd is the set's own (qadd_div_<isa> or a faster exact form). */
+/* .qadd and .qdw are the set's own (qadd_div_<isa> or a faster form with
+ * the same results; NNL_QDW_BODY or intrinsics). */
 #define NNL_GENERIC_VECTOR_ENTRIES(isa) .dw_taps = dw_taps_##isa, .sigmoid = sigmoid_##isa
 
 #endif

@@ -294,6 +294,36 @@ const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, 
 NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)
 
+/* 8-bit depthwise taps (gemm.h nnl_qdw_fn): 32 pixels as four vectors of
+ * 8 int32 sums, each tap a zero-extending load, a multiply by the
+ * broadcast weight and an add; then nnl_requant's arithmetic and the low
+ * bytes stored. */
+static void qdw_avx2(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
+                     const nnl_qdw_epi *e) {
+    const __m256 mult = _mm256_set1_ps(e->mult), zy = _mm256_set1_ps(e->zy), lo = _mm256_set1_ps(e->lo),
+                 hi = _mm256_set1_ps(e->hi);
+    for (int64_t f = 0; f < n; f += NNL_QDW_BLOCK) {
+        __m256i acc[4];
+        for (int k = 0; k < 4; k++) acc[k] = _mm256_set1_epi32(e->off);
+        for (int t = 0; t < nt; t++) {
+            const __m256i wt = _mm256_set1_epi32(w[t]);
+            const uint8_t *s = src[t] + f;
+            _Pragma("GCC unroll 4")
+            for (int k = 0; k < 4; k++)
+                acc[k] = _mm256_add_epi32(
+                    acc[k], _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(s + 8 * k))), wt));
+        }
+        _Pragma("GCC unroll 4")
+        for (int k = 0; k < 4; k++) {
+            __m256 v = _mm256_round_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[k]), mult),
+                                       _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            v = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, zy), lo), hi);
+            uint64_t bytes = low_bytes8(_mm256_cvttps_epi32(v));
+            memcpy(y + f + 8 * k, &bytes, 8);
+        }
+    }
+}
+
 /* The 8-bit add without a division per lane (kernels/qadd_body.h,
  * nnl_qadd_recip); the products and their sum as the unfused ops round
  * them, so no contraction. */
@@ -348,6 +378,7 @@ const nnl_kernel nnl_kernel_avx2 = {
     NNL_GENERIC_ENTRIES(avx2),
     NNL_GENERIC_VECTOR_ENTRIES(avx2),
     .qadd = qadd_avx2,
+    .qdw = qdw_avx2,
     .qukr = {&qukr_vnni256, &nnl_qukr_avx2_exact},
 };
 #endif

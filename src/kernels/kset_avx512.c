@@ -245,6 +245,32 @@ static const nnl_qukr qukr_vnni512 = {.name = "avx512vnni", .nr = QNR, .kq = 128
 NNL_GENERIC_KERNELS(avx512)
 NNL_GENERIC_VECTOR_KERNELS(avx512, 64)
 
+/* 8-bit depthwise taps (gemm.h nnl_qdw_fn): 32 pixels as two vectors of
+ * 16 int32 sums, each tap a zero-extending load, a multiply by the
+ * broadcast weight and an add; then nnl_requant's arithmetic and the low
+ * bytes stored. */
+static void qdw_avx512(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
+                       const nnl_qdw_epi *e) {
+    const __m512 mult = _mm512_set1_ps(e->mult), zy = _mm512_set1_ps(e->zy), lo = _mm512_set1_ps(e->lo),
+                 hi = _mm512_set1_ps(e->hi);
+    for (int64_t f = 0; f < n; f += NNL_QDW_BLOCK) {
+        __m512i a0 = _mm512_set1_epi32(e->off), a1 = a0;
+        for (int t = 0; t < nt; t++) {
+            const __m512i wt = _mm512_set1_epi32(w[t]);
+            const uint8_t *s = src[t] + f;
+            a0 = _mm512_add_epi32(a0, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)s)), wt));
+            a1 = _mm512_add_epi32(a1, _mm512_mullo_epi32(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(s + 16))), wt));
+        }
+        __m512i acc[2] = {a0, a1};
+        for (int k = 0; k < 2; k++) {
+            __m512 v = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc[k]), mult),
+                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+            v = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, zy), lo), hi);
+            _mm_storeu_si128((__m128i *)(y + f + 16 * k), _mm512_cvtepi32_epi8(_mm512_cvttps_epi32(v)));
+        }
+    }
+}
+
 /* The 8-bit add without a division per lane (kernels/qadd_body.h,
  * nnl_qadd_recip); the products and their sum as the unfused ops round
  * them, so no contraction. */
@@ -300,6 +326,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     NNL_GENERIC_ENTRIES(avx512),
     NNL_GENERIC_VECTOR_ENTRIES(avx512),
     .qadd = qadd_avx512,
+    .qdw = qdw_avx512,
     .qukr = {&qukr_vnni512, &nnl_qukr_avx2_exact},
 };
 #endif

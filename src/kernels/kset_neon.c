@@ -270,6 +270,12 @@ static void qukr_neon(const nnl_qukr_args *p) {
     }
 }
 
+/* 8-bit depthwise taps: the portable loops, which GCC vectorizes here. */
+static void qdw_neon(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
+                     const nnl_qdw_epi *e) {
+    NNL_QDW_BODY(y, src, w, nt, n, e);
+}
+
 /* nnl_il4_fn: st4 stores four registers' bytes interleaved, which is the
  * whole operation; the tail goes to the portable form. */
 static void il4_neon(uint32_t *o, const uint8_t *const r[4], int64_t m, uint32_t flip) {
@@ -310,6 +316,7 @@ const nnl_kernel nnl_kernel_neon = {
     NNL_GENERIC_ENTRIES_BUT_DOT8(neon),
     NNL_GENERIC_VECTOR_ENTRIES(neon),
     .qadd = qadd_div_neon,
+    .qdw = qdw_neon,
     .qukr = {&qukr_n},
 };
 #endif

@@ -44,6 +44,11 @@ static void qadd_scalar(void *y, const void *a, const void *b, int64_t n, const 
     NNL_QADD_REF(y, a, b, n, p);
 }
 
+static void qdw_scalar(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
+                       const nnl_qdw_epi *e) {
+    NNL_QDW_BODY(y, src, w, nt, n, e);
+}
+
 static void sigmoid_scalar(float *y, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = nnl_sigmoidf(x[i]);
 }
@@ -102,6 +107,7 @@ const nnl_kernel nnl_kernel_scalar = {
     .dw_taps = dw_taps_scalar,
     .sigmoid = sigmoid_scalar,
     .qadd = qadd_scalar,
+    .qdw = qdw_scalar,
     .epi_row = epi_row_scalar,
     .h2f = h2f_scalar,
     NNL_GENERIC_ENTRIES(scalar),

@@ -36,17 +36,6 @@ void nnl_qukr_w16(int16_t *dst, const int8_t *w, int64_t kq) {
     }
 }
 
-/* memcpy of a run of an image row (tens of bytes: a library call per run
- * cost as much as the copy), in 16-byte pieces, the last one overlapping. */
-static inline void copy_run(uint8_t *dst, const uint8_t *src, int64_t n) {
-    if (n < 16) {
-        for (int64_t j = 0; j < n; j++) dst[j] = src[j];
-        return;
-    }
-    for (int64_t j = 0; j + 16 < n; j += 16) memcpy(dst + j, src + j, 16);
-    memcpy(dst + n - 16, src + n - 16, 16);
-}
-
 /* Bytes of the im2col row (ic, ky, kx) for cnt pixels from pixel n0 of
  * one image plane; pads read as pad. */
 static void gather_row(uint8_t *dst, const uint8_t *plane, const nnl_conv_params *p, int64_t ky, int64_t kx,
@@ -64,7 +53,7 @@ static void gather_row(uint8_t *dst, const uint8_t *plane, const nnl_conv_params
                 int64_t lo = ix0 < 0 ? min64(-ix0, run) : 0, hi = min64(run, p->w - ix0);
                 if (hi < lo) hi = lo;
                 for (int64_t j = 0; j < lo; j++) dst[j] = pad;
-                copy_run(dst + lo, row + ix0 + lo, hi - lo);
+                nnl_copy_run(dst + lo, row + ix0 + lo, hi - lo);
                 for (int64_t j = hi; j < run; j++) dst[j] = pad;
             } else {
                 for (int64_t j = 0; j < run; j++) {
@@ -130,9 +119,7 @@ static inline void split16(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t j
     memcpy(o + j, &od, 16);
 }
 
-/* Even and odd bytes of src[0 .. 2n) into e and o (stride-2 phases); the
- * last 16 overlap the loop's (rows are a few dozen pixels). */
-static void split2(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t n) {
+void nnl_split2(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t n) {
     int64_t j = 0;
     for (; j + 16 <= n; j += 16) split16(e, o, src, j);
     if (j < n && n >= 16) {
@@ -143,15 +130,6 @@ static void split2(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t n) {
         e[j] = src[2 * j];
         o[j] = src[2 * j + 1];
     }
-}
-
-/* memset for the few pad bytes a row has (a library call cost more). */
-static inline void fill(uint8_t *dst, uint8_t v, int64_t n) {
-    if (n >= 32) {
-        memset(dst, v, (size_t)n);
-        return;
-    }
-    for (int64_t j = 0; j < n; j++) dst[j] = v;
 }
 
 int64_t nnl_qstage_pixels(const nnl_qconv_ctx *q, int64_t n0, int64_t cnt) {
@@ -216,16 +194,16 @@ nnl_qstage nnl_qstage_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, c
                     uint8_t *o = b + (q->phy[ry] * q->nphx * rows + r) * wq; /* phase (ry, first rx) */
                     const int64_t ps = rows * wq;                            /* to the next rx */
                     if (iy < 0 || iy >= p->h) {
-                        for (int x = 0; x < q->nphx; x++) fill(o + x * ps, q->pad, wq);
+                        for (int x = 0; x < q->nphx; x++) nnl_fill(o + x * ps, q->pad, wq);
                         continue;
                     }
                     uint8_t *t = sw == 1 ? o : in;
-                    fill(t, q->pad, p->pl);
-                    copy_run(t + p->pl, xg + (ic * p->h + iy) * p->w, p->w);
-                    fill(t + p->pl + p->w, q->pad, len - p->pl - p->w);
+                    nnl_fill(t, q->pad, p->pl);
+                    nnl_copy_run(t + p->pl, xg + (ic * p->h + iy) * p->w, p->w);
+                    nnl_fill(t + p->pl + p->w, q->pad, len - p->pl - p->w);
                     if (sw == 1) continue;
                     if (sw == 2 && q->nphx == 2) {
-                        split2(o, o + ps, t, wq);
+                        nnl_split2(o, o + ps, t, wq);
                         continue;
                     }
                     for (int64_t rx = 0; rx < sw; rx++)

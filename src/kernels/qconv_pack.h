@@ -27,6 +27,8 @@
 #ifndef NNL_KERNELS_QCONV_PACK_H
 #define NNL_KERNELS_QCONV_PACK_H
 
+#include <string.h>
+
 #include "kernels/qconv.h"
 
 /* Pixels per task (at most): with the rows' int32 sums (mc x nc) and the
@@ -65,6 +67,30 @@ typedef struct nnl_qstage {
     const uint8_t *base;
     int64_t f0;
 } nnl_qstage;
+
+/* memcpy of a run of an image row (tens of bytes: a library call per run
+ * cost as much as the copy), in 16-byte pieces, the last one overlapping. */
+static inline void nnl_copy_run(uint8_t *dst, const uint8_t *src, int64_t n) {
+    if (n < 16) {
+        for (int64_t j = 0; j < n; j++) dst[j] = src[j];
+        return;
+    }
+    for (int64_t j = 0; j + 16 < n; j += 16) memcpy(dst + j, src + j, 16);
+    memcpy(dst + n - 16, src + n - 16, 16);
+}
+
+/* memset for the few pad bytes a row has (a library call cost more). */
+static inline void nnl_fill(uint8_t *dst, uint8_t v, int64_t n) {
+    if (n >= 32) {
+        memset(dst, v, (size_t)n);
+        return;
+    }
+    for (int64_t j = 0; j < n; j++) dst[j] = v;
+}
+
+/* Even and odd bytes of src[0 .. 2n) into e and o: the two column phases
+ * of a stride-2 row (also the 8-bit depthwise conv's, kernels/qdw.c). */
+void nnl_split2(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t n);
 
 /* The int16 form of kq quads of one PACK_Q8 panel (nnl_qukr.w16). */
 void nnl_qukr_w16(int16_t *dst, const int8_t *w, int64_t kq);

@@ -12,10 +12,11 @@
  * Q(0) is the zero point.  The integer result is the one ONNX Runtime
  * computes for the same file (its QLinearConv), not the float path's.
  *
- * Only what kernels/qconv.h runs is rewritten: per-tensor x and y scales
- * and zero points (constants, y's scale > 0), a rank-4 int8 weight with
- * zero point 0 whose groups start on 8-row panels (nnl_qconv_ok), an
- * int32 bias whose scale is sx * sw[r] (to float rounding) or none.
+ * Only what kernels/qconv.h or kernels/qdw.h runs is rewritten: per-tensor
+ * x and y scales and zero points (constants, y's scale > 0), a rank-4 int8
+ * weight with zero point 0 whose groups start on 8-row panels
+ * (nnl_qconv_ok) or that is depthwise, an int32 bias whose scale is
+ * sx * sw[r] (to float rounding) or none.
  * Everything else (ConvTranspose, dynamic scales, a float bias, a conv
  * whose output anyone but the chain reads) keeps the float path.  The
  * DequantizeLinear nodes stay while something else reads them.  Runs

@@ -22,13 +22,28 @@ static const nnl_value *const_at(const nnl_model *m, const nnl_node *n, int slot
     return v->kind == NNL_VAL_CONST && v->t.data ? v : NULL;
 }
 
-bool nnl_q8_conv_fits(const nnl_node *conv, const nnl_tensor *w) {
+/* The conv's geometry from its weight and group attribute (false if the
+ * weight is not rank 4 or the groups do not divide it). */
+static bool weight_geom(const nnl_node *conv, const nnl_tensor *w, nnl_conv_params *p) {
     const nnl_attr *ga = nnl_node_attr(conv, "group");
     int64_t group = ga && ga->type == NNL_ATTR_INT ? ga->i : 1;
     if (w->rank != 4 || group < 1 || w->dims[0] % group) return false;
-    nnl_conv_params p = {.oc = w->dims[0], .c = w->dims[1] * group, .kh = w->dims[2], .kw = w->dims[3],
-                         .group = group};
-    return nnl_qconv_ok(&p);
+    *p = (nnl_conv_params){.oc = w->dims[0], .c = w->dims[1] * group, .kh = w->dims[2], .kw = w->dims[3],
+                           .group = group};
+    return true;
+}
+
+/* PACK_Q8's convs, or depthwise ones (one channel a group, as many
+ * outputs): those run kernels/qdw.h on the PLAIN int8 weight. */
+bool nnl_q8_conv_fits(const nnl_node *conv, const nnl_tensor *w) {
+    nnl_conv_params p;
+    if (!weight_geom(conv, w, &p)) return false;
+    return nnl_qconv_ok(&p) || (p.group == p.c && p.oc == p.c);
+}
+
+static bool packs(const nnl_node *conv, const nnl_tensor *w) {
+    nnl_conv_params p;
+    return weight_geom(conv, w, &p) && nnl_qconv_ok(&p);
 }
 
 /* Whether QLinearConv n can read weight w packed; *scale its w_scale. */
@@ -45,7 +60,7 @@ static bool reader_ok(const nnl_model *m, const nnl_node *n, const nnl_tensor *w
     if (n->n_in > 5 && n->in[5] >= 0 && (!z || z->t.dtype != NNL_DT_INT8 || !nnl_const_all_zero(&z->t)))
         return false;
     *scale = s;
-    return nnl_q8_conv_fits(n, w);
+    return packs(n, w);
 }
 
 static bool same_values(const nnl_tensor *a, const nnl_tensor *b) {

@@ -23,11 +23,11 @@ nnl_status nnl_pass_pack_weights(nnl_model *m);
  * nnl_qconv_ok runs: NNL_LAYOUT_PACK_Q8 (kernels/qconv.h), and the
  * readers' zero point input is dropped (passes/pack_q8.c). */
 nnl_status nnl_pass_pack_q8(nnl_model *m);
-/* Whether the integer conv runs conv (a Conv or QLinearConv node) with
- * the rank-4 weight w packed: what nnl_qconv_ok says of the weight's dims
- * and the group attribute alone.  The input's size is not looked at: it
- * may not be known yet, and a linked graph of another shape shares the
- * packed weight. */
+/* Whether an integer kernel runs conv (a Conv or QLinearConv node) with
+ * the rank-4 weight w: packed (what nnl_qconv_ok says of the weight's dims
+ * and the group attribute alone) or, depthwise, PLAIN (kernels/qdw.h).
+ * The input's size is not looked at: it may not be known yet, and a
+ * linked graph of another shape shares the weight. */
 bool nnl_q8_conv_fits(const nnl_node *conv, const nnl_tensor *w);
 
 /* After packing, with m->weights NNL_WEIGHTS_FP16(_ALL): every float32

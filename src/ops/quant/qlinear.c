@@ -21,6 +21,7 @@
 
 #include "ops/quant/quant_ops.h"
 #include "kernels/qconv.h"
+#include "kernels/qdw.h"
 #include "ops/nn/conv_geom.h"
 
 static bool is_q8(nnl_dtype dt) { return dt == NNL_DT_UINT8 || dt == NNL_DT_INT8; }
@@ -399,6 +400,46 @@ static nnl_status qconv_packed(const nnl_op_call *c, const cv_job *j) {
     return st ? nnl_op_fail(c, st, "the integer convolution refused this geometry") : NNL_OK;
 }
 
+/* A depthwise QLinearConv with a PLAIN int8 weight of zero point 0 and
+ * per-tensor x and y parameters runs kernels/qdw.h; false: the loops
+ * above. */
+static bool qdw_fits(const cv_job *j) {
+    const cv_io *io = &j->io;
+    if (!j->q || io->x->rank != 4 || io->w->layout != NNL_LAYOUT_PLAIN || io->w->dtype != NNL_DT_INT8 ||
+        nnl_tensor_numel(io->xs) != 1 || nnl_tensor_numel(io->ys) != 1 || !nnl_qdw_ok(&j->g))
+        return false;
+    if (io->xzp && nnl_tensor_numel(io->xzp) != 1) return false;
+    if (io->yzp && nnl_tensor_numel(io->yzp) != 1) return false;
+    for (int64_t i = 0; io->wzp && i < nnl_tensor_numel(io->wzp); i++)
+        if (par_q(io->wzp, i) != 0) return false;
+    /* the multiplier sx * sw / sy must be a number the kernel can convert */
+    for (int64_t i = 0; i < nnl_tensor_numel(io->ws); i++)
+        if (!(par_f(io->ws, i) > 0) || !isfinite(par_f(io->ws, i))) return false;
+    float sx = par_f(io->xs, 0), sy = par_f(io->ys, 0);
+    return sx > 0 && sy > 0 && isfinite(sx) && isfinite(sy);
+}
+
+static nnl_status qconv_depthwise(const nnl_op_call *c, const cv_job *j) {
+    nnl_qdw_args a = {
+        .x = j->io.x->data,
+        .x_signed = j->io.x->dtype == NNL_DT_INT8,
+        .x_zp = par_q(j->io.xzp, 0),
+        .x_scale = par_f(j->io.xs, 0),
+        .w = j->io.w->data,
+        .w_scale = j->io.ws->data,
+        .w_scale_per_tensor = nnl_tensor_numel(j->io.ws) == 1,
+        .bias = j->io.bias ? j->io.bias->data : NULL,
+        .y = j->y,
+        .y_signed = j->ydt == NNL_DT_INT8,
+        .y_zp = par_q(j->io.yzp, 0),
+        .y_scale = par_f(j->io.ys, 0),
+        .y_min = j->ylo,
+        .y_max = j->yhi,
+    };
+    nnl_status st = nnl_qdw2d(&j->g, &a, NULL, c->pool, c->thread_scratch);
+    return st ? nnl_op_fail(c, st, "the integer depthwise convolution refused this geometry") : NNL_OK;
+}
+
 nnl_status nnl_quant_qconv_exec(const nnl_op_call *c) {
     cv_job j = {.io = cv_inputs(c), .y = c->out[0]->data, .ydt = c->out[0]->dtype,
                 .q = is_qlinear(c)};
@@ -406,6 +447,7 @@ nnl_status nnl_quant_qconv_exec(const nnl_op_call *c) {
     if (st) return st;
     if (j.q && (st = y_clamp(c, j.ydt, &j.ylo, &j.yhi))) return st;
     if (j.q && j.io.w->layout == NNL_LAYOUT_PACK_Q8) return qconv_packed(c, &j);
+    if (c->thread_scratch && qdw_fits(&j)) return qconv_depthwise(c, &j);
     nnl_op_parallel(c->pool, j.g.n * j.g.oc, 1, cv_planes, &j);
     return NNL_OK;
 }

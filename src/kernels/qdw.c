@@ -1,0 +1,173 @@
+/*
+ * 8-bit depthwise convolution (kernels/qdw.h).  One task is one (image,
+ * channel) plane, as the float depthwise driver (kernels/conv.c) with its
+ * polyphase trick: the padded input plane (hp x wp) is split into sh x sw
+ * phase planes, phase (ry, rx) holding padded rows ry, ry + sh, ... and
+ * columns rx, rx + sw, ..., wq = ceil(wp / sw) columns each, staged as
+ * bytes in the thread's scratch (int8 input flipped to uint8 by x ^ 0x80,
+ * zx + 128; padding is the zero point's byte).  Output (oy, ox) is virtual
+ * pixel f = oy * wq + ox and reads tap (ky, kx) from phase ((ky dh) % sh,
+ * (kx dw) % sw) at f + (ky dh / sh) * wq + kx dw / sw, so the kernel
+ * (nnl_kernel.qdw) runs the whole plane in one call over unit-stride rows;
+ * the virtual columns ox >= ow are computed and dropped.  The zero point
+ * is not subtracted per element: off = bias - zx * (sum of the taps).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "kernels/qconv_pack.h"
+#include "kernels/qdw.h"
+
+typedef struct qdw_plan {
+    int64_t wq;                /* phase plane width */
+    int64_t rows;              /* phase rows staged: those any tap reads, one more for the column overflow */
+    int64_t plane;             /* bytes a phase plane takes, slack included */
+    int64_t npx;               /* virtual pixels: (oh - 1) * wq + ow */
+} qdw_plan;
+
+typedef struct qdw_ctx {
+    const nnl_conv_params *p;
+    const nnl_qdw_args *a;
+    const nnl_kernel *kern;
+    void *const *ts;
+    qdw_plan g;
+} qdw_ctx;
+
+static int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
+
+/* Scratch bytes of one plane: tap pointers, the phase planes, the virtual
+ * output (every row read or written padded to the kernel's block), a
+ * padded input row and 16 bytes a vector may touch past it. */
+static uint64_t qdw_bytes(const nnl_conv_params *p, qdw_plan *g) {
+    int64_t wp = p->pl + p->w + p->pr;
+    g->wq = (wp + p->sw - 1) / p->sw;
+    g->rows = p->oh + (p->kh - 1) * p->dh / p->sh + 1;
+    g->npx = (p->oh - 1) * g->wq + p->ow;
+    g->plane = round_up(g->rows * g->wq + NNL_QDW_BLOCK, 64);
+    return (uint64_t)round_up(p->kh * p->kw * (int64_t)sizeof(void *), 64) +
+           (uint64_t)(p->sh * p->sw) * (uint64_t)g->plane + (uint64_t)round_up(g->npx + NNL_QDW_BLOCK, 64) +
+           (uint64_t)(p->sw * g->wq + 16);
+}
+
+bool nnl_qdw_ok(const nnl_conv_params *p) {
+    if (!nnl_conv_is_depthwise(p) || p->oc != p->c || p->sh < 1 || p->sw < 1 || p->sh > 16 || p->sw > 16)
+        return false;
+    if (p->kh * p->kw > 1024 || p->h > (1 << 20) || p->w > (1 << 20)) return false;
+    /* the grid covers exactly the outputs: the conv's own size formula */
+    int64_t hp = p->pt + p->h + p->pb, wp = p->pl + p->w + p->pr;
+    if (p->oh != (hp - (p->kh - 1) * p->dh - 1) / p->sh + 1 || p->ow != (wp - (p->kw - 1) * p->dw - 1) / p->sw + 1)
+        return false;
+    qdw_plan g;
+    return qdw_bytes(p, &g) <= NNL_THREAD_SCRATCH_BYTES;
+}
+
+/* A padded input row: pl pads, the row ^ flip, pads to n (rows are a few
+ * dozen bytes: no library calls). */
+static void pad_row(uint8_t *t, const uint8_t *src, int64_t pl, int64_t w, int64_t n, uint8_t pad, uint8_t flip) {
+    typedef uint8_t v16 __attribute__((vector_size(16)));
+    nnl_fill(t, pad, pl);
+    nnl_copy_run(t + pl, src, w);
+    for (int64_t j = 0; flip && j < w; j += 16) { /* t has room past w: its pads and the plane's slack */
+        v16 v;
+        memcpy(&v, t + pl + j, 16);
+        v ^= flip;
+        memcpy(t + pl + j, &v, 16);
+    }
+    nnl_fill(t + pl + w, pad, n - pl - w);
+}
+
+/* The phase planes of one input plane; a padded row is split into its sw
+ * column phases (two at once for stride 2). */
+static void stage(const qdw_ctx *d, uint8_t *ph, uint8_t *tmp, const uint8_t *plane, uint8_t pad, uint8_t flip) {
+    const nnl_conv_params *p = d->p;
+    const qdw_plan *g = &d->g;
+    const int64_t len = p->sw * g->wq;
+    for (int64_t ry = 0; ry < p->sh; ry++) {
+        for (int64_t r = 0; r < g->rows; r++) {
+            /* phase (ry, rx) row r is padded row r sh + ry, columns rx, rx + sw, ... */
+            uint8_t *o = ph + ry * p->sw * g->plane + r * g->wq;
+            int64_t iy = r * p->sh + ry - p->pt;
+            if (iy < 0 || iy >= p->h) {
+                for (int64_t rx = 0; rx < p->sw; rx++) nnl_fill(o + rx * g->plane, pad, g->wq);
+                continue;
+            }
+            uint8_t *t = p->sw == 1 ? o : tmp;
+            pad_row(t, plane + iy * p->w, p->pl, p->w, len, pad, flip);
+            if (p->sw == 2)
+                nnl_split2(o, o + g->plane, t, g->wq);
+            else if (p->sw > 2)
+                for (int64_t rx = 0; rx < p->sw; rx++)
+                    for (int64_t c = 0; c < g->wq; c++) o[rx * g->plane + c] = t[c * p->sw + rx];
+        }
+        for (int64_t rx = 0; rx < p->sw; rx++) {
+            uint8_t *o = ph + (ry * p->sw + rx) * g->plane + g->rows * g->wq;
+            nnl_fill(o, pad, g->plane - g->rows * g->wq);
+        }
+    }
+}
+
+static void qdw_task(void *vctx, int64_t item, int thread) {
+    const qdw_ctx *d = vctx;
+    const nnl_conv_params *p = d->p;
+    const nnl_qdw_args *a = d->a;
+    const qdw_plan *g = &d->g;
+    const int64_t c = item % p->c, nt = p->kh * p->kw;
+    char *ts = d->ts[thread];
+    const uint8_t **src = (const uint8_t **)(void *)ts;
+    uint8_t *ph = (uint8_t *)ts + round_up(nt * (int64_t)sizeof(void *), 64);
+    uint8_t *out = ph + p->sh * p->sw * g->plane, *tmp = out + round_up(g->npx + NNL_QDW_BLOCK, 64);
+    const uint8_t flip = a->x_signed ? 0x80 : 0;
+    const uint32_t zx = (uint32_t)(a->x_signed ? a->x_zp + 128 : a->x_zp);
+    stage(d, ph, tmp, (const uint8_t *)a->x + item * p->h * p->w, (uint8_t)zx, flip);
+    const int8_t *w = a->w + c * nt;
+    uint32_t wsum = 0;
+    for (int64_t t = 0; t < nt; t++) {
+        int64_t ky = t / p->kw, kx = t % p->kw, oy = ky * p->dh, ox = kx * p->dw;
+        src[t] = ph + ((oy % p->sh) * p->sw + ox % p->sw) * g->plane + oy / p->sh * g->wq + ox / p->sw;
+        wsum += (uint32_t)(int32_t)w[t];
+    }
+    nnl_qdw_epi e = {
+        .off = (int32_t)((a->bias ? (uint32_t)a->bias[c] : 0u) - zx * wsum),
+        .mult = a->x_scale * a->w_scale[a->w_scale_per_tensor ? 0 : c] / a->y_scale,
+        .zy = (float)a->y_zp,
+        .lo = (float)a->y_min,
+        .hi = (float)a->y_max,
+    };
+    d->kern->qdw(out, src, w, (int)nt, g->npx, &e);
+    uint8_t *y = (uint8_t *)a->y + item * p->oh * p->ow;
+    for (int64_t oy = 0; oy < p->oh; oy++) nnl_copy_run(y + oy * p->ow, out + oy * g->wq, p->ow);
+}
+
+nnl_status nnl_qdw2d(const nnl_conv_params *p, const nnl_qdw_args *a, const nnl_kernel *kern, nnl_pool *pool,
+                     void *const *thread_scratch) {
+    if (!nnl_qdw_ok(p))
+        return nnl_fail(NNL_ERR_UNSUPPORTED, "8-bit depthwise conv: not a depthwise geometry its kernel runs");
+    if (p->n <= 0 || p->c <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
+    if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "8-bit depthwise conv called without thread scratch");
+    qdw_ctx d = {.p = p, .a = a, .kern = kern ? kern : nnl_kernel_get(), .ts = thread_scratch};
+    qdw_bytes(p, &d.g);
+    nnl_pool_run(pool, p->n * p->c, qdw_task, &d);
+    return NNL_OK;
+}
+
+void nnl_qdw2d_ref(const nnl_conv_params *p, const nnl_qdw_args *a) {
+    for (int64_t n = 0; n < p->n; n++)
+        for (int64_t c = 0; c < p->c; c++) {
+            float mult = a->x_scale * a->w_scale[a->w_scale_per_tensor ? 0 : c] / a->y_scale;
+            for (int64_t oy = 0; oy < p->oh; oy++)
+                for (int64_t ox = 0; ox < p->ow; ox++) {
+                    uint32_t acc = a->bias ? (uint32_t)a->bias[c] : 0u; /* wraps as the kernels' sums */
+                    for (int64_t ky = 0; ky < p->kh; ky++)
+                        for (int64_t kx = 0; kx < p->kw; kx++) {
+                            int64_t iy = oy * p->sh - p->pt + ky * p->dh, ix = ox * p->sw - p->pl + kx * p->dw;
+                            if (iy < 0 || iy >= p->h || ix < 0 || ix >= p->w) continue;
+                            int64_t xi = ((n * p->c + c) * p->h + iy) * p->w + ix;
+                            int32_t xv = a->x_signed ? ((const int8_t *)a->x)[xi] : ((const uint8_t *)a->x)[xi];
+                            acc += (uint32_t)(a->w[(c * p->kh + ky) * p->kw + kx] * (xv - a->x_zp));
+                        }
+                    float v = nearbyintf((float)(int32_t)acc * mult) + (float)a->y_zp;
+                    v = v < (float)a->y_min ? (float)a->y_min : v > (float)a->y_max ? (float)a->y_max : v;
+                    ((uint8_t *)a->y)[((n * p->c + c) * p->oh + oy) * p->ow + ox] = (uint8_t)(int32_t)v;
+                }
+        }
+}

@@ -79,10 +79,18 @@ static inline void nnl_copy_run(uint8_t *dst, const uint8_t *src, int64_t n) {
     memcpy(dst + n - 16, src + n - 16, 16);
 }
 
-/* memset for the few pad bytes a row has (a library call cost more). */
+/* memset for the few pad bytes a row has (a library call cost more):
+ * 16 to 31 bytes as two overlapping 16-byte stores. */
 static inline void nnl_fill(uint8_t *dst, uint8_t v, int64_t n) {
     if (n >= 32) {
         memset(dst, v, (size_t)n);
+        return;
+    }
+    if (n >= 16) {
+        uint8_t b[16];
+        memset(b, v, 16);
+        memcpy(dst, b, 16);
+        memcpy(dst + n - 16, b, 16);
         return;
     }
     for (int64_t j = 0; j < n; j++) dst[j] = v;

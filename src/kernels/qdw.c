@@ -25,12 +25,16 @@ typedef struct qdw_plan {
     int64_t npx;               /* virtual pixels: (oh - 1) * wq + ow */
 } qdw_plan;
 
+/* Taps a kernel may have (nnl_qdw_ok). */
+#define QDW_TAPS_MAX 1024
+
 typedef struct qdw_ctx {
     const nnl_conv_params *p;
     const nnl_qdw_args *a;
     const nnl_kernel *kern;
     void *const *ts;
     qdw_plan g;
+    int64_t off[QDW_TAPS_MAX]; /* tap t's row: staged planes + off[t] (divisions once a conv, not a plane) */
 } qdw_ctx;
 
 static int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
@@ -52,7 +56,7 @@ static uint64_t qdw_bytes(const nnl_conv_params *p, qdw_plan *g) {
 bool nnl_qdw_ok(const nnl_conv_params *p) {
     if (!nnl_conv_is_depthwise(p) || p->oc != p->c || p->sh < 1 || p->sw < 1 || p->sh > 16 || p->sw > 16)
         return false;
-    if (p->kh * p->kw > 1024 || p->h > (1 << 20) || p->w > (1 << 20)) return false;
+    if (p->kh * p->kw > QDW_TAPS_MAX || p->h > (1 << 20) || p->w > (1 << 20)) return false;
     /* the grid covers exactly the outputs: the conv's own size formula */
     int64_t hp = p->pt + p->h + p->pb, wp = p->pl + p->w + p->pr;
     if (p->oh != (hp - (p->kh - 1) * p->dh - 1) / p->sh + 1 || p->ow != (wp - (p->kw - 1) * p->dw - 1) / p->sw + 1)
@@ -122,8 +126,7 @@ static void qdw_task(void *vctx, int64_t item, int thread) {
     const int8_t *w = a->w + c * nt;
     uint32_t wsum = 0;
     for (int64_t t = 0; t < nt; t++) {
-        int64_t ky = t / p->kw, kx = t % p->kw, oy = ky * p->dh, ox = kx * p->dw;
-        src[t] = ph + ((oy % p->sh) * p->sw + ox % p->sw) * g->plane + oy / p->sh * g->wq + ox / p->sw;
+        src[t] = ph + d->off[t];
         wsum += (uint32_t)(int32_t)w[t];
     }
     nnl_qdw_epi e = {
@@ -135,7 +138,12 @@ static void qdw_task(void *vctx, int64_t item, int thread) {
     };
     d->kern->qdw(out, src, w, (int)nt, g->npx, &e);
     uint8_t *y = (uint8_t *)a->y + item * p->oh * p->ow;
-    for (int64_t oy = 0; oy < p->oh; oy++) nnl_copy_run(y + oy * p->ow, out + oy * g->wq, p->ow);
+    int64_t oy = 0;
+    /* rows under 16 bytes as one 16-byte store each, running into the next
+     * row, which the next store rewrites; the last row exactly */
+    if (p->ow < 16)
+        for (; oy + 1 < p->oh && (p->oh - oy - 1) * p->ow >= 16; oy++) memcpy(y + oy * p->ow, out + oy * g->wq, 16);
+    for (; oy < p->oh; oy++) nnl_copy_run(y + oy * p->ow, out + oy * g->wq, p->ow);
 }
 
 nnl_status nnl_qdw2d(const nnl_conv_params *p, const nnl_qdw_args *a, const nnl_kernel *kern, nnl_pool *pool,
@@ -146,6 +154,10 @@ nnl_status nnl_qdw2d(const nnl_conv_params *p, const nnl_qdw_args *a, const nnl_
     if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "8-bit depthwise conv called without thread scratch");
     qdw_ctx d = {.p = p, .a = a, .kern = kern ? kern : nnl_kernel_get(), .ts = thread_scratch};
     qdw_bytes(p, &d.g);
+    for (int64_t t = 0; t < p->kh * p->kw; t++) {
+        int64_t oy = t / p->kw * p->dh, ox = t % p->kw * p->dw;
+        d.off[t] = ((oy % p->sh) * p->sw + ox % p->sw) * d.g.plane + oy / p->sh * d.g.wq + ox / p->sw;
+    }
     nnl_pool_run(pool, p->n * p->c, qdw_task, &d);
     return NNL_OK;
 }

@@ -373,6 +373,12 @@ static void cv_planes(void *ctx, int64_t b, int64_t e, int thread) {
     }
 }
 
+/* The integer kernels multiply by x_scale * w_scale / y_scale and
+ * convert: a zero, negative or non-finite scale would make that
+ * undefined. */
+static bool scale_ok(float s) { return s > 0 && isfinite(s); }
+static bool xy_scales_ok(const cv_io *io) { return scale_ok(par_f(io->xs, 0)) && scale_ok(par_f(io->ys, 0)); }
+
 /* The PACK_Q8 weight's path: kernels/qconv.h. */
 static nnl_status qconv_packed(const nnl_op_call *c, const cv_job *j) {
     nnl_qconv_args a = {
@@ -391,9 +397,7 @@ static nnl_status qconv_packed(const nnl_op_call *c, const cv_job *j) {
         .scratch = c->scratch,
         .scratch_bytes = c->scratch ? nnl_qconv_scratch_bytes(&j->g) : 0,
     };
-    /* the kernel multiplies by x_scale * w_scale / y_scale and converts:
-     * a zero, negative or non-finite scale would make that undefined */
-    if (!(a.x_scale > 0) || !(a.y_scale > 0) || !isfinite(a.x_scale) || !isfinite(a.y_scale))
+    if (!xy_scales_ok(&j->io))
         return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "x_scale %g and y_scale %g must be positive and finite",
                            (double)a.x_scale, (double)a.y_scale);
     nnl_status st = nnl_qconv2d(&j->g, &a, NULL, c->pool, c->thread_scratch);
@@ -410,13 +414,18 @@ static bool qdw_fits(const cv_job *j) {
         return false;
     if (io->xzp && nnl_tensor_numel(io->xzp) != 1) return false;
     if (io->yzp && nnl_tensor_numel(io->yzp) != 1) return false;
-    for (int64_t i = 0; io->wzp && i < nnl_tensor_numel(io->wzp); i++)
-        if (par_q(io->wzp, i) != 0) return false;
-    /* the multiplier sx * sw / sy must be a number the kernel can convert */
-    for (int64_t i = 0; i < nnl_tensor_numel(io->ws); i++)
-        if (!(par_f(io->ws, i) > 0) || !isfinite(par_f(io->ws, i))) return false;
-    float sx = par_f(io->xs, 0), sy = par_f(io->ys, 0);
-    return sx > 0 && sy > 0 && isfinite(sx) && isfinite(sy);
+    /* per run, so the element loops read the data directly (par_q / par_f
+     * count the elements again for every one) */
+    if (io->wzp) {
+        const int64_t nz = nnl_tensor_numel(io->wzp);
+        for (int64_t i = 0; i < nz; i++)
+            if (ld8(io->wzp->data, io->wzp->dtype, i) != 0) return false;
+    }
+    const int64_t ns = nnl_tensor_numel(io->ws);
+    const float *ws = io->ws->data;
+    for (int64_t i = 0; i < ns; i++)
+        if (!scale_ok(ws[i])) return false;
+    return xy_scales_ok(io);
 }
 
 static nnl_status qconv_depthwise(const nnl_op_call *c, const cv_job *j) {

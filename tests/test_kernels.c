@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kernels/conv.h"
+#include "kernels/dwc_body.h"
 #include "kernels/kernels_isa.h"
 
 static void *ts[2];
@@ -691,42 +692,74 @@ static void test_act_rows(void **state) {
     }
 }
 
-/* Each set's depthwise tap sums with every fused activation against the
- * definition (double sums), for lengths around the vector block. */
-static void test_dw_taps(void **state) {
+/* Each set's depthwise kernel (channels in lanes) against the definition
+ * (double sums) with every fused activation: blocks of 1 .. lanes
+ * channels, bands that start inside the plane, strides, dilations, pads
+ * past the kernel, rows around the lane and register blocks; nothing
+ * written outside the block's channels and the band's rows. */
+static void test_dwc(void **state) {
     (void)state;
     static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_SIGMOID,
                                    NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU};
-    enum { NT = 25, N = 200, ROOM = N + 64 };
-    static float y[ROOM];
-    float *wt = rnd(NT, 71), *rows = rnd(NT * ROOM, 72);
-    const float *src[NT];
-    for (int t = 0; t < NT; t++) src[t] = rows + t * ROOM;
-    static const int lens[] = {1, 7, 31, 32, 33, 49, 200};
-    static const int taps[] = {1, 9, 25};
+    /* h w kh kw sh sw dh dw pt pl pb pr oy0 rows */
+    static const int64_t geo[][14] = {
+        {7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 7},     {14, 14, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 0, 7},
+        {9, 33, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, 4},    {12, 17, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0, 2, 3},
+        {16, 40, 5, 5, 1, 2, 2, 1, 4, 2, 3, 1, 5, 6},   {7, 70, 3, 3, 3, 3, 1, 1, 0, 0, 2, 2, 1, 2},
+        {5, 5, 3, 3, 1, 1, 4, 4, 4, 4, 4, 4, 2, 3},     {3, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 3},
+        {6, 23, 7, 7, 1, 1, 1, 1, 3, 3, 3, 3, 0, 6},    {4, 16, 1, 3, 1, 4, 1, 2, 0, 5, 0, 0, 1, 2},
+    };
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];
         if (!kern->supported()) continue;
-        for (size_t ai = 0; ai < sizeof acts / sizeof *acts; ai++)
-            for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
-                for (size_t ti = 0; ti < sizeof taps / sizeof *taps; ti++) {
-                    int n = lens[li], nt = taps[ti];
-                    y[n] = 12345.0f;
-                    kern->dw_taps(y, src, wt, nt, n, 0.3f, acts[ai], -1.5f, 2.5f);
-                    if (strcmp(kern->name, "scalar") == 0 && y[n] != 12345.0f)
-                        fail_msg("scalar dw_taps wrote past n = %d", n);
-                    for (int f = 0; f < n; f++) {
-                        double s = 0.3;
-                        for (int t = 0; t < nt; t++) s += (double)wt[t] * src[t][f];
-                        double want = act_ref(s, acts[ai], -1.5, 2.5);
-                        if (!(fabs(y[f] - want) <= 1e-5 * (1 + fabs(want))))
-                            fail_msg("%s dw_taps act %d nt %d n %d f %d: got %.9g want %.9g", kern->name,
-                                     acts[ai], nt, n, f, y[f], want);
-                    }
-                }
+        const int lanes = kern->dwc_lanes;
+        for (size_t gi = 0; gi < sizeof geo / sizeof *geo; gi++) {
+            const int64_t *g = geo[gi];
+            nnl_dwc_args a = {.h = g[0], .w = g[1], .kh = g[2], .kw = g[3], .sh = g[4], .sw = g[5], .dh = g[6],
+                              .dw = g[7], .pt = g[8], .pl = g[9], .oy0 = g[12], .rows = g[13]};
+            int64_t oh = (a.h + a.pt + g[10] - (a.kh - 1) * a.dh - 1) / a.sh + 1;
+            a.ow = (a.w + a.pl + g[11] - (a.kw - 1) * a.dw - 1) / a.sw + 1;
+            assert_true(a.oy0 + a.rows <= oh);
+            int64_t nt = a.kh * a.kw, plane = oh * a.ow;
+            float *x = rnd(lanes * a.h * a.w, 73), *wt = rnd(nt * lanes, 74), *bias = rnd(lanes, 75);
+            float *y = nnl_aligned_alloc((size_t)(lanes * plane) * sizeof(float));
+            float *buf = nnl_aligned_alloc((size_t)nnl_dwc_buf_floats(&a, lanes) * sizeof(float));
+            for (size_t ai = 0; ai < sizeof acts / sizeof *acts; ai++) {
+                int nc = 1 + (int)((gi + ai) % (size_t)lanes);
+                for (int64_t i = 0; i < lanes * plane; i++) y[i] = 12345.0f;
+                a.x = x, a.xcs = a.h * a.w, a.nc = nc, a.wt = wt, a.bias = bias, a.y = y, a.ycs = plane;
+                a.act = acts[ai], a.act_a = -1.5f, a.act_b = 2.5f, a.buf = buf;
+                kern->dwc(&a);
+                for (int c = 0; c < lanes; c++)
+                    for (int64_t oy = 0; oy < oh; oy++)
+                        for (int64_t ox = 0; ox < a.ow; ox++) {
+                            float got = y[c * plane + oy * a.ow + ox];
+                            if (c >= nc || oy < a.oy0 || oy >= a.oy0 + a.rows) {
+                                if (got != 12345.0f)
+                                    fail_msg("%s dwc geometry %zu wrote channel %d row %lld outside its block",
+                                             kern->name, gi, c, (long long)oy);
+                                continue;
+                            }
+                            double s = bias[c];
+                            for (int64_t t = 0; t < nt; t++) {
+                                int64_t iy = oy * a.sh - a.pt + t / a.kw * a.dh;
+                                int64_t ix = ox * a.sw - a.pl + t % a.kw * a.dw;
+                                if (iy >= 0 && iy < a.h && ix >= 0 && ix < a.w)
+                                    s += (double)wt[t * lanes + c] * x[c * a.xcs + iy * a.w + ix];
+                            }
+                            double want = act_ref(s, acts[ai], -1.5, 2.5);
+                            if (!(fabs(got - want) <= 1e-5 * (1 + fabs(want))))
+                                fail_msg("%s dwc geometry %zu act %d channel %d (%lld, %lld): got %.9g want %.9g",
+                                         kern->name, gi, acts[ai], c, (long long)oy, (long long)ox, got, want);
+                        }
+            }
+            nnl_aligned_free(x);
+            nnl_aligned_free(wt);
+            nnl_aligned_free(bias);
+            nnl_aligned_free(y);
+            nnl_aligned_free(buf);
+        }
     }
-    nnl_aligned_free(wt);
-    nnl_aligned_free(rows);
 }
 
 /* The scalar conversions against IEEE binary16 by hand: every class of
@@ -838,7 +871,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_kernel_table),
         cmocka_unit_test(test_half_scalar),
         cmocka_unit_test(test_h2f),
-        cmocka_unit_test(test_dw_taps),
+        cmocka_unit_test(test_dwc),
         cmocka_unit_test(test_sigmoid),
         cmocka_unit_test(test_qadd),
         cmocka_unit_test(test_pack_a8_layout),

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "kernels/conv.h"
-#include "kernels/dw_body.h"
+#include "kernels/dwc_body.h"
 #include "kernels/wino.h"
 
 bool nnl_conv_is_depthwise(const nnl_conv_params *p) {
@@ -174,165 +174,93 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
 }
 
 /* ---- depthwise -------------------------------------------------------
- * Polyphase: with strides (sh, sw) the zero-padded input plane is split
- * into sh * sw phase planes, phase (ry, rx) holding padded rows ry, ry + sh,
- * ... and columns rx, rx + sw, ..., qw columns each.  Output (oy, ox), at
- * flat index f = oy * qw + ox, reads tap (ky, kx) from phase
- * ((ky * dh) % sh, (kx * dw) % sw) at f + (ky * dh / sh) * qw + kx * dw / sw:
- * every tap is a unit-stride row, so one kernel (dw_taps) serves every
- * stride and dilation with all taps summed in registers.  The columns
- * ox >= ow of each flat row are computed and dropped (qw - ow of them:
- * (kw - 1) * dw / sw).  Planes run in bands of output rows sized to stay
- * in cache; a band's phase planes and its flat output live in the
- * thread's scratch. */
+ * Blocks of kern->dwc_lanes channels with the channels in the vector
+ * lanes (kernels/dwc_body.h): a task is one (image, channel block, band of
+ * output rows).  Its head of thread scratch holds the block's taps
+ * transposed to lanes, the bias, and the taps widened from a float16
+ * weight; the kernel's staging buffer follows. */
 
 typedef struct dw_ctx {
     const nnl_conv_params *p;
     const nnl_conv_args *a;
     const nnl_kernel *kern;
     void *const *ts;
-    int64_t qw;                /* phase plane width */
-    int64_t ey;                /* extra phase rows a band reads: (kh - 1) * dh / sh */
-    int64_t bo;                /* output rows per band */
+    int64_t nblk, nband, bo;   /* channel blocks, bands, output rows a band */
 } dw_ctx;
 
-/* Floats of thread scratch a band of bo output rows takes, after the tap
- * pointer array: phase planes, the flat output, NNL_DW_BLOCK of slack
- * after each for the vector sets' whole blocks, and an input row for the
- * stride-2 split. */
-static uint64_t dw_band_floats(const nnl_conv_params *p, int64_t qw, int64_t ey, int64_t bo) {
-    uint64_t phase = (uint64_t)(bo + ey) * (uint64_t)qw;
-    uint64_t flat = (uint64_t)bo * (uint64_t)qw;
-    return (uint64_t)(p->sh * p->sw) * phase + flat + 2 * NNL_DW_BLOCK + (uint64_t)p->w;
+static int64_t dw_head_floats(const nnl_conv_params *p, int lanes) {
+    return nnl_dwc_up((2 * p->kh * p->kw + 1) * lanes, NNL_ALIGN / (int64_t)sizeof(float));
 }
 
-/* The tap pointers, then the taps widened from a float16 weight. */
-static size_t dw_taps_bytes(const nnl_conv_params *p) {
-    size_t b = (size_t)(p->kh * p->kw) * (sizeof(const float *) + sizeof(float));
-    return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
-}
-
-/* dst[j] = src[j - lo] where 0 <= j - lo < len, else 0, for j < qw. */
-static void dw_copy_row(float *dst, int64_t qw, const float *src, int64_t lo, int64_t len) {
-    int64_t j0 = lo < 0 ? 0 : (lo < qw ? lo : qw), j1 = lo + len < qw ? lo + len : qw;
-    if (j1 < j0) j1 = j0;
-    memset(dst, 0, (size_t)j0 * sizeof(float));
-    memcpy(dst + j0, src + (j0 - lo), (size_t)(j1 - j0) * sizeof(float));
-    memset(dst + j1, 0, (size_t)(qw - j1) * sizeof(float));
-}
-
-/* Even and odd elements of row[0..w) into e and o: the stride-2 phases'
- * columns, a vector shuffle on every ISA. */
-static void dw_split2(float *e, float *o, const float *row, int64_t w) {
-    typedef float v4 __attribute__((vector_size(16)));
-    int64_t m = 0;
-    for (; 2 * m + 8 <= w; m += 4) {
-        v4 a, b, ev, od;
-        memcpy(&a, row + 2 * m, sizeof a);
-        memcpy(&b, row + 2 * m + 4, sizeof b);
-        ev = __builtin_shufflevector(a, b, 0, 2, 4, 6);
-        od = __builtin_shufflevector(a, b, 1, 3, 5, 7);
-        memcpy(e + m, &ev, sizeof ev);
-        memcpy(o + m, &od, sizeof od);
-    }
-    for (; 2 * m < w; m++) {
-        e[m] = row[2 * m];
-        if (2 * m + 1 < w) o[m] = row[2 * m + 1];
-    }
-}
-
-/* Phase planes of the band whose first output row is oy0; tmp holds w
- * floats for the stride-2 split. */
-static void dw_fill(const dw_ctx *d, float *ph, float *tmp, const float *plane, int64_t oy0, int64_t rows) {
-    const nnl_conv_params *p = d->p;
-    int64_t qw = d->qw, sw = p->sw, half = (p->w + 1) / 2;
-    for (int64_t ry = 0; ry < p->sh; ry++)
-        for (int64_t i = 0; i < rows; i++) {
-            int64_t y = (oy0 + i) * p->sh + ry - p->pt;
-            const float *row = y >= 0 && y < p->h ? plane + y * p->w : NULL;
-            if (row && sw == 2) dw_split2(tmp, tmp + half, row, p->w);
-            for (int64_t rx = 0; rx < sw; rx++) {
-                /* phase column j reads input column x = j * sw + rx - pl */
-                float *dst = ph + ((ry * sw + rx) * rows + i) * qw;
-                if (!row) {
-                    memset(dst, 0, (size_t)qw * sizeof(float));
-                } else if (sw == 1) {
-                    dw_copy_row(dst, qw, row, p->pl, p->w);
-                } else if (sw == 2) {
-                    /* x = 2j + rx - pl: even x = 2m at m = j - lo, odd x = 2m + 1 likewise */
-                    int64_t odd = ((rx - p->pl) % 2 + 2) % 2, lo = (p->pl - rx + odd) / 2;
-                    dw_copy_row(dst, qw, odd ? tmp + half : tmp, lo, odd ? p->w / 2 : half);
-                } else {
-                    for (int64_t j = 0; j < qw; j++) {
-                        int64_t x = j * sw + rx - p->pl;
-                        dst[j] = x >= 0 && x < p->w ? row[x] : 0.0f;
-                    }
-                }
-            }
-        }
+/* The kernel's geometry for a band of `rows` output rows. */
+static nnl_dwc_args dw_geometry(const nnl_conv_params *p, int64_t rows) {
+    return (nnl_dwc_args){.h = p->h, .w = p->w, .kh = p->kh, .kw = p->kw, .sh = p->sh, .sw = p->sw,
+                          .dh = p->dh, .dw = p->dw, .pt = p->pt, .pl = p->pl, .ow = p->ow, .rows = rows};
 }
 
 static void dw_task(void *vctx, int64_t item, int thread) {
     const dw_ctx *d = vctx;
     const nnl_conv_params *p = d->p;
     const nnl_conv_args *a = d->a;
-    int64_t ch = item % p->c, qw = d->qw;
-    const float *plane = a->x + item * p->h * p->w;
-    float *y = a->y + item * p->oh * p->ow;
-    const float *res = a->res ? a->res + item * p->oh * p->ow : NULL;
-    float bias = a->bias ? a->bias[ch] : 0.0f;
-    const float **src = d->ts[thread];
-    const float *w;
+    const int lanes = d->kern->dwc_lanes;
+    const int64_t band = item % d->nband, blk = item / d->nband % d->nblk, img = item / (d->nband * d->nblk);
+    const int64_t c0 = blk * lanes, nt = p->kh * p->kw, oy0 = band * d->bo;
+    const int nc = (int)(p->c - c0 < lanes ? p->c - c0 : lanes);
+    float *wt = d->ts[thread], *bias = wt + nt * lanes, *wf = bias + lanes;
+    const float *w = a->w + c0 * nt;
     if (a->wh) {
-        float *wf = (float *)(void *)(src + p->kh * p->kw);
-        d->kern->h2f(wf, a->wh + ch * p->kh * p->kw, p->kh * p->kw);
+        d->kern->h2f(wf, a->wh + c0 * nt, nc * nt);
         w = wf;
-    } else {
-        w = a->w + ch * p->kh * p->kw;
     }
-    float *ph = (float *)((char *)d->ts[thread] + dw_taps_bytes(p));
+    for (int64_t t = 0; t < nt; t++)
+        for (int c = 0; c < lanes; c++) wt[t * lanes + c] = c < nc ? w[c * nt + t] : 0.0f;
+    for (int c = 0; c < lanes; c++) bias[c] = a->bias && c < nc ? a->bias[c0 + c] : 0.0f;
+    nnl_dwc_args k = dw_geometry(p, p->oh - oy0 < d->bo ? p->oh - oy0 : d->bo);
+    const int64_t plane = p->oh * p->ow, first = img * p->c + c0;
+    k.x = a->x + first * p->h * p->w;
+    k.xcs = p->h * p->w;
+    k.nc = nc;
+    k.oy0 = oy0;
+    k.wt = wt;
+    k.bias = bias;
+    k.y = a->y + first * plane;
+    k.ycs = plane;
     /* the activation follows the residual, so only without one is it fused */
-    nnl_act act = res ? NNL_ACT_NONE : a->act;
-    for (int64_t oy0 = 0; oy0 < p->oh; oy0 += d->bo) {
-        int64_t bo = p->oh - oy0 < d->bo ? p->oh - oy0 : d->bo, rows = bo + d->ey;
-        float *flat = ph + p->sh * p->sw * rows * qw + NNL_DW_BLOCK;
-        dw_fill(d, ph, flat + bo * qw + NNL_DW_BLOCK, plane, oy0, rows);
-        for (int64_t ky = 0, t = 0; ky < p->kh; ky++)
-            for (int64_t kx = 0; kx < p->kw; kx++, t++) {
-                int64_t oyy = ky * p->dh, oxx = kx * p->dw;
-                src[t] = ph + ((oyy % p->sh) * p->sw + oxx % p->sw) * rows * qw + oyy / p->sh * qw + oxx / p->sw;
-            }
-        d->kern->dw_taps(flat, src, w, (int)(p->kh * p->kw), (bo - 1) * qw + p->ow, bias, act, a->act_a, a->act_b);
-        for (int64_t r = 0; r < bo; r++) {
-            float *out = y + (oy0 + r) * p->ow;
-            memcpy(out, flat + r * qw, (size_t)p->ow * sizeof(float));
-            if (res)
-                d->kern->epi_row(out, p->ow, 0.0f, res ? res + (oy0 + r) * p->ow : NULL, 1.0f, a->act, a->act_a,
-                                 a->act_b);
+    k.act = a->res ? NNL_ACT_NONE : a->act;
+    k.act_a = a->act_a;
+    k.act_b = a->act_b;
+    k.buf = wt + dw_head_floats(p, lanes);
+    d->kern->dwc(&k);
+    if (!a->res) return;
+    for (int c = 0; c < nc; c++)
+        for (int64_t r = 0; r < k.rows; r++) {
+            int64_t at = (first + c) * plane + (oy0 + r) * p->ow;
+            d->kern->epi_row(a->y + at, p->ow, 0.0f, a->res + at, 1.0f, a->act, a->act_a, a->act_b);
         }
-    }
 }
 
-/* A band's share of thread scratch: small enough to stay in L2 with the
- * input rows it reads, large enough that bands rarely repeat rows. */
-#define DW_BAND_FLOATS ((uint64_t)64 << 10)
+/* Staged input of a band, in floats: small enough to stay in L2 with
+ * the band's output, large enough that bands rarely re-stage rows. */
+#define DW_BAND_FLOATS ((int64_t)32 << 10)
 
 static nnl_status conv_dw_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                               nnl_pool *pool, void *const *ts) {
-    dw_ctx d = {.p = p, .a = a, .kern = kern, .ts = ts};
-    d.qw = p->ow + (p->kw - 1) * p->dw / p->sw;
-    d.ey = (p->kh - 1) * p->dh / p->sh;
-    uint64_t avail = (NNL_THREAD_SCRATCH_BYTES - dw_taps_bytes(p)) / sizeof(float);
-    if (dw_taps_bytes(p) >= NNL_THREAD_SCRATCH_BYTES || dw_band_floats(p, d.qw, d.ey, 1) > avail)
+    const int lanes = kern->dwc_lanes;
+    const int64_t head = dw_head_floats(p, lanes), avail = (int64_t)(NNL_THREAD_SCRATCH_BYTES / sizeof(float));
+    nnl_dwc_args g = dw_geometry(p, 1);
+    if (head + nnl_dwc_buf_floats(&g, lanes) > avail)
         return nnl_fail(NNL_ERR_UNSUPPORTED, "depthwise conv: a %lldx%lld kernel over rows of %lld floats does "
                         "not fit the thread scratch", (long long)p->kh, (long long)p->kw, (long long)p->w);
-    uint64_t budget = DW_BAND_FLOATS > avail ? avail : DW_BAND_FLOATS;
-    /* dw_band_floats grows by (sh * sw + 1) * qw a row: the most rows that fit */
-    uint64_t fixed = dw_band_floats(p, d.qw, d.ey, 0), per = (uint64_t)(p->sh * p->sw + 1) * (uint64_t)d.qw;
-    d.bo = budget > fixed ? (int64_t)((budget - fixed) / per) : 1;
-    if (d.bo < 1) d.bo = 1;
-    if (d.bo > p->oh) d.bo = p->oh;
-    nnl_pool_run(pool, p->n * p->c, dw_task, &d);
+    int64_t budget = DW_BAND_FLOATS > avail - head ? avail - head : DW_BAND_FLOATS, bo = 1;
+    /* the most rows whose buffer fits, found by doubling then halving */
+    while (bo < p->oh && (g = dw_geometry(p, 2 * bo), nnl_dwc_buf_floats(&g, lanes) <= budget)) bo *= 2;
+    for (int64_t step = bo / 2; step > 0; step /= 2)
+        if (bo + step <= p->oh && (g = dw_geometry(p, bo + step), nnl_dwc_buf_floats(&g, lanes) <= budget))
+            bo += step;
+    if (bo > p->oh) bo = p->oh;
+    dw_ctx d = {.p = p, .a = a, .kern = kern, .ts = ts, .nblk = (p->c + lanes - 1) / lanes,
+                .nband = (p->oh + bo - 1) / bo, .bo = bo};
+    nnl_pool_run(pool, p->n * d.nblk * d.nband, dw_task, &d);
     return NNL_OK;
 }
 

@@ -122,12 +122,27 @@ typedef struct nnl_ukr_args {
 } nnl_ukr_args;
 
 typedef void (*nnl_ukr_fn)(const nnl_ukr_args *p);
-/* Depthwise tap sums: y[f] = act(bias + sum_{t < nt} w[t] * src[t][f])
- * for f < n, taps added in order t = 0, 1, ...  Vector sets may compute up
- * to n rounded up to NNL_DW_BLOCK (kernels/dw_body.h): y and each src[t]
- * must have room for that many floats. */
-typedef void (*nnl_dw_taps_fn)(float *y, const float *const *src, const float *w, int nt, int64_t n,
-                               float bias, nnl_act act, float act_a, float act_b);
+/* Depthwise conv, channels in the vector lanes (kernels/dwc_body.h): one
+ * block of nc <= lanes channels over output rows oy0 .. oy0 + rows - 1,
+ * y = act(bias + sum over taps t = ky * kw + kx, in order, of wt[t][c] *
+ * x[c][oy * sh - pt + ky * dh][ox * sw - pl + kx * dw]) with zeros outside
+ * the input.  The weight comes transposed and the bias widened to the
+ * set's lanes (zeros past nc); buf holds nnl_dwc_buf_floats(a, lanes). */
+typedef struct nnl_dwc_args {
+    const float *x;            /* channel c's input plane (h x w) at x + c * xcs */
+    int64_t xcs;
+    int nc;
+    int64_t h, w, kh, kw, sh, sw, dh, dw, pt, pl;
+    int64_t ow, oy0, rows;
+    const float *wt;           /* kh * kw x lanes */
+    const float *bias;         /* lanes */
+    float *y;                  /* channel c's output plane (oh x ow) at y + c * ycs */
+    int64_t ycs;
+    nnl_act act;
+    float act_a, act_b;
+    float *buf;
+} nnl_dwc_args;
+typedef void (*nnl_dwc_fn)(const nnl_dwc_args *a);
 /* 8-bit depthwise tap sums (kernels/qdw.h): one channel, y[f] =
  * requant(off + sum_{t < nt} w[t] * src[t][f]) for f < n over unit-stride
  * uint8 rows, the int32 sum exact (wrapping), requantized as the 8-bit
@@ -240,7 +255,8 @@ typedef struct nnl_kernel {
     int nc;                    /* N block per task, multiple of nr */
     bool (*supported)(void);
     nnl_ukr_fn ukr;
-    nnl_dw_taps_fn dw_taps;
+    nnl_dwc_fn dwc;
+    int dwc_lanes;             /* channels a dwc call takes: the set's float lanes */
     nnl_epi_row_fn epi_row;
     nnl_wino_in_fn wino_in;
     nnl_wino_out_fn wino_out;

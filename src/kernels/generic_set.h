@@ -10,7 +10,7 @@
 #ifndef NNL_KERNELS_GENERIC_SET_H
 #define NNL_KERNELS_GENERIC_SET_H
 
-#include "kernels/dw_body.h"
+#include "kernels/dwc_body.h"
 #include "kernels/gemv_body.h"
 #include "kernels/qadd_body.h"
 #include "kernels/qdw_body.h"
@@ -50,10 +50,7 @@
 
 /* vbytes: the set's native vector width in bytes. */
 #define NNL_GENERIC_VECTOR_KERNELS(isa, vbytes)                                                        \
-    static void dw_taps_##isa(float *y, const float *const *src, const float *w, int nt, int64_t n,      \
-                              float bias, nnl_act act, float act_a, float act_b) {                     \
-        NNL_DW_TAPS_BODY(vbytes, y, src, w, nt, n, bias, act, act_a, act_b);                           \
-    }                                                                                                  \
+    NNL_DWC_DEFINE(dwc_##isa, vbytes)                                                                \
     static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }   \
     /* bit-exact with the scalar definition: no fused multiply-add even in  \
      * sets built with -ffp-contract=fast (NEON) or by clang; x86 sets wrap \
@@ -65,6 +62,7 @@
     }
 /* .qadd and .qdw are the set's own (qadd_div_<isa> or a faster form with
  * the same results; NNL_QDW_BODY or intrinsics). */
-#define NNL_GENERIC_VECTOR_ENTRIES(isa) .dw_taps = dw_taps_##isa, .sigmoid = sigmoid_##isa
+#define NNL_GENERIC_VECTOR_ENTRIES(isa, vbytes)                                                        \
+    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .sigmoid = sigmoid_##isa
 
 #endif

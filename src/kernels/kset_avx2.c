@@ -376,7 +376,7 @@ const nnl_kernel nnl_kernel_avx2 = {
     .epi_row = epi_row_avx2,
     .h2f = h2f_avx2,
     NNL_GENERIC_ENTRIES(avx2),
-    NNL_GENERIC_VECTOR_ENTRIES(avx2),
+    NNL_GENERIC_VECTOR_ENTRIES(avx2, 32),
     .qadd = qadd_avx2,
     .qdw = qdw_avx2,
     .qukr = {&qukr_vnni256, &nnl_qukr_avx2_exact},

@@ -324,7 +324,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .epi_row = epi_row_avx512,
     .h2f = h2f_avx512,
     NNL_GENERIC_ENTRIES(avx512),
-    NNL_GENERIC_VECTOR_ENTRIES(avx512),
+    NNL_GENERIC_VECTOR_ENTRIES(avx512, 64),
     .qadd = qadd_avx512,
     .qdw = qdw_avx512,
     .qukr = {&qukr_vnni512, &nnl_qukr_avx2_exact},

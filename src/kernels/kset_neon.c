@@ -314,7 +314,7 @@ const nnl_kernel nnl_kernel_neon = {
     .dot8 = dot8_neon,
     .h2f = h2f_neon,
     NNL_GENERIC_ENTRIES_BUT_DOT8(neon),
-    NNL_GENERIC_VECTOR_ENTRIES(neon),
+    NNL_GENERIC_VECTOR_ENTRIES(neon, 16),
     .qadd = qadd_div_neon,
     .qdw = qdw_neon,
     .qukr = {&qukr_n},

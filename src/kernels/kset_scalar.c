@@ -31,13 +31,22 @@ static void ukr_scalar(const nnl_ukr_args *p) {
     }
 }
 
-static void dw_taps_scalar(float *y, const float *const *src, const float *w, int nt, int64_t n, float bias,
-                           nnl_act act, float act_a, float act_b) {
-    for (int64_t f = 0; f < n; f++) {
-        float s = bias;
-        for (int t = 0; t < nt; t++) s += w[t] * src[t][f];
-        y[f] = nnl_act_apply(s, act, act_a, act_b);
-    }
+/* The depthwise reference: every output its taps in order, padding skipped;
+ * one channel a block (DWC_LANES). */
+#define DWC_LANES 1
+static void dwc_scalar(const nnl_dwc_args *a) {
+    for (int c = 0; c < a->nc; c++)
+        for (int64_t oy = a->oy0; oy < a->oy0 + a->rows; oy++)
+            for (int64_t ox = 0; ox < a->ow; ox++) {
+                float s = a->bias[c];
+                for (int64_t ky = 0; ky < a->kh; ky++)
+                    for (int64_t kx = 0; kx < a->kw; kx++) {
+                        int64_t y = oy * a->sh - a->pt + ky * a->dh, x = ox * a->sw - a->pl + kx * a->dw;
+                        if (y >= 0 && y < a->h && x >= 0 && x < a->w)
+                            s += a->wt[(ky * a->kw + kx) * DWC_LANES + c] * a->x[c * a->xcs + y * a->w + x];
+                    }
+                a->y[c * a->ycs + oy * a->ow + ox] = nnl_act_apply(s, a->act, a->act_a, a->act_b);
+            }
 }
 
 static void qadd_scalar(void *y, const void *a, const void *b, int64_t n, const nnl_qadd_params *p) {
@@ -104,7 +113,8 @@ const nnl_kernel nnl_kernel_scalar = {
     .nc = 256,
     .supported = always,
     .ukr = ukr_scalar,
-    .dw_taps = dw_taps_scalar,
+    .dwc = dwc_scalar,
+    .dwc_lanes = DWC_LANES,
     .sigmoid = sigmoid_scalar,
     .qadd = qadd_scalar,
     .qdw = qdw_scalar,

@@ -233,17 +233,19 @@ static inline int64_t nnl_dwc_buf_floats(const nnl_dwc_args *a, int lanes) {
         const vt pa = zero + a->act_a, pb = zero + a->act_b;                                           \
         vt bias;                                                                                       \
         memcpy(&bias, a->bias, sizeof bias);                                                           \
-        const int64_t xs = a->sw * L, nt = a->kh * a->kw;                                              \
+        const int64_t xs = a->sw * L;                                                                  \
         for (int64_t i = 0; i < a->rows; i++) {                                                        \
             const float *s0 = st + i * a->sh * rs;                                                     \
             for (int64_t ox = 0; ox < a->ow; ox += NNL_DWC_R) {                                        \
                 vt a0 = bias, a1 = bias, a2 = bias, a3 = bias, a4 = bias, a5 = bias, a6 = bias, a7 = bias; \
-                for (int64_t t = 0; t < nt; t++) {                                                     \
-                    int64_t ky = t / a->kw, kx = t - ky * a->kw;                                       \
-                    const float *s = s0 + ky * a->dh * rs + (ox * a->sw + kx * a->dw) * L;             \
-                    vt w, v;                                                                           \
-                    memcpy(&w, a->wt + t * L, sizeof w);                                               \
-                    NNL_DWC_FMA8_(s, xs);                                                              \
+                const float *wk = a->wt;                                                               \
+                for (int64_t ky = 0; ky < a->kh; ky++) {                                               \
+                    const float *s = s0 + ky * a->dh * rs + ox * xs;                                   \
+                    for (int64_t kx = 0; kx < a->kw; kx++, s += a->dw * L, wk += L) {                  \
+                        vt w, v;                                                                       \
+                        memcpy(&w, wk, sizeof w);                                                      \
+                        NNL_DWC_FMA8_(s, xs);                                                          \
+                    }                                                                                  \
                 }                                                                                      \
                 NNL_DWC_ALL8_(NNL_DWC_ACT_);                                                           \
                 float *o = tile + ox * L;                                                              \

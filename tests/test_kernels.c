@@ -509,6 +509,8 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
     if (pool && !nnl_conv_is_depthwise(&p)) poison_dead_taps(&p, w);
     /* a fused channel scale of x (squeeze-and-excitation) on the GEMM path */
     float *xs = scale && !nnl_conv_is_depthwise(&p) ? rnd(p.n * p.c, 13) : NULL;
+    /* its 1x1 convs scale the weight instead of x, in scratch sized for it */
+    p.x_scaled = xs != NULL;
     double *want = calloc((size_t)ny, sizeof(double)), *mag = calloc((size_t)ny, sizeof(double));
     for (int64_t img = 0; img < p.n; img++)
         for (int64_t o = 0; o < p.oc; o++)

@@ -117,8 +117,71 @@ static void copy_out_plane(void *ctx, int64_t plane, int thread) {
     }
 }
 
+/* An input channel scale (squeeze-and-excitation) on a 1x1 conv:
+ * W (X * s) = (W * s) X.  Scaling the weight's K columns costs M x K a
+ * image, scaling X while packing it K x N and keeps X from being read in
+ * place; the weight is scaled into the op's scratch where it is the
+ * smaller (M below N: every SE block but those on 7x7 planes). */
+static bool scale_weight_pays(const nnl_conv_params *p) {
+    return p->x_scaled && p->group == 1 && p->kh == 1 && p->kw == 1 &&
+           (p->oc + NNL_MR - 1) / NNL_MR * NNL_MR < p->oh * p->ow;
+}
+
+/* Bytes of the scaled weight (whole panels, PACK_A8 or PLAIN), aligned. */
+static size_t scaled_weight_bytes(const nnl_conv_params *p) {
+    size_t b = (size_t)((p->oc + NNL_MR - 1) / NNL_MR * NNL_MR * p->c) * sizeof(float);
+    return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
+}
+
+/* dst = the weight (float32 or float16, PACK_A8 or PLAIN) with column k
+ * scaled by s[k], as float32 in the same layout. */
+static void scale_weight(float *dst, const nnl_conv_params *p, const nnl_conv_args *a, const float *s,
+                         const nnl_kernel *kern) {
+    bool packed = a->w_layout == NNL_LAYOUT_PACK_A8;
+    int64_t k = p->c, rows = packed ? (p->oc + NNL_MR - 1) / NNL_MR : p->oc, per = packed ? NNL_MR : 1;
+    for (int64_t r = 0; r < rows; r++) {
+        float *d = dst + r * k * per;
+        if (a->wh)
+            kern->h2f(d, a->wh + r * k * per, k * per);
+        else
+            memcpy(d, a->w + r * k * per, (size_t)(k * per) * sizeof(float));
+        for (int64_t j = 0; j < k; j++)
+            for (int64_t i = 0; i < per; i++) d[j * per + i] *= s[j];
+    }
+}
+
+static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
+                                nnl_pool *pool, void *const *ts);
+
+/* The conv image by image on a weight scaled for each. */
+static nnl_status conv_scaled_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
+                                  nnl_pool *pool, void *const *ts) {
+    size_t wbytes = scaled_weight_bytes(p);
+    nnl_conv_params q = *p;
+    q.n = 1;
+    q.x_scaled = false;
+    int64_t xs = p->c * p->h * p->w, ys = p->oc * p->oh * p->ow;
+    for (int64_t img = 0; img < p->n; img++) {
+        nnl_conv_args t = *a;
+        scale_weight(a->scratch, p, a, a->x_scale + img * p->c, kern);
+        t.w = a->scratch;
+        t.wh = NULL;
+        t.x_scale = NULL;
+        t.x = a->x + img * xs;
+        t.y = a->y + img * ys;
+        t.res = a->res ? a->res + img * ys : NULL;
+        t.scratch = (char *)a->scratch + wbytes;
+        t.scratch_bytes = a->scratch_bytes - wbytes;
+        nnl_status st = conv_gemm_run(&q, &t, kern, pool, ts);
+        if (st) return st;
+    }
+    return NNL_OK;
+}
+
 static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                                 nnl_pool *pool, void *const *ts) {
+    if (a->x_scale && scale_weight_pays(p) && a->scratch && a->scratch_bytes >= scaled_weight_bytes(p))
+        return conv_scaled_run(p, a, kern, pool, ts);
     conv_gemm cg = {p, a, NULL, NULL, 0, 0, 0, kern};
     int64_t cgc = p->c / p->group, ohw = p->oh * p->ow;
     nnl_gemm_desc d = {
@@ -351,6 +414,12 @@ static void trim_weight(void *dst, const void *w, size_t es, nnl_layout l, const
 
 static size_t direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
     if (w_layout != NNL_LAYOUT_PACK_A8 && nnl_conv_is_depthwise(p)) return 0;
+    if (scale_weight_pays(p)) {
+        nnl_conv_params q = *p;
+        q.n = 1;
+        q.x_scaled = false;
+        return scaled_weight_bytes(p) + direct_scratch_bytes(&q, w_layout);
+    }
     int64_t hp, wp, npx;
     if (wide_grid(p, &hp, &wp, &npx)) {
         size_t wide = wide_floats(p, hp, wp, npx) * sizeof(float);

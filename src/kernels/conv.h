@@ -19,6 +19,9 @@ typedef struct nnl_conv_params {
     int64_t sh, sw, dh, dw;
     int64_t pt, pl, pb, pr;    /* explicit pads after auto_pad resolution */
     int64_t oh, ow;
+    /* the conv takes an input channel scale (nnl_conv_args.x_scale): only
+     * its scratch size depends on it */
+    bool x_scaled;
 } nnl_conv_params;
 
 typedef struct nnl_conv_args {

@@ -16,7 +16,9 @@ static const char *const conv_attrs[] = {"auto_pad", "dilations", "group", "kern
 /* Geometry from the input and weight shapes and the attributes; infer and
  * exec share it so they cannot disagree. */
 static nnl_status conv_geometry(const nnl_op_call *c, nnl_conv_params *p) {
-    return nnl_conv_geometry(c, c->in[0], c->in[1], false, p);
+    nnl_status st = nnl_conv_geometry(c, c->in[0], c->in[1], false, p);
+    p->x_scaled = nnl_op_in(c, 4) != NULL;
+    return st;
 }
 
 static void out_dims(const nnl_op_call *c, const nnl_conv_params *p, int64_t *dims) {

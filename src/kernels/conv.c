@@ -15,23 +15,26 @@ bool nnl_conv_a8_ok(const nnl_conv_params *p) { return p->group == 1 || (p->oc /
 
 /* ---- implicit GEMM -------------------------------------------------------
  * B is the image's im2col, packed per block straight from the image; or,
- * for stride-1 convs given the scratch, the wide pixel grid: the input is
- * copied once zero-padded (hp x wp per channel) and output (oy, ox) becomes
- * virtual pixel f = oy * wp + ox, so every im2col row is one contiguous
- * slice of a padded plane (NNL_BSRC_WIDE), which the microkernel reads in
- * place: nothing is packed but the N tail (im2col packing took 23-54% of
- * a 3x3 conv's time, its panel being reused only M/8 times).  The GEMM
- * then writes C on the wide grid (wp - ow virtual columns a row, dropped
- * when rows are copied out, where a residual and the activation after it
- * are applied).  Costs: one pass over the input and one over the output,
- * and scratch for both. */
+ * given the scratch, the wide pixel grid: the input is copied once
+ * zero-padded and split into sh x sw phase planes of hp x wp (phase
+ * (ry, rx) holds padded rows ry, ry + sh, ... and columns rx, rx + sw, ...;
+ * one plane at stride 1), and output (oy, ox) becomes virtual pixel
+ * f = oy * wp + ox: tap (ky, kx) reads phase ((ky dh) % sh, (kx dw) % sw)
+ * at f + (ky dh / sh) wp + kx dw / sw, so every im2col row is one
+ * contiguous slice of a phase plane (NNL_BSRC_WIDE), which the microkernel
+ * reads in place: nothing is packed but the N tail (im2col packing took
+ * 23-54% of a 3x3 conv's time, its panel being reused only M/8 times).
+ * The GEMM then writes C on the wide grid (wp - ow virtual columns a row,
+ * dropped when rows are copied out, where a residual and the activation
+ * after it are applied).  Costs: one pass over the input and one over the
+ * output, and scratch for both. */
 
 typedef struct conv_gemm {
     const nnl_conv_params *p;
     const nnl_conv_args *a;
     const float *xpad;         /* wide grid: padded input, else NULL */
     float *cwide;              /* wide grid: C, oc x npx per image */
-    int64_t hp, wp, npx;
+    int64_t hp, wp, npx;       /* phase plane, virtual pixels */
     const nnl_kernel *kern;
 } conv_gemm;
 
@@ -50,7 +53,7 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
     o->bias_col = NULL;
     o->b_scale = a->x_scale ? a->x_scale + img * p->c + g * cgc : NULL;
     if (cg->xpad) {
-        o->b = cg->xpad + (img * p->c + g * cgc) * cg->hp * cg->wp;
+        o->b = cg->xpad + (img * p->c + g * cgc) * p->sh * p->sw * cg->hp * cg->wp;
         o->c = cg->cwide + (img * p->oc + g * mg) * cg->npx;
         o->res = NULL;
         return;
@@ -61,7 +64,10 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
     o->res = a->res ? a->res + yoff : NULL;
 }
 
-/* Wide-grid geometry of p: padded plane hp x wp, virtual pixels npx.
+/* Strides above this take im2col: their phase planes multiply. */
+#define WIDE_MAX_STRIDE 4
+
+/* Wide-grid geometry of p: phase plane hp x wp, virtual pixels npx.
  * False where the grid does not pay: its virtual columns cost whole tiles
  * of multiply-adds (counted at the widest tile, NNL_NR_MAX, so the choice
  * and the scratch do not depend on the kernel set), and the im2col
@@ -70,10 +76,10 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
  * M = 512, ran 15% slower on the grid, a 7x7 plane's 2 virtual columns
  * fit in the tail tile it has anyway. */
 static bool wide_grid(const nnl_conv_params *p, int64_t *hp, int64_t *wp, int64_t *npx) {
-    if (p->sh != 1 || p->sw != 1 || nnl_conv_is_depthwise(p)) return false;
+    if (p->sh > WIDE_MAX_STRIDE || p->sw > WIDE_MAX_STRIDE || nnl_conv_is_depthwise(p)) return false;
     if (p->kh == 1 && p->kw == 1 && p->pt == 0 && p->pl == 0 && p->pb == 0 && p->pr == 0) return false;
-    *hp = p->pt + p->h + p->pb;
-    *wp = p->pl + p->w + p->pr;
+    *hp = (p->pt + p->h + p->pb + p->sh - 1) / p->sh;
+    *wp = (p->pl + p->w + p->pr + p->sw - 1) / p->sw;
     *npx = (p->oh - 1) * *wp + p->ow;
     int64_t tiles = (p->oh * p->ow + NNL_NR_MAX - 1) / NNL_NR_MAX;
     int64_t extra = (*npx + NNL_NR_MAX - 1) / NNL_NR_MAX - tiles;
@@ -82,24 +88,42 @@ static bool wide_grid(const nnl_conv_params *p, int64_t *hp, int64_t *wp, int64_
 
 /* Floats of the wide grid's scratch: padded input and C. */
 static size_t wide_floats(const nnl_conv_params *p, int64_t hp, int64_t wp, int64_t npx) {
-    return (size_t)(p->n * p->c * hp * wp) + (size_t)(p->n * p->oc * npx) + 2 * NNL_ALIGN / sizeof(float);
+    return (size_t)(p->n * p->c * p->sh * p->sw * hp * wp) + (size_t)(p->n * p->oc * npx) +
+           2 * NNL_ALIGN / sizeof(float);
 }
 
-/* One input plane (image, channel) into the zero-padded planes. */
+/* One input plane (image, channel) into its zero-padded phase planes. */
 static void pad_plane(void *ctx, int64_t pl, int thread) {
     (void)thread;
     const conv_gemm *cg = ctx;
     const nnl_conv_params *p = cg->p;
+    const int64_t hp = cg->hp, wp = cg->wp, sh = p->sh, sw = p->sw;
     const float *src = cg->a->x + pl * p->h * p->w;
-    float *dst = (float *)cg->xpad + pl * cg->hp * cg->wp;
-    memset(dst, 0, (size_t)(p->pt * cg->wp) * sizeof(float));
-    for (int64_t y = 0; y < p->h; y++) {
-        float *row = dst + (p->pt + y) * cg->wp;
-        memset(row, 0, (size_t)p->pl * sizeof(float));
-        memcpy(row + p->pl, src + y * p->w, (size_t)p->w * sizeof(float));
-        memset(row + p->pl + p->w, 0, (size_t)p->pr * sizeof(float));
-    }
-    memset(dst + (p->pt + p->h) * cg->wp, 0, (size_t)(p->pb * cg->wp) * sizeof(float));
+    float *dst = (float *)cg->xpad + pl * sh * sw * hp * wp;
+    for (int64_t ry = 0; ry < sh; ry++)
+        for (int64_t rx = 0; rx < sw; rx++) {
+            float *ph = dst + (ry * sw + rx) * hp * wp;
+            /* phase column j reads input column j * sw + rx - pl: [j0, j1) of them exist */
+            int64_t j0 = (p->pl - rx + sw - 1) / sw, j1 = (p->pl + p->w - rx + sw - 1) / sw;
+            if (j0 > wp) j0 = wp;
+            if (j1 > wp) j1 = wp;
+            if (j1 < j0) j1 = j0;
+            for (int64_t i = 0; i < hp; i++) {
+                float *row = ph + i * wp;
+                int64_t y = i * sh + ry - p->pt;
+                if (y < 0 || y >= p->h) {
+                    memset(row, 0, (size_t)wp * sizeof(float));
+                    continue;
+                }
+                const float *s = src + y * p->w + j0 * sw + rx - p->pl;
+                memset(row, 0, (size_t)j0 * sizeof(float));
+                if (sw == 1)
+                    memcpy(row + j0, s, (size_t)(j1 - j0) * sizeof(float));
+                else
+                    for (int64_t j = j0; j < j1; j++) row[j] = s[(j - j0) * sw];
+                memset(row + j1, 0, (size_t)(wp - j1) * sizeof(float));
+            }
+        }
 }
 
 /* One output plane (image, channel) out of the wide C; the residual and
@@ -206,13 +230,13 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         a->scratch_bytes >= (wf = wide_floats(p, cg.hp, cg.wp, cg.npx)) * sizeof(float)) {
         float *xpad = a->scratch;
         cg.xpad = xpad;
-        cg.cwide = xpad + (p->n * p->c * cg.hp * cg.wp + NNL_ALIGN / sizeof(float)) / (NNL_ALIGN / sizeof(float)) *
+        cg.cwide = xpad + (p->n * p->c * p->sh * p->sw * cg.hp * cg.wp + NNL_ALIGN / sizeof(float)) / (NNL_ALIGN / sizeof(float)) *
                               (NNL_ALIGN / sizeof(float));
         nnl_pool_run(pool, p->n * p->c, pad_plane, &cg);
         d.n = cg.npx;
         d.ldc = cg.npx;
         d.b_kind = NNL_BSRC_WIDE;
-        d.geom = (nnl_conv_geom){.c = cgc, .h = cg.hp, .w = cg.wp, .kh = p->kh, .kw = p->kw, .sh = 1, .sw = 1,
+        d.geom = (nnl_conv_geom){.c = cgc, .h = cg.hp, .w = cg.wp, .kh = p->kh, .kw = p->kw, .sh = p->sh, .sw = p->sw,
                                  .dh = p->dh, .dw = p->dw, .oh = p->oh, .ow = p->ow};
         if (a->res) d.epi.act = NNL_ACT_NONE;
         d.b_prepack = (float *)((char *)a->scratch + wf * sizeof(float));

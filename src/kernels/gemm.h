@@ -286,10 +286,10 @@ typedef enum nnl_bsrc_kind {
     NNL_BSRC_STRIDED = 0,      /* B[k][n] = p[k * rs + n * cs] */
     NNL_BSRC_IM2COL = 1,       /* conv input image, see nnl_conv_geom */
     NNL_BSRC_A8T = 2,          /* B[k][n] = W[n][k] with W PACK_A8 (rows = n) */
-    /* Stride-1 conv input on the wide pixel grid: image b zero-padded to
-     * geom.h x geom.w, column n the virtual pixel n = oy * geom.w + ox, so
-     * row k = (ic, ky, kx) is one contiguous slice:
-     *   B[k][n] = b[ic * h * w + ky * dh * w + kx * dw + n] */
+    /* Conv input on the wide pixel grid: image b zero-padded and split
+     * into geom.sh x geom.sw phase planes of geom.h x geom.w a channel,
+     * column n the virtual pixel n = oy * geom.w + ox, so row k = (ic, ky,
+     * kx) is one contiguous slice: B[k][n] = b[nnl_wide_row(geom, k) + n] */
     NNL_BSRC_WIDE = 3
 } nnl_bsrc_kind;
 
@@ -377,10 +377,11 @@ void nnl_pack_a8t(float *dst, const float *src, int64_t rows, int64_t cols);
 /* Inverse (tests and constant folding): dst is rows x cols row-major. */
 void nnl_unpack_a8(float *dst, const float *src, int64_t rows, int64_t cols);
 
-/* Offset of row k of NNL_BSRC_WIDE's B from the item's padded planes. */
+/* Offset of row k = (ic, ky, kx) of NNL_BSRC_WIDE's B from the item's
+ * phase planes (sh x sw planes of h x w a channel, kernels/conv.c). */
 static inline int64_t nnl_wide_row(const nnl_conv_geom *g, int64_t k) {
-    int64_t khw = g->kh * g->kw, r = k % khw;
-    return k / khw * g->h * g->w + r / g->kw * g->dh * g->w + r % g->kw * g->dw;
+    int64_t khw = g->kh * g->kw, r = k % khw, y = r / g->kw * g->dh, x = r % g->kw * g->dw;
+    return ((k / khw * g->sh + y % g->sh) * g->sw + x % g->sw) * g->h * g->w + y / g->sh * g->w + x / g->sw;
 }
 
 /* Run-time packers used by nnl_gemm (exposed for tests).  dst receives

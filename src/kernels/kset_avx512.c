@@ -317,7 +317,7 @@ static bool supported(void) {
 const nnl_kernel nnl_kernel_avx512 = {
     .name = "avx512",
     .nr = NR,
-    .kc = 128,
+    .kc = 160,
     .nc = 384,
     .supported = supported,
     .ukr = ukr_avx512,

@@ -120,8 +120,14 @@ static nnl_status prepare(nnl_session *s) {
         nnl_infer_result r = {0};
         nnl_status st = s->defs[i]->infer(&ic, &r);
         if (st) return nnl_fail_context(st, "graph '%s', node '%s' (%s): ", g->name, n->name, n->op);
+        /* kernels of another nnlink version may plan more scratch than the
+         * file's arena holds */
         if (r.scratch_bytes > g->arena_bytes - g->scratch_offset)
-            return nnl_fail(NNL_ERR_FORMAT, "graph '%s', node '%s': scratch does not fit the arena", g->name, n->name);
+            return nnl_fail(NNL_ERR_FORMAT,
+                            "graph '%s', node '%s': needs %llu bytes of scratch, the file's arena has %llu (a file "
+                            "compiled by another nnlink version?); recompile it with this nnlink",
+                            g->name, n->name, (unsigned long long)r.scratch_bytes,
+                            (unsigned long long)(g->arena_bytes - g->scratch_offset));
         for (int j = 0; j < n->n_out; j++) {
             if (n->out[j] < 0) {
                 nnl_status so = omitted_output(s, n, j, &tmp[j], &out[j]);

@@ -292,6 +292,12 @@ static void test_gemm_epilogues(void **state) {
                     gcase v = g;
                     v.n = 1, v.b_mode = 0;
                     run_gemm_case(&v, kern, ai % 2 ? NULL : pool2);
+                    /* few columns, a packed weight: output channels in the
+                     * lanes where the set has tukr (49 = 7 x 7 pixels, 40
+                     * rows: 5 panels, the last vector half) */
+                    gcase t = g;
+                    t.m = 40, t.n = 49, t.k = 400, t.b_mode = 0;
+                    run_gemm_case(&t, kern, ai % 2 ? pool2 : NULL);
                 }
     }
 }
@@ -694,6 +700,49 @@ static void test_act_rows(void **state) {
     }
 }
 
+/* Each set's transposed tile against the definition: 1 to 6 panels of
+ * output channels, 1 to 8 pixels at scattered offsets, B rows at
+ * arbitrary offsets, overwrite and accumulate; nothing written past the
+ * tile's pixels and channels. */
+static void test_tukr(void **state) {
+    (void)state;
+    enum { K = 37, PANELS = 6, LDT = 56 };
+    float *a = rnd(PANELS * K * NNL_MR, 81), *b = rnd(4096, 82), *t0 = rnd(NNL_TUKR_PX * LDT, 83);
+    float t[NNL_TUKR_PX * LDT];
+    int64_t off[K], pix[NNL_TUKR_PX] = {0, 5, 6, 7, 20, 33, 34, 50};
+    for (int k = 0; k < K; k++) off[k] = (k * 61) % 3000;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported() || !kern->tukr) continue;
+        for (int np = 1; np <= PANELS; np++)
+            for (int nj = 1; nj <= NNL_TUKR_PX; nj++)
+                for (int acc = 0; acc < 2; acc++) {
+                    memcpy(t, t0, sizeof t);
+                    nnl_tukr_args u = {.kc = K, .a = a, .a_ps = K * NNL_MR, .b = b, .b_off = off, .pix = pix,
+                                       .t = t, .ldt = LDT, .np = np, .nj = nj, .accumulate = acc};
+                    kern->tukr(&u);
+                    for (int j = 0; j < NNL_TUKR_PX; j++)
+                        for (int o = 0; o < LDT; o++) {
+                            float got = t[j * LDT + o];
+                            if (j >= nj || o >= np * NNL_MR) {
+                                if (got != t0[j * LDT + o])
+                                    fail_msg("%s tukr np %d nj %d wrote pixel %d channel %d", kern->name, np, nj, j, o);
+                                continue;
+                            }
+                            double s = acc ? t0[j * LDT + o] : 0.0;
+                            for (int k = 0; k < K; k++)
+                                s += (double)a[(o / NNL_MR * K + k) * NNL_MR + o % NNL_MR] * b[off[k] + pix[j]];
+                            if (!(fabs(got - s) <= 1e-5 * (1 + fabs(s))))
+                                fail_msg("%s tukr np %d nj %d acc %d (%d, %d): got %.9g want %.9g", kern->name, np,
+                                         nj, acc, j, o, got, s);
+                        }
+                }
+    }
+    nnl_aligned_free(a);
+    nnl_aligned_free(b);
+    nnl_aligned_free(t0);
+}
+
 /* Each set's depthwise kernel (channels in lanes) against the definition
  * (double sums) with every fused activation: blocks of 1 .. lanes
  * channels, bands that start inside the plane, strides, dilations, pads
@@ -874,6 +923,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_half_scalar),
         cmocka_unit_test(test_h2f),
         cmocka_unit_test(test_dwc),
+        cmocka_unit_test(test_tukr),
         cmocka_unit_test(test_sigmoid),
         cmocka_unit_test(test_qadd),
         cmocka_unit_test(test_pack_a8_layout),

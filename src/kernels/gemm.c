@@ -141,10 +141,25 @@ static bool b_in_place(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p) {
     return d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && d->b_rs % (64 / (int64_t)sizeof(float)) == 0;
 }
 
-/* Offsets of rows k0.. of B read in place, from the item's origin. */
+/* Offsets of rows k0.. of B read in place, from the item's origin.  The
+ * wide grid's rows step through (ic, ky, kx): each tap's offset within a
+ * channel is computed once a call (nnl_wide_row's divisions per row were
+ * a sixth of a 7x7 conv's time). */
+#define B_ROWS_TAPS 64
 static void b_rows(const nnl_gemm_desc *d, int64_t k0, int64_t kc, int64_t *off) {
-    for (int64_t kk = 0; kk < kc; kk++)
-        off[kk] = d->b_kind == NNL_BSRC_WIDE ? nnl_wide_row(&d->geom, k0 + kk) : (k0 + kk) * d->b_rs;
+    const nnl_conv_geom *g = &d->geom;
+    const int64_t khw = g->kh * g->kw;
+    if (d->b_kind != NNL_BSRC_WIDE || khw > B_ROWS_TAPS) {
+        for (int64_t kk = 0; kk < kc; kk++)
+            off[kk] = d->b_kind == NNL_BSRC_WIDE ? nnl_wide_row(g, k0 + kk) : (k0 + kk) * d->b_rs;
+        return;
+    }
+    int64_t tap[B_ROWS_TAPS], chan = nnl_wide_row(g, khw);
+    for (int64_t t = 0; t < khw; t++) tap[t] = nnl_wide_row(g, t);
+    for (int64_t kk = 0, ic = k0 / khw, t = k0 % khw; kk < kc; kk++) {
+        off[kk] = ic * chan + tap[t];
+        if (++t == khw) t = 0, ic++;
+    }
 }
 
 static void prefetch_tile(const float *p, int64_t ld, int rows, int cols, int write) {
@@ -344,6 +359,122 @@ static void gemv_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *p
     nnl_pool_run(pool, tasks, gemv_task, &g);
 }
 
+/* ---- few columns: output channels in the lanes ---------------------------
+ * A GEMM of a PACK_A8 weight against few columns read in place (convs on
+ * 7x7 and 14x14 maps) wastes pixel lanes: 49 pixels take a 48-wide tile
+ * and a 16-wide one.  With the kernel set's tukr the weight's panels are
+ * the lanes (16 output channels a vector, two panels each) and pixels are
+ * broadcasts, taken in groups of 7 or 8 real pixels (the wide grid's
+ * virtual columns skipped), so a 7x7 map costs 49 pixel slots.  A task is
+ * one item and TG_OC output channels, all K blocks; its tile (pixel-major)
+ * is transposed into C at the end, where the epilogue runs. */
+#define TG_OC 48
+#define TG_MAX_PIX 256
+/* The epilogue pass (the tile transposed into C, element by element)
+ * costs about as much as 160 multiply-adds an output: MobileNetV2's
+ * 160 -> 960 expansions at 7x7 ran 35% slower this way, K = 960 and up
+ * faster. */
+#define TG_MIN_K 384
+
+typedef struct tg_ctx {
+    const nnl_gemm_desc *d;
+    const nnl_kernel *kern;
+    void *const *ts;
+    int64_t npix, grp, oc_tiles, nkb;
+    int64_t pix[TG_MAX_PIX];   /* the columns computed: real pixels */
+} tg_ctx;
+
+/* Columns the GEMM must produce, in order: all of them, or the wide
+ * grid's real pixels. */
+static int64_t tg_columns(const nnl_gemm_desc *d, int64_t *pix, int64_t max) {
+    int64_t n = 0;
+    if (d->b_kind == NNL_BSRC_WIDE) {
+        for (int64_t oy = 0; oy < d->geom.oh; oy++)
+            for (int64_t ox = 0; ox < d->geom.ow; ox++, n++)
+                if (n < max) pix[n] = oy * d->geom.w + ox;
+        return n;
+    }
+    for (; n < d->n; n++)
+        if (n < max) pix[n] = n;
+    return n;
+}
+
+/* Whether the transposed tiles waste fewer lanes than pixel tiles of the
+ * set's nr (full tiles, then a tail of 16-lane vectors). */
+static bool tg_fits(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_gemm_ptrs *p0) {
+    if (!kern->tukr || !d->a_packed || d->a_f16 || d->b_f16 || p0->b_scale) return false;
+    if (d->b_kind != NNL_BSRC_WIDE && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1)) return false;
+    int64_t pix[1], n = tg_columns(d, pix, 0);
+    if (n > TG_MAX_PIX || d->k < TG_MIN_K) return false;
+    int64_t lanes_px = d->n / kern->nr * kern->nr + round_up(d->n % kern->nr, 16);
+    int64_t grp = n % 8 && n % 7 == 0 ? 7 : 8, slots = round_up(n, grp), m16 = round_up(d->m, 16);
+    /* compare work per useful output: pixel lanes x rows of 8, against
+     * pixel slots x channel lanes of 16, with a 25% margin for the
+     * transposed tile's extra loads and its epilogue pass (bench_kernels,
+     * Zen 5: 3x3 512 ch at 7x7, 49 of 64 lanes, 15% faster; 3x3 256 ch at
+     * 14x14, 196 of 224, 15% slower) */
+    return (double)slots * (double)m16 * 1.25 < (double)lanes_px * (double)round_up(d->m, NNL_MR);
+}
+
+static void tg_task(void *vctx, int64_t t, int thread) {
+    const tg_ctx *g = vctx;
+    const nnl_gemm_desc *d = g->d;
+    int64_t item = t / g->oc_tiles, m0 = t % g->oc_tiles * TG_OC, mcur = min64(TG_OC, d->m - m0);
+    nnl_gemm_ptrs p = {0};
+    d->ptrs(d, item, &p);
+    float *tile = g->ts[thread], *row = tile + g->npix * TG_OC;
+    int64_t boff[KC_MAX];
+    for (int64_t kb = 0; kb < g->nkb; kb++) {
+        int64_t k0 = d->k * kb / g->nkb, kc = d->k * (kb + 1) / g->nkb - k0;
+        b_rows(d, k0, kc, boff);
+        for (int64_t j0 = 0; j0 < g->npix; j0 += g->grp) {
+            nnl_tukr_args u = {
+                .kc = kc,
+                .a = p.a + (m0 / NNL_MR * d->k + k0) * NNL_MR,
+                .a_ps = d->k * NNL_MR,
+                .b = p.b,
+                .b_off = boff,
+                .pix = g->pix + j0,
+                .t = tile + j0 * TG_OC,
+                .ldt = TG_OC,
+                .np = (int)((mcur + NNL_MR - 1) / NNL_MR),
+                .nj = (int)min64(g->grp, g->npix - j0),
+                .accumulate = kb > 0,
+            };
+            g->kern->tukr(&u);
+        }
+    }
+    nnl_epilogue e = d->epi;
+    e.bias_row = p.bias_row ? p.bias_row + m0 : NULL;
+    e.bias_col = p.bias_col;
+    e.res = p.res;
+    const bool dense = d->b_kind != NNL_BSRC_WIDE;
+    for (int64_t o = 0; o < mcur; o++) {
+        float *c = p.c + (m0 + o) * d->ldc;
+        float *y = dense ? c : row;
+        for (int64_t j = 0; j < g->npix; j++) y[j] = tile[j * TG_OC + o];
+        if (e.alpha == 1.0f && !e.bias_col && (!p.res || d->res_cs == 1)) {
+            const float *res = p.res ? p.res + (m0 + o) * e.res_rs : NULL;
+            g->kern->epi_row(y, g->npix, e.bias_row ? e.bias_row[o] : 0.0f, res, e.beta, e.act, e.act_a, e.act_b);
+        } else {
+            for (int64_t j = 0; j < g->npix; j++)
+                y[j] = nnl_epi_apply(&e, y[j], o, g->pix[j],
+                                     p.res ? p.res[(m0 + o) * e.res_rs + g->pix[j] * d->res_cs] : 0.0f);
+        }
+        if (!dense)
+            for (int64_t j = 0; j < g->npix; j++) c[g->pix[j]] = y[j];
+    }
+}
+
+static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool, void *const *ts) {
+    tg_ctx g = {.d = d, .kern = kern, .ts = ts};
+    g.npix = tg_columns(d, g.pix, TG_MAX_PIX);
+    g.grp = g.npix % 8 && g.npix % 7 == 0 ? 7 : 8;
+    g.oc_tiles = (d->m + TG_OC - 1) / TG_OC;
+    g.nkb = (d->k + kern->kc - 1) / kern->kc;
+    nnl_pool_run(pool, d->batch * g.oc_tiles, tg_task, &g);
+}
+
 nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool,
                     void *const *thread_scratch) {
     if (!kern) kern = nnl_kernel_get();
@@ -353,6 +484,13 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
         return NNL_OK;
     }
     if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "GEMM called without thread scratch");
+    if (kern->kc > KC_MAX) return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s: K block over %d", kern->name, KC_MAX);
+    nnl_gemm_ptrs p0 = {0};
+    d->ptrs(d, 0, &p0);
+    if (tg_fits(d, kern, &p0)) {
+        tg_run(d, kern, pool, thread_scratch);
+        return NNL_OK;
+    }
     int threads = nnl_pool_threads(pool);
     const int nr = kern->nr;
     gemm_ctx g = {.d = d, .kern = kern, .ts = thread_scratch};
@@ -366,7 +504,6 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     size_t need = (g.b_floats + (size_t)MC_RT * (size_t)kern->kc) * sizeof(float);
     if (need > NNL_THREAD_SCRATCH_BYTES)
         return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s needs %zu bytes of thread scratch", kern->name, need);
-    if (kern->kc > KC_MAX) return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s: K block over %d", kern->name, KC_MAX);
     /* Enough tasks that threads finish together: split N first (keeps the
      * whole A block per task), then M. */
     int64_t want = threads > 1 ? 4 * (int64_t)threads : 1;
@@ -381,8 +518,6 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
         else
             break;
     }
-    nnl_gemm_ptrs p0 = {0};
-    d->ptrs(d, 0, &p0);
     if (g.m_tiles > 1 && d->b_prepack && !b_in_place(d, &p0) &&
         d->b_prepack_bytes >= nnl_gemm_prepack_bytes(d->batch, d->k, d->n) &&
         nnl_gemm_prepack_bytes(d->batch, d->k, d->n) > 0) {

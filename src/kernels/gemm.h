@@ -122,6 +122,28 @@ typedef struct nnl_ukr_args {
 } nnl_ukr_args;
 
 typedef void (*nnl_ukr_fn)(const nnl_ukr_args *p);
+
+/* A transposed tile, output channels in the vector lanes, for GEMMs with
+ * few columns (convs on 7x7 and 14x14 maps, where pixel lanes leave a
+ * 49-pixel row 64 lanes wide): t[j][o] (+)= sum over k < kc of
+ * W[o][k] * B[k][pix[j]] for pixels j < nj (<= NNL_TUKR_PX) and weight
+ * rows o < np * 8 (np <= 6 panels), W read in place from its PACK_A8
+ * panels (panel q's k-slice at a + q * a_ps + k * 8), B row k at
+ * b + b_off[k].  t has row stride ldt; accumulate adds to it. */
+#define NNL_TUKR_PX 8
+typedef struct nnl_tukr_args {
+    int64_t kc;
+    const float *a;
+    int64_t a_ps;
+    const float *b;
+    const int64_t *b_off;
+    const int64_t *pix;
+    float *t;
+    int64_t ldt;
+    int np, nj;
+    bool accumulate;
+} nnl_tukr_args;
+typedef void (*nnl_tukr_fn)(const nnl_tukr_args *p);
 /* Depthwise conv, channels in the vector lanes (kernels/dwc_body.h): one
  * block of nc <= lanes channels over output rows oy0 .. oy0 + rows - 1,
  * y = act(bias + sum over taps t = ky * kw + kx, in order, of wt[t][c] *
@@ -255,6 +277,7 @@ typedef struct nnl_kernel {
     int nc;                    /* N block per task, multiple of nr */
     bool (*supported)(void);
     nnl_ukr_fn ukr;
+    nnl_tukr_fn tukr;          /* NULL: the set has none, few-column GEMMs use ukr */
     nnl_dwc_fn dwc;
     int dwc_lanes;             /* channels a dwc call takes: the set's float lanes */
     nnl_epi_row_fn epi_row;

@@ -121,6 +121,59 @@ static void ukr_avx512(const nnl_ukr_args *p) {
         ukr_nv(p, 1);
 }
 
+/* Transposed tile: NV vectors of 16 output channels (two PACK_A8 panels
+ * each, the second half zero past np) for NJ pixels, every pixel a
+ * broadcast; NJ x NV <= 24 accumulators. */
+INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV) {
+    __m512 acc[NNL_TUKR_PX][3];
+#pragma GCC unroll 8
+    for (int j = 0; j < NJ; j++)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++) acc[j][v] = _mm512_setzero_ps();
+    const float *a[6];
+    for (int q = 0; q < 6; q++) a[q] = p->a + (q < p->np ? q : 0) * p->a_ps;
+    const bool odd = p->np & 1;
+    int64_t pix[NNL_TUKR_PX];
+    for (int j = 0; j < NNL_TUKR_PX; j++) pix[j] = p->pix[j < p->nj ? j : p->nj - 1];
+    for (int64_t k = 0; k < p->kc; k++) {
+        __m512 w[3];
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++) {
+            __m512 lo = _mm512_castps256_ps512(_mm256_loadu_ps(a[2 * v] + k * NNL_MR));
+            w[v] = v == NV - 1 && odd ? _mm512_zextps256_ps512(_mm256_loadu_ps(a[2 * v] + k * NNL_MR))
+                                      : _mm512_insertf32x8(lo, _mm256_loadu_ps(a[2 * v + 1] + k * NNL_MR), 1);
+        }
+        const float *bk = p->b + p->b_off[k];
+#pragma GCC unroll 8
+        for (int j = 0; j < NJ; j++) {
+            __m512 x = _mm512_set1_ps(bk[pix[j]]);
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; v++) acc[j][v] = _mm512_fmadd_ps(x, w[v], acc[j][v]);
+        }
+    }
+    const int nv = (p->np + 1) / 2;
+    for (int j = 0; j < p->nj; j++)
+        for (int v = 0; v < nv; v++) {
+            float *t = p->t + j * p->ldt + 16 * v;
+            __mmask16 m = 2 * v + 1 < p->np ? 0xFFFF : 0x00FF;
+            __m512 r = p->accumulate ? _mm512_add_ps(acc[j][v], _mm512_maskz_loadu_ps(m, t)) : acc[j][v];
+            _mm512_mask_storeu_ps(t, m, r);
+        }
+}
+
+static void tukr_avx512(const nnl_tukr_args *p) {
+    int nv = (p->np + 1) / 2;
+    if (p->nj == 7) {
+        if (nv == 3) tukr_body(p, 7, 3);
+        else if (nv == 2) tukr_body(p, 7, 2);
+        else tukr_body(p, 7, 1);
+    } else {
+        if (nv == 3) tukr_body(p, 8, 3);
+        else if (nv == 2) tukr_body(p, 8, 2);
+        else tukr_body(p, 8, 1);
+    }
+}
+
 static void epi_row_avx512(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
                            float b) {
     const __m512 vb = _mm512_set1_ps(bias), vbeta = _mm512_set1_ps(beta);
@@ -321,6 +374,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .nc = 384,
     .supported = supported,
     .ukr = ukr_avx512,
+    .tukr = tukr_avx512,
     .epi_row = epi_row_avx512,
     .h2f = h2f_avx512,
     NNL_GENERIC_ENTRIES(avx512),

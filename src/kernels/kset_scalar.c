@@ -31,6 +31,17 @@ static void ukr_scalar(const nnl_ukr_args *p) {
     }
 }
 
+static void tukr_scalar(const nnl_tukr_args *p) {
+    for (int j = 0; j < p->nj; j++)
+        for (int o = 0; o < p->np * NNL_MR; o++) {
+            const float *a = p->a + o / NNL_MR * p->a_ps + o % NNL_MR;
+            float s = 0.0f;
+            for (int64_t k = 0; k < p->kc; k++) s += a[k * NNL_MR] * p->b[p->b_off[k] + p->pix[j]];
+            float *t = p->t + j * p->ldt + o;
+            *t = p->accumulate ? *t + s : s;
+        }
+}
+
 /* The depthwise reference: every output its taps in order, padding skipped;
  * one channel a block (DWC_LANES). */
 #define DWC_LANES 1
@@ -113,6 +124,7 @@ const nnl_kernel nnl_kernel_scalar = {
     .nc = 256,
     .supported = always,
     .ukr = ukr_scalar,
+    .tukr = tukr_scalar,
     .dwc = dwc_scalar,
     .dwc_lanes = DWC_LANES,
     .sigmoid = sigmoid_scalar,

@@ -406,7 +406,10 @@ static bool tg_fits(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
     if (d->b_kind != NNL_BSRC_WIDE && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1)) return false;
     int64_t pix[1], n = tg_columns(d, pix, 0);
     if (n > TG_MAX_PIX || d->k < TG_MIN_K) return false;
-    int64_t lanes_px = d->n / kern->nr * kern->nr + round_up(d->n % kern->nr, 16);
+    /* pixel tiles: whole ones of nr, then the tail in vectors (a third of
+     * nr on the x86 sets) */
+    int64_t tail = kern->nr % 3 ? kern->nr : kern->nr / 3;
+    int64_t lanes_px = d->n / kern->nr * kern->nr + round_up(d->n % kern->nr, tail);
     int64_t grp = n % 8 && n % 7 == 0 ? 7 : 8, slots = round_up(n, grp), m16 = round_up(d->m, 16);
     /* compare work per useful output: pixel lanes x rows of 8, against
      * pixel slots x channel lanes of 16, with a 25% margin for the

@@ -359,35 +359,46 @@ static void gemv_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *p
     nnl_pool_run(pool, tasks, gemv_task, &g);
 }
 
-/* ---- few columns: output channels in the lanes ---------------------------
- * A GEMM of a PACK_A8 weight against few columns read in place (convs on
- * 7x7 and 14x14 maps) wastes pixel lanes: 49 pixels take a 48-wide tile
- * and a 16-wide one.  With the kernel set's tukr the weight's panels are
- * the lanes (16 output channels a vector, two panels each) and pixels are
- * broadcasts, taken in groups of 7 or 8 real pixels (the wide grid's
- * virtual columns skipped), so a 7x7 map costs 49 pixel slots.  A task is
- * one item and TG_OC output channels, all K blocks; its tile (pixel-major)
- * is transposed into C at the end, where the epilogue runs. */
+/* ---- output channels in the lanes ---------------------------------------
+ * With the kernel set's tukr a packed weight's panels are the vector
+ * lanes (16 output channels a vector, two panels each) and the other
+ * operand's vectors (pixels, tokens) are broadcasts, nothing packed:
+ *  - conv form, C = W B with W PACK_A8 and few columns read in place (7x7
+ *    and 14x14 maps), where pixel tiles waste lanes: 49 pixels take a
+ *    48-wide tile and a 16-wide one.  Pixels go in groups of 7 or 8 real
+ *    ones (the wide grid's virtual columns skipped), so a 7x7 map costs 49
+ *    pixel slots; the tile (pixel-major) is transposed into C's rows.
+ *  - X W form, C = X W with W PACK_A8T (MatMul / Gemm weights) and X's
+ *    rows (tokens) the broadcasts: the pixel-tile path repacks the whole
+ *    weight into 48-column panels on every call, 54% of an 8-row prefill
+ *    GEMM's time; here the tile's rows are C's rows as they are.
+ * A task is one item and TG_OC output channels over all K blocks. */
 #define TG_OC 48
 #define TG_MAX_PIX 256
-/* The epilogue pass (the tile transposed into C, element by element)
- * costs about as much as 160 multiply-adds an output: MobileNetV2's
- * 160 -> 960 expansions at 7x7 ran 35% slower this way, K = 960 and up
- * faster. */
+/* Conv form: the epilogue pass (the tile transposed into C, element by
+ * element) costs about as much as 160 multiply-adds an output:
+ * MobileNetV2's 160 -> 960 expansions at 7x7 ran 35% slower this way,
+ * K = 960 and up faster. */
 #define TG_MIN_K 384
 
 typedef struct tg_ctx {
     const nnl_gemm_desc *d;
     const nnl_kernel *kern;
     void *const *ts;
-    int64_t npix, grp, oc_tiles, nkb;
-    int64_t pix[TG_MAX_PIX];   /* the columns computed: real pixels */
+    bool xw;                   /* X W form, else conv form */
+    int64_t npix, grp, oc, oc_tiles, nkb;
+    int64_t pix[TG_MAX_PIX];   /* offsets of the broadcast vectors: real pixels, or X's rows */
 } tg_ctx;
 
-/* Columns the GEMM must produce, in order: all of them, or the wide
- * grid's real pixels. */
-static int64_t tg_columns(const nnl_gemm_desc *d, int64_t *pix, int64_t max) {
+/* The broadcast vectors, in order: X's rows (X W form), the columns of B,
+ * or the wide grid's real pixels. */
+static int64_t tg_columns(const nnl_gemm_desc *d, bool xw, int64_t *pix, int64_t max) {
     int64_t n = 0;
+    if (xw) {
+        for (; n < d->m; n++)
+            if (n < max) pix[n] = n * d->a_rs;
+        return n;
+    }
     if (d->b_kind == NNL_BSRC_WIDE) {
         for (int64_t oy = 0; oy < d->geom.oh; oy++)
             for (int64_t ox = 0; ox < d->geom.ow; ox++, n++)
@@ -399,12 +410,19 @@ static int64_t tg_columns(const nnl_gemm_desc *d, int64_t *pix, int64_t max) {
     return n;
 }
 
-/* Whether the transposed tiles waste fewer lanes than pixel tiles of the
- * set's nr (full tiles, then a tail of 16-lane vectors). */
-static bool tg_fits(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_gemm_ptrs *p0) {
+/* The X W form: any plain X with a float32 A8T weight, more rows than the
+ * dot-product path takes. */
+static bool tg_xw(const nnl_gemm_desc *d, const nnl_kernel *kern) {
+    return kern->tukr && d->b_kind == NNL_BSRC_A8T && !d->b_f16 && !d->a_packed && !d->a_f16 &&
+           d->m <= TG_MAX_PIX && d->k > 0;
+}
+
+/* The conv form where its transposed tiles waste fewer lanes than pixel
+ * tiles of the set's nr. */
+static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_gemm_ptrs *p0) {
     if (!kern->tukr || !d->a_packed || d->a_f16 || d->b_f16 || p0->b_scale) return false;
     if (d->b_kind != NNL_BSRC_WIDE && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1)) return false;
-    int64_t pix[1], n = tg_columns(d, pix, 0);
+    int64_t pix[1], n = tg_columns(d, false, pix, 0);
     if (n > TG_MAX_PIX || d->k < TG_MIN_K) return false;
     /* pixel tiles: whole ones of nr, then the tail in vectors (a third of
      * nr on the x86 sets) */
@@ -419,61 +437,98 @@ static bool tg_fits(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
     return (double)slots * (double)m16 * 1.25 < (double)lanes_px * (double)round_up(d->m, NNL_MR);
 }
 
-static void tg_task(void *vctx, int64_t t, int thread) {
-    const tg_ctx *g = vctx;
+/* Conv form: the tile's channel o into row m0 + o of C with the epilogue. */
+static void tg_store_conv(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *tile, float *row, int64_t m0,
+                          int64_t mcur) {
     const nnl_gemm_desc *d = g->d;
-    int64_t item = t / g->oc_tiles, m0 = t % g->oc_tiles * TG_OC, mcur = min64(TG_OC, d->m - m0);
-    nnl_gemm_ptrs p = {0};
-    d->ptrs(d, item, &p);
-    float *tile = g->ts[thread], *row = tile + g->npix * TG_OC;
-    int64_t boff[KC_MAX];
-    for (int64_t kb = 0; kb < g->nkb; kb++) {
-        int64_t k0 = d->k * kb / g->nkb, kc = d->k * (kb + 1) / g->nkb - k0;
-        b_rows(d, k0, kc, boff);
-        for (int64_t j0 = 0; j0 < g->npix; j0 += g->grp) {
-            nnl_tukr_args u = {
-                .kc = kc,
-                .a = p.a + (m0 / NNL_MR * d->k + k0) * NNL_MR,
-                .a_ps = d->k * NNL_MR,
-                .b = p.b,
-                .b_off = boff,
-                .pix = g->pix + j0,
-                .t = tile + j0 * TG_OC,
-                .ldt = TG_OC,
-                .np = (int)((mcur + NNL_MR - 1) / NNL_MR),
-                .nj = (int)min64(g->grp, g->npix - j0),
-                .accumulate = kb > 0,
-            };
-            g->kern->tukr(&u);
-        }
-    }
     nnl_epilogue e = d->epi;
-    e.bias_row = p.bias_row ? p.bias_row + m0 : NULL;
-    e.bias_col = p.bias_col;
-    e.res = p.res;
+    e.bias_row = p->bias_row ? p->bias_row + m0 : NULL;
+    e.bias_col = p->bias_col;
+    e.res = p->res;
     const bool dense = d->b_kind != NNL_BSRC_WIDE;
     for (int64_t o = 0; o < mcur; o++) {
-        float *c = p.c + (m0 + o) * d->ldc;
+        float *c = p->c + (m0 + o) * d->ldc;
         float *y = dense ? c : row;
         for (int64_t j = 0; j < g->npix; j++) y[j] = tile[j * TG_OC + o];
-        if (e.alpha == 1.0f && !e.bias_col && (!p.res || d->res_cs == 1)) {
-            const float *res = p.res ? p.res + (m0 + o) * e.res_rs : NULL;
+        if (e.alpha == 1.0f && !e.bias_col && (!p->res || d->res_cs == 1)) {
+            const float *res = p->res ? p->res + (m0 + o) * e.res_rs : NULL;
             g->kern->epi_row(y, g->npix, e.bias_row ? e.bias_row[o] : 0.0f, res, e.beta, e.act, e.act_a, e.act_b);
         } else {
             for (int64_t j = 0; j < g->npix; j++)
                 y[j] = nnl_epi_apply(&e, y[j], o, g->pix[j],
-                                     p.res ? p.res[(m0 + o) * e.res_rs + g->pix[j] * d->res_cs] : 0.0f);
+                                     p->res ? p->res[(m0 + o) * e.res_rs + g->pix[j] * d->res_cs] : 0.0f);
         }
         if (!dense)
             for (int64_t j = 0; j < g->npix; j++) c[g->pix[j]] = y[j];
     }
 }
 
-static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool, void *const *ts) {
-    tg_ctx g = {.d = d, .kern = kern, .ts = ts};
-    g.npix = tg_columns(d, g.pix, TG_MAX_PIX);
+/* X W form: tile row j is row j of C from column n0 (ncur of them). */
+static void tg_store_xw(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *tile, int64_t n0, int64_t ncur) {
+    const nnl_gemm_desc *d = g->d;
+    nnl_epilogue e = d->epi;
+    e.bias_row = p->bias_row;
+    e.bias_col = p->bias_col ? p->bias_col + n0 : NULL;
+    e.res = p->res;
+    const bool vec = e.alpha == 1.0f && (!p->res || d->res_cs == 1);
+    for (int64_t j = 0; j < d->m; j++) {
+        float *c = p->c + j * d->ldc + n0;
+        const float *t = tile + j * TG_OC;
+        const float *res = p->res ? p->res + j * e.res_rs + n0 * d->res_cs : NULL;
+        if (vec) {
+            for (int64_t o = 0; o < ncur; o++) c[o] = t[o] + (e.bias_col ? e.bias_col[o] : 0.0f);
+            g->kern->epi_row(c, ncur, e.bias_row ? e.bias_row[j] : 0.0f, res, e.beta, e.act, e.act_a, e.act_b);
+        } else {
+            for (int64_t o = 0; o < ncur; o++) c[o] = nnl_epi_apply(&e, t[o], j, o, res ? res[o * d->res_cs] : 0.0f);
+        }
+    }
+}
+
+static void tg_task(void *vctx, int64_t t, int thread) {
+    const tg_ctx *g = vctx;
+    const nnl_gemm_desc *d = g->d;
+    int64_t item = t / g->oc_tiles, o0 = t % g->oc_tiles * TG_OC, ocur = min64(TG_OC, g->oc - o0);
+    nnl_gemm_ptrs p = {0};
+    d->ptrs(d, item, &p);
+    float *tile = g->ts[thread], *row = tile + g->npix * TG_OC;
+    /* the weight's panels and the broadcast vectors' origin */
+    const float *w = g->xw ? p.b : p.a, *x = g->xw ? p.a : p.b;
+    int64_t boff[KC_MAX];
+    for (int64_t kb = 0; kb < g->nkb; kb++) {
+        int64_t k0 = d->k * kb / g->nkb, kc = d->k * (kb + 1) / g->nkb - k0;
+        if (g->xw)
+            for (int64_t kk = 0; kk < kc; kk++) boff[kk] = (k0 + kk) * d->a_cs;
+        else
+            b_rows(d, k0, kc, boff);
+        for (int64_t j0 = 0; j0 < g->npix; j0 += g->grp) {
+            nnl_tukr_args u = {
+                .kc = kc,
+                .a = w + (o0 / NNL_MR * d->k + k0) * NNL_MR,
+                .a_ps = d->k * NNL_MR,
+                .b = x,
+                .b_off = boff,
+                .pix = g->pix + j0,
+                .t = tile + j0 * TG_OC,
+                .ldt = TG_OC,
+                .np = (int)((ocur + NNL_MR - 1) / NNL_MR),
+                .nj = (int)min64(g->grp, g->npix - j0),
+                .accumulate = kb > 0,
+            };
+            g->kern->tukr(&u);
+        }
+    }
+    if (g->xw)
+        tg_store_xw(g, &p, tile, o0, ocur);
+    else
+        tg_store_conv(g, &p, tile, row, o0, ocur);
+}
+
+static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, bool xw, nnl_pool *pool, void *const *ts) {
+    tg_ctx g = {.d = d, .kern = kern, .ts = ts, .xw = xw};
+    g.npix = tg_columns(d, xw, g.pix, TG_MAX_PIX);
     g.grp = g.npix % 8 && g.npix % 7 == 0 ? 7 : 8;
-    g.oc_tiles = (d->m + TG_OC - 1) / TG_OC;
+    g.oc = xw ? d->n : d->m;
+    g.oc_tiles = (g.oc + TG_OC - 1) / TG_OC;
     g.nkb = (d->k + kern->kc - 1) / kern->kc;
     nnl_pool_run(pool, d->batch * g.oc_tiles, tg_task, &g);
 }
@@ -490,8 +545,9 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     if (kern->kc > KC_MAX) return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s: K block over %d", kern->name, KC_MAX);
     nnl_gemm_ptrs p0 = {0};
     d->ptrs(d, 0, &p0);
-    if (tg_fits(d, kern, &p0)) {
-        tg_run(d, kern, pool, thread_scratch);
+    bool xw = tg_xw(d, kern);
+    if (xw || tg_conv(d, kern, &p0)) {
+        tg_run(d, kern, xw, pool, thread_scratch);
         return NNL_OK;
     }
     int threads = nnl_pool_threads(pool);

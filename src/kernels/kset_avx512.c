@@ -65,22 +65,35 @@ INLINE __mmask16 tail_mask(int64_t left) {
     return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
 }
 
-/* Store one 16-wide piece of row i: accumulate, epilogue, masked store. */
-INLINE void store_vec(const nnl_ukr_args *p, __m512 x, int i, int col) {
+/* Store one 16-wide piece of row i: accumulate, epilogue, masked store.
+ * act is a constant of the caller's branch, so the 24 stores of a tile
+ * pay no switch; alpha 1 (every conv) skips its multiply. */
+INLINE void store_vec(const nnl_ukr_args *p, __m512 x, int i, int col, const nnl_act act) {
     __mmask16 m = tail_mask(p->nr - col);
     float *c = p->c + i * p->ldc + col;
     if (p->accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, c));
     const nnl_epilogue *e = p->epi;
     if (e) {
-        x = _mm512_mul_ps(x, _mm512_set1_ps(e->alpha));
+        if (e->alpha != 1.0f) x = _mm512_mul_ps(x, _mm512_set1_ps(e->alpha));
         if (e->bias_row) x = _mm512_add_ps(x, _mm512_set1_ps(e->bias_row[i]));
         if (e->bias_col) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, e->bias_col + col));
         if (e->res)
             x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), _mm512_maskz_loadu_ps(m, e->res + i * e->res_rs + col),
                                 x);
-        x = act512(x, e->act, e->act_a, e->act_b);
+        x = act512(x, act, e->act_a, e->act_b);
     }
     _mm512_mask_storeu_ps(c, m, x);
+}
+
+INLINE void store_tile(const nnl_ukr_args *p, const __m512 *c0, const __m512 *c1, const __m512 *c2, const int nv,
+                       const nnl_act act) {
+    _Pragma("GCC unroll 8")
+    for (int i = 0; i < 8; i++) {
+        if (i >= p->mr) break;
+        store_vec(p, c0[i], i, 0, act);
+        if (nv > 1 && p->nr > 16) store_vec(p, c1[i], i, 16, act);
+        if (nv > 2 && p->nr > 32) store_vec(p, c2[i], i, 32, act);
+    }
 }
 
 INLINE void ukr_nv(const nnl_ukr_args *p, const int nv) {
@@ -103,12 +116,15 @@ INLINE void ukr_nv(const nnl_ukr_args *p, const int nv) {
             if (nv > 2) c2[i] = _mm512_fmadd_ps(ai, b2, c2[i]);
         }
     }
-    _Pragma("GCC unroll 8")
-    for (int i = 0; i < 8; i++) {
-        if (i >= p->mr) break;
-        store_vec(p, c0[i], i, 0);
-        if (nv > 1 && p->nr > 16) store_vec(p, c1[i], i, 16);
-        if (nv > 2 && p->nr > 32) store_vec(p, c2[i], i, 32);
+    switch (p->epi ? p->epi->act : NNL_ACT_NONE) {
+    case NNL_ACT_RELU: store_tile(p, c0, c1, c2, nv, NNL_ACT_RELU); break;
+    case NNL_ACT_CLIP: store_tile(p, c0, c1, c2, nv, NNL_ACT_CLIP); break;
+    case NNL_ACT_SIGMOID: store_tile(p, c0, c1, c2, nv, NNL_ACT_SIGMOID); break;
+    case NNL_ACT_HARDSIGMOID: store_tile(p, c0, c1, c2, nv, NNL_ACT_HARDSIGMOID); break;
+    case NNL_ACT_HARDSWISH: store_tile(p, c0, c1, c2, nv, NNL_ACT_HARDSWISH); break;
+    case NNL_ACT_SILU: store_tile(p, c0, c1, c2, nv, NNL_ACT_SILU); break;
+    case NNL_ACT_LEAKYRELU: store_tile(p, c0, c1, c2, nv, NNL_ACT_LEAKYRELU); break;
+    default: store_tile(p, c0, c1, c2, nv, NNL_ACT_NONE); break;
     }
 }
 

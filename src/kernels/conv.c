@@ -92,6 +92,21 @@ static size_t wide_floats(const nnl_conv_params *p, int64_t hp, int64_t wp, int6
            2 * NNL_ALIGN / sizeof(float);
 }
 
+/* d[j] = s[2 j], j < n: a stride-2 phase row, a vector shuffle on every
+ * ISA (the scalar gather was 5% of MnasNet's time, its stem's planes). */
+static void every_other(float *d, const float *s, int64_t n) {
+    typedef float v4 __attribute__((vector_size(16)));
+    int64_t j = 0;
+    for (; j + 4 <= n && 2 * j + 8 <= 2 * n - 1; j += 4) {
+        v4 a, b, e;
+        memcpy(&a, s + 2 * j, sizeof a);
+        memcpy(&b, s + 2 * j + 4, sizeof b);
+        e = __builtin_shufflevector(a, b, 0, 2, 4, 6);
+        memcpy(d + j, &e, sizeof e);
+    }
+    for (; j < n; j++) d[j] = s[2 * j];
+}
+
 /* One input plane (image, channel) into its zero-padded phase planes. */
 static void pad_plane(void *ctx, int64_t pl, int thread) {
     (void)thread;
@@ -119,6 +134,8 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
                 memset(row, 0, (size_t)j0 * sizeof(float));
                 if (sw == 1)
                     memcpy(row + j0, s, (size_t)(j1 - j0) * sizeof(float));
+                else if (sw == 2)
+                    every_other(row + j0, s, j1 - j0);
                 else
                     for (int64_t j = j0; j < j1; j++) row[j] = s[(j - j0) * sw];
                 memset(row + j1, 0, (size_t)(wp - j1) * sizeof(float));

@@ -393,7 +393,8 @@ typedef struct tg_ctx {
 /* The broadcast vectors, in order: X's rows (X W form), the columns of B,
  * or the wide grid's real pixels. */
 static int64_t tg_columns(const nnl_gemm_desc *d, bool xw, int64_t *pix, int64_t max) {
-    int64_t n = 0;
+    int64_t n = 0, all = xw ? d->m : d->b_kind == NNL_BSRC_WIDE ? d->geom.oh * d->geom.ow : d->n;
+    if (all > max) return all;
     if (xw) {
         for (; n < d->m; n++)
             if (n < max) pix[n] = n * d->a_rs;

@@ -2,11 +2,14 @@
  * MaxPool, AveragePool, LpPool and the global pools over NCHW float32;
  * MaxPool also over uint8 / int8 (1-D and 2-D).
  *
- * 1-D and 2-D pools run as 2-D (a 1-D pool is a 2-D pool of height 1) on a
- * path that splits each output row into a border, where taps are checked
- * against the input, and an interior, where every tap is inside and the
- * loops over output columns run without checks (they vectorise when the
- * stride is 1).  3-D pools take a plain checked path.
+ * 1-D and 2-D pools run as 2-D (a 1-D pool is a 2-D pool of height 1).
+ * MaxPool runs the kernel set's float MaxPool (kernels/maxpool_f32.h), and
+ * the same body over bytes for 8-bit data, over a padded row buffer in the
+ * thread scratch.  Average pools split each output row into a border,
+ * where taps are checked against the input, and an interior, where every
+ * tap is inside and the loops over output columns run without checks (they
+ * vectorise when the stride is 1); LpPool, and pools without the scratch,
+ * check every tap.  3-D pools take a plain checked path.
  *
  * Output size follows PyTorch, which the ONNX rule matches except in one
  * case: with ceil_mode a last window that would start in the end padding
@@ -19,11 +22,9 @@
 
 #include "ops/nn/nn_ops.h"
 #include "ops/nn/conv_geom.h"
+#include "kernels/pool2d.h"
 
 #define POOL_MAX_SPATIAL 3
-/* Elements from the first row buffer of the separable path to its second
- * (strided pools): the thread scratch holds both. */
-#define ROW_STRIDE(w) (((w) + 63) / 64 * 64)
 
 enum { P_MAX, P_AVG, P_LP };
 
@@ -41,8 +42,6 @@ typedef struct pool_geom {
 static int pool_kind(const char *op) {
     return strcmp(op, "MaxPool") == 0 ? P_MAX : strcmp(op, "AveragePool") == 0 ? P_AVG : P_LP;
 }
-
-static int64_t div_floor(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 /* Geometry from x's shape and the attributes; also used by exec. */
 static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
@@ -99,21 +98,24 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
     return NNL_OK;
 }
 
-/* The MaxPool row buffer (maxpool_body.h) holds the padded row: the pads
- * before, the row, and whatever the last window reaches beyond it (end
- * pads, ceil_mode). */
-static int64_t padded_row(const pool_geom *g, int i) {
-    const int64_t reach = g->out[i] > 0 ? (g->out[i] - 1) * g->s[i] + (g->k[i] - 1) * g->d[i] + 1 : 0;
-    return reach > g->pb[i] + g->in[i] ? reach : g->pb[i] + g->in[i];
+/* A 1-D pool as a 2-D one of height 1. */
+static void as_2d(pool_geom *g) {
+    if (g->ns != 1) return;
+    g->in[1] = g->in[0], g->out[1] = g->out[0], g->k[1] = g->k[0];
+    g->s[1] = g->s[0], g->d[1] = g->d[0], g->pb[1] = g->pb[0], g->pe[1] = g->pe[0];
+    g->in[0] = g->out[0] = g->k[0] = g->s[0] = g->d[0] = 1;
+    g->pb[0] = g->pe[0] = 0;
+    g->ns = 2;
 }
 
-/* Elements of one phase of the row buffer (stride 2 uses two). */
-static int64_t row_phase(int64_t padded) { return ROW_STRIDE((padded + 1) / 2); }
-
-/* Bytes of the row buffer for elements of esize bytes (room for two
- * phases whatever the stride). */
-static int64_t row_buffer_bytes(const pool_geom *g, int i, int64_t esize) {
-    return 2 * row_phase(padded_row(g, i)) * esize;
+/* The kernels' view of a 1-D or 2-D pool (after as_2d). */
+static nnl_pool2d pool2d_of(const pool_geom *g, nnl_dtype dt) {
+    nnl_pool2d p = {.int8 = dt == NNL_DT_INT8};
+    for (int i = 0; i < 2; i++) {
+        p.in[i] = g->in[i], p.out[i] = g->out[i], p.k[i] = g->k[i];
+        p.s[i] = g->s[i], p.d[i] = g->d[i], p.pb[i] = g->pb[i];
+    }
+    return p;
 }
 
 nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
@@ -137,7 +139,10 @@ nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     pool_geom g;
     if ((st = pool_geometry(c, &g))) return st;
     /* The 8-bit row buffer: the padded row, or two phases of it. */
-    if (q8 && (g.ns > 2 || row_buffer_bytes(&g, g.ns - 1, 1) > (int64_t)NNL_THREAD_SCRATCH_BYTES))
+    pool_geom g2 = g;
+    as_2d(&g2);
+    const nnl_pool2d p2 = pool2d_of(&g2, x->dtype);
+    if (q8 && (g.ns > 2 || nnl_pool2d_scratch_bytes(&p2, 1) > (int64_t)NNL_THREAD_SCRATCH_BYTES))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "8-bit MaxPool is 1-D or 2-D, rows of at most %d values "
                            "with their pads", (int)(NNL_THREAD_SCRATCH_BYTES - 128));
     nnl_tensor *y = c->out[0];
@@ -156,17 +161,9 @@ nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
 /* Number of taps t in [0, k) with lo <= start + t*d < hi. */
 static int64_t taps_in(int64_t start, int64_t k, int64_t d, int64_t lo, int64_t hi) {
     int64_t t0 = start >= lo ? 0 : (lo - start + d - 1) / d;
-    int64_t t1 = start + (k - 1) * d < hi ? k : div_floor(hi - 1 - start, d) + 1;
+    int64_t t1 = start + (k - 1) * d < hi ? k : nnl_div_floor(hi - 1 - start, d) + 1;
     if (t1 > k) t1 = k;
     return t1 > t0 ? t1 - t0 : 0;
-}
-
-/* First tap index t with start + t*d >= 0, and one past the last with
- * start + t*d < n. */
-static void tap_range(int64_t start, int64_t k, int64_t d, int64_t n, int64_t *t0, int64_t *t1) {
-    *t0 = start >= 0 ? 0 : (-start + d - 1) / d;
-    int64_t hi = start + (k - 1) * d < n ? k : div_floor(n - 1 - start, d) + 1;
-    *t1 = hi < *t0 ? *t0 : hi;
 }
 
 typedef struct pool_job {
@@ -175,6 +172,7 @@ typedef struct pool_job {
     float *y;
     void *const *tscratch;             /* row buffer per thread, may be NULL */
     nnl_dtype dt;                      /* of x and y: float32, or uint8 / int8 (MaxPool only) */
+    nnl_pool2d p2;                     /* g for the MaxPool kernels */
 } pool_job;
 
 static inline float pow_p(float v, float p) {
@@ -189,7 +187,7 @@ static float pool_one(const pool_geom *g, const float *x, int64_t hs, int64_t kh
                       int64_t ow) {
     const int64_t W = g->in[1], KW = g->k[1], DW = g->d[1], ws = ow * g->s[1] - g->pb[1];
     int64_t kw0, kw1;
-    tap_range(ws, KW, DW, W, &kw0, &kw1);
+    nnl_tap_range(ws, KW, DW, W, &kw0, &kw1);
     float acc = g->kind == P_MAX ? -INFINITY : 0.0f;
     for (int64_t kh = kh0; kh < kh1; kh++) {
         const float *xr = x + (hs + kh * g->d[0]) * W + ws;
@@ -243,7 +241,7 @@ static void sep_sum(const pool_geom *g, const float *x, int64_t hs, int64_t kh0,
     } else if (ow_hi > ow_lo) {
         /* Strided: the window at every column of the interior span, in
          * blocks, into the second row buffer; then every SW-th of them. */
-        float *m = v + ROW_STRIDE(W);
+        float *m = v + NNL_ROW_STRIDE(W);
         const int64_t x1 = ow_lo * SW - PL, x2 = (ow_hi - 1) * SW - PL + 1;
         int64_t xx = x1;
         for (; xx + 8 <= x2; xx += 8) {
@@ -272,7 +270,7 @@ static void sep_sum(const pool_geom *g, const float *x, int64_t hs, int64_t kh0,
         for (ow = side ? ow_hi : 0; ow < (side ? OW : ow_lo); ow++) {
             const int64_t ws = ow * SW - PL;
             int64_t kw0, kw1;
-            tap_range(ws, KW, DW, W, &kw0, &kw1);
+            nnl_tap_range(ws, KW, DW, W, &kw0, &kw1);
             float acc = 0.0f;
             for (int64_t kw = kw0; kw < kw1; kw++) acc += v[ws + kw * DW];
             y[ow] = acc;
@@ -286,7 +284,7 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     const int64_t KH = g->k[0], KW = g->k[1], SW = g->s[1], DW = g->d[1], PL = g->pb[1];
     const int kind = g->kind;
     float *v = kind == P_AVG && j->tscratch &&
-                       (size_t)(ROW_STRIDE(W) + W) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES
+                       (size_t)(NNL_ROW_STRIDE(W) + W) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES
                    ? j->tscratch[thread]
                    : NULL;
     /* Interior columns: every tap of the window inside [0, W). */
@@ -300,7 +298,7 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
         float *y = j->y + plane * OH * OW + oh * OW;
         const int64_t hs = oh * g->s[0] - g->pb[0];
         int64_t kh0, kh1;
-        tap_range(hs, KH, g->d[0], H, &kh0, &kh1);
+        nnl_tap_range(hs, KH, g->d[0], H, &kh0, &kh1);
         if (v)
             sep_sum(g, x, hs, kh0, kh1, v, y, ow_lo, ow_hi);
         else
@@ -327,7 +325,7 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
             for (ow = side ? ow_hi : 0; ow < (side ? OW : ow_lo); ow++) {
                 const int64_t ws = ow * SW - PL;
                 int64_t kw0, kw1;
-                tap_range(ws, KW, DW, W, &kw0, &kw1);
+                nnl_tap_range(ws, KW, DW, W, &kw0, &kw1);
                 const int64_t cnt =
                     cnt_h * (g->include_pad ? taps_in(ws, KW, DW, -PL, W + g->pe[1]) : kw1 - kw0);
                 y[ow] = cnt > 0 ? y[ow] / (float)cnt : 0.0f;
@@ -335,19 +333,15 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     }
 }
 
-/* ---- MaxPool rows (maxpool_body.h) ----------------------------------------------------- */
+/* ---- MaxPool rows ----------------------------------------------------------------------- */
 
-/* Widest window the vector paths take (more taps go one output at a time). */
-#define MP_TAPS 16
-/* Most rows of output a batch makes (maxpool_body.h). */
-#define MP_BATCH 16
-
-/* 8-bit data (QDQ models, passes/fuse_qdq.c): int8 runs as uint8 with the
- * sign bit flipped on load and back on store (x ^ 0x80 keeps the order),
- * so one unsigned max serves both; 0 stands for -infinity (the type's
- * least value, what an empty window gives). */
+/* Float32 runs the kernel set's MaxPool (kernels/maxpool_f32.h); 8-bit
+ * data (QDQ models, passes/fuse_qdq.c) the same body (kernels/
+ * maxpool_body.h) here, on 16-byte vectors (SSE2 / NEON).  int8 runs as
+ * uint8 with the sign bit flipped on load and back on store (x ^ 0x80
+ * keeps the order), so one unsigned max serves both; 0 stands for
+ * -infinity (the type's least value, what an empty window gives). */
 typedef uint8_t q8v __attribute__((vector_size(16)));
-typedef float f32v __attribute__((vector_size(16)));
 
 static inline q8v q8_max(q8v a, q8v v) {
 #ifdef __clang__
@@ -358,14 +352,6 @@ static inline q8v q8_max(q8v a, q8v v) {
     for (int k = 0; k < 16; k++) r[k] = v[k] > a[k] ? v[k] : a[k];
     return r;
 #endif
-}
-
-/* v > a ? v : a lane-wise: one maxps (whose NaN rule is this order's),
- * NEON compare and select. */
-static inline f32v f32_max(f32v a, f32v v) {
-    f32v r;
-    for (int k = 0; k < 4; k++) r[k] = v[k] > a[k] ? v[k] : a[k];
-    return r;
 }
 
 #define MP_T uint8_t
@@ -380,21 +366,17 @@ static inline f32v f32_max(f32v a, f32v v) {
 #define MP_FLIP8 0x80
 #define MP_VP 1
 #define MP_HV 2
-#include "ops/nn/maxpool_body.h"
+#include "kernels/maxpool_body.h"
 
-#define MP_T float
-#define MP_V f32v
-#define MP_L 4
-#define MP_FN(name) f32_##name
-#define MP_LOW (-INFINITY)
-#define MP_MAX(a, v) f32_max(a, v)
-#define MP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
-#define MP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
-#define MP_IN(x, f) ((void)(f), (x))
-#define MP_FLIP8 0
-#define MP_VP 2
-#define MP_HV 4
-#include "ops/nn/maxpool_body.h"
+/* Rows of a MaxPool over the thread's scratch (exec checked it holds a
+ * row buffer). */
+static void maxpool_rows(void *ctx, int64_t b, int64_t e, int thread) {
+    const pool_job *j = ctx;
+    if (j->dt == NNL_DT_FLOAT)
+        nnl_kernel_get()->maxpool(&j->p2, j->x, j->y, b, e, j->tscratch[thread]);
+    else
+        q8_rows(&j->p2, j->x, j->y, b, e, j->tscratch[thread]);
+}
 
 /* ---- N-D path (3-D pools) ---------------------------------------------------------- */
 
@@ -420,7 +402,7 @@ static void poolnd_rows(void *ctx, int64_t b, int64_t e, int thread) {
         }
         for (int i = 0; i < ns; i++) {
             st[i] = o[i] * g->s[i] - g->pb[i];
-            tap_range(st[i], g->k[i], g->d[i], g->in[i], &t0[i], &t1[i]);
+            nnl_tap_range(st[i], g->k[i], g->d[i], g->in[i], &t0[i], &t1[i]);
             ntaps *= t1[i] - t0[i];
             cnt_pad *= taps_in(st[i], g->k[i], g->d[i], -g->pb[i], g->in[i] + g->pe[i]);
         }
@@ -465,21 +447,16 @@ nnl_status nnl_nn_pool_exec(const nnl_op_call *c) {
     for (int i = 0; i < g->ns; i++) out_sz *= g->out[i];
     if (g->planes * out_sz == 0) return NNL_OK;
     if (g->ns <= 2) {
-        if (g->ns == 1) {
-            /* Height-1 2-D pool. */
-            g->in[1] = g->in[0], g->out[1] = g->out[0], g->k[1] = g->k[0];
-            g->s[1] = g->s[0], g->d[1] = g->d[0], g->pb[1] = g->pb[0], g->pe[1] = g->pe[0];
-            g->in[0] = g->out[0] = g->k[0] = g->s[0] = g->d[0] = 1;
-            g->pb[0] = g->pe[0] = 0;
-            g->ns = 2;
-        }
+        as_2d(g);
+        j.p2 = pool2d_of(g, j.dt);
         const int64_t per_row = g->out[1] * g->k[0] * g->k[1];
         /* MaxPool over the row buffer when it fits the thread scratch (8-bit
          * rows always do, infer checked), else window by window. */
         const bool rowbuf = g->kind == P_MAX && j.tscratch &&
-                            row_buffer_bytes(g, 1, nnl_dtype_size(j.dt)) <= (int64_t)NNL_THREAD_SCRATCH_BYTES;
+                            nnl_pool2d_scratch_bytes(&j.p2, (int64_t)nnl_dtype_size(j.dt)) <=
+                                (int64_t)NNL_THREAD_SCRATCH_BYTES;
         nnl_op_parallel(c->pool, g->planes * g->out[0], per_row >= 8192 ? 1 : 8192 / (per_row ? per_row : 1),
-                        j.dt != NNL_DT_FLOAT ? q8_rows : rowbuf ? f32_rows : pool2d_rows, &j);
+                        rowbuf ? maxpool_rows : pool2d_rows, &j);
     } else {
         nnl_op_parallel(c->pool, g->planes * out_sz, 1024, poolnd_rows, &j);
     }

@@ -1,10 +1,11 @@
 /*
- * The MaxPool rows of one element type, included by ops/nn/pool.c once per
- * type (float32, and uint8 for both 8-bit types) so both run one structure.
- * The includer defines, then this header undefines:
+ * The MaxPool rows of one element type and vector width: the float32
+ * kernels of every vector set (kernels/maxpool_f32.h, 16, 32 and 64-byte
+ * vectors) and the 8-bit MaxPool (ops/nn/pool.c, uint8 for both 8-bit
+ * types) run this one structure.  The includer defines, then this header
+ * undefines:
  *   MP_T          the element type
- *   MP_V          a 16-byte vector of it (GCC vector extensions: SSE2 on
- *                 x86-64 baseline, NEON on aarch64)
+ *   MP_V          a vector of it (GCC vector extensions)
  *   MP_L          its lanes
  *   MP_FN(name)   the functions' names for this type
  *   MP_LOW        the least value: pads and empty windows (float -inf)
@@ -20,9 +21,10 @@
  *   MP_HV         vectors a block of outputs holds
  *
  * A row of output is made rows first: the window's input rows reduced into
- * a row buffer, then windows along it.  The row buffer holds the padded
- * row: the pads are MP_LOW, written once per range of rows, so every
- * output is a window without checks.  With stride 2 it is kept as its even
+ * a row buffer, then windows along it (rows go in batches: the buffers of
+ * a batch, then its windows).  A row buffer holds the padded row: the pads
+ * are MP_LOW, written once per range of rows, so every output is a window
+ * without checks.  With stride 2 it is kept as its even
  * and odd columns (two "phases", split while reducing), so tap kw of
  * output ow, padded column 2 * ow + kw * d, is phase (kw * d) & 1 at
  * ow + (kw * d) / 2: MP_L outputs are one unaligned load per tap, as with
@@ -31,6 +33,18 @@
  * strides, and windows of more than MP_TAPS taps, gather along the buffer
  * one output at a time.
  */
+
+#ifndef NNL_KERNELS_MAXPOOL_BODY_ONCE
+#define NNL_KERNELS_MAXPOOL_BODY_ONCE
+#include <string.h>
+
+#include "kernels/pool2d.h"
+
+/* Widest window the vector paths take (more taps go one output at a time). */
+#define MP_TAPS 16
+/* Most rows of output a batch makes. */
+#define MP_BATCH 16
+#endif
 
 /* Columns of input one vertical block covers. */
 #define MP_VW (2 * MP_VP * MP_L)
@@ -118,7 +132,7 @@ static inline __attribute__((always_inline)) void MP_FN(hblock)(const MP_T *v, c
 }
 
 /* The row buffer's columns: the max over the n input rows from x0. */
-static inline __attribute__((always_inline)) void MP_FN(vrow)(const pool_geom *g, const MP_FN(plan) *q, MP_T *v,
+static inline __attribute__((always_inline)) void MP_FN(vrow)(const nnl_pool2d *g, const MP_FN(plan) *q, MP_T *v,
                                                               const MP_T *x0, int64_t n, MP_T flip) {
     const int64_t W = g->in[1], PL = g->pb[1], rs = g->d[0] * W, half = q->half;
     MP_T *ev = v + q->ev, *od = v + q->od;
@@ -169,7 +183,7 @@ static inline __attribute__((always_inline)) void MP_FN(hrow)(const MP_FN(plan) 
  * unaligned loads), most of the time on rows of 7 to 28 outputs.  Always
  * inlined: each call site has a constant flip.  Three taps (3x3 windows,
  * nearly every MaxPool) get loops of constant length. */
-static inline __attribute__((always_inline)) void MP_FN(batch)(const pool_geom *g, const MP_FN(plan) *q, int nr,
+static inline __attribute__((always_inline)) void MP_FN(batch)(const nnl_pool2d *g, const MP_FN(plan) *q, int nr,
                                                                const MP_T *const *x0, const int64_t *n,
                                                                MP_T *const *y, MP_T flip) {
     const int64_t OW = g->out[1], KW = g->k[1], SW = g->s[1], DW = g->d[1];
@@ -198,15 +212,15 @@ static inline __attribute__((always_inline)) void MP_FN(batch)(const pool_geom *
     }
 }
 
-/* Rows [b, e) of output over the thread's scratch (the caller checked it
- * holds row_buffer_bytes, one row buffer), by batches of up to MP_BATCH
- * rows whose buffers stay within 16 KB. */
-static void MP_FN(rows)(void *ctx, int64_t b, int64_t e, int thread) {
-    const pool_job *j = ctx;
-    const pool_geom *g = &j->g;
-    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1], padded = padded_row(g, 1);
-    MP_FN(plan) q = {.v = j->tscratch[thread], .half = g->s[1] == 2 ? row_phase(padded) : 0};
-    q.slot = q.half ? 2 * q.half : ROW_STRIDE(padded);
+/* Rows [b, e) of output (gemm.h nnl_maxpool_fn) over the scratch, which
+ * holds nnl_pool2d_scratch_bytes (one row buffer), by batches of up to
+ * MP_BATCH rows whose buffers stay within 16 KB.  Inline only so that a
+ * file may leave an instance unused. */
+static inline void MP_FN(rows)(const nnl_pool2d *g, const void *xv, void *yv, int64_t b, int64_t e,
+                               void *scratch) {
+    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1], padded = nnl_pool2d_padded(g);
+    MP_FN(plan) q = {.v = scratch, .half = g->s[1] == 2 ? nnl_pool2d_phase(padded) : 0};
+    q.slot = q.half ? 2 * q.half : NNL_ROW_STRIDE(padded);
     q.ev = MP_FN(col)(q.v, q.half, g->pb[1]) - q.v;
     q.od = MP_FN(col)(q.v, q.half, g->pb[1] + 1) - q.v;
     q.vec = g->s[1] <= 2 && g->k[1] <= MP_TAPS && OW >= MP_L;
@@ -215,8 +229,8 @@ static void MP_FN(rows)(void *ctx, int64_t b, int64_t e, int thread) {
     batch = batch < 1 ? 1 : batch > MP_BATCH ? MP_BATCH : batch;
     /* the pads; the rows' columns are rewritten */
     for (int64_t i = 0; i < batch * q.slot; i++) q.v[i] = MP_LOW;
-    const MP_T *x = (const MP_T *)j->x;
-    MP_T *y = (MP_T *)j->y;
+    const MP_T *x = xv;
+    MP_T *y = yv;
     /* plane and oh stepped, not divided out of row (a division a row
      * showed in profiles) */
     int64_t plane = b / OH, oh = b % OH;
@@ -228,7 +242,7 @@ static void MP_FN(rows)(void *ctx, int64_t b, int64_t e, int thread) {
         for (int i = 0; i < nr; i++) {
             const int64_t hs = oh * g->s[0] - g->pb[0];
             int64_t kh0, kh1;
-            tap_range(hs, g->k[0], g->d[0], H, &kh0, &kh1);
+            nnl_tap_range(hs, g->k[0], g->d[0], H, &kh0, &kh1);
             x0[i] = x + plane * H * W + (hs + kh0 * g->d[0]) * W;
             n[i] = kh1 - kh0;
             yr[i] = y + plane * OH * OW + oh * OW;
@@ -237,7 +251,7 @@ static void MP_FN(rows)(void *ctx, int64_t b, int64_t e, int thread) {
                 plane++;
             }
         }
-        if (MP_FLIP8 && j->dt == NNL_DT_INT8)
+        if (MP_FLIP8 && g->int8)
             MP_FN(batch)(g, &q, nr, x0, n, yr, MP_FLIP8);
         else
             MP_FN(batch)(g, &q, nr, x0, n, yr, 0);

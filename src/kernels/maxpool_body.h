@@ -54,8 +54,10 @@
  * (GoogLeNet's 56 to 7 wide, smaller tensors) gained nothing from them. */
 #define MP_PREFETCH_BYTES 256
 
-static inline void mp_prefetch(const void *p, int64_t bytes) {
-    for (int64_t i = 0; i < bytes; i += 64) __builtin_prefetch((const char *)p + i);
+/* bytes from p + at on, which may lie past the tensor: the address is made
+ * as an integer, and a prefetch does not fault. */
+static inline void mp_prefetch(const void *p, int64_t at, int64_t bytes) {
+    for (int64_t i = 0; i < bytes; i += 64) __builtin_prefetch((const void *)((uintptr_t)p + (uintptr_t)(at + i)));
 }
 #endif
 
@@ -79,7 +81,7 @@ typedef struct MP_FN(plan) {
     int64_t ev, od;                    /* where padded columns pl and pl + 1 are */
     bool vec;                          /* windows by vectors: at[] set */
     int64_t at[MP_TAPS];
-    int64_t ahead, pf;                 /* prefetch pf bytes from ahead elements past a row's x0 */
+    int64_t ahead, pf;                 /* prefetch pf bytes from ahead bytes past a row's x0 */
 } MP_FN(plan);
 
 static inline MP_V MP_FN(load)(const MP_T *p, MP_T flip) {
@@ -202,7 +204,7 @@ static inline __attribute__((always_inline)) void MP_FN(batch)(const nnl_pool2d 
                                                                MP_T *const *y, MP_T flip) {
     const int64_t OW = g->out[1], KW = g->k[1], SW = g->s[1], DW = g->d[1];
     for (int i = 0; i < nr; i++) {
-        if (q->pf) mp_prefetch(x0[i] + q->ahead, q->pf);
+        if (q->pf) mp_prefetch(x0[i], q->ahead, q->pf);
         if (n[i] == 3)
             MP_FN(vrow)(g, q, q->v + i * q->slot, x0[i], 3, flip);
         else
@@ -241,7 +243,7 @@ static inline void MP_FN(rows)(const nnl_pool2d *g, const void *xv, void *yv, in
     q.vec = g->s[1] <= 2 && g->k[1] <= MP_TAPS && OW >= MP_L;
     for (int64_t kw = 0; q.vec && kw < g->k[1]; kw++) q.at[kw] = MP_FN(col)(q.v, q.half, kw * g->d[1]) - q.v;
     /* the input rows that the row MP_AHEAD rows on first reads */
-    q.ahead = ((g->k[0] - 1) * g->d[0] + 1 + (MP_AHEAD - 1) * g->s[0]) * W;
+    q.ahead = ((g->k[0] - 1) * g->d[0] + 1 + (MP_AHEAD - 1) * g->s[0]) * W * (int64_t)sizeof(MP_T);
     q.pf = W * (int64_t)sizeof(MP_T) >= MP_PREFETCH_BYTES ? g->s[0] * W * (int64_t)sizeof(MP_T) : 0;
     int64_t batch = (int64_t)(16384 / sizeof(MP_T)) / q.slot;
     batch = batch < 1 ? 1 : batch > MP_BATCH ? MP_BATCH : batch;
@@ -261,8 +263,9 @@ static inline void MP_FN(rows)(const nnl_pool2d *g, const void *xv, void *yv, in
             const int64_t hs = oh * g->s[0] - g->pb[0];
             int64_t kh0, kh1;
             nnl_tap_range(hs, g->k[0], g->d[0], H, &kh0, &kh1);
-            x0[i] = x + plane * H * W + (hs + kh0 * g->d[0]) * W;
             n[i] = kh1 - kh0;
+            /* (a window all in the pads reads no row: x0 stays inside x) */
+            x0[i] = n[i] ? x + plane * H * W + (hs + kh0 * g->d[0]) * W : x;
             yr[i] = y + plane * OH * OW + oh * OW;
             if (++oh == OH) {
                 oh = 0;

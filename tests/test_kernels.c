@@ -20,6 +20,7 @@
 #include "kernels/conv.h"
 #include "kernels/dwc_body.h"
 #include "kernels/kernels_isa.h"
+#include "kernels/pool2d.h"
 
 static void *ts[2];
 static nnl_pool *pool2;
@@ -854,6 +855,65 @@ static void test_half_scalar(void **state) {
             assert_int_equal(nnl_double_to_half(nnl_half_to_float((uint16_t)h)), h);
 }
 
+/* Each set's float MaxPool (kernels/maxpool_f32.h: every vector width it
+ * has) equals the scalar set's definition on random geometries (widths
+ * around the vector sizes, strides 1-4, dilations, pads, windows wider than
+ * MP_TAPS) with NaN and infinities among the values, and writes only the
+ * rows [b, e) it is given. */
+static void test_maxpool(void **state) {
+    (void)state;
+    enum { PL = 3, NX = PL * 6 * 140, NY = PL * 6 * 140 + 64 };
+    float *x = malloc(NX * sizeof *x), *y = malloc(NY * sizeof *y), *want = malloc(NY * sizeof *want);
+    void *scratch = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES);
+    assert_true(x && y && want && scratch);
+    uint32_t seed = 5;
+    int ran = 0;
+#define RND(n) ((int64_t)((seed = seed * 1664525u + 1013904223u) >> 8) % (n))
+    for (int i = 0; i < NX; i++) {
+        const int64_t r = RND(40);
+        x[i] = r == 0 ? NAN : r == 1 ? -INFINITY : r == 2 ? INFINITY : (float)(RND(2001) - 1000) / 8;
+    }
+    for (int it = 0; it < 300; it++) {
+        nnl_pool2d g = {.in = {1 + RND(6)}};
+        g.in[1] = 1 + RND(140);
+        for (int i = 0; i < 2; i++) {
+            g.k[i] = 1 + RND(it % 10 == 0 ? 18 : 4);
+            g.s[i] = it % 3 == 0 ? 2 : 1 + RND(4);
+            g.d[i] = it % 4 == 0 ? 1 + RND(3) : 1;
+            const int64_t ek = (g.k[i] - 1) * g.d[i] + 1;
+            g.pb[i] = RND(ek);
+            int64_t pe = RND(ek);
+            if (g.in[i] + g.pb[i] + pe < ek) pe = ek - g.in[i] - g.pb[i];
+            g.out[i] = (g.in[i] + g.pb[i] + pe - ek) / g.s[i] + 1;
+        }
+        const int64_t rows = PL * g.out[0], ny = rows * g.out[1];
+        if (ny > NY - 64 || nnl_pool2d_scratch_bytes(&g, 4) > (int64_t)NNL_THREAD_SCRATCH_BYTES) continue;
+        const int64_t b = RND(rows), e = b + 1 + RND(rows - b);
+        for (int i = 0; i < NY; i++) want[i] = -7.0f;
+        nnl_kernel_scalar.maxpool(&g, x, want, b, e, scratch);
+        ran++;
+        for (int ki = 0; nnl_kernels[ki]; ki++) {
+            const nnl_kernel *kern = nnl_kernels[ki];
+            if (!kern->supported()) continue;
+            for (int i = 0; i < NY; i++) y[i] = -7.0f;
+            kern->maxpool(&g, x, y, b, e, scratch);
+            for (int64_t i = 0; i < NY; i++)
+                if (!(y[i] == want[i]))
+                    fail_msg("%s maxpool %lldx%lld k %lldx%lld s %lldx%lld d %lldx%lld pads %lld,%lld rows "
+                             "[%lld, %lld): y[%lld] = %g, want %g", kern->name, (long long)g.in[0],
+                             (long long)g.in[1], (long long)g.k[0], (long long)g.k[1], (long long)g.s[0],
+                             (long long)g.s[1], (long long)g.d[0], (long long)g.d[1], (long long)g.pb[0],
+                             (long long)g.pb[1], (long long)b, (long long)e, (long long)i, y[i], want[i]);
+        }
+    }
+#undef RND
+    assert_true(ran > 250);
+    nnl_aligned_free(scratch);
+    free(x);
+    free(y);
+    free(want);
+}
+
 /* Each set's h2f equals nnl_half_to_float bit for bit on all 65536
  * halves, at every length and misalignment around its vector width, never
  * writing past n. */
@@ -928,6 +988,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_dwc),
         cmocka_unit_test(test_tukr),
         cmocka_unit_test(test_sigmoid),
+        cmocka_unit_test(test_maxpool),
         cmocka_unit_test(test_qadd),
         cmocka_unit_test(test_pack_a8_layout),
         cmocka_unit_test(test_act_rows),

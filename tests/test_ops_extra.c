@@ -642,62 +642,101 @@ static void test_maxpool_8bit(void **state) {
     }
 }
 
-/* The 8-bit MaxPool's vector paths (row buffer of the padded row, stride-2
+/* A random MaxPool geometry for the tests below: widths from the
+ * caller's list around its block sizes, heights 1-9 (1-D one case in
+ * five), every stride 1-4, dilations, pads up to beyond the kernel (empty
+ * windows), ceil_mode, auto_pad.  a[] points into the struct. */
+typedef struct pool_case {
+    bool two_d;
+    int ns, na, rank;
+    int64_t in[2], k[2], st[2], dl[2];  /* index 0 = H (1 for 1-D), 1 = W */
+    int64_t pb[2];                      /* pads at the begin (auto_pad's too) */
+    int64_t kk[2], ss[2], dd[2], pads[4], dims[4];
+    const char *ap;
+    nnl_attr a[6];
+} pool_case;
+
+/* Draws case it; false when auto_pad leaves no window inside the input. */
+static bool pool_case_draw(pool_case *c, uint32_t *seed, int it, const int64_t *widths, int n_widths) {
+    static const char *const autopads[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
+    memset(c, 0, sizeof *c);
+    c->two_d = it % 5 != 0;
+    c->ns = c->two_d ? 2 : 1;
+    c->rank = c->ns + 2;
+    c->in[0] = c->two_d ? 1 + lcg_below(seed, 9) : 1;
+    c->in[1] = widths[lcg_below(seed, n_widths)];
+    for (int i = 0; i < 2; i++) {
+        c->k[i] = 1 + lcg_below(seed, it % 7 == 0 ? 17 : 5);
+        c->st[i] = 1 + lcg_below(seed, 4);
+        if (it % 3 == 0) c->st[i] = 2;
+        c->dl[i] = it % 4 == 0 ? 1 + lcg_below(seed, 3) : 1;
+    }
+    if (!c->two_d) c->k[0] = c->st[0] = c->dl[0] = 1;
+    const int first = c->two_d ? 0 : 1;
+    for (int i = 0; i < c->ns; i++) {
+        const int j = first + i;
+        const int64_t ek = (c->k[j] - 1) * c->dl[j] + 1;
+        c->kk[i] = c->k[j], c->ss[i] = c->st[j], c->dd[i] = c->dl[j];
+        c->pads[i] = lcg_below(seed, ek + (it % 11 == 0 ? 3 : 0));
+        c->pads[c->ns + i] = lcg_below(seed, ek + (it % 13 == 0 ? 3 : 0));
+        if (c->in[j] + c->pads[i] + c->pads[c->ns + i] < ek) c->pads[c->ns + i] = ek - c->in[j] - c->pads[i];
+        c->pb[j] = c->pads[i];
+    }
+    c->ap = autopads[it % 9 == 0 ? 1 + lcg_below(seed, 3) : 0];
+    const bool same = strncmp(c->ap, "SAME", 4) == 0;
+    for (int j = first; j < 2 && strcmp(c->ap, "NOTSET") != 0; j++) {
+        /* SAME / VALID: a window must fit the input; SAME pads as ONNX
+         * sets them (the odd one at the end for SAME_UPPER) */
+        const int64_t ek = (c->k[j] - 1) * c->dl[j] + 1, out = (c->in[j] + c->st[j] - 1) / c->st[j];
+        const int64_t total = same && (out - 1) * c->st[j] + ek > c->in[j] ? (out - 1) * c->st[j] + ek - c->in[j] : 0;
+        if (ek > c->in[j]) return false;
+        c->pb[j] = strcmp(c->ap, "SAME_UPPER") == 0 ? total / 2 : total - total / 2;
+    }
+    int64_t *d = c->dims;   /* (2, 3, [H,] W) */
+    d[0] = 2, d[1] = 3, d[2] = c->two_d ? c->in[0] : c->in[1], d[3] = c->in[1];
+    const nnl_attr a[6] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = c->ns, .ints = c->kk},
+                           {.name = "strides", .type = NNL_ATTR_INTS, .n = c->ns, .ints = c->ss},
+                           {.name = "dilations", .type = NNL_ATTR_INTS, .n = c->ns, .ints = c->dd},
+                           {.name = "ceil_mode", .type = NNL_ATTR_INT, .i = it % 6 == 1},
+                           {.name = "auto_pad", .type = NNL_ATTR_STRING, .s = c->ap},
+                           {.name = "pads", .type = NNL_ATTR_INTS, .n = 2 * c->ns, .ints = c->pads}};
+    memcpy(c->a, a, sizeof a);
+    c->na = strcmp(c->ap, "NOTSET") == 0 ? 6 : 5;
+    return true;
+}
+
+/* Index into x (6 planes of in[0] x in[1]) of tap (i, j) of output (r, c)
+ * of plane pl, or -1 outside the input. */
+static int64_t pool_case_tap(const pool_case *c, int64_t pl, int64_t r, int64_t col, int64_t i, int64_t j) {
+    const int64_t yy = r * c->st[0] - c->pb[0] + i * c->dl[0], xx = col * c->st[1] - c->pb[1] + j * c->dl[1];
+    if (yy < 0 || yy >= c->in[0] || xx < 0 || xx >= c->in[1]) return -1;
+    return (pl * c->in[0] + yy) * c->in[1] + xx;
+}
+
+static void pool_case_print(const pool_case *c, const char *type, int it, int bad) {
+    printf("  %s %s %lldx%lld k %lldx%lld s %lldx%lld d %lldx%lld pads %lld,%lld ceil %d: %d wrong\n", type,
+           c->ap, (long long)c->in[0], (long long)c->in[1], (long long)c->k[0], (long long)c->k[1],
+           (long long)c->st[0], (long long)c->st[1], (long long)c->dl[0], (long long)c->dl[1],
+           (long long)c->pb[0], (long long)c->pb[1], it % 6 == 1, bad);
+}
+
+/* The 8-bit MaxPool's vector paths (row buffers of the padded row, stride-2
  * phases, blocks of 16 / 32 with an overlapping last block) against the
- * window's max computed here and against the float32 MaxPool: random
- * geometries over widths around the block sizes, every stride 1-4,
- * dilations, pads up to beyond the kernel (empty windows give the type's
- * least value), ceil_mode, auto_pad, 1-D and 2-D, both types. */
+ * window's max computed here and against the float32 MaxPool, over random
+ * geometries (pool_case_draw), both types. */
 static void test_maxpool_8bit_geometries(void **state) {
     (void)state;
     static const int64_t widths[] = {1, 2, 5, 15, 16, 17, 31, 32, 33, 34, 47, 63, 64, 65, 66, 97, 112, 113, 130};
-    static const char *const autopads[] = {"NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"};
     enum { NMAX = 2 * 3 * 9 * 130 };
     static uint8_t q[NMAX];
     static float f[NMAX];
     uint32_t seed = 2024;
     int cases = 0;
     for (int it = 0; it < 400; it++) {
-        const bool u8 = it % 2 == 0, two_d = it % 5 != 0;
-        const int ns = two_d ? 2 : 1;
-        int64_t in[2];
-        in[0] = two_d ? 1 + lcg_below(&seed, 9) : 1;
-        in[1] = widths[lcg_below(&seed, (int64_t)(sizeof widths / sizeof *widths))];
-        int64_t k[2], st[2], dl[2], pads[4];
-        for (int i = 0; i < 2; i++) {
-            k[i] = 1 + lcg_below(&seed, it % 7 == 0 ? 17 : 5);
-            st[i] = 1 + lcg_below(&seed, 4);
-            if (it % 3 == 0) st[i] = 2;
-            dl[i] = it % 4 == 0 ? 1 + lcg_below(&seed, 3) : 1;
-        }
-        int64_t kk[2], ss[2], dd[2];
-        int64_t dims[4] = {2, 3, in[0], in[1]}, dims1[3] = {2, 3, in[1]};
-        for (int i = 0; i < ns; i++) {
-            const int j = two_d ? i : 1;
-            kk[i] = k[j], ss[i] = st[j], dd[i] = dl[j];
-        }
-        for (int i = 0; i < ns; i++) {
-            const int j = two_d ? i : 1;
-            const int64_t ek = (k[j] - 1) * dl[j] + 1;
-            pads[i] = lcg_below(&seed, ek + (it % 11 == 0 ? 3 : 0));
-            pads[ns + i] = lcg_below(&seed, ek + (it % 13 == 0 ? 3 : 0));
-            if (in[j] + pads[i] + pads[ns + i] < ek) pads[ns + i] = ek - in[j] - pads[i];
-        }
-        const char *ap = autopads[it % 9 == 0 ? 1 + lcg_below(&seed, 3) : 0];
-        nnl_attr a[6] = {{.name = "kernel_shape", .type = NNL_ATTR_INTS, .n = ns, .ints = kk},
-                         {.name = "strides", .type = NNL_ATTR_INTS, .n = ns, .ints = ss},
-                         {.name = "dilations", .type = NNL_ATTR_INTS, .n = ns, .ints = dd},
-                         {.name = "ceil_mode", .type = NNL_ATTR_INT, .i = it % 6 == 1},
-                         {.name = "auto_pad", .type = NNL_ATTR_STRING, .s = ap},
-                         {.name = "pads", .type = NNL_ATTR_INTS, .n = 2 * ns, .ints = pads}};
-        const int na = strcmp(ap, "NOTSET") == 0 ? 6 : 5;
-        if (na == 5) {
-            /* SAME / VALID: a window must fit the input */
-            bool fits = true;
-            for (int i = 0; i < ns; i++) fits = fits && (kk[i] - 1) * dd[i] + 1 <= (two_d ? in[i] : in[1]);
-            if (!fits) continue;
-        }
-        const int64_t n = 6 * in[0] * in[1];
+        const bool u8 = it % 2 == 0;
+        pool_case pc;
+        if (!pool_case_draw(&pc, &seed, it, widths, (int)(sizeof widths / sizeof *widths))) continue;
+        const int64_t n = 6 * pc.in[0] * pc.in[1];
         for (int64_t i = 0; i < n; i++) {
             /* a quarter any byte, the rest the ends of both types (ties,
              * and where a signed and an unsigned max differ) */
@@ -705,16 +744,15 @@ static void test_maxpool_8bit_geometries(void **state) {
             q[i] = (uint8_t)(lcg_below(&seed, 4) == 0 ? lcg_below(&seed, 256) : ends[lcg_below(&seed, 4)]);
             f[i] = u8 ? (float)q[i] : (float)(int8_t)q[i];
         }
-        const int rank = two_d ? 4 : 3;
         call kq, kf;
-        call_init(&kq, "MaxPool", 12, a, na, 1, 1);
-        set_in(&kq, 0, u8 ? NNL_DT_UINT8 : NNL_DT_INT8, rank, two_d ? dims : dims1, q);
-        call_init(&kf, "MaxPool", 12, a, na, 1, 1);
-        set_in(&kf, 0, NNL_DT_FLOAT, rank, two_d ? dims : dims1, f);
+        call_init(&kq, "MaxPool", 12, pc.a, pc.na, 1, 1);
+        set_in(&kq, 0, u8 ? NNL_DT_UINT8 : NNL_DT_INT8, pc.rank, pc.dims, q);
+        call_init(&kf, "MaxPool", 12, pc.a, pc.na, 1, 1);
+        set_in(&kf, 0, NNL_DT_FLOAT, pc.rank, pc.dims, f);
         assert_int_equal(call_exec(&kq), NNL_OK);
         assert_int_equal(call_exec(&kf), NNL_OK);
         const nnl_tensor *y = &kq.out[0];
-        const int64_t oh = two_d ? y->dims[2] : 1, ow = y->dims[rank - 1], m = nnl_tensor_numel(y);
+        const int64_t oh = pc.two_d ? y->dims[2] : 1, ow = y->dims[pc.rank - 1], m = nnl_tensor_numel(y);
         assert_int_equal(nnl_tensor_numel(&kf.out[0]), m);
         int bad = 0;
         for (int64_t i = 0; i < m; i++) {
@@ -722,27 +760,20 @@ static void test_maxpool_8bit_geometries(void **state) {
             const int32_t got = q8_at(y->data, u8, i);
             bad += got != (want == -INFINITY ? (u8 ? 0 : -128) : (int32_t)want);
         }
-        /* explicit pads: the window's max over the taps inside the input */
-        const int64_t ph = two_d ? pads[0] : 0, pw = pads[ns - 1];
-        for (int64_t pl = 0; na == 6 && pl < 6; pl++)
+        /* the window's max over the taps inside the input */
+        for (int64_t pl = 0; pl < 6; pl++)
             for (int64_t r = 0; r < oh; r++)
                 for (int64_t c = 0; c < ow; c++) {
                     int32_t want = u8 ? 0 : -128;
-                    for (int64_t i = 0; i < k[0] * two_d + !two_d; i++)
-                        for (int64_t j = 0; j < k[1]; j++) {
-                            const int64_t yy = two_d ? r * st[0] - ph + i * dl[0] : 0;
-                            const int64_t xx = c * st[1] - pw + j * dl[1];
-                            if (yy < 0 || yy >= in[0] || xx < 0 || xx >= in[1]) continue;
-                            const int32_t v = q8_at(q, u8, (pl * in[0] + yy) * in[1] + xx);
+                    for (int64_t i = 0; i < pc.k[0]; i++)
+                        for (int64_t j = 0; j < pc.k[1]; j++) {
+                            const int64_t at = pool_case_tap(&pc, pl, r, c, i, j);
+                            const int32_t v = at < 0 ? want : q8_at(q, u8, at);
                             want = v > want ? v : want;
                         }
                     bad += q8_at(y->data, u8, (pl * oh + r) * ow + c) != want;
                 }
-        if (bad)
-            printf("  %s %s %lldx%lld k %lldx%lld s %lldx%lld d %lldx%lld pads %lld,%lld ceil %d: %d wrong\n",
-                   u8 ? "uint8" : "int8", ap, (long long)in[0], (long long)in[1], (long long)k[0],
-                   (long long)k[1], (long long)st[0], (long long)st[1], (long long)dl[0], (long long)dl[1],
-                   (long long)pads[0], (long long)pads[ns - 1], it % 6 == 1, bad);
+        if (bad) pool_case_print(&pc, u8 ? "uint8" : "int8", it, bad);
         assert_int_equal(bad, 0);
         call_free(&kq);
         call_free(&kf);
@@ -765,6 +796,54 @@ static void test_maxpool_8bit_geometries(void **state) {
     expect_fail(&k, NNL_ERR_UNSUPPORTED, "1-D or 2-D");
 }
 
+/* The float MaxPool (the 8-bit rows' structure over float vectors of 4)
+ * against the window's max computed here over random geometries
+ * (pool_case_draw) with widths around its blocks of 4, 8 and 16: values
+ * with ties, infinities and NaN, which the max skips (a window of NaN and
+ * pads only gives -inf, as the scalar rule x > m does). */
+static void test_maxpool_float_geometries(void **state) {
+    (void)state;
+    static const int64_t widths[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 14, 15, 16, 17, 23, 28, 31, 32, 33, 56, 111, 112, 113};
+    enum { NMAX = 2 * 3 * 9 * 113 };
+    static float x[NMAX];
+    uint32_t seed = 77;
+    int cases = 0;
+    for (int it = 0; it < 600; it++) {
+        pool_case pc;
+        if (!pool_case_draw(&pc, &seed, it, widths, (int)(sizeof widths / sizeof *widths))) continue;
+        const int64_t n = 6 * pc.in[0] * pc.in[1];
+        for (int64_t i = 0; i < n; i++) {
+            static const float odd[] = {NAN, -INFINITY, INFINITY, -0.0f, 0.0f, 1.5f, -1e30f};
+            const int64_t r = lcg_below(&seed, 16);
+            x[i] = r < 7 && it % 2 ? odd[r] : (float)(lcg_below(&seed, 2001) - 1000) / 8;
+        }
+        call k;
+        call_init(&k, "MaxPool", 12, pc.a, pc.na, 1, 1);
+        set_in(&k, 0, NNL_DT_FLOAT, pc.rank, pc.dims, x);
+        assert_int_equal(call_exec(&k), NNL_OK);
+        const nnl_tensor *y = &k.out[0];
+        const int64_t oh = pc.two_d ? y->dims[2] : 1, ow = y->dims[pc.rank - 1];
+        int bad = 0;
+        for (int64_t pl = 0; pl < 6; pl++)
+            for (int64_t r = 0; r < oh; r++)
+                for (int64_t c = 0; c < ow; c++) {
+                    float want = -INFINITY;
+                    for (int64_t i = 0; i < pc.k[0]; i++)
+                        for (int64_t j = 0; j < pc.k[1]; j++) {
+                            const int64_t at = pool_case_tap(&pc, pl, r, c, i, j);
+                            if (at >= 0 && x[at] > want) want = x[at];
+                        }
+                    const float got = ((float *)y->data)[(pl * oh + r) * ow + c];
+                    bad += memcmp(&got, &want, sizeof got) != 0 && !(got == 0 && want == 0);
+                }
+        if (bad) pool_case_print(&pc, "float", it, bad);
+        assert_int_equal(bad, 0);
+        call_free(&k);
+        cases++;
+    }
+    assert_true(cases > 450);
+}
+
 int main(void) {
     if (isa_check_forced()) return 1;
     const struct CMUnitTest tests[] = {
@@ -778,6 +857,7 @@ int main(void) {
         cmocka_unit_test(test_qdq_rounding_exact),
         cmocka_unit_test(test_maxpool_8bit),
         cmocka_unit_test(test_maxpool_8bit_geometries),
+        cmocka_unit_test(test_maxpool_float_geometries),
     };
     return cmocka_run_group_tests(tests, harness_setup, harness_teardown);
 }

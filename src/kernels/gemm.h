@@ -205,6 +205,20 @@ typedef void (*nnl_qadd_fn)(void *y, const void *a, const void *b, int64_t n, co
  * driver into thread scratch just before the float kernels read them.
  * Exact; every set must equal nnl_half_to_float bit for bit. */
 typedef void (*nnl_h2f_fn)(float *y, const uint16_t *x, int64_t n);
+/* A 2-D pool's geometry over planes of NCHW data (kernels/pool2d.h): index
+ * 0 the rows, 1 the columns (a 1-D pool is one of height 1); pb the pads
+ * at the begin (the end pads only show in out). */
+typedef struct nnl_pool2d {
+    int64_t in[2], out[2], k[2], s[2], d[2], pb[2];
+    bool int8;                 /* 8-bit data is int8, else uint8 (float: unused) */
+} nnl_pool2d;
+/* Float32 MaxPool (kernels/maxpool_body.h): rows [b, e) of y, row r being
+ * output row r % out[0] of plane r / out[0], each output the max of its
+ * window's taps inside the input by the rule v > m ? v : m from -inf (NaN
+ * skipped, -inf for a window with none).  scratch: at least
+ * nnl_pool2d_scratch_bytes(g, 4) bytes, 64-aligned, the thread's own. */
+typedef void (*nnl_maxpool_fn)(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,
+                               void *scratch);
 /* Winograd weight transform of n input channels of two PACK_A8 panels
  * (kernels/wino_xform.h). */
 typedef void (*nnl_wino_wt_fn)(float *u0, float *u1, int64_t us, const float *g0, const float *g1, int64_t n);
@@ -290,6 +304,7 @@ typedef struct nnl_kernel {
     nnl_qadd_fn qadd;
     nnl_qdw_fn qdw;
     nnl_h2f_fn h2f;
+    nnl_maxpool_fn maxpool;
     /* 8-bit conv microkernels, best first, NULL after the last: the first
      * whose supported() holds runs (kernels/qconv.c). */
     const nnl_qukr *qukr[NNL_QUKR_MAX];

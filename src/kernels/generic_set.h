@@ -5,13 +5,15 @@
  * file's own target flags, and NNL_GENERIC_ENTRIES(isa) fills them into
  * that file's nnl_kernel.  A kernel file includes this header once.
  * NNL_GENERIC_VECTOR_KERNELS / _ENTRIES(isa) add the kernels whose scalar set has
- * a plain reference of its own (the vector body would test itself).
+ * a plain reference of its own (the vector body would test itself); the
+ * MaxPool kernel picks its vector width from the file's target.
  */
 #ifndef NNL_KERNELS_GENERIC_SET_H
 #define NNL_KERNELS_GENERIC_SET_H
 
 #include "kernels/dwc_body.h"
 #include "kernels/gemv_body.h"
+#include "kernels/maxpool_f32.h"
 #include "kernels/qadd_body.h"
 #include "kernels/qdw_body.h"
 #include "kernels/vmath.h"
@@ -52,6 +54,10 @@
 #define NNL_GENERIC_VECTOR_KERNELS(isa, vbytes)                                                        \
     NNL_DWC_DEFINE(dwc_##isa, vbytes)                                                                \
     static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }   \
+    static void maxpool_##isa(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,      \
+                              void *scratch) {                                                         \
+        nnl_maxpool_f32(g, x, y, b, e, scratch);                                                       \
+    }                                                                                                  \
     /* bit-exact with the scalar definition: no fused multiply-add even in  \
      * sets built with -ffp-contract=fast (NEON) or by clang; x86 sets wrap \
      * it (a division per lane is slow there) */                            \
@@ -63,6 +69,6 @@
 /* .qadd and .qdw are the set's own (qadd_div_<isa> or a faster form with
  * the same results; NNL_QDW_BODY or intrinsics). */
 #define NNL_GENERIC_VECTOR_ENTRIES(isa, vbytes)                                                        \
-    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .sigmoid = sigmoid_##isa
+    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .sigmoid = sigmoid_##isa, .maxpool = maxpool_##isa
 
 #endif

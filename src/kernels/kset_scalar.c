@@ -114,6 +114,29 @@ static void qukr_scalar(const nnl_qukr_args *p) {
 static const nnl_qukr qukr_c = {.name = "scalar", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_scalar,
                                 .il4 = nnl_il4_generic};
 
+/* The definition: every tap of every window checked against the input. */
+static void maxpool_scalar(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e, void *scratch) {
+    (void)scratch;
+    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1];
+    for (int64_t r = b; r < e; r++) {
+        const float *xp = x + r / OH * H * W;
+        const int64_t hs = r % OH * g->s[0] - g->pb[0];
+        int64_t kh0, kh1, kw0, kw1;
+        nnl_tap_range(hs, g->k[0], g->d[0], H, &kh0, &kh1);
+        for (int64_t ow = 0; ow < OW; ow++) {
+            const int64_t ws = ow * g->s[1] - g->pb[1];
+            nnl_tap_range(ws, g->k[1], g->d[1], W, &kw0, &kw1);
+            float m = -INFINITY;
+            for (int64_t kh = kh0; kh < kh1; kh++)
+                for (int64_t kw = kw0; kw < kw1; kw++) {
+                    const float v = xp[(hs + kh * g->d[0]) * W + ws + kw * g->d[1]];
+                    m = v > m ? v : m;
+                }
+            y[r * OW + ow] = m;
+        }
+    }
+}
+
 NNL_GENERIC_KERNELS(scalar)
 
 
@@ -132,6 +155,7 @@ const nnl_kernel nnl_kernel_scalar = {
     .qdw = qdw_scalar,
     .epi_row = epi_row_scalar,
     .h2f = h2f_scalar,
+    .maxpool = maxpool_scalar,
     NNL_GENERIC_ENTRIES(scalar),
     .qukr = {&qukr_c},
 };

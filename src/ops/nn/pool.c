@@ -2,11 +2,14 @@
  * MaxPool, AveragePool, LpPool and the global pools over NCHW float32;
  * MaxPool also over uint8 / int8 (1-D and 2-D).
  *
- * 1-D and 2-D pools run as 2-D (a 1-D pool is a 2-D pool of height 1) on a
- * path that splits each output row into a border, where taps are checked
- * against the input, and an interior, where every tap is inside and the
- * loops over output columns run without checks (they vectorise when the
- * stride is 1).  3-D pools take a plain checked path.
+ * 1-D and 2-D pools run as 2-D (a 1-D pool is a 2-D pool of height 1).
+ * MaxPool runs the kernel set's float MaxPool (kernels/maxpool_f32.h), and
+ * the same body over bytes for 8-bit data, over a padded row buffer in the
+ * thread scratch.  Average pools split each output row into a border,
+ * where taps are checked against the input, and an interior, where every
+ * tap is inside and the loops over output columns run without checks (they
+ * vectorise when the stride is 1); LpPool, and pools without the scratch,
+ * check every tap.  3-D pools take a plain checked path.
  *
  * Output size follows PyTorch, which the ONNX rule matches except in one
  * case: with ceil_mode a last window that would start in the end padding
@@ -19,11 +22,9 @@
 
 #include "ops/nn/nn_ops.h"
 #include "ops/nn/conv_geom.h"
+#include "kernels/pool2d.h"
 
 #define POOL_MAX_SPATIAL 3
-/* Elements from the first row buffer of the separable path to its second
- * (strided pools): the thread scratch holds both. */
-#define ROW_STRIDE(w) (((w) + 63) / 64 * 64)
 
 enum { P_MAX, P_AVG, P_LP };
 
@@ -41,8 +42,6 @@ typedef struct pool_geom {
 static int pool_kind(const char *op) {
     return strcmp(op, "MaxPool") == 0 ? P_MAX : strcmp(op, "AveragePool") == 0 ? P_AVG : P_LP;
 }
-
-static int64_t div_floor(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
 /* Geometry from x's shape and the attributes; also used by exec. */
 static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
@@ -99,16 +98,25 @@ static nnl_status pool_geometry(const nnl_op_call *c, pool_geom *g) {
     return NNL_OK;
 }
 
-/* The 8-bit MaxPool's row buffer (the 8-bit path below) holds the padded
- * row: the pads before, the row, and whatever the last window reaches
- * beyond it (end pads, ceil_mode). */
-static int64_t q8_padded(const pool_geom *g, int i) {
-    const int64_t reach = g->out[i] > 0 ? (g->out[i] - 1) * g->s[i] + (g->k[i] - 1) * g->d[i] + 1 : 0;
-    return reach > g->pb[i] + g->in[i] ? reach : g->pb[i] + g->in[i];
+/* A 1-D pool as a 2-D one of height 1. */
+static void as_2d(pool_geom *g) {
+    if (g->ns != 1) return;
+    g->in[1] = g->in[0], g->out[1] = g->out[0], g->k[1] = g->k[0];
+    g->s[1] = g->s[0], g->d[1] = g->d[0], g->pb[1] = g->pb[0], g->pe[1] = g->pe[0];
+    g->in[0] = g->out[0] = g->k[0] = g->s[0] = g->d[0] = 1;
+    g->pb[0] = g->pe[0] = 0;
+    g->ns = 2;
 }
 
-/* Bytes of one phase of the row buffer (stride 2 uses two). */
-static int64_t q8_phase(int64_t padded) { return ROW_STRIDE((padded + 1) / 2); }
+/* The kernels' view of a 1-D or 2-D pool (after as_2d). */
+static nnl_pool2d pool2d_of(const pool_geom *g, nnl_dtype dt) {
+    nnl_pool2d p = {.int8 = dt == NNL_DT_INT8};
+    for (int i = 0; i < 2; i++) {
+        p.in[i] = g->in[i], p.out[i] = g->out[i], p.k[i] = g->k[i];
+        p.s[i] = g->s[i], p.d[i] = g->d[i], p.pb[i] = g->pb[i];
+    }
+    return p;
+}
 
 nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const max_attrs[] = {"auto_pad", "ceil_mode", "dilations", "kernel_shape",
@@ -131,7 +139,10 @@ nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
     pool_geom g;
     if ((st = pool_geometry(c, &g))) return st;
     /* The 8-bit row buffer: the padded row, or two phases of it. */
-    if (q8 && (g.ns > 2 || 2 * q8_phase(q8_padded(&g, g.ns - 1)) > (int64_t)NNL_THREAD_SCRATCH_BYTES))
+    pool_geom g2 = g;
+    as_2d(&g2);
+    const nnl_pool2d p2 = pool2d_of(&g2, x->dtype);
+    if (q8 && (g.ns > 2 || nnl_pool2d_scratch_bytes(&p2, 1) > (int64_t)NNL_THREAD_SCRATCH_BYTES))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "8-bit MaxPool is 1-D or 2-D, rows of at most %d values "
                            "with their pads", (int)(NNL_THREAD_SCRATCH_BYTES - 128));
     nnl_tensor *y = c->out[0];
@@ -150,17 +161,9 @@ nnl_status nnl_nn_pool_infer(nnl_op_call *c, nnl_infer_result *r) {
 /* Number of taps t in [0, k) with lo <= start + t*d < hi. */
 static int64_t taps_in(int64_t start, int64_t k, int64_t d, int64_t lo, int64_t hi) {
     int64_t t0 = start >= lo ? 0 : (lo - start + d - 1) / d;
-    int64_t t1 = start + (k - 1) * d < hi ? k : div_floor(hi - 1 - start, d) + 1;
+    int64_t t1 = start + (k - 1) * d < hi ? k : nnl_div_floor(hi - 1 - start, d) + 1;
     if (t1 > k) t1 = k;
     return t1 > t0 ? t1 - t0 : 0;
-}
-
-/* First tap index t with start + t*d >= 0, and one past the last with
- * start + t*d < n. */
-static void tap_range(int64_t start, int64_t k, int64_t d, int64_t n, int64_t *t0, int64_t *t1) {
-    *t0 = start >= 0 ? 0 : (-start + d - 1) / d;
-    int64_t hi = start + (k - 1) * d < n ? k : div_floor(n - 1 - start, d) + 1;
-    *t1 = hi < *t0 ? *t0 : hi;
 }
 
 typedef struct pool_job {
@@ -169,6 +172,7 @@ typedef struct pool_job {
     float *y;
     void *const *tscratch;             /* row buffer per thread, may be NULL */
     nnl_dtype dt;                      /* of x and y: float32, or uint8 / int8 (MaxPool only) */
+    nnl_pool2d p2;                     /* g for the MaxPool kernels */
 } pool_job;
 
 static inline float pow_p(float v, float p) {
@@ -177,14 +181,13 @@ static inline float pow_p(float v, float p) {
 }
 
 #define OP_MAX(a, v) ((v) > (a) ? (v) : (a))
-#define OP_ADD(a, v) ((a) + (v))
 
 /* One output with every tap checked (LpPool, and when no row buffer). */
 static float pool_one(const pool_geom *g, const float *x, int64_t hs, int64_t kh0, int64_t kh1,
                       int64_t ow) {
     const int64_t W = g->in[1], KW = g->k[1], DW = g->d[1], ws = ow * g->s[1] - g->pb[1];
     int64_t kw0, kw1;
-    tap_range(ws, KW, DW, W, &kw0, &kw1);
+    nnl_tap_range(ws, KW, DW, W, &kw0, &kw1);
     float acc = g->kind == P_MAX ? -INFINITY : 0.0f;
     for (int64_t kh = kh0; kh < kh1; kh++) {
         const float *xr = x + (hs + kh * g->d[0]) * W + ws;
@@ -197,84 +200,82 @@ static float pool_one(const pool_geom *g, const float *x, int64_t hs, int64_t kh
     return acc;
 }
 
-/* Max and average pools are separable: first reduce the window's rows
- * into one row buffer (contiguous, vectorised), then reduce the columns of
- * that row.  Loops run in blocks of B held in locals, the loop shape GCC's
- * -O2 cost model vectorises. */
-#define SEPARABLE(name, T, B, INIT, OP)                                                          \
-    static void name(const pool_geom *g, const T *x, int64_t hs, int64_t kh0,          \
-                     int64_t kh1, T *v, T *y, int64_t ow_lo, int64_t ow_hi) {      \
-        const int64_t W = g->in[1], OW = g->out[1], KW = g->k[1], SW = g->s[1];            \
-        const int64_t DW = g->d[1], PL = g->pb[1], rs = g->d[0] * W;                       \
-        const T *x0 = x + (hs + kh0 * g->d[0]) * W;                                   \
-        int64_t w = 0;                                                                     \
-        for (; w + B <= W; w += B) {                                                       \
-            T acc[B], t[B];                                                            \
-            for (int k = 0; k < B; k++) acc[k] = INIT;                                     \
-            for (int64_t kh = 0; kh < kh1 - kh0; kh++) {                                   \
-                for (int k = 0; k < B; k++) t[k] = x0[kh * rs + w + k];                    \
-                for (int k = 0; k < B; k++) acc[k] = OP(acc[k], t[k]);                     \
-            }                                                                              \
-            for (int k = 0; k < B; k++) v[w + k] = acc[k];                                 \
-        }                                                                                  \
-        for (; w < W; w++) {                                                               \
-            T acc = INIT;                                                              \
-            for (int64_t kh = 0; kh < kh1 - kh0; kh++) acc = OP(acc, x0[kh * rs + w]);     \
-            v[w] = acc;                                                                    \
-        }                                                                                  \
-        /* Columns: the interior needs no checks; stride 1 runs in blocks. */             \
-        int64_t ow = ow_lo;                                                                \
-        if (SW == 1) {                                                                     \
-            for (; ow + B <= ow_hi; ow += B) {                                             \
-                T acc[B], t[B];                                                        \
-                for (int k = 0; k < B; k++) acc[k] = INIT;                                 \
-                for (int64_t kw = 0; kw < KW; kw++) {                                      \
-                    const T *vc = v + ow - PL + kw * DW;                               \
-                    for (int k = 0; k < B; k++) t[k] = vc[k];                              \
-                    for (int k = 0; k < B; k++) acc[k] = OP(acc[k], t[k]);                 \
-                }                                                                          \
-                for (int k = 0; k < B; k++) y[ow + k] = acc[k];                            \
-            }                                                                              \
-        } else if (ow_hi > ow_lo) {                                                        \
-            /* Strided: the window at every column of the interior span, in    */         \
-            /* blocks, into the second row buffer; then every SW-th of them.   */         \
-            T *m = v + ROW_STRIDE(W);                                                      \
-            const int64_t x1 = ow_lo * SW - PL, x2 = (ow_hi - 1) * SW - PL + 1;           \
-            int64_t xx = x1;                                                               \
-            for (; xx + B <= x2; xx += B) {                                                \
-                T acc[B], t[B];                                                            \
-                for (int k = 0; k < B; k++) acc[k] = INIT;                                 \
-                for (int64_t kw = 0; kw < KW; kw++) {                                      \
-                    for (int k = 0; k < B; k++) t[k] = v[xx + kw * DW + k];                \
-                    for (int k = 0; k < B; k++) acc[k] = OP(acc[k], t[k]);                 \
-                }                                                                          \
-                for (int k = 0; k < B; k++) m[xx + k] = acc[k];                            \
-            }                                                                              \
-            for (; xx < x2; xx++) {                                                        \
-                T acc = INIT;                                                              \
-                for (int64_t kw = 0; kw < KW; kw++) acc = OP(acc, v[xx + kw * DW]);        \
-                m[xx] = acc;                                                               \
-            }                                                                              \
-            for (; ow < ow_hi; ow++) y[ow] = m[ow * SW - PL];                              \
-        }                                                                                  \
-        for (; ow < ow_hi; ow++) {                                                         \
-            const T *vc = v + ow * SW - PL;                                            \
-            T acc = INIT;                                                              \
-            for (int64_t kw = 0; kw < KW; kw++) acc = OP(acc, vc[kw * DW]);                \
-            y[ow] = acc;                                                                   \
-        }                                                                                  \
-        for (int side = 0; side < 2; side++)                                               \
-            for (ow = side ? ow_hi : 0; ow < (side ? OW : ow_lo); ow++) {                  \
-                const int64_t ws = ow * SW - PL;                                           \
-                int64_t kw0, kw1;                                                          \
-                tap_range(ws, KW, DW, W, &kw0, &kw1);                                      \
-                T acc = INIT;                                                          \
-                for (int64_t kw = kw0; kw < kw1; kw++) acc = OP(acc, v[ws + kw * DW]);     \
-                y[ow] = acc;                                                               \
-            }                                                                              \
+/* Window sums of one row of output (average pools; MaxPool has its own
+ * rows below).  A sum is separable: first reduce the window's rows into
+ * one row buffer (contiguous, vectorised), then reduce the columns of that
+ * row.  Loops run in blocks of 8 held in locals, the loop shape GCC's -O2
+ * cost model vectorises. */
+static void sep_sum(const pool_geom *g, const float *x, int64_t hs, int64_t kh0, int64_t kh1, float *v, float *y,
+                    int64_t ow_lo, int64_t ow_hi) {
+    const int64_t W = g->in[1], OW = g->out[1], KW = g->k[1], SW = g->s[1];
+    const int64_t DW = g->d[1], PL = g->pb[1], rs = g->d[0] * W;
+    const float *x0 = x + (hs + kh0 * g->d[0]) * W;
+    int64_t w = 0;
+    for (; w + 8 <= W; w += 8) {
+        float acc[8], t[8];
+        for (int k = 0; k < 8; k++) acc[k] = 0.0f;
+        for (int64_t kh = 0; kh < kh1 - kh0; kh++) {
+            for (int k = 0; k < 8; k++) t[k] = x0[kh * rs + w + k];
+            for (int k = 0; k < 8; k++) acc[k] += t[k];
+        }
+        for (int k = 0; k < 8; k++) v[w + k] = acc[k];
     }
-SEPARABLE(sep_max, float, 8, -INFINITY, OP_MAX)
-SEPARABLE(sep_sum, float, 8, 0.0f, OP_ADD)
+    for (; w < W; w++) {
+        float acc = 0.0f;
+        for (int64_t kh = 0; kh < kh1 - kh0; kh++) acc += x0[kh * rs + w];
+        v[w] = acc;
+    }
+    /* Columns: the interior needs no checks; stride 1 runs in blocks. */
+    int64_t ow = ow_lo;
+    if (SW == 1) {
+        for (; ow + 8 <= ow_hi; ow += 8) {
+            float acc[8], t[8];
+            for (int k = 0; k < 8; k++) acc[k] = 0.0f;
+            for (int64_t kw = 0; kw < KW; kw++) {
+                const float *vc = v + ow - PL + kw * DW;
+                for (int k = 0; k < 8; k++) t[k] = vc[k];
+                for (int k = 0; k < 8; k++) acc[k] += t[k];
+            }
+            for (int k = 0; k < 8; k++) y[ow + k] = acc[k];
+        }
+    } else if (ow_hi > ow_lo) {
+        /* Strided: the window at every column of the interior span, in
+         * blocks, into the second row buffer; then every SW-th of them. */
+        float *m = v + NNL_ROW_STRIDE(W);
+        const int64_t x1 = ow_lo * SW - PL, x2 = (ow_hi - 1) * SW - PL + 1;
+        int64_t xx = x1;
+        for (; xx + 8 <= x2; xx += 8) {
+            float acc[8], t[8];
+            for (int k = 0; k < 8; k++) acc[k] = 0.0f;
+            for (int64_t kw = 0; kw < KW; kw++) {
+                for (int k = 0; k < 8; k++) t[k] = v[xx + kw * DW + k];
+                for (int k = 0; k < 8; k++) acc[k] += t[k];
+            }
+            for (int k = 0; k < 8; k++) m[xx + k] = acc[k];
+        }
+        for (; xx < x2; xx++) {
+            float acc = 0.0f;
+            for (int64_t kw = 0; kw < KW; kw++) acc += v[xx + kw * DW];
+            m[xx] = acc;
+        }
+        for (; ow < ow_hi; ow++) y[ow] = m[ow * SW - PL];
+    }
+    for (; ow < ow_hi; ow++) {
+        const float *vc = v + ow * SW - PL;
+        float acc = 0.0f;
+        for (int64_t kw = 0; kw < KW; kw++) acc += vc[kw * DW];
+        y[ow] = acc;
+    }
+    for (int side = 0; side < 2; side++)
+        for (ow = side ? ow_hi : 0; ow < (side ? OW : ow_lo); ow++) {
+            const int64_t ws = ow * SW - PL;
+            int64_t kw0, kw1;
+            nnl_tap_range(ws, KW, DW, W, &kw0, &kw1);
+            float acc = 0.0f;
+            for (int64_t kw = kw0; kw < kw1; kw++) acc += v[ws + kw * DW];
+            y[ow] = acc;
+        }
+}
 
 static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     const pool_job *j = ctx;
@@ -282,8 +283,8 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1];
     const int64_t KH = g->k[0], KW = g->k[1], SW = g->s[1], DW = g->d[1], PL = g->pb[1];
     const int kind = g->kind;
-    float *v = kind != P_LP && j->tscratch &&
-                       (size_t)(ROW_STRIDE(W) + W) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES
+    float *v = kind == P_AVG && j->tscratch &&
+                       (size_t)(NNL_ROW_STRIDE(W) + W) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES
                    ? j->tscratch[thread]
                    : NULL;
     /* Interior columns: every tap of the window inside [0, W). */
@@ -297,10 +298,8 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
         float *y = j->y + plane * OH * OW + oh * OW;
         const int64_t hs = oh * g->s[0] - g->pb[0];
         int64_t kh0, kh1;
-        tap_range(hs, KH, g->d[0], H, &kh0, &kh1);
-        if (v && kind == P_MAX)
-            sep_max(g, x, hs, kh0, kh1, v, y, ow_lo, ow_hi);
-        else if (v)
+        nnl_tap_range(hs, KH, g->d[0], H, &kh0, &kh1);
+        if (v)
             sep_sum(g, x, hs, kh0, kh1, v, y, ow_lo, ow_hi);
         else
             for (int64_t ow = 0; ow < OW; ow++) y[ow] = pool_one(g, x, hs, kh0, kh1, ow);
@@ -326,7 +325,7 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
             for (ow = side ? ow_hi : 0; ow < (side ? OW : ow_lo); ow++) {
                 const int64_t ws = ow * SW - PL;
                 int64_t kw0, kw1;
-                tap_range(ws, KW, DW, W, &kw0, &kw1);
+                nnl_tap_range(ws, KW, DW, W, &kw0, &kw1);
                 const int64_t cnt =
                     cnt_h * (g->include_pad ? taps_in(ws, KW, DW, -PL, W + g->pe[1]) : kw1 - kw0);
                 y[ow] = cnt > 0 ? y[ow] / (float)cnt : 0.0f;
@@ -334,171 +333,49 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     }
 }
 
-/* ---- 8-bit MaxPool ------------------------------------------------------------------ */
+/* ---- MaxPool rows ----------------------------------------------------------------------- */
 
-/* MaxPool of 8-bit data (QDQ models, passes/fuse_qdq.c), 16 bytes a vector
- * (SSE2 / NEON in GCC vector extensions).  int8 runs as uint8 with the
- * sign bit flipped on load and back on store (x ^ 0x80 keeps the order),
- * so one unsigned max serves both; 0 stands for -infinity (the type's
- * least value, what an empty window gives).
- *
- * A row of output is made as the float path does, rows first: the
- * window's input rows reduced into a row buffer, then windows along it.
- * The row buffer holds the padded row: the pads are zeros, written once
- * per range of rows, so every output is a window without checks.  With
- * stride 2 it is kept as its even and odd columns (two "phases", split
- * while reducing: SSE2 pand / psrlw + packuswb, NEON uzp), so tap kw of
- * output ow, padded column 2 * ow + kw * d, is phase (kw * d) & 1 at
- * ow + (kw * d) / 2: 16 outputs are one unaligned load per tap, as with
- * stride 1.  A row not a multiple of the block is finished by one block
- * overlapping the one before (the same max computed twice).  Other
- * strides gather along the buffer one output at a time. */
+/* Float32 runs the kernel set's MaxPool (kernels/maxpool_f32.h); 8-bit
+ * data (QDQ models, passes/fuse_qdq.c) the same body (kernels/
+ * maxpool_body.h) here, on 16-byte vectors (SSE2 / NEON).  int8 runs as
+ * uint8 with the sign bit flipped on load and back on store (x ^ 0x80
+ * keeps the order), so one unsigned max serves both; 0 stands for
+ * -infinity (the type's least value, what an empty window gives). */
 typedef uint8_t q8v __attribute__((vector_size(16)));
 
-/* Widest window the vector path takes (more taps go one output at a time). */
-#define Q8_TAPS 16
-
-static inline q8v q8_max(q8v a, q8v b) {
+static inline q8v q8_max(q8v a, q8v v) {
 #ifdef __clang__
-    const q8v m = (q8v)(a > b);   /* clang: pmaxub / umax from the select */
-    return (a & m) | (b & ~m);
+    const q8v m = (q8v)(v > a);   /* clang: pmaxub / umax from the select */
+    return (v & m) | (a & ~m);
 #else
     q8v r;                        /* GCC: pmaxub / umax from the loop */
-    for (int k = 0; k < 16; k++) r[k] = a[k] > b[k] ? a[k] : b[k];
+    for (int k = 0; k < 16; k++) r[k] = v[k] > a[k] ? v[k] : a[k];
     return r;
 #endif
 }
 
-static inline q8v q8_load(const uint8_t *p, uint8_t flip) {
-    q8v v;
-    memcpy(&v, p, 16);
-    return v ^ flip;
-}
+#define MP_T uint8_t
+#define MP_V q8v
+#define MP_L 16
+#define MP_FN(name) q8_##name
+#define MP_LOW 0
+#define MP_MAX(a, v) q8_max(a, v)
+#define MP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define MP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#define MP_IN(x, f) ((x) ^ (f))
+#define MP_FLIP8 0x80
+#define MP_VP 1
+#define MP_HV 2
+#include "kernels/maxpool_body.h"
 
-/* Padded column p of the row buffer. */
-static inline uint8_t *q8_col(uint8_t *v, int64_t half, int64_t p) {
-    return half ? v + (p & 1) * half + (p >> 1) : v + p;
-}
-
-/* Columns [w, w + 32) of the row: the max over n input rows (stride rs)
- * from x0 + w, two vectors at a time, into the buffer at ev / od: its
- * even and odd columns when split into phases, else all 32 at ev. */
-static inline void q8_vblock(const uint8_t *x0, int64_t rs, int64_t n, uint8_t flip, bool split, uint8_t *ev,
-                             uint8_t *od) {
-    q8v a = {0}, b = {0};
-    for (int64_t kh = 0; kh < n; kh++) {
-        a = q8_max(a, q8_load(x0 + kh * rs, flip));
-        b = q8_max(b, q8_load(x0 + kh * rs + 16, flip));
-    }
-    if (!split) {
-        memcpy(ev, &a, 16);
-        memcpy(ev + 16, &b, 16);
-        return;
-    }
-    const q8v e = __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const q8v o = __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    memcpy(ev, &e, 16);
-    memcpy(od, &o, 16);
-}
-
-/* Outputs [ow, ow + 16 * nv) (nv 1 or 2): tap kw of output ow is
- * v[at[kw] + ow]. */
-static inline void q8_hblock(const uint8_t *v, const int64_t *at, int64_t KW, int nv, uint8_t flip, uint8_t *y,
-                             int64_t ow) {
-    q8v a = {0}, b = {0};
-    for (int64_t kw = 0; kw < KW; kw++) {
-        a = q8_max(a, q8_load(v + at[kw] + ow, 0));
-        if (nv == 2) b = q8_max(b, q8_load(v + at[kw] + ow + 16, 0));
-    }
-    a ^= flip;
-    b ^= flip;
-    memcpy(y + ow, &a, 16);
-    if (nv == 2) memcpy(y + ow + 16, &b, 16);
-}
-
-/* What every row of a pool shares. */
-typedef struct q8_plan {
-    uint8_t *v;                        /* the row buffer */
-    int64_t half;                      /* phase size with stride 2, else 0 */
-    uint8_t *ev, *od;                  /* padded columns pl and pl + 1 */
-    bool vec;                          /* windows by vectors: at[] set */
-    int nv;                            /* their vectors per block */
-    int64_t at[Q8_TAPS];
-} q8_plan;
-
-/* One row of output.  Always inlined: each call site has a constant flip
- * (none for uint8). */
-static inline __attribute__((always_inline)) void q8_row(const pool_geom *g, const q8_plan *q, const uint8_t *x0,
-                                                         int64_t n, uint8_t *y, uint8_t flip) {
-    const int64_t W = g->in[1], OW = g->out[1], KW = g->k[1], SW = g->s[1], DW = g->d[1], PL = g->pb[1];
-    const int64_t rs = g->d[0] * W, half = q->half;
-    uint8_t *v = q->v;
-    int64_t w = 0;
-    const int sh = half ? 1 : 0;   /* w is even here: column w of either phase is at w / 2 */
-    for (; w + 32 <= W; w += 32) q8_vblock(x0 + w, rs, n, flip, half != 0, q->ev + (w >> sh), q->od + (w >> 1));
-    if (w < W && W >= 32) {
-        w = W - 32;
-        q8_vblock(x0 + w, rs, n, flip, half != 0, q8_col(v, half, PL + w), q8_col(v, half, PL + w + 1));
-        w = W;
-    }
-    for (; w < W; w++) {
-        uint8_t acc = 0;
-        for (int64_t kh = 0; kh < n; kh++) {
-            const uint8_t t = x0[kh * rs + w] ^ flip;
-            acc = t > acc ? t : acc;
-        }
-        *q8_col(v, half, PL + w) = acc;
-    }
-    if (q->vec) {
-        const int step = 16 * q->nv;
-        int64_t ow = 0;
-        for (; ow + step <= OW; ow += step) q8_hblock(v, q->at, KW, q->nv, flip, y, ow);
-        if (ow < OW) q8_hblock(v, q->at, KW, q->nv, flip, y, OW - step);
-        return;
-    }
-    for (int64_t ow = 0; ow < OW; ow++) {
-        uint8_t acc = 0;
-        for (int64_t kw = 0; kw < KW; kw++) {
-            const uint8_t t = *q8_col(v, half, ow * SW + kw * DW);
-            acc = t > acc ? t : acc;
-        }
-        y[ow] = acc ^ flip;
-    }
-}
-
-/* Rows of output over the thread's row buffer (the plan always provides
- * it; a padded row wider than it is refused at infer). */
-static void pool2d_rows_q8(void *ctx, int64_t b, int64_t e, int thread) {
+/* Rows of a MaxPool over the thread's scratch (exec checked it holds a
+ * row buffer). */
+static void maxpool_rows(void *ctx, int64_t b, int64_t e, int thread) {
     const pool_job *j = ctx;
-    const pool_geom *g = &j->g;
-    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1], padded = q8_padded(g, 1);
-    q8_plan q = {.v = j->tscratch[thread], .half = g->s[1] == 2 ? q8_phase(padded) : 0};
-    q.ev = q8_col(q.v, q.half, g->pb[1]);
-    q.od = q8_col(q.v, q.half, g->pb[1] + 1);
-    q.vec = g->s[1] <= 2 && g->k[1] <= Q8_TAPS && OW >= 16;
-    q.nv = OW >= 32 ? 2 : 1;
-    for (int64_t kw = 0; q.vec && kw < g->k[1]; kw++) q.at[kw] = q8_col(q.v, q.half, kw * g->d[1]) - q.v;
-    memset(q.v, 0, (size_t)(q.half ? 2 * q.half : padded));   /* the pads; the row's columns are rewritten */
-    const uint8_t *x = (const uint8_t *)j->x;
-    uint8_t *y = (uint8_t *)j->y;
-    /* plane and oh stepped, not divided out of row (a division a row
-     * showed in profiles) */
-    int64_t plane = b / OH, oh = b % OH;
-    for (int64_t row = b; row < e; row++) {
-        const int64_t hs = oh * g->s[0] - g->pb[0];
-        int64_t kh0, kh1;
-        tap_range(hs, g->k[0], g->d[0], H, &kh0, &kh1);
-        const uint8_t *x0 = x + plane * H * W + (hs + kh0 * g->d[0]) * W;
-        uint8_t *yr = y + plane * OH * OW + oh * OW;
-        if (j->dt == NNL_DT_UINT8)
-            q8_row(g, &q, x0, kh1 - kh0, yr, 0);
-        else
-            q8_row(g, &q, x0, kh1 - kh0, yr, 0x80);
-        if (++oh == OH) {
-            oh = 0;
-            plane++;
-        }
-    }
+    if (j->dt == NNL_DT_FLOAT)
+        nnl_kernel_get()->maxpool(&j->p2, j->x, j->y, b, e, j->tscratch[thread]);
+    else
+        q8_rows(&j->p2, j->x, j->y, b, e, j->tscratch[thread]);
 }
 
 /* ---- N-D path (3-D pools) ---------------------------------------------------------- */
@@ -525,7 +402,7 @@ static void poolnd_rows(void *ctx, int64_t b, int64_t e, int thread) {
         }
         for (int i = 0; i < ns; i++) {
             st[i] = o[i] * g->s[i] - g->pb[i];
-            tap_range(st[i], g->k[i], g->d[i], g->in[i], &t0[i], &t1[i]);
+            nnl_tap_range(st[i], g->k[i], g->d[i], g->in[i], &t0[i], &t1[i]);
             ntaps *= t1[i] - t0[i];
             cnt_pad *= taps_in(st[i], g->k[i], g->d[i], -g->pb[i], g->in[i] + g->pe[i]);
         }
@@ -570,17 +447,16 @@ nnl_status nnl_nn_pool_exec(const nnl_op_call *c) {
     for (int i = 0; i < g->ns; i++) out_sz *= g->out[i];
     if (g->planes * out_sz == 0) return NNL_OK;
     if (g->ns <= 2) {
-        if (g->ns == 1) {
-            /* Height-1 2-D pool. */
-            g->in[1] = g->in[0], g->out[1] = g->out[0], g->k[1] = g->k[0];
-            g->s[1] = g->s[0], g->d[1] = g->d[0], g->pb[1] = g->pb[0], g->pe[1] = g->pe[0];
-            g->in[0] = g->out[0] = g->k[0] = g->s[0] = g->d[0] = 1;
-            g->pb[0] = g->pe[0] = 0;
-            g->ns = 2;
-        }
+        as_2d(g);
+        j.p2 = pool2d_of(g, j.dt);
         const int64_t per_row = g->out[1] * g->k[0] * g->k[1];
+        /* MaxPool over the row buffer when it fits the thread scratch (8-bit
+         * rows always do, infer checked), else window by window. */
+        const bool rowbuf = g->kind == P_MAX && j.tscratch &&
+                            nnl_pool2d_scratch_bytes(&j.p2, (int64_t)nnl_dtype_size(j.dt)) <=
+                                (int64_t)NNL_THREAD_SCRATCH_BYTES;
         nnl_op_parallel(c->pool, g->planes * g->out[0], per_row >= 8192 ? 1 : 8192 / (per_row ? per_row : 1),
-                        j.dt == NNL_DT_FLOAT ? pool2d_rows : pool2d_rows_q8, &j);
+                        rowbuf ? maxpool_rows : pool2d_rows, &j);
     } else {
         nnl_op_parallel(c->pool, g->planes * out_sz, 1024, poolnd_rows, &j);
     }

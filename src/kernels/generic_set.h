@@ -14,6 +14,7 @@
 #include "kernels/gemv_body.h"
 #include "kernels/qadd_body.h"
 #include "kernels/qdw_body.h"
+#include "kernels/rows_body.h"
 #include "kernels/vmath.h"
 #include "kernels/wino_xform.h"
 
@@ -51,6 +52,7 @@
 /* vbytes: the set's native vector width in bytes. */
 #define NNL_GENERIC_VECTOR_KERNELS(isa, vbytes)                                                        \
     NNL_DWC_DEFINE(dwc_##isa, vbytes)                                                                \
+    NNL_ROWS_DEFINE(isa, vbytes)                                                                     \
     static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }   \
     /* bit-exact with the scalar definition: no fused multiply-add even in  \
      * sets built with -ffp-contract=fast (NEON) or by clang; x86 sets wrap \
@@ -63,6 +65,7 @@
 /* .qadd and .qdw are the set's own (qadd_div_<isa> or a faster form with
  * the same results; NNL_QDW_BODY or intrinsics). */
 #define NNL_GENERIC_VECTOR_ENTRIES(isa, vbytes)                                                        \
-    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .sigmoid = sigmoid_##isa
+    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .sigmoid = sigmoid_##isa, .softmax = softmax_##isa,        \
+    .layernorm = layernorm_##isa
 
 #endif

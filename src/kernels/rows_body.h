@@ -1,0 +1,138 @@
+/*
+ * Row kernels of the transformer layers, written with GCC vector
+ * extensions in the set's native vector of B bytes so each kernel file
+ * that includes this header gets them in its own ISA: softmax over the
+ * last axis (nnl_softmax_fn) and LayerNormalization (nnl_layernorm_fn).
+ * NNL_ROWS_DEFINE(isa, B) defines softmax_<isa> and layernorm_<isa>.
+ * The scalar set has plain references of its own (kset_scalar.c), which
+ * tests/test_kernels.c compares these with.
+ *
+ * Softmax: a vector max (NaN lanes never win the compare, as in the
+ * reference), exp(x - max) by NNL_VEXP on the difference clamped to
+ * [-87, 0] and set to 0 below -87 (so -inf gives exactly 0; the reference
+ * gives at most 1.7e-38 there), lanes summed in float and the lane sums
+ * in double, then one multiply by the reciprocal.
+ *
+ * LayerNorm: a first pass for an estimate m of the mean, a second for the
+ * sums of d = x - m and d^2 in float lanes (the correction sum(d) / n
+ * makes the mean exact to float rounding even when it is large against
+ * the spread), the lane sums in double.
+ */
+#ifndef NNL_KERNELS_ROWS_BODY_H
+#define NNL_KERNELS_ROWS_BODY_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels/vmath.h"
+
+/* Sum of the L lanes of vector v in double. */
+#define NNL_ROWS_HSUM_(L, v, out)                                                                      \
+    do {                                                                                               \
+        float l_[L];                                                                                   \
+        memcpy(l_, &(v), sizeof l_);                                                                   \
+        double s_ = 0;                                                                                 \
+        for (int k_ = 0; k_ < (L); k_++) s_ += l_[k_];                                                 \
+        (out) = s_;                                                                                    \
+    } while (0)
+
+#define NNL_ROWS_DEFINE(isa, B)                                                                        \
+    static void softmax_##isa(float *y, const float *x, int64_t n) {                                   \
+        typedef float vt __attribute__((vector_size(B)));                                              \
+        typedef int32_t vi __attribute__((vector_size(B)));                                            \
+        enum { L = (B) / 4 };                                                                          \
+        const vt ninf = (vt){0} - INFINITY, lo = (vt){0} - 87.0f;                                      \
+        vt vm = ninf, v;                                                                               \
+        int64_t i = 0;                                                                                 \
+        for (; i + L <= n; i += L) {                                                                   \
+            memcpy(&v, x + i, sizeof v);                                                               \
+            vm = NNL_VMAX(vt, vi, vm, v);                                                              \
+        }                                                                                              \
+        if (i < n) {                                                                                   \
+            v = ninf;                                                                                  \
+            memcpy(&v, x + i, (size_t)(n - i) * sizeof(float));                                        \
+            vm = NNL_VMAX(vt, vi, vm, v);                                                              \
+        }                                                                                              \
+        float lm[L], m = -INFINITY;                                                                    \
+        memcpy(lm, &vm, sizeof lm);                                                                    \
+        for (int k = 0; k < L; k++) m = lm[k] > m ? lm[k] : m;                                         \
+        if (m == -INFINITY) m = 0;                                                                     \
+        vt vs = {0};                                                                                   \
+        for (i = 0; i < n; i += L) {                                                                   \
+            const size_t nb = n - i < L ? (size_t)(n - i) * sizeof(float) : sizeof(vt);                \
+            v = ninf;                                                                                  \
+            if (nb == sizeof v)                                                                        \
+                memcpy(&v, x + i, sizeof v);                                                           \
+            else                                                                                       \
+                memcpy(&v, x + i, nb);                                                                 \
+            vt e = v - m, ex;                                                                          \
+            vi under = (vi)(e < lo);                                                                   \
+            e = NNL_VMAX(vt, vi, e, lo);                                                               \
+            NNL_VEXP(vt, vi, ex, e);                                                                   \
+            ex = (vt)((vi)ex & ~under);                                                                \
+            vs += ex;                                                                                  \
+            if (nb == sizeof ex)                                                                       \
+                memcpy(y + i, &ex, sizeof ex);                                                         \
+            else                                                                                       \
+                memcpy(y + i, &ex, nb);                                                                \
+        }                                                                                              \
+        double s;                                                                                      \
+        NNL_ROWS_HSUM_(L, vs, s);                                                                      \
+        const float inv = (float)(1.0 / s);                                                            \
+        for (i = 0; i + L <= n; i += L) {                                                              \
+            memcpy(&v, y + i, sizeof v);                                                               \
+            v *= inv;                                                                                  \
+            memcpy(y + i, &v, sizeof v);                                                               \
+        }                                                                                              \
+        for (; i < n; i++) y[i] *= inv;                                                                \
+    }                                                                                                  \
+    static void layernorm_##isa(float *y, const float *x, int64_t n, float eps, const float *scale,   \
+                                const float *bias, float *mean, float *inv) {                          \
+        typedef float vt __attribute__((vector_size(B)));                                              \
+        enum { L = (B) / 4 };                                                                          \
+        vt v, s1 = {0}, s2 = {0};                                                                      \
+        int64_t i = 0;                                                                                 \
+        for (; i + L <= n; i += L) {                                                                   \
+            memcpy(&v, x + i, sizeof v);                                                               \
+            s1 += v;                                                                                   \
+        }                                                                                              \
+        double t = 0, t2 = 0;                                                                          \
+        for (int64_t k = i; k < n; k++) t += x[k];                                                     \
+        double sum;                                                                                    \
+        NNL_ROWS_HSUM_(L, s1, sum);                                                                    \
+        const float m0 = (float)((sum + t) / (double)n);                                               \
+        s1 = (vt){0};                                                                                  \
+        t = 0;                                                                                         \
+        for (i = 0; i + L <= n; i += L) {                                                              \
+            memcpy(&v, x + i, sizeof v);                                                               \
+            v -= m0;                                                                                   \
+            s1 += v;                                                                                   \
+            s2 += v * v;                                                                               \
+        }                                                                                              \
+        for (int64_t k = i; k < n; k++) {                                                              \
+            const double d = x[k] - m0;                                                                \
+            t += d;                                                                                    \
+            t2 += d * d;                                                                               \
+        }                                                                                              \
+        double d1, d2;                                                                                 \
+        NNL_ROWS_HSUM_(L, s1, d1);                                                                     \
+        NNL_ROWS_HSUM_(L, s2, d2);                                                                     \
+        d1 = (d1 + t) / (double)n;                                                                     \
+        double var = (d2 + t2) / (double)n - d1 * d1;                                                  \
+        const float iv = (float)(1.0 / sqrt((var > 0 ? var : 0) + eps));                               \
+        const float mf = (float)(m0 + d1);                                                             \
+        vt sc, bi = {0};                                                                               \
+        for (i = 0; i + L <= n; i += L) {                                                              \
+            memcpy(&v, x + i, sizeof v);                                                               \
+            memcpy(&sc, scale + i, sizeof sc);                                                         \
+            if (bias) memcpy(&bi, bias + i, sizeof bi);                                                \
+            v = (v - mf) * iv * sc + bi;                                                               \
+            memcpy(y + i, &v, sizeof v);                                                               \
+        }                                                                                              \
+        for (; i < n; i++) y[i] = (x[i] - mf) * iv * scale[i] + (bias ? bias[i] : 0.0f);              \
+        if (mean) *mean = mf;                                                                          \
+        if (inv) *inv = iv;                                                                            \
+    }
+
+#endif

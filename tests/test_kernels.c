@@ -33,6 +33,7 @@ static double act_ref(double x, nnl_act act, double a, double b) {
     case NNL_ACT_HARDSWISH: return x * fmax(0, fmin(1, x / 6 + 0.5));
     case NNL_ACT_LEAKYRELU: return x >= 0 ? x : a * x;
     case NNL_ACT_SILU: return x / (1.0 + exp(-x));
+    case NNL_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
     default: return x;
     }
 }
@@ -270,8 +271,9 @@ static void test_gemm_shapes(void **state) {
 
 static void test_gemm_epilogues(void **state) {
     (void)state;
-    static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_SIGMOID,
-                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU};
+    static const nnl_act acts[] = {NNL_ACT_NONE,        NNL_ACT_RELU,      NNL_ACT_CLIP,      NNL_ACT_SIGMOID,
+                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU,
+                                   NNL_ACT_GELU};
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];
         if (!kern->supported()) continue;
@@ -771,8 +773,9 @@ static void test_conv_in_place(void **state) {
 /* Each vector set's activations agree with the scalar definition. */
 static void test_act_rows(void **state) {
     (void)state;
-    static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_SIGMOID,
-                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU};
+    static const nnl_act acts[] = {NNL_ACT_NONE,        NNL_ACT_RELU,      NNL_ACT_CLIP,      NNL_ACT_SIGMOID,
+                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU,
+                                   NNL_ACT_GELU};
     enum { N = 203 };
     float x[N], y[N], res[N];
     for (int i = 0; i < N; i++) {

@@ -622,6 +622,78 @@ static void test_matmul(void **state) {
     assert_int_equal(infer(&k), NNL_ERR_SHAPE);
 }
 
+/* MatMul's fused extras (passes/fuse.c): bias [N], residual Z and GELU,
+ * Y = gelu(A B + bias + Z), on the tiled path (plain and PACK_A8T B), the
+ * dot-product path (a few rows against a packed B), batched A, and Z
+ * without a bias on a batched B. */
+static void matmul_epi_check(int64_t batch, int64_t m, int64_t kk, int64_t n, bool packed, bool with_bias,
+                             nnl_pool *pool) {
+    /* unpacked B without a bias: one B per batch item (batched GEMMs) */
+    const int64_t nb = packed || with_bias ? 1 : batch;
+    float *a = rnd(batch * m * kk, 11), *b = rnd(nb * kk * n, 12), *bias = rnd(n, 13), *z = rnd(batch * m * n, 14);
+    double *want = calloc((size_t)(batch * m * n), sizeof(double));
+    for (int64_t r = 0; r < batch * m; r++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = z[r * n + j] + (with_bias ? bias[j] : 0.0);
+            for (int64_t l = 0; l < kk; l++) s += (double)a[r * kk + l] * b[(nb > 1 ? r / m : 0) * kk * n + l * n + j];
+            want[r * n + j] = 0.5 * s * (1.0 + erf(s / sqrt(2.0)));
+        }
+    call k;
+    call_init(&k, "MatMul", 4);
+    set_t(&k.t[0], 3, (int64_t[]){batch, m, kk}, a);
+    if (nb > 1)
+        set_t(&k.t[1], 3, (int64_t[]){nb, kk, n}, b);
+    else
+        set_t(&k.t[1], 2, (int64_t[]){kk, n}, b);
+    set_t(&k.t[2], 1, (int64_t[]){n}, bias);
+    set_t(&k.t[3], 3, (int64_t[]){batch, m, n}, z);
+    if (!with_bias) k.in[2] = NULL;
+    float *wp = NULL;
+    if (packed) {
+        wp = nnl_aligned_alloc((size_t)nnl_pack_a8_bytes(2, (int64_t[]){n, kk}));
+        nnl_pack_a8t(wp, b, kk, n);
+        k.t[1].data = wp;
+        k.t[1].layout = NNL_LAYOUT_PACK_A8T;
+    }
+    attr_int(&k, "nnl_act", NNL_ACT_GELU);
+    float *y = run(&k, pool);
+    close_to(y, want, batch * m * n, 1e-5 * (double)(kk + 1));
+    nnl_aligned_free(y);
+    nnl_aligned_free(wp);
+    free(want);
+    nnl_aligned_free(a);
+    nnl_aligned_free(b);
+    nnl_aligned_free(bias);
+    nnl_aligned_free(z);
+}
+
+static void test_matmul_epilogue(void **state) {
+    (void)state;
+    matmul_epi_check(2, 10, 33, 50, false, true, pool2);
+    matmul_epi_check(1, 37, 70, 101, true, true, NULL);
+    matmul_epi_check(1, 2, 300, 77, true, true, pool2);
+    matmul_epi_check(3, 5, 20, 9, false, false, NULL);
+    /* refused: a bias that is not [N], a Z not of the output's shape, GELU on a Conv */
+    float d[64] = {0};
+    call k;
+    call_init(&k, "MatMul", 3);
+    set_t(&k.t[0], 2, (int64_t[]){3, 4}, d);
+    set_t(&k.t[1], 2, (int64_t[]){4, 6}, d);
+    set_t(&k.t[2], 2, (int64_t[]){1, 6}, d);
+    assert_int_equal(infer(&k), NNL_ERR_SHAPE);
+    call_init(&k, "MatMul", 4);
+    set_t(&k.t[0], 2, (int64_t[]){3, 4}, d);
+    set_t(&k.t[1], 2, (int64_t[]){4, 6}, d);
+    set_t(&k.t[2], 1, (int64_t[]){6}, d);
+    set_t(&k.t[3], 2, (int64_t[]){1, 6}, d);
+    assert_int_equal(infer(&k), NNL_ERR_SHAPE);
+    call_init(&k, "Conv", 2);
+    set_t(&k.t[0], 4, (int64_t[]){1, 2, 3, 3}, d);
+    set_t(&k.t[1], 4, (int64_t[]){2, 2, 1, 1}, d);
+    attr_int(&k, "nnl_act", NNL_ACT_GELU);
+    assert_int_equal(infer(&k), NNL_ERR_UNSUPPORTED);
+}
+
 /* ---- pack pass ------------------------------------------------------------------ */
 
 static int add_const(nnl_model *m, const char *name, int rank, const int64_t *dims, unsigned seed) {
@@ -761,6 +833,7 @@ int main(void) {
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_gemm_refusals),
         cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_matmul_epilogue),
         cmocka_unit_test(test_pack_pass),
         cmocka_unit_test(test_pack_pass_nomem),
     };

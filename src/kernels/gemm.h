@@ -437,6 +437,7 @@ static inline float nnl_act_apply(float x, nnl_act act, float a, float b) {
     }
     case NNL_ACT_LEAKYRELU: return x >= 0.0f ? x : a * x;
     case NNL_ACT_SILU: return x * nnl_sigmoidf(x);
+    case NNL_ACT_GELU: return x * 0.5f * (1.0f + erff(x * 0.70710678f));
     default: return x;
     }
 }

@@ -36,7 +36,7 @@
                               int64_t n) {                                                             \
         nnl_wino_wt16(u0, u1, us, g0, g1, n);                                                          \
     }                                                                                                  \
-    static void erf_##isa(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
+    NNL_FP_CONTRACT_FN static void erf_##isa(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
 
 #define NNL_GENERIC_ENTRIES_BUT_DOT8(isa)                                                              \
     .wino_in = wino_in_##isa, .wino_out = wino_out_##isa, .wino_wt = wino_wt_##isa, .erf = erf_##isa

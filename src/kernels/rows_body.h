@@ -2,8 +2,11 @@
  * Row kernels of the transformer layers, written with GCC vector
  * extensions in the set's native vector of B bytes so each kernel file
  * that includes this header gets them in its own ISA: softmax over the
- * last axis (nnl_softmax_fn) and LayerNormalization (nnl_layernorm_fn).
- * NNL_ROWS_DEFINE(isa, B) defines softmax_<isa> and layernorm_<isa>.
+ * last axis (nnl_softmax_fn) and LayerNormalization (nnl_layernorm_fn), and
+ * GELU in place (the epilogue of nnl_act NNL_ACT_GELU; its polynomials
+ * contracted into fused multiply-adds, half the instructions of the ISO C
+ * form).  NNL_ROWS_DEFINE(isa, B) defines softmax_<isa>, layernorm_<isa>
+ * and gelu_<isa>, which the set's file declares before its epilogues.
  * The scalar set has plain references of its own (kset_scalar.c), which
  * tests/test_kernels.c compares these with.
  *
@@ -25,6 +28,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kernels/dwc_body.h" /* NNL_FP_CONTRACT_FN */
 #include "kernels/vmath.h"
 
 /* Sum of the L lanes of vector v in double. */
@@ -38,6 +42,24 @@
     } while (0)
 
 #define NNL_ROWS_DEFINE(isa, B)                                                                        \
+    NNL_FP_CONTRACT_FN __attribute__((noinline)) static void gelu_##isa(float *y, int64_t n) {         \
+        typedef float vt __attribute__((vector_size(B)));                                              \
+        typedef int32_t vi __attribute__((vector_size(B)));                                            \
+        enum { L = (B) / 4 };                                                                          \
+        int64_t i = 0;                                                                                 \
+        vt v;                                                                                          \
+        for (; i + L <= n; i += L) {                                                                   \
+            memcpy(&v, y + i, sizeof v);                                                               \
+            NNL_VGELU(vt, vi, v, v);                                                                   \
+            memcpy(y + i, &v, sizeof v);                                                               \
+        }                                                                                              \
+        if (i < n) {                                                                                   \
+            v = (vt){0};                                                                               \
+            memcpy(&v, y + i, (size_t)(n - i) * sizeof(float));                                       \
+            NNL_VGELU(vt, vi, v, v);                                                                   \
+            memcpy(y + i, &v, (size_t)(n - i) * sizeof(float));                                        \
+        }                                                                                              \
+    }                                                                                                  \
     static void softmax_##isa(float *y, const float *x, int64_t n) {                                   \
         typedef float vt __attribute__((vector_size(B)));                                              \
         typedef int32_t vi __attribute__((vector_size(B)));                                            \

@@ -31,14 +31,27 @@
 #include "kernels/dwc_body.h" /* NNL_FP_CONTRACT_FN */
 #include "kernels/vmath.h"
 
-/* Sum of the L lanes of vector v in double. */
+/* Sum of the L lanes of vector v in double, and the largest lane (NaN
+ * lanes never win), as pairwise trees: a chain of L dependent adds was a
+ * sixth of a 197-long softmax row. */
 #define NNL_ROWS_HSUM_(L, v, out)                                                                      \
     do {                                                                                               \
         float l_[L];                                                                                   \
+        double d_[L];                                                                                  \
         memcpy(l_, &(v), sizeof l_);                                                                   \
-        double s_ = 0;                                                                                 \
-        for (int k_ = 0; k_ < (L); k_++) s_ += l_[k_];                                                 \
-        (out) = s_;                                                                                    \
+        _Pragma("GCC unroll 16") for (int k_ = 0; k_ < (L); k_++) d_[k_] = l_[k_];                    \
+        _Pragma("GCC unroll 4") for (int w_ = (L) / 2; w_ >= 1; w_ /= 2)                              \
+            _Pragma("GCC unroll 8") for (int k_ = 0; k_ < w_; k_++) d_[k_] += d_[k_ + w_];             \
+        (out) = d_[0];                                                                                 \
+    } while (0)
+#define NNL_ROWS_HMAX_(L, v, out)                                                                      \
+    do {                                                                                               \
+        float l_[L];                                                                                   \
+        memcpy(l_, &(v), sizeof l_);                                                                   \
+        _Pragma("GCC unroll 4") for (int w_ = (L) / 2; w_ >= 1; w_ /= 2)                              \
+            _Pragma("GCC unroll 8") for (int k_ = 0; k_ < w_; k_++)                                    \
+                l_[k_] = l_[k_ + w_] > l_[k_] ? l_[k_ + w_] : l_[k_];                                  \
+        (out) = l_[0];                                                                                 \
     } while (0)
 
 #define NNL_ROWS_DEFINE(isa, B)                                                                        \
@@ -60,56 +73,57 @@
             memcpy(y + i, &v, (size_t)(n - i) * sizeof(float));                                        \
         }                                                                                              \
     }                                                                                                  \
-    static void softmax_##isa(float *y, const float *x, int64_t n) {                                   \
+    NNL_FP_CONTRACT_FN static void softmax_##isa(float *y, const float *x, int64_t n) {               \
         typedef float vt __attribute__((vector_size(B)));                                              \
         typedef int32_t vi __attribute__((vector_size(B)));                                            \
         enum { L = (B) / 4 };                                                                          \
         const vt ninf = (vt){0} - INFINITY, lo = (vt){0} - 87.0f;                                      \
-        vt vm = ninf, v;                                                                               \
-        int64_t i = 0;                                                                                 \
-        for (; i + L <= n; i += L) {                                                                   \
+        vi iota;                                                                                       \
+        for (int k = 0; k < L; k++) iota[k] = k;                                                       \
+        const int64_t nf = n / L * L;                                                                  \
+        const int rem = (int)(n - nf);                                                                 \
+        const vi past = iota >= rem; /* tail lanes beyond the row */                                  \
+        vt vm = ninf, v = {0};                                                                         \
+        for (int64_t i = 0; i < nf; i += L) {                                                          \
             memcpy(&v, x + i, sizeof v);                                                               \
             vm = NNL_VMAX(vt, vi, vm, v);                                                              \
         }                                                                                              \
-        if (i < n) {                                                                                   \
-            v = ninf;                                                                                  \
-            memcpy(&v, x + i, (size_t)(n - i) * sizeof(float));                                        \
-            vm = NNL_VMAX(vt, vi, vm, v);                                                              \
+        if (rem) {                                                                                     \
+            NNL_DWC_LDN_##B(v, x + nf, rem);                                                           \
+            vm = NNL_VMAX(vt, vi, vm, NNL_VSEL(vt, vi, past, ninf, v));                                \
         }                                                                                              \
-        float lm[L], m = -INFINITY;                                                                    \
-        memcpy(lm, &vm, sizeof lm);                                                                    \
-        for (int k = 0; k < L; k++) m = lm[k] > m ? lm[k] : m;                                         \
+        float m;                                                                                       \
+        NNL_ROWS_HMAX_(L, vm, m);                                                                      \
         if (m == -INFINITY) m = 0;                                                                     \
         vt vs = {0};                                                                                   \
-        for (i = 0; i < n; i += L) {                                                                   \
-            const size_t nb = n - i < L ? (size_t)(n - i) * sizeof(float) : sizeof(vt);                \
-            v = ninf;                                                                                  \
-            if (nb == sizeof v)                                                                        \
+        for (int64_t i = 0; i <= nf; i += L) {                                                         \
+            if (i == nf && !rem) break;                                                                \
+            if (i < nf)                                                                                \
                 memcpy(&v, x + i, sizeof v);                                                           \
             else                                                                                       \
-                memcpy(&v, x + i, nb);                                                                 \
+                NNL_DWC_LDN_##B(v, x + i, rem);                                                        \
             vt e = v - m, ex;                                                                          \
-            vi under = (vi)(e < lo);                                                                   \
+            vi under = (vi)(e < lo) | (i < nf ? (vi){0} : past);                                       \
             e = NNL_VMAX(vt, vi, e, lo);                                                               \
             NNL_VEXP(vt, vi, ex, e);                                                                   \
             ex = (vt)((vi)ex & ~under);                                                                \
             vs += ex;                                                                                  \
-            if (nb == sizeof ex)                                                                       \
+            if (i < nf)                                                                                \
                 memcpy(y + i, &ex, sizeof ex);                                                         \
             else                                                                                       \
-                memcpy(y + i, &ex, nb);                                                                \
+                NNL_DWC_STN_##B(y + i, ex, rem);                                                       \
         }                                                                                              \
         double s;                                                                                      \
         NNL_ROWS_HSUM_(L, vs, s);                                                                      \
         const float inv = (float)(1.0 / s);                                                            \
-        for (i = 0; i + L <= n; i += L) {                                                              \
+        for (int64_t i = 0; i < nf; i += L) {                                                          \
             memcpy(&v, y + i, sizeof v);                                                               \
             v *= inv;                                                                                  \
             memcpy(y + i, &v, sizeof v);                                                               \
         }                                                                                              \
-        for (; i < n; i++) y[i] *= inv;                                                                \
+        for (int64_t i = nf; i < n; i++) y[i] *= inv;                                                  \
     }                                                                                                  \
-    static void layernorm_##isa(float *y, const float *x, int64_t n, float eps, const float *scale,   \
+    NNL_FP_CONTRACT_FN static void layernorm_##isa(float *y, const float *x, int64_t n, float eps, const float *scale,   \
                                 const float *bias, float *mean, float *inv) {                          \
         typedef float vt __attribute__((vector_size(B)));                                              \
         enum { L = (B) / 4 };                                                                          \

@@ -22,6 +22,7 @@
 #include "kernels/wino.h"
 #include "ops/ops.h"
 #include "passes/pack_weights.h"
+#include "passes/passes.h"
 
 static void *ts[2];
 static nnl_pool *pool2;
@@ -806,6 +807,78 @@ static void test_pack_pass(void **state) {
 }
 
 /* A failed allocation leaves the model as it was. */
+/* Value v an activation of float32 dims (the shapes inference would set). */
+static void set_shape(nnl_model *m, int v, int rank, const int64_t *dims) {
+    m->values[v].t.dtype = NNL_DT_FLOAT;
+    m->values[v].t.rank = rank;
+    memcpy(m->values[v].t.dims, dims, (size_t)rank * sizeof(int64_t));
+}
+
+/* ConvNeXt's block end, MatMul -> Add(bias) -> Transpose(0, 3, 1, 2) ->
+ * Mul(g [N, 1, 1]): the pass folds the bias into the MatMul and g into its
+ * weight's columns and a scaled copy of the (shared) bias, the Transpose
+ * writes the Mul's output; with g along another axis nothing is folded. */
+static void test_fuse_layer_scale(void **state) {
+    (void)state;
+    for (int wrong_axis = 0; wrong_axis < 2; wrong_axis++) {
+        nnl_model *m = nnl_model_new();
+        assert_non_null(m);
+        int x = nnl_model_add_value(m, "x", NNL_VAL_INPUT);
+        int w = add_const(m, "w", 2, (int64_t[]){8, 5}, 21), b = add_const(m, "b", 1, (int64_t[]){5}, 22);
+        int g = wrong_axis ? add_const(m, "g", 1, (int64_t[]){5}, 23) : add_const(m, "g", 3, (int64_t[]){5, 1, 1}, 23);
+        int y = add_act(m, "y"), yb = add_act(m, "yb"), t = add_act(m, "t"), o = add_act(m, "o"), o2 = add_act(m, "o2");
+        set_shape(m, x, 4, (int64_t[]){1, 3, 5, 8});
+        set_shape(m, y, 4, (int64_t[]){1, 3, 5, 5});
+        set_shape(m, yb, 4, (int64_t[]){1, 3, 5, 5});
+        set_shape(m, t, 4, (int64_t[]){1, 5, 3, 5});
+        set_shape(m, o, 4, (int64_t[]){1, 5, 3, 5});
+        set_shape(m, o2, 1, (int64_t[]){5});
+        nnl_attr perm = {.name = "perm", .type = NNL_ATTR_INTS, .n = 4, .ints = (int64_t[]){0, 3, 1, 2}};
+        assert_true(nnl_model_add_node(m, "MatMul", "mm", (int[]){x, w}, 2, &y, 1, NULL, 0) >= 0);
+        assert_true(nnl_model_add_node(m, "Add", "add", (int[]){y, b}, 2, &yb, 1, NULL, 0) >= 0);
+        assert_true(nnl_model_add_node(m, "Transpose", "tr", (int[]){yb}, 1, &t, 1, &perm, 1) >= 0);
+        assert_true(nnl_model_add_node(m, "Mul", "mul", (int[]){g, t}, 2, &o, 1, NULL, 0) >= 0);
+        assert_true(nnl_model_add_node(m, "Add", "other", (int[]){b, b}, 2, &o2, 1, NULL, 0) >= 0); /* b shared */
+        m->outputs = nnl_malloc(2 * sizeof(int));
+        assert_non_null(m->outputs);
+        m->outputs[0] = o;
+        m->outputs[1] = o2;
+        m->n_outputs = 2;
+        float w0[40], b0[5], g0[5];
+        memcpy(w0, m->values[w].t.data, sizeof w0);
+        memcpy(b0, m->values[b].t.data, sizeof b0);
+        memcpy(g0, m->values[g].t.data, sizeof g0);
+        assert_int_equal(nnl_pass_fuse_epilogue(m), NNL_OK);
+        int mm = -1, mul = -1, tr = -1;
+        for (int i = 0; i < m->n_nodes; i++) {
+            if (strcmp(m->nodes[i].op, "MatMul") == 0) mm = i;
+            if (strcmp(m->nodes[i].op, "Mul") == 0) mul = i;
+            if (strcmp(m->nodes[i].op, "Transpose") == 0) tr = i;
+        }
+        assert_true(mm >= 0 && tr >= 0);
+        assert_int_equal(m->nodes[mm].n_in, 3); /* the bias fused either way */
+        const float *wf = m->values[m->nodes[mm].in[1]].t.data, *bf = m->values[m->nodes[mm].in[2]].t.data;
+        if (wrong_axis) {
+            assert_true(mul >= 0);
+            assert_memory_equal(wf, w0, sizeof w0);
+            nnl_model_free(m);
+            continue;
+        }
+        assert_int_equal(mul, -1);
+        assert_int_equal(m->nodes[tr].out[0], m->outputs[0]);
+        for (int r = 0; r < 8; r++)
+            for (int j = 0; j < 5; j++) assert_true(wf[r * 5 + j] == w0[r * 5 + j] * g0[j]);
+        for (int j = 0; j < 5; j++) assert_true(bf[j] == b0[j] * g0[j]);
+        /* the other reader of b still sees it unscaled */
+        const nnl_node *other = NULL;
+        for (int i = 0; i < m->n_nodes; i++)
+            if (strcmp(m->nodes[i].name, "other") == 0) other = &m->nodes[i];
+        assert_non_null(other);
+        assert_memory_equal(m->values[other->in[0]].t.data, b0, sizeof b0);
+        nnl_model_free(m);
+    }
+}
+
 static void test_pack_pass_nomem(void **state) {
     (void)state;
     nnl_model *m = nnl_model_new();
@@ -834,6 +907,7 @@ int main(void) {
         cmocka_unit_test(test_gemm_refusals),
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_matmul_epilogue),
+        cmocka_unit_test(test_fuse_layer_scale),
         cmocka_unit_test(test_pack_pass),
         cmocka_unit_test(test_pack_pass_nomem),
     };

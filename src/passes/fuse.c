@@ -10,6 +10,8 @@
  *                                     (Gemm / MatMul only, the conv
  *                                     kernels do not apply it)
  *   MatMul -> Add(b[N])               the MatMul's input 2 "bias"
+ *   MatMul -> Transpose -> Mul(g)     a per-channel scale folded into the
+ *                                     MatMul's weight and bias (ConvNeXt)
  *   Mul(x, s[N,C,1,1]) -> 1x1 Conv    squeeze-and-excitation scale: the
  *                                     conv's input 4 "S", applied as it
  *                                     packs x (x may have other readers)
@@ -341,6 +343,58 @@ static nnl_status residual(nnl_model *m, int i, int *ci) {
     return s;
 }
 
+/* MatMul (constant B [K, N], a bias, no residual or activation) ->
+ * Transpose -> Mul(t, g), g a float32 constant of N values along the axis
+ * the Transpose moves the MatMul's last axis to (ConvNeXt's layer scale):
+ * B's columns and the bias are scaled by g, the Transpose writes the Mul's
+ * output and the Mul's pass over the activations is gone. */
+static nnl_status layer_scale(nnl_model *m, int i, int ti) {
+    const nnl_node *n = &m->nodes[i];
+    if (ti < 0 || strcmp(n->op, "MatMul") != 0 || n->n_in != 3 || nnl_node_attr(n, "nnl_act") ||
+        strcmp(m->nodes[ti].op, "Transpose") != 0)
+        return NNL_OK;
+    const int w = n->in[1], b = n->in[2], rank = m->values[n->out[0]].t.rank;
+    const nnl_tensor *wt = &m->values[w].t;
+    if (wt->rank != 2 || !const_f32(m, w, nnl_tensor_numel(wt)) || !const_f32(m, b, wt->dims[1]) ||
+        nnl_model_use_count(m, w) != 1)
+        return NNL_OK;
+    const nnl_attr *perm = nnl_node_attr(&m->nodes[ti], "perm");
+    int k = -1;
+    for (int a = 0; perm && perm->type == NNL_ATTR_INTS && perm->n == rank && a < rank; a++)
+        if (perm->ints[a] == rank - 1) k = a;
+    const int mi = nnl_sole_consumer(m, m->nodes[ti].out[0]);
+    if (k < 0 || mi < 0 || strcmp(m->nodes[mi].op, "Mul") != 0 || m->nodes[mi].n_in != 2) return NNL_OK;
+    const int64_t nn = wt->dims[1];
+    const int g = add_other(m, mi, m->nodes[ti].out[0]);
+    if (g < 0 || !const_f32(m, g, nn) || m->values[g].t.rank > rank) return NNL_OK;
+    const nnl_tensor *gt = &m->values[g].t;
+    for (int a = 0; a < gt->rank; a++)
+        if (gt->dims[a] != (rank - gt->rank + a == k ? nn : 1)) return NNL_OK;
+    /* the bias scaled into a value of its own (biases of equal values
+     * may be one constant shared by several layers), named after the
+     * weight so equal graphs name it equally */
+    float *bd = nnl_aligned_alloc((size_t)nn * sizeof(float));
+    char name[1024];
+    snprintf(name, sizeof name, "%s.scaled_bias", m->values[w].name);
+    int bs = bd ? nnl_model_add_value(m, name, NNL_VAL_CONST) : -1;
+    if (bs < 0) {
+        nnl_aligned_free(bd);
+        return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
+    }
+    const float *gd = m->values[g].t.data, *b0 = m->values[b].t.data;
+    for (int64_t j = 0; j < nn; j++) bd[j] = b0[j] * gd[j];
+    nnl_status s = nnl_value_set_const(&m->values[bs], NNL_DT_FLOAT, 1, (int64_t[]){nn}, bd, true);
+    if (s) {
+        nnl_aligned_free(bd);
+        return s;
+    }
+    float *wd = m->values[w].t.data;
+    for (int64_t r = 0; r < m->values[w].t.dims[0]; r++)
+        for (int64_t j = 0; j < nn; j++) wd[r * nn + j] *= gd[j];
+    m->nodes[i].in[2] = bs;
+    return absorb(m, ti, mi);
+}
+
 nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
     for (int i = 0; i < m->n_nodes; i++) {
         nnl_node *n = &m->nodes[i];
@@ -349,6 +403,7 @@ nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
         int ci = nnl_sole_consumer(m, n->out[0]);
         nnl_status s = matmul_bias(m, i, &ci);
         if (!s) s = residual(m, i, &ci);
+        if (!s) s = layer_scale(m, i, ci);
         if (s) return s;
         if (nnl_node_attr(n, "nnl_act")) continue;
         /* the activation's nodes: ci, whose output the op takes over, and

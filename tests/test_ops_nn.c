@@ -623,20 +623,21 @@ static void test_matmul(void **state) {
     assert_int_equal(infer(&k), NNL_ERR_SHAPE);
 }
 
-/* MatMul's fused extras (passes/fuse.c): bias [N], residual Z and GELU,
- * Y = gelu(A B + bias + Z), on the tiled path (plain and PACK_A8T B), the
+/* MatMul's fused extras (passes/fuse.c): bias [N], residual Z, GELU and
+ * nnl_alpha, Y = gelu(alpha A B + bias + Z), on the tiled path (plain and PACK_A8T B), the
  * dot-product path (a few rows against a packed B), batched A, and Z
  * without a bias on a batched B. */
 static void matmul_epi_check(int64_t batch, int64_t m, int64_t kk, int64_t n, bool packed, bool with_bias,
-                             nnl_pool *pool) {
+                             float alpha, nnl_pool *pool) {
     /* unpacked B without a bias: one B per batch item (batched GEMMs) */
     const int64_t nb = packed || with_bias ? 1 : batch;
     float *a = rnd(batch * m * kk, 11), *b = rnd(nb * kk * n, 12), *bias = rnd(n, 13), *z = rnd(batch * m * n, 14);
     double *want = calloc((size_t)(batch * m * n), sizeof(double));
     for (int64_t r = 0; r < batch * m; r++)
         for (int64_t j = 0; j < n; j++) {
-            double s = z[r * n + j] + (with_bias ? bias[j] : 0.0);
+            double s = 0;
             for (int64_t l = 0; l < kk; l++) s += (double)a[r * kk + l] * b[(nb > 1 ? r / m : 0) * kk * n + l * n + j];
+            s = alpha * s + z[r * n + j] + (with_bias ? bias[j] : 0.0);
             want[r * n + j] = 0.5 * s * (1.0 + erf(s / sqrt(2.0)));
         }
     call k;
@@ -657,6 +658,7 @@ static void matmul_epi_check(int64_t batch, int64_t m, int64_t kk, int64_t n, bo
         k.t[1].layout = NNL_LAYOUT_PACK_A8T;
     }
     attr_int(&k, "nnl_act", NNL_ACT_GELU);
+    if (alpha != 1.0f) attr_float(&k, "nnl_alpha", alpha);
     float *y = run(&k, pool);
     close_to(y, want, batch * m * n, 1e-5 * (double)(kk + 1));
     nnl_aligned_free(y);
@@ -670,10 +672,10 @@ static void matmul_epi_check(int64_t batch, int64_t m, int64_t kk, int64_t n, bo
 
 static void test_matmul_epilogue(void **state) {
     (void)state;
-    matmul_epi_check(2, 10, 33, 50, false, true, pool2);
-    matmul_epi_check(1, 37, 70, 101, true, true, NULL);
-    matmul_epi_check(1, 2, 300, 77, true, true, pool2);
-    matmul_epi_check(3, 5, 20, 9, false, false, NULL);
+    matmul_epi_check(2, 10, 33, 50, false, true, 1.0f, pool2);
+    matmul_epi_check(1, 37, 70, 101, true, true, 1.0f, NULL);
+    matmul_epi_check(1, 2, 300, 77, true, true, 0.3f, pool2);
+    matmul_epi_check(3, 5, 20, 9, false, false, 0.125f, NULL);
     /* refused: a bias that is not [N], a Z not of the output's shape, GELU on a Conv */
     float d[64] = {0};
     call k;
@@ -879,6 +881,45 @@ static void test_fuse_layer_scale(void **state) {
     }
 }
 
+/* Div(q, 8) read by a MatMul alone becomes its nnl_alpha 1/8 and the
+ * MatMul reads q; a Div with another reader stays. */
+static void test_fuse_matmul_scale(void **state) {
+    (void)state;
+    for (int shared = 0; shared < 2; shared++) {
+        nnl_model *m = nnl_model_new();
+        assert_non_null(m);
+        int q = nnl_model_add_value(m, "q", NNL_VAL_INPUT), k = nnl_model_add_value(m, "k", NNL_VAL_INPUT);
+        int c = add_const(m, "c", 0, NULL, 31), qd = add_act(m, "qd"), y = add_act(m, "y");
+        *(float *)m->values[c].t.data = 8.0f;
+        set_shape(m, q, 3, (int64_t[]){2, 4, 6});
+        set_shape(m, k, 3, (int64_t[]){2, 6, 4});
+        set_shape(m, qd, 3, (int64_t[]){2, 4, 6});
+        set_shape(m, y, 3, (int64_t[]){2, 4, 4});
+        assert_true(nnl_model_add_node(m, "Div", "div", (int[]){q, c}, 2, &qd, 1, NULL, 0) >= 0);
+        assert_true(nnl_model_add_node(m, "MatMul", "mm", (int[]){qd, k}, 2, &y, 1, NULL, 0) >= 0);
+        m->outputs = nnl_malloc(2 * sizeof(int));
+        assert_non_null(m->outputs);
+        m->outputs[0] = y;
+        m->outputs[1] = qd;
+        m->n_outputs = 1 + shared;
+        assert_int_equal(nnl_pass_fuse_epilogue(m), NNL_OK);
+        int mm = -1, dv = -1;
+        for (int i = 0; i < m->n_nodes; i++) {
+            if (strcmp(m->nodes[i].op, "MatMul") == 0) mm = i;
+            if (strcmp(m->nodes[i].op, "Div") == 0) dv = i;
+        }
+        assert_true(mm >= 0);
+        const nnl_attr *al = nnl_node_attr(&m->nodes[mm], "nnl_alpha");
+        if (shared) {
+            assert_true(dv >= 0 && !al);
+        } else {
+            assert_true(dv < 0 && al && al->f == 0.125f);
+            assert_string_equal(m->values[m->nodes[mm].in[0]].name, "q");
+        }
+        nnl_model_free(m);
+    }
+}
+
 static void test_pack_pass_nomem(void **state) {
     (void)state;
     nnl_model *m = nnl_model_new();
@@ -908,6 +949,7 @@ int main(void) {
         cmocka_unit_test(test_matmul),
         cmocka_unit_test(test_matmul_epilogue),
         cmocka_unit_test(test_fuse_layer_scale),
+        cmocka_unit_test(test_fuse_matmul_scale),
         cmocka_unit_test(test_pack_pass),
         cmocka_unit_test(test_pack_pass_nomem),
     };

@@ -12,6 +12,8 @@
  *   MatMul -> Add(b[N])               the MatMul's input 2 "bias"
  *   MatMul -> Transpose -> Mul(g)     a per-channel scale folded into the
  *                                     MatMul's weight and bias (ConvNeXt)
+ *   Div(q, c) -> MatMul               attention's 1 / sqrt(d): the
+ *                                     MatMul's attribute nnl_alpha = 1 / c
  *   Mul(x, s[N,C,1,1]) -> 1x1 Conv    squeeze-and-excitation scale: the
  *                                     conv's input 4 "S", applied as it
  *                                     packs x (x may have other readers)
@@ -395,13 +397,37 @@ static nnl_status layer_scale(nnl_model *m, int i, int ti) {
     return absorb(m, ti, mi);
 }
 
+/* MatMul reading Div(q, c), c a nonzero float scalar constant, as either
+ * operand, the Div read by it alone: the MatMul reads q and scales its
+ * products by 1 / c (nnl_alpha, applied before bias and residual). */
+static nnl_status matmul_scale(nnl_model *m, int i) {
+    nnl_node *n = &m->nodes[i];
+    if (strcmp(n->op, "MatMul") != 0 || n->n_in != 2 || nnl_node_attr(n, "nnl_alpha")) return NNL_OK;
+    for (int k = 0; k < 2; k++) {
+        int v = n->in[k], di = m->values[v].producer;
+        float c;
+        if (di < 0 || m->nodes[di].dead || strcmp(m->nodes[di].op, "Div") != 0 || m->nodes[di].n_in != 2 ||
+            nnl_sole_consumer(m, v) != i || !nnl_scalar_const(m, m->nodes[di].in[1], &c) || c == 0.0f ||
+            !isfinite(1.0f / c))
+            continue;
+        nnl_status s = nnl_node_set_attr_float(n, "nnl_alpha", 1.0f / c);
+        if (!s) s = nnl_node_join_name(n, &m->nodes[di]);
+        if (s) return s;
+        n->in[k] = m->nodes[di].in[0];
+        m->nodes[di].dead = true;
+        return NNL_OK;
+    }
+    return NNL_OK;
+}
+
 nnl_status nnl_pass_fuse_epilogue(nnl_model *m) {
     for (int i = 0; i < m->n_nodes; i++) {
         nnl_node *n = &m->nodes[i];
         if (n->dead || !is_fusable_op(n) || n->n_out != 1) continue;
         if (m->values[n->out[0]].t.dtype != NNL_DT_FLOAT) continue;
         int ci = nnl_sole_consumer(m, n->out[0]);
-        nnl_status s = matmul_bias(m, i, &ci);
+        nnl_status s = matmul_scale(m, i);
+        if (!s) s = matmul_bias(m, i, &ci);
         if (!s) s = residual(m, i, &ci);
         if (!s) s = layer_scale(m, i, ci);
         if (s) return s;

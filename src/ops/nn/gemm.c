@@ -7,7 +7,8 @@
  * MatMul extras (written by the compiler's fusions, passes/fuse.c):
  * optional input 2 "bias" (float32 [N], added to every row) and optional
  * input 3 "Z" (a residual of the output's shape), both applied in the
- * epilogue before the activation: Y = act(A B + bias + Z).
+ * epilogue before the activation, and attribute nnl_alpha (float, default
+ * 1) scaling the products: Y = act(alpha A B + bias + Z).
  */
 #include <string.h>
 
@@ -309,7 +310,7 @@ nnl_status nnl_nn_matmul_exec(const nnl_op_call *c) {
         .b_rs = g.n,
         .b_cs = 1,
         .ldc = g.n,
-        .epi = {.alpha = 1.0f, .beta = 1.0f, .res_rs = g.n},
+        .epi = {.alpha = nnl_attr_float(c, "nnl_alpha", 1.0f), .beta = 1.0f, .res_rs = g.n},
         .res_cs = 1,
         .b_f16 = half,
         .ptrs = mm_item,

@@ -34,6 +34,7 @@ static double act_ref(double x, nnl_act act, double a, double b) {
     case NNL_ACT_HARDSWISH: return x * fmax(0, fmin(1, x / 6 + 0.5));
     case NNL_ACT_LEAKYRELU: return x >= 0 ? x : a * x;
     case NNL_ACT_SILU: return x / (1.0 + exp(-x));
+    case NNL_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
     default: return x;
     }
 }
@@ -271,8 +272,9 @@ static void test_gemm_shapes(void **state) {
 
 static void test_gemm_epilogues(void **state) {
     (void)state;
-    static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_SIGMOID,
-                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU};
+    static const nnl_act acts[] = {NNL_ACT_NONE,        NNL_ACT_RELU,      NNL_ACT_CLIP,      NNL_ACT_SIGMOID,
+                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU,
+                                   NNL_ACT_GELU};
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];
         if (!kern->supported()) continue;
@@ -412,6 +414,111 @@ static void test_sigmoid(void **state) {
         double worst = ulp_sweep(kern, sigmoid_of, sigmoid_ref, 2e-38, &worst_x);
         print_message("sigmoid %s: worst %.2f ulp at %g\n", kern->name, worst, worst_x);
         if (!(worst <= 4.0)) fail_msg("%s: sigmoid error %.2f ulp at %.9g", kern->name, worst, worst_x);
+    }
+}
+
+/* Row lengths for the row kernels: every tail of every set's vector, a few
+ * whole vectors, attention's 197 and the widths of ConvNeXt and ViT. */
+static const int64_t row_lens[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 47, 64, 96, 197, 768, 1001};
+enum { N_ROW_LENS = sizeof row_lens / sizeof row_lens[0] };
+
+/* Uniform in [-1, 1): a 64-bit LCG's top 24 bits. */
+static double row_rand(uint64_t *seed) {
+    *seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*seed >> 40) / (double)(1 << 24) * 2.0 - 1.0;
+}
+
+/* nnl_kernel.softmax against the double definition, relative 2e-6 (exp
+ * within a few ulp, the sum's rounding), in place and not; -inf entries
+ * give 0, a row of -inf gives NaN (0 / 0) as the definition does, NaN
+ * spreads to the whole row. */
+static void test_softmax_rows(void **state) {
+    (void)state;
+    static float x[1001], y[1001];
+    static double want[1001];
+    uint64_t seed = 7;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (int li = 0; li < N_ROW_LENS; li++) {
+            const int64_t n = row_lens[li];
+            for (int pass = 0; pass < 4; pass++) {
+                for (int64_t i = 0; i < n; i++) x[i] = (float)(row_rand(&seed) * 20.0) + (pass == 3 ? 300.0f : 0.0f);
+                if (pass == 1) x[(n - 1) / 2] = -INFINITY;
+                if (pass == 2)
+                    for (int64_t i = 0; i < n; i++) x[i] = -INFINITY;
+                double m = -INFINITY, s = 0;
+                for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+                if (m == -INFINITY) m = 0;
+                /* x - m rounded to float as the kernels do: at |x - m| ~ 40 its
+                 * rounding alone moves exp by 2e-6 */
+                for (int64_t i = 0; i < n; i++) s += want[i] = exp((double)(x[i] - (float)m));
+                for (int64_t i = 0; i < n; i++) want[i] /= s;
+                for (int inplace = 0; inplace < 2; inplace++) {
+                    float *out = inplace ? x : y;
+                    float keep[1001];
+                    memcpy(keep, x, (size_t)n * sizeof(float));
+                    kern->softmax(out, x, n);
+                    for (int64_t i = 0; i < n; i++)
+                        if (isnan(want[i]) ? !isnan(out[i]) : !(fabs(out[i] - want[i]) <= 2e-6 * want[i] + 1e-37))
+                            fail_msg("%s softmax n=%lld pass %d: [%lld] = %.9g, want %.9g", kern->name,
+                                     (long long)n, pass, (long long)i, out[i], want[i]);
+                    memcpy(x, keep, (size_t)n * sizeof(float));
+                }
+            }
+            x[n / 3] = NAN;
+            kern->softmax(y, x, n);
+            for (int64_t i = 0; i < n; i++)
+                if (!isnan(y[i])) fail_msg("%s softmax n=%lld: NaN in, [%lld] = %g", kern->name, (long long)n, (long long)i, y[i]);
+        }
+    }
+}
+
+/* nnl_kernel.layernorm against double statistics: the output within 2e-5
+ * of a unit-variance result's scale, and also with a mean 1000 times the
+ * spread (a one-pass variance in float would be off by whole units
+ * there); mean and inv returned; bias absent or given; in place. */
+static void test_layernorm_rows(void **state) {
+    (void)state;
+    static float x[1001], y[1001], sc[1001], bi[1001];
+    uint64_t seed = 11;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        if (!nnl_kernels[ki]->supported()) continue;
+        const nnl_kernel *kern = nnl_kernels[ki];
+        for (int li = 0; li < N_ROW_LENS; li++) {
+            const int64_t n = row_lens[li];
+            for (int pass = 0; pass < 4; pass++) {
+                const double off = pass >= 2 ? 1000.0 : 0.0;
+                for (int64_t i = 0; i < n; i++) {
+                    const double u = row_rand(&seed);
+                    x[i] = (float)(off + u);
+                    sc[i] = (float)(0.5 + u * u);
+                    bi[i] = (float)(u * 0.25);
+                }
+                const bool with_bias = pass & 1;
+                double mu = 0, var = 0;
+                for (int64_t i = 0; i < n; i++) mu += x[i];
+                mu /= (double)n;
+                for (int64_t i = 0; i < n; i++) var += ((double)x[i] - mu) * ((double)x[i] - mu);
+                var /= (double)n;
+                const double inv = 1.0 / sqrt(var + 1e-5);
+                float keep[1001], mean = 0, ivf = 0;
+                memcpy(keep, x, (size_t)n * sizeof(float));
+                float *out = pass == 1 ? x : y;
+                kern->layernorm(out, x, n, 1e-5f, sc, with_bias ? bi : NULL, &mean, &ivf);
+                for (int64_t i = 0; i < n; i++) {
+                    double want = ((double)keep[i] - mu) * inv * sc[i] + (with_bias ? bi[i] : 0.0);
+                    /* plus the mean's rounding to float, which x - mean carries */
+                    if (!(fabs(out[i] - want) <= 2e-5 * (1.0 + fabs(want)) + 1.2e-7 * fabs(mu) * inv * sc[i]))
+                        fail_msg("%s layernorm n=%lld pass %d: [%lld] = %.9g, want %.9g", kern->name, (long long)n, pass,
+                                 (long long)i, out[i], want);
+                }
+                if (!(fabs(mean - mu) <= 1e-6 * (1.0 + fabs(mu))) || !(fabs(ivf - inv) <= 1e-5 * inv))
+                    fail_msg("%s layernorm n=%lld: mean %.9g inv %.9g, want %.9g %.9g", kern->name, (long long)n, mean,
+                             ivf, mu, inv);
+                memcpy(x, keep, (size_t)n * sizeof(float));
+            }
+        }
     }
 }
 
@@ -676,8 +783,9 @@ static void test_conv_in_place(void **state) {
 /* Each vector set's activations agree with the scalar definition. */
 static void test_act_rows(void **state) {
     (void)state;
-    static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_SIGMOID,
-                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU};
+    static const nnl_act acts[] = {NNL_ACT_NONE,        NNL_ACT_RELU,      NNL_ACT_CLIP,      NNL_ACT_SIGMOID,
+                                   NNL_ACT_HARDSIGMOID, NNL_ACT_HARDSWISH, NNL_ACT_LEAKYRELU, NNL_ACT_SILU,
+                                   NNL_ACT_GELU};
     enum { N = 203 };
     float x[N], y[N], res[N];
     for (int i = 0; i < N; i++) {
@@ -989,6 +1097,8 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_tukr),
         cmocka_unit_test(test_sigmoid),
         cmocka_unit_test(test_maxpool),
+        cmocka_unit_test(test_softmax_rows),
+        cmocka_unit_test(test_layernorm_rows),
         cmocka_unit_test(test_qadd),
         cmocka_unit_test(test_pack_a8_layout),
         cmocka_unit_test(test_act_rows),

@@ -22,6 +22,7 @@
 #include "kernels/wino.h"
 #include "ops/ops.h"
 #include "passes/pack_weights.h"
+#include "passes/passes.h"
 
 static void *ts[2];
 static nnl_pool *pool2;
@@ -622,6 +623,80 @@ static void test_matmul(void **state) {
     assert_int_equal(infer(&k), NNL_ERR_SHAPE);
 }
 
+/* MatMul's fused extras (passes/fuse.c): bias [N], residual Z, GELU and
+ * nnl_alpha, Y = gelu(alpha A B + bias + Z), on the tiled path (plain and PACK_A8T B), the
+ * dot-product path (a few rows against a packed B), batched A, and Z
+ * without a bias on a batched B. */
+static void matmul_epi_check(int64_t batch, int64_t m, int64_t kk, int64_t n, bool packed, bool with_bias,
+                             float alpha, nnl_pool *pool) {
+    /* unpacked B without a bias: one B per batch item (batched GEMMs) */
+    const int64_t nb = packed || with_bias ? 1 : batch;
+    float *a = rnd(batch * m * kk, 11), *b = rnd(nb * kk * n, 12), *bias = rnd(n, 13), *z = rnd(batch * m * n, 14);
+    double *want = calloc((size_t)(batch * m * n), sizeof(double));
+    for (int64_t r = 0; r < batch * m; r++)
+        for (int64_t j = 0; j < n; j++) {
+            double s = 0;
+            for (int64_t l = 0; l < kk; l++) s += (double)a[r * kk + l] * b[(nb > 1 ? r / m : 0) * kk * n + l * n + j];
+            s = alpha * s + z[r * n + j] + (with_bias ? bias[j] : 0.0);
+            want[r * n + j] = 0.5 * s * (1.0 + erf(s / sqrt(2.0)));
+        }
+    call k;
+    call_init(&k, "MatMul", 4);
+    set_t(&k.t[0], 3, (int64_t[]){batch, m, kk}, a);
+    if (nb > 1)
+        set_t(&k.t[1], 3, (int64_t[]){nb, kk, n}, b);
+    else
+        set_t(&k.t[1], 2, (int64_t[]){kk, n}, b);
+    set_t(&k.t[2], 1, (int64_t[]){n}, bias);
+    set_t(&k.t[3], 3, (int64_t[]){batch, m, n}, z);
+    if (!with_bias) k.in[2] = NULL;
+    float *wp = NULL;
+    if (packed) {
+        wp = nnl_aligned_alloc((size_t)nnl_pack_a8_bytes(2, (int64_t[]){n, kk}));
+        nnl_pack_a8t(wp, b, kk, n);
+        k.t[1].data = wp;
+        k.t[1].layout = NNL_LAYOUT_PACK_A8T;
+    }
+    attr_int(&k, "nnl_act", NNL_ACT_GELU);
+    if (alpha != 1.0f) attr_float(&k, "nnl_alpha", alpha);
+    float *y = run(&k, pool);
+    close_to(y, want, batch * m * n, 1e-5 * (double)(kk + 1));
+    nnl_aligned_free(y);
+    nnl_aligned_free(wp);
+    free(want);
+    nnl_aligned_free(a);
+    nnl_aligned_free(b);
+    nnl_aligned_free(bias);
+    nnl_aligned_free(z);
+}
+
+static void test_matmul_epilogue(void **state) {
+    (void)state;
+    matmul_epi_check(2, 10, 33, 50, false, true, 1.0f, pool2);
+    matmul_epi_check(1, 37, 70, 101, true, true, 1.0f, NULL);
+    matmul_epi_check(1, 2, 300, 77, true, true, 0.3f, pool2);
+    matmul_epi_check(3, 5, 20, 9, false, false, 0.125f, NULL);
+    /* refused: a bias that is not [N], a Z not of the output's shape, GELU on a Conv */
+    float d[64] = {0};
+    call k;
+    call_init(&k, "MatMul", 3);
+    set_t(&k.t[0], 2, (int64_t[]){3, 4}, d);
+    set_t(&k.t[1], 2, (int64_t[]){4, 6}, d);
+    set_t(&k.t[2], 2, (int64_t[]){1, 6}, d);
+    assert_int_equal(infer(&k), NNL_ERR_SHAPE);
+    call_init(&k, "MatMul", 4);
+    set_t(&k.t[0], 2, (int64_t[]){3, 4}, d);
+    set_t(&k.t[1], 2, (int64_t[]){4, 6}, d);
+    set_t(&k.t[2], 1, (int64_t[]){6}, d);
+    set_t(&k.t[3], 2, (int64_t[]){1, 6}, d);
+    assert_int_equal(infer(&k), NNL_ERR_SHAPE);
+    call_init(&k, "Conv", 2);
+    set_t(&k.t[0], 4, (int64_t[]){1, 2, 3, 3}, d);
+    set_t(&k.t[1], 4, (int64_t[]){2, 2, 1, 1}, d);
+    attr_int(&k, "nnl_act", NNL_ACT_GELU);
+    assert_int_equal(infer(&k), NNL_ERR_UNSUPPORTED);
+}
+
 /* ---- pack pass ------------------------------------------------------------------ */
 
 static int add_const(nnl_model *m, const char *name, int rank, const int64_t *dims, unsigned seed) {
@@ -734,6 +809,117 @@ static void test_pack_pass(void **state) {
 }
 
 /* A failed allocation leaves the model as it was. */
+/* Value v an activation of float32 dims (the shapes inference would set). */
+static void set_shape(nnl_model *m, int v, int rank, const int64_t *dims) {
+    m->values[v].t.dtype = NNL_DT_FLOAT;
+    m->values[v].t.rank = rank;
+    memcpy(m->values[v].t.dims, dims, (size_t)rank * sizeof(int64_t));
+}
+
+/* ConvNeXt's block end, MatMul -> Add(bias) -> Transpose(0, 3, 1, 2) ->
+ * Mul(g [N, 1, 1]): the pass folds the bias into the MatMul and g into its
+ * weight's columns and a scaled copy of the (shared) bias, the Transpose
+ * writes the Mul's output; with g along another axis nothing is folded. */
+static void test_fuse_layer_scale(void **state) {
+    (void)state;
+    for (int wrong_axis = 0; wrong_axis < 2; wrong_axis++) {
+        nnl_model *m = nnl_model_new();
+        assert_non_null(m);
+        int x = nnl_model_add_value(m, "x", NNL_VAL_INPUT);
+        int w = add_const(m, "w", 2, (int64_t[]){8, 5}, 21), b = add_const(m, "b", 1, (int64_t[]){5}, 22);
+        int g = wrong_axis ? add_const(m, "g", 1, (int64_t[]){5}, 23) : add_const(m, "g", 3, (int64_t[]){5, 1, 1}, 23);
+        int y = add_act(m, "y"), yb = add_act(m, "yb"), t = add_act(m, "t"), o = add_act(m, "o"), o2 = add_act(m, "o2");
+        set_shape(m, x, 4, (int64_t[]){1, 3, 5, 8});
+        set_shape(m, y, 4, (int64_t[]){1, 3, 5, 5});
+        set_shape(m, yb, 4, (int64_t[]){1, 3, 5, 5});
+        set_shape(m, t, 4, (int64_t[]){1, 5, 3, 5});
+        set_shape(m, o, 4, (int64_t[]){1, 5, 3, 5});
+        set_shape(m, o2, 1, (int64_t[]){5});
+        nnl_attr perm = {.name = "perm", .type = NNL_ATTR_INTS, .n = 4, .ints = (int64_t[]){0, 3, 1, 2}};
+        assert_true(nnl_model_add_node(m, "MatMul", "mm", (int[]){x, w}, 2, &y, 1, NULL, 0) >= 0);
+        assert_true(nnl_model_add_node(m, "Add", "add", (int[]){y, b}, 2, &yb, 1, NULL, 0) >= 0);
+        assert_true(nnl_model_add_node(m, "Transpose", "tr", (int[]){yb}, 1, &t, 1, &perm, 1) >= 0);
+        assert_true(nnl_model_add_node(m, "Mul", "mul", (int[]){g, t}, 2, &o, 1, NULL, 0) >= 0);
+        assert_true(nnl_model_add_node(m, "Add", "other", (int[]){b, b}, 2, &o2, 1, NULL, 0) >= 0); /* b shared */
+        m->outputs = nnl_malloc(2 * sizeof(int));
+        assert_non_null(m->outputs);
+        m->outputs[0] = o;
+        m->outputs[1] = o2;
+        m->n_outputs = 2;
+        float w0[40], b0[5], g0[5];
+        memcpy(w0, m->values[w].t.data, sizeof w0);
+        memcpy(b0, m->values[b].t.data, sizeof b0);
+        memcpy(g0, m->values[g].t.data, sizeof g0);
+        assert_int_equal(nnl_pass_fuse_epilogue(m), NNL_OK);
+        int mm = -1, mul = -1, tr = -1;
+        for (int i = 0; i < m->n_nodes; i++) {
+            if (strcmp(m->nodes[i].op, "MatMul") == 0) mm = i;
+            if (strcmp(m->nodes[i].op, "Mul") == 0) mul = i;
+            if (strcmp(m->nodes[i].op, "Transpose") == 0) tr = i;
+        }
+        assert_true(mm >= 0 && tr >= 0);
+        assert_int_equal(m->nodes[mm].n_in, 3); /* the bias fused either way */
+        const float *wf = m->values[m->nodes[mm].in[1]].t.data, *bf = m->values[m->nodes[mm].in[2]].t.data;
+        if (wrong_axis) {
+            assert_true(mul >= 0);
+            assert_memory_equal(wf, w0, sizeof w0);
+            nnl_model_free(m);
+            continue;
+        }
+        assert_int_equal(mul, -1);
+        assert_int_equal(m->nodes[tr].out[0], m->outputs[0]);
+        for (int r = 0; r < 8; r++)
+            for (int j = 0; j < 5; j++) assert_true(wf[r * 5 + j] == w0[r * 5 + j] * g0[j]);
+        for (int j = 0; j < 5; j++) assert_true(bf[j] == b0[j] * g0[j]);
+        /* the other reader of b still sees it unscaled */
+        const nnl_node *other = NULL;
+        for (int i = 0; i < m->n_nodes; i++)
+            if (strcmp(m->nodes[i].name, "other") == 0) other = &m->nodes[i];
+        assert_non_null(other);
+        assert_memory_equal(m->values[other->in[0]].t.data, b0, sizeof b0);
+        nnl_model_free(m);
+    }
+}
+
+/* Div(q, 8) read by a MatMul alone becomes its nnl_alpha 1/8 and the
+ * MatMul reads q; a Div with another reader stays. */
+static void test_fuse_matmul_scale(void **state) {
+    (void)state;
+    for (int shared = 0; shared < 2; shared++) {
+        nnl_model *m = nnl_model_new();
+        assert_non_null(m);
+        int q = nnl_model_add_value(m, "q", NNL_VAL_INPUT), k = nnl_model_add_value(m, "k", NNL_VAL_INPUT);
+        int c = add_const(m, "c", 0, NULL, 31), qd = add_act(m, "qd"), y = add_act(m, "y");
+        *(float *)m->values[c].t.data = 8.0f;
+        set_shape(m, q, 3, (int64_t[]){2, 4, 6});
+        set_shape(m, k, 3, (int64_t[]){2, 6, 4});
+        set_shape(m, qd, 3, (int64_t[]){2, 4, 6});
+        set_shape(m, y, 3, (int64_t[]){2, 4, 4});
+        assert_true(nnl_model_add_node(m, "Div", "div", (int[]){q, c}, 2, &qd, 1, NULL, 0) >= 0);
+        assert_true(nnl_model_add_node(m, "MatMul", "mm", (int[]){qd, k}, 2, &y, 1, NULL, 0) >= 0);
+        m->outputs = nnl_malloc(2 * sizeof(int));
+        assert_non_null(m->outputs);
+        m->outputs[0] = y;
+        m->outputs[1] = qd;
+        m->n_outputs = 1 + shared;
+        assert_int_equal(nnl_pass_fuse_epilogue(m), NNL_OK);
+        int mm = -1, dv = -1;
+        for (int i = 0; i < m->n_nodes; i++) {
+            if (strcmp(m->nodes[i].op, "MatMul") == 0) mm = i;
+            if (strcmp(m->nodes[i].op, "Div") == 0) dv = i;
+        }
+        assert_true(mm >= 0);
+        const nnl_attr *al = nnl_node_attr(&m->nodes[mm], "nnl_alpha");
+        if (shared) {
+            assert_true(dv >= 0 && !al);
+        } else {
+            assert_true(dv < 0 && al && al->f == 0.125f);
+            assert_string_equal(m->values[m->nodes[mm].in[0]].name, "q");
+        }
+        nnl_model_free(m);
+    }
+}
+
 static void test_pack_pass_nomem(void **state) {
     (void)state;
     nnl_model *m = nnl_model_new();
@@ -761,6 +947,9 @@ int main(void) {
         cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_gemm_refusals),
         cmocka_unit_test(test_matmul),
+        cmocka_unit_test(test_matmul_epilogue),
+        cmocka_unit_test(test_fuse_layer_scale),
+        cmocka_unit_test(test_fuse_matmul_scale),
         cmocka_unit_test(test_pack_pass),
         cmocka_unit_test(test_pack_pass_nomem),
     };

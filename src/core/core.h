@@ -180,7 +180,9 @@ typedef enum nnl_act {
     NNL_ACT_HARDSIGMOID = 4,   /* max(0, min(1, a*x + b)) */
     NNL_ACT_HARDSWISH = 5,     /* x * max(0, min(1, x/6 + 1/2)) */
     NNL_ACT_LEAKYRELU = 6,     /* slope a */
-    NNL_ACT_SILU = 7           /* x * sigmoid(x): Sigmoid + Mul as PyTorch exports SiLU */
+    NNL_ACT_SILU = 7,          /* x * sigmoid(x): Sigmoid + Mul as PyTorch exports SiLU */
+    NNL_ACT_GELU = 8           /* x / 2 (1 + erf(x / sqrt 2)): PyTorch's GELU export (Div, Erf, Add,
+                                * Mul, Mul); Gemm and MatMul only (Conv refuses it) */
 } nnl_act;
 
 typedef struct nnl_infer_result {

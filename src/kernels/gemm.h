@@ -192,6 +192,17 @@ typedef void (*nnl_dot8_fn)(const float *panel, const float *x, int64_t xs, int6
 typedef void (*nnl_erf_fn)(float *y, const float *x, int64_t n);
 /* y[i] = 1 / (1 + exp(-x[i])) for float32, i < n (kernels/vmath.h). */
 typedef void (*nnl_sigmoid_fn)(float *y, const float *x, int64_t n);
+/* y = softmax(x) over one row of n >= 1 floats (y may be x): e_i = exp(x[i]
+ * - m) with m the largest non-NaN x[i] (0 when that is -inf: a row of -inf
+ * gives 0 / 0, NaN, not -inf - -inf), y[i] = e_i / sum e
+ * (kernels/rows_body.h). */
+typedef void (*nnl_softmax_fn)(float *y, const float *x, int64_t n);
+/* LayerNormalization of one row of n >= 1 floats (y may be x): y[i] =
+ * (x[i] - mean) * inv * scale[i] + bias[i] (bias may be NULL), inv = 1 /
+ * sqrt(variance + eps), the population variance; mean and inv also
+ * returned (kernels/rows_body.h). */
+typedef void (*nnl_layernorm_fn)(float *y, const float *x, int64_t n, float eps, const float *scale,
+                                 const float *bias, float *mean, float *inv);
 /* The 8-bit residual add of QDQ models (kernels/qadd_body.h): per-tensor
  * scales and zero points of a, b and y; lo / hi the clamp minus zy. */
 typedef struct nnl_qadd_params {
@@ -301,6 +312,8 @@ typedef struct nnl_kernel {
     nnl_dot8_fn dot8;
     nnl_erf_fn erf;
     nnl_sigmoid_fn sigmoid;
+    nnl_softmax_fn softmax;
+    nnl_layernorm_fn layernorm;
     nnl_qadd_fn qadd;
     nnl_qdw_fn qdw;
     nnl_h2f_fn h2f;
@@ -463,6 +476,7 @@ static inline float nnl_act_apply(float x, nnl_act act, float a, float b) {
     }
     case NNL_ACT_LEAKYRELU: return x >= 0.0f ? x : a * x;
     case NNL_ACT_SILU: return x * nnl_sigmoidf(x);
+    case NNL_ACT_GELU: return x * 0.5f * (1.0f + erff(x * 0.70710678f));
     default: return x;
     }
 }

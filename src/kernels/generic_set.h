@@ -16,6 +16,7 @@
 #include "kernels/maxpool_f32.h"
 #include "kernels/qadd_body.h"
 #include "kernels/qdw_body.h"
+#include "kernels/rows_body.h"
 #include "kernels/vmath.h"
 #include "kernels/wino_xform.h"
 
@@ -37,7 +38,7 @@
                               int64_t n) {                                                             \
         nnl_wino_wt16(u0, u1, us, g0, g1, n);                                                          \
     }                                                                                                  \
-    static void erf_##isa(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
+    NNL_FP_CONTRACT_FN static void erf_##isa(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
 
 #define NNL_GENERIC_ENTRIES_BUT_DOT8(isa)                                                              \
     .wino_in = wino_in_##isa, .wino_out = wino_out_##isa, .wino_wt = wino_wt_##isa, .erf = erf_##isa
@@ -53,6 +54,7 @@
 /* vbytes: the set's native vector width in bytes. */
 #define NNL_GENERIC_VECTOR_KERNELS(isa, vbytes)                                                        \
     NNL_DWC_DEFINE(dwc_##isa, vbytes)                                                                \
+    NNL_ROWS_DEFINE(isa, vbytes)                                                                     \
     static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }   \
     static void maxpool_##isa(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,      \
                               void *scratch) {                                                         \
@@ -69,6 +71,7 @@
 /* .qadd and .qdw are the set's own (qadd_div_<isa> or a faster form with
  * the same results; NNL_QDW_BODY or intrinsics). */
 #define NNL_GENERIC_VECTOR_ENTRIES(isa, vbytes)                                                        \
-    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .sigmoid = sigmoid_##isa, .maxpool = maxpool_##isa
+    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .sigmoid = sigmoid_##isa, .maxpool = maxpool_##isa,        \
+    .softmax = softmax_##isa, .layernorm = layernorm_##isa
 
 #endif

@@ -41,6 +41,8 @@ INLINE __m256 exp256(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
+static void gelu_avx2(float *y, int64_t n); /* kernels/rows_body.h */
+
 INLINE __m256 act256(__m256 x, nnl_act act, float a, float b) {
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
     switch (act) {
@@ -66,6 +68,12 @@ INLINE __m256 act256(__m256 x, nnl_act act, float a, float b) {
         __m256 neg = _mm256_cmp_ps(x, zero, _CMP_LT_OQ);
         return _mm256_blendv_ps(x, _mm256_mul_ps(x, _mm256_set1_ps(a)), neg);
     }
+    case NNL_ACT_GELU: {
+        float t[8];
+        _mm256_storeu_ps(t, x);
+        gelu_avx2(t, 8);
+        return _mm256_loadu_ps(t);
+    }
     default: return x;
     }
 }
@@ -81,7 +89,7 @@ INLINE void store_vec(const nnl_ukr_args *p, __m256 x, int i, int col) {
         if (e->bias_col) x = _mm256_add_ps(x, _mm256_maskload_ps(e->bias_col + col, m));
         if (e->res)
             x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta), _mm256_maskload_ps(e->res + i * e->res_rs + col, m), x);
-        x = act256(x, e->act, e->act_a, e->act_b);
+        if (e->act != NNL_ACT_GELU) x = act256(x, e->act, e->act_a, e->act_b);
     }
     _mm256_maskstore_ps(c, m, x);
 }
@@ -123,6 +131,10 @@ static void ukr_avx2(const nnl_ukr_args *p) {
         else
             half_nv(p, r0, 1);
     }
+    /* GELU (long polynomials) after every row is stored: as a call in the
+     * epilogue it would spill the live accumulators around it */
+    if (p->epi && p->epi->act == NNL_ACT_GELU)
+        for (int i = 0; i < p->mr; i++) gelu_avx2(p->c + i * p->ldc, p->nr);
 }
 
 static void epi_row_avx2(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,

@@ -32,6 +32,8 @@ INLINE __m512 exp512(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
+static void gelu_avx512(float *y, int64_t n); /* kernels/rows_body.h */
+
 INLINE __m512 act512(__m512 x, nnl_act act, float a, float b) {
     const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
     switch (act) {
@@ -57,6 +59,12 @@ INLINE __m512 act512(__m512 x, nnl_act act, float a, float b) {
         __mmask16 neg = _mm512_cmp_ps_mask(x, zero, _CMP_LT_OQ);
         return _mm512_mask_mul_ps(x, neg, x, _mm512_set1_ps(a));
     }
+    case NNL_ACT_GELU: {
+        float t[16];
+        _mm512_storeu_ps(t, x);
+        gelu_avx512(t, 16);
+        return _mm512_loadu_ps(t);
+    }
     default: return x;
     }
 }
@@ -80,6 +88,7 @@ INLINE void store_vec(const nnl_ukr_args *p, __m512 x, int i, int col, const nnl
         if (e->res)
             x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), _mm512_maskz_loadu_ps(m, e->res + i * e->res_rs + col),
                                 x);
+        /* GELU runs after the tile is stored (ukr_avx512); act is NONE then */
         x = act512(x, act, e->act_a, e->act_b);
     }
     _mm512_mask_storeu_ps(c, m, x);
@@ -135,6 +144,10 @@ static void ukr_avx512(const nnl_ukr_args *p) {
         ukr_nv(p, 2);
     else
         ukr_nv(p, 1);
+    /* GELU (long polynomials) after every row is stored: as a call in the
+     * epilogue it would spill the live accumulators around it */
+    if (p->epi && p->epi->act == NNL_ACT_GELU)
+        for (int i = 0; i < p->mr; i++) gelu_avx512(p->c + i * p->ldc, p->nr);
 }
 
 /* Transposed tile: NV vectors of 16 output channels (two PACK_A8 panels

@@ -63,6 +63,8 @@ INLINE float32x4_t exp4(float32x4_t x) {
 
 /* FMAX/FMIN return NaN when either operand is NaN, like the scalar
  * reference's comparisons (a NaN input stays NaN through relu and clip). */
+static void gelu_neon(float *y, int64_t n); /* kernels/rows_body.h */
+
 INLINE float32x4_t act4(float32x4_t x, nnl_act act, float a, float b) {
     const float32x4_t zero = vdupq_n_f32(0.0f), one = vdupq_n_f32(1.0f);
     switch (act) {
@@ -79,6 +81,12 @@ INLINE float32x4_t act4(float32x4_t x, nnl_act act, float a, float b) {
     }
     case NNL_ACT_LEAKYRELU: return vbslq_f32(vcltq_f32(x, zero), vmulq_n_f32(x, a), x);
     case NNL_ACT_SILU: return vdivq_f32(x, vaddq_f32(one, exp4(vnegq_f32(x))));
+    case NNL_ACT_GELU: {
+        float t[4];
+        vst1q_f32(t, x);
+        gelu_neon(t, 4);
+        return vld1q_f32(t);
+    }
     default: return x;
     }
 }

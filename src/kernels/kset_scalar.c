@@ -73,6 +73,29 @@ static void sigmoid_scalar(float *y, const float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] = nnl_sigmoidf(x[i]);
 }
 
+static void softmax_scalar(float *y, const float *x, int64_t n) {
+    float m = -INFINITY;
+    for (int64_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    if (m == -INFINITY) m = 0;
+    double s = 0;
+    for (int64_t i = 0; i < n; i++) s += y[i] = expf(x[i] - m);
+    const float inv = (float)(1.0 / s);
+    for (int64_t i = 0; i < n; i++) y[i] *= inv;
+}
+
+/* Statistics in double, two passes. */
+static void layernorm_scalar(float *y, const float *x, int64_t n, float eps, const float *scale, const float *bias,
+                             float *mean, float *inv) {
+    double sum = 0, sq = 0;
+    for (int64_t i = 0; i < n; i++) sum += x[i];
+    const double mu = sum / (double)n;
+    for (int64_t i = 0; i < n; i++) sq += (x[i] - mu) * (x[i] - mu);
+    const float iv = (float)(1.0 / sqrt(sq / (double)n + eps)), mf = (float)mu;
+    for (int64_t i = 0; i < n; i++) y[i] = (x[i] - mf) * iv * scale[i] + (bias ? bias[i] : 0.0f);
+    if (mean) *mean = mf;
+    if (inv) *inv = iv;
+}
+
 static void epi_row_scalar(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
                            float b) {
     for (int64_t i = 0; i < n; i++) {
@@ -151,6 +174,8 @@ const nnl_kernel nnl_kernel_scalar = {
     .dwc = dwc_scalar,
     .dwc_lanes = DWC_LANES,
     .sigmoid = sigmoid_scalar,
+    .softmax = softmax_scalar,
+    .layernorm = layernorm_scalar,
     .qadd = qadd_scalar,
     .qdw = qdw_scalar,
     .epi_row = epi_row_scalar,

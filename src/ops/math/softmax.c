@@ -9,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/gemm.h"
 #include "ops/math/math_ops.h"
 
 enum { SM_SOFTMAX, SM_LOG, SM_HARD };
@@ -56,13 +57,18 @@ static void exp_minus(const float *x, const float *m, float m0, float *y, float 
     }
 }
 
-/* One contiguous row of n values. */
+/* One contiguous row of n values: Softmax through the kernel set (the
+ * rows of attention are most of a transformer's non-GEMM time). */
 static void sm_row(int kind, const float *x, float *y, int64_t n) {
     if (kind == SM_HARD) {
         int64_t best = 0;
         for (int64_t i = 1; i < n; i++)
             if (x[i] > x[best]) best = i;
         for (int64_t i = 0; i < n; i++) y[i] = i == best ? 1.0f : 0.0f;
+        return;
+    }
+    if (kind == SM_SOFTMAX) {
+        nnl_kernel_get()->softmax(y, x, n);
         return;
     }
     float m = -INFINITY;
@@ -73,13 +79,8 @@ static void sm_row(int kind, const float *x, float *y, int64_t n) {
     exp_minus(x, NULL, m, y, s8, true, n);
     double s = 0;
     for (int k = 0; k < 8; k++) s += s8[k];
-    if (kind == SM_LOG) {
-        const float ls = (float)log(s);
-        for (int64_t i = 0; i < n; i++) y[i] = x[i] - m - ls;
-    } else {
-        const float inv = (float)(1.0 / s);
-        for (int64_t i = 0; i < n; i++) y[i] *= inv;
-    }
+    const float ls = (float)log(s);
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] - m - ls;
 }
 
 /* n rows of `inner` contiguous values, the op running down each column.

@@ -3,6 +3,12 @@
  * GEMM "A" (packed at run time); the weight is "B", read either plain
  * (strided) or, for Gemm with transB = 1, from PACK_A8 panels.  Gemm's C
  * and the fused activation go through the GEMM epilogue.
+ *
+ * MatMul extras (written by the compiler's fusions, passes/fuse.c):
+ * optional input 2 "bias" (float32 [N], added to every row) and optional
+ * input 3 "Z" (a residual of the output's shape), both applied in the
+ * epilogue before the activation, and attribute nnl_alpha (float, default
+ * 1) scaling the products: Y = act(alpha A B + bias + Z).
  */
 #include <string.h>
 
@@ -56,7 +62,7 @@ nnl_status nnl_nn_gemm_infer(nnl_op_call *c, nnl_infer_result *r) {
     }
     nnl_act act;
     float aa, ab;
-    if ((st = nn_act(c, &act, &aa, &ab))) return st;
+    if ((st = nn_act_upto(c, NNL_ACT_GELU, &act, &aa, &ab))) return st;
     gemm_shape g;
     if ((st = gemm_geometry(c, &g))) return st;
     if (c->in[0]->layout || (nnl_op_in(c, 2) && nnl_op_in(c, 2)->layout))
@@ -146,7 +152,7 @@ nnl_status nnl_nn_gemm_exec(const nnl_op_call *c) {
         .b_prepack = c->scratch,
         .b_prepack_bytes = c->scratch ? nnl_gemm_prepack_bytes(1, g.k, g.n) : 0,
     };
-    if ((st = nn_act(c, &d.epi.act, &d.epi.act_a, &d.epi.act_b))) return st;
+    if ((st = nn_act_upto(c, NNL_ACT_GELU, &d.epi.act, &d.epi.act_a, &d.epi.act_b))) return st;
     if (g.m == 1) return gemm_row(c, &g, &d, &sp);
     if (w->layout != NNL_LAYOUT_PLAIN) {
         d.b_kind = NNL_BSRC_A8T;
@@ -229,17 +235,28 @@ static nnl_status mm_geometry(const nnl_op_call *c, mm_shape *g) {
 
 nnl_status nnl_nn_matmul_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st;
-    if ((st = nnl_op_check_io(c, 2, 2, 2, 1, 1))) return st;
+    if ((st = nnl_op_check_io(c, 2, 4, 2, 1, 1))) return st;
     if ((st = nnl_attr_check(c, NULL))) return st;
     if ((st = nn_check_float(c, c->in[0], "input A"))) return st;
+    const nnl_tensor *bias = nnl_op_in(c, 2), *z = nnl_op_in(c, 3);
+    if ((st = nn_check_float(c, bias, "bias")) || (st = nn_check_float(c, z, "residual Z"))) return st;
+    if ((bias && bias->layout) || (z && z->layout))
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "packed data layout on the bias or Z");
     if ((st = nn_check_weight(c, c->in[1], "input B", c->in[1]->layout == NNL_LAYOUT_PACK_A8T))) return st;
     if (c->in[0]->layout || (c->in[1]->layout && !(c->in[1]->layout == NNL_LAYOUT_PACK_A8T && c->in[1]->rank == 2)))
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "MatMul reads only a rank-2 PACK_A8T weight packed");
     nnl_act act;
     float aa, ab;
-    if ((st = nn_act(c, &act, &aa, &ab))) return st;
+    if ((st = nn_act_upto(c, NNL_ACT_GELU, &act, &aa, &ab))) return st;
     mm_shape g;
     if ((st = mm_geometry(c, &g))) return st;
+    if (bias && (bias->rank != 1 || bias->dims[0] != g.n || c->in[1]->rank < 2))
+        return nnl_op_fail(c, NNL_ERR_SHAPE, "bias must have shape [%lld] (and B rank >= 2)", (long long)g.n);
+    if (z) {
+        bool same = z->rank == g.out_rank;
+        for (int i = 0; same && i < z->rank; i++) same = z->dims[i] == g.out[i];
+        if (!same) return nnl_op_fail(c, NNL_ERR_SHAPE, "residual Z must have the output's shape");
+    }
     if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, g.out_rank, g.out))) return st;
     r->scratch_bytes = nnl_gemm_prepack_bytes(g.batch, g.k, g.n);
     r->flops = 2.0 * (double)g.batch * (double)g.m * (double)g.n * (double)g.k;
@@ -248,7 +265,7 @@ nnl_status nnl_nn_matmul_infer(nnl_op_call *c, nnl_infer_result *r) {
 
 typedef struct mm_ctx {
     const mm_shape *g;
-    const float *a, *b;
+    const float *a, *b, *bias, *z;
     const uint16_t *bh;        /* a float16 PACK_A8T weight, in place of b */
     float *c;
 } mm_ctx;
@@ -269,7 +286,9 @@ static void mm_item(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *p) {
     else
         p->b = x->b + bo;
     p->c = x->c + item * d->m * d->n;
-    p->res = p->bias_row = p->bias_col = NULL;
+    p->res = x->z ? x->z + item * d->m * d->n : NULL;
+    p->bias_row = NULL;
+    p->bias_col = x->bias;
 }
 
 nnl_status nnl_nn_matmul_exec(const nnl_op_call *c) {
@@ -277,8 +296,9 @@ nnl_status nnl_nn_matmul_exec(const nnl_op_call *c) {
     nnl_status st = mm_geometry(c, &g);
     if (st) return st;
     bool half = c->in[1]->dtype == NNL_DT_FLOAT16;
+    const nnl_tensor *bias = nnl_op_in(c, 2), *z = nnl_op_in(c, 3);
     mm_ctx x = {.g = &g, .a = c->in[0]->data, .b = half ? NULL : c->in[1]->data, .bh = half ? c->in[1]->data : NULL,
-                .c = c->out[0]->data};
+                .bias = bias ? bias->data : NULL, .z = z ? z->data : NULL, .c = c->out[0]->data};
     nnl_gemm_desc d = {
         .m = g.m,
         .n = g.n,
@@ -290,7 +310,7 @@ nnl_status nnl_nn_matmul_exec(const nnl_op_call *c) {
         .b_rs = g.n,
         .b_cs = 1,
         .ldc = g.n,
-        .epi = {.alpha = 1.0f, .beta = 1.0f},
+        .epi = {.alpha = nnl_attr_float(c, "nnl_alpha", 1.0f), .beta = 1.0f, .res_rs = g.n},
         .res_cs = 1,
         .b_f16 = half,
         .ptrs = mm_item,
@@ -298,7 +318,7 @@ nnl_status nnl_nn_matmul_exec(const nnl_op_call *c) {
         .b_prepack = c->scratch,
         .b_prepack_bytes = c->scratch ? nnl_gemm_prepack_bytes(g.batch, g.k, g.n) : 0,
     };
-    if ((st = nn_act(c, &d.epi.act, &d.epi.act_a, &d.epi.act_b))) return st;
+    if ((st = nn_act_upto(c, NNL_ACT_GELU, &d.epi.act, &d.epi.act_a, &d.epi.act_b))) return st;
     if (c->in[1]->layout == NNL_LAYOUT_PACK_A8T) d.b_kind = NNL_BSRC_A8T;
     return nnl_gemm(&d, NULL, c->pool, c->thread_scratch);
 }

@@ -28,6 +28,9 @@ nnl_status nn_check_float(const nnl_op_call *c, const nnl_tensor *t, const char 
 /* A weight: float32, or float16 (compile --weights fp16) when half_ok, i.e.
  * in a layout whose driver widens it (passes/pack_weights.h). */
 nnl_status nn_check_weight(const nnl_op_call *c, const nnl_tensor *t, const char *what, bool half_ok);
-/* Fused activation attributes (nnl_act, nnl_act_a, nnl_act_b), checked. */
+/* Fused activation attributes (nnl_act, nnl_act_a, nnl_act_b), checked:
+ * nn_act takes those every fused layer's kernels apply (up to SiLU),
+ * nn_act_upto those up to `last` (Gemm and MatMul: GELU too). */
 nnl_status nn_act(const nnl_op_call *c, nnl_act *act, float *a, float *b);
+nnl_status nn_act_upto(const nnl_op_call *c, nnl_act last, nnl_act *act, float *a, float *b);
 #endif

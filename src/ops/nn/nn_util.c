@@ -16,8 +16,12 @@ nnl_status nn_check_weight(const nnl_op_call *c, const nnl_tensor *t, const char
 }
 
 nnl_status nn_act(const nnl_op_call *c, nnl_act *act, float *a, float *b) {
+    return nn_act_upto(c, NNL_ACT_SILU, act, a, b);
+}
+
+nnl_status nn_act_upto(const nnl_op_call *c, nnl_act last, nnl_act *act, float *a, float *b) {
     int64_t v = nnl_attr_int(c, "nnl_act", NNL_ACT_NONE);
-    if (v < NNL_ACT_NONE || v > NNL_ACT_SILU)
+    if (v < NNL_ACT_NONE || v > last)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "attribute 'nnl_act' has unknown activation %lld", (long long)v);
     *act = (nnl_act)v;
     *a = nnl_attr_float(c, "nnl_act_a", 0.0f);

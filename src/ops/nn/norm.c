@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/gemm.h"
 #include "ops/nn/nn_ops.h"
 #include "ops/math/math_ops.h"
 
@@ -109,9 +110,7 @@ nnl_status nnl_nn_instancenorm_infer(nnl_op_call *c, nnl_infer_result *r) {
 
 /* y = (x - mean) * inv * scale + bias over one group of n values; returns
  * mean and inverse standard deviation for callers that output them. */
-static void normalize_row(const float *x, float *y, int64_t n, float eps, const float *scale,
-                          const float *bias, float s1, float b1, float *mean_out,
-                          float *inv_out) {
+static void normalize_row(const float *x, float *y, int64_t n, float eps, float s1, float b1) {
     double sum = 0, sq = 0;
     for (int64_t i = 0; i < n; i++) sum += x[i];
     const double mean = n ? sum / (double)n : 0;
@@ -121,22 +120,16 @@ static void normalize_row(const float *x, float *y, int64_t n, float eps, const 
     }
     const float inv = (float)(1.0 / sqrt((n ? sq / (double)n : 0) + eps));
     const float m = (float)mean;
-    if (scale) {
-        for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) * inv * scale[i] + (bias ? bias[i] : 0);
-    } else {
-        /* (x - m) first: a * x + (b - m * a) would cancel when the mean is
-         * large against the spread.  Blocks of 8 for the vectoriser. */
-        const float a = inv * s1;
-        int64_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            float t[8];
-            for (int k = 0; k < 8; k++) t[k] = x[i + k];
-            for (int k = 0; k < 8; k++) y[i + k] = (t[k] - m) * a + b1;
-        }
-        for (; i < n; i++) y[i] = (x[i] - m) * a + b1;
+    /* (x - m) first: a * x + (b - m * a) would cancel when the mean is
+     * large against the spread.  Blocks of 8 for the vectoriser. */
+    const float a = inv * s1;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float t[8];
+        for (int k = 0; k < 8; k++) t[k] = x[i + k];
+        for (int k = 0; k < 8; k++) y[i + k] = (t[k] - m) * a + b1;
     }
-    if (mean_out) *mean_out = m;
-    if (inv_out) *inv_out = inv;
+    for (; i < n; i++) y[i] = (x[i] - m) * a + b1;
 }
 
 typedef struct in_job {
@@ -151,8 +144,7 @@ static void in_planes(void *ctx, int64_t b, int64_t e, int thread) {
     (void)thread;
     for (int64_t pl = b; pl < e; pl++) {
         const int64_t ch = pl % j->c;
-        normalize_row(j->x + pl * j->n, j->y + pl * j->n, j->n, j->eps, NULL, NULL,
-                      j->scale[ch], j->bias[ch], NULL, NULL);
+        normalize_row(j->x + pl * j->n, j->y + pl * j->n, j->n, j->eps, j->scale[ch], j->bias[ch]);
     }
 }
 
@@ -243,14 +235,15 @@ typedef struct ln_job {
     float *y, *mean, *inv;
     int64_t m;
     float eps;
+    nnl_layernorm_fn row;
 } ln_job;
 
 static void ln_rows(void *ctx, int64_t b, int64_t e, int thread) {
     const ln_job *j = ctx;
     (void)thread;
     for (int64_t o = b; o < e; o++)
-        normalize_row(j->x + o * j->m, j->y + o * j->m, j->m, j->eps, j->scale, j->bias, 1, 0,
-                      j->mean ? j->mean + o : NULL, j->inv ? j->inv + o : NULL);
+        j->row(j->y + o * j->m, j->x + o * j->m, j->m, j->eps, j->scale, j->bias, j->mean ? j->mean + o : NULL,
+               j->inv ? j->inv + o : NULL);
 }
 
 nnl_status nnl_nn_layernorm_exec(const nnl_op_call *c) {
@@ -261,7 +254,15 @@ nnl_status nnl_nn_layernorm_exec(const nnl_op_call *c) {
     const int64_t m = nnl_op_prod(x->dims, axis, x->rank);
     const int64_t outer = nnl_op_prod(x->dims, 0, axis);
     ln_job j = {.x = x->data, .y = c->out[0]->data, .m = m,
-                .eps = nnl_attr_float(c, "epsilon", 1e-5f)};
+                .eps = nnl_attr_float(c, "epsilon", 1e-5f), .row = nnl_kernel_get()->layernorm};
+    if (m == 0) {
+        /* empty rows: the statistics of nothing, as the definition's sums give them */
+        for (int64_t o = 0; o < outer; o++) {
+            if (c->n_out > 1 && c->out[1]) ((float *)c->out[1]->data)[o] = 0.0f;
+            if (c->n_out > 2 && c->out[2]) ((float *)c->out[2]->data)[o] = (float)(1.0 / sqrt((double)j.eps));
+        }
+        return NNL_OK;
+    }
     const nnl_tensor *sc = c->in[1], *bi = c->n_in > 2 ? c->in[2] : NULL;
     float *buf = c->scratch;
     const size_t stride = (((size_t)m * sizeof(float) + 63) & ~(size_t)63) / sizeof(float);

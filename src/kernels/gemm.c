@@ -378,7 +378,11 @@ static void gemv_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *p
 /* Conv form: the epilogue pass (the tile transposed into C, element by
  * element) costs about as much as 160 multiply-adds an output:
  * MobileNetV2's 160 -> 960 expansions at 7x7 ran 35% slower this way,
- * K = 960 and up faster. */
+ * K = 960 and up faster.  With few rows (at most 32: grouped convs,
+ * RegNetX's 16 channels a group) the pixel tiles cost more per output
+ * than the epilogue pass does from K = 128: RegNetX-400MF's grouped 3x3
+ * convs at 7x7 (K 144) 0.19 -> 0.105 ms; RegNetY's 8 a group (K 72) were
+ * no faster. */
 #define TG_MIN_K 384
 
 typedef struct tg_ctx {
@@ -424,7 +428,7 @@ static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
     if (!kern->tukr || !d->a_packed || d->a_f16 || d->b_f16 || p0->b_scale) return false;
     if (d->b_kind != NNL_BSRC_WIDE && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1)) return false;
     int64_t pix[1], n = tg_columns(d, false, pix, 0);
-    if (n > TG_MAX_PIX || d->k < TG_MIN_K) return false;
+    if (n > TG_MAX_PIX || (d->k < TG_MIN_K && (d->m > 32 || d->k < 128))) return false;
     /* pixel tiles: whole ones of nr, then the tail in vectors (a third of
      * nr on the x86 sets) */
     int64_t tail = kern->nr % 3 ? kern->nr : kern->nr / 3;

@@ -3,7 +3,8 @@
  *   - implicit GEMM per (image, group): C (OC/g x OH*OW) = W_g (OC/g x
  *     C/g*KH*KW) * im2col(X_g), im2col done while packing B, so no column
  *     buffer; 1x1 / stride 1 / no pad reads X as B directly;
- *   - depthwise (group == C == OC): polyphase tap rows (conv.c).
+ *   - depthwise (group == C == OC): channels in the vector lanes
+ *     (kernels/dwc_body.h, driven by conv.c);
  *   - Winograd F(4x4, 3x3) (kernels/wino.h) when the weight is WINO43:
  *     the pack pass chose it, and a WINO43 weight can only run that way.
  */

@@ -86,10 +86,14 @@ static bool wide_grid(const nnl_conv_params *p, int64_t *hp, int64_t *wp, int64_
     return extra * (p->oc / p->group) <= 32 * tiles;
 }
 
-/* Floats of the wide grid's scratch: padded input and C. */
+/* Floats of the wide grid's phase planes, all images and channels. */
+static int64_t wide_in_floats(const nnl_conv_params *p, int64_t hp, int64_t wp) {
+    return p->n * p->c * p->sh * p->sw * hp * wp;
+}
+
+/* Floats of the wide grid's scratch: phase planes and C. */
 static size_t wide_floats(const nnl_conv_params *p, int64_t hp, int64_t wp, int64_t npx) {
-    return (size_t)(p->n * p->c * p->sh * p->sw * hp * wp) + (size_t)(p->n * p->oc * npx) +
-           2 * NNL_ALIGN / sizeof(float);
+    return (size_t)wide_in_floats(p, hp, wp) + (size_t)(p->n * p->oc * npx) + 2 * NNL_ALIGN / sizeof(float);
 }
 
 /* d[j] = s[2 j], j < n: a stride-2 phase row, a vector shuffle on every
@@ -168,10 +172,12 @@ static bool scale_weight_pays(const nnl_conv_params *p) {
            (p->oc + NNL_MR - 1) / NNL_MR * NNL_MR < p->oh * p->ow;
 }
 
+/* Pieces of the op's scratch start on NNL_ALIGN boundaries. */
+static size_t aligned(size_t b) { return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN; }
+
 /* Bytes of the scaled weight (whole panels, PACK_A8 or PLAIN), aligned. */
 static size_t scaled_weight_bytes(const nnl_conv_params *p) {
-    size_t b = (size_t)((p->oc + NNL_MR - 1) / NNL_MR * NNL_MR * p->c) * sizeof(float);
-    return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
+    return aligned((size_t)((p->oc + NNL_MR - 1) / NNL_MR * NNL_MR * p->c) * sizeof(float));
 }
 
 /* dst = the weight (float32 or float16, PACK_A8 or PLAIN) with column k
@@ -247,8 +253,8 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         a->scratch_bytes >= (wf = wide_floats(p, cg.hp, cg.wp, cg.npx)) * sizeof(float)) {
         float *xpad = a->scratch;
         cg.xpad = xpad;
-        cg.cwide = xpad + (p->n * p->c * p->sh * p->sw * cg.hp * cg.wp + NNL_ALIGN / sizeof(float)) / (NNL_ALIGN / sizeof(float)) *
-                              (NNL_ALIGN / sizeof(float));
+        /* C from the first aligned float past the planes */
+        cg.cwide = xpad + aligned((size_t)(wide_in_floats(p, cg.hp, cg.wp) + 1) * sizeof(float)) / sizeof(float);
         nnl_pool_run(pool, p->n * p->c, pad_plane, &cg);
         d.n = cg.npx;
         d.ldc = cg.npx;
@@ -485,13 +491,13 @@ static size_t trimmed_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layou
  * rows 1-2 for output rows 0-3, the centre row alone for rows 4-11 and
  * rows 0-1 for rows 12-15, and likewise along columns, so three quarters
  * of its multiply-adds are on padding (its largest layer, a third of the
- * network).  The output is cut into rectangles (bands of rows x bands of
- * columns) whose outputs read one range of live taps each; each runs as a
- * conv of its own, trimmed to its live taps: its input rectangle is
- * copied into scratch (the kernels take whole planes), its output
- * computed there and copied out, where a residual and the activation
- * after it are applied.  Winograd convs keep their path (runs_wino decides
- * first). */
+ * network).  The output is cut into bands along one axis (conv_bands
+ * picks it), each band's outputs reading one range of live taps; each
+ * band runs as a conv of its own rectangle, trimmed to its live taps: its
+ * input rectangle is copied into scratch (the kernels take whole planes),
+ * its output computed there and copied out, where a residual and the
+ * activation after it are applied.  Winograd convs keep their path
+ * (runs_wino decides first). */
 #define BANDS_MAX 4
 
 typedef struct band {
@@ -582,12 +588,17 @@ static nnl_conv_params rect_conv(const nnl_conv_params *p, band r, band c, int64
     return q;
 }
 
-static size_t aligned(size_t b) { return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN; }
+/* A rectangle's scratch: its input copy (*in bytes), its output, then
+ * (from *used) its trimmed conv's own scratch. */
+static void rect_layout(const nnl_conv_params *q, size_t *in, size_t *used) {
+    *in = aligned((size_t)(q->n * q->c * q->h * q->w) * sizeof(float));
+    *used = *in + aligned((size_t)(q->n * q->oc * q->oh * q->ow) * sizeof(float));
+}
 
-/* A rectangle's input and output copies, then its trimmed conv's scratch. */
 static size_t rect_scratch_bytes(const nnl_conv_params *q, nnl_layout w_layout) {
-    return aligned((size_t)(q->n * q->c * q->h * q->w) * sizeof(float)) +
-           aligned((size_t)(q->n * q->oc * q->oh * q->ow) * sizeof(float)) + trimmed_scratch_bytes(q, w_layout);
+    size_t in, used;
+    rect_layout(q, &in, &used);
+    return used + trimmed_scratch_bytes(q, w_layout);
 }
 
 size_t nnl_conv_direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
@@ -634,9 +645,9 @@ static nnl_status conv_rect_run(const nnl_conv_params *p, const nnl_conv_args *a
                                 const nnl_kernel *kern, nnl_pool *pool, void *const *thread_scratch) {
     int64_t y0, x0;
     nnl_conv_params q = rect_conv(p, r, c, &y0, &x0);
-    size_t in = aligned((size_t)(q.n * q.c * q.h * q.w) * sizeof(float));
+    size_t in, used;
+    rect_layout(&q, &in, &used);
     float *xin = a->scratch, *yout = (float *)((char *)a->scratch + in);
-    size_t used = in + aligned((size_t)(q.n * q.oc * q.oh * q.ow) * sizeof(float));
     for (int64_t pl = 0; pl < p->n * p->c; pl++)
         for (int64_t y = 0; y < q.h; y++)
             memcpy(xin + (pl * q.h + y) * q.w, a->x + (pl * p->h + y0 + y) * p->w + x0, (size_t)q.w * sizeof(float));

@@ -194,7 +194,7 @@ static inline int64_t nnl_dwc_buf_floats(const nnl_dwc_args *a, int lanes) {
         typedef name##_vt vt;                                                                          \
         enum { L = name##_L };                                                                         \
         NNL_DWC_EACH_##B##_(NNL_DWC_DECL_)                                                             \
-        NNL_DWC_EACH_##B##_(NNL_DWC_LDX_##B##_)                                                              \
+        NNL_DWC_EACH_##B##_(NNL_DWC_LDX_##B##_)                                                        \
         NNL_DWC_TR_##B##_;                                                                             \
         NNL_DWC_EACH_##B##_(NNL_DWC_STB_)                                                              \
     }                                                                                                  \
@@ -206,9 +206,9 @@ static inline int64_t nnl_dwc_buf_floats(const nnl_dwc_args *a, int lanes) {
         NNL_DWC_EACH_##B##_(NNL_DWC_DECL_)                                                             \
         NNL_DWC_EACH_##B##_(NNL_DWC_LDB_)                                                              \
         NNL_DWC_TR_##B##_;                                                                             \
-        NNL_DWC_EACH_##B##_(NNL_DWC_STY_##B##_)                                                              \
+        NNL_DWC_EACH_##B##_(NNL_DWC_STY_##B##_)                                                        \
     }                                                                                                  \
-    NNL_FP_CONTRACT_FN static void name(const nnl_dwc_args *a) {                                                          \
+    NNL_FP_CONTRACT_FN static void name(const nnl_dwc_args *a) {                                       \
         typedef name##_vt vt;                                                                          \
         typedef name##_vi vi;                                                                          \
         enum { L = name##_L };                                                                         \

@@ -48,7 +48,10 @@ size_t nnl_gemm_prepack_bytes(int64_t batch, int64_t k, int64_t n) {
     return (size_t)f * sizeof(float);
 }
 
-static int64_t k_begin(const gemm_ctx *g, int64_t kb) { return g->d->k * kb / g->nkb; }
+/* Start of K block kb of nkb, the blocks balanced. */
+static int64_t k_split(int64_t k, int64_t nkb, int64_t kb) { return k * kb / nkb; }
+
+static int64_t k_begin(const gemm_ctx *g, int64_t kb) { return k_split(g->d->k, g->nkb, kb); }
 
 /* Prepacked B of item, K block kb, panel of column n0: the K block holds
  * kc x npad floats, panel-major like a task's own B block. */
@@ -394,26 +397,27 @@ typedef struct tg_ctx {
     int64_t pix[TG_MAX_PIX];   /* offsets of the broadcast vectors: real pixels, or X's rows */
 } tg_ctx;
 
-/* The broadcast vectors, in order: X's rows (X W form), the columns of B,
- * or the wide grid's real pixels. */
-static int64_t tg_columns(const nnl_gemm_desc *d, bool xw, int64_t *pix, int64_t max) {
-    int64_t n = 0, all = xw ? d->m : d->b_kind == NNL_BSRC_WIDE ? d->geom.oh * d->geom.ow : d->n;
-    if (all > max) return all;
-    if (xw) {
-        for (; n < d->m; n++)
-            if (n < max) pix[n] = n * d->a_rs;
-        return n;
-    }
-    if (d->b_kind == NNL_BSRC_WIDE) {
-        for (int64_t oy = 0; oy < d->geom.oh; oy++)
-            for (int64_t ox = 0; ox < d->geom.ow; ox++, n++)
-                if (n < max) pix[n] = oy * d->geom.w + ox;
-        return n;
-    }
-    for (; n < d->n; n++)
-        if (n < max) pix[n] = n;
-    return n;
+/* How many broadcast vectors the GEMM has: X's rows (X W form), the
+ * columns of B, or the wide grid's real pixels. */
+static int64_t tg_count(const nnl_gemm_desc *d, bool xw) {
+    return xw ? d->m : d->b_kind == NNL_BSRC_WIDE ? d->geom.oh * d->geom.ow : d->n;
 }
+
+/* Their offsets, in order (tg_count of them, at most TG_MAX_PIX). */
+static void tg_columns(const nnl_gemm_desc *d, bool xw, int64_t *pix) {
+    int64_t n = 0;
+    if (xw)
+        for (; n < d->m; n++) pix[n] = n * d->a_rs;
+    else if (d->b_kind == NNL_BSRC_WIDE)
+        for (int64_t oy = 0; oy < d->geom.oh; oy++)
+            for (int64_t ox = 0; ox < d->geom.ow; ox++) pix[n++] = oy * d->geom.w + ox;
+    else
+        for (; n < d->n; n++) pix[n] = n;
+}
+
+/* Pixels a tukr call takes: 7 where that tiles n exactly and 8 does not
+ * (a 7x7 map's rows), else 8. */
+static int64_t tg_group(int64_t n) { return n % 8 && n % 7 == 0 ? 7 : 8; }
 
 /* The X W form: any plain X with a float32 A8T weight, more rows than the
  * dot-product path takes. */
@@ -427,13 +431,13 @@ static bool tg_xw(const nnl_gemm_desc *d, const nnl_kernel *kern) {
 static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_gemm_ptrs *p0) {
     if (!kern->tukr || !d->a_packed || d->a_f16 || d->b_f16 || p0->b_scale) return false;
     if (d->b_kind != NNL_BSRC_WIDE && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1)) return false;
-    int64_t pix[1], n = tg_columns(d, false, pix, 0);
+    int64_t n = tg_count(d, false);
     if (n > TG_MAX_PIX || (d->k < TG_MIN_K && (d->m > 32 || d->k < 128))) return false;
     /* pixel tiles: whole ones of nr, then the tail in vectors (a third of
      * nr on the x86 sets) */
     int64_t tail = kern->nr % 3 ? kern->nr : kern->nr / 3;
     int64_t lanes_px = d->n / kern->nr * kern->nr + round_up(d->n % kern->nr, tail);
-    int64_t grp = n % 8 && n % 7 == 0 ? 7 : 8, slots = round_up(n, grp), m16 = round_up(d->m, 16);
+    int64_t slots = round_up(n, tg_group(n)), m16 = round_up(d->m, 16);
     /* compare work per useful output: pixel lanes x rows of 8, against
      * pixel slots x channel lanes of 16, with a 25% margin for the
      * transposed tile's extra loads and its epilogue pass (bench_kernels,
@@ -500,7 +504,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     const float *w = g->xw ? p.b : p.a, *x = g->xw ? p.a : p.b;
     int64_t boff[KC_MAX];
     for (int64_t kb = 0; kb < g->nkb; kb++) {
-        int64_t k0 = d->k * kb / g->nkb, kc = d->k * (kb + 1) / g->nkb - k0;
+        int64_t k0 = k_split(d->k, g->nkb, kb), kc = k_split(d->k, g->nkb, kb + 1) - k0;
         if (g->xw)
             for (int64_t kk = 0; kk < kc; kk++) boff[kk] = (k0 + kk) * d->a_cs;
         else
@@ -530,8 +534,9 @@ static void tg_task(void *vctx, int64_t t, int thread) {
 
 static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, bool xw, nnl_pool *pool, void *const *ts) {
     tg_ctx g = {.d = d, .kern = kern, .ts = ts, .xw = xw};
-    g.npix = tg_columns(d, xw, g.pix, TG_MAX_PIX);
-    g.grp = g.npix % 8 && g.npix % 7 == 0 ? 7 : 8;
+    g.npix = tg_count(d, xw);
+    tg_columns(d, xw, g.pix);
+    g.grp = tg_group(g.npix);
     g.oc = xw ? d->n : d->m;
     g.oc_tiles = (g.oc + TG_OC - 1) / TG_OC;
     g.nkb = (d->k + kern->kc - 1) / kern->kc;

@@ -438,20 +438,39 @@ static size_t trim_weight_floats(const nnl_conv_params *q) {
     return (size_t)((q->oc + NNL_MR - 1) / NNL_MR * NNL_MR) * (size_t)(q->c / q->group * q->kh * q->kw);
 }
 
-/* Copy the live columns of w (p's weight, PLAIN or PACK_A8, elements of
- * es bytes: float32 or float16) into dst as the same layout of q's weight. */
+/* Copying the live columns of a weight (PLAIN or PACK_A8, elements of es
+ * bytes: float32 or float16) into the same layout of the trimmed conv's,
+ * one task a row (a panel for PACK_A8): a band's trimmed weight is
+ * megabytes, and copied by one thread it left the other idle for a
+ * quarter of DeepLabV3-ResNet50's ASPP conv at 2 threads. */
+typedef struct trim_job {
+    void *dst;
+    const void *w;
+    size_t es;
+    int64_t ic, k, kq, width;  /* channels, columns of p's and q's weight, elements per column */
+    int64_t kh, kw;            /* p's kernel */
+    tap_box b;
+} trim_job;
+
+static void trim_row(void *ctx, int64_t r, int thread) {
+    (void)thread;
+    const trim_job *j = ctx;
+    for (int64_t c = 0; c < j->ic; c++)
+        for (int64_t y = 0; y < j->b.ny; y++) {
+            int64_t from = (r * j->k + (c * j->kh + j->b.y0 + y) * j->kw + j->b.x0) * j->width;
+            int64_t to = (r * j->kq + (c * j->b.ny + y) * j->b.nx) * j->width;
+            memcpy((char *)j->dst + (size_t)to * j->es, (const char *)j->w + (size_t)from * j->es,
+                   (size_t)(j->b.nx * j->width) * j->es);
+        }
+}
+
 static void trim_weight(void *dst, const void *w, size_t es, nnl_layout l, const nnl_conv_params *p,
-                        const tap_box *b, const nnl_conv_params *q) {
-    int64_t ic = p->c / p->group, k = ic * p->kh * p->kw, kq = ic * q->kh * q->kw;
-    int64_t rows = l == NNL_LAYOUT_PACK_A8 ? (p->oc + NNL_MR - 1) / NNL_MR : p->oc;
-    int64_t width = l == NNL_LAYOUT_PACK_A8 ? NNL_MR : 1;   /* elements per column */
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < ic; c++)
-            for (int64_t y = 0; y < b->ny; y++) {
-                int64_t from = (r * k + (c * p->kh + b->y0 + y) * p->kw + b->x0) * width;
-                int64_t to = (r * kq + (c * b->ny + y) * b->nx) * width;
-                memcpy((char *)dst + (size_t)to * es, (const char *)w + (size_t)from * es, (size_t)(b->nx * width) * es);
-            }
+                        const tap_box *b, const nnl_conv_params *q, nnl_pool *pool) {
+    int64_t ic = p->c / p->group;
+    bool packed = l == NNL_LAYOUT_PACK_A8;
+    trim_job j = {.dst = dst, .w = w, .es = es, .ic = ic, .k = ic * p->kh * p->kw, .kq = ic * q->kh * q->kw,
+                  .width = packed ? NNL_MR : 1, .kh = p->kh, .kw = p->kw, .b = *b};
+    nnl_pool_run(pool, packed ? (p->oc + NNL_MR - 1) / NNL_MR : p->oc, trim_row, &j);
 }
 
 /* Largest wide-grid scratch a conv takes; past it the conv packs im2col
@@ -641,32 +660,59 @@ nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nn
 static nnl_status conv_trimmed_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                                    nnl_pool *pool, void *const *thread_scratch);
 
+/* A rectangle's input and output copies, one task a plane (see trim_job). */
+typedef struct rect_job {
+    const nnl_conv_params *p, *q;
+    const nnl_conv_args *a;
+    const nnl_kernel *kern;
+    float *xin;
+    const float *yout;
+    int64_t y0, x0;            /* the input rectangle's origin */
+    band r, c;                 /* the outputs it computes */
+} rect_job;
+
+static void rect_in_plane(void *ctx, int64_t pl, int thread) {
+    (void)thread;
+    const rect_job *j = ctx;
+    const nnl_conv_params *p = j->p, *q = j->q;
+    for (int64_t y = 0; y < q->h; y++)
+        memcpy(j->xin + (pl * q->h + y) * q->w, j->a->x + (pl * p->h + j->y0 + y) * p->w + j->x0,
+               (size_t)q->w * sizeof(float));
+}
+
+static void rect_out_plane(void *ctx, int64_t pl, int thread) {
+    (void)thread;
+    const rect_job *j = ctx;
+    const nnl_conv_params *p = j->p, *q = j->q;
+    const nnl_conv_args *a = j->a;
+    for (int64_t oy = 0; oy < q->oh; oy++) {
+        int64_t at = (pl * p->oh + j->r.o0 + oy) * p->ow + j->c.o0;
+        memcpy(a->y + at, j->yout + (pl * q->oh + oy) * q->ow, (size_t)q->ow * sizeof(float));
+        if (a->res) j->kern->epi_row(a->y + at, q->ow, 0.0f, a->res + at, 1.0f, a->act, a->act_a, a->act_b);
+    }
+}
+
 static nnl_status conv_rect_run(const nnl_conv_params *p, const nnl_conv_args *a, band r, band c,
                                 const nnl_kernel *kern, nnl_pool *pool, void *const *thread_scratch) {
-    int64_t y0, x0;
-    nnl_conv_params q = rect_conv(p, r, c, &y0, &x0);
+    rect_job j = {.p = p, .a = a, .kern = kern, .r = r, .c = c};
+    nnl_conv_params q = rect_conv(p, r, c, &j.y0, &j.x0);
+    j.q = &q;
     size_t in, used;
     rect_layout(&q, &in, &used);
-    float *xin = a->scratch, *yout = (float *)((char *)a->scratch + in);
-    for (int64_t pl = 0; pl < p->n * p->c; pl++)
-        for (int64_t y = 0; y < q.h; y++)
-            memcpy(xin + (pl * q.h + y) * q.w, a->x + (pl * p->h + y0 + y) * p->w + x0, (size_t)q.w * sizeof(float));
+    j.xin = a->scratch;
+    float *yout = (float *)((char *)a->scratch + in);
+    j.yout = yout;
+    nnl_pool_run(pool, p->n * p->c, rect_in_plane, &j);
     nnl_conv_args t = *a;
-    t.x = xin;
+    t.x = j.xin;
     t.y = yout;
     t.res = NULL;
     t.act = a->res ? NNL_ACT_NONE : a->act;
     t.scratch = (char *)a->scratch + used;
     t.scratch_bytes = a->scratch_bytes - used;
     nnl_status st = conv_trimmed_run(&q, &t, kern, pool, thread_scratch);
-    if (st) return st;
-    for (int64_t pl = 0; pl < p->n * p->oc; pl++)
-        for (int64_t oy = 0; oy < q.oh; oy++) {
-            int64_t at = (pl * p->oh + r.o0 + oy) * p->ow + c.o0;
-            memcpy(a->y + at, yout + (pl * q.oh + oy) * q.ow, (size_t)q.ow * sizeof(float));
-            if (a->res) kern->epi_row(a->y + at, q.ow, 0.0f, a->res + at, 1.0f, a->act, a->act_a, a->act_b);
-        }
-    return NNL_OK;
+    if (!st) nnl_pool_run(pool, p->n * p->oc, rect_out_plane, &j);
+    return st;
 }
 
 nnl_status nnl_conv2d_direct(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
@@ -708,10 +754,10 @@ static nnl_status conv_trimmed_run(const nnl_conv_params *p, const nnl_conv_args
         a->scratch_bytes >= (wbytes = trim_weight_floats(&q) * sizeof(float))) {
         nnl_conv_args t = *a;
         if (a->wh) {
-            trim_weight(a->scratch, a->wh, sizeof(uint16_t), a->w_layout, p, &b, &q);
+            trim_weight(a->scratch, a->wh, sizeof(uint16_t), a->w_layout, p, &b, &q, pool);
             t.wh = a->scratch;
         } else {
-            trim_weight(a->scratch, a->w, sizeof(float), a->w_layout, p, &b, &q);
+            trim_weight(a->scratch, a->w, sizeof(float), a->w_layout, p, &b, &q, pool);
             t.w = a->scratch;
         }
         t.scratch = (char *)a->scratch + wbytes;

@@ -814,7 +814,8 @@ static void test_act_rows(void **state) {
 }
 
 /* Each set's transposed tile against the definition: 1 to 6 panels of
- * output channels, 1 to 8 pixels at scattered offsets, B rows at
+ * output channels, 1 to 8 pixels at scattered offsets or consecutive
+ * ones (a map's row, which kernels may take as one run), B rows at
  * arbitrary offsets, overwrite and accumulate; nothing written past the
  * tile's pixels and channels. */
 static void test_tukr(void **state) {
@@ -822,15 +823,16 @@ static void test_tukr(void **state) {
     enum { K = 37, PANELS = 6, LDT = 56 };
     float *a = rnd(PANELS * K * NNL_MR, 81), *b = rnd(4096, 82), *t0 = rnd(NNL_TUKR_PX * LDT, 83);
     float t[NNL_TUKR_PX * LDT];
-    int64_t off[K], pix[NNL_TUKR_PX] = {0, 5, 6, 7, 20, 33, 34, 50};
+    int64_t off[K], pixs[2][NNL_TUKR_PX] = {{0, 5, 6, 7, 20, 33, 34, 50}, {9, 10, 11, 12, 13, 14, 15, 16}};
     for (int k = 0; k < K; k++) off[k] = (k * 61) % 3000;
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];
         if (!kern->supported() || !kern->tukr) continue;
-        for (int np = 1; np <= PANELS; np++)
-            for (int nj = 1; nj <= NNL_TUKR_PX; nj++)
+        for (int c = 0; c < 2 * PANELS; c++)
+            for (int nj = 1, run = c / PANELS, np = c % PANELS + 1; nj <= NNL_TUKR_PX; nj++)
                 for (int acc = 0; acc < 2; acc++) {
                     memcpy(t, t0, sizeof t);
+                    const int64_t *pix = pixs[run];
                     nnl_tukr_args u = {.kc = K, .a = a, .a_ps = K * NNL_MR, .b = b, .b_off = off, .pix = pix,
                                        .t = t, .ldt = LDT, .np = np, .nj = nj, .accumulate = acc};
                     kern->tukr(&u);

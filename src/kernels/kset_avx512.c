@@ -151,9 +151,13 @@ static void ukr_avx512(const nnl_ukr_args *p) {
 }
 
 /* Transposed tile: NV vectors of 16 output channels (two PACK_A8 panels
- * each, the second half zero past np) for NJ pixels, every pixel a
- * broadcast; NJ x NV <= 24 accumulators. */
-INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV) {
+ * each; past np the second half reads panel 0 again, sums that are never
+ * stored) for NJ pixels, every pixel a broadcast; NJ x NV <= 24
+ * accumulators.  UNIT: the pixels are consecutive floats (a row of a
+ * 7x7 or 14x14 map, in groups of 7), so every broadcast is one pointer
+ * plus a constant: per-pixel offsets cost an address computation each
+ * and, with 8 offsets, more general registers than there are. */
+INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const bool UNIT) {
     __m512 acc[NNL_TUKR_PX][3];
 #pragma GCC unroll 8
     for (int j = 0; j < NJ; j++)
@@ -161,21 +165,19 @@ INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV) {
         for (int v = 0; v < NV; v++) acc[j][v] = _mm512_setzero_ps();
     const float *a[6];
     for (int q = 0; q < 6; q++) a[q] = p->a + (q < p->np ? q : 0) * p->a_ps;
-    const bool odd = p->np & 1;
     int64_t pix[NNL_TUKR_PX];
     for (int j = 0; j < NNL_TUKR_PX; j++) pix[j] = p->pix[j < p->nj ? j : p->nj - 1];
+    const float *b = UNIT ? p->b + pix[0] : p->b;
     for (int64_t k = 0; k < p->kc; k++) {
         __m512 w[3];
 #pragma GCC unroll 3
-        for (int v = 0; v < NV; v++) {
-            __m512 lo = _mm512_castps256_ps512(_mm256_loadu_ps(a[2 * v] + k * NNL_MR));
-            w[v] = v == NV - 1 && odd ? _mm512_zextps256_ps512(_mm256_loadu_ps(a[2 * v] + k * NNL_MR))
-                                      : _mm512_insertf32x8(lo, _mm256_loadu_ps(a[2 * v + 1] + k * NNL_MR), 1);
-        }
-        const float *bk = p->b + p->b_off[k];
+        for (int v = 0; v < NV; v++)
+            w[v] = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(a[2 * v] + k * NNL_MR)),
+                                      _mm256_loadu_ps(a[2 * v + 1] + k * NNL_MR), 1);
+        const float *bk = b + p->b_off[k];
 #pragma GCC unroll 8
         for (int j = 0; j < NJ; j++) {
-            __m512 x = _mm512_set1_ps(bk[pix[j]]);
+            __m512 x = _mm512_set1_ps(UNIT ? bk[j] : bk[pix[j]]);
 #pragma GCC unroll 3
             for (int v = 0; v < NV; v++) acc[j][v] = _mm512_fmadd_ps(x, w[v], acc[j][v]);
         }
@@ -190,16 +192,23 @@ INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV) {
         }
 }
 
-static void tukr_avx512(const nnl_tukr_args *p) {
+INLINE void tukr_nj(const nnl_tukr_args *p, const int NJ, const bool UNIT) {
     int nv = (p->np + 1) / 2;
+    if (nv == 3) tukr_body(p, NJ, 3, UNIT);
+    else if (nv == 2) tukr_body(p, NJ, 2, UNIT);
+    else tukr_body(p, NJ, 1, UNIT);
+}
+
+static void tukr_avx512(const nnl_tukr_args *p) {
+    /* a short group (nj < NJ) reads its last pixel again: not a unit run */
+    bool unit = p->nj >= 7;
+    for (int j = 1; j < p->nj; j++) unit = unit && p->pix[j] == p->pix[0] + j;
     if (p->nj == 7) {
-        if (nv == 3) tukr_body(p, 7, 3);
-        else if (nv == 2) tukr_body(p, 7, 2);
-        else tukr_body(p, 7, 1);
+        if (unit) tukr_nj(p, 7, true);
+        else tukr_nj(p, 7, false);
     } else {
-        if (nv == 3) tukr_body(p, 8, 3);
-        else if (nv == 2) tukr_body(p, 8, 2);
-        else tukr_body(p, 8, 1);
+        if (unit) tukr_nj(p, 8, true);
+        else tukr_nj(p, 8, false);
     }
 }
 

@@ -439,11 +439,13 @@ static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
     int64_t lanes_px = d->n / kern->nr * kern->nr + round_up(d->n % kern->nr, tail);
     int64_t slots = round_up(n, tg_group(n)), m16 = round_up(d->m, 16);
     /* compare work per useful output: pixel lanes x rows of 8, against
-     * pixel slots x channel lanes of 16, with a 25% margin for the
-     * transposed tile's extra loads and its epilogue pass (bench_kernels,
-     * Zen 5: 3x3 512 ch at 7x7, 49 of 64 lanes, 15% faster; 3x3 256 ch at
-     * 14x14, 196 of 224, 15% slower) */
-    return (double)slots * (double)m16 * 1.25 < (double)lanes_px * (double)round_up(d->m, NNL_MR);
+     * pixel slots x channel lanes of 16 (bench_kernels, Zen 5, after the
+     * unit-run broadcasts and the weight prefetch: 3x3 512 ch at 7x7, 49
+     * of 64 lanes, 20-30% faster; 3x3 256 ch at 14x14, 196 of 208, 3%
+     * faster, ResNet-50's layer3 3x3 convs 1.28-1.35 -> 1.22 ms; with a
+     * 25% margin for the epilogue pass, which the tile had before those,
+     * the 14x14 ones took pixel tiles) */
+    return (double)slots * (double)m16 < (double)lanes_px * (double)round_up(d->m, NNL_MR);
 }
 
 /* Conv form: the tile's channel o into row m0 + o of C with the epilogue. */

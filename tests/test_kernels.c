@@ -800,9 +800,14 @@ static void test_act_rows(void **state) {
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];
         if (!kern->supported()) continue;
-        for (size_t ai = 0; ai < sizeof acts / sizeof *acts; ai++) {
-            memcpy(y, x, sizeof x);
-            kern->epi_row(y, N, 0.25f, res, 0.5f, acts[ai], -1.5f, 2.5f);
+        /* in place, and from x into y (a tile's row stored out) */
+        for (size_t c = 0; c < 2 * sizeof acts / sizeof *acts; c++) {
+            size_t ai = c / 2;
+            if (c % 2)
+                memset(y, 0xFF, sizeof y);   /* NaN: a kernel reading y fails */
+            else
+                memcpy(y, x, sizeof x);
+            kern->epi_row(y, c % 2 ? x : y, N, 0.25f, res, 0.5f, acts[ai], -1.5f, 2.5f);
             for (int i = 0; i < N; i++) {
                 double v = (double)x[i] + 0.25 + 0.5 * res[i];
                 double want = act_ref(v, acts[ai], -1.5, 2.5);

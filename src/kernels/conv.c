@@ -157,8 +157,11 @@ static void copy_out_plane(void *ctx, int64_t plane, int thread) {
     for (int64_t oy = 0; oy < p->oh; oy++) {
         int64_t r = plane * p->oh + oy;
         float *y = a->y + r * p->ow;
-        memcpy(y, cg->cwide + plane * cg->npx + oy * cg->wp, (size_t)p->ow * sizeof(float));
-        if (a->res) cg->kern->epi_row(y, p->ow, 0.0f, a->res + r * p->ow, 1.0f, a->act, a->act_a, a->act_b);
+        const float *c = cg->cwide + plane * cg->npx + oy * cg->wp;
+        if (a->res)
+            cg->kern->epi_row(y, c, p->ow, 0.0f, a->res + r * p->ow, 1.0f, a->act, a->act_a, a->act_b);
+        else
+            memcpy(y, c, (size_t)p->ow * sizeof(float));
     }
 }
 
@@ -345,7 +348,7 @@ static void dw_task(void *vctx, int64_t item, int thread) {
     for (int c = 0; c < nc; c++)
         for (int64_t r = 0; r < k.rows; r++) {
             int64_t at = (first + c) * plane + (oy0 + r) * p->ow;
-            d->kern->epi_row(a->y + at, p->ow, 0.0f, a->res + at, 1.0f, a->act, a->act_a, a->act_b);
+            d->kern->epi_row(a->y + at, a->y + at, p->ow, 0.0f, a->res + at, 1.0f, a->act, a->act_a, a->act_b);
         }
 }
 
@@ -687,8 +690,11 @@ static void rect_out_plane(void *ctx, int64_t pl, int thread) {
     const nnl_conv_args *a = j->a;
     for (int64_t oy = 0; oy < q->oh; oy++) {
         int64_t at = (pl * p->oh + j->r.o0 + oy) * p->ow + j->c.o0;
-        memcpy(a->y + at, j->yout + (pl * q->oh + oy) * q->ow, (size_t)q->ow * sizeof(float));
-        if (a->res) j->kern->epi_row(a->y + at, q->ow, 0.0f, a->res + at, 1.0f, a->act, a->act_a, a->act_b);
+        const float *c = j->yout + (pl * q->oh + oy) * q->ow;
+        if (a->res)
+            j->kern->epi_row(a->y + at, c, q->ow, 0.0f, a->res + at, 1.0f, a->act, a->act_a, a->act_b);
+        else
+            memcpy(a->y + at, c, (size_t)q->ow * sizeof(float));
     }
 }
 

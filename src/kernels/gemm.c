@@ -463,7 +463,7 @@ static void tg_store_conv(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *
         for (int64_t j = 0; j < g->npix; j++) y[j] = tile[j * TG_OC + o];
         if (e.alpha == 1.0f && !e.bias_col && (!p->res || d->res_cs == 1)) {
             const float *res = p->res ? p->res + (m0 + o) * e.res_rs : NULL;
-            g->kern->epi_row(y, g->npix, e.bias_row ? e.bias_row[o] : 0.0f, res, e.beta, e.act, e.act_a, e.act_b);
+            g->kern->epi_row(y, y, g->npix, e.bias_row ? e.bias_row[o] : 0.0f, res, e.beta, e.act, e.act_a, e.act_b);
         } else {
             for (int64_t j = 0; j < g->npix; j++)
                 y[j] = nnl_epi_apply(&e, y[j], o, g->pix[j],
@@ -488,7 +488,7 @@ static void tg_store_xw(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *ti
         const float *res = p->res ? p->res + j * e.res_rs + n0 * d->res_cs : NULL;
         if (vec) {
             for (int64_t o = 0; o < ncur; o++) c[o] = t[o] + (e.bias_col ? e.bias_col[o] : 0.0f);
-            g->kern->epi_row(c, ncur, e.bias_row ? e.bias_row[j] : 0.0f, res, e.beta, e.act, e.act_a, e.act_b);
+            g->kern->epi_row(c, c, ncur, e.bias_row ? e.bias_row[j] : 0.0f, res, e.beta, e.act, e.act_a, e.act_b);
         } else {
             for (int64_t o = 0; o < ncur; o++) c[o] = nnl_epi_apply(&e, t[o], j, o, res ? res[o * d->res_cs] : 0.0f);
         }

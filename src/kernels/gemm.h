@@ -178,10 +178,11 @@ typedef struct nnl_qdw_epi {
 } nnl_qdw_epi;
 typedef void (*nnl_qdw_fn)(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
                            const nnl_qdw_epi *e);
-/* In place on a contiguous row: y = act(y + bias + beta * res[i]) (res may
- * be NULL). */
-typedef void (*nnl_epi_row_fn)(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act,
-                               float act_a, float act_b);
+/* One contiguous row: y[i] = act(x[i] + bias + beta * res[i]) (res may be
+ * NULL; x is y, or a row that does not overlap it): in place, or a tile's
+ * row stored into the output with its epilogue in one pass. */
+typedef void (*nnl_epi_row_fn)(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
+                               nnl_act act, float act_a, float act_b);
 
 /* Winograd F(4x4, 3x3) transforms of 16 tiles (kernels/wino_xform.h). */
 typedef void (*nnl_wino_in_fn)(float *v, int64_t vs, const float *d);

@@ -137,14 +137,14 @@ static void ukr_avx2(const nnl_ukr_args *p) {
         for (int i = 0; i < p->mr; i++) gelu_avx2(p->c + i * p->ldc, p->nr);
 }
 
-static void epi_row_avx2(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
-                         float b) {
+static void epi_row_avx2(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
+                         nnl_act act, float a, float b) {
     const __m256 vb = _mm256_set1_ps(bias), vbeta = _mm256_set1_ps(beta);
     for (int64_t i = 0; i < n; i += 8) {
         __m256i m = tail_mask(n - i);
-        __m256 x = _mm256_add_ps(_mm256_maskload_ps(y + i, m), vb);
-        if (res) x = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(res + i, m), x);
-        _mm256_maskstore_ps(y + i, m, act256(x, act, a, b));
+        __m256 v = _mm256_add_ps(_mm256_maskload_ps(x + i, m), vb);
+        if (res) v = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(res + i, m), v);
+        _mm256_maskstore_ps(y + i, m, act256(v, act, a, b));
     }
 }
 

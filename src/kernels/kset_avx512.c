@@ -212,14 +212,14 @@ static void tukr_avx512(const nnl_tukr_args *p) {
     }
 }
 
-static void epi_row_avx512(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
-                           float b) {
+static void epi_row_avx512(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
+                           nnl_act act, float a, float b) {
     const __m512 vb = _mm512_set1_ps(bias), vbeta = _mm512_set1_ps(beta);
     for (int64_t i = 0; i < n; i += 16) {
         __mmask16 m = tail_mask(n - i);
-        __m512 x = _mm512_add_ps(_mm512_maskz_loadu_ps(m, y + i), vb);
-        if (res) x = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m, res + i), x);
-        _mm512_mask_storeu_ps(y + i, m, act512(x, act, a, b));
+        __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i), vb);
+        if (res) v = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m, res + i), v);
+        _mm512_mask_storeu_ps(y + i, m, act512(v, act, a, b));
     }
 }
 

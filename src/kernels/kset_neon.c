@@ -174,13 +174,13 @@ static void ukr_neon(const nnl_ukr_args *p) {
     }
 }
 
-static void epi_row_neon(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
-                         float b) {
+static void epi_row_neon(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
+                         nnl_act act, float a, float b) {
     for (int64_t i = 0; i < n; i += 4) {
         const int m = n - i < 4 ? (int)(n - i) : 4;
-        float32x4_t x = vaddq_f32(load_part(y + i, m), vdupq_n_f32(bias));
-        if (res) x = vfmaq_n_f32(x, load_part(res + i, m), beta);
-        store_part(y + i, act4(x, act, a, b), m);
+        float32x4_t v = vaddq_f32(load_part(x + i, m), vdupq_n_f32(bias));
+        if (res) v = vfmaq_n_f32(v, load_part(res + i, m), beta);
+        store_part(y + i, act4(v, act, a, b), m);
     }
 }
 

@@ -96,10 +96,10 @@ static void layernorm_scalar(float *y, const float *x, int64_t n, float eps, con
     if (inv) *inv = iv;
 }
 
-static void epi_row_scalar(float *y, int64_t n, float bias, const float *res, float beta, nnl_act act, float a,
-                           float b) {
+static void epi_row_scalar(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
+                           nnl_act act, float a, float b) {
     for (int64_t i = 0; i < n; i++) {
-        float v = y[i] + bias;
+        float v = x[i] + bias;
         if (res) v += beta * res[i];
         y[i] = nnl_act_apply(v, act, a, b);
     }

@@ -97,7 +97,7 @@ static void col2im_channel(void *vctx, int64_t oc, int thread) {
                 for (int64_t ix = lo; ix < hi; ix++) yr[ix * g->sw + x0] += cr[ix];
             }
         }
-    x->kern->epi_row(y, ohw, bias, NULL, 0.0f, x->act, x->act_a, x->act_b);
+    x->kern->epi_row(y, y, ohw, bias, NULL, 0.0f, x->act, x->act_a, x->act_b);
 }
 
 nnl_status nnl_nn_convt_exec(const nnl_op_call *c) {

@@ -521,15 +521,18 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     /* the weight's panels and the broadcast vectors' origin */
     const float *w = g->xw ? p.b : p.a, *x = g->xw ? p.a : p.b;
     int64_t boff[KC_MAX];
+    /* whole 7- or 8-pixel groups, as many as the call takes */
+    const int np = (int)((ocur + NNL_MR - 1) / NNL_MR);
+    const int64_t grp = nnl_tukr_px(np) / g->grp * g->grp;
     for (int64_t kb = 0; kb < g->nkb; kb++) {
         int64_t k0 = k_split(d->k, g->nkb, kb), kc = k_split(d->k, g->nkb, kb + 1) - k0;
         if (g->xw)
             for (int64_t kk = 0; kk < kc; kk++) boff[kk] = (k0 + kk) * d->a_cs;
         else
             b_rows(d, k0, kc, boff);
-        int64_t k1 = k_split(d->k, g->nkb, kb + 2), groups = (g->npix + g->grp - 1) / g->grp;
-        for (int64_t j0 = 0; j0 < g->npix; j0 += g->grp) {
-            if (kb + 1 < g->nkb) tg_prefetch(w, d->k, o0, ocur, k0 + kc, k1, j0 / g->grp, groups);
+        int64_t k1 = k_split(d->k, g->nkb, kb + 2), groups = (g->npix + grp - 1) / grp;
+        for (int64_t j0 = 0; j0 < g->npix; j0 += grp) {
+            if (kb + 1 < g->nkb) tg_prefetch(w, d->k, o0, ocur, k0 + kc, k1, j0 / grp, groups);
             nnl_tukr_args u = {
                 .kc = kc,
                 .a = w + (o0 / NNL_MR * d->k + k0) * NNL_MR,
@@ -539,8 +542,8 @@ static void tg_task(void *vctx, int64_t t, int thread) {
                 .pix = g->pix + j0,
                 .t = tile + j0 * TG_OC,
                 .ldt = TG_OC,
-                .np = (int)((ocur + NNL_MR - 1) / NNL_MR),
-                .nj = (int)min64(g->grp, g->npix - j0),
+                .np = np,
+                .nj = (int)min64(grp, g->npix - j0),
                 .accumulate = kb > 0,
             };
             g->kern->tukr(&u);

@@ -126,11 +126,15 @@ typedef void (*nnl_ukr_fn)(const nnl_ukr_args *p);
 /* A transposed tile, output channels in the vector lanes, for GEMMs with
  * few columns (convs on 7x7 and 14x14 maps, where pixel lanes leave a
  * 49-pixel row 64 lanes wide): t[j][o] (+)= sum over k < kc of
- * W[o][k] * B[k][pix[j]] for pixels j < nj (<= NNL_TUKR_PX) and weight
- * rows o < np * 8 (np <= 6 panels), W read in place from its PACK_A8
- * panels (panel q's k-slice at a + q * a_ps + k * 8), B row k at
- * b + b_off[k].  t has row stride ldt; accumulate adds to it. */
-#define NNL_TUKR_PX 8
+ * W[o][k] * B[k][pix[j]] for pixels j < nj (<= nnl_tukr_px(np)) and
+ * weight rows o < np * 8 (np <= 6 panels), W read in place from its
+ * PACK_A8 panels (panel q's k-slice at a + q * a_ps + k * 8), B row k at
+ * b + b_off[k].  t has row stride ldt; accumulate adds to it.  With one
+ * or two panels (grouped convs of 8 or 16 channels a group) a call takes
+ * up to 24 pixels: at 8, one vector of channels had 8 FMAs a step for 9
+ * loads (RegNetX's grouped 3x3 at 33-80 GFLOP/s). */
+#define NNL_TUKR_PX 24
+static inline int nnl_tukr_px(int np) { return np <= 2 ? NNL_TUKR_PX : 8; }
 typedef struct nnl_tukr_args {
     int64_t kc;
     const float *a;

@@ -153,33 +153,37 @@ static void ukr_avx512(const nnl_ukr_args *p) {
 /* Transposed tile: NV vectors of 16 output channels (two PACK_A8 panels
  * each; past np the second half reads panel 0 again, sums that are never
  * stored) for NJ pixels, every pixel a broadcast; NJ x NV <= 24
- * accumulators.  UNIT: the pixels are consecutive floats (a row of a
- * 7x7 or 14x14 map, in groups of 7), so every broadcast is one pointer
- * plus a constant: per-pixel offsets cost an address computation each
- * and, with 8 offsets, more general registers than there are. */
-INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const bool UNIT) {
+ * accumulators.  The pixels are NJ / L runs of L consecutive floats (a
+ * 7x7 or 14x14 map's rows, 7 a run; L = 1: any offsets), so a broadcast is
+ * its run's pointer plus a constant: per-pixel offsets cost an address
+ * computation each and, with 8 or more, more general registers than
+ * there are. */
+INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const int L) {
     __m512 acc[NNL_TUKR_PX][3];
-#pragma GCC unroll 8
+#pragma GCC unroll 24
     for (int j = 0; j < NJ; j++)
 #pragma GCC unroll 3
         for (int v = 0; v < NV; v++) acc[j][v] = _mm512_setzero_ps();
     const float *a[6];
     for (int q = 0; q < 6; q++) a[q] = p->a + (q < p->np ? q : 0) * p->a_ps;
-    int64_t pix[NNL_TUKR_PX];
-    for (int j = 0; j < NNL_TUKR_PX; j++) pix[j] = p->pix[j < p->nj ? j : p->nj - 1];
-    const float *b = UNIT ? p->b + pix[0] : p->b;
+    int64_t run[NNL_TUKR_PX];
+    for (int r = 0; r < NJ / L; r++) run[r] = p->pix[r * L < p->nj ? r * L : p->nj - 1];
     for (int64_t k = 0; k < p->kc; k++) {
         __m512 w[3];
 #pragma GCC unroll 3
         for (int v = 0; v < NV; v++)
             w[v] = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(a[2 * v] + k * NNL_MR)),
                                       _mm256_loadu_ps(a[2 * v + 1] + k * NNL_MR), 1);
-        const float *bk = b + p->b_off[k];
+        const float *bk = p->b + p->b_off[k];
+#pragma GCC unroll 24
+        for (int r = 0; r < NJ / L; r++) {
+            const float *br = bk + run[r];
 #pragma GCC unroll 8
-        for (int j = 0; j < NJ; j++) {
-            __m512 x = _mm512_set1_ps(UNIT ? bk[j] : bk[pix[j]]);
+            for (int x = 0; x < L; x++) {
+                __m512 b = _mm512_set1_ps(br[x]);
 #pragma GCC unroll 3
-            for (int v = 0; v < NV; v++) acc[j][v] = _mm512_fmadd_ps(x, w[v], acc[j][v]);
+                for (int v = 0; v < NV; v++) acc[r * L + x][v] = _mm512_fmadd_ps(b, w[v], acc[r * L + x][v]);
+            }
         }
     }
     const int nv = (p->np + 1) / 2;
@@ -192,24 +196,37 @@ INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const 
         }
 }
 
-INLINE void tukr_nj(const nnl_tukr_args *p, const int NJ, const bool UNIT) {
-    int nv = (p->np + 1) / 2;
-    if (nv == 3) tukr_body(p, NJ, 3, UNIT);
-    else if (nv == 2) tukr_body(p, NJ, 2, UNIT);
-    else tukr_body(p, NJ, 1, UNIT);
+/* Whether pix[0..n) are runs of l consecutive offsets. */
+static bool tukr_runs(const int64_t *pix, int n, int l) {
+    if (n % l) return false;
+    for (int j = 0; j < n; j++)
+        if (pix[j] != pix[j - j % l] + j % l) return false;
+    return true;
+}
+
+/* One body per (pixels, vectors, run length): the smallest NJ that holds
+ * nj (7, 8; 21, 24 with one vector of channels), runs where the pixels
+ * make them and fill NJ, else pixel by pixel with the last one repeated. */
+#define TUKR_NJ(NJ, NV)                                                       \
+    do {                                                                      \
+        const int l = (NJ) % 7 ? 8 : 7;                                       \
+        if (p->nj == (NJ) && tukr_runs(p->pix, NJ, l)) tukr_body(p, NJ, NV, l); \
+        else tukr_body(p, NJ, NV, 1);                                         \
+        return;                                                               \
+    } while (0)
+
+INLINE void tukr_nv(const nnl_tukr_args *p, const int NV) {
+    if (p->nj <= 7) TUKR_NJ(7, NV);
+    if (p->nj <= 8 || NV > 1) TUKR_NJ(8, NV);
+    if (p->nj <= 21) TUKR_NJ(21, 1);
+    TUKR_NJ(24, 1);
 }
 
 static void tukr_avx512(const nnl_tukr_args *p) {
-    /* a short group (nj < NJ) reads its last pixel again: not a unit run */
-    bool unit = p->nj >= 7;
-    for (int j = 1; j < p->nj; j++) unit = unit && p->pix[j] == p->pix[0] + j;
-    if (p->nj == 7) {
-        if (unit) tukr_nj(p, 7, true);
-        else tukr_nj(p, 7, false);
-    } else {
-        if (unit) tukr_nj(p, 8, true);
-        else tukr_nj(p, 8, false);
-    }
+    int nv = (p->np + 1) / 2;
+    if (nv == 3) tukr_nv(p, 3);
+    else if (nv == 2) tukr_nv(p, 2);
+    else tukr_nv(p, 1);
 }
 
 static void epi_row_avx512(float *y, const float *x, int64_t n, float bias, const float *res, float beta,

@@ -24,10 +24,10 @@ bool nnl_conv_a8_ok(const nnl_conv_params *p) { return p->group == 1 || (p->oc /
  * contiguous slice of a phase plane (NNL_BSRC_WIDE), which the microkernel
  * reads in place: nothing is packed but the N tail (im2col packing took
  * 23-54% of a 3x3 conv's time, its panel being reused only M/8 times).
- * The GEMM then writes C on the wide grid (wp - ow virtual columns a row,
- * dropped when rows are copied out, where a residual and the activation
- * after it are applied).  Costs: one pass over the input and one over the
- * output, and scratch for both. */
+ * C on the wide grid has wp - ow virtual columns a row: the GEMM delivers
+ * the real output, its residual and the activation after it applied
+ * (nnl_gemm_ptrs.y).  Costs: one pass over the input, one over the output
+ * where pixel tiles ran, and scratch for the planes and C. */
 
 typedef struct conv_gemm {
     const nnl_conv_params *p;
@@ -52,16 +52,16 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
     o->bias_row = a->bias ? a->bias + g * mg : NULL;
     o->bias_col = NULL;
     o->b_scale = a->x_scale ? a->x_scale + img * p->c + g * cgc : NULL;
+    int64_t yoff = (img * p->oc + g * mg) * ohw;
+    o->res = a->res ? a->res + yoff : NULL;
     if (cg->xpad) {
         o->b = cg->xpad + (img * p->c + g * cgc) * p->sh * p->sw * cg->hp * cg->wp;
         o->c = cg->cwide + (img * p->oc + g * mg) * cg->npx;
-        o->res = NULL;
+        o->y = a->y + yoff;
         return;
     }
     o->b = a->x + (img * p->c + g * cgc) * p->h * p->w;
-    int64_t yoff = (img * p->oc + g * mg) * ohw;
     o->c = a->y + yoff;
-    o->res = a->res ? a->res + yoff : NULL;
 }
 
 /* Strides above this take im2col: their phase planes multiply. */
@@ -145,24 +145,6 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
                 memset(row + j1, 0, (size_t)(wp - j1) * sizeof(float));
             }
         }
-}
-
-/* One output plane (image, channel) out of the wide C; the residual and
- * the activation after it are applied here when there is a residual. */
-static void copy_out_plane(void *ctx, int64_t plane, int thread) {
-    (void)thread;
-    const conv_gemm *cg = ctx;
-    const nnl_conv_params *p = cg->p;
-    const nnl_conv_args *a = cg->a;
-    for (int64_t oy = 0; oy < p->oh; oy++) {
-        int64_t r = plane * p->oh + oy;
-        float *y = a->y + r * p->ow;
-        const float *c = cg->cwide + plane * cg->npx + oy * cg->wp;
-        if (a->res)
-            cg->kern->epi_row(y, c, p->ow, 0.0f, a->res + r * p->ow, 1.0f, a->act, a->act_a, a->act_b);
-        else
-            memcpy(y, c, (size_t)p->ow * sizeof(float));
-    }
 }
 
 /* An input channel scale (squeeze-and-excitation) on a 1x1 conv:
@@ -264,12 +246,9 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         d.b_kind = NNL_BSRC_WIDE;
         d.geom = (nnl_conv_geom){.c = cgc, .h = cg.hp, .w = cg.wp, .kh = p->kh, .kw = p->kw, .sh = p->sh, .sw = p->sw,
                                  .dh = p->dh, .dw = p->dw, .oh = p->oh, .ow = p->ow};
-        if (a->res) d.epi.act = NNL_ACT_NONE;
         d.b_prepack = (float *)((char *)a->scratch + wf * sizeof(float));
         d.b_prepack_bytes = a->scratch_bytes - wf * sizeof(float);
-        nnl_status st = nnl_gemm(&d, kern, pool, ts);
-        if (!st) nnl_pool_run(pool, p->n * p->oc, copy_out_plane, &cg);
-        return st;
+        return nnl_gemm(&d, kern, pool, ts);
     }
     bool pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
                      p->pb == 0 && p->pr == 0;

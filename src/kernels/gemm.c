@@ -175,6 +175,27 @@ static void prefetch_tile(const float *p, int64_t ld, int rows, int cols, int wr
         }
 }
 
+/* Row r of item t / m of a wide-grid C into the real output (gemm.h, y). */
+static void wide_out_row(void *vctx, int64_t t, int thread) {
+    (void)thread;
+    const gemm_ctx *g = vctx;
+    const nnl_gemm_desc *d = g->d;
+    const nnl_conv_geom *q = &d->geom;
+    const nnl_epilogue *e = &d->epi;
+    int64_t item = t / d->m, r = t % d->m, ohw = q->oh * q->ow;
+    nnl_gemm_ptrs p = {0};
+    d->ptrs(d, item, &p);
+    for (int64_t oy = 0; oy < q->oh; oy++) {
+        float *y = p.y + r * ohw + oy * q->ow;
+        const float *c = p.c + r * d->ldc + oy * q->w;
+        if (p.res)
+            g->kern->epi_row(y, c, q->ow, 0.0f, p.res + r * e->res_rs + oy * q->ow, e->beta, e->act, e->act_a,
+                             e->act_b);
+        else
+            memcpy(y, c, (size_t)q->ow * sizeof(float));
+    }
+}
+
 static void gemm_task(void *vctx, int64_t t, int thread) {
     const gemm_ctx *g = vctx;
     const nnl_gemm_desc *d = g->d;
@@ -226,6 +247,11 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
                 e.bias_row = p.bias_row ? p.bias_row + row : NULL;
                 e.bias_col = p.bias_col ? p.bias_col + col : NULL;
                 e.res = p.res ? p.res + row * e.res_rs + col * d->res_cs : NULL;
+                if (p.y) {
+                    /* real-position residual: applied by the copy-out, with the activation after it */
+                    e.res = NULL;
+                    if (p.res) e.act = NNL_ACT_NONE;
+                }
                 if (!generic) {
                     /* C is cold on the first K block and the residual on the
                      * last; the tile's rows are far apart, which the hardware
@@ -456,9 +482,10 @@ static void tg_store_conv(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *
     e.bias_row = p->bias_row ? p->bias_row + m0 : NULL;
     e.bias_col = p->bias_col;
     e.res = p->res;
-    const bool dense = d->b_kind != NNL_BSRC_WIDE;
+    /* real pixels in order: to C's rows unless C is the wide grid's */
+    const bool dense = d->b_kind != NNL_BSRC_WIDE || p->y;
     for (int64_t o = 0; o < mcur; o++) {
-        float *c = p->c + (m0 + o) * d->ldc;
+        float *c = p->y ? p->y + (m0 + o) * g->npix : p->c + (m0 + o) * d->ldc;
         float *y = dense ? c : row;
         for (int64_t j = 0; j < g->npix; j++) y[j] = tile[j * TG_OC + o];
         if (e.alpha == 1.0f && !e.bias_col && (!p->res || d->res_cs == 1)) {
@@ -466,8 +493,8 @@ static void tg_store_conv(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *
             g->kern->epi_row(y, y, g->npix, e.bias_row ? e.bias_row[o] : 0.0f, res, e.beta, e.act, e.act_a, e.act_b);
         } else {
             for (int64_t j = 0; j < g->npix; j++)
-                y[j] = nnl_epi_apply(&e, y[j], o, g->pix[j],
-                                     p->res ? p->res[(m0 + o) * e.res_rs + g->pix[j] * d->res_cs] : 0.0f);
+                y[j] = nnl_epi_apply(&e, y[j], o, p->y ? j : g->pix[j],
+                                     p->res ? p->res[(m0 + o) * e.res_rs + (p->y ? j : g->pix[j]) * d->res_cs] : 0.0f);
         }
         if (!dense)
             for (int64_t j = 0; j < g->npix; j++) c[g->pix[j]] = y[j];
@@ -618,5 +645,6 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
         nnl_pool_run(pool, d->batch * g.nkb * g.n_tiles, prepack_task, &g);
     }
     nnl_pool_run(pool, d->batch * g.m_tiles * g.n_tiles, gemm_task, &g);
+    if (p0.y) nnl_pool_run(pool, d->batch * d->m, wide_out_row, &g);
     return NNL_OK;
 }

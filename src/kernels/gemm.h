@@ -366,6 +366,16 @@ typedef struct nnl_gemm_ptrs {
     const float *bias_row;     /* offset to row 0 of this item */
     const float *bias_col;
     const float *res;          /* offset to element (0, 0) of this item */
+    /* NNL_BSRC_WIDE only, optional: the real output (row stride geom.oh *
+     * geom.ow; virtual column n = oy * geom.w + ox is pixel oy * geom.ow +
+     * ox, ox < geom.ow), res then at real positions (row stride
+     * epi.res_rs).  The GEMM delivers y with the whole epilogue: c, whole
+     * virtual rows, is its scratch.  Transposed tiles store real pixels
+     * anyway and write y directly; pixel tiles write c, then a pass copies
+     * the real pixels out applying the residual and the activation (one
+     * store per tile row segment instead ran 8-25% slower on stems,
+     * bench_kernels, Zen 5). */
+    float *y;
     /* Optional per-row scale of B: row k is multiplied by b_scale[k], or
      * for NNL_BSRC_IM2COL and NNL_BSRC_WIDE by b_scale[k / (kh * kw)]
      * (the input channel's), while it is packed.  A squeeze-and-excitation channel scale fused

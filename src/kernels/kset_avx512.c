@@ -166,8 +166,9 @@ INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const 
         for (int v = 0; v < NV; v++) acc[j][v] = _mm512_setzero_ps();
     const float *a[6];
     for (int q = 0; q < 6; q++) a[q] = p->a + (q < p->np ? q : 0) * p->a_ps;
+    const int R = NJ / L;      /* runs */
     int64_t run[NNL_TUKR_PX];
-    for (int r = 0; r < NJ / L; r++) run[r] = p->pix[r * L < p->nj ? r * L : p->nj - 1];
+    for (int r = 0; r < R; r++) run[r] = p->pix[r * L < p->nj ? r * L : p->nj - 1];
     for (int64_t k = 0; k < p->kc; k++) {
         __m512 w[3];
 #pragma GCC unroll 3
@@ -176,7 +177,7 @@ INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const 
                                       _mm256_loadu_ps(a[2 * v + 1] + k * NNL_MR), 1);
         const float *bk = p->b + p->b_off[k];
 #pragma GCC unroll 24
-        for (int r = 0; r < NJ / L; r++) {
+        for (int r = 0; r < R; r++) {
             const float *br = bk + run[r];
 #pragma GCC unroll 8
             for (int x = 0; x < L; x++) {

@@ -3,7 +3,7 @@
  */
 #include <string.h>
 
-#include "kernels/conv.h"
+#include "kernels/conv_taps.h"
 #include "kernels/dwc_body.h"
 #include "kernels/wino.h"
 
@@ -453,9 +453,8 @@ static size_t trim_weight_floats(const nnl_conv_params *q) {
 
 /* Copying the live columns of a weight (PLAIN or PACK_A8, elements of es
  * bytes: float32 or float16) into the same layout of the trimmed conv's,
- * one task a row (a panel for PACK_A8): a band's trimmed weight is
- * megabytes, and copied by one thread it left the other idle for a
- * quarter of DeepLabV3-ResNet50's ASPP conv at 2 threads. */
+ * one task a row (a panel for PACK_A8): the trimmed weight of an ASPP conv
+ * is megabytes, which one thread copying leaves the other idle. */
 typedef struct trim_job {
     void *dst;
     const void *w;
@@ -517,141 +516,16 @@ static size_t trimmed_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layou
     return direct_scratch_bytes(p, w_layout);
 }
 
-/* ---- bands of live taps -------------------------------------------------
- * A dilated conv on a small map has taps that are live for some outputs
- * only: DeepLabV3-MobileNetV3's ASPP (dilation 12, 16x16 map) reads tap
- * rows 1-2 for output rows 0-3, the centre row alone for rows 4-11 and
- * rows 0-1 for rows 12-15, and likewise along columns, so three quarters
- * of its multiply-adds are on padding (its largest layer, a third of the
- * network).  The output is cut into bands along one axis (conv_bands
- * picks it), each band's outputs reading one range of live taps; each
- * band runs as a conv of its own rectangle, trimmed to its live taps: its
- * input rectangle is copied into scratch (the kernels take whole planes),
- * its output computed there and copied out, where a residual and the
- * activation after it are applied.  Winograd convs keep their path
- * (runs_wino decides first). */
-#define BANDS_MAX 4
-
-typedef struct band {
-    int64_t o0, o1;            /* outputs along the axis */
-} band;
-
-typedef struct band_plan {
-    int nr, nc;                /* bands of rows, of columns */
-    band rows[BANDS_MAX], cols[BANDS_MAX];
-} band_plan;
-
-/* Bands of one axis (kernel k, dilation d, stride s, leading pad, input
- * and output sizes): runs of outputs with one live tap range.  Returns
- * the count (0: an output reads no input, or too many bands) and adds
- * up the live taps over the outputs and their union range. */
-static int axis_bands(int64_t k, int64_t d, int64_t s, int64_t pad, int64_t in, int64_t out, band *b,
-                      int64_t *live, int64_t *span) {
-    int n = 0;
-    int64_t pk0 = -1, pk1 = -1, u0 = k, u1 = 0;
-    *live = 0;
-    for (int64_t o = 0; o < out; o++) {
-        int64_t k0 = k, k1 = 0;
-        for (int64_t t = 0; t < k; t++) {
-            int64_t i = o * s - pad + t * d;
-            if (i >= 0 && i < in) {
-                if (k0 > t) k0 = t;
-                k1 = t + 1;
-            }
-        }
-        if (k1 <= k0) return 0;
-        *live += k1 - k0;
-        if (k0 < u0) u0 = k0;
-        if (k1 > u1) u1 = k1;
-        if (k0 != pk0 || k1 != pk1) {
-            if (n == BANDS_MAX) return 0;
-            b[n++] = (band){o, o + 1};
-            pk0 = k0, pk1 = k1;
-        } else {
-            b[n - 1].o1 = o + 1;
-        }
-    }
-    *span = u1 - u0;
-    return n;
-}
-
-/* The bands of p, along the one axis where they save the most, or false
- * when they do not save a quarter of the taps the whole conv (trimmed)
- * would run.  Not along both: every rectangle copies its trimmed weight
- * and reads it again, and the ASPP conv's nine rectangles (corners of 16
- * pixels) ran 1.5-2x slower than its three row bands. */
-static bool conv_bands(const nnl_conv_params *p, nnl_layout w_layout, band_plan *bp) {
-    if (w_layout != NNL_LAYOUT_PLAIN && w_layout != NNL_LAYOUT_PACK_A8) return false;
-    if (nnl_conv_is_depthwise(p) || (p->dh < 2 && p->dw < 2)) return false;
-    int64_t lr, sr, lc, sc;
-    int nr = axis_bands(p->kh, p->dh, p->sh, p->pt, p->h, p->oh, bp->rows, &lr, &sr);
-    int nc = axis_bands(p->kw, p->dw, p->sw, p->pl, p->w, p->ow, bp->cols, &lc, &sc);
-    /* live taps over all outputs against the whole conv's, per axis */
-    bool rows = nr > 1 && (nc < 2 || lr * p->ow * sc <= lc * p->oh * sr);
-    bool cols = !rows && nc > 1;
-    if (!rows && !cols) return false;
-    bp->nr = rows ? nr : 1;
-    bp->nc = cols ? nc : 1;
-    if (!rows) bp->rows[0] = (band){0, p->oh};
-    if (!cols) bp->cols[0] = (band){0, p->ow};
-    return rows ? 4 * lr <= 3 * p->oh * sr : 4 * lc <= 3 * p->ow * sc;
-}
-
-/* One axis of a rectangle's conv: its outputs o0..o1-1 read inputs
- * *first.. of the axis; size and pads of its own input. */
-static void band_axis(int64_t k, int64_t d, int64_t s, int64_t pad, int64_t in, band b, int64_t *first,
-                      int64_t *size, int64_t *pad0, int64_t *pad1) {
-    int64_t top = b.o0 * s - pad, last = (b.o1 - 1) * s - pad + (k - 1) * d;
-    int64_t lo = top > 0 ? top : 0, hi = last < in - 1 ? last : in - 1;
-    *first = lo;
-    *size = hi - lo + 1;
-    *pad0 = top < 0 ? -top : 0;
-    *pad1 = last - hi;
-}
-
-/* The conv of rectangle (rows r, columns c) over its own input, which
- * starts at input row *y0, column *x0. */
-static nnl_conv_params rect_conv(const nnl_conv_params *p, band r, band c, int64_t *y0, int64_t *x0) {
-    nnl_conv_params q = *p;
-    band_axis(p->kh, p->dh, p->sh, p->pt, p->h, r, y0, &q.h, &q.pt, &q.pb);
-    band_axis(p->kw, p->dw, p->sw, p->pl, p->w, c, x0, &q.w, &q.pl, &q.pr);
-    q.oh = r.o1 - r.o0;
-    q.ow = c.o1 - c.o0;
-    return q;
-}
-
-/* A rectangle's scratch: its input copy (*in bytes), its output, then
- * (from *used) its trimmed conv's own scratch. */
-static void rect_layout(const nnl_conv_params *q, size_t *in, size_t *used) {
-    *in = aligned((size_t)(q->n * q->c * q->h * q->w) * sizeof(float));
-    *used = *in + aligned((size_t)(q->n * q->oc * q->oh * q->ow) * sizeof(float));
-}
-
-static size_t rect_scratch_bytes(const nnl_conv_params *q, nnl_layout w_layout) {
-    size_t in, used;
-    rect_layout(q, &in, &used);
-    return used + trimmed_scratch_bytes(q, w_layout);
-}
-
 size_t nnl_conv_direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
-    band_plan bp;
-    if (!conv_bands(p, w_layout, &bp)) return trimmed_scratch_bytes(p, w_layout);
-    size_t most = 0;
-    for (int i = 0; i < bp.nr; i++)
-        for (int j = 0; j < bp.nc; j++) {
-            int64_t y0, x0;
-            nnl_conv_params q = rect_conv(p, bp.rows[i], bp.cols[j], &y0, &x0);
-            size_t b = rect_scratch_bytes(&q, w_layout);
-            if (b > most) most = b;
-        }
-    return most;
+    if (nnl_conv_taps_pays(p, w_layout)) return nnl_conv_taps_scratch_bytes(p);
+    return trimmed_scratch_bytes(p, w_layout);
 }
 
 /* The one choice of path: scratch sizing and the run must agree. */
 static bool runs_wino(const nnl_conv_params *p, nnl_layout w_layout) {
     tap_box b;
     nnl_conv_params q;
-    if (conv_trim(p, w_layout, &b, &q)) return false;
+    if (conv_trim(p, w_layout, &b, &q) || nnl_conv_taps_pays(p, w_layout)) return false;
     return w_layout == NNL_LAYOUT_WINO43 || (w_layout == NNL_LAYOUT_PACK_A8 && nnl_wino_auto(p));
 }
 
@@ -673,64 +547,6 @@ nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nn
 static nnl_status conv_trimmed_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                                    nnl_pool *pool, void *const *thread_scratch);
 
-/* A rectangle's input and output copies, one task a plane (see trim_job). */
-typedef struct rect_job {
-    const nnl_conv_params *p, *q;
-    const nnl_conv_args *a;
-    const nnl_kernel *kern;
-    float *xin;
-    const float *yout;
-    int64_t y0, x0;            /* the input rectangle's origin */
-    band r, c;                 /* the outputs it computes */
-} rect_job;
-
-static void rect_in_plane(void *ctx, int64_t pl, int thread) {
-    (void)thread;
-    const rect_job *j = ctx;
-    const nnl_conv_params *p = j->p, *q = j->q;
-    for (int64_t y = 0; y < q->h; y++)
-        memcpy(j->xin + (pl * q->h + y) * q->w, j->a->x + (pl * p->h + j->y0 + y) * p->w + j->x0,
-               (size_t)q->w * sizeof(float));
-}
-
-static void rect_out_plane(void *ctx, int64_t pl, int thread) {
-    (void)thread;
-    const rect_job *j = ctx;
-    const nnl_conv_params *p = j->p, *q = j->q;
-    const nnl_conv_args *a = j->a;
-    for (int64_t oy = 0; oy < q->oh; oy++) {
-        int64_t at = (pl * p->oh + j->r.o0 + oy) * p->ow + j->c.o0;
-        const float *c = j->yout + (pl * q->oh + oy) * q->ow;
-        if (a->res)
-            j->kern->epi_row(a->y + at, c, q->ow, 0.0f, a->res + at, 1.0f, a->act, a->act_a, a->act_b);
-        else
-            memcpy(a->y + at, c, (size_t)q->ow * sizeof(float));
-    }
-}
-
-static nnl_status conv_rect_run(const nnl_conv_params *p, const nnl_conv_args *a, band r, band c,
-                                const nnl_kernel *kern, nnl_pool *pool, void *const *thread_scratch) {
-    rect_job j = {.p = p, .a = a, .kern = kern, .r = r, .c = c};
-    nnl_conv_params q = rect_conv(p, r, c, &j.y0, &j.x0);
-    j.q = &q;
-    size_t in, used;
-    rect_layout(&q, &in, &used);
-    j.xin = a->scratch;
-    float *yout = (float *)((char *)a->scratch + in);
-    j.yout = yout;
-    nnl_pool_run(pool, p->n * p->c, rect_in_plane, &j);
-    nnl_conv_args t = *a;
-    t.x = j.xin;
-    t.y = yout;
-    t.res = NULL;
-    t.act = a->res ? NNL_ACT_NONE : a->act;
-    t.scratch = (char *)a->scratch + used;
-    t.scratch_bytes = a->scratch_bytes - used;
-    nnl_status st = conv_trimmed_run(&q, &t, kern, pool, thread_scratch);
-    if (!st) nnl_pool_run(pool, p->n * p->oc, rect_out_plane, &j);
-    return st;
-}
-
 nnl_status nnl_conv2d_direct(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                              nnl_pool *pool, void *const *thread_scratch) {
     if (!kern) kern = nnl_kernel_get();
@@ -745,16 +561,8 @@ nnl_status nnl_conv2d_direct(const nnl_conv_params *p, const nnl_conv_args *a, c
         if (a->x_scale) return nnl_fail(NNL_ERR_INTERNAL, "conv: an input channel scale on a depthwise conv");
         return conv_dw_run(p, a, kern, pool, thread_scratch);
     }
-    band_plan bp;
-    if (conv_bands(p, a->w_layout, &bp) && a->scratch &&
-        a->scratch_bytes >= nnl_conv_direct_scratch_bytes(p, a->w_layout)) {
-        for (int i = 0; i < bp.nr; i++)
-            for (int j = 0; j < bp.nc; j++) {
-                nnl_status st = conv_rect_run(p, a, bp.rows[i], bp.cols[j], kern, pool, thread_scratch);
-                if (st) return st;
-            }
-        return NNL_OK;
-    }
+    if (nnl_conv_taps_pays(p, a->w_layout) && a->scratch && a->scratch_bytes >= nnl_conv_taps_scratch_bytes(p))
+        return nnl_conv_taps_run(p, a, kern, pool, thread_scratch);
     return conv_trimmed_run(p, a, kern, pool, thread_scratch);
 }
 

@@ -7,6 +7,9 @@
  *     (kernels/dwc_body.h, driven by conv.c);
  *   - Winograd F(4x4, 3x3) (kernels/wino.h) when the weight is WINO43:
  *     the pack pass chose it, and a WINO43 weight can only run that way.
+ * Dilated convs on small maps run only their live taps: trimmed to the
+ * box of taps any output reads (conv.c), or one GEMM a tap over the
+ * outputs where it is live (kernels/conv_taps.h).
  */
 #ifndef NNL_KERNELS_CONV_H
 #define NNL_KERNELS_CONV_H

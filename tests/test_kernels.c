@@ -317,6 +317,12 @@ static void test_gemm_tall(void **state) {
         run_gemm_case(&g, nnl_kernels[ki], pool2);
         g.n = 71;
         run_gemm_case(&g, nnl_kernels[ki], pool2);
+        /* X W with many rows of X and K >= 384: transposed tiles (ConvNeXt's
+         * MLP contractions) where the set has them */
+        gcase x = {.m = 1100, .n = 70, .k = 400, .batch = 2, .a_mode = 0, .b_mode = 2, .bias_col = true,
+                   .res_mode = 1, .alpha = 1, .beta = 1, .act = NNL_ACT_GELU};
+        run_gemm_case(&x, nnl_kernels[ki], NULL);
+        run_gemm_case(&x, nnl_kernels[ki], pool2);
     }
 }
 

@@ -403,7 +403,17 @@ static void gemv_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *p
  *    GEMM's time; here the tile's rows are C's rows as they are.
  * A task is one item and TG_OC output channels over all K blocks. */
 #define TG_OC 48
-#define TG_MAX_PIX 256
+/* Broadcast vectors a GEMM may have: up to 256 always (a 14x14 map, a
+ * ViT's 197 tokens); up to 4096 rows of X in the X W form with K >= 384,
+ * where the pixel tiles' per-call repacking of the weight and of X cost
+ * more than the transposed tiles' store pass (ConvNeXt-T's 384 -> 96 and
+ * 768 -> 192 MLP halves at 3136 and 784 rows: 2.10 -> 1.45 and 1.42 ->
+ * 1.37 ms; its 96 -> 384 and 192 -> 768 ones ran 1.4-1.7x slower). The
+ * tile takes rows x 48 floats of the thread scratch. */
+#define TG_CONV_MAX_PIX 256
+#define TG_MAX_PIX 4096
+_Static_assert((size_t)TG_MAX_PIX * (TG_OC + 1) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES,
+               "a transposed-tile task's tile and row must fit its thread scratch");
 /* Conv form: the epilogue pass (the tile transposed into C, element by
  * element) costs about as much as 160 multiply-adds an output:
  * MobileNetV2's 160 -> 960 expansions at 7x7 ran 35% slower this way,
@@ -448,8 +458,8 @@ static int64_t tg_group(int64_t n) { return n % 8 && n % 7 == 0 ? 7 : 8; }
 /* The X W form: any plain X with a float32 A8T weight, more rows than the
  * dot-product path takes. */
 static bool tg_xw(const nnl_gemm_desc *d, const nnl_kernel *kern) {
-    return kern->tukr && d->b_kind == NNL_BSRC_A8T && !d->b_f16 && !d->a_packed && !d->a_f16 &&
-           d->m <= TG_MAX_PIX && d->k > 0;
+    return kern->tukr && d->b_kind == NNL_BSRC_A8T && !d->b_f16 && !d->a_packed && !d->a_f16 && d->k > 0 &&
+           (d->m <= TG_CONV_MAX_PIX || (d->m <= TG_MAX_PIX && d->k >= TG_MIN_K));
 }
 
 /* The conv form where its transposed tiles waste fewer lanes than pixel
@@ -458,7 +468,7 @@ static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
     if (!kern->tukr || !d->a_packed || d->a_f16 || d->b_f16 || p0->b_scale) return false;
     if (d->b_kind != NNL_BSRC_WIDE && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1)) return false;
     int64_t n = tg_count(d, false);
-    if (n > TG_MAX_PIX || (d->k < TG_MIN_K && (d->m > 32 || d->k < 128))) return false;
+    if (n > TG_CONV_MAX_PIX || (d->k < TG_MIN_K && (d->m > 32 || d->k < 128))) return false;
     /* pixel tiles: whole ones of nr, then the tail in vectors (a third of
      * nr on the x86 sets) */
     int64_t tail = kern->nr % 3 ? kern->nr : kern->nr / 3;

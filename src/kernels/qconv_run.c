@@ -322,13 +322,16 @@ static int64_t gcd64(int64_t a, int64_t b) { return b ? gcd64(b, a % b) : a; }
  * idle to pay for the transposed tile's dearer epilogue.  bench_qconv,
  * Zen 5, 1 thread, GMAC/s transposed vs pixel tiles: 3x3 512 ch at 7x7
  * 437 vs 304, 3x3 256 ch at 14x14 430 vs 377, 1x1 256 -> 1024 at 14x14
- * 404 vs 390, but 1x1 96 -> 576 at 14x14 (K 96) 305 vs 314. */
+ * 404 vs 390, but 1x1 96 -> 576 at 14x14 (K 96) 305 vs 314.  AVX-VNNI
+ * (ymm): 200 vs 144, 170 vs 157, but 1x1 256 -> 1024 at 14x14 165 vs 174,
+ * within this rule's margin. */
 static bool qt_plan(nnl_qconv_ctx *q, int threads) {
     const nnl_conv_params *p = q->p;
     if (!q->uk->tfn || !q->wide || q->ohw > NNL_QT_MAX_PIX) return false;
     const int64_t nr = q->uk->nr, npx = (p->oh - 1) * q->wq + p->ow;
-    /* pixel tiles: whole panels of nr, the tail in vectors of 16 */
-    int64_t lanes_px = npx / nr * nr + round_up(npx % nr, 16);
+    /* pixel tiles: whole panels of nr, the tail in vectors (a third of nr
+     * on the x86 sets) */
+    int64_t tail = nr % 3 ? nr : nr / 3, lanes_px = npx / nr * nr + round_up(npx % nr, tail);
     q->grp = q->ohw % 8 && q->ohw % 7 == 0 ? 7 : 8;
     /* work per output, in vpdpbusd a vector: nq quads and the epilogue,
      * about 2 for pixel tiles and 5 for the transposed one's (it also

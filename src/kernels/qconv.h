@@ -30,7 +30,7 @@
  * layout only when OC/group is a multiple of 8, as PACK_A8.
  * The same bytes serve both microkernel shapes (gemm.h): the pixel tile
  * broadcasts a row's quad against a vector of pixels; the transposed
- * tile of small maps (nnl_qtukr_args) puts 16 rows in a vector, the
+ * tile (small maps, nnl_qtukr_args) puts 16 rows in a vector, the
  * 32-byte quad slices of two panels side by side (a 256-bit load and an
  * insert), against a broadcast pixel.  Neither needs another layout, so
  * the file format does not depend on which one runs.

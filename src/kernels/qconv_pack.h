@@ -34,8 +34,6 @@
 /* Pixels per task (at most): with the rows' int32 sums (mc x nc) and the
  * staged block, well inside the thread scratch. */
 #define NNL_QNC 384
-/* Output pixels a conv on transposed tiles may have (qconv_run.c). */
-#define NNL_QT_MAX_PIX 256
 /* Phases a dimension may have on the wide grid (its stride). */
 #define NNL_QPH_MAX 16
 
@@ -48,10 +46,10 @@ typedef struct nnl_qconv_ctx {
     int64_t npx;               /* pixels the GEMM tiles: ohw, or the wide grid's (oh - 1) * wq + ow */
     int64_t npan;              /* nr-pixel panels of npx */
     int64_t mc, nc, m_tiles, n_tiles, nkb; /* nc: pixels of the largest pixel tile */
-    size_t epi_bytes, blk_bytes, sum_bytes, w16_bytes, off_bytes, row_bytes; /* thread scratch: epilogues,
-                                                                             * staged block, sums, int16
-                                                                             * weights, quad offsets,
-                                                                             * row buffers */
+    size_t epi_bytes, blk_bytes, sum_bytes, w16_bytes, off_bytes, row_bytes, pix_bytes; /* thread scratch:
+                                                                             * epilogues, staged block, sums,
+                                                                             * int16 weights, quad offsets,
+                                                                             * row buffers, pixel offsets */
     bool wide;                 /* on the wide grid (else im2col panels gathered per row run) */
     bool strip;                /* wide, from phase rows (pads or strides); else the image's pixels */
     int64_t wq;                /* wide grid row width */
@@ -62,10 +60,9 @@ typedef struct nnl_qconv_ctx {
     uint32_t flip;             /* 0x80808080 for int8 x: uint8 = x ^ 0x80 */
     /* Transposed tiles (nnl_qukr.tfn, qconv_run.c): tasks are (image,
      * group, one of `chunks` runs of 16-channel units); pixels go in
-     * groups of grp real ones, pix their byte offsets on the grid. */
+     * groups of grp real ones. */
     bool tr;
     int64_t chunks, grp;
-    int64_t pix[NNL_QT_MAX_PIX];
 } nnl_qconv_ctx;
 
 /* A task's staged K block: channel quads [c4a, c4b) as planes of q->cs

@@ -19,6 +19,8 @@
  * the whole map instead, channels in the lanes and pixels broadcast
  * (qt_task): the same staging, the same int32 sums between K blocks and
  * the same requantization, so the bytes are the same as on pixel tiles.
+ * On maps up to 64x64 the same rule also takes padded 3x3 convs, where
+ * the transposed tile's weights staying in L1 measured faster still.
  */
 #include <string.h>
 
@@ -76,6 +78,7 @@ typedef struct qscratch {
     int16_t *w16;
     int64_t *xoff;
     uint8_t *row;
+    int64_t *pix;              /* transposed tiles: the output pixels' byte offsets on the grid */
 } qscratch;
 
 static qscratch scratch_of(const nnl_qconv_ctx *q, int thread) {
@@ -86,6 +89,7 @@ static qscratch scratch_of(const nnl_qconv_ctx *q, int thread) {
     s.w16 = (int16_t *)((char *)s.sums + q->sum_bytes);
     s.xoff = (int64_t *)((char *)s.w16 + q->w16_bytes);
     s.row = (uint8_t *)s.xoff + q->off_bytes;
+    s.pix = (int64_t *)(s.row + q->row_bytes);
     return s;
 }
 
@@ -188,6 +192,7 @@ static bool scratch_fits(nnl_qconv_ctx *q, int64_t mc, int64_t nsum, int64_t n0,
     q->sum_bytes = q->nkb > 1 ? align64((size_t)nsum * sizeof(int32_t)) : 0;
     q->w16_bytes = q->uk->w16 && !q->tr ? align64((size_t)(round_up(mc, NNL_MR) * kqmax * 4) * sizeof(int16_t)) : 0;
     q->off_bytes = align64((size_t)kqmax * sizeof(int64_t));
+    q->pix_bytes = q->tr ? align64((size_t)q->ohw * sizeof(int64_t)) : 0;
     if (q->wide) {
         int64_t cs = q->cs = nnl_qstage_pixels(q, n0, cnt);
         q->blk_bytes = align64((size_t)(c4max * q->nphy * q->nphx * cs * 4));
@@ -196,7 +201,8 @@ static bool scratch_fits(nnl_qconv_ctx *q, int64_t mc, int64_t nsum, int64_t n0,
         q->blk_bytes = align64((size_t)(kqmax * cnt * 4));
         q->row_bytes = 0;
     }
-    return q->epi_bytes + q->blk_bytes + q->sum_bytes + q->w16_bytes + q->off_bytes + q->row_bytes <=
+    return q->epi_bytes + q->blk_bytes + q->sum_bytes + q->w16_bytes + q->off_bytes + q->row_bytes +
+               q->pix_bytes <=
            NNL_THREAD_SCRATCH_BYTES;
 }
 
@@ -243,14 +249,14 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
 }
 
 /* ---- output channels in the lanes (nnl_qukr.tfn) ------------------------
- * On small maps a task is (image, group, a run of 16-channel units) over
- * all pixels: per K block it stages the block's channel quads for the
- * whole map once, then sweeps the transposed tile over (channel tile of
- * up to NNL_QTUKR_OC, pixel group), tile outer so the tile's weight slice
- * (kq x 192 bytes) stays in L1 across the pixel groups while the few
- * staged pixels sit beside it.  Pixel groups are grp real pixels in
- * order (the wide grid's virtual columns skipped), so y's pixels of a
- * group are consecutive. */
+ * A task is (image, group, a run of 16-channel units) over all pixels: per
+ * K block it stages the block's channel quads for the whole map once,
+ * then sweeps the transposed tile over (channel tile of up to
+ * NNL_QTUKR_OC, pixel group), tile outer so the tile's weight slice (kq x
+ * 192 bytes) stays in L1 across the pixel groups (pixel tiles stream the
+ * weight panels from L2 for every pixel panel instead).  Pixel groups are
+ * grp real pixels in order (the wide grid's virtual columns skipped), so
+ * y's pixels of a group are consecutive. */
 
 /* 16-channel units of the task's rows split into tiles of at most three
  * units, as even as whole units allow: tile i's rows [o0, o1) of mrows. */
@@ -282,6 +288,8 @@ static void qt_task(void *vctx, int64_t t, int thread) {
     uint8_t *yg = (uint8_t *)a->y + (img * p->oc + g * q->mg + m0) * q->ohw;
     int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
     for (int64_t k = 0; k < kqmax; k++) sc.xoff[k] = nnl_qstage_off(q, k);
+    for (int64_t oy = 0, n = 0; oy < p->oh; oy++)
+        for (int64_t ox = 0; ox < p->ow; ox++) sc.pix[n++] = 4 * (oy * q->wq + ox);
     for (int64_t kb = 0; kb < q->nkb; kb++) {
         int64_t c4a, c4b;
         k_block(q, kb, &c4a, &c4b);
@@ -298,7 +306,7 @@ static void qt_task(void *vctx, int64_t t, int thread) {
                     .w_ps = q->nq * 4 * NNL_MR,
                     .x = st.base - st.f0 * 4,
                     .xoff = sc.xoff,
-                    .pix = q->pix + j0,
+                    .pix = sc.pix + j0,
                     .acc = sc.sums + (i * ngrp + gi) * NNL_QTUKR_PX * NNL_QTUKR_OC,
                     .first = kb == 0,
                     .last = kb == q->nkb - 1,
@@ -317,6 +325,10 @@ static void qt_task(void *vctx, int64_t t, int thread) {
 
 static int64_t gcd64(int64_t a, int64_t b) { return b ? gcd64(b, a % b) : a; }
 
+/* Output pixels a conv on transposed tiles may have: 64x64 (ResNet's
+ * 56x56, FCN's 32x48); larger maps, not measured, keep pixel tiles. */
+#define QT_MAX_PIX 4096
+
 /* Whether the conv runs on transposed tiles, and their plan: on the wide
  * grid, with the microkernel's tfn, where pixel tiles leave enough lanes
  * idle to pay for the transposed tile's dearer epilogue.  bench_qconv,
@@ -324,10 +336,14 @@ static int64_t gcd64(int64_t a, int64_t b) { return b ? gcd64(b, a % b) : a; }
  * 437 vs 304, 3x3 256 ch at 14x14 430 vs 377, 1x1 256 -> 1024 at 14x14
  * 404 vs 390, but 1x1 96 -> 576 at 14x14 (K 96) 305 vs 314.  AVX-VNNI
  * (ymm): 200 vs 144, 170 vs 157, but 1x1 256 -> 1024 at 14x14 165 vs 174,
- * within this rule's margin. */
+ * within this rule's margin.  Larger maps: a padded 3x3 conv's few
+ * virtual columns pass the rule, and it pays (3x3 256 ch at 28x28 396 vs
+ * 360, 64 ch at 56x56 381 vs 337, FCN's 3x3 512 d4 at 32x48 405 vs 338);
+ * 1x1 convs with no idle lane do not pass, and forced measured 0-12%
+ * slower (64 -> 256 at 56x56 249 vs 285). */
 static bool qt_plan(nnl_qconv_ctx *q, int threads) {
     const nnl_conv_params *p = q->p;
-    if (!q->uk->tfn || !q->wide || q->ohw > NNL_QT_MAX_PIX) return false;
+    if (!q->uk->tfn || !q->wide || q->ohw > QT_MAX_PIX) return false;
     const int64_t nr = q->uk->nr, npx = (p->oh - 1) * q->wq + p->ow;
     /* pixel tiles: whole panels of nr, the tail in vectors (a third of nr
      * on the x86 sets) */
@@ -339,9 +355,6 @@ static bool qt_plan(nnl_qconv_ctx *q, int threads) {
     double tr = (double)round_up(q->ohw, q->grp) * (double)round_up(q->mg, 16) * (double)(q->nq + 5);
     if (tr >= (double)lanes_px * (double)round_up(q->mg, NNL_MR) * (double)(q->nq + 2)) return false;
     q->tr = true;
-    int64_t n = 0;
-    for (int64_t oy = 0; oy < p->oh; oy++)
-        for (int64_t ox = 0; ox < p->ow; ox++) q->pix[n++] = 4 * (oy * q->wq + ox);
     /* as many tasks a group as make the items a multiple of the threads */
     const int64_t units = (q->mg + 15) / 16, items = p->n * p->group, ngrp = (q->ohw + q->grp - 1) / q->grp;
     q->chunks = min64(threads / gcd64(items, threads), units);

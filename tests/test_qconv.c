@@ -407,9 +407,12 @@ static void test_qukr_table(void **state) {
         const nnl_qukr *uk = nnl_qukr_pick(k);
         assert_non_null(uk);
         assert_true(uk->nr % 8 == 0 && uk->nr <= NNL_NR_MAX && uk->kq > 0);
-        for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++)
-            printf("set %-7s int8 microkernel %-12s %s\n", k->name, k->qukr[u]->name,
-                   k->qukr[u]->supported() ? (k->qukr[u] == uk ? "used" : "supported") : "not supported here");
+        for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++) {
+            assert_true(!k->qukr[u]->tfn || k->qukr[u]->tpix > 0);
+            printf("set %-7s int8 microkernel %-12s %s%s\n", k->name, k->qukr[u]->name,
+                   k->qukr[u]->supported() ? (k->qukr[u] == uk ? "used" : "supported") : "not supported here",
+                   k->qukr[u]->tfn ? ", transposed tile" : "");
+        }
     }
 }
 

@@ -318,8 +318,11 @@ typedef struct nnl_qukr {
     bool w16;
     nnl_il4_fn il4;
     /* The transposed tile on the same activations (NULL: the set has none,
-     * small maps take fn's pixel tiles). */
+     * small maps take fn's pixel tiles), for convs of at most tpix output
+     * pixels (qconv_run.c qt_plan; the largest maps where it measured
+     * faster). */
     nnl_qtukr_fn tfn;
+    int tpix;
 } nnl_qukr;
 
 /* The portable staging interleave (GCC vector extensions: SSE2, NEON). */

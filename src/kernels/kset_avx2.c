@@ -393,8 +393,11 @@ static bool has_avxvnni(void) {
 
 static bool always(void) { return true; }
 
+/* Transposed tiles up to 32x32 maps: on Zen 5 3x3 convs at 28x28 ran 3-6%
+ * faster on them, ResNet's 3x3 64 ch at 56x56 6% slower. */
 static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = 24, .kq = 128, .supported = has_avxvnni,
-                                      .fn = qukr_avxvnni, .il4 = il4_avx2, .tfn = qtukr_avxvnni};
+                                      .fn = qukr_avxvnni, .il4 = il4_avx2, .tfn = qtukr_avxvnni,
+                                      .tpix = 1024};
 const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, .supported = always,
                                       .fn = qukr_exact, .w16 = true, .il4 = il4_avx2};
 

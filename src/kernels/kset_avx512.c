@@ -452,8 +452,11 @@ static bool has_vnni(void) {
     return __builtin_cpu_supports("avx512vnni");
 }
 
+/* Transposed tiles up to 64x64 maps: ResNet's 56x56 and FCN's 32x48 3x3
+ * convs 10-20% faster on them (Zen 5); larger ones not measured. */
 static const nnl_qukr qukr_vnni512 = {.name = "avx512vnni", .nr = QNR, .kq = 128, .supported = has_vnni,
-                                      .fn = qukr_vnni, .il4 = il4_avx512, .tfn = qtukr_vnni};
+                                      .fn = qukr_vnni, .il4 = il4_avx512, .tfn = qtukr_vnni,
+                                      .tpix = 4096};
 
 NNL_GENERIC_KERNELS(avx512)
 NNL_GENERIC_VECTOR_KERNELS(avx512, 64)

@@ -154,7 +154,7 @@ static void qtukr_scalar(const nnl_qtukr_args *p) {
 }
 
 static const nnl_qukr qukr_c = {.name = "scalar", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_scalar,
-                                .il4 = nnl_il4_generic, .tfn = qtukr_scalar};
+                                .il4 = nnl_il4_generic, .tfn = qtukr_scalar, .tpix = 4096};
 
 /* The definition: every tap of every window checked against the input. */
 static void maxpool_scalar(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e, void *scratch) {

@@ -325,10 +325,6 @@ static void qt_task(void *vctx, int64_t t, int thread) {
 
 static int64_t gcd64(int64_t a, int64_t b) { return b ? gcd64(b, a % b) : a; }
 
-/* Output pixels a conv on transposed tiles may have: 64x64 (ResNet's
- * 56x56, FCN's 32x48); larger maps, not measured, keep pixel tiles. */
-#define QT_MAX_PIX 4096
-
 /* Whether the conv runs on transposed tiles, and their plan: on the wide
  * grid, with the microkernel's tfn, where pixel tiles leave enough lanes
  * idle to pay for the transposed tile's dearer epilogue.  bench_qconv,
@@ -336,14 +332,14 @@ static int64_t gcd64(int64_t a, int64_t b) { return b ? gcd64(b, a % b) : a; }
  * 437 vs 304, 3x3 256 ch at 14x14 430 vs 377, 1x1 256 -> 1024 at 14x14
  * 404 vs 390, but 1x1 96 -> 576 at 14x14 (K 96) 305 vs 314.  AVX-VNNI
  * (ymm): 200 vs 144, 170 vs 157, but 1x1 256 -> 1024 at 14x14 165 vs 174,
- * within this rule's margin.  Larger maps: a padded 3x3 conv's few
- * virtual columns pass the rule, and it pays (3x3 256 ch at 28x28 396 vs
- * 360, 64 ch at 56x56 381 vs 337, FCN's 3x3 512 d4 at 32x48 405 vs 338);
- * 1x1 convs with no idle lane do not pass, and forced measured 0-12%
- * slower (64 -> 256 at 56x56 249 vs 285). */
+ * within this rule's margin.  Larger maps (up to the microkernel's tpix):
+ * a padded 3x3 conv's few virtual columns pass the rule, and it pays (3x3
+ * 256 ch at 28x28 396 vs 360, 64 ch at 56x56 381 vs 337, FCN's 3x3 512 d4
+ * at 32x48 405 vs 338); 1x1 convs with no idle lane do not pass, and
+ * forced measured 0-12% slower (64 -> 256 at 56x56 249 vs 285). */
 static bool qt_plan(nnl_qconv_ctx *q, int threads) {
     const nnl_conv_params *p = q->p;
-    if (!q->uk->tfn || !q->wide || q->ohw > QT_MAX_PIX) return false;
+    if (!q->uk->tfn || !q->wide || q->ohw > q->uk->tpix) return false;
     const int64_t nr = q->uk->nr, npx = (p->oh - 1) * q->wq + p->ow;
     /* pixel tiles: whole panels of nr, the tail in vectors (a third of nr
      * on the x86 sets) */

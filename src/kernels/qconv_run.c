@@ -351,9 +351,11 @@ static bool qt_plan(nnl_qconv_ctx *q, int threads) {
     double tr = (double)round_up(q->ohw, q->grp) * (double)round_up(q->mg, 16) * (double)(q->nq + 5);
     if (tr >= (double)lanes_px * (double)round_up(q->mg, NNL_MR) * (double)(q->nq + 2)) return false;
     q->tr = true;
-    /* as many tasks a group as make the items a multiple of the threads */
+    /* as many tasks a group as make the items a multiple of the threads;
+     * too few channels for a task a thread: pixel tiles, which split pixels */
     const int64_t units = (q->mg + 15) / 16, items = p->n * p->group, ngrp = (q->ohw + q->grp - 1) / q->grp;
     q->chunks = min64(threads / gcd64(items, threads), units);
+    if (items * q->chunks < threads) return q->tr = false;
     for (;;) {
         int64_t rows = 16 * ((units + q->chunks - 1) / q->chunks), ntile = (rows / 16 + 2) / 3;
         if (scratch_fits(q, rows, ntile * ngrp * NNL_QTUKR_PX * NNL_QTUKR_OC, 0, npx)) return true;

@@ -271,7 +271,8 @@ typedef void (*nnl_qukr_fn)(const nnl_qukr_args *p);
  * idle: a 7x7 map is 61 pixels on the wide grid, 64 lanes of pixel
  * panels, but 49 = 7 x 7 pixel slots here (the grid's virtual columns
  * are not computed); and for padded 3x3 convs up to 64x64, where its
- * weights staying in L1 pays (kernels/qconv_run.c qt_plan).  One call: acc[j][o] (+)= sum over kq quads of W
+ * weights staying in L1 pays (kernels/qconv_run.c qt_plan).
+ * One call: acc[j][o] (+)= sum over kq quads of W
  * quad (row o, PACK_Q8) . X quad (pixel j) for o < 8 np (np <= 6 panels,
  * NNL_QTUKR_OC rows) and j < nj (<= NNL_QTUKR_PX pixels), exact and
  * wrapping as nnl_qukr_args; then stored as partial sums or requantized

@@ -46,10 +46,9 @@ typedef struct nnl_qconv_ctx {
     int64_t npx;               /* pixels the GEMM tiles: ohw, or the wide grid's (oh - 1) * wq + ow */
     int64_t npan;              /* nr-pixel panels of npx */
     int64_t mc, nc, m_tiles, n_tiles, nkb; /* nc: pixels of the largest pixel tile */
-    size_t epi_bytes, blk_bytes, sum_bytes, w16_bytes, off_bytes, row_bytes, pix_bytes; /* thread scratch:
-                                                                             * epilogues, staged block, sums,
-                                                                             * int16 weights, quad offsets,
-                                                                             * row buffers, pixel offsets */
+    /* thread scratch: epilogues, staged block, sums, int16 weights, quad
+     * offsets, row buffers, the transposed tiles' pixel offsets */
+    size_t epi_bytes, blk_bytes, sum_bytes, w16_bytes, off_bytes, row_bytes, pix_bytes;
     bool wide;                 /* on the wide grid (else im2col panels gathered per row run) */
     bool strip;                /* wide, from phase rows (pads or strides); else the image's pixels */
     int64_t wq;                /* wide grid row width */

@@ -5,7 +5,9 @@
  * multiple of 4, rows not a multiple of 8, pixels not a multiple of the
  * panel, several K blocks, several row and pixel tasks), every im2col case
  * (1x1, pads, strides, dilations, groups), uint8 / int8 on both sides,
- * nonzero zero points, fused clamps, saturating extremes, 1 and 2 threads.
+ * nonzero zero points, fused clamps, saturating extremes, 1 and 2 threads;
+ * small maps where the driver takes transposed tiles (nnl_qukr.tfn), and
+ * each transposed tile call by call against the scalar one.
  * The reference itself is checked against a plain double-precision
  * dequantize -> conv -> quantize on the unpacked weights.
  */
@@ -63,6 +65,22 @@ static const qcase cases[] = {
     {1, 128, 1, 6000, 8, 1, 3, 1, 1, 1, 1, 1, 0, 1, 0, 1},
     {1, 6, 40, 41, 8, 17, 17, 1, 17, 17, 1, 1, 0, 0, 0, 0},
     {1, 5, 37, 40, 16, 1, 1, 1, 18, 20, 1, 1, 0, 0, 0, 0},
+    /* small maps, output channels in the lanes (transposed tiles): 7x7
+     * rows of 7, 14x14 half rows, 10x10 groups across rows, OC not a
+     * multiple of 16 (a half vector) or of 8 (a part panel), several K
+     * blocks, strides, groups of 16, a batch */
+    {1, 64, 7, 7, 48, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {1, 300, 14, 14, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {1, 40, 14, 14, 40, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1},
+    {1, 256, 13, 13, 48, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},
+    {1, 600, 7, 7, 72, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},
+    {1, 32, 10, 10, 104, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {1, 64, 7, 7, 64, 3, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1},
+    {2, 36, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {1, 48, 14, 14, 97, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2},
+    /* a 40x40 map: its K blocks' sums for 320 rows outgrow the thread
+     * scratch, so a task takes half the rows */
+    {1, 64, 40, 40, 320, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
 };
 
 /* Output encodings, cycled over the cases. */
@@ -296,6 +314,90 @@ static void test_qconv_refused(void **state) {
     qdata_free(&d);
 }
 
+/* One transposed-tile call on tfn from the same operands: y (48 rows of
+ * ldy bytes and a guard) and the partial sums start as given. */
+#define QT_LDY 11
+#define QT_YB (NNL_QTUKR_OC * QT_LDY + GUARD)
+static void qt_call(nnl_qtukr_fn tfn, nnl_qtukr_args u, uint8_t *y, int32_t *acc, const int32_t *acc0) {
+    memset(y, 0xA5, QT_YB);
+    memcpy(acc, acc0, NNL_QTUKR_PX * NNL_QTUKR_OC * sizeof(int32_t));
+    u.y = y;
+    u.acc = acc;
+    tfn(&u);
+}
+
+/* Every transposed tile (nnl_qukr.tfn) of every set the CPU runs against
+ * the scalar one, call by call: 1 to 6 panels, 1 to 8 pixels, pixels in a
+ * run and scattered, first, middle and last K blocks, rows ending inside
+ * a panel, saturating requantizations; y byte for byte with nothing
+ * written outside the tile, the partial sums in every lane that holds
+ * one. */
+static void test_qtukr(void **state) {
+    (void)state;
+    const nnl_qtukr_fn ref = nnl_kernel_find("scalar")->qukr[0]->tfn;
+    assert_non_null(ref);
+    enum { KQ = 40, XB = 8192 };
+    static int8_t w[6 * (KQ + 3) * 32];
+    static uint8_t x[XB], yr[QT_YB], yt[QT_YB];
+    static int32_t acc0[NNL_QTUKR_PX * NNL_QTUKR_OC], ar[NNL_QTUKR_PX * NNL_QTUKR_OC],
+        at[NNL_QTUKR_PX * NNL_QTUKR_OC];
+    int64_t xoff[KQ], pix[NNL_QTUKR_PX];
+    nnl_qepi epi[6];
+    uint32_t seed = 77;
+    for (size_t i = 0; i < sizeof w; i++) w[i] = (int8_t)(lcg(&seed) & 0xFF);
+    for (int i = 0; i < XB; i++) x[i] = (uint8_t)lcg(&seed);
+    for (int i = 0; i < NNL_QTUKR_PX * NNL_QTUKR_OC; i++) acc0[i] = (int32_t)(lcg(&seed) % 2000001) - 1000000;
+    int calls = 0;
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *k = nnl_kernels[ki];
+        if (!k->supported()) continue;
+        for (int ui = 0; ui < NNL_QUKR_MAX && k->qukr[ui]; ui++) {
+            const nnl_qukr *uk = k->qukr[ui];
+            if (!uk->supported() || !uk->tfn || uk->tfn == ref) continue;
+            for (int np = 1; np <= 6; np++)
+                for (int nj = 1; nj <= NNL_QTUKR_PX; nj++)
+                    for (int mode = 0; mode < 8; mode++) {
+                        const bool first = mode & 1, last = mode & 2, run = mode & 4;
+                        const int64_t kq = 1 + lcg(&seed) % KQ;
+                        for (int64_t q = 0; q < kq; q++) xoff[q] = lcg(&seed) % (XB / 2);
+                        int64_t p0 = lcg(&seed) % (XB / 4);
+                        for (int j = 0; j < nj; j++) pix[j] = run ? p0 + 4 * j : lcg(&seed) % (XB / 2 - 4);
+                        /* one output's zero point and clamp (int8 with a Clip, or uint8) */
+                        const float zy = (float)(int)(lcg(&seed) % 256) - (mode & 1 ? 128.0f : 0.0f);
+                        for (int i = 0; i < np; i++) {
+                            for (int r = 0; r < NNL_MR; r++) {
+                                epi[i].off[r] = (int32_t)(lcg(&seed) % 200001) - 100000;
+                                epi[i].mult[r] = 1e-5f + (float)(lcg(&seed) % 1000) * 2e-7f;
+                            }
+                            epi[i].zy = zy;
+                            epi[i].lo = mode & 1 ? -128.0f : 0.0f;
+                            epi[i].hi = mode & 1 ? 100.0f : 255.0f;
+                        }
+                        nnl_qtukr_args u = {.kq = kq, .w = w, .w_ps = (kq + 3) * 32, .x = x, .xoff = xoff,
+                                            .pix = pix, .first = first, .last = last, .epi = epi,
+                                            .ldy = QT_LDY, .np = np, .nj = nj,
+                                            .mr = 8 * np - (int)(lcg(&seed) % 8)};
+                        qt_call(ref, u, yr, ar, acc0);
+                        qt_call(uk->tfn, u, yt, at, acc0);
+                        calls++;
+                        for (int i = 0; i < QT_YB; i++)
+                            if (yr[i] != yt[i])
+                                fail_msg("%s/%s np %d nj %d mr %d kq %lld%s%s%s: y byte %d (row %d): %d, scalar %d",
+                                         k->name, uk->name, np, nj, u.mr, (long long)kq, first ? " first" : "",
+                                         last ? " last" : "", run ? " run" : "", i, i / QT_LDY, yt[i], yr[i]);
+                        if (last) continue;
+                        for (int j = 0; j < nj; j++)
+                            for (int o = 0; o < 8 * np; o++)
+                                if (ar[j * NNL_QTUKR_OC + o] != at[j * NNL_QTUKR_OC + o])
+                                    fail_msg("%s/%s np %d nj %d kq %lld: sum (pixel %d, row %d) %d, scalar %d",
+                                             k->name, uk->name, np, nj, (long long)kq, j, o,
+                                             at[j * NNL_QTUKR_OC + o], ar[j * NNL_QTUKR_OC + o]);
+                    }
+        }
+    }
+    printf("transposed tiles: %d calls checked against the scalar one\n", calls);
+}
+
 /* Every set has an int8 microkernel the CPU runs whenever it runs the set. */
 static void test_qukr_table(void **state) {
     (void)state;
@@ -305,9 +407,12 @@ static void test_qukr_table(void **state) {
         const nnl_qukr *uk = nnl_qukr_pick(k);
         assert_non_null(uk);
         assert_true(uk->nr % 8 == 0 && uk->nr <= NNL_NR_MAX && uk->kq > 0);
-        for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++)
-            printf("set %-7s int8 microkernel %-12s %s\n", k->name, k->qukr[u]->name,
-                   k->qukr[u]->supported() ? (k->qukr[u] == uk ? "used" : "supported") : "not supported here");
+        for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++) {
+            assert_true(!k->qukr[u]->tfn || k->qukr[u]->tpix > 0);
+            printf("set %-7s int8 microkernel %-12s %s%s\n", k->name, k->qukr[u]->name,
+                   k->qukr[u]->supported() ? (k->qukr[u] == uk ? "used" : "supported") : "not supported here",
+                   k->qukr[u]->tfn ? ", transposed tile" : "");
+        }
     }
 }
 
@@ -322,6 +427,7 @@ int main(void) {
         cmocka_unit_test(test_qukr_table),
         cmocka_unit_test(test_qconv_ref),
         cmocka_unit_test(test_qconv_refused),
+        cmocka_unit_test(test_qtukr),
         cmocka_unit_test(test_qconv_shapes),
         cmocka_unit_test(test_qconv_extremes),
     };

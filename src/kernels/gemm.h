@@ -247,7 +247,9 @@ typedef void (*nnl_wino_wt_fn)(float *u0, float *u1, int64_t us, const float *g0
  * block) or requantized into y.  Quad q's nr pixels are the nr * 4 bytes
  * at x + xoff[q]: an activation panel packed quad after quad, or the
  * channel-quad-interleaved image itself with one offset per (channel
- * quad, tap). */
+ * quad, tap).  A microkernel may also have a transposed form for small
+ * maps (nnl_qtukr_args below): the same sums and requantization with the
+ * output channels in the lanes. */
 typedef struct nnl_qepi {
     int32_t off[NNL_MR];       /* bias[r] - zx * wsum[r]: turns sum W * x into sum W * (x - zx) + bias */
     float mult[NNL_MR];        /* sx * scale[r] / sy, float32 in that order */
@@ -268,6 +270,43 @@ typedef struct nnl_qukr_args {
 } nnl_qukr_args;
 
 typedef void (*nnl_qukr_fn)(const nnl_qukr_args *p);
+
+/* The transposed 8-bit tile, output channels in the vector lanes, for
+ * convs on small maps (7x7, 14x14), where the pixel tile's lanes go
+ * idle: a 7x7 map is 61 pixels on the wide grid, 64 lanes of pixel
+ * panels, but 49 = 7 x 7 pixel slots here (the grid's virtual columns
+ * are not computed); and for padded 3x3 convs up to 64x64, where its
+ * weights staying in L1 pays (kernels/qconv_run.c qt_plan).
+ * One call: acc[j][o] (+)= sum over kq quads of W
+ * quad (row o, PACK_Q8) . X quad (pixel j) for o < 8 np (np <= 6 panels,
+ * NNL_QTUKR_OC rows) and j < nj (<= NNL_QTUKR_PX pixels), exact and
+ * wrapping as nnl_qukr_args; then stored as partial sums or requantized
+ * (nnl_requant) into y.  W is read in place from the PACK_Q8 panels: quad
+ * q of panel i at w + i * w_ps + 32 q (a vector of 16 channels is the
+ * 32-byte slices of two panels side by side).  Pixel j's quad q is the 4
+ * bytes at x + xoff[q] + pix[j]: the wide grid's staged planes, every
+ * pixel a broadcast.  acc holds NNL_QTUKR_PX x NNL_QTUKR_OC int32,
+ * acc[j * NNL_QTUKR_OC + o], between K blocks (lanes past 8 np and
+ * pixels past nj are unspecified there).  y: channel o, pixel j at
+ * y[o * ldy + j], only o < mr and j < nj written. */
+#define NNL_QTUKR_PX 8
+#define NNL_QTUKR_OC 48
+typedef struct nnl_qtukr_args {
+    int64_t kq;
+    const int8_t *w;
+    int64_t w_ps;              /* bytes from a panel to the next: 32 x the weight's quads */
+    const uint8_t *x;
+    const int64_t *xoff;       /* kq byte offsets */
+    const int64_t *pix;        /* nj byte offsets */
+    int32_t *acc;
+    bool first, last;          /* as nnl_qukr_args */
+    const nnl_qepi *epi;       /* np panels' epilogues, zy, lo and hi the same in all */
+    uint8_t *y;
+    int64_t ldy;
+    int np, nj;
+    int mr;                    /* rows of y that exist, 8 np - 7 .. 8 np */
+} nnl_qtukr_args;
+typedef void (*nnl_qtukr_fn)(const nnl_qtukr_args *p);
 /* The activations' staging at the microkernel's width: o[j] = bytes
  * r[0][j], r[1][j], r[2][j], r[3][j] as one little-endian word, ^ flip,
  * for j < m (4 channels of a pixel side by side: one X quad). */
@@ -284,6 +323,12 @@ typedef struct nnl_qukr {
      * multiply in int16 and would otherwise widen each quad per call. */
     bool w16;
     nnl_il4_fn il4;
+    /* The transposed tile on the same activations (NULL: the set has none,
+     * small maps take fn's pixel tiles), for convs of at most tpix output
+     * pixels (qconv_run.c qt_plan; the largest maps where it measured
+     * faster). */
+    nnl_qtukr_fn tfn;
+    int tpix;
 } nnl_qukr;
 
 /* The portable staging interleave (GCC vector extensions: SSE2, NEON). */

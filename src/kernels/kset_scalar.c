@@ -134,8 +134,27 @@ static void qukr_scalar(const nnl_qukr_args *p) {
         }
 }
 
+/* The transposed tile (nnl_qtukr_args) in plain loops, the same
+ * unsigned sums. */
+static void qtukr_scalar(const nnl_qtukr_args *p) {
+    for (int j = 0; j < p->nj; j++)
+        for (int o = 0; o < p->np * NNL_MR; o++) {
+            const int8_t *w = p->w + o / NNL_MR * p->w_ps + o % NNL_MR * 4;
+            int32_t *acc = p->acc + j * NNL_QTUKR_OC + o;
+            uint32_t s = p->first ? 0u : (uint32_t)*acc;
+            for (int64_t q = 0; q < p->kq; q++) {
+                const uint8_t *x = p->x + p->xoff[q] + p->pix[j];
+                for (int t = 0; t < 4; t++) s += (uint32_t)(w[32 * q + t] * (int32_t)x[t]);
+            }
+            if (p->last) {
+                if (o < p->mr) p->y[o * p->ldy + j] = nnl_requant((int32_t)s, &p->epi[o / NNL_MR], o % NNL_MR);
+            } else
+                *acc = (int32_t)s;
+        }
+}
+
 static const nnl_qukr qukr_c = {.name = "scalar", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_scalar,
-                                .il4 = nnl_il4_generic};
+                                .il4 = nnl_il4_generic, .tfn = qtukr_scalar, .tpix = 4096};
 
 /* The definition: every tap of every window checked against the input. */
 static void maxpool_scalar(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e, void *scratch) {

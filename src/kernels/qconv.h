@@ -28,6 +28,12 @@
  * ([G4][pixel][4]) are the kernel's operand as they lie, for every tap,
  * so no per-tap im2col copy is made (qconv_run.c).  Grouped convs use the
  * layout only when OC/group is a multiple of 8, as PACK_A8.
+ * The same bytes serve both microkernel shapes (gemm.h): the pixel tile
+ * broadcasts a row's quad against a vector of pixels; the transposed
+ * tile (small maps, nnl_qtukr_args) puts 16 rows in a vector, the
+ * 32-byte quad slices of two panels side by side (a 256-bit load and an
+ * insert), against a broadcast pixel.  Neither needs another layout, so
+ * the file format does not depend on which one runs.
  *
  * ---- Arithmetic (the reference every kernel set must match exactly) --
  *   acc[r][n]  = sum_c W[r][c] * (X[c][n] - zx)   (int32; padding taps of

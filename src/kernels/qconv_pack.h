@@ -46,10 +46,9 @@ typedef struct nnl_qconv_ctx {
     int64_t npx;               /* pixels the GEMM tiles: ohw, or the wide grid's (oh - 1) * wq + ow */
     int64_t npan;              /* nr-pixel panels of npx */
     int64_t mc, nc, m_tiles, n_tiles, nkb; /* nc: pixels of the largest pixel tile */
-    size_t epi_bytes, blk_bytes, sum_bytes, w16_bytes, off_bytes, row_bytes; /* thread scratch: epilogues,
-                                                                             * staged block, sums, int16
-                                                                             * weights, quad offsets,
-                                                                             * row buffers */
+    /* thread scratch: epilogues, staged block, sums, int16 weights, quad
+     * offsets, row buffers, the transposed tiles' pixel offsets */
+    size_t epi_bytes, blk_bytes, sum_bytes, w16_bytes, off_bytes, row_bytes, pix_bytes;
     bool wide;                 /* on the wide grid (else im2col panels gathered per row run) */
     bool strip;                /* wide, from phase rows (pads or strides); else the image's pixels */
     int64_t wq;                /* wide grid row width */
@@ -58,6 +57,11 @@ typedef struct nnl_qconv_ctx {
     int8_t phy[NNL_QPH_MAX], phx[NNL_QPH_MAX]; /* their index among those, -1 if none reads it */
     uint8_t pad;               /* padding tap as stored in x (its zero point's byte) */
     uint32_t flip;             /* 0x80808080 for int8 x: uint8 = x ^ 0x80 */
+    /* Transposed tiles (nnl_qukr.tfn, qconv_run.c): tasks are (image,
+     * group, one of `chunks` runs of 16-channel units); pixels go in
+     * groups of grp real ones. */
+    bool tr;
+    int64_t chunks, grp;
 } nnl_qconv_ctx;
 
 /* A task's staged K block: channel quads [c4a, c4b) as planes of q->cs
@@ -69,10 +73,25 @@ typedef struct nnl_qstage {
 } nnl_qstage;
 
 /* memcpy of a run of an image row (tens of bytes: a library call per run
- * cost as much as the copy), in 16-byte pieces, the last one overlapping. */
+ * cost as much as the copy), in 16-byte pieces, the last one overlapping;
+ * 4 to 15 bytes (7x7 and 14x14 maps' rows) as two overlapping words. */
 static inline void nnl_copy_run(uint8_t *dst, const uint8_t *src, int64_t n) {
     if (n < 16) {
-        for (int64_t j = 0; j < n; j++) dst[j] = src[j];
+        if (n >= 8) {
+            uint64_t a, b;
+            memcpy(&a, src, 8);
+            memcpy(&b, src + n - 8, 8);
+            memcpy(dst, &a, 8);
+            memcpy(dst + n - 8, &b, 8);
+        } else if (n >= 4) {
+            uint32_t a, b;
+            memcpy(&a, src, 4);
+            memcpy(&b, src + n - 4, 4);
+            memcpy(dst, &a, 4);
+            memcpy(dst + n - 4, &b, 4);
+        } else {
+            for (int64_t j = 0; j < n; j++) dst[j] = src[j];
+        }
         return;
     }
     for (int64_t j = 0; j + 16 < n; j += 16) memcpy(dst + j, src + j, 16);
@@ -80,7 +99,7 @@ static inline void nnl_copy_run(uint8_t *dst, const uint8_t *src, int64_t n) {
 }
 
 /* memset for the few pad bytes a row has (a library call cost more):
- * 16 to 31 bytes as two overlapping 16-byte stores. */
+ * 8 to 31 bytes as two overlapping stores of 8 or 16. */
 static inline void nnl_fill(uint8_t *dst, uint8_t v, int64_t n) {
     if (n >= 32) {
         memset(dst, v, (size_t)n);
@@ -91,6 +110,12 @@ static inline void nnl_fill(uint8_t *dst, uint8_t v, int64_t n) {
         memset(b, v, 16);
         memcpy(dst, b, 16);
         memcpy(dst + n - 16, b, 16);
+        return;
+    }
+    if (n >= 8) {
+        uint64_t b = 0x0101010101010101u * v;
+        memcpy(dst, &b, 8);
+        memcpy(dst + n - 8, &b, 8);
         return;
     }
     for (int64_t j = 0; j < n; j++) dst[j] = v;

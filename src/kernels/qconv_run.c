@@ -13,6 +13,14 @@
  * sum W*x into sum W*(x - zx) in the epilogue (nnl_qepi.off), so padding
  * taps are staged as the byte zx and int8 inputs as x ^ 0x80 (then zx +
  * 128).
+ * Small maps (7x7, 14x14) leave pixel lanes idle, so where the
+ * microkernel has a transposed tile (nnl_qukr.tfn) and the lanes it saves
+ * pay for its epilogue (qt_plan), tasks are runs of output channels over
+ * the whole map instead, channels in the lanes and pixels broadcast
+ * (qt_task): the same staging, the same int32 sums between K blocks and
+ * the same requantization, so the bytes are the same as on pixel tiles.
+ * On maps up to 64x64 the same rule also takes padded 3x3 convs, where
+ * the transposed tile's weights staying in L1 measured faster still.
  */
 #include <string.h>
 
@@ -62,6 +70,35 @@ static void wide_store(const nnl_qconv_ctx *q, uint8_t *y, const uint8_t *tile, 
     }
 }
 
+/* A task's thread scratch, in the parts the plan sized (scratch_fits). */
+typedef struct qscratch {
+    nnl_qepi *epi;
+    uint8_t *blk;              /* the staged K block */
+    int32_t *sums;
+    int16_t *w16;
+    int64_t *xoff;
+    uint8_t *row;
+    int64_t *pix;              /* transposed tiles: the output pixels' byte offsets on the grid */
+} qscratch;
+
+static qscratch scratch_of(const nnl_qconv_ctx *q, int thread) {
+    qscratch s;
+    s.epi = (nnl_qepi *)q->ts[thread];
+    s.blk = (uint8_t *)q->ts[thread] + q->epi_bytes;
+    s.sums = (int32_t *)(s.blk + q->blk_bytes);
+    s.w16 = (int16_t *)((char *)s.sums + q->sum_bytes);
+    s.xoff = (int64_t *)((char *)s.w16 + q->w16_bytes);
+    s.row = (uint8_t *)s.xoff + q->off_bytes;
+    s.pix = (int64_t *)(s.row + q->row_bytes);
+    return s;
+}
+
+/* Channel quads [c4a, c4b) of K block kb of nkb: blocks of whole quads. */
+static void k_block(const nnl_qconv_ctx *q, int64_t kb, int64_t *c4a, int64_t *c4b) {
+    *c4a = q->cq * kb / q->nkb;
+    *c4b = q->cq * (kb + 1) / q->nkb;
+}
+
 static void qconv_task(void *vctx, int64_t t, int thread) {
     const nnl_qconv_ctx *q = vctx;
     const nnl_conv_params *p = q->p;
@@ -74,13 +111,12 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     int64_t n0 = q->npan * i / q->n_tiles * nr, n1 = min64(q->npan * (i + 1) / q->n_tiles * nr, q->npx);
     int64_t mcur = min64(q->mc, q->mg - m0), ncur = n1 - n0;
     int64_t npan = (ncur + nr - 1) / nr;
-    char *ts = q->ts[thread];
-    nnl_qepi *epi = (nnl_qepi *)ts;
-    uint8_t *blk = (uint8_t *)ts + q->epi_bytes;
-    int32_t *sums = (int32_t *)(blk + q->blk_bytes);
-    int16_t *w16 = (int16_t *)(blk + q->blk_bytes + q->sum_bytes);
-    int64_t *xoff = (int64_t *)(blk + q->blk_bytes + q->sum_bytes + q->w16_bytes);
-    uint8_t *row = (uint8_t *)xoff + q->off_bytes;
+    const qscratch sc = scratch_of(q, thread);
+    nnl_qepi *epi = sc.epi;
+    uint8_t *blk = sc.blk;
+    int32_t *sums = sc.sums;
+    int16_t *w16 = sc.w16;
+    int64_t *xoff = sc.xoff;
     fill_epi(q, epi, g, m0, mcur);
     const uint8_t *xg = (const uint8_t *)a->x + (img * p->c + g * q->cg) * p->h * p->w;
     const int8_t *wg = nnl_q8_panels(a->w, p->oc) + (g * q->mg + m0) / NNL_MR * q->nq * 4 * NNL_MR;
@@ -91,13 +127,14 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
     for (int64_t k = 0; k < kqmax; k++) xoff[k] = q->wide ? nnl_qstage_off(q, k) : k * nr * 4;
     for (int64_t kb = 0; kb < q->nkb; kb++) {
-        int64_t c4a = q->cq * kb / q->nkb, c4b = q->cq * (kb + 1) / q->nkb;
+        int64_t c4a, c4b;
+        k_block(q, kb, &c4a, &c4b);
         int64_t q0 = c4a * q->khw, kqc = (c4b - c4a) * q->khw;
         bool last = kb == q->nkb - 1;
         const uint8_t *x0;     /* pixel panel 0's operands */
         int64_t pan;           /* bytes from one pixel panel to the next */
         if (q->wide) {
-            nnl_qstage st = nnl_qstage_make(q, blk, row, xg, c4a, c4b, n0);
+            nnl_qstage st = nnl_qstage_make(q, blk, sc.row, xg, c4a, c4b, n0);
             x0 = st.base + (n0 - st.f0) * 4;
             pan = nr * 4;
         } else {
@@ -145,6 +182,30 @@ static double balance(int64_t mrows, int64_t mc, int64_t npan, int64_t nt, int64
     return (double)(mrows * npan * batch) / threads / ((double)rounds * (double)(mc * ((npan + nt - 1) / nt)));
 }
 
+/* The thread scratch of tasks of mc rows keeping nsum int32 sums between
+ * K blocks, staging cnt virtual pixels from n0 (the wide grid's planes, or
+ * im2col panels); false if it does not fit. */
+static bool scratch_fits(nnl_qconv_ctx *q, int64_t mc, int64_t nsum, int64_t n0, int64_t cnt) {
+    const nnl_conv_params *p = q->p;
+    int64_t c4max = (q->cq + q->nkb - 1) / q->nkb, kqmax = c4max * q->khw;
+    q->epi_bytes = align64((size_t)(round_up(mc, NNL_MR) / NNL_MR) * sizeof(nnl_qepi));
+    q->sum_bytes = q->nkb > 1 ? align64((size_t)nsum * sizeof(int32_t)) : 0;
+    q->w16_bytes = q->uk->w16 && !q->tr ? align64((size_t)(round_up(mc, NNL_MR) * kqmax * 4) * sizeof(int16_t)) : 0;
+    q->off_bytes = align64((size_t)kqmax * sizeof(int64_t));
+    q->pix_bytes = q->tr ? align64((size_t)q->ohw * sizeof(int64_t)) : 0;
+    if (q->wide) {
+        int64_t cs = q->cs = nnl_qstage_pixels(q, n0, cnt);
+        q->blk_bytes = align64((size_t)(c4max * q->nphy * q->nphx * cs * 4));
+        q->row_bytes = align64((size_t)(q->strip ? cs + p->sw * q->wq + 4 * q->nphy * q->nphx * cs : 4 * cs));
+    } else {
+        q->blk_bytes = align64((size_t)(kqmax * cnt * 4));
+        q->row_bytes = 0;
+    }
+    return q->epi_bytes + q->blk_bytes + q->sum_bytes + q->w16_bytes + q->off_bytes + q->row_bytes +
+               q->pix_bytes <=
+           NNL_THREAD_SCRATCH_BYTES;
+}
+
 /* Task sizes and the thread scratch they take; false if it does not fit.
  * Tasks split pixels into n_tiles runs of whole panels (at most NNL_QNC
  * pixels) and rows into m_tiles blocks (at most QMC).  With threads, the
@@ -176,30 +237,131 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
     }
     q->m_tiles = (q->mg + q->mc - 1) / q->mc;
     q->nc = (q->npan + q->n_tiles - 1) / q->n_tiles * nr;
-    /* a block of many channels can outgrow the scratch: fewer pixels a task */
-    for (;;) {
-        int64_t c4max = (q->cq + q->nkb - 1) / q->nkb, kqmax = c4max * q->khw;
-        q->epi_bytes = align64((size_t)(q->mc / NNL_MR) * sizeof(nnl_qepi));
-        q->sum_bytes = q->nkb > 1 ? align64((size_t)(q->mc * q->nc) * sizeof(int32_t)) : 0;
-        q->w16_bytes = uk->w16 ? align64((size_t)(round_up(q->mc, NNL_MR) * kqmax * 4) * sizeof(int16_t)) : 0;
-        q->off_bytes = align64((size_t)kqmax * sizeof(int64_t));
-        if (q->wide) {
-            /* the most pixels any task's planes take: its first pixel at the end of a row */
-            int64_t cs = q->cs = nnl_qstage_pixels(q, q->wq - 1, q->nc);
-            q->blk_bytes = align64((size_t)(c4max * q->nphy * q->nphx * cs * 4));
-            q->row_bytes = align64((size_t)(q->strip ? cs + p->sw * q->wq + 4 * q->nphy * q->nphx * cs : 4 * cs));
-        } else {
-            q->blk_bytes = align64((size_t)(kqmax * q->nc * 4));
-            q->row_bytes = 0;
-        }
-        if (q->epi_bytes + q->blk_bytes + q->sum_bytes + q->w16_bytes + q->off_bytes + q->row_bytes <=
-            NNL_THREAD_SCRATCH_BYTES)
-            break;
+    /* a block of many channels can outgrow the scratch: fewer pixels a task
+     * (the most pixels any task's planes take: its first pixel at the end
+     * of a row) */
+    while (!scratch_fits(q, q->mc, q->mc * q->nc, q->wq - 1, q->nc)) {
         if (q->nc <= uk->nr) return false;
         q->n_tiles = min64(q->npan, 2 * q->n_tiles);
         q->nc = (q->npan + q->n_tiles - 1) / q->n_tiles * nr;
     }
     return true;
+}
+
+/* ---- output channels in the lanes (nnl_qukr.tfn) ------------------------
+ * A task is (image, group, a run of 16-channel units) over all pixels: per
+ * K block it stages the block's channel quads for the whole map once,
+ * then sweeps the transposed tile over (channel tile of up to
+ * NNL_QTUKR_OC, pixel group), tile outer so the tile's weight slice (kq x
+ * 192 bytes) stays in L1 across the pixel groups (pixel tiles stream the
+ * weight panels from L2 for every pixel panel instead).  Pixel groups are
+ * grp real pixels in order (the wide grid's virtual columns skipped), so
+ * y's pixels of a group are consecutive. */
+
+/* 16-channel units of the task's rows split into tiles of at most three
+ * units, as even as whole units allow: tile i's rows [o0, o1) of mrows. */
+static void qt_tile(int64_t mrows, int64_t ntile, int64_t i, int64_t *o0, int64_t *o1) {
+    int64_t units = (mrows + 15) / 16;
+    *o0 = 16 * (units * i / ntile);
+    *o1 = min64(16 * (units * (i + 1) / ntile), mrows);
+}
+
+/* Rows [m0, m0 + mcur) of a group that task chunk c of q->chunks takes. */
+static void qt_rows(const nnl_qconv_ctx *q, int64_t c, int64_t *m0, int64_t *mcur) {
+    int64_t units = (q->mg + 15) / 16;
+    *m0 = 16 * (units * c / q->chunks);
+    *mcur = min64(16 * (units * (c + 1) / q->chunks), q->mg) - *m0;
+}
+
+static void qt_task(void *vctx, int64_t t, int thread) {
+    const nnl_qconv_ctx *q = vctx;
+    const nnl_conv_params *p = q->p;
+    const nnl_qconv_args *a = q->a;
+    int64_t item = t / q->chunks, img = item / p->group, g = item % p->group, m0, mcur;
+    qt_rows(q, t % q->chunks, &m0, &mcur);
+    if (mcur <= 0) return;
+    const int64_t ntile = ((mcur + 15) / 16 + 2) / 3, ngrp = (q->ohw + q->grp - 1) / q->grp;
+    const qscratch sc = scratch_of(q, thread);
+    fill_epi(q, sc.epi, g, m0, mcur);
+    const uint8_t *xg = (const uint8_t *)a->x + (img * p->c + g * q->cg) * p->h * p->w;
+    const int8_t *wg = nnl_q8_panels(a->w, p->oc) + (g * q->mg + m0) / NNL_MR * q->nq * 4 * NNL_MR;
+    uint8_t *yg = (uint8_t *)a->y + (img * p->oc + g * q->mg + m0) * q->ohw;
+    int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
+    for (int64_t k = 0; k < kqmax; k++) sc.xoff[k] = nnl_qstage_off(q, k);
+    for (int64_t oy = 0, n = 0; oy < p->oh; oy++)
+        for (int64_t ox = 0; ox < p->ow; ox++) sc.pix[n++] = 4 * (oy * q->wq + ox);
+    for (int64_t kb = 0; kb < q->nkb; kb++) {
+        int64_t c4a, c4b;
+        k_block(q, kb, &c4a, &c4b);
+        /* planes from virtual pixel 0: the grid's own offsets (pix) */
+        nnl_qstage st = nnl_qstage_make(q, sc.blk, sc.row, xg, c4a, c4b, 0);
+        for (int64_t i = 0; i < ntile; i++) {
+            int64_t o0, o1;
+            qt_tile(mcur, ntile, i, &o0, &o1);
+            for (int64_t gi = 0; gi < ngrp; gi++) {
+                int64_t j0 = gi * q->grp;
+                nnl_qtukr_args u = {
+                    .kq = (c4b - c4a) * q->khw,
+                    .w = wg + (o0 / NNL_MR * q->nq + c4a * q->khw) * 4 * NNL_MR,
+                    .w_ps = q->nq * 4 * NNL_MR,
+                    .x = st.base - st.f0 * 4,
+                    .xoff = sc.xoff,
+                    .pix = sc.pix + j0,
+                    .acc = sc.sums + (i * ngrp + gi) * NNL_QTUKR_PX * NNL_QTUKR_OC,
+                    .first = kb == 0,
+                    .last = kb == q->nkb - 1,
+                    .epi = sc.epi + o0 / NNL_MR,
+                    .y = yg + o0 * q->ohw + j0,
+                    .ldy = q->ohw,
+                    .np = (int)((o1 - o0 + NNL_MR - 1) / NNL_MR),
+                    .nj = (int)min64(q->grp, q->ohw - j0),
+                    .mr = (int)(o1 - o0),
+                };
+                q->uk->tfn(&u);
+            }
+        }
+    }
+}
+
+static int64_t gcd64(int64_t a, int64_t b) { return b ? gcd64(b, a % b) : a; }
+
+/* Whether the conv runs on transposed tiles, and their plan: on the wide
+ * grid, with the microkernel's tfn, where pixel tiles leave enough lanes
+ * idle to pay for the transposed tile's dearer epilogue.  bench_qconv,
+ * Zen 5, 1 thread, GMAC/s transposed vs pixel tiles: 3x3 512 ch at 7x7
+ * 437 vs 304, 3x3 256 ch at 14x14 430 vs 377, 1x1 256 -> 1024 at 14x14
+ * 404 vs 390, but 1x1 96 -> 576 at 14x14 (K 96) 305 vs 314.  AVX-VNNI
+ * (ymm): 200 vs 144, 170 vs 157, but 1x1 256 -> 1024 at 14x14 165 vs 174,
+ * within this rule's margin.  Larger maps (up to the microkernel's tpix):
+ * a padded 3x3 conv's few virtual columns pass the rule, and it pays (3x3
+ * 256 ch at 28x28 396 vs 360, 64 ch at 56x56 381 vs 337, FCN's 3x3 512 d4
+ * at 32x48 405 vs 338); 1x1 convs with no idle lane do not pass, and
+ * forced measured 0-12% slower (64 -> 256 at 56x56 249 vs 285). */
+static bool qt_plan(nnl_qconv_ctx *q, int threads) {
+    const nnl_conv_params *p = q->p;
+    if (!q->uk->tfn || !q->wide || q->ohw > q->uk->tpix) return false;
+    const int64_t nr = q->uk->nr, npx = (p->oh - 1) * q->wq + p->ow;
+    /* pixel tiles: whole panels of nr, the tail in vectors (a third of nr
+     * on the x86 sets) */
+    int64_t tail = nr % 3 ? nr : nr / 3, lanes_px = npx / nr * nr + round_up(npx % nr, tail);
+    q->grp = q->ohw % 8 && q->ohw % 7 == 0 ? 7 : 8;
+    /* work per output, in vpdpbusd a vector: nq quads and the epilogue,
+     * about 2 for pixel tiles and 5 for the transposed one's (it also
+     * transposes the bytes): fitted to bench_qconv's px rows, Zen 5 */
+    double tr = (double)round_up(q->ohw, q->grp) * (double)round_up(q->mg, 16) * (double)(q->nq + 5);
+    if (tr >= (double)lanes_px * (double)round_up(q->mg, NNL_MR) * (double)(q->nq + 2)) return false;
+    q->tr = true;
+    /* as many tasks a group as make the items a multiple of the threads;
+     * too few channels for a task a thread: pixel tiles, which split pixels */
+    const int64_t units = (q->mg + 15) / 16, items = p->n * p->group, ngrp = (q->ohw + q->grp - 1) / q->grp;
+    q->chunks = min64(threads / gcd64(items, threads), units);
+    if (items * q->chunks < threads) return q->tr = false;
+    for (;;) {
+        int64_t rows = 16 * ((units + q->chunks - 1) / q->chunks), ntile = (rows / 16 + 2) / 3;
+        if (scratch_fits(q, rows, ntile * ngrp * NNL_QTUKR_PX * NNL_QTUKR_OC, 0, npx)) return true;
+        if (q->chunks >= units) return q->tr = false;
+        q->chunks = min64(units, 2 * q->chunks);
+    }
 }
 
 /* Which phase rows (columns) of the wide grid some tap reads, indexed
@@ -241,6 +403,10 @@ nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, c
              phases(p->kh, p->dh, p->sh, q.phy, &q.nphy) && phases(p->kw, p->dw, p->sw, q.phx, &q.nphx);
     q.strip = q.wide && (p->pt || p->pl || p->pb || p->pr || p->sh > 1 || p->sw > 1);
     int threads = nnl_pool_threads(pool);
+    if (qt_plan(&q, threads)) {
+        nnl_pool_run(pool, p->n * p->group * q.chunks, qt_task, &q);
+        return NNL_OK;
+    }
     if (!plan_tasks(&q, threads)) {
         q.wide = q.strip = false;
         if (!plan_tasks(&q, threads))

@@ -35,7 +35,6 @@ typedef struct conv_gemm {
     const float *xpad;         /* wide grid: padded input, else NULL */
     float *cwide;              /* wide grid: C, oc x npx per image */
     int64_t hp, wp, npx;       /* phase plane, virtual pixels */
-    const nnl_kernel *kern;
 } conv_gemm;
 
 static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
@@ -245,7 +244,7 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
                                 nnl_pool *pool, void *const *ts) {
     if (a->x_scale && scale_weight_pays(p) && a->scratch && a->scratch_bytes >= scaled_weight_bytes(p))
         return conv_scaled_run(p, a, kern, pool, ts);
-    conv_gemm cg = {p, a, NULL, NULL, 0, 0, 0, kern};
+    conv_gemm cg = {.p = p, .a = a};
     int64_t cgc = p->c / p->group, ohw = p->oh * p->ow;
     nnl_gemm_desc d = {
         .m = p->oc / p->group,

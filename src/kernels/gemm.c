@@ -540,10 +540,11 @@ static void tg_store_xw(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *ti
  * with the weights cached). */
 static void tg_prefetch(const float *w, int64_t k, int64_t o0, int64_t ocur, int64_t k0, int64_t k1, int64_t part,
                         int64_t parts) {
-    const int64_t line = 64 / sizeof(float), per = (k1 - k0) * NNL_MR, np = (ocur + NNL_MR - 1) / NNL_MR;
-    const int64_t lines = np * ((per + line - 1) / line), b = lines * part / parts, e = lines * (part + 1) / parts;
+    const int64_t line = 64 / sizeof(float), np = (ocur + NNL_MR - 1) / NNL_MR;
+    const int64_t lp = ((k1 - k0) * NNL_MR + line - 1) / line;   /* lines a panel */
+    const int64_t b = np * lp * part / parts, e = np * lp * (part + 1) / parts;
     for (int64_t l = b; l < e; l++) {
-        int64_t q = l / ((per + line - 1) / line), at = l % ((per + line - 1) / line) * line;
+        int64_t q = l / lp, at = l % lp * line;
         __builtin_prefetch(w + (o0 / NNL_MR + q) * k * NNL_MR + k0 * NNL_MR + at, 0, 2);
     }
 }

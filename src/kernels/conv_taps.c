@@ -180,14 +180,6 @@ static void plane_epi(void *ctx, int64_t oc, int thread) {
                      a->act_a, a->act_b);
 }
 
-static void tap_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
-    (void)item;
-    const taps_job *j = d->ctx;
-    o->a = j->w;
-    o->b = j->x;
-    o->c = j->cbuf;
-}
-
 nnl_status nnl_conv_taps_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                              nnl_pool *pool, void *const *thread_scratch) {
     taps_layout l = layout(p);
@@ -195,6 +187,7 @@ nnl_status nnl_conv_taps_run(const nnl_conv_params *p, const nnl_conv_args *a, c
         return nnl_fail(NNL_ERR_INTERNAL, "conv by taps: scratch of %zu bytes, needs %zu", a->scratch_bytes, l.total);
     char *s = a->scratch;
     taps_job j = {.p = p, .a = a, .kern = kern, .w = (float *)s, .x = (float *)(s + l.x), .cbuf = (float *)(s + l.c)};
+    const nnl_gemm_ptrs gp = {.a = j.w, .b = j.x, .c = j.cbuf};
     for (j.img = 0; j.img < p->n; j.img++) {
         nnl_pool_run(pool, p->oc, plane_bias, &j);
         for (j.ky = 0; j.ky < p->kh; j.ky++)
@@ -219,8 +212,8 @@ nnl_status nnl_conv_taps_run(const nnl_conv_params *p, const nnl_conv_args *a, c
                     .res_cs = 1,
                     .b_prepack = (float *)(s + l.pre),
                     .b_prepack_bytes = l.total - l.pre,
-                    .ptrs = tap_ptrs,
-                    .ctx = &j,
+                    .ptrs = nnl_gemm_single,
+                    .ctx = &gp,
                 };
                 nnl_status st = nnl_gemm(&d, kern, pool, thread_scratch);
                 if (st) return st;

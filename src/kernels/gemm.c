@@ -39,6 +39,11 @@ typedef struct gemm_ctx {
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
 
+void nnl_gemm_single(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *p) {
+    (void)item;
+    *p = *(const nnl_gemm_ptrs *)d->ctx;
+}
+
 size_t nnl_gemm_prepack_bytes(int64_t batch, int64_t k, int64_t n) {
     uint64_t f;
     if (batch <= 0 || k <= 0 || n <= 0) return 0;

@@ -470,6 +470,10 @@ typedef struct nnl_gemm_desc {
 nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool,
                     void *const *thread_scratch);
 
+/* nnl_gemm_desc.ptrs of a GEMM with one item whose pointers are all in
+ * place: ctx is a const nnl_gemm_ptrs, handed out as it is. */
+void nnl_gemm_single(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *p);
+
 /* Shared scratch that lets nnl_gemm pack B once for a GEMM of this shape,
  * or 0 when B is too large to keep whole (then B is packed per task).
  * Depends on the shape only, so infer can declare it. */

@@ -55,7 +55,7 @@ nnl_status nnl_nn_convt_infer(nnl_op_call *c, nnl_infer_result *r) {
 
 typedef struct convt_ctx {
     const nnl_conv_params *g;
-    const float *a, *b;
+    nnl_gemm_ptrs gp;          /* the GEMM's operands: cols = W^T X of one item */
     float *cols;
     float *y;                  /* output of this item's first channel */
     const float *bias;         /* of this item's first channel, or NULL */
@@ -63,15 +63,6 @@ typedef struct convt_ctx {
     float act_a, act_b;
     const nnl_kernel *kern;
 } convt_ctx;
-
-static void convt_ptrs(const nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p) {
-    (void)i;
-    const convt_ctx *x = d->ctx;
-    p->a = x->a;
-    p->b = x->b;
-    p->c = x->cols;
-    p->bias_row = p->bias_col = p->res = NULL;
-}
 
 static void col2im_channel(void *vctx, int64_t oc, int thread) {
     (void)thread;
@@ -107,7 +98,7 @@ nnl_status nnl_nn_convt_exec(const nnl_op_call *c) {
     if (!c->scratch) return nnl_op_fail(c, NNL_ERR_INTERNAL, "no scratch for the column buffer");
     const nnl_tensor *b = nnl_op_in(c, 2);
     int64_t icg = g.c / g.group, ocg = g.oc / g.group, m = ocg * g.kh * g.kw, hw = g.h * g.w;
-    convt_ctx x = {.g = &g, .cols = c->scratch, .kern = nnl_kernel_get()};
+    convt_ctx x = {.g = &g, .gp.c = c->scratch, .cols = c->scratch, .kern = nnl_kernel_get()};
     if ((st = nn_act(c, &x.act, &x.act_a, &x.act_b))) return st;
     const float *w = c->in[1]->data, *in = c->in[0]->data;
     float *y = c->out[0]->data;
@@ -124,13 +115,13 @@ nnl_status nnl_nn_convt_exec(const nnl_op_call *c) {
         .ldc = hw,
         .epi = {.alpha = 1.0f, .beta = 1.0f},
         .res_cs = 1,
-        .ptrs = convt_ptrs,
-        .ctx = &x,
+        .ptrs = nnl_gemm_single,
+        .ctx = &x.gp,
     };
     for (int64_t img = 0; img < g.n; img++)
         for (int64_t gi = 0; gi < g.group; gi++) {
-            x.a = w + gi * icg * m;
-            x.b = in + (img * g.c + gi * icg) * hw;
+            x.gp.a = w + gi * icg * m;
+            x.gp.b = in + (img * g.c + gi * icg) * hw;
             x.y = y + (img * g.oc + gi * ocg) * g.oh * g.ow;
             x.bias = b ? (const float *)b->data + gi * ocg : NULL;
             if ((st = nnl_gemm(&d, x.kern, c->pool, c->thread_scratch))) return st;

@@ -79,30 +79,12 @@ nnl_status nnl_nn_gemm_infer(nnl_op_call *c, nnl_infer_result *r) {
     return NNL_OK;
 }
 
-typedef struct single_ptrs {
-    const float *a, *b, *res;
-    const uint16_t *ah, *bh;   /* a float16 weight, in place of a / b */
-    float *c;
-} single_ptrs;
-
-static void single_item(const nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p) {
-    (void)i;
-    const single_ptrs *s = d->ctx;
-    p->a = s->a;
-    p->b = s->b;
-    p->ah = s->ah;
-    p->bh = s->bh;
-    p->c = s->c;
-    p->res = s->res;
-    p->bias_row = p->bias_col = NULL;
-}
-
 /* One row of A (a classifier head): computing Y^T = B^T A^T instead makes
  * the weight the A operand, read straight from its PACK_A8 panels, and Y^T
  * a single column, whose row stride is 1; otherwise seven of every eight
  * rows of the microkernel would be padding and the whole weight would be
  * repacked as B on every run. */
-static nnl_status gemm_row(const nnl_op_call *c, const gemm_shape *g, nnl_gemm_desc *d, single_ptrs *sp) {
+static nnl_status gemm_row(const nnl_op_call *c, const gemm_shape *g, nnl_gemm_desc *d, nnl_gemm_ptrs *sp) {
     const nnl_tensor *w = c->in[1];
     d->m = g->n;
     d->n = 1;
@@ -134,8 +116,8 @@ nnl_status nnl_nn_gemm_exec(const nnl_op_call *c) {
     const nnl_tensor *w = c->in[1], *cc = nnl_op_in(c, 2);
     float beta = nnl_attr_float(c, "beta", 1.0f);
     bool half = w->dtype == NNL_DT_FLOAT16;
-    single_ptrs sp = {.a = c->in[0]->data, .b = half ? NULL : w->data, .bh = half ? w->data : NULL,
-                      .res = cc && beta != 0.0f ? cc->data : NULL, .c = c->out[0]->data};
+    nnl_gemm_ptrs sp = {.a = c->in[0]->data, .b = half ? NULL : w->data, .bh = half ? w->data : NULL,
+                        .res = cc && beta != 0.0f ? cc->data : NULL, .c = c->out[0]->data};
     nnl_gemm_desc d = {
         .m = g.m,
         .n = g.n,
@@ -147,7 +129,7 @@ nnl_status nnl_nn_gemm_exec(const nnl_op_call *c) {
         .epi = {.alpha = nnl_attr_float(c, "alpha", 1.0f), .beta = beta},
         .res_cs = 1,
         .b_f16 = half,
-        .ptrs = single_item,
+        .ptrs = nnl_gemm_single,
         .ctx = &sp,
         .b_prepack = c->scratch,
         .b_prepack_bytes = c->scratch ? nnl_gemm_prepack_bytes(1, g.k, g.n) : 0,

@@ -341,20 +341,6 @@ static void rnn_seq(void *ctx, int64_t begin, int64_t end, int thread) {
         run_sequence(j, (int)(item / j->B), item % j->B, &s);
 }
 
-typedef struct xw_ptrs {
-    const float *a, *b;
-    float *c;
-} xw_ptrs;
-
-static void xw_item(const nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p) {
-    const xw_ptrs *s = d->ctx;
-    (void)i;
-    p->a = s->a;
-    p->b = s->b;
-    p->c = s->c;
-    p->bias_row = p->bias_col = p->res = NULL;
-}
-
 nnl_status nnl_rnn_exec(const nnl_op_call *c) {
     const rnn_kind kind = kind_of(c->op);
     int nd, rev0;
@@ -404,13 +390,13 @@ nnl_status nnl_rnn_exec(const nnl_op_call *c) {
         } else {
             for (int d = 0; d < nd; d++) {
                 /* XW_d = X W_d^T: B[k][n] = W_d[n][k] */
-                xw_ptrs sp = {j.x, j.w + (int64_t)d * cols * j.I, xw + (int64_t)d * rows * cols};
+                nnl_gemm_ptrs sp = {.a = j.x, .b = j.w + (int64_t)d * cols * j.I, .c = xw + (int64_t)d * rows * cols};
                 nnl_gemm_desc gd = {
                     .m = rows, .n = cols, .k = j.I, .batch = 1,
                     .a_rs = j.I, .a_cs = 1,
                     .b_kind = NNL_BSRC_STRIDED, .b_rs = 1, .b_cs = j.I,
                     .ldc = cols, .epi = {.alpha = 1.0f}, .res_cs = 1,
-                    .ptrs = xw_item, .ctx = &sp,
+                    .ptrs = nnl_gemm_single, .ctx = &sp,
                 };
                 if ((st = nnl_gemm(&gd, NULL, c->pool, c->thread_scratch))) return st;
             }

@@ -275,9 +275,9 @@ static void qt_tile(int64_t mrows, int64_t ntile, int64_t i, int64_t *o0, int64_
 
 /* Rows [m0, m0 + mcur) of a group that task chunk c of q->chunks takes. */
 static void qt_rows(const nnl_qconv_ctx *q, int64_t c, int64_t *m0, int64_t *mcur) {
-    int64_t units = (q->mg + 15) / 16;
-    *m0 = 16 * (units * c / q->chunks);
-    *mcur = min64(16 * (units * (c + 1) / q->chunks), q->mg) - *m0;
+    int64_t m1;
+    qt_tile(q->mg, q->chunks, c, m0, &m1);
+    *mcur = m1 - *m0;
 }
 
 static void qt_task(void *vctx, int64_t t, int thread) {

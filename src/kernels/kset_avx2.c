@@ -184,14 +184,19 @@ INLINE uint64_t low_bytes8(__m256i x) {
     return (uint64_t)_mm_cvtsi128_si64(_mm_unpacklo_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1)));
 }
 
+/* nnl_requant on 8 lanes: sums, their rows' off and mult, and the
+ * output's zero point and clamp; the results as int32 lanes. */
+INLINE __m256i requant256(__m256i acc, __m256i off, __m256 mult, __m256 zy, __m256 lo, __m256 hi) {
+    __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(acc, off));
+    v = _mm256_round_ps(_mm256_mul_ps(v, mult), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, zy), lo), hi));
+}
+
 /* Requantize 8 sums of row i (kernels/qconv.h) and store those below nr. */
 INLINE void q_store(const nnl_qukr_args *p, __m256i acc, int i, int col) {
     const nnl_qepi *e = p->epi;
-    __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(acc, _mm256_set1_epi32(e->off[i])));
-    v = _mm256_round_ps(_mm256_mul_ps(v, _mm256_set1_ps(e->mult[i])), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    v = _mm256_add_ps(v, _mm256_set1_ps(e->zy));
-    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(e->lo)), _mm256_set1_ps(e->hi));
-    uint64_t bytes = low_bytes8(_mm256_cvtps_epi32(v));
+    uint64_t bytes = low_bytes8(requant256(acc, _mm256_set1_epi32(e->off[i]), _mm256_set1_ps(e->mult[i]),
+                                           _mm256_set1_ps(e->zy), _mm256_set1_ps(e->lo), _mm256_set1_ps(e->hi)));
     int n = p->nr - col < 8 ? p->nr - col : 8;
     memcpy(p->y + i * p->ldy + col, &bytes, (size_t)n);
 }
@@ -288,10 +293,7 @@ INLINE void qt_store(const nnl_qtukr_args *p, const __m256i *c, int i, int j0, i
             b[j] = _mm_setzero_si128();
             continue;
         }
-        __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(c[j], off));
-        v = _mm256_round_ps(_mm256_mul_ps(v, mult), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        v = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, zy), lo), hi);
-        b[j] = _mm_cvtsi64_si128((long long)low_bytes8(_mm256_cvtps_epi32(v)));
+        b[j] = _mm_cvtsi64_si128((long long)low_bytes8(requant256(c[j], off, mult, zy, lo, hi)));
     }
     __m128i t0 = _mm_unpacklo_epi8(b[0], b[1]), t1 = _mm_unpacklo_epi8(b[2], b[3]);
     uint32_t rows[8];

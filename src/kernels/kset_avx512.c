@@ -260,14 +260,20 @@ static void h2f_avx512(float *y, const uint16_t *x, int64_t n) {
 
 typedef int32_t i32u __attribute__((may_alias, aligned(1)));
 
+/* nnl_requant on 16 lanes: sums, their rows' off and mult, and the
+ * output's zero point and clamp; the results as int32 lanes. */
+INLINE __m512i requant512(__m512i acc, __m512i off, __m512 mult, __m512 zy, __m512 lo, __m512 hi) {
+    __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(acc, off));
+    v = _mm512_roundscale_ps(_mm512_mul_ps(v, mult), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    return _mm512_cvtps_epi32(_mm512_min_ps(_mm512_max_ps(_mm512_add_ps(v, zy), lo), hi));
+}
+
 /* Requantize 16 sums of row i (kernels/qconv.h) and store those below nr. */
 INLINE void q_store(const nnl_qukr_args *p, __m512i acc, int i, int col) {
     const nnl_qepi *e = p->epi;
-    __m512 v = _mm512_cvtepi32_ps(_mm512_add_epi32(acc, _mm512_set1_epi32(e->off[i])));
-    v = _mm512_roundscale_ps(_mm512_mul_ps(v, _mm512_set1_ps(e->mult[i])), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    v = _mm512_add_ps(v, _mm512_set1_ps(e->zy));
-    v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(e->lo)), _mm512_set1_ps(e->hi));
-    _mm512_mask_cvtepi32_storeu_epi8(p->y + i * p->ldy + col, tail_mask(p->nr - col), _mm512_cvtps_epi32(v));
+    __m512i r = requant512(acc, _mm512_set1_epi32(e->off[i]), _mm512_set1_ps(e->mult[i]), _mm512_set1_ps(e->zy),
+                           _mm512_set1_ps(e->lo), _mm512_set1_ps(e->hi));
+    _mm512_mask_cvtepi32_storeu_epi8(p->y + i * p->ldy + col, tail_mask(p->nr - col), r);
 }
 
 /* Sums of row i, vector v: to acc (a K block follows) or into y. */
@@ -392,10 +398,7 @@ INLINE void qt_store(const nnl_qtukr_args *p, __m512i acc[NNL_QTUKR_PX][3], int 
             b[j] = _mm_setzero_si128();
             continue;
         }
-        __m512 f = _mm512_cvtepi32_ps(_mm512_add_epi32(acc[j][v], off));
-        f = _mm512_roundscale_ps(_mm512_mul_ps(f, mult), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        f = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(f, zy), lo), hi);
-        b[j] = _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(f));
+        b[j] = _mm512_cvtepi32_epi8(requant512(acc[j][v], off, mult, zy, lo, hi));
     }
     qt_transpose(r, b);
     const __mmask16 m = (__mmask16)((1u << p->nj) - 1u);

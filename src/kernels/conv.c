@@ -401,10 +401,9 @@ typedef struct tap_box {
 } tap_box;
 
 static bool tap_live(int64_t k, int64_t d, int64_t s, int64_t pad, int64_t in, int64_t out) {
-    int64_t c = k * d - pad;   /* input index of output 0 */
-    int64_t lo = c >= 0 ? 0 : (-c + s - 1) / s, hi = (in - 1 - c) >= 0 ? (in - 1 - c) / s : -1;
-    if (hi > out - 1) hi = out - 1;
-    return lo <= hi;
+    int64_t o0, o1;
+    nnl_tap_outputs(k, d, s, pad, in, out, &o0, &o1);
+    return o1 > o0;
 }
 
 /* The live range of one axis, or false when it has a gap (strides wider

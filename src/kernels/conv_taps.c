@@ -28,15 +28,13 @@ typedef struct rect {
     int64_t o0, o1;            /* live outputs of one axis: o0 <= o < o1 */
 } rect;
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static size_t aligned(size_t b) { return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN; }
 
-/* Outputs of one axis whose tap t reads inside the input (o1 <= o0: none). */
 static rect axis_live(int64_t t, int64_t d, int64_t s, int64_t pad, int64_t in, int64_t out) {
-    int64_t c = t * d - pad;   /* input index of output 0 */
-    int64_t lo = c >= 0 ? 0 : (-c + s - 1) / s, hi = in - 1 - c >= 0 ? (in - 1 - c) / s + 1 : 0;
-    return (rect){lo, min64(max64(hi, lo), out)};
+    rect r;
+    nnl_tap_outputs(t, d, s, pad, in, out, &r.o0, &r.o1);
+    return r;
 }
 
 static int64_t rect_pixels(const nnl_conv_params *p, int64_t ky, int64_t kx) {

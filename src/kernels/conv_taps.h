@@ -8,6 +8,17 @@
 
 #include "kernels/conv.h"
 
+/* The outputs o0 <= o < o1 of one axis whose tap t (dilation d, stride s,
+ * leading pad) reads inside an input of `in` (o1 <= o0: none): the live
+ * range the trim (conv.c) and the taps both go by. */
+static inline void nnl_tap_outputs(int64_t t, int64_t d, int64_t s, int64_t pad, int64_t in, int64_t out,
+                                   int64_t *o0, int64_t *o1) {
+    int64_t c = t * d - pad;   /* input index of output 0 */
+    int64_t lo = c >= 0 ? 0 : (-c + s - 1) / s, hi = in - 1 - c >= 0 ? (in - 1 - c) / s + 1 : 0;
+    *o0 = lo;
+    *o1 = hi < lo ? lo : hi > out ? out : hi;
+}
+
 /* Whether p runs by taps: a dilated conv of one group, PLAIN or PACK_A8
  * weight, no input channel scale, at most 49 taps, with a quarter or more
  * of its multiply-adds on padding even when trimmed to its live tap rows

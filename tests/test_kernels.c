@@ -575,6 +575,33 @@ static void test_qadd(void **state) {
                     }
                 }
     }
+    /* every pair of bytes under random scales of one magnitude, where
+     * quotients land near halves often: the fast x86 path (tame scales)
+     * must round each one as the division does */
+    enum { ALL = 65536 };
+    uint8_t *pa = malloc(ALL), *pb = malloc(ALL), *pw = malloc(ALL), *pg = malloc(ALL);
+    assert_non_null(pa && pb && pw && pg);
+    for (int i = 0; i < ALL; i++) pa[i] = (uint8_t)i, pb[i] = (uint8_t)(i >> 8);
+    for (int r = 0; r < 24; r++) {
+        float sc[3];
+        for (int k = 0; k < 3; k++) {
+            seed = seed * 1664525u + 1013904223u;
+            sc[k] = 0.01f + (float)(seed >> 8) * (0.05f / 16777216.0f);
+        }
+        int t = r % 8;
+        nnl_qadd_params p = {.sa = sc[0], .sb = sc[1], .sy = sc[2], .za = t & 1 ? 131 : -7, .zb = t & 2 ? 3 : 12,
+                             .zy = t & 4 ? 120 : -2, .a_u8 = t & 1, .b_u8 = t & 2, .y_u8 = t & 4};
+        p.lo = (p.y_u8 ? 0.0f : -128.0f) - (float)p.zy + (float)(r % 3 == 0 ? 9 : 0);
+        p.hi = (p.y_u8 ? 255.0f : 127.0f) - (float)p.zy - (float)(r % 3 == 1 ? 17 : 0);
+        nnl_kernel_scalar.qadd(pw, pa, pb, ALL, &p);
+        for (int ki = 0; nnl_kernels[ki]; ki++) {
+            if (!nnl_kernels[ki]->supported()) continue;
+            nnl_kernels[ki]->qadd(pg, pa, pb, ALL, &p);
+            if (memcmp(pw, pg, ALL) != 0) fail_msg("qadd %s: all pairs, scales %d differ", nnl_kernels[ki]->name, r);
+            cases++;
+        }
+    }
+    free(pa), free(pb), free(pw), free(pg);
     print_message("qadd: %d cases\n", cases);
 }
 

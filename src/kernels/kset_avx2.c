@@ -439,11 +439,69 @@ static void qdw_avx2(uint8_t *y, const uint8_t *const *src, const int8_t *w, int
 /* The 8-bit add without a division per lane (kernels/qadd_body.h,
  * nnl_qadd_recip); the products and their sum as the unfused ops round
  * them, so no contraction. */
+typedef struct qadd256 {
+    __m256 sa, sb, sy, vi;
+    __m256i za, zb;
+    bool au, bu;
+} qadd256;
+
+/* 8 quotients of a tame call (nnl_qadd_tame) rounded to int32, zy not
+ * yet added, as kset_avx512.c's qadd16_tame. */
+NNL_NO_FP_CONTRACT_FN static inline __m256i qadd8_tame(const qadd256 *c, const uint8_t *a, const uint8_t *b) {
+    NNL_NO_FP_CONTRACT_BODY
+    __m128i ra = _mm_loadl_epi64((const __m128i *)a), rb = _mm_loadl_epi64((const __m128i *)b);
+    __m256i ia = c->au ? _mm256_cvtepu8_epi32(ra) : _mm256_cvtepi8_epi32(ra);
+    __m256i ib = c->bu ? _mm256_cvtepu8_epi32(rb) : _mm256_cvtepi8_epi32(rb);
+    __m256 s = _mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ia, c->za)), c->sa),
+                             _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(ib, c->zb)), c->sb));
+    __m256 q = _mm256_mul_ps(s, c->vi);
+    q = _mm256_fmadd_ps(_mm256_fnmadd_ps(q, c->sy, s), c->vi, q);
+    return _mm256_cvtps_epi32(_mm256_round_ps(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+}
+
+/* A tame call, 32 bytes a step, narrowed and clamped as qadd_tame512
+ * does; a tail shorter than 32 bytes goes through a local copy. */
+NNL_NO_FP_CONTRACT_FN static void qadd_tame256(uint8_t *y, const uint8_t *a, const uint8_t *b, int64_t n,
+                                               const nnl_qadd_params *p, float inv) {
+    NNL_NO_FP_CONTRACT_BODY
+    const qadd256 c = {.sa = _mm256_set1_ps(p->sa), .sb = _mm256_set1_ps(p->sb), .sy = _mm256_set1_ps(p->sy),
+                       .vi = _mm256_set1_ps(inv), .za = _mm256_set1_epi32(p->za), .zb = _mm256_set1_epi32(p->zb),
+                       .au = p->a_u8, .bu = p->b_u8};
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256i zy16 = _mm256_set1_epi16((int16_t)p->zy);
+    const int32_t lo = (int32_t)p->lo + p->zy, hi = (int32_t)p->hi + p->zy;
+    const __m256i lo8 = _mm256_set1_epi8((char)lo), hi8 = _mm256_set1_epi8((char)hi);
+    const bool yu = p->y_u8;
+    for (int64_t i = 0; i < n; i += 32) {
+        uint8_t ta[32], tb[32], ty[32];
+        const uint8_t *pa = a + i, *pb = b + i;
+        uint8_t *py = y + i;
+        int64_t m = n - i < 32 ? n - i : 32;
+        if (m < 32) {
+            memset(ta, 0, sizeof ta), memset(tb, 0, sizeof tb);
+            memcpy(ta, pa, (size_t)m), memcpy(tb, pb, (size_t)m);
+            pa = ta, pb = tb, py = ty;
+        }
+        __m256i r0 = qadd8_tame(&c, pa, pb), r1 = qadd8_tame(&c, pa + 8, pb + 8);
+        __m256i r2 = qadd8_tame(&c, pa + 16, pb + 16), r3 = qadd8_tame(&c, pa + 24, pb + 24);
+        __m256i w0 = _mm256_adds_epi16(_mm256_packs_epi32(r0, r1), zy16);
+        __m256i w1 = _mm256_adds_epi16(_mm256_packs_epi32(r2, r3), zy16);
+        __m256i v = yu ? _mm256_min_epu8(_mm256_max_epu8(_mm256_packus_epi16(w0, w1), lo8), hi8)
+                       : _mm256_min_epi8(_mm256_max_epi8(_mm256_packs_epi16(w0, w1), lo8), hi8);
+        _mm256_storeu_si256((__m256i *)py, _mm256_permutevar8x32_epi32(v, order));
+        if (m < 32) memcpy(y + i, ty, (size_t)m);
+    }
+}
+
 NNL_NO_FP_CONTRACT_FN static void qadd_avx2(void *y, const void *a, const void *b, int64_t n,
                                             const nnl_qadd_params *p) {
     NNL_NO_FP_CONTRACT_BODY
     float inv;
     int64_t i = 0;
+    if (nnl_qadd_recip(p, &inv) && nnl_qadd_tame(p, inv)) {
+        qadd_tame256(y, a, b, n, p, inv);
+        return;
+    }
     if (nnl_qadd_recip(p, &inv)) {
         const __m256 sa = _mm256_set1_ps(p->sa), sb = _mm256_set1_ps(p->sb), sy = _mm256_set1_ps(p->sy);
         const __m256 vi = _mm256_set1_ps(inv), lo = _mm256_set1_ps(p->lo), hi = _mm256_set1_ps(p->hi);

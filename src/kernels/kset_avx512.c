@@ -520,11 +520,78 @@ static void qdw_avx512(uint8_t *y, const uint8_t *const *src, const int8_t *w, i
 /* The 8-bit add without a division per lane (kernels/qadd_body.h,
  * nnl_qadd_recip); the products and their sum as the unfused ops round
  * them, so no contraction. */
+typedef struct qadd512 {
+    __m512 sa, sb, sy, vi, lo, hi;
+    __m512i za, zb, zy;
+    bool au, bu;
+} qadd512;
+
+/* 16 quotients of a tame call (nnl_qadd_tame) rounded to int32, zy not
+ * yet added: no NaN or overflow can arise, so the correction needs no
+ * guard and rounding to nearest even is the conversion's own. */
+NNL_NO_FP_CONTRACT_FN static inline __m512i qadd16_tame(const qadd512 *c, __m128i ra, __m128i rb) {
+    NNL_NO_FP_CONTRACT_BODY
+    __m512i ia = c->au ? _mm512_cvtepu8_epi32(ra) : _mm512_cvtepi8_epi32(ra);
+    __m512i ib = c->bu ? _mm512_cvtepu8_epi32(rb) : _mm512_cvtepi8_epi32(rb);
+    __m512 s = _mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ia, c->za)), c->sa),
+                             _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(ib, c->zb)), c->sb));
+    __m512 q = _mm512_mul_ps(s, c->vi);
+    q = _mm512_fmadd_ps(_mm512_fnmadd_ps(q, c->sy, s), c->vi, q);
+    return _mm512_cvt_roundps_epi32(q, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+/* A tame call, 64 bytes a step.  The clamp's bounds are integers, so
+ * clamping the rounded value is clamping before rounding: the values are
+ * narrowed with saturation (past int16 they saturate on the side they
+ * would clamp to anyway), zy added in int16 with saturation, and the
+ * bounds applied to the bytes. */
+NNL_NO_FP_CONTRACT_FN static void qadd_tame512(uint8_t *y, const uint8_t *a, const uint8_t *b, int64_t n,
+                                               const nnl_qadd_params *p, float inv) {
+    NNL_NO_FP_CONTRACT_BODY
+    const qadd512 c = {.sa = _mm512_set1_ps(p->sa), .sb = _mm512_set1_ps(p->sb), .sy = _mm512_set1_ps(p->sy),
+                       .vi = _mm512_set1_ps(inv), .za = _mm512_set1_epi32(p->za), .zb = _mm512_set1_epi32(p->zb),
+                       .au = p->a_u8, .bu = p->b_u8};
+    const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m512i zy16 = _mm512_set1_epi16((int16_t)p->zy);
+    const int32_t lo = (int32_t)p->lo + p->zy, hi = (int32_t)p->hi + p->zy;
+    const __m512i lo8 = _mm512_set1_epi8((char)lo), hi8 = _mm512_set1_epi8((char)hi);
+    const bool yu = p->y_u8;
+    int64_t i = 0;
+    for (; i < n; i += 64) {
+        __m512i r[4];
+        if (i + 64 <= n) {
+            for (int k = 0; k < 4; k++)
+                r[k] = qadd16_tame(&c, _mm_loadu_si128((const __m128i *)(a + i + 16 * k)),
+                                   _mm_loadu_si128((const __m128i *)(b + i + 16 * k)));
+        } else {
+            for (int k = 0; k < 4; k++) {
+                int64_t left = n - i - 16 * k;
+                __mmask16 m = left >= 16 ? (__mmask16)0xffff : left <= 0 ? 0 : (__mmask16)((1u << left) - 1);
+                r[k] = qadd16_tame(&c, _mm_maskz_loadu_epi8(m, a + i + 16 * k), _mm_maskz_loadu_epi8(m, b + i + 16 * k));
+            }
+        }
+        /* per 128-bit lane: 4 values of each of r0..r3, in that order */
+        __m512i w0 = _mm512_adds_epi16(_mm512_packs_epi32(r[0], r[1]), zy16);
+        __m512i w1 = _mm512_adds_epi16(_mm512_packs_epi32(r[2], r[3]), zy16);
+        __m512i v = yu ? _mm512_min_epu8(_mm512_max_epu8(_mm512_packus_epi16(w0, w1), lo8), hi8)
+                       : _mm512_min_epi8(_mm512_max_epi8(_mm512_packs_epi16(w0, w1), lo8), hi8);
+        v = _mm512_permutexvar_epi32(order, v);
+        if (i + 64 <= n)
+            _mm512_storeu_si512(y + i, v);
+        else
+            _mm512_mask_storeu_epi8(y + i, ~(__mmask64)0 >> (64 - (n - i)), v);
+    }
+}
+
 NNL_NO_FP_CONTRACT_FN static void qadd_avx512(void *y, const void *a, const void *b, int64_t n,
                                               const nnl_qadd_params *p) {
     NNL_NO_FP_CONTRACT_BODY
     float inv;
     int64_t i = 0;
+    if (nnl_qadd_recip(p, &inv) && nnl_qadd_tame(p, inv)) {
+        qadd_tame512(y, a, b, n, p, inv);
+        return;
+    }
     if (nnl_qadd_recip(p, &inv)) {
         const __m512 sa = _mm512_set1_ps(p->sa), sb = _mm512_set1_ps(p->sb), sy = _mm512_set1_ps(p->sy);
         const __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps(p->lo), hi = _mm512_set1_ps(p->hi);

@@ -49,6 +49,16 @@ static inline bool nnl_qadd_recip(const nnl_qadd_params *p, float *inv) {
     return as >= 1.17549435e-38f && ai >= 1.17549435e-38f && ai <= 3.40282347e38f;
 }
 
+/* Whether the quotients stay finite and far from the clamp's rounding
+ * limits for every input byte, so a kernel may also drop the NaN mask and
+ * the guard of the reciprocal's correction and clamp with min / max: the
+ * scales finite, |a - za|, |b - zb| <= 255, and the largest |s / sy| below
+ * 2^22 with room for the products' rounding.  Checked once a call. */
+static inline bool nnl_qadd_tame(const nnl_qadd_params *p, float inv) {
+    float as = p->sa < 0 ? -p->sa : p->sa, bs = p->sb < 0 ? -p->sb : p->sb, ai = inv < 0 ? -inv : inv;
+    return as <= 1e30f && bs <= 1e30f && (double)255.0 * ((double)as + (double)bs) * (double)ai < 4e6;
+}
+
 #define NNL_QADD_REF(y, a, b, n, p)                                                                   \
     do {                                                                                              \
         for (int64_t i_ = 0; i_ < (n); i_++) nnl_qadd_one(y, a, b, i_, p);                            \

@@ -29,7 +29,9 @@
  * of equal shapes becomes NnlQLinearAdd (ops/quant/qadd.c), which computes
  * the same float arithmetic element by element in one pass, so it is
  * exact, not merely close; DequantizeLinear -> MaxPool becomes MaxPool on
- * the 8-bit data -> DequantizeLinear (swap_maxpool).
+ * the 8-bit data -> DequantizeLinear (swap_maxpool), and a
+ * DequantizeLinear -> QuantizeLinear pair of one scale is dropped
+ * (drop_requantize).
  */
 #include <math.h>
 #include <stdio.h>
@@ -313,6 +315,36 @@ static nnl_status swap_maxpool(nnl_model *m, int pi, int dq) {
     return NNL_OK;
 }
 
+/* DequantizeLinear -> QuantizeLinear with one per-tensor scale, zero
+ * point and type (the pair swap_maxpool leaves behind a MaxPool) is the
+ * identity: with k = q - z, |k| <= 255, fl(fl(k s) / s) is within
+ * 255 * 2^-23 of k when s is normal and k s finite, so it rounds back to k
+ * and q comes out unchanged, saturation never biting.  Readers of the
+ * QuantizeLinear's output read the 8-bit input instead (unless it is a
+ * graph output, which keeps its name).  Returns how many were dropped. */
+static int drop_requantize(nnl_model *m) {
+    int dropped = 0;
+    for (int i = 0; i < m->n_nodes; i++) {
+        nnl_node *q = &m->nodes[i];
+        if (q->dead || strcmp(q->op, "QuantizeLinear") != 0 || !plain_q(q)) continue;
+        int dq = dq_of(m, q->in[0]);
+        float sq, sd;
+        int32_t zq, zd;
+        nnl_dtype tq, td;
+        if (dq < 0 || !per_tensor_q8(m, q, &sq, &zq, &tq) || !per_tensor_q8(m, &m->nodes[dq], &sd, &zd, &td) ||
+            sq != sd || zq != zd || tq != td || !(sq >= 1.17549435e-38f && sq <= 1e30f))
+            continue;
+        bool graph_out = false;
+        for (int o = 0; o < m->n_outputs; o++) graph_out |= m->outputs[o] == q->out[0];
+        if (graph_out) continue;
+        nnl_model_replace_uses(m, q->out[0], m->nodes[dq].in[0]);
+        q->dead = true;
+        if (nnl_model_use_count(m, m->nodes[dq].out[0]) == 0) m->nodes[dq].dead = true;
+        dropped++;
+    }
+    return dropped;
+}
+
 nnl_status nnl_pass_fuse_qislands(nnl_model *m) {
     int fused = 0;
     for (int i = 0; i < m->n_nodes; i++) {
@@ -350,5 +382,6 @@ nnl_status nnl_pass_fuse_qislands(nnl_model *m) {
         if (st) return st;
         fused++;
     }
+    fused += drop_requantize(m);
     return fused ? nnl_model_compact(m) : NNL_OK;
 }

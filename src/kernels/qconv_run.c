@@ -227,7 +227,16 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
     q->npx = q->wide ? (p->oh - 1) * q->wq + p->ow : q->ohw;
     q->npan = (q->npx + nr - 1) / nr;
     const int64_t nt0 = (q->npan + NNL_QNC / nr - 1) / (NNL_QNC / nr);
-    int64_t mc0 = min64(mrows, QMC), mt0 = (mrows + mc0 - 1) / mc0;
+    /* a microkernel of int16 weights keeps the task's rows widened for a
+     * K block: at most half the thread scratch (2048 rows of 128 quads
+     * would be all of it, and fewer pixels could not make room) */
+    int64_t mcap = QMC;
+    if (uk->w16) {
+        const int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
+        mcap = max64(NNL_MR, (int64_t)(NNL_THREAD_SCRATCH_BYTES / 2) / (kqmax * 4 * (int64_t)sizeof(int16_t)) /
+                                 NNL_MR * NNL_MR);
+    }
+    int64_t mc0 = min64(mrows, min64(QMC, mcap)), mt0 = (mrows + mc0 - 1) / mc0;
     q->mc = round_up((mrows + mt0 - 1) / mt0, NNL_MR);
     q->n_tiles = nt0;
     if (threads > 1) {

@@ -142,10 +142,18 @@ int64_t nnl_qstage_pixels(const nnl_qconv_ctx *q, int64_t n0, int64_t cnt) {
 
 /* Stride 1, no pads: the grid is the image; planes are the pixels from n0,
  * those past the image read as pad (their outputs are dropped). */
+/* Channel quads ahead whose runs stage_direct prefetches. */
+#define STAGE_AHEAD 2
+
 static void stage_direct(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, const uint8_t *xg, int64_t c4a,
                          int64_t c4b, int64_t n0, int64_t cs) {
     const int64_t hw = q->p->h * q->p->w, have = n0 >= hw ? 0 : min64(cs, hw - n0);
     for (int64_t c4 = c4a; c4 < c4b; c4++) {
+        /* each channel's run is a few lines at a plane's stride, too short
+         * for the hardware prefetcher to pick up before it ends: the runs
+         * of the quad STAGE_AHEAD on are requested now */
+        for (int64_t ic = 4 * (c4 + STAGE_AHEAD); ic < min64(4 * (c4 + STAGE_AHEAD + 1), q->cg); ic++)
+            for (int64_t b = 0; b < have; b += 64) __builtin_prefetch(xg + ic * hw + n0 + b);
         const uint8_t *r[4];
         for (int j = 0; j < 4; j++) {
             int64_t ic = 4 * c4 + j;

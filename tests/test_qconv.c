@@ -171,6 +171,9 @@ static const char *describe(const qdata *d, const char *uk, int threads) {
     return s;
 }
 
+/* Cases check_all also ran with the op's shared scratch. */
+static int shared_runs;
+
 /* The microkernels run by check_all, for the log. */
 static char seen[512];
 
@@ -186,6 +189,10 @@ static void note(const char *set, const char *uk) {
 static void check_all(qdata *d) {
     uint8_t *want = malloc((size_t)d->ny + 1), *got = malloc((size_t)d->ny + GUARD);
     assert_true(want && got);
+    /* the op's shared scratch, as the arena gives it */
+    const size_t shared_bytes = nnl_qconv_scratch_bytes(&d->p);
+    uint8_t *shared = shared_bytes ? nnl_aligned_alloc(shared_bytes) : NULL;
+    if (shared_bytes) assert_non_null(shared), shared_runs++;
     d->a.y = want;
     nnl_qconv2d_ref(&d->p, &d->a);
     d->a.y = got;
@@ -196,13 +203,20 @@ static void check_all(qdata *d) {
             const nnl_qukr *uk = k->qukr[u];
             if (!uk->supported()) continue;
             note(k->name, uk->name);
-            for (int threads = 1; threads <= 2; threads++) {
+            /* 1 and 2 threads without the op's shared scratch (as files
+             * compiled before it ran), then 2 threads with it */
+            for (int run = 0; run < 3; run++) {
+                const int threads = run ? 2 : 1;
+                if (run == 2 && !shared) break;
+                d->a.scratch = run == 2 ? shared : NULL;
+                d->a.scratch_bytes = run == 2 ? shared_bytes : 0;
+                if (shared) memset(shared, 0xCD, shared_bytes);
                 memset(got, 0xA5, (size_t)d->ny + GUARD);
                 assert_int_equal(nnl_qconv2d_with(&d->p, &d->a, uk, threads == 2 ? pool2 : NULL, ts), NNL_OK);
                 for (int64_t i = 0; i < d->ny; i++)
                     if (got[i] != want[i])
-                        fail_msg("%s: byte %lld (row %lld, pixel %lld): got %d want %d",
-                                 describe(d, uk->name, threads), (long long)i,
+                        fail_msg("%s%s: byte %lld (row %lld, pixel %lld): got %d want %d",
+                                 describe(d, uk->name, threads), run == 2 ? " shared scratch" : "", (long long)i,
                                  (long long)(i / (d->p.oh * d->p.ow) % d->p.oc),
                                  (long long)(i % (d->p.oh * d->p.ow)), got[i], want[i]);
                 for (int i = 0; i < GUARD; i++)
@@ -211,9 +225,14 @@ static void check_all(qdata *d) {
         }
         /* and the set's own choice, through the public entry */
         memset(got, 0, (size_t)d->ny);
+        d->a.scratch = shared;
+        d->a.scratch_bytes = shared_bytes;
         assert_int_equal(nnl_qconv2d(&d->p, &d->a, k, pool2, ts), NNL_OK);
         assert_memory_equal(got, want, (size_t)d->ny);
     }
+    d->a.scratch = NULL;
+    d->a.scratch_bytes = 0;
+    nnl_aligned_free(shared);
     free(want);
     free(got);
 }
@@ -228,7 +247,7 @@ static void test_qconv_shapes(void **state) {
             check_all(&d);
             qdata_free(&d);
         }
-    printf("int8 microkernels checked:%s\n", seen);
+    printf("int8 microkernels checked:%s; %d cases also with the shared scratch\n", seen, shared_runs);
 }
 
 /* Every product at its largest magnitude, all of one sign: a pairwise

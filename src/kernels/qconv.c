@@ -47,12 +47,6 @@ void nnl_pack_q8(void *dst, const int8_t *w, const float *scale, int64_t rows, i
 
 bool nnl_qconv_ok(const nnl_conv_params *p) { return p->group == 1 || (p->oc / p->group) % 8 == 0; }
 
-/* Every task packs its own activations, so no shared scratch. */
-size_t nnl_qconv_scratch_bytes(const nnl_conv_params *p) {
-    (void)p;
-    return 0;
-}
-
 static int32_t x_at(const nnl_qconv_args *a, int64_t i) {
     return a->x_signed ? (int32_t)((const int8_t *)a->x)[i] : (int32_t)((const uint8_t *)a->x)[i];
 }

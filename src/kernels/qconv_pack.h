@@ -59,9 +59,10 @@ typedef struct nnl_qconv_ctx {
     uint32_t flip;             /* 0x80808080 for int8 x: uint8 = x ^ 0x80 */
     /* Transposed tiles (nnl_qukr.tfn, qconv_run.c): tasks are (image,
      * group, one of `chunks` runs of 16-channel units); pixels go in
-     * groups of grp real ones. */
+     * groups of grp real ones.  Over a shared staging, tasks are (one of
+     * `chunks` channel tiles, one of npr ranges of pixel groups). */
     bool tr;
-    int64_t chunks, grp;
+    int64_t chunks, grp, npr;
 } nnl_qconv_ctx;
 
 /* A task's staged K block: channel quads [c4a, c4b) as planes of q->cs

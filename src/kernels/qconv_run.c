@@ -339,6 +339,105 @@ static void qt_task(void *vctx, int64_t t, int thread) {
     }
 }
 
+/* ---- transposed tiles over a shared staging (threads > 1) -------------
+ * qt_task splits the output channels into one run per thread, each
+ * staging the whole image per K block for itself: a thread that runs
+ * slower (a busier vCPU: one of this project's 2-vCPU hosts measured its
+ * worker 40% slower than the caller for the same task) keeps the other
+ * waiting, and more runs would stage the image once more each.  Here the
+ * image's planes are staged once into the op's shared scratch (every
+ * channel quad, qt_stage_task, split over the threads), then tasks of one
+ * channel tile (up to three 16-channel units) and a range of pixel groups
+ * (qt_shared_task) are claimed as threads come free, several per thread,
+ * reading the planes in place.  Same sums, same requantization: the same
+ * bytes as qt_task. */
+#define QT_STAGE_QUADS 8
+#define QT_TASKS_PER_THREAD 6
+
+static uint8_t *qt_planes(const nnl_qconv_ctx *q, int64_t c4) {
+    return (uint8_t *)q->a->scratch + c4 * q->nphy * q->nphx * q->cs * 4;
+}
+
+static void qt_stage_task(void *vctx, int64_t t, int thread) {
+    const nnl_qconv_ctx *q = vctx;
+    const int64_t c4a = t * QT_STAGE_QUADS, c4b = min64(q->cq, c4a + QT_STAGE_QUADS);
+    nnl_qstage_make(q, qt_planes(q, c4a), scratch_of(q, thread).row, (const uint8_t *)q->a->x, c4a, c4b, 0);
+}
+
+static void qt_shared_task(void *vctx, int64_t t, int thread) {
+    const nnl_qconv_ctx *q = vctx;
+    const nnl_conv_params *p = q->p;
+    const nnl_qconv_args *a = q->a;
+    const int64_t ngrp = (q->ohw + q->grp - 1) / q->grp, tile = t / q->npr, r = t % q->npr;
+    const int64_t g0 = ngrp * r / q->npr, g1 = ngrp * (r + 1) / q->npr;
+    int64_t o0, o1;
+    qt_tile(q->mg, q->chunks, tile, &o0, &o1);
+    if (o1 <= o0 || g1 <= g0) return;
+    const qscratch sc = scratch_of(q, thread);
+    fill_epi(q, sc.epi, 0, o0, o1 - o0);
+    const int8_t *wt = nnl_q8_panels(a->w, p->oc) + o0 / NNL_MR * q->nq * 4 * NNL_MR;
+    uint8_t *yt = (uint8_t *)a->y + o0 * q->ohw;
+    int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
+    for (int64_t k = 0; k < kqmax; k++) sc.xoff[k] = nnl_qstage_off(q, k);
+    for (int64_t n = g0 * q->grp; n < min64(g1 * q->grp, q->ohw); n++)
+        sc.pix[n - g0 * q->grp] = 4 * (n / p->ow * q->wq + n % p->ow);
+    for (int64_t kb = 0; kb < q->nkb; kb++) {
+        int64_t c4a, c4b;
+        k_block(q, kb, &c4a, &c4b);
+        for (int64_t gi = g0; gi < g1; gi++) {
+            int64_t j0 = gi * q->grp;
+            nnl_qtukr_args u = {
+                .kq = (c4b - c4a) * q->khw,
+                .w = wt + c4a * q->khw * 4 * NNL_MR,
+                .w_ps = q->nq * 4 * NNL_MR,
+                .x = qt_planes(q, c4a),
+                .xoff = sc.xoff,
+                .pix = sc.pix + (j0 - g0 * q->grp),
+                .acc = sc.sums + (gi - g0) * NNL_QTUKR_PX * NNL_QTUKR_OC,
+                .first = kb == 0,
+                .last = kb == q->nkb - 1,
+                .epi = sc.epi,
+                .y = yt + j0,
+                .ldy = q->ohw,
+                .np = (int)((o1 - o0 + NNL_MR - 1) / NNL_MR),
+                .nj = (int)min64(q->grp, q->ohw - j0),
+                .mr = (int)(o1 - o0),
+            };
+            q->uk->tfn(&u);
+        }
+    }
+}
+
+/* Bytes of the whole image staged once for every transposed-tile task
+ * (qt_shared): the wide grid's planes of all channel quads of one (image,
+ * group) item, for maps any microkernel may take on transposed tiles
+ * (tpix <= QT_SHARED_PIX) and a single item; 0 where the plan never
+ * shares. */
+#define QT_SHARED_PIX 4096
+#define QT_SHARED_MAX ((int64_t)8 << 20)
+static int64_t qt_shared_bytes(const nnl_qconv_ctx *q) {
+    const nnl_conv_params *p = q->p;
+    if (!q->wide || q->ohw > QT_SHARED_PIX || p->n * p->group != 1) return 0;
+    int64_t npx = (p->oh - 1) * q->wq + p->ow, b = q->cq * q->nphy * q->nphx * nnl_qstage_pixels(q, 0, npx) * 4;
+    return b <= QT_SHARED_MAX ? (int64_t)align64((size_t)b) : 0;
+}
+
+/* Whether the shared staging serves this transposed-tile plan (the op's
+ * scratch holds it: files compiled before it keep qt_task), and its tasks:
+ * q->chunks channel tiles of up to three units, q->npr pixel ranges each. */
+static bool qt_shared_plan(nnl_qconv_ctx *q, int threads) {
+    const int64_t need = qt_shared_bytes(q);
+    if (need <= 0 || !q->a->scratch || (int64_t)q->a->scratch_bytes < need) return false;
+    nnl_qconv_ctx s = *q;
+    const int64_t units = (s.mg + 15) / 16, ngrp = (s.ohw + s.grp - 1) / s.grp;
+    s.chunks = (units + 2) / 3;
+    s.npr = min64(ngrp, max64(1, (QT_TASKS_PER_THREAD * threads + s.chunks - 1) / s.chunks));
+    const int64_t per = (ngrp + s.npr - 1) / s.npr;
+    if (!scratch_fits(&s, 48, per * NNL_QTUKR_PX * NNL_QTUKR_OC, 0, (s.p->oh - 1) * s.wq + s.p->ow)) return false;
+    *q = s;
+    return true;
+}
+
 static int64_t gcd64(int64_t a, int64_t b) { return b ? gcd64(b, a % b) : a; }
 
 /* Whether the conv runs on transposed tiles, and their plan: on the wide
@@ -392,6 +491,40 @@ static bool phases(int64_t k, int64_t d, int64_t s, int8_t *idx, int *n) {
     return true;
 }
 
+/* The plan's geometry, the part that does not depend on the arguments'
+ * values (a may be NULL: nnl_qconv_scratch_bytes), or on uk but for the K
+ * blocks (uk NULL: 128 quads, every set's kq). */
+static void qctx_init(nnl_qconv_ctx *q, const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_qukr *uk,
+                      void *const *thread_scratch) {
+    *q = (nnl_qconv_ctx){.p = p, .a = a, .uk = uk, .ts = thread_scratch};
+    q->mg = p->oc / p->group;
+    q->cg = p->c / p->group;
+    q->cq = (q->cg + 3) / 4;
+    q->khw = p->kh * p->kw;
+    q->nq = q->cq * q->khw;
+    q->ohw = p->oh * p->ow;
+    q->pad = a ? (uint8_t)a->x_zp : 0;
+    q->flip = a && a->x_signed ? 0x80808080u : 0u;
+    /* K blocks of whole channel quads, about kq quads each */
+    const int64_t kq = uk ? uk->kq : 128;
+    q->nkb = min64(q->cq, (q->nq + kq - 1) / kq);
+    if (q->nkb < 1) q->nkb = 1;
+    /* the grid reads phase rows and columns up to those of the last real
+     * output, which the conv's own size formula keeps inside the plane */
+    int64_t hp = p->pt + p->h + p->pb, wp = p->pl + p->w + p->pr;
+    q->wq = (wp + p->sw - 1) / p->sw;
+    q->wide = p->oh == (hp - (p->kh - 1) * p->dh - 1) / p->sh + 1 && p->ow == (wp - (p->kw - 1) * p->dw - 1) / p->sw + 1 &&
+              phases(p->kh, p->dh, p->sh, q->phy, &q->nphy) && phases(p->kw, p->dw, p->sw, q->phx, &q->nphx);
+    q->strip = q->wide && (p->pt || p->pl || p->pb || p->pr || p->sh > 1 || p->sw > 1);
+}
+
+size_t nnl_qconv_scratch_bytes(const nnl_conv_params *p) {
+    if (!nnl_qconv_ok(p) || p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return 0;
+    nnl_qconv_ctx q;
+    qctx_init(&q, p, NULL, NULL, NULL);
+    return (size_t)qt_shared_bytes(&q);
+}
+
 nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_qukr *uk, nnl_pool *pool,
                             void *const *thread_scratch) {
     if (!nnl_qconv_ok(p)) return nnl_fail(NNL_ERR_UNSUPPORTED, "8-bit conv: %lld output channels per group, not "
@@ -399,28 +532,16 @@ nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, c
     if (p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
     if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "8-bit conv called without thread scratch");
     if (!uk) return nnl_fail(NNL_ERR_INTERNAL, "8-bit conv: the kernel set has no int8 microkernel here");
-    nnl_qconv_ctx q = {.p = p, .a = a, .uk = uk, .ts = thread_scratch};
-    q.mg = p->oc / p->group;
-    q.cg = p->c / p->group;
-    q.cq = (q.cg + 3) / 4;
-    q.khw = p->kh * p->kw;
-    q.nq = q.cq * q.khw;
-    q.ohw = p->oh * p->ow;
-    q.pad = (uint8_t)a->x_zp;
-    q.flip = a->x_signed ? 0x80808080u : 0u;
-    /* K blocks of whole channel quads, about kq quads each */
-    q.nkb = min64(q.cq, (q.nq + uk->kq - 1) / uk->kq);
-    if (q.nkb < 1) q.nkb = 1;
-    /* the grid reads phase rows and columns up to those of the last real
-     * output, which the conv's own size formula keeps inside the plane */
-    int64_t hp = p->pt + p->h + p->pb, wp = p->pl + p->w + p->pr;
-    q.wq = (wp + p->sw - 1) / p->sw;
-    q.wide = p->oh == (hp - (p->kh - 1) * p->dh - 1) / p->sh + 1 && p->ow == (wp - (p->kw - 1) * p->dw - 1) / p->sw + 1 &&
-             phases(p->kh, p->dh, p->sh, q.phy, &q.nphy) && phases(p->kw, p->dw, p->sw, q.phx, &q.nphx);
-    q.strip = q.wide && (p->pt || p->pl || p->pb || p->pr || p->sh > 1 || p->sw > 1);
+    nnl_qconv_ctx q;
+    qctx_init(&q, p, a, uk, thread_scratch);
     int threads = nnl_pool_threads(pool);
     if (qt_plan(&q, threads)) {
-        nnl_pool_run(pool, p->n * p->group * q.chunks, qt_task, &q);
+        if (threads > 1 && qt_shared_plan(&q, threads)) {
+            nnl_pool_run(pool, (q.cq + QT_STAGE_QUADS - 1) / QT_STAGE_QUADS, qt_stage_task, &q);
+            nnl_pool_run(pool, q.chunks * q.npr, qt_shared_task, &q);
+        } else {
+            nnl_pool_run(pool, p->n * p->group * q.chunks, qt_task, &q);
+        }
         return NNL_OK;
     }
     if (!plan_tasks(&q, threads)) {

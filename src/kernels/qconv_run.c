@@ -289,6 +289,50 @@ static void qt_rows(const nnl_qconv_ctx *q, int64_t c, int64_t *m0, int64_t *mcu
     *mcur = m1 - *m0;
 }
 
+/* The task's scratch for transposed tiles: epilogues of rows [m0, m0 +
+ * mcur) of group g, the quads' offsets and every output pixel's offset on
+ * the grid. */
+static qscratch qt_scratch(const nnl_qconv_ctx *q, int thread, int64_t g, int64_t m0, int64_t mcur) {
+    const qscratch sc = scratch_of(q, thread);
+    fill_epi(q, sc.epi, g, m0, mcur);
+    int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
+    for (int64_t k = 0; k < kqmax; k++) sc.xoff[k] = nnl_qstage_off(q, k);
+    for (int64_t oy = 0, n = 0; oy < q->p->oh; oy++)
+        for (int64_t ox = 0; ox < q->p->ow; ox++) sc.pix[n++] = 4 * (oy * q->wq + ox);
+    return sc;
+}
+
+/* K block kb (quads [c4a, c4b), staged at x, planes from virtual pixel 0)
+ * of the rows [o0, o1) of the task's (w: their first panel, epi: their
+ * epilogues, y: their first row) over pixel groups [g0, g1), group gi's
+ * sums at acc + (gi - g0) tiles. */
+static void qt_sweep(const nnl_qconv_ctx *q, const qscratch *sc, int64_t kb, const uint8_t *x, const int8_t *w,
+                     const nnl_qepi *epi, uint8_t *y, int64_t o0, int64_t o1, int64_t g0, int64_t g1, int32_t *acc) {
+    int64_t c4a, c4b;
+    k_block(q, kb, &c4a, &c4b);
+    for (int64_t gi = g0; gi < g1; gi++) {
+        int64_t j0 = gi * q->grp;
+        nnl_qtukr_args u = {
+            .kq = (c4b - c4a) * q->khw,
+            .w = w + c4a * q->khw * 4 * NNL_MR,
+            .w_ps = q->nq * 4 * NNL_MR,
+            .x = x,
+            .xoff = sc->xoff,
+            .pix = sc->pix + j0,
+            .acc = acc + (gi - g0) * NNL_QTUKR_PX * NNL_QTUKR_OC,
+            .first = kb == 0,
+            .last = kb == q->nkb - 1,
+            .epi = epi,
+            .y = y + j0,
+            .ldy = q->ohw,
+            .np = (int)((o1 - o0 + NNL_MR - 1) / NNL_MR),
+            .nj = (int)min64(q->grp, q->ohw - j0),
+            .mr = (int)(o1 - o0),
+        };
+        q->uk->tfn(&u);
+    }
+}
+
 static void qt_task(void *vctx, int64_t t, int thread) {
     const nnl_qconv_ctx *q = vctx;
     const nnl_conv_params *p = q->p;
@@ -297,15 +341,10 @@ static void qt_task(void *vctx, int64_t t, int thread) {
     qt_rows(q, t % q->chunks, &m0, &mcur);
     if (mcur <= 0) return;
     const int64_t ntile = ((mcur + 15) / 16 + 2) / 3, ngrp = (q->ohw + q->grp - 1) / q->grp;
-    const qscratch sc = scratch_of(q, thread);
-    fill_epi(q, sc.epi, g, m0, mcur);
+    const qscratch sc = qt_scratch(q, thread, g, m0, mcur);
     const uint8_t *xg = (const uint8_t *)a->x + (img * p->c + g * q->cg) * p->h * p->w;
     const int8_t *wg = nnl_q8_panels(a->w, p->oc) + (g * q->mg + m0) / NNL_MR * q->nq * 4 * NNL_MR;
     uint8_t *yg = (uint8_t *)a->y + (img * p->oc + g * q->mg + m0) * q->ohw;
-    int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
-    for (int64_t k = 0; k < kqmax; k++) sc.xoff[k] = nnl_qstage_off(q, k);
-    for (int64_t oy = 0, n = 0; oy < p->oh; oy++)
-        for (int64_t ox = 0; ox < p->ow; ox++) sc.pix[n++] = 4 * (oy * q->wq + ox);
     for (int64_t kb = 0; kb < q->nkb; kb++) {
         int64_t c4a, c4b;
         k_block(q, kb, &c4a, &c4b);
@@ -314,27 +353,8 @@ static void qt_task(void *vctx, int64_t t, int thread) {
         for (int64_t i = 0; i < ntile; i++) {
             int64_t o0, o1;
             qt_tile(mcur, ntile, i, &o0, &o1);
-            for (int64_t gi = 0; gi < ngrp; gi++) {
-                int64_t j0 = gi * q->grp;
-                nnl_qtukr_args u = {
-                    .kq = (c4b - c4a) * q->khw,
-                    .w = wg + (o0 / NNL_MR * q->nq + c4a * q->khw) * 4 * NNL_MR,
-                    .w_ps = q->nq * 4 * NNL_MR,
-                    .x = st.base - st.f0 * 4,
-                    .xoff = sc.xoff,
-                    .pix = sc.pix + j0,
-                    .acc = sc.sums + (i * ngrp + gi) * NNL_QTUKR_PX * NNL_QTUKR_OC,
-                    .first = kb == 0,
-                    .last = kb == q->nkb - 1,
-                    .epi = sc.epi + o0 / NNL_MR,
-                    .y = yg + o0 * q->ohw + j0,
-                    .ldy = q->ohw,
-                    .np = (int)((o1 - o0 + NNL_MR - 1) / NNL_MR),
-                    .nj = (int)min64(q->grp, q->ohw - j0),
-                    .mr = (int)(o1 - o0),
-                };
-                q->uk->tfn(&u);
-            }
+            qt_sweep(q, &sc, kb, st.base - st.f0 * 4, wg + o0 / NNL_MR * q->nq * 4 * NNL_MR, sc.epi + o0 / NNL_MR,
+                     yg + o0 * q->ohw, o0, o1, 0, ngrp, sc.sums + i * ngrp * NNL_QTUKR_PX * NNL_QTUKR_OC);
         }
     }
 }
@@ -366,45 +386,18 @@ static void qt_stage_task(void *vctx, int64_t t, int thread) {
 
 static void qt_shared_task(void *vctx, int64_t t, int thread) {
     const nnl_qconv_ctx *q = vctx;
-    const nnl_conv_params *p = q->p;
     const nnl_qconv_args *a = q->a;
     const int64_t ngrp = (q->ohw + q->grp - 1) / q->grp, tile = t / q->npr, r = t % q->npr;
     const int64_t g0 = ngrp * r / q->npr, g1 = ngrp * (r + 1) / q->npr;
     int64_t o0, o1;
     qt_tile(q->mg, q->chunks, tile, &o0, &o1);
     if (o1 <= o0 || g1 <= g0) return;
-    const qscratch sc = scratch_of(q, thread);
-    fill_epi(q, sc.epi, 0, o0, o1 - o0);
-    const int8_t *wt = nnl_q8_panels(a->w, p->oc) + o0 / NNL_MR * q->nq * 4 * NNL_MR;
-    uint8_t *yt = (uint8_t *)a->y + o0 * q->ohw;
-    int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
-    for (int64_t k = 0; k < kqmax; k++) sc.xoff[k] = nnl_qstage_off(q, k);
-    for (int64_t n = g0 * q->grp; n < min64(g1 * q->grp, q->ohw); n++)
-        sc.pix[n - g0 * q->grp] = 4 * (n / p->ow * q->wq + n % p->ow);
+    const qscratch sc = qt_scratch(q, thread, 0, o0, o1 - o0);
+    const int8_t *wt = nnl_q8_panels(a->w, q->p->oc) + o0 / NNL_MR * q->nq * 4 * NNL_MR;
     for (int64_t kb = 0; kb < q->nkb; kb++) {
         int64_t c4a, c4b;
         k_block(q, kb, &c4a, &c4b);
-        for (int64_t gi = g0; gi < g1; gi++) {
-            int64_t j0 = gi * q->grp;
-            nnl_qtukr_args u = {
-                .kq = (c4b - c4a) * q->khw,
-                .w = wt + c4a * q->khw * 4 * NNL_MR,
-                .w_ps = q->nq * 4 * NNL_MR,
-                .x = qt_planes(q, c4a),
-                .xoff = sc.xoff,
-                .pix = sc.pix + (j0 - g0 * q->grp),
-                .acc = sc.sums + (gi - g0) * NNL_QTUKR_PX * NNL_QTUKR_OC,
-                .first = kb == 0,
-                .last = kb == q->nkb - 1,
-                .epi = sc.epi,
-                .y = yt + j0,
-                .ldy = q->ohw,
-                .np = (int)((o1 - o0 + NNL_MR - 1) / NNL_MR),
-                .nj = (int)min64(q->grp, q->ohw - j0),
-                .mr = (int)(o1 - o0),
-            };
-            q->uk->tfn(&u);
-        }
+        qt_sweep(q, &sc, kb, qt_planes(q, c4a), wt, sc.epi, (uint8_t *)a->y + o0 * q->ohw, o0, o1, g0, g1, sc.sums);
     }
 }
 

@@ -30,6 +30,11 @@
  * again, so as many as the weight block (mc x kq quads, 1 MB at 2048)
  * allows in L2 (FCN-ResNet50 int8, 1 thread: 4-11% faster than 512). */
 #define QMC 2048
+/* Tasks a thread (at least) when threads share a conv, of at least
+ * QTASK_PANELS pixel panels (a ResNet-18 14x14 1x1 conv in 5 tasks of one
+ * panel took 70% longer than in 2). */
+#define QTASKS 4
+#define QTASK_PANELS 4
 /* Bytes of weight slices a pass over the pixel panels keeps in L2. */
 #define QW_L2 ((int64_t)256 << 10)
 
@@ -252,6 +257,12 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
         }
     }
     q->m_tiles = (q->mg + q->mc - 1) / q->mc;
+    /* threads do not run at one speed (a busier vCPU measured 40% slower):
+     * a few tasks a thread let the faster one take more; pixel runs cost
+     * no extra staging */
+    if (threads > 1)
+        q->n_tiles = max64(q->n_tiles, min64(q->npan / QTASK_PANELS,
+                                             (QTASKS * threads + q->m_tiles * batch - 1) / (q->m_tiles * batch)));
     q->nc = (q->npan + q->n_tiles - 1) / q->n_tiles * nr;
     /* a block of many channels can outgrow the scratch: fewer pixels a task
      * (the most pixels any task's planes take: its first pixel at the end
@@ -290,15 +301,15 @@ static void qt_rows(const nnl_qconv_ctx *q, int64_t c, int64_t *m0, int64_t *mcu
 }
 
 /* The task's scratch for transposed tiles: epilogues of rows [m0, m0 +
- * mcur) of group g, the quads' offsets and every output pixel's offset on
- * the grid. */
-static qscratch qt_scratch(const nnl_qconv_ctx *q, int thread, int64_t g, int64_t m0, int64_t mcur) {
+ * mcur) of group g, the quads' offsets and the offsets on the grid of
+ * output pixels [n0, n1) (pix[n]). */
+static qscratch qt_scratch(const nnl_qconv_ctx *q, int thread, int64_t g, int64_t m0, int64_t mcur, int64_t n0,
+                           int64_t n1) {
     const qscratch sc = scratch_of(q, thread);
     fill_epi(q, sc.epi, g, m0, mcur);
     int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
     for (int64_t k = 0; k < kqmax; k++) sc.xoff[k] = nnl_qstage_off(q, k);
-    for (int64_t oy = 0, n = 0; oy < q->p->oh; oy++)
-        for (int64_t ox = 0; ox < q->p->ow; ox++) sc.pix[n++] = 4 * (oy * q->wq + ox);
+    for (int64_t n = n0; n < n1; n++) sc.pix[n] = 4 * (n / q->p->ow * q->wq + n % q->p->ow);
     return sc;
 }
 
@@ -341,7 +352,7 @@ static void qt_task(void *vctx, int64_t t, int thread) {
     qt_rows(q, t % q->chunks, &m0, &mcur);
     if (mcur <= 0) return;
     const int64_t ntile = ((mcur + 15) / 16 + 2) / 3, ngrp = (q->ohw + q->grp - 1) / q->grp;
-    const qscratch sc = qt_scratch(q, thread, g, m0, mcur);
+    const qscratch sc = qt_scratch(q, thread, g, m0, mcur, 0, q->ohw);
     const uint8_t *xg = (const uint8_t *)a->x + (img * p->c + g * q->cg) * p->h * p->w;
     const int8_t *wg = nnl_q8_panels(a->w, p->oc) + (g * q->mg + m0) / NNL_MR * q->nq * 4 * NNL_MR;
     uint8_t *yg = (uint8_t *)a->y + (img * p->oc + g * q->mg + m0) * q->ohw;
@@ -372,7 +383,8 @@ static void qt_task(void *vctx, int64_t t, int thread) {
  * reading the planes in place.  Same sums, same requantization: the same
  * bytes as qt_task. */
 #define QT_STAGE_QUADS 8
-#define QT_TASKS_PER_THREAD 6
+/* 12 a thread measured 9% slower than 3 on ResNet-18 (2 threads) */
+#define QT_TASKS_PER_THREAD 3
 
 static uint8_t *qt_planes(const nnl_qconv_ctx *q, int64_t c4) {
     return (uint8_t *)q->a->scratch + c4 * q->nphy * q->nphx * q->cs * 4;
@@ -392,7 +404,7 @@ static void qt_shared_task(void *vctx, int64_t t, int thread) {
     int64_t o0, o1;
     qt_tile(q->mg, q->chunks, tile, &o0, &o1);
     if (o1 <= o0 || g1 <= g0) return;
-    const qscratch sc = qt_scratch(q, thread, 0, o0, o1 - o0);
+    const qscratch sc = qt_scratch(q, thread, 0, o0, o1 - o0, g0 * q->grp, min64(g1 * q->grp, q->ohw));
     const int8_t *wt = nnl_q8_panels(a->w, q->p->oc) + o0 / NNL_MR * q->nq * 4 * NNL_MR;
     for (int64_t kb = 0; kb < q->nkb; kb++) {
         int64_t c4a, c4b;
@@ -404,10 +416,13 @@ static void qt_shared_task(void *vctx, int64_t t, int thread) {
 /* Bytes of the whole image staged once for every transposed-tile task
  * (qt_shared): the wide grid's planes of all channel quads of one (image,
  * group) item, for maps any microkernel may take on transposed tiles
- * (tpix <= QT_SHARED_PIX) and a single item; 0 where the plan never
- * shares. */
+ * (tpix <= QT_SHARED_PIX) and a single item, when they stay in L2
+ * (QT_SHARED_MAX); 0 where the plan never shares.  Larger planes came
+ * from L3 for every task's K blocks: FCN-ResNet50's 958 KB - 3.5 MB ones
+ * were 2% slower than qt_task's own blocks (2 threads, Zen 5), ResNet-18's
+ * (up to 215 KB) 4% faster. */
 #define QT_SHARED_PIX 4096
-#define QT_SHARED_MAX ((int64_t)8 << 20)
+#define QT_SHARED_MAX ((int64_t)512 << 10)
 static int64_t qt_shared_bytes(const nnl_qconv_ctx *q) {
     const nnl_conv_params *p = q->p;
     if (!q->wide || q->ohw > QT_SHARED_PIX || p->n * p->group != 1) return 0;

@@ -308,6 +308,82 @@ static const nnl_qukr qukr_n = {.name = "neon", .nr = QNR, .kq = 128, .supported
 NNL_GENERIC_KERNELS_BUT_DOT8(neon)
 NNL_GENERIC_VECTOR_KERNELS(neon, 16)
 
+/* 4 quotients of a tame 8-bit add (nnl_qadd_tame: no NaN or overflow can
+ * arise) rounded to nearest even, zy not yet added: the products and sum
+ * as the unfused ops round them, then the reciprocal's corrected quotient
+ * (kernels/qadd_body.h). */
+NNL_NO_FP_CONTRACT_FN static inline int32x4_t qadd4_tame(int32x4_t ia, int32x4_t ib, const nnl_qadd_params *p,
+                                                          float inv) {
+    NNL_NO_FP_CONTRACT_BODY
+    float32x4_t s = vaddq_f32(vmulq_n_f32(vcvtq_f32_s32(vsubq_s32(ia, vdupq_n_s32(p->za))), p->sa),
+                              vmulq_n_f32(vcvtq_f32_s32(vsubq_s32(ib, vdupq_n_s32(p->zb))), p->sb));
+    float32x4_t q = vmulq_n_f32(s, inv);
+    q = vfmaq_n_f32(q, vfmsq_n_f32(s, q, p->sy), inv);
+    return vcvtnq_s32_f32(q);
+}
+
+/* 16 bytes of an operand widened to int32 (uint8 or int8). */
+static inline void widen16(const uint8_t *x, bool u8, int32x4_t out[4]) {
+    int16x8_t lo, hi;
+    if (u8) {
+        uint8x16_t v = vld1q_u8(x);
+        lo = vreinterpretq_s16_u16(vmovl_u8(vget_low_u8(v)));
+        hi = vreinterpretq_s16_u16(vmovl_u8(vget_high_u8(v)));
+    } else {
+        int8x16_t v = vld1q_s8((const int8_t *)x);
+        lo = vmovl_s8(vget_low_s8(v));
+        hi = vmovl_s8(vget_high_s8(v));
+    }
+    out[0] = vmovl_s16(vget_low_s16(lo));
+    out[1] = vmovl_s16(vget_high_s16(lo));
+    out[2] = vmovl_s16(vget_low_s16(hi));
+    out[3] = vmovl_s16(vget_high_s16(hi));
+}
+
+/* The 8-bit add, 16 bytes a step where the scales are tame (narrowed with
+ * saturation, zy added in int16, the clamp on the bytes: as the x86 sets'
+ * qadd_tame512), else the generic vector form; a tail through a local
+ * copy. */
+NNL_NO_FP_CONTRACT_FN static void qadd_neon(void *y, const void *a, const void *b, int64_t n,
+                                            const nnl_qadd_params *p) {
+    NNL_NO_FP_CONTRACT_BODY
+    float inv;
+    if (!nnl_qadd_recip(p, &inv) || !nnl_qadd_tame(p, inv)) {
+        qadd_div_neon(y, a, b, n, p);
+        return;
+    }
+    const int16x8_t zy = vdupq_n_s16((int16_t)p->zy);
+    const int32_t lo = (int32_t)p->lo + p->zy, hi = (int32_t)p->hi + p->zy;
+    for (int64_t i = 0; i < n; i += 16) {
+        uint8_t ta[16], tb[16], ty[16];
+        const uint8_t *pa = (const uint8_t *)a + i, *pb = (const uint8_t *)b + i;
+        uint8_t *py = (uint8_t *)y + i;
+        const int64_t m = n - i < 16 ? n - i : 16;
+        if (m < 16) {
+            memset(ta, 0, sizeof ta), memset(tb, 0, sizeof tb);
+            memcpy(ta, pa, (size_t)m), memcpy(tb, pb, (size_t)m);
+            pa = ta, pb = tb, py = ty;
+        }
+        int32x4_t ia[4], ib[4], r[4];
+        widen16(pa, p->a_u8, ia);
+        widen16(pb, p->b_u8, ib);
+        for (int k = 0; k < 4; k++) r[k] = qadd4_tame(ia[k], ib[k], p, inv);
+        int16x8_t w0 = vqaddq_s16(vcombine_s16(vqmovn_s32(r[0]), vqmovn_s32(r[1])), zy);
+        int16x8_t w1 = vqaddq_s16(vcombine_s16(vqmovn_s32(r[2]), vqmovn_s32(r[3])), zy);
+        if (p->y_u8) {
+            uint8x16_t v = vcombine_u8(vqmovun_s16(w0), vqmovun_s16(w1));
+            v = vminq_u8(vmaxq_u8(v, vdupq_n_u8((uint8_t)lo)), vdupq_n_u8((uint8_t)hi));
+            vst1q_u8(py, v);
+        } else {
+            int8x16_t v = vcombine_s8(vqmovn_s16(w0), vqmovn_s16(w1));
+            v = vminq_s8(vmaxq_s8(v, vdupq_n_s8((int8_t)lo)), vdupq_n_s8((int8_t)hi));
+            vst1q_s8((int8_t *)py, v);
+        }
+        if (m < 16) memcpy((uint8_t *)y + i, ty, (size_t)m);
+    }
+}
+
+
 /* ASIMD is part of every ARMv8-A Linux system; the kernel still reports it. */
 static bool supported(void) { return (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0; }
 
@@ -323,7 +399,7 @@ const nnl_kernel nnl_kernel_neon = {
     .h2f = h2f_neon,
     NNL_GENERIC_ENTRIES_BUT_DOT8(neon),
     NNL_GENERIC_VECTOR_ENTRIES(neon, 16),
-    .qadd = qadd_div_neon,
+    .qadd = qadd_neon,
     .qdw = qdw_neon,
     .qukr = {&qukr_n},
 };

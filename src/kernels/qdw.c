@@ -86,6 +86,34 @@ static void stage(const qdw_ctx *d, uint8_t *ph, uint8_t *tmp, const uint8_t *pl
     const nnl_conv_params *p = d->p;
     const qdw_plan *g = &d->g;
     const int64_t len = p->sw * g->wq;
+    if (p->sw <= 2 && !flip) {
+        /* the phase planes' pads in one memset, then each image row in its
+         * place, split into its two column phases at stride 2 (per row,
+         * pads of a byte or two cost a branchy loop each: with the row
+         * copies, most of MobileNetV2's depthwise time).  Source column j
+         * is padded column j + pl: phase (j + pl) % 2, at (j + pl) / 2. */
+        memset(ph, pad, (size_t)(p->sh * p->sw * g->plane));
+        if (p->sh == 1 && p->sw == 1) {
+            for (int64_t iy = 0; iy < p->h && iy + p->pt < g->rows; iy++)
+                nnl_copy_run(ph + (iy + p->pt) * g->wq + p->pl, plane + iy * p->w, p->w);
+            return;
+        }
+        /* padded row iy + pt is phase ry's row r (no division a row) */
+        int64_t ry = p->pt % p->sh, r = p->pt / p->sh;
+        for (int64_t iy = 0; iy < p->h; iy++, ry == p->sh - 1 ? (ry = 0, r++) : ry++) {
+            if (r >= g->rows) break;
+            uint8_t *o = ph + ry * p->sw * g->plane + r * g->wq;
+            const uint8_t *x = plane + iy * p->w;
+            if (p->sw == 1) {
+                nnl_copy_run(o + p->pl, x, p->w);
+                continue;
+            }
+            uint8_t *ev = o + (p->pl & 1) * g->plane + (p->pl >> 1), *od = o + ((p->pl + 1) & 1) * g->plane + ((p->pl + 1) >> 1);
+            nnl_split2(ev, od, x, p->w / 2);
+            if (p->w & 1) ev[p->w / 2] = x[p->w - 1];
+        }
+        return;
+    }
     for (int64_t ry = 0; ry < p->sh; ry++) {
         for (int64_t r = 0; r < g->rows; r++) {
             /* phase (ry, rx) row r is padded row r sh + ry, columns rx, rx + sw, ... */

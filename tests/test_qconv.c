@@ -438,6 +438,60 @@ static void test_qukr_table(void **state) {
     }
 }
 
+/* The 8-bit GEMM with a float result (classifier heads of QDQ models):
+ * every microkernel of every set, transposed tile or pixel tile, against
+ * the reference loops, bit for bit; rows of x past one task, K not a
+ * multiple of 4, int8 x, and 1 or 2 threads. */
+static void test_qgemm(void **state) {
+    (void)state;
+    static const int64_t shapes[][3] = {{1, 1000, 1280}, {1, 10, 7}, {3, 100, 513}, {11, 57, 64}, {60, 9, 30}};
+    int runs = 0;
+    for (size_t si = 0; si < sizeof shapes / sizeof *shapes; si++)
+        for (int sgn = 0; sgn < 2; sgn++) {
+            const int64_t m = shapes[si][0], n = shapes[si][1], k = shapes[si][2];
+            uint32_t seed = (uint32_t)(31 * si + sgn + 1);
+            uint8_t *x = malloc((size_t)(m * k));
+            int8_t *w = malloc((size_t)(n * k));
+            float *scale = malloc((size_t)n * sizeof(float)), *want = malloc((size_t)(m * n) * sizeof(float));
+            float *got = malloc((size_t)(m * n) * sizeof(float));
+            int32_t *bias = malloc((size_t)n * sizeof(int32_t));
+            assert_true(x && w && scale && want && got && bias);
+            for (int64_t i = 0; i < m * k; i++) x[i] = (uint8_t)lcg(&seed);
+            for (int64_t i = 0; i < n * k; i++) w[i] = (int8_t)lcg(&seed);
+            for (int64_t r = 0; r < n; r++) {
+                scale[r] = 0.001f + (float)(lcg(&seed) % 1000) * 1e-5f;
+                bias[r] = (int32_t)(lcg(&seed) % 20001) - 10000;
+            }
+            int64_t dims[2] = {n, k};
+            void *packed = nnl_aligned_alloc((size_t)nnl_pack_q8_bytes(2, dims));
+            assert_non_null(packed);
+            nnl_pack_q8(packed, w, scale, n, k, 1);
+            nnl_qgemm_args a = {.x = x, .x_signed = sgn, .x_zp = sgn ? -5 : 131, .x_scale = 0.03f, .w = packed,
+                                .bias = si % 2 ? NULL : bias, .y = want, .m = m, .n = n, .k = k};
+            nnl_qgemm_f32_ref(&a);
+            a.y = got;
+            for (int ki = 0; nnl_kernels[ki]; ki++) {
+                const nnl_kernel *kern = nnl_kernels[ki];
+                if (!kern->supported()) continue;
+                for (int u = 0; u < NNL_QUKR_MAX && kern->qukr[u]; u++) {
+                    if (!kern->qukr[u]->supported()) continue;
+                    for (int threads = 1; threads <= 2; threads++) {
+                        memset(got, 0xFF, (size_t)(m * n) * sizeof(float));
+                        assert_int_equal(nnl_qgemm_f32_with(&a, kern->qukr[u], threads == 2 ? pool2 : NULL, ts), NNL_OK);
+                        if (memcmp(got, want, (size_t)(m * n) * sizeof(float)) != 0)
+                            fail_msg("qgemm %s/%s t%d: m %lld n %lld k %lld %s differs", kern->name,
+                                     kern->qukr[u]->name, threads, (long long)m, (long long)n, (long long)k,
+                                     sgn ? "int8" : "uint8");
+                        runs++;
+                    }
+                }
+            }
+            free(x), free(w), free(scale), free(want), free(got), free(bias);
+            nnl_aligned_free(packed);
+        }
+    printf("8-bit GEMM: %d runs equal to the reference\n", runs);
+}
+
 int main(void) {
     setenv("NNL_ISA", "scalar", 1);
     for (int t = 0; t < 2; t++) {
@@ -452,6 +506,7 @@ int main(void) {
         cmocka_unit_test(test_qtukr),
         cmocka_unit_test(test_qconv_shapes),
         cmocka_unit_test(test_qconv_extremes),
+        cmocka_unit_test(test_qgemm),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);
     nnl_pool_free(pool2);

@@ -349,7 +349,14 @@ __attribute__((target("avxvnni"))) INLINE void qt_block(const nnl_qtukr_args *p,
 
 __attribute__((target("avxvnni"))) INLINE void qt_pixels(const nnl_qtukr_args *p, int i0, const int PB) {
     for (int j0 = 0; j0 < p->nj; j0 += 4) {
-        if (p->nj - j0 == 3)
+        /* a short last block computes only its pixels (the 8-bit GEMM's
+         * single row of x is one) */
+        const int left = p->nj - j0;
+        if (left == 1)
+            qt_block(p, i0, j0, PB, 1);
+        else if (left == 2)
+            qt_block(p, i0, j0, PB, 2);
+        else if (left == 3)
             qt_block(p, i0, j0, PB, 3);
         else
             qt_block(p, i0, j0, PB, 4);

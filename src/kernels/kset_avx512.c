@@ -450,7 +450,16 @@ VNNI INLINE void qtukr_body(const nnl_qtukr_args *p, const int NJ, const int NV,
 
 VNNI INLINE void qtukr_nj(const nnl_qtukr_args *p, const bool RUN) {
     const int nv = (p->np + 1) / 2;
-    if (p->nj == 7) {
+    if (p->nj == 1) {
+        /* few pixels (the 8-bit GEMM's rows of x: a classifier's one) */
+        if (nv == 3) qtukr_body(p, 1, 3, RUN);
+        else if (nv == 2) qtukr_body(p, 1, 2, RUN);
+        else qtukr_body(p, 1, 1, RUN);
+    } else if (p->nj <= 4) {
+        if (nv == 3) qtukr_body(p, 4, 3, RUN);
+        else if (nv == 2) qtukr_body(p, 4, 2, RUN);
+        else qtukr_body(p, 4, 1, RUN);
+    } else if (p->nj == 7) {
         if (nv == 3) qtukr_body(p, 7, 3, RUN);
         else if (nv == 2) qtukr_body(p, 7, 2, RUN);
         else qtukr_body(p, 7, 1, RUN);

@@ -94,4 +94,31 @@ nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, c
  * tests hold every kernel set to. */
 void nnl_qconv2d_ref(const nnl_conv_params *p, const nnl_qconv_args *a);
 
+/* ---- 8-bit matrix product with a float32 result (kernels/qgemm.c) ----
+ * y[m][r] = (float)(sum_k W[r][k] * (x[m][k] - zx) + bias[r]) * (sx * scale[r])
+ * (int32 sums, wrapping; the multiplier in float32 in that order): the
+ * integer form of a QDQ model's Gemm over DequantizeLinear'd x, int8 W
+ * (PACK_Q8 of (n, k): rows r, one tap) and int32 bias, its output float. */
+typedef struct nnl_qgemm_args {
+    const void *x;             /* m x k, uint8 (int8 when x_signed) */
+    bool x_signed;
+    int32_t x_zp;
+    float x_scale;
+    const void *w;             /* PACK_Q8 payload of (n, k) */
+    const int32_t *bias;       /* n values or NULL */
+    float *y;                  /* m x n */
+    int64_t m, n, k;
+} nnl_qgemm_args;
+
+/* Whether nnl_qgemm_f32 runs a K this long (its rows stay whole in the
+ * thread scratch). */
+bool nnl_qgemm_fits(int64_t k);
+/* Run; kern NULL = nnl_kernel_get().  Never allocates. */
+nnl_status nnl_qgemm_f32(const nnl_qgemm_args *a, const nnl_kernel *kern, nnl_pool *pool, void *const *thread_scratch);
+/* On a given microkernel (tests run each the CPU has). */
+nnl_status nnl_qgemm_f32_with(const nnl_qgemm_args *a, const nnl_qukr *uk, nnl_pool *pool,
+                              void *const *thread_scratch);
+/* The arithmetic as plain loops: the tests' reference. */
+void nnl_qgemm_f32_ref(const nnl_qgemm_args *a);
+
 #endif

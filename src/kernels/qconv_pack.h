@@ -1,6 +1,7 @@
 /*
  * The 8-bit conv driver's plan (qconv_run.c) and the staging of its
- * activations (qconv_pack.c): internal to the two.
+ * activations (qconv_pack.c): internal to the 8-bit drivers (qgemm.c takes
+ * nnl_qukr_w16 from here).
  *
  * PACK_Q8 takes K as quads of 4 input channels at one tap (kernels/
  * qconv.h), so the microkernel's operand for quad (channel quad c4, tap)

@@ -79,14 +79,14 @@ static int dq_of(const nnl_model *m, int v) {
     return -1;
 }
 
-/* The weight's DequantizeLinear: rank-4 int8 constant, scale per tensor or
+/* The weight's DequantizeLinear: int8 constant of the rank, scale per tensor or
  * per output channel (axis 0), zero point absent or 0.  Fills *ws (the
  * scale value) and its per-channel values. */
-static bool weight_ok(const nnl_model *m, int dq, int *wq, int *ws) {
+static bool weight_ok(const nnl_model *m, int dq, int rank, int *wq, int *ws) {
     const nnl_node *n = &m->nodes[dq];
     const nnl_value *w = const_of(m, n->in[0]), *s = const_of(m, n->in[1]);
     const nnl_value *z = n->n_in > 2 && n->in[2] >= 0 ? const_of(m, n->in[2]) : NULL;
-    if (!w || !s || w->t.dtype != NNL_DT_INT8 || w->t.rank != 4 || w->t.layout != NNL_LAYOUT_PLAIN ||
+    if (!w || !s || w->t.dtype != NNL_DT_INT8 || w->t.rank != rank || w->t.layout != NNL_LAYOUT_PLAIN ||
         s->t.dtype != NNL_DT_FLOAT || s->t.rank > 1)
         return false;
     if (n->n_in > 2 && n->in[2] >= 0 && (!z || z->t.dtype != NNL_DT_INT8 || !nnl_const_all_zero(&z->t))) return false;
@@ -94,7 +94,7 @@ static bool weight_ok(const nnl_model *m, int dq, int *wq, int *ws) {
     if (ns != 1) {
         const nnl_attr *ax = nnl_node_attr(n, "axis");
         int64_t axis = ax && ax->type == NNL_ATTR_INT ? ax->i : 1;
-        if (ns != oc || (axis != 0 && axis != -4)) return false;
+        if (ns != oc || (axis != 0 && axis != -rank)) return false;
     }
     const float *sv = s->t.data;
     for (int64_t r = 0; r < ns; r++)
@@ -203,7 +203,7 @@ static bool match(const nnl_model *m, int ci, qdq_match *r) {
     float sx;
     int32_t zx;
     nnl_dtype xdt;
-    if (!per_tensor_q8(m, &m->nodes[r->dqx], &sx, &zx, &xdt) || !weight_ok(m, r->dqw, &r->wq, &r->ws)) return false;
+    if (!per_tensor_q8(m, &m->nodes[r->dqx], &sx, &zx, &xdt) || !weight_ok(m, r->dqw, 4, &r->wq, &r->ws)) return false;
     const nnl_tensor *w = &m->values[r->wq].t;
     if (!nnl_q8_conv_fits(conv, w)) return false;
     r->bq = -1;
@@ -246,9 +246,75 @@ static nnl_status rewrite(nnl_model *m, int ni, const qdq_match *r, const char *
     return NNL_OK;
 }
 
+/* A Gemm attribute's value, def when absent; false for another type. */
+static bool gemm_attr(const nnl_node *n, const char *name, double def, double *v) {
+    const nnl_attr *a = nnl_node_attr(n, name);
+    *v = def;
+    if (!a) return true;
+    if (a->type == NNL_ATTR_INT) *v = (double)a->i;
+    else if (a->type == NNL_ATTR_FLOAT) *v = a->f;
+    else return false;
+    return true;
+}
+
+/*   DequantizeLinear(xq) ------------------.
+ *   DequantizeLinear(int8 W [N, K], sw, 0) --> Gemm(transB = 1) -> float y
+ *   DequantizeLinear(int32 B, sx * sw) -----'
+ * (a classifier head) becomes NnlQGemm(xq, sx, zx, W, sw, -, B) writing y
+ * (ops/quant/qgemm.c): the integer sums ONNX Runtime's QGemm computes, a
+ * quarter of the weight bytes.  The output stays float, so any reader
+ * follows as before. */
+static nnl_status fuse_qgemm(nnl_model *m, int gi, bool *done) {
+    nnl_node *g = &m->nodes[gi];
+    *done = false;
+    double ta, tb, al, be;
+    if (g->n_in < 2 || g->n_in > 3 || g->n_out != 1 || !gemm_attr(g, "transA", 0, &ta) ||
+        !gemm_attr(g, "transB", 0, &tb) || !gemm_attr(g, "alpha", 1, &al) || !gemm_attr(g, "beta", 1, &be) ||
+        ta != 0 || tb != 1 || al != 1 || be != 1)
+        return NNL_OK;
+    const int dqx = dq_of(m, g->in[0]), dqw = dq_of(m, g->in[1]);
+    const int dqb = g->n_in == 3 && g->in[2] >= 0 ? dq_of(m, g->in[2]) : -1;
+    if (dqx < 0 || dqw < 0 || (g->n_in == 3 && g->in[2] >= 0 && dqb < 0)) return NNL_OK;
+    float sx;
+    int32_t zx;
+    nnl_dtype xdt;
+    int wq, ws, bq = -1;
+    if (!per_tensor_q8(m, &m->nodes[dqx], &sx, &zx, &xdt) || !weight_ok(m, dqw, 2, &wq, &ws)) return NNL_OK;
+    const nnl_tensor *w = &m->values[wq].t;
+    /* x's shape is not inferred yet; Gemm's A is a matrix of B's K */
+    if (!nnl_qgemm_fits(w->dims[1])) return NNL_OK;
+    if (dqb >= 0 && !bias_ok(m, dqb, sx, &m->values[ws], w->dims[0], &bq)) return NNL_OK;
+    const nnl_node *d = &m->nodes[dqx];
+    const int in[7] = {d->in[0], d->in[1], d->in[2], wq, ws, -1, bq};
+    const int n_in = bq >= 0 ? 7 : 5;
+    int *nin = nnl_realloc(g->in, 7 * sizeof(int));
+    char *nop = nnl_strdup("NnlQGemm");
+    if (nin) g->in = nin;
+    if (!nin || !nop) {
+        nnl_free(nop);
+        return nnl_fail(NNL_ERR_NOMEM, "out of memory fusing");
+    }
+    memcpy(g->in, in, (size_t)n_in * sizeof(int));
+    g->n_in = n_in;
+    nnl_free(g->op);
+    g->op = nop;
+    const int dqs[3] = {dqx, dqw, dqb};
+    for (int k = 0; k < 3; k++)
+        if (dqs[k] >= 0 && nnl_model_use_count(m, m->nodes[dqs[k]].out[0]) == 0) m->nodes[dqs[k]].dead = true;
+    *done = true;
+    return NNL_OK;
+}
+
 nnl_status nnl_pass_fuse_qconv(nnl_model *m) {
     int fused = 0;
     for (int i = 0; i < m->n_nodes; i++) {
+        if (!m->nodes[i].dead && strcmp(m->nodes[i].op, "Gemm") == 0) {
+            bool done;
+            nnl_status s = fuse_qgemm(m, i, &done);
+            if (s) return s;
+            fused += done;
+            continue;
+        }
         if (m->nodes[i].dead || strcmp(m->nodes[i].op, "Conv") != 0) continue;
         qdq_match r;
         if (!match(m, i, &r)) continue;

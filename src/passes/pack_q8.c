@@ -1,5 +1,5 @@
 /*
- * Pack the int8 weights of QLinearConv into NNL_LAYOUT_PACK_Q8
+ * Pack the int8 weights of QLinearConv (and NnlQGemm) into NNL_LAYOUT_PACK_Q8
  * (kernels/qconv.h), the form nnl_qconv2d reads, with their per-channel
  * scales inside.  Covers the convs nnl_pass_fuse_qconv wrote and the
  * QLinearConv nodes of an ONNX file alike.  A weight is packed only when
@@ -46,8 +46,12 @@ static bool packs(const nnl_node *conv, const nnl_tensor *w) {
     return weight_geom(conv, w, &p) && nnl_qconv_ok(&p);
 }
 
-/* Whether QLinearConv n can read weight w packed; *scale its w_scale. */
+/* Whether QLinearConv or NnlQGemm n can read weight w packed; *scale its
+ * w_scale (both take w, w_scale, w_zero_point as inputs 3 to 5). */
 static bool reader_ok(const nnl_model *m, const nnl_node *n, const nnl_tensor *w, const nnl_value **scale) {
+    const bool gemm = strcmp(n->op, "NnlQGemm") == 0;
+    if (!gemm && strcmp(n->op, "QLinearConv") != 0) return false;
+    if (w->rank != (gemm ? 2 : 4)) return false;
     const nnl_value *s = const_at(m, n, 4), *z = const_at(m, n, 5);
     if (!s || s->t.dtype != NNL_DT_FLOAT || s->t.rank > 1) return false;
     int64_t ns = nnl_tensor_numel(&s->t);
@@ -60,7 +64,7 @@ static bool reader_ok(const nnl_model *m, const nnl_node *n, const nnl_tensor *w
     if (n->n_in > 5 && n->in[5] >= 0 && (!z || z->t.dtype != NNL_DT_INT8 || !nnl_const_all_zero(&z->t)))
         return false;
     *scale = s;
-    return packs(n, w);
+    return gemm ? nnl_qgemm_fits(w->dims[1]) : packs(n, w);
 }
 
 static bool same_values(const nnl_tensor *a, const nnl_tensor *b) {
@@ -73,7 +77,8 @@ static const nnl_value *packable(const nnl_model *m, int v) {
     const nnl_tensor *t = &val->t;
     uint64_t bytes;
     if (val->kind != NNL_VAL_CONST || val->is_output || t->dtype != NNL_DT_INT8 || t->layout != NNL_LAYOUT_PLAIN ||
-        !t->data || t->rank != 4 || !nnl_tensor_nbytes_checked(t->dtype, t->rank, t->dims, NNL_LAYOUT_PACK_Q8, &bytes))
+        !t->data || (t->rank != 4 && t->rank != 2) ||
+        !nnl_tensor_nbytes_checked(t->dtype, t->rank, t->dims, NNL_LAYOUT_PACK_Q8, &bytes))
         return NULL;
     for (int i = 0; i < t->rank; i++)
         if (t->dims[i] <= 0) return NULL;
@@ -84,7 +89,7 @@ static const nnl_value *packable(const nnl_model *m, int v) {
         for (int j = 0; j < n->n_in; j++) {
             if (n->in[j] != v) continue;
             const nnl_value *s;
-            if (j != 3 || strcmp(n->op, "QLinearConv") != 0 || !reader_ok(m, n, t, &s)) return NULL;
+            if (j != 3 || !reader_ok(m, n, t, &s)) return NULL;
             if (scale && !same_values(&scale->t, &s->t)) return NULL;
             scale = s;
         }

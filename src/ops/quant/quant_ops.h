@@ -2,7 +2,7 @@
  * Quantization: QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear
  * (quantize.c) and the integer matrix products and convolutions
  * MatMulInteger, QLinearMatMul, ConvInteger, QLinearConv (qlinear.c),
- * nnlink's NnlQLinearAdd (qadd.c).
+ * nnlink's NnlQLinearAdd (qadd.c) and NnlQGemm (qgemm.c).
  */
 #ifndef NNL_QUANT_OPS_H
 #define NNL_QUANT_OPS_H
@@ -15,5 +15,6 @@ NNL_OP_FAMILY(nnl_quant_dynquant);   /* DynamicQuantizeLinear */
 NNL_OP_FAMILY(nnl_quant_qmatmul);    /* MatMulInteger, QLinearMatMul */
 NNL_OP_FAMILY(nnl_quant_qconv);      /* ConvInteger, QLinearConv */
 NNL_OP_FAMILY(nnl_quant_qadd);       /* NnlQLinearAdd (qadd.c: a fused QDQ residual add) */
+NNL_OP_FAMILY(nnl_quant_qgemm);      /* NnlQGemm (qgemm.c: a fused QDQ Gemm, float output) */
 
 #endif

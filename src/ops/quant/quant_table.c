@@ -11,5 +11,6 @@ const nnl_op_def nnl_ops_quant[] = {
     NNL_OP_ENTRY("ConvInteger", nnl_quant_qconv),
     NNL_OP_ENTRY("QLinearConv", nnl_quant_qconv),
     NNL_OP_ENTRY("NnlQLinearAdd", nnl_quant_qadd),
+    NNL_OP_ENTRY("NnlQGemm", nnl_quant_qgemm),
     {0},
 };

@@ -80,22 +80,38 @@ static void pad_row(uint8_t *t, const uint8_t *src, int64_t pl, int64_t w, int64
     nnl_fill(t + pl + w, pad, n - pl - w);
 }
 
+/* x ^= flip over n bytes (a multiple of 16). */
+static void flip_all(uint8_t *x, size_t n, uint8_t flip) {
+    typedef uint8_t v16 __attribute__((vector_size(16)));
+    if (!flip) return;
+    for (size_t j = 0; j < n; j += 16) {
+        v16 v;
+        memcpy(&v, x + j, 16);
+        v ^= flip;
+        memcpy(x + j, &v, 16);
+    }
+}
+
 /* The phase planes of one input plane; a padded row is split into its sw
  * column phases (two at once for stride 2). */
 static void stage(const qdw_ctx *d, uint8_t *ph, uint8_t *tmp, const uint8_t *plane, uint8_t pad, uint8_t flip) {
     const nnl_conv_params *p = d->p;
     const qdw_plan *g = &d->g;
     const int64_t len = p->sw * g->wq;
-    if (p->sw <= 2 && !flip) {
+    if (p->sw <= 2) {
         /* the phase planes' pads in one memset, then each image row in its
          * place, split into its two column phases at stride 2 (per row,
          * pads of a byte or two cost a branchy loop each: with the row
          * copies, most of MobileNetV2's depthwise time).  Source column j
          * is padded column j + pl: phase (j + pl) % 2, at (j + pl) / 2. */
-        memset(ph, pad, (size_t)(p->sh * p->sw * g->plane));
+        /* int8 input: pads of pad ^ 0x80 and the rows as they are, then
+         * every byte flipped once (planes are whole 64-byte blocks) */
+        const size_t all = (size_t)(p->sh * p->sw * g->plane);
+        memset(ph, pad ^ flip, all);
         if (p->sh == 1 && p->sw == 1) {
             for (int64_t iy = 0; iy < p->h && iy + p->pt < g->rows; iy++)
                 nnl_copy_run(ph + (iy + p->pt) * g->wq + p->pl, plane + iy * p->w, p->w);
+            flip_all(ph, all, flip);
             return;
         }
         /* even widths under 32: the whole plane split into its even and
@@ -126,6 +142,7 @@ static void stage(const qdw_ctx *d, uint8_t *ph, uint8_t *tmp, const uint8_t *pl
             nnl_split2(ev, od, x, p->w / 2);
             if (p->w & 1) ev[p->w / 2] = x[p->w - 1];
         }
+        flip_all(ph, all, flip);
         return;
     }
     for (int64_t ry = 0; ry < p->sh; ry++) {

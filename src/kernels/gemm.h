@@ -182,6 +182,31 @@ typedef struct nnl_qdw_epi {
 } nnl_qdw_epi;
 typedef void (*nnl_qdw_fn)(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
                            const nnl_qdw_epi *e);
+/* 8-bit depthwise, channels in the lanes (kernels/qdw.c, small maps): a
+ * block of nc <= 16 channels of an (image) plane set, the whole map, the
+ * arithmetic of nnl_qdw_fn.  The set stages the block's planes transposed
+ * ([padded pixel][16 channels], pads = pad after the flip) into scratch
+ * (nnl_qdwl_scratch bytes), sums each output pixel's taps for 16 channels
+ * at once and transposes the bytes back into y.  Returns false, touching
+ * nothing, when it cannot run (the CPU, or a geometry its windows do not
+ * cover: kw > 4, dw > 1): the driver takes the per-plane path then. */
+typedef struct nnl_qdwl_args {
+    const uint8_t *x;          /* channel 0's plane; channel c at x + c * h * w */
+    int64_t h, w, oh, ow, kh, kw, sh, sw, dh, dw, pt, pl;
+    int nc;
+    const int8_t *wt;          /* weights, channel c's taps at wt + c * kh * kw */
+    uint8_t flip, pad;         /* 0x80 for int8 x; the zero point's byte after the flip */
+    int32_t off[16];           /* per channel: bias - zx * (sum of its taps) */
+    float mult[16];
+    float zy, lo, hi;
+    uint8_t *y;                /* channel 0's output plane; channel c at y + c * oh * ow */
+    void *scratch;
+} nnl_qdwl_args;
+typedef bool (*nnl_qdwl_fn)(const nnl_qdwl_args *a);
+/* Scratch bytes an nnl_qdwl_fn takes for these sizes. */
+static inline uint64_t nnl_qdwl_scratch(int64_t hp, int64_t wp, int64_t ohw) {
+    return (uint64_t)((hp * wp * 16 + 128 + 63) / 64 * 64) + (uint64_t)((ohw + 16) * 16 + 128);
+}
 /* One contiguous row: y[i] = act(x[i] + bias + beta * res[i]) (res may be
  * NULL; x is y, or a row that does not overlap it): in place, or a tile's
  * row stored into the output with its epilogue in one pass. */
@@ -366,6 +391,7 @@ typedef struct nnl_kernel {
     nnl_layernorm_fn layernorm;
     nnl_qadd_fn qadd;
     nnl_qdw_fn qdw;
+    nnl_qdwl_fn qdwl;          /* NULL: the set has none */
     nnl_h2f_fn h2f;
     nnl_maxpool_fn maxpool;
     /* 8-bit conv microkernels, best first, NULL after the last: the first

@@ -578,6 +578,114 @@ static bool has_vnni_vbmi(void) {
     return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vbmi");
 }
 
+/* 8-bit depthwise with channels in the lanes (gemm.h nnl_qdwl_fn), VNNI
+ * and VBMI: 16 channels x 16 pixels are transposed by two vpermt2b and a
+ * blend per 4 pixels (in) or 4 channels (out); an output pixel's kernel
+ * row is one 64-byte load of 4 staged pixels x 16 channels, vpermb into
+ * each channel's 4-byte window and one vpdpbusd with the row's weights. */
+#define VBMI_VNNI __attribute__((target("avx512vnni,avx512vbmi")))
+
+/* 64 bytes of 4 rows of 16 (a, b: rows 0-3 and 4-7 of a 16-row set; c, d:
+ * 8-11, 12-15) to 4 columns of 16: out k holds columns 4k..4k+3, column
+ * byte i its row i's.  idx[k] is qdwl_tidx's. */
+VBMI_VNNI static inline void qdwl_t16(__m512i in[4], const __m512i idx[4]) {
+    const __mmask64 hi8 = 0xFF00FF00FF00FF00ull;
+    __m512i out[4];
+    for (int k = 0; k < 4; k++)
+        out[k] = _mm512_mask_blend_epi8(hi8, _mm512_permutex2var_epi8(in[0], idx[k], in[1]),
+                                        _mm512_permutex2var_epi8(in[2], idx[k], in[3]));
+    for (int k = 0; k < 4; k++) in[k] = out[k];
+}
+
+/* Index vectors of qdwl_t16: out k, byte 16 l + i (column 4k + l, row i)
+ * is row i's byte 4k + l: row i % 8 of the pair, in its 64-byte half
+ * (i % 8) / 4, at 16 (i % 4). */
+static void qdwl_tidx(__m512i idx[4]) {
+    for (int k = 0; k < 4; k++) {
+        uint8_t b[64];
+        for (int l = 0; l < 4; l++)
+            for (int i = 0; i < 16; i++) b[16 * l + i] = (uint8_t)((i % 8) / 4 * 64 + (i % 4) * 16 + 4 * k + l);
+        idx[k] = _mm512_loadu_si512(b);
+    }
+}
+
+VBMI_VNNI static bool qdwl_avx512(const nnl_qdwl_args *a) {
+    static int fast = -1;      /* benign race: every thread stores the same value */
+    if (fast < 0) fast = has_vnni_vbmi();
+    if (!fast || a->kw > 4 || a->dw != 1 || a->nc < 1 || a->nc > 16) return false;
+    const int64_t hp = (a->oh - 1) * a->sh + (a->kh - 1) * a->dh + 1, wq = (a->ow - 1) * a->sw + a->kw;
+    const int64_t hw = a->h * a->w, ohw = a->oh * a->ow;
+    uint8_t *S = a->scratch, *O = S + ((hp * wq * 16 + 128 + 63) / 64 * 64);
+    __m512i idx[4];
+    qdwl_tidx(idx);
+    /* stage: pads, then the image's pixels that the grid holds, 16 at once */
+    memset(S, a->pad, (size_t)(hp * wq * 16));
+    const __m512i flip = _mm512_set1_epi8((char)a->flip);
+    for (int64_t p0 = 0, iy = 0, ix = 0; p0 < hw; p0 += 16) {
+        const int64_t np = hw - p0 < 16 ? hw - p0 : 16;
+        const __mmask16 pm = (__mmask16)((1u << np) - 1);
+        __m512i in[4];
+        for (int j = 0; j < 4; j++) {
+            __m128i row[4];
+            for (int r = 0; r < 4; r++)
+                row[r] = 4 * j + r < a->nc ? _mm_maskz_loadu_epi8(pm, a->x + (4 * j + r) * hw + p0) : _mm_setzero_si128();
+            __m512i v = _mm512_inserti32x4(_mm512_castsi128_si512(row[0]), row[1], 1);
+            v = _mm512_inserti32x4(_mm512_inserti32x4(v, row[2], 2), row[3], 3);
+            in[j] = _mm512_xor_si512(v, flip);
+        }
+        qdwl_t16(in, idx);
+        uint8_t t[256];
+        for (int k = 0; k < 4; k++) _mm512_storeu_si512(t + 64 * k, in[k]);
+        for (int64_t i = 0; i < np; i++) {
+            const int64_t r = iy + a->pt, col = ix + a->pl;
+            if (r >= 0 && r < hp && col >= 0 && col < wq) memcpy(S + (r * wq + col) * 16, t + 16 * i, 16);
+            if (++ix == a->w) ix = 0, iy++;
+        }
+    }
+    /* each channel's row weights as one 32-bit word a lane */
+    __m512i wrow[16];
+    for (int64_t ky = 0; ky < a->kh && ky < 16; ky++) {
+        int32_t wv[16];
+        for (int c = 0; c < 16; c++) {
+            uint32_t word = 0;
+            for (int64_t kx = 0; kx < a->kw && c < a->nc; kx++)
+                word |= (uint32_t)(uint8_t)a->wt[c * a->kh * a->kw + ky * a->kw + kx] << (8 * kx);
+            wv[c] = (int32_t)word;
+        }
+        wrow[ky] = _mm512_loadu_si512(wv);
+    }
+    /* lane c: bytes c, 16 + c, 32 + c, 48 + c (the window's 4 pixels) */
+    uint8_t pb[64];
+    for (int c = 0; c < 16; c++)
+        for (int k = 0; k < 4; k++) pb[4 * c + k] = (uint8_t)(16 * k + c);
+    const __m512i pidx = _mm512_loadu_si512(pb);
+    const __m512i off = _mm512_loadu_si512(a->off);
+    const __m512 mult = _mm512_loadu_ps(a->mult), zy = _mm512_set1_ps(a->zy), lo = _mm512_set1_ps(a->lo),
+                 hi = _mm512_set1_ps(a->hi);
+    for (int64_t oy = 0, p = 0; oy < a->oh; oy++)
+        for (int64_t ox = 0; ox < a->ow; ox++, p++) {
+            const uint8_t *b = S + (oy * a->sh * wq + ox * a->sw) * 16;
+            __m512i acc = _mm512_setzero_si512();
+            for (int64_t ky = 0; ky < a->kh; ky++)
+                acc = _mm512_dpbusd_epi32(acc, _mm512_permutexvar_epi8(pidx, _mm512_loadu_si512(b + ky * a->dh * wq * 16)),
+                                          wrow[ky]);
+            _mm_storeu_si128((__m128i *)(O + p * 16), _mm512_cvtepi32_epi8(requant512(acc, off, mult, zy, lo, hi)));
+        }
+    /* back: 16 pixels x 16 channels a step into the channels' planes */
+    for (int64_t p0 = 0; p0 < ohw; p0 += 16) {
+        const int64_t np = ohw - p0 < 16 ? ohw - p0 : 16;
+        __m512i in[4];
+        for (int j = 0; j < 4; j++) in[j] = _mm512_loadu_si512(O + (p0 + 4 * j) * 16);
+        qdwl_t16(in, idx);
+        uint8_t t[256];
+        for (int k = 0; k < 4; k++) _mm512_storeu_si512(t + 64 * k, in[k]);
+        const __mmask16 pm = (__mmask16)((1u << np) - 1);
+        for (int c = 0; c < a->nc; c++)
+            _mm_mask_storeu_epi8(a->y + c * ohw + p0, pm, _mm_loadu_si128((const __m128i *)(t + 16 * c)));
+    }
+    return true;
+}
+
 static void qdw_avx512(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
                        const nnl_qdw_epi *e) {
     static int fast = -1;      /* benign race: every thread stores the same value */
@@ -731,6 +839,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     NNL_GENERIC_VECTOR_ENTRIES(avx512, 64),
     .qadd = qadd_avx512,
     .qdw = qdw_avx512,
+    .qdwl = qdwl_avx512,
     .qukr = {&qukr_vnni512, &nnl_qukr_avx2_exact},
 };
 #endif

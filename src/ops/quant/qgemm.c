@@ -27,6 +27,7 @@ static int32_t q8_at(const nnl_tensor *t, int64_t i) {
 }
 
 static bool all_zero8(const nnl_tensor *t) {
+    if (!t->data) return false; /* not a value known here */
     for (int64_t i = 0; i < nnl_tensor_numel(t); i++)
         if (((const int8_t *)t->data)[i]) return false;
     return true;
@@ -41,8 +42,7 @@ nnl_status nnl_quant_qgemm_infer(nnl_op_call *c, nnl_infer_result *r) {
     nnl_status st = nnl_attr_check(c, known);
     if (st || (st = nnl_op_check_io(c, 5, 7, 5, 1, 1))) return st;
     const nnl_tensor *x = c->in[0], *sx = c->in[1], *zx = c->in[2], *w = c->in[3], *sw = c->in[4];
-    const nnl_tensor *zw = c->n_in > 5 ? c->in[5] : NULL, *b = c->in[6 < c->n_in ? 6 : 0];
-    if (c->n_in < 7) b = NULL;
+    const nnl_tensor *zw = c->n_in > 5 ? c->in[5] : NULL, *b = c->n_in > 6 ? c->in[6] : NULL;
     int64_t ta, tb;
     const nnl_attr *al = NULL, *be = NULL;
     for (int i = 0; i < c->n_attrs; i++) {

@@ -171,6 +171,72 @@ static void stage_direct(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, con
     }
 }
 
+typedef uint32_t v4u32 __attribute__((vector_size(16)));
+
+static void fill4(uint32_t *d, uint32_t v, int64_t n) {
+    for (int64_t j = 0; j < n; j++) d[j] = v;
+}
+
+/* Even and odd words of src[0 .. 2n) into e and o (shufps on SSE2). */
+static void split2_u32(uint32_t *e, uint32_t *o, const uint32_t *src, int64_t n) {
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        v4u32 x0, x1;
+        memcpy(&x0, src + 2 * j, 16);
+        memcpy(&x1, src + 2 * j + 4, 16);
+        v4u32 ev = __builtin_shufflevector(x0, x1, 0, 2, 4, 6), od = __builtin_shufflevector(x0, x1, 1, 3, 5, 7);
+        memcpy(e + j, &ev, 16);
+        memcpy(o + j, &od, 16);
+    }
+    for (; j < n; j++) {
+        e[j] = src[2 * j];
+        o[j] = src[2 * j + 1];
+    }
+}
+
+/* One staged row of every column phase from an interleaved image row s
+ * (w pixels of 4 bytes): phase rx's column c is padded column c sw + rx,
+ * s[c sw + rx - pl], pad4 outside the image.  o: phase (row's, first
+ * column phase), the next column phase ps words on; one no tap reads
+ * (phx < 0) goes to junk (wq words).  For stride 2 the even image pixels
+ * are one phase's columns from se on, the odd ones the other's from so;
+ * every pixel lands below wq (pl + w <= sw wq). */
+static void phase_row(const nnl_qconv_ctx *q, uint32_t *o, int64_t ps, const uint32_t *s, uint32_t pad4,
+                      uint32_t *junk) {
+    const nnl_conv_params *p = q->p;
+    const int64_t wq = q->wq, w = p->w, pl = p->pl;
+    if (p->sw == 1) {
+        fill4(o, pad4, pl);
+        memcpy(o + pl, s, (size_t)w * 4);
+        fill4(o + pl + w, pad4, wq - pl - w);
+    } else if (p->sw == 2) {
+        const int64_t re = pl % 2, ro = 1 - re, se = (pl - re) / 2, so = (pl + 1 - ro) / 2;
+        const int64_t ne = (w + 1) / 2, no = w / 2;
+        uint32_t *e = q->phx[re] >= 0 ? o + q->phx[re] * ps : junk, *od = q->phx[ro] >= 0 ? o + q->phx[ro] * ps : junk;
+        fill4(e, pad4, se);
+        fill4(od, pad4, so);
+        split2_u32(e + se, od + so, s, no);
+        if (ne > no) e[se + no] = s[w - 1];
+        fill4(e + se + ne, pad4, wq - se - ne);
+        fill4(od + so + no, pad4, wq - so - no);
+    } else {
+        for (int64_t rx = 0; rx < p->sw; rx++)
+            if (q->phx[rx] >= 0)
+                for (int64_t c = 0; c < wq; c++) {
+                    const int64_t ix = c * p->sw + rx - pl;
+                    o[q->phx[rx] * ps + c] = ix >= 0 && ix < w ? s[ix] : pad4;
+                }
+    }
+}
+
+/* Bytes of the strip staging's row buffers for planes of cs pixels: a pad
+ * plane and the interleaved image rows (4 bytes a pixel) the planes' rows
+ * come from (sh of them a grid row), and a junk row. */
+size_t nnl_qstage_row_bytes(const nnl_qconv_ctx *q, int64_t cs) {
+    const int64_t img = cs / q->wq * q->p->sh * q->p->w;
+    return (size_t)(5 * img + 4 * q->wq + 128);
+}
+
 nnl_qstage nnl_qstage_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, const uint8_t *xg, int64_t c4a,
                            int64_t c4b, int64_t n0) {
     const nnl_conv_params *p = q->p;
@@ -179,51 +245,37 @@ nnl_qstage nnl_qstage_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, c
         stage_direct(q, dst, row, xg, c4a, c4b, n0, cs);
         return (nnl_qstage){dst, n0};
     }
-    const int64_t wq = q->wq, sw = p->sw, len = sw * wq, rows = cs / wq, r0 = n0 / wq;
-    const int nph = q->nphy * q->nphx;
-    /* Per channel its phase planes (rows x wq each) in a buffer of their
-     * own, then one interleave of four channels a plane: long runs, not a
-     * call and a scalar tail per row.  Buffers: a pad plane, a padded
-     * input row, 4 channels' nph planes. */
-    uint8_t *padp = row, *in = padp + cs, *cb = in + len;
-    memset(padp, q->pad, (size_t)cs);
+    /* Per channel quad, the image rows the grid rows [r0, r0 + rows) read
+     * are interleaved at once (one il4 over whole rows), then each phase
+     * row is placed from them as words: a padded row a channel, split and
+     * interleaved a plane at a time, cost about 80 cycles a row in loop
+     * overhead, a third of a stride-2 conv's time. */
+    const int64_t wq = q->wq, rows = cs / wq, r0 = n0 / wq, nph = q->nphy * q->nphx;
+    const int64_t iy0 = r0 * p->sh - p->pt < 0 ? 0 : r0 * p->sh - p->pt;
+    const int64_t iy1 = min64(p->h, (r0 + rows) * p->sh - p->pt), m = iy1 > iy0 ? (iy1 - iy0) * p->w : 0;
+    const int64_t img = rows * p->sh * p->w;
+    uint8_t *padp = row;
+    uint32_t *junk = (uint32_t *)(row + (img + 63) / 64 * 64), *t = junk + (wq + 15) / 16 * 16;
+    const uint32_t pad4 = 0x01010101u * q->pad ^ q->flip;
+    if (4 * c4b > q->cg) memset(padp, q->pad, (size_t)m); /* channels past cg: their weights are 0 */
     for (int64_t c4 = c4a; c4 < c4b; c4++) {
-        const uint8_t *src[4];
+        const uint8_t *r[4];
         for (int j = 0; j < 4; j++) {
             const int64_t ic = 4 * c4 + j;
-            uint8_t *b = cb + j * nph * cs;
-            src[j] = ic < q->cg ? b : padp;
-            if (ic >= q->cg) continue;
-            for (int64_t ry = 0; ry < p->sh; ry++) {
-                if (q->phy[ry] < 0) continue;
-                for (int64_t r = 0; r < rows; r++) {
-                    /* phase (ry, rx) row r is padded row (r0 + r) sh + ry, columns rx, rx + sw, ... */
-                    const int64_t iy = (r0 + r) * p->sh + ry - p->pt;
-                    uint8_t *o = b + (q->phy[ry] * q->nphx * rows + r) * wq; /* phase (ry, first rx) */
-                    const int64_t ps = rows * wq;                            /* to the next rx */
-                    if (iy < 0 || iy >= p->h) {
-                        for (int x = 0; x < q->nphx; x++) nnl_fill(o + x * ps, q->pad, wq);
-                        continue;
-                    }
-                    uint8_t *t = sw == 1 ? o : in;
-                    nnl_fill(t, q->pad, p->pl);
-                    nnl_copy_run(t + p->pl, xg + (ic * p->h + iy) * p->w, p->w);
-                    nnl_fill(t + p->pl + p->w, q->pad, len - p->pl - p->w);
-                    if (sw == 1) continue;
-                    if (sw == 2 && q->nphx == 2) {
-                        nnl_split2(o, o + ps, t, wq);
-                        continue;
-                    }
-                    for (int64_t rx = 0; rx < sw; rx++)
-                        if (q->phx[rx] >= 0)
-                            for (int64_t c = 0; c < wq; c++) o[q->phx[rx] * ps + c] = t[c * sw + rx];
-                }
-            }
+            r[j] = ic < q->cg ? xg + (ic * p->h + iy0) * p->w : padp;
         }
-        for (int ph = 0; ph < nph; ph++) {
-            const uint8_t *r4[4];
-            for (int j = 0; j < 4; j++) r4[j] = src[j] == padp ? padp : src[j] + ph * cs;
-            q->uk->il4((uint32_t *)(dst + ((c4 - c4a) * nph + ph) * cs * 4), r4, cs, q->flip);
+        if (m) q->uk->il4(t, r, m, q->flip);
+        uint32_t *d = (uint32_t *)(dst + (c4 - c4a) * nph * cs * 4);
+        for (int64_t ry = 0; ry < p->sh; ry++) {
+            if (q->phy[ry] < 0) continue;
+            for (int64_t rr = 0; rr < rows; rr++) {
+                const int64_t iy = (r0 + rr) * p->sh + ry - p->pt;
+                uint32_t *o = d + q->phy[ry] * q->nphx * cs + rr * wq;
+                if (iy < 0 || iy >= p->h)
+                    for (int x = 0; x < q->nphx; x++) fill4(o + x * cs, pad4, wq);
+                else
+                    phase_row(q, o, cs, t + (iy - iy0) * p->w, pad4, junk);
+            }
         }
     }
     return (nnl_qstage){dst, r0 * wq};

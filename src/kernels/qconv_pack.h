@@ -138,6 +138,9 @@ int64_t nnl_qstage_pixels(const nnl_qconv_ctx *q, int64_t n0, int64_t cnt);
  * dst (q->cs pixels a plane; row: the row buffers, row_bytes). */
 nnl_qstage nnl_qstage_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, const uint8_t *xg, int64_t c4a,
                            int64_t c4b, int64_t n0);
+/* Bytes of the row buffers nnl_qstage_make takes on a strip of planes
+ * of cs pixels. */
+size_t nnl_qstage_row_bytes(const nnl_qconv_ctx *q, int64_t cs);
 /* Byte offset of a block's quad i's operand in its staged planes, from
  * the task's first pixel (blocks start at a channel quad). */
 int64_t nnl_qstage_off(const nnl_qconv_ctx *q, int64_t i);

@@ -198,7 +198,6 @@ static double balance(int64_t mrows, int64_t mc, int64_t npan, int64_t nt, int64
  * K blocks, staging cnt virtual pixels from n0 (the wide grid's planes, or
  * im2col panels); false if it does not fit. */
 static bool scratch_fits(nnl_qconv_ctx *q, int64_t mc, int64_t nsum, int64_t n0, int64_t cnt) {
-    const nnl_conv_params *p = q->p;
     int64_t c4max = (q->cq + q->nkb - 1) / q->nkb, kqmax = c4max * q->khw;
     q->epi_bytes = align64((size_t)(round_up(mc, NNL_MR) / NNL_MR) * sizeof(nnl_qepi));
     q->sum_bytes = q->nkb > 1 ? align64((size_t)nsum * sizeof(int32_t)) : 0;
@@ -208,7 +207,7 @@ static bool scratch_fits(nnl_qconv_ctx *q, int64_t mc, int64_t nsum, int64_t n0,
     if (q->wide) {
         int64_t cs = q->cs = nnl_qstage_pixels(q, n0, cnt);
         q->blk_bytes = align64((size_t)(c4max * q->nphy * q->nphx * cs * 4));
-        q->row_bytes = align64((size_t)(q->strip ? cs + p->sw * q->wq + 4 * q->nphy * q->nphx * cs : 4 * cs));
+        q->row_bytes = align64(q->strip ? nnl_qstage_row_bytes(q, cs) : (size_t)(4 * cs));
     } else {
         q->blk_bytes = align64((size_t)(kqmax * cnt * 4));
         q->row_bytes = 0;

@@ -200,10 +200,11 @@ static void test_threads_match_serial(void **state) {
  * context.  A worker that read a finished small job's claim word and then
  * a new, larger job's parameters used to claim an item of the new job
  * under the old generation: it ran twice, was counted twice, and the
- * caller returned while the worker was still in it. */
+ * caller returned while the worker was still in it.  Jobs of many items
+ * are claimed several items at a time: each still runs once. */
 typedef struct stress_job {
     int64_t n;
-    int hits[16];
+    int hits[577];
     _Atomic int bad;
 } stress_job;
 
@@ -221,9 +222,10 @@ static void test_pool_jobs_back_to_back(void **state) {
     (void)state;
     nnl_pool *pool;
     assert_int_equal(nnl_pool_create(2, &pool), NNL_OK);
-    static const int64_t sizes[] = {3, 12, 2, 16, 5, 9};
-    for (int round = 0; round < 1000000; round++) {
-        stress_job j = {.n = sizes[round % 6]};
+    /* 100 and 577 items: claims of several items at once (nnl_pool_run) */
+    static const int64_t sizes[] = {3, 12, 2, 16, 5, 9, 577, 100};
+    for (int round = 0; round < 800000; round++) {
+        stress_job j = {.n = sizes[round % 8]};
         nnl_pool_run(pool, j.n, stress_item, &j);
         if (atomic_load(&j.bad)) fail_msg("round %d: an item index beyond its job's %lld", round, (long long)j.n);
         for (int64_t i = 0; i < j.n; i++)

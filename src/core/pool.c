@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <string.h>
 
 #include "core/core.h"
 
@@ -34,9 +35,15 @@ struct nnl_pool {
     _Atomic(nnl_pool_fn) fn;
     _Atomic(void *) ctx;
     atomic_llong n;
-    atomic_ullong work;        /* generation << 32 | next index */
-    atomic_llong done;         /* items finished of the current job */
     atomic_uint posted;        /* generation of the latest job */
+    /* The claim word and the count of finished items are written by every
+     * claim: each on a line of its own, away from the parameters every
+     * claim reads (one shared line made two threads' claims on MobileNetV2's
+     * 576 depthwise planes cost more than the planes: slower on 2 threads
+     * than on 1). */
+    _Alignas(64) atomic_ullong work; /* generation << 32 | next index */
+    _Alignas(64) atomic_llong done;  /* items finished of the current job */
+    _Alignas(64) char pad_;
     atomic_bool stop;
     unsigned gen;              /* caller side */
     /* tracing (profiling only): per thread, start of its first item and
@@ -73,19 +80,26 @@ static void drain(nnl_pool *p, unsigned gen, int thread) {
         long long n = atomic_load_explicit(&p->n, memory_order_acquire);
         long long i = (long long)(v & 0xffffffffull);
         if (i >= n) return;
-        if (!atomic_compare_exchange_weak_explicit(&p->work, &v, v + 1, memory_order_acq_rel, memory_order_relaxed))
+        /* Guided claims: a share of what is left while that is many items a
+         * thread (a job of hundreds of tiny items paid two contended atomics
+         * an item), single items near the end and for jobs of few items,
+         * which keep the threads' shares even when one runs late. */
+        long long take = (n - i) / (4 * p->n_threads);
+        if (take < 2) take = 1;
+        if (!atomic_compare_exchange_weak_explicit(&p->work, &v, v + (unsigned long long)take, memory_order_acq_rel,
+                                                   memory_order_relaxed))
             continue;
         double *first = atomic_load_explicit(&p->tr_first, memory_order_relaxed);
         if (first) {
             double *busy = atomic_load_explicit(&p->tr_busy, memory_order_relaxed);
             double t0 = nnl_now_ms();
-            fn(ctx, i, thread);
+            for (long long j = i; j < i + take; j++) fn(ctx, j, thread);
             if (first[thread] < 0) first[thread] = t0;
             busy[thread] += nnl_now_ms() - t0;
         } else {
-            fn(ctx, i, thread);
+            for (long long j = i; j < i + take; j++) fn(ctx, j, thread);
         }
-        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+        atomic_fetch_add_explicit(&p->done, take, memory_order_release);
     }
 }
 
@@ -114,8 +128,9 @@ nnl_status nnl_pool_create(int n_threads, nnl_pool **out) {
     *out = NULL;
     if (n_threads < 1) n_threads = 1;
     if (n_threads > 256) return nnl_fail(NNL_ERR_INVALID_ARG, "too many threads (%d)", n_threads);
-    nnl_pool *p = nnl_calloc(1, sizeof *p);
+    nnl_pool *p = nnl_aligned_alloc(sizeof *p); /* its claim lines aligned */
     if (!p) return nnl_fail(NNL_ERR_NOMEM, "out of memory creating thread pool");
+    memset(p, 0, sizeof *p);
     p->n_threads = 1;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
@@ -149,7 +164,7 @@ void nnl_pool_free(nnl_pool *p) {
     nnl_free(p->threads);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->wake);
-    nnl_free(p);
+    nnl_aligned_free(p);
 }
 
 int nnl_pool_threads(const nnl_pool *p) { return p ? p->n_threads : 1; }

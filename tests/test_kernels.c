@@ -605,6 +605,52 @@ static void test_qadd(void **state) {
     print_message("qadd: %d cases\n", cases);
 }
 
+/* Per-tensor QuantizeLinear: every set byte for byte against the scalar
+ * set's (the definition in kernels/quant_body.h) on values that hit every
+ * rounding tie (multiples of s / 2), saturate, are NaN, infinite, signed
+ * zeros or subnormal, under scales small, large and of every mantissa, both
+ * output types with zero points that shift the clamp, and lengths that
+ * leave every tail. */
+static void test_quant(void **state) {
+    (void)state;
+    enum { N = 1000 };
+    static float x[N];
+    uint8_t want[N], got[N];
+    const float scales[] = {0.0625f, 0.013f, 1e-3f, 3.7f, 1.0f / 3.0f, 1e-30f, 2e30f};
+    uint32_t seed = 77;
+    int cases = 0;
+    for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++) {
+        const float s = scales[si];
+        for (int i = 0; i < N; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            int v = (int)(seed >> 8) % 1400 - 700;
+            x[i] = i % 3 == 0 ? (float)v * (s / 2) : i % 3 == 1 ? (float)v * s * 0.37f : (float)v * (s / 16);
+        }
+        x[3] = NAN, x[4] = INFINITY, x[5] = -INFINITY, x[6] = -0.0f, x[7] = 1e-42f, x[8] = -3e38f, x[9] = 0.5f * s;
+        x[10] = -0.5f * s, x[11] = 1.5f * s, x[12] = 2.5f * s, x[13] = 127.5f * s, x[14] = -128.5f * s;
+        const uint32_t payload = 0x7FC12345u; /* a NaN whose quotient keeps its low bits */
+        memcpy(&x[15], &payload, sizeof payload);
+        for (int t = 0; t < 4; t++) {
+            const bool u8 = t & 1;
+            const int32_t z = t & 2 ? (u8 ? 200 : -100) : (u8 ? 0 : 3);
+            const nnl_quant_params p = {.s = s, .lo = (u8 ? 0.0f : -128.0f) - (float)z,
+                                        .hi = (u8 ? 255.0f : 127.0f) - (float)z, .z = z, .y_u8 = u8};
+            for (int n = 0; n <= N; n += n < 70 ? 1 : 311) {
+                nnl_kernel_scalar.quant(want, x, n, &p);
+                for (int ki = 0; nnl_kernels[ki]; ki++) {
+                    if (!nnl_kernels[ki]->supported()) continue;
+                    memset(got, 0xAB, sizeof got);
+                    nnl_kernels[ki]->quant(got, x, n, &p);
+                    if (memcmp(want, got, (size_t)n) != 0 || (n < N && got[n] != 0xAB))
+                        fail_msg("quant %s: scale %g type %d n %d differs", nnl_kernels[ki]->name, (double)s, t, n);
+                    cases++;
+                }
+            }
+        }
+    }
+    print_message("quant: %d cases\n", cases);
+}
+
 static void test_gemm_k_zero(void **state) {
     (void)state;
     for (int ki = 0; nnl_kernels[ki]; ki++) {
@@ -1150,6 +1196,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_softmax_rows),
         cmocka_unit_test(test_layernorm_rows),
         cmocka_unit_test(test_qadd),
+        cmocka_unit_test(test_quant),
         cmocka_unit_test(test_pack_a8_layout),
         cmocka_unit_test(test_act_rows),
         cmocka_unit_test(test_pack_a8t_layout),

@@ -241,6 +241,14 @@ typedef struct nnl_qadd_params {
     bool a_u8, b_u8, y_u8;     /* uint8, else int8 */
 } nnl_qadd_params;
 typedef void (*nnl_qadd_fn)(void *y, const void *a, const void *b, int64_t n, const nnl_qadd_params *p);
+/* Per-tensor QuantizeLinear of n floats (kernels/quant_body.h): scale s,
+ * zero point z, lo / hi the output type's range minus z. */
+typedef struct nnl_quant_params {
+    float s, lo, hi;
+    int32_t z;
+    bool y_u8;                 /* uint8, else int8 */
+} nnl_quant_params;
+typedef void (*nnl_quant_fn)(void *y, const float *x, int64_t n, const nnl_quant_params *p);
 /* y[i] = the IEEE half x[i] as a float, i < n: float16 weights (FLOAT16
  * dtype of PLAIN, PACK_A8, PACK_A8T, WINO43) are widened by the op's
  * driver into thread scratch just before the float kernels read them.
@@ -390,6 +398,7 @@ typedef struct nnl_kernel {
     nnl_softmax_fn softmax;
     nnl_layernorm_fn layernorm;
     nnl_qadd_fn qadd;
+    nnl_quant_fn quant;
     nnl_qdw_fn qdw;
     nnl_qdwl_fn qdwl;          /* NULL: the set has none */
     nnl_h2f_fn h2f;

@@ -16,6 +16,7 @@
 #include "kernels/maxpool_f32.h"
 #include "kernels/qadd_body.h"
 #include "kernels/qdw_body.h"
+#include "kernels/quant_body.h"
 #include "kernels/rows_body.h"
 #include "kernels/vmath.h"
 #include "kernels/wino_xform.h"
@@ -67,11 +68,14 @@
                                                      const nnl_qadd_params *p) {                       \
         NNL_NO_FP_CONTRACT_BODY                                                                        \
         NNL_QADD_N(vbytes, y, a, b, n, p);                                                             \
+    }                                                                                                  \
+    static void quant_##isa(void *y, const float *x, int64_t n, const nnl_quant_params *p) {           \
+        NNL_QUANT_N(vbytes, y, x, n, p);                                                               \
     }
 /* .qadd and .qdw are the set's own (qadd_div_<isa> or a faster form with
  * the same results; NNL_QDW_BODY or intrinsics). */
 #define NNL_GENERIC_VECTOR_ENTRIES(isa, vbytes)                                                        \
     .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .sigmoid = sigmoid_##isa, .maxpool = maxpool_##isa,        \
-    .softmax = softmax_##isa, .layernorm = layernorm_##isa
+    .softmax = softmax_##isa, .layernorm = layernorm_##isa, .quant = quant_##isa
 
 #endif

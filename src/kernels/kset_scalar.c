@@ -64,6 +64,8 @@ static void qadd_scalar(void *y, const void *a, const void *b, int64_t n, const 
     NNL_QADD_REF(y, a, b, n, p);
 }
 
+static void quant_scalar(void *y, const float *x, int64_t n, const nnl_quant_params *p) { NNL_QUANT_REF(y, x, n, p); }
+
 static void qdw_scalar(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
                        const nnl_qdw_epi *e) {
     NNL_QDW_BODY(y, src, w, nt, n, e);
@@ -196,6 +198,7 @@ const nnl_kernel nnl_kernel_scalar = {
     .softmax = softmax_scalar,
     .layernorm = layernorm_scalar,
     .qadd = qadd_scalar,
+    .quant = quant_scalar,
     .qdw = qdw_scalar,
     .epi_row = epi_row_scalar,
     .h2f = h2f_scalar,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kernels/gemm.h"
+#include "kernels/quant_body.h"
 
 static inline int32_t nnl_q8_at(const void *q, int64_t i, bool u8) {
     return u8 ? (int32_t)((const uint8_t *)q)[i] : (int32_t)((const int8_t *)q)[i];
@@ -21,15 +22,7 @@ static inline int32_t nnl_q8_at(const void *q, int64_t i, bool u8) {
 
 static inline void nnl_qadd_one(void *y, const void *a, const void *b, int64_t i, const nnl_qadd_params *p) {
     float s = (float)(nnl_q8_at(a, i, p->a_u8) - p->za) * p->sa + (float)(nnl_q8_at(b, i, p->b_u8) - p->zb) * p->sb;
-    float v = s / p->sy;
-    v = v == v ? v : 0.0f;
-    v = v < p->lo ? p->lo : v > p->hi ? p->hi : v;
-    v = (v + 12582912.0f) - 12582912.0f;
-    int32_t r = (int32_t)v + p->zy;
-    if (p->y_u8)
-        ((uint8_t *)y)[i] = (uint8_t)r;
-    else
-        ((int8_t *)y)[i] = (int8_t)r;
+    nnl_q8_finish(y, i, s / p->sy, p->lo, p->hi, p->zy, p->y_u8);
 }
 
 /* x86 sets skip the per-lane division (a vdivps is ~12 cycles, the rest
@@ -64,20 +57,14 @@ static inline bool nnl_qadd_tame(const nnl_qadd_params *p, float inv) {
         for (int64_t i_ = 0; i_ < (n); i_++) nnl_qadd_one(y, a, b, i_, p);                            \
     } while (0)
 
-/* The arithmetic on L lanes: ia, ib (int32) -> the result's int32 lanes. */
-#define NNL_QADD_LANES_(vf_, vi_, ia_, ib_, p, magic_, lo_, hi_, out_)                               \
+/* The arithmetic on L lanes: ia, ib (int32) -> the result's int32 lanes
+ * (the low byte of each). */
+#define NNL_QADD_LANES_(vf_, vi_, ia_, ib_, p, lo_, hi_, out_)                                        \
     do {                                                                                              \
         vf_ s_ = __builtin_convertvector((ia_) - (p)->za, vf_) * (p)->sa +                           \
                  __builtin_convertvector((ib_) - (p)->zb, vf_) * (p)->sb;                            \
         vf_ v_ = s_ / (p)->sy;                                                                        \
-        /* C has no vector ?: ; comparisons give lane masks */                                      \
-        v_ = (vf_)((vi_)v_ & (v_ == v_));                                                             \
-        vi_ m_ = v_ < (lo_);                                                                          \
-        v_ = (vf_)(((vi_)(lo_) & m_) | ((vi_)v_ & ~m_));                                              \
-        m_ = v_ > (hi_);                                                                              \
-        v_ = (vf_)(((vi_)(hi_) & m_) | ((vi_)v_ & ~m_));                                              \
-        v_ = (v_ + (magic_)) - (magic_);                                                              \
-        out_ = __builtin_convertvector(v_, vi_) + (p)->zy;                                            \
+        NNL_Q8_LANES_(vf_, vi_, v_, lo_, hi_, (p)->zy, out_);                                         \
     } while (0)
 
 #if defined(__clang__)
@@ -90,7 +77,8 @@ static inline bool nnl_qadd_tame(const nnl_qadd_params *p, float inv) {
         typedef uint8_t vbu_ __attribute__((vector_size((vbytes) / 4)));                             \
         typedef int8_t vbs_ __attribute__((vector_size((vbytes) / 4)));                              \
         enum { L_ = (vbytes) / 4 };                                                                   \
-        const vf_ magic_ = (vf_){0} + 12582912.0f, lo_ = (vf_){0} + (p)->lo, hi_ = (vf_){0} + (p)->hi; \
+        const vf_ lo_ = (vf_){0} + (p)->lo, hi_ = (vf_){0} + (p)->hi;                                 \
+        NNL_Q8_NARROW_INIT_(vi_, L_);                                                                 \
         int64_t i_ = 0;                                                                               \
         for (; i_ + L_ <= (n); i_ += L_) {                                                           \
             vbu_ ua_, ub_;                                                                            \
@@ -99,32 +87,28 @@ static inline bool nnl_qadd_tame(const nnl_qadd_params *p, float inv) {
             vi_ ia_ = (p)->a_u8 ? __builtin_convertvector(ua_, vi_) : __builtin_convertvector((vbs_)ua_, vi_); \
             vi_ ib_ = (p)->b_u8 ? __builtin_convertvector(ub_, vi_) : __builtin_convertvector((vbs_)ub_, vi_); \
             vi_ r_;                                                                                   \
-            NNL_QADD_LANES_(vf_, vi_, ia_, ib_, p, magic_, lo_, hi_, r_);                             \
-            vbu_ o_ = __builtin_convertvector(r_ & 0xff, vbu_);                                       \
-            memcpy((uint8_t *)(y) + i_, &o_, L_);                                                     \
+            NNL_QADD_LANES_(vf_, vi_, ia_, ib_, p, lo_, hi_, r_);                                     \
+            NNL_Q8_NARROW_STORE_(vi_, L_, r_, (uint8_t *)(y) + i_);                                   \
         }                                                                                             \
         for (; i_ < (n); i_++) nnl_qadd_one(y, a, b, i_, p);                                          \
     } while (0)
 #else
-/* GCC: bytes are widened without
- * __builtin_convertvector (GCC 12 extracts byte to int lane by lane in
- * scalar code): L bytes are read as the first L / 4 words of a whole
- * vector load (so the vector loop stops vbytes before the end; the rest
- * is the reference loop), each word copied to
+/* GCC: bytes are widened without __builtin_convertvector (GCC 12 extracts
+ * byte to int lane by lane in scalar code): L bytes are read as the first
+ * L / 4 words of a whole vector load (so the vector loop stops vbytes
+ * before the end; the rest is the reference loop), each word copied to
  * its 4 lanes (one 32-bit permute) and shifted per lane; narrowing is the
- * reverse, the 4 lanes of a word ORed together by two permutes.  Every
- * step is one vector instruction on AVX2, AVX-512 and NEON. */
+ * reverse (NNL_Q8_NARROW_STORE_).  Every step is one vector instruction on
+ * AVX2, AVX-512 and NEON. */
 #define NNL_QADD_N(vbytes, y, a, b, n, p)                                                             \
     do {                                                                                              \
         typedef float vf_ __attribute__((vector_size(vbytes)));                                      \
         typedef int32_t vi_ __attribute__((vector_size(vbytes)));                                    \
         typedef uint32_t vu_ __attribute__((vector_size(vbytes)));                                   \
         enum { L_ = (vbytes) / 4 };                                                                   \
-        const vf_ magic_ = (vf_){0} + 12582912.0f, lo_ = (vf_){0} + (p)->lo, hi_ = (vf_){0} + (p)->hi; \
-        vi_ lane_;                                                                                    \
-        for (int k_ = 0; k_ < L_; k_++) lane_[k_] = k_;                                               \
-        const vi_ word_ = lane_ >> 2, sh_ = (lane_ & 3) * 8, up_ = 24 - sh_;                          \
-        const vi_ x1_ = lane_ ^ 1, x2_ = lane_ ^ 2, pick_ = (lane_ * 4) & (L_ - 1);                   \
+        const vf_ lo_ = (vf_){0} + (p)->lo, hi_ = (vf_){0} + (p)->hi;                                 \
+        NNL_Q8_NARROW_INIT_(vi_, L_);                                                                 \
+        const vi_ word_ = lane_ >> 2, up_ = 24 - sh_;                                                 \
         int64_t i_ = 0;                                                                               \
         /* whole-vector loads (only the first L bytes are used): a partial   */                    \
         /* load into a zeroed vector went through the stack and stalled     */                    \
@@ -137,16 +121,11 @@ static inline bool nnl_qadd_tame(const nnl_qadd_params *p, float inv) {
             vi_ ia_ = (p)->a_u8 ? (vi_)(((vu_)ra_ >> (vu_)sh_) & 0xff) : (ra_ << up_) >> 24;          \
             vi_ ib_ = (p)->b_u8 ? (vi_)(((vu_)rb_ >> (vu_)sh_) & 0xff) : (rb_ << up_) >> 24;          \
             vi_ r_;                                                                                   \
-            NNL_QADD_LANES_(vf_, vi_, ia_, ib_, p, magic_, lo_, hi_, r_);                             \
-            r_ = (r_ & 0xff) << sh_;                                                                  \
-            r_ |= __builtin_shuffle(r_, x1_);                                                         \
-            r_ |= __builtin_shuffle(r_, x2_);                                                         \
-            r_ = __builtin_shuffle(r_, pick_);                                                        \
-            memcpy((uint8_t *)(y) + i_, &r_, L_);                                                     \
+            NNL_QADD_LANES_(vf_, vi_, ia_, ib_, p, lo_, hi_, r_);                                     \
+            NNL_Q8_NARROW_STORE_(vi_, L_, r_, (uint8_t *)(y) + i_);                                   \
         }                                                                                             \
         for (; i_ < (n); i_++) nnl_qadd_one(y, a, b, i_, p);                                          \
     } while (0)
-
 #endif
 
 #endif

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kernels/gemm.h"
 #include "ops/quant/quant_ops.h"
 #include "ops/quant/qvec.h"
 
@@ -99,31 +100,30 @@ typedef struct q_job {
     void *y;
     nnl_dtype dt;
     qgeom g;
+    const nnl_kernel *kern;
 } q_job;
 
 /* Elements [b, e) a slice of one scale and zero point at a time (the whole
- * range when per tensor), 16 values at a time by ops/quant/qvec.h. */
+ * range when per tensor), each by the kernel set's quant. */
 static void quant_range(void *ctx, int64_t b, int64_t e, int thread) {
     const q_job *j = ctx;
     (void)thread;
     const bool u8 = j->dt == NNL_DT_UINT8;
-    /* Locals: the stores through char * could otherwise alias *j. */
-    const float *x = j->x;
-    char *y = j->y;
     for (int64_t i = b; i < e;) {
         int64_t k;
         const int64_t end = slice_end(&j->g, i, e, &k);
         const int32_t z = !j->zp ? 0 : u8 ? ((const uint8_t *)j->zp)[k] : ((const int8_t *)j->zp)[k];
-        const nnl_qparam p = nnl_qparam_make(j->scale[k], z, u8);
-        for (; i + 16 <= end; i += 16) nnl_q16(y + i, x + i, &p);
-        for (; i < end; i++) nnl_q1(y, i, x[i], &p);
+        const nnl_quant_params p = {.s = j->scale[k], .lo = (u8 ? 0.0f : -128.0f) - (float)z,
+                                    .hi = (u8 ? 255.0f : 127.0f) - (float)z, .z = z, .y_u8 = u8};
+        j->kern->quant((char *)j->y + i, j->x + i, end - i, &p);
+        i = end;
     }
 }
 
 nnl_status nnl_quant_quantize_exec(const nnl_op_call *c) {
     const nnl_tensor *x = c->in[0], *zp = nnl_op_in(c, 2);
     q_job j = {x->data, c->in[1]->data, zp ? zp->data : NULL, c->out[0]->data, c->out[0]->dtype,
-               {1, 1}};
+               {1, 1}, nnl_kernel_get()};
     nnl_status st = check_params(c, x, c->in[1], zp, &j.g);
     if (st) return st;
     nnl_op_parallel(c->pool, nnl_tensor_numel(x), 16384, quant_range, &j);
@@ -249,7 +249,7 @@ nnl_status nnl_quant_dynquant_exec(const nnl_op_call *c) {
         memset(y->data, 0, (size_t)n);
         return NNL_OK;
     }
-    q_job j = {xv, &scale, &zp, y->data, NNL_DT_UINT8, {1, 1}};
+    q_job j = {xv, &scale, &zp, y->data, NNL_DT_UINT8, {1, 1}, nnl_kernel_get()};
     nnl_op_parallel(c->pool, n, 16384, quant_range, &j);
     return NNL_OK;
 }

@@ -26,14 +26,13 @@ bool nnl_conv_a8_ok(const nnl_conv_params *p) { return p->group == 1 || (p->oc /
  * 23-54% of a 3x3 conv's time, its panel being reused only M/8 times).
  * C on the wide grid has wp - ow virtual columns a row: the GEMM delivers
  * the real output, its residual and the activation after it applied
- * (nnl_gemm_ptrs.y).  Costs: one pass over the input, one over the output
- * where pixel tiles ran, and scratch for the planes and C. */
+ * (nnl_gemm_ptrs.y).  Costs: one pass over the input and scratch for the
+ * planes. */
 
 typedef struct conv_gemm {
     const nnl_conv_params *p;
     const nnl_conv_args *a;
     const float *xpad;         /* wide grid: padded input, else NULL */
-    float *cwide;              /* wide grid: C, oc x npx per image */
     int64_t hp, wp, npx;       /* phase plane, virtual pixels */
 } conv_gemm;
 
@@ -55,7 +54,6 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
     o->res = a->res ? a->res + yoff : NULL;
     if (cg->xpad) {
         o->b = cg->xpad + (img * p->c + g * cgc) * p->sh * p->sw * cg->hp * cg->wp;
-        o->c = cg->cwide + (img * p->oc + g * mg) * cg->npx;
         o->y = a->y + yoff;
         return;
     }
@@ -90,9 +88,10 @@ static int64_t wide_in_floats(const nnl_conv_params *p, int64_t hp, int64_t wp) 
     return p->n * p->c * p->sh * p->sw * hp * wp;
 }
 
-/* Floats of the wide grid's scratch: phase planes and C. */
-static size_t wide_floats(const nnl_conv_params *p, int64_t hp, int64_t wp, int64_t npx) {
-    return (size_t)wide_in_floats(p, hp, wp) + (size_t)(p->n * p->oc * npx) + 2 * NNL_ALIGN / sizeof(float);
+/* Floats of the wide grid's scratch: the phase planes (C is a block per
+ * GEMM task in thread scratch, nnl_gemm_ptrs.y). */
+static size_t wide_floats(const nnl_conv_params *p, int64_t hp, int64_t wp) {
+    return (size_t)wide_in_floats(p, hp, wp) + 2 * NNL_ALIGN / sizeof(float);
 }
 
 typedef float v4f __attribute__((vector_size(16)));
@@ -265,11 +264,8 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
     };
     size_t wf;
     if (wide_grid(p, &cg.hp, &cg.wp, &cg.npx) && a->scratch &&
-        a->scratch_bytes >= (wf = wide_floats(p, cg.hp, cg.wp, cg.npx)) * sizeof(float)) {
-        float *xpad = a->scratch;
-        cg.xpad = xpad;
-        /* C from the first aligned float past the planes */
-        cg.cwide = xpad + aligned((size_t)(wide_in_floats(p, cg.hp, cg.wp) + 1) * sizeof(float)) / sizeof(float);
+        a->scratch_bytes >= (wf = wide_floats(p, cg.hp, cg.wp)) * sizeof(float)) {
+        cg.xpad = a->scratch;
         nnl_pool_run(pool, p->n * p->c, pad_plane, &cg);
         d.n = cg.npx;
         d.ldc = cg.npx;
@@ -484,8 +480,7 @@ static void trim_weight(void *dst, const void *w, size_t es, nnl_layout l, const
 }
 
 /* Largest wide-grid scratch a conv takes; past it the conv packs im2col
- * from the image instead (the arena would grow by the padded input and a
- * second copy of the output). */
+ * from the image instead (the arena would grow by the padded input). */
 #define WIDE_MAX_BYTES ((size_t)64 << 20)
 
 static size_t direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
@@ -498,7 +493,7 @@ static size_t direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout
     }
     int64_t hp, wp, npx;
     if (wide_grid(p, &hp, &wp, &npx)) {
-        size_t wide = wide_floats(p, hp, wp, npx) * sizeof(float);
+        size_t wide = wide_floats(p, hp, wp) * sizeof(float);
         if (wide <= WIDE_MAX_BYTES)
             return wide + nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, npx);
     }

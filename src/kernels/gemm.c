@@ -181,24 +181,30 @@ static void prefetch_tile(const float *p, int64_t ld, int rows, int cols, int wr
 }
 
 /* Row r of item t / m of a wide-grid C into the real output (gemm.h, y). */
-static void wide_out_row(void *vctx, int64_t t, int thread) {
-    (void)thread;
-    const gemm_ctx *g = vctx;
+/* The wide grid's output (nnl_gemm_ptrs.y): a task's C block, rows [m0,
+ * m0 + mcur) x virtual pixels [n0, n0 + ncur) in thread scratch (row
+ * stride ldct), copied to y's real pixels as the task ends, the residual
+ * and the activation applied on the way. */
+static void wide_out(const gemm_ctx *g, const nnl_gemm_ptrs *p, const float *cblk, int64_t ldct, int64_t m0,
+                     int64_t mcur, int64_t n0, int64_t ncur) {
     const nnl_gemm_desc *d = g->d;
     const nnl_conv_geom *q = &d->geom;
     const nnl_epilogue *e = &d->epi;
-    int64_t item = t / d->m, r = t % d->m, ohw = q->oh * q->ow;
-    nnl_gemm_ptrs p = {0};
-    d->ptrs(d, item, &p);
-    for (int64_t oy = 0; oy < q->oh; oy++) {
-        float *y = p.y + r * ohw + oy * q->ow;
-        const float *c = p.c + r * d->ldc + oy * q->w;
-        if (p.res)
-            g->kern->epi_row(y, c, q->ow, 0.0f, p.res + r * e->res_rs + oy * q->ow, e->beta, e->act, e->act_a,
-                             e->act_b);
-        else
-            memcpy(y, c, (size_t)q->ow * sizeof(float));
-    }
+    const int64_t ohw = q->oh * q->ow;
+    for (int64_t r = m0; r < m0 + mcur; r++)
+        for (int64_t f = n0; f < n0 + ncur;) {
+            const int64_t oy = f / q->w, ox = f % q->w, seg = min64(q->w - ox, n0 + ncur - f);
+            if (ox < q->ow) {
+                const int64_t len = min64(seg, q->ow - ox), at = r * ohw + oy * q->ow + ox;
+                const float *c = cblk + (r - m0) * ldct + (f - n0);
+                if (p->res)
+                    g->kern->epi_row(p->y + at, c, len, 0.0f, p->res + r * e->res_rs + oy * q->ow + ox, e->beta,
+                                     e->act, e->act_a, e->act_b);
+                else
+                    memcpy(p->y + at, c, (size_t)len * sizeof(float));
+            }
+            f += seg;
+        }
 }
 
 static void gemm_task(void *vctx, int64_t t, int thread) {
@@ -212,6 +218,9 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
     float *bbuf = g->ts[thread], *abuf = bbuf + g->b_floats;
+    /* the wide grid's C block: after the A block, rows of nc */
+    float *cblk = p.y ? abuf + (size_t)MC_RT * (size_t)kern->kc : NULL;
+    const int64_t ldct = g->nc;
     bool generic = d->res_cs != 1 && p.res;
     bool a_direct = d->a_packed && !d->a_f16;   /* the microkernel reads the weight's panels in place */
     float tile[NNL_MR * NNL_NR_MAX];
@@ -242,8 +251,8 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
                     .a_next = a_next,
                     .b = jn < n_in ? p.b + col : bblk + (jn - n_in) * kc,
                     .b_off = jn < n_in ? boff : NULL,
-                    .c = p.c + row * d->ldc + col,
-                    .ldc = d->ldc,
+                    .c = cblk ? cblk + im * ldct + jn : p.c + row * d->ldc + col,
+                    .ldc = cblk ? ldct : d->ldc,
                     .mr = (int)min64(NNL_MR, mcur - im),
                     .nr = (int)min64(nr, ncur - jn),
                     .accumulate = kb > 0,
@@ -265,7 +274,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
                     /* Not for short K blocks: there the loop is too short
                      * to hide it and the prefetches cost more than the
                      * misses (24% of the time at kc = 24). */
-                    if (kc >= PREFETCH_MIN_KC) {
+                    if (kc >= PREFETCH_MIN_KC && !cblk) {
                         if (kb == 0) prefetch_tile(u.c, d->ldc, u.mr, u.nr, 1);
                         if (last && e.res) prefetch_tile(e.res, e.res_rs, u.mr, u.nr, 0);
                     }
@@ -285,6 +294,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
             }
         }
     }
+    if (cblk) wide_out(g, &p, cblk, ldct, m0, mcur, n0, ncur);
 }
 
 /* ---- one row of X against a packed weight, or a packed weight against one
@@ -637,6 +647,15 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     g.nkb = d->k > 0 ? (d->k + kern->kc - 1) / kern->kc : 1;
     g.b_floats = (size_t)kern->kc * (size_t)kern->nc;
     size_t need = (g.b_floats + (size_t)MC_RT * (size_t)kern->kc) * sizeof(float);
+    if (p0.y) {
+        /* the task's C block (mc x nc) follows in thread scratch: as many
+         * rows as fit (MC_PACKED x 384 floats, 768 KB, on every set) */
+        const int64_t room = ((int64_t)(NNL_THREAD_SCRATCH_BYTES - min64((int64_t)need, (int64_t)NNL_THREAD_SCRATCH_BYTES)) /
+                              (int64_t)sizeof(float)) / kern->nc / NNL_MR * NNL_MR;
+        if (room < NNL_MR) return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s: no room for the wide grid's C block", kern->name);
+        g.mc = min64(g.mc, room);
+        need += (size_t)g.mc * (size_t)kern->nc * sizeof(float);
+    }
     if (need > NNL_THREAD_SCRATCH_BYTES)
         return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s needs %zu bytes of thread scratch", kern->name, need);
     /* Enough tasks that threads finish together: split N first (keeps the
@@ -661,6 +680,5 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
         nnl_pool_run(pool, d->batch * g.nkb * g.n_tiles, prepack_task, &g);
     }
     nnl_pool_run(pool, d->batch * g.m_tiles * g.n_tiles, gemm_task, &g);
-    if (p0.y) nnl_pool_run(pool, d->batch * d->m, wide_out_row, &g);
     return NNL_OK;
 }

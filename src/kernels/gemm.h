@@ -449,12 +449,14 @@ typedef struct nnl_gemm_ptrs {
     /* NNL_BSRC_WIDE only, optional: the real output (row stride geom.oh *
      * geom.ow; virtual column n = oy * geom.w + ox is pixel oy * geom.ow +
      * ox, ox < geom.ow), res then at real positions (row stride
-     * epi.res_rs).  The GEMM delivers y with the whole epilogue: c, whole
-     * virtual rows, is its scratch.  Transposed tiles store real pixels
-     * anyway and write y directly; pixel tiles write c, then a pass copies
-     * the real pixels out applying the residual and the activation (one
-     * store per tile row segment instead ran 8-25% slower on stems,
-     * bench_kernels, Zen 5). */
+     * epi.res_rs).  The GEMM delivers y with the whole epilogue; c is
+     * not used.  Transposed tiles store real pixels anyway and write y
+     * directly; pixel tiles write each task's C block (virtual pixels) into
+     * the thread scratch, copied to y's real pixels as the task ends with
+     * the residual and the activation applied (one store per tile row
+     * segment instead ran 8-25% slower on stems, bench_kernels, Zen 5; a
+     * whole-output C and a pass after it cost a round trip of the output
+     * through memory in the network: ResNet-18 fp32 4% slower). */
     float *y;
     /* Optional per-row scale of B: row k is multiplied by b_scale[k], or
      * for NNL_BSRC_IM2COL and NNL_BSRC_WIDE by b_scale[k / (kh * kw)]

@@ -78,20 +78,33 @@ INLINE __m256 act256(__m256 x, nnl_act act, float a, float b) {
     }
 }
 
+/* Whole vectors go through plain loads and stores: AMD's vmaskmovps store
+ * is microcoded up to Zen 3 (about 10x a plain store; bench_kernels' 1x1
+ * convs on a Zen 3 at 21-62% of the FMA ceiling with it on every store of
+ * a short-K tile), so the masks serve only the N tail. */
+INLINE __m256 ld_part(const float *x, int64_t left) {
+    return left >= 8 ? _mm256_loadu_ps(x) : _mm256_maskload_ps(x, tail_mask(left));
+}
+INLINE void st_part(float *y, __m256 v, int64_t left) {
+    if (left >= 8)
+        _mm256_storeu_ps(y, v);
+    else
+        _mm256_maskstore_ps(y, tail_mask(left), v);
+}
+
 INLINE void store_vec(const nnl_ukr_args *p, __m256 x, int i, int col) {
-    __m256i m = tail_mask(p->nr - col);
+    const int left = p->nr - col;
     float *c = p->c + i * p->ldc + col;
-    if (p->accumulate) x = _mm256_add_ps(x, _mm256_maskload_ps(c, m));
+    if (p->accumulate) x = _mm256_add_ps(x, ld_part(c, left));
     const nnl_epilogue *e = p->epi;
     if (e) {
         x = _mm256_mul_ps(x, _mm256_set1_ps(e->alpha));
         if (e->bias_row) x = _mm256_add_ps(x, _mm256_set1_ps(e->bias_row[i]));
-        if (e->bias_col) x = _mm256_add_ps(x, _mm256_maskload_ps(e->bias_col + col, m));
-        if (e->res)
-            x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta), _mm256_maskload_ps(e->res + i * e->res_rs + col, m), x);
+        if (e->bias_col) x = _mm256_add_ps(x, ld_part(e->bias_col + col, left));
+        if (e->res) x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta), ld_part(e->res + i * e->res_rs + col, left), x);
         if (e->act != NNL_ACT_GELU) x = act256(x, e->act, e->act_a, e->act_b);
     }
-    _mm256_maskstore_ps(c, m, x);
+    st_part(c, x, left);
 }
 
 INLINE void half_nv(const nnl_ukr_args *p, int r0, const int nv) {
@@ -141,10 +154,9 @@ static void epi_row_avx2(float *y, const float *x, int64_t n, float bias, const 
                          nnl_act act, float a, float b) {
     const __m256 vb = _mm256_set1_ps(bias), vbeta = _mm256_set1_ps(beta);
     for (int64_t i = 0; i < n; i += 8) {
-        __m256i m = tail_mask(n - i);
-        __m256 v = _mm256_add_ps(_mm256_maskload_ps(x + i, m), vb);
-        if (res) v = _mm256_fmadd_ps(vbeta, _mm256_maskload_ps(res + i, m), v);
-        _mm256_maskstore_ps(y + i, m, act256(v, act, a, b));
+        __m256 v = _mm256_add_ps(ld_part(x + i, n - i), vb);
+        if (res) v = _mm256_fmadd_ps(vbeta, ld_part(res + i, n - i), v);
+        st_part(y + i, act256(v, act, a, b), n - i);
     }
 }
 

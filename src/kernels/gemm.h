@@ -362,6 +362,10 @@ typedef struct nnl_qukr {
      * faster). */
     nnl_qtukr_fn tfn;
     int tpix;
+    /* Reads activations as int8 (signed-only dot products: NEON sdot):
+     * uint8 inputs are staged as x ^ 0x80 and their zero point taken in
+     * that domain, int8 inputs as they are (kernels/qconv_run.c). */
+    bool sx;
 } nnl_qukr;
 
 /* The portable staging interleave (GCC vector extensions: SSE2, NEON). */

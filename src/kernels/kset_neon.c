@@ -278,6 +278,48 @@ static void qukr_neon(const nnl_qukr_args *p) {
     }
 }
 
+/* ---- the dot-product tile (ARMv8.2 DotProd: every phone core since
+ * Cortex-A55/A75) ------------------------------------------------------
+ * sdot multiplies signed bytes only, so this kernel reads activations as
+ * int8 (nnl_qukr.sx: uint8 inputs are staged x ^ 0x80, the zero point
+ * taken in that domain): one vdotq_laneq_s32 adds a row's quad . four
+ * pixels' quads into four int32 lanes.  Tile 8 rows x 8 pixels: 16
+ * accumulators, two pixel and two weight registers a quad (4 loads for
+ * 16 sdot, 64 multiply-adds each, against vmulq/vpadalq's 8 a pair). */
+#define QNR_DOT 8
+
+#define DOT_ROW_(i, wv, lane)                                                                          \
+    c[i][0] = vdotq_laneq_s32(c[i][0], x0, wv, lane);                                                  \
+    c[i][1] = vdotq_laneq_s32(c[i][1], x1, wv, lane);
+
+__attribute__((target("arch=armv8.2-a+dotprod"))) static void qukr_dot(const nnl_qukr_args *p) {
+    int32x4_t c[NNL_MR][2];
+    for (int i = 0; i < NNL_MR; i++)
+        for (int v = 0; v < 2; v++) c[i][v] = p->first ? vdupq_n_s32(0) : vld1q_s32(p->acc + i * QNR_DOT + 4 * v);
+    const int8_t *w = p->w;
+    for (int64_t q = 0; q < p->kq; q++, w += 4 * NNL_MR) {
+        const int8_t *x = (const int8_t *)p->x + p->xoff[q];
+        const int8x16_t x0 = vld1q_s8(x), x1 = vld1q_s8(x + 16);
+        const int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + 16);
+        DOT_ROW_(0, w0, 0) DOT_ROW_(1, w0, 1) DOT_ROW_(2, w0, 2) DOT_ROW_(3, w0, 3)
+        DOT_ROW_(4, w1, 0) DOT_ROW_(5, w1, 1) DOT_ROW_(6, w1, 2) DOT_ROW_(7, w1, 3)
+    }
+    if (!p->last) {
+        for (int i = 0; i < NNL_MR; i++)
+            for (int v = 0; v < 2; v++) vst1q_s32(p->acc + i * QNR_DOT + 4 * v, c[i][v]);
+        return;
+    }
+    for (int r = 0; r < p->mr; r++) {
+        /* the low byte of each value: uint8 or int8 alike */
+        int16x8_t h = vcombine_s16(vmovn_s32(q_requant(c[r][0], p->epi, r)), vmovn_s32(q_requant(c[r][1], p->epi, r)));
+        uint8_t bytes[QNR_DOT];
+        vst1_u8(bytes, vreinterpret_u8_s8(vmovn_s16(h)));
+        memcpy(p->y + r * p->ldy, bytes, (size_t)p->nr);
+    }
+}
+
+static bool has_dotprod(void) { return (getauxval(AT_HWCAP) & HWCAP_ASIMDDP) != 0; }
+
 /* 8-bit depthwise taps: the portable loops, which GCC vectorizes here. */
 static void qdw_neon(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
                      const nnl_qdw_epi *e) {
@@ -304,6 +346,8 @@ static bool always(void) { return true; }
 
 static const nnl_qukr qukr_n = {.name = "neon", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_neon,
                                 .il4 = il4_neon};
+static const nnl_qukr qukr_sdot = {.name = "dotprod", .nr = QNR_DOT, .kq = 128, .supported = has_dotprod,
+                                   .fn = qukr_dot, .il4 = il4_neon, .sx = true};
 
 NNL_GENERIC_KERNELS_BUT_DOT8(neon)
 NNL_GENERIC_VECTOR_KERNELS(neon, 16)
@@ -401,6 +445,6 @@ const nnl_kernel nnl_kernel_neon = {
     NNL_GENERIC_VECTOR_ENTRIES(neon, 16),
     .qadd = qadd_neon,
     .qdw = qdw_neon,
-    .qukr = {&qukr_n},
+    .qukr = {&qukr_sdot, &qukr_n},
 };
 #endif

@@ -87,6 +87,13 @@ nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const 
 /* The int8 microkernel nnl_qconv2d runs on kern: the first of
  * kern->qukr the CPU supports (NULL if none). */
 const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern);
+/* The activations' zero point in the domain uk reads them in (uint8, or
+ * int8 for nnl_qukr.sx; uk NULL: uint8), as the wrapping uint32 of the
+ * epilogue's offset bias - zx * wsum. */
+static inline uint32_t nnl_qukr_zx(const nnl_qukr *uk, bool x_signed, int32_t x_zp) {
+    if (uk && uk->sx) return (uint32_t)(x_signed ? x_zp : x_zp - 128);
+    return (uint32_t)(x_signed ? x_zp + 128 : x_zp);
+}
 /* nnl_qconv2d on a given microkernel (tests run each one the CPU has). */
 nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_qukr *uk, nnl_pool *pool,
                             void *const *thread_scratch);

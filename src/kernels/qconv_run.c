@@ -12,7 +12,8 @@
  * zero point is not subtracted per element: the weight's row sums turn
  * sum W*x into sum W*(x - zx) in the epilogue (nnl_qepi.off), so padding
  * taps are staged as the byte zx and int8 inputs as x ^ 0x80 (then zx +
- * 128).
+ * 128); for a kernel that reads int8 (nnl_qukr.sx) uint8 inputs are the
+ * flipped ones instead (zx - 128), nnl_qukr_zx.
  * Small maps (7x7, 14x14) leave pixel lanes idle, so where the
  * microkernel has a transposed tile (nnl_qukr.tfn) and the lanes it saves
  * pay for its epilogue (qt_plan), tasks are runs of output channels over
@@ -48,7 +49,7 @@ static void fill_epi(const nnl_qconv_ctx *q, nnl_qepi *e, int64_t g, int64_t m0,
     const nnl_qconv_args *a = q->a;
     const float *scale = nnl_q8_scales(a->w);
     const int32_t *wsum = nnl_q8_wsum(a->w, q->p->oc);
-    uint32_t zx = (uint32_t)(a->x_signed ? a->x_zp + 128 : a->x_zp);
+    uint32_t zx = nnl_qukr_zx(q->uk, a->x_signed, a->x_zp);
     for (int64_t i = 0; i < round_up(mcur, NNL_MR); i++) {
         nnl_qepi *t = &e[i / NNL_MR];
         int64_t m = m0 + i, r = g * q->mg + m;
@@ -511,7 +512,7 @@ static void qctx_init(nnl_qconv_ctx *q, const nnl_conv_params *p, const nnl_qcon
     q->nq = q->cq * q->khw;
     q->ohw = p->oh * p->ow;
     q->pad = a ? (uint8_t)a->x_zp : 0;
-    q->flip = a && a->x_signed ? 0x80808080u : 0u;
+    q->flip = a && a->x_signed != (uk && uk->sx) ? 0x80808080u : 0u;
     /* K blocks of whole channel quads, about kq quads each */
     const int64_t kq = uk ? uk->kq : 128;
     q->nkb = min64(q->cq, (q->nq + kq - 1) / kq);

@@ -255,7 +255,10 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
             nnl_epilogue e = d->epi;
             if (d->a_packed && d->a_f16 && jn == 0) widen_a16(g, abuf, &p, m0, im, mcur, k0, kc);
             const float *a = a_direct ? p.a + (row / NNL_MR * d->k + k0) * NNL_MR : abuf + im * kc;
-            const float *a_next = im + NNL_MR < mcur ? a + (a_direct ? d->k * NNL_MR : kc * NNL_MR) : a;
+            /* the next call's A slice: the same panel while a row of tiles goes on */
+            const bool same_panel = rows_outer && jn + nr < ncur;
+            const float *a_next =
+                !same_panel && im + NNL_MR < mcur ? a + (a_direct ? d->k * NNL_MR : kc * NNL_MR) : a;
             nnl_ukr_args u = {
                 .kc = kc,
                 .a = a,

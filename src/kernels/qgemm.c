@@ -106,11 +106,13 @@ static void qg_task(void *vctx, int64_t t, int thread) {
     int64_t *xoff = (int64_t *)(xs + part[0]), *pix = (int64_t *)((char *)xoff + part[1]);
     int32_t *acc = (int32_t *)((char *)pix + part[2]);
     nnl_qepi *epi = (nnl_qepi *)((char *)acc + part[3]);
-    const uint8_t flip = a->x_signed ? 0x80 : 0;
-    const int32_t zx = a->x_signed ? a->x_zp + 128 : a->x_zp;
     const uint8_t *x = (const uint8_t *)a->x + m0 * a->k;
-    /* sums of W x (transposed tile), or of W (x - zx) (portable) */
+    /* sums of W x (transposed tile), or of W (x - zx) (portable); the
+     * tile reads x in uk's domain (qconv_run.c's staging rule), the
+     * portable form in uint8's */
     bool raw = uk->tfn != NULL;
+    const uint8_t flip = raw && a->x_signed != uk->sx ? 0x80 : 0;
+    const int32_t zx = (int32_t)nnl_qukr_zx(raw ? uk : NULL, a->x_signed, a->x_zp);
     if (raw) {
         /* quad q of row j at j * 4 k4 + 4 q: x's rows as they lie when
          * they are uint8 of whole quads, else a flipped, padded copy */

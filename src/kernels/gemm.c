@@ -494,14 +494,16 @@ static bool tg_xw(const nnl_gemm_desc *d, const nnl_kernel *kern) {
  * tiles of the set's nr. */
 static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_gemm_ptrs *p0) {
     if (!kern->tukr || !d->a_packed || d->a_f16 || d->b_f16 || p0->b_scale) return false;
-    if (d->b_kind != NNL_BSRC_WIDE && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1)) return false;
+    if (d->b_kind != NNL_BSRC_WIDE && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && kern->tukr_plain))
+        return false;
     int64_t n = tg_count(d, false);
     if (n > TG_CONV_MAX_PIX || (d->k < TG_MIN_K && (d->m > 32 || d->k < 128))) return false;
     /* pixel tiles: whole ones of nr, then the tail in vectors (a third of
      * nr on the x86 sets) */
     int64_t tail = kern->nr % 3 ? kern->nr : kern->nr / 3;
     int64_t lanes_px = d->n / kern->nr * kern->nr + round_up(d->n % kern->nr, tail);
-    int64_t slots = round_up(n, tg_group(n)), m16 = round_up(d->m, 16);
+    /* a tukr vector holds the set's float lanes of channels (dwc_lanes) */
+    int64_t slots = round_up(n, tg_group(n)), mv = round_up(d->m, kern->dwc_lanes);
     /* compare work per useful output: pixel lanes x rows of 8, against
      * pixel slots x channel lanes of 16 (bench_kernels, Zen 5, after the
      * unit-run broadcasts and the weight prefetch: 3x3 512 ch at 7x7, 49
@@ -509,7 +511,7 @@ static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
      * faster, ResNet-50's layer3 3x3 convs 1.28-1.35 -> 1.22 ms; with a
      * 25% margin for the epilogue pass, which the tile had before those,
      * the 14x14 ones took pixel tiles) */
-    return (double)slots * (double)m16 < (double)lanes_px * (double)round_up(d->m, NNL_MR);
+    return (double)slots * (double)mv < (double)lanes_px * (double)round_up(d->m, NNL_MR);
 }
 
 /* Conv form: the tile's channel o into row m0 + o of C with the epilogue. */

@@ -390,6 +390,10 @@ typedef struct nnl_kernel {
     bool (*supported)(void);
     nnl_ukr_fn ukr;
     nnl_tukr_fn tukr;          /* NULL: the set has none, few-column GEMMs use ukr */
+    /* tukr also for a plain B (1x1 convs on small maps), not only the wide
+     * grid's and X W: on AVX2 (Zen 3) ResNet's 1x1 convs at 7x7 and 14x14
+     * ran 10% slower with it, its 3x3 ones 17-30% faster */
+    bool tukr_plain;
     nnl_dwc_fn dwc;
     int dwc_lanes;             /* channels a dwc call takes: the set's float lanes */
     nnl_epi_row_fn epi_row;

@@ -150,6 +150,78 @@ static void ukr_avx2(const nnl_ukr_args *p) {
         for (int i = 0; i < p->mr; i++) gelu_avx2(p->c + i * p->ldc, p->nr);
 }
 
+/* Transposed tile (gemm.h nnl_tukr_args): one vector is one PACK_A8 panel,
+ * 8 output channels, so a call's np panels and nj pixels go in blocks of
+ * NV panels x NJ pixels with NV x NJ <= 12 accumulators, NV weight
+ * vectors and a broadcast: 16 registers at most.  Panel blocks outer: the
+ * block's kc x NV x 8 weight floats (24 KB at NV 3) stay in L1 while its
+ * pixel blocks pass.  The pixel offsets sit in general registers, so a
+ * broadcast is base + offset with no address arithmetic. */
+INLINE void tt_block(const nnl_tukr_args *p, int q0, int j0, const int NV, const int NJ) {
+    __m256 acc[12];
+    _Pragma("GCC unroll 12")
+    for (int i = 0; i < NV * NJ; i++) acc[i] = _mm256_setzero_ps();
+    const float *w = p->a + q0 * p->a_ps;
+    int64_t pix[8];
+    _Pragma("GCC unroll 8")
+    for (int j = 0; j < NJ; j++) pix[j] = p->pix[j0 + j];
+    for (int64_t k = 0; k < p->kc; k++, w += NNL_MR) {
+        __m256 wv[3];
+        _Pragma("GCC unroll 3")
+        for (int v = 0; v < NV; v++) wv[v] = _mm256_loadu_ps(w + v * p->a_ps);
+        const float *bk = p->b + p->b_off[k];
+        _Pragma("GCC unroll 8")
+        for (int j = 0; j < NJ; j++) {
+            __m256 x = _mm256_broadcast_ss(bk + pix[j]);
+            _Pragma("GCC unroll 3")
+            for (int v = 0; v < NV; v++) acc[j * NV + v] = _mm256_fmadd_ps(x, wv[v], acc[j * NV + v]);
+        }
+    }
+    _Pragma("GCC unroll 8")
+    for (int j = 0; j < NJ; j++)
+        _Pragma("GCC unroll 3")
+        for (int v = 0; v < NV; v++) {
+            float *t = p->t + (j0 + j) * p->ldt + (q0 + v) * NNL_MR;
+            __m256 r = acc[j * NV + v];
+            if (p->accumulate) r = _mm256_add_ps(r, _mm256_loadu_ps(t));
+            _mm256_storeu_ps(t, r);
+        }
+}
+
+/* The pixels of a call in near-equal blocks of at most `most`. */
+#define TT_PIXELS(NV, MOST)                                                    \
+    do {                                                                       \
+        const int blocks = (p->nj + (MOST) - 1) / (MOST);                      \
+        for (int b = 0, j0 = 0; b < blocks; b++) {                             \
+            const int nj = (p->nj - j0) / (blocks - b);                        \
+            switch (nj) {                                                      \
+            case 1: tt_block(p, q0, j0, NV, 1); break;                         \
+            case 2: tt_block(p, q0, j0, NV, 2); break;                         \
+            case 3: tt_block(p, q0, j0, NV, 3); break;                         \
+            case 4: tt_block(p, q0, j0, NV, 4); break;                         \
+            case 5: if ((MOST) >= 5) tt_block(p, q0, j0, NV, (MOST) >= 5 ? 5 : 1); break; \
+            case 6: if ((MOST) >= 6) tt_block(p, q0, j0, NV, (MOST) >= 6 ? 6 : 1); break; \
+            case 7: if ((MOST) >= 7) tt_block(p, q0, j0, NV, (MOST) >= 7 ? 7 : 1); break; \
+            default: if ((MOST) >= 8) tt_block(p, q0, j0, NV, (MOST) >= 8 ? 8 : 1); break; \
+            }                                                                  \
+            j0 += nj;                                                          \
+        }                                                                      \
+    } while (0)
+
+static void tukr_avx2(const nnl_tukr_args *p) {
+    for (int q0 = 0; q0 < p->np;) {
+        /* 6 -> 3 + 3, 5 -> 3 + 2, 4 -> 2 + 2 */
+        const int left = p->np - q0, nv = left == 4 ? 2 : left < 3 ? left : 3;
+        if (nv == 3)
+            TT_PIXELS(3, 4);
+        else if (nv == 2)
+            TT_PIXELS(2, 6);
+        else
+            TT_PIXELS(1, 8);
+        q0 += nv;
+    }
+}
+
 static void epi_row_avx2(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
                          nnl_act act, float a, float b) {
     const __m256 vb = _mm256_set1_ps(bias), vbeta = _mm256_set1_ps(beta);
@@ -562,6 +634,7 @@ const nnl_kernel nnl_kernel_avx2 = {
     .nc = 384,
     .supported = supported,
     .ukr = ukr_avx2,
+    .tukr = tukr_avx2,
     .epi_row = epi_row_avx2,
     .h2f = h2f_avx2,
     NNL_GENERIC_ENTRIES(avx2),

@@ -92,29 +92,39 @@ INLINE void st_part(float *y, __m256 v, int64_t left) {
         _mm256_maskstore_ps(y, tail_mask(left), v);
 }
 
-INLINE void store_vec(const nnl_ukr_args *p, __m256 x, int i, int col) {
+/* One 8-wide piece of row i: accumulate, epilogue, store.  e is the
+ * caller's local copy of the epilogue, so the stores into C (floats, as
+ * alpha and beta are) do not make every later piece reload it; act is a
+ * constant of ukr_avx2's switch for the common ones, so the 24 stores of
+ * a tile pay no switch.  At K = 24 (MobileNet's expansions) the epilogue
+ * read through p->epi took a quarter of the microkernel's time. */
+INLINE void store_vec(const nnl_ukr_args *p, const nnl_epilogue *e, __m256 x, int i, int col, const nnl_act act) {
     const int left = p->nr - col;
     float *c = p->c + i * p->ldc + col;
     if (p->accumulate) x = _mm256_add_ps(x, ld_part(c, left));
-    const nnl_epilogue *e = p->epi;
     if (e) {
-        x = _mm256_mul_ps(x, _mm256_set1_ps(e->alpha));
+        if (e->alpha != 1.0f) x = _mm256_mul_ps(x, _mm256_set1_ps(e->alpha));
         if (e->bias_row) x = _mm256_add_ps(x, _mm256_set1_ps(e->bias_row[i]));
         if (e->bias_col) x = _mm256_add_ps(x, ld_part(e->bias_col + col, left));
         if (e->res) x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta), ld_part(e->res + i * e->res_rs + col, left), x);
-        if (e->act != NNL_ACT_GELU) x = act256(x, e->act, e->act_a, e->act_b);
+        if (act != NNL_ACT_GELU) x = act256(x, act, e->act_a, e->act_b);
     }
     st_part(c, x, left);
 }
 
-INLINE void half_nv(const nnl_ukr_args *p, int r0, const int nv) {
+/* Rows r0 .. r0 + 3 of the tile (r0 a constant: 0 or 4), nv vectors of
+ * columns; B rows at b_off (offs) or packed, two loops rather than a test
+ * a step. */
+INLINE void half_nv(const nnl_ukr_args *p, const nnl_epilogue *e, const int r0, const int nv, const bool offs,
+                    const nnl_act act) {
     __m256 c0[4], c1[4], c2[4];
     _Pragma("GCC unroll 4")
     for (int i = 0; i < 4; i++) c0[i] = c1[i] = c2[i] = _mm256_setzero_ps();
     const float *a = p->a + r0, *b = p->b, *an = p->a_next;
+    const int64_t *off = p->b_off;
     for (int64_t k = 0; k < p->kc; k++, a += 8, b += NR, an += 8) {
         if (r0 == 0) _mm_prefetch((const char *)an, _MM_HINT_T0);
-        const float *bk = p->b_off ? p->b + p->b_off[k] : b;
+        const float *bk = offs ? p->b + off[k] : b;
         __m256 b0 = _mm256_loadu_ps(bk);
         __m256 b1 = nv > 1 ? _mm256_loadu_ps(bk + 8) : b0;
         __m256 b2 = nv > 2 ? _mm256_loadu_ps(bk + 16) : b0;
@@ -129,24 +139,46 @@ INLINE void half_nv(const nnl_ukr_args *p, int r0, const int nv) {
     _Pragma("GCC unroll 4")
     for (int i = 0; i < 4; i++) {
         if (r0 + i >= p->mr) break;
-        store_vec(p, c0[i], r0 + i, 0);
-        if (nv > 1 && p->nr > 8) store_vec(p, c1[i], r0 + i, 8);
-        if (nv > 2 && p->nr > 16) store_vec(p, c2[i], r0 + i, 16);
+        store_vec(p, e, c0[i], r0 + i, 0, act);
+        if (nv > 1 && p->nr > 8) store_vec(p, e, c1[i], r0 + i, 8, act);
+        if (nv > 2 && p->nr > 16) store_vec(p, e, c2[i], r0 + i, 16, act);
     }
 }
 
+INLINE void tile_nv(const nnl_ukr_args *p, const nnl_epilogue *e, const int nv, const nnl_act act) {
+    if (p->b_off) {
+        half_nv(p, e, 0, nv, true, act);
+        if (p->mr > 4) half_nv(p, e, 4, nv, true, act);
+    } else {
+        half_nv(p, e, 0, nv, false, act);
+        if (p->mr > 4) half_nv(p, e, 4, nv, false, act);
+    }
+}
+
+INLINE void tile_act(const nnl_ukr_args *p, const nnl_epilogue *e, const nnl_act act) {
+    if (p->nr > 16)
+        tile_nv(p, e, 3, act);
+    else if (p->nr > 8)
+        tile_nv(p, e, 2, act);
+    else
+        tile_nv(p, e, 1, act);
+}
+
 static void ukr_avx2(const nnl_ukr_args *p) {
-    for (int r0 = 0; r0 < 8 && r0 < p->mr; r0 += 4) {
-        if (p->nr > 16)
-            half_nv(p, r0, 3);
-        else if (p->nr > 8)
-            half_nv(p, r0, 2);
-        else
-            half_nv(p, r0, 1);
+    nnl_epilogue e;
+    if (p->epi) e = *p->epi;
+    const nnl_epilogue *ep = p->epi ? &e : NULL;
+    /* the activations mobile networks fuse as constants; the rest read e.act */
+    switch (ep ? e.act : NNL_ACT_NONE) {
+    case NNL_ACT_NONE: tile_act(p, ep, NNL_ACT_NONE); break;
+    case NNL_ACT_RELU: tile_act(p, ep, NNL_ACT_RELU); break;
+    case NNL_ACT_CLIP: tile_act(p, ep, NNL_ACT_CLIP); break;
+    case NNL_ACT_HARDSWISH: tile_act(p, ep, NNL_ACT_HARDSWISH); break;
+    default: tile_act(p, ep, e.act); break;
     }
     /* GELU (long polynomials) after every row is stored: as a call in the
      * epilogue it would spill the live accumulators around it */
-    if (p->epi && p->epi->act == NNL_ACT_GELU)
+    if (ep && e.act == NNL_ACT_GELU)
         for (int i = 0; i < p->mr; i++) gelu_avx2(p->c + i * p->ldc, p->nr);
 }
 

@@ -168,12 +168,14 @@ static void ukr_avx2(const nnl_ukr_args *p) {
     nnl_epilogue e;
     if (p->epi) e = *p->epi;
     const nnl_epilogue *ep = p->epi ? &e : NULL;
-    /* the activations mobile networks fuse as constants; the rest read e.act */
+    /* the activations mobile networks fuse (SiLU: EfficientNet) as constants;
+     * the rest read e.act */
     switch (ep ? e.act : NNL_ACT_NONE) {
     case NNL_ACT_NONE: tile_act(p, ep, NNL_ACT_NONE); break;
     case NNL_ACT_RELU: tile_act(p, ep, NNL_ACT_RELU); break;
     case NNL_ACT_CLIP: tile_act(p, ep, NNL_ACT_CLIP); break;
     case NNL_ACT_HARDSWISH: tile_act(p, ep, NNL_ACT_HARDSWISH); break;
+    case NNL_ACT_SILU: tile_act(p, ep, NNL_ACT_SILU); break;
     default: tile_act(p, ep, e.act); break;
     }
     /* GELU (long polynomials) after every row is stored: as a call in the

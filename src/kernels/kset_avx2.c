@@ -81,7 +81,8 @@ INLINE __m256 act256(__m256 x, nnl_act act, float a, float b) {
 /* Whole vectors go through plain loads and stores: AMD's vmaskmovps store
  * is microcoded up to Zen 3 (about 10x a plain store; bench_kernels' 1x1
  * convs on a Zen 3 at 21-62% of the FMA ceiling with it on every store of
- * a short-K tile), so the masks serve only the N tail. */
+ * a short-K tile), so whole vectors go plain and the N tail's stores in
+ * pieces (nnl_st_part256); only loads are masked. */
 INLINE __m256 ld_part(const float *x, int64_t left) {
     return left >= 8 ? _mm256_loadu_ps(x) : _mm256_maskload_ps(x, tail_mask(left));
 }
@@ -89,7 +90,7 @@ INLINE void st_part(float *y, __m256 v, int64_t left) {
     if (left >= 8)
         _mm256_storeu_ps(y, v);
     else
-        _mm256_maskstore_ps(y, tail_mask(left), v);
+        nnl_st_part256(y, v, (int)left);
 }
 
 /* One 8-wide piece of row i: accumulate, epilogue, store.  e is the

@@ -588,6 +588,55 @@ static void test_initializer_forms(void **st) {
     nnl_model_free(m);
 }
 
+/* BatchNormalization -> Relu with no conv before the BN (DenseNet's
+ * pre-activation): compiled into one BN step with the ReLU fused
+ * (passes/fuse.c), the results those of the two ops. */
+static void test_bn_relu_fused(void **st) {
+    (void)st;
+    const float sc[3] = {1.5f, -2.0f, 0.5f}, bi[3] = {0.25f, -0.5f, 1.0f}, mu[3] = {0.1f, -0.3f, 2.0f},
+                va[3] = {1.0f, 0.25f, 4.0f};
+    const float *vec[4] = {sc, bi, mu, va};
+    const char *names[4] = {"s", "b", "m", "v"};
+    buf inits[4];
+    for (int i = 0; i < 4; i++) inits[i] = tensor_raw(names[i], 1, 1, (int64_t[]){3}, vec[i], sizeof sc);
+    buf nodes[2] = {node("BatchNormalization", "bn", (const char *[]){"x", "s", "b", "m", "v", NULL},
+                         (const char *[]){"t", NULL}, NULL, 0),
+                    node("Relu", "relu", (const char *[]){"t", NULL}, (const char *[]){"y", NULL}, NULL, 0)};
+    buf g = graph_with(inits, 4, nodes, 2, "y");
+    buf mb = model(&g, 15);
+    const char *onnx = tpath("bnrelu.onnx"), *out = tpath("bnrelu.nnl");
+    spit(onnx, mb.p, mb.n);
+    free(mb.p);
+    assert_int_equal(nnl_compile_file(onnx, out, NULL), NNL_OK);
+    nnl_plan *plan = NULL;
+    nnl_session *s = NULL;
+    assert_int_equal(nnl_plan_open(out, &plan), NNL_OK);
+    assert_int_equal(nnl_session_create(plan, 0, NULL, &s), NNL_OK);
+    const float x[6] = {-1.0f, 0.5f, 3.0f, 2.0f, -0.75f, 0.0f};
+    assert_int_equal(nnl_session_set_input(s, "x", NNL_DT_FLOAT, 2, (int64_t[]){2, 3}, x), NNL_OK);
+    assert_int_equal(nnl_session_set_profiling(s, 1), NNL_OK);
+    assert_int_equal(nnl_session_run(s), NNL_OK);
+    assert_int_equal(nnl_session_layer_count(s), 1);
+    nnl_layer_time lt;
+    assert_int_equal(nnl_session_layer_time(s, 0, &lt), NNL_OK);
+    assert_string_equal(lt.op, "BatchNormalization");
+    nnl_tensor_info info;
+    const void *data;
+    assert_int_equal(nnl_session_output(s, 0, &info, &data), NNL_OK);
+    const float *y = data;
+    int negatives = 0;
+    for (int i = 0; i < 6; i++) {
+        int c = i % 3;
+        double t = sc[c] * (x[i] - mu[c]) / sqrt(va[c] + 1e-5) + bi[c];
+        negatives += t < 0;
+        double want = t < 0 ? 0.0 : t;
+        if (!(fabs(y[i] - want) <= 1e-6 * (1 + fabs(want)))) fail_msg("y[%d] = %.9g, want %.9g", i, y[i], want);
+    }
+    assert_true(negatives >= 2);   /* the ReLU did something */
+    nnl_session_free(s);
+    nnl_plan_free(plan);
+}
+
 static void test_initializer_errors(void **st) {
     (void)st;
     nnl_model *m;
@@ -1163,6 +1212,7 @@ int main(void) {
         cmocka_unit_test(test_truncation_and_flips),
         cmocka_unit_test(test_tensor_pb_truncation),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_bn_relu_fused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -33,8 +33,8 @@ nnl_status nnl_math_broadcast(const nnl_op_call *c, const nnl_tensor *a, const n
 /* Element i of numeric data p of type dt, as double (0 for other types). */
 double nnl_math_load_d(const void *p, int64_t i, nnl_dtype dt);
 
-/* y[i] = a * x[i] + b; y may equal x. */
-void nnl_math_axpb(const float *x, float *y, int64_t n, float a, float b);
+/* y[i] = a * x[i] + b, then max(0, .) if relu (NaN stays NaN); y may equal x. */
+void nnl_math_axpb(const float *x, float *y, int64_t n, float a, float b, bool relu);
 
 /* e^v for 8 floats in place, within 2 ulp of expf for v in [-87, 88];
  * below that 0, above 88.72 inf, in between 1.65e38; NaN stays NaN.

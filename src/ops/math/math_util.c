@@ -1,4 +1,5 @@
 /* Helpers shared by the math ops: parallel ranges, checks, broadcasting. */
+#include <math.h>
 #include <string.h>
 
 #include "ops/math/math_ops.h"
@@ -37,14 +38,22 @@ double nnl_math_load_d(const void *p, int64_t i, nnl_dtype dt) {
     }
 }
 
-void nnl_math_axpb(const float *x, float *y, int64_t n, float a, float b) {
+void nnl_math_axpb(const float *x, float *y, int64_t n, float a, float b, bool relu) {
     int64_t i = 0;
     /* Blocks of 8 through locals: the loop shape GCC's -O2 cost model
-     * vectorises (it refuses loops that need a scalar epilogue). */
+     * vectorises (it refuses loops that need a scalar epilogue); the
+     * ReLU's select becomes a max. */
+    const float lo = relu ? 0.0f : -INFINITY;
     for (; i + 8 <= n; i += 8) {
         float t[8];
         for (int k = 0; k < 8; k++) t[k] = x[i + k];
-        for (int k = 0; k < 8; k++) y[i + k] = a * t[k] + b;
+        for (int k = 0; k < 8; k++) {
+            float v = a * t[k] + b;
+            y[i + k] = v < lo ? lo : v;
+        }
     }
-    for (; i < n; i++) y[i] = a * x[i] + b;
+    for (; i < n; i++) {
+        float v = a * x[i] + b;
+        y[i] = v < lo ? lo : v;
+    }
 }

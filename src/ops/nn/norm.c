@@ -40,7 +40,7 @@ static nnl_status only_first_output(const nnl_op_call *c, int allowed) {
 
 nnl_status nnl_nn_batchnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"epsilon", "momentum", "spatial", "training_mode",
-                                        "is_test", "consumed_inputs", NULL};
+                                        "is_test", "consumed_inputs", "nnl_act", NULL};
     nnl_status st = nnl_attr_check(c, known);
     if (st) return st;
     if (nnl_attr_int(c, "training_mode", 0) != 0)
@@ -52,6 +52,10 @@ nnl_status nnl_nn_batchnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
         (st = nnl_op_check_inputs(c)))
         return st;
     if ((st = only_first_output(c, 1))) return st;
+    /* the fused ReLU of nnl_pass_fuse_epilogue, the only activation here */
+    int64_t act = nnl_attr_int(c, "nnl_act", NNL_ACT_NONE);
+    if (act != NNL_ACT_NONE && act != NNL_ACT_RELU)
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "attribute 'nnl_act' %lld is not ReLU", (long long)act);
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "X"))) return st;
     if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "X must be N x C x ...");
@@ -68,6 +72,7 @@ typedef struct bn_job {
     float *y;
     int64_t c, spatial;
     float eps;
+    bool relu;
 } bn_job;
 
 static void bn_planes(void *ctx, int64_t b, int64_t e, int thread) {
@@ -77,7 +82,7 @@ static void bn_planes(void *ctx, int64_t b, int64_t e, int thread) {
         const int64_t ch = pl % j->c;
         const float a = j->scale[ch] / sqrtf(j->var[ch] + j->eps);
         const float s = j->bias[ch] - j->mean[ch] * a;
-        nnl_math_axpb(j->x + pl * j->spatial, j->y + pl * j->spatial, j->spatial, a, s);
+        nnl_math_axpb(j->x + pl * j->spatial, j->y + pl * j->spatial, j->spatial, a, s, j->relu);
     }
 }
 
@@ -85,7 +90,7 @@ nnl_status nnl_nn_batchnorm_exec(const nnl_op_call *c) {
     const nnl_tensor *x = c->in[0];
     bn_job j = {x->data, c->in[1]->data, c->in[2]->data, c->in[3]->data, c->in[4]->data,
                 c->out[0]->data, x->dims[1], nnl_op_prod(x->dims, 2, x->rank),
-                nnl_attr_float(c, "epsilon", 1e-5f)};
+                nnl_attr_float(c, "epsilon", 1e-5f), nnl_attr_int(c, "nnl_act", NNL_ACT_NONE) == NNL_ACT_RELU};
     nnl_op_parallel(c->pool, x->dims[0] * x->dims[1],
                     j.spatial >= 16384 ? 1 : 16384 / (j.spatial ? j.spatial : 1), bn_planes, &j);
     return NNL_OK;

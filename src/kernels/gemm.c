@@ -447,10 +447,13 @@ _Static_assert((size_t)TG_MAX_PIX * (TG_OC + 1) * sizeof(float) <= NNL_THREAD_SC
  * MobileNetV2's 160 -> 960 expansions at 7x7 ran 35% slower this way,
  * K = 960 and up faster.  With few rows (at most 32: grouped convs,
  * RegNetX's 16 channels a group) the pixel tiles cost more per output
- * than the epilogue pass does from K = 128: RegNetX-400MF's grouped 3x3
+ * than the epilogue pass does from K = 64: RegNetX-400MF's grouped 3x3
  * convs at 7x7 (K 144) 0.19 -> 0.105 ms; RegNetY's 8 a group (K 72) were
- * no faster. */
+ * no faster on the Zen 5 and on the AVX2 Zen 3 ran 0.095 -> 0.063 ms at
+ * 7x7, 0.090 -> 0.087 at 14x14 (min of 5 alternating processes), hence
+ * TG_GROUP_MIN_K. */
 #define TG_MIN_K 384
+#define TG_GROUP_MIN_K 64
 
 typedef struct tg_ctx {
     const nnl_gemm_desc *d;
@@ -497,7 +500,7 @@ static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
     if (d->b_kind != NNL_BSRC_WIDE && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && kern->tukr_plain))
         return false;
     int64_t n = tg_count(d, false);
-    if (n > TG_CONV_MAX_PIX || (d->k < TG_MIN_K && (d->m > 32 || d->k < 128))) return false;
+    if (n > TG_CONV_MAX_PIX || (d->k < TG_MIN_K && (d->m > 32 || d->k < TG_GROUP_MIN_K))) return false;
     /* pixel tiles: whole ones of nr, then the tail in vectors (a third of
      * nr on the x86 sets) */
     int64_t tail = kern->nr % 3 ? kern->nr : kern->nr / 3;

@@ -497,8 +497,8 @@ static bool tg_xw(const nnl_gemm_desc *d, const nnl_kernel *kern) {
  * tiles of the set's nr. */
 static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_gemm_ptrs *p0) {
     if (!kern->tukr || !d->a_packed || d->a_f16 || d->b_f16 || p0->b_scale) return false;
-    if (d->b_kind != NNL_BSRC_WIDE && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && kern->tukr_plain))
-        return false;
+    const bool plain = d->b_kind != NNL_BSRC_WIDE;
+    if (plain && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && kern->tukr_plain_kc > 0)) return false;
     int64_t n = tg_count(d, false);
     if (n > TG_CONV_MAX_PIX || (d->k < TG_MIN_K && (d->m > 32 || d->k < TG_GROUP_MIN_K))) return false;
     /* pixel tiles: whole ones of nr, then the tail in vectors (a third of
@@ -514,7 +514,8 @@ static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
      * faster, ResNet-50's layer3 3x3 convs 1.28-1.35 -> 1.22 ms; with a
      * 25% margin for the epilogue pass, which the tile had before those,
      * the 14x14 ones took pixel tiles) */
-    return (double)slots * (double)mv < (double)lanes_px * (double)round_up(d->m, NNL_MR);
+    const double gain = plain ? kern->tukr_plain_gain / 100.0 : 0.0;
+    return (double)slots * (double)mv < (1.0 - gain) * (double)lanes_px * (double)round_up(d->m, NNL_MR);
 }
 
 /* Conv form: the tile's channel o into row m0 + o of C with the epilogue. */
@@ -633,7 +634,8 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, bool xw, nnl_
     g.grp = tg_group(g.npix);
     g.oc = xw ? d->n : d->m;
     g.oc_tiles = (g.oc + TG_OC - 1) / TG_OC;
-    g.nkb = (d->k + kern->kc - 1) / kern->kc;
+    const int64_t kc = !xw && d->b_kind != NNL_BSRC_WIDE ? kern->tukr_plain_kc : kern->kc;
+    g.nkb = (d->k + kc - 1) / kc;
     nnl_pool_run(pool, d->batch * g.oc_tiles, tg_task, &g);
 }
 

@@ -390,10 +390,15 @@ typedef struct nnl_kernel {
     bool (*supported)(void);
     nnl_ukr_fn ukr;
     nnl_tukr_fn tukr;          /* NULL: the set has none, few-column GEMMs use ukr */
-    /* tukr also for a plain B (1x1 convs on small maps), not only the wide
-     * grid's and X W: on AVX2 (Zen 3) ResNet's 1x1 convs at 7x7 and 14x14
-     * ran 10% slower with it, its 3x3 ones 17-30% faster */
-    bool tukr_plain;
+    /* tukr on a plain B (1x1 convs on small maps), not only on the wide
+     * grid's and X W: its K block (0: plain B takes pixel tiles), and the
+     * share of the pixel tiles' lanes, in percent, it must save.  Its B
+     * rows are whole channel planes apart, so a K block of them must fit
+     * L1: on AVX2 (Zen 3) at K 256 ResNet's 1x1 convs at 7x7 ran 10%
+     * slower than pixel tiles, at K 64 12-22% faster; at 14x14 (196 of 200
+     * lanes) still 5% slower, hence the margin. */
+    int tukr_plain_kc;
+    int tukr_plain_gain;
     nnl_dwc_fn dwc;
     int dwc_lanes;             /* channels a dwc call takes: the set's float lanes */
     nnl_epi_row_fn epi_row;

@@ -670,6 +670,8 @@ const nnl_kernel nnl_kernel_avx2 = {
     .supported = supported,
     .ukr = ukr_avx2,
     .tukr = tukr_avx2,
+    .tukr_plain_kc = 64,
+    .tukr_plain_gain = 10,
     .epi_row = epi_row_avx2,
     .h2f = h2f_avx2,
     NNL_GENERIC_ENTRIES(avx2),

@@ -879,7 +879,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .supported = supported,
     .ukr = ukr_avx512,
     .tukr = tukr_avx512,
-    .tukr_plain = true,
+    .tukr_plain_kc = 160,
     .epi_row = epi_row_avx512,
     .h2f = h2f_avx512,
     NNL_GENERIC_ENTRIES(avx512),

@@ -429,7 +429,8 @@ static void gemv_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *p
  *    rows (tokens) the broadcasts: the pixel-tile path repacks the whole
  *    weight into 48-column panels on every call, 54% of an 8-row prefill
  *    GEMM's time; here the tile's rows are C's rows as they are.
- * A task is one item and TG_OC output channels over all K blocks. */
+ * A task is one item and at most TG_OC output channels (tg_tasks) over
+ * all K blocks. */
 #define TG_OC 48
 /* Broadcast vectors a GEMM may have: up to 256 always (a 14x14 map, a
  * ViT's 197 tokens); up to 4096 rows of X in the X W form with K >= 384,
@@ -586,7 +587,10 @@ static void tg_prefetch(const float *w, int64_t k, int64_t o0, int64_t ocur, int
 static void tg_task(void *vctx, int64_t t, int thread) {
     const tg_ctx *g = vctx;
     const nnl_gemm_desc *d = g->d;
-    int64_t item = t / g->oc_tiles, o0 = t % g->oc_tiles * TG_OC, ocur = min64(TG_OC, g->oc - o0);
+    /* task q of an item: panels [q P / T, (q + 1) P / T) of the P panels */
+    const int64_t q = t % g->oc_tiles, panels = (g->oc + NNL_MR - 1) / NNL_MR;
+    int64_t item = t / g->oc_tiles, o0 = q * panels / g->oc_tiles * NNL_MR;
+    int64_t ocur = min64((q + 1) * panels / g->oc_tiles * NNL_MR, g->oc) - o0;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
     float *tile = g->ts[thread], *row = tile + g->npix * TG_OC;
@@ -627,13 +631,23 @@ static void tg_task(void *vctx, int64_t t, int thread) {
         tg_store_conv(g, &p, tile, row, o0, ocur);
 }
 
+/* Tasks per item: at most TG_OC channels each, as many as the threads
+ * share evenly (tg_task gives them equal numbers of panels, give or take
+ * one): a 256-channel conv as 5 tasks of 48 and one of 16 left 2 threads
+ * 144 and 112 channels; 6 tasks of 40-48 leave them 128 each. */
+static int64_t tg_tasks(int64_t oc, int64_t batch, int threads) {
+    int64_t t = (oc + TG_OC - 1) / TG_OC;
+    while (threads > 1 && batch * t % threads && t < (oc + NNL_MR - 1) / NNL_MR) t++;
+    return t;
+}
+
 static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, bool xw, nnl_pool *pool, void *const *ts) {
     tg_ctx g = {.d = d, .kern = kern, .ts = ts, .xw = xw};
     g.npix = tg_count(d, xw);
     tg_columns(d, xw, g.pix);
     g.grp = tg_group(g.npix);
     g.oc = xw ? d->n : d->m;
-    g.oc_tiles = (g.oc + TG_OC - 1) / TG_OC;
+    g.oc_tiles = tg_tasks(g.oc, d->batch, nnl_pool_threads(pool));
     const int64_t kc = !xw && d->b_kind != NNL_BSRC_WIDE ? kern->tukr_plain_kc : kern->kc;
     g.nkb = (d->k + kc - 1) / kc;
     nnl_pool_run(pool, d->batch * g.oc_tiles, tg_task, &g);

@@ -8,7 +8,8 @@
  *   SET     scalar | neon | avx2 | avx512 (nnl_kernel_find)
  *   KERNEL  ukr   one full microkernel tile, 8 x nr, kc = 256, no epilogue
  *           ukr_epi  the same with bias + residual + ReLU epilogue
- *           dw    a depthwise row, 96 outputs, 3 taps, stride 1
+ *           ukr_k24  one tile at kc = 24 with bias + ReLU (a mobile
+ *                 network's 1x1 expansion, where the epilogue weighs most)
  *           dot8  one 8-row panel dot product, k = 256
  *           erf   256 elements
  * Prints the FLOPs of one repetition (erf: elements) on stdout.
@@ -20,14 +21,14 @@
 #include "kernels/gemm.h"
 
 #define KC 256
-#define DW_N 96
+#define DW_N 96   /* erf's elements */
 
 static float a[NNL_MR * KC], b[KC * NNL_NR_MAX], c[NNL_MR * NNL_NR_MAX], res[NNL_MR * NNL_NR_MAX];
-static float bias[NNL_MR], x[DW_N + 8], y[DW_N + 8], e[KC];
+static float bias[NNL_MR], y[DW_N + 8], e[KC];
 
 int main(int argc, char **argv) {
     if (argc != 4) {
-        fprintf(stderr, "usage: kernel_insns SET ukr|ukr_epi|dw|dot8|erf REPS\n");
+        fprintf(stderr, "usage: kernel_insns SET ukr|ukr_epi|ukr_k24|dot8|erf REPS\n");
         return 2;
     }
     const nnl_kernel *k = nnl_kernel_find(argv[1]);
@@ -40,21 +41,22 @@ int main(int argc, char **argv) {
     for (int i = 0; i < KC * NNL_NR_MAX; i++) b[i] = (float)(i % 5) * 0.25f - 0.5f;
     for (int i = 0; i < NNL_MR * NNL_NR_MAX; i++) res[i] = (float)(i % 3);
     for (int i = 0; i < NNL_MR; i++) bias[i] = (float)i;
-    for (int i = 0; i < DW_N + 8; i++) x[i] = (float)(i % 9) * 0.5f;
     for (int i = 0; i < KC; i++) e[i] = (float)(i - 128) / 32.0f;
     nnl_epilogue epi = {.alpha = 1.0f, .bias_row = bias, .res = res, .res_rs = k->nr, .beta = 1.0f,
                         .act = NNL_ACT_RELU};
     nnl_ukr_args u = {.kc = KC, .a = a, .a_next = a, .b = b, .c = c, .ldc = k->nr, .mr = NNL_MR, .nr = k->nr};
-    const float w[3] = {0.25f, 0.5f, -0.25f};
-    float acc[8];
+    float acc[8] = {0};
     double flops;
     if (strcmp(argv[2], "ukr") == 0 || strcmp(argv[2], "ukr_epi") == 0) {
         if (argv[2][3]) u.epi = &epi;
         for (long r = 0; r < reps; r++) k->ukr(&u);
         flops = 2.0 * NNL_MR * k->nr * KC;
-    } else if (strcmp(argv[2], "dw") == 0) {
-        for (long r = 0; r < reps; r++) k->dw_row(y, x, w, DW_N, 3, 1, 1);
-        flops = 2.0 * DW_N * 3;
+    } else if (strcmp(argv[2], "ukr_k24") == 0) {
+        epi.res = NULL;
+        u.epi = &epi;
+        u.kc = 24;
+        for (long r = 0; r < reps; r++) k->ukr(&u);
+        flops = 2.0 * NNL_MR * k->nr * 24;
     } else if (strcmp(argv[2], "dot8") == 0) {
         for (long r = 0; r < reps; r++) k->dot8(a, b, 1, KC, acc);
         flops = 2.0 * 8 * KC;

@@ -587,10 +587,10 @@ static void tg_prefetch(const float *w, int64_t k, int64_t o0, int64_t ocur, int
 static void tg_task(void *vctx, int64_t t, int thread) {
     const tg_ctx *g = vctx;
     const nnl_gemm_desc *d = g->d;
-    /* task q of an item: panels [q P / T, (q + 1) P / T) of the P panels */
-    const int64_t q = t % g->oc_tiles, panels = (g->oc + NNL_MR - 1) / NNL_MR;
-    int64_t item = t / g->oc_tiles, o0 = q * panels / g->oc_tiles * NNL_MR;
-    int64_t ocur = min64((q + 1) * panels / g->oc_tiles * NNL_MR, g->oc) - o0;
+    /* task q of an item: units [q U / T, (q + 1) U / T) of the U vectors of channels */
+    const int64_t q = t % g->oc_tiles, vl = g->kern->dwc_lanes, units = (g->oc + vl - 1) / vl;
+    int64_t item = t / g->oc_tiles, o0 = q * units / g->oc_tiles * vl;
+    int64_t ocur = min64((q + 1) * units / g->oc_tiles * vl, g->oc) - o0;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
     float *tile = g->ts[thread], *row = tile + g->npix * TG_OC;
@@ -632,12 +632,13 @@ static void tg_task(void *vctx, int64_t t, int thread) {
 }
 
 /* Tasks per item: at most TG_OC channels each, as many as the threads
- * share evenly (tg_task gives them equal numbers of panels, give or take
- * one): a 256-channel conv as 5 tasks of 48 and one of 16 left 2 threads
- * 144 and 112 channels; 6 tasks of 40-48 leave them 128 each. */
-static int64_t tg_tasks(int64_t oc, int64_t batch, int threads) {
+ * share evenly; tg_task gives them equal numbers of the set's vectors of
+ * channels (a tukr vector: 8 channels on AVX2, 16 on AVX-512), give or
+ * take one.  A 256-channel conv as 5 tasks of 48 and one of 16 left 2
+ * threads 144 and 112 channels; 6 tasks of 40-48 leave them 128 each. */
+static int64_t tg_tasks(int64_t oc, int64_t batch, int threads, int lanes) {
     int64_t t = (oc + TG_OC - 1) / TG_OC;
-    while (threads > 1 && batch * t % threads && t < (oc + NNL_MR - 1) / NNL_MR) t++;
+    while (threads > 1 && batch * t % threads && t < (oc + lanes - 1) / lanes) t++;
     return t;
 }
 
@@ -647,7 +648,7 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, bool xw, nnl_
     tg_columns(d, xw, g.pix);
     g.grp = tg_group(g.npix);
     g.oc = xw ? d->n : d->m;
-    g.oc_tiles = tg_tasks(g.oc, d->batch, nnl_pool_threads(pool));
+    g.oc_tiles = tg_tasks(g.oc, d->batch, nnl_pool_threads(pool), kern->dwc_lanes);
     const int64_t kc = !xw && d->b_kind != NNL_BSRC_WIDE ? kern->tukr_plain_kc : kern->kc;
     g.nkb = (d->k + kc - 1) / kc;
     nnl_pool_run(pool, d->batch * g.oc_tiles, tg_task, &g);

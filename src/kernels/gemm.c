@@ -494,6 +494,10 @@ static bool tg_xw(const nnl_gemm_desc *d, const nnl_kernel *kern) {
            (d->m <= TG_CONV_MAX_PIX || (d->m <= TG_MAX_PIX && d->k >= TG_MIN_K));
 }
 
+/* Channels of a tukr vector, whole PACK_A8 panels: the set's float lanes
+ * (8 on AVX2, 16 on AVX-512), at least a panel (the scalar set's 1). */
+static int64_t tg_unit(const nnl_kernel *kern) { return kern->dwc_lanes > NNL_MR ? kern->dwc_lanes : NNL_MR; }
+
 /* The conv form where its transposed tiles waste fewer lanes than pixel
  * tiles of the set's nr. */
 static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_gemm_ptrs *p0) {
@@ -506,8 +510,7 @@ static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
      * nr on the x86 sets) */
     int64_t tail = kern->nr % 3 ? kern->nr : kern->nr / 3;
     int64_t lanes_px = d->n / kern->nr * kern->nr + round_up(d->n % kern->nr, tail);
-    /* a tukr vector holds the set's float lanes of channels (dwc_lanes) */
-    int64_t slots = round_up(n, tg_group(n)), mv = round_up(d->m, kern->dwc_lanes);
+    int64_t slots = round_up(n, tg_group(n)), mv = round_up(d->m, tg_unit(kern));
     /* compare work per useful output: pixel lanes x rows of 8, against
      * pixel slots x channel lanes of 16 (bench_kernels, Zen 5, after the
      * unit-run broadcasts and the weight prefetch: 3x3 512 ch at 7x7, 49
@@ -588,7 +591,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     const tg_ctx *g = vctx;
     const nnl_gemm_desc *d = g->d;
     /* task q of an item: units [q U / T, (q + 1) U / T) of the U vectors of channels */
-    const int64_t q = t % g->oc_tiles, vl = g->kern->dwc_lanes, units = (g->oc + vl - 1) / vl;
+    const int64_t q = t % g->oc_tiles, vl = tg_unit(g->kern), units = (g->oc + vl - 1) / vl;
     int64_t item = t / g->oc_tiles, o0 = q * units / g->oc_tiles * vl;
     int64_t ocur = min64((q + 1) * units / g->oc_tiles * vl, g->oc) - o0;
     nnl_gemm_ptrs p = {0};
@@ -648,7 +651,7 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, bool xw, nnl_
     tg_columns(d, xw, g.pix);
     g.grp = tg_group(g.npix);
     g.oc = xw ? d->n : d->m;
-    g.oc_tiles = tg_tasks(g.oc, d->batch, nnl_pool_threads(pool), kern->dwc_lanes);
+    g.oc_tiles = tg_tasks(g.oc, d->batch, nnl_pool_threads(pool), (int)tg_unit(kern));
     const int64_t kc = !xw && d->b_kind != NNL_BSRC_WIDE ? kern->tukr_plain_kc : kern->kc;
     g.nkb = (d->k + kc - 1) / kc;
     nnl_pool_run(pool, d->batch * g.oc_tiles, tg_task, &g);

@@ -428,8 +428,10 @@ static nnl_status matmul_scale(nnl_model *m, int i) {
 static nnl_status bn_relu(nnl_model *m, int i) {
     nnl_node *n = &m->nodes[i];
     if (n->n_out != 1 || nnl_node_attr(n, "nnl_act") || m->values[n->out[0]].t.dtype != NNL_DT_FLOAT) return NNL_OK;
-    int ci = nnl_sole_consumer(m, n->out[0]);
-    if (ci < 0 || strcmp(m->nodes[ci].op, "Relu") != 0 || m->nodes[ci].n_in != 1 || m->nodes[ci].in[0] != n->out[0])
+    int ci = nnl_sole_consumer(m, n->out[0]), act;
+    float a, b;
+    if (ci < 0 || m->nodes[ci].in[0] != n->out[0] || !activation_of(m, &m->nodes[ci], &act, &a, &b) ||
+        act != NNL_ACT_RELU)
         return NNL_OK;
     nnl_status s = nnl_node_set_attr_int(n, "nnl_act", NNL_ACT_RELU);
     return s ? s : absorb(m, i, ci);

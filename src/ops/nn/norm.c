@@ -53,9 +53,9 @@ nnl_status nnl_nn_batchnorm_infer(nnl_op_call *c, nnl_infer_result *r) {
         return st;
     if ((st = only_first_output(c, 1))) return st;
     /* the fused ReLU of nnl_pass_fuse_epilogue, the only activation here */
-    int64_t act = nnl_attr_int(c, "nnl_act", NNL_ACT_NONE);
-    if (act != NNL_ACT_NONE && act != NNL_ACT_RELU)
-        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "attribute 'nnl_act' %lld is not ReLU", (long long)act);
+    nnl_act act;
+    float aa, ab;
+    if ((st = nn_act_upto(c, NNL_ACT_RELU, &act, &aa, &ab))) return st;
     const nnl_tensor *x = c->in[0];
     if ((st = need_float(c, x, "X"))) return st;
     if (x->rank < 2) return nnl_op_fail(c, NNL_ERR_SHAPE, "X must be N x C x ...");
@@ -88,9 +88,13 @@ static void bn_planes(void *ctx, int64_t b, int64_t e, int thread) {
 
 nnl_status nnl_nn_batchnorm_exec(const nnl_op_call *c) {
     const nnl_tensor *x = c->in[0];
+    nnl_act act;
+    float aa, ab;
+    nnl_status st = nn_act_upto(c, NNL_ACT_RELU, &act, &aa, &ab);
+    if (st) return st;
     bn_job j = {x->data, c->in[1]->data, c->in[2]->data, c->in[3]->data, c->in[4]->data,
                 c->out[0]->data, x->dims[1], nnl_op_prod(x->dims, 2, x->rank),
-                nnl_attr_float(c, "epsilon", 1e-5f), nnl_attr_int(c, "nnl_act", NNL_ACT_NONE) == NNL_ACT_RELU};
+                nnl_attr_float(c, "epsilon", 1e-5f), act == NNL_ACT_RELU};
     nnl_op_parallel(c->pool, x->dims[0] * x->dims[1],
                     j.spatial >= 16384 ? 1 : 16384 / (j.spatial ? j.spatial : 1), bn_planes, &j);
     return NNL_OK;

@@ -639,9 +639,9 @@ static void tg_task(void *vctx, int64_t t, int thread) {
  * channels (a tukr vector: 8 channels on AVX2, 16 on AVX-512), give or
  * take one.  A 256-channel conv as 5 tasks of 48 and one of 16 left 2
  * threads 144 and 112 channels; 6 tasks of 40-48 leave them 128 each. */
-static int64_t tg_tasks(int64_t oc, int64_t batch, int threads, int lanes) {
+static int64_t tg_tasks(int64_t oc, int64_t batch, int threads, int64_t unit) {
     int64_t t = (oc + TG_OC - 1) / TG_OC;
-    while (threads > 1 && batch * t % threads && t < (oc + lanes - 1) / lanes) t++;
+    while (threads > 1 && batch * t % threads && t < (oc + unit - 1) / unit) t++;
     return t;
 }
 
@@ -651,7 +651,7 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, bool xw, nnl_
     tg_columns(d, xw, g.pix);
     g.grp = tg_group(g.npix);
     g.oc = xw ? d->n : d->m;
-    g.oc_tiles = tg_tasks(g.oc, d->batch, nnl_pool_threads(pool), (int)tg_unit(kern));
+    g.oc_tiles = tg_tasks(g.oc, d->batch, nnl_pool_threads(pool), tg_unit(kern));
     const int64_t kc = !xw && d->b_kind != NNL_BSRC_WIDE ? kern->tukr_plain_kc : kern->kc;
     g.nkb = (d->k + kc - 1) / kc;
     nnl_pool_run(pool, d->batch * g.oc_tiles, tg_task, &g);

@@ -223,36 +223,37 @@ INLINE void tt_block(const nnl_tukr_args *p, int q0, int j0, const int NV, const
         }
 }
 
-/* The pixels of a call in near-equal blocks of at most `most`. */
-#define TT_PIXELS(NV, MOST)                                                    \
-    do {                                                                       \
-        const int blocks = (p->nj + (MOST) - 1) / (MOST);                      \
-        for (int b = 0, j0 = 0; b < blocks; b++) {                             \
-            const int nj = (p->nj - j0) / (blocks - b);                        \
-            switch (nj) {                                                      \
-            case 1: tt_block(p, q0, j0, NV, 1); break;                         \
-            case 2: tt_block(p, q0, j0, NV, 2); break;                         \
-            case 3: tt_block(p, q0, j0, NV, 3); break;                         \
-            case 4: tt_block(p, q0, j0, NV, 4); break;                         \
-            case 5: if ((MOST) >= 5) tt_block(p, q0, j0, NV, (MOST) >= 5 ? 5 : 1); break; \
-            case 6: if ((MOST) >= 6) tt_block(p, q0, j0, NV, (MOST) >= 6 ? 6 : 1); break; \
-            case 7: if ((MOST) >= 7) tt_block(p, q0, j0, NV, (MOST) >= 7 ? 7 : 1); break; \
-            default: if ((MOST) >= 8) tt_block(p, q0, j0, NV, (MOST) >= 8 ? 8 : 1); break; \
-            }                                                                  \
-            j0 += nj;                                                          \
-        }                                                                      \
-    } while (0)
+/* The call's pixels against panels q0 .. q0 + NV - 1, in near-equal blocks
+ * of at most MOST (NV x MOST <= 12 accumulators); the guards keep the
+ * blocks wider than MOST, which never run, from being compiled. */
+INLINE void tt_pixels(const nnl_tukr_args *p, int q0, const int NV, const int MOST) {
+    const int blocks = (p->nj + MOST - 1) / MOST;
+    for (int b = 0, j0 = 0; b < blocks; b++) {
+        const int nj = (p->nj - j0) / (blocks - b);
+        switch (nj) {
+        case 1: tt_block(p, q0, j0, NV, 1); break;
+        case 2: tt_block(p, q0, j0, NV, 2); break;
+        case 3: tt_block(p, q0, j0, NV, 3); break;
+        case 4: tt_block(p, q0, j0, NV, 4); break;
+        case 5: tt_block(p, q0, j0, NV, MOST >= 5 ? 5 : 1); break;
+        case 6: tt_block(p, q0, j0, NV, MOST >= 6 ? 6 : 1); break;
+        case 7: tt_block(p, q0, j0, NV, MOST >= 7 ? 7 : 1); break;
+        default: tt_block(p, q0, j0, NV, MOST >= 8 ? 8 : 1); break;
+        }
+        j0 += nj;
+    }
+}
 
 static void tukr_avx2(const nnl_tukr_args *p) {
     for (int q0 = 0; q0 < p->np;) {
         /* 6 -> 3 + 3, 5 -> 3 + 2, 4 -> 2 + 2 */
         const int left = p->np - q0, nv = left == 4 ? 2 : left < 3 ? left : 3;
         if (nv == 3)
-            TT_PIXELS(3, 4);
+            tt_pixels(p, q0, 3, 4);
         else if (nv == 2)
-            TT_PIXELS(2, 6);
+            tt_pixels(p, q0, 2, 6);
         else
-            TT_PIXELS(1, 8);
+            tt_pixels(p, q0, 1, 8);
         q0 += nv;
     }
 }

@@ -129,12 +129,14 @@ int main(int argc, char **argv) {
         int32_t *bias = must(malloc((size_t)s->oc * sizeof(int32_t)));
         unsigned seed = 1;
         for (int64_t i = 0; i < nx; i++) xq[i] = (uint8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
-        for (int64_t i = 0; i < s->oc * kk; i++) wq[i] = (int8_t)((seed = seed * 1664525u + 1013904223u) >> 24);
+        /* 7-bit weights (nnl_qukr.w7): every microkernel runs them */
+        for (int64_t i = 0; i < s->oc * kk; i++)
+            wq[i] = (int8_t)((int)(((seed = seed * 1664525u + 1013904223u) >> 24) % 129) - 64);
         for (int64_t i = 0; i < s->oc; i++) scale[i] = 0.004f, bias[i] = (int32_t)i * 10;
         int64_t dims[4] = {s->oc, s->c, s->k, s->k};
         void *packed = must(nnl_aligned_alloc((size_t)nnl_pack_q8_bytes(4, dims)));
         nnl_pack_q8(packed, wq, scale, s->oc, s->c, s->k * s->k);
-        nnl_qconv_args qa = {.x = xq, .x_zp = 128, .x_scale = 0.02f, .w = packed, .bias = bias, .y = yq,
+        nnl_qconv_args qa = {.x = xq, .x_zp = 128, .x_scale = 0.02f, .w = packed, .w7 = true, .bias = bias, .y = yq,
                              .y_zp = 0, .y_scale = 0.5f, .y_min = 0, .y_max = 255};
         /* float operands */
         float *xf = must(nnl_aligned_alloc((size_t)nx * sizeof(float)));

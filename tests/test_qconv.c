@@ -137,8 +137,14 @@ static void qdata_make(qdata *d, const qcase *cc, const qmode *m, int xfill, int
     int32_t *bias = m->bias ? malloc((size_t)p->oc * sizeof(int32_t)) : NULL;
     assert_true(x && d->w && d->scale);
     for (int64_t i = 0; i < d->nx; i++) x[i] = (uint8_t)(xfill >= 0 ? xfill : (int)(lcg(&seed) & 0xFF));
-    for (int64_t i = 0; i < p->oc * d->kk; i++)
-        d->w[i] = (int8_t)(wfill >= -128 ? wfill : (int)(lcg(&seed) & 0xFF) - 128);
+    /* wfill -1001: random 7-bit weights, within [-64, 64] */
+    bool w7 = true;
+    for (int64_t i = 0; i < p->oc * d->kk; i++) {
+        d->w[i] = (int8_t)(wfill >= -128 ? wfill
+                           : wfill == -1001 ? (int)(lcg(&seed) % 129) - 64
+                                            : (int)(lcg(&seed) & 0xFF) - 128);
+        w7 &= d->w[i] >= -64 && d->w[i] <= 64;
+    }
     for (int64_t r = 0; r < p->oc; r++) {
         d->scale[r] = 0.002f + (float)(lcg(&seed) % 1000) * 1e-5f;
         if (bias) bias[r] = (int32_t)(lcg(&seed) % 200001) - 100000;
@@ -148,7 +154,8 @@ static void qdata_make(qdata *d, const qcase *cc, const qmode *m, int xfill, int
     nnl_pack_q8(packed, d->w, d->scale, p->oc, p->c / p->group, p->kh * p->kw);
     /* an output scale that spreads random sums over about +-60 steps */
     float sx = 0.02f, sy = sx * 0.007f * 74.0f * 74.0f * sqrtf((float)d->kk) / 60.0f;
-    d->a = (nnl_qconv_args){.x = x, .x_signed = m->xs, .x_zp = m->xzp, .x_scale = sx, .w = packed, .bias = bias,
+    d->a = (nnl_qconv_args){.x = x, .x_signed = m->xs, .x_zp = m->xzp, .x_scale = sx, .w = packed, .w7 = w7,
+                            .bias = bias,
                             .y_signed = m->ys, .y_zp = m->yzp, .y_scale = sy, .y_min = m->ymin,
                             .y_max = m->ymax};
 }
@@ -202,6 +209,12 @@ static void check_all(qdata *d) {
         for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++) {
             const nnl_qukr *uk = k->qukr[u];
             if (!uk->supported()) continue;
+            if (uk->w7 && !d->a.w7) {
+                /* refused, not run wrongly */
+                d->a.y = got;
+                assert_int_equal(nnl_qconv2d_with(&d->p, &d->a, uk, NULL, ts), NNL_ERR_INTERNAL);
+                continue;
+            }
             note(k->name, uk->name);
             /* 1 and 2 threads without the op's shared scratch (as files
              * compiled before it ran), then 2 threads with it */
@@ -243,7 +256,8 @@ static void test_qconv_shapes(void **state) {
         for (size_t m = 0; m < sizeof modes / sizeof *modes; m++) {
             if (cases[i].c * cases[i].h * cases[i].w > 20000 && m != i % 4) continue; /* big ones once */
             qdata d;
-            qdata_make(&d, &cases[i], &modes[m], -1, -1000, (uint32_t)(17 * i + m));
+            /* every other case with 7-bit weights, which every microkernel runs */
+            qdata_make(&d, &cases[i], &modes[m], -1, (i + m) % 2 ? -1001 : -1000, (uint32_t)(17 * i + m));
             check_all(&d);
             qdata_free(&d);
         }
@@ -253,7 +267,8 @@ static void test_qconv_shapes(void **state) {
 /* Every product at its largest magnitude, all of one sign: a pairwise
  * int16 sum (vpmaddubsw) would saturate; the int32 sums must not (K 2700 x
  * 255 x 128 = 88M).  Multipliers small enough that part of the output is
- * not clamped. */
+ * not clamped.  Weights of +-64, the largest 7-bit ones, put the pair sums
+ * of nnl_qukr.w7 kernels at 255 x 128 = 32640, just inside int16. */
 static void test_qconv_extremes(void **state) {
     (void)state;
     static const qcase ext[] = {
@@ -262,7 +277,7 @@ static void test_qconv_extremes(void **state) {
         {1, 13, 5, 7, 9, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},
     };
     static const int xv[] = {255, 0, 128, 127};
-    static const int wv[] = {-128, 127};
+    static const int wv[] = {-128, 127, -64, 64};
     for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
         for (size_t m = 0; m < sizeof modes / sizeof *modes; m++)
             for (size_t xi = 0; xi < sizeof xv / sizeof *xv; xi++)
@@ -272,7 +287,7 @@ static void test_qconv_extremes(void **state) {
                     qdata d;
                     qdata_make(&d, &ext[i], &md, xv[xi], wv[wi], (uint32_t)(31 * i + m));
                     /* |sum| up to 255 * 128 * K: scale it to about +-200 steps */
-                    d.a.y_scale = d.a.x_scale * 0.007f * 255.0f * 128.0f * (float)d.kk / 200.0f;
+                    d.a.y_scale = d.a.x_scale * 0.007f * 255.0f * (float)abs(wv[wi]) * (float)d.kk / 200.0f;
                     check_all(&d);
                     qdata_free(&d);
                 }
@@ -359,7 +374,7 @@ static void test_qtukr(void **state) {
     const nnl_qtukr_fn ref = nnl_kernel_find("scalar")->qukr[0]->tfn;
     assert_non_null(ref);
     enum { KQ = 40, XB = 8192 };
-    static int8_t w[6 * (KQ + 3) * 32];
+    static int8_t w[6 * (KQ + 3) * 32], w7[6 * (KQ + 3) * 32];
     static uint8_t x[XB], yr[QT_YB], yt[QT_YB];
     static int32_t acc0[NNL_QTUKR_PX * NNL_QTUKR_OC], ar[NNL_QTUKR_PX * NNL_QTUKR_OC],
         at[NNL_QTUKR_PX * NNL_QTUKR_OC];
@@ -367,6 +382,7 @@ static void test_qtukr(void **state) {
     nnl_qepi epi[6];
     uint32_t seed = 77;
     for (size_t i = 0; i < sizeof w; i++) w[i] = (int8_t)(lcg(&seed) & 0xFF);
+    for (size_t i = 0; i < sizeof w7; i++) w7[i] = (int8_t)((int)(lcg(&seed) % 129) - 64);
     for (int i = 0; i < XB; i++) x[i] = (uint8_t)lcg(&seed);
     for (int i = 0; i < NNL_QTUKR_PX * NNL_QTUKR_OC; i++) acc0[i] = (int32_t)(lcg(&seed) % 2000001) - 1000000;
     int calls = 0;
@@ -395,7 +411,7 @@ static void test_qtukr(void **state) {
                             epi[i].lo = mode & 1 ? -128.0f : 0.0f;
                             epi[i].hi = mode & 1 ? 100.0f : 255.0f;
                         }
-                        nnl_qtukr_args u = {.kq = kq, .w = w, .w_ps = (kq + 3) * 32, .x = x, .xoff = xoff,
+                        nnl_qtukr_args u = {.kq = kq, .w = uk->w7 ? w7 : w, .w_ps = (kq + 3) * 32, .x = x, .xoff = xoff,
                                             .pix = pix, .first = first, .last = last, .epi = epi,
                                             .ldy = QT_LDY, .np = np, .nj = nj,
                                             .mr = 8 * np - (int)(lcg(&seed) % 8)};
@@ -426,14 +442,20 @@ static void test_qukr_table(void **state) {
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *k = nnl_kernels[ki];
         if (!k->supported()) continue;
-        const nnl_qukr *uk = nnl_qukr_pick(k);
+        /* full-range weights never get a 7-bit kernel */
+        const nnl_qukr *uk = nnl_qukr_pick(k, false), *uk7 = nnl_qukr_pick(k, true);
         assert_non_null(uk);
+        assert_non_null(uk7);
+        assert_false(uk->w7);
         assert_true(uk->nr % 8 == 0 && uk->nr <= NNL_NR_MAX && uk->kq > 0);
         for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++) {
             assert_true(!k->qukr[u]->tfn || k->qukr[u]->tpix > 0);
-            printf("set %-7s int8 microkernel %-12s %s%s\n", k->name, k->qukr[u]->name,
-                   k->qukr[u]->supported() ? (k->qukr[u] == uk ? "used" : "supported") : "not supported here",
-                   k->qukr[u]->tfn ? ", transposed tile" : "");
+            printf("set %-7s int8 microkernel %-12s %s%s%s\n", k->name, k->qukr[u]->name,
+                   !k->qukr[u]->supported() ? "not supported here"
+                   : k->qukr[u] == uk       ? "used"
+                   : k->qukr[u] == uk7      ? "used for 7-bit weights"
+                                            : "supported",
+                   k->qukr[u]->tfn ? ", transposed tile" : "", k->qukr[u]->w7 ? ", weights within [-64, 64]" : "");
         }
     }
 }
@@ -457,7 +479,9 @@ static void test_qgemm(void **state) {
             int32_t *bias = malloc((size_t)n * sizeof(int32_t));
             assert_true(x && w && scale && want && got && bias);
             for (int64_t i = 0; i < m * k; i++) x[i] = (uint8_t)lcg(&seed);
-            for (int64_t i = 0; i < n * k; i++) w[i] = (int8_t)lcg(&seed);
+            /* every other one with 7-bit weights, which every microkernel runs */
+            const bool w7 = (si + sgn) % 2;
+            for (int64_t i = 0; i < n * k; i++) w[i] = (int8_t)(w7 ? (int)(lcg(&seed) % 129) - 64 : (int)lcg(&seed));
             for (int64_t r = 0; r < n; r++) {
                 scale[r] = 0.001f + (float)(lcg(&seed) % 1000) * 1e-5f;
                 bias[r] = (int32_t)(lcg(&seed) % 20001) - 10000;
@@ -467,7 +491,7 @@ static void test_qgemm(void **state) {
             assert_non_null(packed);
             nnl_pack_q8(packed, w, scale, n, k, 1);
             nnl_qgemm_args a = {.x = x, .x_signed = sgn, .x_zp = sgn ? -5 : 131, .x_scale = 0.03f, .w = packed,
-                                .bias = si % 2 ? NULL : bias, .y = want, .m = m, .n = n, .k = k};
+                                .w7 = w7, .bias = si % 2 ? NULL : bias, .y = want, .m = m, .n = n, .k = k};
             nnl_qgemm_f32_ref(&a);
             a.y = got;
             for (int ki = 0; nnl_kernels[ki]; ki++) {
@@ -475,6 +499,10 @@ static void test_qgemm(void **state) {
                 if (!kern->supported()) continue;
                 for (int u = 0; u < NNL_QUKR_MAX && kern->qukr[u]; u++) {
                     if (!kern->qukr[u]->supported()) continue;
+                    if (kern->qukr[u]->w7 && !w7) {
+                        assert_int_equal(nnl_qgemm_f32_with(&a, kern->qukr[u], NULL, ts), NNL_ERR_INTERNAL);
+                        continue;
+                    }
                     for (int threads = 1; threads <= 2; threads++) {
                         memset(got, 0xFF, (size_t)(m * n) * sizeof(float));
                         assert_int_equal(nnl_qgemm_f32_with(&a, kern->qukr[u], threads == 2 ? pool2 : NULL, ts), NNL_OK);

@@ -366,6 +366,11 @@ typedef struct nnl_qukr {
      * uint8 inputs are staged as x ^ 0x80 and their zero point taken in
      * that domain, int8 inputs as they are (kernels/qconv_run.c). */
     bool sx;
+    /* Exact only for weights within [-64, 64] (ONNX Runtime's
+     * reduce_range, `quantize --weights int7`): byte products summed in
+     * int16 pairs (AVX2's vpmaddubsw) cannot saturate then.  Picked only
+     * for a conv or GEMM whose weight says so (nnl_qconv_args.w7). */
+    bool w7;
 } nnl_qukr;
 
 /* The portable staging interleave (GCC vector extensions: SSE2, NEON). */

@@ -370,6 +370,37 @@ static void qukr_exact(const nnl_qukr_args *p) {
     }
 }
 
+/* Weights within [-64, 64] (nnl_qukr.wmax; `quantize --weights int7`,
+ * ONNX Runtime's reduce_range): a pair of byte products then sums to at
+ * most 255 * 128 = 32640, so vpmaddubsw cannot saturate and, with a
+ * vpmaddwd by ones adding the pairs, does exactly what one vpdpbusd does:
+ * the VNNI tile's form without VNNI, on the same packed quads, 4 x 16 (8
+ * sums, 2 loads, a broadcast, the ones and a product). */
+INLINE __m256i dp_u7(__m256i c, __m256i x, __m256i w, __m256i ones) {
+    return _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_maddubs_epi16(x, w), ones));
+}
+
+static void qukr_u7(const nnl_qukr_args *p) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int r0 = 0; r0 < 8; r0 += 4) {
+        if (p->last && r0 >= p->mr) break;
+        __m256i c[4][3];
+        q_load(p, c, r0, 2);
+        const i32u *w = (const i32u *)p->w + r0;
+        for (int64_t q = 0; q < p->kq; q++, w += 8) {
+            const uint8_t *x = p->x + p->xoff[q];
+            __m256i x0 = _mm256_loadu_si256((const __m256i *)x), x1 = _mm256_loadu_si256((const __m256i *)(x + 32));
+            _Pragma("GCC unroll 4")
+            for (int i = 0; i < 4; i++) {
+                __m256i wq = _mm256_set1_epi32(w[i]);
+                c[i][0] = dp_u7(c[i][0], x0, wq, ones);
+                c[i][1] = dp_u7(c[i][1], x1, wq, ones);
+            }
+        }
+        q_out(p, c, r0, 2);
+    }
+}
+
 __attribute__((target("avxvnni"))) static void qukr_avxvnni(const nnl_qukr_args *p) {
     for (int r0 = 0; r0 < 8; r0 += 4) {
         if (p->last && r0 >= p->mr) break;
@@ -392,11 +423,8 @@ __attribute__((target("avxvnni"))) static void qukr_avxvnni(const nnl_qukr_args 
     }
 }
 
-/* ---- the transposed 8-bit tile (gemm.h nnl_qtukr_args) on AVX-VNNI ----
- * A vector is one panel's 8 channels (a quad slice is 32 bytes: no
- * insert).  16 ymm take blocks of PB <= 3 panels x PJ <= 4 pixels (12
- * sums, PB weight loads, a broadcast); a call walks its K block once per
- * block, the weights from L1 again. */
+/* ---- the transposed 8-bit tile (gemm.h nnl_qtukr_args) ----------------
+ * qt8_body.h, on AVX-VNNI and, for 7-bit weights, on AVX2. */
 #define QTO NNL_QTUKR_OC
 
 /* Requantize panel i's sums of PJ pixels and store channel rows of n
@@ -430,66 +458,19 @@ INLINE void qt_store(const nnl_qtukr_args *p, const __m256i *c, int i, int j0, i
     }
 }
 
-__attribute__((target("avxvnni"))) INLINE void qt_block(const nnl_qtukr_args *p, int i0, int j0, const int PB,
-                                                        const int PJ) {
-    __m256i c[3][4];
-    _Pragma("GCC unroll 3")
-    for (int i = 0; i < PB; i++)
-        _Pragma("GCC unroll 4")
-        for (int j = 0; j < PJ; j++)
-            c[i][j] = p->first ? _mm256_setzero_si256()
-                               : _mm256_loadu_si256((const __m256i *)(p->acc + (j0 + j) * QTO + 8 * (i0 + i)));
-    int64_t pix[4];
-    for (int j = 0; j < 4; j++) pix[j] = p->pix[j0 + j < p->nj ? j0 + j : p->nj - 1];
-    const int8_t *w = p->w + i0 * p->w_ps;
-    for (int64_t q = 0; q < p->kq; q++, w += 32) {
-        __m256i wv[3];
-        _Pragma("GCC unroll 3")
-        for (int i = 0; i < PB; i++) wv[i] = _mm256_loadu_si256((const __m256i *)(w + i * p->w_ps));
-        const uint8_t *x = p->x + p->xoff[q];
-        _Pragma("GCC unroll 4")
-        for (int j = 0; j < PJ; j++) {
-            __m256i b = _mm256_set1_epi32(*(const i32u *)(x + pix[j]));
-            _Pragma("GCC unroll 3")
-            for (int i = 0; i < PB; i++) c[i][j] = _mm256_dpbusd_avx_epi32(c[i][j], b, wv[i]);
-        }
-    }
-    const int n = p->nj - j0 < PJ ? p->nj - j0 : PJ;
-    _Pragma("GCC unroll 3")
-    for (int i = 0; i < PB; i++) {
-        if (p->last) {
-            qt_store(p, c[i], i0 + i, j0, n, PJ);
-            continue;
-        }
-        _Pragma("GCC unroll 4")
-        for (int j = 0; j < PJ; j++)
-            _mm256_storeu_si256((__m256i *)(p->acc + (j0 + j) * QTO + 8 * (i0 + i)), c[i][j]);
-    }
-}
+#define QT8_NAME(f) f##_avxvnni
+#define QT8_ATTR __attribute__((target("avxvnni")))
+#define QT8_DP(c, x, w) _mm256_dpbusd_avx_epi32(c, x, w)
+#define QT8_PB 3
+#include "kernels/qt8_body.h"
 
-__attribute__((target("avxvnni"))) INLINE void qt_pixels(const nnl_qtukr_args *p, int i0, const int PB) {
-    for (int j0 = 0; j0 < p->nj; j0 += 4) {
-        /* a short last block computes only its pixels (the 8-bit GEMM's
-         * single row of x is one) */
-        const int left = p->nj - j0;
-        if (left == 1)
-            qt_block(p, i0, j0, PB, 1);
-        else if (left == 2)
-            qt_block(p, i0, j0, PB, 2);
-        else if (left == 3)
-            qt_block(p, i0, j0, PB, 3);
-        else
-            qt_block(p, i0, j0, PB, 4);
-    }
-}
-
-/* Panels in blocks of 3, a remainder of 1 or 2 as its own block. */
-__attribute__((target("avxvnni"))) static void qtukr_avxvnni(const nnl_qtukr_args *p) {
-    int i0 = 0;
-    for (; i0 + 3 <= p->np; i0 += 3) qt_pixels(p, i0, 3);
-    if (p->np - i0 == 2) qt_pixels(p, i0, 2);
-    if (p->np - i0 == 1) qt_pixels(p, i0, 1);
-}
+/* 7-bit weights without VNNI (dp_u7): the ones and a product take two of
+ * the 16 ymm, so blocks of 2 panels x 4 pixels. */
+#define QT8_NAME(f) f##_u7
+#define QT8_ATTR
+#define QT8_DP(c, x, w) dp_u7(c, x, w, _mm256_set1_epi16(1))
+#define QT8_PB 2
+#include "kernels/qt8_body.h"
 
 /* nnl_il4_fn on 32 pixels: byte then word unpacks interleave within each
  * 128-bit lane (o0 = pixels 0..3 | 16..19, o1 4..7 | 20..23, ...), lane
@@ -527,6 +508,11 @@ static bool always(void) { return true; }
 static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = 24, .kq = 128, .supported = has_avxvnni,
                                       .fn = qukr_avxvnni, .il4 = il4_avx2, .tfn = qtukr_avxvnni,
                                       .tpix = 1024};
+/* The transposed tile measured faster than pixel tiles wherever qt_plan
+ * takes it up to 56x56 maps (Zen 3, bench_qconv: 3x3 64 ch at 56x56 86 vs
+ * 79 GMAC/s, 512 ch at 7x7 90 vs 69, FCN's 3x3 d4 at 32x48 90 vs 78). */
+const nnl_qukr nnl_qukr_avx2_u7 = {.name = "avx2u7", .nr = 16, .kq = 128, .supported = always, .fn = qukr_u7,
+                                     .il4 = il4_avx2, .tfn = qtukr_u7, .tpix = 4096, .w7 = true};
 const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, .supported = always,
                                       .fn = qukr_exact, .w16 = true, .il4 = il4_avx2};
 
@@ -679,6 +665,6 @@ const nnl_kernel nnl_kernel_avx2 = {
     NNL_GENERIC_VECTOR_ENTRIES(avx2, 32),
     .qadd = qadd_avx2,
     .qdw = qdw_avx2,
-    .qukr = {&qukr_vnni256, &nnl_qukr_avx2_exact},
+    .qukr = {&qukr_vnni256, &nnl_qukr_avx2_u7, &nnl_qukr_avx2_exact},
 };
 #endif

@@ -255,7 +255,7 @@ static void h2f_avx512(float *y, const uint16_t *x, int64_t n) {
  * load, the weight quad an embedded 32-bit broadcast.  vpdpbusd adds the
  * four u8 x s8 products to the int32 lane exactly, wrapping, never
  * saturating (that is vpdpbusds).  CPUs with AVX-512 but no VNNI
- * (Skylake-X) take the AVX2 set's exact kernel instead (qukr list). */
+ * (Skylake-X) take the AVX2 set's kernels instead (qukr list). */
 #define QNR 48
 
 typedef int32_t i32u __attribute__((may_alias, aligned(1)));
@@ -887,6 +887,6 @@ const nnl_kernel nnl_kernel_avx512 = {
     .qadd = qadd_avx512,
     .qdw = qdw_avx512,
     .qdwl = qdwl_avx512,
-    .qukr = {&qukr_vnni512, &nnl_qukr_avx2_exact},
+    .qukr = {&qukr_vnni512, &nnl_qukr_avx2_u7, &nnl_qukr_avx2_exact},
 };
 #endif

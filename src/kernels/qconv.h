@@ -56,6 +56,7 @@ typedef struct nnl_qconv_args {
     int32_t x_zp;              /* in x's own type's range */
     float x_scale;
     const void *w;             /* PACK_Q8 payload of the (OC, C/group, KH, KW) weight */
+    bool w7;                   /* every weight value within [-64, 64]: nnl_qukr.w7 kernels may run */
     const int32_t *bias;       /* OC values or NULL */
     void *y;                   /* N x OC x OH x OW, uint8 (int8 when y_signed) */
     bool y_signed;
@@ -85,8 +86,9 @@ size_t nnl_qconv_scratch_bytes(const nnl_conv_params *p);
 nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                        void *const *thread_scratch);
 /* The int8 microkernel nnl_qconv2d runs on kern: the first of
- * kern->qukr the CPU supports (NULL if none). */
-const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern);
+ * kern->qukr the CPU supports and, unless w7 (weights within [-64, 64]),
+ * exact for every int8 weight (NULL if none). */
+const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern, bool w7);
 /* The activations' zero point in the domain uk reads them in (uint8, or
  * int8 for nnl_qukr.sx; uk NULL: uint8), as the wrapping uint32 of the
  * epilogue's offset bias - zx * wsum. */
@@ -112,6 +114,7 @@ typedef struct nnl_qgemm_args {
     int32_t x_zp;
     float x_scale;
     const void *w;             /* PACK_Q8 payload of (n, k) */
+    bool w7;                   /* as nnl_qconv_args.w7 */
     const int32_t *bias;       /* n values or NULL */
     float *y;                  /* m x n */
     int64_t m, n, k;

@@ -181,9 +181,9 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     }
 }
 
-const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern) {
+const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern, bool w7) {
     for (int i = 0; i < NNL_QUKR_MAX && kern->qukr[i]; i++)
-        if (kern->qukr[i]->supported()) return kern->qukr[i];
+        if (kern->qukr[i]->supported() && (w7 || !kern->qukr[i]->w7)) return kern->qukr[i];
     return NULL;
 }
 
@@ -540,6 +540,8 @@ nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, c
     if (p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
     if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "8-bit conv called without thread scratch");
     if (!uk) return nnl_fail(NNL_ERR_INTERNAL, "8-bit conv: the kernel set has no int8 microkernel here");
+    if (uk->w7 && !a->w7)
+        return nnl_fail(NNL_ERR_INTERNAL, "8-bit conv: microkernel %s needs weights within [-64, 64]", uk->name);
     nnl_qconv_ctx q;
     qctx_init(&q, p, a, uk, thread_scratch);
     int threads = nnl_pool_threads(pool);
@@ -563,5 +565,5 @@ nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, c
 
 nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                        void *const *thread_scratch) {
-    return nnl_qconv2d_with(p, a, nnl_qukr_pick(kern ? kern : nnl_kernel_get()), pool, thread_scratch);
+    return nnl_qconv2d_with(p, a, nnl_qukr_pick(kern ? kern : nnl_kernel_get(), a->w7), pool, thread_scratch);
 }

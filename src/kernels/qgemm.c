@@ -150,6 +150,8 @@ nnl_status nnl_qgemm_f32_with(const nnl_qgemm_args *a, const nnl_qukr *uk, nnl_p
     if (a->m <= 0 || a->n <= 0) return NNL_OK;
     if (!nnl_qgemm_fits(a->k)) return nnl_fail(NNL_ERR_UNSUPPORTED, "8-bit GEMM: K %lld out of range", (long long)a->k);
     if (!uk || !thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "8-bit GEMM without a microkernel or scratch");
+    if (uk->w7 && !a->w7)
+        return nnl_fail(NNL_ERR_INTERNAL, "8-bit GEMM: microkernel %s needs weights within [-64, 64]", uk->name);
     qg_ctx c = {.a = a, .uk = uk, .ts = thread_scratch, .k4 = (a->k + 3) / 4};
     c.nmb = (a->m + NNL_QTUKR_PX - 1) / NNL_QTUKR_PX;
     size_t part[4];
@@ -160,7 +162,7 @@ nnl_status nnl_qgemm_f32_with(const nnl_qgemm_args *a, const nnl_qukr *uk, nnl_p
 }
 
 nnl_status nnl_qgemm_f32(const nnl_qgemm_args *a, const nnl_kernel *kern, nnl_pool *pool, void *const *thread_scratch) {
-    return nnl_qgemm_f32_with(a, nnl_qukr_pick(kern ? kern : nnl_kernel_get()), pool, thread_scratch);
+    return nnl_qgemm_f32_with(a, nnl_qukr_pick(kern ? kern : nnl_kernel_get(), a->w7), pool, thread_scratch);
 }
 
 void nnl_qgemm_f32_ref(const nnl_qgemm_args *a) {

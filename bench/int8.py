@@ -4,13 +4,17 @@ quantize`, against nnlink's own float32 compile of the same network and
 ONNX Runtime running the same QDQ file (and the float one, for context).
 
 usage: bench/run.sh --int8 [--quick] [--only a,b] [--rounds N] [--method M]
+                            [--weights int8|int7]
        /usr/bin/python3 bench/int8.py --report FILE.json [--markdown]
 
 Networks: ResNet-18 and MobileNetV2 at 1x3x224x224, FCN ResNet-50 at both
 mission shapes (one QDQ file for both: calibrated at the landscape shape,
 its dynamic H/W kept).  Models come from BENCH_DIR as for --broad
 (exported when missing).  Calibration: 16 standard-normal samples (the
-distribution the exports re-estimated BatchNorm on), seed 123.
+distribution the exports re-estimated BatchNorm on), seed 123.  --weights
+int7 quantizes the weights within [-64, 64] (ONNX Runtime's reduce_range;
+files *.qdq7.onnx, *.int7.nnl): exact for AVX2's int16 pair sums, so both
+runtimes run them without saturating on CPUs without VNNI.
 
 Per network it records: the QDQ file's SQNR against the float model's
 PyTorch reference output, run by nnlink and by ONNX Runtime (accuracy is
@@ -45,13 +49,18 @@ SAMPLES = 16
 
 
 def config(argv):
-    """broad.py's configuration, plus --method; --only defaults to NETS."""
-    method, rest = "minmax", []
+    """broad.py's configuration, plus --method and --weights; --only
+    defaults to NETS."""
+    method, weights, rest = "minmax", "int8", []
     args = list(argv)
     while args:
         a = args.pop(0)
         if a == "--method" and args:
             method = args.pop(0)
+        elif a == "--weights" and args:
+            weights = args.pop(0)
+            if weights not in ("int8", "int7"):
+                sys.exit("int8.py: --weights %s: expected int8 or int7" % weights)
         elif a == "--report" and args:
             with open(args.pop(0)) as f:
                 print("\n".join(report_lines(json.load(f), "--markdown" in args)))
@@ -68,6 +77,8 @@ def config(argv):
     if not cfg.only:
         sys.exit("int8.py: --only names none of %s" % ", ".join(NETS))
     cfg.method = method
+    cfg.weights = weights
+    cfg.suffix = "7" if weights == "int7" else "8"
     return cfg
 
 
@@ -80,10 +91,10 @@ def quantize(cfg, g, done):
     rng = np.random.default_rng(123)
     calib = os.path.join(cfg.work, g["name"] + ".calib.npy")
     np.save(calib, rng.standard_normal((SAMPLES,) + tuple(shape)).astype(np.float32))
-    out = os.path.join(cfg.work, g["name"] + ".qdq.onnx")
+    out = os.path.join(cfg.work, g["name"] + (".qdq7.onnx" if cfg.weights == "int7" else ".qdq.onnx"))
     dt, _ = B.run_cmd([cfg.nnlink, "quantize", g["onnx"], "-o", out, "--calibration",
-                       "%s=%s" % (name, calib), "--method", cfg.method], cfg.timeout)
-    log("  quantize %s (%s, %d samples): %.1f s" % (g["name"], cfg.method, SAMPLES, dt))
+                       "%s=%s" % (name, calib), "--method", cfg.method, "--weights", cfg.weights], cfg.timeout)
+    log("  quantize %s (%s, %s weights, %d samples): %.1f s" % (g["name"], cfg.method, cfg.weights, SAMPLES, dt))
     done[g["onnx"]] = out
     return out
 
@@ -126,7 +137,8 @@ def setup(cfg, graphs):
             log("  quantize %s: FAILED: %s" % (g["name"], B.tail(str(ex), 300)))
             continue
         fp32 = nn.compile(g["onnx"], g["name"], g["shapes"], os.path.join(cfg.work, g["name"] + ".fp32.nnl"))
-        int8 = nn.compile(qdq, g["name"], g["shapes"], os.path.join(cfg.work, g["name"] + ".int8.nnl"))
+        int8 = nn.compile(qdq, g["name"], g["shapes"],
+                          os.path.join(cfg.work, g["name"] + ".int%s.nnl" % cfg.suffix))
         if not fp32 or not int8:
             continue
         r = rec.setdefault(g["name"], {})
@@ -146,7 +158,8 @@ def setup(cfg, graphs):
                 for o, s in r.get("sqnr", {}).items()) or r.get("sqnr_error", "n/a"), g["runs"]))
     pair = [files[n]["nnlink-int8"] for n in ("fcn_landscape", "fcn_portrait") if n in files]
     if len(pair) == 2:
-        linked = nn.link(pair, os.path.join(cfg.work, "fcn.int8.nnl"), os.path.join(cfg.work, "fcn.int8.link.json"))
+        base = os.path.join(cfg.work, "fcn.int%s" % cfg.suffix)
+        linked = nn.link(pair, base + ".nnl", base + ".link.json")
         if linked:
             rec["fcn_int8_link"] = {"bytes": os.path.getsize(linked),
                                     "one_graph_bytes": os.path.getsize(pair[0])}
@@ -182,9 +195,9 @@ def main(argv):
     started = datetime.datetime.now().astimezone()
     host = B.host_info()
     kset = BR.kernel_set(cfg)
-    log("int8 benchmark %s: %s, %d CPUs, nnlink kernel set %s; threads %s, %d round(s), method %s"
+    log("int8 benchmark %s: %s, %d CPUs, nnlink kernel set %s; threads %s, %d round(s), method %s, %s weights"
         % (started.strftime("%Y-%m-%d %H:%M %Z"), host["cpu"], host["cpus"], kset, cfg.threads,
-           cfg.rounds, cfg.method))
+           cfg.rounds, cfg.method, cfg.weights))
     graphs = BR.ensure_models(cfg)
     files, rec = setup(cfg, graphs)
     graphs = [g for g in graphs if g["name"] in files]
@@ -208,7 +221,7 @@ def main(argv):
     result = {
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "host": host, "kernel_set": kset, "method": cfg.method, "calibration_samples": SAMPLES,
+        "host": host, "kernel_set": kset, "method": cfg.method, "weights": cfg.weights, "calibration_samples": SAMPLES,
         "load_average": loads, "command": "bench/run.sh --int8 " + " ".join(argv),
         "setup": rec, "samples": samples, "rows": summarize(graphs, samples, cfg.threads),
     }
@@ -221,8 +234,8 @@ def main(argv):
 
 def report_lines(r, markdown=False):
     f = lambda v, p="%.2f": p % v if v is not None else "n/a"  # noqa: E731
-    lines = ["int8 benchmark, %s (%s CPUs), kernel set %s, %s, method %s, load %s" % (
-        r["host"]["cpu"], r["host"]["cpus"], r["kernel_set"], r["started"], r["method"],
+    lines = ["int8 benchmark, %s (%s CPUs), kernel set %s, %s, method %s, %s weights, load %s" % (
+        r["host"]["cpu"], r["host"]["cpus"], r["kernel_set"], r["started"], r["method"], r.get("weights", "int8"),
         " ".join("%.1f" % x for x in r["load_average"]))]
     head = ["graph", "threads", "nnlink fp32 ms", "nnlink int8 ms", "ORT int8 ms", "ORT fp32 ms",
             "int8/fp32", "int8/ORT int8", "best"]

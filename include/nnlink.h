@@ -317,6 +317,11 @@ typedef struct nnl_quantize_options {
      * may be NULL. */
     void (*progress)(void *ctx, const char *phase, int done, int total);
     void *progress_ctx;
+    /* 8 (0: 8): weights within [-127, 127].  7: within [-64, 64], one bit
+     * of precision less (ONNX Runtime's reduce_range); CPUs without
+     * 8-bit dot-product instructions (AVX2 without VNNI) multiply those
+     * exactly at twice the rate (docs/CLI.md, "quantize --weights"). */
+    int weight_bits;
 } nnl_quantize_options;
 
 typedef struct nnl_quantize_summary {

@@ -56,6 +56,11 @@ check "quantize --method mse --activations int8" 0 "activations int8" "$NNL" qua
 check "compile the int8-activation model" 0 "compiled" "$NNL" compile $Q/model.qdq_s8.onnx --graph s8 --input image=1,3,64,96 -o "$T/s8.nnl"
 check "link uint8 and int8 graphs: the int8 weights shared" 0 "not shared: image_zero_point from .*landscape.nnl: dtype differs \(uint8 vs int8\)" "$NNL" link "$T/landscape.nnl:u8" "$T/s8.nnl" -o "$T/us.nnl" --report "$T/us.json"
 check "14 PACK_Q8 weights stored once for both graphs" 0 "^14$" "$PY" -c "import json,sys; print(len({w['name'] for w in json.load(open(sys.argv[1]))['weights'] if w['layout'] == 'pack_q8' and w['shared'] and w['graphs'] == ['u8', 's8']}))" "$T/us.json"
+# 7-bit weights: ONNX Runtime's output of the committed int7 model
+check "quantize --weights int7" 0 "14 weights int7 \(in int8\)" "$NNL" quantize $M -o "$T/q7.onnx" --calibration image=$Q/calib.npy --weights int7
+check "compile the int7 model" 0 "compiled" "$NNL" compile "$T/q7.onnx" --input image=1,3,64,96 -o "$T/l7.nnl"
+check "run it" 0 "" "$NNL" run "$T/l7.nnl" --input image=$FX/tinyseg/landscape.image.npy -o "$T/l7"
+check "int7 output matches ONNX Runtime's" 0 "" "$PY" tools/npycmp.py "$T/l7/out.npy" $Q/landscape.ort_w7.npy 3e-2
 
 # bad calibration data, written by numpy
 "$PY" - "$T" <<'PY'
@@ -83,7 +88,7 @@ check "--input differs from the samples" err "but --input gives 1x3x64x96" $C --
 check "no calibration" 2 "no calibration data given" $C
 check "bad method" 2 "expected minmax, percentile or mse" $C --calibration image=$Q/calib.npy --method median
 check "int16 activations" 2 "expected uint8 or int8" $C --calibration image=$Q/calib.npy --activations int16
-check "float16 weights" 2 "only int8" $C --calibration image=$Q/calib.npy --weights float16
+check "float16 weights" 2 "expected int8 or int7" $C --calibration image=$Q/calib.npy --weights float16
 check "bad percentile" 2 "in \(0, 100\]" $C --calibration image=$Q/calib.npy --method percentile --percentile 101
 check "model is not ONNX" err "not an ONNX model" "$NNL" quantize $Q/calib.npy -o "$T/q.onnx" --calibration image=$Q/calib.npy
 check "already quantized" err "already quantized \(node '.*' is DequantizeLinear\)" "$NNL" quantize $Q/model.qdq.onnx -o "$T/q.onnx" --calibration image=$Q/calib.npy

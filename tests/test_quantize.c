@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "core/core.h"
+#include "format/nnl_file.h"
+#include "onnx/onnx_import.h"
 #include "onnx/onnx_internal.h"
 #include "onnx/pb_write.h"
 #include "util/npy.h"
@@ -218,6 +220,74 @@ static void test_quantize_reproduces(void **st) {
     const char *q8 = tpath("q8.onnx");
     assert_int_equal(quantize(q8, &c, NNL_DT_INT8, NNL_QUANT_MINMAX, 0), NNL_OK);
     check_against_ort(q8, "landscape", QFX "landscape.ort_s8.npy", 14, 0);
+    nnl_aligned_free(t.data);
+}
+
+/* Int8 constants of a QDQ model, and the largest magnitude among them. */
+static int int8_weights(const char *model, int *amax) {
+    nnl_model *m;
+    if (nnl_onnx_load(model, &m)) fail_msg("%s: %s", model, nnl_last_error());
+    int n = 0;
+    *amax = 0;
+    for (int v = 0; v < m->n_values; v++) {
+        const nnl_tensor *t = &m->values[v].t;
+        if (m->values[v].kind != NNL_VAL_CONST || t->dtype != NNL_DT_INT8 || t->rank < 2 || !t->data) continue;
+        n++;
+        for (int64_t i = 0; i < nnl_tensor_numel(t); i++) {
+            const int a = abs(((const int8_t *)t->data)[i]);
+            *amax = a > *amax ? a : *amax;
+        }
+    }
+    nnl_model_free(m);
+    return n;
+}
+
+/* QLinearConv / NnlQGemm nodes of the last compile_open (m.nnl), and
+ * those of them marked nnl_w7 = 1 (weights within [-64, 64]). */
+static void w7_nodes(int *nodes, int *w7) {
+    nnl_file *f;
+    assert_int_equal(nnl_file_read(tpath("m.nnl"), &f), NNL_OK);
+    *nodes = *w7 = 0;
+    for (int g = 0; g < f->n_graphs; g++)
+        for (int i = 0; i < f->graphs[g].n_nodes; i++) {
+            const nnl_frec_node *n = &f->graphs[g].nodes[i];
+            if (strcmp(n->op, "QLinearConv") && strcmp(n->op, "NnlQGemm")) continue;
+            ++*nodes;
+            for (int a = 0; a < n->n_attrs; a++)
+                *w7 += !strcmp(n->attrs[a].name, "nnl_w7") && n->attrs[a].type == NNL_ATTR_INT && n->attrs[a].i == 1;
+        }
+    nnl_file_close(f);
+}
+
+/* --weights int7 (weight_bits 7): every int8 weight within [-64, 64], the
+ * compiled convs marked so (7-bit microkernels may run them), and the
+ * output ONNX Runtime's on the committed int7 file, as accurate as ORT;
+ * full-range int8 weights (127 somewhere in every channel) are not marked. */
+static void test_int7_weights(void **st) {
+    (void)st;
+    nnl_tensor t = load(QFX "calib.npy");
+    nnl_calib_input c = calib_of(&t);
+    nnl_quantize_options o = {.size = sizeof o, .calib = &c, .n_calib = 1, .weight_bits = 7};
+    const char *q7 = tpath("q7.onnx");
+    if (nnl_quantize_file(FX "tinyseg/model.onnx", q7, &o, NULL)) fail_msg("%s", nnl_last_error());
+    int amax, nodes, w7;
+    assert_int_equal(int8_weights(q7, &amax), 14);
+    assert_int_equal(amax, 64);
+    assert_int_equal(int8_weights(QFX "model.qdq.onnx", &amax), 14);
+    assert_int_equal(amax, 127);
+    check_against_ort(QFX "model.qdq_w7.onnx", "landscape", QFX "landscape.ort_w7.npy", 14, 0);
+    check_against_ort(q7, "landscape", QFX "landscape.ort_w7.npy", 14, 0);
+    check_against_ort(q7, "portrait", QFX "portrait.ort_w7.npy", 14, 0);
+    w7_nodes(&nodes, &w7);
+    assert_int_equal(nodes, 14);
+    assert_int_equal(w7, 14);
+    check_against_ort(QFX "model.qdq.onnx", "landscape", QFX "landscape.ort.npy", 14, 0);
+    w7_nodes(&nodes, &w7);
+    assert_int_equal(nodes, 14);
+    assert_int_equal(w7, 0);
+    o.weight_bits = 6;
+    assert_int_equal(nnl_quantize_file(FX "tinyseg/model.onnx", tpath("q6.onnx"), &o, NULL), NNL_ERR_UNSUPPORTED);
+    assert_non_null(strstr(nnl_last_error(), "6-bit"));
     nnl_aligned_free(t.data);
 }
 
@@ -522,6 +592,7 @@ int main(void) {
         cmocka_unit_test(test_quantize_reproduces),
         cmocka_unit_test(test_classifiers),
         cmocka_unit_test(test_methods),
+        cmocka_unit_test(test_int7_weights),
         cmocka_unit_test(test_bad_calibration),
         cmocka_unit_test(test_old_opset),
         cmocka_unit_test(test_opset_raised),

@@ -23,7 +23,8 @@ class QuantizeOptions(ctypes.Structure):
     _fields_ = [("size", ctypes.c_size_t), ("calib", ctypes.POINTER(CalibInput)), ("n_calib", ctypes.c_int),
                 ("inputs", ctypes.POINTER(_lib.InputShape)), ("n_inputs", ctypes.c_int),
                 ("weights", ctypes.c_int), ("activations", ctypes.c_int), ("method", ctypes.c_int),
-                ("percentile", ctypes.c_double), ("progress", _PROGRESS), ("progress_ctx", ctypes.c_void_p)]
+                ("percentile", ctypes.c_double), ("progress", _PROGRESS), ("progress_ctx", ctypes.c_void_p),
+                ("weight_bits", ctypes.c_int)]
 
 
 class QuantizeSummary(ctypes.Structure):
@@ -52,7 +53,7 @@ def _samples(name, x):
 
 
 def quantize(model, calibration, path=None, method="minmax", activations="uint8", percentile=None,
-             input_specs=None, progress=None, **export_kwargs):
+             input_specs=None, progress=None, weights="int8", **export_kwargs):
     """Quantize a float model into a QDQ ONNX model; returns the summary
     dict (counts of int8 weights, int32 biases, quantized activations,
     opsets) with "path" set to the written file.
@@ -61,12 +62,14 @@ def quantize(model, calibration, path=None, method="minmax", activations="uint8"
     input_specs' shapes).  calibration: {input name: float32 array of N
     samples stacked on a new leading axis}.  path: the QDQ file to write
     (default: a temporary .onnx the caller then owns).  method: "minmax",
-    "percentile" or "mse"; activations: "uint8" or "int8"; input_specs:
+    "percentile" or "mse"; activations: "uint8" or "int8"; weights:
+    "int8" or "int7" (within [-64, 64]: `quantize --weights`); input_specs:
     {name: shape} to calibrate at when the samples' shapes are not the
     model's (dynamic dims stay dynamic in the written model).  progress:
     callable(phase, done, total) called after each calibration run."""
     meth = _choice("method", method, METHODS)
     act = _choice("activations", activations, ACTIVATIONS)
+    bits = _choice("weights", weights, {"int8": 8, "int7": 7})
     if not isinstance(calibration, dict) or not calibration:
         raise Error("calibration must be a non-empty dict {input name: float32 array of stacked samples}")
     specs = {n: _parse_spec(n, s) for n, s in (input_specs or {}).items()}
@@ -81,7 +84,7 @@ def quantize(model, calibration, path=None, method="minmax", activations="uint8"
     shapes = input_shapes(specs)
     cb = _PROGRESS(lambda _c, phase, done, total: progress(phase.decode(), done, total)) if progress else _PROGRESS()
     opts = QuantizeOptions(ctypes.sizeof(QuantizeOptions), calib, len(arrays), shapes, len(specs), 0, act, meth,
-                           float(percentile or 0.0), cb, None)
+                           float(percentile or 0.0), cb, None, bits)
     summary = QuantizeSummary()
 
     def call(onnx_path, out):

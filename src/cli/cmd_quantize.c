@@ -12,7 +12,7 @@
 
 static const char help[] =
     "usage: nnlink quantize MODEL.onnx -o OUT.onnx --calibration NAME=PATH.npy...\n"
-    "                       [--input NAME=D0,D1,...]... [--weights int8]\n"
+    "                       [--input NAME=D0,D1,...]... [--weights int8|int7]\n"
     "                       [--activations uint8|int8] [--method minmax|percentile|mse]\n"
     "                       [--percentile P]\n"
     "\n"
@@ -21,15 +21,18 @@ static const char help[] =
     "channel, for Conv, ConvTranspose, Gemm and MatMul (their biases as int32);\n"
     "QuantizeLinear -> DequantizeLinear pairs with per-tensor scales on those\n"
     "ops' activation inputs and outputs.  The model keeps its dynamic\n"
-    "dimensions.  Today nnlink computes a QDQ model in float32 between the\n"
-    "quantize and dequantize steps.\n"
+    "dimensions.  `nnlink compile` turns the quantized convs and GEMMs into\n"
+    "integer kernels.\n"
     "  -o, --output OUT.onnx      file to write (atomically: temp file + rename)\n"
     "  --calibration NAME=PATH    samples for input NAME: a float32 .npy of N samples\n"
     "                             stacked on a new leading axis (N x input shape);\n"
     "                             one per model input, the same N for all\n"
     "  --input NAME=D0,D1,...     shape calibration compiles at (default: one\n"
     "                             sample's shape, which it must equal)\n"
-    "  --weights int8             weight type (only int8)\n"
+    "  --weights int8|int7        int8 (default): within [-127, 127]; int7: within\n"
+    "                             [-64, 64], stored as int8 (ONNX Runtime's\n"
+    "                             reduce_range): a bit less precise, faster\n"
+    "                             on x86 CPUs without VNNI (AVX2 only)\n"
     "  --activations T            uint8 (default) or int8, asymmetric\n"
     "  --method M                 activation ranges: minmax (default), percentile\n"
     "                             (|x| clipped at --percentile, default 99.99) or mse\n"
@@ -76,9 +79,11 @@ int cmd_quantize(int argc, char **argv) {
                 return cli_usage_error("quantize", "bad --input '%s': expected NAME=D0,D1,... with dims >= 0", argv[i]);
             n_shapes++;
         } else if (!strcmp(a, "--weights") && i + 1 < argc) {
-            if (strcmp(argv[++i], "int8"))
-                return cli_usage_error("quantize", "--weights %s: only int8 is supported", argv[i]);
+            const char *v = argv[++i];
+            if (strcmp(v, "int8") && strcmp(v, "int7"))
+                return cli_usage_error("quantize", "--weights %s: expected int8 or int7", v);
             o.weights = NNL_DT_INT8;
+            o.weight_bits = strcmp(v, "int7") ? 8 : 7;
         } else if (!strcmp(a, "--activations") && i + 1 < argc) {
             const char *v = argv[++i];
             if (!strcmp(v, "uint8")) o.activations = NNL_DT_UINT8;
@@ -128,8 +133,8 @@ int cmd_quantize(int argc, char **argv) {
         if (s) {
             rc = cli_fail(s);
         } else {
-            printf("quantized %s -> %s: %d weights int8, %d biases int32, %d activations %s",
-                   model, out, sum.weights, sum.biases, sum.activations,
+            printf("quantized %s -> %s: %d weights %s, %d biases int32, %d activations %s",
+                   model, out, sum.weights, o.weight_bits == 7 ? "int7 (in int8)" : "int8", sum.biases, sum.activations,
                    nnl_dtype_name(o.activations ? o.activations : NNL_DT_UINT8));
             if (sum.opset_to != sum.opset_from)
                 printf(", opset %lld -> %lld", (long long)sum.opset_from, (long long)sum.opset_to);

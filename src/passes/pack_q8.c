@@ -8,6 +8,9 @@
  * node) and groups the kernel runs; anything else keeps it PLAIN and the
  * reference op.  The decision reads the weight and the node's attributes
  * only, never the input's shape: linked graphs of other shapes share it.
+ * A weight whose values all lie within [-64, 64] (ONNX Runtime's
+ * reduce_range, `quantize --weights int7`) gets nnl_w7 = 1 on its
+ * readers, which lets them take 7-bit microkernels (nnl_qukr.w7).
  */
 #include <math.h>
 #include <string.h>
@@ -112,6 +115,10 @@ nnl_status nnl_pass_pack_q8(nnl_model *m) {
             return nnl_fail(NNL_ERR_NOMEM, "out of memory packing weight '%s'", m->values[v].name);
         }
         for (int64_t r = 0; r < rows; r++) per_row[r] = s[nnl_tensor_numel(&sv->t) == 1 ? 0 : r];
+        /* weights within [-64, 64]: the readers may take 7-bit kernels */
+        const int8_t *wv = t->data;
+        bool w7 = true;
+        for (int64_t e = 0; e < rows * chans * taps; e++) w7 &= wv[e] >= -64 && wv[e] <= 64;
         nnl_pack_q8(p, t->data, per_row, rows, chans, taps);
         nnl_free(per_row);
         nnl_aligned_free(t->data);
@@ -120,7 +127,10 @@ nnl_status nnl_pass_pack_q8(nnl_model *m) {
         /* the zero point is 0 and packed readers take none */
         for (int i = 0; i < m->n_nodes; i++) {
             nnl_node *n = &m->nodes[i];
-            if (!n->dead && n->n_in > 5 && n->in[3] == v) n->in[5] = -1;
+            if (n->dead || n->n_in <= 3 || n->in[3] != v) continue;
+            if (n->n_in > 5) n->in[5] = -1;
+            nnl_status st = w7 ? nnl_node_set_attr_int(n, "nnl_w7", 1) : NNL_OK;
+            if (st) return st;
         }
     }
     return nnl_model_compact(m);

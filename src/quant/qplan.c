@@ -205,14 +205,14 @@ nnl_status nnl_qplan_quantize_weights(qplan *p) {
             if (!isfinite(amax))
                 return nnl_fail(NNL_ERR_FORMAT, "weight '%s' holds NaN or infinite values", w->name);
             /* An all-zero channel quantizes to zeros whatever its scale. */
-            w->scale[c] = amax > 0 ? amax / 127.0f : 1.0f;
+            w->scale[c] = amax > 0 ? amax / (float)p->wmax : 1.0f;
         }
         for (int64_t o = 0; o < outer; o++)
             for (int64_t c = 0; c < C; c++)
                 for (int64_t k = 0; k < inner; k++) {
                     int64_t e = (o * C + c) * inner + k;
                     float q = rintf(x[e] / w->scale[c]);
-                    w->q[e] = (int8_t)fminf(127.0f, fmaxf(-127.0f, q));
+                    w->q[e] = (int8_t)fminf((float)p->wmax, fmaxf(-(float)p->wmax, q));
                 }
         if (w->bias >= 0 && w->act >= 0 && p->acts[w->act].use) {
             nnl_status s = quantize_bias(p, w);

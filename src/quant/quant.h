@@ -55,6 +55,7 @@ typedef struct qplan {
     qweight *ws;
     int n_ws;
     nnl_dtype act_dtype;       /* NNL_DT_UINT8 or NNL_DT_INT8 */
+    int wmax;                  /* weights within [-wmax, wmax]: 127, or 64 for 7-bit ones */
 } qplan;
 
 /* Choose activations, weights and biases on p->m.  Refuses models that

@@ -13,6 +13,8 @@ static nnl_status check_options(const nnl_quantize_options *o) {
     if (o->weights != NNL_DT_UNDEFINED && o->weights != NNL_DT_INT8)
         return nnl_fail(NNL_ERR_UNSUPPORTED, "quantize: %s weights are not supported (int8 only)",
                         nnl_dtype_name(o->weights));
+    if (o->weight_bits != 0 && o->weight_bits != 8 && o->weight_bits != 7)
+        return nnl_fail(NNL_ERR_UNSUPPORTED, "quantize: %d-bit weights are not supported (8 or 7)", o->weight_bits);
     if (o->activations != NNL_DT_UNDEFINED && o->activations != NNL_DT_UINT8 && o->activations != NNL_DT_INT8)
         return nnl_fail(NNL_ERR_UNSUPPORTED, "quantize: %s activations are not supported (uint8 or int8)",
                         nnl_dtype_name(o->activations));
@@ -122,7 +124,7 @@ nnl_status nnl_quantize_file(const char *onnx_path, const char *out_path, const 
         return nnl_fail(NNL_ERR_INVALID_ARG, "quantize: missing model, output path or options");
     nnl_status s = check_options(o);
     if (s) return s;
-    qplan p = {.act_dtype = o->activations ? o->activations : NNL_DT_UINT8};
+    qplan p = {.act_dtype = o->activations ? o->activations : NNL_DT_UINT8, .wmax = o->weight_bits == 7 ? 64 : 127};
     if ((s = nnl_onnx_load(onnx_path, &p.m))) return s;
     s = check_data(p.m, o);
     if (!s) s = nnl_qdq_check_opset(p.m);

@@ -46,6 +46,13 @@ def test_quantize_int8_activations_from_bytes():
         os.unlink(s["path"])
 
 
+def test_quantize_int7_weights(tmp_path):
+    s = nnlink.quantize(fixture("tinyseg", "model.onnx"), {"image": calib()}, tmp_path / "q7.onnx", weights="int7")
+    assert s["weights"] == 14
+    got = run(s["path"], (1, 3, 64, 96), fixture("tinyseg", "landscape.image.npy"))
+    assert rel_err(got, np.load(fixture("quant", "landscape.ort_w7.npy"))) < 3e-2
+
+
 @pytest.mark.parametrize("data, pattern", [
     ({"nope": None}, "nope"),
     ({"image": "calib"}, "float32"),
@@ -69,5 +76,7 @@ def test_bad_arguments():
         nnlink.quantize(fixture("tinyseg", "model.onnx"), {"image": calib()}, method="best")
     with pytest.raises(nnlink.Error, match="activations"):
         nnlink.quantize(fixture("tinyseg", "model.onnx"), {"image": calib()}, activations="int4")
+    with pytest.raises(nnlink.Error, match="weights"):
+        nnlink.quantize(fixture("tinyseg", "model.onnx"), {"image": calib()}, weights="int4")
     with pytest.raises(nnlink.Error, match="calibration"):
         nnlink.quantize(fixture("tinyseg", "model.onnx"), {})

@@ -6,7 +6,8 @@
  *           w (N x K int8, PLAIN or PACK_Q8), w_scale (1 or N),
  *           w_zero_point (all 0, or absent), bias (N int32, scale
  *           x_scale * w_scale[n]; optional)
- *   attrs   the Gemm's transA = 0, transB = 1, alpha = beta = 1
+ *   attrs   the Gemm's transA = 0, transB = 1, alpha = beta = 1; nnl_w7 = 1
+ *           when w lies within [-64, 64] (passes/pack_q8.c)
  *   y[m][n] = (float)(sum_k w[n][k] (x[m][k] - zx) + bias[n]) * (x_scale * w_scale[n])
  * int32 sums (kernels/qconv.h nnl_qgemm_f32), as ONNX Runtime's QGemm of
  * the same file computes them; the float Gemm it replaces summed the
@@ -38,7 +39,7 @@ static float scale_at(const nnl_tensor *s, int64_t i) {
 }
 
 nnl_status nnl_quant_qgemm_infer(nnl_op_call *c, nnl_infer_result *r) {
-    static const char *const known[] = {"transA", "transB", "alpha", "beta", NULL};
+    static const char *const known[] = {"transA", "transB", "alpha", "beta", "nnl_w7", NULL};
     nnl_status st = nnl_attr_check(c, known);
     if (st || (st = nnl_op_check_io(c, 5, 7, 5, 1, 1))) return st;
     const nnl_tensor *x = c->in[0], *sx = c->in[1], *zx = c->in[2], *w = c->in[3], *sw = c->in[4];
@@ -81,7 +82,11 @@ nnl_status nnl_quant_qgemm_exec(const nnl_op_call *c) {
                         .w = w->data, .bias = b ? b->data : NULL, .y = c->out[0]->data, .m = x->dims[0],
                         .n = w->dims[0], .k = x->dims[1]};
     if (w->layout == NNL_LAYOUT_PACK_Q8) {
-        nnl_status st = nnl_qgemm_f32(&a, NULL, c->pool, c->thread_scratch);
+        int64_t w7;
+        nnl_status st = nnl_op_attr_int(c, "nnl_w7", 0, &w7);
+        if (st) return st;
+        a.w7 = w7 == 1;
+        st = nnl_qgemm_f32(&a, NULL, c->pool, c->thread_scratch);
         return st ? nnl_op_fail(c, st, "the integer GEMM refused it") : NNL_OK;
     }
     const int8_t *wv = w->data;

@@ -14,7 +14,8 @@
  * the convs of QDQ models and QLinearConv with int8 weights of zero point
  * 0): it runs kernels/qconv.h, whose requantization multiplies in float32
  * as ONNX Runtime's does.  Its nnl_ymin / nnl_ymax attributes (a fused
- * Relu or Clip, passes/fuse_qconv.c) narrow the saturation on both paths.
+ * Relu or Clip, passes/fuse_qconv.c) narrow the saturation on both paths;
+ * nnl_w7 = 1 (passes/pack_q8.c) says the weight lies within [-64, 64].
  */
 #include <math.h>
 #include <string.h>
@@ -270,7 +271,7 @@ nnl_status nnl_quant_qconv_infer(nnl_op_call *c, nnl_infer_result *r) {
     static const char *const known[] = {"auto_pad", "dilations", "group", "kernel_shape", "pads",
                                         "strides", NULL};
     static const char *const known_q[] = {"auto_pad", "dilations", "group", "kernel_shape", "pads",
-                                          "strides", "nnl_ymin", "nnl_ymax", NULL};
+                                          "strides", "nnl_ymin", "nnl_ymax", "nnl_w7", NULL};
     const bool q = is_qlinear(c);
     nnl_status st = nnl_attr_check(c, q ? known_q : known);
     if (st) return st;
@@ -400,7 +401,11 @@ static nnl_status qconv_packed(const nnl_op_call *c, const cv_job *j) {
     if (!xy_scales_ok(&j->io))
         return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "x_scale %g and y_scale %g must be positive and finite",
                            (double)a.x_scale, (double)a.y_scale);
-    nnl_status st = nnl_qconv2d(&j->g, &a, NULL, c->pool, c->thread_scratch);
+    int64_t w7;
+    nnl_status st = nnl_op_attr_int(c, "nnl_w7", 0, &w7);
+    if (st) return st;
+    a.w7 = w7 == 1;
+    st = nnl_qconv2d(&j->g, &a, NULL, c->pool, c->thread_scratch);
     return st ? nnl_op_fail(c, st, "the integer convolution refused this geometry") : NNL_OK;
 }
 

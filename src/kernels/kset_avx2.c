@@ -520,32 +520,49 @@ NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)
 
 /* 8-bit depthwise taps (gemm.h nnl_qdw_fn): 32 pixels as four vectors of
- * 8 int32 sums, each tap a zero-extending load, a multiply by the
- * broadcast weight and an add; then nnl_requant's arithmetic and the low
- * bytes stored. */
+ * 8 int32 sums, taps two at a time: both rows' bytes widened to int16 and
+ * interleaved pixel by pixel, one vpmaddwd by the pair of weights adds
+ * x0 w0 + x1 w1 (|.| <= 2 x 255 x 128: exact) to each pixel's sum; an odd
+ * last tap pairs with itself at weight 0.  The interleave puts pixels 0-3
+ * and 8-11 in acc[0], 4-7 and 12-15 in acc[1] (the halves of acc[2] and
+ * acc[3] likewise 16 on): the saturating packs of the epilogue, which
+ * works in 128-bit halves, restores their order.  Then nnl_requant's
+ * arithmetic; the clamped values fit the output type, so the packs (signed
+ * for an int8 output, whose clamp goes below 0) are exact.  Against
+ * widening each tap to int32 for vpmulld (Zen 3, MobileNetV2 int7, one
+ * thread): its 56x56 depthwise 0.346 -> 0.278 ms, 112x112/2 0.316 ->
+ * 0.273, the network 8.55 -> 8.19 ms. */
 static void qdw_avx2(uint8_t *y, const uint8_t *const *src, const int8_t *w, int nt, int64_t n,
                      const nnl_qdw_epi *e) {
     const __m256 mult = _mm256_set1_ps(e->mult), zy = _mm256_set1_ps(e->zy), lo = _mm256_set1_ps(e->lo),
                  hi = _mm256_set1_ps(e->hi);
+    const bool sgn = e->lo < 0;
     for (int64_t f = 0; f < n; f += NNL_QDW_BLOCK) {
         __m256i acc[4];
         for (int k = 0; k < 4; k++) acc[k] = _mm256_set1_epi32(e->off);
-        for (int t = 0; t < nt; t++) {
-            const __m256i wt = _mm256_set1_epi32(w[t]);
-            const uint8_t *s = src[t] + f;
-            _Pragma("GCC unroll 4")
-            for (int k = 0; k < 4; k++)
-                acc[k] = _mm256_add_epi32(
-                    acc[k], _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(s + 8 * k))), wt));
+        for (int t = 0; t < nt; t += 2) {
+            const bool pair = t + 1 < nt;
+            const __m256i wp = _mm256_set1_epi32((int32_t)((uint32_t)(uint16_t)w[t] |
+                                                           (uint32_t)(uint16_t)(pair ? w[t + 1] : 0) << 16));
+            const uint8_t *s0 = src[t] + f, *s1 = src[pair ? t + 1 : t] + f;
+            _Pragma("GCC unroll 2")
+            for (int h = 0; h < 2; h++) {
+                __m256i a = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(s0 + 16 * h)));
+                __m256i b = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(s1 + 16 * h)));
+                acc[2 * h] = _mm256_add_epi32(acc[2 * h], _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), wp));
+                acc[2 * h + 1] = _mm256_add_epi32(acc[2 * h + 1], _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), wp));
+            }
         }
+        __m256i v[4];
         _Pragma("GCC unroll 4")
         for (int k = 0; k < 4; k++) {
-            __m256 v = _mm256_round_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[k]), mult),
+            __m256 r = _mm256_round_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(acc[k]), mult),
                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-            v = _mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, zy), lo), hi);
-            uint64_t bytes = low_bytes8(_mm256_cvttps_epi32(v));
-            memcpy(y + f + 8 * k, &bytes, 8);
+            v[k] = _mm256_cvttps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_add_ps(r, zy), lo), hi));
         }
+        const __m256i p01 = _mm256_packs_epi32(v[0], v[1]), p23 = _mm256_packs_epi32(v[2], v[3]);
+        const __m256i b = sgn ? _mm256_packs_epi16(p01, p23) : _mm256_packus_epi16(p01, p23);
+        _mm256_storeu_si256((__m256i *)(y + f), _mm256_permute4x64_epi64(b, 0xD8));
     }
 }
 

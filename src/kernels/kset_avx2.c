@@ -331,16 +331,47 @@ INLINE void q_load(const nnl_qukr_args *p, __m256i c[4][3], int r0, const int nv
                                : _mm256_loadu_si256((const __m256i *)(p->acc + (r0 + i) * 8 * nv + 8 * v));
 }
 
+/* Requantized bytes of 16 pixels of a row from its two vectors of sums:
+ * the int32 results (clamped, so within the output type) packed to int16
+ * (lanes interleave the two vectors' halves, a qword permute restores the
+ * order) and to bytes, saturating as the output type's sign says. */
+INLINE __m128i q_bytes16(__m256i a0, __m256i a1, __m256i off, __m256 mult, __m256 zy, __m256 lo, __m256 hi, bool sgn) {
+    __m256i w = _mm256_permute4x64_epi64(
+        _mm256_packs_epi32(requant256(a0, off, mult, zy, lo, hi), requant256(a1, off, mult, zy, lo, hi)), 0xD8);
+    __m128i l = _mm256_castsi256_si128(w), h = _mm256_extracti128_si256(w, 1);
+    return sgn ? _mm_packs_epi16(l, h) : _mm_packus_epi16(l, h);
+}
+
+/* The tile's sums out: partial sums to acc, or (last K block) requantized
+ * into y, 16 pixels of a row at a time with the epilogue's constants read
+ * once (a store of 8 bytes per vector through q_store cost more than the
+ * products of a short K: 1x1 convs of 16 channels). */
 INLINE void q_out(const nnl_qukr_args *p, __m256i c[4][3], int r0, const int nv) {
+    if (!p->last) {
+        _Pragma("GCC unroll 4")
+        for (int i = 0; i < 4; i++)
+            _Pragma("GCC unroll 3")
+            for (int v = 0; v < nv; v++) _mm256_storeu_si256((__m256i *)(p->acc + (r0 + i) * 8 * nv + 8 * v), c[i][v]);
+        return;
+    }
+    const nnl_qepi *e = p->epi;
+    const __m256 zy = _mm256_set1_ps(e->zy), lo = _mm256_set1_ps(e->lo), hi = _mm256_set1_ps(e->hi);
+    const bool sgn = e->lo < 0;
     _Pragma("GCC unroll 4")
-    for (int i = 0; i < 4; i++)
-        _Pragma("GCC unroll 3")
-        for (int v = 0; v < nv; v++) {
-            if (!p->last)
-                _mm256_storeu_si256((__m256i *)(p->acc + (r0 + i) * 8 * nv + 8 * v), c[i][v]);
-            else if (r0 + i < p->mr && 8 * v < p->nr)
-                q_store(p, c[i][v], r0 + i, 8 * v);
+    for (int i = 0; i < 4; i++) {
+        if (r0 + i >= p->mr) break;
+        const __m256i off = _mm256_set1_epi32(e->off[r0 + i]);
+        const __m256 mult = _mm256_set1_ps(e->mult[r0 + i]);
+        uint8_t *y = p->y + (r0 + i) * p->ldy;
+        if (p->nr >= 16) {
+            _mm_storeu_si128((__m128i *)y, q_bytes16(c[i][0], c[i][1], off, mult, zy, lo, hi, sgn));
+        } else {
+            uint8_t t[16];
+            _mm_storeu_si128((__m128i *)t, q_bytes16(c[i][0], c[i][1], off, mult, zy, lo, hi, sgn));
+            memcpy(y, t, (size_t)p->nr);
         }
+        if (nv == 3 && p->nr > 16) q_store(p, c[i][2], r0 + i, 16);
+    }
 }
 
 static void qukr_exact(const nnl_qukr_args *p) {

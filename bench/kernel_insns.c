@@ -10,6 +10,8 @@
  *           ukr_epi  the same with bias + residual + ReLU epilogue
  *           ukr_k24  one tile at kc = 24 with bias + ReLU (a mobile
  *                 network's 1x1 expansion, where the epilogue weighs most)
+ *           qdw   8-bit depthwise taps (nnl_qdw_fn): 9 taps over 256
+ *                 pixels, requantized (MACs counted as 2 FLOPs)
  *           dot8  one 8-row panel dot product, k = 256
  *           erf   256 elements
  * Prints the FLOPs of one repetition (erf: elements) on stdout.
@@ -25,10 +27,12 @@
 
 static float a[NNL_MR * KC], b[KC * NNL_NR_MAX], c[NNL_MR * NNL_NR_MAX], res[NNL_MR * NNL_NR_MAX];
 static float bias[NNL_MR], y[DW_N + 8], e[KC];
+#define QDW_N 256
+static uint8_t qx[9][QDW_N + NNL_QDW_BLOCK], qy[QDW_N + NNL_QDW_BLOCK];
 
 int main(int argc, char **argv) {
     if (argc != 4) {
-        fprintf(stderr, "usage: kernel_insns SET ukr|ukr_epi|ukr_k24|dot8|erf REPS\n");
+        fprintf(stderr, "usage: kernel_insns SET ukr|ukr_epi|ukr_k24|qdw|dot8|erf REPS\n");
         return 2;
     }
     const nnl_kernel *k = nnl_kernel_find(argv[1]);
@@ -57,7 +61,18 @@ int main(int argc, char **argv) {
         u.kc = 24;
         for (long r = 0; r < reps; r++) k->ukr(&u);
         flops = 2.0 * NNL_MR * k->nr * 24;
-    } else if (strcmp(argv[2], "dot8") == 0) {
+    } else if (strcmp(argv[2], "qdw") == 0) {
+        const uint8_t *src[9];
+        int8_t wq[9];
+        for (int t = 0; t < 9; t++) {
+            for (int i = 0; i < QDW_N; i++) qx[t][i] = (uint8_t)(i * 7 + t);
+            src[t] = qx[t];
+            wq[t] = (int8_t)(t * 29 - 100);
+        }
+        const nnl_qdw_epi qe = {.off = 1000, .mult = 0.001f, .zy = 3, .lo = 0, .hi = 255};
+        for (long r = 0; r < reps; r++) k->qdw(qy, src, wq, 9, QDW_N, &qe);
+        flops = 2.0 * 9 * QDW_N;
+        acc[0] = qy[5];
         for (long r = 0; r < reps; r++) k->dot8(a, b, 1, KC, acc);
         flops = 2.0 * 8 * KC;
     } else if (strcmp(argv[2], "erf") == 0) {

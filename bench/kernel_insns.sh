@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 BIN=${1:-build-aarch64}/bench/kernel_insns
 count() { qemu-aarch64 -singlestep -d exec,nochain "$BIN" "$@" 2>&1 >/dev/null | grep -c '^Trace'; }
 printf '| kernel | set | instructions per call | FLOPs per call | instructions per FLOP |\n|---|---|---:|---:|---:|\n'
-for kern in ukr ukr_epi ukr_k24 dot8 erf; do
+for kern in ukr ukr_epi ukr_k24 qdw dot8 erf; do
     for set in scalar neon; do
         flops=$(qemu-aarch64 "$BIN" $set $kern 1)
         i1=$(count $set $kern 1)

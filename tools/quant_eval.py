@@ -4,7 +4,8 @@ against the float model's output (run by ONNX Runtime).
 
 usage: /usr/bin/python3 tools/quant_eval.py MODEL.onnx INPUT D0,D1,... \
            [--eval-shape D0,D1,...]... [--methods minmax,percentile,mse] \
-           [--samples 16] [--evals 4] [--nnlink build/nnlink] [--keep DIR]
+           [--samples 16] [--evals 4] [--nnlink build/nnlink] [--keep DIR] \
+           [--weights int8|int7]
 
 Calibration: --samples standard-normal samples at the first shape (the
 distribution tools/export_torchvision.py and the fixtures use); evaluation:
@@ -42,6 +43,7 @@ def main():
     ap.add_argument("--nnlink", default="build/nnlink")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--keep")
+    ap.add_argument("--weights", default="int8", choices=["int8", "int7"])
     a = ap.parse_args()
     rng = np.random.default_rng(123)
     calib = rng.standard_normal((a.samples,) + a.shape).astype(np.float32)
@@ -59,7 +61,7 @@ def main():
         q = os.path.join(d, "%s.%s.onnx" % (name, method))
         subprocess.run([a.nnlink, "quantize", a.model, "-o", q,
                         "--calibration", "%s=%s" % (a.input, cp),
-                        "--method", method], check=True,
+                        "--method", method, "--weights", a.weights], check=True,
                        stdout=subprocess.DEVNULL)
         for s in shapes:
             ref = np.concatenate([r.ravel() for r in refs[s]])

@@ -82,10 +82,8 @@ nnl_status nnl_quant_qgemm_exec(const nnl_op_call *c) {
                         .w = w->data, .bias = b ? b->data : NULL, .y = c->out[0]->data, .m = x->dims[0],
                         .n = w->dims[0], .k = x->dims[1]};
     if (w->layout == NNL_LAYOUT_PACK_Q8) {
-        int64_t w7;
-        nnl_status st = nnl_op_attr_int(c, "nnl_w7", 0, &w7);
+        nnl_status st = nnl_quant_w7(c, &a.w7);
         if (st) return st;
-        a.w7 = w7 == 1;
         st = nnl_qgemm_f32(&a, NULL, c->pool, c->thread_scratch);
         return st ? nnl_op_fail(c, st, "the integer GEMM refused it") : NNL_OK;
     }

@@ -380,6 +380,13 @@ static void cv_planes(void *ctx, int64_t b, int64_t e, int thread) {
 static bool scale_ok(float s) { return s > 0 && isfinite(s); }
 static bool xy_scales_ok(const cv_io *io) { return scale_ok(par_f(io->xs, 0)) && scale_ok(par_f(io->ys, 0)); }
 
+nnl_status nnl_quant_w7(const nnl_op_call *c, bool *w7) {
+    int64_t v;
+    nnl_status st = nnl_op_attr_int(c, "nnl_w7", 0, &v);
+    *w7 = !st && v == 1;
+    return st;
+}
+
 /* The PACK_Q8 weight's path: kernels/qconv.h. */
 static nnl_status qconv_packed(const nnl_op_call *c, const cv_job *j) {
     nnl_qconv_args a = {
@@ -401,10 +408,8 @@ static nnl_status qconv_packed(const nnl_op_call *c, const cv_job *j) {
     if (!xy_scales_ok(&j->io))
         return nnl_op_fail(c, NNL_ERR_INVALID_ARG, "x_scale %g and y_scale %g must be positive and finite",
                            (double)a.x_scale, (double)a.y_scale);
-    int64_t w7;
-    nnl_status st = nnl_op_attr_int(c, "nnl_w7", 0, &w7);
+    nnl_status st = nnl_quant_w7(c, &a.w7);
     if (st) return st;
-    a.w7 = w7 == 1;
     st = nnl_qconv2d(&j->g, &a, NULL, c->pool, c->thread_scratch);
     return st ? nnl_op_fail(c, st, "the integer convolution refused this geometry") : NNL_OK;
 }

@@ -131,7 +131,9 @@ const char *nnl_plan_foreign(const nnl_plan *plan);
 void nnl_plan_free(nnl_plan *plan);
 
 /* Check every byte of the file against its checksums (opening checks only
- * the metadata).  NNL_ERR_FORMAT naming the damaged part. */
+ * the metadata), and the weight payloads' own contracts that kernels rely
+ * on (8-bit weights: row sums, zero padding, the nnl_w7 range).
+ * NNL_ERR_FORMAT naming the damaged part. */
 nnl_status nnl_plan_verify(const nnl_plan *plan);
 
 int nnl_plan_graph_count(const nnl_plan *plan);

@@ -291,6 +291,82 @@ static void test_int7_weights(void **st) {
     nnl_aligned_free(t.data);
 }
 
+/* The file m.nnl rewritten (checksums recomputed by the writer, so only
+ * the payload checks can object) to out: node `node` of graph 0 given
+ * nnl_w7 = 1 when mark, and wsum[0] of its weight moved by bump; then
+ * nnlink verify's library call on it. */
+static nnl_status verify_tampered(const char *out, int node, bool mark, int bump) {
+    nnl_file *f;
+    assert_int_equal(nnl_file_read(tpath("m.nnl"), &f), NNL_OK);
+    nnl_file w = *f;
+    nnl_frec_graph g = f->graphs[0];
+    nnl_frec_node *nodes = malloc(sizeof *nodes * (size_t)g.n_nodes);
+    nnl_frec_weight *ws = malloc(sizeof *ws * (size_t)f->n_weights);
+    assert_non_null(nodes);
+    assert_non_null(ws);
+    memcpy(nodes, g.nodes, sizeof *nodes * (size_t)g.n_nodes);
+    memcpy(ws, f->weights, sizeof *ws * (size_t)f->n_weights);
+    nnl_frec_node *n = &nodes[node];
+    nnl_attr *attrs = calloc((size_t)n->n_attrs + 1, sizeof *attrs);
+    assert_non_null(attrs);
+    memcpy(attrs, n->attrs, sizeof *attrs * (size_t)n->n_attrs);
+    if (mark) attrs[n->n_attrs++] = (nnl_attr){.name = "nnl_w7", .type = NNL_ATTR_INT, .i = 1};
+    n->attrs = attrs;
+    nnl_frec_weight *wt = &ws[g.tensors[n->in[3]].where]; /* QLinearConv's w */
+    assert_int_equal(wt->layout, NNL_LAYOUT_PACK_Q8);
+    uint8_t *bytes = malloc(wt->nbytes);
+    assert_non_null(bytes);
+    memcpy(bytes, wt->data, wt->nbytes);
+    int32_t *wsum = (int32_t *)(bytes + (wt->dims[0] + 7) / 8 * 8 * 4);
+    wsum[0] += bump;
+    wt->data = bytes;
+    g.nodes = nodes;
+    w.graphs = &g;
+    w.n_graphs = 1;
+    w.weights = ws;
+    assert_int_equal(nnl_file_write(&w, out), NNL_OK);
+    free(bytes);
+    free(attrs);
+    free(ws);
+    free(nodes);
+    nnl_file_close(f);
+    nnl_plan *p;
+    assert_int_equal(nnl_plan_open(out, &p), NNL_OK);
+    nnl_status st = nnl_plan_verify(p);
+    nnl_plan_free(p);
+    return st;
+}
+
+/* nnlink verify checks what the 8-bit kernels trust in a PACK_Q8 payload:
+ * a file whose checksums are right but whose conv states nnl_w7 over
+ * full-range weights, or whose row sum is off by one, is refused naming
+ * the node or the weight; the untouched rewrite and the int7 file pass. */
+static void test_verify_payloads(void **st) {
+    (void)st;
+    nnl_tensor x = load(FX "tinyseg/landscape.image.npy");
+    nnl_plan_free(compile_open(QFX "model.qdq.onnx", "image", &x));
+    nnl_file *f;
+    assert_int_equal(nnl_file_read(tpath("m.nnl"), &f), NNL_OK);
+    int conv = -1;
+    const nnl_frec_graph *g = &f->graphs[0];
+    for (int i = 0; i < g->n_nodes && conv < 0; i++)
+        if (!strcmp(g->nodes[i].op, "QLinearConv") &&
+            g->tensors[g->nodes[i].in[3]].kind == NNL_TK_WEIGHT &&
+            f->weights[g->tensors[g->nodes[i].in[3]].where].layout == NNL_LAYOUT_PACK_Q8)
+            conv = i;
+    nnl_file_close(f);
+    assert_true(conv >= 0);
+    if (verify_tampered(tpath("same.nnl"), conv, false, 0)) fail_msg("%s", nnl_last_error());
+    assert_int_equal(verify_tampered(tpath("w7.nnl"), conv, true, 0), NNL_ERR_FORMAT);
+    assert_non_null(strstr(nnl_last_error(), "nnl_w7"));
+    assert_non_null(strstr(nnl_last_error(), "outside [-64, 64]"));
+    assert_int_equal(verify_tampered(tpath("wsum.nnl"), conv, false, 1), NNL_ERR_FORMAT);
+    assert_non_null(strstr(nnl_last_error(), "row sum"));
+    nnl_plan_free(compile_open(QFX "model.qdq_w7.onnx", "image", &x));
+    assert_int_equal(verify_tampered(tpath("w7ok.nnl"), conv, true, 0), NNL_OK);
+    nnl_aligned_free(x.data);
+}
+
 /* percentile 100 clips nothing: the same scales as minmax, so the same
  * output; percentile 99.9 and mse clip, so the output moves but stays a
  * quantized version of the float one. */
@@ -593,6 +669,7 @@ int main(void) {
         cmocka_unit_test(test_classifiers),
         cmocka_unit_test(test_methods),
         cmocka_unit_test(test_int7_weights),
+        cmocka_unit_test(test_verify_payloads),
         cmocka_unit_test(test_bad_calibration),
         cmocka_unit_test(test_old_opset),
         cmocka_unit_test(test_opset_raised),

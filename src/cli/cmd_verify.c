@@ -7,8 +7,10 @@ static const char help[] =
     "usage: nnlink verify FILE.nnl...\n"
     "\n"
     "Check every byte of each file: header, metadata and weights against their\n"
-    "checksums, and every graph's structure.  Opening a file (run, profile,\n"
-    "info) checks the metadata only, so that weights stay unread until used.\n";
+    "checksums, every graph's structure, and what the kernels take on trust in\n"
+    "8-bit weights (row sums, zero padding, the 7-bit range an op states).\n"
+    "Opening a file (run, profile, info) checks the metadata only, so that\n"
+    "weights stay unread until used.\n";
 
 int cmd_verify(int argc, char **argv) {
     int files = 0, bad = 0;

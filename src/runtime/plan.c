@@ -256,5 +256,6 @@ int nnl_plan_weight_used_by(const nnl_plan *p, int w, int g) {
 
 nnl_status nnl_plan_verify(const nnl_plan *p) {
     if (!p) return nnl_fail(NNL_ERR_INVALID_ARG, "nnl_plan_verify: NULL plan");
-    return nnl_file_verify(p->f);
+    nnl_status st = nnl_file_verify(p->f);
+    return st ? st : nnl_plan_check_payloads(p->f);
 }

@@ -14,4 +14,8 @@ struct nnl_plan {
     char *foreign;
 };
 
+/* The payload contracts kernels rely on (runtime/payloads.c), for
+ * nnl_plan_verify after the checksums. */
+nnl_status nnl_plan_check_payloads(const nnl_file *f);
+
 #endif

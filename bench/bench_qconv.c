@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "kernels/qconv.h"
+#include "kernels/qwino.h"
 
 typedef struct shape {
     const char *name;
@@ -50,6 +51,8 @@ static const shape shapes[] = {
     {"fcn l1 1x1 256->64 64x96", 256, 64, 96, 64, 1, 1, 0, 1},
     {"fcn l1 1x1 64->256 64x96", 64, 64, 96, 256, 1, 1, 0, 1},
     {"fcn l4 3x3 d4 512 32x48", 512, 32, 48, 512, 3, 1, 4, 4},
+    {"fcn l3 3x3 d2 256 32x48", 256, 32, 48, 256, 3, 1, 2, 2},
+    {"fcn l2 3x3 128 32x48", 128, 32, 48, 128, 3, 1, 1, 1},
     {"fcn head 3x3 2048->512", 2048, 32, 48, 512, 3, 1, 1, 1},
     {"fcn l4 1x1 2048->512 32x48", 2048, 32, 48, 512, 1, 1, 0, 1},
     {"fcn l4 1x1 512->2048 32x48", 512, 32, 48, 2048, 1, 1, 0, 1},
@@ -97,6 +100,10 @@ typedef struct job {
 static nnl_status run_q(const void *c) {
     const job *j = c;
     return nnl_qconv2d_with(j->p, j->qa, j->uk, NULL, j->ts);
+}
+static nnl_status run_w(const void *c) {
+    const job *j = c;
+    return nnl_qwino_conv(j->p, j->qa, j->kern, NULL, j->ts);
 }
 static nnl_status run_f(const void *c) {
     const job *j = c;
@@ -156,7 +163,7 @@ int main(int argc, char **argv) {
         for (int ki = 0; nnl_kernels[ki]; ki++) {
             const nnl_kernel *k = nnl_kernels[ki];
             if (!k->supported() || strcmp(k->name, "scalar") == 0) continue;
-            bool has_uk = !only_uk;
+            bool has_uk = !only_uk || (k->qwino && strcmp(only_uk, "winograd") == 0);
             for (int u = 0; u < NNL_QUKR_MAX && k->qukr[u]; u++)
                 has_uk |= only_uk && strcmp(only_uk, k->qukr[u]->name) == 0;
             if (!has_uk) continue;
@@ -183,6 +190,13 @@ int main(int argc, char **argv) {
                     printf("%-26s %7.3f %-8s %-10s %-2s %8.1f %8.1f %8.1f %5.2fx\n", s->name, macs * 1e-9, k->name,
                            k->qukr[u]->name, v ? "px" : "", macs / tq[v] * 1e-9, macs / tf * 1e-9, macs / tfd * 1e-9,
                            tf / tq[v]);
+            }
+            /* the set's 8-bit Winograd, where it runs the conv (rated by
+             * the direct conv's multiply-adds, so comparable) */
+            if (k->qwino && nnl_qwino_ok(&p, qa.w7) && (!only_uk || strcmp(only_uk, "winograd") == 0)) {
+                const double tw = best_s(run_w, &j, runs);
+                printf("%-26s %7.3f %-8s %-10s %-2s %8.1f %8.1f %8.1f %5.2fx\n", s->name, macs * 1e-9, k->name,
+                       "winograd", "", macs / tw * 1e-9, macs / tf * 1e-9, macs / tfd * 1e-9, tf / tw);
             }
         }
         free(xq), free(yq), free(wq), free(scale), free(bias);

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "kernels/qconv.h"
+#include "kernels/qwino.h"
 
 static void *ts[2];
 static nnl_pool *pool2;
@@ -81,6 +82,13 @@ static const qcase cases[] = {
     {1, 64, 7, 7, 64, 3, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1},
     {2, 36, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
     {1, 48, 14, 14, 97, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2},
+    /* 8-bit Winograd (3x3 stride 1): several tile blocks and tile rows a
+     * block, dilation 4 over odd sizes (phases of unequal size), no pads
+     * with odd channels and a batch, several K blocks with dilation 3 */
+    {1, 64, 30, 34, 64, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
+    {1, 5, 9, 13, 16, 3, 3, 1, 1, 1, 4, 4, 4, 4, 4, 4},
+    {2, 7, 12, 11, 24, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0},
+    {1, 130, 11, 10, 56, 3, 3, 1, 1, 1, 3, 3, 3, 3, 3, 3},
     /* a 40x40 map: its K blocks' sums for 320 rows outgrow the thread
      * scratch, so a task takes half the rows */
     {1, 64, 40, 40, 320, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
@@ -234,6 +242,22 @@ static void check_all(qdata *d) {
                                  (long long)(i % (d->p.oh * d->p.ow)), got[i], want[i]);
                 for (int i = 0; i < GUARD; i++)
                     if (got[d->ny + i] != 0xA5) fail_msg("%s: wrote past y", describe(d, uk->name, threads));
+            }
+        }
+        /* the set's 8-bit Winograd where it applies, 1 and 2 threads */
+        if (k->qwino && nnl_qwino_ok(&d->p, d->a.w7)) {
+            note(k->name, "winograd");
+            for (int threads = 1; threads <= 2; threads++) {
+                memset(got, 0xA5, (size_t)d->ny + GUARD);
+                assert_int_equal(nnl_qwino_conv(&d->p, &d->a, k, threads == 2 ? pool2 : NULL, ts), NNL_OK);
+                for (int64_t i = 0; i < d->ny; i++)
+                    if (got[i] != want[i])
+                        fail_msg("%s: byte %lld (row %lld, pixel %lld): got %d want %d",
+                                 describe(d, "winograd", threads), (long long)i,
+                                 (long long)(i / (d->p.oh * d->p.ow) % d->p.oc),
+                                 (long long)(i % (d->p.oh * d->p.ow)), got[i], want[i]);
+                for (int i = 0; i < GUARD; i++)
+                    if (got[d->ny + i] != 0xA5) fail_msg("%s: wrote past y", describe(d, "winograd", threads));
             }
         }
         /* and the set's own choice, through the public entry */

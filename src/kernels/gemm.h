@@ -371,7 +371,40 @@ typedef struct nnl_qukr {
      * int16 pairs (AVX2's vpmaddubsw) cannot saturate then.  Picked only
      * for a conv or GEMM whose weight says so (nnl_qconv_args.w7). */
     bool w7;
+    /* The set's 8-bit Winograd (nnl_kernel.qwino) runs undilated 3x3
+     * stride-1 convs faster than this microkernel from this output width
+     * on (kernels/qwino.c nnl_qwino_pays; 0: never). */
+    int wino_ow;
 } nnl_qukr;
+
+/* ---- 8-bit Winograd F(2x2, 3x3) (kernels/qwino.h) ------------------------
+ * Transform point xi = 4 rho + kappa of a 4x4 transform, 16 of them.  The
+ * products' sums of a tile: NNL_QWINO_OC int32 (rows of up to 8 panels). */
+#define NNL_QWINO_OC 64
+typedef struct nnl_qwino {
+    /* Channel pairs [cp0, cp0 + n) of one PACK_Q8 panel of a 3x3 weight
+     * (8 rows; quad q = g4 * 9 + tap at p8 + 32 q) as U' = G' g G'^T, G' =
+     * 2 G: at u + xi * us, per pair 8 rows x 2 channels of int16. */
+    void (*wt)(int16_t *u, int64_t us, const int8_t *p8, int64_t cp0, int64_t n);
+    /* Input transform V = B^T d B of nb tiles of one tile row for one
+     * channel pair: r[4 c + i] is row i of channel c's 4 x (2 nb + 2)
+     * window (bytes b, d = (b ^ flip) - zx), readable 32 bytes further;
+     * tile t's V at v + xi * vs + 2 t + c, and up to 15 tiles past nb may
+     * be written. */
+    void (*in)(int16_t *v, int64_t vs, const uint8_t *const r[8], int64_t nb, int zx, uint8_t flip);
+    /* Output transform of a run of nt tiles of a tile row for 8 rows:
+     * tile k's sums M at m + k * NNL_QWINO_OC + xi * ms (8 int32 each),
+     * A^T M A / 4 requantized by e; output row i < nr, column j < nc (of
+     * the run's 2 nt) of row l at y + l * ly + i * ry + j * cx. */
+    void (*out)(uint8_t *y, int64_t ly, int64_t ry, int64_t cx, int nr, int nc, int nt, const int32_t *m, int64_t ms,
+                const nnl_qepi *e);
+    /* The transposed tile (nnl_qtukr_args) on int16 pairs: a step is 8 rows
+     * x 2 channels of int16 in w against a tile's 2 int16 in x, the sums
+     * NNL_QWINO_OC int32 a tile; steps evenly spaced (xoff[q] = xoff[0] +
+     * q (xoff[1] - xoff[0])), tiles 4 bytes apart (pix[j] = 4 j); never
+     * called with last set. */
+    nnl_qtukr_fn mm;
+} nnl_qwino;
 
 /* The portable staging interleave (GCC vector extensions: SSE2, NEON). */
 void nnl_il4_generic(uint32_t *o, const uint8_t *const r[4], int64_t m, uint32_t flip);
@@ -424,6 +457,7 @@ typedef struct nnl_kernel {
     /* 8-bit conv microkernels, best first, NULL after the last: the first
      * whose supported() holds runs (kernels/qconv.c). */
     const nnl_qukr *qukr[NNL_QUKR_MAX];
+    const nnl_qwino *qwino;    /* NULL: the set has none */
 } nnl_kernel;
 
 /* All kernel sets compiled in, best last; terminated by NULL.  Sets the

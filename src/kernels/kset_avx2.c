@@ -503,6 +503,210 @@ INLINE void qt_store(const nnl_qtukr_args *p, const __m256i *c, int i, int j0, i
 #define QT8_PB 2
 #include "kernels/qt8_body.h"
 
+/* ---- 8-bit Winograd F(2x2, 3x3) (kernels/qwino.h) ----------------------
+ * The products: the transposed tile of qt8_body.h on int16 pairs, one
+ * vpmaddwd and an add per 16 products. */
+/* Blocks of PB <= 4 panels x PJ <= 2 tiles: a step is PB weight loads,
+ * PJ broadcasts and PB PJ multiply-adds; more panels than tiles a block
+ * since the products take one vpmaddwd, so loads and broadcasts bound
+ * the step (2 x 4 ran at 66 GMAC/s in bench_qconv's Winograd, Zen 3).
+ * Tiles are 4 bytes apart and steps xoff[1] (nnl_qwino.mm). */
+INLINE void qw_mm_block(const nnl_qtukr_args *p, int i0, int j0, const int PB, const int PJ) {
+    __m256i c[4][2];
+    int32_t *acc = p->acc + j0 * NNL_QWINO_OC + 8 * i0;
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < PB; i++)
+        _Pragma("GCC unroll 2")
+        for (int j = 0; j < PJ; j++)
+            c[i][j] = p->first ? _mm256_setzero_si256()
+                               : _mm256_loadu_si256((const __m256i *)(acc + j * NNL_QWINO_OC + 8 * i));
+    const int64_t xs = p->kq > 1 ? p->xoff[1] - p->xoff[0] : 0, ws = p->w_ps;
+    const uint8_t *x = p->x + p->xoff[0] + 4 * j0;
+    const int8_t *w = p->w + i0 * ws;
+    _Pragma("GCC unroll 2")
+    for (int64_t q = 0; q < p->kq; q++, w += 32, x += xs) {
+        __m256i wv[4];
+        _Pragma("GCC unroll 4")
+        for (int i = 0; i < PB; i++) wv[i] = _mm256_loadu_si256((const __m256i *)(w + i * ws));
+        _Pragma("GCC unroll 2")
+        for (int j = 0; j < PJ; j++) {
+            const __m256i b = _mm256_set1_epi32(*(const i32u *)(x + 4 * j));
+            _Pragma("GCC unroll 4")
+            for (int i = 0; i < PB; i++) c[i][j] = _mm256_add_epi32(c[i][j], _mm256_madd_epi16(b, wv[i]));
+        }
+    }
+    _Pragma("GCC unroll 4")
+    for (int i = 0; i < PB; i++)
+        _Pragma("GCC unroll 2")
+        for (int j = 0; j < PJ; j++) _mm256_storeu_si256((__m256i *)(acc + j * NNL_QWINO_OC + 8 * i), c[i][j]);
+}
+
+static void qw_mm_avx2(const nnl_qtukr_args *p) {
+    for (int i0 = 0; i0 < p->np; i0 += 4) {
+        const int pb = p->np - i0 < 4 ? p->np - i0 : 4;
+        for (int j0 = 0; j0 < p->nj; j0 += 2) {
+            const bool two = p->nj - j0 >= 2;
+            switch (pb * 2 + two) {
+            case 9: qw_mm_block(p, i0, j0, 4, 2); break;
+            case 8: qw_mm_block(p, i0, j0, 4, 1); break;
+            case 7: qw_mm_block(p, i0, j0, 3, 2); break;
+            case 6: qw_mm_block(p, i0, j0, 3, 1); break;
+            case 5: qw_mm_block(p, i0, j0, 2, 2); break;
+            case 4: qw_mm_block(p, i0, j0, 2, 1); break;
+            case 3: qw_mm_block(p, i0, j0, 1, 2); break;
+            default: qw_mm_block(p, i0, j0, 1, 1); break;
+            }
+        }
+    }
+}
+
+/* Channels 2h and 2h + 1 of a PACK_Q8 quad vector (8 rows x 4 bytes) as 8
+ * rows x 2 int16. */
+INLINE __m256i qw_pair(const int8_t *q, int h) {
+    const __m256i sel = h ? _mm256_setr_epi8(2, 3, 6, 7, 10, 11, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, 2, 3, 6, 7, 10,
+                                             11, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1)
+                          : _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 4, 5, 8, 9,
+                                             12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m256i b = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)q), sel);
+    return _mm256_cvtepi8_epi16(_mm256_castsi256_si128(_mm256_permute4x64_epi64(b, 0x08)));
+}
+
+static void qw_wt_avx2(int16_t *u, int64_t us, const int8_t *p8, int64_t cp0, int64_t n) {
+    for (int64_t k = 0; k < n; k++) {
+        const int64_t g4 = (cp0 + k) / 2;
+        const int h = (int)((cp0 + k) % 2);
+        __m256i g[9], t[4][3];
+        for (int i = 0; i < 9; i++) g[i] = qw_pair(p8 + (g4 * 9 + i) * 32, h);
+        for (int x = 0; x < 3; x++) {
+            const __m256i a = g[x], b = g[3 + x], c = g[6 + x], ac = _mm256_add_epi16(a, c);
+            t[0][x] = _mm256_add_epi16(a, a);
+            t[1][x] = _mm256_add_epi16(ac, b);
+            t[2][x] = _mm256_sub_epi16(ac, b);
+            t[3][x] = _mm256_add_epi16(c, c);
+        }
+        for (int r = 0; r < 4; r++) {
+            const __m256i a = t[r][0], b = t[r][1], c = t[r][2], ac = _mm256_add_epi16(a, c);
+            int16_t *o = u + 4 * r * us + k * 16;
+            _mm256_storeu_si256((__m256i *)o, _mm256_add_epi16(a, a));
+            _mm256_storeu_si256((__m256i *)(o + us), _mm256_add_epi16(ac, b));
+            _mm256_storeu_si256((__m256i *)(o + 2 * us), _mm256_sub_epi16(ac, b));
+            _mm256_storeu_si256((__m256i *)(o + 3 * us), _mm256_add_epi16(c, c));
+        }
+    }
+}
+
+/* 32 bytes from s, ^ flip, as int16 minus zx: the even bytes (e) and the
+ * odd ones (o), in order. */
+INLINE void qw_eo(const uint8_t *s, __m256i flip, __m256i zx, __m256i *e, __m256i *o) {
+    const __m256i sel = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 14,
+                                         1, 3, 5, 7, 9, 11, 13, 15);
+    __m256i b = _mm256_shuffle_epi8(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)s), flip), sel);
+    b = _mm256_permute4x64_epi64(b, 0xD8);
+    *e = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(b)), zx);
+    *o = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(b, 1)), zx);
+}
+
+/* 16 tiles a step, a tile a lane: a window row's bytes 2b .. 2b + 3 are
+ * the even and odd bytes from 2b and from 2b + 2.  A short last step reads
+ * and writes whole (nnl_qwino.in allows it). */
+static void qw_in_avx2(int16_t *v, int64_t vs, const uint8_t *const r[8], int64_t nb, int zx, uint8_t flip) {
+    const __m256i fl = _mm256_set1_epi8((char)flip), z = _mm256_set1_epi16((short)zx);
+    for (int64_t b0 = 0; b0 < nb; b0 += 16) {
+        const uint8_t *s[8];
+        for (int i = 0; i < 8; i++) s[i] = r[i] + 2 * b0;
+        __m256i vv[2][16];
+        for (int c = 0; c < 2; c++) {
+            __m256i t[4][4];
+            for (int i = 0; i < 4; i++) {
+                __m256i e, o, e2, o2;
+                qw_eo(s[4 * c + i], fl, z, &e, &o);
+                qw_eo(s[4 * c + i] + 2, fl, z, &e2, &o2);
+                t[i][0] = _mm256_sub_epi16(e, e2);
+                t[i][1] = _mm256_add_epi16(o, e2);
+                t[i][2] = _mm256_sub_epi16(e2, o);
+                t[i][3] = _mm256_sub_epi16(o, o2);
+            }
+            for (int j = 0; j < 4; j++) {
+                vv[c][j] = _mm256_sub_epi16(t[0][j], t[2][j]);
+                vv[c][4 + j] = _mm256_add_epi16(t[1][j], t[2][j]);
+                vv[c][8 + j] = _mm256_sub_epi16(t[2][j], t[1][j]);
+                vv[c][12 + j] = _mm256_sub_epi16(t[1][j], t[3][j]);
+            }
+        }
+        for (int xi = 0; xi < 16; xi++) {
+            /* tiles 0-3 | 8-11 and 4-7 | 12-15, each a (c0, c1) pair */
+            const __m256i lo = _mm256_unpacklo_epi16(vv[0][xi], vv[1][xi]), hi = _mm256_unpackhi_epi16(vv[0][xi], vv[1][xi]);
+            const __m256i a = _mm256_permute2x128_si256(lo, hi, 0x20), b = _mm256_permute2x128_si256(lo, hi, 0x31);
+            int16_t *o = v + xi * vs + 2 * b0;
+            _mm256_storeu_si256((__m256i *)o, a);
+            _mm256_storeu_si256((__m256i *)(o + 16), b);
+        }
+    }
+}
+
+/* Row l of an 8 x 8 byte matrix whose column j is c[j] (its byte l), as
+ * the 8 bytes at o[l * lo]: three rounds of unpacks. */
+INLINE void qw_store8x8(uint8_t *o, int64_t lo, const uint64_t c[8]) {
+    __m128i t[4], u[4];
+    for (int j = 0; j < 4; j++)
+        t[j] = _mm_unpacklo_epi8(_mm_cvtsi64_si128((long long)c[2 * j]), _mm_cvtsi64_si128((long long)c[2 * j + 1]));
+    u[0] = _mm_unpacklo_epi16(t[0], t[1]);
+    u[1] = _mm_unpackhi_epi16(t[0], t[1]);
+    u[2] = _mm_unpacklo_epi16(t[2], t[3]);
+    u[3] = _mm_unpackhi_epi16(t[2], t[3]);
+    const __m128i v[4] = {_mm_unpacklo_epi32(u[0], u[2]), _mm_unpackhi_epi32(u[0], u[2]), _mm_unpacklo_epi32(u[1], u[3]),
+                          _mm_unpackhi_epi32(u[1], u[3])};
+    for (int l = 0; l < 4; l++) {
+        _mm_storel_epi64((__m128i *)(o + 2 * l * lo), v[l]);
+        _mm_storel_epi64((__m128i *)(o + (2 * l + 1) * lo), _mm_unpackhi_epi64(v[l], v[l]));
+    }
+}
+
+/* 4 tiles at a time: their 8 columns of 8 rows' bytes, stored as 8 bytes
+ * a row where the columns are adjacent (dilation 1), else byte by byte. */
+static void qw_out_avx2(uint8_t *y, int64_t ly, int64_t ry, int64_t cx, int nr, int nc, int nt, const int32_t *m,
+                        int64_t ms, const nnl_qepi *e) {
+    const __m256i off = _mm256_loadu_si256((const __m256i *)e->off);
+    const __m256 mult = _mm256_loadu_ps(e->mult), zy = _mm256_set1_ps(e->zy), lo = _mm256_set1_ps(e->lo),
+                 hi = _mm256_set1_ps(e->hi);
+    for (int k0 = 0; k0 < nt; k0 += 4) {
+        uint64_t b[2][8];
+        const int kn = nt - k0 < 4 ? nt - k0 : 4;
+        for (int k = 0; k < kn; k++) {
+            const int32_t *mk = m + (k0 + k) * NNL_QWINO_OC;
+            __m256i s[2][4];
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < 4; j++) {
+                const __m256i m0 = _mm256_loadu_si256((const __m256i *)(mk + j * ms));
+                const __m256i m1 = _mm256_loadu_si256((const __m256i *)(mk + (4 + j) * ms));
+                const __m256i m2 = _mm256_loadu_si256((const __m256i *)(mk + (8 + j) * ms));
+                const __m256i m3 = _mm256_loadu_si256((const __m256i *)(mk + (12 + j) * ms));
+                s[0][j] = _mm256_add_epi32(_mm256_add_epi32(m0, m1), m2);
+                s[1][j] = _mm256_sub_epi32(_mm256_sub_epi32(m1, m2), m3);
+            }
+            _Pragma("GCC unroll 2")
+            for (int i = 0; i < 2; i++) {
+                const __m256i y0 = _mm256_add_epi32(_mm256_add_epi32(s[i][0], s[i][1]), s[i][2]);
+                const __m256i y1 = _mm256_sub_epi32(_mm256_sub_epi32(s[i][1], s[i][2]), s[i][3]);
+                b[i][2 * k] = low_bytes8(requant256(_mm256_srai_epi32(y0, 2), off, mult, zy, lo, hi));
+                b[i][2 * k + 1] = low_bytes8(requant256(_mm256_srai_epi32(y1, 2), off, mult, zy, lo, hi));
+            }
+        }
+        const int cols = nc - 2 * k0 < 8 ? nc - 2 * k0 : 8;
+        uint8_t *yk = y + 2 * k0 * cx;
+        for (int i = 0; i < nr; i++) {
+            if (cols == 8 && cx == 1) {
+                qw_store8x8(yk + i * ry, ly, b[i]);
+                continue;
+            }
+            for (int j = 0; j < cols; j++)
+                for (int l = 0; l < 8; l++) yk[l * ly + i * ry + j * cx] = (uint8_t)(b[i][j] >> 8 * l);
+        }
+    }
+}
+
+static const nnl_qwino qwino_avx2 = {.wt = qw_wt_avx2, .in = qw_in_avx2, .out = qw_out_avx2, .mm = qw_mm_avx2};
+
 /* nnl_il4_fn on 32 pixels: byte then word unpacks interleave within each
  * 128-bit lane (o0 = pixels 0..3 | 16..19, o1 4..7 | 20..23, ...), lane
  * permutes put pixels in order; the tail goes to the portable form. */
@@ -539,13 +743,19 @@ static bool always(void) { return true; }
 static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = 24, .kq = 128, .supported = has_avxvnni,
                                       .fn = qukr_avxvnni, .il4 = il4_avx2, .tfn = qtukr_avxvnni,
                                       .tpix = 1024};
+/* The 8-bit Winograd (wino_ow) against the two AVX2 microkernels, Zen 3,
+ * bench_qconv, direct-conv GMAC/s: 3x3 64 ch at 56x56 106 vs 86 (u7) and
+ * 63 (exact), 128 ch at 28x28 101 vs 91 and 62, FCN's 64 ch at 64x96 108
+ * vs 84, 2048 -> 512 at 32x48 97 vs 90; but 256 ch at 14x14 80 vs 91
+ * (u7; exact 60), 512 ch at 7x7 39 vs 91 and 47, and dilation 2 (its
+ * windows gathered byte by byte) 87 vs 91. */
 /* The transposed tile measured faster than pixel tiles wherever qt_plan
  * takes it up to 56x56 maps (Zen 3, bench_qconv: 3x3 64 ch at 56x56 86 vs
  * 79 GMAC/s, 512 ch at 7x7 90 vs 69, FCN's 3x3 d4 at 32x48 90 vs 78). */
 const nnl_qukr nnl_qukr_avx2_u7 = {.name = "avx2u7", .nr = 16, .kq = 128, .supported = always, .fn = qukr_u7,
-                                     .il4 = il4_avx2, .tfn = qtukr_u7, .tpix = 4096, .w7 = true};
+                                     .il4 = il4_avx2, .tfn = qtukr_u7, .tpix = 4096, .w7 = true, .wino_ow = 16};
 const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, .supported = always,
-                                      .fn = qukr_exact, .w16 = true, .il4 = il4_avx2};
+                                      .fn = qukr_exact, .w16 = true, .il4 = il4_avx2, .wino_ow = 12};
 
 NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)
@@ -711,5 +921,6 @@ const nnl_kernel nnl_kernel_avx2 = {
     .qadd = qadd_avx2,
     .qdw = qdw_avx2,
     .qukr = {&qukr_vnni256, &nnl_qukr_avx2_u7, &nnl_qukr_avx2_exact},
+    .qwino = &qwino_avx2,
 };
 #endif

@@ -158,6 +158,85 @@ static void qtukr_scalar(const nnl_qtukr_args *p) {
 static const nnl_qukr qukr_c = {.name = "scalar", .nr = QNR, .kq = 128, .supported = always, .fn = qukr_scalar,
                                 .il4 = nnl_il4_generic, .tfn = qtukr_scalar, .tpix = 4096};
 
+/* ---- 8-bit Winograd F(2x2, 3x3) (kernels/qwino.h): the definitions,
+ * transform by transform, in wrapping uint32 where sums may leave int32. */
+static void qw_wt_scalar(int16_t *u, int64_t us, const int8_t *p8, int64_t cp0, int64_t n) {
+    for (int64_t k = 0; k < n; k++) {
+        const int64_t g4 = (cp0 + k) / 2, h = (cp0 + k) % 2;
+        for (int o = 0; o < 8; o++)
+            for (int c = 0; c < 2; c++) {
+                int g[3][3], t[4][3];
+                for (int i = 0; i < 9; i++) g[i / 3][i % 3] = p8[((g4 * 9 + i) * 8 + o) * 4 + 2 * h + c];
+                for (int x = 0; x < 3; x++) {
+                    t[0][x] = 2 * g[0][x];
+                    t[1][x] = g[0][x] + g[1][x] + g[2][x];
+                    t[2][x] = g[0][x] - g[1][x] + g[2][x];
+                    t[3][x] = 2 * g[2][x];
+                }
+                for (int r = 0; r < 4; r++) {
+                    const int v[4] = {2 * t[r][0], t[r][0] + t[r][1] + t[r][2], t[r][0] - t[r][1] + t[r][2],
+                                      2 * t[r][2]};
+                    for (int j = 0; j < 4; j++) u[(4 * r + j) * us + k * 16 + o * 2 + c] = (int16_t)v[j];
+                }
+            }
+    }
+}
+
+static void qw_in_scalar(int16_t *v, int64_t vs, const uint8_t *const r[8], int64_t nb, int zx, uint8_t flip) {
+    for (int64_t b = 0; b < nb; b++)
+        for (int c = 0; c < 2; c++) {
+            int d[4][4], t[4][4];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++) d[i][j] = (int)(uint8_t)(r[4 * c + i][2 * b + j] ^ flip) - zx;
+            for (int i = 0; i < 4; i++) {
+                t[i][0] = d[i][0] - d[i][2];
+                t[i][1] = d[i][1] + d[i][2];
+                t[i][2] = d[i][2] - d[i][1];
+                t[i][3] = d[i][1] - d[i][3];
+            }
+            for (int j = 0; j < 4; j++) {
+                const int o[4] = {t[0][j] - t[2][j], t[1][j] + t[2][j], t[2][j] - t[1][j], t[1][j] - t[3][j]};
+                for (int i = 0; i < 4; i++) v[(4 * i + j) * vs + 2 * b + c] = (int16_t)o[i];
+            }
+        }
+}
+
+static void qw_out_scalar(uint8_t *y, int64_t ly, int64_t ry, int64_t cx, int nr, int nc, int nt, const int32_t *m,
+                          int64_t ms, const nnl_qepi *e) {
+    for (int k = 0; k < nt; k++)
+        for (int l = 0; l < 8; l++) {
+            uint32_t mm[4][4], s[2][4];
+            for (int xi = 0; xi < 16; xi++) mm[xi / 4][xi % 4] = (uint32_t)m[k * NNL_QWINO_OC + xi * ms + l];
+            for (int j = 0; j < 4; j++) {
+                s[0][j] = mm[0][j] + mm[1][j] + mm[2][j];
+                s[1][j] = mm[1][j] - mm[2][j] - mm[3][j];
+            }
+            for (int i = 0; i < nr; i++)
+                for (int j = 0; j < 2 && 2 * k + j < nc; j++) {
+                    const uint32_t o = j ? s[i][1] - s[i][2] - s[i][3] : s[i][0] + s[i][1] + s[i][2];
+                    y[l * ly + i * ry + (2 * k + j) * cx] = nnl_requant((int32_t)o >> 2, e, l);
+                }
+        }
+}
+
+static void qw_mm_scalar(const nnl_qtukr_args *p) {
+    for (int i = 0; i < p->np; i++)
+        for (int j = 0; j < p->nj; j++)
+            for (int l = 0; l < 8; l++) {
+                int32_t *acc = p->acc + j * NNL_QWINO_OC + 8 * i + l;
+                const int16_t *w = (const int16_t *)(const void *)(p->w + i * p->w_ps);
+                uint32_t s = p->first ? 0u : (uint32_t)*acc;
+                for (int64_t q = 0; q < p->kq; q++) {
+                    const int16_t *x = (const int16_t *)(const void *)(p->x + p->xoff[q] + p->pix[j]);
+                    s += (uint32_t)((int32_t)w[q * 16 + 2 * l] * x[0] + (int32_t)w[q * 16 + 2 * l + 1] * x[1]);
+                }
+                *acc = (int32_t)s;
+            }
+}
+
+static const nnl_qwino qwino_scalar = {.wt = qw_wt_scalar, .in = qw_in_scalar, .out = qw_out_scalar,
+                                       .mm = qw_mm_scalar};
+
 /* The definition: every tap of every window checked against the input. */
 static void maxpool_scalar(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e, void *scratch) {
     (void)scratch;
@@ -198,6 +277,7 @@ const nnl_kernel nnl_kernel_scalar = {
     .softmax = softmax_scalar,
     .layernorm = layernorm_scalar,
     .qadd = qadd_scalar,
+    .qwino = &qwino_scalar,
     .quant = quant_scalar,
     .qdw = qdw_scalar,
     .epi_row = epi_row_scalar,

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "kernels/qconv_pack.h"
+#include "kernels/qwino.h"
 
 /* Rows per task: every row block of a pixel tile stages the activations
  * again, so as many as the weight block (mc x kq quads, 1 MB at 2048)
@@ -565,5 +566,9 @@ nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, c
 
 nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                        void *const *thread_scratch) {
-    return nnl_qconv2d_with(p, a, nnl_qukr_pick(kern ? kern : nnl_kernel_get(), a->w7), pool, thread_scratch);
+    const nnl_kernel *k = kern ? kern : nnl_kernel_get();
+    const nnl_qukr *uk = nnl_qukr_pick(k, a->w7);
+    if (k->qwino && nnl_qwino_pays(p, uk) && nnl_qwino_ok(p, a->w7))
+        return nnl_qwino_conv(p, a, k, pool, thread_scratch);
+    return nnl_qconv2d_with(p, a, uk, pool, thread_scratch);
 }

@@ -371,16 +371,16 @@ typedef struct nnl_qukr {
      * int16 pairs (AVX2's vpmaddubsw) cannot saturate then.  Picked only
      * for a conv or GEMM whose weight says so (nnl_qconv_args.w7). */
     bool w7;
-    /* The set's 8-bit Winograd (nnl_kernel.qwino) runs undilated 3x3
-     * stride-1 convs faster than this microkernel from this output width
-     * on (kernels/qwino.c nnl_qwino_pays; 0: never). */
+    /* The set's 8-bit Winograd (nnl_kernel.qwino) runs 3x3 stride-1 convs
+     * faster than this microkernel from this output width on (of a phase:
+     * width / dilation; kernels/qwino.c nnl_qwino_pays; 0: never). */
     int wino_ow;
 } nnl_qukr;
 
 /* ---- 8-bit Winograd F(2x2, 3x3) (kernels/qwino.h) ------------------------
  * Transform point xi = 4 rho + kappa of a 4x4 transform, 16 of them.  The
  * products' sums of a tile: NNL_QWINO_OC int32 (rows of up to 8 panels). */
-#define NNL_QWINO_OC 64
+#define NNL_QWINO_OC 128
 typedef struct nnl_qwino {
     /* Channel pairs [cp0, cp0 + n) of one PACK_Q8 panel of a 3x3 weight
      * (8 rows; quad q = g4 * 9 + tap at p8 + 32 q) as U' = G' g G'^T, G' =

@@ -743,19 +743,20 @@ static bool always(void) { return true; }
 static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = 24, .kq = 128, .supported = has_avxvnni,
                                       .fn = qukr_avxvnni, .il4 = il4_avx2, .tfn = qtukr_avxvnni,
                                       .tpix = 1024};
-/* The 8-bit Winograd (wino_ow) against the two AVX2 microkernels, Zen 3,
- * bench_qconv, direct-conv GMAC/s: 3x3 64 ch at 56x56 106 vs 86 (u7) and
- * 63 (exact), 128 ch at 28x28 101 vs 91 and 62, FCN's 64 ch at 64x96 108
- * vs 84, 2048 -> 512 at 32x48 97 vs 90; but 256 ch at 14x14 80 vs 91
- * (u7; exact 60), 512 ch at 7x7 39 vs 91 and 47, and dilation 2 (its
- * windows gathered byte by byte) 87 vs 91. */
+/* The 8-bit Winograd (wino_ow, a phase's output width) against the two
+ * AVX2 microkernels, Zen 3, bench_qconv, direct-conv GMAC/s, Winograd vs
+ * avx2u7 (avx2exact): 3x3 64 ch at 56x56 104 vs 86 (63), 128 ch at 28x28
+ * 112 vs 91 (62), 256 ch at 14x14 95 vs 91 (60), FCN's 128 ch at 32x48
+ * 121 vs 90, 256 ch dilation 2 (24-wide phases) 107 vs 91 (63), 2048 ->
+ * 512 115 vs 90 (63); a tie at 12-wide phases (FCN's dilation 4: 90 vs
+ * 89, exact 55), slower at 7x7 (48 vs 91, exact 47). */
 /* The transposed tile measured faster than pixel tiles wherever qt_plan
  * takes it up to 56x56 maps (Zen 3, bench_qconv: 3x3 64 ch at 56x56 86 vs
  * 79 GMAC/s, 512 ch at 7x7 90 vs 69, FCN's 3x3 d4 at 32x48 90 vs 78). */
 const nnl_qukr nnl_qukr_avx2_u7 = {.name = "avx2u7", .nr = 16, .kq = 128, .supported = always, .fn = qukr_u7,
-                                     .il4 = il4_avx2, .tfn = qtukr_u7, .tpix = 4096, .w7 = true, .wino_ow = 16};
+                                     .il4 = il4_avx2, .tfn = qtukr_u7, .tpix = 4096, .w7 = true, .wino_ow = 13};
 const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, .supported = always,
-                                      .fn = qukr_exact, .w16 = true, .il4 = il4_avx2, .wino_ow = 12};
+                                      .fn = qukr_exact, .w16 = true, .il4 = il4_avx2, .wino_ow = 10};
 
 NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)

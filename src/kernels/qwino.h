@@ -33,8 +33,9 @@
 /* Whether nnl_qwino_conv runs this conv exactly (w7: the weight's values
  * lie within [-64, 64]). */
 bool nnl_qwino_ok(const nnl_conv_params *p, bool w7);
-/* Whether it also pays against microkernel uk (nnl_qukr.wino_ow):
- * undilated, the output at least uk->wino_ow wide and half that high. */
+/* Whether it also pays against microkernel uk (nnl_qukr.wino_ow): a
+ * phase's outputs (every d-th of a dilation-d conv) at least uk->wino_ow
+ * wide and half that high. */
 bool nnl_qwino_pays(const nnl_conv_params *p, const nnl_qukr *uk);
 /* The conv on kern's Winograd (kern->qwino non-NULL); a as nnl_qconv2d's,
  * its w PACK_Q8. */

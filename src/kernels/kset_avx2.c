@@ -560,38 +560,49 @@ static void qw_mm_avx2(const nnl_qtukr_args *p) {
     }
 }
 
-/* Channels 2h and 2h + 1 of a PACK_Q8 quad vector (8 rows x 4 bytes) as 8
- * rows x 2 int16. */
-INLINE __m256i qw_pair(const int8_t *q, int h) {
+/* Channels 2h and 2h + 1 of a PACK_Q8 quad vector q (8 rows x 4 bytes)
+ * as 8 rows x 2 int16. */
+INLINE __m256i qw_pair(__m256i q, int h) {
     const __m256i sel = h ? _mm256_setr_epi8(2, 3, 6, 7, 10, 11, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, 2, 3, 6, 7, 10,
                                              11, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1)
                           : _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 4, 5, 8, 9,
                                              12, 13, -1, -1, -1, -1, -1, -1, -1, -1);
-    __m256i b = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)q), sel);
+    const __m256i b = _mm256_shuffle_epi8(q, sel);
     return _mm256_cvtepi8_epi16(_mm256_castsi256_si128(_mm256_permute4x64_epi64(b, 0x08)));
 }
 
+/* U' = G' g G'^T of one pair's 9 taps g (int16 lanes), at u, us apart. */
+INLINE void qw_wt_pair(int16_t *u, int64_t us, const __m256i g[9]) {
+    __m256i t[4][3];
+    for (int x = 0; x < 3; x++) {
+        const __m256i a = g[x], b = g[3 + x], c = g[6 + x], ac = _mm256_add_epi16(a, c);
+        t[0][x] = _mm256_add_epi16(a, a);
+        t[1][x] = _mm256_add_epi16(ac, b);
+        t[2][x] = _mm256_sub_epi16(ac, b);
+        t[3][x] = _mm256_add_epi16(c, c);
+    }
+    for (int r = 0; r < 4; r++) {
+        const __m256i a = t[r][0], b = t[r][1], c = t[r][2], ac = _mm256_add_epi16(a, c);
+        int16_t *o = u + 4 * r * us;
+        _mm256_storeu_si256((__m256i *)o, _mm256_add_epi16(a, a));
+        _mm256_storeu_si256((__m256i *)(o + us), _mm256_add_epi16(ac, b));
+        _mm256_storeu_si256((__m256i *)(o + 2 * us), _mm256_sub_epi16(ac, b));
+        _mm256_storeu_si256((__m256i *)(o + 3 * us), _mm256_add_epi16(c, c));
+    }
+}
+
+/* A quad's 9 tap vectors loaded once for both of its pairs. */
 static void qw_wt_avx2(int16_t *u, int64_t us, const int8_t *p8, int64_t cp0, int64_t n) {
-    for (int64_t k = 0; k < n; k++) {
+    for (int64_t k = 0; k < n;) {
         const int64_t g4 = (cp0 + k) / 2;
-        const int h = (int)((cp0 + k) % 2);
-        __m256i g[9], t[4][3];
-        for (int i = 0; i < 9; i++) g[i] = qw_pair(p8 + (g4 * 9 + i) * 32, h);
-        for (int x = 0; x < 3; x++) {
-            const __m256i a = g[x], b = g[3 + x], c = g[6 + x], ac = _mm256_add_epi16(a, c);
-            t[0][x] = _mm256_add_epi16(a, a);
-            t[1][x] = _mm256_add_epi16(ac, b);
-            t[2][x] = _mm256_sub_epi16(ac, b);
-            t[3][x] = _mm256_add_epi16(c, c);
+        const int h0 = (int)((cp0 + k) % 2), np = h0 == 0 && k + 1 < n ? 2 : 1;
+        __m256i q[9], g[9];
+        for (int i = 0; i < 9; i++) q[i] = _mm256_loadu_si256((const __m256i *)(p8 + (g4 * 9 + i) * 32));
+        for (int h = 0; h < np; h++) {
+            for (int i = 0; i < 9; i++) g[i] = qw_pair(q[i], h0 + h);
+            qw_wt_pair(u + (k + h) * 16, us, g);
         }
-        for (int r = 0; r < 4; r++) {
-            const __m256i a = t[r][0], b = t[r][1], c = t[r][2], ac = _mm256_add_epi16(a, c);
-            int16_t *o = u + 4 * r * us + k * 16;
-            _mm256_storeu_si256((__m256i *)o, _mm256_add_epi16(a, a));
-            _mm256_storeu_si256((__m256i *)(o + us), _mm256_add_epi16(ac, b));
-            _mm256_storeu_si256((__m256i *)(o + 2 * us), _mm256_sub_epi16(ac, b));
-            _mm256_storeu_si256((__m256i *)(o + 3 * us), _mm256_add_epi16(c, c));
-        }
+        k += np;
     }
 }
 

@@ -389,9 +389,11 @@ typedef struct nnl_qwino {
     /* Input transform V = B^T d B of nb tiles of one tile row for one
      * channel pair: r[4 c + i] is row i of channel c's 4 x (2 nb + 2)
      * window (bytes b, d = (b ^ flip) - zx), readable 32 bytes further;
-     * tile t's V at v + xi * vs + 2 t + c, and up to 15 tiles past nb may
-     * be written. */
-    void (*in)(int16_t *v, int64_t vs, const uint8_t *const r[8], int64_t nb, int zx, uint8_t flip);
+     * tile t's V at v + xi * vs + 2 t + c.  nb2 > 0: as many tiles of a
+     * second tile row too (windows r[8 ..], V from tile nb on; both at
+     * most 8 tiles: one vector can take the two).  Up to 15 tiles past
+     * the last may be written. */
+    void (*in)(int16_t *v, int64_t vs, const uint8_t *const r[16], int64_t nb, int64_t nb2, int zx, uint8_t flip);
     /* Output transform of a run of nt tiles of a tile row for 8 rows:
      * tile k's sums M at m + k * NNL_QWINO_OC + xi * ms (8 int32 each),
      * A^T M A / 4 requantized by e; output row i < nr, column j < nc (of

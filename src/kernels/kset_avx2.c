@@ -606,51 +606,78 @@ static void qw_wt_avx2(int16_t *u, int64_t us, const int8_t *p8, int64_t cp0, in
     }
 }
 
-/* 32 bytes from s, ^ flip, as int16 minus zx: the even bytes (e) and the
- * odd ones (o), in order. */
-INLINE void qw_eo(const uint8_t *s, __m256i flip, __m256i zx, __m256i *e, __m256i *o) {
+/* 32 bytes b, ^ flip, as int16 minus zx: the even bytes (e) and the odd
+ * ones (o), in order within each 16-byte half. */
+INLINE void qw_eo(__m256i b, __m256i flip, __m256i zx, __m256i *e, __m256i *o) {
     const __m256i sel = _mm256_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15, 0, 2, 4, 6, 8, 10, 12, 14,
                                          1, 3, 5, 7, 9, 11, 13, 15);
-    __m256i b = _mm256_shuffle_epi8(_mm256_xor_si256(_mm256_loadu_si256((const __m256i *)s), flip), sel);
-    b = _mm256_permute4x64_epi64(b, 0xD8);
+    b = _mm256_permute4x64_epi64(_mm256_shuffle_epi8(_mm256_xor_si256(b, flip), sel), 0xD8);
     *e = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(b)), zx);
     *o = _mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(b, 1)), zx);
 }
 
-/* 16 tiles a step, a tile a lane: a window row's bytes 2b .. 2b + 3 are
- * the even and odd bytes from 2b and from 2b + 2.  A short last step reads
- * and writes whole (nnl_qwino.in allows it). */
-static void qw_in_avx2(int16_t *v, int64_t vs, const uint8_t *const r[8], int64_t nb, int zx, uint8_t flip) {
-    const __m256i fl = _mm256_set1_epi8((char)flip), z = _mm256_set1_epi16((short)zx);
-    for (int64_t b0 = 0; b0 < nb; b0 += 16) {
-        const uint8_t *s[8];
-        for (int i = 0; i < 8; i++) s[i] = r[i] + 2 * b0;
-        __m256i vv[2][16];
-        for (int c = 0; c < 2; c++) {
-            __m256i t[4][4];
-            for (int i = 0; i < 4; i++) {
-                __m256i e, o, e2, o2;
-                qw_eo(s[4 * c + i], fl, z, &e, &o);
-                qw_eo(s[4 * c + i] + 2, fl, z, &e2, &o2);
-                t[i][0] = _mm256_sub_epi16(e, e2);
-                t[i][1] = _mm256_add_epi16(o, e2);
-                t[i][2] = _mm256_sub_epi16(e2, o);
-                t[i][3] = _mm256_sub_epi16(o, o2);
+/* 16 tiles of one row (s[i] = its window rows from the first), or 8 of
+ * each of two rows (s2 non-NULL: the second row's in the upper lanes), a
+ * tile a lane; bytes 2b .. 2b + 3 of a window row are the even and odd
+ * bytes from 2b and from 2b + 2.  Stores the 16 lanes' pairs at o (the
+ * first 8 at o, the upper 8 at o2). */
+INLINE void qw_in16(int16_t *o, int16_t *o2, int64_t vs, const uint8_t *const s[8], const uint8_t *const *s2,
+                    __m256i fl, __m256i z) {
+    __m256i vv[2][16];
+    for (int c = 0; c < 2; c++) {
+        __m256i t[4][4];
+        for (int i = 0; i < 4; i++) {
+            const uint8_t *p = s[4 * c + i];
+            __m256i x0, x2;
+            if (s2) {
+                const uint8_t *p2 = s2[4 * c + i];
+                x0 = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)p)),
+                                             _mm_loadu_si128((const __m128i *)p2), 1);
+                x2 = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(p + 2))),
+                                             _mm_loadu_si128((const __m128i *)(p2 + 2)), 1);
+            } else {
+                x0 = _mm256_loadu_si256((const __m256i *)p);
+                x2 = _mm256_loadu_si256((const __m256i *)(p + 2));
             }
-            for (int j = 0; j < 4; j++) {
-                vv[c][j] = _mm256_sub_epi16(t[0][j], t[2][j]);
-                vv[c][4 + j] = _mm256_add_epi16(t[1][j], t[2][j]);
-                vv[c][8 + j] = _mm256_sub_epi16(t[2][j], t[1][j]);
-                vv[c][12 + j] = _mm256_sub_epi16(t[1][j], t[3][j]);
-            }
+            __m256i e, od, e2, o2v;
+            qw_eo(x0, fl, z, &e, &od);
+            qw_eo(x2, fl, z, &e2, &o2v);
+            t[i][0] = _mm256_sub_epi16(e, e2);
+            t[i][1] = _mm256_add_epi16(od, e2);
+            t[i][2] = _mm256_sub_epi16(e2, od);
+            t[i][3] = _mm256_sub_epi16(od, o2v);
         }
-        for (int xi = 0; xi < 16; xi++) {
-            /* tiles 0-3 | 8-11 and 4-7 | 12-15, each a (c0, c1) pair */
-            const __m256i lo = _mm256_unpacklo_epi16(vv[0][xi], vv[1][xi]), hi = _mm256_unpackhi_epi16(vv[0][xi], vv[1][xi]);
-            const __m256i a = _mm256_permute2x128_si256(lo, hi, 0x20), b = _mm256_permute2x128_si256(lo, hi, 0x31);
-            int16_t *o = v + xi * vs + 2 * b0;
-            _mm256_storeu_si256((__m256i *)o, a);
-            _mm256_storeu_si256((__m256i *)(o + 16), b);
+        for (int j = 0; j < 4; j++) {
+            vv[c][j] = _mm256_sub_epi16(t[0][j], t[2][j]);
+            vv[c][4 + j] = _mm256_add_epi16(t[1][j], t[2][j]);
+            vv[c][8 + j] = _mm256_sub_epi16(t[2][j], t[1][j]);
+            vv[c][12 + j] = _mm256_sub_epi16(t[1][j], t[3][j]);
+        }
+    }
+    for (int xi = 0; xi < 16; xi++) {
+        /* lanes 0-3 | 8-11 and 4-7 | 12-15, each a (c0, c1) pair */
+        const __m256i lo = _mm256_unpacklo_epi16(vv[0][xi], vv[1][xi]), hi = _mm256_unpackhi_epi16(vv[0][xi], vv[1][xi]);
+        _mm256_storeu_si256((__m256i *)(o + xi * vs), _mm256_permute2x128_si256(lo, hi, 0x20));
+        _mm256_storeu_si256((__m256i *)(o2 + xi * vs), _mm256_permute2x128_si256(lo, hi, 0x31));
+    }
+}
+
+static void qw_in_avx2(int16_t *v, int64_t vs, const uint8_t *const r[16], int64_t nb, int64_t nb2, int zx,
+                       uint8_t flip) {
+    const __m256i fl = _mm256_set1_epi8((char)flip), z = _mm256_set1_epi16((short)zx);
+    if (nb2 > 0 && nb <= 8 && nb2 <= 8) {
+        /* the first row's 8 lanes stored first: the second's overwrite
+         * what lies past nb */
+        qw_in16(v, v + 2 * nb, vs, r, r + 8, fl, z);
+        return;
+    }
+    for (int row = 0; row < (nb2 > 0 ? 2 : 1); row++) {
+        const int64_t n = row ? nb2 : nb;
+        int16_t *vr = v + (row ? 2 * nb : 0);
+        for (int64_t b0 = 0; b0 < n; b0 += 16) {
+            const uint8_t *s[8];
+            for (int i = 0; i < 8; i++) s[i] = r[8 * row + i] + 2 * b0;
+            qw_in16(vr + 2 * b0, vr + 2 * b0 + 16, vs, s, NULL, fl, z);
         }
     }
 }

@@ -182,12 +182,15 @@ static void qw_wt_scalar(int16_t *u, int64_t us, const int8_t *p8, int64_t cp0, 
     }
 }
 
-static void qw_in_scalar(int16_t *v, int64_t vs, const uint8_t *const r[8], int64_t nb, int zx, uint8_t flip) {
-    for (int64_t b = 0; b < nb; b++)
+static void qw_in_scalar(int16_t *v, int64_t vs, const uint8_t *const r[16], int64_t nb, int64_t nb2, int zx,
+                         uint8_t flip) {
+    for (int64_t bb = 0; bb < nb + nb2; bb++)
         for (int c = 0; c < 2; c++) {
+            const int64_t b = bb < nb ? bb : bb - nb;
+            const uint8_t *const *rr = bb < nb ? r : r + 8;
             int d[4][4], t[4][4];
             for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) d[i][j] = (int)(uint8_t)(r[4 * c + i][2 * b + j] ^ flip) - zx;
+                for (int j = 0; j < 4; j++) d[i][j] = (int)(uint8_t)(rr[4 * c + i][2 * b + j] ^ flip) - zx;
             for (int i = 0; i < 4; i++) {
                 t[i][0] = d[i][0] - d[i][2];
                 t[i][1] = d[i][1] + d[i][2];
@@ -196,7 +199,7 @@ static void qw_in_scalar(int16_t *v, int64_t vs, const uint8_t *const r[8], int6
             }
             for (int j = 0; j < 4; j++) {
                 const int o[4] = {t[0][j] - t[2][j], t[1][j] + t[2][j], t[2][j] - t[1][j], t[1][j] - t[3][j]};
-                for (int i = 0; i < 4; i++) v[(4 * i + j) * vs + 2 * b + c] = (int16_t)o[i];
+                for (int i = 0; i < 4; i++) v[(4 * i + j) * vs + 2 * bb + c] = (int16_t)o[i];
             }
         }
 }

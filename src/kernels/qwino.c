@@ -217,7 +217,7 @@ static void qw_task(void *vctx, int64_t t, int thread) {
     fill_epi(q, s.epi, m0, rows);
     for (int64_t j = 0; j < QW_NT; j++) s.pix[j] = 4 * j;
     for (int64_t i = 0; i < QW_KP; i++) s.xoff[i] = i * QW_NTS * 4;
-    memset(s.rows, 0, 8 * QW_ROW);
+    memset(s.rows, 0, 16 * QW_ROW);
     /* U' of every channel pair once when it fits (kept), else per block
      * and K block */
     const bool kept = q->cp <= QW_UCAP;
@@ -238,15 +238,26 @@ static void qw_task(void *vctx, int64_t t, int thread) {
                 u_kb = kb;
             }
             for (int64_t tt = t0; tt < t1;) {
+                /* a run of tiles along a tile row, and the next run with it
+                 * when both are short (one vector takes 8 of each) */
                 const qw_tile tl = tile_of(q, tt);
                 const int64_t nb = min64(t1 - tt, tl.tw - tl.tb);
-                const uint8_t *r[8];
-                for (int i = 0; i < 8; i++) r[i] = s.rows + i * QW_ROW;
+                qw_tile tl2 = tl;
+                int64_t nb2 = 0;
+                if (nb <= 8 && tt + nb < t1) {
+                    tl2 = tile_of(q, tt + nb);
+                    nb2 = min64(t1 - tt - nb, tl2.tw - tl2.tb);
+                    if (nb2 > 8) nb2 = 0;
+                }
+                const uint8_t *r[16];
+                for (int i = 0; i < 16; i++) r[i] = s.rows + i * QW_ROW;
                 for (int64_t cp = cpa; cp < cpb; cp++) {
                     for (int i = 0; i < 8; i++) window_row(q, &tl, 2 * cp + i / 4, i % 4, nb, s.rows + i * QW_ROW);
-                    q->k->in(s.v + (cp - cpa) * QW_NTS * 2 + 2 * (tt - t0), vs, r, nb, q->zx, q->flip);
+                    for (int i = 0; i < 8 && nb2; i++)
+                        window_row(q, &tl2, 2 * cp + i / 4, i % 4, nb2, s.rows + (8 + i) * QW_ROW);
+                    q->k->in(s.v + (cp - cpa) * QW_NTS * 2 + 2 * (tt - t0), vs, r, nb, nb2, q->zx, q->flip);
                 }
-                tt += nb;
+                tt += nb + nb2;
             }
             if (q->nkb == 1) {
                 for (int64_t j0 = 0; j0 < t1 - t0; j0 += QW_SUB) {
@@ -268,7 +279,7 @@ nnl_status nnl_qwino_conv(const nnl_conv_params *p, const nnl_qconv_args *a, con
     if (!kern || !kern->qwino) return nnl_fail(NNL_ERR_INTERNAL, "8-bit Winograd: the kernel set has none");
     if (!nnl_qwino_ok(p, a->w7)) return nnl_fail(NNL_ERR_INTERNAL, "8-bit Winograd: not a conv it runs exactly");
     if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "8-bit Winograd called without thread scratch");
-    if (QW_U_BYTES + QW_V_BYTES + QW_M_BYTES + (QW_KP + QW_NT) * 8 + 6 * sizeof(nnl_qepi) + 8 * QW_ROW >
+    if (QW_U_BYTES + QW_V_BYTES + QW_M_BYTES + (QW_KP + QW_NT) * 8 + QW_PAN * sizeof(nnl_qepi) + 16 * QW_ROW >
         NNL_THREAD_SCRATCH_BYTES)
         return nnl_fail(NNL_ERR_INTERNAL, "8-bit Winograd: scratch too small");
     qw_ctx q = {.p = p, .a = a, .k = kern->qwino, .ts = thread_scratch, .d = p->dh};

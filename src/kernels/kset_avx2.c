@@ -682,21 +682,25 @@ static void qw_in_avx2(int16_t *v, int64_t vs, const uint8_t *const r[16], int64
     }
 }
 
-/* Row l of an 8 x 8 byte matrix whose column j is c[j] (its byte l), as
- * the 8 bytes at o[l * lo]: three rounds of unpacks. */
-INLINE void qw_store8x8(uint8_t *o, int64_t lo, const uint64_t c[8]) {
-    __m128i t[4], u[4];
-    for (int j = 0; j < 4; j++)
-        t[j] = _mm_unpacklo_epi8(_mm_cvtsi64_si128((long long)c[2 * j]), _mm_cvtsi64_si128((long long)c[2 * j + 1]));
-    u[0] = _mm_unpacklo_epi16(t[0], t[1]);
-    u[1] = _mm_unpackhi_epi16(t[0], t[1]);
-    u[2] = _mm_unpacklo_epi16(t[2], t[3]);
-    u[3] = _mm_unpackhi_epi16(t[2], t[3]);
-    const __m128i v[4] = {_mm_unpacklo_epi32(u[0], u[2]), _mm_unpackhi_epi32(u[0], u[2]), _mm_unpacklo_epi32(u[1], u[3]),
-                          _mm_unpackhi_epi32(u[1], u[3])};
-    for (int l = 0; l < 4; l++) {
-        _mm_storel_epi64((__m128i *)(o + 2 * l * lo), v[l]);
-        _mm_storel_epi64((__m128i *)(o + (2 * l + 1) * lo), _mm_unpackhi_epi64(v[l], v[l]));
+/* 8 bytes a row of 8 output channels from 8 columns of requantized sums
+ * (c[j]: column j's 8 channels, values in the output type's range):
+ * saturating packs (exact there) to columns 0-3 | 4-7 as bytes, a 4 x 4
+ * byte transpose in each 128-bit lane, dword unpacks pairing the halves;
+ * row l at o + l lo. */
+INLINE void qw_store8x8(uint8_t *o, int64_t lo, const __m256i c[8], bool sgn) {
+    const __m256i p0 = _mm256_packs_epi32(c[0], c[1]), p1 = _mm256_packs_epi32(c[2], c[3]);
+    const __m256i p2 = _mm256_packs_epi32(c[4], c[5]), p3 = _mm256_packs_epi32(c[6], c[7]);
+    const __m256i t = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1, 5, 9, 13, 2,
+                                       6, 10, 14, 3, 7, 11, 15);
+    const __m256i a = _mm256_shuffle_epi8(sgn ? _mm256_packs_epi16(p0, p1) : _mm256_packus_epi16(p0, p1), t);
+    const __m256i b = _mm256_shuffle_epi8(sgn ? _mm256_packs_epi16(p2, p3) : _mm256_packus_epi16(p2, p3), t);
+    /* u: rows 0, 1 | 4, 5; h: rows 2, 3 | 6, 7 */
+    const __m256i u = _mm256_unpacklo_epi32(a, b), h = _mm256_unpackhi_epi32(a, b);
+    const __m128i r[4] = {_mm256_castsi256_si128(u), _mm256_castsi256_si128(h), _mm256_extracti128_si256(u, 1),
+                          _mm256_extracti128_si256(h, 1)};
+    for (int q = 0; q < 4; q++) {
+        _mm_storel_epi64((__m128i *)(o + 2 * q * lo), r[q]);
+        _mm_storel_epi64((__m128i *)(o + (2 * q + 1) * lo), _mm_unpackhi_epi64(r[q], r[q]));
     }
 }
 
@@ -707,8 +711,9 @@ static void qw_out_avx2(uint8_t *y, int64_t ly, int64_t ry, int64_t cx, int nr, 
     const __m256i off = _mm256_loadu_si256((const __m256i *)e->off);
     const __m256 mult = _mm256_loadu_ps(e->mult), zy = _mm256_set1_ps(e->zy), lo = _mm256_set1_ps(e->lo),
                  hi = _mm256_set1_ps(e->hi);
+    const bool sgn = e->lo < 0;
     for (int k0 = 0; k0 < nt; k0 += 4) {
-        uint64_t b[2][8];
+        __m256i r[2][8];
         const int kn = nt - k0 < 4 ? nt - k0 : 4;
         for (int k = 0; k < kn; k++) {
             const int32_t *mk = m + (k0 + k) * NNL_QWINO_OC;
@@ -726,19 +731,21 @@ static void qw_out_avx2(uint8_t *y, int64_t ly, int64_t ry, int64_t cx, int nr, 
             for (int i = 0; i < 2; i++) {
                 const __m256i y0 = _mm256_add_epi32(_mm256_add_epi32(s[i][0], s[i][1]), s[i][2]);
                 const __m256i y1 = _mm256_sub_epi32(_mm256_sub_epi32(s[i][1], s[i][2]), s[i][3]);
-                b[i][2 * k] = low_bytes8(requant256(_mm256_srai_epi32(y0, 2), off, mult, zy, lo, hi));
-                b[i][2 * k + 1] = low_bytes8(requant256(_mm256_srai_epi32(y1, 2), off, mult, zy, lo, hi));
+                r[i][2 * k] = requant256(_mm256_srai_epi32(y0, 2), off, mult, zy, lo, hi);
+                r[i][2 * k + 1] = requant256(_mm256_srai_epi32(y1, 2), off, mult, zy, lo, hi);
             }
         }
         const int cols = nc - 2 * k0 < 8 ? nc - 2 * k0 : 8;
         uint8_t *yk = y + 2 * k0 * cx;
         for (int i = 0; i < nr; i++) {
             if (cols == 8 && cx == 1) {
-                qw_store8x8(yk + i * ry, ly, b[i]);
+                qw_store8x8(yk + i * ry, ly, r[i], sgn);
                 continue;
             }
-            for (int j = 0; j < cols; j++)
-                for (int l = 0; l < 8; l++) yk[l * ly + i * ry + j * cx] = (uint8_t)(b[i][j] >> 8 * l);
+            for (int j = 0; j < cols; j++) {
+                const uint64_t b = low_bytes8(r[i][j]);
+                for (int l = 0; l < 8; l++) yk[l * ly + i * ry + j * cx] = (uint8_t)(b >> 8 * l);
+            }
         }
     }
 }

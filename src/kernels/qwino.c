@@ -1,15 +1,17 @@
 /*
  * The 8-bit Winograd's driver (kernels/qwino.h) over a kernel set's
- * nnl_qwino.  A task is (a chunk of up to NNL_QTUKR_OC output channels, a
- * range of tile blocks).  Per block of QW_NT tiles and K block of QW_KP
- * channel pairs: the chunk's weights transformed into U' (once per task
- * when one K block holds every channel), the block's input windows into V,
- * then per transform point one transposed-tile product M_xi += U'_xi V_xi
- * (output channels in the lanes, tiles broadcast) into the block's int32
- * sums; after the last K block, the output transform and the epilogue
- * write the tiles' outputs.  Scratch per thread: U' (16 x 6 panels x QW_KP
- * x 32 bytes), V (16 x QW_KP x QW_NT x 4), M (16 x QW_NT x 48 x 4), the
- * offsets and 8 staged window rows.
+ * nnl_qwino.  A task is (a chunk of up to NNL_QWINO_OC output channels, a
+ * range of tile blocks), one task a thread.  Per block of up to QW_NT
+ * tiles and K block of up to QW_KP channel pairs: the chunk's weights
+ * transformed into U' (once per task when it holds every channel pair,
+ * QW_UCAP), the block's input windows into V, then per transform point
+ * one transposed-tile product M_xi += U'_xi V_xi (output channels in the
+ * lanes, tiles broadcast) into the block's int32 sums; after the last K
+ * block the output transform and the epilogue write the tiles' outputs
+ * (with one K block, 16 tiles at a time, their sums still in L1 / L2).
+ * Thread scratch: U' (16 x 16 panels x QW_UCAP pairs x 32 bytes, 1 MB), V
+ * (16 x QW_KP x QW_NTS x 4), M (16 x QW_NT x NNL_QWINO_OC x 4), the
+ * offsets, the epilogues and 16 window rows.
  */
 #include <string.h>
 

@@ -27,6 +27,7 @@
 
 #include "kernels/qconv_pack.h"
 #include "kernels/qwino.h"
+#include "kernels/wino.h"
 
 /* Rows per task: every row block of a pixel tile stages the activations
  * again, so as many as the weight block (mc x kq quads, 1 MB at 2048)
@@ -568,7 +569,8 @@ nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const 
                        void *const *thread_scratch) {
     const nnl_kernel *k = kern ? kern : nnl_kernel_get();
     const nnl_qukr *uk = nnl_qukr_pick(k, a->w7);
-    if (k->qwino && nnl_qwino_pays(p, uk) && nnl_qwino_ok(p, a->w7))
+    const int wm = k->qwino ? nnl_wino_mode() : 0;
+    if (wm && (wm == 2 || nnl_qwino_pays(p, uk)) && nnl_qwino_ok(p, a->w7))
         return nnl_qwino_conv(p, a, k, pool, thread_scratch);
     return nnl_qconv2d_with(p, a, uk, pool, thread_scratch);
 }

@@ -96,7 +96,7 @@ static tiles tile_grid(const nnl_conv_params *p) {
 
 static _Atomic int auto_mode = -1;   /* -1 unread, 0 never, 1 heuristic, 2 always */
 
-static int wino_mode(void) {
+int nnl_wino_mode(void) {
     int m = atomic_load_explicit(&auto_mode, memory_order_relaxed);
     if (m >= 0) return m;
     /* NNL_WINOGRAD=0|1 forces the choice for every eligible conv: a testing
@@ -109,7 +109,7 @@ static int wino_mode(void) {
 
 bool nnl_wino_auto(const nnl_conv_params *p) {
     if (!nnl_wino_ok(p) || p->n <= 0 || p->oh <= 0 || p->ow <= 0) return false;
-    int m = wino_mode();
+    int m = nnl_wino_mode();
     if (m != 1) return m == 2;
     return p->c >= AUTO_MIN_CH && p->oc >= AUTO_MIN_CH && p->dh <= AUTO_MAX_DIL && p->dw <= AUTO_MAX_DIL &&
            tile_grid(p).total >= AUTO_MIN_TILES;

@@ -53,6 +53,10 @@ bool nnl_wino_ok(const nnl_conv_params *p);
  * out, dilation <= 4 and >= 32 tiles.  NNL_WINOGRAD=0 turns it off, =1 on
  * for every conv nnl_wino_ok accepts (tests use both). */
 bool nnl_wino_auto(const nnl_conv_params *p);
+/* NNL_WINOGRAD, read once: 0 never Winograd, 1 where it measured faster
+ * (the default), 2 wherever the geometry allows; the float convs' and the
+ * 8-bit ones' (kernels/qwino.h). */
+int nnl_wino_mode(void);
 /* Bytes of a WINO43 weight of dims (oc, ic, 3, 3). */
 uint64_t nnl_wino_bytes(int64_t oc, int64_t ic);
 /* Transform a plain (oc, ic, 3, 3) weight into WINO43 (dst holds

@@ -379,7 +379,7 @@ typedef struct nnl_qukr {
 
 /* ---- 8-bit Winograd F(2x2, 3x3) (kernels/qwino.h) ------------------------
  * Transform point xi = 4 rho + kappa of a 4x4 transform, 16 of them.  The
- * products' sums of a tile: NNL_QWINO_OC int32 (rows of up to 8 panels). */
+ * products' sums of a tile: NNL_QWINO_OC int32 (rows of up to 16 panels). */
 #define NNL_QWINO_OC 128
 typedef struct nnl_qwino {
     /* Channel pairs [cp0, cp0 + n) of one PACK_Q8 panel of a 3x3 weight

@@ -504,12 +504,12 @@ INLINE void qt_store(const nnl_qtukr_args *p, const __m256i *c, int i, int j0, i
 #include "kernels/qt8_body.h"
 
 /* ---- 8-bit Winograd F(2x2, 3x3) (kernels/qwino.h) ----------------------
- * The products: the transposed tile of qt8_body.h on int16 pairs, one
- * vpmaddwd and an add per 16 products. */
-/* Blocks of PB <= 4 panels x PJ <= 2 tiles: a step is PB weight loads,
- * PJ broadcasts and PB PJ multiply-adds; more panels than tiles a block
- * since the products take one vpmaddwd, so loads and broadcasts bound
- * the step (2 x 4 ran at 66 GMAC/s in bench_qconv's Winograd, Zen 3).
+ * The products: a transposed tile on int16 pairs, one vpmaddwd and an add
+ * per 16 products, in blocks of PB <= 4 panels x PJ <= 2 tiles: a step is
+ * PB weight loads, PJ broadcasts and PB PJ multiply-adds; more panels than
+ * tiles a block since the products take one vpmaddwd, so loads and
+ * broadcasts bound the step (qt8_body.h's 2 x 4 ran at 66 GMAC/s in
+ * bench_qconv's Winograd, Zen 3).
  * Tiles are 4 bytes apart and steps xoff[1] (nnl_qwino.mm). */
 INLINE void qw_mm_block(const nnl_qtukr_args *p, int i0, int j0, const int PB, const int PJ) {
     __m256i c[4][2];

@@ -127,6 +127,14 @@ static inline void nnl_fill(uint8_t *dst, uint8_t v, int64_t n) {
  * of a stride-2 row (also the 8-bit depthwise conv's, kernels/qdw.c). */
 void nnl_split2(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t n);
 
+/* Epilogues (nnl_qepi, 8 rows a panel) of output channels [r0, r0 + n),
+ * n rounded up to whole panels, of a conv with oc of them and weight
+ * a->w: off = bias - zx wsum, mult = sx scale / sy; rows from real on are
+ * padding (off and mult 0).  The 8-bit Winograd passes zx 0: its input
+ * transform subtracts the zero point. */
+void nnl_qepi_fill(nnl_qepi *e, const nnl_qconv_args *a, int64_t oc, uint32_t zx, int64_t r0, int64_t n,
+                   int64_t real);
+
 /* The int16 form of kq quads of one PACK_Q8 panel (nnl_qukr.w16). */
 void nnl_qukr_w16(int16_t *dst, const int8_t *w, int64_t kq);
 

@@ -46,26 +46,31 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t round_up(int64_t a, int64_t m) { return (a + m - 1) / m * m; }
 static size_t align64(size_t b) { return (b + 63) / 64 * 64; }
 
-/* Epilogues of the task's 8-row panels from row m0 of group g. */
-static void fill_epi(const nnl_qconv_ctx *q, nnl_qepi *e, int64_t g, int64_t m0, int64_t mcur) {
-    const nnl_qconv_args *a = q->a;
+void nnl_qepi_fill(nnl_qepi *e, const nnl_qconv_args *a, int64_t oc, uint32_t zx, int64_t r0, int64_t n,
+                   int64_t real) {
     const float *scale = nnl_q8_scales(a->w);
-    const int32_t *wsum = nnl_q8_wsum(a->w, q->p->oc);
-    uint32_t zx = nnl_qukr_zx(q->uk, a->x_signed, a->x_zp);
-    for (int64_t i = 0; i < round_up(mcur, NNL_MR); i++) {
+    const int32_t *wsum = nnl_q8_wsum(a->w, oc);
+    for (int64_t i = 0; i < round_up(n, NNL_MR); i++) {
         nnl_qepi *t = &e[i / NNL_MR];
-        int64_t m = m0 + i, r = g * q->mg + m;
-        int k = (int)(i % NNL_MR);
-        bool real = m < q->mg;
-        uint32_t bias = real && a->bias ? (uint32_t)a->bias[r] : 0u;
-        t->off[k] = real ? (int32_t)(bias - zx * (uint32_t)wsum[r]) : 0;
-        t->mult[k] = real ? a->x_scale * scale[r] / a->y_scale : 0.0f;
+        const int64_t r = r0 + i;
+        const int k = (int)(i % NNL_MR);
+        const bool is = i < real;
+        const uint32_t bias = is && a->bias ? (uint32_t)a->bias[r] : 0u;
+        t->off[k] = is ? (int32_t)(bias - zx * (uint32_t)wsum[r]) : 0;
+        t->mult[k] = is ? a->x_scale * scale[r] / a->y_scale : 0.0f;
         if (k == 0) {
             t->zy = (float)a->y_zp;
             t->lo = (float)a->y_min;
             t->hi = (float)a->y_max;
         }
     }
+}
+
+/* Epilogues of the task's 8-row panels from row m0 of group g (rows past
+ * the group's are padding). */
+static void fill_epi(const nnl_qconv_ctx *q, nnl_qepi *e, int64_t g, int64_t m0, int64_t mcur) {
+    const nnl_qconv_args *a = q->a;
+    nnl_qepi_fill(e, a, q->p->oc, nnl_qukr_zx(q->uk, a->x_signed, a->x_zp), g * q->mg + m0, mcur, q->mg - m0);
 }
 
 /* Rows of a tile computed on the wide grid (tile[i * nr + j] = virtual

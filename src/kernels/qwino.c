@@ -36,8 +36,8 @@ typedef struct qw_ctx {
     const nnl_qconv_args *a;
     const nnl_qwino *k;
     void *const *ts;
-    int64_t d, nph, cp, nkb, chunks, nblk, ranges, per_img;
-    int64_t th[QW_PHASES], tw[QW_PHASES], first[QW_PHASES + 1]; /* tiles of phase ph: first[ph] .. */
+    int64_t d, cp, nkb, chunks, nblk, ranges, per_img;
+    int64_t tw[QW_PHASES], first[QW_PHASES + 1]; /* phase ph: tile rows tw[ph] wide, tiles first[ph] .. */
     int zx;
     uint8_t flip, pad;
 } qw_ctx;
@@ -95,32 +95,15 @@ static void window_row(const qw_ctx *q, const qw_tile *tl, int64_t c, int i, int
     const uint8_t *row = (const uint8_t *)q->a->x + ((tl->img * p->c + c) * p->h + iy) * p->w;
     if (d == 1) {
         /* pads on the left, the image's run, pads on the right */
-        const int64_t l = ix0 < 0 ? min64(-ix0, n) : 0, e = min64(n, p->w - ix0);
+        const int64_t l = ix0 < 0 ? min64(-ix0, n) : 0, e = max64(l, min64(n, p->w - ix0));
         if (l) nnl_fill(buf, q->pad, l);
         if (e > l) nnl_copy_run(buf + l, row + ix0 + l, e - l);
-        if (n > (e > l ? e : l)) nnl_fill(buf + (e > l ? e : l), q->pad, n - (e > l ? e : l));
+        if (n > e) nnl_fill(buf + e, q->pad, n - e);
         return;
     }
     for (int64_t j = 0; j < n; j++) {
         const int64_t ix = ix0 + d * j;
         buf[j] = ix >= 0 && ix < p->w ? row[ix] : q->pad;
-    }
-}
-
-/* Epilogues of rows [m0, m0 + rows): the conv's, but for the zero point,
- * which the input transform has subtracted (off = bias). */
-static void fill_epi(const qw_ctx *q, nnl_qepi *e, int64_t m0, int64_t rows) {
-    const nnl_qconv_args *a = q->a;
-    const float *scale = nnl_q8_scales(a->w);
-    for (int64_t i = 0; i < rows; i++) {
-        nnl_qepi *t = &e[i / NNL_MR];
-        const int64_t r = m0 + i;
-        const int k = (int)(i % NNL_MR);
-        t->off[k] = a->bias ? a->bias[r] : 0;
-        t->mult[k] = a->x_scale * scale[r] / a->y_scale;
-        t->zy = (float)a->y_zp;
-        t->lo = (float)a->y_min;
-        t->hi = (float)a->y_max;
     }
 }
 
@@ -167,10 +150,8 @@ static void qw_products(const qw_ctx *q, const qw_scratch *s, const int16_t *u, 
             .acc = m + xi * ms,
             .first = first,
             .last = false,
-            .epi = s->epi,
             .np = (int)npan,
             .nj = (int)nj,
-            .mr = (int)(8 * npan),
         };
         q->k->mm(&a);
     }
@@ -216,7 +197,7 @@ static void qw_task(void *vctx, int64_t t, int thread) {
     const int64_t b0 = q->nblk * range / q->ranges, b1 = q->nblk * (range + 1) / q->ranges;
     if (rows <= 0 || b1 <= b0) return;
     const qw_scratch s = scratch_of(q, thread);
-    fill_epi(q, s.epi, m0, rows);
+    nnl_qepi_fill(s.epi, a, p->oc, 0, m0, rows, rows); /* zx 0: the input transform subtracts it */
     for (int64_t j = 0; j < QW_NT; j++) s.pix[j] = 4 * j;
     for (int64_t i = 0; i < QW_KP; i++) s.xoff[i] = i * QW_NTS * 4;
     memset(s.rows, 0, 16 * QW_ROW);
@@ -285,16 +266,15 @@ nnl_status nnl_qwino_conv(const nnl_conv_params *p, const nnl_qconv_args *a, con
         NNL_THREAD_SCRATCH_BYTES)
         return nnl_fail(NNL_ERR_INTERNAL, "8-bit Winograd: scratch too small");
     qw_ctx q = {.p = p, .a = a, .k = kern->qwino, .ts = thread_scratch, .d = p->dh};
-    q.nph = q.d * q.d;
+    const int64_t nph = q.d * q.d;
     q.first[0] = 0;
-    for (int64_t ph = 0; ph < q.nph; ph++) {
+    for (int64_t ph = 0; ph < nph; ph++) {
         const int64_t py = ph / q.d, px = ph % q.d;
         const int64_t ohp = (p->oh - py + q.d - 1) / q.d, owp = (p->ow - px + q.d - 1) / q.d;
-        q.th[ph] = (ohp + 1) / 2;
         q.tw[ph] = (owp + 1) / 2;
-        q.first[ph + 1] = q.first[ph] + q.th[ph] * q.tw[ph];
+        q.first[ph + 1] = q.first[ph] + (ohp + 1) / 2 * q.tw[ph];
     }
-    q.per_img = q.first[q.nph];
+    q.per_img = q.first[nph];
     q.cp = (p->c + 1) / 2;
     q.nkb = (q.cp + QW_KP - 1) / QW_KP;
     /* the activations in uint8's domain (int8 as x ^ 0x80), their zero

@@ -17,8 +17,8 @@
  * int16 multiply-adds (AVX2 vpmaddwd: 16 per instruction, as vpmaddubsw's
  * 32 byte products cost two instructions), 16 per output tile of 4
  * instead of 36 products: 2.25x fewer.  Where the set's 8-bit microkernel
- * has no dot product instruction of its own (nnl_qukr.wino), this is the
- * faster conv.
+ * has no dot product instruction of its own, this is the faster conv on
+ * maps wide enough (nnl_qukr.wino_ow).
  *
  * A dilation-d conv is d x d independent undilated convs on the phase
  * sub-grids (outputs oy = py + d a, ox = px + d b): a tile is (image,

@@ -43,6 +43,8 @@ static const dcase cases[] = {
     {1, 2, 4, 4, 2, 2, 1, 1, 1, 1, 3, 3, 3, 3},      /* pads wider than the kernel: all-pad outputs */
     {1, 40, 14, 14, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},   /* 40 planes, pads at the end only */
     {1, 2, 3, 100, 1, 7, 1, 1, 1, 1, 0, 3, 0, 3},    /* conv1d-shaped */
+    {1, 20, 8, 8, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0},     /* the last row and column read by no output */
+    {1, 17, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},     /* 7x7, 17 channels: a block of one */
 };
 
 typedef struct dmode {

@@ -203,9 +203,19 @@ typedef struct nnl_qdwl_args {
     void *scratch;
 } nnl_qdwl_args;
 typedef bool (*nnl_qdwl_fn)(const nnl_qdwl_args *a);
-/* Scratch bytes an nnl_qdwl_fn takes for these sizes. */
+/* Bytes of a set's staged pixels of 16 channels (S) and of their int16
+ * pairs (P, 64 bytes a pixel) on a grid of hp x wp pixels. */
+static inline uint64_t nnl_qdwl_s_bytes(int64_t hp, int64_t wp) {
+    return (uint64_t)((hp * wp * 16 + 128 + 63) / 64 * 64);
+}
+static inline uint64_t nnl_qdwl_p_bytes(int64_t hp, int64_t wp) {
+    return (uint64_t)((hp * wp * 64 + 63) / 64 * 64);
+}
+/* Scratch bytes an nnl_qdwl_fn takes for these sizes (wp: the columns
+ * the kernel's window reaches; a set may round its kernel width up to
+ * even, one column more): S, P and the outputs' pixels. */
 static inline uint64_t nnl_qdwl_scratch(int64_t hp, int64_t wp, int64_t ohw) {
-    return (uint64_t)((hp * wp * 16 + 128 + 63) / 64 * 64) + (uint64_t)((ohw + 16) * 16 + 128);
+    return nnl_qdwl_s_bytes(hp, wp + 1) + nnl_qdwl_p_bytes(hp, wp + 1) + (uint64_t)((ohw + 16) * 16 + 128);
 }
 /* One contiguous row: y[i] = act(x[i] + bias + beta * res[i]) (res may be
  * NULL; x is y, or a row that does not overlap it): in place, or a tile's

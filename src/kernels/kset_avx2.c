@@ -307,9 +307,15 @@ INLINE uint64_t low_bytes8(__m256i x) {
 /* nnl_requant on 8 lanes: sums, their rows' off and mult, and the
  * output's zero point and clamp; the results as int32 lanes. */
 INLINE __m256i requant256(__m256i acc, __m256i off, __m256 mult, __m256 zy, __m256 lo, __m256 hi) {
-    __m256 v = _mm256_cvtepi32_ps(_mm256_add_epi32(acc, off));
-    v = _mm256_round_ps(_mm256_mul_ps(v, mult), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    return _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_add_ps(v, zy), lo), hi));
+    /* clamped to [lo - zy, hi - zy] before the rounding conversion, zy
+     * added after as an integer: the same bytes (the bounds are integers,
+     * so clamping and rounding commute; a NaN product takes the lower
+     * bound either way) in two instructions fewer than rounding, adding
+     * zy and clamping in float (the bounds' differences hoist out of the
+     * callers' loops) */
+    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(acc, off)), mult);
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_sub_ps(lo, zy)), _mm256_sub_ps(hi, zy));
+    return _mm256_add_epi32(_mm256_cvtps_epi32(v), _mm256_cvttps_epi32(zy));
 }
 
 /* Requantize 8 sums of row i (kernels/qconv.h) and store those below nr. */
@@ -574,6 +580,7 @@ INLINE __m256i qw_pair(__m256i q, int h) {
 /* U' = G' g G'^T of one pair's 9 taps g (int16 lanes), at u, us apart. */
 INLINE void qw_wt_pair(int16_t *u, int64_t us, const __m256i g[9]) {
     __m256i t[4][3];
+    _Pragma("GCC unroll 3")
     for (int x = 0; x < 3; x++) {
         const __m256i a = g[x], b = g[3 + x], c = g[6 + x], ac = _mm256_add_epi16(a, c);
         t[0][x] = _mm256_add_epi16(a, a);
@@ -581,6 +588,7 @@ INLINE void qw_wt_pair(int16_t *u, int64_t us, const __m256i g[9]) {
         t[2][x] = _mm256_sub_epi16(ac, b);
         t[3][x] = _mm256_add_epi16(c, c);
     }
+    _Pragma("GCC unroll 4")
     for (int r = 0; r < 4; r++) {
         const __m256i a = t[r][0], b = t[r][1], c = t[r][2], ac = _mm256_add_epi16(a, c);
         int16_t *o = u + 4 * r * us;
@@ -596,9 +604,14 @@ static void qw_wt_avx2(int16_t *u, int64_t us, const int8_t *p8, int64_t cp0, in
     for (int64_t k = 0; k < n;) {
         const int64_t g4 = (cp0 + k) / 2;
         const int h0 = (int)((cp0 + k) % 2), np = h0 == 0 && k + 1 < n ? 2 : 1;
+        /* unrolled, so q stays in registers (a loop made it a memcpy to the
+         * stack, rep movsq, whose 8-byte stores the vector loads could not
+         * forward from: 4.5% of ResNet-18 int7) */
         __m256i q[9], g[9];
+        _Pragma("GCC unroll 9")
         for (int i = 0; i < 9; i++) q[i] = _mm256_loadu_si256((const __m256i *)(p8 + (g4 * 9 + i) * 32));
         for (int h = 0; h < np; h++) {
+            _Pragma("GCC unroll 9")
             for (int i = 0; i < 9; i++) g[i] = qw_pair(q[i], h0 + h);
             qw_wt_pair(u + (k + h) * 16, us, g);
         }
@@ -794,14 +807,22 @@ static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = 24, .kq = 128, .s
  * 112 vs 91 (62), 256 ch at 14x14 95 vs 91 (60), FCN's 128 ch at 32x48
  * 121 vs 90, 256 ch dilation 2 (24-wide phases) 107 vs 91 (63), 2048 ->
  * 512 115 vs 90 (63); a tie at 12-wide phases (FCN's dilation 4: 90 vs
- * 89, exact 55), slower at 7x7 (48 vs 91, exact 47). */
+ * 89, exact 55), slower at 7x7 (37-48 vs 91, exact 47).  FCN portrait's
+ * dilation-4 phases, 8 wide and 12 tall: 88 vs 90 (exact 50), so the exact
+ * kernel's limit is 8 wide. */
 /* The transposed tile measured faster than pixel tiles wherever qt_plan
  * takes it up to 56x56 maps (Zen 3, bench_qconv: 3x3 64 ch at 56x56 86 vs
- * 79 GMAC/s, 512 ch at 7x7 90 vs 69, FCN's 3x3 d4 at 32x48 90 vs 78). */
-const nnl_qukr nnl_qukr_avx2_u7 = {.name = "avx2u7", .nr = 16, .kq = 128, .supported = always, .fn = qukr_u7,
+ * 79 GMAC/s, 512 ch at 7x7 90 vs 69, FCN's 3x3 d4 at 32x48 90 vs 78).
+ * K blocks of 256 quads: the call's fixed costs (sums in and out, the
+ * second half of rows) over twice the products (the microkernel alone,
+ * operands in L1 / L2: 94 -> 96 GMAC/s); FCN's 1x1 2048 -> 512 and 1024 ->
+ * 2048 at 32x48 90 -> 92.5 and 91 -> 94, 3x3 512 at 7x7 90 -> 93; 384
+ * quads lost on the transposed tile (3x3 d4 91 -> 85: its weight slice no
+ * longer stays in L1).  avx2exact measured the same at 256 as at 128. */
+const nnl_qukr nnl_qukr_avx2_u7 = {.name = "avx2u7", .nr = 16, .kq = 256, .supported = always, .fn = qukr_u7,
                                      .il4 = il4_avx2, .tfn = qtukr_u7, .tpix = 4096, .w7 = true, .wino_ow = 13};
 const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, .supported = always,
-                                      .fn = qukr_exact, .w16 = true, .il4 = il4_avx2, .wino_ow = 10};
+                                      .fn = qukr_exact, .w16 = true, .il4 = il4_avx2, .wino_ow = 8};
 
 NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)
@@ -848,6 +869,171 @@ static void qdw_avx2(uint8_t *y, const uint8_t *const *src, const int8_t *w, int
         const __m256i b = sgn ? _mm256_packs_epi16(p01, p23) : _mm256_packus_epi16(p01, p23);
         _mm256_storeu_si256((__m256i *)(y + f), _mm256_permute4x64_epi64(b, 0xD8));
     }
+}
+
+/* 8-bit depthwise with channels in the lanes (gemm.h nnl_qdwl_fn) on
+ * AVX2, for 16 channels at once: the planes are transposed into staged
+ * pixels of 16 bytes (S), each staged pixel then widened, beside its right
+ * neighbour, into int16 pairs (P: (x[q][c], x[q + 1][c]) for 16 channels,
+ * 64 bytes), so a kernel row's taps kx = 2j, 2j + 1 of an output pixel are
+ * one P entry, two vpmaddwd with the pair of weights per channel: per
+ * output pixel and kernel row ceil(kw / 2) steps of 16 channels, where the
+ * per-plane kernel pays its staging, setup and copy-out for every channel.
+ * Dilated columns decline (pairs are adjacent pixels). */
+INLINE void t16x16(__m128i r[16]) {
+    __m128i t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++)
+        for (int h = 0; h < 2; h++) {
+            r[4 * i + h] = _mm_unpacklo_epi16(t[4 * i + h], t[4 * i + 2 + h]);
+            r[4 * i + 2 + h] = _mm_unpackhi_epi16(t[4 * i + h], t[4 * i + 2 + h]);
+        }
+    for (int i = 0; i < 2; i++)
+        for (int h = 0; h < 4; h++) {
+            t[8 * i + h] = _mm_unpacklo_epi32(r[8 * i + h], r[8 * i + 4 + h]);
+            t[8 * i + 4 + h] = _mm_unpackhi_epi32(r[8 * i + h], r[8 * i + 4 + h]);
+        }
+    /* t[8 i + 4 a + 2 b + c] holds rows 8 i .. 8 i + 7, columns 8 c + 4 b + 2 a .. + 1 */
+    for (int a = 0; a < 2; a++)
+        for (int b = 0; b < 2; b++)
+            for (int c = 0; c < 2; c++) {
+                const int col = 8 * c + 4 * b + 2 * a, k = 4 * a + 2 * b + c;
+                r[col] = _mm_unpacklo_epi64(t[k], t[8 + k]);
+                r[col + 1] = _mm_unpackhi_epi64(t[k], t[8 + k]);
+            }
+}
+
+#define QDWL_KW_MAX 8
+#define QDWL_KH_MAX 16
+
+/* Every output pixel's sums of KH kernel rows x NP pairs, requantized
+ * into O (16 bytes a pixel): per half of the channels, its KH NP weight
+ * vectors held while the pixels pass (constant KH and NP unroll into
+ * registers), one vpmaddwd and an add a pair; the results' low bytes are
+ * the output type's (clamped). */
+INLINE void qdwl_sums(const nnl_qdwl_args *a, const uint8_t *P, uint8_t *O, int64_t wq,
+                      const __m256i W[][QDWL_KW_MAX / 2][2], const int KH, const int NP) {
+    const __m256 zy = _mm256_set1_ps(a->zy), lo = _mm256_set1_ps(a->lo), hi = _mm256_set1_ps(a->hi);
+    for (int h = 0; h < 2; h++) {
+        __m256i w[QDWL_KH_MAX][QDWL_KW_MAX / 2];
+        _Pragma("GCC unroll 16")
+        for (int ky = 0; ky < KH; ky++)
+            _Pragma("GCC unroll 4")
+            for (int j = 0; j < NP; j++) w[ky][j] = W[ky][j][h];
+        const __m256i off = _mm256_loadu_si256((const __m256i *)(a->off + 8 * h));
+        const __m256 mult = _mm256_loadu_ps(a->mult + 8 * h);
+        const int64_t rs = a->dh * wq * 64;
+        for (int64_t oy = 0, p = 0; oy < a->oh; oy++) {
+            const uint8_t *b = P + oy * a->sh * wq * 64 + 32 * h;
+            for (int64_t ox = 0; ox < a->ow; ox++, p++, b += a->sw * 64) {
+                __m256i c = off;
+                _Pragma("GCC unroll 16")
+                for (int ky = 0; ky < KH; ky++)
+                    _Pragma("GCC unroll 4")
+                    for (int j = 0; j < NP; j++)
+                        c = _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(b + ky * rs + 128 * j)),
+                                                                  w[ky][j]));
+                const uint64_t bytes = low_bytes8(requant256(c, _mm256_setzero_si256(), mult, zy, lo, hi));
+                memcpy(O + p * 16 + 8 * h, &bytes, 8);
+            }
+        }
+    }
+}
+
+static bool qdwl_avx2(const nnl_qdwl_args *a) {
+    if (a->dw != 1 || a->kw > QDWL_KW_MAX || a->kh > QDWL_KH_MAX || a->nc < 1 || a->nc > 16) return false;
+    const int np = (int)(a->kw + 1) / 2;
+    const int64_t hp = (a->oh - 1) * a->sh + (a->kh - 1) * a->dh + 1, wq = (a->ow - 1) * a->sw + 2 * np;
+    const int64_t hw = a->h * a->w, ohw = a->oh * a->ow, w = a->w, pt = a->pt, pl = a->pl;
+    const int nc = a->nc;
+    const uint8_t *x = a->x;
+    uint8_t *S = a->scratch;
+    uint8_t *P = S + nnl_qdwl_s_bytes(hp, wq), *O = P + nnl_qdwl_p_bytes(hp, wq);
+    /* S: pads, then the image's pixels the grid holds, 16 at once */
+    memset(S, a->pad, (size_t)((hp * wq + 1) * 16));
+    const __m128i flip = _mm_set1_epi8((char)a->flip);
+    /* a plane's last bytes short of 16: the 16 that end it, shifted down
+     * (a copy through memory stalled the load on its byte stores) */
+    static const int8_t down[32] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    /* every image pixel inside the grid: its bounds go unchecked */
+    const bool inside = pt >= 0 && pl >= 0 && a->h + pt <= hp && w + pl <= wq;
+    for (int64_t p0 = 0, iy = 0, ix = 0; p0 < hw; p0 += 16) {
+        const int64_t n = hw - p0 < 16 ? hw - p0 : 16;
+        const __m128i sh = _mm_loadu_si128((const __m128i *)(down + 16 - n));
+        __m128i r[16];
+        for (int c = 0; c < 16; c++) {
+            if (c >= nc) {
+                r[c] = _mm_setzero_si128();
+            } else if (n == 16) {
+                r[c] = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(x + c * hw + p0)), flip);
+            } else if (hw >= 16) {
+                r[c] = _mm_xor_si128(_mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(x + c * hw + hw - 16)), sh), flip);
+            } else {
+                uint8_t t[16] = {0};
+                memcpy(t, x + c * hw + p0, (size_t)n);
+                r[c] = _mm_xor_si128(_mm_loadu_si128((const __m128i *)t), flip);
+            }
+        }
+        t16x16(r);
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t row = iy + pt, col = ix + pl;
+            if (inside || (row >= 0 && row < hp && col >= 0 && col < wq))
+                _mm_storeu_si128((__m128i *)(S + (row * wq + col) * 16), r[i]);
+            if (++ix == w) ix = 0, iy++;
+        }
+    }
+    /* P at the columns some pair starts at: every one, or the even ones
+     * for an even stride (q = ox sw + 2 j) */
+    const int64_t qs = a->sw % 2 ? 1 : 2;
+    for (int64_t row = 0; row < hp; row++)
+        for (int64_t q = 0; q + 1 < wq; q += qs) {
+            const uint8_t *s = S + (row * wq + q) * 16;
+            const __m128i u = _mm_loadu_si128((const __m128i *)s), v = _mm_loadu_si128((const __m128i *)(s + 16));
+            __m256i *d = (__m256i *)(P + (row * wq + q) * 64);
+            _mm256_storeu_si256(d, _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(u, v)));
+            _mm256_storeu_si256(d + 1, _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(u, v)));
+        }
+    /* weights as P's pairs: row ky, step j, channels 0-7 and 8-15 */
+    __m256i W[QDWL_KH_MAX][QDWL_KW_MAX / 2][2];
+    for (int64_t ky = 0; ky < a->kh; ky++)
+        for (int j = 0; j < np; j++)
+            for (int h = 0; h < 2; h++) {
+                int16_t wv[16];
+                for (int c = 0; c < 8; c++) {
+                    const int ch = 8 * h + c;
+                    const int8_t *wc = a->wt + ch * a->kh * a->kw + ky * a->kw;
+                    wv[2 * c] = (int16_t)(ch < a->nc ? wc[2 * j] : 0);
+                    wv[2 * c + 1] = (int16_t)(ch < a->nc && 2 * j + 1 < a->kw ? wc[2 * j + 1] : 0);
+                }
+                W[ky][j][h] = _mm256_loadu_si256((const __m256i *)wv);
+            }
+    if (a->kh == 3 && np == 2)
+        qdwl_sums(a, P, O, wq, W, 3, 2);
+    else if (a->kh == 5 && np == 3)
+        qdwl_sums(a, P, O, wq, W, 5, 3);
+    else
+        qdwl_sums(a, P, O, wq, W, (int)a->kh, np);
+    /* back: 16 pixels x 16 channels a step into the channels' planes */
+    for (int64_t p0 = 0; p0 < ohw; p0 += 16) {
+        const int64_t n = ohw - p0 < 16 ? ohw - p0 : 16;
+        __m128i r[16];
+        for (int i = 0; i < 16; i++) r[i] = _mm_loadu_si128((const __m128i *)(O + (p0 + i) * 16));
+        t16x16(r);
+        for (int c = 0; c < a->nc; c++) {
+            if (n == 16) {
+                _mm_storeu_si128((__m128i *)(a->y + c * ohw + p0), r[c]);
+            } else {
+                uint8_t t[16];
+                _mm_storeu_si128((__m128i *)t, r[c]);
+                memcpy(a->y + c * ohw + p0, t, (size_t)n);
+            }
+        }
+    }
+    return true;
 }
 
 /* The 8-bit add without a division per lane (kernels/qadd_body.h,
@@ -966,6 +1152,7 @@ const nnl_kernel nnl_kernel_avx2 = {
     NNL_GENERIC_VECTOR_ENTRIES(avx2, 32),
     .qadd = qadd_avx2,
     .qdw = qdw_avx2,
+    .qdwl = qdwl_avx2,
     .qukr = {&qukr_vnni256, &nnl_qukr_avx2_u7, &nnl_qukr_avx2_exact},
     .qwino = &qwino_avx2,
 };

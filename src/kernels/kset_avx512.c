@@ -661,7 +661,7 @@ VBMI_VNNI static bool qdwl_avx512(const nnl_qdwl_args *a) {
     if (!fast || a->kw > 4 || a->dw != 1 || a->nc < 1 || a->nc > 16) return false;
     const int64_t hp = (a->oh - 1) * a->sh + (a->kh - 1) * a->dh + 1, wq = (a->ow - 1) * a->sw + a->kw;
     const int64_t hw = a->h * a->w, ohw = a->oh * a->ow;
-    uint8_t *S = a->scratch, *O = S + ((hp * wq * 16 + 128 + 63) / 64 * 64);
+    uint8_t *S = a->scratch, *O = S + nnl_qdwl_s_bytes(hp, wq);
     __m512i idx[4];
     qdwl_tidx(idx);
     /* stage: pads, then the image's pixels that the grid holds, 16 at once */

@@ -140,14 +140,19 @@ int64_t nnl_qstage_pixels(const nnl_qconv_ctx *q, int64_t n0, int64_t cnt) {
     return ((n0 + cnt - 1) / q->wq - n0 / q->wq + 2 + (p->kh - 1) * p->dh / p->sh) * q->wq;
 }
 
+int64_t nnl_qstage_stride(int64_t px) {
+    const int64_t n = (px + 15) / 16 * 16;
+    return n / 16 % 2 ? n : n + 16;
+}
+
 /* Stride 1, no pads: the grid is the image; planes are the pixels from n0,
  * those past the image read as pad (their outputs are dropped). */
 /* Channel quads ahead whose runs stage_direct prefetches. */
 #define STAGE_AHEAD 2
 
 static void stage_direct(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, const uint8_t *xg, int64_t c4a,
-                         int64_t c4b, int64_t n0, int64_t cs) {
-    const int64_t hw = q->p->h * q->p->w, have = n0 >= hw ? 0 : min64(cs, hw - n0);
+                         int64_t c4b, int64_t n0, int64_t spx, int64_t cs) {
+    const int64_t hw = q->p->h * q->p->w, have = n0 >= hw ? 0 : min64(spx, hw - n0);
     for (int64_t c4 = c4a; c4 < c4b; c4++) {
         /* each channel's run is a few lines at a plane's stride, too short
          * for the hardware prefetcher to pick up before it ends: the runs
@@ -157,17 +162,17 @@ static void stage_direct(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, con
         const uint8_t *r[4];
         for (int j = 0; j < 4; j++) {
             int64_t ic = 4 * c4 + j;
-            if (ic < q->cg && have == cs) {
+            if (ic < q->cg && have == spx) {
                 r[j] = xg + ic * hw + n0;
                 continue;
             }
-            uint8_t *b = row + j * cs;
+            uint8_t *b = row + j * spx;
             int64_t n = ic < q->cg ? have : 0;
             if (n) memcpy(b, xg + ic * hw + n0, (size_t)n);
-            memset(b + n, q->pad, (size_t)(cs - n));
+            memset(b + n, q->pad, (size_t)(spx - n));
             r[j] = b;
         }
-        q->uk->il4((uint32_t *)(dst + (c4 - c4a) * cs * 4), r, cs, q->flip);
+        q->uk->il4((uint32_t *)(dst + (c4 - c4a) * cs * 4), r, spx, q->flip);
     }
 }
 
@@ -242,7 +247,7 @@ nnl_qstage nnl_qstage_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, c
     const nnl_conv_params *p = q->p;
     const int64_t cs = q->cs;
     if (!q->strip) {
-        stage_direct(q, dst, row, xg, c4a, c4b, n0, cs);
+        stage_direct(q, dst, row, xg, c4a, c4b, n0, q->spx, cs);
         return (nnl_qstage){dst, n0};
     }
     /* Per channel quad, the image rows the grid rows [r0, r0 + rows) read
@@ -250,7 +255,7 @@ nnl_qstage nnl_qstage_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, c
      * row is placed from them as words: a padded row a channel, split and
      * interleaved a plane at a time, cost about 80 cycles a row in loop
      * overhead, a third of a stride-2 conv's time. */
-    const int64_t wq = q->wq, rows = cs / wq, r0 = n0 / wq, nph = q->nphy * q->nphx;
+    const int64_t wq = q->wq, rows = q->spx / wq, r0 = n0 / wq, nph = q->nphy * q->nphx;
     const int64_t iy0 = r0 * p->sh - p->pt < 0 ? 0 : r0 * p->sh - p->pt;
     const int64_t iy1 = min64(p->h, (r0 + rows) * p->sh - p->pt), m = iy1 > iy0 ? (iy1 - iy0) * p->w : 0;
     const int64_t img = rows * p->sh * p->w;

@@ -53,7 +53,8 @@ typedef struct nnl_qconv_ctx {
     bool wide;                 /* on the wide grid (else im2col panels gathered per row run) */
     bool strip;                /* wide, from phase rows (pads or strides); else the image's pixels */
     int64_t wq;                /* wide grid row width */
-    int64_t cs;                /* pixels of a staged plane: nnl_qstage_pixels of the worst task */
+    int64_t spx;               /* pixels a task stages a plane: nnl_qstage_pixels of the worst task */
+    int64_t cs;                /* pixels from a staged plane to the next: nnl_qstage_stride(spx) */
     int nphy, nphx;            /* phase rows and columns some tap reads */
     int8_t phy[NNL_QPH_MAX], phx[NNL_QPH_MAX]; /* their index among those, -1 if none reads it */
     uint8_t pad;               /* padding tap as stored in x (its zero point's byte) */
@@ -140,8 +141,15 @@ void nnl_qukr_w16(int16_t *dst, const int8_t *w, int64_t kq);
 
 /* Pixels of a staged plane for a task of cnt virtual pixels from n0
  * (cnt a multiple of the microkernel's nr: panels read whole); the plan
- * takes the worst task's (nnl_qconv_ctx.cs). */
+ * takes the worst task's (nnl_qconv_ctx.spx). */
 int64_t nnl_qstage_pixels(const nnl_qconv_ctx *q, int64_t n0, int64_t cnt);
+/* The planes' stride for px staged pixels: px rounded up to an odd number
+ * of 64-byte lines.  A microkernel reads one line of each of a K block's
+ * 128 planes at one offset; at a stride of an even number of lines those
+ * fall into few L1 sets and evict each other (384 pixels, 24 lines: 8 of
+ * the 64 sets), at an odd number into all of them (FCN-ResNet50's 1x1
+ * convs at 32x48, bench_qconv, Zen 3: 85-88 -> 88-91 GMAC/s). */
+int64_t nnl_qstage_stride(int64_t px);
 /* Stage channel quads [c4a, c4b) for the task from virtual pixel n0 into
  * dst (q->cs pixels a plane; row: the row buffers, row_bytes). */
 nnl_qstage nnl_qstage_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, const uint8_t *xg, int64_t c4a,

@@ -213,9 +213,10 @@ static bool scratch_fits(nnl_qconv_ctx *q, int64_t mc, int64_t nsum, int64_t n0,
     q->off_bytes = align64((size_t)kqmax * sizeof(int64_t));
     q->pix_bytes = q->tr ? align64((size_t)q->ohw * sizeof(int64_t)) : 0;
     if (q->wide) {
-        int64_t cs = q->cs = nnl_qstage_pixels(q, n0, cnt);
-        q->blk_bytes = align64((size_t)(c4max * q->nphy * q->nphx * cs * 4));
-        q->row_bytes = align64(q->strip ? nnl_qstage_row_bytes(q, cs) : (size_t)(4 * cs));
+        const int64_t spx = q->spx = nnl_qstage_pixels(q, n0, cnt);
+        q->cs = nnl_qstage_stride(spx);
+        q->blk_bytes = align64((size_t)(c4max * q->nphy * q->nphx * q->cs * 4));
+        q->row_bytes = align64(q->strip ? nnl_qstage_row_bytes(q, spx) : (size_t)(4 * spx));
     } else {
         q->blk_bytes = align64((size_t)(kqmax * cnt * 4));
         q->row_bytes = 0;
@@ -449,6 +450,8 @@ static bool qt_shared_plan(nnl_qconv_ctx *q, int threads) {
     s.npr = min64(ngrp, max64(1, (QT_TASKS_PER_THREAD * threads + s.chunks - 1) / s.chunks));
     const int64_t per = (ngrp + s.npr - 1) / s.npr;
     if (!scratch_fits(&s, 48, per * NNL_QTUKR_PX * NNL_QTUKR_OC, 0, (s.p->oh - 1) * s.wq + s.p->ow)) return false;
+    /* planes back to back, unpadded: the scratch compiled files hold */
+    s.cs = s.spx;
     *q = s;
     return true;
 }

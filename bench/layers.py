@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""One compiled graph against ONNX Runtime on its ONNX file, layer by layer.
+
+usage: /usr/bin/python3 bench/layers.py FILE.nnl MODEL.onnx --input NAME=X.npy [...]
+           [--threads N] [--runs N] [--top N] [--json OUT.json]
+
+Runs `nnlink profile --json` on FILE.nnl and one ONNX Runtime session with
+its own profiler (bench/ort_bench.js, `enableProfiling`) on MODEL.onnx, same
+inputs, same thread count, R timed runs each, and pairs each nnlink layer
+with the ORT node of its first ONNX node name (both runtimes fuse, and a
+fused layer is named after the node that starts it; QDQ files from `nnlink
+quantize` keep the float model's node names on both sides).  Prints both
+totals, per op type the two times and their ratio, and the layers that
+lose most (nnlink ms - ORT ms), with nnlink's GFLOP/s.  Each time is the
+median over the runs (ORT's trace holds every run; the warm-up ones are
+dropped).  Meant for QDQ files (int8), where bench/ops.py's float op classes
+do not apply: e.g.
+
+  /usr/bin/python3 bench/layers.py build/bench-int8/resnet18.int7.nnl \\
+      build/bench-int8/resnet18.qdq7.onnx --input image=x.npy --threads 1
+
+Environment: NNLINK (default build/nnlink).
+"""
+import collections
+import glob
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def usage(msg):
+    sys.stderr.write("bench/layers.py: %s\n(see the usage at the top of bench/layers.py)\n" % msg)
+    return 2
+
+
+def ort_layers(model, inputs, threads, runs, tmp):
+    prefix = os.path.join(tmp, "ort")
+    spec = dict(mode="latency", model=model, threads=threads, inputs=inputs, runs=runs, warmup=3, profile=prefix)
+    r = subprocess.run(["node", os.path.join(HERE, "ort_bench.js"), json.dumps(spec)], capture_output=True,
+                       text=True)
+    if r.returncode:
+        raise RuntimeError("ONNX Runtime failed: " + r.stderr.strip()[-400:])
+    trace = json.load(open(glob.glob(prefix + "*.json")[0]))
+    times, ops = collections.defaultdict(list), {}
+    for e in trace:
+        if e.get("cat") == "Node" and e.get("name", "").endswith("_kernel_time"):
+            name = re.sub(r"_token_\d+$", "", e["name"][:-len("_kernel_time")])
+            times[name].append(e["dur"] / 1000.0)
+            ops[name] = e.get("args", {}).get("op_name", "?")
+    return {n: (statistics.median(d[-runs:]), ops[n]) for n, d in times.items()}
+
+
+def nnl_layers(nnl, inputs, threads, runs, tmp):
+    out = os.path.join(tmp, "nnl.json")
+    cmd = [os.environ.get("NNLINK", "build/nnlink"), "profile", nnl, "--threads", str(threads), "--runs",
+           str(runs), "--json", out, "--top", "1"]
+    for k, v in inputs.items():
+        cmd += ["--input", "%s=%s" % (k, v)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError("nnlink profile failed: " + r.stderr.strip()[-400:])
+    j = json.load(open(out))
+    return j["layers"], j["latency_ms"]
+
+
+def main(argv):
+    pos, inputs, threads, runs, top, out = [], {}, 1, 20, 20, None
+    args = list(argv)
+    while args:
+        a = args.pop(0)
+        try:
+            if a == "--input":
+                k, v = args.pop(0).split("=", 1)
+                inputs[k] = v
+            elif a == "--threads":
+                threads = int(args.pop(0))
+            elif a == "--runs":
+                runs = int(args.pop(0))
+            elif a == "--top":
+                top = int(args.pop(0))
+            elif a == "--json":
+                out = args.pop(0)
+            elif a.startswith("-"):
+                return usage("unknown option " + a)
+            else:
+                pos.append(a)
+        except (IndexError, ValueError):
+            return usage("bad value for " + a)
+    if len(pos) != 2 or not inputs or threads < 1 or runs < 1:
+        return usage("needs FILE.nnl MODEL.onnx and at least one --input NAME=X.npy")
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            nl, lat = nnl_layers(pos[0], inputs, threads, runs, tmp)
+            ort = ort_layers(pos[1], inputs, threads, runs, tmp)
+        except (RuntimeError, OSError, IndexError, ValueError) as e:
+            sys.stderr.write("bench/layers.py: %s\n" % e)
+            return 1
+    rows, used = [], set()
+    for L in nl:
+        first = L["name"].split("+")[0]
+        o = ort.get(first)
+        used.add(first)
+        rows.append(dict(name=first, op=L["op"], nnlink_ms=L["median_ms"], ort_ms=o[0] if o else None,
+                         gflops_per_s=L["gflops_per_s"]))
+    unmatched = sum(t for n, (t, _) in ort.items() if n not in used)
+    tn = sum(r["nnlink_ms"] for r in rows)
+    to = sum(r["ort_ms"] or 0.0 for r in rows) + unmatched
+    print("%s vs %s, %d thread(s), medians of %d runs" % (pos[0], pos[1], threads, runs))
+    print("nnlink layers %.3f ms (latency median %.3f), ORT nodes %.3f ms (%.3f of them unmatched): %.2fx"
+          % (tn, lat["median"], to, unmatched, tn / to if to else 0.0))
+    by = collections.defaultdict(lambda: [0, 0.0, 0.0])
+    for r in rows:
+        b = by[r["op"]]
+        b[0] += 1
+        b[1] += r["nnlink_ms"]
+        b[2] += r["ort_ms"] or 0.0
+    print("\n%-22s %5s %10s %10s %7s" % ("op (nnlink)", "count", "nnlink ms", "ORT ms", "ratio"))
+    for op, (n, a, b) in sorted(by.items(), key=lambda x: -x[1][1]):
+        print("%-22s %5d %10.3f %10.3f %7s" % (op, n, a, b, "%.2f" % (a / b) if b else "-"))
+    print("\n%10s %10s %9s %8s  layer (first ONNX node)" % ("nnlink ms", "ORT ms", "excess", "GFLOP/s"))
+    for r in sorted(rows, key=lambda r: -(r["nnlink_ms"] - (r["ort_ms"] or 0.0)))[:top]:
+        print("%10.3f %10s %+9.3f %8.1f  %s" % (r["nnlink_ms"], "%.3f" % r["ort_ms"] if r["ort_ms"] is not None
+                                                 else "-", r["nnlink_ms"] - (r["ort_ms"] or 0.0),
+                                                 r["gflops_per_s"], r["name"][:70]))
+    if out:
+        with open(out, "w") as f:
+            json.dump(dict(nnl=pos[0], onnx=pos[1], threads=threads, runs=runs, layers=rows,
+                           ort_unmatched_ms=unmatched), f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -467,7 +467,7 @@ static void test_qukr_table(void **state) {
         const nnl_kernel *k = nnl_kernels[ki];
         if (!k->supported()) continue;
         /* full-range weights never get a 7-bit kernel */
-        const nnl_qukr *uk = nnl_qukr_pick(k, false), *uk7 = nnl_qukr_pick(k, true);
+        const nnl_qukr *uk = nnl_qukr_pick(k, false, 64, 3136, false), *uk7 = nnl_qukr_pick(k, true, 64, 3136, false);
         assert_non_null(uk);
         assert_non_null(uk7);
         assert_false(uk->w7);

@@ -310,6 +310,9 @@ typedef struct nnl_qukr_args {
     uint8_t *y;                /* tile origin: uint8 or int8 bytes, row stride ldy */
     int64_t ldy;
     int mr, nr;                /* rows and pixels that exist */
+    /* Taps per channel quad: quad q is channel quad q / tq at tap q % tq
+     * (kernels that group quads by tap, nnl_qukr.wprep, read it). */
+    int64_t tq;
 } nnl_qukr_args;
 
 typedef void (*nnl_qukr_fn)(const nnl_qukr_args *p);
@@ -385,6 +388,25 @@ typedef struct nnl_qukr {
      * faster than this microkernel from this output width on (of a phase:
      * width / dilation; kernels/qwino.c nnl_qwino_pays; 0: never). */
     int wino_ow;
+    /* Rows a call computes: NNL_MR (0 reads as that) or 16 (two panels;
+     * the call's acc is 16 x nr int32, its epi two panels'). */
+    int mr;
+    /* Reads w rearranged by the driver: wprep(dst, w, kq, tq, ps, np)
+     * writes the K block (kq quads, tq taps a channel quad) of np <= mr /
+     * NNL_MR panels, the first at w, the next ps bytes on, in the
+     * kernel's order, wprep_bytes(kq, tq) bytes (NULL: w as it is in
+     * PACK_Q8).  Kernels whose operand tiles take K contiguous per row
+     * (AMX) need a row's quads of one tap side by side. */
+    void (*wprep)(int8_t *dst, const int8_t *w, int64_t kq, int64_t tq, int64_t ps, int np);
+    int64_t (*wprep_bytes)(int64_t kq, int64_t tq);
+    /* Picked for a conv only from this many channel quads a group on
+     * (fewer leave its tiles mostly empty: a stem's 3 channels); it still
+     * computes any conv exactly (tests run it on all of them). */
+    int min_cq;
+    /* ... and from this many output pixels an image on (0: any): below
+     * it, rearranging w (wprep) for few pixels costs more than it saves
+     * (7x7 maps, where the next kernel's transposed tile is as fast). */
+    int min_px;
 } nnl_qukr;
 
 /* ---- 8-bit Winograd F(2x2, 3x3) (kernels/qwino.h) ------------------------
@@ -421,7 +443,8 @@ typedef struct nnl_qwino {
 /* The portable staging interleave (GCC vector extensions: SSE2, NEON). */
 void nnl_il4_generic(uint32_t *o, const uint8_t *const r[4], int64_t m, uint32_t flip);
 
-#define NNL_QUKR_MAX 3
+#define NNL_QUKR_MAX 4
+#define NNL_QUKR_MR_MAX 16 /* most rows of one nnl_qukr call */
 
 /* The requantization of one sum (row i of e): the scalar definition every
  * vector epilogue matches.  Unsigned addition: the sum wraps like the

@@ -6,6 +6,10 @@
  */
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
 
 #include "kernels/kernels_isa.h"
 #include "kernels/x86_cpu.h"
@@ -543,6 +547,206 @@ static const nnl_qukr qukr_vnni512 = {.name = "avx512vnni", .nr = QNR, .kq = 128
                                       .fn = qukr_vnni, .il4 = il4_avx512, .tfn = qtukr_vnni,
                                       .tpix = 4096};
 
+/* ---- 8-bit microkernel: AMX (Sapphire Rapids and later) -------------
+ * A call computes 16 rows (two PACK_Q8 panels) x 48 pixels with the
+ * operands qukr_vnni reads and the same epilogue, so the same bytes; the
+ * products on the tile unit: tdpbsud C += A . B, A the 16 rows' signed
+ * weights (16 x 4 kr bytes, K contiguous in a row), B the activations as
+ * staged (kr rows of quads, 16 pixels x 4 bytes a row: the quad-
+ * interleaved planes as they lie), C 16 rows x 16 pixels, three of them.
+ * B's rows must be evenly spaced, so a step takes up to 16 channel quads
+ * at one tap (planes one stride apart, the tap an offset), and A is the
+ * K block rearranged to match by wprep_amx: per tap, per group of 16
+ * channel quads, 16 rows x 64 bytes.  A block's last group of fewer than
+ * 16 quads (of at least 16 in all) reads B backwards from its last quad:
+ * the rows past it are earlier quads of the block, in bounds, their
+ * weights 0.  Blocks under 16 quads configure kr = that many rows.  A
+ * step is 16 x 16 x 64 products a tile in ~16 cycles, about 8x
+ * vpdpbusd's rate, so staging and the epilogue decide the speed.  Sums
+ * between K blocks: acc as 16 x QNR int32. */
+typedef struct amx_cfg {
+    uint8_t palette, start;
+    uint8_t reserved[14];
+    uint16_t colsb[16];
+    uint8_t rows[16];
+} amx_cfg;
+
+/* GCC 12's intrinsics declare neither the config's bytes nor the tiles'
+ * memory to the compiler: these do. */
+#define AMX_CFG(c) __asm__ volatile("ldtilecfg %0" ::"m"(*(c)))
+#define AMX_LOAD(t, b, s) __asm__ volatile("tileloadd (%0,%1,1), %%tmm" #t ::"r"(b), "r"((long)(s)) : "memory")
+#define AMX_STORE(t, b, s) __asm__ volatile("tilestored %%tmm" #t ", (%0,%1,1)" ::"r"(b), "r"((long)(s)) : "memory")
+#define AMX_ZERO(t) __asm__ volatile("tilezero %%tmm" #t ::)
+#define AMX_DP(c, a, b) __asm__ volatile("tdpbsud %%tmm" #b ", %%tmm" #a ", %%tmm" #c ::)
+
+static int64_t wprep_bytes_amx(int64_t kq, int64_t tq) { return tq * ((kq / tq + 15) / 16) * 1024; }
+
+/* Channel quad of row r of group g's step (of c4n in the block); -1: none. */
+static int64_t amx_quad(int64_t c4n, int64_t g, int r) {
+    const int64_t rem = c4n - 16 * g;
+    if (r >= rem) return -1;
+    return rem < 16 && c4n >= 16 ? c4n - 1 - r : 16 * g + r;
+}
+
+/* In place: r[j] lane i <- r[i] lane j. */
+INLINE void tr16x16_epi32(__m512i r[16]) {
+    __m512i t[16], u[16];
+    for (int k = 0; k < 8; k++) {
+        t[2 * k] = _mm512_unpacklo_epi32(r[2 * k], r[2 * k + 1]);
+        t[2 * k + 1] = _mm512_unpackhi_epi32(r[2 * k], r[2 * k + 1]);
+    }
+    /* u[4k + c], 128-bit block b: column 4b + c of rows 4k .. 4k + 3 */
+    for (int k = 0; k < 4; k++) {
+        u[4 * k] = _mm512_unpacklo_epi64(t[4 * k], t[4 * k + 2]);
+        u[4 * k + 1] = _mm512_unpackhi_epi64(t[4 * k], t[4 * k + 2]);
+        u[4 * k + 2] = _mm512_unpacklo_epi64(t[4 * k + 1], t[4 * k + 3]);
+        u[4 * k + 3] = _mm512_unpackhi_epi64(t[4 * k + 1], t[4 * k + 3]);
+    }
+    for (int c = 0; c < 4; c++) {
+        __m512i v0 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0x88), v1 = _mm512_shuffle_i32x4(u[c], u[4 + c], 0xDD);
+        __m512i w0 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0x88);
+        __m512i w1 = _mm512_shuffle_i32x4(u[8 + c], u[12 + c], 0xDD);
+        r[c] = _mm512_shuffle_i32x4(v0, w0, 0x88);
+        r[8 + c] = _mm512_shuffle_i32x4(v0, w0, 0xDD);
+        r[4 + c] = _mm512_shuffle_i32x4(v1, w1, 0x88);
+        r[12 + c] = _mm512_shuffle_i32x4(v1, w1, 0xDD);
+    }
+}
+
+/* A step's 16 quads of both panels as 16 vectors (quad r: row i of panel
+ * h in lane 8h + i), transposed to 16 rows of 16 quads. */
+static void wprep_amx(int8_t *dst, const int8_t *w, int64_t kq, int64_t tq, int64_t ps, int np) {
+    const int64_t c4n = kq / tq, ng = (c4n + 15) / 16;
+    for (int64_t t = 0; t < tq; t++)
+        for (int64_t g = 0; g < ng; g++) {
+            __m512i r[16];
+            for (int i = 0; i < 16; i++) {
+                const int64_t c4 = amx_quad(c4n, g, i);
+                if (c4 < 0) {
+                    r[i] = _mm512_setzero_si512();
+                    continue;
+                }
+                const int8_t *src = w + (c4 * tq + t) * 32;
+                const __m256i hi = np > 1 ? _mm256_loadu_si256((const __m256i *)(src + ps)) : _mm256_setzero_si256();
+                r[i] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)src)), hi, 1);
+            }
+            tr16x16_epi32(r);
+            int8_t *d = dst + (t * ng + g) * 1024;
+            for (int j = 0; j < 16; j++) _mm512_storeu_si512(d + 64 * j, r[j]);
+        }
+}
+
+/* The tile configuration a thread last loaded (kr rows of B; 0: none).
+ * Loading it costs a drain of the tile unit, so it stays between calls;
+ * the tile state stays in use in the pool's threads. */
+static _Thread_local int amx_kr;
+
+static void amx_config(int kr) {
+    if (amx_kr == kr) return;
+    amx_cfg cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.palette = 1;
+    for (int v = 0; v < 3; v++) cfg.rows[v] = 16, cfg.colsb[v] = 64;
+    cfg.rows[3] = 16, cfg.colsb[3] = (uint16_t)(4 * kr);
+    for (int v = 4; v < 7; v++) cfg.rows[v] = (uint8_t)kr, cfg.colsb[v] = 64;
+    AMX_CFG(&cfg);
+    amx_kr = kr;
+}
+
+/* Rows [r0, r0 + 8) of the call's sums (buf, 16 x QNR) requantized. */
+static void amx_out(const nnl_qukr_args *p0, const int32_t *buf, int r0, int nb) {
+    nnl_qukr_args a = *p0, *p = &a;
+    a.epi = p0->epi + r0 / 8;
+    a.y = p0->y + r0 * p0->ldy;
+    a.mr = p0->mr - r0 < 8 ? p0->mr - r0 : 8;
+    if (q_packable(p->epi)) {
+        for (int i = 0; i < p->mr; i++)
+            q_store_row(p, _mm512_load_si512(buf + (r0 + i) * QNR), _mm512_load_si512(buf + (r0 + i) * QNR + 16),
+                        _mm512_load_si512(buf + (r0 + i) * QNR + 32), i);
+        return;
+    }
+    for (int i = 0; i < p->mr; i++)
+        for (int v = 0; v < nb; v++) q_store(p, _mm512_load_si512(buf + (r0 + i) * QNR + 16 * v), i, 16 * v);
+}
+
+static void qukr_amx(const nnl_qukr_args *p) {
+    const int64_t tq = p->tq, c4n = p->kq / tq, ng = (c4n + 15) / 16;
+    const int kr = c4n < 16 ? (int)c4n : 16, nb = (p->nr + 15) / 16;
+    amx_config(kr);
+    if (p->first) {
+        AMX_ZERO(0);
+        AMX_ZERO(1);
+        AMX_ZERO(2);
+    } else {
+        AMX_LOAD(0, p->acc, QNR * 4);
+        AMX_LOAD(1, p->acc + 16, QNR * 4);
+        AMX_LOAD(2, p->acc + 32, QNR * 4);
+    }
+    /* bytes from a channel quad's plane to the next at one tap */
+    const int64_t cs = c4n > 1 ? p->xoff[tq] - p->xoff[0] : 0;
+    const int8_t *a = p->w;
+    for (int64_t t = 0; t < tq; t++)
+        for (int64_t g = 0; g < ng; g++, a += 1024) {
+            const bool back = c4n - 16 * g < 16 && c4n >= 16;
+            const uint8_t *b = p->x + p->xoff[(back ? c4n - 1 : 16 * g) * tq + t];
+            const int64_t s = back ? -cs : cs;
+            AMX_LOAD(3, a, 64);
+            AMX_LOAD(4, b, s);
+            AMX_DP(0, 3, 4);
+            if (nb > 1) {
+                AMX_LOAD(5, b + 64, s);
+                AMX_DP(1, 3, 5);
+            }
+            if (nb > 2) {
+                AMX_LOAD(6, b + 128, s);
+                AMX_DP(2, 3, 6);
+            }
+        }
+    if (!p->last) {
+        AMX_STORE(0, p->acc, QNR * 4);
+        AMX_STORE(1, p->acc + 16, QNR * 4);
+        AMX_STORE(2, p->acc + 32, QNR * 4);
+        return;
+    }
+    int32_t buf[16 * QNR] __attribute__((aligned(64)));
+    AMX_STORE(0, buf, QNR * 4);
+    AMX_STORE(1, buf + 16, QNR * 4);
+    AMX_STORE(2, buf + 32, QNR * 4);
+    amx_out(p, buf, 0, nb);
+    if (p->mr > 8) amx_out(p, buf, 8, nb);
+}
+
+/* CPUID.(7,0):EDX bits 24 (AMX-TILE) and 25 (AMX-INT8), the OS managing
+ * tile state (XCR0 bits 17, 18) and, on Linux, granting it to this
+ * process (arch_prctl ARCH_REQ_XCOMP_PERM; without it the first tile
+ * instruction faults).  Asked once.  NNL_AMX=0 leaves AMX alone (the
+ * VNNI kernel runs), for comparisons. */
+static bool has_amx(void) {
+    static _Atomic int known; /* 0 not asked, 1 no, 2 yes */
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (!k) {
+        bool ok = false;
+#if defined(__linux__) && defined(SYS_arch_prctl)
+        unsigned a, b, c, d;
+        const char *env = getenv("NNL_AMX");
+        if (!(env && env[0] == '0') && has_vnni() && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d >> 24 & 1) &&
+            (d >> 25 & 1)) {
+            unsigned lo, hi;
+            __asm__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+            ok = (lo >> 17 & 3) == 3 && syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */,
+                                                 18 /* XFEATURE_XTILEDATA */) == 0;
+        }
+#endif
+        k = ok ? 2 : 1;
+        atomic_store_explicit(&known, k, memory_order_relaxed);
+    }
+    return k == 2;
+}
+
+static const nnl_qukr qukr_amx512 = {.name = "amx", .nr = QNR, .kq = 576, .supported = has_amx, .fn = qukr_amx,
+                                     .il4 = il4_avx512, .mr = 16, .wprep = wprep_amx,
+                                     .wprep_bytes = wprep_bytes_amx, .min_cq = 8, .min_px = 100};
+
 NNL_GENERIC_KERNELS(avx512)
 NNL_GENERIC_VECTOR_KERNELS(avx512, 64)
 
@@ -887,6 +1091,6 @@ const nnl_kernel nnl_kernel_avx512 = {
     .qadd = qadd_avx512,
     .qdw = qdw_avx512,
     .qdwl = qdwl_avx512,
-    .qukr = {&qukr_vnni512, &nnl_qukr_avx2_u7, &nnl_qukr_avx2_exact},
+    .qukr = {&qukr_amx512, &qukr_vnni512, &nnl_qukr_avx2_u7, &nnl_qukr_avx2_exact},
 };
 #endif

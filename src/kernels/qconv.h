@@ -86,9 +86,11 @@ size_t nnl_qconv_scratch_bytes(const nnl_conv_params *p);
 nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                        void *const *thread_scratch);
 /* The int8 microkernel nnl_qconv2d runs on kern: the first of
- * kern->qukr the CPU supports and, unless w7 (weights within [-64, 64]),
- * exact for every int8 weight (NULL if none). */
-const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern, bool w7);
+ * kern->qukr the CPU supports, unless w7 (weights within [-64, 64])
+ * exact for every int8 weight, taking cq channel quads a group and px
+ * output pixels an image (nnl_qukr.min_cq, min_px) and, with tile,
+ * having the transposed tile (the 8-bit GEMM's) (NULL if none). */
+const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern, bool w7, int64_t cq, int64_t px, bool tile);
 /* The activations' zero point in the domain uk reads them in (uint8, or
  * int8 for nnl_qukr.sx; uk NULL: uint8), as the wrapping uint32 of the
  * epilogue's offset bias - zx * wsum. */

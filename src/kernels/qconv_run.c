@@ -86,6 +86,9 @@ static void wide_store(const nnl_qconv_ctx *q, uint8_t *y, const uint8_t *tile, 
     }
 }
 
+/* Rows of one microkernel call. */
+static int qukr_mr(const nnl_qukr *uk) { return uk->mr ? uk->mr : NNL_MR; }
+
 /* A task's thread scratch, in the parts the plan sized (scratch_fits). */
 typedef struct qscratch {
     nnl_qepi *epi;
@@ -119,7 +122,7 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     const nnl_qconv_ctx *q = vctx;
     const nnl_conv_params *p = q->p;
     const nnl_qconv_args *a = q->a;
-    const int nr = q->uk->nr;
+    const int nr = q->uk->nr, umr = qukr_mr(q->uk);
     int64_t per_item = q->m_tiles * q->n_tiles, item = t / per_item, r = t % per_item;
     int64_t img = item / p->group, g = item % p->group;
     /* pixel tile i: panels [npan i / n_tiles, npan (i + 1) / n_tiles) */
@@ -139,7 +142,7 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     uint8_t *yg = (uint8_t *)a->y + (img * p->oc + g * q->mg + m0) * q->ohw;
     /* virtual pixels are output pixels unless the wide grid has extra columns */
     bool scatter = q->wide && q->wq != p->ow;
-    uint8_t tile[NNL_MR * NNL_NR_MAX];
+    uint8_t tile[NNL_QUKR_MR_MAX * NNL_NR_MAX];
     int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
     for (int64_t k = 0; k < kqmax; k++) xoff[k] = q->wide ? nnl_qstage_off(q, k) : k * nr * 4;
     for (int64_t kb = 0; kb < q->nkb; kb++) {
@@ -161,26 +164,33 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
         if (q->uk->w16)
             for (int64_t im = 0; im < mcur; im += NNL_MR)
                 nnl_qukr_w16(w16 + im * kqc * 4, wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR, kqc);
+        const int64_t wpb = q->uk->wprep ? q->uk->wprep_bytes(kqc, q->khw) : 0;
+        if (wpb)
+            for (int64_t im = 0; im < mcur; im += umr)
+                q->uk->wprep((int8_t *)w16 + im / umr * wpb, wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR, kqc,
+                             q->khw, q->nq * 4 * NNL_MR, (int)((min64(umr, mcur - im) + NNL_MR - 1) / NNL_MR));
         /* rows in chunks whose weight slices stay in L2 while every pixel
          * panel passes them */
-        const int64_t chunk = max64(NNL_MR, QW_L2 / (kqc * 4) / NNL_MR * NNL_MR);
+        const int64_t chunk = max64(umr, QW_L2 / (kqc * 4) / umr * umr);
         for (int64_t im0 = 0; im0 < mcur; im0 += chunk)
         for (int64_t jp = 0; jp < npan; jp++)
-            for (int64_t im = im0; im < min64(im0 + chunk, mcur); im += NNL_MR) {
+            for (int64_t im = im0; im < min64(im0 + chunk, mcur); im += umr) {
                 nnl_qukr_args u = {
                     .kq = kqc,
                     .w = q->uk->w16 ? (const int8_t *)(w16 + im * kqc * 4)
+                         : wpb      ? (const int8_t *)w16 + im / umr * wpb
                                     : wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR,
                     .x = x0 + jp * pan,
                     .xoff = xoff,
-                    .acc = sums + (im / NNL_MR * npan + jp) * NNL_MR * nr,
+                    .acc = sums + (im / umr * npan + jp) * umr * nr,
                     .first = kb == 0,
                     .last = last,
                     .epi = &epi[im / NNL_MR],
                     .y = scatter ? tile : yg + im * q->ohw + n0 + jp * nr,
                     .ldy = scatter ? nr : q->ohw,
-                    .mr = (int)min64(NNL_MR, mcur - im),
+                    .mr = (int)min64(umr, mcur - im),
                     .nr = (int)min64(nr, ncur - jp * nr),
+                    .tq = q->khw,
                 };
                 q->uk->fn(&u);
                 if (last && scatter) wide_store(q, yg + im * q->ohw, tile, nr, u.mr, n0 + jp * nr, u.nr);
@@ -188,9 +198,12 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     }
 }
 
-const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern, bool w7) {
-    for (int i = 0; i < NNL_QUKR_MAX && kern->qukr[i]; i++)
-        if (kern->qukr[i]->supported() && (w7 || !kern->qukr[i]->w7)) return kern->qukr[i];
+const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern, bool w7, int64_t cq, int64_t px, bool tile) {
+    for (int i = 0; i < NNL_QUKR_MAX && kern->qukr[i]; i++) {
+        const nnl_qukr *uk = kern->qukr[i];
+        if (uk->supported() && (w7 || !uk->w7) && cq >= uk->min_cq && px >= uk->min_px && (!tile || uk->tfn))
+            return uk;
+    }
     return NULL;
 }
 
@@ -210,6 +223,9 @@ static bool scratch_fits(nnl_qconv_ctx *q, int64_t mc, int64_t nsum, int64_t n0,
     q->epi_bytes = align64((size_t)(round_up(mc, NNL_MR) / NNL_MR) * sizeof(nnl_qepi));
     q->sum_bytes = q->nkb > 1 ? align64((size_t)nsum * sizeof(int32_t)) : 0;
     q->w16_bytes = q->uk->w16 && !q->tr ? align64((size_t)(round_up(mc, NNL_MR) * kqmax * 4) * sizeof(int16_t)) : 0;
+    if (q->uk->wprep && !q->tr)
+        q->w16_bytes = align64((size_t)(round_up(mc, qukr_mr(q->uk)) / qukr_mr(q->uk) *
+                                        q->uk->wprep_bytes(kqmax, q->khw)));
     q->off_bytes = align64((size_t)kqmax * sizeof(int64_t));
     q->pix_bytes = q->tr ? align64((size_t)q->ohw * sizeof(int64_t)) : 0;
     if (q->wide) {
@@ -244,10 +260,10 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
      * K block: at most half the thread scratch (2048 rows of 128 quads
      * would be all of it, and fewer pixels could not make room) */
     int64_t mcap = QMC;
-    if (uk->w16) {
+    if (uk->w16 || uk->wprep) {
         const int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
-        mcap = max64(NNL_MR, (int64_t)(NNL_THREAD_SCRATCH_BYTES / 2) / (kqmax * 4 * (int64_t)sizeof(int16_t)) /
-                                 NNL_MR * NNL_MR);
+        const int64_t umr = qukr_mr(uk), call = uk->wprep ? uk->wprep_bytes(kqmax, q->khw) : kqmax * 4 * umr * 2;
+        mcap = max64(umr, (int64_t)(NNL_THREAD_SCRATCH_BYTES / 2) / call * umr);
     }
     int64_t mc0 = min64(mrows, min64(QMC, mcap)), mt0 = (mrows + mc0 - 1) / mc0;
     q->mc = round_up((mrows + mt0 - 1) / mt0, NNL_MR);
@@ -275,7 +291,7 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
     /* a block of many channels can outgrow the scratch: fewer pixels a task
      * (the most pixels any task's planes take: its first pixel at the end
      * of a row) */
-    while (!scratch_fits(q, q->mc, q->mc * q->nc, q->wq - 1, q->nc)) {
+    while (!scratch_fits(q, q->mc, round_up(q->mc, qukr_mr(uk)) * q->nc, q->wq - 1, q->nc)) {
         if (q->nc <= uk->nr) return false;
         q->n_tiles = min64(q->npan, 2 * q->n_tiles);
         q->nc = (q->npan + q->n_tiles - 1) / q->n_tiles * nr;
@@ -576,7 +592,7 @@ nnl_status nnl_qconv2d_with(const nnl_conv_params *p, const nnl_qconv_args *a, c
 nnl_status nnl_qconv2d(const nnl_conv_params *p, const nnl_qconv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                        void *const *thread_scratch) {
     const nnl_kernel *k = kern ? kern : nnl_kernel_get();
-    const nnl_qukr *uk = nnl_qukr_pick(k, a->w7);
+    const nnl_qukr *uk = nnl_qukr_pick(k, a->w7, (p->c / p->group + 3) / 4, p->oh * p->ow, false);
     const int wm = k->qwino ? nnl_wino_mode() : 0;
     if (wm && (wm == 2 || nnl_qwino_pays(p, uk)) && nnl_qwino_ok(p, a->w7))
         return nnl_qwino_conv(p, a, k, pool, thread_scratch);

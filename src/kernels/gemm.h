@@ -407,6 +407,10 @@ typedef struct nnl_qukr {
      * it, rearranging w (wprep) for few pixels costs more than it saves
      * (7x7 maps, where the next kernel's transposed tile is as fast). */
     int min_px;
+    /* Called by the driver when a task's calls are over (NULL: nothing to
+     * do): AMX releases the tile state it configured, so code of other
+     * libraries on the same thread finds it as they left it. */
+    void (*done)(void);
 } nnl_qukr;
 
 /* ---- 8-bit Winograd F(2x2, 3x3) (kernels/qwino.h) ------------------------

@@ -636,10 +636,18 @@ static void wprep_amx(int8_t *dst, const int8_t *w, int64_t kq, int64_t tq, int6
         }
 }
 
-/* The tile configuration a thread last loaded (kr rows of B; 0: none).
- * Loading it costs a drain of the tile unit, so it stays between calls;
- * the tile state stays in use in the pool's threads. */
+/* The tile configuration this thread loaded (kr rows of B; 0: none).
+ * Loading it drains the tile unit, so it stays between the calls of a
+ * task and is released when the task is done (amx_done): another
+ * library's AMX code on the thread (oneDNN, MLAS) may change or release
+ * it between tasks, never inside one. */
 static _Thread_local int amx_kr;
+
+static void amx_done(void) {
+    if (!amx_kr) return;
+    __asm__ volatile("tilerelease" ::);
+    amx_kr = 0;
+}
 
 static void amx_config(int kr) {
     if (amx_kr == kr) return;
@@ -745,7 +753,8 @@ static bool has_amx(void) {
 
 static const nnl_qukr qukr_amx512 = {.name = "amx", .nr = QNR, .kq = 576, .supported = has_amx, .fn = qukr_amx,
                                      .il4 = il4_avx512, .mr = 16, .wprep = wprep_amx,
-                                     .wprep_bytes = wprep_bytes_amx, .min_cq = 8, .min_px = 100};
+                                     .wprep_bytes = wprep_bytes_amx, .min_cq = 8, .min_px = 100,
+                                     .done = amx_done};
 
 NNL_GENERIC_KERNELS(avx512)
 NNL_GENERIC_VECTOR_KERNELS(avx512, 64)

@@ -196,6 +196,7 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
                 if (last && scatter) wide_store(q, yg + im * q->ohw, tile, nr, u.mr, n0 + jp * nr, u.nr);
             }
     }
+    if (q->uk->done) q->uk->done();
 }
 
 const nnl_qukr *nnl_qukr_pick(const nnl_kernel *kern, bool w7, int64_t cq, int64_t px, bool tile) {

@@ -901,8 +901,8 @@ static void test_act_rows(void **state) {
 
 /* Each set's transposed tile against the definition: 1 to 6 panels of
  * output channels, as many pixels as nnl_tukr_px allows at scattered
- * offsets or in runs of 7 or 8 consecutive ones (a map's rows, which
- * kernels may take as runs), B rows at
+ * offsets, in runs of 7 or 8 consecutive ones (a map's rows, which
+ * kernels may take as runs) or evenly spaced (rows of X), B rows at
  * arbitrary offsets, overwrite and accumulate; nothing written past the
  * tile's pixels and channels. */
 static void test_tukr(void **state) {
@@ -910,13 +910,14 @@ static void test_tukr(void **state) {
     enum { K = 37, PANELS = 6, LDT = 56 };
     float *a = rnd(PANELS * K * NNL_MR, 81), *b = rnd(4096, 82), *t0 = rnd(NNL_TUKR_PX * LDT, 83);
     float t[NNL_TUKR_PX * LDT];
-    enum { PATTERNS = 3 };
+    enum { PATTERNS = 4 };
     int64_t off[K], pixs[PATTERNS][NNL_TUKR_PX];
     for (int k = 0; k < K; k++) off[k] = (k * 61) % 3000;
     for (int j = 0; j < NNL_TUKR_PX; j++) {
         pixs[0][j] = (j * 37) % 101 * 3 + (j & 1);    /* scattered */
         pixs[1][j] = j / 7 * 9 + j % 7 + 5;          /* a 7x7 map's rows on a 9-wide grid */
         pixs[2][j] = j / 8 * 11 + j % 8 + 2;         /* runs of 8 */
+        pixs[3][j] = j * 37 + 4;                     /* evenly spaced: a MatMul's rows of X */
     }
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];

@@ -154,6 +154,36 @@ static void ukr_avx512(const nnl_ukr_args *p) {
         for (int i = 0; i < p->mr; i++) gelu_avx512(p->c + i * p->ldc, p->nr);
 }
 
+/* The transposed tile's accumulators zeroed and its panels' pointers
+ * (past np the second half of a vector reads panel 0 again). */
+INLINE void tukr_start(const nnl_tukr_args *p, __m512 acc[][3], const float *a[6], const int NJ, const int NV) {
+#pragma GCC unroll 24
+    for (int j = 0; j < NJ; j++)
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++) acc[j][v] = _mm512_setzero_ps();
+    for (int q = 0; q < 6; q++) a[q] = p->a + (q < p->np ? q : 0) * p->a_ps;
+}
+
+/* K step k's weights: vector v is panels 2v and 2v + 1 side by side. */
+INLINE void tukr_weights(__m512 w[3], const float *const a[6], int64_t k, const int NV) {
+#pragma GCC unroll 3
+    for (int v = 0; v < NV; v++)
+        w[v] = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(a[2 * v] + k * NNL_MR)),
+                                  _mm256_loadu_ps(a[2 * v + 1] + k * NNL_MR), 1);
+}
+
+/* The tile's sums stored (or added) to t, the pixels and channels that exist. */
+INLINE void tukr_store(const nnl_tukr_args *p, __m512 acc[][3]) {
+    const int nv = (p->np + 1) / 2;
+    for (int j = 0; j < p->nj; j++)
+        for (int v = 0; v < nv; v++) {
+            float *t = p->t + j * p->ldt + 16 * v;
+            __mmask16 m = 2 * v + 1 < p->np ? 0xFFFF : 0x00FF;
+            __m512 r = p->accumulate ? _mm512_add_ps(acc[j][v], _mm512_maskz_loadu_ps(m, t)) : acc[j][v];
+            _mm512_mask_storeu_ps(t, m, r);
+        }
+}
+
 /* Transposed tile: NV vectors of 16 output channels (two PACK_A8 panels
  * each; past np the second half reads panel 0 again, sums that are never
  * stored) for NJ pixels, every pixel a broadcast; NJ x NV <= 24
@@ -164,21 +194,14 @@ static void ukr_avx512(const nnl_ukr_args *p) {
  * there are. */
 INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const int L) {
     __m512 acc[NNL_TUKR_PX][3];
-#pragma GCC unroll 24
-    for (int j = 0; j < NJ; j++)
-#pragma GCC unroll 3
-        for (int v = 0; v < NV; v++) acc[j][v] = _mm512_setzero_ps();
     const float *a[6];
-    for (int q = 0; q < 6; q++) a[q] = p->a + (q < p->np ? q : 0) * p->a_ps;
+    tukr_start(p, acc, a, NJ, NV);
     const int R = NJ / L;      /* runs */
     int64_t run[NNL_TUKR_PX];
     for (int r = 0; r < R; r++) run[r] = p->pix[r * L < p->nj ? r * L : p->nj - 1];
     for (int64_t k = 0; k < p->kc; k++) {
         __m512 w[3];
-#pragma GCC unroll 3
-        for (int v = 0; v < NV; v++)
-            w[v] = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(a[2 * v] + k * NNL_MR)),
-                                      _mm256_loadu_ps(a[2 * v + 1] + k * NNL_MR), 1);
+        tukr_weights(w, a, k, NV);
         const float *bk = p->b + p->b_off[k];
 #pragma GCC unroll 24
         for (int r = 0; r < R; r++) {
@@ -191,14 +214,38 @@ INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const 
             }
         }
     }
-    const int nv = (p->np + 1) / 2;
-    for (int j = 0; j < p->nj; j++)
-        for (int v = 0; v < nv; v++) {
-            float *t = p->t + j * p->ldt + 16 * v;
-            __mmask16 m = 2 * v + 1 < p->np ? 0xFFFF : 0x00FF;
-            __m512 r = p->accumulate ? _mm512_add_ps(acc[j][v], _mm512_maskz_loadu_ps(m, t)) : acc[j][v];
-            _mm512_mask_storeu_ps(t, m, r);
+    tukr_store(p, acc);
+}
+
+/* tukr_body for NJ pixels evenly spaced (pix[j] = pix[0] + j s: a
+ * MatMul's rows of X): one pointer a K step and the stride, not NJ
+ * offsets, which with the six panel pointers outgrew the general
+ * registers (spilled and reloaded every K step). */
+INLINE void tukr_body_s(const nnl_tukr_args *p, const int NJ, const int NV) {
+    __m512 acc[NNL_TUKR_PX][3];
+    const float *a[6];
+    tukr_start(p, acc, a, NJ, NV);
+    const float *x0 = p->b + p->pix[0];
+    const int64_t s = p->pix[1] - p->pix[0];
+    for (int64_t k = 0; k < p->kc; k++) {
+        __m512 w[3];
+        tukr_weights(w, a, k, NV);
+        const float *bk = x0 + p->b_off[k];
+#pragma GCC unroll 24
+        for (int j = 0; j < NJ; j++) {
+            __m512 b = _mm512_set1_ps(bk[j * s]);
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; v++) acc[j][v] = _mm512_fmadd_ps(b, w[v], acc[j][v]);
         }
+    }
+    tukr_store(p, acc);
+}
+
+/* Whether pix[0..n) are evenly spaced, n >= 2. */
+static bool tukr_even(const int64_t *pix, int n) {
+    for (int j = 2; j < n; j++)
+        if (pix[j] - pix[j - 1] != pix[1] - pix[0]) return false;
+    return n >= 2;
 }
 
 /* Whether pix[0..n) are runs of l consecutive offsets. */
@@ -216,6 +263,7 @@ static bool tukr_runs(const int64_t *pix, int n, int l) {
     do {                                                                      \
         const int l = (NJ) % 7 ? 8 : 7;                                       \
         if (p->nj == (NJ) && tukr_runs(p->pix, NJ, l)) tukr_body(p, NJ, NV, l); \
+        else if (p->nj == (NJ) && tukr_even(p->pix, NJ)) tukr_body_s(p, NJ, NV); \
         else tukr_body(p, NJ, NV, 1);                                         \
         return;                                                               \
     } while (0)

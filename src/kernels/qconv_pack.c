@@ -286,11 +286,19 @@ nnl_qstage nnl_qstage_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, c
     return (nnl_qstage){dst, r0 * wq};
 }
 
-int64_t nnl_qstage_off(const nnl_qconv_ctx *q, int64_t i) {
+/* Quad i's offset: channel quad i / khw's planes, tap i % khw's phase
+ * and shift. */
+static int64_t qstage_off(const nnl_qconv_ctx *q, int64_t i) {
     const nnl_conv_params *p = q->p;
     const int64_t c4 = i / q->khw, t = i % q->khw, oy = t / p->kw * p->dh, ox = t % p->kw * p->dw;
     const int64_t plane = c4 * q->nphy * q->nphx + q->phy[oy % p->sh] * q->nphx + q->phx[ox % p->sw];
     return (plane * q->cs + oy / p->sh * q->wq + ox / p->sw) * 4;
+}
+
+void nnl_qstage_offs(const nnl_qconv_ctx *q, int64_t *xoff, int64_t n) {
+    /* a channel quad's planes are nphy nphx planes past the previous one's */
+    const int64_t step = q->nphy * q->nphx * q->cs * 4;
+    for (int64_t i = 0; i < n; i++) xoff[i] = i < q->khw ? qstage_off(q, i) : xoff[i - q->khw] + step;
 }
 
 static const uint8_t zero_row[NNL_QNC];

@@ -157,9 +157,10 @@ nnl_qstage nnl_qstage_make(const nnl_qconv_ctx *q, uint8_t *dst, uint8_t *row, c
 /* Bytes of the row buffers nnl_qstage_make takes on a strip of planes
  * of cs pixels. */
 size_t nnl_qstage_row_bytes(const nnl_qconv_ctx *q, int64_t cs);
-/* Byte offset of a block's quad i's operand in its staged planes, from
- * the task's first pixel (blocks start at a channel quad). */
-int64_t nnl_qstage_off(const nnl_qconv_ctx *q, int64_t i);
+/* xoff[i], i < n: byte offset of a block's quad i's operand in its
+ * staged planes, from the task's first pixel (blocks start at a channel
+ * quad). */
+void nnl_qstage_offs(const nnl_qconv_ctx *q, int64_t *xoff, int64_t n);
 /* Quads [q0, q0 + kqc) of im2col(X_g) for pixels [n0, n0 + cnt) into
  * nr-pixel panels of kqc x nr x 4 bytes (pixels past cnt are zeros),
  * gathered from xg: the path off the wide grid. */

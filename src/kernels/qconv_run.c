@@ -144,7 +144,10 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     bool scatter = q->wide && q->wq != p->ow;
     uint8_t tile[NNL_QUKR_MR_MAX * NNL_NR_MAX];
     int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
-    for (int64_t k = 0; k < kqmax; k++) xoff[k] = q->wide ? nnl_qstage_off(q, k) : k * nr * 4;
+    if (q->wide)
+        nnl_qstage_offs(q, xoff, kqmax);
+    else
+        for (int64_t k = 0; k < kqmax; k++) xoff[k] = k * nr * 4;
     for (int64_t kb = 0; kb < q->nkb; kb++) {
         int64_t c4a, c4b;
         k_block(q, kb, &c4a, &c4b);
@@ -333,7 +336,7 @@ static qscratch qt_scratch(const nnl_qconv_ctx *q, int thread, int64_t g, int64_
     const qscratch sc = scratch_of(q, thread);
     fill_epi(q, sc.epi, g, m0, mcur);
     int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
-    for (int64_t k = 0; k < kqmax; k++) sc.xoff[k] = nnl_qstage_off(q, k);
+    nnl_qstage_offs(q, sc.xoff, kqmax);
     for (int64_t n = n0; n < n1; n++) sc.pix[n] = 4 * (n / q->p->ow * q->wq + n % q->p->ow);
     return sc;
 }

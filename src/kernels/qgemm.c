@@ -162,7 +162,12 @@ nnl_status nnl_qgemm_f32_with(const nnl_qgemm_args *a, const nnl_qukr *uk, nnl_p
 }
 
 nnl_status nnl_qgemm_f32(const nnl_qgemm_args *a, const nnl_kernel *kern, nnl_pool *pool, void *const *thread_scratch) {
-    return nnl_qgemm_f32_with(a, nnl_qukr_pick(kern ? kern : nnl_kernel_get(), a->w7, (a->k + 3) / 4, a->m, true), pool, thread_scratch);
+    const nnl_kernel *k = kern ? kern : nnl_kernel_get();
+    /* the transposed tile where the set has one (not AMX's pixel tiles),
+     * else the first kernel, whose tile-less form runs portable loops */
+    const nnl_qukr *uk = nnl_qukr_pick(k, a->w7, (a->k + 3) / 4, a->m, true);
+    if (!uk) uk = nnl_qukr_pick(k, a->w7, (a->k + 3) / 4, a->m, false);
+    return nnl_qgemm_f32_with(a, uk, pool, thread_scratch);
 }
 
 void nnl_qgemm_f32_ref(const nnl_qgemm_args *a) {

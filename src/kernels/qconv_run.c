@@ -38,6 +38,9 @@
  * panel took 70% longer than in 2). */
 #define QTASKS 4
 #define QTASK_PANELS 4
+/* Pixels a task on the wide grid when the microkernel rearranges the
+ * weights per task (nnl_qukr.wprep): more pixels share one rearrangement. */
+#define QNC_WPREP (4 * NNL_QNC)
 /* Bytes of weight slices a pass over the pixel panels keeps in L2. */
 #define QW_L2 ((int64_t)256 << 10)
 
@@ -259,7 +262,8 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
     const int64_t nr = uk->nr, batch = p->n * p->group, mrows = round_up(q->mg, NNL_MR);
     q->npx = q->wide ? (p->oh - 1) * q->wq + p->ow : q->ohw;
     q->npan = (q->npx + nr - 1) / nr;
-    const int64_t nt0 = (q->npan + NNL_QNC / nr - 1) / (NNL_QNC / nr);
+    const int64_t qnc = q->wide && uk->wprep ? QNC_WPREP : NNL_QNC;
+    const int64_t nt0 = (q->npan + qnc / nr - 1) / (qnc / nr);
     /* a microkernel of int16 weights keeps the task's rows widened for a
      * K block: at most half the thread scratch (2048 rows of 128 quads
      * would be all of it, and fewer pixels could not make room) */

@@ -362,6 +362,7 @@ typedef struct nnl_qukr {
     const char *name;
     int nr;                    /* pixels of a packed activation panel, multiple of 8 */
     int kq;                    /* quads per K block: the panel (kq x nr x 4 bytes) stays in L1 */
+    int kq_taps;               /* kq for convs of several taps (0: kq) */
     bool (*supported)(void);   /* the instructions it needs beyond its set's */
     nnl_qukr_fn fn;
     /* Reads w widened by the driver (nnl_qukr_w16): per quad and row the

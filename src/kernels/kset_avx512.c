@@ -799,7 +799,7 @@ static bool has_amx(void) {
     return k == 2;
 }
 
-static const nnl_qukr qukr_amx512 = {.name = "amx", .nr = QNR, .kq = 576, .supported = has_amx, .fn = qukr_amx,
+static const nnl_qukr qukr_amx512 = {.name = "amx", .nr = QNR, .kq = 576, .kq_taps = 144, .supported = has_amx, .fn = qukr_amx,
                                      .il4 = il4_avx512, .mr = 16, .wprep = wprep_amx,
                                      .wprep_bytes = wprep_bytes_amx, .min_cq = 8, .min_px = 100,
                                      .done = amx_done};

@@ -548,7 +548,7 @@ static void qctx_init(nnl_qconv_ctx *q, const nnl_conv_params *p, const nnl_qcon
     q->pad = a ? (uint8_t)a->x_zp : 0;
     q->flip = a && a->x_signed != (uk && uk->sx) ? 0x80808080u : 0u;
     /* K blocks of whole channel quads, about kq quads each */
-    const int64_t kq = uk ? uk->kq : 128;
+    const int64_t kq = !uk ? 128 : q->khw > 1 && uk->kq_taps ? uk->kq_taps : uk->kq;
     q->nkb = min64(q->cq, (q->nq + kq - 1) / kq);
     if (q->nkb < 1) q->nkb = 1;
     /* the grid reads phase rows and columns up to those of the last real

@@ -21,6 +21,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +189,21 @@ static const char *describe(const qdata *d, const char *uk, int threads) {
     return s;
 }
 
+/* Whether this thread's AMX tile state is in use (XINUSE bits 17-18, by
+ * XGETBV 1 where CPUID says it reads them; false elsewhere): a kernel that
+ * configured tiles must have released them when its tasks are done, so
+ * other libraries' AMX code on the thread finds them as they left them. */
+static bool tiles_in_use(void) {
+#if defined(__x86_64__)
+    unsigned a, b, c, d, lo, hi;
+    if (!__get_cpuid_count(0xD, 1, &a, &b, &c, &d) || !(a >> 2 & 1)) return false;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(1));
+    return (lo >> 17 & 3) != 0;
+#else
+    return false;
+#endif
+}
+
 /* Cases check_all also ran with the op's shared scratch. */
 static int shared_runs;
 
@@ -234,6 +252,7 @@ static void check_all(qdata *d) {
                 if (shared) memset(shared, 0xCD, shared_bytes);
                 memset(got, 0xA5, (size_t)d->ny + GUARD);
                 assert_int_equal(nnl_qconv2d_with(&d->p, &d->a, uk, threads == 2 ? pool2 : NULL, ts), NNL_OK);
+                if (threads == 1 && tiles_in_use()) fail_msg("%s: tile state left in use", describe(d, uk->name, 1));
                 for (int64_t i = 0; i < d->ny; i++)
                     if (got[i] != want[i])
                         fail_msg("%s%s: byte %lld (row %lld, pixel %lld): got %d want %d",

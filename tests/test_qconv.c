@@ -58,7 +58,7 @@ static const qcase cases[] = {
     {1, 10, 1, 50, 12, 1, 5, 1, 1, 1, 1, 2, 0, 2, 0, 2},    /* conv1d-shaped */
     {1, 2, 5, 5, 3, 2, 2, 1, 3, 3, 1, 1, 4, 4, 4, 4},       /* pads wider than the kernel: all-pad pixels */
     {1, 128, 7, 9, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* K 1152 */
-    /* 2048 rows of 128 quads: avx2exact's int16 weights (w16) for that
+    /* 2048 rows of 128 quads: avx2exact's int16 weights (nnl_qukr_w16) for that
      * many rows outgrew the thread scratch (FCN's layer4 1x1s failed) */
     {1, 512, 4, 6, 2048, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},
     {1, 3, 45, 47, 16, 7, 7, 1, 2, 2, 1, 1, 3, 3, 3, 3},    /* stem, odd sizes */

@@ -301,7 +301,7 @@ typedef struct nnl_qepi {
 
 typedef struct nnl_qukr_args {
     int64_t kq;                /* quads of this K block */
-    const int8_t *w;           /* kq x 8 x 4: the PACK_Q8 panel slice (w16: int16 pairs, see nnl_qukr) */
+    const int8_t *w;           /* kq x 8 x 4: the PACK_Q8 panel slice (or as nnl_qukr.wprep wrote it) */
     const uint8_t *x;          /* activations: quad q's nr x 4 bytes at x + xoff[q] (nr of the microkernel) */
     const int64_t *xoff;       /* kq byte offsets */
     int32_t *acc;              /* 8 x nr partial sums kept between K blocks */
@@ -365,10 +365,6 @@ typedef struct nnl_qukr {
     int kq_taps;               /* kq for convs of several taps (0: kq) */
     bool (*supported)(void);   /* the instructions it needs beyond its set's */
     nnl_qukr_fn fn;
-    /* Reads w widened by the driver (nnl_qukr_w16): per quad and row the
-     * int16 values (w0, w2, w1, w3), kq x 8 x 4 int16, for kernels that
-     * multiply in int16 and would otherwise widen each quad per call. */
-    bool w16;
     nnl_il4_fn il4;
     /* The transposed tile on the same activations (NULL: the set has none,
      * small maps take fn's pixel tiles), for convs of at most tpix output
@@ -396,7 +392,8 @@ typedef struct nnl_qukr {
      * writes the K block (kq quads, tq taps a channel quad) of np <= mr /
      * NNL_MR panels, the first at w, the next ps bytes on, in the
      * kernel's order, wprep_bytes(kq, tq) bytes (NULL: w as it is in
-     * PACK_Q8).  Kernels whose operand tiles take K contiguous per row
+     * PACK_Q8).  Kernels that multiply in int16 take it widened once
+     * (nnl_qukr_w16); those whose operand tiles take K contiguous per row
      * (AMX) need a row's quads of one tap side by side. */
     void (*wprep)(int8_t *dst, const int8_t *w, int64_t kq, int64_t tq, int64_t ps, int np);
     int64_t (*wprep_bytes)(int64_t kq, int64_t tq);
@@ -447,6 +444,12 @@ typedef struct nnl_qwino {
 
 /* The portable staging interleave (GCC vector extensions: SSE2, NEON). */
 void nnl_il4_generic(uint32_t *o, const uint8_t *const r[4], int64_t m, uint32_t flip);
+/* The portable nnl_qukr.wprep of kernels that multiply in int16 and would
+ * otherwise widen each quad per call (AVX2 without VNNI): kq quads of one
+ * PACK_Q8 panel as int16, per quad and row (w0, w2, w1, w3) (kernels/
+ * qconv_pack.c). */
+void nnl_qukr_w16(int8_t *dst, const int8_t *w, int64_t kq, int64_t tq, int64_t ps, int np);
+int64_t nnl_qukr_w16_bytes(int64_t kq, int64_t tq);
 
 #define NNL_QUKR_MAX 4
 #define NNL_QUKR_MR_MAX 16 /* most rows of one nnl_qukr call */

@@ -291,7 +291,7 @@ static void h2f_avx2(float *y, const uint16_t *x, int64_t n) {
  * vpmaddubsw would saturate its int16 pair sums (255 * 127 * 2 > 32767),
  * so bytes are widened to int16 in place instead: the even bytes of each
  * dword (k = 0, 2) masked, the odd ones (k = 1, 3) shifted down, the
- * weights widened once per K block by the driver (nnl_qukr.w16: per call
+ * weights widened once per K block by the driver (nnl_qukr_w16: per call
  * they cost 3 shifts a row and quad), and two vpmaddwd give x0 w0 + x2 w2
  * and x1 w1 + x3 w3 per pixel lane, exact in int32. */
 typedef int32_t i32u __attribute__((may_alias, aligned(1)));
@@ -386,7 +386,7 @@ static void qukr_exact(const nnl_qukr_args *p) {
         if (p->last && r0 >= p->mr) break;
         __m256i c[4][3];
         q_load(p, c, r0, 2);
-        /* int16 weights (nnl_qukr.w16): (w0, w2) and (w1, w3) of a row are
+        /* int16 weights (nnl_qukr_w16): (w0, w2) and (w1, w3) of a row are
          * one dword each, a broadcast load */
         const i32u *w = (const i32u *)p->w + 2 * r0;
         for (int64_t q = 0; q < p->kq; q++, w += 16) {
@@ -822,7 +822,8 @@ static const nnl_qukr qukr_vnni256 = {.name = "avxvnni", .nr = 24, .kq = 128, .s
 const nnl_qukr nnl_qukr_avx2_u7 = {.name = "avx2u7", .nr = 16, .kq = 256, .supported = always, .fn = qukr_u7,
                                      .il4 = il4_avx2, .tfn = qtukr_u7, .tpix = 4096, .w7 = true, .wino_ow = 13};
 const nnl_qukr nnl_qukr_avx2_exact = {.name = "avx2exact", .nr = 16, .kq = 128, .supported = always,
-                                      .fn = qukr_exact, .w16 = true, .il4 = il4_avx2, .wino_ow = 8};
+                                      .fn = qukr_exact, .wprep = nnl_qukr_w16,
+                                      .wprep_bytes = nnl_qukr_w16_bytes, .il4 = il4_avx2, .wino_ow = 8};
 
 NNL_GENERIC_KERNELS(avx2)
 NNL_GENERIC_VECTOR_KERNELS(avx2, 32)

@@ -16,7 +16,9 @@ typedef int16_t v8s16 __attribute__((vector_size(16)));
 /* Sign extension as byte unpacks and shifts, reordering as 16-bit lane
  * shuffles: what SSE2 and NEON have (a byte shuffle with a convert left
  * GCC with scalar code). */
-void nnl_qukr_w16(int16_t *dst, const int8_t *w, int64_t kq) {
+void nnl_qukr_w16(int8_t *dst8, const int8_t *w, int64_t kq, int64_t tq, int64_t ps, int np) {
+    (void)tq, (void)ps, (void)np; /* one panel a call, quads in PACK_Q8's order */
+    int16_t *dst = (int16_t *)(void *)dst8;
     int64_t i = 0, n = kq * NNL_MR; /* quads */
     for (; i + 4 <= n; i += 4, dst += 16, w += 16) {
         v16s8 v;
@@ -34,6 +36,11 @@ void nnl_qukr_w16(int16_t *dst, const int8_t *w, int64_t kq) {
         dst[2] = w[1];
         dst[3] = w[3];
     }
+}
+
+int64_t nnl_qukr_w16_bytes(int64_t kq, int64_t tq) {
+    (void)tq;
+    return kq * NNL_MR * 4 * (int64_t)sizeof(int16_t);
 }
 
 /* Bytes of the im2col row (ic, ky, kx) for cnt pixels from pixel n0 of

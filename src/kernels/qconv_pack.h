@@ -1,7 +1,6 @@
 /*
  * The 8-bit conv driver's plan (qconv_run.c) and the staging of its
- * activations (qconv_pack.c): internal to the 8-bit drivers (qgemm.c takes
- * nnl_qukr_w16 from here).
+ * activations (qconv_pack.c): internal to the 8-bit drivers.
  *
  * PACK_Q8 takes K as quads of 4 input channels at one tap (kernels/
  * qconv.h), so the microkernel's operand for quad (channel quad c4, tap)
@@ -49,7 +48,7 @@ typedef struct nnl_qconv_ctx {
     int64_t mc, nc, m_tiles, n_tiles, nkb; /* nc: pixels of the largest pixel tile */
     /* thread scratch: epilogues, staged block, sums, int16 weights, quad
      * offsets, row buffers, the transposed tiles' pixel offsets */
-    size_t epi_bytes, blk_bytes, sum_bytes, w16_bytes, off_bytes, row_bytes, pix_bytes;
+    size_t epi_bytes, blk_bytes, sum_bytes, wp_bytes, off_bytes, row_bytes, pix_bytes;
     bool wide;                 /* on the wide grid (else im2col panels gathered per row run) */
     bool strip;                /* wide, from phase rows (pads or strides); else the image's pixels */
     int64_t wq;                /* wide grid row width */
@@ -136,8 +135,6 @@ void nnl_split2(uint8_t *e, uint8_t *o, const uint8_t *src, int64_t n);
 void nnl_qepi_fill(nnl_qepi *e, const nnl_qconv_args *a, int64_t oc, uint32_t zx, int64_t r0, int64_t n,
                    int64_t real);
 
-/* The int16 form of kq quads of one PACK_Q8 panel (nnl_qukr.w16). */
-void nnl_qukr_w16(int16_t *dst, const int8_t *w, int64_t kq);
 
 /* Pixels of a staged plane for a task of cnt virtual pixels from n0
  * (cnt a multiple of the microkernel's nr: panels read whole); the plan

@@ -97,7 +97,7 @@ typedef struct qscratch {
     nnl_qepi *epi;
     uint8_t *blk;              /* the staged K block */
     int32_t *sums;
-    int16_t *w16;
+    int8_t *wp;                /* weights as nnl_qukr.wprep wrote them */
     int64_t *xoff;
     uint8_t *row;
     int64_t *pix;              /* transposed tiles: the output pixels' byte offsets on the grid */
@@ -108,8 +108,8 @@ static qscratch scratch_of(const nnl_qconv_ctx *q, int thread) {
     s.epi = (nnl_qepi *)q->ts[thread];
     s.blk = (uint8_t *)q->ts[thread] + q->epi_bytes;
     s.sums = (int32_t *)(s.blk + q->blk_bytes);
-    s.w16 = (int16_t *)((char *)s.sums + q->sum_bytes);
-    s.xoff = (int64_t *)((char *)s.w16 + q->w16_bytes);
+    s.wp = (int8_t *)s.sums + q->sum_bytes;
+    s.xoff = (int64_t *)(s.wp + q->wp_bytes);
     s.row = (uint8_t *)s.xoff + q->off_bytes;
     s.pix = (int64_t *)(s.row + q->row_bytes);
     return s;
@@ -137,7 +137,6 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
     nnl_qepi *epi = sc.epi;
     uint8_t *blk = sc.blk;
     int32_t *sums = sc.sums;
-    int16_t *w16 = sc.w16;
     int64_t *xoff = sc.xoff;
     fill_epi(q, epi, g, m0, mcur);
     const uint8_t *xg = (const uint8_t *)a->x + (img * p->c + g * q->cg) * p->h * p->w;
@@ -167,14 +166,11 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
             x0 = blk;
             pan = kqc * nr * 4;
         }
-        if (q->uk->w16)
-            for (int64_t im = 0; im < mcur; im += NNL_MR)
-                nnl_qukr_w16(w16 + im * kqc * 4, wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR, kqc);
         const int64_t wpb = q->uk->wprep ? q->uk->wprep_bytes(kqc, q->khw) : 0;
         if (wpb)
             for (int64_t im = 0; im < mcur; im += umr)
-                q->uk->wprep((int8_t *)w16 + im / umr * wpb, wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR, kqc,
-                             q->khw, q->nq * 4 * NNL_MR, (int)((min64(umr, mcur - im) + NNL_MR - 1) / NNL_MR));
+                q->uk->wprep(sc.wp + im / umr * wpb, wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR, kqc, q->khw,
+                             q->nq * 4 * NNL_MR, (int)((min64(umr, mcur - im) + NNL_MR - 1) / NNL_MR));
         /* rows in chunks whose weight slices stay in L2 while every pixel
          * panel passes them */
         const int64_t chunk = max64(umr, QW_L2 / (kqc * 4) / umr * umr);
@@ -183,9 +179,7 @@ static void qconv_task(void *vctx, int64_t t, int thread) {
             for (int64_t im = im0; im < min64(im0 + chunk, mcur); im += umr) {
                 nnl_qukr_args u = {
                     .kq = kqc,
-                    .w = q->uk->w16 ? (const int8_t *)(w16 + im * kqc * 4)
-                         : wpb      ? (const int8_t *)w16 + im / umr * wpb
-                                    : wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR,
+                    .w = wpb ? sc.wp + im / umr * wpb : wg + (im / NNL_MR * q->nq + q0) * 4 * NNL_MR,
                     .x = x0 + jp * pan,
                     .xoff = xoff,
                     .acc = sums + (im / umr * npan + jp) * umr * nr,
@@ -229,10 +223,9 @@ static bool scratch_fits(nnl_qconv_ctx *q, int64_t mc, int64_t nsum, int64_t n0,
     int64_t c4max = (q->cq + q->nkb - 1) / q->nkb, kqmax = c4max * q->khw;
     q->epi_bytes = align64((size_t)(round_up(mc, NNL_MR) / NNL_MR) * sizeof(nnl_qepi));
     q->sum_bytes = q->nkb > 1 ? align64((size_t)nsum * sizeof(int32_t)) : 0;
-    q->w16_bytes = q->uk->w16 && !q->tr ? align64((size_t)(round_up(mc, NNL_MR) * kqmax * 4) * sizeof(int16_t)) : 0;
-    if (q->uk->wprep && !q->tr)
-        q->w16_bytes = align64((size_t)(round_up(mc, qukr_mr(q->uk)) / qukr_mr(q->uk) *
-                                        q->uk->wprep_bytes(kqmax, q->khw)));
+    q->wp_bytes = q->uk->wprep && !q->tr ? align64((size_t)(round_up(mc, qukr_mr(q->uk)) / qukr_mr(q->uk) *
+                                                          q->uk->wprep_bytes(kqmax, q->khw)))
+                                          : 0;
     q->off_bytes = align64((size_t)kqmax * sizeof(int64_t));
     q->pix_bytes = q->tr ? align64((size_t)q->ohw * sizeof(int64_t)) : 0;
     if (q->wide) {
@@ -244,7 +237,7 @@ static bool scratch_fits(nnl_qconv_ctx *q, int64_t mc, int64_t nsum, int64_t n0,
         q->blk_bytes = align64((size_t)(kqmax * cnt * 4));
         q->row_bytes = 0;
     }
-    return q->epi_bytes + q->blk_bytes + q->sum_bytes + q->w16_bytes + q->off_bytes + q->row_bytes +
+    return q->epi_bytes + q->blk_bytes + q->sum_bytes + q->wp_bytes + q->off_bytes + q->row_bytes +
                q->pix_bytes <=
            NNL_THREAD_SCRATCH_BYTES;
 }
@@ -264,14 +257,14 @@ static bool plan_tasks(nnl_qconv_ctx *q, int threads) {
     q->npan = (q->npx + nr - 1) / nr;
     const int64_t qnc = q->wide && uk->wprep ? QNC_WPREP : NNL_QNC;
     const int64_t nt0 = (q->npan + qnc / nr - 1) / (qnc / nr);
-    /* a microkernel of int16 weights keeps the task's rows widened for a
-     * K block: at most half the thread scratch (2048 rows of 128 quads
-     * would be all of it, and fewer pixels could not make room) */
+    /* a microkernel of rearranged weights (int16, AMX's order) keeps the
+     * task's rows so for a K block: at most half the thread scratch (2048
+     * rows of 128 quads widened would be all of it, and fewer pixels could
+     * not make room) */
     int64_t mcap = QMC;
-    if (uk->w16 || uk->wprep) {
-        const int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw;
-        const int64_t umr = qukr_mr(uk), call = uk->wprep ? uk->wprep_bytes(kqmax, q->khw) : kqmax * 4 * umr * 2;
-        mcap = max64(umr, (int64_t)(NNL_THREAD_SCRATCH_BYTES / 2) / call * umr);
+    if (uk->wprep) {
+        const int64_t kqmax = (q->cq + q->nkb - 1) / q->nkb * q->khw, umr = qukr_mr(uk);
+        mcap = max64(umr, (int64_t)(NNL_THREAD_SCRATCH_BYTES / 2) / uk->wprep_bytes(kqmax, q->khw) * umr);
     }
     int64_t mc0 = min64(mrows, min64(QMC, mcap)), mt0 = (mrows + mc0 - 1) / mc0;
     q->mc = round_up((mrows + mt0 - 1) / mt0, NNL_MR);

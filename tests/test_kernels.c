@@ -903,13 +903,16 @@ static void test_act_rows(void **state) {
  * output channels, as many pixels as nnl_tukr_px allows at scattered
  * offsets, in runs of 7 or 8 consecutive ones (a map's rows, which
  * kernels may take as runs) or evenly spaced (rows of X), B rows at
- * arbitrary offsets, overwrite and accumulate; nothing written past the
- * tile's pixels and channels. */
+ * arbitrary offsets, overwrite and accumulate; with 16-lane weight
+ * vectors both the joining call and one on its joined copy (poisoned
+ * before: a join that leaves lanes unwritten shows); nothing written
+ * past the tile's pixels and channels. */
 static void test_tukr(void **state) {
     (void)state;
     enum { K = 37, PANELS = 6, LDT = 56 };
     float *a = rnd(PANELS * K * NNL_MR, 81), *b = rnd(4096, 82), *t0 = rnd(NNL_TUKR_PX * LDT, 83);
     float t[NNL_TUKR_PX * LDT];
+    _Alignas(64) float join[NNL_TUKR_JOIN_FLOATS(K)];
     enum { PATTERNS = 4 };
     int64_t off[K], pixs[PATTERNS][NNL_TUKR_PX];
     for (int k = 0; k < K; k++) off[k] = (k * 61) % 3000;
@@ -924,28 +927,38 @@ static void test_tukr(void **state) {
         if (!kern->supported() || !kern->tukr) continue;
         for (int c = 0; c < PATTERNS * PANELS; c++)
             for (int nj = 1, run = c / PANELS, np = c % PANELS + 1; nj <= nnl_tukr_px(np); nj++)
-                for (int acc = 0; acc < 2; acc++) {
-                    memcpy(t, t0, sizeof t);
-                    const int64_t *pix = pixs[run];
-                    nnl_tukr_args u = {.kc = K, .a = a, .a_ps = K * NNL_MR, .b = b, .b_off = off, .pix = pix,
-                                       .t = t, .ldt = LDT, .np = np, .nj = nj, .accumulate = acc};
-                    kern->tukr(&u);
-                    for (int j = 0; j < NNL_TUKR_PX; j++)
-                        for (int o = 0; o < LDT; o++) {
-                            float got = t[j * LDT + o];
-                            if (j >= nj || o >= np * NNL_MR) {
-                                if (got != t0[j * LDT + o])
-                                    fail_msg("%s tukr np %d nj %d wrote pixel %d channel %d", kern->name, np, nj, j, o);
-                                continue;
-                            }
-                            double s = acc ? t0[j * LDT + o] : 0.0;
-                            for (int k = 0; k < K; k++)
-                                s += (double)a[(o / NNL_MR * K + k) * NNL_MR + o % NNL_MR] * b[off[k] + pix[j]];
-                            if (!(fabs(got - s) <= 1e-5 * (1 + fabs(s))))
-                                fail_msg("%s tukr np %d nj %d acc %d (%d, %d): got %.9g want %.9g", kern->name, np,
-                                         nj, acc, j, o, got, s);
+                for (int acc = 0; acc < 2; acc++)
+                    /* tukr_lanes 16: joining the panels (keeping the joined copy), then from that copy */
+                    for (int mode = 0; mode < (kern->tukr_lanes == 16 ? 2 : 1); mode++) {
+                        memcpy(t, t0, sizeof t);
+                        const int64_t *pix = pixs[run];
+                        nnl_tukr_args u = {.kc = K, .a = a, .a_ps = K * NNL_MR, .b = b, .b_off = off, .pix = pix,
+                                           .t = t, .ldt = LDT, .np = np, .nj = nj, .accumulate = acc};
+                        if (kern->tukr_lanes == 16 && mode == 0) {
+                            memset(join, 0xff, sizeof join);
+                            u.join = join;
+                        } else if (kern->tukr_lanes == 16) {
+                            u.a = join;
+                            u.a_ps = K * 16;
                         }
-                }
+                        kern->tukr(&u);
+                        for (int j = 0; j < NNL_TUKR_PX; j++)
+                            for (int o = 0; o < LDT; o++) {
+                                float got = t[j * LDT + o];
+                                if (j >= nj || o >= np * NNL_MR) {
+                                    if (got != t0[j * LDT + o])
+                                        fail_msg("%s tukr np %d nj %d wrote pixel %d channel %d", kern->name, np, nj,
+                                                 j, o);
+                                    continue;
+                                }
+                                double s = acc ? t0[j * LDT + o] : 0.0;
+                                for (int k = 0; k < K; k++)
+                                    s += (double)a[(o / NNL_MR * K + k) * NNL_MR + o % NNL_MR] * b[off[k] + pix[j]];
+                                if (!(fabs(got - s) <= 1e-5 * (1 + fabs(s))))
+                                    fail_msg("%s tukr np %d nj %d acc %d mode %d (%d, %d): got %.9g want %.9g",
+                                             kern->name, np, nj, acc, mode, j, o, got, s);
+                            }
+                    }
     }
     nnl_aligned_free(a);
     nnl_aligned_free(b);

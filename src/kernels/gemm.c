@@ -441,8 +441,12 @@ static void gemv_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *p
  * tile takes rows x 48 floats of the thread scratch. */
 #define TG_CONV_MAX_PIX 256
 #define TG_MAX_PIX 4096
-_Static_assert((size_t)TG_MAX_PIX * (TG_OC + 1) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES,
-               "a transposed-tile task's tile and row must fit its thread scratch");
+/* Floats of a task's tile and row, rounded up to whole cache lines: the
+ * tukr join buffer follows them. */
+#define TG_TILE_FLOATS(npix) (((size_t)(npix) * (TG_OC + 1) + 15) / 16 * 16)
+_Static_assert((TG_TILE_FLOATS(TG_MAX_PIX) + NNL_TUKR_JOIN_FLOATS(KC_MAX)) * sizeof(float) <=
+                   NNL_THREAD_SCRATCH_BYTES,
+               "a transposed-tile task's tile, row and weight vectors must fit its thread scratch");
 /* Conv form: the epilogue pass (the tile transposed into C, element by
  * element) costs about as much as 160 multiply-adds an output:
  * MobileNetV2's 160 -> 960 expansions at 7x7 ran 35% slower this way,
@@ -596,7 +600,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     int64_t ocur = min64((q + 1) * units / g->oc_tiles * vl, g->oc) - o0;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
-    float *tile = g->ts[thread], *row = tile + g->npix * TG_OC;
+    float *tile = g->ts[thread], *row = tile + g->npix * TG_OC, *join = tile + TG_TILE_FLOATS(g->npix);
     /* the weight's panels and the broadcast vectors' origin */
     const float *w = g->xw ? p.b : p.a, *x = g->xw ? p.a : p.b;
     int64_t boff[KC_MAX];
@@ -610,12 +614,16 @@ static void tg_task(void *vctx, int64_t t, int thread) {
         else
             b_rows(d, k0, kc, boff);
         int64_t k1 = k_split(d->k, g->nkb, kb + 2), groups = (g->npix + grp - 1) / grp;
+        const float *a = w + (o0 / NNL_MR * d->k + k0) * NNL_MR;
+        const bool joins = g->kern->tukr_lanes == 16;
         for (int64_t j0 = 0; j0 < g->npix; j0 += grp) {
             if (kb + 1 < g->nkb) tg_prefetch(w, d->k, o0, ocur, k0 + kc, k1, j0 / grp, groups);
+            /* the K block's first call joins the panels, the others read them joined */
+            const bool joined = joins && j0 > 0;
             nnl_tukr_args u = {
                 .kc = kc,
-                .a = w + (o0 / NNL_MR * d->k + k0) * NNL_MR,
-                .a_ps = d->k * NNL_MR,
+                .a = joined ? join : a,
+                .a_ps = joined ? kc * 16 : d->k * NNL_MR,
                 .b = x,
                 .b_off = boff,
                 .pix = g->pix + j0,
@@ -624,6 +632,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
                 .np = np,
                 .nj = (int)min64(grp, g->npix - j0),
                 .accumulate = kb > 0,
+                .join = joins && j0 == 0 ? join : NULL,
             };
             g->kern->tukr(&u);
         }

@@ -127,9 +127,17 @@ typedef void (*nnl_ukr_fn)(const nnl_ukr_args *p);
  * few columns (convs on 7x7 and 14x14 maps, where pixel lanes leave a
  * 49-pixel row 64 lanes wide): t[j][o] (+)= sum over k < kc of
  * W[o][k] * B[k][pix[j]] for pixels j < nj (<= nnl_tukr_px(np)) and
- * weight rows o < np * 8 (np <= 6 panels), W read in place from its
- * PACK_A8 panels (panel q's k-slice at a + q * a_ps + k * 8), B row k at
- * b + b_off[k].  t has row stride ldt; accumulate adds to it.  With one
+ * weight rows o < np * 8 (np <= 6 panels), B row k at b + b_off[k].
+ * W comes in vectors of L = the set's nnl_kernel.tukr_lanes channels.
+ * L = 8: one PACK_A8 panel a vector, read in place, panel q's k-slice at
+ * a + q * a_ps + k * 8.  L = 16: two panels side by side, either joined
+ * by the kernel from the panels as above while it writes the joined
+ * vectors to join (not NULL: vector v's k-slice at join + (v * kc + k) *
+ * 16, 64-byte aligned, lanes past np * 8 unspecified), or, with join
+ * NULL, read as such a joined copy at a (a_ps = kc * 16): the driver
+ * joins once per task and K block, in its first call, and passes the
+ * copy to the others.
+ * t has row stride ldt; accumulate adds to it.  With one
  * or two panels (grouped convs of 8 or 16 channels a group) a call takes
  * up to 24 pixels: at 8, one vector of channels had 8 FMAs a step for 9
  * loads (RegNetX's grouped 3x3 at 33-80 GFLOP/s). */
@@ -146,8 +154,11 @@ typedef struct nnl_tukr_args {
     int64_t ldt;
     int np, nj;
     bool accumulate;
+    float *join;
 } nnl_tukr_args;
 typedef void (*nnl_tukr_fn)(const nnl_tukr_args *p);
+/* Floats of a tukr join buffer for K blocks of kc. */
+#define NNL_TUKR_JOIN_FLOATS(kc) ((size_t)3 * 16 * (size_t)(kc))
 /* Depthwise conv, channels in the vector lanes (kernels/dwc_body.h): one
  * block of nc <= lanes channels over output rows oy0 .. oy0 + rows - 1,
  * y = act(bias + sum over taps t = ky * kw + kx, in order, of wt[t][c] *
@@ -471,6 +482,15 @@ typedef struct nnl_kernel {
     bool (*supported)(void);
     nnl_ukr_fn ukr;
     nnl_tukr_fn tukr;          /* NULL: the set has none, few-column GEMMs use ukr */
+    /* Channels of a tukr weight vector (nnl_tukr_args): 0 or 8, one
+     * PACK_A8 panel read in place; 16, two panels side by side, joined
+     * once per task and K block (AVX-512: joining the two 32-byte halves
+     * in every call took one vinsertf32x8 per vector and K step, on Intel
+     * a uop on one of the two FMA ports; ResNet-18's 7x7 and 14x14 convs
+     * ran 12-15% faster without them.  Joined by the first call, not by a
+     * copy pass before it: such a pass stalled on the weights' first read
+     * from memory, which the calls' FMAs otherwise hide). */
+    int tukr_lanes;
     /* tukr on a plain B (1x1 convs on small maps), not only on the wide
      * grid's and X W: its K block (0: plain B takes pixel tiles), and the
      * share of the pixel tiles' lanes, in percent, it must save.  Its B

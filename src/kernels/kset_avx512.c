@@ -154,22 +154,36 @@ static void ukr_avx512(const nnl_ukr_args *p) {
         for (int i = 0; i < p->mr; i++) gelu_avx512(p->c + i * p->ldc, p->nr);
 }
 
-/* The transposed tile's accumulators zeroed and its panels' pointers
- * (past np the second half of a vector reads panel 0 again). */
-INLINE void tukr_start(const nnl_tukr_args *p, __m512 acc[][3], const float *a[6], const int NJ, const int NV) {
+/* The transposed tile's accumulators zeroed and its weight pointers: with
+ * JOIN the np PACK_A8 panels (past np panel 0 again: lanes whose sums are
+ * never stored), else the NV vectors of joined pairs. */
+INLINE void tukr_start(const nnl_tukr_args *p, __m512 acc[][3], const float *a[6], const int NJ, const int NV,
+                       const bool JOIN) {
 #pragma GCC unroll 24
     for (int j = 0; j < NJ; j++)
 #pragma GCC unroll 3
         for (int v = 0; v < NV; v++) acc[j][v] = _mm512_setzero_ps();
-    for (int q = 0; q < 6; q++) a[q] = p->a + (q < p->np ? q : 0) * p->a_ps;
+    if (JOIN)
+        for (int q = 0; q < 6; q++) a[q] = p->a + (q < p->np ? q : 0) * p->a_ps;
+    else
+        for (int v = 0; v < 3; v++) a[v] = p->a + (v < NV ? v : 0) * p->a_ps;
 }
 
-/* K step k's weights: vector v is panels 2v and 2v + 1 side by side. */
-INLINE void tukr_weights(__m512 w[3], const float *const a[6], int64_t k, const int NV) {
+/* K step k's weights: a joined vector's one load; with JOIN two panels'
+ * 32-byte slices and a vinsertf32x8 (a uop on an FMA port), the result
+ * kept in p->join for the task's next calls. */
+INLINE void tukr_weights(const nnl_tukr_args *p, __m512 w[3], const float *const a[6], int64_t k, const int NV,
+                         const bool JOIN) {
 #pragma GCC unroll 3
-    for (int v = 0; v < NV; v++)
+    for (int v = 0; v < NV; v++) {
+        if (!JOIN) {
+            w[v] = _mm512_loadu_ps(a[v] + k * 16);
+            continue;
+        }
         w[v] = _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(a[2 * v] + k * NNL_MR)),
                                   _mm256_loadu_ps(a[2 * v + 1] + k * NNL_MR), 1);
+        _mm512_store_ps(p->join + (v * p->kc + k) * 16, w[v]);
+    }
 }
 
 /* The tile's sums stored (or added) to t, the pixels and channels that exist. */
@@ -185,23 +199,22 @@ INLINE void tukr_store(const nnl_tukr_args *p, __m512 acc[][3]) {
 }
 
 /* Transposed tile: NV vectors of 16 output channels (two PACK_A8 panels
- * each; past np the second half reads panel 0 again, sums that are never
- * stored) for NJ pixels, every pixel a broadcast; NJ x NV <= 24
+ * side by side) for NJ pixels, every pixel a broadcast; NJ x NV <= 24
  * accumulators.  The pixels are NJ / L runs of L consecutive floats (a
  * 7x7 or 14x14 map's rows, 7 a run; L = 1: any offsets), so a broadcast is
  * its run's pointer plus a constant: per-pixel offsets cost an address
  * computation each and, with 8 or more, more general registers than
  * there are. */
-INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const int L) {
+INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const int L, const bool JOIN) {
     __m512 acc[NNL_TUKR_PX][3];
     const float *a[6];
-    tukr_start(p, acc, a, NJ, NV);
+    tukr_start(p, acc, a, NJ, NV, JOIN);
     const int R = NJ / L;      /* runs */
     int64_t run[NNL_TUKR_PX];
     for (int r = 0; r < R; r++) run[r] = p->pix[r * L < p->nj ? r * L : p->nj - 1];
     for (int64_t k = 0; k < p->kc; k++) {
         __m512 w[3];
-        tukr_weights(w, a, k, NV);
+        tukr_weights(p, w, a, k, NV, JOIN);
         const float *bk = p->b + p->b_off[k];
 #pragma GCC unroll 24
         for (int r = 0; r < R; r++) {
@@ -224,12 +237,12 @@ INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const 
 INLINE void tukr_body_s(const nnl_tukr_args *p, const int NJ, const int NV) {
     __m512 acc[NNL_TUKR_PX][3];
     const float *a[6];
-    tukr_start(p, acc, a, NJ, NV);
+    tukr_start(p, acc, a, NJ, NV, false);
     const float *x0 = p->b + p->pix[0];
     const int64_t s = p->pix[1] - p->pix[0];
     for (int64_t k = 0; k < p->kc; k++) {
         __m512 w[3];
-        tukr_weights(w, a, k, NV);
+        tukr_weights(p, w, a, k, NV, false);
         const float *bk = x0 + p->b_off[k];
 #pragma GCC unroll 24
         for (int j = 0; j < NJ; j++) {
@@ -262,9 +275,10 @@ static bool tukr_runs(const int64_t *pix, int n, int l) {
 #define TUKR_NJ(NJ, NV)                                                       \
     do {                                                                      \
         const int l = (NJ) % 7 ? 8 : 7;                                       \
-        if (p->nj == (NJ) && tukr_runs(p->pix, NJ, l)) tukr_body(p, NJ, NV, l); \
+        if (p->join) tukr_body(p, NJ, NV, 1, true);                            \
+        else if (p->nj == (NJ) && tukr_runs(p->pix, NJ, l)) tukr_body(p, NJ, NV, l, false); \
         else if (p->nj == (NJ) && tukr_even(p->pix, NJ)) tukr_body_s(p, NJ, NV); \
-        else tukr_body(p, NJ, NV, 1);                                         \
+        else tukr_body(p, NJ, NV, 1, false);                                  \
         return;                                                               \
     } while (0)
 
@@ -1140,6 +1154,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .supported = supported,
     .ukr = ukr_avx512,
     .tukr = tukr_avx512,
+    .tukr_lanes = 16,
     .tukr_plain_kc = 160,
     .epi_row = epi_row_avx512,
     .h2f = h2f_avx512,

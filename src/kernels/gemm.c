@@ -465,6 +465,7 @@ typedef struct tg_ctx {
     const nnl_kernel *kern;
     void *const *ts;
     bool xw;                   /* X W form, else conv form */
+    bool pre_b;                /* prefetch plain B rows (tg_prefetch_b) */
     int64_t npix, grp, oc, oc_tiles, nkb;
     int64_t pix[TG_MAX_PIX];   /* offsets of the broadcast vectors: real pixels, or X's rows */
 } tg_ctx;
@@ -574,21 +575,20 @@ static void tg_store_xw(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *ti
     }
 }
 
-/* Part `part` of `parts` of the weight slices of the next K block (columns
- * k0..k1 of the panels of channels o0..o0+ocur) into L2.  A 7x7 map's
- * task reads each block from memory once and then six more times from
- * L1; without this the first read stalled on DRAM (ResNet-18's layer4
- * convs, 9.4 MB of weights each, ran 0.3 ms slower in the network than
- * with the weights cached). */
-static void tg_prefetch(const float *w, int64_t k, int64_t o0, int64_t ocur, int64_t k0, int64_t k1, int64_t part,
-                        int64_t parts) {
-    const int64_t line = 64 / sizeof(float), np = (ocur + NNL_MR - 1) / NNL_MR;
-    const int64_t lp = ((k1 - k0) * NNL_MR + line - 1) / line;   /* lines a panel */
-    const int64_t b = np * lp * part / parts, e = np * lp * (part + 1) / parts;
-    for (int64_t l = b; l < e; l++) {
-        int64_t q = l / lp, at = l % lp * line;
-        __builtin_prefetch(w + (o0 / NNL_MR + q) * k * NNL_MR + k0 * NNL_MR + at, 0, 2);
-    }
+/* Rows [n b / parts, n (b + 1) / parts) of a plain B block (1x1 convs:
+ * off[] whole channel planes apart, span floats of each read) into L2.
+ * The hardware prefetchers do not follow rows a plane apart, and after a
+ * layer split over the threads by channels half of them sit in the other
+ * core's cache: at 2 threads MobileNetV2's 14x14 projection convs (K 384
+ * and 576, 2 tasks) ran no faster than on 1 (0.19 ms) until this brought
+ * them in ahead (0.12).  Not for the wide grid: its taps re-read the same
+ * lines, and the prefetches cost ResNets 2-3%; not on one thread, where
+ * the rows are in the core's own L2 and the prefetches cost 1-2%; not on
+ * 7x7 maps, whose projections (K 960, 4 lines a row) ran 5-8% slower. */
+#define TG_PRE_B_MIN_PIX 100
+static void tg_prefetch_b(const float *x, const int64_t *off, int64_t n, int64_t span, int64_t part, int64_t parts) {
+    for (int64_t k = n * part / parts; k < n * (part + 1) / parts; k++)
+        for (int64_t f = 0; f < span; f += 64 / (int64_t)sizeof(float)) nnl_prefetch_l2(x + off[k] + f);
 }
 
 static void tg_task(void *vctx, int64_t t, int thread) {
@@ -607,17 +607,25 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     /* whole 7- or 8-pixel groups, as many as the call takes */
     const int np = (int)((ocur + NNL_MR - 1) / NNL_MR);
     const int64_t grp = nnl_tukr_px(np) / g->grp * g->grp;
+    /* plain B: the pixels' span in a row, the next K block's rows */
+    const bool pre_b = g->pre_b;
+    const float *xb = x + g->pix[0];
+    const int64_t span = g->pix[g->npix - 1] - g->pix[0] + 1;
+    int64_t bnext[KC_MAX];
     for (int64_t kb = 0; kb < g->nkb; kb++) {
         int64_t k0 = k_split(d->k, g->nkb, kb), kc = k_split(d->k, g->nkb, kb + 1) - k0;
         if (g->xw)
             for (int64_t kk = 0; kk < kc; kk++) boff[kk] = (k0 + kk) * d->a_cs;
         else
             b_rows(d, k0, kc, boff);
-        int64_t k1 = k_split(d->k, g->nkb, kb + 2), groups = (g->npix + grp - 1) / grp;
+        if (pre_b && kb == 0) tg_prefetch_b(xb, boff, kc, span, 0, 1);
+        const int64_t kcn = pre_b && kb + 1 < g->nkb ? k_split(d->k, g->nkb, kb + 2) - (k0 + kc) : 0;
+        if (kcn) b_rows(d, k0 + kc, kcn, bnext);
+        const int64_t groups = (g->npix + grp - 1) / grp;
         const float *a = w + (o0 / NNL_MR * d->k + k0) * NNL_MR;
         const bool joins = g->kern->tukr_lanes == 16;
         for (int64_t j0 = 0; j0 < g->npix; j0 += grp) {
-            if (kb + 1 < g->nkb) tg_prefetch(w, d->k, o0, ocur, k0 + kc, k1, j0 / grp, groups);
+            if (kcn) tg_prefetch_b(xb, bnext, kcn, span, j0 / grp, groups);
             /* the K block's first call joins the panels, the others read them joined */
             const bool joined = joins && j0 > 0;
             nnl_tukr_args u = {
@@ -661,6 +669,7 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, bool xw, nnl_
     g.grp = tg_group(g.npix);
     g.oc = xw ? d->n : d->m;
     g.oc_tiles = tg_tasks(g.oc, d->batch, nnl_pool_threads(pool), tg_unit(kern));
+    g.pre_b = !xw && d->b_kind != NNL_BSRC_WIDE && nnl_pool_threads(pool) > 1 && g.npix >= TG_PRE_B_MIN_PIX;
     const int64_t kc = !xw && d->b_kind != NNL_BSRC_WIDE ? kern->tukr_plain_kc : kern->kc;
     g.nkb = (d->k + kc - 1) / kc;
     nnl_pool_run(pool, d->batch * g.oc_tiles, tg_task, &g);

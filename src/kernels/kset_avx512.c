@@ -234,15 +234,15 @@ INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const 
  * MatMul's rows of X): one pointer a K step and the stride, not NJ
  * offsets, which with the six panel pointers outgrew the general
  * registers (spilled and reloaded every K step). */
-INLINE void tukr_body_s(const nnl_tukr_args *p, const int NJ, const int NV) {
+INLINE void tukr_body_s(const nnl_tukr_args *p, const int NJ, const int NV, const bool JOIN) {
     __m512 acc[NNL_TUKR_PX][3];
     const float *a[6];
-    tukr_start(p, acc, a, NJ, NV, false);
+    tukr_start(p, acc, a, NJ, NV, JOIN);
     const float *x0 = p->b + p->pix[0];
     const int64_t s = p->pix[1] - p->pix[0];
     for (int64_t k = 0; k < p->kc; k++) {
         __m512 w[3];
-        tukr_weights(p, w, a, k, NV, false);
+        tukr_weights(p, w, a, k, NV, JOIN);
         const float *bk = x0 + p->b_off[k];
 #pragma GCC unroll 24
         for (int j = 0; j < NJ; j++) {
@@ -275,10 +275,18 @@ static bool tukr_runs(const int64_t *pix, int n, int l) {
 #define TUKR_NJ(NJ, NV)                                                       \
     do {                                                                      \
         const int l = (NJ) % 7 ? 8 : 7;                                       \
-        if (p->join) tukr_body(p, NJ, NV, 1, true);                            \
-        else if (p->nj == (NJ) && tukr_runs(p->pix, NJ, l)) tukr_body(p, NJ, NV, l, false); \
-        else if (p->nj == (NJ) && tukr_even(p->pix, NJ)) tukr_body_s(p, NJ, NV); \
-        else tukr_body(p, NJ, NV, 1, false);                                  \
+        const bool full = p->nj == (NJ);                                      \
+        if (full && tukr_runs(p->pix, NJ, l)) {                               \
+            if (p->join) tukr_body(p, NJ, NV, l, true);                       \
+            else tukr_body(p, NJ, NV, l, false);                              \
+        } else if (full && tukr_even(p->pix, NJ)) {                           \
+            if (p->join) tukr_body_s(p, NJ, NV, true);                        \
+            else tukr_body_s(p, NJ, NV, false);                               \
+        } else if (p->join) {                                                 \
+            tukr_body(p, NJ, NV, 1, true);                                    \
+        } else {                                                              \
+            tukr_body(p, NJ, NV, 1, false);                                   \
+        }                                                                     \
         return;                                                               \
     } while (0)
 

@@ -567,8 +567,17 @@ static void tg_store_xw(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *ti
         const float *t = tile + j * TG_OC;
         const float *res = p->res ? p->res + j * e.res_rs + n0 * d->res_cs : NULL;
         if (vec) {
-            for (int64_t o = 0; o < ncur; o++) c[o] = t[o] + (e.bias_col ? e.bias_col[o] : 0.0f);
-            g->kern->epi_row(c, c, ncur, e.bias_row ? e.bias_row[j] : 0.0f, res, e.beta, e.act, e.act_a, e.act_b);
+            /* the column bias rides as epi_row's residual (beta 1) when
+             * there is no residual, else in a pass of its own */
+            const float br = e.bias_row ? e.bias_row[j] : 0.0f;
+            if (e.bias_col && res) {
+                g->kern->epi_row(c, t, ncur, 0.0f, e.bias_col, 1.0f, NNL_ACT_NONE, 0.0f, 0.0f);
+                g->kern->epi_row(c, c, ncur, br, res, e.beta, e.act, e.act_a, e.act_b);
+            } else if (e.bias_col) {
+                g->kern->epi_row(c, t, ncur, br, e.bias_col, 1.0f, e.act, e.act_a, e.act_b);
+            } else {
+                g->kern->epi_row(c, t, ncur, br, res, e.beta, e.act, e.act_a, e.act_b);
+            }
         } else {
             for (int64_t o = 0; o < ncur; o++) c[o] = nnl_epi_apply(&e, t[o], j, o, res ? res[o * d->res_cs] : 0.0f);
         }

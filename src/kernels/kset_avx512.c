@@ -109,15 +109,16 @@ INLINE void store_tile(const nnl_ukr_args *p, const __m512 *c0, const __m512 *c1
     }
 }
 
-INLINE void ukr_nv(const nnl_ukr_args *p, const int nv) {
+INLINE void ukr_nv(const nnl_ukr_args *p, const int nv, const bool OFF) {
     __m512 c0[8], c1[8], c2[8];
     _Pragma("GCC unroll 8")
     for (int i = 0; i < 8; i++) c0[i] = c1[i] = c2[i] = _mm512_setzero_ps();
     const float *a = p->a, *b = p->b, *an = p->a_next;
     _Pragma("GCC unroll 2")
     for (int64_t k = 0; k < p->kc; k++, a += 8, b += NR, an += 8) {
-        _mm_prefetch((const char *)an, _MM_HINT_T0);
-        const float *bk = p->b_off ? p->b + p->b_off[k] : b;
+        /* the next call's A slice, a line every other step */
+        if (!(k & 1)) _mm_prefetch((const char *)an, _MM_HINT_T0);
+        const float *bk = OFF ? p->b + p->b_off[k] : b;
         __m512 b0 = _mm512_loadu_ps(bk);
         __m512 b1 = nv > 1 ? _mm512_loadu_ps(bk + 16) : b0;
         __m512 b2 = nv > 2 ? _mm512_loadu_ps(bk + 32) : b0;
@@ -142,12 +143,13 @@ INLINE void ukr_nv(const nnl_ukr_args *p, const int nv) {
 }
 
 static void ukr_avx512(const nnl_ukr_args *p) {
+    const bool off = p->b_off != NULL;
     if (p->nr > 32)
-        ukr_nv(p, 3);
+        off ? ukr_nv(p, 3, true) : ukr_nv(p, 3, false);
     else if (p->nr > 16)
-        ukr_nv(p, 2);
+        off ? ukr_nv(p, 2, true) : ukr_nv(p, 2, false);
     else
-        ukr_nv(p, 1);
+        off ? ukr_nv(p, 1, true) : ukr_nv(p, 1, false);
     /* GELU (long polynomials) after every row is stored: as a call in the
      * epilogue it would spill the live accumulators around it */
     if (p->epi && p->epi->act == NNL_ACT_GELU)

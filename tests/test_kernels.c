@@ -323,6 +323,15 @@ static void test_gemm_tall(void **state) {
                    .res_mode = 1, .alpha = 1, .beta = 1, .act = NNL_ACT_GELU};
         run_gemm_case(&x, nnl_kernels[ki], NULL);
         run_gemm_case(&x, nnl_kernels[ki], pool2);
+        /* X W with X over 1 MB and a small C (ViT-B's fc2): C accumulates
+         * between pool runs over slices of K, the epilogue in place, with
+         * and without alpha (the vector and the scalar epilogue) */
+        gcase c = {.m = 100, .n = 64, .k = 3000, .batch = 2, .a_mode = 0, .b_mode = 2, .bias_col = true,
+                   .res_mode = 1, .alpha = 1, .beta = 1, .act = NNL_ACT_GELU};
+        run_gemm_case(&c, nnl_kernels[ki], NULL);
+        run_gemm_case(&c, nnl_kernels[ki], pool2);
+        c.alpha = 0.5f, c.res_mode = 0, c.act = NNL_ACT_RELU;
+        run_gemm_case(&c, nnl_kernels[ki], pool2);
     }
 }
 

@@ -512,6 +512,51 @@ static void test_huge_claims(void **state) {
     free(m);
 }
 
+/* A Concat's input placed where the Concat puts it (passes/arena.c: ViT's
+ * class token + patch embeddings, batch 1) lies inside the Concat's
+ * output: the file opens and runs; the same input moved 64 bytes on,
+ * still inside the output, is a node writing over its input and refused
+ * (docs/FORMAT.md, "Running"). */
+static void test_concat_in_place(void **state) {
+    (void)state;
+    nnl_compile_options o = {.size = sizeof o, .graph_name = "vit"};
+    assert_int_equal(nnl_compile_file(FIXTURES "/vit_tiny/model.onnx", tpath("v.nnl"), &o), NNL_OK);
+    nnl_status st;
+    assert_int_equal(open_and_run(tpath("v.nnl"), &st), 1);
+    size_t n;
+    uint8_t *m = slurp(tpath("v.nnl"), &n);
+    assert_non_null(m);
+    /* the Concat's second input (one graph: tensor indices from 0) */
+    uint64_t len, nlen;
+    uint8_t *t = (uint8_t *)section(m, NNL_SEC_TENSORS, &len);
+    const uint8_t *nodes = section(m, NNL_SEC_NODES, &nlen), *strs = section(m, NNL_SEC_STRINGS, NULL);
+    const uint8_t *idx = section(m, NNL_SEC_INDICES, NULL);
+    uint8_t *inner = NULL;
+    for (uint64_t i = 0; i + NNL_REC_NODE <= nlen && !inner; i += NNL_REC_NODE) {
+        const uint8_t *nd = nodes + i;
+        if (nnl_get_u32(nd + 4) != 6 || memcmp(strs + nnl_get_u32(nd), "Concat", 6) || nnl_get_u32(nd + 20) < 2)
+            continue;
+        const uint64_t first = nnl_get_u32(nd + 16);
+        const uint8_t *in0 = t + (uint64_t)nnl_get_u32(idx + 4 * first) * NNL_REC_TENSOR;
+        uint8_t *in1 = t + (uint64_t)nnl_get_u32(idx + 4 * (first + 1)) * NNL_REC_TENSOR;
+        const uint8_t *out = t + (uint64_t)nnl_get_u32(idx + 4 * (uint64_t)nnl_get_u32(nd + 24)) * NNL_REC_TENSOR;
+        uint64_t b0 = 4;   /* float32: input 0's bytes from its dims */
+        for (uint32_t d = 0; d < nnl_get_u32(in0 + 20); d++) b0 *= nnl_get_u64(in0 + 24 + 8 * d);
+        if (nnl_get_u64(in1 + 88) == nnl_get_u64(out + 88) + b0) inner = in1;
+    }
+    assert_non_null(inner);   /* the compiler placed one in place */
+    nnl_put_u64(inner + 88, nnl_get_u64(inner + 88) + 64);
+    refix_checksum(m, n);
+    spit(tpath("v2.nnl"), m, n);
+    nnl_plan *p = NULL;
+    assert_int_equal(nnl_plan_open(tpath("v2.nnl"), &p), NNL_ERR_FORMAT);
+    assert_null(p);
+    assert_non_null(strstr(nnl_last_error(), "writes over its input"));
+    free(m);
+    remove(tpath("v.nnl"));
+    remove(tpath("v2.nnl"));
+}
+
 /* A file compiled for another weight-layout version: nnl_plan_open
  * refuses it; nnl_plan_open_inspect reads it (graphs, weights, checksums)
  * and says why it cannot run; a session on it fails with the same reason. */
@@ -595,6 +640,7 @@ int main(void) {
         cmocka_unit_test(test_nomem_extract),
         cmocka_unit_test(test_huge_claims),
         cmocka_unit_test(test_inspect_foreign),
+        cmocka_unit_test(test_concat_in_place),
         cmocka_unit_test(test_omitted_optional_output),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

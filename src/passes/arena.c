@@ -8,8 +8,10 @@
  * on CNNs.  The ops' scratch region follows the values.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "passes/passes.h"
+#include "passes/pattern.h"
 
 typedef struct item {
     int v;
@@ -25,6 +27,47 @@ static int by_size_desc(const void *a, const void *b) {
 
 static uint64_t align_up(uint64_t x) { return (x + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN; }
 
+/* Concat in place: an input of a Concat whose output is one block per
+ * input (every axis before the concat axis of size 1: batch 1 along
+ * channels) is placed where the Concat would copy it, so its producer
+ * writes it there and the copy becomes a no-op (ops/tensor/slice.c).
+ * Only an input that nothing else reads (not a graph input or output,
+ * made by a node that is not itself a Concat placed this way, one use),
+ * starting on an NNL_ALIGN boundary; the output's lifetime then starts
+ * at the first such producer.  SqueezeNet's fire modules and GoogLeNet's
+ * inception blocks copied every branch once more (SqueezeNet 1.1: 8
+ * Concats, 0.27 ms of 6.2 at 1 thread, slower on 2 threads).
+ * alias[v] = the Concat output holding v (-1: none), at byte aoff[v]. */
+static void plan_concats(const nnl_model *m, const int *uses, int *alias, uint64_t *aoff) {
+    for (int i = 0; i < m->n_nodes; i++) {
+        const nnl_node *n = &m->nodes[i];
+        if (n->dead || strcmp(n->op, "Concat") != 0 || n->n_out != 1 || n->out[0] < 0) continue;
+        const nnl_value *y = &m->values[n->out[0]];
+        if (y->kind == NNL_VAL_CONST || y->kind == NNL_VAL_INPUT || alias[n->out[0]] >= 0) continue;
+        int64_t axis = nnl_node_int(n, "axis", 0), r = y->t.rank;
+        if (axis < 0) axis += r;
+        if (axis < 0 || axis >= r) continue;
+        bool one_block = true;
+        for (int64_t d = 0; d < axis; d++) one_block = one_block && y->t.dims[d] == 1;
+        if (!one_block) continue;
+        uint64_t off = 0;
+        for (int j = 0; j < n->n_in; j++) {
+            int v = n->in[j];
+            if (v < 0) break;
+            const nnl_value *x = &m->values[v];
+            uint64_t bytes = nnl_tensor_nbytes(&x->t);
+            int p = x->producer;
+            if (x->kind != NNL_VAL_CONST && x->kind != NNL_VAL_INPUT && !x->is_output && p >= 0 && p < i &&
+                uses[v] == 1 && alias[v] < 0 && strcmp(m->nodes[p].op, "Concat") != 0 && off % NNL_ALIGN == 0 &&
+                bytes > 0 && x->t.dtype == y->t.dtype) {
+                alias[v] = n->out[0];
+                aoff[v] = off;
+            }
+            off += bytes;
+        }
+    }
+}
+
 nnl_status nnl_pass_plan_arena(nnl_model *m) {
     int nv = m->n_values;
     item *it = nnl_calloc((size_t)(nv ? nv : 1), sizeof *it);
@@ -34,12 +77,27 @@ nnl_status nnl_pass_plan_arena(nnl_model *m) {
         nnl_free(slot);
         return nnl_fail(NNL_ERR_NOMEM, "out of memory planning the arena");
     }
+    int *uses = nnl_calloc((size_t)(nv ? nv : 1), sizeof(int)), *alias = nnl_malloc((size_t)(nv ? nv : 1) * sizeof(int));
+    uint64_t *aoff = nnl_calloc((size_t)(nv ? nv : 1), sizeof(uint64_t));
+    if (!uses || !alias || !aoff) {
+        nnl_free(it);
+        nnl_free(slot);
+        nnl_free(uses);
+        nnl_free(alias);
+        nnl_free(aoff);
+        return nnl_fail(NNL_ERR_NOMEM, "out of memory planning the arena");
+    }
+    for (int v = 0; v < nv; v++) alias[v] = -1;
+    for (int i = 0; i < m->n_nodes; i++)
+        for (int j = 0; j < m->nodes[i].n_in; j++)
+            if (!m->nodes[i].dead && m->nodes[i].in[j] >= 0) uses[m->nodes[i].in[j]]++;
+    plan_concats(m, uses, alias, aoff);
     int n = 0;
     for (int v = 0; v < nv; v++) {
         slot[v] = -1;
         nnl_value *val = &m->values[v];
         val->arena_offset = -1;
-        if (val->kind == NNL_VAL_CONST) continue;
+        if (val->kind == NNL_VAL_CONST || alias[v] >= 0) continue;
         slot[v] = n;
         it[n].v = v;
         it[n].first = val->kind == NNL_VAL_INPUT ? -1 : val->producer;
@@ -62,6 +120,10 @@ nnl_status nnl_pass_plan_arena(nnl_model *m) {
         int v = m->inputs[i];
         if (slot[v] >= 0) it[slot[v]].last = m->n_nodes;
     }
+    /* a Concat's output holds its in-place inputs from their producers on */
+    for (int v = 0; v < nv; v++)
+        if (alias[v] >= 0 && slot[alias[v]] >= 0 && m->values[v].producer < it[slot[alias[v]]].first)
+            it[slot[alias[v]]].first = m->values[v].producer;
     qsort(it, (size_t)n, sizeof *it, by_size_desc);
     uint64_t end = 0;
     for (int a = 0; a < n; a++) {
@@ -81,6 +143,11 @@ nnl_status nnl_pass_plan_arena(nnl_model *m) {
         m->values[it[a].v].arena_offset = (int64_t)off;
         if (off + it[a].size > end) end = off + it[a].size;
     }
+    for (int v = 0; v < nv; v++)
+        if (alias[v] >= 0) m->values[v].arena_offset = m->values[alias[v]].arena_offset + (int64_t)aoff[v];
+    nnl_free(uses);
+    nnl_free(alias);
+    nnl_free(aoff);
     uint64_t scratch = 0;
     for (int i = 0; i < m->n_nodes; i++)
         if (m->nodes[i].info.scratch_bytes > scratch) scratch = m->nodes[i].info.scratch_bytes;

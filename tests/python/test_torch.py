@@ -103,3 +103,43 @@ def test_quantize_torch_module(net, tmp_path):
     with torch.no_grad():
         ref = net(torch.from_numpy(x)).numpy()
     assert np.abs(got - ref).max() <= 0.05 * np.abs(ref).max()
+
+
+class Branches(torch.nn.Module):
+    """Branches joined by torch.cat the ways networks do: SqueezeNet's fire
+    module (two expands of one squeeze), an inception block of four, a cat
+    of a cat, a branch read twice (it cannot be placed in the cat), and a
+    cat whose output is read by two layers.  The compiler places a branch
+    that nothing else reads inside its Concat's output, so the Concat
+    copies nothing (passes/arena.c)."""
+
+    def __init__(self):
+        super().__init__()
+        c = torch.nn.Conv2d
+        self.stem = c(3, 16, 3, padding=1)
+        self.squeeze = c(16, 8, 1)
+        self.e1, self.e3 = c(8, 16, 1), c(8, 16, 3, padding=1)
+        self.b = torch.nn.ModuleList([c(32, 8, 1), c(32, 8, 3, padding=1), c(32, 8, 5, padding=2),
+                                      torch.nn.Sequential(torch.nn.MaxPool2d(3, 1, 1), c(32, 8, 1))])
+        self.p, self.q = c(32, 16, 1), c(32, 16, 3, padding=1)
+        self.head = c(80, 5, 1)
+
+    def forward(self, x):
+        r = torch.relu
+        s = r(self.squeeze(r(self.stem(x))))
+        fire = torch.cat([r(self.e1(s)), r(self.e3(s))], 1)
+        inc = torch.cat([r(m(fire)) for m in self.b], 1)
+        a = r(self.p(inc))
+        nested = torch.cat([torch.cat([a, r(self.q(inc))], 1), a], 1)   # a read twice
+        return self.head(torch.cat([nested, fire], 1)) + inc.mean()
+
+
+def test_concat_branches_match_pytorch():
+    torch.manual_seed(0)
+    n = Branches().eval()
+    m = nnlink.compile(n, input_specs=dict(image=(1, 3, 16, 24)))
+    x = np.random.default_rng(3).standard_normal((1, 3, 16, 24)).astype(np.float32)
+    ref = reference(n, x)
+    assert np.abs(ref).max() > 0.1  # a test that can fail
+    assert_close(m.run({"image": x})["out"], ref, TOL)
+    assert_close(m.run({"image": x}, threads=2)["out"], ref, TOL)

@@ -257,7 +257,10 @@ static void concat_rows(void *ctx, int64_t b, int64_t e, int thread) {
         uint8_t *dst = (uint8_t *)c->out[0]->data + (size_t)o * k->out_row;
         for (int i = 0; i < c->n_in; i++) {
             size_t n = (size_t)c->in[i]->dims[k->axis] * k->inner;
-            if (n) memcpy(dst, (const uint8_t *)c->in[i]->data + (size_t)o * n, n);
+            const uint8_t *src = (const uint8_t *)c->in[i]->data + (size_t)o * n;
+            /* an input the arena plan put in place (passes/arena.c) is
+             * not copied; memmove: a file may overlap them otherwise */
+            if (n && src != dst) memmove(dst, src, n);
             dst += n;
         }
     }

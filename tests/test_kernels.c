@@ -1133,8 +1133,34 @@ static void test_maxpool(void **state) {
                              (long long)g.pb[1], (long long)b, (long long)e, (long long)i, y[i], want[i]);
         }
     }
+    /* 3x3, stride 1, pads 1 on small planes (maxpool_f32.h's flat path):
+     * whole planes, and ranges that start or end inside one */
+    static const int64_t hw[][2] = {{7, 7}, {14, 14}, {13, 13}, {28, 28}, {1, 1}, {2, 3}, {5, 17}, {32, 32}, {1, 20}};
+    for (size_t c = 0; c < sizeof hw / sizeof *hw; c++)
+        for (int r = 0; r < 3; r++) {
+            nnl_pool2d g = {.in = {hw[c][0], hw[c][1]}, .out = {hw[c][0], hw[c][1]}, .k = {3, 3}, .s = {1, 1},
+                            .d = {1, 1}, .pb = {1, 1}};
+            const int64_t rows = PL * g.out[0], ny = rows * g.out[1];
+            if (ny > NY - 64) continue;
+            const int64_t b = r == 0 ? 0 : r == 1 ? g.out[0] / 2 : 1 + RND(rows), e = r == 2 ? rows - RND(g.out[0]) : rows;
+            if (e <= b) continue;
+            for (int i = 0; i < NY; i++) want[i] = -7.0f;
+            nnl_kernel_scalar.maxpool(&g, x, want, b, e, scratch);
+            ran++;
+            for (int ki = 0; nnl_kernels[ki]; ki++) {
+                const nnl_kernel *kern = nnl_kernels[ki];
+                if (!kern->supported()) continue;
+                for (int i = 0; i < NY; i++) y[i] = -7.0f;
+                kern->maxpool(&g, x, y, b, e, scratch);
+                for (int64_t i = 0; i < NY; i++)
+                    if (!(y[i] == want[i]))
+                        fail_msg("%s maxpool 3x3/1/1 %lldx%lld rows [%lld, %lld): y[%lld] = %g, want %g", kern->name,
+                                 (long long)g.in[0], (long long)g.in[1], (long long)b, (long long)e, (long long)i,
+                                 y[i], want[i]);
+            }
+        }
 #undef RND
-    assert_true(ran > 250);
+    assert_true(ran > 270);
     nnl_aligned_free(scratch);
     free(x);
     free(y);

@@ -1082,11 +1082,35 @@ static void test_half_scalar(void **state) {
             assert_int_equal(nnl_double_to_half(nnl_half_to_float((uint16_t)h)), h);
 }
 
+/* Rows [b, e) of MaxPool g over x (PL planes) by every set the CPU has,
+ * against the scalar set's definition into want, y, of ny floats, first
+ * filled with -7 so a write outside the rows shows. */
+static void maxpool_case(const nnl_pool2d *g, const float *x, float *y, float *want, int64_t ny, int64_t b, int64_t e,
+                         void *scratch) {
+    for (int64_t i = 0; i < ny; i++) want[i] = -7.0f;
+    nnl_kernel_scalar.maxpool(g, x, want, b, e, scratch);
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (int64_t i = 0; i < ny; i++) y[i] = -7.0f;
+        kern->maxpool(g, x, y, b, e, scratch);
+        for (int64_t i = 0; i < ny; i++)
+            if (!(y[i] == want[i]))
+                fail_msg("%s maxpool %lldx%lld k %lldx%lld s %lldx%lld d %lldx%lld pads %lld,%lld rows "
+                         "[%lld, %lld): y[%lld] = %g, want %g", kern->name, (long long)g->in[0],
+                         (long long)g->in[1], (long long)g->k[0], (long long)g->k[1], (long long)g->s[0],
+                         (long long)g->s[1], (long long)g->d[0], (long long)g->d[1], (long long)g->pb[0],
+                         (long long)g->pb[1], (long long)b, (long long)e, (long long)i, y[i], want[i]);
+    }
+}
+
 /* Each set's float MaxPool (kernels/maxpool_f32.h: every vector width it
  * has) equals the scalar set's definition on random geometries (widths
  * around the vector sizes, strides 1-4, dilations, pads, windows wider than
- * MP_TAPS) with NaN and infinities among the values, and writes only the
- * rows [b, e) it is given. */
+ * MP_TAPS) and on 3x3 / 1 / 1 pools of small planes (the flat path: whole
+ * planes and ranges starting or ending inside one), with NaN and
+ * infinities among the values, and writes only the rows [b, e) it is
+ * given. */
 static void test_maxpool(void **state) {
     (void)state;
     enum { PL = 3, NX = PL * 6 * 140, NY = PL * 6 * 140 + 64 };
@@ -1116,48 +1140,20 @@ static void test_maxpool(void **state) {
         const int64_t rows = PL * g.out[0], ny = rows * g.out[1];
         if (ny > NY - 64 || nnl_pool2d_scratch_bytes(&g, 4) > (int64_t)NNL_THREAD_SCRATCH_BYTES) continue;
         const int64_t b = RND(rows), e = b + 1 + RND(rows - b);
-        for (int i = 0; i < NY; i++) want[i] = -7.0f;
-        nnl_kernel_scalar.maxpool(&g, x, want, b, e, scratch);
+        maxpool_case(&g, x, y, want, NY, b, e, scratch);
         ran++;
-        for (int ki = 0; nnl_kernels[ki]; ki++) {
-            const nnl_kernel *kern = nnl_kernels[ki];
-            if (!kern->supported()) continue;
-            for (int i = 0; i < NY; i++) y[i] = -7.0f;
-            kern->maxpool(&g, x, y, b, e, scratch);
-            for (int64_t i = 0; i < NY; i++)
-                if (!(y[i] == want[i]))
-                    fail_msg("%s maxpool %lldx%lld k %lldx%lld s %lldx%lld d %lldx%lld pads %lld,%lld rows "
-                             "[%lld, %lld): y[%lld] = %g, want %g", kern->name, (long long)g.in[0],
-                             (long long)g.in[1], (long long)g.k[0], (long long)g.k[1], (long long)g.s[0],
-                             (long long)g.s[1], (long long)g.d[0], (long long)g.d[1], (long long)g.pb[0],
-                             (long long)g.pb[1], (long long)b, (long long)e, (long long)i, y[i], want[i]);
-        }
     }
-    /* 3x3, stride 1, pads 1 on small planes (maxpool_f32.h's flat path):
-     * whole planes, and ranges that start or end inside one */
     static const int64_t hw[][2] = {{7, 7}, {14, 14}, {13, 13}, {28, 28}, {1, 1}, {2, 3}, {5, 17}, {32, 32}, {1, 20}};
     for (size_t c = 0; c < sizeof hw / sizeof *hw; c++)
         for (int r = 0; r < 3; r++) {
             nnl_pool2d g = {.in = {hw[c][0], hw[c][1]}, .out = {hw[c][0], hw[c][1]}, .k = {3, 3}, .s = {1, 1},
                             .d = {1, 1}, .pb = {1, 1}};
-            const int64_t rows = PL * g.out[0], ny = rows * g.out[1];
-            if (ny > NY - 64) continue;
-            const int64_t b = r == 0 ? 0 : r == 1 ? g.out[0] / 2 : 1 + RND(rows), e = r == 2 ? rows - RND(g.out[0]) : rows;
-            if (e <= b) continue;
-            for (int i = 0; i < NY; i++) want[i] = -7.0f;
-            nnl_kernel_scalar.maxpool(&g, x, want, b, e, scratch);
+            const int64_t rows = PL * g.out[0];
+            const int64_t b = r == 0 ? 0 : r == 1 ? g.out[0] / 2 : 1 + RND(rows);
+            const int64_t e = r == 2 ? rows - RND(g.out[0]) : rows;
+            if (rows * g.out[1] > NY - 64 || e <= b) continue;
+            maxpool_case(&g, x, y, want, NY, b, e, scratch);
             ran++;
-            for (int ki = 0; nnl_kernels[ki]; ki++) {
-                const nnl_kernel *kern = nnl_kernels[ki];
-                if (!kern->supported()) continue;
-                for (int i = 0; i < NY; i++) y[i] = -7.0f;
-                kern->maxpool(&g, x, y, b, e, scratch);
-                for (int64_t i = 0; i < NY; i++)
-                    if (!(y[i] == want[i]))
-                        fail_msg("%s maxpool 3x3/1/1 %lldx%lld rows [%lld, %lld): y[%lld] = %g, want %g", kern->name,
-                                 (long long)g.in[0], (long long)g.in[1], (long long)b, (long long)e, (long long)i,
-                                 y[i], want[i]);
-            }
         }
 #undef RND
     assert_true(ran > 270);

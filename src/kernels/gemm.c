@@ -629,25 +629,24 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     const int np = (int)((ocur + NNL_MR - 1) / NNL_MR);
     const int64_t grp = nnl_tukr_px(np) / g->grp * g->grp;
     /* plain B: the pixels' span in a row, the next K block's rows */
-    const bool pre_b = g->pre_b;
     const float *xb = x + g->pix[0];
     const int64_t span = g->pix[g->npix - 1] - g->pix[0] + 1;
     int64_t bnext[KC_MAX];
     /* the sums' rows: the tile's, or C's own (cacc) */
     float *const t0 = g->cacc ? p.c + o0 : tile;
     const int64_t ldt = g->cacc ? d->ldc : TG_OC;
+    const int64_t groups = (g->npix + grp - 1) / grp;
+    const bool joins = g->kern->tukr_lanes == 16;
     for (int64_t kb = g->kb0; kb < g->kb1; kb++) {
         int64_t k0 = k_split(d->k, g->nkb, kb), kc = k_split(d->k, g->nkb, kb + 1) - k0;
         if (g->xw)
             for (int64_t kk = 0; kk < kc; kk++) boff[kk] = (k0 + kk) * d->a_cs;
         else
             b_rows(d, k0, kc, boff);
-        if (pre_b && kb == 0) tg_prefetch_b(xb, boff, kc, span, 0, 1);
-        const int64_t kcn = pre_b && kb + 1 < g->nkb ? k_split(d->k, g->nkb, kb + 2) - (k0 + kc) : 0;
+        if (g->pre_b && kb == 0) tg_prefetch_b(xb, boff, kc, span, 0, 1);
+        const int64_t kcn = g->pre_b && kb + 1 < g->nkb ? k_split(d->k, g->nkb, kb + 2) - (k0 + kc) : 0;
         if (kcn) b_rows(d, k0 + kc, kcn, bnext);
-        const int64_t groups = (g->npix + grp - 1) / grp;
         const float *a = w + (o0 / NNL_MR * d->k + k0) * NNL_MR;
-        const bool joins = g->kern->tukr_lanes == 16;
         for (int64_t j0 = 0; j0 < g->npix; j0 += grp) {
             if (kcn) tg_prefetch_b(xb, bnext, kcn, span, j0 / grp, groups);
             /* the K block's first call joins the panels, the others read them joined */
@@ -687,7 +686,8 @@ static int64_t tg_tasks(int64_t oc, int64_t batch, int threads, int64_t unit) {
     return t;
 }
 
-static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, bool xw, nnl_pool *pool, void *const *ts) {
+static void tg_run(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_kernel *kern, bool xw, nnl_pool *pool,
+                   void *const *ts) {
     tg_ctx g = {.d = d, .kern = kern, .ts = ts, .xw = xw};
     g.npix = tg_count(d, xw);
     tg_columns(d, xw, g.pix);
@@ -704,11 +704,9 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_kernel *kern, bool xw, nnl_
      * in bench_kernels against 86-88% for fc1 and qkv).  Needs whole
      * 16-channel vectors (the tile stores into C's rows) and unit-stride
      * residuals. */
-    nnl_gemm_ptrs p0 = {0};
-    d->ptrs(d, 0, &p0);
     const uint64_t xb = (uint64_t)d->m * (uint64_t)d->k * sizeof(float);
     const uint64_t cb = (uint64_t)d->m * (uint64_t)d->n * sizeof(float);
-    g.cacc = xw && xb > TG_XW_X_MAX && cb <= TG_XW_C_MAX && d->n % 16 == 0 && (!p0.res || d->res_cs == 1);
+    g.cacc = xw && xb > TG_XW_X_MAX && cb <= TG_XW_C_MAX && d->n % 16 == 0 && (!p0->res || d->res_cs == 1);
     const int64_t per = g.cacc ? (int64_t)(TG_XW_X_SLICE / ((uint64_t)d->m * sizeof(float)) / (uint64_t)kc) : g.nkb;
     for (g.kb0 = 0; g.kb0 < g.nkb; g.kb0 = g.kb1) {
         g.kb1 = min64(g.nkb, g.kb0 + (per > 0 ? per : 1));
@@ -730,7 +728,7 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     d->ptrs(d, 0, &p0);
     bool xw = tg_xw(d, kern);
     if (xw || tg_conv(d, kern, &p0)) {
-        tg_run(d, kern, xw, pool, thread_scratch);
+        tg_run(d, &p0, kern, xw, pool, thread_scratch);
         return NNL_OK;
     }
     int threads = nnl_pool_threads(pool);

@@ -274,21 +274,16 @@ static bool tukr_runs(const int64_t *pix, int n, int l) {
 /* One body per (pixels, vectors, run length): the smallest NJ that holds
  * nj (7, 8; 21, 24 with one vector of channels), runs where the pixels
  * make them and fill NJ, else pixel by pixel with the last one repeated. */
+#define TUKR_BODIES(NJ, NV, L, JOIN)                                          \
+    do {                                                                      \
+        if (p->nj == (NJ) && tukr_runs(p->pix, NJ, L)) tukr_body(p, NJ, NV, L, JOIN); \
+        else if (p->nj == (NJ) && tukr_even(p->pix, NJ)) tukr_body_s(p, NJ, NV, JOIN); \
+        else tukr_body(p, NJ, NV, 1, JOIN);                                   \
+    } while (0)
 #define TUKR_NJ(NJ, NV)                                                       \
     do {                                                                      \
-        const int l = (NJ) % 7 ? 8 : 7;                                       \
-        const bool full = p->nj == (NJ);                                      \
-        if (full && tukr_runs(p->pix, NJ, l)) {                               \
-            if (p->join) tukr_body(p, NJ, NV, l, true);                       \
-            else tukr_body(p, NJ, NV, l, false);                              \
-        } else if (full && tukr_even(p->pix, NJ)) {                           \
-            if (p->join) tukr_body_s(p, NJ, NV, true);                        \
-            else tukr_body_s(p, NJ, NV, false);                               \
-        } else if (p->join) {                                                 \
-            tukr_body(p, NJ, NV, 1, true);                                    \
-        } else {                                                              \
-            tukr_body(p, NJ, NV, 1, false);                                   \
-        }                                                                     \
+        if (p->join) TUKR_BODIES(NJ, NV, (NJ) % 7 ? 8 : 7, true);             \
+        else TUKR_BODIES(NJ, NV, (NJ) % 7 ? 8 : 7, false);                    \
         return;                                                               \
     } while (0)
 

@@ -152,24 +152,6 @@ static inline void mpf_planes(const nnl_pool2d *g, const float *x, float *y, int
 }
 
 static inline void nnl_maxpool_f32_rows(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,
-                                        void *scratch);
-
-static inline void nnl_maxpool_f32(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,
-                                   void *scratch) {
-    if (nnl_mp_f32_flat(g)) {
-        /* whole planes flat, a partial one at either end by rows */
-        const int64_t OH = g->out[0], p0 = (b + OH - 1) / OH, p1 = e / OH;
-        if (p0 < p1) {
-            if (b < p0 * OH) nnl_maxpool_f32_rows(g, x, y, b, p0 * OH, scratch);
-            mpf_planes(g, x, y, p0, p1, scratch);
-            if (p1 * OH < e) nnl_maxpool_f32_rows(g, x, y, p1 * OH, e, scratch);
-            return;
-        }
-    }
-    nnl_maxpool_f32_rows(g, x, y, b, e, scratch);
-}
-
-static inline void nnl_maxpool_f32_rows(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,
                                         void *scratch) {
 #if defined(__AVX512F__)
     if (nnl_mp_f32_fills(g, 16)) {
@@ -184,6 +166,21 @@ static inline void nnl_maxpool_f32_rows(const nnl_pool2d *g, const float *x, flo
     }
 #endif
     mp_f32x4_rows(g, x, y, b, e, scratch);
+}
+
+static inline void nnl_maxpool_f32(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,
+                                   void *scratch) {
+    if (nnl_mp_f32_flat(g)) {
+        /* whole planes flat, a partial one at either end by rows */
+        const int64_t OH = g->out[0], p0 = (b + OH - 1) / OH, p1 = e / OH;
+        if (p0 < p1) {
+            if (b < p0 * OH) nnl_maxpool_f32_rows(g, x, y, b, p0 * OH, scratch);
+            mpf_planes(g, x, y, p0, p1, scratch);
+            if (p1 * OH < e) nnl_maxpool_f32_rows(g, x, y, p1 * OH, e, scratch);
+            return;
+        }
+    }
+    nnl_maxpool_f32_rows(g, x, y, b, e, scratch);
 }
 
 #endif

@@ -43,7 +43,7 @@ static void plan_concats(const nnl_model *m, const int *uses, int *alias, uint64
         const nnl_node *n = &m->nodes[i];
         if (n->dead || strcmp(n->op, "Concat") != 0 || n->n_out != 1 || n->out[0] < 0) continue;
         const nnl_value *y = &m->values[n->out[0]];
-        if (y->kind == NNL_VAL_CONST || y->kind == NNL_VAL_INPUT || alias[n->out[0]] >= 0) continue;
+        if (y->kind == NNL_VAL_CONST || y->kind == NNL_VAL_INPUT) continue;
         int64_t axis = nnl_node_int(n, "axis", 0), r = y->t.rank;
         if (axis < 0) axis += r;
         if (axis < 0 || axis >= r) continue;
@@ -70,16 +70,12 @@ static void plan_concats(const nnl_model *m, const int *uses, int *alias, uint64
 
 nnl_status nnl_pass_plan_arena(nnl_model *m) {
     int nv = m->n_values;
-    item *it = nnl_calloc((size_t)(nv ? nv : 1), sizeof *it);
-    int *slot = nnl_malloc((size_t)(nv ? nv : 1) * sizeof(int));
-    if (!it || !slot) {
-        nnl_free(it);
-        nnl_free(slot);
-        return nnl_fail(NNL_ERR_NOMEM, "out of memory planning the arena");
-    }
-    int *uses = nnl_calloc((size_t)(nv ? nv : 1), sizeof(int)), *alias = nnl_malloc((size_t)(nv ? nv : 1) * sizeof(int));
-    uint64_t *aoff = nnl_calloc((size_t)(nv ? nv : 1), sizeof(uint64_t));
-    if (!uses || !alias || !aoff) {
+    const size_t nn = (size_t)(nv ? nv : 1);
+    item *it = nnl_calloc(nn, sizeof *it);
+    int *slot = nnl_malloc(nn * sizeof(int)), *alias = nnl_malloc(nn * sizeof(int));
+    int *uses = nnl_calloc(nn, sizeof(int));
+    uint64_t *aoff = nnl_calloc(nn, sizeof(uint64_t));
+    if (!it || !slot || !uses || !alias || !aoff) {
         nnl_free(it);
         nnl_free(slot);
         nnl_free(uses);

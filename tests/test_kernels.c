@@ -974,6 +974,39 @@ static void test_tukr(void **state) {
     nnl_aligned_free(t0);
 }
 
+/* Each set's tile transposition (tile_t) against its definition: tiles
+ * of 1 .. 50 rows (whole register blocks, tails of one, a 7x7 map's 49)
+ * and 1 .. 48 columns at a row stride past the columns; exact copies,
+ * nothing written outside the destination's rows and columns. */
+static void test_tile_t(void **state) {
+    (void)state;
+    enum { LDS = 53, LDD = 57, MAXR = 50, MAXC = 48 };
+    float *src = rnd(MAXR * LDS, 91), *d0 = rnd(MAXC * LDD, 92), *d = rnd(MAXC * LDD, 93);
+    static const int rows[] = {1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 49, 50};
+    static const int cols[] = {1, 3, 8, 9, 15, 16, 17, 24, 31, 33, 47, 48};
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported() || !kern->tukr) continue;
+        assert_non_null(kern->tile_t);
+        for (size_t ri = 0; ri < sizeof rows / sizeof *rows; ri++)
+            for (size_t ci = 0; ci < sizeof cols / sizeof *cols; ci++) {
+                const int nr = rows[ri], nc = cols[ci];
+                memcpy(d, d0, MAXC * LDD * sizeof *d);
+                kern->tile_t(d, LDD, src, LDS, nr, nc);
+                for (int c = 0; c < MAXC; c++)
+                    for (int r = 0; r < LDD; r++) {
+                        float want = c < nc && r < nr ? src[r * LDS + c] : d0[c * LDD + r];
+                        if (memcmp(&d[c * LDD + r], &want, sizeof want))
+                            fail_msg("%s tile_t %d x %d: (%d, %d) got %.9g want %.9g", kern->name, nr, nc, c, r,
+                                     d[c * LDD + r], want);
+                    }
+            }
+    }
+    nnl_aligned_free(src);
+    nnl_aligned_free(d0);
+    nnl_aligned_free(d);
+}
+
 /* Each set's depthwise kernel (channels in lanes) against the definition
  * (double sums) with every fused activation: blocks of 1 .. lanes
  * channels, bands that start inside the plane, strides, dilations, pads
@@ -1236,6 +1269,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_h2f),
         cmocka_unit_test(test_dwc),
         cmocka_unit_test(test_tukr),
+        cmocka_unit_test(test_tile_t),
         cmocka_unit_test(test_sigmoid),
         cmocka_unit_test(test_maxpool),
         cmocka_unit_test(test_softmax_rows),

@@ -441,9 +441,9 @@ static void gemv_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *p
  * tile takes rows x 48 floats of the thread scratch. */
 #define TG_CONV_MAX_PIX 256
 #define TG_MAX_PIX 4096
-/* Floats of a task's tile and row, rounded up to whole cache lines: the
- * tukr join buffer follows them. */
-#define TG_TILE_FLOATS(npix) (((size_t)(npix) * (TG_OC + 1) + 15) / 16 * 16)
+/* Floats of a task's tile and its rows (tg_store_conv), rounded up to
+ * whole cache lines: the tukr join buffer follows them. */
+#define TG_TILE_FLOATS(npix) (((size_t)(npix) * (2 * TG_OC) + 15) / 16 * 16)
 _Static_assert((TG_TILE_FLOATS(TG_MAX_PIX) + NNL_TUKR_JOIN_FLOATS(KC_MAX)) * sizeof(float) <=
                    NNL_THREAD_SCRATCH_BYTES,
                "a transposed-tile task's tile, row and weight vectors must fit its thread scratch");
@@ -538,8 +538,9 @@ static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
     return (double)slots * (double)mv < (1.0 - gain) * (double)lanes_px * (double)round_up(d->m, NNL_MR);
 }
 
-/* Conv form: the tile's channel o into row m0 + o of C with the epilogue. */
-static void tg_store_conv(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *tile, float *row, int64_t m0,
+/* Conv form: the tile's channel o into row m0 + o of C with the epilogue
+ * (through rows, mcur x npix floats, where C is the wide grid's). */
+static void tg_store_conv(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *tile, float *rows, int64_t m0,
                           int64_t mcur) {
     const nnl_gemm_desc *d = g->d;
     nnl_epilogue e = d->epi;
@@ -548,10 +549,12 @@ static void tg_store_conv(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *
     e.res = p->res;
     /* real pixels in order: to C's rows unless C is the wide grid's */
     const bool dense = d->b_kind != NNL_BSRC_WIDE || p->y;
+    const int64_t ldy = dense ? (p->y ? g->npix : d->ldc) : g->npix;
+    float *y0 = dense ? (p->y ? p->y + m0 * g->npix : p->c + m0 * d->ldc) : rows;
+    g->kern->tile_t(y0, ldy, tile, TG_OC, g->npix, mcur);
     for (int64_t o = 0; o < mcur; o++) {
         float *c = p->y ? p->y + (m0 + o) * g->npix : p->c + (m0 + o) * d->ldc;
-        float *y = dense ? c : row;
-        for (int64_t j = 0; j < g->npix; j++) y[j] = tile[j * TG_OC + o];
+        float *y = y0 + o * ldy;
         if (e.alpha == 1.0f && !e.bias_col && (!p->res || d->res_cs == 1)) {
             const float *res = p->res ? p->res + (m0 + o) * e.res_rs : NULL;
             g->kern->epi_row(y, y, g->npix, e.bias_row ? e.bias_row[o] : 0.0f, res, e.beta, e.act, e.act_a, e.act_b);
@@ -621,7 +624,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     int64_t ocur = min64((q + 1) * units / g->oc_tiles * vl, g->oc) - o0;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
-    float *tile = g->ts[thread], *row = tile + g->npix * TG_OC, *join = tile + TG_TILE_FLOATS(g->npix);
+    float *tile = g->ts[thread], *rows = tile + g->npix * TG_OC, *join = tile + TG_TILE_FLOATS(g->npix);
     /* the weight's panels and the broadcast vectors' origin */
     const float *w = g->xw ? p.b : p.a, *x = g->xw ? p.a : p.b;
     int64_t boff[KC_MAX];
@@ -672,7 +675,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     if (g->xw)
         tg_store_xw(g, &p, t0, ldt, o0, ocur);
     else
-        tg_store_conv(g, &p, tile, row, o0, ocur);
+        tg_store_conv(g, &p, tile, rows, o0, ocur);
 }
 
 /* Tasks per item: at most TG_OC channels each, as many as the threads

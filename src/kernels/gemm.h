@@ -157,6 +157,12 @@ typedef struct nnl_tukr_args {
     float *join;
 } nnl_tukr_args;
 typedef void (*nnl_tukr_fn)(const nnl_tukr_args *p);
+/* A tukr tile's channels into rows: dst[c * ldd + r] = src[r * lds + c]
+ * for r < rows, c < cols.  The transposed tile's sums are pixel-major
+ * (a pixel's channels side by side) and C's rows channel-major; a scalar
+ * copy of the tile cost 12% of a 1x1 conv at 7x7 (RegNetX's 400 -> 400,
+ * bench_kernels), the sets' register transposes a fraction of that. */
+typedef void (*nnl_tile_t_fn)(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols);
 /* Floats of a tukr join buffer for K blocks of kc. */
 #define NNL_TUKR_JOIN_FLOATS(kc) ((size_t)3 * 16 * (size_t)(kc))
 /* Depthwise conv, channels in the vector lanes (kernels/dwc_body.h): one
@@ -491,6 +497,7 @@ typedef struct nnl_kernel {
      * copy pass before it: such a pass stalled on the weights' first read
      * from memory, which the calls' FMAs otherwise hide). */
     int tukr_lanes;
+    nnl_tile_t_fn tile_t;      /* with tukr */
     /* tukr on a plain B (1x1 convs on small maps), not only on the wide
      * grid's and X W: its K block (0: plain B takes pixel tiles), and the
      * share of the pixel tiles' lanes, in percent, it must save.  Its B

@@ -258,6 +258,40 @@ static void tukr_avx2(const nnl_tukr_args *p) {
     }
 }
 
+/* 8 x 8 in registers (pairs interleaved, then pairs of pairs, then the
+ * 128-bit halves exchanged). */
+static void tile_t_avx2(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols) {
+    for (int64_t c0 = 0; c0 < cols; c0 += 8) {
+        const int nc = (int)(cols - c0 < 8 ? cols - c0 : 8);
+        const __m256i cm = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        for (int64_t r0 = 0; r0 < rows; r0 += 8) {
+            const int nr = (int)(rows - r0 < 8 ? rows - r0 : 8);
+            __m256 v[8], t[8], u[8];
+            for (int i = 0; i < 8; i++)
+                v[i] = i < nr ? _mm256_maskload_ps(src + (r0 + i) * lds + c0, cm) : _mm256_setzero_ps();
+            for (int i = 0; i < 8; i += 2) {
+                t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);
+                t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);
+            }
+            for (int i = 0; i < 8; i += 4) {
+                u[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+                u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+                u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+                u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+            }
+            for (int i = 0; i < 4; i++) {
+                v[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+                v[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+            }
+            const __m256i rm = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            for (int c = 0; c < nc; c++) {
+                if (nr == 8) _mm256_storeu_ps(dst + (c0 + c) * ldd + r0, v[c]);
+                else _mm256_maskstore_ps(dst + (c0 + c) * ldd + r0, rm, v[c]);
+            }
+        }
+    }
+}
+
 static void epi_row_avx2(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
                          nnl_act act, float a, float b) {
     const __m256 vb = _mm256_set1_ps(bias), vbeta = _mm256_set1_ps(beta);
@@ -1145,6 +1179,7 @@ const nnl_kernel nnl_kernel_avx2 = {
     .supported = supported,
     .ukr = ukr_avx2,
     .tukr = tukr_avx2,
+    .tile_t = tile_t_avx2,
     .tukr_plain_kc = 64,
     .tukr_plain_gain = 10,
     .epi_row = epi_row_avx2,

@@ -301,6 +301,41 @@ static void tukr_avx512(const nnl_tukr_args *p) {
     else tukr_nv(p, 1);
 }
 
+/* 16 x 16 in registers: level s swaps the off-diagonal s x s blocks of
+ * every 2s x 2s block (row bit s with column bit s), one two-source
+ * permute a row. */
+static void tile_t_avx512(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols) {
+    __m512i lo[4], hi[4];
+    for (int q = 0, s = 8; s; q++, s /= 2) {
+        int32_t l[16], h[16];
+        for (int i = 0; i < 16; i++) {
+            l[i] = i & s ? 16 + i - s : i;
+            h[i] = i & s ? 16 + i : i + s;
+        }
+        lo[q] = _mm512_loadu_si512(l);
+        hi[q] = _mm512_loadu_si512(h);
+    }
+    for (int64_t c0 = 0; c0 < cols; c0 += 16) {
+        const int nc = (int)(cols - c0 < 16 ? cols - c0 : 16);
+        const __mmask16 cm = (__mmask16)((1u << nc) - 1);
+        for (int64_t r0 = 0; r0 < rows; r0 += 16) {
+            const int nr = (int)(rows - r0 < 16 ? rows - r0 : 16);
+            __m512 v[16];
+            for (int i = 0; i < 16; i++)
+                v[i] = i < nr ? _mm512_maskz_loadu_ps(cm, src + (r0 + i) * lds + c0) : _mm512_setzero_ps();
+            for (int q = 0, s = 8; s; q++, s /= 2)
+                for (int i = 0; i < 16; i++)
+                    if (!(i & s)) {
+                        __m512 a = v[i], b = v[i + s];
+                        v[i] = _mm512_permutex2var_ps(a, lo[q], b);
+                        v[i + s] = _mm512_permutex2var_ps(a, hi[q], b);
+                    }
+            const __mmask16 rm = (__mmask16)((1u << nr) - 1);
+            for (int c = 0; c < nc; c++) _mm512_mask_storeu_ps(dst + (c0 + c) * ldd + r0, rm, v[c]);
+        }
+    }
+}
+
 static void epi_row_avx512(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
                            nnl_act act, float a, float b) {
     const __m512 vb = _mm512_set1_ps(bias), vbeta = _mm512_set1_ps(beta);
@@ -1159,6 +1194,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .supported = supported,
     .ukr = ukr_avx512,
     .tukr = tukr_avx512,
+    .tile_t = tile_t_avx512,
     .tukr_lanes = 16,
     .tukr_plain_kc = 160,
     .epi_row = epi_row_avx512,

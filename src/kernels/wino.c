@@ -164,22 +164,33 @@ typedef struct wino_ctx {
     int64_t t0, nb, valid;     /* block: first tile, columns (multiple of LANES), tiles that exist */
     float *v, *m;
     tile_pos *pos;             /* nb entries: tile t0 + j at pos[j] */
+    /* in_task copies a channel's plane zero-padded to hp x wp (every
+     * patch inside it) into its thread scratch, where that fits */
+    bool padded;
+    int64_t hp, wp;
 } wino_ctx;
 
-static void gather(const wino_ctx *w, float *d, int lane, int64_t j, int64_t ic) {
+/* Tile j's 6 x 6 input patch of channel ic, row by row, into q (zeros
+ * outside the image and past the block's last tile); pp: the channel's
+ * plane padded (wino_ctx.padded) or NULL. */
+static void patch(const wino_ctx *w, const float *pp, float *q, int64_t j, int64_t ic) {
     const nnl_conv_params *p = w->p;
     if (j >= w->valid) {
-        for (int s = 0; s < 36; s++) d[s * LANES + lane] = 0.0f;
+        memset(q, 0, 36 * sizeof *q);
         return;
     }
     const tile_pos *tp = &w->pos[j];
-    const float *x = w->a->x + (tp->img * p->c + ic) * p->h * p->w;
     /* output (oy, ox) reads input (oy - pt + r*dh, ox - pl + c*dw) */
     int64_t iy0 = tp->oy0 - p->pt, ix0 = tp->ox0 - p->pl;
-    if (tp->interior) {
-        const float *row = x + iy0 * p->w + ix0;
-        for (int r = 0; r < 6; r++, row += p->dh * p->w)
-            for (int c = 0; c < 6; c++) d[(6 * r + c) * LANES + lane] = row[c * p->dw];
+    const float *x = w->a->x + (tp->img * p->c + ic) * p->h * p->w;
+    if (pp || tp->interior) {
+        const int64_t rs = pp ? w->wp : p->w;
+        const float *row = pp ? pp + tp->oy0 * rs + tp->ox0 : x + iy0 * rs + ix0;
+        for (int r = 0; r < 6; r++, row += p->dh * rs) {
+            if (p->dw == 1) memcpy(q + 6 * r, row, 6 * sizeof *q);
+            else
+                for (int c = 0; c < 6; c++) q[6 * r + c] = row[c * p->dw];
+        }
         return;
     }
     for (int r = 0; r < 6; r++) {
@@ -187,7 +198,7 @@ static void gather(const wino_ctx *w, float *d, int lane, int64_t j, int64_t ic)
         for (int c = 0; c < 6; c++) {
             int64_t ix = ix0 + c * p->dw;
             bool in = iy >= 0 && iy < p->h && ix >= 0 && ix < p->w;
-            d[(6 * r + c) * LANES + lane] = in ? x[iy * p->w + ix] : 0.0f;
+            q[6 * r + c] = in ? x[iy * p->w + ix] : 0.0f;
         }
     }
 }
@@ -196,34 +207,24 @@ static void gather(const wino_ctx *w, float *d, int lane, int64_t j, int64_t ic)
  * k-major like a packed GEMM B: v[((xi * np + col / NR) * IC + ic) * NR +
  * col % NR]. */
 static void in_task(void *vctx, int64_t ic, int thread) {
-    (void)thread;
     const wino_ctx *w = vctx;
     const nnl_conv_params *p = w->p;
     const int64_t nr = w->kern->nr, xs = w->np * p->c * nr;
-    float d[36 * LANES], t[36 * LANES];
-    const float *base[LANES];
+    /* 16 tiles' patches side by side (a tile's 36 values contiguous, copied
+     * row by row), then turned point-major by the set's transpose: an
+     * element-by-element gather of 16 tiles cost more than the transform
+     * and the products together at 64 channels */
+    float d[36 * LANES], t[36 * LANES], q[LANES * 36];
+    /* the block's tiles are of one image when the plane is padded */
+    float *pp = w->padded ? w->ts[thread] : NULL;
+    if (pp) {
+        const float *x = w->a->x + (w->pos[0].img * p->c + ic) * p->h * p->w;
+        memset(pp, 0, (size_t)(w->hp * w->wp) * sizeof *pp);
+        for (int64_t y = 0; y < p->h; y++) memcpy(pp + (y + p->pt) * w->wp + p->pl, x + y * p->w, (size_t)p->w * sizeof *x);
+    }
     for (int64_t j = 0; j < w->nb; j += LANES) {
-        /* 16 tiles whose patches lie inside the image (the common case):
-         * element (r, c) of every tile, then the next, so the stores run
-         * along d's rows */
-        bool inside = true;
-        for (int l = 0; l < LANES && inside; l++) {
-            const tile_pos *tp = &w->pos[j + l];
-            inside = j + l < w->valid && tp->interior;
-            if (inside)
-                base[l] = w->a->x + (tp->img * p->c + ic) * p->h * p->w + (tp->oy0 - p->pt) * p->w +
-                          (tp->ox0 - p->pl);
-        }
-        if (inside) {
-            for (int r = 0; r < 6; r++)
-                for (int c = 0; c < 6; c++) {
-                    int64_t off = r * p->dh * p->w + c * p->dw;
-                    float *o = d + (6 * r + c) * LANES;
-                    for (int l = 0; l < LANES; l++) o[l] = base[l][off];
-                }
-        } else {
-            for (int l = 0; l < LANES; l++) gather(w, d, l, j + l, ic);
-        }
+        for (int l = 0; l < LANES; l++) patch(w, pp, q + l * 36, j + l, ic);
+        w->kern->tile_t(d, LANES, q, 36, LANES, 36);
         float *dst = w->v + ((j / nr) * p->c + ic) * nr + j % nr;
         if (nr % LANES == 0) {
             w->kern->wino_in(dst, xs, d);   /* the 16 columns share one panel */
@@ -316,25 +317,44 @@ static void out_task(void *vctx, int64_t oc, int thread) {
     const nnl_conv_params *p = w->p;
     const nnl_conv_args *a = w->a;
     float bias = a->bias ? a->bias[oc] : 0.0f;
-    float o[16 * LANES];
+    /* one block of whole images: the outputs as they are, then bias,
+     * residual and activation over each plane in one pass */
+    const bool planes = w->t0 == 0 && w->valid == w->g.total;
+    float o[16 * LANES], ot[LANES * 16];
     for (int64_t j = 0; j < w->valid; j += LANES) {
         w->kern->wino_out(o, w->m + oc * w->nt + j, p->oc * w->nt);
+        w->kern->tile_t(ot, 16, o, LANES, 16, LANES);   /* tile l's 4 x 4 outputs at ot + 16 l */
         for (int l = 0; l < LANES && j + l < w->valid; l++) {
             const tile_pos *tp = &w->pos[j + l];
             int64_t plane = (tp->img * p->oc + oc) * p->oh * p->ow;
-            for (int i = 0; i < 4; i++) {
+            const float *v = ot + 16 * l;
+            for (int i = 0; i < 4; i++, v += 4) {
                 int64_t oy = tp->oy0 + i * p->dh;
                 if (oy >= p->oh) break;
+                float *y = a->y + plane + oy * p->ow;
+                if (planes && p->dw == 1 && tp->ox0 + 4 <= p->ow) {
+                    memcpy(y + tp->ox0, v, 4 * sizeof *v);
+                    continue;
+                }
                 for (int k = 0; k < 4; k++) {
                     int64_t ox = tp->ox0 + k * p->dw;
                     if (ox >= p->ow) break;
-                    int64_t at = plane + oy * p->ow + ox;
-                    float v = o[(4 * i + k) * LANES + l] + bias;
-                    if (a->res) v += a->res[at];
-                    a->y[at] = a->act ? nnl_act_apply(v, a->act, a->act_a, a->act_b) : v;
+                    if (planes) {
+                        y[ox] = v[k];
+                        continue;
+                    }
+                    float e = v[k] + bias;
+                    if (a->res) e += a->res[plane + oy * p->ow + ox];
+                    y[ox] = a->act ? nnl_act_apply(e, a->act, a->act_a, a->act_b) : e;
                 }
             }
         }
+    }
+    if (!planes) return;
+    const int64_t hw = p->oh * p->ow;
+    for (int64_t img = 0; img < p->n; img++) {
+        float *y = a->y + (img * p->oc + oc) * hw;
+        w->kern->epi_row(y, y, hw, bias, a->res ? a->res + (y - a->y) : NULL, 1.0f, a->act, a->act_a, a->act_b);
     }
 }
 
@@ -368,6 +388,13 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
          * microkernel reads all NR columns of its B panel */
         w.nb = (w.valid + UNIT - 1) / UNIT * UNIT;
         for (int64_t j = 0; j < w.valid; j++) w.pos[j] = tile_at(p, &w.g, w.t0 + j);
+        /* rows and columns the patches reach: from -pt / -pl to the last
+         * tile's origin plus 5 taps */
+        w.hp = (w.g.th - 1) * 4 * p->dh + p->dh - 1 + 5 * p->dh + 1;
+        w.wp = (w.g.tw - 1) * 4 * p->dw + p->dw - 1 + 5 * p->dw + 1;
+        if (w.hp < p->h + p->pt) w.hp = p->h + p->pt;
+        if (w.wp < p->w + p->pl) w.wp = p->w + p->pl;
+        w.padded = p->n == 1 && (size_t)(w.hp * w.wp) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES;
         nnl_pool_run(pool, p->c, in_task, &w);
         nnl_pool_run(pool, groups, gemm_task, &w);
         nnl_pool_run(pool, p->oc, out_task, &w);

@@ -166,6 +166,48 @@ static void test_wino_blocks(void **state) {
     assert_true(e <= WINO_TOL);
 }
 
+/* Each set's wino_in_runs against its wino_in on the same patches
+ * gathered: one run of 16, runs split across tile rows, a run of one,
+ * lanes left past the runs (zeros), bit for bit. */
+static void test_wino_in_runs(void **state) {
+    (void)state;
+    enum { PS = 120, ROWS = 16 };
+    static float plane[ROWS * PS + 96];
+    for (int i = 0; i < ROWS * PS + 96; i++) plane[i] = (float)((i * 7919) % 1013) / 97.0f - 5.0f;
+    /* runs: lanes, tiles, patch origin (row, column) */
+    static const int cfg[][4][4] = {
+        {{0, 16, 0, 0}},
+        {{0, 5, 2, 36}, {5, 11, 6, 0}},
+        {{0, 1, 10, 8}, {1, 7, 4, 12}, {8, 8, 0, 4}},
+        {{0, 3, 1, 1}},
+    };
+    static const int counts[] = {1, 2, 3, 1};
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+            nnl_wino_runs r = {.count = counts[ci], .ps = PS};
+            float d[36 * 16] = {0}, want[36 * 16], got[36 * 16];
+            for (int q = 0; q < r.count; q++) {
+                const int *c = cfg[ci][q];
+                r.l0[q] = c[0];
+                r.n[q] = c[1];
+                r.p[q] = plane + c[2] * PS + c[3];
+                r.covered = c[0] + c[1];
+                for (int k = 0; k < c[1]; k++)
+                    for (int e = 0; e < 36; e++) d[e * 16 + c[0] + k] = r.p[q][e / 6 * PS + 4 * k + e % 6];
+            }
+            kern->wino_in(want, 16, d);
+            memset(got, 0xff, sizeof got);
+            kern->wino_in_runs(got, 16, &r);
+            for (int i = 0; i < 36 * 16; i++)
+                if (memcmp(&got[i], &want[i], sizeof got[i]))
+                    fail_msg("%s wino_in_runs config %zu: point %d lane %d got %.9g want %.9g", kern->name, ci,
+                             i / 16, i % 16, got[i], want[i]);
+        }
+    }
+}
+
 /* n floats rounded to float16 values in place; the halves into h. */
 static void to_half(float *f, uint16_t *h, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
@@ -276,6 +318,7 @@ int main(void) {
     if (isa_check_forced()) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wino_layout),
+        cmocka_unit_test(test_wino_in_runs),
         cmocka_unit_test(test_wino_half),
         cmocka_unit_test(test_wino_cases),
         cmocka_unit_test(test_wino_blocks),

@@ -243,6 +243,20 @@ typedef void (*nnl_epi_row_fn)(float *y, const float *x, int64_t n, float bias, 
 /* Winograd F(4x4, 3x3) transforms of 16 tiles (kernels/wino_xform.h). */
 typedef void (*nnl_wino_in_fn)(float *v, int64_t vs, const float *d);
 typedef void (*nnl_wino_out_fn)(float *y, const float *m, int64_t ms);
+/* The input transform of 16 tiles straight from a zero-padded plane, unit
+ * stride and dilation: the lanes in runs of tiles side by side in one
+ * tile row, run q's n[q] tiles at lanes l0[q].. (increasing, the runs
+ * cover lanes 0 .. covered - 1), tile k of the run's 6 x 6 patch at
+ * p[q] + 4 k, rows ps floats apart.  Reads 6 rows of 80 floats from each
+ * p[q]; writes v + xi * vs as wino_in does, the same bits as wino_in on
+ * the gathered patches, zeros in the lanes past the runs. */
+typedef struct nnl_wino_runs {
+    const float *p[16];
+    int l0[16], n[16];
+    int count, covered;
+    int64_t ps;
+} nnl_wino_runs;
+typedef void (*nnl_wino_in_runs_fn)(float *v, int64_t vs, const nnl_wino_runs *r);
 /* acc[i] = sum_k panel[k * 8 + i] * x[k * xs], i < 8 (kernels/gemv_body.h). */
 typedef void (*nnl_dot8_fn)(const float *panel, const float *x, int64_t xs, int64_t k, float *acc);
 /* y[i] = erf(x[i]) for float32, i < n (kernels/vmath.h). */
@@ -511,6 +525,7 @@ typedef struct nnl_kernel {
     int dwc_lanes;             /* channels a dwc call takes: the set's float lanes */
     nnl_epi_row_fn epi_row;
     nnl_wino_in_fn wino_in;
+    nnl_wino_in_runs_fn wino_in_runs;
     nnl_wino_out_fn wino_out;
     nnl_wino_wt_fn wino_wt;
     nnl_dot8_fn dot8;

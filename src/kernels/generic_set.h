@@ -35,6 +35,9 @@
 #define NNL_GENERIC_KERNELS_BUT_DOT8(isa)                                                              \
     static void wino_in_##isa(float *v, int64_t vs, const float *d) { nnl_wino_in16(v, vs, d); }       \
     static void wino_out_##isa(float *y, const float *m, int64_t ms) { nnl_wino_out16(y, m, ms); }     \
+    static void wino_in_runs_##isa(float *v, int64_t vs, const nnl_wino_runs *r) {                     \
+        nnl_wino_in_runs16(v, vs, r->p, r->l0, r->count, r->covered, r->ps);                           \
+    }                                                                                                  \
     static void wino_wt_##isa(float *u0, float *u1, int64_t us, const float *g0, const float *g1,       \
                               int64_t n) {                                                             \
         nnl_wino_wt16(u0, u1, us, g0, g1, n);                                                          \
@@ -42,7 +45,7 @@
     NNL_FP_CONTRACT_FN static void erf_##isa(float *y, const float *x, int64_t n) { nnl_erf_n(y, x, n); }
 
 #define NNL_GENERIC_ENTRIES_BUT_DOT8(isa)                                                              \
-    .wino_in = wino_in_##isa, .wino_out = wino_out_##isa, .wino_wt = wino_wt_##isa, .erf = erf_##isa
+    .wino_in = wino_in_##isa, .wino_in_runs = wino_in_runs_##isa, .wino_out = wino_out_##isa, .wino_wt = wino_wt_##isa, .erf = erf_##isa
 
 #define NNL_GENERIC_KERNELS(isa)                                                                       \
     NNL_GENERIC_KERNELS_BUT_DOT8(isa)                                                                  \

@@ -164,8 +164,10 @@ typedef struct wino_ctx {
     int64_t t0, nb, valid;     /* block: first tile, columns (multiple of LANES), tiles that exist */
     float *v, *m;
     tile_pos *pos;             /* nb entries: tile t0 + j at pos[j] */
-    /* in_task copies a channel's plane zero-padded to hp x wp (every
-     * patch inside it) into its thread scratch, where that fits */
+    /* in_task copies a channel's plane zero-padded to hp rows of wp
+     * floats (every patch inside it, and 80 floats from every tile's
+     * left edge for wino_in_runs) into its thread scratch, where that
+     * fits */
     bool padded;
     int64_t hp, wp;
 } wino_ctx;
@@ -222,15 +224,31 @@ static void in_task(void *vctx, int64_t ic, int thread) {
         memset(pp, 0, (size_t)(w->hp * w->wp) * sizeof *pp);
         for (int64_t y = 0; y < p->h; y++) memcpy(pp + (y + p->pt) * w->wp + p->pl, x + y * p->w, (size_t)p->w * sizeof *x);
     }
+    /* unit steps: runs of tiles along the padded plane's rows */
+    const bool runs = pp && p->dh == 1 && p->dw == 1;
     for (int64_t j = 0; j < w->nb; j += LANES) {
-        for (int l = 0; l < LANES; l++) patch(w, pp, q + l * 36, j + l, ic);
-        w->kern->tile_t(d, LANES, q, 36, LANES, 36);
         float *dst = w->v + ((j / nr) * p->c + ic) * nr + j % nr;
-        if (nr % LANES == 0) {
-            w->kern->wino_in(dst, xs, d);   /* the 16 columns share one panel */
-            continue;
+        float *out = nr % LANES == 0 ? dst : t;   /* the 16 columns share one panel */
+        const int64_t os = nr % LANES == 0 ? xs : LANES;
+        if (runs) {
+            nnl_wino_runs r = {.count = 0, .covered = 0, .ps = w->wp};
+            for (int l = 0; l < LANES && j + l < w->valid; l++) {
+                const tile_pos *tp = &w->pos[j + l];
+                if (l == 0 || tp->oy0 != w->pos[j + l - 1].oy0 || tp->ox0 != w->pos[j + l - 1].ox0 + 4) {
+                    r.p[r.count] = pp + tp->oy0 * w->wp + tp->ox0;
+                    r.l0[r.count] = l;
+                    r.n[r.count++] = 0;
+                }
+                r.n[r.count - 1]++;
+                r.covered = l + 1;
+            }
+            w->kern->wino_in_runs(out, os, &r);
+        } else {
+            for (int l = 0; l < LANES; l++) patch(w, pp, q + l * 36, j + l, ic);
+            w->kern->tile_t(d, LANES, q, 36, LANES, 36);
+            w->kern->wino_in(out, os, d);
         }
-        w->kern->wino_in(t, LANES, d);
+        if (out == dst) continue;
         for (int xi = 0; xi < 36; xi++)
             for (int l = 0; l < LANES; l++) {
                 int64_t col = j + l;
@@ -394,6 +412,7 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
         w.wp = (w.g.tw - 1) * 4 * p->dw + p->dw - 1 + 5 * p->dw + 1;
         if (w.hp < p->h + p->pt) w.hp = p->h + p->pt;
         if (w.wp < p->w + p->pl) w.wp = p->w + p->pl;
+        if (w.wp < (w.g.tw - 1) * 4 + 80) w.wp = (w.g.tw - 1) * 4 + 80;
         w.padded = p->n == 1 && (size_t)(w.hp * w.wp) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES;
         nnl_pool_run(pool, p->c, in_task, &w);
         nnl_pool_run(pool, groups, gemm_task, &w);

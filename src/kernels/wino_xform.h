@@ -51,12 +51,13 @@ typedef float nnl_wv16 __attribute__((vector_size(64)));
         (o)[3] = d_ + 8.0f * (m)[3] - 0.125f * (m)[4] + (m)[5];                                        \
     } while (0)
 
-/* d: 36 rows of 16 floats, row 6r+c = input patch element (r, c) of 16
- * tiles; writes V = B^T d B as 36 rows of 16 floats, row xi at v + xi*vs. */
-static inline __attribute__((always_inline)) void nnl_wino_in16(float *v, int64_t vs, const float *d) {
+/* d: 36 rows of 16 floats ds apart, row 6r+c = input patch element (r, c)
+ * of 16 tiles; writes V = B^T d B as 36 rows of 16 floats, row xi at v +
+ * xi*vs. */
+static inline __attribute__((always_inline)) void nnl_wino_in16s(float *v, int64_t vs, const float *d, int64_t ds) {
     nnl_wv16 t[36], x[6], o[6];
     for (int c = 0; c < 6; c++) {
-        for (int r = 0; r < 6; r++) WX_LD(x[r], d + (6 * r + c) * 16);
+        for (int r = 0; r < 6; r++) WX_LD(x[r], d + (6 * r + c) * ds);
         WX_BT(x, o);
         for (int i = 0; i < 6; i++) t[6 * i + c] = o[i];
     }
@@ -64,6 +65,53 @@ static inline __attribute__((always_inline)) void nnl_wino_in16(float *v, int64_
         WX_BT(t + 6 * i, o);
         for (int j = 0; j < 6; j++) WX_ST(v + (6 * i + j) * vs, o[j]);
     }
+}
+static inline __attribute__((always_inline)) void nnl_wino_in16(float *v, int64_t vs, const float *d) {
+    nnl_wino_in16s(v, vs, d, 16);
+}
+
+/* nnl_wino_in16 on runs of tiles read from a padded plane (gemm.h
+ * nnl_wino_runs): element (r, c) of the run's tiles is every fourth
+ * float of the run's patch row r from column c, 16 at a time by
+ * two-source shuffles of the row's 80 floats (columns 4 and 5: columns 0
+ * and 1 one tile on), stored at the run's lanes of d, rows 32 floats
+ * apart (a later run overwrites the lanes an earlier one spilled into);
+ * then nnl_wino_in16 on d: the same bits as on the gathered patches. */
+typedef float nnl_wv8x __attribute__((vector_size(32)));
+typedef const float *nnl_runs_src;
+#define WX_EVERY4(a, b, c, d, k)                                                                       \
+    __builtin_shufflevector(__builtin_shufflevector(a, b, k, k + 4, k + 8, k + 12, k + 16, k + 20, k + 24, k + 28), \
+                            __builtin_shufflevector(c, d, k, k + 4, k + 8, k + 12, k + 16, k + 20, k + 24, k + 28), \
+                            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+static inline __attribute__((always_inline)) void nnl_wino_in_runs16(float *v, int64_t vs, const nnl_runs_src *rp,
+                                                                     const int *l0, int count, int covered,
+                                                                     int64_t ps) {
+    float d[36 * 32];
+    for (int q = 0; q < count; q++)
+        for (int r = 0; r < 6; r++) {
+            nnl_wv16 t0, t1, t2, t3, t4, c0, c1;
+            const float *row = rp[q] + r * ps;
+            WX_LD(t0, row);
+            WX_LD(t1, row + 16);
+            WX_LD(t2, row + 32);
+            WX_LD(t3, row + 48);
+            WX_LD(t4, row + 64);
+            float *o = d + 6 * r * 32 + l0[q];
+            c0 = WX_EVERY4(t0, t1, t2, t3, 0);
+            c1 = WX_EVERY4(t0, t1, t2, t3, 1);
+            nnl_wv16 c2 = WX_EVERY4(t0, t1, t2, t3, 2), c3 = WX_EVERY4(t0, t1, t2, t3, 3);
+            nnl_wv16 c4 = __builtin_shufflevector(c0, t4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+            nnl_wv16 c5 = __builtin_shufflevector(c1, t4, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
+            WX_ST(o, c0);
+            WX_ST(o + 32, c1);
+            WX_ST(o + 64, c2);
+            WX_ST(o + 96, c3);
+            WX_ST(o + 128, c4);
+            WX_ST(o + 160, c5);
+        }
+    if (covered < 16)
+        for (int xi = 0; xi < 36; xi++) memset(d + xi * 32 + covered, 0, (size_t)(16 - covered) * sizeof(float));
+    nnl_wino_in16s(v, vs, d, 32);
 }
 
 /* m: 36 rows of 16 floats, row xi at m + xi*ms; writes Y = A^T m A as 16

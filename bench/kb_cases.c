@@ -41,8 +41,8 @@ const kb_case kb_cases[] = {
     MATMUL("gemm", "vit-b fc1 197x768x3072", 197, 768, 3072),
     MATMUL("gemm", "vit-b fc2 197x3072x768", 197, 3072, 768),
     MATMUL("gemm", "prefill 8x768x768", 8, 768, 768),
-    /* nnl_wino_auto picks Winograd for >= 256 channels and >= 32 tiles:
-     * the first row is below that, the others are what graphs run */
+    /* the compiler records Winograd (nnl_wino_choose) for >= 64 channels
+     * and >= 32 tiles: every row is what graphs run */
     CONV("winograd", "resnet 3x3 64 56x56", 64, 56, 56, 64, 3, 1, 1),
     CONV("winograd", "resnet34 3x3 256 28x28", 256, 28, 28, 256, 3, 1, 1),
     {"winograd", "fcn 3x3 d2 256 32x48", NULL, 256, 32, 48, 256, 3, 1, 2, 2, 1},

@@ -2,7 +2,7 @@
  * The kernel classes of bench_kernels: how a case of each is set up and
  * run.  Convolutions call the conv entry points directly, so a 3x3 conv can
  * be timed both direct and as Winograd on the same PACK_A8 weight (the
- * graph's Conv op picks one by nnl_wino_auto); the other classes run their
+ * graph's Conv op follows the compiler's nnl_wino record); the other classes run their
  * ONNX op through the registry (infer, then exec), as a compiled graph does.
  */
 #include <stdlib.h>

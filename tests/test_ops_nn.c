@@ -715,6 +715,63 @@ static int add_act(nnl_model *m, const char *name) {
     return v;
 }
 
+/* The compiler's Winograd record (passes/pack_weights.h): nnl_wino 1 on
+ * a 64-channel 3x3 conv at 56x56, 0 where the choice says direct (stride
+ * 2, 32 output channels, a 14x14 map of 16 tiles); and the run follows
+ * the record, while a conv without one (a file from before the record)
+ * keeps the old rule, under which 64 channels ran direct. */
+static void test_pick_winograd(void **state) {
+    (void)state;
+    nnl_model *m = nnl_model_new();
+    assert_non_null(m);
+    int xs[2];
+    const int64_t hw[2] = {56, 14};
+    for (int i = 0; i < 2; i++) {
+        xs[i] = nnl_model_add_value(m, i ? "x14" : "x56", NNL_VAL_INPUT);
+        nnl_tensor *t = &m->values[xs[i]].t;
+        t->dtype = NNL_DT_FLOAT;
+        t->rank = 4;
+        t->dims[0] = 1, t->dims[1] = 64, t->dims[2] = hw[i], t->dims[3] = hw[i];
+        m->values[xs[i]].shape_known = true;
+    }
+    int w64 = add_const(m, "w64", 4, (int64_t[]){64, 64, 3, 3}, 11), w32 = add_const(m, "w32", 4, (int64_t[]){32, 64, 3, 3}, 12);
+    int y[4];
+    for (int i = 0; i < 4; i++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "y%d", i);
+        y[i] = add_act(m, nm);
+    }
+    nnl_attr pad = {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = (int64_t[]){1, 1, 1, 1}};
+    nnl_attr st2[2] = {pad, {.name = "strides", .type = NNL_ATTR_INTS, .n = 2, .ints = (int64_t[]){2, 2}}};
+    assert_true(nnl_model_add_node(m, "Conv", "wino", (int[]){xs[0], w64}, 2, &y[0], 1, &pad, 1) >= 0);
+    assert_true(nnl_model_add_node(m, "Conv", "s2", (int[]){xs[0], w64}, 2, &y[1], 1, st2, 2) >= 0);
+    assert_true(nnl_model_add_node(m, "Conv", "oc32", (int[]){xs[0], w32}, 2, &y[2], 1, &pad, 1) >= 0);
+    assert_true(nnl_model_add_node(m, "Conv", "small", (int[]){xs[1], w64}, 2, &y[3], 1, &pad, 1) >= 0);
+    assert_int_equal(nnl_pass_pack_weights(m), NNL_OK);
+    assert_int_equal(nnl_pass_pick_winograd(m), NNL_OK);
+    static const int64_t want[4] = {1, 0, 0, 0};
+    for (int i = 0; i < 4; i++) {
+        const nnl_attr *a = nnl_node_attr(&m->nodes[i], "nnl_wino");
+        assert_non_null(a);
+        if (a->i != want[i]) fail_msg("node %s: nnl_wino %lld, want %lld", m->nodes[i].name, (long long)a->i, (long long)want[i]);
+    }
+    nnl_conv_params p = {.n = 1, .c = 64, .h = 56, .w = 56, .oc = 64, .kh = 3, .kw = 3, .group = 1, .sh = 1, .sw = 1,
+                         .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .oh = 56, .ow = 56};
+    if (nnl_wino_mode() == 1) {
+        assert_false(nnl_wino_auto(&p));   /* no record: the old rule */
+        p.wino_pick = NNL_WINO_YES;
+        assert_true(nnl_wino_auto(&p));
+        /* room for both paths: builds from before the record run it direct */
+        size_t both = nnl_conv_scratch_bytes(&p, NNL_LAYOUT_PACK_A8);
+        assert_true(both >= nnl_wino_scratch_bytes(&p));
+        assert_true(both >= nnl_conv_direct_scratch_bytes(&p, NNL_LAYOUT_PACK_A8));
+        p.wino_pick = NNL_WINO_NO;
+        assert_false(nnl_wino_auto(&p));
+        assert_true(nnl_conv_scratch_bytes(&p, NNL_LAYOUT_PACK_A8) == nnl_conv_direct_scratch_bytes(&p, NNL_LAYOUT_PACK_A8));
+    }
+    nnl_model_free(m);
+}
+
 static void test_pack_pass(void **state) {
     (void)state;
     nnl_model *m = nnl_model_new();
@@ -951,6 +1008,7 @@ int main(void) {
         cmocka_unit_test(test_fuse_layer_scale),
         cmocka_unit_test(test_fuse_matmul_scale),
         cmocka_unit_test(test_pack_pass),
+        cmocka_unit_test(test_pick_winograd),
         cmocka_unit_test(test_pack_pass_nomem),
     };
     int r = cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,6 +39,7 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     if (!s) s = nnl_pass_fuse_channel_scale(m);
     if (!s) s = nnl_pass_dead_nodes(m);
     if (!s) s = nnl_pass_pack_weights(m);
+    if (!s) s = nnl_pass_pick_winograd(m);
     if (!s) s = nnl_pass_pack_q8(m);
     if (!s) s = nnl_model_toposort(m);
     /* after the sort: the float16 choice follows execution order */

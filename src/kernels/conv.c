@@ -523,8 +523,12 @@ static bool runs_wino(const nnl_conv_params *p, nnl_layout w_layout) {
 }
 
 size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
-    if (runs_wino(p, w_layout)) return nnl_wino_scratch_bytes(p);
-    return nnl_conv_direct_scratch_bytes(p, w_layout);
+    size_t direct = nnl_conv_direct_scratch_bytes(p, w_layout);
+    if (!runs_wino(p, w_layout)) return direct;
+    size_t wino = nnl_wino_scratch_bytes(p);
+    /* a recorded Winograd conv keeps room for the direct path too: nnlink
+     * builds from before the record run it direct in the file's arena */
+    return p->wino_pick == NNL_WINO_YES && direct > wino ? direct : wino;
 }
 
 nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,

@@ -26,6 +26,9 @@ typedef struct nnl_conv_params {
     /* the conv takes an input channel scale (nnl_conv_args.x_scale): only
      * its scratch size depends on it */
     bool x_scaled;
+    /* the compiler's Winograd choice (the node's nnl_wino attribute), or
+     * NNL_WINO_RULE where the file has none (kernels/wino.h) */
+    int wino_pick;
 } nnl_conv_params;
 
 typedef struct nnl_conv_args {

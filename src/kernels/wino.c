@@ -37,8 +37,13 @@
 #define UBUF_FLOATS ((size_t)36 * (WMB * WKC + 16))
 _Static_assert((UBUF_FLOATS + 2 * WKC * 72) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES,
                "a task's transformed weight chunk must fit its thread scratch");
-/* Automatic choice on PACK_A8 weights (nnl_wino_auto). */
-#define AUTO_MIN_CH 256
+/* Automatic choice on PACK_A8 weights (nnl_wino_choose): with the
+ * transforms taken from a padded plane in runs, 64-channel convs at 56x56
+ * run 25% and 128-channel ones at 28x28 20% faster than direct (ResNet-18,
+ * 1 thread, Xeon avx512); 256 at 14x14 (16 tiles) and 512 at 7x7 ran 12%
+ * and 3x slower.  Files without a recorded choice keep AUTO_OLD_MIN_CH. */
+#define AUTO_MIN_CH 64
+#define AUTO_OLD_MIN_CH 256
 #define AUTO_MIN_TILES 32
 #define AUTO_MAX_DIL 4
 
@@ -107,12 +112,19 @@ int nnl_wino_mode(void) {
     return m;
 }
 
-bool nnl_wino_auto(const nnl_conv_params *p) {
+static bool wino_rule(const nnl_conv_params *p, int64_t min_ch) {
     if (!nnl_wino_ok(p) || p->n <= 0 || p->oh <= 0 || p->ow <= 0) return false;
     int m = nnl_wino_mode();
     if (m != 1) return m == 2;
-    return p->c >= AUTO_MIN_CH && p->oc >= AUTO_MIN_CH && p->dh <= AUTO_MAX_DIL && p->dw <= AUTO_MAX_DIL &&
+    return p->c >= min_ch && p->oc >= min_ch && p->dh <= AUTO_MAX_DIL && p->dw <= AUTO_MAX_DIL &&
            tile_grid(p).total >= AUTO_MIN_TILES;
+}
+
+bool nnl_wino_choose(const nnl_conv_params *p) { return wino_rule(p, AUTO_MIN_CH); }
+
+bool nnl_wino_auto(const nnl_conv_params *p) {
+    if (p->wino_pick != NNL_WINO_RULE) return p->wino_pick == NNL_WINO_YES && nnl_wino_ok(p);
+    return wino_rule(p, AUTO_OLD_MIN_CH);
 }
 
 /* Tiles per block: a multiple of UNIT, as many as the budget allows. */
@@ -162,6 +174,10 @@ typedef struct wino_ctx {
     int64_t nt;                /* V / M column capacity, multiple of UNIT */
     int64_t np;                /* V panels per transform point: nt / NR */
     int64_t t0, nb, valid;     /* block: first tile, columns (multiple of LANES), tiles that exist */
+    /* gemm_task's column parts per channel group: with fewer groups than
+     * threads (64 output channels: one group) the tiles are split too,
+     * each part transforming the group's weights itself */
+    int64_t csplit;
     float *v, *m;
     tile_pos *pos;             /* nb entries: tile t0 + j at pos[j] */
     /* in_task copies a channel's plane zero-padded to hp rows of wp
@@ -267,15 +283,17 @@ static const float *wt_panel(const wino_ctx *w, float *buf, int64_t panel, int64
     return buf;
 }
 
-/* Task g: output channels [g * WMB, +WMB) for every tile of the block,
- * M_xi = U_xi V_xi by the GEMM microkernel, WKC input channels at a time. */
-static void gemm_task(void *vctx, int64_t g, int thread) {
+/* Task t: output channels [g * WMB, +WMB) for g = t / csplit, the tiles
+ * of column panels part t % csplit of csplit, M_xi = U_xi V_xi by the
+ * GEMM microkernel, WKC input channels at a time. */
+static void gemm_task(void *vctx, int64_t t, int thread) {
     const wino_ctx *w = vctx;
     const nnl_conv_params *p = w->p;
     const nnl_kernel *kern = w->kern;
-    const int64_t nr = kern->nr, ic = p->c, ocp = (p->oc + 7) / 8 * 8;
+    const int64_t nr = kern->nr, ic = p->c, ocp = (p->oc + 7) / 8 * 8, g = t / w->csplit;
     const int64_t p0 = g * (WMB / 8), p1 = (g + 1) * (WMB / 8) < ocp / 8 ? (g + 1) * (WMB / 8) : ocp / 8;
-    const int64_t npl = p1 - p0, ncol = (w->valid + nr - 1) / nr;
+    const int64_t npl = p1 - p0, ncol = (w->valid + nr - 1) / nr, part = t % w->csplit;
+    const int64_t c0 = ncol * part / w->csplit, c1 = ncol * (part + 1) / w->csplit;
     float *ubuf = w->ts[thread], *gbuf = ubuf + UBUF_FLOATS;
     for (int64_t k0 = 0; k0 < ic; k0 += WKC) {
         int64_t kc = ic - k0 < WKC ? ic - k0 : WKC;
@@ -305,7 +323,7 @@ static void gemm_task(void *vctx, int64_t g, int thread) {
             u = ubuf;
         }
         for (int64_t xi = 0; xi < 36; xi++)
-            for (int64_t c = 0; c < ncol; c++) {
+            for (int64_t c = c0; c < c1; c++) {
                 int64_t cols = w->valid - c * nr < nr ? w->valid - c * nr : nr;
                 const float *b = w->v + ((xi * w->np + c) * ic + k0) * nr;
                 for (int64_t pl = 0; pl < npl; pl++) {
@@ -399,6 +417,8 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
     w.m = w.v + 36 * p->c * w.nt;
     w.pos = (tile_pos *)(void *)(w.m + 36 * p->oc * w.nt);
     int64_t groups = ((p->oc + 7) / 8 * 8 + WMB - 1) / WMB;
+    const int threads = nnl_pool_threads(pool);
+    w.csplit = groups < threads ? (threads + groups - 1) / groups : 1;
     for (w.t0 = 0; w.t0 < w.g.total; w.t0 += w.nt) {
         int64_t left = w.g.total - w.t0;
         w.valid = left < w.nt ? left : w.nt;
@@ -415,7 +435,7 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
         if (w.wp < (w.g.tw - 1) * 4 + 80) w.wp = (w.g.tw - 1) * 4 + 80;
         w.padded = p->n == 1 && (size_t)(w.hp * w.wp) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES;
         nnl_pool_run(pool, p->c, in_task, &w);
-        nnl_pool_run(pool, groups, gemm_task, &w);
+        nnl_pool_run(pool, groups * w.csplit, gemm_task, &w);
         nnl_pool_run(pool, p->oc, out_task, &w);
     }
     return NNL_OK;

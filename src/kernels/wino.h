@@ -48,10 +48,21 @@
 /* Whether the conv's geometry can run on a WINO43 weight: 2-D, 3x3,
  * stride 1, group 1.  (Padding and dilation are free.) */
 bool nnl_wino_ok(const nnl_conv_params *p);
-/* Whether a conv with a PACK_A8 weight runs as Winograd, its weight
- * transformed on the fly: 2-D 3x3 stride 1 group 1, >= 64 channels in and
- * out, dilation <= 4 and >= 32 tiles.  NNL_WINOGRAD=0 turns it off, =1 on
- * for every conv nnl_wino_ok accepts (tests use both). */
+/* nnl_conv_params.wino_pick: the compiler records its choice in each 3x3
+ * conv with a PACK_A8 weight (attribute nnl_wino, docs/FORMAT.md), since
+ * the op's scratch, planned into the file's arena, follows it; files
+ * written before 2026-12-04 have none and keep the rule they were
+ * planned with. */
+enum { NNL_WINO_RULE = 0, NNL_WINO_NO = 1, NNL_WINO_YES = 2 };
+/* What the compiler records: whether a conv with a PACK_A8 weight should
+ * run as Winograd, its weight transformed on the fly: nnl_wino_ok, >= 64
+ * channels in and out, dilation <= 4 and >= 32 tiles.  NNL_WINOGRAD=0
+ * turns it off, =1 on for every conv nnl_wino_ok accepts (tests use
+ * both). */
+bool nnl_wino_choose(const nnl_conv_params *p);
+/* Whether a conv with a PACK_A8 weight runs as Winograd: the recorded
+ * choice (where nnl_wino_ok holds), else the rule of files without one
+ * (>= 256 channels in and out, the rest as nnl_wino_choose). */
 bool nnl_wino_auto(const nnl_conv_params *p);
 /* NNL_WINOGRAD, read once: 0 never Winograd, 1 where it measured faster
  * (the default), 2 wherever the geometry allows; the float convs' and the

@@ -11,6 +11,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/wino.h"
+#include "ops/nn/conv_geom.h"
 #include "passes/pack_weights.h"
 #include "passes/pattern.h"
 
@@ -119,6 +120,21 @@ nnl_status nnl_pass_pack_weights(nnl_model *m) {
             nnl_pack_a8(p, t->data, rows, cols);
         nnl_aligned_free(t->data);
         t->data = p;
+    }
+    return NNL_OK;
+}
+
+nnl_status nnl_pass_pick_winograd(nnl_model *m) {
+    for (int i = 0; i < m->n_nodes; i++) {
+        nnl_node *n = &m->nodes[i];
+        if (n->dead || strcmp(n->op, "Conv") != 0 || n->n_in < 2 || n->in[0] < 0 || n->in[1] < 0) continue;
+        const nnl_tensor *x = &m->values[n->in[0]].t, *w = &m->values[n->in[1]].t;
+        if (w->layout != NNL_LAYOUT_PACK_A8 || w->rank != 4 || w->dims[2] != 3 || w->dims[3] != 3) continue;
+        nnl_op_call c = {.op = n->op, .node = n->name, .attrs = n->attrs, .n_attrs = n->n_attrs};
+        nnl_conv_params p;
+        nnl_status s = nnl_conv_geometry(&c, x, w, false, &p);
+        if (!s) s = nnl_node_set_attr_int(n, "nnl_wino", nnl_wino_choose(&p) ? 1 : 0);
+        if (s) return s;
     }
     return NNL_OK;
 }

@@ -18,6 +18,12 @@
  * readers that disagree, or as graph outputs stay PLAIN.  Deterministic
  * byte for byte. */
 nnl_status nnl_pass_pack_weights(nnl_model *m);
+/* After packing, shapes known: every live 3x3 Conv with a PACK_A8 weight
+ * gets attribute nnl_wino (INT), 1 where nnl_wino_choose picks Winograd,
+ * else 0 (docs/FORMAT.md): the run follows the record, not a rule that
+ * may change between nnlink versions, so the op's scratch planned into
+ * the arena always fits. */
+nnl_status nnl_pass_pick_winograd(nnl_model *m);
 /* INT8 rank-4 constants read only as QLinearConv's w (input 3), with one
  * scale tensor (positive, finite) among all readers, zero point absent or 0 and groups
  * nnl_qconv_ok runs: NNL_LAYOUT_PACK_Q8 (kernels/qconv.h), and the

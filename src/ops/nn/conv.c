@@ -18,6 +18,7 @@ static const char *const conv_attrs[] = {"auto_pad", "dilations", "group", "kern
 static nnl_status conv_geometry(const nnl_op_call *c, nnl_conv_params *p) {
     nnl_status st = nnl_conv_geometry(c, c->in[0], c->in[1], false, p);
     p->x_scaled = nnl_op_in(c, 4) != NULL;
+    if (nnl_attr_get(c, "nnl_wino")) p->wino_pick = nnl_attr_int(c, "nnl_wino", 0) ? NNL_WINO_YES : NNL_WINO_NO;
     return st;
 }
 

@@ -7,17 +7,24 @@
  * in time simply claims nothing, and the caller does the work itself
  * instead of stalling every layer on a wake-up.
  *
- * Claims go through one 64-bit word holding (job generation << 32 | next
- * index).  A worker that read a job's parameters claims an item only by a
- * compare-and-swap that also proves the job is still current, so a late
- * worker can never run an old job's function on a new job's index.  For
- * that proof to hold, a new job first closes the word (index CLOSED, which
- * no job reaches) and only then changes the parameters: a worker that read
- * the finished previous job's word and then the new, larger n would
- * otherwise have claimed "index n_old" of the old generation with the new
- * function and context -- an item of the new job run twice and counted
- * twice, so the caller returned while a worker was still in it (seen as a
- * crash under `nnlink profile --threads 2`).
+ * The items are split into one contiguous range per thread: thread t
+ * claims from range t first, then from the others' in turn.  Consecutive
+ * layers split the same way along channels, so a thread mostly reads what
+ * it wrote itself, from its own core's cache; with one shared counter the
+ * ranges fell to the threads at random, and half of every layer's input
+ * came from the other core.
+ *
+ * Claims on range s go through its 64-bit word holding (job generation <<
+ * 32 | items claimed).  A worker that read a job's parameters claims an
+ * item only by a compare-and-swap that also proves the job is still
+ * current, so a late worker can never run an old job's function on a new
+ * job's index.  For that proof to hold, a new job first closes every word
+ * (count CLOSED, which no range reaches) and only then changes the
+ * parameters: a worker that read the finished previous job's word and
+ * then the new, larger n would otherwise have claimed an item of the old
+ * generation with the new function and context -- an item of the new job
+ * run twice and counted twice, so the caller returned while a worker was
+ * still in it (seen as a crash under `nnlink profile --threads 2`).
  * Workers spin briefly before sleeping: a graph posts jobs back to back.
  */
 #include <pthread.h>
@@ -26,6 +33,11 @@
 #include <string.h>
 
 #include "core/core.h"
+
+/* A thread's range's claim word, on a line of its own. */
+typedef struct pool_range {
+    _Alignas(64) atomic_ullong work; /* generation << 32 | items claimed */
+} pool_range;
 
 struct nnl_pool {
     int n_threads;
@@ -41,7 +53,7 @@ struct nnl_pool {
      * claim reads (one shared line made two threads' claims on MobileNetV2's
      * 576 depthwise planes cost more than the planes: slower on 2 threads
      * than on 1). */
-    _Alignas(64) atomic_ullong work; /* generation << 32 | next index */
+    pool_range *ranges;        /* n_threads claim words */
     _Alignas(64) atomic_llong done;  /* items finished of the current job */
     _Alignas(64) char pad_;
     atomic_bool stop;
@@ -65,28 +77,30 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-/* The index of a closed claim word: above every job's n. */
+/* The count of a closed claim word: above every range's length. */
 #define CLOSED 0xffffffffull
 
-/* Claim and run items of job `gen` until none are left. */
-static void drain(nnl_pool *p, unsigned gen, int thread) {
+/* Claim and run items of range r of job `gen` until none are left. */
+static void drain_range(nnl_pool *p, unsigned gen, int thread, int r) {
+    atomic_ullong *w = &p->ranges[r].work;
     for (;;) {
-        unsigned long long v = atomic_load_explicit(&p->work, memory_order_acquire);
+        unsigned long long v = atomic_load_explicit(w, memory_order_acquire);
         if ((unsigned)(v >> 32) != gen) return;
         /* acquire: a new job's parameters seen here imply its closed word is
          * what the CAS below compares against */
         nnl_pool_fn fn = atomic_load_explicit(&p->fn, memory_order_acquire);
         void *ctx = atomic_load_explicit(&p->ctx, memory_order_acquire);
         long long n = atomic_load_explicit(&p->n, memory_order_acquire);
-        long long i = (long long)(v & 0xffffffffull);
-        if (i >= n) return;
-        /* Guided claims: a share of what is left while that is many items a
-         * thread (a job of hundreds of tiny items paid two contended atomics
-         * an item), single items near the end and for jobs of few items,
-         * which keep the threads' shares even when one runs late. */
-        long long take = (n - i) / (4 * p->n_threads);
+        const long long lo = n * r / p->n_threads, hi = n * (r + 1) / p->n_threads;
+        long long i = lo + (long long)(v & 0xffffffffull);
+        if (i >= hi) return;
+        /* Guided claims: a quarter of what is left of the range while that
+         * is many items (a job of hundreds of tiny items paid two contended
+         * atomics an item), single items near its end, which a thread that
+         * finished its own range may take when this one runs late. */
+        long long take = (hi - i) / 4;
         if (take < 2) take = 1;
-        if (!atomic_compare_exchange_weak_explicit(&p->work, &v, v + (unsigned long long)take, memory_order_acq_rel,
+        if (!atomic_compare_exchange_weak_explicit(w, &v, v + (unsigned long long)take, memory_order_acq_rel,
                                                    memory_order_relaxed))
             continue;
         double *first = atomic_load_explicit(&p->tr_first, memory_order_relaxed);
@@ -101,6 +115,11 @@ static void drain(nnl_pool *p, unsigned gen, int thread) {
         }
         atomic_fetch_add_explicit(&p->done, take, memory_order_release);
     }
+}
+
+/* The thread's own range, then the others' (the next thread's first). */
+static void drain(nnl_pool *p, unsigned gen, int thread) {
+    for (int d = 0; d < p->n_threads; d++) drain_range(p, gen, thread, (thread + d) % p->n_threads);
 }
 
 static void *worker_main(void *arg) {
@@ -132,6 +151,13 @@ nnl_status nnl_pool_create(int n_threads, nnl_pool **out) {
     if (!p) return nnl_fail(NNL_ERR_NOMEM, "out of memory creating thread pool");
     memset(p, 0, sizeof *p);
     p->n_threads = 1;
+    const int nr = n_threads > 1 ? n_threads : 1;
+    p->ranges = nnl_aligned_alloc((size_t)nr * sizeof *p->ranges);
+    if (!p->ranges) {
+        nnl_aligned_free(p);
+        return nnl_fail(NNL_ERR_NOMEM, "out of memory creating thread pool");
+    }
+    for (int i = 0; i < nr; i++) atomic_init(&p->ranges[i].work, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     if (n_threads > 1) {
@@ -164,6 +190,7 @@ void nnl_pool_free(nnl_pool *p) {
     nnl_free(p->threads);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->wake);
+    nnl_aligned_free(p->ranges);
     nnl_aligned_free(p);
 }
 
@@ -177,12 +204,14 @@ void nnl_pool_run(nnl_pool *p, int64_t n, nnl_pool_fn fn, void *ctx) {
     }
     unsigned gen = ++p->gen;
     if (gen == 0) gen = ++p->gen;   /* 0 means "no job yet" to workers */
-    atomic_store_explicit(&p->work, (unsigned long long)gen << 32 | CLOSED, memory_order_relaxed);
+    for (int r = 0; r < p->n_threads; r++)
+        atomic_store_explicit(&p->ranges[r].work, (unsigned long long)gen << 32 | CLOSED, memory_order_relaxed);
     atomic_store_explicit(&p->fn, fn, memory_order_release);
     atomic_store_explicit(&p->ctx, ctx, memory_order_release);
     atomic_store_explicit(&p->n, n, memory_order_release);
     atomic_store_explicit(&p->done, 0, memory_order_relaxed);
-    atomic_store_explicit(&p->work, (unsigned long long)gen << 32, memory_order_release);
+    for (int r = 0; r < p->n_threads; r++)
+        atomic_store_explicit(&p->ranges[r].work, (unsigned long long)gen << 32, memory_order_release);
     pthread_mutex_lock(&p->mu);
     atomic_store_explicit(&p->posted, gen, memory_order_release);
     pthread_cond_broadcast(&p->wake);

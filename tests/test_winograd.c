@@ -133,6 +133,11 @@ static const wcase cases[] = {
     /* > 64 input channels (several weight-transform chunks) and > 64
      * outputs (several tasks, the last one partial, OC % 8 != 0) */
     {1, 150, 14, 15, 133, 1, 1, 1, 1, 1, 1, true, true, NNL_ACT_RELU},
+    /* the fused blocks (U and a block's V + M within L2, one image, unit
+     * dilation): blocks of 48 tiles across tile rows (11 a row), partial
+     * tiles at the right and bottom, a last block of 25; 64 channels */
+    {1, 48, 42, 41, 56, 1, 1, 1, 1, 1, 1, true, true, NNL_ACT_RELU},
+    {1, 64, 23, 57, 64, 1, 1, 0, 2, 1, 0, false, true, NNL_ACT_NONE},
     {1, 70, 13, 18, 72, 2, 2, 2, 2, 2, 2, true, false, NNL_ACT_NONE},
 };
 

@@ -145,9 +145,60 @@ typedef struct tile_pos {
     bool interior;
 } tile_pos;
 
+/* ---- fused blocks --------------------------------------------------------
+ * Where U and a block's V + M fit in L2 (below), one image and unit
+ * dilation, a task is a block of up to FUSED_TILES tiles run end to end in
+ * its thread's scratch: input transform of every channel (from the
+ * block's rows of the plane, zero-padded), the 36 products, output
+ * transform and epilogue.  The block's V and M stay in its core's L2; as
+ * three passes over the whole conv they went to memory and back (64
+ * channels at 56x56: V 2.2 MB, its stores 0.24 of 1.1 ms) and the second
+ * thread read what the first wrote.  The weights are transformed once per
+ * run into the op's scratch (U, the WINO43 layout), not by every task.
+ * Every block's products read all of U, so U + V + M must stay within
+ * FUSED_BYTES (about 3/4 of a 2 MB L2) with blocks of at least 32 tiles
+ * (two vectors of columns): 64 + 64 channels, 48 tiles a block.  At 128 +
+ * 128 (U 2.4 MB, streamed from L3 by every block of 32) ResNet-18's
+ * layer2 convs were 3% faster to 17% slower than the three passes.  Block
+ * columns are counted at NNL_NR_MAX, so the choice and the scratch do not
+ * depend on the kernel set. */
+#define FUSED_TILES 48
+#define FUSED_MIN_TILES 32
+#define FUSED_BYTES ((size_t)1536 << 10)
+
+typedef struct fused_geo {
+    int64_t bt;                /* tiles a block, multiple of LANES */
+    int64_t nblk;
+    int64_t rows, wp;          /* a block's padded input rows */
+} fused_geo;
+
+/* Floats of the fused path's U: the weights transformed, WINO43. */
+static size_t fused_u_floats(const nnl_conv_params *p) { return 36 * (size_t)((p->oc + 7) / 8 * 8) * (size_t)p->c; }
+
+static bool fused_geometry(const nnl_conv_params *p, const tiles *t, fused_geo *f) {
+    if (p->n != 1 || p->dh != 1 || p->dw != 1) return false;
+    const size_t u = fused_u_floats(p) * sizeof(float);
+    f->bt = FUSED_TILES;
+    while (f->bt >= FUSED_MIN_TILES && u + (size_t)(36 * (p->c + p->oc) * f->bt) * sizeof(float) > FUSED_BYTES)
+        f->bt -= LANES;
+    if (f->bt < FUSED_MIN_TILES) return false;
+    f->nblk = (t->total + f->bt - 1) / f->bt;
+    /* a block's tiles span at most bt / tw + 2 tile rows; a patch row
+     * reads 80 floats from its tile's left edge (wino_in_runs) */
+    f->rows = 4 * ((f->bt + t->tw - 1) / t->tw + 1) + 2;
+    f->wp = (t->tw - 1) * 4 + 80;
+    if (f->wp < p->pl + p->w) f->wp = p->pl + p->w;
+    const size_t cols = (size_t)((f->bt + NNL_NR_MAX - 1) / NNL_NR_MAX * NNL_NR_MAX);
+    const size_t need =
+        (36 * (size_t)(p->c + p->oc) * cols + (size_t)(f->rows * f->wp) + 2 * 16 * LANES) * sizeof(float);
+    return need <= NNL_THREAD_SCRATCH_BYTES;
+}
+
 size_t nnl_wino_scratch_bytes(const nnl_conv_params *p) {
     if (p->n <= 0 || p->oh <= 0 || p->ow <= 0) return 0;
     tiles t = tile_grid(p);
+    fused_geo f;
+    if (fused_geometry(p, &t, &f)) return fused_u_floats(p) * sizeof(float);
     int64_t nt = block_tiles(p, &t);
     return (size_t)(36 * (p->c + p->oc) * nt) * sizeof(float) + (size_t)nt * sizeof(tile_pos);
 }
@@ -186,6 +237,9 @@ typedef struct wino_ctx {
      * fits */
     bool padded;
     int64_t hp, wp;
+    fused_geo f;               /* the fused path's blocks */
+    const float *u;            /* the fused path's U (WINO43 layout) */
+    float *uw;                 /* U being written (fused_wt_task) */
 } wino_ctx;
 
 /* Tile j's 6 x 6 input patch of channel ic, row by row, into q (zeros
@@ -394,6 +448,151 @@ static void out_task(void *vctx, int64_t oc, int thread) {
     }
 }
 
+/* Task q: PACK_A8 panels 2q and 2q + 1 (or 2q twice, the last of an odd
+ * count) into U. */
+static void fused_wt_task(void *vctx, int64_t q, int thread) {
+    const wino_ctx *w = vctx;
+    const int64_t ic = w->p->c, np = (w->p->oc + 7) / 8, p0 = 2 * q, p1 = 2 * q + 1 < np ? 2 * q + 1 : 2 * q;
+    float *buf = w->ts[thread];
+    w->kern->wino_wt(w->uw + p0 * ic * 8, w->uw + p1 * ic * 8, np * 8 * ic, wt_panel(w, buf, p0, 0, ic),
+                     wt_panel(w, buf + ic * 72, p1, 0, ic), ic);
+}
+
+/* The epilogue over what tiles pos[0..nt) of output channel o cover:
+ * runs of tiles along a tile row, four output rows each. */
+static void fused_epilogue(const wino_ctx *w, const tile_pos *pos, int64_t nt, int64_t o) {
+    const nnl_conv_params *p = w->p;
+    const nnl_conv_args *a = w->a;
+    const float bias = a->bias ? a->bias[o] : 0.0f;
+    for (int64_t j = 0; j < nt;) {
+        int64_t e = j + 1;
+        while (e < nt && pos[e].oy0 == pos[j].oy0 && pos[e].ox0 == pos[e - 1].ox0 + 4) e++;
+        const int64_t x0 = pos[j].ox0, x1 = pos[e - 1].ox0 + 4 < p->ow ? pos[e - 1].ox0 + 4 : p->ow;
+        for (int64_t oy = pos[j].oy0; oy < pos[j].oy0 + 4 && oy < p->oh; oy++) {
+            const int64_t at = (o * p->oh + oy) * p->ow + x0;
+            w->kern->epi_row(a->y + at, a->y + at, x1 - x0, bias, a->res ? a->res + at : NULL, 1.0f, a->act,
+                             a->act_a, a->act_b);
+        }
+        j = e;
+    }
+}
+
+/* Block b of the fused path: in thread scratch V (36 x c x cols), M (36 x
+ * oc x cols) and the block's padded input rows. */
+static void fused_task(void *vctx, int64_t b, int thread) {
+    const wino_ctx *w = vctx;
+    const nnl_conv_params *p = w->p;
+    const nnl_conv_args *a = w->a;
+    const nnl_kernel *kern = w->kern;
+    const int64_t nr = kern->nr, ic = p->c, oc = p->oc, ocp = (oc + 7) / 8 * 8;
+    const int64_t t0 = b * w->f.bt, nt = w->g.total - t0 < w->f.bt ? w->g.total - t0 : w->f.bt;
+    const int64_t np = (nt + nr - 1) / nr, ldm = np * nr, xs = np * ic * nr, wp = w->f.wp;
+    float *v = w->ts[thread], *m = v + 36 * ic * ldm, *pp = m + 36 * oc * ldm;
+    tile_pos pos[FUSED_TILES];
+    for (int64_t j = 0; j < nt; j++) pos[j] = tile_at(p, &w->g, t0 + j);
+    /* padded rows r0 .. r1 - 1 (row r is input row r - pt) */
+    const int64_t r0 = pos[0].oy0, r1 = pos[nt - 1].oy0 + 6;
+    float t[36 * LANES];
+    for (int64_t c = 0; c < ic; c++) {
+        const float *x = a->x + c * p->h * p->w;
+        for (int64_t r = r0; r < r1; r++) {
+            float *row = pp + (r - r0) * wp;
+            const int64_t y = r - p->pt;
+            if (y < 0 || y >= p->h) {
+                memset(row, 0, (size_t)wp * sizeof *row);
+                continue;
+            }
+            memset(row, 0, (size_t)p->pl * sizeof *row);
+            memcpy(row + p->pl, x + y * p->w, (size_t)p->w * sizeof *row);
+            memset(row + p->pl + p->w, 0, (size_t)(wp - p->pl - p->w) * sizeof *row);
+        }
+        for (int64_t g = 0; g < nt; g += LANES) {
+            nnl_wino_runs r = {.count = 0, .covered = 0, .ps = wp};
+            for (int l = 0; l < LANES && g + l < nt; l++) {
+                const tile_pos *tp = &pos[g + l];
+                if (l == 0 || tp->oy0 != tp[-1].oy0 || tp->ox0 != tp[-1].ox0 + 4) {
+                    r.p[r.count] = pp + (tp->oy0 - r0) * wp + tp->ox0;
+                    r.l0[r.count] = l;
+                    r.n[r.count++] = 0;
+                }
+                r.n[r.count - 1]++;
+                r.covered = l + 1;
+            }
+            if (nr % LANES == 0) {   /* the 16 columns share one panel */
+                kern->wino_in_runs(v + ((g / nr) * ic + c) * nr + g % nr, xs, &r);
+                continue;
+            }
+            kern->wino_in_runs(t, LANES, &r);
+            for (int xi = 0; xi < 36; xi++)
+                for (int64_t l = 0; l < LANES && g + l < ldm; l++)
+                    v[xi * xs + (((g + l) / nr) * ic + c) * nr + (g + l) % nr] = t[xi * LANES + l];
+        }
+    }
+    /* M_xi = U_xi V_xi, WKC input channels at a time (a B slice stays in L1
+     * across the row panels) */
+    const int64_t sxi = ocp * ic, spl = ic * 8;
+    for (int64_t xi = 0; xi < 36; xi++)
+        for (int64_t cp = 0; cp < np; cp++) {
+            const int cols = (int)(nt - cp * nr < nr ? nt - cp * nr : nr);
+            for (int64_t k0 = 0; k0 < ic; k0 += WKC) {
+                const int64_t kc = ic - k0 < WKC ? ic - k0 : WKC;
+                for (int64_t pl = 0; pl < ocp / 8; pl++) {
+                    const float *ua = w->u + xi * sxi + pl * spl + k0 * 8;
+                    nnl_ukr_args u = {
+                        .kc = kc,
+                        .a = ua,
+                        .a_next = pl + 1 < ocp / 8 ? ua + spl : ua,
+                        .b = v + ((xi * np + cp) * ic + k0) * nr,
+                        .c = m + (xi * oc + pl * 8) * ldm + cp * nr,
+                        .ldc = ldm,
+                        .mr = (int)(oc - pl * 8 < 8 ? oc - pl * 8 : 8),
+                        .nr = cols,
+                        .accumulate = k0 > 0,
+                        .epi = NULL,
+                    };
+                    kern->ukr(&u);
+                }
+            }
+        }
+    /* outputs: 16 tiles' 4 x 4 made tile-major, stored a row of 4 at a time */
+    float ob[16 * LANES], ot[LANES * 16];
+    for (int64_t o = 0; o < oc; o++) {
+        for (int64_t g = 0; g < nt; g += LANES) {
+            kern->wino_out(ob, m + o * ldm + g, oc * ldm);
+            kern->tile_t(ot, 16, ob, LANES, 16, LANES);
+            for (int l = 0; l < LANES && g + l < nt; l++) {
+                const tile_pos *tp = &pos[g + l];
+                const float *tv = ot + 16 * l;
+                for (int i = 0; i < 4 && tp->oy0 + i < p->oh; i++) {
+                    float *y = a->y + (o * p->oh + tp->oy0 + i) * p->ow + tp->ox0;
+                    if (tp->ox0 + 4 <= p->ow) memcpy(y, tv + 4 * i, 4 * sizeof *y);
+                    else
+                        for (int k = 0; tp->ox0 + k < p->ow; k++) y[k] = tv[4 * i + k];
+                }
+            }
+        }
+        fused_epilogue(w, pos, nt, o);
+    }
+}
+
+/* The fused path: U (the file's WINO43 weight, widened, or transformed
+ * here), then the blocks. */
+static void wino_fused(wino_ctx *w, nnl_pool *pool) {
+    const nnl_conv_params *p = w->p;
+    w->uw = w->a->scratch;
+    if (w->stored && !w->a->wh) {
+        w->u = w->a->w;
+        nnl_pool_run(pool, w->f.nblk, fused_task, w);
+        return;
+    }
+    if (w->stored)
+        w->kern->h2f(w->uw, w->a->wh, (int64_t)fused_u_floats(p));
+    else
+        nnl_pool_run(pool, ((p->oc + 7) / 8 + 1) / 2, fused_wt_task, w);
+    w->u = w->uw;
+    nnl_pool_run(pool, w->f.nblk, fused_task, w);
+}
+
 nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                          nnl_pool *pool, void *const *thread_scratch) {
     if (!kern) kern = nnl_kernel_get();
@@ -411,6 +610,10 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
     if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "Winograd conv called without thread scratch");
     wino_ctx w = {.p = p, .a = a, .kern = kern, .ts = thread_scratch, .g = tile_grid(p)};
     w.stored = a->w_layout == NNL_LAYOUT_WINO43;
+    if (fused_geometry(p, &w.g, &w.f)) {
+        wino_fused(&w, pool);
+        return NNL_OK;
+    }
     w.nt = block_tiles(p, &w.g);
     w.np = w.nt / kern->nr;
     w.v = a->scratch;

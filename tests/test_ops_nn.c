@@ -737,7 +737,7 @@ static void test_pick_winograd(void **state) {
     int w64 = add_const(m, "w64", 4, (int64_t[]){64, 64, 3, 3}, 11), w32 = add_const(m, "w32", 4, (int64_t[]){32, 64, 3, 3}, 12);
     int y[4];
     for (int i = 0; i < 4; i++) {
-        char nm[8];
+        char nm[16];
         snprintf(nm, sizeof nm, "y%d", i);
         y[i] = add_act(m, nm);
     }

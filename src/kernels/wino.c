@@ -275,6 +275,33 @@ static void patch(const wino_ctx *w, const float *pp, float *q, int64_t j, int64
     }
 }
 
+/* The runs along tile rows of the up to LANES tiles pos[0..n), for
+ * wino_in_runs: their patches in a padded plane whose row 0 is patch row
+ * r0, rows wp floats apart. */
+static nnl_wino_runs tile_runs(const tile_pos *pos, int64_t n, const float *pp, int64_t r0, int64_t wp) {
+    nnl_wino_runs r = {.count = 0, .covered = 0, .ps = wp};
+    for (int l = 0; l < LANES && l < n; l++) {
+        const tile_pos *tp = &pos[l];
+        if (l == 0 || tp->oy0 != tp[-1].oy0 || tp->ox0 != tp[-1].ox0 + 4) {
+            r.p[r.count] = pp + (tp->oy0 - r0) * wp + tp->ox0;
+            r.l0[r.count] = l;
+            r.n[r.count++] = 0;
+        }
+        r.n[r.count - 1]++;
+        r.covered = l + 1;
+    }
+    return r;
+}
+
+/* 16 transformed columns t (36 rows of LANES) into V's columns j0.. (up
+ * to cols) of channel ic, where the set's panels (nr) split them. */
+static void v_scatter(float *v, const float *t, int64_t xs, int64_t nr, int64_t c, int64_t ic, int64_t j0,
+                      int64_t cols) {
+    for (int xi = 0; xi < 36; xi++)
+        for (int64_t l = 0; l < LANES && j0 + l < cols; l++)
+            v[xi * xs + (((j0 + l) / nr) * c + ic) * nr + (j0 + l) % nr] = t[xi * LANES + l];
+}
+
 /* V element (xi, ic, column col) sits in panel col / NR of point xi,
  * k-major like a packed GEMM B: v[((xi * np + col / NR) * IC + ic) * NR +
  * col % NR]. */
@@ -301,29 +328,14 @@ static void in_task(void *vctx, int64_t ic, int thread) {
         float *out = nr % LANES == 0 ? dst : t;   /* the 16 columns share one panel */
         const int64_t os = nr % LANES == 0 ? xs : LANES;
         if (runs) {
-            nnl_wino_runs r = {.count = 0, .covered = 0, .ps = w->wp};
-            for (int l = 0; l < LANES && j + l < w->valid; l++) {
-                const tile_pos *tp = &w->pos[j + l];
-                if (l == 0 || tp->oy0 != w->pos[j + l - 1].oy0 || tp->ox0 != w->pos[j + l - 1].ox0 + 4) {
-                    r.p[r.count] = pp + tp->oy0 * w->wp + tp->ox0;
-                    r.l0[r.count] = l;
-                    r.n[r.count++] = 0;
-                }
-                r.n[r.count - 1]++;
-                r.covered = l + 1;
-            }
+            const nnl_wino_runs r = tile_runs(w->pos + j, w->valid - j, pp, 0, w->wp);
             w->kern->wino_in_runs(out, os, &r);
         } else {
             for (int l = 0; l < LANES; l++) patch(w, pp, q + l * 36, j + l, ic);
             w->kern->tile_t(d, LANES, q, 36, LANES, 36);
             w->kern->wino_in(out, os, d);
         }
-        if (out == dst) continue;
-        for (int xi = 0; xi < 36; xi++)
-            for (int l = 0; l < LANES; l++) {
-                int64_t col = j + l;
-                w->v[xi * xs + ((col / nr) * p->c + ic) * nr + col % nr] = t[xi * LANES + l];
-            }
+        if (out != dst) v_scatter(w->v, t, xs, nr, p->c, ic, j, w->nb);
     }
 }
 
@@ -507,25 +519,13 @@ static void fused_task(void *vctx, int64_t b, int thread) {
             memset(row + p->pl + p->w, 0, (size_t)(wp - p->pl - p->w) * sizeof *row);
         }
         for (int64_t g = 0; g < nt; g += LANES) {
-            nnl_wino_runs r = {.count = 0, .covered = 0, .ps = wp};
-            for (int l = 0; l < LANES && g + l < nt; l++) {
-                const tile_pos *tp = &pos[g + l];
-                if (l == 0 || tp->oy0 != tp[-1].oy0 || tp->ox0 != tp[-1].ox0 + 4) {
-                    r.p[r.count] = pp + (tp->oy0 - r0) * wp + tp->ox0;
-                    r.l0[r.count] = l;
-                    r.n[r.count++] = 0;
-                }
-                r.n[r.count - 1]++;
-                r.covered = l + 1;
-            }
+            const nnl_wino_runs r = tile_runs(pos + g, nt - g, pp, r0, wp);
             if (nr % LANES == 0) {   /* the 16 columns share one panel */
                 kern->wino_in_runs(v + ((g / nr) * ic + c) * nr + g % nr, xs, &r);
                 continue;
             }
             kern->wino_in_runs(t, LANES, &r);
-            for (int xi = 0; xi < 36; xi++)
-                for (int64_t l = 0; l < LANES && g + l < ldm; l++)
-                    v[xi * xs + (((g + l) / nr) * ic + c) * nr + (g + l) % nr] = t[xi * LANES + l];
+            v_scatter(v, t, xs, nr, ic, c, g, ldm);
         }
     }
     /* M_xi = U_xi V_xi, WKC input channels at a time (a B slice stays in L1

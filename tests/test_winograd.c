@@ -196,7 +196,6 @@ static void test_wino_in_runs(void **state) {
             for (int q = 0; q < r.count; q++) {
                 const int *c = cfg[ci][q];
                 r.l0[q] = c[0];
-                r.n[q] = c[1];
                 r.p[q] = plane + c[2] * PS + c[3];
                 r.covered = c[0] + c[1];
                 for (int k = 0; k < c[1]; k++)

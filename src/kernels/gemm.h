@@ -163,6 +163,11 @@ typedef void (*nnl_tukr_fn)(const nnl_tukr_args *p);
  * copy of the tile cost 12% of a 1x1 conv at 7x7 (RegNetX's 400 -> 400,
  * bench_kernels), the sets' register transposes a fraction of that. */
 typedef void (*nnl_tile_t_fn)(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols);
+/* Its definition, the scalar and NEON sets' entry. */
+static inline void nnl_tile_t_ref(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols) {
+    for (int64_t c = 0; c < cols; c++)
+        for (int64_t r = 0; r < rows; r++) dst[c * ldd + r] = src[r * lds + c];
+}
 /* Floats of a tukr join buffer for K blocks of kc. */
 #define NNL_TUKR_JOIN_FLOATS(kc) ((size_t)3 * 16 * (size_t)(kc))
 /* Depthwise conv, channels in the vector lanes (kernels/dwc_body.h): one
@@ -245,14 +250,14 @@ typedef void (*nnl_wino_in_fn)(float *v, int64_t vs, const float *d);
 typedef void (*nnl_wino_out_fn)(float *y, const float *m, int64_t ms);
 /* The input transform of 16 tiles straight from a zero-padded plane, unit
  * stride and dilation: the lanes in runs of tiles side by side in one
- * tile row, run q's n[q] tiles at lanes l0[q].. (increasing, the runs
- * cover lanes 0 .. covered - 1), tile k of the run's 6 x 6 patch at
+ * tile row, run q from lane l0[q] (increasing, l0[0] = 0) to the next
+ * run's first lane or to covered, tile k of the run's 6 x 6 patch at
  * p[q] + 4 k, rows ps floats apart.  Reads 6 rows of 80 floats from each
  * p[q]; writes v + xi * vs as wino_in does, the same bits as wino_in on
  * the gathered patches, zeros in the lanes past the runs. */
 typedef struct nnl_wino_runs {
     const float *p[16];
-    int l0[16], n[16];
+    int l0[16];
     int count, covered;
     int64_t ps;
 } nnl_wino_runs;

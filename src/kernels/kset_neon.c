@@ -195,13 +195,6 @@ static void ukr_neon(const nnl_ukr_args *p) {
     }
 }
 
-/* The tile transposition (nnl_tile_t_fn) as loops: the set has no
- * transposed tile, only the Winograd driver's gathers and scatters use it. */
-static void tile_t_neon(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols) {
-    for (int64_t c = 0; c < cols; c++)
-        for (int64_t r = 0; r < rows; r++) dst[c * ldd + r] = src[r * lds + c];
-}
-
 static void epi_row_neon(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
                          nnl_act act, float a, float b) {
     for (int64_t i = 0; i < n; i += 4) {
@@ -503,7 +496,7 @@ const nnl_kernel nnl_kernel_neon = {
     .supported = supported,
     .ukr = ukr_neon,
     .epi_row = epi_row_neon,
-    .tile_t = tile_t_neon,
+    .tile_t = nnl_tile_t_ref,   /* no transposed tile: only the Winograd driver uses it */
     .dot8 = dot8_neon,
     .h2f = h2f_neon,
     NNL_GENERIC_ENTRIES_BUT_DOT8(neon),

@@ -42,11 +42,6 @@ static void tukr_scalar(const nnl_tukr_args *p) {
         }
 }
 
-static void tile_t_scalar(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols) {
-    for (int64_t c = 0; c < cols; c++)
-        for (int64_t r = 0; r < rows; r++) dst[c * ldd + r] = src[r * lds + c];
-}
-
 /* The depthwise reference: every output its taps in order, padding skipped;
  * one channel a block (DWC_LANES). */
 #define DWC_LANES 1
@@ -279,7 +274,7 @@ const nnl_kernel nnl_kernel_scalar = {
     .supported = always,
     .ukr = ukr_scalar,
     .tukr = tukr_scalar,
-    .tile_t = tile_t_scalar,
+    .tile_t = nnl_tile_t_ref,
     .dwc = dwc_scalar,
     .dwc_lanes = DWC_LANES,
     .sigmoid = sigmoid_scalar,

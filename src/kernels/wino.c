@@ -275,6 +275,22 @@ static void patch(const wino_ctx *w, const float *pp, float *q, int64_t j, int64
     }
 }
 
+/* Rows r0 .. r1 - 1 of channel plane x zero-padded (row r is input row
+ * r - pt, pl zeros on the left, zeros to wp floats), rows wp apart. */
+static void pad_rows(float *dst, int64_t wp, const float *x, const nnl_conv_params *p, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; r++) {
+        float *row = dst + (r - r0) * wp;
+        const int64_t y = r - p->pt;
+        if (y < 0 || y >= p->h) {
+            memset(row, 0, (size_t)wp * sizeof *row);
+            continue;
+        }
+        memset(row, 0, (size_t)p->pl * sizeof *row);
+        memcpy(row + p->pl, x + y * p->w, (size_t)p->w * sizeof *row);
+        memset(row + p->pl + p->w, 0, (size_t)(wp - p->pl - p->w) * sizeof *row);
+    }
+}
+
 /* The runs along tile rows of the up to LANES tiles pos[0..n), for
  * wino_in_runs: their patches in a padded plane whose row 0 is patch row
  * r0, rows wp floats apart. */
@@ -284,10 +300,8 @@ static nnl_wino_runs tile_runs(const tile_pos *pos, int64_t n, const float *pp, 
         const tile_pos *tp = &pos[l];
         if (l == 0 || tp->oy0 != tp[-1].oy0 || tp->ox0 != tp[-1].ox0 + 4) {
             r.p[r.count] = pp + (tp->oy0 - r0) * wp + tp->ox0;
-            r.l0[r.count] = l;
-            r.n[r.count++] = 0;
+            r.l0[r.count++] = l;
         }
-        r.n[r.count - 1]++;
         r.covered = l + 1;
     }
     return r;
@@ -316,11 +330,7 @@ static void in_task(void *vctx, int64_t ic, int thread) {
     float d[36 * LANES], t[36 * LANES], q[LANES * 36];
     /* the block's tiles are of one image when the plane is padded */
     float *pp = w->padded ? w->ts[thread] : NULL;
-    if (pp) {
-        const float *x = w->a->x + (w->pos[0].img * p->c + ic) * p->h * p->w;
-        memset(pp, 0, (size_t)(w->hp * w->wp) * sizeof *pp);
-        for (int64_t y = 0; y < p->h; y++) memcpy(pp + (y + p->pt) * w->wp + p->pl, x + y * p->w, (size_t)p->w * sizeof *x);
-    }
+    if (pp) pad_rows(pp, w->wp, w->a->x + (w->pos[0].img * p->c + ic) * p->h * p->w, p, 0, w->hp);
     /* unit steps: runs of tiles along the padded plane's rows */
     const bool runs = pp && p->dh == 1 && p->dw == 1;
     for (int64_t j = 0; j < w->nb; j += LANES) {
@@ -506,18 +516,7 @@ static void fused_task(void *vctx, int64_t b, int thread) {
     const int64_t r0 = pos[0].oy0, r1 = pos[nt - 1].oy0 + 6;
     float t[36 * LANES];
     for (int64_t c = 0; c < ic; c++) {
-        const float *x = a->x + c * p->h * p->w;
-        for (int64_t r = r0; r < r1; r++) {
-            float *row = pp + (r - r0) * wp;
-            const int64_t y = r - p->pt;
-            if (y < 0 || y >= p->h) {
-                memset(row, 0, (size_t)wp * sizeof *row);
-                continue;
-            }
-            memset(row, 0, (size_t)p->pl * sizeof *row);
-            memcpy(row + p->pl, x + y * p->w, (size_t)p->w * sizeof *row);
-            memset(row + p->pl + p->w, 0, (size_t)(wp - p->pl - p->w) * sizeof *row);
-        }
+        pad_rows(pp, wp, a->x + c * p->h * p->w, p, r0, r1);
         for (int64_t g = 0; g < nt; g += LANES) {
             const nnl_wino_runs r = tile_runs(pos + g, nt - g, pp, r0, wp);
             if (nr % LANES == 0) {   /* the 16 columns share one panel */
@@ -622,6 +621,14 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
     int64_t groups = ((p->oc + 7) / 8 * 8 + WMB - 1) / WMB;
     const int threads = nnl_pool_threads(pool);
     w.csplit = groups < threads ? (threads + groups - 1) / groups : 1;
+    /* rows and columns the patches reach: from -pt / -pl to the last
+     * tile's origin plus 5 taps */
+    w.hp = (w.g.th - 1) * 4 * p->dh + p->dh - 1 + 5 * p->dh + 1;
+    w.wp = (w.g.tw - 1) * 4 * p->dw + p->dw - 1 + 5 * p->dw + 1;
+    if (w.hp < p->h + p->pt) w.hp = p->h + p->pt;
+    if (w.wp < p->w + p->pl) w.wp = p->w + p->pl;
+    if (w.wp < (w.g.tw - 1) * 4 + 80) w.wp = (w.g.tw - 1) * 4 + 80;
+    w.padded = p->n == 1 && (size_t)(w.hp * w.wp) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES;
     for (w.t0 = 0; w.t0 < w.g.total; w.t0 += w.nt) {
         int64_t left = w.g.total - w.t0;
         w.valid = left < w.nt ? left : w.nt;
@@ -629,14 +636,6 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
          * microkernel reads all NR columns of its B panel */
         w.nb = (w.valid + UNIT - 1) / UNIT * UNIT;
         for (int64_t j = 0; j < w.valid; j++) w.pos[j] = tile_at(p, &w.g, w.t0 + j);
-        /* rows and columns the patches reach: from -pt / -pl to the last
-         * tile's origin plus 5 taps */
-        w.hp = (w.g.th - 1) * 4 * p->dh + p->dh - 1 + 5 * p->dh + 1;
-        w.wp = (w.g.tw - 1) * 4 * p->dw + p->dw - 1 + 5 * p->dw + 1;
-        if (w.hp < p->h + p->pt) w.hp = p->h + p->pt;
-        if (w.wp < p->w + p->pl) w.wp = p->w + p->pl;
-        if (w.wp < (w.g.tw - 1) * 4 + 80) w.wp = (w.g.tw - 1) * 4 + 80;
-        w.padded = p->n == 1 && (size_t)(w.hp * w.wp) * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES;
         nnl_pool_run(pool, p->c, in_task, &w);
         nnl_pool_run(pool, groups * w.csplit, gemm_task, &w);
         nnl_pool_run(pool, p->oc, out_task, &w);

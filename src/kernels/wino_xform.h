@@ -77,13 +77,11 @@ static inline __attribute__((always_inline)) void nnl_wino_in16(float *v, int64_
  * and 1 one tile on), stored at the run's lanes of d, rows 32 floats
  * apart (a later run overwrites the lanes an earlier one spilled into);
  * then nnl_wino_in16 on d: the same bits as on the gathered patches. */
-typedef float nnl_wv8x __attribute__((vector_size(32)));
-typedef const float *nnl_runs_src;
 #define WX_EVERY4(a, b, c, d, k)                                                                       \
     __builtin_shufflevector(__builtin_shufflevector(a, b, k, k + 4, k + 8, k + 12, k + 16, k + 20, k + 24, k + 28), \
                             __builtin_shufflevector(c, d, k, k + 4, k + 8, k + 12, k + 16, k + 20, k + 24, k + 28), \
                             0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-static inline __attribute__((always_inline)) void nnl_wino_in_runs16(float *v, int64_t vs, const nnl_runs_src *rp,
+static inline __attribute__((always_inline)) void nnl_wino_in_runs16(float *v, int64_t vs, const float *const *rp,
                                                                      const int *l0, int count, int covered,
                                                                      int64_t ps) {
     float d[36 * 32];

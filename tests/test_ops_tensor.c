@@ -327,6 +327,36 @@ static void test_big_gather_concat_where(void **state) {
         assert_memory_equal(y + i * 3070 + 3000, bb + i * 70, 70 * sizeof(float));
     }
     free(y);
+    /* Concat of a batch of one along channels: one output row of 487 KB
+     * copied in 64 KB pieces by both threads, input boundaries inside the
+     * pieces; the middle input already in place (as the arena plan puts
+     * one), which must be left as it is */
+    {
+        int64_t d0[4] = {1, 97, 13, 29}, d1[4] = {1, 200, 13, 29}, d2[4] = {1, 26, 13, 29};
+        const int64_t plane = 13 * 29, n0 = 97 * plane, n1 = 200 * plane, n2 = 26 * plane;
+        float *x0 = rand_floats(n0, 5), *x2 = rand_floats(n2, 6), *want1 = rand_floats(n1, 7);
+        big_init(&b, "Concat", &ax, 1, 3);
+        big_set(&b.in[0], NNL_DT_FLOAT, 4, d0, x0);
+        big_set(&b.in[1], NNL_DT_FLOAT, 4, d1, NULL);
+        big_set(&b.in[2], NNL_DT_FLOAT, 4, d2, x2);
+        const nnl_op_def *def = nnl_op_find("Concat");
+        nnl_infer_result r = {0};
+        assert_int_equal(def->infer(&b.c, &r), NNL_OK);
+        assert_int_equal(b.out[0].dims[1], 323);
+        float *out = malloc((size_t)(n0 + n1 + n2) * sizeof *out);
+        memcpy(out + n0, want1, (size_t)n1 * sizeof *out);
+        b.in[1].data = out + n0;
+        b.out[0].data = out;
+        b.c.pool = g_pool;
+        assert_int_equal(def->exec(&b.c), NNL_OK);
+        assert_memory_equal(out, x0, (size_t)n0 * sizeof *out);
+        assert_memory_equal(out + n0, want1, (size_t)n1 * sizeof *out);
+        assert_memory_equal(out + n0 + n1, x2, (size_t)n2 * sizeof *out);
+        free(out);
+        free(x0);
+        free(x2);
+        free(want1);
+    }
     /* Where with broadcasting: cond [64, 1, 10], x [64, 300, 10], y scalar */
     uint8_t *cond = malloc(640);
     for (int i = 0; i < 640; i++) cond[i] = (uint8_t)((i * 31) % 3 == 0);

@@ -837,6 +837,31 @@ static void test_conv_cases(void **state) {
     }
 }
 
+/* 1x1 convs on small maps with more input than output channels, on two
+ * threads: the transposed tile splits K between the threads and sums the
+ * parts with the epilogue in a second pass (gemm.c tg_ksplit / tg_reduce):
+ * K split unevenly by blocks, output channels past whole vectors, a
+ * residual, every activation kind the reduce applies. */
+static const ccase ksplit_cases[] = {
+    /* n  c   h   w  oc kh kw g sh sw dh dw pt pl pb pr */
+    {1, 384, 14, 14, 64, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* MobileNetV2's projection */
+    {1, 300, 10, 11, 24, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* K 300: parts of 150 */
+    {1, 520, 7, 7, 40, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},    /* 7x7, 40 channels */
+    {1, 256, 16, 16, 128, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0}, /* 256 pixels, K = 2 M */
+};
+
+static void test_conv_ksplit(void **state) {
+    (void)state;
+    static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_HARDSWISH, NNL_ACT_SILU};
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported()) continue;
+        for (size_t i = 0; i < sizeof ksplit_cases / sizeof *ksplit_cases; i++)
+            for (size_t a = 0; a < sizeof acts / sizeof *acts; a++)
+                run_conv_case(&ksplit_cases[i], kern, pool2, a % 2 == 0, false, a % 3 != 1, acts[a], true, false);
+    }
+}
+
 /* 1x1 stride-1 convs whose planes are whole cache lines, and with scratch
  * every stride-1 conv on the wide pixel grid, read their input in place
  * (whole NR-column tiles, the N tail packed): tails of every width, none, several K blocks and row blocks,
@@ -1268,6 +1293,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_half_scalar),
         cmocka_unit_test(test_h2f),
         cmocka_unit_test(test_dwc),
+        cmocka_unit_test(test_conv_ksplit),
         cmocka_unit_test(test_tukr),
         cmocka_unit_test(test_tile_t),
         cmocka_unit_test(test_sigmoid),

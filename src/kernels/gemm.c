@@ -9,6 +9,7 @@
  * split M and B fits (nnl_gemm_prepack_bytes), B is packed once for all
  * of them into the op's shared scratch first.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/gemm.h"
@@ -478,6 +479,11 @@ typedef struct tg_ctx {
     bool cacc;
     int64_t kb0, kb1;
     int64_t npix, grp, oc, oc_tiles, nkb;
+    /* conv form on several threads: K split into ks parts (1: not split),
+     * the part major in the task index, each part's sums into its own
+     * buffer (tg_part), summed with the epilogue by tg_reduce; kc the K
+     * block */
+    int64_t ks, kc;
     int64_t pix[TG_MAX_PIX];   /* offsets of the broadcast vectors: real pixels, or X's rows */
 } tg_ctx;
 
@@ -616,12 +622,72 @@ static void tg_prefetch_b(const float *x, const int64_t *off, int64_t n, int64_t
         for (int64_t f = 0; f < span; f += 64 / (int64_t)sizeof(float)) nnl_prefetch_l2(x + off[k] + f);
 }
 
+/* K part kp's sums (oc x npix floats, channel-major) at the end of thread
+ * kp's scratch, whichever thread computes them: after the tile and the
+ * join buffer at its start (tg_ksplit checks the room), kept there
+ * between tg_run's two pool runs. */
+static float *tg_part(const tg_ctx *g, int64_t kp) {
+    const size_t n = ((size_t)g->oc * (size_t)g->npix + 15) / 16 * 16;
+    return (float *)g->ts[kp] + NNL_THREAD_SCRATCH_BYTES / sizeof(float) - n;
+}
+
+/* C's channels [oc c / T, oc (c + 1) / T) for T tasks: the parts' sums
+ * added, then the epilogue (tg_ksplit's: alpha 1, a row bias, a unit-
+ * stride residual). */
+static void tg_reduce(void *vctx, int64_t c, int thread) {
+    (void)thread;
+    const tg_ctx *g = vctx;
+    const nnl_gemm_desc *d = g->d;
+    nnl_gemm_ptrs p = {0};
+    d->ptrs(d, 0, &p);
+    const int64_t tasks = min64(g->oc, 4 * g->ks), o0 = g->oc * c / tasks, o1 = g->oc * (c + 1) / tasks;
+    const nnl_epilogue *e = &d->epi;
+    for (int64_t o = o0; o < o1; o++) {
+        float *y = p.c + o * d->ldc;
+        const float *src = tg_part(g, 0) + o * g->npix;
+        for (int64_t kp = 1; kp < g->ks; kp++, src = y)
+            g->kern->epi_row(y, src, g->npix, 0.0f, tg_part(g, kp) + o * g->npix, 1.0f, NNL_ACT_NONE, 0.0f, 0.0f);
+        g->kern->epi_row(y, src, g->npix, p.bias_row ? p.bias_row[o] : 0.0f, p.res ? p.res + o * e->res_rs : NULL,
+                         e->beta, e->act, e->act_a, e->act_b);
+    }
+}
+
+/* K parts for the conv form on a plain B (1x1 convs on small maps), one a
+ * thread, where the input has more channels than the output (projections,
+ * DenseNet's 1x1 convs): each thread then reads only the input channels
+ * of its K part, which a channel-split layer before it (depthwise,
+ * BatchNorm, a conv) wrote on the same thread.  Split by output channels
+ * every thread read all of them, half just written by the other core:
+ * bench_locality mode 1 (2 threads, 384 -> 64 at 14x14) 53 us, against
+ * 35 us for two K halves alone on the same input (untouched: 36 us).
+ * Needs the parts' sums to fit at the end of the thread scratch. */
+#define TG_KSPLIT_MIN_K 128
+static int64_t tg_ksplit(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_kernel *kern, bool xw,
+                         int64_t npix, int threads) {
+    const char *env = getenv("NNL_KSPLIT");
+    if (env && strcmp(env, "0") == 0) return 1;
+    if (xw || threads <= 1 || d->batch != 1 || d->b_kind == NNL_BSRC_WIDE || p0->y) return 1;
+    if (d->k < TG_KSPLIT_MIN_K || d->k < 2 * d->m || d->epi.alpha != 1.0f || p0->bias_col ||
+        (p0->res && d->res_cs != 1))
+        return 1;
+    const int64_t ks = threads;
+    if (d->k / ks < kern->tukr_plain_kc / 2) return 1;
+    const size_t need = TG_TILE_FLOATS(npix) + NNL_TUKR_JOIN_FLOATS(KC_MAX) +
+                        ((size_t)d->m * (size_t)npix + 15) / 16 * 16;
+    return need * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES ? ks : 1;
+}
+
 static void tg_task(void *vctx, int64_t t, int thread) {
     const tg_ctx *g = vctx;
     const nnl_gemm_desc *d = g->d;
-    /* task q of an item: units [q U / T, (q + 1) U / T) of the U vectors of channels */
+    /* task q of an item's K part: units [q U / T, (q + 1) U / T) of the U
+     * vectors of channels, K rows [klo, klo + kn) in nkb blocks */
+    const int64_t per = g->oc_tiles * g->ks, kp = t % per / g->oc_tiles;
     const int64_t q = t % g->oc_tiles, vl = tg_unit(g->kern), units = (g->oc + vl - 1) / vl;
-    int64_t item = t / g->oc_tiles, o0 = q * units / g->oc_tiles * vl;
+    int64_t item = t / per, o0 = q * units / g->oc_tiles * vl;
+    const int64_t klo = d->k * kp / g->ks, kn = d->k * (kp + 1) / g->ks - klo;
+    const int64_t nkb = g->ks > 1 ? (kn + g->kc - 1) / g->kc : g->nkb;
+#define TG_KB(b) (klo + k_split(kn, nkb, (b)))
     int64_t ocur = min64((q + 1) * units / g->oc_tiles * vl, g->oc) - o0;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
@@ -641,8 +707,9 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     const int64_t ldt = g->cacc ? d->ldc : TG_OC;
     const int64_t groups = (g->npix + grp - 1) / grp;
     const bool joins = g->kern->tukr_lanes == 16;
-    for (int64_t kb = g->kb0; kb < g->kb1; kb++) {
-        int64_t k0 = k_split(d->k, g->nkb, kb), kc = k_split(d->k, g->nkb, kb + 1) - k0;
+    const int64_t kb0 = g->ks > 1 ? 0 : g->kb0, kb1 = g->ks > 1 ? nkb : g->kb1;
+    for (int64_t kb = kb0; kb < kb1; kb++) {
+        int64_t k0 = TG_KB(kb), kc = TG_KB(kb + 1) - k0;
         if (g->xw)
             for (int64_t kk = 0; kk < kc; kk++) boff[kk] = (k0 + kk) * d->a_cs;
         else
@@ -655,13 +722,13 @@ static void tg_task(void *vctx, int64_t t, int thread) {
          * 56), MobileNetV2's 14x14 projections 5-13% faster in the
          * network, DenseNet-121, GoogLeNet and ResNet-50 1%); at most
          * TG_PRE_ALL bytes of them, half of the smallest L2 seen */
-        const int64_t pre_nkb = d->k * span * (int64_t)sizeof(float) <= TG_PRE_ALL ? g->nkb : 1;
+        const int64_t pre_nkb = kn * span * (int64_t)sizeof(float) <= TG_PRE_ALL ? nkb : 1;
         for (int64_t b2 = 0; g->pre_b && kb == 0 && b2 < pre_nkb; b2++) {
-            const int64_t k2 = k_split(d->k, g->nkb, b2), c2 = k_split(d->k, g->nkb, b2 + 1) - k2;
+            const int64_t k2 = TG_KB(b2), c2 = TG_KB(b2 + 1) - k2;
             b_rows(d, k2, c2, bnext);
             tg_prefetch_b(xb, bnext, c2, span, 0, 1);
         }
-        const int64_t kcn = g->pre_b && kb + 1 < g->nkb ? k_split(d->k, g->nkb, kb + 2) - (k0 + kc) : 0;
+        const int64_t kcn = g->pre_b && kb + 1 < nkb ? TG_KB(kb + 2) - (k0 + kc) : 0;
         if (kcn) b_rows(d, k0 + kc, kcn, bnext);
         const float *a = w + (o0 / NNL_MR * d->k + k0) * NNL_MR;
         for (int64_t j0 = 0; j0 < g->npix; j0 += grp) {
@@ -684,6 +751,12 @@ static void tg_task(void *vctx, int64_t t, int thread) {
             };
             g->kern->tukr(&u);
         }
+    }
+#undef TG_KB
+    if (g->ks > 1) {
+        /* this part's sums, channel-major, for tg_reduce */
+        g->kern->tile_t(tg_part(g, kp) + o0 * g->npix, g->npix, tile, TG_OC, g->npix, ocur);
+        return;
     }
     if (g->kb1 < g->nkb) return;   /* cacc: later pool runs add the rest of K */
     if (g->xw)
@@ -710,10 +783,17 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_ke
     tg_columns(d, xw, g.pix);
     g.grp = tg_group(g.npix);
     g.oc = xw ? d->n : d->m;
-    g.oc_tiles = tg_tasks(g.oc, d->batch, nnl_pool_threads(pool), tg_unit(kern));
+    g.ks = tg_ksplit(d, p0, kern, xw, g.npix, nnl_pool_threads(pool));
+    g.oc_tiles = g.ks > 1 ? (g.oc + TG_OC - 1) / TG_OC : tg_tasks(g.oc, d->batch, nnl_pool_threads(pool), tg_unit(kern));
     g.pre_b = !xw && d->b_kind != NNL_BSRC_WIDE && nnl_pool_threads(pool) > 1 && g.npix >= TG_PRE_B_MIN_PIX;
     const int64_t kc = !xw && d->b_kind != NNL_BSRC_WIDE ? kern->tukr_plain_kc : kern->kc;
+    g.kc = kc;
     g.nkb = (d->k + kc - 1) / kc;
+    if (g.ks > 1) {
+        nnl_pool_run(pool, g.ks * g.oc_tiles, tg_task, &g);
+        nnl_pool_run(pool, min64(g.oc, 4 * g.ks), tg_reduce, &g);
+        return;
+    }
     /* X W with an X larger than L2 and a C well inside it: K in runs of
      * blocks whose slice of X stays in L2, C accumulating between them,
      * instead of every task streaming all of X (ViT-B's fc2, X 197 x 3072

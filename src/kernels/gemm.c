@@ -9,7 +9,6 @@
  * split M and B fits (nnl_gemm_prepack_bytes), B is packed once for all
  * of them into the op's shared scratch first.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/gemm.h"
@@ -622,14 +621,19 @@ static void tg_prefetch_b(const float *x, const int64_t *off, int64_t n, int64_t
         for (int64_t f = 0; f < span; f += 64 / (int64_t)sizeof(float)) nnl_prefetch_l2(x + off[k] + f);
 }
 
-/* K part kp's sums (oc x npix floats, channel-major) at the end of thread
- * kp's scratch, whichever thread computes them: after the tile and the
- * join buffer at its start (tg_ksplit checks the room), kept there
- * between tg_run's two pool runs. */
+/* Floats of a K part's sums, oc x npix, whole cache lines. */
+static size_t tg_part_floats(int64_t oc, int64_t npix) { return ((size_t)oc * (size_t)npix + 15) / 16 * 16; }
+
+/* K part kp's sums (channel-major) at the end of thread kp's scratch,
+ * whichever thread computes them: after the tile and the join buffer at
+ * its start (tg_ksplit checks the room), kept there between tg_run's two
+ * pool runs. */
 static float *tg_part(const tg_ctx *g, int64_t kp) {
-    const size_t n = ((size_t)g->oc * (size_t)g->npix + 15) / 16 * 16;
-    return (float *)g->ts[kp] + NNL_THREAD_SCRATCH_BYTES / sizeof(float) - n;
+    return (float *)g->ts[kp] + NNL_THREAD_SCRATCH_BYTES / sizeof(float) - tg_part_floats(g->oc, g->npix);
 }
+
+/* Tasks of tg_reduce: a few a part, at most one a channel. */
+static int64_t tg_reduce_tasks(const tg_ctx *g) { return min64(g->oc, 4 * g->ks); }
 
 /* C's channels [oc c / T, oc (c + 1) / T) for T tasks: the parts' sums
  * added, then the epilogue (tg_ksplit's: alpha 1, a row bias, a unit-
@@ -640,7 +644,7 @@ static void tg_reduce(void *vctx, int64_t c, int thread) {
     const nnl_gemm_desc *d = g->d;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, 0, &p);
-    const int64_t tasks = min64(g->oc, 4 * g->ks), o0 = g->oc * c / tasks, o1 = g->oc * (c + 1) / tasks;
+    const int64_t tasks = tg_reduce_tasks(g), o0 = g->oc * c / tasks, o1 = g->oc * (c + 1) / tasks;
     const nnl_epilogue *e = &d->epi;
     for (int64_t o = o0; o < o1; o++) {
         float *y = p.c + o * d->ldc;
@@ -664,16 +668,13 @@ static void tg_reduce(void *vctx, int64_t c, int thread) {
 #define TG_KSPLIT_MIN_K 128
 static int64_t tg_ksplit(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_kernel *kern, bool xw,
                          int64_t npix, int threads) {
-    const char *env = getenv("NNL_KSPLIT");
-    if (env && strcmp(env, "0") == 0) return 1;
     if (xw || threads <= 1 || d->batch != 1 || d->b_kind == NNL_BSRC_WIDE || p0->y) return 1;
     if (d->k < TG_KSPLIT_MIN_K || d->k < 2 * d->m || d->epi.alpha != 1.0f || p0->bias_col ||
         (p0->res && d->res_cs != 1))
         return 1;
     const int64_t ks = threads;
     if (d->k / ks < kern->tukr_plain_kc / 2) return 1;
-    const size_t need = TG_TILE_FLOATS(npix) + NNL_TUKR_JOIN_FLOATS(KC_MAX) +
-                        ((size_t)d->m * (size_t)npix + 15) / 16 * 16;
+    const size_t need = TG_TILE_FLOATS(npix) + NNL_TUKR_JOIN_FLOATS(KC_MAX) + tg_part_floats(d->m, npix);
     return need * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES ? ks : 1;
 }
 
@@ -707,6 +708,20 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     const int64_t ldt = g->cacc ? d->ldc : TG_OC;
     const int64_t groups = (g->npix + grp - 1) / grp;
     const bool joins = g->kern->tukr_lanes == 16;
+    /* all of the task's B rows at once, then each next block again while
+     * the calls go: the other core's lines arrive sooner with every
+     * request in flight (bench_locality mode 1, 384 -> 64 at 14x14 on 2
+     * threads: 58 -> 50 us; the first block alone up front, 58; all
+     * blocks up front without the per-block requests, 56), MobileNetV2's
+     * 14x14 projections 5-13% faster in the network, DenseNet-121,
+     * GoogLeNet and ResNet-50 1%); at most TG_PRE_ALL bytes of them, half
+     * of the smallest L2 seen (pre_b: the conv form, K from block 0) */
+    const int64_t pre_nkb = !g->pre_b ? 0 : kn * span * (int64_t)sizeof(float) <= TG_PRE_ALL ? nkb : 1;
+    for (int64_t b2 = 0; b2 < pre_nkb; b2++) {
+        const int64_t k2 = TG_KB(b2), c2 = TG_KB(b2 + 1) - k2;
+        b_rows(d, k2, c2, bnext);
+        tg_prefetch_b(xb, bnext, c2, span, 0, 1);
+    }
     const int64_t kb0 = g->ks > 1 ? 0 : g->kb0, kb1 = g->ks > 1 ? nkb : g->kb1;
     for (int64_t kb = kb0; kb < kb1; kb++) {
         int64_t k0 = TG_KB(kb), kc = TG_KB(kb + 1) - k0;
@@ -714,20 +729,6 @@ static void tg_task(void *vctx, int64_t t, int thread) {
             for (int64_t kk = 0; kk < kc; kk++) boff[kk] = (k0 + kk) * d->a_cs;
         else
             b_rows(d, k0, kc, boff);
-        /* all of the task's B rows at once, then each next block again
-         * while the calls go: the other core's lines arrive sooner with
-         * every request in flight (bench_locality mode 1, 384 -> 64 at
-         * 14x14 on 2 threads: 58 -> 50 us; the first block alone up
-         * front, 58; all blocks up front without the per-block requests,
-         * 56), MobileNetV2's 14x14 projections 5-13% faster in the
-         * network, DenseNet-121, GoogLeNet and ResNet-50 1%); at most
-         * TG_PRE_ALL bytes of them, half of the smallest L2 seen */
-        const int64_t pre_nkb = kn * span * (int64_t)sizeof(float) <= TG_PRE_ALL ? nkb : 1;
-        for (int64_t b2 = 0; g->pre_b && kb == 0 && b2 < pre_nkb; b2++) {
-            const int64_t k2 = TG_KB(b2), c2 = TG_KB(b2 + 1) - k2;
-            b_rows(d, k2, c2, bnext);
-            tg_prefetch_b(xb, bnext, c2, span, 0, 1);
-        }
         const int64_t kcn = g->pre_b && kb + 1 < nkb ? TG_KB(kb + 2) - (k0 + kc) : 0;
         if (kcn) b_rows(d, k0 + kc, kcn, bnext);
         const float *a = w + (o0 / NNL_MR * d->k + k0) * NNL_MR;
@@ -784,14 +785,15 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_ke
     g.grp = tg_group(g.npix);
     g.oc = xw ? d->n : d->m;
     g.ks = tg_ksplit(d, p0, kern, xw, g.npix, nnl_pool_threads(pool));
-    g.oc_tiles = g.ks > 1 ? (g.oc + TG_OC - 1) / TG_OC : tg_tasks(g.oc, d->batch, nnl_pool_threads(pool), tg_unit(kern));
+    /* K parts take the threads: whole TG_OC tiles of channels in each */
+    g.oc_tiles = tg_tasks(g.oc, d->batch, g.ks > 1 ? 1 : nnl_pool_threads(pool), tg_unit(kern));
     g.pre_b = !xw && d->b_kind != NNL_BSRC_WIDE && nnl_pool_threads(pool) > 1 && g.npix >= TG_PRE_B_MIN_PIX;
     const int64_t kc = !xw && d->b_kind != NNL_BSRC_WIDE ? kern->tukr_plain_kc : kern->kc;
     g.kc = kc;
     g.nkb = (d->k + kc - 1) / kc;
     if (g.ks > 1) {
         nnl_pool_run(pool, g.ks * g.oc_tiles, tg_task, &g);
-        nnl_pool_run(pool, min64(g.oc, 4 * g.ks), tg_reduce, &g);
+        nnl_pool_run(pool, tg_reduce_tasks(&g), tg_reduce, &g);
         return;
     }
     /* X W with an X larger than L2 and a C well inside it: K in runs of

@@ -879,6 +879,12 @@ static const ccase in_place_cases[] = {
     {1, 40, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* wide grid: 3 K blocks */
     {1, 4, 3, 60, 8, 1, 5, 1, 1, 1, 1, 1, 0, 2, 0, 1},    /* wide grid: 1x5, uneven pads */
     {1, 8, 6, 9, 8, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1},     /* wide grid: padded 1x1 */
+    /* rows of at least a tile (ow >= nr): tiles store y themselves past
+     * each row's virtual pixels (nnl_ukr_args.gap), tiles starting in them */
+    {1, 3, 101, 112, 16, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1}, /* stem: ow 56, gap 1 */
+    {1, 40, 6, 50, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* 2 K blocks accumulate in y */
+    {1, 5, 9, 101, 8, 7, 7, 1, 2, 2, 1, 1, 3, 3, 3, 3},   /* 7x7 stride 2: gap 3 */
+    {1, 6, 10, 60, 8, 3, 3, 1, 1, 1, 4, 4, 4, 4, 4, 4},   /* dilation 4: gap 8 */
 };
 
 static void test_conv_in_place(void **state) {

@@ -42,6 +42,7 @@ typedef struct gemm_ctx {
     size_t b_floats;           /* B block floats; A block follows */
     float *pre;                /* whole packed B, or NULL */
     int64_t npad;              /* N rounded up to whole panels (prepacked B) */
+    bool gap_y;                /* the wide grid's tiles write y directly (gap_tile) */
 } gemm_ctx;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -215,6 +216,22 @@ static void wide_out(const gemm_ctx *g, const nnl_gemm_ptrs *p, const float *cbl
         }
 }
 
+/* Where a tile of the wide grid's C starting at virtual pixel f, nr
+ * columns, lies in the real output: returns the real pixel of its column
+ * 0 (of its first column after a leading gap) and sets its gap
+ * (nnl_ukr_args).  One gap at most: gap_y asks ow >= the tile's width. */
+static int64_t gap_tile(const nnl_conv_geom *q, int64_t f, int nr, int *gap_at, int *gap) {
+    const int64_t oy = f / q->w, ox = f % q->w;
+    if (ox >= q->ow) {
+        *gap_at = 0;
+        *gap = (int)min64(q->w - ox, nr);
+        return (oy + 1) * q->ow;
+    }
+    *gap_at = (int)min64(q->ow - ox, nr);
+    *gap = (int)min64(q->w - q->ow, nr - *gap_at);
+    return oy * q->ow + ox;
+}
+
 static void gemm_task(void *vctx, int64_t t, int thread) {
     const gemm_ctx *g = vctx;
     const nnl_gemm_desc *d = g->d;
@@ -227,7 +244,8 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     d->ptrs(d, item, &p);
     float *bbuf = g->ts[thread], *abuf = bbuf + g->b_floats;
     /* the wide grid's C block: after the A block, rows of nc */
-    float *cblk = p.y ? abuf + (size_t)MC_RT * (size_t)kern->kc : NULL;
+    float *cblk = p.y && !g->gap_y ? abuf + (size_t)MC_RT * (size_t)kern->kc : NULL;
+    const int64_t ohw = d->geom.oh * d->geom.ow;
     const int64_t ldct = g->nc;
     bool generic = d->res_cs != 1 && p.res;
     bool a_direct = d->a_packed && !d->a_f16;   /* the microkernel reads the weight's panels in place */
@@ -275,7 +293,12 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
             e.bias_row = p.bias_row ? p.bias_row + row : NULL;
             e.bias_col = p.bias_col ? p.bias_col + col : NULL;
             e.res = p.res ? p.res + row * e.res_rs + col * d->res_cs : NULL;
-            if (p.y) {
+            if (p.y && g->gap_y) {
+                const int64_t px = gap_tile(&d->geom, col, u.nr, &u.gap_at, &u.gap);
+                u.c = p.y + row * ohw + px;
+                u.ldc = ohw;
+                e.res = p.res ? p.res + row * e.res_rs + px : NULL;
+            } else if (p.y) {
                 /* real-position residual: applied by the copy-out, with the activation after it */
                 e.res = NULL;
                 if (p.res) e.act = NNL_ACT_NONE;
@@ -289,7 +312,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
                  * to hide it and the prefetches cost more than the
                  * misses (24% of the time at kc = 24). */
                 if (kc >= PREFETCH_MIN_KC && !cblk) {
-                    if (kb == 0) prefetch_tile(u.c, d->ldc, u.mr, u.nr, 1);
+                    if (kb == 0) prefetch_tile(u.c, u.ldc, u.mr, u.nr, 1);
                     if (last && e.res) prefetch_tile(e.res, e.res_rs, u.mr, u.nr, 0);
                 }
                 kern->ukr(&u);
@@ -841,7 +864,12 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     g.nkb = d->k > 0 ? (d->k + kern->kc - 1) / kern->kc : 1;
     g.b_floats = (size_t)kern->kc * (size_t)kern->nc;
     size_t need = (g.b_floats + (size_t)MC_RT * (size_t)kern->kc) * sizeof(float);
-    if (p0.y) {
+    /* The wide grid's tiles store the real output themselves where the
+     * kernel can drop a tile's virtual pixels and a tile meets at most
+     * one row end (ow >= nr); else C goes through thread scratch and
+     * wide_out (a pass over the output: a quarter of SqueezeNet's stem). */
+    g.gap_y = p0.y && kern->ukr_gap && d->epi.act != NNL_ACT_GELU && d->geom.ow >= nr;
+    if (p0.y && !g.gap_y) {
         /* the task's C block (mc x nc) follows in thread scratch: as many
          * rows as fit (MC_PACKED x 384 floats, 768 KB, on every set) */
         const int64_t room = ((int64_t)(NNL_THREAD_SCRATCH_BYTES - min64((int64_t)need, (int64_t)NNL_THREAD_SCRATCH_BYTES)) /

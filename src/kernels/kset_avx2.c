@@ -99,25 +99,63 @@ INLINE void st_part(float *y, __m256 v, int64_t left) {
  * constant of ukr_avx2's switch for the common ones, so the 24 stores of
  * a tile pay no switch.  At K = 24 (MobileNet's expansions) the epilogue
  * read through p->epi took a quarter of the microkernel's time. */
-INLINE void store_vec(const nnl_ukr_args *p, const nnl_epilogue *e, __m256 x, int i, int col, const nnl_act act) {
+/* A piece of a tile with a gap (nnl_ukr_args): its lanes [0, lo) at x,
+ * [hi, n) at x - gap, the rest zero; lo and hi clamped to [0, 8]. */
+INLINE __m256 ld_gap(const float *x, int lo, int hi, int n, int gap) {
+    if (lo >= n) return ld_part(x, n);
+    if (hi == 0) return ld_part(x - gap, n);
+    __m256 a = _mm256_maskload_ps(x, tail_mask(lo));
+    __m256i up = _mm256_andnot_si256(tail_mask(hi), tail_mask(n));
+    return _mm256_or_ps(a, _mm256_maskload_ps(x - gap, up));
+}
+
+/* Stores as ld_gap reads; whole vectors plain, pieces as st_part's (no
+ * vmaskmovps stores, see above): lanes from hi on shifted down first. */
+INLINE void st_gap(float *y, __m256 v, int lo, int hi, int n, int gap) {
+    if (lo >= n) {
+        st_part(y, v, n);
+    } else if (hi == 0) {
+        st_part(y - gap, v, n);
+    } else {
+        if (lo > 0) nnl_st_part256(y, v, lo);
+        if (hi < n) {
+            const __m256i idx = _mm256_add_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(hi));
+            nnl_st_part256(y + hi - gap, _mm256_permutevar8x32_ps(v, idx), n - hi);
+        }
+    }
+}
+
+INLINE int clamp8(int x) { return x < 0 ? 0 : x > 8 ? 8 : x; }
+
+/* GAP: the tile's gap (nnl_ukr_args) applies to C and res. */
+INLINE void store_vec(const nnl_ukr_args *p, const nnl_epilogue *e, __m256 x, int i, int col, const nnl_act act,
+                      const bool GAP) {
     const int left = p->nr - col;
+    const int n = left < 8 ? left : 8, lo = GAP ? clamp8(p->gap_at - col) : 8,
+              hi = GAP ? clamp8(p->gap_at + p->gap - col) : 8;
     float *c = p->c + i * p->ldc + col;
-    if (p->accumulate) x = _mm256_add_ps(x, ld_part(c, left));
+    if (p->accumulate) x = _mm256_add_ps(x, GAP ? ld_gap(c, lo, hi, n, p->gap) : ld_part(c, left));
     if (e) {
         if (e->alpha != 1.0f) x = _mm256_mul_ps(x, _mm256_set1_ps(e->alpha));
         if (e->bias_row) x = _mm256_add_ps(x, _mm256_set1_ps(e->bias_row[i]));
         if (e->bias_col) x = _mm256_add_ps(x, ld_part(e->bias_col + col, left));
-        if (e->res) x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta), ld_part(e->res + i * e->res_rs + col, left), x);
+        if (e->res) {
+            const float *r = e->res + i * e->res_rs + col;
+            x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta), GAP ? ld_gap(r, lo, hi, n, p->gap) : ld_part(r, left), x);
+        }
         if (act != NNL_ACT_GELU) x = act256(x, act, e->act_a, e->act_b);
     }
-    st_part(c, x, left);
+    if (GAP)
+        st_gap(c, x, lo, hi, n, p->gap);
+    else
+        st_part(c, x, left);
 }
 
 /* Rows r0 .. r0 + 3 of the tile (r0 a constant: 0 or 4), nv vectors of
  * columns; B rows at b_off (offs) or packed, two loops rather than a test
  * a step. */
 INLINE void half_nv(const nnl_ukr_args *p, const nnl_epilogue *e, const int r0, const int nv, const bool offs,
-                    const nnl_act act) {
+                    const nnl_act act, const bool GAP) {
     __m256 c0[4], c1[4], c2[4];
     _Pragma("GCC unroll 4")
     for (int i = 0; i < 4; i++) c0[i] = c1[i] = c2[i] = _mm256_setzero_ps();
@@ -140,29 +178,33 @@ INLINE void half_nv(const nnl_ukr_args *p, const nnl_epilogue *e, const int r0, 
     _Pragma("GCC unroll 4")
     for (int i = 0; i < 4; i++) {
         if (r0 + i >= p->mr) break;
-        store_vec(p, e, c0[i], r0 + i, 0, act);
-        if (nv > 1 && p->nr > 8) store_vec(p, e, c1[i], r0 + i, 8, act);
-        if (nv > 2 && p->nr > 16) store_vec(p, e, c2[i], r0 + i, 16, act);
+        store_vec(p, e, c0[i], r0 + i, 0, act, GAP);
+        if (nv > 1 && p->nr > 8) store_vec(p, e, c1[i], r0 + i, 8, act, GAP);
+        if (nv > 2 && p->nr > 16) store_vec(p, e, c2[i], r0 + i, 16, act, GAP);
     }
 }
 
-INLINE void tile_nv(const nnl_ukr_args *p, const nnl_epilogue *e, const int nv, const nnl_act act) {
+INLINE void tile_nv(const nnl_ukr_args *p, const nnl_epilogue *e, const int nv, const nnl_act act, const bool GAP) {
     if (p->b_off) {
-        half_nv(p, e, 0, nv, true, act);
-        if (p->mr > 4) half_nv(p, e, 4, nv, true, act);
+        half_nv(p, e, 0, nv, true, act, GAP);
+        if (p->mr > 4) half_nv(p, e, 4, nv, true, act, GAP);
     } else {
-        half_nv(p, e, 0, nv, false, act);
-        if (p->mr > 4) half_nv(p, e, 4, nv, false, act);
+        half_nv(p, e, 0, nv, false, act, GAP);
+        if (p->mr > 4) half_nv(p, e, 4, nv, false, act, GAP);
     }
 }
 
 INLINE void tile_act(const nnl_ukr_args *p, const nnl_epilogue *e, const nnl_act act) {
-    if (p->nr > 16)
-        tile_nv(p, e, 3, act);
+    /* a tile with a gap is a wide-grid tile: all three vectors (B may be
+     * read whole, gemm.h), the stores cut to nr */
+    if (p->gap)
+        tile_nv(p, e, 3, act, true);
+    else if (p->nr > 16)
+        tile_nv(p, e, 3, act, false);
     else if (p->nr > 8)
-        tile_nv(p, e, 2, act);
+        tile_nv(p, e, 2, act, false);
     else
-        tile_nv(p, e, 1, act);
+        tile_nv(p, e, 1, act, false);
 }
 
 static void ukr_avx2(const nnl_ukr_args *p) {
@@ -1174,6 +1216,7 @@ static bool supported(void) {
 const nnl_kernel nnl_kernel_avx2 = {
     .name = "avx2",
     .nr = NR,
+    .ukr_gap = true,
     .kc = 256,
     .nc = 384,
     .supported = supported,

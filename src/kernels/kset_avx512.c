@@ -77,39 +77,56 @@ INLINE __mmask16 tail_mask(int64_t left) {
     return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
 }
 
+/* Lanes i < n. */
+INLINE __mmask16 lanes_below(int64_t n) { return n <= 0 ? (__mmask16)0 : tail_mask(n); }
+
+/* x at lanes lo from at, at lanes hi from at - gap (nnl_ukr_args.gap). */
+INLINE __m512 load_gap(const float *at, __mmask16 lo, __mmask16 hi, int gap) {
+    return _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(lo, at), hi, at - gap);
+}
+
 /* Store one 16-wide piece of row i: accumulate, epilogue, masked store.
  * act is a constant of the caller's branch, so the 24 stores of a tile
- * pay no switch; alpha 1 (every conv) skips its multiply. */
-INLINE void store_vec(const nnl_ukr_args *p, __m512 x, int i, int col, const nnl_act act) {
-    __mmask16 m = tail_mask(p->nr - col);
+ * pay no switch; alpha 1 (every conv) skips its multiply.  GAP: the
+ * piece's lanes before the tile's gap go to c, those after it gap floats
+ * earlier (two masked stores; the wide grid's virtual pixels dropped). */
+INLINE void store_vec(const nnl_ukr_args *p, __m512 x, int i, int col, const nnl_act act, const bool GAP) {
+    __mmask16 m = tail_mask(p->nr - col), lo = m, hi = 0;
+    if (GAP) {
+        lo = m & lanes_below(p->gap_at - col);
+        hi = m & (__mmask16)~lanes_below(p->gap_at + p->gap - col);
+    }
     float *c = p->c + i * p->ldc + col;
-    if (p->accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, c));
+    if (p->accumulate) x = _mm512_add_ps(x, GAP ? load_gap(c, lo, hi, p->gap) : _mm512_maskz_loadu_ps(m, c));
     const nnl_epilogue *e = p->epi;
     if (e) {
         if (e->alpha != 1.0f) x = _mm512_mul_ps(x, _mm512_set1_ps(e->alpha));
         if (e->bias_row) x = _mm512_add_ps(x, _mm512_set1_ps(e->bias_row[i]));
         if (e->bias_col) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, e->bias_col + col));
-        if (e->res)
-            x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), _mm512_maskz_loadu_ps(m, e->res + i * e->res_rs + col),
+        if (e->res) {
+            const float *r = e->res + i * e->res_rs + col;
+            x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), GAP ? load_gap(r, lo, hi, p->gap) : _mm512_maskz_loadu_ps(m, r),
                                 x);
+        }
         /* GELU runs after the tile is stored (ukr_avx512); act is NONE then */
         x = act512(x, act, e->act_a, e->act_b);
     }
-    _mm512_mask_storeu_ps(c, m, x);
+    _mm512_mask_storeu_ps(c, lo, x);
+    if (GAP) _mm512_mask_storeu_ps(c - p->gap, hi, x);
 }
 
 INLINE void store_tile(const nnl_ukr_args *p, const __m512 *c0, const __m512 *c1, const __m512 *c2, const int nv,
-                       const nnl_act act) {
+                       const nnl_act act, const bool GAP) {
     _Pragma("GCC unroll 8")
     for (int i = 0; i < 8; i++) {
         if (i >= p->mr) break;
-        store_vec(p, c0[i], i, 0, act);
-        if (nv > 1 && p->nr > 16) store_vec(p, c1[i], i, 16, act);
-        if (nv > 2 && p->nr > 32) store_vec(p, c2[i], i, 32, act);
+        store_vec(p, c0[i], i, 0, act, GAP);
+        if (nv > 1 && p->nr > 16) store_vec(p, c1[i], i, 16, act, GAP);
+        if (nv > 2 && p->nr > 32) store_vec(p, c2[i], i, 32, act, GAP);
     }
 }
 
-INLINE void ukr_nv(const nnl_ukr_args *p, const int nv, const bool OFF) {
+INLINE void ukr_nv(const nnl_ukr_args *p, const int nv, const bool OFF, const bool GAP) {
     __m512 c0[8], c1[8], c2[8];
     _Pragma("GCC unroll 8")
     for (int i = 0; i < 8; i++) c0[i] = c1[i] = c2[i] = _mm512_setzero_ps();
@@ -131,25 +148,29 @@ INLINE void ukr_nv(const nnl_ukr_args *p, const int nv, const bool OFF) {
         }
     }
     switch (p->epi ? p->epi->act : NNL_ACT_NONE) {
-    case NNL_ACT_RELU: store_tile(p, c0, c1, c2, nv, NNL_ACT_RELU); break;
-    case NNL_ACT_CLIP: store_tile(p, c0, c1, c2, nv, NNL_ACT_CLIP); break;
-    case NNL_ACT_SIGMOID: store_tile(p, c0, c1, c2, nv, NNL_ACT_SIGMOID); break;
-    case NNL_ACT_HARDSIGMOID: store_tile(p, c0, c1, c2, nv, NNL_ACT_HARDSIGMOID); break;
-    case NNL_ACT_HARDSWISH: store_tile(p, c0, c1, c2, nv, NNL_ACT_HARDSWISH); break;
-    case NNL_ACT_SILU: store_tile(p, c0, c1, c2, nv, NNL_ACT_SILU); break;
-    case NNL_ACT_LEAKYRELU: store_tile(p, c0, c1, c2, nv, NNL_ACT_LEAKYRELU); break;
-    default: store_tile(p, c0, c1, c2, nv, NNL_ACT_NONE); break;
+    case NNL_ACT_RELU: store_tile(p, c0, c1, c2, nv, NNL_ACT_RELU, GAP); break;
+    case NNL_ACT_CLIP: store_tile(p, c0, c1, c2, nv, NNL_ACT_CLIP, GAP); break;
+    case NNL_ACT_SIGMOID: store_tile(p, c0, c1, c2, nv, NNL_ACT_SIGMOID, GAP); break;
+    case NNL_ACT_HARDSIGMOID: store_tile(p, c0, c1, c2, nv, NNL_ACT_HARDSIGMOID, GAP); break;
+    case NNL_ACT_HARDSWISH: store_tile(p, c0, c1, c2, nv, NNL_ACT_HARDSWISH, GAP); break;
+    case NNL_ACT_SILU: store_tile(p, c0, c1, c2, nv, NNL_ACT_SILU, GAP); break;
+    case NNL_ACT_LEAKYRELU: store_tile(p, c0, c1, c2, nv, NNL_ACT_LEAKYRELU, GAP); break;
+    default: store_tile(p, c0, c1, c2, nv, NNL_ACT_NONE, GAP); break;
     }
 }
 
 static void ukr_avx512(const nnl_ukr_args *p) {
     const bool off = p->b_off != NULL;
-    if (p->nr > 32)
-        off ? ukr_nv(p, 3, true) : ukr_nv(p, 3, false);
+    /* a tile with a gap is a wide-grid tile: all three vectors (B may be
+     * read whole, gemm.h), the stores masked to nr */
+    if (p->gap)
+        off ? ukr_nv(p, 3, true, true) : ukr_nv(p, 3, false, true);
+    else if (p->nr > 32)
+        off ? ukr_nv(p, 3, true, false) : ukr_nv(p, 3, false, false);
     else if (p->nr > 16)
-        off ? ukr_nv(p, 2, true) : ukr_nv(p, 2, false);
+        off ? ukr_nv(p, 2, true, false) : ukr_nv(p, 2, false, false);
     else
-        off ? ukr_nv(p, 1, true) : ukr_nv(p, 1, false);
+        off ? ukr_nv(p, 1, true, false) : ukr_nv(p, 1, false, false);
     /* GELU (long polynomials) after every row is stored: as a call in the
      * epilogue it would spill the live accumulators around it */
     if (p->epi && p->epi->act == NNL_ACT_GELU)
@@ -1193,6 +1214,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .nc = 384,
     .supported = supported,
     .ukr = ukr_avx512,
+    .ukr_gap = true,
     .tukr = tukr_avx512,
     .tile_t = tile_t_avx512,
     .tukr_lanes = 16,

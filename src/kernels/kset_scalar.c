@@ -24,9 +24,11 @@ static void ukr_scalar(const nnl_ukr_args *p) {
     for (int i = 0; i < p->mr; i++) {
         float *c = p->c + i * p->ldc;
         for (int j = 0; j < p->nr; j++) {
-            float v = acc[i][j] + (p->accumulate ? c[j] : 0.0f);
-            if (e) v = nnl_epi_apply(e, v, i, j, e->res ? e->res[i * e->res_rs + j] : 0.0f);
-            c[j] = v;
+            if (j >= p->gap_at && j < p->gap_at + p->gap) continue;
+            const int at = p->gap && j >= p->gap_at ? j - p->gap : j;
+            float v = acc[i][j] + (p->accumulate ? c[at] : 0.0f);
+            if (e) v = nnl_epi_apply(e, v, i, j, e->res ? e->res[i * e->res_rs + at] : 0.0f);
+            c[at] = v;
         }
     }
 }
@@ -273,6 +275,7 @@ const nnl_kernel nnl_kernel_scalar = {
     .nc = 256,
     .supported = always,
     .ukr = ukr_scalar,
+    .ukr_gap = true,
     .tukr = tukr_scalar,
     .tile_t = nnl_tile_t_ref,
     .dwc = dwc_scalar,

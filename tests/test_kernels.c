@@ -885,6 +885,10 @@ static const ccase in_place_cases[] = {
     {1, 40, 6, 50, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* 2 K blocks accumulate in y */
     {1, 5, 9, 101, 8, 7, 7, 1, 2, 2, 1, 1, 3, 3, 3, 3},   /* 7x7 stride 2: gap 3 */
     {1, 6, 10, 60, 8, 3, 3, 1, 1, 1, 4, 4, 4, 4, 4, 4},   /* dilation 4: gap 8 */
+    /* a small map whose grid pixel tiles would refuse (virtual columns x
+     * 256 rows): planned for the transposed tile, which takes it where the
+     * set has one, else im2col from the same scratch */
+    {1, 64, 13, 13, 256, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},
 };
 
 static void test_conv_in_place(void **state) {

@@ -64,23 +64,37 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
 /* Strides above this take im2col: their phase planes multiply. */
 #define WIDE_MAX_STRIDE 4
 
-/* Wide-grid geometry of p: phase plane hp x wp, virtual pixels npx.
- * False where the grid does not pay: its virtual columns cost whole tiles
- * of multiply-adds (counted at the widest tile, NNL_NR_MAX, so the choice
- * and the scratch do not depend on the kernel set), and the im2col
- * packing it saves is about 32 / M of them (bench_kernels: 23-54% of the
- * time at M = 64-256); FCN's dilated 3x3 at 32x48, 14% more tiles at
- * M = 512, ran 15% slower on the grid, a 7x7 plane's 2 virtual columns
- * fit in the tail tile it has anyway. */
-static bool wide_grid(const nnl_conv_params *p, int64_t *hp, int64_t *wp, int64_t *npx) {
+/* Wide-grid geometry of p: phase plane hp x wp, virtual pixels npx;
+ * false where the grid does not apply. */
+static bool wide_geom(const nnl_conv_params *p, int64_t *hp, int64_t *wp, int64_t *npx) {
     if (p->sh > WIDE_MAX_STRIDE || p->sw > WIDE_MAX_STRIDE || nnl_conv_is_depthwise(p)) return false;
     if (p->kh == 1 && p->kw == 1 && p->pt == 0 && p->pl == 0 && p->pb == 0 && p->pr == 0) return false;
     *hp = (p->pt + p->h + p->pb + p->sh - 1) / p->sh;
     *wp = (p->pl + p->w + p->pr + p->sw - 1) / p->sw;
     *npx = (p->oh - 1) * *wp + p->ow;
+    return true;
+}
+
+/* Whether the grid pays on pixel tiles: its virtual columns cost whole
+ * tiles of multiply-adds (counted at the widest tile, NNL_NR_MAX, so the
+ * choice and the scratch do not depend on the kernel set), and the im2col
+ * packing it saves is about 32 / M of them (bench_kernels: 23-54% of the
+ * time at M = 64-256); FCN's dilated 3x3 at 32x48, 14% more tiles at
+ * M = 512, ran 15% slower on the grid, a 7x7 plane's 2 virtual columns
+ * fit in the tail tile it has anyway. */
+static bool wide_tiles_pay(const nnl_conv_params *p, int64_t npx) {
     int64_t tiles = (p->oh * p->ow + NNL_NR_MAX - 1) / NNL_NR_MAX;
-    int64_t extra = (*npx + NNL_NR_MAX - 1) / NNL_NR_MAX - tiles;
+    int64_t extra = (npx + NNL_NR_MAX - 1) / NNL_NR_MAX - tiles;
     return extra * (p->oc / p->group) <= 32 * tiles;
+}
+
+/* Whether p's scratch holds the grid: where pixel tiles pay, and on maps
+ * small enough for the transposed tile, which computes real pixels only
+ * and which the kernel set takes or not at run time (SqueezeNet's 64 ->
+ * 256 3x3 at 13x13 packed im2col for pixel tiles, 22% of its time:
+ * 0.42 -> 0.35 ms on the grid's transposed tiles, Xeon AMX, avx512). */
+static bool wide_grid(const nnl_conv_params *p, int64_t *hp, int64_t *wp, int64_t *npx) {
+    return wide_geom(p, hp, wp, npx) && (wide_tiles_pay(p, *npx) || p->oh * p->ow <= NNL_TG_CONV_MAX_PIX);
 }
 
 /* Floats of the wide grid's phase planes, all images and channels. */
@@ -265,16 +279,20 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
     size_t wf;
     if (wide_grid(p, &cg.hp, &cg.wp, &cg.npx) && a->scratch &&
         a->scratch_bytes >= (wf = wide_floats(p, cg.hp, cg.wp)) * sizeof(float)) {
+        nnl_gemm_desc w = d;
         cg.xpad = a->scratch;
-        nnl_pool_run(pool, p->n * p->c, pad_plane, &cg);
-        d.n = cg.npx;
-        d.ldc = cg.npx;
-        d.b_kind = NNL_BSRC_WIDE;
-        d.geom = (nnl_conv_geom){.c = cgc, .h = cg.hp, .w = cg.wp, .kh = p->kh, .kw = p->kw, .sh = p->sh, .sw = p->sw,
+        w.n = cg.npx;
+        w.ldc = cg.npx;
+        w.b_kind = NNL_BSRC_WIDE;
+        w.geom = (nnl_conv_geom){.c = cgc, .h = cg.hp, .w = cg.wp, .kh = p->kh, .kw = p->kw, .sh = p->sh, .sw = p->sw,
                                  .dh = p->dh, .dw = p->dw, .oh = p->oh, .ow = p->ow};
-        d.b_prepack = (float *)((char *)a->scratch + wf * sizeof(float));
-        d.b_prepack_bytes = a->scratch_bytes - wf * sizeof(float);
-        return nnl_gemm(&d, kern, pool, ts);
+        w.b_prepack = (float *)((char *)a->scratch + wf * sizeof(float));
+        w.b_prepack_bytes = a->scratch_bytes - wf * sizeof(float);
+        if (wide_tiles_pay(p, cg.npx) || nnl_gemm_transposed(&w, kern)) {
+            nnl_pool_run(pool, p->n * p->c, pad_plane, &cg);
+            return nnl_gemm(&w, kern, pool, ts);
+        }
+        cg.xpad = NULL;
     }
     bool pointwise = p->kh == 1 && p->kw == 1 && p->sh == 1 && p->sw == 1 && p->pt == 0 && p->pl == 0 &&
                      p->pb == 0 && p->pr == 0;

@@ -462,7 +462,7 @@ static void gemv_run(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *p
  * 768 -> 192 MLP halves at 3136 and 784 rows: 2.10 -> 1.45 and 1.42 ->
  * 1.37 ms; its 96 -> 384 and 192 -> 768 ones ran 1.4-1.7x slower). The
  * tile takes rows x 48 floats of the thread scratch. */
-#define TG_CONV_MAX_PIX 256
+#define TG_CONV_MAX_PIX NNL_TG_CONV_MAX_PIX
 #define TG_MAX_PIX 4096
 /* Floats of a task's tile and its rows (tg_store_conv), rounded up to
  * whole cache lines: the tukr join buffer follows them. */
@@ -564,6 +564,13 @@ static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
      * the 14x14 ones took pixel tiles) */
     const double gain = plain ? kern->tukr_plain_gain / 100.0 : 0.0;
     return (double)slots * (double)mv < (1.0 - gain) * (double)lanes_px * (double)round_up(d->m, NNL_MR);
+}
+
+bool nnl_gemm_transposed(const nnl_gemm_desc *d, const nnl_kernel *kern) {
+    if (!kern) kern = nnl_kernel_get();
+    nnl_gemm_ptrs p0 = {0};
+    d->ptrs(d, 0, &p0);
+    return !gemv_fits(d) && !tg_xw(d, kern) && tg_conv(d, kern, &p0);
 }
 
 /* Conv form: the tile's channel o into row m0 + o of C with the epilogue

@@ -660,6 +660,16 @@ typedef struct nnl_gemm_desc {
 nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool,
                     void *const *thread_scratch);
 
+/* Maps of at most this many output pixels may take the transposed tile
+ * (nnl_gemm_transposed): conv drivers plan the wide grid's scratch for
+ * them whatever its pixel tiles would cost, the set decides at run time. */
+#define NNL_TG_CONV_MAX_PIX 256
+
+/* Whether nnl_gemm runs the conv GEMM d (NNL_BSRC_WIDE or plain B) as
+ * transposed tiles with kern (NULL: nnl_kernel_get()), which compute the
+ * wide grid's real pixels only. */
+bool nnl_gemm_transposed(const nnl_gemm_desc *d, const nnl_kernel *kern);
+
 /* nnl_gemm_desc.ptrs of a GEMM with one item whose pointers are all in
  * place: ctx is a const nnl_gemm_ptrs, handed out as it is. */
 void nnl_gemm_single(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *p);

@@ -98,18 +98,32 @@ INLINE float32x4_t act4(float32x4_t x, nnl_act act, float a, float b) {
  * alpha 1 (every conv) skips its multiply.  At kc = 24 (a mobile 1x1
  * expansion) this took a third of the instructions of a tile's call. */
 INLINE void store_vec(const nnl_ukr_args *p, const nnl_epilogue *e, float32x4_t x, int i, int col,
-                      const nnl_act act) {
+                      const nnl_act act, int shift) {
     const int n = p->nr - col;
-    float *c = p->c + i * p->ldc + col;
+    float *c = p->c + i * p->ldc + col - shift;
     if (p->accumulate) x = vaddq_f32(x, load_part(c, n));
     if (e) {
         if (e->alpha != 1.0f) x = vmulq_n_f32(x, e->alpha);
         if (e->bias_row) x = vaddq_f32(x, vdupq_n_f32(e->bias_row[i]));
         if (e->bias_col) x = vaddq_f32(x, load_part(e->bias_col + col, n));
-        if (e->res) x = vfmaq_n_f32(x, load_part(e->res + i * e->res_rs + col, n), e->beta);
+        if (e->res) x = vfmaq_n_f32(x, load_part(e->res + i * e->res_rs + col - shift, n), e->beta);
         x = act4(x, act, e->act_a, e->act_b);
     }
     store_part(c, x, n);
+}
+
+/* A piece of row i that meets the tile's gap (nnl_ukr_args), element by
+ * element: at most two a row. */
+static void store_gap(const nnl_ukr_args *p, const nnl_epilogue *e, const float *x, int i, int col) {
+    for (int l = 0; l < 4 && col + l < p->nr; l++) {
+        const int j = col + l;
+        if (j >= p->gap_at && j < p->gap_at + p->gap) continue;
+        const int at = j >= p->gap_at ? j - p->gap : j;
+        float *c = p->c + i * p->ldc + at;
+        float v = x[l] + (p->accumulate ? *c : 0.0f);
+        if (e) v = nnl_epi_apply(e, v, i, j, e->res ? e->res[i * e->res_rs + at] : 0.0f);
+        *c = v;
+    }
 }
 
 /* One k step on one row: lane l of A register ar times the B vectors. */
@@ -168,7 +182,15 @@ INLINE void store_half(const nnl_ukr_args *p, const nnl_epilogue *e, float acc[8
                        const nnl_act act) {
     const int left = p->nr - col0;
     for (int i = 0; i < p->mr; i++)
-        for (int v = 0; v < HALF && v < left; v += 4) store_vec(p, e, vld1q_f32(acc[i] + v), i, col0 + v, act);
+        for (int v = 0; v < HALF && v < left; v += 4) {
+            const int col = col0 + v;
+            if (!p->gap || col + 4 <= p->gap_at)
+                store_vec(p, e, vld1q_f32(acc[i] + v), i, col, act, 0);
+            else if (col >= p->gap_at + p->gap)
+                store_vec(p, e, vld1q_f32(acc[i] + v), i, col, act, p->gap);
+            else
+                store_gap(p, e, acc[i] + v, i, col);
+        }
 }
 
 static void ukr_neon(const nnl_ukr_args *p) {
@@ -495,6 +517,7 @@ const nnl_kernel nnl_kernel_neon = {
     .nc = 384,
     .supported = supported,
     .ukr = ukr_neon,
+    .ukr_gap = true,
     .epi_row = epi_row_neon,
     .tile_t = nnl_tile_t_ref,   /* no transposed tile: only the Winograd driver uses it */
     .dot8 = dot8_neon,

@@ -127,35 +127,70 @@ INLINE void st_gap(float *y, __m256 v, int lo, int hi, int n, int gap) {
 
 INLINE int clamp8(int x) { return x < 0 ? 0 : x > 8 ? 8 : x; }
 
-/* GAP: the tile's gap (nnl_ukr_args) applies to C and res. */
-INLINE void store_vec(const nnl_ukr_args *p, const nnl_epilogue *e, __m256 x, int i, int col, const nnl_act act,
-                      const bool GAP) {
+/* A tile with a gap (a wide grid's row end), as ukr_gap_avx512: the
+ * plain path into a tile on the stack, then to C in pieces past the gap
+ * (whole vectors plain, the straddling ones in parts), the epilogue here
+ * where C's earlier K blocks or the residual are added after the sums. */
+static void ukr_avx2(const nnl_ukr_args *p);
+
+static __attribute__((noinline)) void ukr_gap_avx2(const nnl_ukr_args *p) {
+    float t[NNL_MR * NR] __attribute__((aligned(32)));
+    const nnl_epilogue *e = p->epi;
+    const bool late = p->accumulate || (e && e->res);
+    nnl_ukr_args q = *p;
+    q.c = t;
+    q.ldc = NR;
+    q.accumulate = false;
+    q.gap_at = q.gap = 0;
+    q.epi = late ? NULL : e;
+    ukr_avx2(&q);
+    for (int i = 0; i < p->mr; i++)
+        for (int col = 0; col < p->nr; col += 8) {
+            const int left = p->nr - col, n = left < 8 ? left : 8, lo = clamp8(p->gap_at - col),
+                      hi = clamp8(p->gap_at + p->gap - col);
+            float *c = p->c + i * p->ldc + col;
+            __m256 x = _mm256_load_ps(t + i * NR + col);
+            if (late) {
+                if (p->accumulate) x = _mm256_add_ps(x, ld_gap(c, lo, hi, n, p->gap));
+                if (e) {
+                    if (e->alpha != 1.0f) x = _mm256_mul_ps(x, _mm256_set1_ps(e->alpha));
+                    if (e->bias_row) x = _mm256_add_ps(x, _mm256_set1_ps(e->bias_row[i]));
+                    if (e->bias_col) x = _mm256_add_ps(x, ld_part(e->bias_col + col, left));
+                    if (e->res)
+                        x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta), ld_gap(e->res + i * e->res_rs + col, lo, hi, n, p->gap),
+                                            x);
+                    x = act256(x, e->act, e->act_a, e->act_b);
+                }
+            }
+            st_gap(c, x, lo, hi, n, p->gap);
+        }
+}
+
+/* One 8-wide piece of row i: accumulate, epilogue, store.  e is the
+ * caller's local copy of the epilogue, so the stores into C (floats, as
+ * alpha and beta are) do not make every later piece reload it; act is a
+ * constant of ukr_avx2's switch for the common ones, so the 24 stores of
+ * a tile pay no switch.  At K = 24 (MobileNet's expansions) the epilogue
+ * read through p->epi took a quarter of the microkernel's time. */
+INLINE void store_vec(const nnl_ukr_args *p, const nnl_epilogue *e, __m256 x, int i, int col, const nnl_act act) {
     const int left = p->nr - col;
-    const int n = left < 8 ? left : 8, lo = GAP ? clamp8(p->gap_at - col) : 8,
-              hi = GAP ? clamp8(p->gap_at + p->gap - col) : 8;
     float *c = p->c + i * p->ldc + col;
-    if (p->accumulate) x = _mm256_add_ps(x, GAP ? ld_gap(c, lo, hi, n, p->gap) : ld_part(c, left));
+    if (p->accumulate) x = _mm256_add_ps(x, ld_part(c, left));
     if (e) {
         if (e->alpha != 1.0f) x = _mm256_mul_ps(x, _mm256_set1_ps(e->alpha));
         if (e->bias_row) x = _mm256_add_ps(x, _mm256_set1_ps(e->bias_row[i]));
         if (e->bias_col) x = _mm256_add_ps(x, ld_part(e->bias_col + col, left));
-        if (e->res) {
-            const float *r = e->res + i * e->res_rs + col;
-            x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta), GAP ? ld_gap(r, lo, hi, n, p->gap) : ld_part(r, left), x);
-        }
+        if (e->res) x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta), ld_part(e->res + i * e->res_rs + col, left), x);
         if (act != NNL_ACT_GELU) x = act256(x, act, e->act_a, e->act_b);
     }
-    if (GAP)
-        st_gap(c, x, lo, hi, n, p->gap);
-    else
-        st_part(c, x, left);
+    st_part(c, x, left);
 }
 
 /* Rows r0 .. r0 + 3 of the tile (r0 a constant: 0 or 4), nv vectors of
  * columns; B rows at b_off (offs) or packed, two loops rather than a test
  * a step. */
 INLINE void half_nv(const nnl_ukr_args *p, const nnl_epilogue *e, const int r0, const int nv, const bool offs,
-                    const nnl_act act, const bool GAP) {
+                    const nnl_act act) {
     __m256 c0[4], c1[4], c2[4];
     _Pragma("GCC unroll 4")
     for (int i = 0; i < 4; i++) c0[i] = c1[i] = c2[i] = _mm256_setzero_ps();
@@ -178,36 +213,36 @@ INLINE void half_nv(const nnl_ukr_args *p, const nnl_epilogue *e, const int r0, 
     _Pragma("GCC unroll 4")
     for (int i = 0; i < 4; i++) {
         if (r0 + i >= p->mr) break;
-        store_vec(p, e, c0[i], r0 + i, 0, act, GAP);
-        if (nv > 1 && p->nr > 8) store_vec(p, e, c1[i], r0 + i, 8, act, GAP);
-        if (nv > 2 && p->nr > 16) store_vec(p, e, c2[i], r0 + i, 16, act, GAP);
+        store_vec(p, e, c0[i], r0 + i, 0, act);
+        if (nv > 1 && p->nr > 8) store_vec(p, e, c1[i], r0 + i, 8, act);
+        if (nv > 2 && p->nr > 16) store_vec(p, e, c2[i], r0 + i, 16, act);
     }
 }
 
-INLINE void tile_nv(const nnl_ukr_args *p, const nnl_epilogue *e, const int nv, const nnl_act act, const bool GAP) {
+INLINE void tile_nv(const nnl_ukr_args *p, const nnl_epilogue *e, const int nv, const nnl_act act) {
     if (p->b_off) {
-        half_nv(p, e, 0, nv, true, act, GAP);
-        if (p->mr > 4) half_nv(p, e, 4, nv, true, act, GAP);
+        half_nv(p, e, 0, nv, true, act);
+        if (p->mr > 4) half_nv(p, e, 4, nv, true, act);
     } else {
-        half_nv(p, e, 0, nv, false, act, GAP);
-        if (p->mr > 4) half_nv(p, e, 4, nv, false, act, GAP);
+        half_nv(p, e, 0, nv, false, act);
+        if (p->mr > 4) half_nv(p, e, 4, nv, false, act);
     }
 }
 
 INLINE void tile_act(const nnl_ukr_args *p, const nnl_epilogue *e, const nnl_act act) {
-    /* a tile with a gap is a wide-grid tile: all three vectors (B may be
-     * read whole, gemm.h), the stores cut to nr */
-    if (p->gap)
-        tile_nv(p, e, 3, act, true);
-    else if (p->nr > 16)
-        tile_nv(p, e, 3, act, false);
+    if (p->nr > 16)
+        tile_nv(p, e, 3, act);
     else if (p->nr > 8)
-        tile_nv(p, e, 2, act, false);
+        tile_nv(p, e, 2, act);
     else
-        tile_nv(p, e, 1, act, false);
+        tile_nv(p, e, 1, act);
 }
 
 static void ukr_avx2(const nnl_ukr_args *p) {
+    if (p->gap) {
+        ukr_gap_avx2(p);
+        return;
+    }
     nnl_epilogue e;
     if (p->epi) e = *p->epi;
     const nnl_epilogue *ep = p->epi ? &e : NULL;

@@ -85,48 +85,85 @@ INLINE __m512 load_gap(const float *at, __mmask16 lo, __mmask16 hi, int gap) {
     return _mm512_mask_loadu_ps(_mm512_maskz_loadu_ps(lo, at), hi, at - gap);
 }
 
+/* A tile with a gap (a wide grid's row end): the plain path computes it
+ * into a tile on the stack, then each 16-wide piece goes to C in two
+ * masked stores, the lanes after the gap gap floats earlier.  The plain
+ * path applies the whole epilogue where nothing is added after the sums
+ * (stems: no residual, one K block); else it runs here on the sums with
+ * C's earlier blocks and the residual read past the gap the same way.
+ * One out-of-line path, the activation a value: a gap variant of every
+ * templated store made the file's build under the fuzzing sanitizers
+ * minutes longer, and the activation as a value inside the templated
+ * stores spilled the accumulators (stems 1.5-1.7x slower). */
+static void ukr_avx512(const nnl_ukr_args *p);
+
+static __attribute__((noinline)) void ukr_gap_avx512(const nnl_ukr_args *p) {
+    float t[NNL_MR * NR] __attribute__((aligned(64)));
+    const nnl_epilogue *e = p->epi;
+    const bool late = p->accumulate || (e && e->res);
+    nnl_ukr_args q = *p;
+    q.c = t;
+    q.ldc = NR;
+    q.accumulate = false;
+    q.gap_at = q.gap = 0;
+    q.epi = late ? NULL : e;
+    ukr_avx512(&q);
+    for (int i = 0; i < p->mr; i++)
+        for (int col = 0; col < p->nr; col += 16) {
+            const __mmask16 m = tail_mask(p->nr - col), lo = m & lanes_below(p->gap_at - col),
+                            hi = m & (__mmask16)~lanes_below(p->gap_at + p->gap - col);
+            float *c = p->c + i * p->ldc + col;
+            __m512 x = _mm512_load_ps(t + i * NR + col);
+            if (late) {
+                if (p->accumulate) x = _mm512_add_ps(x, load_gap(c, lo, hi, p->gap));
+                if (e) {
+                    if (e->alpha != 1.0f) x = _mm512_mul_ps(x, _mm512_set1_ps(e->alpha));
+                    if (e->bias_row) x = _mm512_add_ps(x, _mm512_set1_ps(e->bias_row[i]));
+                    if (e->bias_col) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, e->bias_col + col));
+                    if (e->res)
+                        x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), load_gap(e->res + i * e->res_rs + col, lo, hi, p->gap),
+                                            x);
+                    x = act512(x, e->act, e->act_a, e->act_b);
+                }
+            }
+            _mm512_mask_storeu_ps(c, lo, x);
+            _mm512_mask_storeu_ps(c - p->gap, hi, x);
+        }
+}
+
 /* Store one 16-wide piece of row i: accumulate, epilogue, masked store.
  * act is a constant of the caller's branch, so the 24 stores of a tile
- * pay no switch; alpha 1 (every conv) skips its multiply.  GAP: the
- * piece's lanes before the tile's gap go to c, those after it gap floats
- * earlier (two masked stores; the wide grid's virtual pixels dropped). */
-INLINE void store_vec(const nnl_ukr_args *p, __m512 x, int i, int col, const nnl_act act, const bool GAP) {
-    __mmask16 m = tail_mask(p->nr - col), lo = m, hi = 0;
-    if (GAP) {
-        lo = m & lanes_below(p->gap_at - col);
-        hi = m & (__mmask16)~lanes_below(p->gap_at + p->gap - col);
-    }
+ * pay no switch; alpha 1 (every conv) skips its multiply. */
+INLINE void store_vec(const nnl_ukr_args *p, __m512 x, int i, int col, const nnl_act act) {
+    __mmask16 m = tail_mask(p->nr - col);
     float *c = p->c + i * p->ldc + col;
-    if (p->accumulate) x = _mm512_add_ps(x, GAP ? load_gap(c, lo, hi, p->gap) : _mm512_maskz_loadu_ps(m, c));
+    if (p->accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, c));
     const nnl_epilogue *e = p->epi;
     if (e) {
         if (e->alpha != 1.0f) x = _mm512_mul_ps(x, _mm512_set1_ps(e->alpha));
         if (e->bias_row) x = _mm512_add_ps(x, _mm512_set1_ps(e->bias_row[i]));
         if (e->bias_col) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, e->bias_col + col));
-        if (e->res) {
-            const float *r = e->res + i * e->res_rs + col;
-            x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), GAP ? load_gap(r, lo, hi, p->gap) : _mm512_maskz_loadu_ps(m, r),
+        if (e->res)
+            x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), _mm512_maskz_loadu_ps(m, e->res + i * e->res_rs + col),
                                 x);
-        }
         /* GELU runs after the tile is stored (ukr_avx512); act is NONE then */
         x = act512(x, act, e->act_a, e->act_b);
     }
-    _mm512_mask_storeu_ps(c, lo, x);
-    if (GAP) _mm512_mask_storeu_ps(c - p->gap, hi, x);
+    _mm512_mask_storeu_ps(c, m, x);
 }
 
 INLINE void store_tile(const nnl_ukr_args *p, const __m512 *c0, const __m512 *c1, const __m512 *c2, const int nv,
-                       const nnl_act act, const bool GAP) {
+                       const nnl_act act) {
     _Pragma("GCC unroll 8")
     for (int i = 0; i < 8; i++) {
         if (i >= p->mr) break;
-        store_vec(p, c0[i], i, 0, act, GAP);
-        if (nv > 1 && p->nr > 16) store_vec(p, c1[i], i, 16, act, GAP);
-        if (nv > 2 && p->nr > 32) store_vec(p, c2[i], i, 32, act, GAP);
+        store_vec(p, c0[i], i, 0, act);
+        if (nv > 1 && p->nr > 16) store_vec(p, c1[i], i, 16, act);
+        if (nv > 2 && p->nr > 32) store_vec(p, c2[i], i, 32, act);
     }
 }
 
-INLINE void ukr_nv(const nnl_ukr_args *p, const int nv, const bool OFF, const bool GAP) {
+INLINE void ukr_nv(const nnl_ukr_args *p, const int nv, const bool OFF) {
     __m512 c0[8], c1[8], c2[8];
     _Pragma("GCC unroll 8")
     for (int i = 0; i < 8; i++) c0[i] = c1[i] = c2[i] = _mm512_setzero_ps();
@@ -148,29 +185,29 @@ INLINE void ukr_nv(const nnl_ukr_args *p, const int nv, const bool OFF, const bo
         }
     }
     switch (p->epi ? p->epi->act : NNL_ACT_NONE) {
-    case NNL_ACT_RELU: store_tile(p, c0, c1, c2, nv, NNL_ACT_RELU, GAP); break;
-    case NNL_ACT_CLIP: store_tile(p, c0, c1, c2, nv, NNL_ACT_CLIP, GAP); break;
-    case NNL_ACT_SIGMOID: store_tile(p, c0, c1, c2, nv, NNL_ACT_SIGMOID, GAP); break;
-    case NNL_ACT_HARDSIGMOID: store_tile(p, c0, c1, c2, nv, NNL_ACT_HARDSIGMOID, GAP); break;
-    case NNL_ACT_HARDSWISH: store_tile(p, c0, c1, c2, nv, NNL_ACT_HARDSWISH, GAP); break;
-    case NNL_ACT_SILU: store_tile(p, c0, c1, c2, nv, NNL_ACT_SILU, GAP); break;
-    case NNL_ACT_LEAKYRELU: store_tile(p, c0, c1, c2, nv, NNL_ACT_LEAKYRELU, GAP); break;
-    default: store_tile(p, c0, c1, c2, nv, NNL_ACT_NONE, GAP); break;
+    case NNL_ACT_RELU: store_tile(p, c0, c1, c2, nv, NNL_ACT_RELU); break;
+    case NNL_ACT_CLIP: store_tile(p, c0, c1, c2, nv, NNL_ACT_CLIP); break;
+    case NNL_ACT_SIGMOID: store_tile(p, c0, c1, c2, nv, NNL_ACT_SIGMOID); break;
+    case NNL_ACT_HARDSIGMOID: store_tile(p, c0, c1, c2, nv, NNL_ACT_HARDSIGMOID); break;
+    case NNL_ACT_HARDSWISH: store_tile(p, c0, c1, c2, nv, NNL_ACT_HARDSWISH); break;
+    case NNL_ACT_SILU: store_tile(p, c0, c1, c2, nv, NNL_ACT_SILU); break;
+    case NNL_ACT_LEAKYRELU: store_tile(p, c0, c1, c2, nv, NNL_ACT_LEAKYRELU); break;
+    default: store_tile(p, c0, c1, c2, nv, NNL_ACT_NONE); break;
     }
 }
 
 static void ukr_avx512(const nnl_ukr_args *p) {
     const bool off = p->b_off != NULL;
-    /* a tile with a gap is a wide-grid tile: all three vectors (B may be
-     * read whole, gemm.h), the stores masked to nr */
-    if (p->gap)
-        off ? ukr_nv(p, 3, true, true) : ukr_nv(p, 3, false, true);
-    else if (p->nr > 32)
-        off ? ukr_nv(p, 3, true, false) : ukr_nv(p, 3, false, false);
+    if (p->gap) {
+        ukr_gap_avx512(p);
+        return;
+    }
+    if (p->nr > 32)
+        off ? ukr_nv(p, 3, true) : ukr_nv(p, 3, false);
     else if (p->nr > 16)
-        off ? ukr_nv(p, 2, true, false) : ukr_nv(p, 2, false, false);
+        off ? ukr_nv(p, 2, true) : ukr_nv(p, 2, false);
     else
-        off ? ukr_nv(p, 1, true, false) : ukr_nv(p, 1, false, false);
+        off ? ukr_nv(p, 1, true) : ukr_nv(p, 1, false);
     /* GELU (long polynomials) after every row is stored: as a call in the
      * epilogue it would spill the live accumulators around it */
     if (p->epi && p->epi->act == NNL_ACT_GELU)

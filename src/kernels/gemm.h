@@ -130,6 +130,22 @@ typedef struct nnl_ukr_args {
 
 typedef void (*nnl_ukr_fn)(const nnl_ukr_args *p);
 
+/* Whether a gap tile's epilogue waits for the move past the gap: C's
+ * earlier K blocks or the residual are added after the sums. */
+static inline bool nnl_ukr_gap_late(const nnl_ukr_args *p) { return p->accumulate || (p->epi && p->epi->res); }
+
+/* The call that computes gap tile p into t (row stride ldt) by a set's
+ * plain path, with its whole epilogue unless nnl_ukr_gap_late. */
+static inline nnl_ukr_args nnl_ukr_gap_plain(const nnl_ukr_args *p, float *t, int64_t ldt) {
+    nnl_ukr_args q = *p;
+    q.c = t;
+    q.ldc = ldt;
+    q.accumulate = false;
+    q.gap_at = q.gap = 0;
+    q.epi = nnl_ukr_gap_late(p) ? NULL : p->epi;
+    return q;
+}
+
 /* A transposed tile, output channels in the vector lanes, for GEMMs with
  * few columns (convs on 7x7 and 14x14 maps, where pixel lanes leave a
  * 49-pixel row 64 lanes wide): t[j][o] (+)= sum over k < kc of

@@ -136,13 +136,8 @@ static void ukr_avx2(const nnl_ukr_args *p);
 static __attribute__((noinline)) void ukr_gap_avx2(const nnl_ukr_args *p) {
     float t[NNL_MR * NR] __attribute__((aligned(32)));
     const nnl_epilogue *e = p->epi;
-    const bool late = p->accumulate || (e && e->res);
-    nnl_ukr_args q = *p;
-    q.c = t;
-    q.ldc = NR;
-    q.accumulate = false;
-    q.gap_at = q.gap = 0;
-    q.epi = late ? NULL : e;
+    const bool late = nnl_ukr_gap_late(p);
+    const nnl_ukr_args q = nnl_ukr_gap_plain(p, t, NR);
     ukr_avx2(&q);
     for (int i = 0; i < p->mr; i++)
         for (int col = 0; col < p->nr; col += 8) {

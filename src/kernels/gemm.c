@@ -283,7 +283,8 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
                 .a_next = a_next,
                 .b = jn < n_in ? p.b + col : bblk + (jn - n_in) * kc,
                 .b_off = jn < n_in ? boff : NULL,
-                .c = cblk ? cblk + im * ldct + jn : p.c + row * d->ldc + col,
+                /* the wide grid has no C (p.c NULL): its tiles go to y (gap_tile) */
+                .c = cblk ? cblk + im * ldct + jn : p.c ? p.c + row * d->ldc + col : NULL,
                 .ldc = cblk ? ldct : d->ldc,
                 .mr = (int)min64(NNL_MR, mcur - im),
                 .nr = (int)min64(nr, ncur - jn),

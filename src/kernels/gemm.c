@@ -571,7 +571,7 @@ bool nnl_gemm_transposed(const nnl_gemm_desc *d, const nnl_kernel *kern) {
     if (!kern) kern = nnl_kernel_get();
     nnl_gemm_ptrs p0 = {0};
     d->ptrs(d, 0, &p0);
-    return !gemv_fits(d) && !tg_xw(d, kern) && tg_conv(d, kern, &p0);
+    return !(gemv_fits(d) && d->k > 0) && !tg_xw(d, kern) && tg_conv(d, kern, &p0);
 }
 
 /* Conv form: the tile's channel o into row m0 + o of C with the epilogue
@@ -872,11 +872,12 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     g.nkb = d->k > 0 ? (d->k + kern->kc - 1) / kern->kc : 1;
     g.b_floats = (size_t)kern->kc * (size_t)kern->nc;
     size_t need = (g.b_floats + (size_t)MC_RT * (size_t)kern->kc) * sizeof(float);
-    /* The wide grid's tiles store the real output themselves where the
-     * kernel can drop a tile's virtual pixels and a tile meets at most
-     * one row end (ow >= nr); else C goes through thread scratch and
-     * wide_out (a pass over the output: a quarter of SqueezeNet's stem). */
-    g.gap_y = p0.y && kern->ukr_gap && d->epi.act != NNL_ACT_GELU && d->geom.ow >= nr;
+    /* The wide grid's tiles store the real output themselves, dropping
+     * their virtual pixels (nnl_ukr_args.gap), where a tile meets at most
+     * one row end (ow >= nr) and no GELU runs on the stored tile; else C
+     * goes through thread scratch and wide_out (a pass over the output: a
+     * quarter of SqueezeNet's stem). */
+    g.gap_y = p0.y && d->epi.act != NNL_ACT_GELU && d->geom.ow >= nr;
     if (p0.y && !g.gap_y) {
         /* the task's C block (mc x nc) follows in thread scratch: as many
          * rows as fit (MC_PACKED x 384 floats, 768 KB, on every set) */

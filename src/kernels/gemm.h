@@ -108,7 +108,7 @@ typedef struct nnl_epilogue {
  *   accumulate: add to what C holds (earlier K blocks); else overwrite.
  *   epi: NULL for an intermediate K block, else the final epilogue with
  *      bias_row / bias_col / res already offset to the tile origin.
- *   gap (kernels with nnl_kernel.ukr_gap only; else 0): the tile's columns
+ *   gap (0: none; every set's ukr honours it): the tile's columns
  *      [gap_at, gap_at + gap) are dropped and those from gap_at + gap on
  *      lie gap floats earlier, column j at c + j - gap, in C (stores and
  *      accumulate's reads) and in res (bias_col stays at j): the wide
@@ -529,10 +529,6 @@ typedef struct nnl_kernel {
     int nc;                    /* N block per task, multiple of nr */
     bool (*supported)(void);
     nnl_ukr_fn ukr;
-    /* ukr honours nnl_ukr_args.gap (except with GELU, which runs on the
-     * stored tile); without it the wide grid's C goes through thread
-     * scratch and a copy (gemm.c wide_out) */
-    bool ukr_gap;
     nnl_tukr_fn tukr;          /* NULL: the set has none, few-column GEMMs use ukr */
     /* Channels of a tukr weight vector (nnl_tukr_args): 0 or 8, one
      * PACK_A8 panel read in place; 16, two panels side by side, joined

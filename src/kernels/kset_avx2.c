@@ -93,12 +93,6 @@ INLINE void st_part(float *y, __m256 v, int64_t left) {
         nnl_st_part256(y, v, (int)left);
 }
 
-/* One 8-wide piece of row i: accumulate, epilogue, store.  e is the
- * caller's local copy of the epilogue, so the stores into C (floats, as
- * alpha and beta are) do not make every later piece reload it; act is a
- * constant of ukr_avx2's switch for the common ones, so the 24 stores of
- * a tile pay no switch.  At K = 24 (MobileNet's expansions) the epilogue
- * read through p->epi took a quarter of the microkernel's time. */
 /* A piece of a tile with a gap (nnl_ukr_args): its lanes [0, lo) at x,
  * [hi, n) at x - gap, the rest zero; lo and hi clamped to [0, 8]. */
 INLINE __m256 ld_gap(const float *x, int lo, int hi, int n, int gap) {
@@ -1246,7 +1240,6 @@ static bool supported(void) {
 const nnl_kernel nnl_kernel_avx2 = {
     .name = "avx2",
     .nr = NR,
-    .ukr_gap = true,
     .kc = 256,
     .nc = 384,
     .supported = supported,

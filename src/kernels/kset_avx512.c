@@ -1246,7 +1246,6 @@ const nnl_kernel nnl_kernel_avx512 = {
     .nc = 384,
     .supported = supported,
     .ukr = ukr_avx512,
-    .ukr_gap = true,
     .tukr = tukr_avx512,
     .tile_t = tile_t_avx512,
     .tukr_lanes = 16,

@@ -517,7 +517,6 @@ const nnl_kernel nnl_kernel_neon = {
     .nc = 384,
     .supported = supported,
     .ukr = ukr_neon,
-    .ukr_gap = true,
     .epi_row = epi_row_neon,
     .tile_t = nnl_tile_t_ref,   /* no transposed tile: only the Winograd driver uses it */
     .dot8 = dot8_neon,

@@ -275,7 +275,6 @@ const nnl_kernel nnl_kernel_scalar = {
     .nc = 256,
     .supported = always,
     .ukr = ukr_scalar,
-    .ukr_gap = true,
     .tukr = tukr_scalar,
     .tile_t = nnl_tile_t_ref,
     .dwc = dwc_scalar,

@@ -190,6 +190,57 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
         }
 }
 
+/* ---- strided 1x1 -------------------------------------------------------
+ * A 1x1 conv without pads and with stride reads every sh-th row's every
+ * sw-th pixel.  im2col gathered them into each B panel; instead they are
+ * copied once into an oh x ow plane a channel (op scratch) and the conv
+ * runs as the pointwise one on it, whose B the microkernels read in place
+ * (RegNetX's and ResNet's projection shortcuts ran 1.5-1.9x ORT's Conv
+ * node on im2col). */
+static bool strided_pointwise(const nnl_conv_params *p) {
+    return p->kh == 1 && p->kw == 1 && (p->sh > 1 || p->sw > 1) && p->pt == 0 && p->pl == 0 && p->pb == 0 &&
+           p->pr == 0;
+}
+
+/* p as the pointwise conv of its subsampled input. */
+static nnl_conv_params subsampled(const nnl_conv_params *p) {
+    nnl_conv_params q = *p;
+    q.h = p->oh;
+    q.w = p->ow;
+    q.sh = q.sw = 1;
+    q.dh = q.dw = 1;
+    return q;
+}
+
+static size_t subsample_bytes(const nnl_conv_params *p) {
+    return ((size_t)(p->n * p->c * p->oh * p->ow) * sizeof(float) + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
+}
+
+typedef struct subsample_job {
+    const nnl_conv_params *p;
+    const float *x;
+    float *d;
+} subsample_job;
+
+/* One plane (image, channel): d[oy][ox] = x[oy sh][ox sw]. */
+static void subsample_plane(void *ctx, int64_t pl, int thread) {
+    (void)thread;
+    const subsample_job *j = ctx;
+    const nnl_conv_params *p = j->p;
+    const float *src = j->x + pl * p->h * p->w;
+    float *dst = j->d + pl * p->oh * p->ow;
+    for (int64_t oy = 0; oy < p->oh; oy++) {
+        const float *s = src + oy * p->sh * p->w;
+        float *d = dst + oy * p->ow;
+        if (p->sw == 1)
+            copy_row(d, s, p->ow);
+        else if (p->sw == 2)
+            every_other(d, s, p->ow);
+        else
+            for (int64_t ox = 0; ox < p->ow; ox++) d[ox] = s[ox * p->sw];
+    }
+}
+
 /* An input channel scale (squeeze-and-excitation) on a 1x1 conv:
  * W (X * s) = (W * s) X.  Scaling the weight's K columns costs M x K a
  * image, scaling X while packing it K x N and keeps X from being read in
@@ -257,6 +308,17 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
                                 nnl_pool *pool, void *const *ts) {
     if (a->x_scale && scale_weight_pays(p) && a->scratch && a->scratch_bytes >= scaled_weight_bytes(p))
         return conv_scaled_run(p, a, kern, pool, ts);
+    size_t sb;
+    if (strided_pointwise(p) && a->scratch && a->scratch_bytes >= (sb = subsample_bytes(p))) {
+        nnl_conv_params q = subsampled(p);
+        nnl_conv_args t = *a;
+        subsample_job j = {.p = p, .x = a->x, .d = a->scratch};
+        nnl_pool_run(pool, p->n * p->c, subsample_plane, &j);
+        t.x = a->scratch;
+        t.scratch = (char *)a->scratch + sb;
+        t.scratch_bytes = a->scratch_bytes - sb;
+        return conv_gemm_run(&q, &t, kern, pool, ts);
+    }
     conv_gemm cg = {.p = p, .a = a};
     int64_t cgc = p->c / p->group, ohw = p->oh * p->ow;
     nnl_gemm_desc d = {
@@ -508,6 +570,10 @@ static size_t direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout
         q.n = 1;
         q.x_scaled = false;
         return scaled_weight_bytes(p) + direct_scratch_bytes(&q, w_layout);
+    }
+    if (strided_pointwise(p)) {
+        nnl_conv_params q = subsampled(p);
+        return subsample_bytes(p) + direct_scratch_bytes(&q, w_layout);
     }
     int64_t hp, wp, npx;
     if (wide_grid(p, &hp, &wp, &npx)) {

@@ -754,8 +754,12 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
         a.wh = wh;
         a.w = NULL;
     }
-    if (pool && (a.scratch_bytes = nnl_conv_scratch_bytes(&p, a.w_layout)))
+    if (pool && (a.scratch_bytes = nnl_conv_scratch_bytes(&p, a.w_layout))) {
+        /* NaN bytes: a conv that reads scratch it did not write (a pad it
+         * forgot to zero) turns its outputs into NaN */
         a.scratch = nnl_aligned_alloc(a.scratch_bytes);
+        memset(a.scratch, 0xff, a.scratch_bytes);
+    }
     assert_int_equal(nnl_conv2d(&p, &a, kern, pool, ts), NNL_OK);
     nnl_aligned_free(a.scratch);
     char what[200];
@@ -784,6 +788,9 @@ static const ccase conv_cases[] = {
     {2, 12, 15, 20, 8, 1, 1, 2, 2, 3, 1, 1, 0, 0, 0, 0},    /* 1x1 stride 2x3, groups, batch 2 */
     {1, 64, 28, 29, 160, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},  /* 1x1 stride 2 to 14x15 (RegNetX) */
     {1, 7, 20, 31, 9, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1},     /* stride 2 */
+    {1, 3, 97, 130, 8, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1},    /* stride 2, phase planes padded row by row */
+    {1, 4, 23, 37, 16, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 1},    /* stride 2, no left pad, odd width */
+    {1, 32, 14, 14, 32, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1},   /* grouped stride 2 to 7x7 (RegNetX) */
     {1, 6, 19, 22, 10, 3, 3, 1, 1, 1, 2, 3, 2, 3, 2, 3},    /* dilation */
     {1, 4, 10, 12, 8, 3, 5, 1, 1, 2, 1, 1, 0, 2, 1, 0},     /* asymmetric pads, rect kernel */
     {1, 8, 12, 12, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},    /* groups, 8 per group */

@@ -305,6 +305,12 @@ static void test_pool_big(void **state) {
     check_pool("AveragePool", odd, 3, 1, 1, false, false);
     check_pool("AveragePool", odd, 3, 2, 1, true, true);
     check_pool("AveragePool", stem, 5, 3, 2, true, false);
+    /* 2x2/2 inside the plane (DenseNet's transitions: one pass), odd sizes
+     * dropping the last row and column, and with ceil_mode (general path) */
+    const int64_t dense[] = {1, 16, 56, 56};
+    check_pool("AveragePool", dense, 2, 2, 0, false, false);
+    check_pool("AveragePool", odd, 2, 2, 0, false, false);
+    check_pool("AveragePool", odd, 2, 2, 0, true, false);
     check_pool("MaxPool", small, 7, 1, 3, false, false); /* no interior columns */
 }
 

@@ -277,6 +277,35 @@ static void sep_sum(const pool_geom *g, const float *x, int64_t hs, int64_t kh0,
         }
 }
 
+typedef float pool_v4 __attribute__((vector_size(16)));
+
+/* 2 x 2 windows at stride 2, all inside the plane (DenseNet's transition
+ * pools): one pass over the two input rows.  The sums are sep_sum's,
+ * column pairs of row sums, times the same 1/4: ((x0 + x1) + (x0' + x1'))
+ * / 4.  The general path's three passes and divisor pass a row ran 3.2x
+ * ORT's time on DenseNet-121's three pools. */
+static bool avg2x2(const pool_geom *g) {
+    return g->kind == P_AVG && g->k[0] == 2 && g->k[1] == 2 && g->s[0] == 2 && g->s[1] == 2 && g->d[0] == 1 &&
+           g->d[1] == 1 && g->pb[0] == 0 && g->pb[1] == 0 && 2 * g->out[0] <= g->in[0] &&
+           2 * g->out[1] <= g->in[1];
+}
+
+static void avg2x2_row(float *y, const float *x0, const float *x1, int64_t ow) {
+    const pool_v4 q = {0.25f, 0.25f, 0.25f, 0.25f};
+    int64_t i = 0;
+    for (; i + 4 <= ow; i += 4) {
+        pool_v4 a0, b0, a1, b1;
+        memcpy(&a0, x0 + 2 * i, sizeof a0);
+        memcpy(&b0, x0 + 2 * i + 4, sizeof b0);
+        memcpy(&a1, x1 + 2 * i, sizeof a1);
+        memcpy(&b1, x1 + 2 * i + 4, sizeof b1);
+        const pool_v4 va = a0 + a1, vb = b0 + b1;
+        const pool_v4 r = (__builtin_shufflevector(va, vb, 0, 2, 4, 6) + __builtin_shufflevector(va, vb, 1, 3, 5, 7)) * q;
+        memcpy(y + i, &r, sizeof r);
+    }
+    for (; i < ow; i++) y[i] = ((x0[2 * i] + x1[2 * i]) + (x0[2 * i + 1] + x1[2 * i + 1])) * 0.25f;
+}
+
 static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     const pool_job *j = ctx;
     const pool_geom *g = &j->g;
@@ -292,6 +321,14 @@ static void pool2d_rows(void *ctx, int64_t b, int64_t e, int thread) {
     int64_t ow_hi = W - 1 + PL - (KW - 1) * DW >= 0 ? (W - 1 + PL - (KW - 1) * DW) / SW + 1 : 0;
     if (ow_hi > OW) ow_hi = OW;
     if (ow_lo > ow_hi) ow_lo = ow_hi;
+    if (avg2x2(g)) {
+        for (int64_t row = b; row < e; row++) {
+            const int64_t plane = row / OH, oh = row % OH;
+            const float *x0 = j->x + plane * H * W + 2 * oh * W;
+            avg2x2_row(j->y + plane * OH * OW + oh * OW, x0, x0 + W, OW);
+        }
+        return;
+    }
     for (int64_t row = b; row < e; row++) {
         const int64_t plane = row / OH, oh = row % OH;
         const float *x = j->x + plane * H * W;

@@ -894,6 +894,11 @@ static const ccase in_place_cases[] = {
     {1, 40, 6, 50, 24, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* 2 K blocks accumulate in y */
     {1, 5, 9, 101, 8, 7, 7, 1, 2, 2, 1, 1, 3, 3, 3, 3},   /* 7x7 stride 2: gap 3 */
     {1, 6, 10, 60, 8, 3, 3, 1, 1, 1, 4, 4, 4, 4, 4, 4},   /* dilation 4: gap 8 */
+    /* K <= 64 with whole-vector rows: tiles start at row starts instead
+     * (gemm.c row_tiles), blocks of the threaded runs starting mid-row */
+    {1, 3, 60, 224, 16, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1}, /* stem: ow 112 */
+    {1, 3, 30, 222, 8, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0},  /* ow 110: a narrow last tile a row */
+    {1, 7, 9, 96, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* stride 1, K 63 */
     /* a small map whose grid pixel tiles would refuse (virtual columns x
      * 256 rows): planned for the transposed tile, which takes it where the
      * set has one, else im2col from the same scratch */

@@ -43,6 +43,7 @@ typedef struct gemm_ctx {
     float *pre;                /* whole packed B, or NULL */
     int64_t npad;              /* N rounded up to whole panels (prepacked B) */
     bool gap_y;                /* the wide grid's tiles write y directly (gap_tile) */
+    bool row_tiles;            /* ... in tiles that start at row starts (row_tiles) */
 } gemm_ctx;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -232,6 +233,29 @@ static int64_t gap_tile(const nnl_conv_geom *q, int64_t f, int nr, int *gap_at, 
     return oy * q->ow + ox;
 }
 
+/* Most tiles row_tiles makes of a block: nc / nr whole ones and a
+ * narrower one per row (ow >= nr: at most nc / nr + 2 rows). */
+#define ROW_TILES_MAX 128
+
+/* The wide grid's virtual pixels [n0, n0 + ncur) as tiles that never
+ * cross a row end: each row's real pixels from its start in tiles of nr,
+ * the last one narrower, the virtual columns skipped.  Sets each tile's
+ * offset from n0, width and first real pixel; returns the count. */
+static int row_tiles(const nnl_conv_geom *q, int64_t n0, int64_t ncur, int nr, int64_t *at, int *width,
+                     int64_t *px) {
+    int n = 0;
+    for (int64_t f = n0, end = n0 + ncur; f < end;) {
+        const int64_t oy = f / q->w, ox = f % q->w, row_end = min64(end, oy * q->w + q->ow);
+        for (int64_t c = f; ox < q->ow && c < row_end && n < ROW_TILES_MAX; c += nr, n++) {
+            at[n] = c - n0;
+            width[n] = (int)min64(nr, row_end - c);
+            px[n] = oy * q->ow + (c - oy * q->w);
+        }
+        f = (oy + 1) * q->w;
+    }
+    return n;
+}
+
 static void gemm_task(void *vctx, int64_t t, int thread) {
     const gemm_ctx *g = vctx;
     const nnl_gemm_desc *d = g->d;
@@ -255,6 +279,14 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
      * rest (the N tail) from a packed panel starting at column n0 + n_in. */
     int64_t n_in = !g->pre && b_in_place(d, &p) ? min64(ncur, (d->n - n0) / nr * nr) : 0;
     const bool rows_outer = g->nkb == 1 && d->k <= ROWS_OUTER_MAX_K;
+    /* row tiles read all of B in place: a narrow tile reads whole vectors
+     * of B (nnl_ukr_args), past its row into the next or, at the grid's
+     * end, into the slack after the phase planes */
+    int64_t rt_at[ROW_TILES_MAX], rt_px[ROW_TILES_MAX];
+    int rt_w[ROW_TILES_MAX];
+    const bool rt = g->row_tiles && n_in > 0;   /* not where B is packed (an input channel scale) */
+    const int nrt = rt ? row_tiles(&d->geom, n0, ncur, nr, rt_at, rt_w, rt_px) : 0;
+    if (rt) n_in = ncur;
     for (int64_t kb = 0; kb < g->nkb; kb++) {
         int64_t k0 = k_begin(g, kb), kc = k_begin(g, kb + 1) - k0;
         bool last = kb == g->nkb - 1;
@@ -265,16 +297,17 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
             pack_b(g, bbuf, &p, k0, kc, n0 + n_in, ncur - n_in);
         if (n_in) b_rows(d, k0, kc, boff);
         if (!d->a_packed) pack_a(g, abuf, &p, m0, mcur, k0, kc);
-        const int64_t nj = (ncur + nr - 1) / nr, ni = (mcur + NNL_MR - 1) / NNL_MR;
+        const int64_t nj = rt ? nrt : (ncur + nr - 1) / nr, ni = (mcur + NNL_MR - 1) / NNL_MR;
         for (int64_t tile_i = 0; tile_i < nj * ni; tile_i++) {
-            const int64_t jn = rows_outer ? tile_i % nj * nr : tile_i / ni * nr;
+            const int64_t jt = rows_outer ? tile_i % nj : tile_i / ni;
+            const int64_t jn = rt ? rt_at[jt] : jt * nr;
             const int64_t im = rows_outer ? tile_i / nj * NNL_MR : tile_i % ni * NNL_MR;
             int64_t row = m0 + im, col = n0 + jn;
             nnl_epilogue e = d->epi;
-            if (d->a_packed && d->a_f16 && jn == 0) widen_a16(g, abuf, &p, m0, im, mcur, k0, kc);
+            if (d->a_packed && d->a_f16 && jt == 0) widen_a16(g, abuf, &p, m0, im, mcur, k0, kc);
             const float *a = a_direct ? p.a + (row / NNL_MR * d->k + k0) * NNL_MR : abuf + im * kc;
             /* the next call's A slice: the same panel while a row of tiles goes on */
-            const bool same_panel = rows_outer && jn + nr < ncur;
+            const bool same_panel = rows_outer && jt + 1 < nj;
             const float *a_next =
                 !same_panel && im + NNL_MR < mcur ? a + (a_direct ? d->k * NNL_MR : kc * NNL_MR) : a;
             nnl_ukr_args u = {
@@ -287,7 +320,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
                 .c = cblk ? cblk + im * ldct + jn : p.c ? p.c + row * d->ldc + col : NULL,
                 .ldc = cblk ? ldct : d->ldc,
                 .mr = (int)min64(NNL_MR, mcur - im),
-                .nr = (int)min64(nr, ncur - jn),
+                .nr = rt ? rt_w[jt] : (int)min64(nr, ncur - jn),
                 .accumulate = kb > 0,
                 .epi = last ? &e : NULL,
             };
@@ -295,7 +328,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
             e.bias_col = p.bias_col ? p.bias_col + col : NULL;
             e.res = p.res ? p.res + row * e.res_rs + col * d->res_cs : NULL;
             if (p.y && g->gap_y) {
-                const int64_t px = gap_tile(&d->geom, col, u.nr, &u.gap_at, &u.gap);
+                const int64_t px = rt ? rt_px[jt] : gap_tile(&d->geom, col, u.nr, &u.gap_at, &u.gap);
                 u.c = p.y + row * ohw + px;
                 u.ldc = ohw;
                 e.res = p.res ? p.res + row * e.res_rs + px : NULL;
@@ -844,6 +877,23 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_ke
     }
 }
 
+/* Whether row tiles (row_tiles) beat gap tiles on the wide grid of d: a
+ * gap tile's pass through a stack tile is a fixed cost a call, which
+ * counts where K is short (3-channel stems: K 27); a row's narrow last
+ * tile runs whole vectors at a lower rate.  Xeon (1 thread, 10 alternated
+ * runs): MobileNetV2's and SqueezeNet's stems (ow 112, 111; K 27) 10-11%
+ * faster on avx512, 4-6% on avx2; a 7x7 stem (K 147) even; 3x3 convs at
+ * ow 55 and 56 (K 144) 2-8% slower on both.  Past ROW_TILES_MAX_K, or
+ * where the narrow tile wastes more lanes than the grid's virtual columns
+ * (plus two), gap tiles stay. */
+#define ROW_TILES_MAX_K 64
+static bool row_tiles_pay(const nnl_gemm_desc *d, const nnl_kernel *kern) {
+    const nnl_conv_geom *q = &d->geom;
+    const int64_t lanes = kern->nr % 3 ? kern->nr : kern->nr / 3, tail = q->ow % kern->nr;
+    const int64_t waste = tail ? round_up(tail, lanes) - tail : 0;
+    return d->k <= ROW_TILES_MAX_K && waste <= q->w - q->ow + 2;
+}
+
 nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool,
                     void *const *thread_scratch) {
     if (!kern) kern = nnl_kernel_get();
@@ -878,6 +928,7 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
      * goes through thread scratch and wide_out (a pass over the output: a
      * quarter of SqueezeNet's stem). */
     g.gap_y = p0.y && d->epi.act != NNL_ACT_GELU && d->geom.ow >= nr;
+    g.row_tiles = g.gap_y && row_tiles_pay(d, kern);
     if (p0.y && !g.gap_y) {
         /* the task's C block (mc x nc) follows in thread scratch: as many
          * rows as fit (MC_PACKED x 384 floats, 768 KB, on every set) */

@@ -101,6 +101,23 @@ static inline void nnl_st_part256(float *p, __m256 v, int n) {
 #define NNL_FP_CONTRACT_FN __attribute__((optimize("fp-contract=fast")))
 #endif
 
+/* Clamps of the fused activations: x < lo ? lo : x and x > hi ? hi : x,
+ * as one max / min where the including kernel file's vectors have it (the
+ * compare-and-select of NNL_VMAX / NNL_VMIN was two to three instructions
+ * a clamp); the bound goes first, so a NaN x comes through as with the
+ * generic form.  Each kernel file instantiates NNL_DWC_DEFINE at its own
+ * width only: 64 bytes with AVX-512, 32 with AVX, 16 with NEON. */
+#if defined(__AVX512F__)
+#define NNL_DWC_VMAX(vt, vi, x, lo) ((vt)_mm512_max_ps((__m512)(lo), (__m512)(x)))
+#define NNL_DWC_VMIN(vt, vi, x, hi) ((vt)_mm512_min_ps((__m512)(hi), (__m512)(x)))
+#elif defined(__AVX__)
+#define NNL_DWC_VMAX(vt, vi, x, lo) ((vt)_mm256_max_ps((__m256)(lo), (__m256)(x)))
+#define NNL_DWC_VMIN(vt, vi, x, hi) ((vt)_mm256_min_ps((__m256)(hi), (__m256)(x)))
+#else
+#define NNL_DWC_VMAX(vt, vi, x, lo) NNL_VMAX(vt, vi, x, lo)
+#define NNL_DWC_VMIN(vt, vi, x, hi) NNL_VMIN(vt, vi, x, hi)
+#endif
+
 /* Output pixels of a row summed in registers at once. */
 #define NNL_DWC_R 8
 
@@ -228,27 +245,16 @@ static inline int64_t nnl_dwc_buf_floats(const nnl_dwc_args *a, int lanes) {
         NNL_DWC_TR_##B##_;                                                                             \
         NNL_DWC_EACH_##B##_(NNL_DWC_STY_##B##_)                                                        \
     }                                                                                                  \
-    NNL_FP_CONTRACT_FN static void name(const nnl_dwc_args *a) {                                       \
+    /* The rows of output of a staged band, the activation a constant so    \
+     * that its switch leaves the register tile's loop. */                \
+    NNL_FP_CONTRACT_FN static inline __attribute__((always_inline)) void name##_rows(const nnl_dwc_args *a, \
+                                                                              const float *st, float *tile, \
+                                                                              const nnl_act act) {        \
         typedef name##_vt vt;                                                                          \
         typedef name##_vi vi;                                                                          \
         enum { L = name##_L };                                                                         \
-        const int64_t wpa = nnl_dwc_wpa(a, L), rin = nnl_dwc_rows_in(a, a->rows), rs = wpa * L;         \
-        const int64_t wl = nnl_dwc_up(a->w, L), y0 = a->oy0 * a->sh - a->pt;                          \
-        float *st = a->buf, *tile = a->buf + rin * rs;                                                 \
+        const int64_t wpa = nnl_dwc_wpa(a, L), rs = wpa * L;                                           \
         const vt zero = {0};                                                                           \
-        for (int64_t r = 0; r < rin; r++) {                                                            \
-            float *row = st + r * rs;                                                                  \
-            int64_t y = y0 + r;                                                                        \
-            if (y < 0 || y >= a->h) {                                                                  \
-                for (int64_t f = 0; f < rs; f += L) memcpy(row + f, &zero, sizeof zero);               \
-                continue;                                                                              \
-            }                                                                                          \
-            for (int64_t f = 0; f < a->pl * L; f += L) memcpy(row + f, &zero, sizeof zero);            \
-            for (int64_t x0 = 0; x0 < a->w; x0 += L)                                                   \
-                name##_in(row + (a->pl + x0) * L, a->x + y * a->w + x0, a->xcs, a->nc,                 \
-                          a->w - x0 < L ? (int)(a->w - x0) : L);                                       \
-            for (int64_t f = (a->pl + wl) * L; f < rs; f += L) memcpy(row + f, &zero, sizeof zero);    \
-        }                                                                                              \
         const vt one = zero + 1.0f, sixth = zero + 1.0f / 6.0f, half = zero + 0.5f;        \
         const vt pa = zero + a->act_a, pb = zero + a->act_b;                                           \
         vt bias;                                                                                       \
@@ -285,6 +291,34 @@ static inline int64_t nnl_dwc_buf_floats(const nnl_dwc_args *a, int lanes) {
             for (int64_t x0 = 0; x0 < a->ow; x0 += L)                                                  \
                 name##_out(yrow + x0, a->ycs, a->nc, a->ow - x0 < L ? (int)(a->ow - x0) : L, tile + x0 * L); \
         }                                                                                              \
+    }                                                                                                  \
+    NNL_FP_CONTRACT_FN static void name(const nnl_dwc_args *a) {                                       \
+        typedef name##_vt vt;                                                                          \
+        enum { L = name##_L };                                                                         \
+        const int64_t wpa = nnl_dwc_wpa(a, L), rin = nnl_dwc_rows_in(a, a->rows), rs = wpa * L;         \
+        const int64_t wl = nnl_dwc_up(a->w, L), y0 = a->oy0 * a->sh - a->pt;                          \
+        float *st = a->buf, *tile = a->buf + rin * rs;                                                 \
+        const vt zero = {0};                                                                           \
+        for (int64_t r = 0; r < rin; r++) {                                                            \
+            float *row = st + r * rs;                                                                  \
+            int64_t y = y0 + r;                                                                        \
+            if (y < 0 || y >= a->h) {                                                                  \
+                for (int64_t f = 0; f < rs; f += L) memcpy(row + f, &zero, sizeof zero);               \
+                continue;                                                                              \
+            }                                                                                          \
+            for (int64_t f = 0; f < a->pl * L; f += L) memcpy(row + f, &zero, sizeof zero);            \
+            for (int64_t x0 = 0; x0 < a->w; x0 += L)                                                   \
+                name##_in(row + (a->pl + x0) * L, a->x + y * a->w + x0, a->xcs, a->nc,                 \
+                          a->w - x0 < L ? (int)(a->w - x0) : L);                                       \
+            for (int64_t f = (a->pl + wl) * L; f < rs; f += L) memcpy(row + f, &zero, sizeof zero);    \
+        }                                                                                              \
+        switch (a->act) {                                                                              \
+        case NNL_ACT_NONE: name##_rows(a, st, tile, NNL_ACT_NONE); break;                              \
+        case NNL_ACT_RELU: name##_rows(a, st, tile, NNL_ACT_RELU); break;                              \
+        case NNL_ACT_CLIP: name##_rows(a, st, tile, NNL_ACT_CLIP); break;                              \
+        case NNL_ACT_HARDSWISH: name##_rows(a, st, tile, NNL_ACT_HARDSWISH); break;                    \
+        default: name##_rows(a, st, tile, a->act); break;                                              \
+        }                                                                                              \
     }
 
 #define NNL_DWC_FMA8_(s, xs)                                                                           \
@@ -302,12 +336,12 @@ static inline int64_t nnl_dwc_buf_floats(const nnl_dwc_args *a, int lanes) {
 #define NNL_DWC_STORE_(x, k) memcpy(o + (k) * L, &x, sizeof x)
 #define NNL_DWC_ACT_(x, k)                                                                             \
     do {                                                                                               \
-        switch (a->act) {                                                                              \
-        case NNL_ACT_RELU: x = NNL_VMAX(vt, vi, x, zero); break;                                      \
-        case NNL_ACT_CLIP: x = NNL_VMIN(vt, vi, NNL_VMAX(vt, vi, x, pa), pb); break;                  \
-        case NNL_ACT_HARDSIGMOID: x = NNL_VMIN(vt, vi, NNL_VMAX(vt, vi, pa * x + pb, zero), one); break; \
+        switch (act) {                                                                                 \
+        case NNL_ACT_RELU: x = NNL_DWC_VMAX(vt, vi, x, zero); break;                                      \
+        case NNL_ACT_CLIP: x = NNL_DWC_VMIN(vt, vi, NNL_DWC_VMAX(vt, vi, x, pa), pb); break;                  \
+        case NNL_ACT_HARDSIGMOID: x = NNL_DWC_VMIN(vt, vi, NNL_DWC_VMAX(vt, vi, pa * x + pb, zero), one); break; \
         case NNL_ACT_HARDSWISH:                                                                        \
-            x = x * NNL_VMIN(vt, vi, NNL_VMAX(vt, vi, x * sixth + half, zero), one);                  \
+            x = x * NNL_DWC_VMIN(vt, vi, NNL_DWC_VMAX(vt, vi, x * sixth + half, zero), one);                  \
             break;                                                                                     \
         case NNL_ACT_LEAKYRELU: {                                                                      \
             vi neg = (vi)(x < zero);                                                                   \

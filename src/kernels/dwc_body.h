@@ -118,6 +118,17 @@ static inline void nnl_st_part256(float *p, __m256 v, int n) {
 #define NNL_DWC_VMIN(vt, vi, x, hi) NNL_VMIN(vt, vi, x, hi)
 #endif
 
+/* x = 1 / (1 + exp(-x)) in registers, as NNL_SIGMOID_N computes it (-x
+ * clamped to [-87, 87], NaN kept). */
+#define NNL_DWC_SIGMOID_(vt, vi, x)                                                                    \
+    do {                                                                                               \
+        vt m_ = NNL_DWC_VMIN(vt, vi, NNL_DWC_VMAX(vt, vi, -(x), zero - 87.0f), zero + 87.0f), ex_;      \
+        NNL_VEXP(vt, vi, ex_, m_);                                                                     \
+        vt r_ = 1.0f / (1.0f + ex_);                                                                   \
+        vi nan_ = (vi)((x) != (x));                                                                    \
+        (x) = (vt)(((vi)r_ & ~nan_) | ((vi)(x) & nan_));                                               \
+    } while (0)
+
 /* Output pixels of a row summed in registers at once. */
 #define NNL_DWC_R 8
 
@@ -277,16 +288,6 @@ static inline int64_t nnl_dwc_buf_floats(const nnl_dwc_args *a, int lanes) {
                 float *o = tile + ox * L;                                                              \
                 NNL_DWC_ALL8_(NNL_DWC_STORE_);                                                         \
             }                                                                                          \
-            int64_t n = nnl_dwc_up(a->ow, NNL_DWC_R) * L;                                              \
-            if (a->act == NNL_ACT_SIGMOID) NNL_SIGMOID_N(B, tile, tile, n);                            \
-            if (a->act == NNL_ACT_SILU)                                                                \
-                for (int64_t f = 0; f < n; f += L) {                                                   \
-                    vt v, g;                                                                           \
-                    memcpy(&v, tile + f, sizeof v);                                                    \
-                    NNL_SIGMOID_N(B, (float *)&g, tile + f, L);                                        \
-                    v *= g;                                                                            \
-                    memcpy(tile + f, &v, sizeof v);                                                    \
-                }                                                                                      \
             float *yrow = a->y + (a->oy0 + i) * a->ow;                                                 \
             for (int64_t x0 = 0; x0 < a->ow; x0 += L)                                                  \
                 name##_out(yrow + x0, a->ycs, a->nc, a->ow - x0 < L ? (int)(a->ow - x0) : L, tile + x0 * L); \
@@ -317,6 +318,7 @@ static inline int64_t nnl_dwc_buf_floats(const nnl_dwc_args *a, int lanes) {
         case NNL_ACT_RELU: name##_rows(a, st, tile, NNL_ACT_RELU); break;                              \
         case NNL_ACT_CLIP: name##_rows(a, st, tile, NNL_ACT_CLIP); break;                              \
         case NNL_ACT_HARDSWISH: name##_rows(a, st, tile, NNL_ACT_HARDSWISH); break;                    \
+        case NNL_ACT_SILU: name##_rows(a, st, tile, NNL_ACT_SILU); break;                              \
         default: name##_rows(a, st, tile, a->act); break;                                              \
         }                                                                                              \
     }
@@ -343,6 +345,13 @@ static inline int64_t nnl_dwc_buf_floats(const nnl_dwc_args *a, int lanes) {
         case NNL_ACT_HARDSWISH:                                                                        \
             x = x * NNL_DWC_VMIN(vt, vi, NNL_DWC_VMAX(vt, vi, x * sixth + half, zero), one);                  \
             break;                                                                                     \
+        case NNL_ACT_SIGMOID: NNL_DWC_SIGMOID_(vt, vi, x); break;                                      \
+        case NNL_ACT_SILU: {                                                                           \
+            vt g_ = x;                                                                                 \
+            NNL_DWC_SIGMOID_(vt, vi, g_);                                                              \
+            x *= g_;                                                                                   \
+            break;                                                                                     \
+        }                                                                                              \
         case NNL_ACT_LEAKYRELU: {                                                                      \
             vi neg = (vi)(x < zero);                                                                   \
             x = (vt)(((vi)x & ~neg) | ((vi)(pa * x) & neg));                                           \

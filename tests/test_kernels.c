@@ -787,6 +787,8 @@ static const ccase conv_cases[] = {
     {1, 13, 11, 11, 17, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   /* 1x1 stride 2 */
     {2, 12, 15, 20, 8, 1, 1, 2, 2, 3, 1, 1, 0, 0, 0, 0},    /* 1x1 stride 2x3, groups, batch 2 */
     {1, 64, 28, 29, 160, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},  /* 1x1 stride 2 to 14x15 (RegNetX) */
+    {2, 40, 7, 7, 64, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     /* SE projection at 7x7: X scaled into scratch */
+    {1, 96, 14, 14, 200, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* ... at 14x14, M above N */
     {1, 7, 20, 31, 9, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1},     /* stride 2 */
     {1, 3, 97, 130, 8, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1},    /* stride 2, phase planes padded row by row */
     {1, 4, 23, 37, 16, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 1},    /* stride 2, no left pad, odd width */

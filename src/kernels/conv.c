@@ -313,6 +313,35 @@ static bool scale_weight_pays(const nnl_conv_params *p) {
            (p->oc + NNL_MR - 1) / NNL_MR * NNL_MR < p->oh * p->ow;
 }
 
+/* Where the weight is the larger (SE projections on 7x7 and 14x14 maps):
+ * X scaled once into the op's scratch, so the conv reads its B in place
+ * like any other.  Scaled while packed, B kept these convs off the
+ * transposed tile, which takes no scale: pixel tiles at 49 pixels use 49
+ * of 64 lanes and pack B per block. */
+static bool scale_x_pays(const nnl_conv_params *p) {
+    return p->x_scaled && !scale_weight_pays(p) && p->group == 1 && p->kh == 1 && p->kw == 1 && p->sh == 1 &&
+           p->sw == 1 && p->pt == 0 && p->pl == 0 && p->pb == 0 && p->pr == 0 &&
+           p->oh * p->ow <= NNL_TG_CONV_MAX_PIX;
+}
+
+static size_t scaled_x_bytes(const nnl_conv_params *p) {
+    return ((size_t)(p->n * p->c * p->h * p->w) * sizeof(float) + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
+}
+
+typedef struct scale_x_job {
+    const float *x, *s;
+    float *d;
+    int64_t hw;
+} scale_x_job;
+
+static void scale_x_plane(void *ctx, int64_t pl, int thread) {
+    (void)thread;
+    const scale_x_job *j = ctx;
+    const float f = j->s[pl], *x = j->x + pl * j->hw;
+    float *d = j->d + pl * j->hw;
+    for (int64_t i = 0; i < j->hw; i++) d[i] = x[i] * f;
+}
+
 /* Pieces of the op's scratch start on NNL_ALIGN boundaries. */
 static size_t aligned(size_t b) { return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN; }
 
@@ -371,6 +400,19 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
     if (a->x_scale && scale_weight_pays(p) && a->scratch && a->scratch_bytes >= scaled_weight_bytes(p))
         return conv_scaled_run(p, a, kern, pool, ts);
     size_t sb;
+    if (a->x_scale && scale_x_pays(p) && a->scratch && a->scratch_bytes >= (sb = scaled_x_bytes(p))) {
+        /* x_scale holds a scale per (image, channel): one per plane */
+        scale_x_job j = {.x = a->x, .s = a->x_scale, .d = a->scratch, .hw = p->h * p->w};
+        nnl_pool_run(pool, p->n * p->c, scale_x_plane, &j);
+        nnl_conv_params q = *p;
+        q.x_scaled = false;
+        nnl_conv_args t = *a;
+        t.x = a->scratch;
+        t.x_scale = NULL;
+        t.scratch = (char *)a->scratch + sb;
+        t.scratch_bytes = a->scratch_bytes - sb;
+        return conv_gemm_run(&q, &t, kern, pool, ts);
+    }
     if (strided_pointwise(p) && a->scratch && a->scratch_bytes >= (sb = subsample_bytes(p))) {
         nnl_conv_params q = subsampled(p);
         nnl_conv_args t = *a;
@@ -632,6 +674,11 @@ static size_t direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout
         q.n = 1;
         q.x_scaled = false;
         return scaled_weight_bytes(p) + direct_scratch_bytes(&q, w_layout);
+    }
+    if (scale_x_pays(p)) {
+        nnl_conv_params q = *p;
+        q.x_scaled = false;
+        return scaled_x_bytes(p) + direct_scratch_bytes(&q, w_layout);
     }
     if (strided_pointwise(p)) {
         nnl_conv_params q = subsampled(p);

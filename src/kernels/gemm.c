@@ -234,19 +234,22 @@ static int64_t gap_tile(const nnl_conv_geom *q, int64_t f, int nr, int *gap_at, 
 }
 
 /* Most tiles row_tiles makes of a block: nc / nr whole ones and a
- * narrower one per row (ow >= nr: at most nc / nr + 2 rows). */
+ * narrower one per row (ow >= nr: at most nc / nr + 2 rows), 34 on any
+ * set; past it (never, by that bound) the block keeps gap tiles. */
 #define ROW_TILES_MAX 128
 
 /* The wide grid's virtual pixels [n0, n0 + ncur) as tiles that never
  * cross a row end: each row's real pixels from its start in tiles of nr,
  * the last one narrower, the virtual columns skipped.  Sets each tile's
- * offset from n0, width and first real pixel; returns the count. */
+ * offset from n0, width and first real pixel; returns the count, or -1
+ * past ROW_TILES_MAX. */
 static int row_tiles(const nnl_conv_geom *q, int64_t n0, int64_t ncur, int nr, int64_t *at, int *width,
                      int64_t *px) {
     int n = 0;
     for (int64_t f = n0, end = n0 + ncur; f < end;) {
         const int64_t oy = f / q->w, ox = f % q->w, row_end = min64(end, oy * q->w + q->ow);
-        for (int64_t c = f; ox < q->ow && c < row_end && n < ROW_TILES_MAX; c += nr, n++) {
+        for (int64_t c = f; ox < q->ow && c < row_end; c += nr, n++) {
+            if (n == ROW_TILES_MAX) return -1;
             at[n] = c - n0;
             width[n] = (int)min64(nr, row_end - c);
             px[n] = oy * q->ow + (c - oy * q->w);
@@ -284,8 +287,9 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
      * end, into the slack after the phase planes */
     int64_t rt_at[ROW_TILES_MAX], rt_px[ROW_TILES_MAX];
     int rt_w[ROW_TILES_MAX];
-    const bool rt = g->row_tiles && n_in > 0;   /* not where B is packed (an input channel scale) */
-    const int nrt = rt ? row_tiles(&d->geom, n0, ncur, nr, rt_at, rt_w, rt_px) : 0;
+    /* not where B is packed (an input channel scale) */
+    const int nrt = g->row_tiles && n_in > 0 ? row_tiles(&d->geom, n0, ncur, nr, rt_at, rt_w, rt_px) : -1;
+    const bool rt = nrt >= 0;
     if (rt) n_in = ncur;
     for (int64_t kb = 0; kb < g->nkb; kb++) {
         int64_t k0 = k_begin(g, kb), kc = k_begin(g, kb + 1) - k0;

@@ -155,13 +155,14 @@ static void pad_row(float *row, int64_t wp, int64_t n0, int64_t n1) {
     memset(row + n1, 0, (size_t)(wp - n1) * sizeof(float));
 }
 
-/* Phase row q (wp floats): zeros around the n values from offset o
- * that the caller writes. */
-static void pad_ends(float *q, int64_t wp, int64_t o, int64_t n) {
-    if (o > wp) o = wp;
-    if (n > wp - o) n = wp - o;
-    memset(q, 0, (size_t)o * sizeof(float));
-    memset(q + o + n, 0, (size_t)(wp - o - n) * sizeof(float));
+/* d[j] = s[j * sw], j < n: a row of every sw-th input column. */
+static void strided_row(float *d, const float *s, int64_t n, int64_t sw) {
+    if (sw == 1)
+        copy_row(d, s, n);
+    else if (sw == 2)
+        every_other(d, s, n);
+    else
+        for (int64_t j = 0; j < n; j++) d[j] = s[j * sw];
 }
 
 /* Stride 2 across: an input row read once, its even columns to one column
@@ -177,8 +178,8 @@ static void split_row2(float *ph0, float *ph1, const float *s, int64_t w, int64_
     if (ne > wp - oe) ne = wp - oe > 0 ? wp - oe : 0;
     if (no > wp - oo) no = wp - oo > 0 ? wp - oo : 0;
     if (pads) {
-        pad_ends(de, wp, oe, ne);
-        pad_ends(dd, wp, oo, no);
+        pad_row(de, wp, oe, oe + ne);
+        pad_row(dd, wp, oo, oo + no);
     }
     de += oe;
     dd += oo;
@@ -242,15 +243,13 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
                 }
                 const float *s = src + y * p->w + j0 * sw + rx - p->pl;
                 pad_row(row, wp, j0, j1);
-                if (sw == 1)
-                    copy_row(row + j0, s, j1 - j0);
-                else if (sw == 2)
-                    every_other(row + j0, s, j1 - j0);
-                else
-                    for (int64_t j = j0; j < j1; j++) row[j] = s[(j - j0) * sw];
+                strided_row(row + j0, s, j1 - j0, sw);
             }
         }
 }
+
+/* Pieces of the op's scratch start on NNL_ALIGN boundaries. */
+static size_t aligned(size_t b) { return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN; }
 
 /* ---- strided 1x1 -------------------------------------------------------
  * A 1x1 conv without pads and with stride reads every sh-th row's every
@@ -275,7 +274,7 @@ static nnl_conv_params subsampled(const nnl_conv_params *p) {
 }
 
 static size_t subsample_bytes(const nnl_conv_params *p) {
-    return ((size_t)(p->n * p->c * p->oh * p->ow) * sizeof(float) + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
+    return aligned((size_t)(p->n * p->c * p->oh * p->ow) * sizeof(float));
 }
 
 typedef struct subsample_job {
@@ -291,16 +290,7 @@ static void subsample_plane(void *ctx, int64_t pl, int thread) {
     const nnl_conv_params *p = j->p;
     const float *src = j->x + pl * p->h * p->w;
     float *dst = j->d + pl * p->oh * p->ow;
-    for (int64_t oy = 0; oy < p->oh; oy++) {
-        const float *s = src + oy * p->sh * p->w;
-        float *d = dst + oy * p->ow;
-        if (p->sw == 1)
-            copy_row(d, s, p->ow);
-        else if (p->sw == 2)
-            every_other(d, s, p->ow);
-        else
-            for (int64_t ox = 0; ox < p->ow; ox++) d[ox] = s[ox * p->sw];
-    }
+    for (int64_t oy = 0; oy < p->oh; oy++) strided_row(dst + oy * p->ow, src + oy * p->sh * p->w, p->ow, p->sw);
 }
 
 /* An input channel scale (squeeze-and-excitation) on a 1x1 conv:
@@ -325,7 +315,7 @@ static bool scale_x_pays(const nnl_conv_params *p) {
 }
 
 static size_t scaled_x_bytes(const nnl_conv_params *p) {
-    return ((size_t)(p->n * p->c * p->h * p->w) * sizeof(float) + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN;
+    return aligned((size_t)(p->n * p->c * p->h * p->w) * sizeof(float));
 }
 
 typedef struct scale_x_job {
@@ -341,9 +331,6 @@ static void scale_x_plane(void *ctx, int64_t pl, int thread) {
     float *d = j->d + pl * j->hw;
     for (int64_t i = 0; i < j->hw; i++) d[i] = x[i] * f;
 }
-
-/* Pieces of the op's scratch start on NNL_ALIGN boundaries. */
-static size_t aligned(size_t b) { return (b + NNL_ALIGN - 1) / NNL_ALIGN * NNL_ALIGN; }
 
 /* Bytes of the scaled weight (whole panels, PACK_A8 or PLAIN), aligned. */
 static size_t scaled_weight_bytes(const nnl_conv_params *p) {
@@ -370,6 +357,15 @@ static void scale_weight(float *dst, const nnl_conv_params *p, const nnl_conv_ar
 static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                                 nnl_pool *pool, void *const *ts);
 
+/* a with the first `used` bytes of its scratch taken (they hold a
+ * transformed operand the conv then reads). */
+static nnl_conv_args past_scratch(const nnl_conv_args *a, size_t used) {
+    nnl_conv_args t = *a;
+    t.scratch = (char *)a->scratch + used;
+    t.scratch_bytes = a->scratch_bytes - used;
+    return t;
+}
+
 /* The conv image by image on a weight scaled for each. */
 static nnl_status conv_scaled_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                                   nnl_pool *pool, void *const *ts) {
@@ -379,7 +375,7 @@ static nnl_status conv_scaled_run(const nnl_conv_params *p, const nnl_conv_args 
     q.x_scaled = false;
     int64_t xs = p->c * p->h * p->w, ys = p->oc * p->oh * p->ow;
     for (int64_t img = 0; img < p->n; img++) {
-        nnl_conv_args t = *a;
+        nnl_conv_args t = past_scratch(a, wbytes);
         scale_weight(a->scratch, p, a, a->x_scale + img * p->c, kern);
         t.w = a->scratch;
         t.wh = NULL;
@@ -387,8 +383,6 @@ static nnl_status conv_scaled_run(const nnl_conv_params *p, const nnl_conv_args 
         t.x = a->x + img * xs;
         t.y = a->y + img * ys;
         t.res = a->res ? a->res + img * ys : NULL;
-        t.scratch = (char *)a->scratch + wbytes;
-        t.scratch_bytes = a->scratch_bytes - wbytes;
         nnl_status st = conv_gemm_run(&q, &t, kern, pool, ts);
         if (st) return st;
     }
@@ -406,21 +400,17 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         nnl_pool_run(pool, p->n * p->c, scale_x_plane, &j);
         nnl_conv_params q = *p;
         q.x_scaled = false;
-        nnl_conv_args t = *a;
+        nnl_conv_args t = past_scratch(a, sb);
         t.x = a->scratch;
         t.x_scale = NULL;
-        t.scratch = (char *)a->scratch + sb;
-        t.scratch_bytes = a->scratch_bytes - sb;
         return conv_gemm_run(&q, &t, kern, pool, ts);
     }
     if (strided_pointwise(p) && a->scratch && a->scratch_bytes >= (sb = subsample_bytes(p))) {
         nnl_conv_params q = subsampled(p);
-        nnl_conv_args t = *a;
         subsample_job j = {.p = p, .x = a->x, .d = a->scratch};
         nnl_pool_run(pool, p->n * p->c, subsample_plane, &j);
+        nnl_conv_args t = past_scratch(a, sb);
         t.x = a->scratch;
-        t.scratch = (char *)a->scratch + sb;
-        t.scratch_bytes = a->scratch_bytes - sb;
         return conv_gemm_run(&q, &t, kern, pool, ts);
     }
     conv_gemm cg = {.p = p, .a = a};
@@ -766,7 +756,7 @@ static nnl_status conv_trimmed_run(const nnl_conv_params *p, const nnl_conv_args
      * none), the full conv is still right, only slower */
     if (conv_trim(p, a->w_layout, &b, &q) && a->scratch &&
         a->scratch_bytes >= (wbytes = trim_weight_floats(&q) * sizeof(float))) {
-        nnl_conv_args t = *a;
+        nnl_conv_args t = past_scratch(a, wbytes);
         if (a->wh) {
             trim_weight(a->scratch, a->wh, sizeof(uint16_t), a->w_layout, p, &b, &q, pool);
             t.wh = a->scratch;
@@ -774,8 +764,6 @@ static nnl_status conv_trimmed_run(const nnl_conv_params *p, const nnl_conv_args
             trim_weight(a->scratch, a->w, sizeof(float), a->w_layout, p, &b, &q, pool);
             t.w = a->scratch;
         }
-        t.scratch = (char *)a->scratch + wbytes;
-        t.scratch_bytes = a->scratch_bytes - wbytes;
         return conv_gemm_run(&q, &t, kern, pool, thread_scratch);
     }
     return conv_gemm_run(p, a, kern, pool, thread_scratch);

@@ -177,7 +177,7 @@ nnl_status nnl_session_create(const nnl_plan *plan, int graph, const nnl_session
         st = nnl_fail(NNL_ERR_NOMEM, "out of memory creating a session");
     if (!st) s->n_threads = nt;
     for (int i = 0; !st && i < nt; i++)
-        if (!(s->tscratch[i] = nnl_aligned_alloc(NNL_THREAD_SCRATCH_BYTES)))
+        if (!(s->tscratch[i] = nnl_arena_alloc(NNL_THREAD_SCRATCH_BYTES)))
             st = nnl_fail(NNL_ERR_NOMEM, "out of memory for thread scratch");
     if (!st) st = nnl_pool_create(nt, &s->pool);
     size_t nlt = (size_t)(s->g->n_nodes ? s->g->n_nodes : 1) * (size_t)nt;
@@ -195,7 +195,7 @@ nnl_status nnl_session_create(const nnl_plan *plan, int graph, const nnl_session
 void nnl_session_free(nnl_session *s) {
     if (!s) return;
     nnl_pool_free(s->pool);
-    for (int i = 0; i < s->n_threads; i++) nnl_aligned_free(s->tscratch[i]);
+    for (int i = 0; i < s->n_threads; i++) nnl_arena_free(s->tscratch[i], NNL_THREAD_SCRATCH_BYTES);
     nnl_free(s->tscratch);
     nnl_arena_free(s->arena, s->g->arena_bytes);
     nnl_free(s->tensors);

@@ -1191,8 +1191,9 @@ static void maxpool_case(const nnl_pool2d *g, const float *x, float *y, float *w
 /* Each set's float MaxPool (kernels/maxpool_f32.h: every vector width it
  * has) equals the scalar set's definition on random geometries (widths
  * around the vector sizes, strides 1-4, dilations, pads, windows wider than
- * MP_TAPS) and on 3x3 / 1 / 1 pools of small planes (the flat path: whole
- * planes and ranges starting or ending inside one), with NaN and
+ * MP_TAPS), on 3x3 / 1 / 1 pools of small planes (the flat path: whole
+ * planes and ranges starting or ending inside one) and on 2x2 / 2 ones
+ * inside the plane (the in-plane path), with NaN and
  * infinities among the values, and writes only the rows [b, e) it is
  * given. */
 static void test_maxpool(void **state) {
@@ -1239,8 +1240,21 @@ static void test_maxpool(void **state) {
             maxpool_case(&g, x, y, want, NY, b, e, scratch);
             ran++;
         }
+    /* 2 x 2 / 2 inside the plane (the in-plane path), odd sizes dropping a
+     * row and a column, rows of outputs below and past each vector width */
+    static const int64_t h2[][2] = {{14, 14}, {7, 7}, {28, 28}, {13, 27}, {2, 2}, {4, 6}, {6, 64}, {3, 41}, {2, 100}};
+    for (size_t c = 0; c < sizeof h2 / sizeof *h2; c++)
+        for (int r = 0; r < 2; r++) {
+            nnl_pool2d g = {.in = {h2[c][0], h2[c][1]}, .out = {h2[c][0] / 2, h2[c][1] / 2}, .k = {2, 2},
+                            .s = {2, 2}, .d = {1, 1}};
+            const int64_t rows = PL * g.out[0];
+            const int64_t b = r == 0 ? 0 : RND(rows), e = r == 0 ? rows : b + 1 + RND(rows - b);
+            if (rows * g.out[1] > NY - 64 || PL * g.in[0] * g.in[1] > NX) continue;
+            maxpool_case(&g, x, y, want, NY, b, e, scratch);
+            ran++;
+        }
 #undef RND
-    assert_true(ran > 270);
+    assert_true(ran > 285);
     nnl_aligned_free(scratch);
     free(x);
     free(y);

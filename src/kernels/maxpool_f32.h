@@ -151,6 +151,87 @@ static inline void mpf_planes(const nnl_pool2d *g, const float *x, float *y, int
     }
 }
 
+/* ---- 2x2, stride 2, every window inside the plane -----------------------
+ * GoogLeNet's maxpool4 (832 planes of 14x14 -> 7x7) went by the 4-lane row
+ * path (its 14-wide rows fill no wider vector) at 4.4x ORT's time.  Here
+ * an output row is read straight from its two input rows: the max of the
+ * rows (from -inf, the row buffer's order), then of column pairs (the even
+ * column first, as tap 0 starts a window), so the bits are the row
+ * path's.  Blocks of L outputs at the widest width of at most OW lanes,
+ * the last overlapping the one before; rows of fewer than 4 outputs one
+ * by one. */
+static inline bool nnl_mp_f32_2x2(const nnl_pool2d *g) {
+    return g->k[0] == 2 && g->k[1] == 2 && g->s[0] == 2 && g->s[1] == 2 && g->d[0] == 1 && g->d[1] == 1 &&
+           g->pb[0] == 0 && g->pb[1] == 0 && g->out[0] >= 1 && g->out[1] >= 1 && 2 * g->out[0] <= g->in[0] &&
+           2 * g->out[1] <= g->in[1];
+}
+
+/* Outputs [i, i + L) of a row from input rows x0, x1; EV / OD the even
+ * and odd lanes of two vectors. */
+#define NNL_MP2_BLOCK(L, EV, OD)                                                                      \
+    static inline void mp2_block_##L(float *y, const float *x0, const float *x1, int64_t i) {        \
+        const mp_f32x##L low = (mp_f32x##L){0} + (-INFINITY);                                         \
+        mp_f32x##L a0, b0, a1, b1;                                                                     \
+        memcpy(&a0, x0 + 2 * i, sizeof a0);                                                            \
+        memcpy(&b0, x0 + 2 * i + (L), sizeof b0);                                                      \
+        memcpy(&a1, x1 + 2 * i, sizeof a1);                                                            \
+        memcpy(&b1, x1 + 2 * i + (L), sizeof b1);                                                      \
+        const mp_f32x##L va = mp_f32x##L##_max(mp_f32x##L##_max(low, a0), a1);                        \
+        const mp_f32x##L vb = mp_f32x##L##_max(mp_f32x##L##_max(low, b0), b1);                        \
+        const mp_f32x##L r = mp_f32x##L##_max(EV(va, vb), OD(va, vb));                                \
+        memcpy(y + i, &r, sizeof r);                                                                   \
+    }                                                                                                  \
+    static inline void mp2_row_##L(float *y, const float *x0, const float *x1, int64_t ow) {         \
+        int64_t i = 0;                                                                                 \
+        for (; i + (L) <= ow; i += (L)) mp2_block_##L(y, x0, x1, i);                                  \
+        if (i < ow) mp2_block_##L(y, x0, x1, ow - (L));                                               \
+    }
+#define MP2_EV4(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
+#define MP2_OD4(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
+NNL_MP2_BLOCK(4, MP2_EV4, MP2_OD4)
+#if defined(__AVX__)
+#define MP2_EV8(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+#define MP2_OD8(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+NNL_MP2_BLOCK(8, MP2_EV8, MP2_OD8)
+#endif
+#if defined(__AVX512F__)
+#define MP2_EV16(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define MP2_OD16(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+NNL_MP2_BLOCK(16, MP2_EV16, MP2_OD16)
+#endif
+
+/* Rows [b, e) of output (nnl_mp_f32_2x2). */
+static inline void mp2_rows(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e) {
+    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1];
+    int64_t plane = b / OH, oh = b % OH;
+    for (int64_t row = b; row < e; row++) {
+        const float *x0 = x + plane * H * W + 2 * oh * W, *x1 = x0 + W;
+        float *yr = y + plane * OH * OW + oh * OW;
+#if defined(__AVX512F__)
+        if (OW >= 16) mp2_row_16(yr, x0, x1, OW); else
+#endif
+#if defined(__AVX__)
+        if (OW >= 8) mp2_row_8(yr, x0, x1, OW); else
+#endif
+        if (OW >= 4) {
+            mp2_row_4(yr, x0, x1, OW);
+        } else {
+            for (int64_t j = 0; j < OW; j++) {
+                float c0 = -INFINITY, c1 = -INFINITY;
+                c0 = x0[2 * j] > c0 ? x0[2 * j] : c0;
+                c0 = x1[2 * j] > c0 ? x1[2 * j] : c0;
+                c1 = x0[2 * j + 1] > c1 ? x0[2 * j + 1] : c1;
+                c1 = x1[2 * j + 1] > c1 ? x1[2 * j + 1] : c1;
+                yr[j] = c1 > c0 ? c1 : c0;
+            }
+        }
+        if (++oh == OH) {
+            oh = 0;
+            plane++;
+        }
+    }
+}
+
 static inline void nnl_maxpool_f32_rows(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,
                                         void *scratch) {
 #if defined(__AVX512F__)
@@ -170,6 +251,10 @@ static inline void nnl_maxpool_f32_rows(const nnl_pool2d *g, const float *x, flo
 
 static inline void nnl_maxpool_f32(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,
                                    void *scratch) {
+    if (nnl_mp_f32_2x2(g)) {
+        mp2_rows(g, x, y, b, e);
+        return;
+    }
     if (nnl_mp_f32_flat(g)) {
         /* whole planes flat, a partial one at either end by rows */
         const int64_t OH = g->out[0], p0 = (b + OH - 1) / OH, p1 = e / OH;

@@ -716,10 +716,12 @@ static int add_act(nnl_model *m, const char *name) {
 }
 
 /* The compiler's Winograd record (passes/pack_weights.h): nnl_wino 1 on
- * a 64-channel 3x3 conv at 56x56, 0 where the choice says direct (stride
- * 2, 32 output channels, a 14x14 map of 16 tiles); and the run follows
- * the record, while a conv without one (a file from before the record)
- * keeps the old rule, under which 64 channels ran direct. */
+ * a 64-channel 3x3 conv at 56x56 and on a narrow one (32 output channels)
+ * there, 0 where the choice says direct (stride 2, a 14x14 map of 16
+ * tiles); the run follows the record, the narrow conv only on a set with
+ * wino_narrow, while the scratch has room for both paths; a conv without
+ * a record (a file from before it) keeps the old rule, under which 64
+ * channels ran direct. */
 static void test_pick_winograd(void **state) {
     (void)state;
     nnl_model *m = nnl_model_new();
@@ -749,7 +751,7 @@ static void test_pick_winograd(void **state) {
     assert_true(nnl_model_add_node(m, "Conv", "small", (int[]){xs[1], w64}, 2, &y[3], 1, &pad, 1) >= 0);
     assert_int_equal(nnl_pass_pack_weights(m), NNL_OK);
     assert_int_equal(nnl_pass_pick_winograd(m), NNL_OK);
-    static const int64_t want[4] = {1, 0, 0, 0};
+    static const int64_t want[4] = {1, 0, 1, 0};
     for (int i = 0; i < 4; i++) {
         const nnl_attr *a = nnl_node_attr(&m->nodes[i], "nnl_wino");
         assert_non_null(a);
@@ -758,16 +760,31 @@ static void test_pick_winograd(void **state) {
     nnl_conv_params p = {.n = 1, .c = 64, .h = 56, .w = 56, .oc = 64, .kh = 3, .kw = 3, .group = 1, .sh = 1, .sw = 1,
                          .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .oh = 56, .ow = 56};
     if (nnl_wino_mode() == 1) {
-        assert_false(nnl_wino_auto(&p));   /* no record: the old rule */
+        nnl_kernel wide = *nnl_kernel_find("scalar"), plain = wide;
+        wide.wino_narrow = true;
+        plain.wino_narrow = false;
+        assert_false(nnl_wino_auto(&p, NULL));   /* no record: the old rule */
         p.wino_pick = NNL_WINO_YES;
-        assert_true(nnl_wino_auto(&p));
+        assert_true(nnl_wino_auto(&p, NULL));
+        assert_true(nnl_wino_auto(&p, &plain));
         /* room for both paths: builds from before the record run it direct */
         size_t both = nnl_conv_scratch_bytes(&p, NNL_LAYOUT_PACK_A8);
         assert_true(both >= nnl_wino_scratch_bytes(&p));
         assert_true(both >= nnl_conv_direct_scratch_bytes(&p, NNL_LAYOUT_PACK_A8));
         p.wino_pick = NNL_WINO_NO;
-        assert_false(nnl_wino_auto(&p));
+        assert_false(nnl_wino_auto(&p, NULL));
         assert_true(nnl_conv_scratch_bytes(&p, NNL_LAYOUT_PACK_A8) == nnl_conv_direct_scratch_bytes(&p, NNL_LAYOUT_PACK_A8));
+        /* narrow: recorded, run by the sets that have it, room for both */
+        p.oc = 32;
+        p.wino_pick = NNL_WINO_YES;
+        assert_true(nnl_wino_narrow(&p) && nnl_wino_choose(&p));
+        assert_true(nnl_wino_auto(&p, NULL) && nnl_wino_auto(&p, &wide));
+        assert_false(nnl_wino_auto(&p, &plain));
+        both = nnl_conv_scratch_bytes(&p, NNL_LAYOUT_PACK_A8);
+        assert_true(both >= nnl_wino_scratch_bytes(&p));
+        assert_true(both >= nnl_conv_direct_scratch_bytes(&p, NNL_LAYOUT_PACK_A8));
+        p.c = 16;   /* 16 channels in: never */
+        assert_false(nnl_wino_choose(&p));
     }
     nnl_model_free(m);
 }

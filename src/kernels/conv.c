@@ -698,16 +698,17 @@ size_t nnl_conv_direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layo
 }
 
 /* The one choice of path: scratch sizing and the run must agree. */
-static bool runs_wino(const nnl_conv_params *p, nnl_layout w_layout) {
+/* kern NULL: whether it may on some set (nnl_wino_auto). */
+static bool runs_wino(const nnl_conv_params *p, nnl_layout w_layout, const nnl_kernel *kern) {
     tap_box b;
     nnl_conv_params q;
     if (conv_trim(p, w_layout, &b, &q) || nnl_conv_taps_pays(p, w_layout)) return false;
-    return w_layout == NNL_LAYOUT_WINO43 || (w_layout == NNL_LAYOUT_PACK_A8 && nnl_wino_auto(p));
+    return w_layout == NNL_LAYOUT_WINO43 || (w_layout == NNL_LAYOUT_PACK_A8 && nnl_wino_auto(p, kern));
 }
 
 size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
     size_t direct = nnl_conv_direct_scratch_bytes(p, w_layout);
-    if (!runs_wino(p, w_layout)) return direct;
+    if (!runs_wino(p, w_layout, NULL)) return direct;
     size_t wino = nnl_wino_scratch_bytes(p);
     /* a recorded Winograd conv keeps room for the direct path too: nnlink
      * builds from before the record run it direct in the file's arena */
@@ -717,7 +718,7 @@ size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
 nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                       void *const *thread_scratch) {
     /* both paths default the kernel set and check scratch and empty shapes */
-    if (runs_wino(p, a->w_layout)) {
+    if (runs_wino(p, a->w_layout, kern ? kern : nnl_kernel_get())) {
         if (a->x_scale) return nnl_fail(NNL_ERR_INTERNAL, "conv: an input channel scale on a Winograd conv");
         return nnl_wino_conv(p, a, kern, pool, thread_scratch);
     }

@@ -56,7 +56,7 @@ size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout);
 /* Scratch of the implicit-GEMM / depthwise paths alone. */
 size_t nnl_conv_direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout);
 /* Run; kern NULL = nnl_kernel_get().  Winograd when the weight is WINO43
- * or nnl_wino_auto picks it for PACK_A8, else nnl_conv2d_direct. */
+ * or nnl_wino_auto picks it for PACK_A8 on kern, else nnl_conv2d_direct. */
 nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                       void *const *thread_scratch);
 

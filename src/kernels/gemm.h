@@ -551,6 +551,9 @@ typedef struct nnl_kernel {
     int tukr_plain_gain;
     nnl_dwc_fn dwc;
     int dwc_lanes;             /* channels a dwc call takes: the set's float lanes */
+    /* Winograd pays for the convs of 32 to 63 channels a side the compiler
+     * records (kernels/wino.h nnl_wino_narrow): measured on avx512 only. */
+    bool wino_narrow;
     nnl_epi_row_fn epi_row;
     nnl_wino_in_fn wino_in;
     nnl_wino_in_runs_fn wino_in_runs;

@@ -41,11 +41,20 @@ _Static_assert((UBUF_FLOATS + 2 * WKC * 72) * sizeof(float) <= NNL_THREAD_SCRATC
  * transforms taken from a padded plane in runs, 64-channel convs at 56x56
  * run 25% and 128-channel ones at 28x28 20% faster than direct (ResNet-18,
  * 1 thread, Xeon avx512); 256 at 14x14 (16 tiles) and 512 at 7x7 ran 12%
- * and 3x slower.  Files without a recorded choice keep AUTO_OLD_MIN_CH. */
+ * and 3x slower.  Files without a recorded choice keep AUTO_OLD_MIN_CH.
+ * Narrower convs (32 to 63 channels on a side) pay on big maps only, and
+ * only with 16-lane kernels (nnl_kernel.wino_narrow, checked at run time;
+ * single convs, 1 thread, Xeon, Winograd / direct): 128 -> 32 at 56x56
+ * (DenseNet-121's first block) 0.67 on avx512 (0.66 at 2 threads) but
+ * 1.26 on the avx2 set; 32 -> 128 at 54x54 (SqueezeNet 1.0) 0.70 / 0.78 /
+ * 0.87; at 28x28 (49 tiles) 128 -> 32 0.96-0.99, 32 -> 128 1.02-1.08,
+ * 48 -> 192 0.86 but 1.11 at 2 threads; 16 -> 64 at 55x55 1.10. */
 #define AUTO_MIN_CH 64
 #define AUTO_OLD_MIN_CH 256
 #define AUTO_MIN_TILES 32
 #define AUTO_MAX_DIL 4
+#define AUTO_NARROW_MIN_CH 32
+#define AUTO_NARROW_MIN_TILES 128
 
 /* G of F(4, 3) for points 0, 1, -1, 2, -1/2, infinity (kernels/wino_xform.h):
  * row j = (1, a_j, a_j^2) / prod_{l != j} (a_j - a_l). */
@@ -112,19 +121,24 @@ int nnl_wino_mode(void) {
     return m;
 }
 
-static bool wino_rule(const nnl_conv_params *p, int64_t min_ch) {
+static bool wino_rule(const nnl_conv_params *p, int64_t min_ch, bool narrow) {
     if (!nnl_wino_ok(p) || p->n <= 0 || p->oh <= 0 || p->ow <= 0) return false;
     int m = nnl_wino_mode();
     if (m != 1) return m == 2;
-    return p->c >= min_ch && p->oc >= min_ch && p->dh <= AUTO_MAX_DIL && p->dw <= AUTO_MAX_DIL &&
-           tile_grid(p).total >= AUTO_MIN_TILES;
+    if (p->dh > AUTO_MAX_DIL || p->dw > AUTO_MAX_DIL) return false;
+    const int64_t tiles = tile_grid(p).total, least = p->c < p->oc ? p->c : p->oc;
+    return (least >= min_ch && tiles >= AUTO_MIN_TILES) ||
+           (narrow && least >= AUTO_NARROW_MIN_CH && tiles >= AUTO_NARROW_MIN_TILES);
 }
 
-bool nnl_wino_choose(const nnl_conv_params *p) { return wino_rule(p, AUTO_MIN_CH); }
+bool nnl_wino_choose(const nnl_conv_params *p) { return wino_rule(p, AUTO_MIN_CH, true); }
 
-bool nnl_wino_auto(const nnl_conv_params *p) {
-    if (p->wino_pick != NNL_WINO_RULE) return p->wino_pick == NNL_WINO_YES && nnl_wino_ok(p);
-    return wino_rule(p, AUTO_OLD_MIN_CH);
+bool nnl_wino_narrow(const nnl_conv_params *p) { return p->c < AUTO_MIN_CH || p->oc < AUTO_MIN_CH; }
+
+bool nnl_wino_auto(const nnl_conv_params *p, const nnl_kernel *kern) {
+    if (p->wino_pick == NNL_WINO_RULE) return wino_rule(p, AUTO_OLD_MIN_CH, false);
+    if (p->wino_pick != NNL_WINO_YES || !nnl_wino_ok(p)) return false;
+    return !kern || kern->wino_narrow || !nnl_wino_narrow(p) || nnl_wino_mode() == 2;
 }
 
 /* Tiles per block: a multiple of UNIT, as many as the budget allows. */

@@ -54,16 +54,22 @@ bool nnl_wino_ok(const nnl_conv_params *p);
  * written before 2026-12-04 have none and keep the rule they were
  * planned with. */
 enum { NNL_WINO_RULE = 0, NNL_WINO_NO = 1, NNL_WINO_YES = 2 };
-/* What the compiler records: whether a conv with a PACK_A8 weight should
- * run as Winograd, its weight transformed on the fly: nnl_wino_ok, >= 64
- * channels in and out, dilation <= 4 and >= 32 tiles.  NNL_WINOGRAD=0
- * turns it off, =1 on for every conv nnl_wino_ok accepts (tests use
- * both). */
+/* What the compiler records: whether a conv with a PACK_A8 weight may
+ * run as Winograd, its weight transformed on the fly: nnl_wino_ok,
+ * dilation <= 4, and >= 64 channels in and out with >= 32 tiles, or >= 32
+ * (nnl_wino_narrow) with >= 128 tiles.  NNL_WINOGRAD=0 turns it off,
+ * =2 on for every conv nnl_wino_ok accepts (tests use both). */
 bool nnl_wino_choose(const nnl_conv_params *p);
-/* Whether a conv with a PACK_A8 weight runs as Winograd: the recorded
- * choice (where nnl_wino_ok holds), else the rule of files without one
- * (>= 256 channels in and out, the rest as nnl_wino_choose). */
-bool nnl_wino_auto(const nnl_conv_params *p);
+/* Fewer than 64 channels on a side: Winograd only on sets with
+ * nnl_kernel.wino_narrow (or under NNL_WINOGRAD=2). */
+bool nnl_wino_narrow(const nnl_conv_params *p);
+/* Whether a conv with a PACK_A8 weight runs as Winograd on kernel set
+ * kern: the recorded choice (where nnl_wino_ok holds; a narrow conv only
+ * where kern has wino_narrow), else the rule of files without one (>= 256
+ * channels in and out, the rest as nnl_wino_choose).  kern NULL: on any
+ * set, for sizing scratch (a recorded conv keeps room for both paths, so
+ * the file's arena serves every set). */
+bool nnl_wino_auto(const nnl_conv_params *p, const nnl_kernel *kern);
 /* NNL_WINOGRAD, read once: 0 never Winograd, 1 where it measured faster
  * (the default), 2 wherever the geometry allows; the float convs' and the
  * 8-bit ones' (kernels/qwino.h). */

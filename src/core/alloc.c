@@ -80,7 +80,8 @@ void *nnl_arena_alloc(size_t n) {
     char *raw = mmap(NULL, n + HUGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return NULL;
     char *p = (char *)(((uintptr_t)raw + HUGE_BYTES - 1) & ~(uintptr_t)(HUGE_BYTES - 1));
-    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    const long ps = sysconf(_SC_PAGESIZE);
+    const size_t page = ps > 0 ? (size_t)ps : 4096;
     char *end = p + (n + page - 1) / page * page;
     if (p > raw) munmap(raw, (size_t)(p - raw));
     if (raw + n + HUGE_BYTES > end) munmap(end, (size_t)(raw + n + HUGE_BYTES - end));

@@ -29,9 +29,11 @@ static inline __attribute__((always_inline)) void nnl_dot8_body(const float *pan
     int64_t j = 0;
     for (; j + 4 <= k; j += 4) {
         /* the two lines these four steps read, a page on (past the panel:
-         * the next one; past the weight: a prefetch does not fault) */
-        __builtin_prefetch(panel + 8 * j + NNL_GEMV_AHEAD);
-        __builtin_prefetch(panel + 8 * j + NNL_GEMV_AHEAD + 16);
+         * the next one; past the weight: a prefetch does not fault, and
+         * the address is made as an integer, not as a pointer past it) */
+        const uintptr_t ahead = (uintptr_t)(panel + 8 * j) + NNL_GEMV_AHEAD * sizeof(float);
+        __builtin_prefetch((const void *)ahead);
+        __builtin_prefetch((const void *)(ahead + 64));
         memcpy(&a, panel + 8 * j, sizeof a);
         s0 += a * x[j * xs];
         memcpy(&a, panel + 8 * (j + 1), sizeof a);

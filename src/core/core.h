@@ -48,6 +48,16 @@ static inline bool nnl_add_overflow_u64(uint64_t a, uint64_t b, uint64_t *r) {
     return __builtin_add_overflow(a, b, r);
 }
 
+/* Greatest common divisor of a, b >= 0 (gcd(a, 0) = a): tasks that
+ * divide evenly among threads. */
+static inline int64_t nnl_gcd64(int64_t a, int64_t b) {
+    while (b) {
+        const int64_t r = a % b;
+        a = b, b = r;
+    }
+    return a;
+}
+
 /* ---- a prefetch the compiler keeps ------------------------------------
  * p's cache line into L2 (a hint: never faults, any address).  GCC 12
  * treats __builtin_prefetch as free of side effects: a static function

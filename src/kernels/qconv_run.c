@@ -473,8 +473,6 @@ static bool qt_shared_plan(nnl_qconv_ctx *q, int threads) {
     return true;
 }
 
-static int64_t gcd64(int64_t a, int64_t b) { return b ? gcd64(b, a % b) : a; }
-
 /* Whether the conv runs on transposed tiles, and their plan: on the wide
  * grid, with the microkernel's tfn, where pixel tiles leave enough lanes
  * idle to pay for the transposed tile's dearer epilogue.  bench_qconv,
@@ -504,7 +502,7 @@ static bool qt_plan(nnl_qconv_ctx *q, int threads) {
     /* as many tasks a group as make the items a multiple of the threads;
      * too few channels for a task a thread: pixel tiles, which split pixels */
     const int64_t units = (q->mg + 15) / 16, items = p->n * p->group, ngrp = (q->ohw + q->grp - 1) / q->grp;
-    q->chunks = min64(threads / gcd64(items, threads), units);
+    q->chunks = min64(threads / nnl_gcd64(items, threads), units);
     if (items * q->chunks < threads) return q->tr = false;
     for (;;) {
         int64_t rows = 16 * ((units + q->chunks - 1) / q->chunks), ntile = (rows / 16 + 2) / 3;

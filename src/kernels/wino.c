@@ -650,12 +650,7 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
     w.pos = (tile_pos *)(void *)(w.m + 36 * p->oc * w.nt);
     int64_t groups = ((p->oc + 7) / 8 * 8 + WMB - 1) / WMB;
     const int threads = nnl_pool_threads(pool);
-    int64_t common = groups, th = threads;   /* gcd(groups, threads) */
-    while (th) {
-        const int64_t r = common % th;
-        common = th, th = r;
-    }
-    w.xsplit = threads / common;
+    w.xsplit = threads / nnl_gcd64(groups, threads);
     if (w.xsplit > 36) w.xsplit = 36;
     /* rows and columns the patches reach: from -pt / -pl to the last
      * tile's origin plus 5 taps */

@@ -22,6 +22,15 @@
         return r;                                                                                      \
     }
 
+/* The even and odd lanes of a then b, per width: the row path's phase
+ * split (MP_EVEN / MP_ODD) and the 2x2 path's column pairs. */
+#define MPF_EV4(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
+#define MPF_OD4(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
+#define MPF_EV8(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
+#define MPF_OD8(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+#define MPF_EV16(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
+#define MPF_OD16(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+
 NNL_MP_F32_WIDTH(16, 4)
 #define MP_T float
 #define MP_V mp_f32x4
@@ -29,8 +38,8 @@ NNL_MP_F32_WIDTH(16, 4)
 #define MP_FN(name) mp_f32x4_##name
 #define MP_LOW (-INFINITY)
 #define MP_MAX(a, v) mp_f32x4_max(a, v)
-#define MP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
-#define MP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
+#define MP_EVEN(a, b) MPF_EV4(a, b)
+#define MP_ODD(a, b) MPF_OD4(a, b)
 #define MP_IN(x, f) ((void)(f), (x))
 #define MP_FLIP8 0
 #define MP_VP 2
@@ -45,8 +54,8 @@ NNL_MP_F32_WIDTH(32, 8)
 #define MP_FN(name) mp_f32x8_##name
 #define MP_LOW (-INFINITY)
 #define MP_MAX(a, v) mp_f32x8_max(a, v)
-#define MP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
-#define MP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
+#define MP_EVEN(a, b) MPF_EV8(a, b)
+#define MP_ODD(a, b) MPF_OD8(a, b)
 #define MP_IN(x, f) ((void)(f), (x))
 #define MP_FLIP8 0
 #define MP_VP 2
@@ -62,8 +71,8 @@ NNL_MP_F32_WIDTH(64, 16)
 #define MP_FN(name) mp_f32x16_##name
 #define MP_LOW (-INFINITY)
 #define MP_MAX(a, v) mp_f32x16_max(a, v)
-#define MP_EVEN(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
-#define MP_ODD(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
+#define MP_EVEN(a, b) MPF_EV16(a, b)
+#define MP_ODD(a, b) MPF_OD16(a, b)
 #define MP_IN(x, f) ((void)(f), (x))
 #define MP_FLIP8 0
 #define MP_VP 1
@@ -158,17 +167,16 @@ static inline void mpf_planes(const nnl_pool2d *g, const float *x, float *y, int
  * rows (from -inf, the row buffer's order), then of column pairs (the even
  * column first, as tap 0 starts a window), so the bits are the row
  * path's.  Blocks of L outputs at the widest width of at most OW lanes,
- * the last overlapping the one before; rows of fewer than 4 outputs one
- * by one. */
+ * the last overlapping the one before; rows of fewer than 4 outputs (one
+ * vector) stay with the row path. */
 static inline bool nnl_mp_f32_2x2(const nnl_pool2d *g) {
     return g->k[0] == 2 && g->k[1] == 2 && g->s[0] == 2 && g->s[1] == 2 && g->d[0] == 1 && g->d[1] == 1 &&
-           g->pb[0] == 0 && g->pb[1] == 0 && g->out[0] >= 1 && g->out[1] >= 1 && 2 * g->out[0] <= g->in[0] &&
+           g->pb[0] == 0 && g->pb[1] == 0 && g->out[0] >= 1 && g->out[1] >= 4 && 2 * g->out[0] <= g->in[0] &&
            2 * g->out[1] <= g->in[1];
 }
 
-/* Outputs [i, i + L) of a row from input rows x0, x1; EV / OD the even
- * and odd lanes of two vectors. */
-#define NNL_MP2_BLOCK(L, EV, OD)                                                                      \
+/* Outputs [i, i + L) of a row from input rows x0, x1. */
+#define NNL_MP2_BLOCK(L)                                                                              \
     static inline void mp2_block_##L(float *y, const float *x0, const float *x1, int64_t i) {        \
         const mp_f32x##L low = (mp_f32x##L){0} + (-INFINITY);                                         \
         mp_f32x##L a0, b0, a1, b1;                                                                     \
@@ -178,7 +186,7 @@ static inline bool nnl_mp_f32_2x2(const nnl_pool2d *g) {
         memcpy(&b1, x1 + 2 * i + (L), sizeof b1);                                                      \
         const mp_f32x##L va = mp_f32x##L##_max(mp_f32x##L##_max(low, a0), a1);                        \
         const mp_f32x##L vb = mp_f32x##L##_max(mp_f32x##L##_max(low, b0), b1);                        \
-        const mp_f32x##L r = mp_f32x##L##_max(EV(va, vb), OD(va, vb));                                \
+        const mp_f32x##L r = mp_f32x##L##_max(MPF_EV##L(va, vb), MPF_OD##L(va, vb));                  \
         memcpy(y + i, &r, sizeof r);                                                                   \
     }                                                                                                  \
     static inline void mp2_row_##L(float *y, const float *x0, const float *x1, int64_t ow) {         \
@@ -186,18 +194,12 @@ static inline bool nnl_mp_f32_2x2(const nnl_pool2d *g) {
         for (; i + (L) <= ow; i += (L)) mp2_block_##L(y, x0, x1, i);                                  \
         if (i < ow) mp2_block_##L(y, x0, x1, ow - (L));                                               \
     }
-#define MP2_EV4(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
-#define MP2_OD4(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
-NNL_MP2_BLOCK(4, MP2_EV4, MP2_OD4)
+NNL_MP2_BLOCK(4)
 #if defined(__AVX__)
-#define MP2_EV8(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14)
-#define MP2_OD8(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15)
-NNL_MP2_BLOCK(8, MP2_EV8, MP2_OD8)
+NNL_MP2_BLOCK(8)
 #endif
 #if defined(__AVX512F__)
-#define MP2_EV16(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30)
-#define MP2_OD16(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31)
-NNL_MP2_BLOCK(16, MP2_EV16, MP2_OD16)
+NNL_MP2_BLOCK(16)
 #endif
 
 /* Rows [b, e) of output (nnl_mp_f32_2x2). */
@@ -213,18 +215,7 @@ static inline void mp2_rows(const nnl_pool2d *g, const float *x, float *y, int64
 #if defined(__AVX__)
         if (OW >= 8) mp2_row_8(yr, x0, x1, OW); else
 #endif
-        if (OW >= 4) {
-            mp2_row_4(yr, x0, x1, OW);
-        } else {
-            for (int64_t j = 0; j < OW; j++) {
-                float c0 = -INFINITY, c1 = -INFINITY;
-                c0 = x0[2 * j] > c0 ? x0[2 * j] : c0;
-                c0 = x1[2 * j] > c0 ? x1[2 * j] : c0;
-                c1 = x0[2 * j + 1] > c1 ? x0[2 * j + 1] : c1;
-                c1 = x1[2 * j + 1] > c1 ? x1[2 * j + 1] : c1;
-                yr[j] = c1 > c0 ? c1 : c0;
-            }
-        }
+        mp2_row_4(yr, x0, x1, OW);
         if (++oh == OH) {
             oh = 0;
             plane++;

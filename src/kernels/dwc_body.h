@@ -118,16 +118,8 @@ static inline void nnl_st_part256(float *p, __m256 v, int n) {
 #define NNL_DWC_VMIN(vt, vi, x, hi) NNL_VMIN(vt, vi, x, hi)
 #endif
 
-/* x = 1 / (1 + exp(-x)) in registers, as NNL_SIGMOID_N computes it (-x
- * clamped to [-87, 87], NaN kept). */
-#define NNL_DWC_SIGMOID_(vt, vi, x)                                                                    \
-    do {                                                                                               \
-        vt m_ = NNL_DWC_VMIN(vt, vi, NNL_DWC_VMAX(vt, vi, -(x), zero - 87.0f), zero + 87.0f), ex_;      \
-        NNL_VEXP(vt, vi, ex_, m_);                                                                     \
-        vt r_ = 1.0f / (1.0f + ex_);                                                                   \
-        vi nan_ = (vi)((x) != (x));                                                                    \
-        (x) = (vt)(((vi)r_ & ~nan_) | ((vi)(x) & nan_));                                               \
-    } while (0)
+/* x = 1 / (1 + exp(-x)) in registers, as NNL_SIGMOID_N computes it. */
+#define NNL_DWC_SIGMOID_(vt, vi, x) NNL_VSIGMOID(vt, vi, x, NNL_DWC_VMAX, NNL_DWC_VMIN)
 
 /* Output pixels of a row summed in registers at once. */
 #define NNL_DWC_R 8

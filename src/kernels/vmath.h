@@ -153,6 +153,21 @@ static inline __attribute__((always_inline)) void nnl_erf_n(float *y, const floa
     }
 }
 
+/* x = 1 / (1 + exp(-x)) for one vector: -x clamped to [-87, 87] by
+ * VMAX / VMIN (macros with NNL_VMAX's arguments and NaN rule: a NaN x
+ * comes through), NaN lanes kept.  NNL_SIGMOID_N's arithmetic, and the
+ * depthwise kernel's fused Sigmoid / SiLU with its single-instruction
+ * clamps (kernels/dwc_body.h). */
+#define NNL_VSIGMOID(vt, vi, x, VMAX, VMIN)                                                            \
+    do {                                                                                               \
+        const vt z_ = {0};                                                                             \
+        vt m_ = VMIN(vt, vi, VMAX(vt, vi, -(x), z_ - 87.0f), z_ + 87.0f), ex_;                          \
+        NNL_VEXP(vt, vi, ex_, m_);                                                                     \
+        vt r_ = 1.0f / (1.0f + ex_);                                                                   \
+        vi nan_ = (vi)((x) != (x));                                                                    \
+        (x) = (vt)(((vi)r_ & ~nan_) | ((vi)(x) & nan_));                                               \
+    } while (0)
+
 /* y[i] = 1 / (1 + exp(-x[i])), i < n (y may be x), in the ISA's native
  * vector of B bytes (wider generic vectors compile badly where the ISA
  * lacks them).  -x is clamped to [-87, 87], beyond which the result is 0
@@ -163,26 +178,19 @@ static inline __attribute__((always_inline)) void nnl_erf_n(float *y, const floa
         typedef float vt_ __attribute__((vector_size(B)));                                             \
         typedef int32_t vi_ __attribute__((vector_size(B)));                                           \
         enum { L_ = (B) / 4 };                                                                         \
-        const vt_ lo_ = (vt_){0} - 87.0f, hi_ = (vt_){0} + 87.0f;                                      \
         for (int64_t i_ = 0; i_ < (n); i_ += L_) {                                                     \
             /* whole vectors by fixed-size copies; the tail through a zeroed one */                    \
             size_t nb_ = (n) - i_ < L_ ? (size_t)((n) - i_) * sizeof(float) : sizeof(vt_);             \
-            vt_ v_ = {0}, m_;                                                                          \
+            vt_ v_ = {0};                                                                              \
             if (nb_ == sizeof v_)                                                                      \
                 memcpy(&v_, (x) + i_, sizeof v_);                                                      \
             else                                                                                       \
                 memcpy(&v_, (x) + i_, nb_);                                                            \
-            m_ = -v_;                                                                                  \
-            m_ = NNL_VMIN(vt_, vi_, NNL_VMAX(vt_, vi_, m_, lo_), hi_);                                 \
-            vt_ ex_;                                                                                   \
-            NNL_VEXP(vt_, vi_, ex_, m_);                                                               \
-            vt_ res_ = 1.0f / (1.0f + ex_);                                                  \
-            vi_ nan_ = (vi_)(v_ != v_);                                                                \
-            res_ = (vt_)(((vi_)res_ & ~nan_) | ((vi_)v_ & nan_));                                      \
-            if (nb_ == sizeof res_)                                                                    \
-                memcpy((y) + i_, &res_, sizeof res_);                                                  \
+            NNL_VSIGMOID(vt_, vi_, v_, NNL_VMAX, NNL_VMIN);                                            \
+            if (nb_ == sizeof v_)                                                                      \
+                memcpy((y) + i_, &v_, sizeof v_);                                                      \
             else                                                                                       \
-                memcpy((y) + i_, &res_, nb_);                                                          \
+                memcpy((y) + i_, &v_, nb_);                                                            \
         }                                                                                              \
     } while (0)
 

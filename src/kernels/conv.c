@@ -697,8 +697,9 @@ size_t nnl_conv_direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layo
     return trimmed_scratch_bytes(p, w_layout);
 }
 
-/* The one choice of path: scratch sizing and the run must agree. */
-/* kern NULL: whether it may on some set (nnl_wino_auto). */
+/* The one choice of path: scratch sizing and the run must agree.  kern
+ * NULL: whether the conv may run as Winograd on some set (nnl_wino_auto),
+ * which is what its scratch is sized for. */
 static bool runs_wino(const nnl_conv_params *p, nnl_layout w_layout, const nnl_kernel *kern) {
     tap_box b;
     nnl_conv_params q;

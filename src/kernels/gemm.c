@@ -152,11 +152,14 @@ static void generic_store(const nnl_gemm_desc *d, const float *tile, int ldt, co
  * unaligned to each other (1x1 convs at 14x14 and 7x7) spreads the tile
  * over a third to two thirds more cache lines than its packed copy, and
  * there bench_kernels measured the packed path 3-15% faster; the wide
- * grid replaces a much costlier im2col packing and wins regardless. */
-static bool b_in_place(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p) {
+ * grid replaces a much costlier im2col packing and wins regardless.  On
+ * bigger maps a set with b_rows_any reads unaligned rows in place too
+ * (nnl_kernel). */
+static bool b_in_place(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p, const nnl_kernel *kern) {
     if (p->b_scale) return false;
     if (d->b_kind == NNL_BSRC_WIDE) return true;
-    return d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && d->b_rs % (64 / (int64_t)sizeof(float)) == 0;
+    if (d->b_kind != NNL_BSRC_STRIDED || d->b_cs != 1) return false;
+    return d->b_rs % (64 / (int64_t)sizeof(float)) == 0 || (kern->b_rows_any && d->n > NNL_TG_CONV_MAX_PIX);
 }
 
 /* Offsets of rows k0.. of B read in place, from the item's origin.  The
@@ -280,7 +283,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     int64_t boff[KC_MAX];
     /* Columns [n0, n0 + n_in) are read in place, whole tiles of nr; the
      * rest (the N tail) from a packed panel starting at column n0 + n_in. */
-    int64_t n_in = !g->pre && b_in_place(d, &p) ? min64(ncur, (d->n - n0) / nr * nr) : 0;
+    int64_t n_in = !g->pre && b_in_place(d, &p, g->kern) ? min64(ncur, (d->n - n0) / nr * nr) : 0;
     const bool rows_outer = g->nkb == 1 && d->k <= ROWS_OUTER_MAX_K;
     /* row tiles read all of B in place: a narrow tile reads whole vectors
      * of B (nnl_ukr_args), past its row into the next or, at the grid's
@@ -970,7 +973,7 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     g.nc = round_up((d->n + g.n_tiles - 1) / g.n_tiles, nr);
     g.m_tiles = (d->m + g.mc - 1) / g.mc;
     g.n_tiles = (d->n + g.nc - 1) / g.nc;
-    if (g.m_tiles > 1 && d->b_prepack && !b_in_place(d, &p0) &&
+    if (g.m_tiles > 1 && d->b_prepack && !b_in_place(d, &p0, kern) &&
         d->b_prepack_bytes >= nnl_gemm_prepack_bytes(d->batch, d->k, d->n) &&
         nnl_gemm_prepack_bytes(d->batch, d->k, d->n) > 0) {
         g.pre = d->b_prepack;

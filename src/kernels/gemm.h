@@ -549,6 +549,14 @@ typedef struct nnl_kernel {
      * lanes) still 5% slower, hence the margin. */
     int tukr_plain_kc;
     int tukr_plain_gain;
+    /* A plain B (1x1 convs) read in place also when its rows are not whole
+     * cache lines apart, on maps past NNL_TG_CONV_MAX_PIX pixels: the
+     * microkernel's loads then split lines, which costs AVX-512 on Zen 4
+     * nothing measurable (SqueezeNet's 128 -> 16 at 55x55 0.166 -> 0.120-
+     * 0.135 ms against its packed copy) and AVX2 there 2-4% (SqueezeNet
+     * 1.1, GoogLeNet); below that size, or without it, such a B is
+     * packed (gemm.c b_in_place). */
+    bool b_rows_any;
     nnl_dwc_fn dwc;
     int dwc_lanes;             /* channels a dwc call takes: the set's float lanes */
     /* Winograd pays for the convs of 32 to 63 channels a side the compiler

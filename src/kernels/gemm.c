@@ -808,8 +808,36 @@ static void tg_task(void *vctx, int64_t t, int thread) {
         const int64_t kcn = g->pre_b && kb + 1 < nkb ? TG_KB(kb + 2) - (k0 + kc) : 0;
         if (kcn) b_rows(d, k0 + kc, kcn, bnext);
         const float *a = w + (o0 / NNL_MR * d->k + k0) * NNL_MR;
+        /* The weight slice the task reads next, into L2 a share a call
+         * from the second call of a block on (the first joins or reads
+         * this block's): this K block's successor, or after the last the
+         * next task's first (a thread claims its range's tasks in order).
+         * Read from L3 at the start of each block it stalled the block's
+         * first call: RegNetX's 24 1x1 convs 400 -> 400 at 7x7 0.187 ->
+         * 0.175 ms in the network (ORT 0.157; alone, weight in L2, 0.157),
+         * on Zen 4 the network 2.1% faster at 1 and 2 threads (avx512),
+         * 2.8% (avx2). */
+        const float *wn = NULL;
+        int64_t wn_kc = 0, wn_np = 0;
+        if (groups > 1) {
+            if (kb + 1 < kb1) {
+                wn = a + kc * NNL_MR, wn_kc = TG_KB(kb + 2) - (k0 + kc), wn_np = np;
+            } else if (g->ks == 1 && q + 1 < g->oc_tiles) {
+                const int64_t o1 = (q + 1) * units / g->oc_tiles * vl;
+                const int64_t oc1 = min64((q + 2) * units / g->oc_tiles * vl, g->oc) - o1;
+                wn = w + (o1 / NNL_MR * d->k + TG_KB(kb0)) * NNL_MR;
+                wn_kc = TG_KB(kb0 + 1) - TG_KB(kb0), wn_np = (oc1 + NNL_MR - 1) / NNL_MR;
+            }
+        }
         for (int64_t j0 = 0; j0 < g->npix; j0 += grp) {
             if (kcn) tg_prefetch_b(xb, bnext, kcn, span, j0 / grp, groups);
+            if (wn && j0 > 0) {
+                /* this call's share of the slice's lines, into L2 */
+                const int64_t part = j0 / grp - 1, parts = groups - 1, lines = wn_kc * NNL_MR / 16;
+                for (int64_t qq = 0; qq < wn_np; qq++)
+                    for (int64_t l = lines * part / parts; l < lines * (part + 1) / parts; l++)
+                        nnl_prefetch_l2(wn + qq * d->k * NNL_MR + l * 16);
+            }
             /* the K block's first call joins the panels, the others read them joined */
             const bool joined = joins && j0 > 0;
             nnl_tukr_args u = {

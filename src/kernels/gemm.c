@@ -754,18 +754,25 @@ static int64_t tg_ksplit(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const 
     return need * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES ? ks : 1;
 }
 
+/* First output channel of task q of an item (g->oc for q = oc_tiles):
+ * units [q U / T, (q + 1) U / T) of the U vectors of channels. */
+static int64_t tg_chan(const tg_ctx *g, int64_t q) {
+    const int64_t vl = tg_unit(g->kern), units = (g->oc + vl - 1) / vl;
+    return min64(q * units / g->oc_tiles * vl, g->oc);
+}
+
 static void tg_task(void *vctx, int64_t t, int thread) {
     const tg_ctx *g = vctx;
     const nnl_gemm_desc *d = g->d;
-    /* task q of an item's K part: units [q U / T, (q + 1) U / T) of the U
-     * vectors of channels, K rows [klo, klo + kn) in nkb blocks */
+    /* task q of an item's K part: channels [tg_chan(q), tg_chan(q + 1)),
+     * K rows [klo, klo + kn) in nkb blocks */
     const int64_t per = g->oc_tiles * g->ks, kp = t % per / g->oc_tiles;
-    const int64_t q = t % g->oc_tiles, vl = tg_unit(g->kern), units = (g->oc + vl - 1) / vl;
-    int64_t item = t / per, o0 = q * units / g->oc_tiles * vl;
+    const int64_t q = t % g->oc_tiles;
+    int64_t item = t / per, o0 = tg_chan(g, q);
     const int64_t klo = d->k * kp / g->ks, kn = d->k * (kp + 1) / g->ks - klo;
     const int64_t nkb = g->ks > 1 ? (kn + g->kc - 1) / g->kc : g->nkb;
 #define TG_KB(b) (klo + k_split(kn, nkb, (b)))
-    int64_t ocur = min64((q + 1) * units / g->oc_tiles * vl, g->oc) - o0;
+    int64_t ocur = tg_chan(g, q + 1) - o0;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
     float *tile = g->ts[thread], *rows = tile + g->npix * TG_OC, *join = tile + TG_TILE_FLOATS(g->npix);
@@ -823,8 +830,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
             if (kb + 1 < kb1) {
                 wn = a + kc * NNL_MR, wn_kc = TG_KB(kb + 2) - (k0 + kc), wn_np = np;
             } else if (g->ks == 1 && q + 1 < g->oc_tiles) {
-                const int64_t o1 = (q + 1) * units / g->oc_tiles * vl;
-                const int64_t oc1 = min64((q + 2) * units / g->oc_tiles * vl, g->oc) - o1;
+                const int64_t o1 = tg_chan(g, q + 1), oc1 = tg_chan(g, q + 2) - o1;
                 wn = w + (o1 / NNL_MR * d->k + TG_KB(kb0)) * NNL_MR;
                 wn_kc = TG_KB(kb0 + 1) - TG_KB(kb0), wn_np = (oc1 + NNL_MR - 1) / NNL_MR;
             }
@@ -833,10 +839,10 @@ static void tg_task(void *vctx, int64_t t, int thread) {
             if (kcn) tg_prefetch_b(xb, bnext, kcn, span, j0 / grp, groups);
             if (wn && j0 > 0) {
                 /* this call's share of the slice's lines, into L2 */
-                const int64_t part = j0 / grp - 1, parts = groups - 1, lines = wn_kc * NNL_MR / 16;
+                const int64_t part = j0 / grp - 1, parts = groups - 1, lines = wn_kc * NNL_MR / (64 / (int64_t)sizeof(float));
                 for (int64_t qq = 0; qq < wn_np; qq++)
                     for (int64_t l = lines * part / parts; l < lines * (part + 1) / parts; l++)
-                        nnl_prefetch_l2(wn + qq * d->k * NNL_MR + l * 16);
+                        nnl_prefetch_l2(wn + qq * d->k * NNL_MR + l * (64 / (int64_t)sizeof(float)));
             }
             /* the K block's first call joins the panels, the others read them joined */
             const bool joined = joins && j0 > 0;

@@ -7,14 +7,17 @@ usage: /usr/bin/python3 bench/layers.py FILE.nnl MODEL.onnx --input NAME=X.npy [
 Runs `nnlink profile --json` on FILE.nnl and one ONNX Runtime session with
 its own profiler (bench/ort_bench.js, `enableProfiling`) on MODEL.onnx, same
 inputs, same thread count, R timed runs each, and pairs each nnlink layer
-with the ORT node of its first ONNX node name (both runtimes fuse, and a
+with the ORT nodes named after its ONNX nodes (both runtimes fuse, and a
 fused layer is named after the node that starts it; QDQ files from `nnlink
-quantize` keep the float model's node names on both sides).  Prints both
+quantize` keep the float model's node names on both sides) or, for float
+models, after their output tensors: ORT's NCHWc rewrite names a conv
+"<output>_nchwc" (needs python3-onnx to read the outputs; without it such
+nodes count as unmatched).  Prints both
 totals, per op type the two times and their ratio, and the layers that
 lose most (nnlink ms - ORT ms), with nnlink's GFLOP/s.  Each time is the
 median over the runs (ORT's trace holds every run; the warm-up ones are
-dropped).  Meant for QDQ files (int8), where bench/ops.py's float op classes
-do not apply: e.g.
+dropped).  For QDQ files (int8), where bench/ops.py's float op classes do
+not apply, and for float models layer by layer: e.g.
 
   /usr/bin/python3 bench/layers.py build/bench-int8/resnet18.int7.nnl \\
       build/bench-int8/resnet18.qdq7.onnx --input image=x.npy --threads 1
@@ -69,6 +72,16 @@ def nnl_layers(nnl, inputs, threads, runs, tmp):
     return j["layers"], j["latency_ms"]
 
 
+def node_outputs(model):
+    """ONNX node name -> its output tensor names (empty when onnx is missing)."""
+    try:
+        import onnx
+    except ImportError:
+        return {}
+    m = onnx.load(model, load_external_data=False)
+    return {n.name: list(n.output) for n in m.graph.node}
+
+
 def main(argv):
     pos, inputs, threads, runs, top, out = [], {}, 1, 20, 20, None
     args = list(argv)
@@ -101,13 +114,17 @@ def main(argv):
         except (RuntimeError, OSError, IndexError, ValueError) as e:
             sys.stderr.write("bench/layers.py: %s\n" % e)
             return 1
+    outs = node_outputs(pos[1])
     rows, used = [], set()
     for L in nl:
-        first = L["name"].split("+")[0]
-        o = ort.get(first)
-        used.add(first)
-        rows.append(dict(name=first, op=L["op"], nnlink_ms=L["median_ms"], ort_ms=o[0] if o else None,
-                         gflops_per_s=L["gflops_per_s"]))
+        names = L["name"].split("+")
+        # ORT's NCHWc rewrite names a node after its output tensor ("<out>_nchwc"); a layer takes
+        # every ORT node named after one of its ONNX nodes or their outputs
+        keys = [k for n in names for k in [n] + [o + "_nchwc" for o in outs.get(n, ())]
+                if k in ort and k not in used]
+        used.update(keys)
+        rows.append(dict(name=names[0], op=L["op"], nnlink_ms=L["median_ms"],
+                         ort_ms=sum(ort[k][0] for k in keys) if keys else None, gflops_per_s=L["gflops_per_s"]))
     unmatched = sum(t for n, (t, _) in ort.items() if n not in used)
     tn = sum(r["nnlink_ms"] for r in rows)
     to = sum(r["ort_ms"] or 0.0 for r in rows) + unmatched

@@ -528,6 +528,12 @@ _Static_assert((TG_TILE_FLOATS(TG_MAX_PIX) + NNL_TUKR_JOIN_FLOATS(KC_MAX)) * siz
  * TG_GROUP_MIN_K. */
 #define TG_MIN_K 384
 #define TG_GROUP_MIN_K 64
+/* Maps of at most TG_SMALL_MAP_PIX pixels (7x7) take the tile from the
+ * set's K tukr_small_k (nnl_kernel): since the tile goes out through
+ * tile_t's register transposes and epi_row, not element by element, the
+ * 15 of 64 lanes a 49-pixel map wastes in pixel tiles can cost more than
+ * that pass. */
+#define TG_SMALL_MAP_PIX 64
 
 /* X W form with C as the accumulator (tg_run): X above TG_XW_X_MAX bytes,
  * C at most TG_XW_C_MAX, K in slices of X of TG_XW_X_SLICE (L2 2 MB on the
@@ -595,7 +601,8 @@ static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_ge
     const bool plain = d->b_kind != NNL_BSRC_WIDE;
     if (plain && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && kern->tukr_plain_kc > 0)) return false;
     int64_t n = tg_count(d, false);
-    if (n > TG_CONV_MAX_PIX || (d->k < TG_MIN_K && (d->m > 32 || d->k < TG_GROUP_MIN_K))) return false;
+    const int64_t min_k = n <= TG_SMALL_MAP_PIX && kern->tukr_small_k > 0 ? kern->tukr_small_k : TG_MIN_K;
+    if (n > TG_CONV_MAX_PIX || (d->k < min_k && (d->m > 32 || d->k < TG_GROUP_MIN_K))) return false;
     /* pixel tiles: whole ones of nr, then the tail in vectors (a third of
      * nr on the x86 sets) */
     int64_t tail = kern->nr % 3 ? kern->nr : kern->nr / 3;

@@ -549,6 +549,13 @@ typedef struct nnl_kernel {
      * lanes) still 5% slower, hence the margin. */
     int tukr_plain_kc;
     int tukr_plain_gain;
+    /* K from which convs on 7x7 maps take tukr (0: gemm.c's TG_MIN_K, 384).
+     * Zen 4, bench_kernels: avx512 from 128, MobileNetV2's 320 -> 1280 at
+     * 7x7 0.467 -> 0.420 ms, 160 -> 960 0.178 -> 0.172; MobileNetV2,
+     * MnasNet-0.5 and ShuffleNet 1.6-2.3% faster at 1 thread, the others
+     * within noise, all within noise or faster (to 2.8%) at 2.  avx2 from
+     * 256: 320 -> 1280 0.478 -> 0.462, but 160 -> 960 0.183 -> 0.190. */
+    int tukr_small_k;
     /* A plain B (1x1 convs) read in place also when its rows are not whole
      * cache lines apart, on maps past NNL_TG_CONV_MAX_PIX pixels: the
      * microkernel's loads then split lines, which costs AVX-512 on Zen 4

@@ -1253,6 +1253,7 @@ const nnl_kernel nnl_kernel_avx2 = {
     .tukr = tukr_avx2,
     .tile_t = tile_t_avx2,
     .tukr_plain_kc = 64,
+    .tukr_small_k = 256,
     .tukr_plain_gain = 10,
     .epi_row = epi_row_avx2,
     .h2f = h2f_avx2,

@@ -1261,6 +1261,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .tile_t = tile_t_avx512,
     .tukr_lanes = 16,
     .tukr_plain_kc = 160,
+    .tukr_small_k = 128,
     .b_rows_any = true,
     .wino_narrow = true,
     .epi_row = epi_row_avx512,

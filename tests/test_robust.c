@@ -514,6 +514,53 @@ static void test_huge_claims(void **state) {
     free(m);
 }
 
+/* ViT-tiny compiled to `name`, checked to open and run, read back with
+ * its one graph's tensor, node, string and index sections. */
+typedef struct vit_file {
+    uint8_t *m, *t;
+    const uint8_t *nodes, *strs, *idx;
+    size_t n;
+    uint64_t nlen;
+} vit_file;
+
+static vit_file vit_compiled(const char *name) {
+    nnl_compile_options o = {.size = sizeof o, .graph_name = "vit"};
+    assert_int_equal(nnl_compile_file(FIXTURES "/vit_tiny/model.onnx", tpath(name), &o), NNL_OK);
+    nnl_status st;
+    assert_int_equal(open_and_run(tpath(name), &st), 1);
+    vit_file v = {0};
+    v.m = slurp(tpath(name), &v.n);
+    assert_non_null(v.m);
+    uint64_t len;
+    v.t = (uint8_t *)section(v.m, NNL_SEC_TENSORS, &len);
+    v.nodes = section(v.m, NNL_SEC_NODES, &v.nlen);
+    v.strs = section(v.m, NNL_SEC_STRINGS, NULL);
+    v.idx = section(v.m, NNL_SEC_INDICES, NULL);
+    return v;
+}
+
+/* The tensor records of node record nd's input j and output j. */
+static uint8_t *node_in(const vit_file *v, const uint8_t *nd, uint64_t j) {
+    return v->t + (uint64_t)nnl_get_u32(v->idx + 4 * (nnl_get_u32(nd + 16) + j)) * NNL_REC_TENSOR;
+}
+static uint8_t *node_out(const vit_file *v, const uint8_t *nd, uint64_t j) {
+    return v->t + (uint64_t)nnl_get_u32(v->idx + 4 * (nnl_get_u32(nd + 24) + j)) * NNL_REC_TENSOR;
+}
+
+/* The file with tensor record r's arena offset 64 bytes on: refused as a
+ * node writing over its input. */
+static void moved_refused(vit_file *v, uint8_t *r, const char *name) {
+    nnl_put_u64(r + 88, nnl_get_u64(r + 88) + 64);
+    refix_checksum(v->m, v->n);
+    spit(tpath(name), v->m, v->n);
+    nnl_plan *p = NULL;
+    assert_int_equal(nnl_plan_open(tpath(name), &p), NNL_ERR_FORMAT);
+    assert_null(p);
+    assert_non_null(strstr(nnl_last_error(), "writes over its input"));
+    free(v->m);
+    remove(tpath(name));
+}
+
 /* A Concat's input placed where the Concat puts it (passes/arena.c: ViT's
  * class token + patch embeddings, batch 1) lies inside the Concat's
  * output: the file opens and runs; the same input moved 64 bytes on,
@@ -521,42 +568,47 @@ static void test_huge_claims(void **state) {
  * (docs/FORMAT.md, "Running"). */
 static void test_concat_in_place(void **state) {
     (void)state;
-    nnl_compile_options o = {.size = sizeof o, .graph_name = "vit"};
-    assert_int_equal(nnl_compile_file(FIXTURES "/vit_tiny/model.onnx", tpath("v.nnl"), &o), NNL_OK);
-    nnl_status st;
-    assert_int_equal(open_and_run(tpath("v.nnl"), &st), 1);
-    size_t n;
-    uint8_t *m = slurp(tpath("v.nnl"), &n);
-    assert_non_null(m);
+    vit_file v = vit_compiled("v.nnl");
     /* the Concat's second input (one graph: tensor indices from 0) */
-    uint64_t len, nlen;
-    uint8_t *t = (uint8_t *)section(m, NNL_SEC_TENSORS, &len);
-    const uint8_t *nodes = section(m, NNL_SEC_NODES, &nlen), *strs = section(m, NNL_SEC_STRINGS, NULL);
-    const uint8_t *idx = section(m, NNL_SEC_INDICES, NULL);
     uint8_t *inner = NULL;
-    for (uint64_t i = 0; i + NNL_REC_NODE <= nlen && !inner; i += NNL_REC_NODE) {
-        const uint8_t *nd = nodes + i;
-        if (nnl_get_u32(nd + 4) != 6 || memcmp(strs + nnl_get_u32(nd), "Concat", 6) || nnl_get_u32(nd + 20) < 2)
+    for (uint64_t i = 0; i + NNL_REC_NODE <= v.nlen && !inner; i += NNL_REC_NODE) {
+        const uint8_t *nd = v.nodes + i;
+        if (nnl_get_u32(nd + 4) != 6 || memcmp(v.strs + nnl_get_u32(nd), "Concat", 6) || nnl_get_u32(nd + 20) < 2)
             continue;
-        const uint64_t first = nnl_get_u32(nd + 16);
-        const uint8_t *in0 = t + (uint64_t)nnl_get_u32(idx + 4 * first) * NNL_REC_TENSOR;
-        uint8_t *in1 = t + (uint64_t)nnl_get_u32(idx + 4 * (first + 1)) * NNL_REC_TENSOR;
-        const uint8_t *out = t + (uint64_t)nnl_get_u32(idx + 4 * (uint64_t)nnl_get_u32(nd + 24)) * NNL_REC_TENSOR;
+        const uint8_t *in0 = node_in(&v, nd, 0), *out = node_out(&v, nd, 0);
+        uint8_t *in1 = node_in(&v, nd, 1);
         uint64_t b0 = 4;   /* float32: input 0's bytes from its dims */
         for (uint32_t d = 0; d < nnl_get_u32(in0 + 20); d++) b0 *= nnl_get_u64(in0 + 24 + 8 * d);
         if (nnl_get_u64(in1 + 88) == nnl_get_u64(out + 88) + b0) inner = in1;
     }
     assert_non_null(inner);   /* the compiler placed one in place */
-    nnl_put_u64(inner + 88, nnl_get_u64(inner + 88) + 64);
-    refix_checksum(m, n);
-    spit(tpath("v2.nnl"), m, n);
-    nnl_plan *p = NULL;
-    assert_int_equal(nnl_plan_open(tpath("v2.nnl"), &p), NNL_ERR_FORMAT);
-    assert_null(p);
-    assert_non_null(strstr(nnl_last_error(), "writes over its input"));
-    free(m);
+    moved_refused(&v, inner, "v2.nnl");
     remove(tpath("v.nnl"));
-    remove(tpath("v2.nnl"));
+}
+
+/* A view's output placed on its input (passes/arena.c: ViT's Flatten of
+ * the patch embedding, batch 1): the file opens and runs and the view
+ * copies nothing; the same output moved 64 bytes on, still overlapping
+ * the input, is a node writing over its input and refused (docs/FORMAT.md,
+ * "Running"). */
+static void test_view_in_place(void **state) {
+    (void)state;
+    vit_file v = vit_compiled("w.nnl");
+    static const char *const views[] = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
+    uint8_t *on = NULL;
+    for (uint64_t i = 0; i + NNL_REC_NODE <= v.nlen && !on; i += NNL_REC_NODE) {
+        const uint8_t *nd = v.nodes + i;
+        bool view = false;
+        for (size_t k = 0; k < sizeof views / sizeof *views; k++)
+            view = view || (nnl_get_u32(nd + 4) == strlen(views[k]) &&
+                            memcmp(v.strs + nnl_get_u32(nd), views[k], strlen(views[k])) == 0);
+        if (!view || nnl_get_u32(nd + 20) < 1) continue;
+        uint8_t *out = node_out(&v, nd, 0);
+        if (nnl_get_u64(out + 88) == nnl_get_u64(node_in(&v, nd, 0) + 88)) on = out;
+    }
+    assert_non_null(on);   /* the compiler placed one in place */
+    moved_refused(&v, on, "w2.nnl");
+    remove(tpath("w.nnl"));
 }
 
 /* A file compiled for another weight-layout version: nnl_plan_open
@@ -643,6 +695,7 @@ int main(void) {
         cmocka_unit_test(test_huge_claims),
         cmocka_unit_test(test_inspect_foreign),
         cmocka_unit_test(test_concat_in_place),
+        cmocka_unit_test(test_view_in_place),
         cmocka_unit_test(test_omitted_optional_output),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -19,4 +19,10 @@ extern const nnl_op_def nnl_ops_image[];  /* image/: resize and sampling */
 /* Look up an op by type; NULL if unsupported. */
 const nnl_op_def *nnl_op_find(const char *name);
 
+/* Whether an op's one output is its first input's bytes as they are
+ * (Reshape, Flatten, Squeeze, Unsqueeze, Identity): the compiler may place
+ * the output on the input (passes/arena.c), the plan allows it there
+ * (runtime/plan.c) and the op then copies nothing (tensor/shape.c). */
+bool nnl_op_is_view(const char *name);
+
 #endif

@@ -15,3 +15,11 @@ const nnl_op_def *nnl_op_find(const char *name) {
             if (strcmp(d->name, name) == 0) return d;
     return NULL;
 }
+
+bool nnl_op_is_view(const char *name) {
+    static const char *const views[] = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
+    if (!name) return false;
+    for (size_t i = 0; i < sizeof views / sizeof *views; i++)
+        if (strcmp(views[i], name) == 0) return true;
+    return false;
+}

@@ -12,6 +12,7 @@
 
 #include "passes/passes.h"
 #include "passes/pattern.h"
+#include "ops/ops.h"
 
 typedef struct item {
     int v;
@@ -68,6 +69,32 @@ static void plan_concats(const nnl_model *m, const int *uses, int *alias, uint64
     }
 }
 
+/* Views in place: the output of a Reshape, Flatten, Squeeze, Unsqueeze or
+ * Identity holds its input's bytes as they are, so it is placed on them
+ * (alias to the input's block, at the input's own place in it) and the
+ * copy becomes a no-op (ops/tensor/shape.c); the block then lives until
+ * the view's last use.  Not for graph inputs and outputs (a session may
+ * hand those their own memory), nor an output a Concat already holds.
+ * ShuffleNet's channel shuffles are two Reshapes around a Transpose: 32
+ * copies, 0.29 ms of ShuffleNet 0.5's 1.2 at 2 threads, where half of
+ * each input sat in the other core's cache. */
+static void plan_views(const nnl_model *m, int *alias, uint64_t *aoff) {
+    for (int i = 0; i < m->n_nodes; i++) {
+        const nnl_node *n = &m->nodes[i];
+        if (n->dead || !nnl_op_is_view(n->op) || n->n_out != 1 || n->n_in < 1 || n->in[0] < 0 || n->out[0] < 0)
+            continue;
+        const int xv = n->in[0], yv = n->out[0];
+        const nnl_value *x = &m->values[xv], *y = &m->values[yv];
+        if (x->kind == NNL_VAL_CONST || x->kind == NNL_VAL_INPUT || x->is_output || y->kind == NNL_VAL_CONST ||
+            y->kind == NNL_VAL_INPUT || y->is_output || alias[yv] >= 0 || x->t.dtype != y->t.dtype ||
+            nnl_tensor_nbytes(&x->t) != nnl_tensor_nbytes(&y->t) || nnl_tensor_nbytes(&y->t) == 0)
+            continue;
+        /* x's block: x itself, or the value x already lies in */
+        alias[yv] = alias[xv] >= 0 ? alias[xv] : xv;
+        aoff[yv] = alias[xv] >= 0 ? aoff[xv] : 0;
+    }
+}
+
 nnl_status nnl_pass_plan_arena(nnl_model *m) {
     int nv = m->n_values;
     const size_t nn = (size_t)(nv ? nv : 1);
@@ -88,6 +115,7 @@ nnl_status nnl_pass_plan_arena(nnl_model *m) {
         for (int j = 0; j < m->nodes[i].n_in; j++)
             if (!m->nodes[i].dead && m->nodes[i].in[j] >= 0) uses[m->nodes[i].in[j]]++;
     plan_concats(m, uses, alias, aoff);
+    plan_views(m, alias, aoff);
     int n = 0;
     for (int v = 0; v < nv; v++) {
         slot[v] = -1;
@@ -101,9 +129,11 @@ nnl_status nnl_pass_plan_arena(nnl_model *m) {
         it[n].size = align_up(nnl_tensor_nbytes(&val->t));
         n++;
     }
+    /* a value read in another's block keeps that block alive */
     for (int i = 0; i < m->n_nodes; i++)
         for (int j = 0; j < m->nodes[i].n_in; j++) {
             int v = m->nodes[i].in[j];
+            if (v >= 0 && alias[v] >= 0) v = alias[v];
             if (v >= 0 && slot[v] >= 0 && it[slot[v]].last < i) it[slot[v]].last = i;
         }
     /* Outputs must survive the run; inputs must survive it too, so that a

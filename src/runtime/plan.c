@@ -50,7 +50,8 @@ static bool in_arena(const nnl_frec_graph *g, int t, span *s) {
  * the Concat puts it, at its output's start plus the bytes of the inputs
  * before it (passes/arena.c places inputs so when the output is one block
  * per input); the Concat skips such an input and moves, never copies,
- * any other.  Sorted outputs, each input looked up by bisection: a
+ * any other.  And the output of a view (nnl_op_is_view) exactly on its
+ * first input, which it then does not copy.  Sorted outputs, each input looked up by bisection: a
  * hostile node may list 2^20 of each. */
 static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node *n, span *sp) {
     int no = 0;
@@ -64,6 +65,7 @@ static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node 
     /* a Concat's output and where its input j goes (cat: still exact) */
     span out = {0, 0};
     bool cat = strcmp(n->op, "Concat") == 0 && n->n_out == 1 && in_arena(g, n->out[0], &out);
+    const bool view_op = nnl_op_is_view(n->op) && n->n_out == 1;
     uint64_t at = out.off;
     for (int j = 0; j < n->n_in; j++) {
         span in;
@@ -77,7 +79,9 @@ static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node 
             if (sp[mid].off < in.end) lo = mid + 1;
             else hi = mid;
         }
-        if (lo > 0 && sp[lo - 1].end > in.off && !(cat && in.off == here && in.end <= out.end))
+        /* a view's output exactly on its input (nnl_op_is_view) */
+        const bool view = j == 0 && view_op && no == 1 && sp[0].off == in.off && sp[0].end == in.end;
+        if (lo > 0 && sp[lo - 1].end > in.off && !(cat && in.off == here && in.end <= out.end) && !view)
             return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' writes over its input %d in the arena", g->name,
                             n->name, j);
     }

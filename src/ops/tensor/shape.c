@@ -8,10 +8,11 @@
 #include "ops/tensor/tensor_ops.h"
 #include "ops/tensor/tensor_util.h"
 
-/* Shared exec: out[0] gets in[0]'s bytes. */
+/* Shared exec: out[0] gets in[0]'s bytes, which it already holds where
+ * the arena placed it on them (nnl_op_is_view). */
 static nnl_status exec_copy(const nnl_op_call *c) {
     size_t n = (size_t)nnl_tensor_numel(c->in[0]) * nnl_dtype_size(c->in[0]->dtype);
-    if (n) memcpy(c->out[0]->data, c->in[0]->data, n);
+    if (n && c->out[0]->data != c->in[0]->data) memcpy(c->out[0]->data, c->in[0]->data, n);
     return NNL_OK;
 }
 

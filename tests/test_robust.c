@@ -30,6 +30,7 @@
 
 #include "core/core.h"
 #include "format/fmt_internal.h"
+#include "ops/ops.h"
 #include "test_util.h"
 
 #define FIXTURES "tests/fixtures"
@@ -594,15 +595,13 @@ static void test_concat_in_place(void **state) {
 static void test_view_in_place(void **state) {
     (void)state;
     vit_file v = vit_compiled("w.nnl");
-    static const char *const views[] = {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"};
     uint8_t *on = NULL;
     for (uint64_t i = 0; i + NNL_REC_NODE <= v.nlen && !on; i += NNL_REC_NODE) {
         const uint8_t *nd = v.nodes + i;
-        bool view = false;
-        for (size_t k = 0; k < sizeof views / sizeof *views; k++)
-            view = view || (nnl_get_u32(nd + 4) == strlen(views[k]) &&
-                            memcmp(v.strs + nnl_get_u32(nd), views[k], strlen(views[k])) == 0);
-        if (!view || nnl_get_u32(nd + 20) < 1) continue;
+        char op[32] = {0};
+        if (nnl_get_u32(nd + 4) >= sizeof op) continue;
+        memcpy(op, v.strs + nnl_get_u32(nd), nnl_get_u32(nd + 4));
+        if (!nnl_op_is_view(op) || nnl_get_u32(nd + 20) < 1) continue;
         uint8_t *out = node_out(&v, nd, 0);
         if (nnl_get_u64(out + 88) == nnl_get_u64(node_in(&v, nd, 0) + 88)) on = out;
     }

@@ -13,6 +13,9 @@
 
 #include "kernels/gemm.h"
 
+/* Floats of a 64-byte cache line. */
+#define LINE_FLOATS (64 / (int64_t)sizeof(float))
+
 /* Rows per task when A is packed at run time (bounds its scratch). */
 #define MC_RT 256
 /* Rows per task with pre-packed A: the task's C block (MC x NC) and A
@@ -159,7 +162,7 @@ static bool b_in_place(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p, const nnl
     if (p->b_scale) return false;
     if (d->b_kind == NNL_BSRC_WIDE) return true;
     if (d->b_kind != NNL_BSRC_STRIDED || d->b_cs != 1) return false;
-    return d->b_rs % (64 / (int64_t)sizeof(float)) == 0 || (kern->b_rows_any && d->n > NNL_TG_CONV_MAX_PIX);
+    return d->b_rs % LINE_FLOATS == 0 || (kern->b_rows_any && d->n > NNL_TG_CONV_MAX_PIX);
 }
 
 /* Offsets of rows k0.. of B read in place, from the item's origin.  The
@@ -701,7 +704,7 @@ static void tg_store_xw(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *ti
 #define TG_PRE_ALL ((int64_t)512 << 10)
 static void tg_prefetch_b(const float *x, const int64_t *off, int64_t n, int64_t span, int64_t part, int64_t parts) {
     for (int64_t k = n * part / parts; k < n * (part + 1) / parts; k++)
-        for (int64_t f = 0; f < span; f += 64 / (int64_t)sizeof(float)) nnl_prefetch_l2(x + off[k] + f);
+        for (int64_t f = 0; f < span; f += LINE_FLOATS) nnl_prefetch_l2(x + off[k] + f);
 }
 
 /* Floats of a K part's sums, oc x npix, whole cache lines. */
@@ -846,10 +849,10 @@ static void tg_task(void *vctx, int64_t t, int thread) {
             if (kcn) tg_prefetch_b(xb, bnext, kcn, span, j0 / grp, groups);
             if (wn && j0 > 0) {
                 /* this call's share of the slice's lines, into L2 */
-                const int64_t part = j0 / grp - 1, parts = groups - 1, lines = wn_kc * NNL_MR / (64 / (int64_t)sizeof(float));
+                const int64_t part = j0 / grp - 1, parts = groups - 1, lines = wn_kc * NNL_MR / LINE_FLOATS;
                 for (int64_t qq = 0; qq < wn_np; qq++)
                     for (int64_t l = lines * part / parts; l < lines * (part + 1) / parts; l++)
-                        nnl_prefetch_l2(wn + qq * d->k * NNL_MR + l * (64 / (int64_t)sizeof(float)));
+                        nnl_prefetch_l2(wn + qq * d->k * NNL_MR + l * LINE_FLOATS);
             }
             /* the K block's first call joins the panels, the others read them joined */
             const bool joined = joins && j0 > 0;

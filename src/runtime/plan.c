@@ -51,8 +51,8 @@ static bool in_arena(const nnl_frec_graph *g, int t, span *s) {
  * before it (passes/arena.c places inputs so when the output is one block
  * per input); the Concat skips such an input and moves, never copies,
  * any other.  And the output of a view (nnl_op_is_view) exactly on its
- * first input, which it then does not copy.  Sorted outputs, each input looked up by bisection: a
- * hostile node may list 2^20 of each. */
+ * first input, which it then does not copy.  Sorted outputs, each input
+ * looked up by bisection: a hostile node may list 2^20 of each. */
 static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node *n, span *sp) {
     int no = 0;
     for (int j = 0; j < n->n_out; j++)

@@ -517,19 +517,19 @@ static void test_huge_claims(void **state) {
 
 /* ViT-tiny compiled to `name`, checked to open and run, read back with
  * its one graph's tensor, node, string and index sections. */
-typedef struct vit_file {
+typedef struct cfile {
     uint8_t *m, *t;
     const uint8_t *nodes, *strs, *idx;
     size_t n;
     uint64_t nlen;
-} vit_file;
+} cfile;
 
-static vit_file vit_compiled(const char *name) {
-    nnl_compile_options o = {.size = sizeof o, .graph_name = "vit"};
-    assert_int_equal(nnl_compile_file(FIXTURES "/vit_tiny/model.onnx", tpath(name), &o), NNL_OK);
+static cfile compiled(const char *onnx, const char *name) {
+    nnl_compile_options o = {.size = sizeof o, .graph_name = "g"};
+    assert_int_equal(nnl_compile_file(onnx, tpath(name), &o), NNL_OK);
     nnl_status st;
     assert_int_equal(open_and_run(tpath(name), &st), 1);
-    vit_file v = {0};
+    cfile v = {0};
     v.m = slurp(tpath(name), &v.n);
     assert_non_null(v.m);
     uint64_t len;
@@ -541,16 +541,29 @@ static vit_file vit_compiled(const char *name) {
 }
 
 /* The tensor records of node record nd's input j and output j. */
-static uint8_t *node_in(const vit_file *v, const uint8_t *nd, uint64_t j) {
+static uint8_t *node_in(const cfile *v, const uint8_t *nd, uint64_t j) {
     return v->t + (uint64_t)nnl_get_u32(v->idx + 4 * (nnl_get_u32(nd + 16) + j)) * NNL_REC_TENSOR;
 }
-static uint8_t *node_out(const vit_file *v, const uint8_t *nd, uint64_t j) {
+static uint8_t *node_out(const cfile *v, const uint8_t *nd, uint64_t j) {
     return v->t + (uint64_t)nnl_get_u32(v->idx + 4 * (nnl_get_u32(nd + 24) + j)) * NNL_REC_TENSOR;
+}
+
+/* Whether node record nd is an op of type op. */
+static bool node_is(const cfile *v, const uint8_t *nd, const char *op) {
+    const size_t n = strlen(op);
+    return nnl_get_u32(nd + 4) == n && memcmp(v->strs + nnl_get_u32(nd), op, n) == 0;
+}
+
+/* The bytes of float32 tensor record r, from its dims. */
+static uint64_t f32_bytes(const uint8_t *r) {
+    uint64_t b = 4;
+    for (uint32_t d = 0; d < nnl_get_u32(r + 20); d++) b *= nnl_get_u64(r + 24 + 8 * d);
+    return b;
 }
 
 /* The file with tensor record r's arena offset 64 bytes on: refused as a
  * node writing over its input. */
-static void moved_refused(vit_file *v, uint8_t *r, const char *name) {
+static void moved_refused(cfile *v, uint8_t *r, const char *name) {
     nnl_put_u64(r + 88, nnl_get_u64(r + 88) + 64);
     refix_checksum(v->m, v->n);
     spit(tpath(name), v->m, v->n);
@@ -569,18 +582,15 @@ static void moved_refused(vit_file *v, uint8_t *r, const char *name) {
  * (docs/FORMAT.md, "Running"). */
 static void test_concat_in_place(void **state) {
     (void)state;
-    vit_file v = vit_compiled("v.nnl");
+    cfile v = compiled(FIXTURES "/vit_tiny/model.onnx", "v.nnl");
     /* the Concat's second input (one graph: tensor indices from 0) */
     uint8_t *inner = NULL;
     for (uint64_t i = 0; i + NNL_REC_NODE <= v.nlen && !inner; i += NNL_REC_NODE) {
         const uint8_t *nd = v.nodes + i;
-        if (nnl_get_u32(nd + 4) != 6 || memcmp(v.strs + nnl_get_u32(nd), "Concat", 6) || nnl_get_u32(nd + 20) < 2)
-            continue;
-        const uint8_t *in0 = node_in(&v, nd, 0), *out = node_out(&v, nd, 0);
+        if (!node_is(&v, nd, "Concat") || nnl_get_u32(nd + 20) < 2) continue;
         uint8_t *in1 = node_in(&v, nd, 1);
-        uint64_t b0 = 4;   /* float32: input 0's bytes from its dims */
-        for (uint32_t d = 0; d < nnl_get_u32(in0 + 20); d++) b0 *= nnl_get_u64(in0 + 24 + 8 * d);
-        if (nnl_get_u64(in1 + 88) == nnl_get_u64(out + 88) + b0) inner = in1;
+        if (nnl_get_u64(in1 + 88) == nnl_get_u64(node_out(&v, nd, 0) + 88) + f32_bytes(node_in(&v, nd, 0)))
+            inner = in1;
     }
     assert_non_null(inner);   /* the compiler placed one in place */
     moved_refused(&v, inner, "v2.nnl");
@@ -594,7 +604,7 @@ static void test_concat_in_place(void **state) {
  * "Running"). */
 static void test_view_in_place(void **state) {
     (void)state;
-    vit_file v = vit_compiled("w.nnl");
+    cfile v = compiled(FIXTURES "/vit_tiny/model.onnx", "w.nnl");
     uint8_t *on = NULL;
     for (uint64_t i = 0; i + NNL_REC_NODE <= v.nlen && !on; i += NNL_REC_NODE) {
         const uint8_t *nd = v.nodes + i;
@@ -608,6 +618,40 @@ static void test_view_in_place(void **state) {
     assert_non_null(on);   /* the compiler placed one in place */
     moved_refused(&v, on, "w2.nnl");
     remove(tpath("w.nnl"));
+}
+
+/* A Slice taking one contiguous block (passes/arena.c: ShuffleNet's
+ * channel splits, batch 1) placed on that block of its input: the file
+ * opens and runs; the output moved 64 bytes back, still inside the input,
+ * opens (plan.c cannot tell a Slice's offset) but the Slice refuses to
+ * run on it (ops/tensor/slice.c) rather than copy over its own input. */
+static void test_slice_in_place(void **state) {
+    (void)state;
+    cfile v = compiled(FIXTURES "/shufflenet_tiny/model.onnx", "s.nnl");
+    uint8_t *on = NULL;
+    for (uint64_t i = 0; i + NNL_REC_NODE <= v.nlen && !on; i += NNL_REC_NODE) {
+        const uint8_t *nd = v.nodes + i;
+        if (!node_is(&v, nd, "Slice") || nnl_get_u32(nd + 20) < 1) continue;
+        uint8_t *out = node_out(&v, nd, 0);
+        const uint64_t at = nnl_get_u64(out + 88), from = nnl_get_u64(node_in(&v, nd, 0) + 88);
+        if (at > from && at < from + f32_bytes(node_in(&v, nd, 0))) on = out;
+    }
+    assert_non_null(on);   /* a second half, placed inside its input */
+    nnl_put_u64(on + 88, nnl_get_u64(on + 88) - 64);
+    refix_checksum(v.m, v.n);
+    spit(tpath("s2.nnl"), v.m, v.n);
+    free(v.m);
+    nnl_plan *p = NULL;
+    assert_int_equal(nnl_plan_open(tpath("s2.nnl"), &p), NNL_OK);
+    nnl_session_options so = {.size = sizeof so, .n_threads = 1};
+    nnl_session *s = NULL;
+    assert_int_equal(nnl_session_create(p, 0, &so, &s), NNL_OK);
+    assert_int_equal(nnl_session_run(s), NNL_ERR_FORMAT);
+    assert_non_null(strstr(nnl_last_error(), "overlaps the input"));
+    nnl_session_free(s);
+    nnl_plan_free(p);
+    remove(tpath("s.nnl"));
+    remove(tpath("s2.nnl"));
 }
 
 /* A file compiled for another weight-layout version: nnl_plan_open
@@ -695,6 +739,7 @@ int main(void) {
         cmocka_unit_test(test_inspect_foreign),
         cmocka_unit_test(test_concat_in_place),
         cmocka_unit_test(test_view_in_place),
+        cmocka_unit_test(test_slice_in_place),
         cmocka_unit_test(test_omitted_optional_output),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -22,7 +22,8 @@ Fixtures:
   twohead_a/_b   one backbone module instance with a segmentation head (a)
                  or a classification head (b): backbone initializers have
                  equal names and values in both files, heads differ.
-  mobilenet_v3_small, mobilenet_v2, resnet_tiny   torchvision classifiers
+  mobilenet_v3_small, mobilenet_v2, resnet_tiny, shufflenet_tiny
+                 torchvision classifiers
   vit_tiny                                       small torchvision VisionTransformer
                  at 1x3x64x64, num_classes 10.
   mobilenet_v3_small_op14   the same weights at opset 14 (HardSwish op).
@@ -499,6 +500,15 @@ def main():
             "torchvision ResNet(BasicBlock, [1,1,1,1]) with widths /8 "
             "(8..64 channels): Gemm, Flatten, GlobalAveragePool, MaxPool, "
             "strided 1x1 downsample convs."))
+    if want("shufflenet_tiny"):
+        torch.manual_seed(6)
+        recs.append(export_classifier(
+            root, "shufflenet_tiny",
+            reset_linears(torchvision.models.ShuffleNetV2(
+                [2, 2, 2], [8, 16, 32, 64, 128], num_classes=10)), 6,
+            "torchvision ShuffleNetV2(stages_repeats [2,2,2], channels "
+            "[8,16,32,64,128], num_classes=10): channel splits (Slice), "
+            "channel shuffles (Reshape, Transpose, Reshape), Concat."))
     if want("vit_tiny"):
         recs.append(export_vit_tiny(root))
     if want("recurrent"):

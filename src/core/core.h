@@ -214,6 +214,11 @@ typedef enum nnl_act {
 typedef struct nnl_infer_result {
     size_t scratch_bytes;      /* shared scratch the exec needs */
     double flops;              /* for profiling */
+    /* The output is input 0's bytes from byte view_at on, as they lie (a
+     * Slice of one contiguous block): the arena may place it there and
+     * the exec then copies nothing (passes/arena.c plan_views). */
+    bool view;
+    uint64_t view_at;
 } nnl_infer_result;
 
 typedef struct nnl_op_def {

@@ -51,7 +51,9 @@ static bool in_arena(const nnl_frec_graph *g, int t, span *s) {
  * before it (passes/arena.c places inputs so when the output is one block
  * per input); the Concat skips such an input and moves, never copies,
  * any other.  And the output of a view (nnl_op_is_view) exactly on its
- * first input, which it then does not copy.  Sorted outputs, each input
+ * first input, or the output of a Slice inside its first input, which they
+ * then do not copy (a Slice refuses an output inside but not where its
+ * slice lies: ops/tensor/slice.c).  Sorted outputs, each input
  * looked up by bisection: a hostile node may list 2^20 of each. */
 static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node *n, span *sp) {
     int no = 0;
@@ -66,6 +68,7 @@ static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node 
     span out = {0, 0};
     bool cat = strcmp(n->op, "Concat") == 0 && n->n_out == 1 && in_arena(g, n->out[0], &out);
     const bool view_op = nnl_op_is_view(n->op) && n->n_out == 1;
+    const bool slice_op = strcmp(n->op, "Slice") == 0 && n->n_out == 1;
     uint64_t at = out.off;
     for (int j = 0; j < n->n_in; j++) {
         span in;
@@ -80,7 +83,9 @@ static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node 
             else hi = mid;
         }
         /* a view's output exactly on its input (nnl_op_is_view) */
-        const bool view = j == 0 && view_op && no == 1 && sp[0].off == in.off && sp[0].end == in.end;
+        const bool view = j == 0 && no == 1 &&
+                          ((view_op && sp[0].off == in.off && sp[0].end == in.end) ||
+                           (slice_op && sp[0].off >= in.off && sp[0].end <= in.end));
         if (lo > 0 && sp[lo - 1].end > in.off && !(cat && in.off == here && in.end <= out.end) && !view)
             return nnl_fail(NNL_ERR_FORMAT, "graph '%s': node '%s' writes over its input %d in the arena", g->name,
                             n->name, j);

@@ -81,13 +81,41 @@ static nnl_status slice_plan_make(const nnl_op_call *c, slice_plan *p) {
     return NNL_OK;
 }
 
+/* Byte offset in x of the first element p takes; false when p takes none. */
+static bool slice_offset(const nnl_tensor *x, const slice_plan *p, int64_t *off) {
+    int64_t xs[NNL_MAX_RANK];
+    tn_strides(x->rank, x->dims, xs);
+    *off = 0;
+    for (int i = 0; i < x->rank; i++) {
+        if (p->len[i] == 0) return false;
+        *off += p->start[i] * xs[i] * (int64_t)nnl_dtype_size(x->dtype);
+    }
+    return true;
+}
+
+/* Whether p takes one contiguous block of x in order: one index on every
+ * axis before some axis a, a run of step 1 on a, every index after it
+ * (a channel split of a batch-1 NCHW tensor: ShuffleNet's 26). */
+static bool slice_contiguous(const nnl_tensor *x, const slice_plan *p) {
+    int a = 0;
+    while (a < x->rank && p->len[a] == 1) a++;
+    if (a < x->rank && p->len[a] > 1 && p->step[a] != 1) return false;
+    for (int i = a + 1; i < x->rank; i++)
+        if (p->len[i] != x->dims[i]) return false;
+    return true;
+}
+
 nnl_status tn_Slice_infer(nnl_op_call *c, nnl_infer_result *r) {
-    (void)r;
     static const char *const known[] = {"starts", "ends", "axes", NULL};
     nnl_status s = nnl_op_begin(c, known, 1, 5, 1, 1, 1);
     if (s) return s;
     slice_plan p;
     if ((s = slice_plan_make(c, &p))) return s;
+    int64_t off;
+    if (slice_offset(c->in[0], &p, &off) && slice_contiguous(c->in[0], &p)) {
+        r->view = true;
+        r->view_at = (uint64_t)off;
+    }
     return nnl_op_set_out(c, c->out[0], c->in[0]->dtype, c->in[0]->rank, p.len);
 }
 
@@ -96,16 +124,20 @@ nnl_status tn_Slice_exec(const nnl_op_call *c) {
     slice_plan p;
     nnl_status s = slice_plan_make(c, &p);
     if (s) return s;
-    int64_t es = (int64_t)nnl_dtype_size(x->dtype), xs[NNL_MAX_RANK], st[NNL_MAX_RANK], off = 0;
+    int64_t es = (int64_t)nnl_dtype_size(x->dtype), xs[NNL_MAX_RANK], st[NNL_MAX_RANK], off;
+    if (!slice_offset(x, &p, &off)) return NNL_OK;
+    const uint8_t *from = (const uint8_t *)x->data + off, *xe = (const uint8_t *)x->data + nnl_tensor_nbytes(x);
+    const uint8_t *y = c->out[0]->data, *ye = y + nnl_tensor_nbytes(c->out[0]);
+    /* a view placed by the arena holds its bytes already; the plan lets
+     * no other output of a Slice overlap its input (runtime/plan.c) */
+    if (y == from && slice_contiguous(x, &p)) return NNL_OK;
+    if (y < xe && (const uint8_t *)x->data < ye)
+        return nnl_op_fail(c, NNL_ERR_FORMAT, "output overlaps the input other than as the slice it takes");
     tn_strides(x->rank, x->dims, xs);
-    for (int i = 0; i < x->rank; i++) {
-        if (p.len[i] == 0) return NNL_OK;
-        off += p.start[i] * xs[i] * es;
+    for (int i = 0; i < x->rank; i++)
         /* one element taken: the step (any size the file says) is unused */
         st[i] = p.len[i] == 1 ? 0 : p.step[i] * xs[i] * es;
-    }
-    tn_copy_strided(c->pool, c->out[0]->data, (const uint8_t *)x->data + off, x->rank, p.len, st,
-                    (size_t)es);
+    tn_copy_strided(c->pool, c->out[0]->data, from, x->rank, p.len, st, (size_t)es);
     return NNL_OK;
 }
 

@@ -561,6 +561,16 @@ static uint64_t f32_bytes(const uint8_t *r) {
     return b;
 }
 
+/* The first tensor record pick returns for a node record of v, or NULL. */
+typedef uint8_t *(*rec_pick)(const cfile *v, const uint8_t *nd);
+static uint8_t *first_pick(const cfile *v, rec_pick pick) {
+    for (uint64_t i = 0; i + NNL_REC_NODE <= v->nlen; i += NNL_REC_NODE) {
+        uint8_t *r = pick(v, v->nodes + i);
+        if (r) return r;
+    }
+    return NULL;
+}
+
 /* The file with tensor record r's arena offset 64 bytes on: refused as a
  * node writing over its input. */
 static void moved_refused(cfile *v, uint8_t *r, const char *name) {
@@ -575,6 +585,15 @@ static void moved_refused(cfile *v, uint8_t *r, const char *name) {
     remove(tpath(name));
 }
 
+/* A Concat's second input where the Concat puts it (one graph: tensor
+ * indices from 0). */
+static uint8_t *concat_inner(const cfile *v, const uint8_t *nd) {
+    if (!node_is(v, nd, "Concat") || nnl_get_u32(nd + 20) < 2) return NULL;
+    uint8_t *in1 = node_in(v, nd, 1);
+    return nnl_get_u64(in1 + 88) == nnl_get_u64(node_out(v, nd, 0) + 88) + f32_bytes(node_in(v, nd, 0)) ? in1
+                                                                                                          : NULL;
+}
+
 /* A Concat's input placed where the Concat puts it (passes/arena.c: ViT's
  * class token + patch embeddings, batch 1) lies inside the Concat's
  * output: the file opens and runs; the same input moved 64 bytes on,
@@ -583,18 +602,20 @@ static void moved_refused(cfile *v, uint8_t *r, const char *name) {
 static void test_concat_in_place(void **state) {
     (void)state;
     cfile v = compiled(FIXTURES "/vit_tiny/model.onnx", "v.nnl");
-    /* the Concat's second input (one graph: tensor indices from 0) */
-    uint8_t *inner = NULL;
-    for (uint64_t i = 0; i + NNL_REC_NODE <= v.nlen && !inner; i += NNL_REC_NODE) {
-        const uint8_t *nd = v.nodes + i;
-        if (!node_is(&v, nd, "Concat") || nnl_get_u32(nd + 20) < 2) continue;
-        uint8_t *in1 = node_in(&v, nd, 1);
-        if (nnl_get_u64(in1 + 88) == nnl_get_u64(node_out(&v, nd, 0) + 88) + f32_bytes(node_in(&v, nd, 0)))
-            inner = in1;
-    }
+    uint8_t *inner = first_pick(&v, concat_inner);
     assert_non_null(inner);   /* the compiler placed one in place */
     moved_refused(&v, inner, "v2.nnl");
     remove(tpath("v.nnl"));
+}
+
+/* A view's output on its input. */
+static uint8_t *view_on(const cfile *v, const uint8_t *nd) {
+    char op[32] = {0};
+    if (nnl_get_u32(nd + 4) >= sizeof op) return NULL;
+    memcpy(op, v->strs + nnl_get_u32(nd), nnl_get_u32(nd + 4));
+    if (!nnl_op_is_view(op) || nnl_get_u32(nd + 20) < 1) return NULL;
+    uint8_t *out = node_out(v, nd, 0);
+    return nnl_get_u64(out + 88) == nnl_get_u64(node_in(v, nd, 0) + 88) ? out : NULL;
 }
 
 /* A view's output placed on its input (passes/arena.c: ViT's Flatten of
@@ -605,19 +626,18 @@ static void test_concat_in_place(void **state) {
 static void test_view_in_place(void **state) {
     (void)state;
     cfile v = compiled(FIXTURES "/vit_tiny/model.onnx", "w.nnl");
-    uint8_t *on = NULL;
-    for (uint64_t i = 0; i + NNL_REC_NODE <= v.nlen && !on; i += NNL_REC_NODE) {
-        const uint8_t *nd = v.nodes + i;
-        char op[32] = {0};
-        if (nnl_get_u32(nd + 4) >= sizeof op) continue;
-        memcpy(op, v.strs + nnl_get_u32(nd), nnl_get_u32(nd + 4));
-        if (!nnl_op_is_view(op) || nnl_get_u32(nd + 20) < 1) continue;
-        uint8_t *out = node_out(&v, nd, 0);
-        if (nnl_get_u64(out + 88) == nnl_get_u64(node_in(&v, nd, 0) + 88)) on = out;
-    }
+    uint8_t *on = first_pick(&v, view_on);
     assert_non_null(on);   /* the compiler placed one in place */
     moved_refused(&v, on, "w2.nnl");
     remove(tpath("w.nnl"));
+}
+
+/* A Slice's output inside its input, past its start. */
+static uint8_t *slice_inside(const cfile *v, const uint8_t *nd) {
+    if (!node_is(v, nd, "Slice") || nnl_get_u32(nd + 20) < 1) return NULL;
+    uint8_t *out = node_out(v, nd, 0);
+    const uint64_t at = nnl_get_u64(out + 88), from = nnl_get_u64(node_in(v, nd, 0) + 88);
+    return at > from && at < from + f32_bytes(node_in(v, nd, 0)) ? out : NULL;
 }
 
 /* A Slice taking one contiguous block (passes/arena.c: ShuffleNet's
@@ -628,14 +648,7 @@ static void test_view_in_place(void **state) {
 static void test_slice_in_place(void **state) {
     (void)state;
     cfile v = compiled(FIXTURES "/shufflenet_tiny/model.onnx", "s.nnl");
-    uint8_t *on = NULL;
-    for (uint64_t i = 0; i + NNL_REC_NODE <= v.nlen && !on; i += NNL_REC_NODE) {
-        const uint8_t *nd = v.nodes + i;
-        if (!node_is(&v, nd, "Slice") || nnl_get_u32(nd + 20) < 1) continue;
-        uint8_t *out = node_out(&v, nd, 0);
-        const uint64_t at = nnl_get_u64(out + 88), from = nnl_get_u64(node_in(&v, nd, 0) + 88);
-        if (at > from && at < from + f32_bytes(node_in(&v, nd, 0))) on = out;
-    }
+    uint8_t *on = first_pick(&v, slice_inside);
     assert_non_null(on);   /* a second half, placed inside its input */
     nnl_put_u64(on + 88, nnl_get_u64(on + 88) - 64);
     refix_checksum(v.m, v.n);

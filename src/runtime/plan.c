@@ -82,7 +82,7 @@ static nnl_status check_node_spans(const nnl_frec_graph *g, const nnl_frec_node 
             if (sp[mid].off < in.end) lo = mid + 1;
             else hi = mid;
         }
-        /* a view's output exactly on its input (nnl_op_is_view) */
+        /* a view's output exactly on its input (nnl_op_is_view), a Slice's inside it */
         const bool view = j == 0 && no == 1 &&
                           ((view_op && sp[0].off == in.off && sp[0].end == in.end) ||
                            (slice_op && sp[0].off >= in.off && sp[0].end <= in.end));

@@ -81,9 +81,9 @@ static nnl_status slice_plan_make(const nnl_op_call *c, slice_plan *p) {
     return NNL_OK;
 }
 
-/* Byte offset in x of the first element p takes; false when p takes none. */
-static bool slice_offset(const nnl_tensor *x, const slice_plan *p, int64_t *off) {
-    int64_t xs[NNL_MAX_RANK];
+/* Byte offset in x of the first element p takes, and x's strides in
+ * elements (xs); false when p takes none. */
+static bool slice_offset(const nnl_tensor *x, const slice_plan *p, int64_t *xs, int64_t *off) {
     tn_strides(x->rank, x->dims, xs);
     *off = 0;
     for (int i = 0; i < x->rank; i++) {
@@ -111,8 +111,8 @@ nnl_status tn_Slice_infer(nnl_op_call *c, nnl_infer_result *r) {
     if (s) return s;
     slice_plan p;
     if ((s = slice_plan_make(c, &p))) return s;
-    int64_t off;
-    if (slice_offset(c->in[0], &p, &off) && slice_contiguous(c->in[0], &p)) {
+    int64_t xs[NNL_MAX_RANK], off;
+    if (slice_offset(c->in[0], &p, xs, &off) && slice_contiguous(c->in[0], &p)) {
         r->view = true;
         r->view_at = (uint64_t)off;
     }
@@ -125,15 +125,15 @@ nnl_status tn_Slice_exec(const nnl_op_call *c) {
     nnl_status s = slice_plan_make(c, &p);
     if (s) return s;
     int64_t es = (int64_t)nnl_dtype_size(x->dtype), xs[NNL_MAX_RANK], st[NNL_MAX_RANK], off;
-    if (!slice_offset(x, &p, &off)) return NNL_OK;
+    if (!slice_offset(x, &p, xs, &off)) return NNL_OK;
     const uint8_t *from = (const uint8_t *)x->data + off, *xe = (const uint8_t *)x->data + nnl_tensor_nbytes(x);
     const uint8_t *y = c->out[0]->data, *ye = y + nnl_tensor_nbytes(c->out[0]);
-    /* a view placed by the arena holds its bytes already; the plan lets
-     * no other output of a Slice overlap its input (runtime/plan.c) */
+    /* A view placed by the arena holds its bytes already.  The plan lets
+     * a Slice's output overlap its input only by lying inside it
+     * (runtime/plan.c), which is right only on the block it takes. */
     if (y == from && slice_contiguous(x, &p)) return NNL_OK;
     if (y < xe && (const uint8_t *)x->data < ye)
         return nnl_op_fail(c, NNL_ERR_FORMAT, "output overlaps the input other than as the slice it takes");
-    tn_strides(x->rank, x->dims, xs);
     for (int i = 0; i < x->rank; i++)
         /* one element taken: the step (any size the file says) is unused */
         st[i] = p.len[i] == 1 ? 0 : p.step[i] * xs[i] * es;

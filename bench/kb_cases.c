@@ -20,6 +20,7 @@ const kb_case kb_cases[] = {
     {"ukr", "K 256", NULL, 256, 256, 1, 0, 0, 1, 0, 1, 1},
     CONV("dense", "resnet stem 7x7/2 3->64 224", 3, 224, 224, 64, 7, 2, 3),
     CONV("dense", "mbv2 stem 3x3/2 3->32 224", 3, 224, 224, 32, 3, 2, 1),
+    CONV("dense", "mnasnet stem 3x3/2 3->16 224", 3, 224, 224, 16, 3, 2, 1),
     CONV("dense", "resnet 3x3 64 56x56", 64, 56, 56, 64, 3, 1, 1),
     CONV("dense", "resnet 3x3/2 128 56->28", 128, 56, 56, 128, 3, 2, 1),
     CONV("dense", "resnet 3x3 256 14x14", 256, 14, 14, 256, 3, 1, 1),

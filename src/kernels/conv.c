@@ -560,6 +560,8 @@ static nnl_status conv_dw_run(const nnl_conv_params *p, const nnl_conv_args *a, 
         if (bo + step <= p->oh && (g = dw_geometry(p, bo + step), nnl_dwc_buf_floats(&g, lanes) <= budget))
             bo += step;
     if (bo > p->oh) bo = p->oh;
+    /* whole planes for the pixel path while that leaves two tasks a thread */
+    if (kern->dwc_pixels(&g) && p->n * ((p->c + lanes - 1) / lanes) >= 2 * nnl_pool_threads(pool)) bo = p->oh;
     dw_ctx d = {.p = p, .a = a, .kern = kern, .ts = ts, .nblk = (p->c + lanes - 1) / lanes,
                 .nband = (p->oh + bo - 1) / bo, .bo = bo};
     nnl_pool_run(pool, p->n * d.nblk * d.nband, dw_task, &d);

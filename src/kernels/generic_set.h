@@ -55,9 +55,23 @@
 
 #define NNL_GENERIC_ENTRIES(isa) NNL_GENERIC_ENTRIES_BUT_DOT8(isa), .dot8 = dot8_##isa
 
-/* vbytes: the set's native vector width in bytes. */
-#define NNL_GENERIC_VECTOR_KERNELS(isa, vbytes)                                                        \
-    NNL_DWC_DEFINE(dwc_##isa, vbytes)                                                                \
+/* vbytes: the set's native vector width in bytes.  pixels: the set's
+ * depthwise path with pixels in the lanes, void (const nnl_dwc_args *),
+ * run for the geometries pixels_takes (bool (const nnl_dwc_args *))
+ * accepts (nnl_dwc_no_pixels: none). */
+static inline bool nnl_dwc_no_pixels_takes(const nnl_dwc_args *a) {
+    (void)a;
+    return false;
+}
+static inline void nnl_dwc_no_pixels(const nnl_dwc_args *a) { (void)a; }
+#define NNL_GENERIC_VECTOR_KERNELS(isa, vbytes) NNL_GENERIC_VECTOR_KERNELS_PX(isa, vbytes, nnl_dwc_no_pixels)
+#define NNL_GENERIC_VECTOR_KERNELS_PX(isa, vbytes, pixels)                                             \
+    NNL_DWC_DEFINE(dwcl_##isa, vbytes)                                                               \
+    static bool pixels_##isa(const nnl_dwc_args *a) { return pixels##_takes(a); }                      \
+    static void dwc_##isa(const nnl_dwc_args *a) {                                                     \
+        if (pixels##_takes(a)) pixels(a);                                                              \
+        else dwcl_##isa(a);                                                                            \
+    }                                                                                                  \
     NNL_ROWS_DEFINE(isa, vbytes)                                                                     \
     static void sigmoid_##isa(float *y, const float *x, int64_t n) { NNL_SIGMOID_N(vbytes, y, x, n); }   \
     static void maxpool_##isa(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,      \
@@ -78,7 +92,7 @@
 /* .qadd and .qdw are the set's own (qadd_div_<isa> or a faster form with
  * the same results; NNL_QDW_BODY or intrinsics). */
 #define NNL_GENERIC_VECTOR_ENTRIES(isa, vbytes)                                                        \
-    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .sigmoid = sigmoid_##isa, .maxpool = maxpool_##isa,        \
+    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .dwc_pixels = pixels_##isa, .sigmoid = sigmoid_##isa, .maxpool = maxpool_##isa,        \
     .softmax = softmax_##isa, .layernorm = layernorm_##isa, .quant = quant_##isa
 
 #endif

@@ -923,7 +923,8 @@ static const nnl_qukr qukr_amx512 = {.name = "amx", .nr = QNR, .kq = 576, .kq_ta
                                      .done = amx_done};
 
 NNL_GENERIC_KERNELS(avx512)
-NNL_GENERIC_VECTOR_KERNELS(avx512, 64)
+#include "kernels/dwp_avx512.h"
+NNL_GENERIC_VECTOR_KERNELS_PX(avx512, 64, dwp_avx512)
 
 /* 8-bit depthwise taps (gemm.h nnl_qdw_fn): 32 pixels as two vectors of
  * 16 int32 sums, each tap a zero-extending load, a multiply by the

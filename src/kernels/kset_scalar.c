@@ -279,6 +279,7 @@ const nnl_kernel nnl_kernel_scalar = {
     .tile_t = nnl_tile_t_ref,
     .dwc = dwc_scalar,
     .dwc_lanes = DWC_LANES,
+    .dwc_pixels = nnl_dwc_no_pixels_takes,
     .sigmoid = sigmoid_scalar,
     .softmax = softmax_scalar,
     .layernorm = layernorm_scalar,

@@ -476,11 +476,12 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
 }
 
 /* ---- depthwise -------------------------------------------------------
- * Blocks of kern->dwc_lanes channels with the channels in the vector
- * lanes (kernels/dwc_body.h): a task is one (image, channel block, band of
- * output rows).  Its head of thread scratch holds the block's taps
- * transposed to lanes, the bias, and the taps widened from a float16
- * weight; the kernel's staging buffer follows. */
+ * Blocks of kern->dwc_lanes channels (kern->dwc: channels in the vector
+ * lanes, kernels/dwc_body.h, or for the geometries kern->dwc_pixels
+ * takes, output pixels in the lanes, kernels/dwp_avx512.h): a task is one
+ * (image, channel block, band of output rows).  Its head of thread
+ * scratch holds the block's taps transposed to lanes, the bias, and the
+ * taps widened from a float16 weight; the kernel's buffer follows. */
 
 typedef struct dw_ctx {
     const nnl_conv_params *p;

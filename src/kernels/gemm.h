@@ -569,8 +569,9 @@ typedef struct nnl_kernel {
     /* Whether dwc takes a's geometry (rows aside) with the output pixels
      * in the lanes, reading the input rows in place: it then needs of buf
      * only a row of w floats, and runs best over whole planes (one long
-     * read a channel; MobileNetV2's stride-2 depthwise convs 25% faster
-     * than in bands of 7 rows on Zen 4).  Never NULL. */
+     * read a channel; MobileNetV2's stride-2 depthwise convs a fifth
+     * faster than in bands of 7 rows on Zen 4).  a's rows do not matter.
+     * Never NULL. */
     bool (*dwc_pixels)(const nnl_dwc_args *a);
     /* Winograd pays for the convs of 32 to 63 channels a side the compiler
      * records (kernels/wino.h nnl_wino_narrow): measured on avx512 only. */

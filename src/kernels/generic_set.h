@@ -92,7 +92,7 @@ static inline void nnl_dwc_no_pixels(const nnl_dwc_args *a) { (void)a; }
 /* .qadd and .qdw are the set's own (qadd_div_<isa> or a faster form with
  * the same results; NNL_QDW_BODY or intrinsics). */
 #define NNL_GENERIC_VECTOR_ENTRIES(isa, vbytes)                                                        \
-    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .dwc_pixels = pixels_##isa, .sigmoid = sigmoid_##isa, .maxpool = maxpool_##isa,        \
-    .softmax = softmax_##isa, .layernorm = layernorm_##isa, .quant = quant_##isa
+    .dwc = dwc_##isa, .dwc_lanes = (vbytes) / 4, .dwc_pixels = pixels_##isa, .sigmoid = sigmoid_##isa,   \
+    .maxpool = maxpool_##isa, .softmax = softmax_##isa, .layernorm = layernorm_##isa, .quant = quant_##isa
 
 #endif

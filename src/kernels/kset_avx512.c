@@ -923,8 +923,20 @@ static const nnl_qukr qukr_amx512 = {.name = "amx", .nr = QNR, .kq = 576, .kq_ta
                                      .done = amx_done};
 
 NNL_GENERIC_KERNELS(avx512)
+/* The depthwise pixel path, but in clang's AddressSanitizer builds (the
+ * fuzzing build): clang -O1 with ASan and UBSan spent over 15 minutes on
+ * its unrolled blocks.  GCC's sanitizer build (make SAN=1) covers it. */
+#if defined(__clang__) && defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NNL_DWP_OFF 1
+#endif
+#endif
+#ifdef NNL_DWP_OFF
+NNL_GENERIC_VECTOR_KERNELS(avx512, 64)
+#else
 #include "kernels/dwp_avx512.h"
 NNL_GENERIC_VECTOR_KERNELS_PX(avx512, 64, dwp_avx512)
+#endif
 
 /* 8-bit depthwise taps (gemm.h nnl_qdw_fn): 32 pixels as two vectors of
  * 16 int32 sums, each tap a zero-extending load, a multiply by the

@@ -52,25 +52,29 @@
  * 7 fills 7 of 16 lanes (bench_kernels "depthwise", Zen 4). */
 #define NNL_DWP_MIN_OW 12
 
-/* Lanes i with 0 <= ix + i < w. */
+/* Lanes i with 0 <= ix + i < w (lanes_below: kset_avx512.c). */
 static inline __attribute__((always_inline)) __mmask16 dwp_in(int64_t ix, int64_t w) {
-    int64_t lo = ix < 0 ? -ix : 0, hi = w - ix;
-    if (hi > 16) hi = 16;
-    if (hi <= lo) return 0;
-    return (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+    return lanes_below(w - ix) & (__mmask16)~lanes_below(-ix);
 }
+
+/* A row's blocks of vectors, the same for every row and channel. */
+#define DWP_XB_MAX 32
+typedef struct dwp_xb {
+    int64_t ix0;                 /* input column of vector 0, tap 0 */
+    int v, m;                    /* vectors; whether a load crosses a row's end */
+    __mmask16 ml[6], mr[6];      /* lanes inside the row: loads of the first and the last vector */
+    __mmask16 tail;              /* lanes of the last vector stored */
+} dwp_xb;
 
 typedef struct dwp_blk {
     const float *in[2 * 7 + 5];  /* input rows of the block (zero row outside the plane) */
     const __m512 *wv;            /* kh * kw broadcast weights */
     __m512 bias, lo, hi;         /* bias; Relu's and Clip's bounds */
-    int64_t ix0;                 /* input column of vector 0, tap 0 */
-    __mmask16 ml[6], mr[6];      /* lanes inside the row: loads of the first and the last vector */
+    const dwp_xb *x;             /* the block's vectors of a row */
     float *y;                    /* output of row 0, vector 0; rows ys apart */
     int64_t ys;
     int nr;                      /* rows stored (<= R) */
     nnl_act act;                 /* applied here, but for dwp_act_late ones */
-    __mmask16 tail;              /* lanes of the last vector stored */
 } dwp_blk;
 
 /* Load j of vector v (of V): only the block's first and last vectors
@@ -83,19 +87,22 @@ typedef struct dwp_blk {
  * registers (-O2 unrolls none of them). */
 #define DWP_UNROLL _Pragma("GCC unroll 32")
 
-/* Block (r, v)'s vector stored, the last vector of a row through b->tail. */
+/* Block (r, v)'s vector stored, the last vector of a row through its tail. */
 #define DWP_STORE(yv)                                                                                  \
     do {                                                                                               \
         float *o_ = b->y + r * b->ys + 16 * v;                                                         \
         if (v < V - 1) _mm512_storeu_ps(o_, yv);                                                       \
-        else _mm512_mask_storeu_ps(o_, b->tail, yv);                                                   \
+        else _mm512_mask_storeu_ps(o_, b->x->tail, yv);                                                \
     } while (0)
 
-/* The rows' vectors stored through act512 with a constant activation. */
-#define DWP_STORES(act)                                                                                \
+/* The rows' vectors stored, each as F, an expression of its sums x_. */
+#define DWP_STORES(F)                                                                                  \
     DWP_UNROLL for (int r = 0; r < R; r++) {                                                           \
         if (r >= b->nr) break;                                                                         \
-        DWP_UNROLL for (int v = 0; v < V; v++) DWP_STORE(act512(acc[r * V + v], act, 0.0f, 0.0f));     \
+        DWP_UNROLL for (int v = 0; v < V; v++) {                                                       \
+            const __m512 x_ = acc[r * V + v];                                                          \
+            DWP_STORE(F);                                                                              \
+        }                                                                                              \
     }
 
 /* Activations applied on the stored rows instead (act512 with the
@@ -114,7 +121,7 @@ static inline __attribute__((always_inline)) void dwp_block(const dwp_blk *b, co
     DWP_UNROLL for (int j = 0; j < R * V; j++) acc[j] = b->bias;
     DWP_UNROLL for (int t = 0; t < K * K; t++) wl[t] = b->wv[t];
     __mmask16 ml[6], mr[6];
-    DWP_UNROLL for (int j = 0; j < 6; j++) ml[j] = b->ml[j], mr[j] = b->mr[j];
+    DWP_UNROLL for (int j = 0; j < 6; j++) ml[j] = b->x->ml[j], mr[j] = b->x->mr[j];
     const int ni = (R - 1) * S + K;
     const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i od = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
@@ -123,7 +130,7 @@ static inline __attribute__((always_inline)) void dwp_block(const dwp_blk *b, co
         DWP_UNROLL for (int v = 0; v < V; v++) {
             if (S == 1) {
                 DWP_UNROLL for (int kx = 0; kx < K; kx++) {
-                    const int64_t ix = b->ix0 + 16 * v + kx;
+                    const int64_t ix = b->x->ix0 + 16 * v + kx;
                     const __m512 x = DWP_LD(M, row, ix, v, V, kx);
                     DWP_UNROLL for (int r = 0; r < R; r++) {
                         const int ky = i - r;
@@ -132,7 +139,7 @@ static inline __attribute__((always_inline)) void dwp_block(const dwp_blk *b, co
                 }
             } else {
                 DWP_UNROLL for (int kx = 0; kx < K; kx += 2) {
-                    const int64_t ix = b->ix0 + 32 * v + kx;
+                    const int64_t ix = b->x->ix0 + 32 * v + kx;
                     const __m512 lo = DWP_LD(M, row, ix, v, V, kx), hi = DWP_LD(M, row, ix + 16, v, V, kx + 1);
                     const __m512 xe = _mm512_permutex2var_ps(lo, ev, hi);
                     const __m512 xo = _mm512_permutex2var_ps(lo, od, hi);
@@ -148,17 +155,11 @@ static inline __attribute__((always_inline)) void dwp_block(const dwp_blk *b, co
     }
     switch (b->act) {
     case NNL_ACT_RELU:
-    case NNL_ACT_CLIP:
-        DWP_UNROLL for (int r = 0; r < R; r++) {
-            if (r >= b->nr) break;
-            DWP_UNROLL for (int v = 0; v < V; v++)
-                DWP_STORE(_mm512_min_ps(b->hi, _mm512_max_ps(b->lo, acc[r * V + v])));
-        }
-        break;
-    case NNL_ACT_HARDSWISH: DWP_STORES(NNL_ACT_HARDSWISH); break;
-    case NNL_ACT_SILU: DWP_STORES(NNL_ACT_SILU); break;
-    case NNL_ACT_SIGMOID: DWP_STORES(NNL_ACT_SIGMOID); break;
-    default: DWP_STORES(NNL_ACT_NONE); break;
+    case NNL_ACT_CLIP: DWP_STORES(_mm512_min_ps(b->hi, _mm512_max_ps(b->lo, x_))); break;
+    case NNL_ACT_HARDSWISH: DWP_STORES(act512(x_, NNL_ACT_HARDSWISH, 0.0f, 0.0f)); break;
+    case NNL_ACT_SILU: DWP_STORES(act512(x_, NNL_ACT_SILU, 0.0f, 0.0f)); break;
+    case NNL_ACT_SIGMOID: DWP_STORES(act512(x_, NNL_ACT_SIGMOID, 0.0f, 0.0f)); break;
+    default: DWP_STORES(x_); break;
     }
 }
 
@@ -190,14 +191,6 @@ static const dwp_fn dwp_table[2][2][6][2] = {
 static inline int dwp_rows(int64_t nvec) { return nvec >= 3 ? 2 : nvec == 2 ? 4 : 8; }
 
 static inline int dwp_shape(int R, int V) { return R == 8 ? 5 : R == 4 ? 4 : 4 - V; }
-
-/* A row's blocks of vectors, the same for every row and channel. */
-#define DWP_XB_MAX 32
-typedef struct dwp_xb {
-    int64_t ix0;
-    int v, m;
-    __mmask16 ml[6], mr[6], tail;
-} dwp_xb;
 
 static inline int64_t dwp_blocks(const nnl_dwc_args *a) {
     const int64_t nvec = (a->ow + 15) / 16, v0 = nvec < 4 ? nvec : 4;
@@ -233,8 +226,7 @@ static void dwp_avx512(const nnl_dwc_args *a) {
             x->mr[j] = dwp_in(x->ix0 + (x->v - 1) * 16 * S + off, w);
             if (x->v == 1) x->ml[j] &= x->mr[j];
         }
-        const int64_t left = a->ow - (xv + x->v - 1) * 16;
-        x->tail = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
+        x->tail = tail_mask(a->ow - (xv + x->v - 1) * 16);
     }
     float *zrow = a->buf;
     memset(zrow, 0, (size_t)w * sizeof(float));
@@ -260,20 +252,15 @@ static void dwp_avx512(const nnl_dwc_args *a) {
                 b.in[i] = iy >= 0 && iy < a->h ? plane + iy * w : zrow;
             }
             for (int64_t k = 0; k < nxb; k++) {
-                const dwp_xb *x = &xb[k];
-                b.ix0 = x->ix0;
-                memcpy(b.ml, x->ml, sizeof b.ml);
-                memcpy(b.mr, x->mr, sizeof b.mr);
-                b.tail = x->tail;
+                b.x = &xb[k];
                 b.y = yc + oy * a->ow + k * V0 * 16;
-                fns[dwp_shape(R, x->v) * 2 + x->m](&b);
+                fns[dwp_shape(R, b.x->v) * 2 + b.x->m](&b);
             }
             if (dwp_act_late(a->act))
                 for (int64_t r = 0; r < b.nr; r++) {
                     float *yr = yc + (oy + r) * a->ow;
                     for (int64_t ox = 0; ox < a->ow; ox += 16) {
-                        const __mmask16 m = a->ow - ox >= 16 ? (__mmask16)0xFFFF
-                                                             : (__mmask16)((1u << (a->ow - ox)) - 1u);
+                        const __mmask16 m = tail_mask(a->ow - ox);
                         _mm512_mask_storeu_ps(yr + ox, m,
                                               act512(_mm512_maskz_loadu_ps(m, yr + ox), a->act, a->act_a, a->act_b));
                     }

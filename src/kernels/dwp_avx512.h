@@ -254,6 +254,8 @@ static void dwp_avx512(const nnl_dwc_args *a) {
     b.h = a->h;
     b.w = w;
     b.pt = a->pt;
+    b.oy0 = a->oy0;
+    b.rows = a->rows;
     b.ys = a->ow;
     b.act = a->act;
     b.lo = _mm512_set1_ps(a->act == NNL_ACT_CLIP ? a->act_a : 0.0f);
@@ -265,21 +267,16 @@ static void dwp_avx512(const nnl_dwc_args *a) {
         b.bias = _mm512_set1_ps(a->bias[c]);
         b.plane = plane;
         float *yc = a->y + c * a->ycs + a->oy0 * a->ow;
-        b.oy0 = a->oy0;
-        b.rows = a->rows;
         for (int64_t k = 0; k < nxb; k++) {
             b.x = &xb[k];
             b.y = yc + k * V0 * 16;
             fns[dwp_shape(R, b.x->v) * 2 + b.x->m](&b);
         }
+        /* the band's rows are one run of rows * ow floats */
         if (dwp_act_late(a->act))
-            for (int64_t r = 0; r < a->rows; r++) {
-                float *yr = yc + r * a->ow;
-                for (int64_t ox = 0; ox < a->ow; ox += 16) {
-                    const __mmask16 m = tail_mask(a->ow - ox);
-                    _mm512_mask_storeu_ps(yr + ox, m,
-                                          act512(_mm512_maskz_loadu_ps(m, yr + ox), a->act, a->act_a, a->act_b));
-                }
+            for (int64_t i = 0; i < a->rows * a->ow; i += 16) {
+                const __mmask16 m = tail_mask(a->rows * a->ow - i);
+                _mm512_mask_storeu_ps(yc + i, m, act512(_mm512_maskz_loadu_ps(m, yc + i), a->act, a->act_a, a->act_b));
             }
     }
 }

@@ -1088,6 +1088,13 @@ static void test_dwc(void **state) {
         {12, 47, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 3, 7},   {17, 100, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 1, 6},
         {9, 64, 5, 5, 1, 1, 1, 1, 0, 4, 4, 0, 0, 9},    {28, 28, 5, 5, 2, 2, 1, 1, 1, 2, 2, 1, 0, 13},
         {6, 150, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 6},   {7, 300, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 0, 4},
+        /* rows whose last vector holds fewer outputs than the right pad's
+         * overhang, so the one before it reads past the row too (33: 16
+         * lanes, 17: 8); narrow rows of one to four 8-lane vectors at
+         * both strides (the AVX2 body's staging around its lanes) */
+        {6, 33, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 0, 6},    {6, 17, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1, 5},
+        {9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 9},     {12, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 6},
+        {10, 49, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 1, 4},   {8, 65, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 4},
     };
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];

@@ -1095,6 +1095,8 @@ static void test_dwc(void **state) {
         {6, 33, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 0, 6},    {6, 17, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1, 5},
         {9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 9},     {12, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 6},
         {10, 49, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 1, 4},   {8, 65, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 4},
+        /* a right pad of 40: whole vectors of outputs over padding only */
+        {5, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 40, 0, 5},
     };
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];

@@ -83,7 +83,9 @@ typedef struct dwp_blk {
 } dwp_blk;
 
 /* Load j of vector v (of V): only the block's first vector and its last
- * two have lanes past a row's ends (the pads are below 16), so only they
+ * two have lanes past a row's ends (takes bounds both pads below 16: a
+ * middle vector wholly in a wider right pad would read past the row
+ * unmasked), so only they
  * load through masks: the second to last when the last vector holds fewer
  * outputs than the right pad's overhang (a 5x5 kernel, pads 2, rows of
  * 16 n + 1 outputs read one column past the row from it). */
@@ -219,7 +221,8 @@ static inline int64_t dwp_blocks(const nnl_dwc_args *a) {
 
 static bool dwp_avx512_takes(const nnl_dwc_args *a) {
     return a->kh == a->kw && (a->kh == 3 || a->kh == 5) && a->sh == a->sw && (a->sh == 1 || a->sh == 2) &&
-           a->dh == 1 && a->dw == 1 && a->pl < 16 && a->ow >= NNL_DWP_MIN_OW && dwp_blocks(a) <= DWP_XB_MAX;
+           a->dh == 1 && a->dw == 1 && a->pl < 16 && (a->ow - 1) * a->sw + a->kw - a->w - a->pl < 16 &&
+           a->ow >= NNL_DWP_MIN_OW && dwp_blocks(a) <= DWP_XB_MAX;
 }
 
 /* Runs a geometry dwp_avx512_takes. */

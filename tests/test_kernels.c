@@ -1088,10 +1088,11 @@ static void test_dwc(void **state) {
         {12, 47, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 3, 7},   {17, 100, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 1, 6},
         {9, 64, 5, 5, 1, 1, 1, 1, 0, 4, 4, 0, 0, 9},    {28, 28, 5, 5, 2, 2, 1, 1, 1, 2, 2, 1, 0, 13},
         {6, 150, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 6},   {7, 300, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 0, 4},
-        /* rows whose last vector holds fewer outputs than the right pad's
-         * overhang, so the one before it reads past the row too (33: 16
-         * lanes, 17: 8); narrow rows of one to four 8-lane vectors at
-         * both strides (the AVX2 body's staging around its lanes) */
+        /* rows whose last 16-lane vector holds one output: at 33 the
+         * vector before it reads past the row too (dwp_avx512.h masks the
+         * second to last vector), at 17 the first vector meets both ends;
+         * rows of 8, 12, 25 and 33 outputs at both strides, around the
+         * pixel path's minimum width */
         {6, 33, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 0, 6},    {6, 17, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1, 5},
         {9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 9},     {12, 24, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 6},
         {10, 49, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 1, 4},   {8, 65, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 0, 4},

@@ -82,13 +82,12 @@ typedef struct dwp_blk {
     nnl_act act;                 /* applied here, but for dwp_act_late ones */
 } dwp_blk;
 
-/* Load j of vector v (of V): only the block's first vector and its last
- * two have lanes past a row's ends (takes bounds both pads below 16: a
- * middle vector wholly in a wider right pad would read past the row
- * unmasked), so only they
- * load through masks: the second to last when the last vector holds fewer
- * outputs than the right pad's overhang (a 5x5 kernel, pads 2, rows of
- * 16 n + 1 outputs read one column past the row from it). */
+/* Load j of vector v (of V).  Only a block's first vector and its last
+ * two can have lanes past a row's ends, so only they load through masks:
+ * the second to last one when the last holds fewer outputs than the right
+ * pad reaches past the row (a 5x5 kernel, pads 2, rows of 16 n + 1
+ * outputs).  Vectors further in stay inside the row because takes()
+ * bounds both pads below 16. */
 #define DWP_LD(M, p, ix, v, V, j)                                                                      \
     (!(M) || ((v) > 0 && (v) < (V) - 2) ? _mm512_loadu_ps((p) + (ix))                                  \
      : _mm512_maskz_loadu_ps((v) == 0 ? ml[j] : (v) == (V) - 1 ? mr[j] : mq[j], (p) + (ix)))

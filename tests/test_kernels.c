@@ -1089,8 +1089,8 @@ static void test_dwc(void **state) {
         {9, 64, 5, 5, 1, 1, 1, 1, 0, 4, 4, 0, 0, 9},    {28, 28, 5, 5, 2, 2, 1, 1, 1, 2, 2, 1, 0, 13},
         {6, 150, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 6},   {7, 300, 5, 5, 2, 2, 1, 1, 2, 2, 2, 2, 0, 4},
         /* rows whose last 16-lane vector holds one output: at 33 the
-         * vector before it reads past the row too (dwp_avx512.h masks the
-         * second to last vector), at 17 the first vector meets both ends;
+         * vector before it would read past the row (dwp_avx512.h leaves
+         * that geometry to the body), at 17 the first vector meets both ends;
          * rows of 8, 12, 25 and 33 outputs at both strides, around the
          * pixel path's minimum width */
         {6, 33, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 0, 6},    {6, 17, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2, 1, 5},

@@ -305,6 +305,26 @@ static void test_gemm_epilogues(void **state) {
     }
 }
 
+/* Small GEMMs on 2 threads (gemm.c small_tiles): the 1x1 convs of
+ * MnasNet's and MobileNets' 14x14 and 7x7 maps, B in plain rows that are
+ * packed (196 and 49 floats a row), split by columns only (40 x 196) or
+ * by rows with or without a shared prepacked B (576 x 49: K even or odd
+ * picks run_gemm_case's prepack); each against the reference. */
+static void test_gemm_small_split(void **state) {
+    (void)state;
+    static const int64_t shapes[][3] = {{40, 196, 240}, {40, 196, 241}, {48, 196, 288}, {576, 49, 96},
+                                        {576, 49, 97},  {24, 100, 72},  {130, 17, 300}, {8, 383, 16}};
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        if (!nnl_kernels[ki]->supported()) continue;
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++) {
+            gcase g = {.m = shapes[i][0], .n = shapes[i][1], .k = shapes[i][2], .batch = 1, .a_mode = 2,
+                       .b_mode = 0, .bias_row = true, .res_mode = (int)(i % 2), .alpha = 1, .beta = 1,
+                       .act = NNL_ACT_RELU};
+            run_gemm_case(&g, nnl_kernels[ki], pool2);
+        }
+    }
+}
+
 /* Tall packed A: several row tiles per item, with and without a
  * prepacked B. */
 static void test_gemm_tall(void **state) {
@@ -1372,6 +1392,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_gemv_split),
         cmocka_unit_test(test_erf),
         cmocka_unit_test(test_gemm_k_zero),
+        cmocka_unit_test(test_gemm_small_split),
         cmocka_unit_test(test_gemm_tall),
         cmocka_unit_test(test_gemm_epilogues),
         cmocka_unit_test(test_gemm_shapes),

@@ -950,6 +950,95 @@ static bool row_tiles_pay(const nnl_gemm_desc *d, const nnl_kernel *kern) {
     return d->k <= ROW_TILES_MAX_K && waste <= q->w - q->ow + 2;
 }
 
+/* ---- blocks of small GEMMs on several threads ----------------------------
+ * A GEMM of at most SMALL_MACS multiply-adds runs in a few tens of
+ * microseconds, where the large GEMMs' rule (4 blocks a thread, N halved
+ * first, then M) costs more than it balances: MnasNet's 240 -> 40 1x1
+ * conv at 14x14 went to 6 blocks of 24 or 16 rows by 96, 96 and 4
+ * columns, its B (plain rows of 196 floats, not read in place) packed
+ * once more for the second row block, and ran as long on 2 threads as on
+ * 1 (0.044 against 0.043 ms).  Here every split into m_tiles x n_tiles
+ * blocks (whole MR panels, whole nr tiles but the last) is costed in
+ * multiply-adds with what it packs, and the pool's claiming (nnl_pool:
+ * a contiguous range a thread, then the others' in turn) simulated; the
+ * cheapest is kept. */
+#define SMALL_MACS ((int64_t)8 << 20)
+/* Costs in multiply-adds (about 60 a nanosecond on a Zen 4 core): a
+ * task's fixed part (its call, its first A and C lines), a float packed
+ * (a strided read and a store), a pool run's round trip with the shared
+ * prepack's wait (MnasNet's 288 -> 48 at 14x14 on 2 threads: 0.063 ms as
+ * 2 x 3 blocks with B prepacked, 0.045 as 1 x 3 blocks packing their own
+ * columns). */
+#define SMALL_TASK_MACS 4096
+#define SMALL_PACK_MACS 12
+#define SMALL_RUN_MACS 600000
+#define SMALL_TILES_MAX 64
+
+/* When the last of tasks[0..n) ends on `threads` threads claiming as
+ * nnl_pool does. */
+static int64_t pool_makespan(const int64_t *tasks, int64_t n, int threads) {
+    int64_t next[SMALL_TILES_MAX], end[SMALL_TILES_MAX], busy[SMALL_TILES_MAX];
+    for (int t = 0; t < threads; t++) {
+        next[t] = n * t / threads;
+        end[t] = n * (t + 1) / threads;
+        busy[t] = 0;
+    }
+    for (int64_t left = n; left > 0; left--) {
+        int t = 0;
+        for (int u = 1; u < threads; u++)
+            if (busy[u] < busy[t]) t = u;
+        int r = t;
+        while (next[r] >= end[r]) r = (r + 1) % threads;
+        busy[t] += tasks[next[r]++];
+    }
+    int64_t span = 0;
+    for (int t = 0; t < threads; t++)
+        if (busy[t] > span) span = busy[t];
+    return span;
+}
+
+/* g's block sizes and counts for a small GEMM on `threads` threads, B
+ * read in place (in_place) or packed; mc and nc at most the caps g holds.
+ * False, g unchanged, where no split fits them. */
+static bool small_tiles(gemm_ctx *g, int threads, bool in_place) {
+    const nnl_gemm_desc *d = g->d;
+    const int64_t nr = g->kern->nr, lanes = nr % 3 ? nr : nr / 3;
+    const int64_t mu = (d->m + NNL_MR - 1) / NNL_MR, full = d->n / nr, nu = (d->n + nr - 1) / nr;
+    int64_t best = -1, tasks[SMALL_TILES_MAX];
+    const int64_t mc_cap = g->mc, nc_cap = g->nc;
+    const int64_t mt0 = (d->m + mc_cap - 1) / mc_cap;   /* the fewest row blocks the cap allows */
+    for (int64_t mt = mt0; mt <= mu && mt < mt0 + threads; mt++)
+        for (int64_t nt = 1, v = 0; nt <= nu && nt <= 2 * threads; nt += v, v = !v) {
+            const int64_t mc = (mu + mt - 1) / mt * NNL_MR;
+            /* nr tiles shared evenly: the short last one with the others
+             * (v = 0), or on its own (v = 1) */
+            const int64_t nc = (v && full >= nt ? (full + nt - 1) / nt : (nu + nt - 1) / nt) * nr;
+            const int64_t mtiles = (d->m + mc - 1) / mc, ntiles = (d->n + nc - 1) / nc;
+            if (mtiles != mt || mc > mc_cap || nc > nc_cap || mtiles * ntiles > SMALL_TILES_MAX) continue;
+            const bool pre = mtiles > 1 && !in_place && d->b_prepack &&
+                             d->b_prepack_bytes >= nnl_gemm_prepack_bytes(d->batch, d->k, d->n) &&
+                             nnl_gemm_prepack_bytes(d->batch, d->k, d->n) > 0;
+            int64_t n = 0;
+            for (int64_t i = 0; i < mtiles; i++)
+                for (int64_t j = 0; j < ntiles; j++) {
+                    const int64_t mcur = min64(mc, d->m - i * mc), ncur = min64(nc, d->n - j * nc);
+                    const int64_t packed = in_place ? ncur % nr : pre ? 0 : ncur;
+                    tasks[n++] = round_up(mcur, NNL_MR) * round_up(ncur, lanes) * d->k + SMALL_TASK_MACS +
+                                 SMALL_PACK_MACS * packed * d->k;
+                }
+            int64_t cost = pool_makespan(tasks, n, threads);
+            if (pre) cost += SMALL_RUN_MACS + SMALL_PACK_MACS * d->k * d->n / threads;
+            if (best < 0 || cost < best) {
+                best = cost;
+                g->m_tiles = mtiles;
+                g->n_tiles = ntiles;
+                g->mc = mc;
+                g->nc = nc;
+            }
+        }
+    return best >= 0;
+}
+
 nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *pool,
                     void *const *thread_scratch) {
     if (!kern) kern = nnl_kernel_get();
@@ -996,27 +1085,34 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     }
     if (need > NNL_THREAD_SCRATCH_BYTES)
         return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s needs %zu bytes of thread scratch", kern->name, need);
-    /* Enough tasks that threads finish together: split N first (keeps the
-     * whole A block per task), then M. */
-    int64_t want = threads > 1 ? 4 * (int64_t)threads : 1;
-    for (;;) {
+    /* small GEMMs on maps below 4 tiles a thread (14x14, 7x7): small_tiles */
+    const bool small = threads > 1 && 4 * threads <= SMALL_TILES_MAX && d->batch == 1 &&
+                       d->n < 4 * threads * nr && d->k <= SMALL_MACS &&
+                       d->m <= SMALL_MACS / (d->n * (d->k > 0 ? d->k : 1)) &&
+                       small_tiles(&g, threads, b_in_place(d, &p0, kern));
+    if (!small) {
+        /* Enough tasks that threads finish together: split N first (keeps the
+         * whole A block per task), then M. */
+        int64_t want = threads > 1 ? 4 * (int64_t)threads : 1;
+        for (;;) {
+            g.m_tiles = (d->m + g.mc - 1) / g.mc;
+            g.n_tiles = (d->n + g.nc - 1) / g.nc;
+            if (d->batch * g.m_tiles * g.n_tiles >= want) break;
+            if (g.nc > 2 * nr)
+                g.nc = round_up(g.nc / 2, nr);
+            else if (g.mc > 4 * NNL_MR)
+                g.mc = round_up(g.mc / 2, NNL_MR);
+            else
+                break;
+        }
+        /* the same counts of blocks, evened out: halving left 576 rows as
+         * 256 + 256 + 64 and 196 columns as 96 + 96 + 4 (MobileNetV2's 96 ->
+         * 576 at 14x14 on 2 threads: 1.5x its 1-thread time) */
+        g.mc = round_up((d->m + g.m_tiles - 1) / g.m_tiles, NNL_MR);
+        g.nc = round_up((d->n + g.n_tiles - 1) / g.n_tiles, nr);
         g.m_tiles = (d->m + g.mc - 1) / g.mc;
         g.n_tiles = (d->n + g.nc - 1) / g.nc;
-        if (d->batch * g.m_tiles * g.n_tiles >= want) break;
-        if (g.nc > 2 * nr)
-            g.nc = round_up(g.nc / 2, nr);
-        else if (g.mc > 4 * NNL_MR)
-            g.mc = round_up(g.mc / 2, NNL_MR);
-        else
-            break;
     }
-    /* the same counts of blocks, evened out: halving left 576 rows as
-     * 256 + 256 + 64 and 196 columns as 96 + 96 + 4 (MobileNetV2's 96 ->
-     * 576 at 14x14 on 2 threads: 1.5x its 1-thread time) */
-    g.mc = round_up((d->m + g.m_tiles - 1) / g.m_tiles, NNL_MR);
-    g.nc = round_up((d->n + g.n_tiles - 1) / g.n_tiles, nr);
-    g.m_tiles = (d->m + g.mc - 1) / g.mc;
-    g.n_tiles = (d->n + g.nc - 1) / g.nc;
     if (g.m_tiles > 1 && d->b_prepack && !b_in_place(d, &p0, kern) &&
         d->b_prepack_bytes >= nnl_gemm_prepack_bytes(d->batch, d->k, d->n) &&
         nnl_gemm_prepack_bytes(d->batch, d->k, d->n) > 0) {

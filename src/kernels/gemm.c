@@ -950,6 +950,13 @@ static bool row_tiles_pay(const nnl_gemm_desc *d, const nnl_kernel *kern) {
     return d->k <= ROW_TILES_MAX_K && waste <= q->w - q->ow + 2;
 }
 
+/* Whether a row-split GEMM packs B once into the shared prepack (d's
+ * scratch holds it, B is not read in place) instead of in every task. */
+static bool shared_prepack(const nnl_gemm_desc *d, bool in_place) {
+    const size_t bytes = nnl_gemm_prepack_bytes(d->batch, d->k, d->n);
+    return !in_place && d->b_prepack && bytes > 0 && d->b_prepack_bytes >= bytes;
+}
+
 /* ---- blocks of small GEMMs on several threads ----------------------------
  * A GEMM of at most SMALL_MACS multiply-adds runs in a few tens of
  * microseconds, where the large GEMMs' rule (4 blocks a thread, N halved
@@ -1015,9 +1022,7 @@ static bool small_tiles(gemm_ctx *g, int threads, bool in_place) {
             const int64_t nc = (v && full >= nt ? (full + nt - 1) / nt : (nu + nt - 1) / nt) * nr;
             const int64_t mtiles = (d->m + mc - 1) / mc, ntiles = (d->n + nc - 1) / nc;
             if (mtiles != mt || mc > mc_cap || nc > nc_cap || mtiles * ntiles > SMALL_TILES_MAX) continue;
-            const bool pre = mtiles > 1 && !in_place && d->b_prepack &&
-                             d->b_prepack_bytes >= nnl_gemm_prepack_bytes(d->batch, d->k, d->n) &&
-                             nnl_gemm_prepack_bytes(d->batch, d->k, d->n) > 0;
+            const bool pre = mtiles > 1 && shared_prepack(d, in_place);
             int64_t n = 0;
             for (int64_t i = 0; i < mtiles; i++)
                 for (int64_t j = 0; j < ntiles; j++) {
@@ -1085,11 +1090,12 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     }
     if (need > NNL_THREAD_SCRATCH_BYTES)
         return nnl_fail(NNL_ERR_INTERNAL, "GEMM kernel %s needs %zu bytes of thread scratch", kern->name, need);
+    const bool in_place = b_in_place(d, &p0, kern);
     /* small GEMMs on maps below 4 tiles a thread (14x14, 7x7): small_tiles */
     const bool small = threads > 1 && 4 * threads <= SMALL_TILES_MAX && d->batch == 1 &&
                        d->n < 4 * threads * nr && d->k <= SMALL_MACS &&
                        d->m <= SMALL_MACS / (d->n * (d->k > 0 ? d->k : 1)) &&
-                       small_tiles(&g, threads, b_in_place(d, &p0, kern));
+                       small_tiles(&g, threads, in_place);
     if (!small) {
         /* Enough tasks that threads finish together: split N first (keeps the
          * whole A block per task), then M. */
@@ -1113,9 +1119,7 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
         g.m_tiles = (d->m + g.mc - 1) / g.mc;
         g.n_tiles = (d->n + g.nc - 1) / g.nc;
     }
-    if (g.m_tiles > 1 && d->b_prepack && !b_in_place(d, &p0, kern) &&
-        d->b_prepack_bytes >= nnl_gemm_prepack_bytes(d->batch, d->k, d->n) &&
-        nnl_gemm_prepack_bytes(d->batch, d->k, d->n) > 0) {
+    if (g.m_tiles > 1 && shared_prepack(d, in_place)) {
         g.pre = d->b_prepack;
         g.npad = round_up(d->n, nr);
         nnl_pool_run(pool, d->batch * g.nkb * g.n_tiles, prepack_task, &g);

@@ -322,6 +322,10 @@ static void test_gemm_small_split(void **state) {
                        .act = NNL_ACT_RELU};
             run_gemm_case(&g, nnl_kernels[ki], pool2);
         }
+        /* a plain A of 600 rows: its run-time A block caps a task at
+         * MC_RT rows, so the split starts from 3 row blocks */
+        gcase t = {.m = 600, .n = 144, .k = 24, .batch = 1, .a_mode = 0, .b_mode = 0, .alpha = 1, .beta = 1};
+        run_gemm_case(&t, nnl_kernels[ki], pool2);
     }
 }
 

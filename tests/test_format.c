@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "format/atomic_out.h"
 #include "format/fmt_internal.h"
 #include "format/nnl_file.h"
 #include "format/verify.h"
@@ -268,6 +269,51 @@ static void test_round_trip(void **state) {
     assert_int_equal(n1, n2);
     assert_memory_equal(b1, b2, n1);
     free(b1), free(b2);
+    nnl_file_close(r);
+}
+
+/* A file of a few MB: written in 2 MB-aligned blocks (every write but the
+ * last ends on a 2 MB offset, whatever the sizes put), read back equal and
+ * mapped at a 2 MB-aligned address, so that its page cache folios can be
+ * mapped as huge pages (format/nnl_file_read.c). */
+static float big_w[4 * (3 << 17)];
+static void test_large_file(void **state) {
+    (void)state;
+    const size_t mb2 = (size_t)2 << 20;
+    for (size_t i = 0; i < sizeof big_w / sizeof *big_w; i++) big_w[i] = (float)(rng() % 1000) - 500.0f;
+    const char *p = tpath("big_out.bin");
+    nnl_out o;
+    assert_int_equal(nnl_out_open(&o, p, 0), NNL_OK);
+    const size_t sizes[] = {3, 100, mb2 - 50, 2 * mb2 + 7, 1, mb2 / 3, 2 * mb2, 17}; /* each < big_w - 4096 */
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        assert_int_equal(nnl_out_put(&o, (const uint8_t *)big_w + total % 4096, sizes[i]), NNL_OK);
+        total += sizes[i];
+        assert_int_equal(o.written % mb2, 0);
+        assert_true(o.written + o.nstage == total);
+    }
+    assert_int_equal(nnl_out_commit(&o), NNL_OK);
+    size_t n;
+    uint8_t *b = slurp(p, &n);
+    assert_int_equal(n, total);
+    for (size_t i = 0, at = 0; i < sizeof sizes / sizeof *sizes; at += sizes[i++])
+        assert_memory_equal(b + at, (const uint8_t *)big_w + at % 4096, sizes[i]);
+    free(b);
+
+    nnl_file f = synth();
+    const int64_t dbig[] = {4, 3 << 17};
+    W[0] = weight("w0", NNL_DT_FLOAT, 2, dbig, NNL_LAYOUT_PLAIN, big_w, sizeof big_w);
+    T1[1] = tensor("w0", NNL_TK_WEIGHT, NNL_DT_FLOAT, 2, dbig, 0);
+    p = tpath("big.nnl");
+    assert_int_equal(nnl_file_write(&f, p), NNL_OK);
+    nnl_file *r = NULL;
+    assert_int_equal(nnl_file_read(p, &r), NNL_OK);
+    assert_true(r->map_size > sizeof big_w);
+    assert_file_equal(&f, r);
+    assert_int_equal(nnl_file_verify(r), NNL_OK);
+#if defined(__linux__)
+    assert_int_equal((uintptr_t)r->map % mb2, 0);
+#endif
     nnl_file_close(r);
 }
 
@@ -939,6 +985,7 @@ int main(void) {
         cmocka_unit_test(test_huge_claims),
         cmocka_unit_test(test_write_failures),
         cmocka_unit_test(test_read_alloc_failures),
+        cmocka_unit_test(test_large_file),
         cmocka_unit_test(test_relative_path),
         cmocka_unit_test(test_host_target),
         cmocka_unit_test(test_max_elems_every_layout),

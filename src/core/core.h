@@ -87,6 +87,11 @@ void nnl_aligned_free(void *p);
 /* Page-aligned, zero-filled memory for activation arenas (mmap). */
 void *nnl_arena_alloc(size_t n);
 void nnl_arena_free(void *p, size_t n);
+/* mmap of n bytes (anonymous and writable when fd < 0, else fd's first n
+ * bytes, read-only, private): from 2 MB on at a 2 MB-aligned address with
+ * the transparent huge page advice.  MAP_FAILED (errno set) on failure;
+ * release with munmap(p, n). */
+void *nnl_map_aligned(size_t n, int fd);
 /* Test hook: the n-th allocation from now fails (0 = never). */
 void nnl_alloc_fail_at(long n);
 

@@ -23,7 +23,8 @@ typedef struct nnl_out {
  * reservation); a full disk fails here.  On failure nothing is left behind
  * and o needs no abort. */
 nnl_status nnl_out_open(nnl_out *o, const char *path, uint64_t reserve);
-/* Appends n bytes: small pieces are staged, large ones written directly. */
+/* Appends n bytes: staged, or written directly in whole 2 MB blocks from a
+ * 2 MB file offset; every write but the last ends on such an offset. */
 nnl_status nnl_out_put(nnl_out *o, const void *p, size_t n);
 /* Overwrites bytes already written, at offset `at` (staged bytes are
  * flushed first). */

@@ -850,6 +850,11 @@ static const ccase conv_cases[] = {
     {1, 24, 16, 16, 24, 3, 3, 2, 1, 1, 12, 12, 12, 12, 12, 12}, /* ASPP-like, groups of 12: the whole conv */
     {1, 40, 16, 16, 24, 3, 3, 1, 1, 1, 12, 12, 12, 12, 12, 12}, /* ASPP d12: by taps, 4 to 256 pixels each */
     {1, 9, 11, 19, 10, 5, 5, 1, 2, 1, 1, 4, 2, 8, 2, 8},    /* 5x5 dilated along columns only, stride 2 rows */
+    /* phase planes past 512 KB, filled a band of output rows at a time */
+    {1, 32, 109, 112, 32, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1}, /* RegNetX's grouped 3x3/2: 7 bands of 7 rows, 6 */
+    {1, 3, 224, 224, 16, 3, 3, 1, 2, 2, 1, 1, 0, 0, 1, 1},  /* stem, pads right and below only */
+    {2, 8, 100, 90, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},   /* stride 1, batch 2 */
+    {1, 16, 100, 90, 16, 3, 3, 1, 1, 1, 2, 2, 2, 2, 2, 2},  /* dilation 2: halos of 4 rows */
 };
 
 static void test_conv_cases(void **state) {

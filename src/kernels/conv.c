@@ -34,6 +34,10 @@ typedef struct conv_gemm {
     const nnl_conv_args *a;
     const float *xpad;         /* wide grid: padded input, else NULL */
     int64_t hp, wp, npx;       /* phase plane, virtual pixels */
+    /* a band of the wide grid (conv_bands): its first phase row and
+     * output row; the planes then hold hp rows from i0; input rows
+     * [pf0, pf1) of each plane are the next band's, asked into L2 */
+    int64_t i0, oy0, pf0, pf1;
 } conv_gemm;
 
 static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
@@ -53,8 +57,10 @@ static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
     int64_t yoff = (img * p->oc + g * mg) * ohw;
     o->res = a->res ? a->res + yoff : NULL;
     if (cg->xpad) {
+        const int64_t band = cg->oy0 * p->ow;
         o->b = cg->xpad + (img * p->c + g * cgc) * p->sh * p->sw * cg->hp * cg->wp;
-        o->y = a->y + yoff;
+        o->y = a->y + yoff + band;
+        o->res = a->res ? a->res + yoff + band : NULL;
         return;
     }
     o->b = a->x + (img * p->c + g * cgc) * p->h * p->w;
@@ -102,10 +108,55 @@ static int64_t wide_in_floats(const nnl_conv_params *p, int64_t hp, int64_t wp) 
     return p->n * p->c * p->sh * p->sw * hp * wp;
 }
 
-/* Floats of the wide grid's scratch: the phase planes (C is a block per
- * GEMM task in thread scratch, nnl_gemm_ptrs.y). */
+/* ---- bands of the grid ------------------------------------------------
+ * Phase planes past 2 BAND_BYTES are filled and read a band of output rows
+ * at a time, in the head of the op's scratch: a band's planes are still in
+ * L2 when its GEMM reads them.  Filled whole, they went out to L3 and DRAM
+ * between the two passes, and in a network, whose scratch lines are cold
+ * at each run, paid a read for ownership as well (RegNetX-400MF's grouped
+ * 3x3/2 at 112x112, 1.7 MB of planes: a third of its time where its input
+ * and scratch were flushed from the caches).  A band's planes hold the
+ * halo rows of the taps below it again (rows is at least 3 halos).  Maps
+ * the transposed tiles may take (at most NNL_TG_CONV_MAX_PIX pixels) stay
+ * whole: those tiles address the output as one grid. */
+#define BAND_BYTES ((size_t)256 << 10)
+
+/* Phase rows a band's taps read below its output rows. */
+static int64_t band_halo(const nnl_conv_params *p) { return (p->kh - 1) * p->dh / p->sh; }
+
+/* Output rows a band of p's grid holds, 0 where the grid is filled whole:
+ * also where the GEMM does more than BAND_MAX_REUSE multiply-adds a plane
+ * float, whose time hides the planes' trips (ResNet-18's 3x3s at 56x56,
+ * 576, ran 5% slower in bands), and where a band would hold fewer than
+ * BAND_MIN_PIX virtual pixels, whose short GEMMs lose more in their tail
+ * tiles and calls than the band saves (RegNetX's grouped 3x3/2 at 56x56:
+ * 7 rows of 29, 20% slower). */
+#define BAND_MAX_REUSE 256
+#define BAND_MIN_PIX 384
+static int64_t band_rows(const nnl_conv_params *p, int64_t hp, int64_t wp) {
+    if ((size_t)wide_in_floats(p, hp, wp) * sizeof(float) <= 2 * BAND_BYTES || p->oh * p->ow <= NNL_TG_CONV_MAX_PIX ||
+        p->oc / p->group * p->kh * p->kw > BAND_MAX_REUSE * p->sh * p->sw)
+        return 0;
+    const int64_t halo = band_halo(p), row = p->n * p->c * p->sh * p->sw * wp * (int64_t)sizeof(float);
+    int64_t rows = (int64_t)BAND_BYTES / row - halo;
+    if (rows < 3 * halo) rows = 3 * halo;
+    if (rows < 1) rows = 1;
+    return rows < p->oh && rows * wp >= BAND_MIN_PIX ? rows : 0;
+}
+
+/* Floats of the wide grid's scratch: the phase planes, whole or a band's
+ * (C is a block per GEMM task in thread scratch, nnl_gemm_ptrs.y), and
+ * the slack the row tiles read past the last plane. */
 static size_t wide_floats(const nnl_conv_params *p, int64_t hp, int64_t wp) {
-    return (size_t)wide_in_floats(p, hp, wp) + 2 * NNL_ALIGN / sizeof(float);
+    const int64_t rows = band_rows(p, hp, wp);
+    const int64_t planes = rows ? p->n * p->c * p->sh * p->sw * (rows + band_halo(p)) * wp : wide_in_floats(p, hp, wp);
+    return (size_t)planes + 2 * NNL_ALIGN / sizeof(float);
+}
+
+/* Virtual pixels of the GEMM over the grid, or over its tallest band. */
+static int64_t wide_gemm_pixels(const nnl_conv_params *p, int64_t hp, int64_t wp, int64_t npx) {
+    const int64_t rows = band_rows(p, hp, wp);
+    return rows ? (rows - 1) * wp + p->ow : npx;
 }
 
 typedef float v4f __attribute__((vector_size(16)));
@@ -208,6 +259,13 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
     const int64_t hp = cg->hp, wp = cg->wp, sh = p->sh, sw = p->sw;
     const float *src = cg->a->x + pl * p->h * p->w;
     float *dst = (float *)cg->xpad + pl * sh * sw * hp * wp;
+    /* The next band's rows, while this band's GEMM runs: read cold, a
+     * band's short runs of many planes kept the hardware prefetcher from
+     * ramping up (RegNetX's grouped 3x3/2 with its input flushed from the
+     * caches: 32 runs of 6 KB a band). */
+    for (const char *c = (const char *)(src + cg->pf0 * p->w), *e = (const char *)(src + cg->pf1 * p->w); c < e;
+         c += 64)
+        __builtin_prefetch(c, 0, 2);
     if (sw == 2) {
         /* small planes (14x14, 28x28) zeroed whole at once: per-row pads
          * of a few floats cost more in calls than the stores they save */
@@ -216,7 +274,7 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
         for (int64_t ry = 0; ry < sh; ry++)
             for (int64_t i = 0; i < hp; i++) {
                 float *q0 = dst + (ry * 2 * hp + i) * wp, *q1 = q0 + hp * wp;
-                int64_t y = i * sh + ry - p->pt;
+                int64_t y = (cg->i0 + i) * sh + ry - p->pt;
                 if (y >= 0 && y < p->h)
                     split_row2(q0, q1, src + y * p->w, p->w, p->pl, wp, !whole);
                 else if (!whole) {
@@ -232,8 +290,10 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
          * the rows: a pad call and a copy call a row were a quarter of a
          * 7x7 grouped conv's time */
         memset(dst, 0, (size_t)(hp * wp) * sizeof(float));
-        for (int64_t y = 0; y < p->h; y++)
-            if (y + p->pt < hp) copy_row(dst + (y + p->pt) * wp + p->pl, src + y * p->w, p->w);
+        for (int64_t y = 0; y < p->h; y++) {
+            const int64_t i = y + p->pt - cg->i0;
+            if (i >= 0 && i < hp) copy_row(dst + i * wp + p->pl, src + y * p->w, p->w);
+        }
         return;
     }
     for (int64_t ry = 0; ry < sh; ry++)
@@ -246,7 +306,7 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
             if (j1 < j0) j1 = j0;
             for (int64_t i = 0; i < hp; i++) {
                 float *row = ph + i * wp;
-                int64_t y = i * sh + ry - p->pt;
+                int64_t y = (cg->i0 + i) * sh + ry - p->pt;
                 if (y < 0 || y >= p->h) {
                     memset(row, 0, (size_t)wp * sizeof(float));
                     continue;
@@ -399,6 +459,37 @@ static nnl_status conv_scaled_run(const nnl_conv_params *p, const nnl_conv_args 
     return NNL_OK;
 }
 
+/* The wide-grid GEMM w (over cg's whole grid) a band of `rows` output
+ * rows at a time, each band's planes filled just before its GEMM. */
+static nnl_status conv_bands(const nnl_conv_params *p, const conv_gemm *cg, const nnl_gemm_desc *w, int64_t rows,
+                             const nnl_kernel *kern, nnl_pool *pool, void *const *ts) {
+    const int64_t halo = band_halo(p);
+    for (int64_t oy0 = 0; oy0 < p->oh; oy0 += rows) {
+        const int64_t ob = oy0 + rows < p->oh ? rows : p->oh - oy0;
+        conv_gemm b = *cg;
+        b.i0 = b.oy0 = oy0;
+        b.hp = ob + halo < cg->hp - oy0 ? ob + halo : cg->hp - oy0;
+        b.npx = (ob - 1) * cg->wp + p->ow;
+        if (oy0 + rows < p->oh) {
+            /* input rows of the next band's phase rows [oy0 + rows, + rows + halo) */
+            b.pf0 = (oy0 + rows) * p->sh - p->pt;
+            b.pf1 = (oy0 + 2 * rows + halo) * p->sh - p->pt;
+            b.pf0 = b.pf0 < 0 ? 0 : b.pf0 > p->h ? p->h : b.pf0;
+            b.pf1 = b.pf1 < b.pf0 ? b.pf0 : b.pf1 > p->h ? p->h : b.pf1;
+        }
+        nnl_gemm_desc d = *w;
+        d.ctx = &b;
+        d.n = d.ldc = b.npx;
+        d.geom.h = b.hp;
+        d.geom.oh = ob;
+        d.y_cs = p->oh * p->ow;
+        nnl_pool_run(pool, p->n * p->c, pad_plane, &b);
+        nnl_status st = nnl_gemm(&d, kern, pool, ts);
+        if (st) return st;
+    }
+    return NNL_OK;
+}
+
 static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                                 nnl_pool *pool, void *const *ts) {
     if (a->x_scale && scale_weight_pays(p) && a->scratch && a->scratch_bytes >= scaled_weight_bytes(p))
@@ -455,6 +546,8 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         w.b_prepack = (float *)((char *)a->scratch + wf * sizeof(float));
         w.b_prepack_bytes = a->scratch_bytes - wf * sizeof(float);
         if (wide_tiles_pay(p, cg.npx) || nnl_gemm_transposed(&w, kern)) {
+            const int64_t rows = band_rows(p, cg.hp, cg.wp);
+            if (rows) return conv_bands(p, &cg, &w, rows, kern, pool, ts);
             nnl_pool_run(pool, p->n * p->c, pad_plane, &cg);
             return nnl_gemm(&w, kern, pool, ts);
         }
@@ -691,7 +784,8 @@ static size_t direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout
     if (wide_grid(p, &hp, &wp, &npx)) {
         size_t wide = wide_floats(p, hp, wp) * sizeof(float);
         if (wide <= WIDE_MAX_BYTES)
-            return wide + nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, npx);
+            return wide + nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw,
+                                                 wide_gemm_pixels(p, hp, wp, npx));
     }
     return nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, p->oh * p->ow);
 }

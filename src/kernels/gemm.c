@@ -206,7 +206,7 @@ static void wide_out(const gemm_ctx *g, const nnl_gemm_ptrs *p, const float *cbl
     const nnl_gemm_desc *d = g->d;
     const nnl_conv_geom *q = &d->geom;
     const nnl_epilogue *e = &d->epi;
-    const int64_t ohw = q->oh * q->ow;
+    const int64_t ohw = d->y_cs ? d->y_cs : q->oh * q->ow;
     for (int64_t r = m0; r < m0 + mcur; r++)
         for (int64_t f = n0; f < n0 + ncur;) {
             const int64_t oy = f / q->w, ox = f % q->w, seg = min64(q->w - ox, n0 + ncur - f);
@@ -278,7 +278,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     float *bbuf = g->ts[thread], *abuf = bbuf + g->b_floats;
     /* the wide grid's C block: after the A block, rows of nc */
     float *cblk = p.y && !g->gap_y ? abuf + (size_t)MC_RT * (size_t)kern->kc : NULL;
-    const int64_t ohw = d->geom.oh * d->geom.ow;
+    const int64_t ohw = d->y_cs ? d->y_cs : d->geom.oh * d->geom.ow;
     const int64_t ldct = g->nc;
     bool generic = d->res_cs != 1 && p.res;
     bool a_direct = d->a_packed && !d->a_f16;   /* the microkernel reads the weight's panels in place */
@@ -600,7 +600,7 @@ static int64_t tg_unit(const nnl_kernel *kern) { return kern->dwc_lanes > NNL_MR
 /* The conv form where its transposed tiles waste fewer lanes than pixel
  * tiles of the set's nr. */
 static bool tg_conv(const nnl_gemm_desc *d, const nnl_kernel *kern, const nnl_gemm_ptrs *p0) {
-    if (!kern->tukr || !d->a_packed || d->a_f16 || d->b_f16 || p0->b_scale) return false;
+    if (!kern->tukr || !d->a_packed || d->a_f16 || d->b_f16 || p0->b_scale || d->y_cs) return false;
     const bool plain = d->b_kind != NNL_BSRC_WIDE;
     if (plain && !(d->b_kind == NNL_BSRC_STRIDED && d->b_cs == 1 && kern->tukr_plain_kc > 0)) return false;
     int64_t n = tg_count(d, false);

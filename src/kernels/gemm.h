@@ -677,6 +677,10 @@ typedef struct nnl_gemm_desc {
     nnl_conv_geom geom;        /* NNL_BSRC_IM2COL: B = im2col of image b; NNL_BSRC_WIDE */
     /* C and the epilogue (its pointers come from ptrs) */
     int64_t ldc;
+    /* NNL_BSRC_WIDE with nnl_gemm_ptrs.y: y's channel stride, 0 for
+     * geom.oh * geom.ow (a band of rows of a taller output sets it; such
+     * a GEMM runs on pixel tiles, not the transposed ones) */
+    int64_t y_cs;
     nnl_epilogue epi;
     /* Residual with zero column stride (Gemm C of shape (M,1) or scalar):
      * handled by a slower generic store.  res_cs is 1 or 0. */

@@ -34,10 +34,9 @@ typedef struct conv_gemm {
     const nnl_conv_args *a;
     const float *xpad;         /* wide grid: padded input, else NULL */
     int64_t hp, wp, npx;       /* phase plane, virtual pixels */
-    /* a band of the wide grid (conv_bands): its first phase row and
-     * output row; the planes then hold hp rows from i0; input rows
-     * [pf0, pf1) of each plane are the next band's, asked into L2 */
-    int64_t i0, oy0, pf0, pf1;
+    /* a band of the wide grid (band_task): its first phase row and
+     * output row; the planes then hold hp rows from i0 */
+    int64_t i0, oy0;
 } conv_gemm;
 
 static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
@@ -110,53 +109,57 @@ static int64_t wide_in_floats(const nnl_conv_params *p, int64_t hp, int64_t wp) 
 
 /* ---- bands of the grid ------------------------------------------------
  * Phase planes past 2 BAND_BYTES are filled and read a band of output rows
- * at a time, in the head of the op's scratch: a band's planes are still in
- * L2 when its GEMM reads them.  Filled whole, they went out to L3 and DRAM
- * between the two passes, and in a network, whose scratch lines are cold
- * at each run, paid a read for ownership as well (RegNetX-400MF's grouped
- * 3x3/2 at 112x112, 1.7 MB of planes: a third of its time where its input
- * and scratch were flushed from the caches).  A band's planes hold the
- * halo rows of the taps below it again (rows is at least 3 halos).  Maps
- * the transposed tiles may take (at most NNL_TG_CONV_MAX_PIX pixels) stay
- * whole: those tiles address the output as one grid. */
+ * at a time, each band by one thread into its own piece of the op's
+ * scratch (band_task): a band's planes are still in L2 when its GEMM reads
+ * them.  Filled whole, they went out to L3 and DRAM between the two
+ * passes, and in a network, whose scratch lines are cold at each run, paid
+ * a read for ownership as well (RegNetX-400MF's grouped 3x3/2 at 112x112,
+ * 1.7 MB of planes: a third of its time where its input and scratch were
+ * flushed from the caches).  A band's planes hold the halo rows of the
+ * taps below it again (rows is at least 3 halos).  The scratch still holds
+ * the whole grid, which runs where the bands of all threads do not fit.
+ * Maps the transposed tiles may take (at most NNL_TG_CONV_MAX_PIX pixels)
+ * stay whole: those tiles address the output as one grid. */
 #define BAND_BYTES ((size_t)256 << 10)
 
 /* Phase rows a band's taps read below its output rows. */
 static int64_t band_halo(const nnl_conv_params *p) { return (p->kh - 1) * p->dh / p->sh; }
 
-/* Output rows a band of p's grid holds, 0 where the grid is filled whole:
- * also where the GEMM does more than BAND_MAX_REUSE multiply-adds a plane
- * float, whose time hides the planes' trips (ResNet-18's 3x3s at 56x56,
- * 576, ran 5% slower in bands), and where a band would hold fewer than
- * BAND_MIN_PIX virtual pixels, whose short GEMMs lose more in their tail
- * tiles and calls than the band saves (RegNetX's grouped 3x3/2 at 56x56:
- * 7 rows of 29, 20% slower). */
+/* Output rows a band of p's grid holds on `threads` threads, 0 where the
+ * grid is filled whole: also where the GEMM does more than BAND_MAX_REUSE
+ * multiply-adds a plane float, whose time hides the planes' trips
+ * (ResNet-18's 3x3s at 56x56, 576, ran 5% slower in bands), and where a
+ * band would hold fewer than BAND_MIN_PIX virtual pixels, whose short
+ * GEMMs lose more in their tail tiles and calls than the band saves
+ * (RegNetX's grouped 3x3/2 at 56x56: 7 rows of 29, 20% slower).  On
+ * several threads at least 4 bands a thread, so that they finish together
+ * (a stem's 3 bands of 47 rows on 2 threads: 2 against 1). */
 #define BAND_MAX_REUSE 256
 #define BAND_MIN_PIX 384
-static int64_t band_rows(const nnl_conv_params *p, int64_t hp, int64_t wp) {
+static int64_t band_rows(const nnl_conv_params *p, int64_t hp, int64_t wp, int threads) {
     if ((size_t)wide_in_floats(p, hp, wp) * sizeof(float) <= 2 * BAND_BYTES || p->oh * p->ow <= NNL_TG_CONV_MAX_PIX ||
         p->oc / p->group * p->kh * p->kw > BAND_MAX_REUSE * p->sh * p->sw)
         return 0;
     const int64_t halo = band_halo(p), row = p->n * p->c * p->sh * p->sw * wp * (int64_t)sizeof(float);
     int64_t rows = (int64_t)BAND_BYTES / row - halo;
+    if (rows * wp < BAND_MIN_PIX) return 0;
+    const int64_t even = (p->oh + 4 * threads - 1) / (4 * threads);
+    if (threads > 1 && even < rows) rows = even;
     if (rows < 3 * halo) rows = 3 * halo;
     if (rows < 1) rows = 1;
-    return rows < p->oh && rows * wp >= BAND_MIN_PIX ? rows : 0;
+    return rows < p->oh ? rows : 0;
 }
 
-/* Floats of the wide grid's scratch: the phase planes, whole or a band's
- * (C is a block per GEMM task in thread scratch, nnl_gemm_ptrs.y), and
- * the slack the row tiles read past the last plane. */
+/* Floats of a band's planes of `rows` output rows, and the slack the row
+ * tiles read past the last plane. */
+static size_t band_floats(const nnl_conv_params *p, int64_t rows, int64_t wp) {
+    return (size_t)(p->n * p->c * p->sh * p->sw * (rows + band_halo(p)) * wp) + 2 * NNL_ALIGN / sizeof(float);
+}
+
+/* Floats of the wide grid's scratch: the phase planes (C is a block per
+ * GEMM task in thread scratch, nnl_gemm_ptrs.y). */
 static size_t wide_floats(const nnl_conv_params *p, int64_t hp, int64_t wp) {
-    const int64_t rows = band_rows(p, hp, wp);
-    const int64_t planes = rows ? p->n * p->c * p->sh * p->sw * (rows + band_halo(p)) * wp : wide_in_floats(p, hp, wp);
-    return (size_t)planes + 2 * NNL_ALIGN / sizeof(float);
-}
-
-/* Virtual pixels of the GEMM over the grid, or over its tallest band. */
-static int64_t wide_gemm_pixels(const nnl_conv_params *p, int64_t hp, int64_t wp, int64_t npx) {
-    const int64_t rows = band_rows(p, hp, wp);
-    return rows ? (rows - 1) * wp + p->ow : npx;
+    return (size_t)wide_in_floats(p, hp, wp) + 2 * NNL_ALIGN / sizeof(float);
 }
 
 typedef float v4f __attribute__((vector_size(16)));
@@ -251,28 +254,21 @@ static void split_row2(float *ph0, float *ph1, const float *s, int64_t w, int64_
 /* Phase planes of at most this many floats are zeroed in one call. */
 #define SMALL_PLANE_FLOATS 4096
 
-/* One input plane (image, channel) into its zero-padded phase planes. */
-static void pad_plane(void *ctx, int64_t pl, int thread) {
-    (void)thread;
-    const conv_gemm *cg = ctx;
+/* Phase rows [r0, r1) of one input plane (image, channel) into its
+ * zero-padded phase planes. */
+static void pad_rows(const conv_gemm *cg, int64_t pl, int64_t r0, int64_t r1) {
     const nnl_conv_params *p = cg->p;
     const int64_t hp = cg->hp, wp = cg->wp, sh = p->sh, sw = p->sw;
     const float *src = cg->a->x + pl * p->h * p->w;
     float *dst = (float *)cg->xpad + pl * sh * sw * hp * wp;
-    /* The next band's rows, while this band's GEMM runs: read cold, a
-     * band's short runs of many planes kept the hardware prefetcher from
-     * ramping up (RegNetX's grouped 3x3/2 with its input flushed from the
-     * caches: 32 runs of 6 KB a band). */
-    for (const char *c = (const char *)(src + cg->pf0 * p->w), *e = (const char *)(src + cg->pf1 * p->w); c < e;
-         c += 64)
-        __builtin_prefetch(c, 0, 2);
+    const bool all = r0 == 0 && r1 == hp;
     if (sw == 2) {
         /* small planes (14x14, 28x28) zeroed whole at once: per-row pads
          * of a few floats cost more in calls than the stores they save */
-        const bool whole = sh * sw * hp * wp <= SMALL_PLANE_FLOATS;
+        const bool whole = all && sh * sw * hp * wp <= SMALL_PLANE_FLOATS;
         if (whole) memset(dst, 0, (size_t)(sh * sw * hp * wp) * sizeof(float));
         for (int64_t ry = 0; ry < sh; ry++)
-            for (int64_t i = 0; i < hp; i++) {
+            for (int64_t i = r0; i < r1; i++) {
                 float *q0 = dst + (ry * 2 * hp + i) * wp, *q1 = q0 + hp * wp;
                 int64_t y = (cg->i0 + i) * sh + ry - p->pt;
                 if (y >= 0 && y < p->h)
@@ -284,7 +280,7 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
             }
         return;
     }
-    if (sh == 1 && sw == 1 && hp * wp <= SMALL_PLANE_FLOATS && p->pl + p->w <= wp) {
+    if (all && sh == 1 && sw == 1 && hp * wp <= SMALL_PLANE_FLOATS && p->pl + p->w <= wp) {
         /* small planes (7x7 to 28x28 at stride 1: RegNetX's grouped
          * convs, the 3x3s of every ResNet stage end) zeroed whole, then
          * the rows: a pad call and a copy call a row were a quarter of a
@@ -304,7 +300,7 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
             if (j0 > wp) j0 = wp;
             if (j1 > wp) j1 = wp;
             if (j1 < j0) j1 = j0;
-            for (int64_t i = 0; i < hp; i++) {
+            for (int64_t i = r0; i < r1; i++) {
                 float *row = ph + i * wp;
                 int64_t y = (cg->i0 + i) * sh + ry - p->pt;
                 if (y < 0 || y >= p->h) {
@@ -316,6 +312,13 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
                 strided_row(row + j0, s, j1 - j0, sw);
             }
         }
+}
+
+/* One input plane (image, channel) into its zero-padded phase planes. */
+static void pad_plane(void *ctx, int64_t pl, int thread) {
+    (void)thread;
+    const conv_gemm *cg = ctx;
+    pad_rows(cg, pl, 0, cg->hp);
 }
 
 /* Pieces of the op's scratch start on NNL_ALIGN boundaries. */
@@ -459,35 +462,51 @@ static nnl_status conv_scaled_run(const nnl_conv_params *p, const nnl_conv_args 
     return NNL_OK;
 }
 
-/* The wide-grid GEMM w (over cg's whole grid) a band of `rows` output
- * rows at a time, each band's planes filled just before its GEMM. */
-static nnl_status conv_bands(const nnl_conv_params *p, const conv_gemm *cg, const nnl_gemm_desc *w, int64_t rows,
-                             const nnl_kernel *kern, nnl_pool *pool, void *const *ts) {
-    const int64_t halo = band_halo(p);
-    for (int64_t oy0 = 0; oy0 < p->oh; oy0 += rows) {
-        const int64_t ob = oy0 + rows < p->oh ? rows : p->oh - oy0;
-        conv_gemm b = *cg;
-        b.i0 = b.oy0 = oy0;
-        b.hp = ob + halo < cg->hp - oy0 ? ob + halo : cg->hp - oy0;
-        b.npx = (ob - 1) * cg->wp + p->ow;
-        if (oy0 + rows < p->oh) {
-            /* input rows of the next band's phase rows [oy0 + rows, + rows + halo) */
-            b.pf0 = (oy0 + rows) * p->sh - p->pt;
-            b.pf1 = (oy0 + 2 * rows + halo) * p->sh - p->pt;
-            b.pf0 = b.pf0 < 0 ? 0 : b.pf0 > p->h ? p->h : b.pf0;
-            b.pf1 = b.pf1 < b.pf0 ? b.pf0 : b.pf1 > p->h ? p->h : b.pf1;
-        }
-        nnl_gemm_desc d = *w;
-        d.ctx = &b;
-        d.n = d.ldc = b.npx;
-        d.geom.h = b.hp;
-        d.geom.oh = ob;
-        d.y_cs = p->oh * p->ow;
-        nnl_pool_run(pool, p->n * p->c, pad_plane, &b);
-        nnl_status st = nnl_gemm(&d, kern, pool, ts);
-        if (st) return st;
+typedef struct band_job {
+    const conv_gemm *cg;       /* the whole grid's */
+    const nnl_gemm_desc *w;    /* its GEMM */
+    const nnl_kernel *kern;
+    void *const *ts;
+    float *buf;                /* thread t's band planes at t * floats */
+    size_t floats;
+    int64_t rows;
+    nnl_status st;             /* a failed band's status */
+} band_job;
+
+/* Band t: its planes filled, then its GEMM, on this thread alone.  The
+ * pool hands a thread a contiguous range of bands, so band t + 1 is
+ * mostly this thread's next: its input rows are asked into L2 first (read
+ * cold, a band's short runs of many planes kept the hardware prefetcher
+ * from ramping up: RegNetX's 32 runs of 6 KB a band). */
+static void band_task(void *ctx, int64_t t, int thread) {
+    band_job *j = ctx;
+    const conv_gemm *cg = j->cg;
+    const nnl_conv_params *p = cg->p;
+    const int64_t halo = band_halo(p), oy0 = t * j->rows, ob = oy0 + j->rows < p->oh ? j->rows : p->oh - oy0;
+    conv_gemm b = *cg;
+    b.xpad = j->buf + (size_t)thread * j->floats;
+    b.i0 = b.oy0 = oy0;
+    b.hp = ob + halo < cg->hp - oy0 ? ob + halo : cg->hp - oy0;
+    b.npx = (ob - 1) * cg->wp + p->ow;
+    int64_t f0 = (oy0 + j->rows) * p->sh - p->pt, f1 = (oy0 + 2 * j->rows + halo) * p->sh - p->pt;
+    f0 = f0 < 0 ? 0 : f0 > p->h ? p->h : f0;
+    f1 = f1 < f0 ? f0 : f1 > p->h ? p->h : f1;
+    for (int64_t pl = 0; pl < p->n * p->c; pl++) {
+        const float *src = cg->a->x + pl * p->h * p->w;
+        for (const char *c = (const char *)(src + f0 * p->w), *e = (const char *)(src + f1 * p->w); c < e; c += 64)
+            __builtin_prefetch(c, 0, 2);
+        pad_rows(&b, pl, 0, b.hp);
     }
-    return NNL_OK;
+    nnl_gemm_desc d = *j->w;
+    d.ctx = &b;
+    d.n = d.ldc = b.npx;
+    d.geom.h = b.hp;
+    d.geom.oh = ob;
+    d.y_cs = p->oh * p->ow;
+    d.b_prepack = NULL;
+    d.b_prepack_bytes = 0;
+    nnl_status st = nnl_gemm(&d, j->kern, NULL, j->ts + thread);
+    if (st) __atomic_store_n(&j->st, st, __ATOMIC_RELAXED);
 }
 
 static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
@@ -546,8 +565,15 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         w.b_prepack = (float *)((char *)a->scratch + wf * sizeof(float));
         w.b_prepack_bytes = a->scratch_bytes - wf * sizeof(float);
         if (wide_tiles_pay(p, cg.npx) || nnl_gemm_transposed(&w, kern)) {
-            const int64_t rows = band_rows(p, cg.hp, cg.wp);
-            if (rows) return conv_bands(p, &cg, &w, rows, kern, pool, ts);
+            const int threads = nnl_pool_threads(pool);
+            const int64_t rows = band_rows(p, cg.hp, cg.wp, threads);
+            const size_t bf = rows ? band_floats(p, rows, cg.wp) : 0;
+            if (rows && (size_t)threads * bf <= wf) {
+                band_job j = {.cg = &cg, .w = &w, .kern = kern, .ts = ts, .buf = a->scratch, .floats = bf,
+                              .rows = rows};
+                nnl_pool_run(pool, (p->oh + rows - 1) / rows, band_task, &j);
+                return j.st;
+            }
             nnl_pool_run(pool, p->n * p->c, pad_plane, &cg);
             return nnl_gemm(&w, kern, pool, ts);
         }
@@ -784,8 +810,7 @@ static size_t direct_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout
     if (wide_grid(p, &hp, &wp, &npx)) {
         size_t wide = wide_floats(p, hp, wp) * sizeof(float);
         if (wide <= WIDE_MAX_BYTES)
-            return wide + nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw,
-                                                 wide_gemm_pixels(p, hp, wp, npx));
+            return wide + nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, npx);
     }
     return nnl_gemm_prepack_bytes(p->n * p->group, p->c / p->group * p->kh * p->kw, p->oh * p->ow);
 }

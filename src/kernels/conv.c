@@ -34,9 +34,9 @@ typedef struct conv_gemm {
     const nnl_conv_args *a;
     const float *xpad;         /* wide grid: padded input, else NULL */
     int64_t hp, wp, npx;       /* phase plane, virtual pixels */
-    /* a band of the wide grid (band_task): its first phase row and
-     * output row; the planes then hold hp rows from i0 */
-    int64_t i0, oy0;
+    /* a band of the wide grid (band_task): its first output row, which
+     * is also the first phase row its planes hold (hp of them) */
+    int64_t oy0;
 } conv_gemm;
 
 static void conv_ptrs(const nnl_gemm_desc *d, int64_t item, nnl_gemm_ptrs *o) {
@@ -150,12 +150,6 @@ static int64_t band_rows(const nnl_conv_params *p, int64_t hp, int64_t wp, int t
     return rows < p->oh ? rows : 0;
 }
 
-/* Floats of a band's planes of `rows` output rows, and the slack the row
- * tiles read past the last plane. */
-static size_t band_floats(const nnl_conv_params *p, int64_t rows, int64_t wp) {
-    return (size_t)(p->n * p->c * p->sh * p->sw * (rows + band_halo(p)) * wp) + 2 * NNL_ALIGN / sizeof(float);
-}
-
 /* Floats of the wide grid's scratch: the phase planes (C is a block per
  * GEMM task in thread scratch, nnl_gemm_ptrs.y). */
 static size_t wide_floats(const nnl_conv_params *p, int64_t hp, int64_t wp) {
@@ -254,23 +248,22 @@ static void split_row2(float *ph0, float *ph1, const float *s, int64_t w, int64_
 /* Phase planes of at most this many floats are zeroed in one call. */
 #define SMALL_PLANE_FLOATS 4096
 
-/* Phase rows [r0, r1) of one input plane (image, channel) into its
- * zero-padded phase planes. */
-static void pad_rows(const conv_gemm *cg, int64_t pl, int64_t r0, int64_t r1) {
+/* One input plane (image, channel) into its zero-padded phase planes
+ * (a band's rows of them when cg is a band's). */
+static void pad_one(const conv_gemm *cg, int64_t pl) {
     const nnl_conv_params *p = cg->p;
     const int64_t hp = cg->hp, wp = cg->wp, sh = p->sh, sw = p->sw;
     const float *src = cg->a->x + pl * p->h * p->w;
     float *dst = (float *)cg->xpad + pl * sh * sw * hp * wp;
-    const bool all = r0 == 0 && r1 == hp;
     if (sw == 2) {
         /* small planes (14x14, 28x28) zeroed whole at once: per-row pads
          * of a few floats cost more in calls than the stores they save */
-        const bool whole = all && sh * sw * hp * wp <= SMALL_PLANE_FLOATS;
+        const bool whole = sh * sw * hp * wp <= SMALL_PLANE_FLOATS;
         if (whole) memset(dst, 0, (size_t)(sh * sw * hp * wp) * sizeof(float));
         for (int64_t ry = 0; ry < sh; ry++)
-            for (int64_t i = r0; i < r1; i++) {
+            for (int64_t i = 0; i < hp; i++) {
                 float *q0 = dst + (ry * 2 * hp + i) * wp, *q1 = q0 + hp * wp;
-                int64_t y = (cg->i0 + i) * sh + ry - p->pt;
+                int64_t y = (cg->oy0 + i) * sh + ry - p->pt;
                 if (y >= 0 && y < p->h)
                     split_row2(q0, q1, src + y * p->w, p->w, p->pl, wp, !whole);
                 else if (!whole) {
@@ -280,14 +273,14 @@ static void pad_rows(const conv_gemm *cg, int64_t pl, int64_t r0, int64_t r1) {
             }
         return;
     }
-    if (all && sh == 1 && sw == 1 && hp * wp <= SMALL_PLANE_FLOATS && p->pl + p->w <= wp) {
+    if (sh == 1 && sw == 1 && hp * wp <= SMALL_PLANE_FLOATS && p->pl + p->w <= wp) {
         /* small planes (7x7 to 28x28 at stride 1: RegNetX's grouped
          * convs, the 3x3s of every ResNet stage end) zeroed whole, then
          * the rows: a pad call and a copy call a row were a quarter of a
          * 7x7 grouped conv's time */
         memset(dst, 0, (size_t)(hp * wp) * sizeof(float));
         for (int64_t y = 0; y < p->h; y++) {
-            const int64_t i = y + p->pt - cg->i0;
+            const int64_t i = y + p->pt - cg->oy0;
             if (i >= 0 && i < hp) copy_row(dst + i * wp + p->pl, src + y * p->w, p->w);
         }
         return;
@@ -300,9 +293,9 @@ static void pad_rows(const conv_gemm *cg, int64_t pl, int64_t r0, int64_t r1) {
             if (j0 > wp) j0 = wp;
             if (j1 > wp) j1 = wp;
             if (j1 < j0) j1 = j0;
-            for (int64_t i = r0; i < r1; i++) {
+            for (int64_t i = 0; i < hp; i++) {
                 float *row = ph + i * wp;
-                int64_t y = (cg->i0 + i) * sh + ry - p->pt;
+                int64_t y = (cg->oy0 + i) * sh + ry - p->pt;
                 if (y < 0 || y >= p->h) {
                     memset(row, 0, (size_t)wp * sizeof(float));
                     continue;
@@ -314,11 +307,10 @@ static void pad_rows(const conv_gemm *cg, int64_t pl, int64_t r0, int64_t r1) {
         }
 }
 
-/* One input plane (image, channel) into its zero-padded phase planes. */
+/* pad_one as a pool task, plane pl of the whole grid. */
 static void pad_plane(void *ctx, int64_t pl, int thread) {
     (void)thread;
-    const conv_gemm *cg = ctx;
-    pad_rows(cg, pl, 0, cg->hp);
+    pad_one(ctx, pl);
 }
 
 /* Pieces of the op's scratch start on NNL_ALIGN boundaries. */
@@ -485,7 +477,7 @@ static void band_task(void *ctx, int64_t t, int thread) {
     const int64_t halo = band_halo(p), oy0 = t * j->rows, ob = oy0 + j->rows < p->oh ? j->rows : p->oh - oy0;
     conv_gemm b = *cg;
     b.xpad = j->buf + (size_t)thread * j->floats;
-    b.i0 = b.oy0 = oy0;
+    b.oy0 = oy0;
     b.hp = ob + halo < cg->hp - oy0 ? ob + halo : cg->hp - oy0;
     b.npx = (ob - 1) * cg->wp + p->ow;
     int64_t f0 = (oy0 + j->rows) * p->sh - p->pt, f1 = (oy0 + 2 * j->rows + halo) * p->sh - p->pt;
@@ -495,7 +487,7 @@ static void band_task(void *ctx, int64_t t, int thread) {
         const float *src = cg->a->x + pl * p->h * p->w;
         for (const char *c = (const char *)(src + f0 * p->w), *e = (const char *)(src + f1 * p->w); c < e; c += 64)
             __builtin_prefetch(c, 0, 2);
-        pad_rows(&b, pl, 0, b.hp);
+        pad_one(&b, pl);
     }
     nnl_gemm_desc d = *j->w;
     d.ctx = &b;
@@ -567,7 +559,8 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         if (wide_tiles_pay(p, cg.npx) || nnl_gemm_transposed(&w, kern)) {
             const int threads = nnl_pool_threads(pool);
             const int64_t rows = band_rows(p, cg.hp, cg.wp, threads);
-            const size_t bf = rows ? band_floats(p, rows, cg.wp) : 0;
+            /* a band's planes hold rows + halo phase rows */
+            const size_t bf = rows ? wide_floats(p, rows + band_halo(p), cg.wp) : 0;
             if (rows && (size_t)threads * bf <= wf) {
                 band_job j = {.cg = &cg, .w = &w, .kern = kern, .ts = ts, .buf = a->scratch, .floats = bf,
                               .rows = rows};

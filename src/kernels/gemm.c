@@ -196,6 +196,9 @@ static void prefetch_tile(const float *p, int64_t ld, int rows, int cols, int wr
         }
 }
 
+/* Channel stride of the wide grid's output y (nnl_gemm_desc.y_cs). */
+static int64_t wide_y_cs(const nnl_gemm_desc *d) { return d->y_cs ? d->y_cs : d->geom.oh * d->geom.ow; }
+
 /* Row r of item t / m of a wide-grid C into the real output (gemm.h, y). */
 /* The wide grid's output (nnl_gemm_ptrs.y): a task's C block, rows [m0,
  * m0 + mcur) x virtual pixels [n0, n0 + ncur) in thread scratch (row
@@ -206,7 +209,7 @@ static void wide_out(const gemm_ctx *g, const nnl_gemm_ptrs *p, const float *cbl
     const nnl_gemm_desc *d = g->d;
     const nnl_conv_geom *q = &d->geom;
     const nnl_epilogue *e = &d->epi;
-    const int64_t ohw = d->y_cs ? d->y_cs : q->oh * q->ow;
+    const int64_t ohw = wide_y_cs(d);
     for (int64_t r = m0; r < m0 + mcur; r++)
         for (int64_t f = n0; f < n0 + ncur;) {
             const int64_t oy = f / q->w, ox = f % q->w, seg = min64(q->w - ox, n0 + ncur - f);
@@ -278,7 +281,7 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     float *bbuf = g->ts[thread], *abuf = bbuf + g->b_floats;
     /* the wide grid's C block: after the A block, rows of nc */
     float *cblk = p.y && !g->gap_y ? abuf + (size_t)MC_RT * (size_t)kern->kc : NULL;
-    const int64_t ohw = d->y_cs ? d->y_cs : d->geom.oh * d->geom.ow;
+    const int64_t ohw = wide_y_cs(d);
     const int64_t ldct = g->nc;
     bool generic = d->res_cs != 1 && p.res;
     bool a_direct = d->a_packed && !d->a_f16;   /* the microkernel reads the weight's panels in place */

@@ -78,7 +78,7 @@ suite "NNL_ISA=no-such-set was not refused" refused
 if [ -z "$RUN" ]; then
     # The Python package (python/nnlink) with pytest, on this build's library.
     # A sanitized library needs the ASan/UBSan runtimes preloaded into Python
-    # (leak reports off: the interpreter keeps its memory at exit); the timing
+    # (leak reports off: the interpreter keeps its memory at exit); the memory
     # and install tests skip themselves there.
     echo "== tests/python (pytest)"
     py_env=(NNLINK_LIBRARY="$PWD/$BUILD/libnnlink.so" NNLINK_BUILD="$BUILD")

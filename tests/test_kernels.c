@@ -1246,7 +1246,8 @@ static void maxpool_case(const nnl_pool2d *g, const float *x, float *y, float *w
  * around the vector sizes, strides 1-4, dilations, pads, windows wider than
  * MP_TAPS), on 3x3 / 1 / 1 pools of small planes (the flat path: whole
  * planes and ranges starting or ending inside one) and on 2x2 / 2 ones
- * inside the plane (the in-plane path), with NaN and
+ * inside the plane (the in-plane path), on 3x3 / 2 ones of the shapes
+ * networks pool (the masked path), with NaN and
  * infinities among the values, and writes only the rows [b, e) it is
  * given. */
 static void test_maxpool(void **state) {
@@ -1300,6 +1301,23 @@ static void test_maxpool(void **state) {
         for (int r = 0; r < 2; r++) {
             nnl_pool2d g = {.in = {h2[c][0], h2[c][1]}, .out = {h2[c][0] / 2, h2[c][1] / 2}, .k = {2, 2},
                             .s = {2, 2}, .d = {1, 1}};
+            const int64_t rows = PL * g.out[0];
+            const int64_t b = r == 0 ? 0 : RND(rows), e = r == 0 ? rows : b + 1 + RND(rows - b);
+            if (rows * g.out[1] > NY - 64 || PL * g.in[0] * g.in[1] > NX) continue;
+            maxpool_case(&g, x, y, want, NY, b, e, scratch);
+            ran++;
+        }
+    /* 3x3 / 2 (the AVX-512 masked path where its rows are 8-15 outputs,
+     * or 48 and more after a left pad; the row path elsewhere): windows
+     * inside the plane, ceil_mode ones past its end, a left pad, ranges of
+     * rows starting and ending inside planes */
+    static const int64_t h3[][5] = {{27, 27, 0, 13, 13}, {28, 28, 0, 14, 14}, {112, 112, 1, 56, 56},
+                                    {30, 100, 1, 15, 50}, {9, 29, 1, 5, 15}, {20, 17, 0, 10, 8},
+                                    {10, 97, 1, 5, 49}, {8, 31, 0, 4, 15}, {6, 15, 0, 3, 7}};
+    for (size_t c = 0; c < sizeof h3 / sizeof *h3; c++)
+        for (int r = 0; r < 2; r++) {
+            nnl_pool2d g = {.in = {h3[c][0], h3[c][1]}, .out = {h3[c][3], h3[c][4]}, .k = {3, 3}, .s = {2, 2},
+                            .d = {1, 1}, .pb = {h3[c][2], h3[c][2]}};
             const int64_t rows = PL * g.out[0];
             const int64_t b = r == 0 ? 0 : RND(rows), e = r == 0 ? rows : b + 1 + RND(rows - b);
             if (rows * g.out[1] > NY - 64 || PL * g.in[0] * g.in[1] > NX) continue;

@@ -3,12 +3,17 @@
  * kernels/maxpool_body.h at 16-byte vectors, and at 32 and 64 bytes where
  * the file's target has them (AVX, AVX-512F).  A pool runs at the widest
  * width its rows fill (narrower rows would take the body's one output at a
- * time paths).  Included by kernels/generic_set.h.
+ * time paths); 2x2 / 2 pools inside the plane, 3x3 / 1 / 1 ones on small
+ * planes and (AVX-512) some 3x3 / 2 ones take paths of their own below.
+ * Included by kernels/generic_set.h.
  */
 #ifndef NNL_KERNELS_MAXPOOL_F32_H
 #define NNL_KERNELS_MAXPOOL_F32_H
 
 #include <math.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "kernels/gemm.h"
 
@@ -223,6 +228,98 @@ static inline void mp2_rows(const nnl_pool2d *g, const float *x, float *y, int64
     }
 }
 
+/* ---- 3x3 / 2 windows by masked vectors (AVX-512) --------------------
+ * A row of 16 outputs straight from its input rows, no row buffer: the
+ * window's rows reduced into the vectors of columns c0.. and c0 + 16..
+ * (taps 0 and 1: their even and odd lanes) and of the pair one column on
+ * (tap 2: its odd lanes), then the taps in order, so the bits are the row
+ * path's.  A lane outside the row (a left pad, ceil_mode windows past its
+ * end) loads -inf under the load's mask and is never read from memory, and
+ * a row's last block stores only its outputs: no overlapping blocks, no
+ * scalar columns.  Where it runs (the set's maxpool called alone, Zen 4,
+ * warm, best of 300 calls): rows of 8 to 15 outputs, which fill no
+ * 16-lane vector of the row path (SqueezeNet's 256 x 27x27 -> 13x13 0.033
+ * -> 0.028 ms, GoogLeNet's 480 x 28x28 -> 14x14 0.065 -> 0.059), and rows
+ * of 48 outputs or more after a left pad, whose buffer the row path fills
+ * out of step with its blocks (ResNet's 64 x 112x112 -> 56x56 0.107 ->
+ * 0.084, FCN's portrait 192x128 -> 96x64 0.224 -> 0.173; in ResNet-18
+ * 0.122 -> 0.094 ms at 1 thread, 0.133 -> 0.085 at 2).  The row path stays
+ * faster on 56- and 55-wide rows without pads (GoogLeNet, SqueezeNet: 0.071
+ * -> 0.080 this way), on rows of fewer than 8 outputs and at stride 1. */
+#if defined(__AVX512F__)
+/* Most blocks of 16 outputs a row may have (rows wider take the row path). */
+#define MPM_BLOCKS 64
+
+static inline bool nnl_mp_f32_masked(const nnl_pool2d *g) {
+    const int64_t ow = g->out[1];
+    return g->k[1] == 3 && g->d[1] == 1 && g->s[1] == 2 && ow <= 16 * MPM_BLOCKS &&
+           ((ow >= 8 && ow < 16) || (g->pb[1] == 1 && ow >= 48));
+}
+
+/* Lanes of the 16 columns from c that lie in a row of w. */
+static inline __mmask16 mpm_mask(int64_t c, int64_t w) {
+    const int64_t lo = c < 0 ? -c : 0, hi = w - c < 16 ? w - c : 16;
+    return hi > lo ? (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1)) : 0;
+}
+
+/* Columns [c, c + 16) of row xr under mask m, -inf in the other lanes.  The
+ * address is made as an integer: c may be -1 (a left pad), whose lane the
+ * mask leaves unread. */
+static inline mp_f32x16 mpm_load(const float *xr, int64_t c, __mmask16 m) {
+    const float *p = (const float *)((uintptr_t)xr + (uintptr_t)c * sizeof(float));
+    return (mp_f32x16)_mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), m, p);
+}
+
+/* Rows [b, e) of output (nnl_mp_f32_masked). */
+static inline void mpm_rows(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e) {
+    const int64_t H = g->in[0], W = g->in[1], OH = g->out[0], OW = g->out[1];
+    const int64_t nb = (OW + 15) / 16, rs = g->d[0] * W;
+    /* per block: the masks of its column vectors (c0.., c0 + 16.., c0 +
+     * 1.., c0 + 17..) and of its outputs */
+    __mmask16 m[MPM_BLOCKS][5];
+    for (int64_t k = 0; k < nb; k++) {
+        const int64_t c0 = k * 32 - g->pb[1];
+        m[k][0] = mpm_mask(c0, W);
+        m[k][1] = mpm_mask(c0 + 16, W);
+        m[k][2] = mpm_mask(c0 + 1, W);
+        m[k][3] = mpm_mask(c0 + 17, W);
+        m[k][4] = mpm_mask(k * 16, OW);
+    }
+    /* as the row path: the rows MP_AHEAD on prefetched where rows are long */
+    const int64_t pf = W * (int64_t)sizeof(float) >= MP_PREFETCH_BYTES ? g->s[0] * W * (int64_t)sizeof(float) : 0;
+    const int64_t ahead = ((g->k[0] - 1) * g->d[0] + 1 + (MP_AHEAD - 1) * g->s[0]) * W * (int64_t)sizeof(float);
+    const mp_f32x16 low = (mp_f32x16){0} + (-INFINITY);
+    int64_t plane = b / OH, oh = b % OH;
+    for (int64_t row = b; row < e; row++) {
+        const int64_t hs = oh * g->s[0] - g->pb[0];
+        int64_t kh0, kh1;
+        nnl_tap_range(hs, g->k[0], g->d[0], H, &kh0, &kh1);
+        const int64_t n = kh1 - kh0;
+        const float *x0 = x + plane * H * W + (n ? (hs + kh0 * g->d[0]) * W : 0);
+        if (pf && n) mp_prefetch(x0, ahead, pf);
+        float *yr = y + plane * OH * OW + oh * OW;
+        for (int64_t k = 0; k < nb; k++) {
+            const int64_t c0 = k * 32 - g->pb[1];
+            mp_f32x16 v0 = low, v1 = low, v2 = low, v3 = low;
+            for (int64_t r = 0; r < n; r++) {
+                const float *xr = x0 + r * rs;
+                v0 = mp_f32x16_max(v0, mpm_load(xr, c0, m[k][0]));
+                v1 = mp_f32x16_max(v1, mpm_load(xr, c0 + 16, m[k][1]));
+                v2 = mp_f32x16_max(v2, mpm_load(xr, c0 + 1, m[k][2]));
+                v3 = mp_f32x16_max(v3, mpm_load(xr, c0 + 17, m[k][3]));
+            }
+            const mp_f32x16 o =
+                mp_f32x16_max(mp_f32x16_max(MPF_EV16(v0, v1), MPF_OD16(v0, v1)), MPF_OD16(v2, v3));
+            _mm512_mask_storeu_ps(yr + k * 16, m[k][4], (__m512)o);
+        }
+        if (++oh == OH) {
+            oh = 0;
+            plane++;
+        }
+    }
+}
+#endif
+
 static inline void nnl_maxpool_f32_rows(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,
                                         void *scratch) {
 #if defined(__AVX512F__)
@@ -246,6 +343,12 @@ static inline void nnl_maxpool_f32(const nnl_pool2d *g, const float *x, float *y
         mp2_rows(g, x, y, b, e);
         return;
     }
+#if defined(__AVX512F__)
+    if (nnl_mp_f32_masked(g)) {
+        mpm_rows(g, x, y, b, e);
+        return;
+    }
+#endif
     if (nnl_mp_f32_flat(g)) {
         /* whole planes flat, a partial one at either end by rows */
         const int64_t OH = g->out[0], p0 = (b + OH - 1) / OH, p1 = e / OH;

@@ -486,7 +486,7 @@ static void band_task(void *ctx, int64_t t, int thread) {
     for (int64_t pl = 0; pl < p->n * p->c; pl++) {
         const float *src = cg->a->x + pl * p->h * p->w;
         for (const char *c = (const char *)(src + f0 * p->w), *e = (const char *)(src + f1 * p->w); c < e; c += 64)
-            __builtin_prefetch(c, 0, 2);
+            nnl_prefetch_l2(c);
         pad_one(&b, pl);
     }
     nnl_gemm_desc d = *j->w;

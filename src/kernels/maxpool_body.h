@@ -59,6 +59,15 @@
 static inline void mp_prefetch(const void *p, int64_t at, int64_t bytes) {
     for (int64_t i = 0; i < bytes; i += 64) __builtin_prefetch((const void *)((uintptr_t)p + (uintptr_t)(at + i)));
 }
+
+/* What a row of output prefetches (mp_prefetch from its first input row):
+ * the input rows that the row MP_AHEAD rows on first reads, *bytes of
+ * them from *ahead bytes on; *bytes 0 where rows are short. */
+static inline void mp_prefetch_plan(const nnl_pool2d *g, int64_t esize, int64_t *ahead, int64_t *bytes) {
+    const int64_t row = g->in[1] * esize;
+    *ahead = ((g->k[0] - 1) * g->d[0] + 1 + (MP_AHEAD - 1) * g->s[0]) * row;
+    *bytes = row >= MP_PREFETCH_BYTES ? g->s[0] * row : 0;
+}
 #endif
 
 /* Columns of input one vertical block covers. */
@@ -242,9 +251,7 @@ static inline void MP_FN(rows)(const nnl_pool2d *g, const void *xv, void *yv, in
     q.od = MP_FN(col)(q.v, q.half, g->pb[1] + 1) - q.v;
     q.vec = g->s[1] <= 2 && g->k[1] <= MP_TAPS && OW >= MP_L;
     for (int64_t kw = 0; q.vec && kw < g->k[1]; kw++) q.at[kw] = MP_FN(col)(q.v, q.half, kw * g->d[1]) - q.v;
-    /* the input rows that the row MP_AHEAD rows on first reads */
-    q.ahead = ((g->k[0] - 1) * g->d[0] + 1 + (MP_AHEAD - 1) * g->s[0]) * W * (int64_t)sizeof(MP_T);
-    q.pf = W * (int64_t)sizeof(MP_T) >= MP_PREFETCH_BYTES ? g->s[0] * W * (int64_t)sizeof(MP_T) : 0;
+    mp_prefetch_plan(g, (int64_t)sizeof(MP_T), &q.ahead, &q.pf);
     int64_t batch = (int64_t)(16384 / sizeof(MP_T)) / q.slot;
     batch = batch < 1 ? 1 : batch > MP_BATCH ? MP_BATCH : batch;
     /* the pads; the rows' columns are rewritten */

@@ -285,9 +285,8 @@ static inline void mpm_rows(const nnl_pool2d *g, const float *x, float *y, int64
         m[k][3] = mpm_mask(c0 + 17, W);
         m[k][4] = mpm_mask(k * 16, OW);
     }
-    /* as the row path: the rows MP_AHEAD on prefetched where rows are long */
-    const int64_t pf = W * (int64_t)sizeof(float) >= MP_PREFETCH_BYTES ? g->s[0] * W * (int64_t)sizeof(float) : 0;
-    const int64_t ahead = ((g->k[0] - 1) * g->d[0] + 1 + (MP_AHEAD - 1) * g->s[0]) * W * (int64_t)sizeof(float);
+    int64_t ahead, pf;
+    mp_prefetch_plan(g, (int64_t)sizeof(float), &ahead, &pf);
     const mp_f32x16 low = (mp_f32x16){0} + (-INFINITY);
     int64_t plane = b / OH, oh = b % OH;
     for (int64_t row = b; row < e; row++) {

@@ -56,6 +56,27 @@ def test_the_gil_is_released_while_a_graph_runs(resnet):
     assert_close(s.run(ins)[next(iter(outs))], outs[next(iter(outs))], tol)
 
 
+def _run_in_threads(jobs, runs):
+    """Each job (session, inputs, output name, wanted array) in a thread of
+    its own, all at once, `runs` runs each, every output equal to the wanted
+    one; the first failure is raised here."""
+    errors = []
+
+    def work(session, inputs, name, want):
+        try:
+            for _ in range(runs):
+                np.testing.assert_array_equal(session.run(inputs)[name], want)
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    ts = [threading.Thread(target=work, args=j) for j in jobs]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert not errors, errors[0]
+
+
 def test_two_threads_two_sessions_stay_correct(resnet):
     """Two sessions of one plan run in two threads at once (their graphs
     overlap whenever the machine has two free cores) and each gets its own
@@ -64,24 +85,9 @@ def test_two_threads_two_sessions_stay_correct(resnet):
     name = next(iter(outs))
     s1, s2 = resnet.session(threads=1), resnet.session(threads=1)
     other = {k: np.zeros_like(v) for k, v in ins.items()}
-    want_other = s2.run(other)[name]
-    errors = []
-
-    def work(session, inputs, check):
-        try:
-            for _ in range(30):
-                check(session.run(inputs)[name])
-        except Exception as e:  # reported by the main thread
-            errors.append(e)
-
-    ts = [threading.Thread(target=work, args=(s1, ins, lambda y: assert_close(y, outs[name], tol))),
-          threading.Thread(target=work, args=(s2, other,
-                                               lambda y: np.testing.assert_array_equal(y, want_other)))]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    assert not errors, errors[0]
+    want = s1.run(ins)[name]
+    assert_close(want, outs[name], tol)
+    _run_in_threads([(s1, ins, name, want), (s2, other, name, s2.run(other)[name])], 30)
 
 
 def test_one_session_from_several_threads_stays_correct():
@@ -91,24 +97,9 @@ def test_one_session_from_several_threads_stays_correct():
     s = m.session(threads=1)
     ins, outs, tol = manifest_case("tinyseg", "landscape")
     other = {"image": np.zeros_like(ins["image"])}
-    want_other = s.run(other)["out"]
-    errors = []
-
-    def work(inputs, want):
-        try:
-            for _ in range(50):
-                np.testing.assert_array_equal(s.run(inputs)["out"], want)
-        except Exception as e:  # reported by the main thread
-            errors.append(e)
-
     want = s.run(ins)["out"]
     assert_close(want, outs["out"], tol)
-    ts = [threading.Thread(target=work, args=a) for a in ((ins, want), (other, want_other)) * 2]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    assert not errors, errors[0]
+    _run_in_threads([(s, ins, "out", want), (s, other, "out", s.run(other)["out"])] * 2, 50)
 
 
 def _rss_bytes():

@@ -74,6 +74,11 @@ static inline void nnl_prefetch_l2(const void *p) {
 #endif
 }
 
+/* The lines of [p, p + bytes) into L2, from the one holding p. */
+static inline void nnl_prefetch_l2_range(const void *p, size_t bytes) {
+    for (size_t b = 0; b < bytes; b += 64) nnl_prefetch_l2((const char *)p + b);
+}
+
 /* ---- allocation: one place, so tests can inject failures -------------- */
 
 void *nnl_malloc(size_t n);

@@ -485,8 +485,7 @@ static void band_task(void *ctx, int64_t t, int thread) {
     f1 = f1 < f0 ? f0 : f1 > p->h ? p->h : f1;
     for (int64_t pl = 0; pl < p->n * p->c; pl++) {
         const float *src = cg->a->x + pl * p->h * p->w;
-        for (const char *c = (const char *)(src + f0 * p->w), *e = (const char *)(src + f1 * p->w); c < e; c += 64)
-            nnl_prefetch_l2(c);
+        nnl_prefetch_l2_range(src + f0 * p->w, (size_t)((f1 - f0) * p->w) * sizeof(float));
         pad_one(&b, pl);
     }
     nnl_gemm_desc d = *j->w;

@@ -707,7 +707,7 @@ static void tg_store_xw(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *ti
 #define TG_PRE_ALL ((int64_t)512 << 10)
 static void tg_prefetch_b(const float *x, const int64_t *off, int64_t n, int64_t span, int64_t part, int64_t parts) {
     for (int64_t k = n * part / parts; k < n * (part + 1) / parts; k++)
-        for (int64_t f = 0; f < span; f += LINE_FLOATS) nnl_prefetch_l2(x + off[k] + f);
+        nnl_prefetch_l2_range(x + off[k], (size_t)span * sizeof(float));
 }
 
 /* Floats of a K part's sums, oc x npix, whole cache lines. */
@@ -853,9 +853,10 @@ static void tg_task(void *vctx, int64_t t, int thread) {
             if (wn && j0 > 0) {
                 /* this call's share of the slice's lines, into L2 */
                 const int64_t part = j0 / grp - 1, parts = groups - 1, lines = wn_kc * NNL_MR / LINE_FLOATS;
+                const int64_t l0 = lines * part / parts, l1 = lines * (part + 1) / parts;
                 for (int64_t qq = 0; qq < wn_np; qq++)
-                    for (int64_t l = lines * part / parts; l < lines * (part + 1) / parts; l++)
-                        nnl_prefetch_l2(wn + qq * d->k * NNL_MR + l * LINE_FLOATS);
+                    nnl_prefetch_l2_range(wn + qq * d->k * NNL_MR + l0 * LINE_FLOATS,
+                                          (size_t)((l1 - l0) * LINE_FLOATS) * sizeof(float));
             }
             /* the K block's first call joins the panels, the others read them joined */
             const bool joined = joins && j0 > 0;

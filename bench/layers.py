@@ -12,7 +12,9 @@ fused layer is named after the node that starts it; QDQ files from `nnlink
 quantize` keep the float model's node names on both sides) or, for float
 models, after their output tensors: ORT's NCHWc rewrite names a conv
 "<output>_nchwc" (needs python3-onnx to read the outputs; without it such
-nodes count as unmatched).  Prints both
+nodes count as unmatched).  A second ORT session without the profiler
+gives ORT's latency, printed beside the node sum (the profiler costs each
+node something; on a noisy host the two sessions also differ).  Prints both
 totals, per op type the two times and their ratio, and the layers that
 lose most (nnlink ms - ORT ms), with nnlink's GFLOP/s.  Each time is the
 median over the runs (ORT's trace holds every run; the warm-up ones are
@@ -57,6 +59,17 @@ def ort_layers(model, inputs, threads, runs, tmp):
             times[name].append(e["dur"] / 1000.0)
             ops[name] = e.get("args", {}).get("op_name", "?")
     return {n: (statistics.median(d[-runs:]), ops[n]) for n, d in times.items()}
+
+
+def ort_latency(model, inputs, threads, runs):
+    """ORT's median latency without its profiler, which adds some cost to every node: the node
+    times above carry it, this does not."""
+    spec = dict(mode="latency", model=model, threads=threads, inputs=inputs, runs=runs, warmup=3)
+    r = subprocess.run(["node", os.path.join(HERE, "ort_bench.js"), json.dumps(spec)], capture_output=True,
+                       text=True)
+    if r.returncode:
+        raise RuntimeError("ONNX Runtime failed: " + r.stderr.strip()[-400:])
+    return json.loads(r.stdout)["latency_ms"]["median"]
 
 
 def nnl_layers(nnl, inputs, threads, runs, tmp):
@@ -111,6 +124,7 @@ def main(argv):
         try:
             nl, lat = nnl_layers(pos[0], inputs, threads, runs, tmp)
             ort = ort_layers(pos[1], inputs, threads, runs, tmp)
+            ort_lat = ort_latency(pos[1], inputs, threads, runs)
         except (RuntimeError, OSError, IndexError, ValueError) as e:
             sys.stderr.write("bench/layers.py: %s\n" % e)
             return 1
@@ -131,6 +145,9 @@ def main(argv):
     print("%s vs %s, %d thread(s), medians of %d runs" % (pos[0], pos[1], threads, runs))
     print("nnlink layers %.3f ms (latency median %.3f), ORT nodes %.3f ms (%.3f of them unmatched): %.2fx"
           % (tn, lat["median"], to, unmatched, tn / to if to else 0.0))
+    print("ORT unprofiled latency median %.3f ms (a second session): its nodes' sum minus it, %+.1f us a node,"
+          " is the profiler's cost plus the noise between the two sessions; latencies: %.2fx"
+          % (ort_lat, (to - ort_lat) * 1000.0 / max(1, len(ort)), lat["median"] / ort_lat if ort_lat else 0.0))
     by = collections.defaultdict(lambda: [0, 0.0, 0.0])
     for r in rows:
         b = by[r["op"]]
@@ -147,7 +164,7 @@ def main(argv):
                                                  r["gflops_per_s"], r["name"][:70]))
     if out:
         with open(out, "w") as f:
-            json.dump(dict(nnl=pos[0], onnx=pos[1], threads=threads, runs=runs, layers=rows,
+            json.dump(dict(nnl=pos[0], onnx=pos[1], threads=threads, runs=runs, layers=rows, ort_latency_ms=ort_lat,
                            ort_unmatched_ms=unmatched), f, indent=1)
     return 0
 

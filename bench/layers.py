@@ -36,7 +36,12 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True
+import bench as B  # noqa: E402  (bench/bench.py: json_tool runs ort_bench.js)
+
 HERE = os.path.dirname(os.path.abspath(__file__))
+# seconds an ORT session may take, as in bench/run.sh's other drivers
+ORT_TIMEOUT = B.env_int("BENCH_TIMEOUT", 1800)
 
 
 def usage(msg):
@@ -44,13 +49,17 @@ def usage(msg):
     return 2
 
 
+def ort_run(spec):
+    """bench/ort_bench.js on spec: its JSON result."""
+    try:
+        return B.json_tool(["node", os.path.join(HERE, "ort_bench.js"), json.dumps(spec)], ORT_TIMEOUT)
+    except RuntimeError as e:
+        raise RuntimeError("ONNX Runtime failed: %s" % e)
+
+
 def ort_layers(model, inputs, threads, runs, tmp):
     prefix = os.path.join(tmp, "ort")
-    spec = dict(mode="latency", model=model, threads=threads, inputs=inputs, runs=runs, warmup=3, profile=prefix)
-    r = subprocess.run(["node", os.path.join(HERE, "ort_bench.js"), json.dumps(spec)], capture_output=True,
-                       text=True)
-    if r.returncode:
-        raise RuntimeError("ONNX Runtime failed: " + r.stderr.strip()[-400:])
+    ort_run(dict(mode="latency", model=model, threads=threads, inputs=inputs, runs=runs, warmup=3, profile=prefix))
     trace = json.load(open(glob.glob(prefix + "*.json")[0]))
     times, ops = collections.defaultdict(list), {}
     for e in trace:
@@ -65,11 +74,7 @@ def ort_latency(model, inputs, threads, runs):
     """ORT's median latency without its profiler, which adds some cost to every node: the node
     times above carry it, this does not."""
     spec = dict(mode="latency", model=model, threads=threads, inputs=inputs, runs=runs, warmup=3)
-    r = subprocess.run(["node", os.path.join(HERE, "ort_bench.js"), json.dumps(spec)], capture_output=True,
-                       text=True)
-    if r.returncode:
-        raise RuntimeError("ONNX Runtime failed: " + r.stderr.strip()[-400:])
-    return json.loads(r.stdout)["latency_ms"]["median"]
+    return ort_run(spec)["latency_ms"]["median"]
 
 
 def nnl_layers(nnl, inputs, threads, runs, tmp):

@@ -788,6 +788,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     int64_t ocur = tg_chan(g, q + 1) - o0;
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
+    if (!g->xw) p.b += thread * d->b_copy_floats;
     float *tile = g->ts[thread], *rows = tile + g->npix * TG_OC, *join = tile + TG_TILE_FLOATS(g->npix);
     /* the weight's panels and the broadcast vectors' origin */
     const float *w = g->xw ? p.b : p.a, *x = g->xw ? p.a : p.b;

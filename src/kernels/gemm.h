@@ -690,6 +690,10 @@ typedef struct nnl_gemm_desc {
      * would each pack the same B.  Size it with nnl_gemm_prepack_bytes. */
     float *b_prepack;
     size_t b_prepack_bytes;
+    /* NNL_BSRC_WIDE run as the transposed tile: pool thread t reads B at
+     * t * b_copy_floats past ptrs' B (per-thread copies of the padded
+     * input); 0 for one copy all threads read. */
+    int64_t b_copy_floats;
     /* pointers of batch item i; ctx is desc->ctx */
     void (*ptrs)(const struct nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p);
     const void *ctx;

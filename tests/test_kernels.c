@@ -1249,7 +1249,7 @@ static void maxpool_case(const nnl_pool2d *g, const float *x, float *y, float *w
  * has) equals the scalar set's definition on random geometries (widths
  * around the vector sizes, strides 1-4, dilations, pads, windows wider than
  * MP_TAPS), on 3x3 / 1 / 1 pools of small planes (the flat path: whole
- * planes and ranges starting or ending inside one) and on 2x2 / 2 ones
+ * planes, ranges starting or ending inside one, blocks of planes) and on 2x2 / 2 ones
  * inside the plane (the in-plane path), on 3x3 / 2 ones of the shapes
  * networks pool (the masked path), with NaN and
  * infinities among the values, and writes only the rows [b, e) it is
@@ -1298,6 +1298,16 @@ static void test_maxpool(void **state) {
             maxpool_case(&g, x, y, want, NY, b, e, scratch);
             ran++;
         }
+    /* 45 planes of 7x7: the flat path's blocks of 20 planes, its bounds
+     * taken from the start of the block again, and ranges of planes that
+     * start and end inside blocks and planes */
+    {
+        const nnl_pool2d g = {.in = {7, 7}, .out = {7, 7}, .k = {3, 3}, .s = {1, 1}, .d = {1, 1}, .pb = {1, 1}};
+        maxpool_case(&g, x, y, want, NY, 0, 45 * 7, scratch);
+        maxpool_case(&g, x, y, want, NY, 3, 44 * 7 + 2, scratch);
+        maxpool_case(&g, x, y, want, NY, 7 * 19, 7 * 41, scratch);
+        ran += 3;
+    }
     /* 2 x 2 / 2 inside the plane (the in-plane path), odd sizes dropping a
      * row and a column, rows of outputs below and past each vector width */
     static const int64_t h2[][2] = {{14, 14}, {7, 7}, {28, 28}, {13, 27}, {2, 2}, {4, 6}, {6, 64}, {3, 41}, {2, 100}};

@@ -333,8 +333,10 @@ typedef struct nnl_pool2d {
 /* Float32 MaxPool (kernels/maxpool_body.h): rows [b, e) of y, row r being
  * output row r % out[0] of plane r / out[0], each output the max of its
  * window's taps inside the input by the rule v > m ? v : m from -inf (NaN
- * skipped, -inf for a window with none).  scratch: at least
- * nnl_pool2d_scratch_bytes(g, 4) bytes, 64-aligned, the thread's own. */
+ * skipped, -inf for a window with none).  scratch: the thread's own
+ * NNL_THREAD_SCRATCH_BYTES, 64-aligned, of which the row path takes its
+ * row buffers (nnl_pool2d_scratch_bytes(g, 4) each, batches of up to
+ * 16 KB) and the flat path its bounds (17 KB). */
 typedef void (*nnl_maxpool_fn)(const nnl_pool2d *g, const float *x, float *y, int64_t b, int64_t e,
                                void *scratch);
 /* Winograd weight transform of n input channels of two PACK_A8 panels

@@ -190,15 +190,23 @@ static inline void mpf_planes(const nnl_pool2d *g, const float *x, float *y, int
      * vector's worth past it (the planes repeat) */
     const int64_t nb = (len < cap ? len : cap) + MPF_L;
     float *up = scratch, *down = up + nb, *left = down + nb, *right = left + nb;
-    for (int64_t i = 0, c = 0, r = 0; i < nb; i++) {
-        up[i] = r > 0 ? INFINITY : -INFINITY;
-        down[i] = r < H - 1 ? INFINITY : -INFINITY;
-        left[i] = c > 0 ? INFINITY : -INFINITY;
-        right[i] = c < W - 1 ? INFINITY : -INFINITY;
-        if (++c == W) {
-            c = 0;
-            if (++r == H) r = 0;
-        }
+    /* a plane's, then copies of it (a loop over every position, made once
+     * a piece of a pool's planes, cost a fifth of the pool) */
+    for (int64_t i = 0; i < n; i++) {
+        up[i] = i >= W ? INFINITY : -INFINITY;
+        down[i] = i < n - W ? INFINITY : -INFINITY;
+        left[i] = right[i] = INFINITY;
+    }
+    for (int64_t i = 0; i < n; i += W) {
+        left[i] = -INFINITY;
+        right[i + W - 1] = -INFINITY;
+    }
+    for (int64_t at = n; at < nb; at += n) {
+        const size_t m = (size_t)(nb - at < n ? nb - at : n) * sizeof(float);
+        memcpy(up + at, up, m);
+        memcpy(down + at, down, m);
+        memcpy(left + at, left, m);
+        memcpy(right + at, right, m);
     }
     const float *xs = x + p0 * n;
     float *ys = y + p0 * n;

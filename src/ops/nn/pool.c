@@ -415,6 +415,14 @@ static void maxpool_rows(void *ctx, int64_t b, int64_t e, int thread) {
         q8_rows(&j->p2, j->x, j->y, b, e, j->tscratch[thread]);
 }
 
+/* Planes [b, e) of a MaxPool, as maxpool_rows: from MAXPOOL_PLANE_PIECES
+ * planes on, a MaxPool is split in whole planes (fewer go by rows). */
+#define MAXPOOL_PLANE_PIECES 32
+static void maxpool_planes(void *ctx, int64_t b, int64_t e, int thread) {
+    const pool_job *j = ctx;
+    maxpool_rows(ctx, b * j->p2.out[0], e * j->p2.out[0], thread);
+}
+
 /* ---- N-D path (3-D pools) ---------------------------------------------------------- */
 
 static void poolnd_rows(void *ctx, int64_t b, int64_t e, int thread) {
@@ -492,8 +500,14 @@ nnl_status nnl_nn_pool_exec(const nnl_op_call *c) {
         const bool rowbuf = g->kind == P_MAX && j.tscratch &&
                             nnl_pool2d_scratch_bytes(&j.p2, (int64_t)nnl_dtype_size(j.dt)) <=
                                 (int64_t)NNL_THREAD_SCRATCH_BYTES;
-        nnl_op_parallel(c->pool, g->planes * g->out[0], per_row >= 8192 ? 1 : 8192 / (per_row ? per_row : 1),
-                        rowbuf ? maxpool_rows : pool2d_rows, &j);
+        const int64_t grain = per_row >= 8192 ? 1 : 8192 / (per_row ? per_row : 1);
+        /* A MaxPool of many planes in pieces of whole planes: the flat path
+         * takes whole planes (a piece's partial ones went by rows, 4x the
+         * time) and makes its bounds once a piece. */
+        if (rowbuf && g->planes >= MAXPOOL_PLANE_PIECES)
+            nnl_op_parallel(c->pool, g->planes, (grain + g->out[0] - 1) / g->out[0], maxpool_planes, &j);
+        else
+            nnl_op_parallel(c->pool, g->planes * g->out[0], grain, rowbuf ? maxpool_rows : pool2d_rows, &j);
     } else {
         nnl_op_parallel(c->pool, g->planes * out_sz, 1024, poolnd_rows, &j);
     }

@@ -190,8 +190,8 @@ static inline void mpf_planes(const nnl_pool2d *g, const float *x, float *y, int
      * vector's worth past it (the planes repeat) */
     const int64_t nb = (len < cap ? len : cap) + MPF_L;
     float *up = scratch, *down = up + nb, *left = down + nb, *right = left + nb;
-    /* a plane's, then copies of it (a loop over every position, made once
-     * a piece of a pool's planes, cost a fifth of the pool) */
+    /* a plane's, then copies of it (a branchy loop over every position
+     * was 13% of the samples of 832 planes of 7x7) */
     for (int64_t i = 0; i < n; i++) {
         up[i] = i >= W ? INFINITY : -INFINITY;
         down[i] = i < n - W ? INFINITY : -INFINITY;

@@ -268,6 +268,17 @@ static int row_tiles(const nnl_conv_geom *q, int64_t n0, int64_t ncur, int nr, i
     return n;
 }
 
+/* The wide grid's N tail (the last, partial tile of a column block) is
+ * read in place, like the whole tiles before it, where the block has at
+ * most WIDE_TAIL_MAX_M rows: its whole vectors reach at most a vector past
+ * the last virtual pixel, into the next plane or the slack after the
+ * planes (nnl_ukr_args).  Packing it cost more than the reads it saves
+ * where a band or block has one tail and few A panels reuse it: RegNetX's
+ * grouped 3x3/2 conv at 112x112 (16 rows a group, a tail every band) 12%
+ * faster alone, 6% in the network (0.259 -> 0.243 ms, Zen 5, 1 thread).
+ * Read in place by many panels, the tail's rows come from L2 once a panel
+ * (ResNet-18's 3x3 128 at 28x28, 128 rows: 16% slower that way). */
+#define WIDE_TAIL_MAX_M 32
 static void gemm_task(void *vctx, int64_t t, int thread) {
     const gemm_ctx *g = vctx;
     const nnl_gemm_desc *d = g->d;
@@ -289,7 +300,10 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     int64_t boff[KC_MAX];
     /* Columns [n0, n0 + n_in) are read in place, whole tiles of nr; the
      * rest (the N tail) from a packed panel starting at column n0 + n_in. */
-    int64_t n_in = !g->pre && b_in_place(d, &p, g->kern) ? min64(ncur, (d->n - n0) / nr * nr) : 0;
+    /* The wide grid's N tail is read in place too where few rows reuse it
+     * (wide_tail_in_place) */
+    const bool wide_tail = d->b_kind == NNL_BSRC_WIDE && mcur <= WIDE_TAIL_MAX_M;
+    int64_t n_in = !g->pre && b_in_place(d, &p, g->kern) ? (wide_tail ? ncur : min64(ncur, (d->n - n0) / nr * nr)) : 0;
     const bool rows_outer = g->nkb == 1 && d->k <= ROWS_OUTER_MAX_K;
     /* row tiles read all of B in place: a narrow tile reads whole vectors
      * of B (nnl_ukr_args), past its row into the next or, at the grid's

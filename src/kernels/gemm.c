@@ -298,10 +298,9 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     bool a_direct = d->a_packed && !d->a_f16;   /* the microkernel reads the weight's panels in place */
     float tile[NNL_MR * NNL_NR_MAX];
     int64_t boff[KC_MAX];
-    /* Columns [n0, n0 + n_in) are read in place, whole tiles of nr; the
-     * rest (the N tail) from a packed panel starting at column n0 + n_in. */
-    /* The wide grid's N tail is read in place too where few rows reuse it
-     * (wide_tail_in_place) */
+    /* Columns [n0, n0 + n_in) are read in place, whole tiles of nr (and
+     * the wide grid's N tail where the block has at most WIDE_TAIL_MAX_M
+     * rows); the rest from a packed panel starting at column n0 + n_in. */
     const bool wide_tail = d->b_kind == NNL_BSRC_WIDE && mcur <= WIDE_TAIL_MAX_M;
     int64_t n_in = !g->pre && b_in_place(d, &p, g->kern) ? (wide_tail ? ncur : min64(ncur, (d->n - n0) / nr * nr)) : 0;
     const bool rows_outer = g->nkb == 1 && d->k <= ROWS_OUTER_MAX_K;

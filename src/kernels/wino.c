@@ -171,9 +171,8 @@ typedef struct tile_pos {
  * run into the op's scratch (U, the WINO43 layout), not by every task.
  * Every block's products read all of U, so U + V + M must stay within
  * FUSED_BYTES (about 3/4 of a 2 MB L2) with blocks of at least 32 tiles
- * (two vectors of columns): 64 + 64 channels, 48 tiles a block.  At 128 +
- * 128 (U 2.4 MB, streamed from L3 by every block of 32) ResNet-18's
- * layer2 convs were 3% faster to 17% slower than the three passes.  Block
+ * (two vectors of columns): 64 + 64 channels, 48 tiles a block; wider
+ * convs take the streamed blocks below (U read a chunk at a time).  Block
  * columns are counted at NNL_NR_MAX, so the choice and the scratch do not
  * depend on the kernel set. */
 #define FUSED_TILES 48
@@ -184,18 +183,18 @@ typedef struct fused_geo {
     int64_t bt;                /* tiles a block, multiple of LANES */
     int64_t nblk;
     int64_t rows, wp;          /* a block's padded input rows */
+    int64_t ocb;               /* output channels a pass of the products (M holds ocb x cols) */
+    bool stream;               /* U read in chunks (u_chunk), not from the op's scratch */
 } fused_geo;
 
 /* Floats of the fused path's U: the weights transformed, WINO43. */
 static size_t fused_u_floats(const nnl_conv_params *p) { return 36 * (size_t)((p->oc + 7) / 8 * 8) * (size_t)p->c; }
 
-static bool fused_geometry(const nnl_conv_params *p, const tiles *t, fused_geo *f) {
-    if (p->n != 1 || p->dh != 1 || p->dw != 1) return false;
-    const size_t u = fused_u_floats(p) * sizeof(float);
-    f->bt = FUSED_TILES;
-    while (f->bt >= FUSED_MIN_TILES && u + (size_t)(36 * (p->c + p->oc) * f->bt) * sizeof(float) > FUSED_BYTES)
-        f->bt -= LANES;
-    if (f->bt < FUSED_MIN_TILES) return false;
+/* f's padded rows for blocks of f->bt tiles, and whether a block's V, M
+ * (f->ocb output channels) and rows fit the thread scratch.  Block
+ * columns are counted at NNL_NR_MAX, so the choice and the scratch do not
+ * depend on the kernel set. */
+static bool fused_fits(const nnl_conv_params *p, const tiles *t, fused_geo *f) {
     f->nblk = (t->total + f->bt - 1) / f->bt;
     /* a block's tiles span at most bt / tw + 2 tile rows; a patch row
      * reads 80 floats from its tile's left edge (wino_in_runs) */
@@ -203,9 +202,78 @@ static bool fused_geometry(const nnl_conv_params *p, const tiles *t, fused_geo *
     f->wp = (t->tw - 1) * 4 + 80;
     if (f->wp < p->pl + p->w) f->wp = p->pl + p->w;
     const size_t cols = (size_t)((f->bt + NNL_NR_MAX - 1) / NNL_NR_MAX * NNL_NR_MAX);
+    const size_t chunk = f->stream ? 16 + UBUF_FLOATS + 2 * WKC * 72 : 0;
     const size_t need =
-        (36 * (size_t)(p->c + p->oc) * cols + (size_t)(f->rows * f->wp) + 2 * 16 * LANES) * sizeof(float);
+        (36 * (size_t)(p->c + f->ocb) * cols + (size_t)(f->rows * f->wp) + 2 * 16 * LANES + chunk) * sizeof(float);
     return need <= NNL_THREAD_SCRATCH_BYTES;
+}
+
+static bool fused_geometry(const nnl_conv_params *p, const tiles *t, fused_geo *f) {
+    if (p->n != 1 || p->dh != 1 || p->dw != 1) return false;
+    const size_t u = fused_u_floats(p) * sizeof(float);
+    f->bt = FUSED_TILES;
+    f->ocb = p->oc;
+    f->stream = false;
+    while (f->bt >= FUSED_MIN_TILES && u + (size_t)(36 * (p->c + p->oc) * f->bt) * sizeof(float) > FUSED_BYTES)
+        f->bt -= LANES;
+    if (f->bt < FUSED_MIN_TILES) return false;
+    return fused_fits(p, t, f);
+}
+
+/* ---- fused blocks with U streamed ----------------------------------------
+ * Where U does not fit L2 with a block (128 channels and up at 28x28),
+ * the three passes split the products by output channels: every thread
+ * read all of V, half of it just written by the other core, and wrote V
+ * again on the next run over lines the other core held.  At 2 threads
+ * those passes ran no faster than on 1 (Zen 5, 128 -> 128 at 28x28: in
+ * 0.33, products 0.32, out 0.12 ms against 0.28, 0.40, 0.16 on 1 thread).
+ * Fused blocks keep each thread on its own tiles, V and M; each block
+ * reads U in chunks of WMB output by WKC input channels (u_chunk: a
+ * float32 WINO43 weight in place, both cores sharing its lines; a PACK_A8
+ * one transformed into the thread scratch, where it stays in L2 -- U
+ * transformed once into the op's scratch and read by every block went out
+ * to memory and, at 2 threads, half of it to the other core: ResNet-18's
+ * layer2 convs 0.68 -> 0.93 ms in the network).  A block transforms all of
+ * U, so a thread with several blocks does it several times; that costs
+ * the 56x56 convs 5-8% on one thread with warm caches, and is still
+ * faster with the caches cold (bench: 1-thread networks 0.96-1.00x).  The
+ * products run STREAM_OCB output channels at a time through M (fewer,
+ * down to STREAM_MIN_OCB, where V takes most of the thread scratch), so
+ * that V of up to 192 input channels and the M of a pass fit it; wider
+ * convs keep the three passes.  Blocks of 48 or 32 tiles, whichever gives
+ * the threads the fewest 16-tile column vectors to run one after the
+ * other (49 tiles on 2 threads: 32 + 17, two vectors each, not 48 + 1).
+ * Single convs alone, PACK_A8 weight, caches evicted (Zen 5, avx512, ms,
+ * three passes -> blocks): 128 -> 128 at 28x28 0.83 -> 0.76 (1 thread),
+ * 0.76 -> 0.61 (2); 64 -> 192 at 56x56 2.0 -> 1.9, 1.6 -> 1.18. */
+#define STREAM_OCB 64
+#define STREAM_MIN_OCB 16
+
+/* Column vectors of the thread that runs most, blocks of bt tiles shared
+ * as nnl_pool does (a contiguous range a thread). */
+static int64_t stream_span(int64_t total, int64_t bt, int threads) {
+    const int64_t nblk = (total + bt - 1) / bt;
+    int64_t span = 0;
+    for (int t = 0; t < threads; t++) {
+        int64_t v = 0;
+        for (int64_t b = nblk * t / threads; b < nblk * (t + 1) / threads; b++) {
+            const int64_t n = total - b * bt < bt ? total - b * bt : bt;
+            v += (n + LANES - 1) / LANES;
+        }
+        if (v > span) span = v;
+    }
+    return span;
+}
+
+static bool stream_geometry(const nnl_conv_params *p, const tiles *t, int threads, fused_geo *f) {
+    if (p->n != 1 || p->dh != 1 || p->dw != 1) return false;
+    f->bt = stream_span(t->total, 32, threads) < stream_span(t->total, FUSED_TILES, threads) ? 32 : FUSED_TILES;
+    f->stream = true;
+    /* fewer output channels a pass where V takes most of the scratch
+     * (256 input channels: 32) */
+    for (f->ocb = p->oc < STREAM_OCB ? (p->oc + 7) / 8 * 8 : STREAM_OCB; f->ocb >= STREAM_MIN_OCB; f->ocb /= 2)
+        if (fused_fits(p, t, f)) return true;
+    return false;
 }
 
 size_t nnl_wino_scratch_bytes(const nnl_conv_params *p) {
@@ -389,6 +457,38 @@ static const float *wt_panel(const wino_ctx *w, float *buf, int64_t panel, int64
     return buf;
 }
 
+/* U of PACK_A8 panels [p0, p0 + npl) and input channels [k0, k0 + kc):
+ * point xi's panel pl at the result + xi * sxi + pl * spl, kc x 8 floats.
+ * In place for a float32 WINO43 weight, else transformed (or widened) into
+ * ubuf (UBUF_FLOATS, then 2 x WKC x 72 floats for widened taps). */
+static const float *u_chunk(const wino_ctx *w, float *ubuf, int64_t p0, int64_t npl, int64_t k0, int64_t kc,
+                            int64_t *sxi, int64_t *spl) {
+    const nnl_kernel *kern = w->kern;
+    const int64_t ic = w->p->c, ocp = (w->p->oc + 7) / 8 * 8;
+    if (w->stored && !w->a->wh) {
+        *sxi = ocp * ic;
+        *spl = ic * 8;
+        return w->a->w + (p0 * ic + k0) * 8;
+    }
+    /* +16: the 36 points of one channel would otherwise sit a power of
+     * two apart and fight over the same L1 sets */
+    *sxi = npl * kc * 8 + 16;
+    *spl = kc * 8;
+    if (w->stored) { /* float16 WINO43: widen the chunk's 36 x npl panel slices */
+        for (int64_t xi = 0; xi < 36; xi++)
+            for (int64_t pl = 0; pl < npl; pl++)
+                kern->h2f(ubuf + xi * *sxi + pl * *spl, w->a->wh + xi * ocp * ic + ((p0 + pl) * ic + k0) * 8, kc * 8);
+        return ubuf;
+    }
+    float *gbuf = ubuf + UBUF_FLOATS;
+    for (int64_t pl = 0; pl < npl; pl += 2) {
+        const int64_t q = pl + 1 < npl ? pl + 1 : pl;   /* an odd last panel goes twice */
+        kern->wino_wt(ubuf + pl * *spl, ubuf + q * *spl, *sxi, wt_panel(w, gbuf, p0 + pl, k0, kc),
+                      wt_panel(w, gbuf + WKC * 72, p0 + q, k0, kc), kc);
+    }
+    return ubuf;
+}
+
 /* Task t: output channels [g * WMB, +WMB) for g = t / xsplit, the points
  * xi of part t % xsplit of xsplit, M_xi = U_xi V_xi by the GEMM
  * microkernel, WKC input channels at a time. */
@@ -400,34 +500,11 @@ static void gemm_task(void *vctx, int64_t t, int thread) {
     const int64_t p0 = g * (WMB / 8), p1 = (g + 1) * (WMB / 8) < ocp / 8 ? (g + 1) * (WMB / 8) : ocp / 8;
     const int64_t npl = p1 - p0, ncol = (w->valid + nr - 1) / nr, part = t % w->xsplit;
     const int64_t x0 = 36 * part / w->xsplit, x1 = 36 * (part + 1) / w->xsplit;
-    float *ubuf = w->ts[thread], *gbuf = ubuf + UBUF_FLOATS;
+    float *ubuf = w->ts[thread];
     for (int64_t k0 = 0; k0 < ic; k0 += WKC) {
         int64_t kc = ic - k0 < WKC ? ic - k0 : WKC;
-        const float *u;
         int64_t sxi, spl;
-        if (w->stored && !w->a->wh) {
-            u = w->a->w + (p0 * ic + k0) * 8;
-            sxi = ocp * ic;
-            spl = ic * 8;
-        } else {
-            /* +16: the 36 points of one channel would otherwise sit a
-             * power of two apart and fight over the same L1 sets */
-            sxi = npl * kc * 8 + 16;
-            spl = kc * 8;
-            if (w->stored) { /* float16 WINO43: widen the chunk's 36 x npl panel slices */
-                for (int64_t xi = 0; xi < 36; xi++)
-                    for (int64_t pl = 0; pl < npl; pl++)
-                        kern->h2f(ubuf + xi * sxi + pl * spl, w->a->wh + xi * ocp * ic + ((p0 + pl) * ic + k0) * 8,
-                                  kc * 8);
-            } else {
-                for (int64_t pl = 0; pl < npl; pl += 2) {
-                    const int64_t q = pl + 1 < npl ? pl + 1 : pl;   /* an odd last panel goes twice */
-                    kern->wino_wt(ubuf + pl * spl, ubuf + q * spl, sxi, wt_panel(w, gbuf, p0 + pl, k0, kc),
-                                  wt_panel(w, gbuf + WKC * 72, p0 + q, k0, kc), kc);
-                }
-            }
-            u = ubuf;
-        }
+        const float *u = u_chunk(w, ubuf, p0, npl, k0, kc, &sxi, &spl);
         for (int64_t xi = x0; xi < x1; xi++)
             for (int64_t c = 0; c < ncol; c++) {
                 int64_t cols = w->valid - c * nr < nr ? w->valid - c * nr : nr;
@@ -530,7 +607,7 @@ static void fused_epilogue(const wino_ctx *w, const tile_pos *pos, int64_t nt, i
 }
 
 /* Block b of the fused path: in thread scratch V (36 x c x cols), M (36 x
- * oc x cols) and the block's padded input rows. */
+ * ocb x cols) and the block's padded input rows. */
 static void fused_task(void *vctx, int64_t b, int thread) {
     const wino_ctx *w = vctx;
     const nnl_conv_params *p = w->p;
@@ -539,7 +616,7 @@ static void fused_task(void *vctx, int64_t b, int thread) {
     const int64_t nr = kern->nr, ic = p->c, oc = p->oc, ocp = (oc + 7) / 8 * 8;
     const int64_t t0 = b * w->f.bt, nt = w->g.total - t0 < w->f.bt ? w->g.total - t0 : w->f.bt;
     const int64_t np = (nt + nr - 1) / nr, ldm = np * nr, xs = np * ic * nr, wp = w->f.wp;
-    float *v = w->ts[thread], *m = v + 36 * ic * ldm, *pp = m + 36 * oc * ldm;
+    float *v = w->ts[thread], *m = v + 36 * ic * ldm, *pp = m + 36 * w->f.ocb * ldm;
     tile_pos pos[FUSED_TILES];
     for (int64_t j = 0; j < nt; j++) pos[j] = tile_at(p, &w->g, t0 + j);
     /* padded rows r0 .. r1 - 1 (row r is input row r - pt) */
@@ -557,50 +634,58 @@ static void fused_task(void *vctx, int64_t b, int thread) {
             v_scatter(v, t, xs, nr, ic, c, g, ldm);
         }
     }
-    /* M_xi = U_xi V_xi, WKC input channels at a time (a B slice stays in L1
-     * across the row panels) */
-    const int64_t sxi = ocp * ic, spl = ic * 8;
-    for (int64_t xi = 0; xi < 36; xi++)
-        for (int64_t cp = 0; cp < np; cp++) {
-            const int cols = (int)(nt - cp * nr < nr ? nt - cp * nr : nr);
-            for (int64_t k0 = 0; k0 < ic; k0 += WKC) {
-                const int64_t kc = ic - k0 < WKC ? ic - k0 : WKC;
-                for (int64_t pl = 0; pl < ocp / 8; pl++) {
-                    const float *ua = w->u + xi * sxi + pl * spl + k0 * 8;
-                    nnl_ukr_args u = {
-                        .kc = kc,
-                        .a = ua,
-                        .a_next = pl + 1 < ocp / 8 ? ua + spl : ua,
-                        .b = v + ((xi * np + cp) * ic + k0) * nr,
-                        .c = m + (xi * oc + pl * 8) * ldm + cp * nr,
-                        .ldc = ldm,
-                        .mr = (int)(oc - pl * 8 < 8 ? oc - pl * 8 : 8),
-                        .nr = cols,
-                        .accumulate = k0 > 0,
-                        .epi = NULL,
-                    };
-                    kern->ukr(&u);
-                }
-            }
-        }
-    /* outputs: 16 tiles' 4 x 4 made tile-major, stored a row of 4 at a time */
+    /* M_xi = U_xi V_xi for output channels [o0, o0 + ocn), WKC input
+     * channels at a time (a B slice stays in L1 across the row panels),
+     * then their outputs: 16 tiles' 4 x 4 made tile-major, stored a row of
+     * 4 at a time */
+    const int64_t ocb = w->f.ocb;
     float ob[16 * LANES], ot[LANES * 16];
-    for (int64_t o = 0; o < oc; o++) {
-        for (int64_t g = 0; g < nt; g += LANES) {
-            kern->wino_out(ob, m + o * ldm + g, oc * ldm);
-            kern->tile_t(ot, 16, ob, LANES, 16, LANES);
-            for (int l = 0; l < LANES && g + l < nt; l++) {
-                const tile_pos *tp = &pos[g + l];
-                const float *tv = ot + 16 * l;
-                for (int i = 0; i < 4 && tp->oy0 + i < p->oh; i++) {
-                    float *y = a->y + (o * p->oh + tp->oy0 + i) * p->ow + tp->ox0;
-                    if (tp->ox0 + 4 <= p->ow) memcpy(y, tv + 4 * i, 4 * sizeof *y);
-                    else
-                        for (int k = 0; tp->ox0 + k < p->ow; k++) y[k] = tv[4 * i + k];
+    /* the streamed path's U chunks after the padded rows, on a cache line */
+    float *ubuf = pp + (w->f.rows * wp + 2 * 16 * LANES + 15) / 16 * 16;
+    for (int64_t o0 = 0; o0 < oc; o0 += ocb) {
+        const int64_t ocn = oc - o0 < ocb ? oc - o0 : ocb, pl0 = o0 / 8, pl1 = (o0 + ocn + 7) / 8;
+        for (int64_t k0 = 0; k0 < ic; k0 += WKC) {
+            const int64_t kc = ic - k0 < WKC ? ic - k0 : WKC;
+            int64_t sxi = ocp * ic, spl = ic * 8;
+            const float *u = w->u ? w->u + (pl0 * ic + k0) * 8 : u_chunk(w, ubuf, pl0, pl1 - pl0, k0, kc, &sxi, &spl);
+            for (int64_t xi = 0; xi < 36; xi++)
+                for (int64_t cp = 0; cp < np; cp++) {
+                    const int cols = (int)(nt - cp * nr < nr ? nt - cp * nr : nr);
+                    for (int64_t pl = pl0; pl < pl1; pl++) {
+                        const float *ua = u + xi * sxi + (pl - pl0) * spl;
+                        nnl_ukr_args ua_args = {
+                            .kc = kc,
+                            .a = ua,
+                            .a_next = pl + 1 < pl1 ? ua + spl : ua,
+                            .b = v + ((xi * np + cp) * ic + k0) * nr,
+                            .c = m + (xi * ocn + (pl - pl0) * 8) * ldm + cp * nr,
+                            .ldc = ldm,
+                            .mr = (int)(oc - pl * 8 < 8 ? oc - pl * 8 : 8),
+                            .nr = cols,
+                            .accumulate = k0 > 0,
+                            .epi = NULL,
+                        };
+                        kern->ukr(&ua_args);
+                    }
+                }
+        }
+        for (int64_t o = o0; o < o0 + ocn; o++) {
+            for (int64_t g = 0; g < nt; g += LANES) {
+                kern->wino_out(ob, m + (o - o0) * ldm + g, ocn * ldm);
+                kern->tile_t(ot, 16, ob, LANES, 16, LANES);
+                for (int l = 0; l < LANES && g + l < nt; l++) {
+                    const tile_pos *tp = &pos[g + l];
+                    const float *tv = ot + 16 * l;
+                    for (int i = 0; i < 4 && tp->oy0 + i < p->oh; i++) {
+                        float *y = a->y + (o * p->oh + tp->oy0 + i) * p->ow + tp->ox0;
+                        if (tp->ox0 + 4 <= p->ow) memcpy(y, tv + 4 * i, 4 * sizeof *y);
+                        else
+                            for (int k = 0; tp->ox0 + k < p->ow; k++) y[k] = tv[4 * i + k];
+                    }
                 }
             }
+            fused_epilogue(w, pos, nt, o);
         }
-        fused_epilogue(w, pos, nt, o);
     }
 }
 
@@ -608,6 +693,11 @@ static void fused_task(void *vctx, int64_t b, int thread) {
  * here), then the blocks. */
 static void wino_fused(wino_ctx *w, nnl_pool *pool) {
     const nnl_conv_params *p = w->p;
+    if (w->f.stream) {
+        w->u = NULL;
+        nnl_pool_run(pool, w->f.nblk, fused_task, w);
+        return;
+    }
     w->uw = w->a->scratch;
     if (w->stored && !w->a->wh) {
         w->u = w->a->w;
@@ -640,6 +730,10 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
     wino_ctx w = {.p = p, .a = a, .kern = kern, .ts = thread_scratch, .g = tile_grid(p)};
     w.stored = a->w_layout == NNL_LAYOUT_WINO43;
     if (fused_geometry(p, &w.g, &w.f)) {
+        wino_fused(&w, pool);
+        return NNL_OK;
+    }
+    if (stream_geometry(p, &w.g, nnl_pool_threads(pool), &w.f)) {
         wino_fused(&w, pool);
         return NNL_OK;
     }

@@ -127,8 +127,12 @@ static int64_t band_halo(const nnl_conv_params *p) { return (p->kh - 1) * p->dh 
 
 /* Output rows a band of p's grid holds on `threads` threads, 0 where the
  * grid is filled whole: also where the GEMM does more than BAND_MAX_REUSE
- * multiply-adds a plane float, whose time hides the planes' trips
- * (ResNet-18's 3x3s at 56x56, 576, ran 5% slower in bands), and where a
+ * multiply-adds a plane float on one thread, whose time hides the planes'
+ * trips (ResNet-18's 3x3s at 56x56, 576, ran 5% slower in bands; on
+ * several threads a whole grid is filled by channels, and every GEMM task
+ * then read planes from the other core: the 7x7/2 stems of ResNet-18/50,
+ * GoogLeNet and DenseNet-121, 3136, 0.79-0.81 -> 0.70-0.72 ms in bands at 2
+ * threads, Zen 5), and where a
  * band would hold fewer than BAND_MIN_PIX virtual pixels, whose short
  * GEMMs lose more in their tail tiles and calls than the band saves
  * (RegNetX's grouped 3x3/2 at 56x56: 7 rows of 29, 20% slower).  On
@@ -138,7 +142,7 @@ static int64_t band_halo(const nnl_conv_params *p) { return (p->kh - 1) * p->dh 
 #define BAND_MIN_PIX 384
 static int64_t band_rows(const nnl_conv_params *p, int64_t hp, int64_t wp, int threads) {
     if ((size_t)wide_in_floats(p, hp, wp) * sizeof(float) <= 2 * BAND_BYTES || p->oh * p->ow <= NNL_TG_CONV_MAX_PIX ||
-        p->oc / p->group * p->kh * p->kw > BAND_MAX_REUSE * p->sh * p->sw)
+        (threads == 1 && p->oc / p->group * p->kh * p->kw > BAND_MAX_REUSE * p->sh * p->sw))
         return 0;
     const int64_t halo = band_halo(p), row = p->n * p->c * p->sh * p->sw * wp * (int64_t)sizeof(float);
     int64_t rows = (int64_t)BAND_BYTES / row - halo;

@@ -245,7 +245,11 @@ static bool fused_geometry(const nnl_conv_params *p, const tiles *t, fused_geo *
  * other (49 tiles on 2 threads: 32 + 17, two vectors each, not 48 + 1).
  * Single convs alone, PACK_A8 weight, caches evicted (Zen 5, avx512, ms,
  * three passes -> blocks): 128 -> 128 at 28x28 0.83 -> 0.76 (1 thread),
- * 0.76 -> 0.61 (2); 64 -> 192 at 56x56 2.0 -> 1.9, 1.6 -> 1.18. */
+ * 0.76 -> 0.61 (2); 64 -> 192 at 56x56 2.0 -> 1.9, 1.6 -> 1.18.  Only
+ * where 16 transformed columns fill one panel (nr a multiple of LANES,
+ * the AVX-512 set): with the AVX2 set's panels of 24 the blocks ran
+ * ResNet-18's layer2 convs 20% and GoogLeNet's 64 -> 192 at 56x56 24%
+ * slower than the three passes at 2 threads on the same Zen 5. */
 #define STREAM_OCB 64
 #define STREAM_MIN_OCB 16
 
@@ -733,7 +737,7 @@ nnl_status nnl_wino_conv(const nnl_conv_params *p, const nnl_conv_args *a, const
         wino_fused(&w, pool);
         return NNL_OK;
     }
-    if (stream_geometry(p, &w.g, nnl_pool_threads(pool), &w.f)) {
+    if (kern->nr % LANES == 0 && stream_geometry(p, &w.g, nnl_pool_threads(pool), &w.f)) {
         wino_fused(&w, pool);
         return NNL_OK;
     }

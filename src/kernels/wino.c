@@ -274,7 +274,7 @@ static bool stream_geometry(const nnl_conv_params *p, const tiles *t, int thread
     f->bt = stream_span(t->total, 32, threads) < stream_span(t->total, FUSED_TILES, threads) ? 32 : FUSED_TILES;
     f->stream = true;
     /* fewer output channels a pass where V takes most of the scratch
-     * (256 input channels: 32) */
+     * (160 input channels: 32, 192: 16) */
     for (f->ocb = p->oc < STREAM_OCB ? (p->oc + 7) / 8 * 8 : STREAM_OCB; f->ocb >= STREAM_MIN_OCB; f->ocb /= 2)
         if (fused_fits(p, t, f)) return true;
     return false;

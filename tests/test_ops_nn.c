@@ -203,8 +203,9 @@ static void conv_check(const conv_cfg *f, nnl_pool *pool) {
                     want[yi] = s;
                 }
     bool wino = f->rank == 4 && f->kh == 3 && f->kw == 3 && f->sh == 1 && f->sw == 1 && f->group == 1;
-    /* 0 plain, 1 PACK_A8, 2 WINO43 */
-    for (int packed = 0; packed < (wino ? 3 : 2); packed++) {
+    /* 0 plain, 1 PACK_A8, 2 WINO43, 3 PACK_A8 recorded as Winograd (the
+     * compiler's nnl_wino 1: transformed while it runs, as in networks) */
+    for (int packed = 0; packed < (wino ? 4 : 2); packed++) {
         call k;
         call_init(&k, "Conv", f->res ? 4 : f->bias ? 3 : 2);
         int64_t xd[4] = {f->n, f->c, h, f->w}, wd[4] = {f->oc, cg, kh, f->kw};
@@ -240,6 +241,7 @@ static void conv_check(const conv_cfg *f, nnl_pool *pool) {
             attr_ints(&k, "dilations", 2, (int64_t[]){f->dh, f->dw});
         }
         attr_int(&k, "group", f->group);
+        if (packed == 3) attr_int(&k, "nnl_wino", 1);
         if (f->act) {
             attr_int(&k, "nnl_act", f->act);
             attr_float(&k, "nnl_act_a", -0.5f);

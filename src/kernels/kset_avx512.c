@@ -385,9 +385,15 @@ static void tile_t_avx512(float *dst, int64_t ldd, const float *src, int64_t lds
         for (int64_t r0 = 0; r0 < rows; r0 += 16) {
             const int nr = (int)(rows - r0 < 16 ? rows - r0 : 16);
             __m512 v[16];
+            /* unrolled: left to itself GCC kept v[] on the stack and
+             * tested i & s while running, each butterfly a store and a
+             * reload (grouped 3x3 160 at 14x14: 0.060 -> 0.057 ms) */
+#pragma GCC unroll 16
             for (int i = 0; i < 16; i++)
                 v[i] = i < nr ? _mm512_maskz_loadu_ps(cm, src + (r0 + i) * lds + c0) : _mm512_setzero_ps();
+#pragma GCC unroll 4
             for (int q = 0, s = 8; s; q++, s /= 2)
+#pragma GCC unroll 16
                 for (int i = 0; i < 16; i++)
                     if (!(i & s)) {
                         __m512 a = v[i], b = v[i + s];
@@ -395,6 +401,7 @@ static void tile_t_avx512(float *dst, int64_t ldd, const float *src, int64_t lds
                         v[i + s] = _mm512_permutex2var_ps(a, hi[q], b);
                     }
             const __mmask16 rm = (__mmask16)((1u << nr) - 1);
+#pragma GCC unroll 16
             for (int c = 0; c < nc; c++) _mm512_mask_storeu_ps(dst + (c0 + c) * ldd + r0, rm, v[c]);
         }
     }

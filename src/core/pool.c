@@ -54,7 +54,7 @@ struct nnl_pool {
      * 576 depthwise planes cost more than the planes: slower on 2 threads
      * than on 1). */
     pool_range *ranges;        /* n_threads claim words */
-    _Alignas(64) atomic_llong done;  /* items finished of the current job */
+    _Alignas(64) atomic_llong done;  /* items the workers finished of the current job */
     _Alignas(64) char pad_;
     atomic_bool stop;
     unsigned gen;              /* caller side */
@@ -80,12 +80,14 @@ static inline void cpu_relax(void) {
 /* The count of a closed claim word: above every range's length. */
 #define CLOSED 0xffffffffull
 
-/* Claim and run items of range r of job `gen` until none are left. */
-static void drain_range(nnl_pool *p, unsigned gen, int thread, int r) {
+/* Claim and run items of range r of job `gen` until none are left; the
+ * number run. */
+static long long drain_range(nnl_pool *p, unsigned gen, int thread, int r) {
     atomic_ullong *w = &p->ranges[r].work;
+    long long ran = 0;
     for (;;) {
         unsigned long long v = atomic_load_explicit(w, memory_order_acquire);
-        if ((unsigned)(v >> 32) != gen) return;
+        if ((unsigned)(v >> 32) != gen) return ran;
         /* acquire: a new job's parameters seen here imply its closed word is
          * what the CAS below compares against */
         nnl_pool_fn fn = atomic_load_explicit(&p->fn, memory_order_acquire);
@@ -93,7 +95,7 @@ static void drain_range(nnl_pool *p, unsigned gen, int thread, int r) {
         long long n = atomic_load_explicit(&p->n, memory_order_acquire);
         const long long lo = n * r / p->n_threads, hi = n * (r + 1) / p->n_threads;
         long long i = lo + (long long)(v & 0xffffffffull);
-        if (i >= hi) return;
+        if (i >= hi) return ran;
         /* Guided claims: a quarter of what is left of the range while that
          * is many items (a job of hundreds of tiny items paid two contended
          * atomics an item), single items near its end, which a thread that
@@ -113,13 +115,16 @@ static void drain_range(nnl_pool *p, unsigned gen, int thread, int r) {
         } else {
             for (long long j = i; j < i + take; j++) fn(ctx, j, thread);
         }
-        atomic_fetch_add_explicit(&p->done, take, memory_order_release);
+        ran += take;
     }
 }
 
-/* The thread's own range, then the others' (the next thread's first). */
-static void drain(nnl_pool *p, unsigned gen, int thread) {
-    for (int d = 0; d < p->n_threads; d++) drain_range(p, gen, thread, (thread + d) % p->n_threads);
+/* The thread's own range, then the others' (the next thread's first); the
+ * number of items run. */
+static long long drain(nnl_pool *p, unsigned gen, int thread) {
+    long long ran = 0;
+    for (int d = 0; d < p->n_threads; d++) ran += drain_range(p, gen, thread, (thread + d) % p->n_threads);
+    return ran;
 }
 
 static void *worker_main(void *arg) {
@@ -139,7 +144,11 @@ static void *worker_main(void *arg) {
         }
         if (atomic_load(&p->stop)) return NULL;
         seen = atomic_load_explicit(&p->posted, memory_order_acquire);
-        drain(p, seen, id);
+        /* Counted once a drain, not a claim: the count's line passes
+         * between the cores at every add (~240 ns on a 2-vCPU EPYC), and
+         * a job of 16 empty items took 2.1 us with an add a claim. */
+        const long long ran = drain(p, seen, id);
+        if (ran) atomic_fetch_add_explicit(&p->done, ran, memory_order_release);
     }
 }
 
@@ -216,8 +225,8 @@ void nnl_pool_run(nnl_pool *p, int64_t n, nnl_pool_fn fn, void *ctx) {
     atomic_store_explicit(&p->posted, gen, memory_order_release);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    drain(p, gen, 0);
-    for (long spins = 0; atomic_load_explicit(&p->done, memory_order_acquire) < n; spins++) {
+    const long long mine = drain(p, gen, 0);
+    for (long spins = 0; mine + atomic_load_explicit(&p->done, memory_order_acquire) < n; spins++) {
         if (spins > 20000) sched_yield();
         else cpu_relax();
     }

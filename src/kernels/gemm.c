@@ -567,6 +567,7 @@ typedef struct tg_ctx {
     void *const *ts;
     bool xw;                   /* X W form, else conv form */
     bool pre_b;                /* prefetch plain B rows (tg_prefetch_b) */
+    bool prep;                 /* a task runs its item's item_prep (one task an item) */
     /* X W form, C as the accumulator (tg_run): this pool run's K blocks
      * [kb0, kb1) of nkb; else a tile in thread scratch, all K blocks */
     bool cacc;
@@ -787,6 +788,20 @@ static int64_t tg_chan(const tg_ctx *g, int64_t q) {
     return min64(q * units / g->oc_tiles * vl, g->oc);
 }
 
+/* d's item_prep over its items, before a GEMM whose tasks do not run it. */
+typedef struct prep_job {
+    const nnl_gemm_desc *d;
+} prep_job;
+static void prep_task(void *ctx, int64_t i, int thread) {
+    (void)thread;
+    const prep_job *j = ctx;
+    j->d->item_prep(j->d, i);
+}
+static void prep_items(const nnl_gemm_desc *d, nnl_pool *pool) {
+    prep_job j = {.d = d};
+    nnl_pool_run(pool, d->batch, prep_task, &j);
+}
+
 static void tg_task(void *vctx, int64_t t, int thread) {
     const tg_ctx *g = vctx;
     const nnl_gemm_desc *d = g->d;
@@ -799,6 +814,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     const int64_t nkb = g->ks > 1 ? (kn + g->kc - 1) / g->kc : g->nkb;
 #define TG_KB(b) (klo + k_split(kn, nkb, (b)))
     int64_t ocur = tg_chan(g, q + 1) - o0;
+    if (g->prep) d->item_prep(d, item);
     nnl_gemm_ptrs p = {0};
     d->ptrs(d, item, &p);
     if (!g->xw) p.b += thread * d->b_copy_floats;
@@ -926,6 +942,8 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_ke
     /* K parts take the threads: whole TG_OC tiles of channels in each */
     g.oc_tiles = tg_tasks(g.oc, d->batch, g.ks > 1 ? 1 : nnl_pool_threads(pool), tg_unit(kern));
     g.pre_b = !xw && d->b_kind != NNL_BSRC_WIDE && nnl_pool_threads(pool) > 1 && g.npix >= TG_PRE_B_MIN_PIX;
+    g.prep = d->item_prep && !xw && g.ks == 1 && g.oc_tiles == 1;
+    if (d->item_prep && !g.prep) prep_items(d, pool);
     const int64_t kc = !xw && d->b_kind != NNL_BSRC_WIDE ? kern->tukr_plain_kc : kern->kc;
     g.kc = kc;
     g.nkb = (d->k + kc - 1) / kc;
@@ -1067,6 +1085,7 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
     if (!kern) kern = nnl_kernel_get();
     if (d->m <= 0 || d->n <= 0 || d->batch <= 0) return NNL_OK;
     if (gemv_fits(d) && d->k > 0) {
+        if (d->item_prep) prep_items(d, pool);
         gemv_run(d, kern, pool);
         return NNL_OK;
     }
@@ -1079,6 +1098,7 @@ nnl_status nnl_gemm(const nnl_gemm_desc *d, const nnl_kernel *kern, nnl_pool *po
         tg_run(d, &p0, kern, xw, pool, thread_scratch);
         return NNL_OK;
     }
+    if (d->item_prep) prep_items(d, pool);
     int threads = nnl_pool_threads(pool);
     const int nr = kern->nr;
     gemm_ctx g = {.d = d, .kern = kern, .ts = thread_scratch};

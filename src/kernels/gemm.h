@@ -699,6 +699,12 @@ typedef struct nnl_gemm_desc {
     /* pointers of batch item i; ctx is desc->ctx */
     void (*ptrs)(const struct nnl_gemm_desc *d, int64_t i, nnl_gemm_ptrs *p);
     const void *ctx;
+    /* NULL, or what batch item i needs done before its GEMM reads B (a
+     * grouped conv's padded planes of one group): done by the item's task
+     * where one task takes the whole item (the transposed tile of a small
+     * group), its planes then still in L1 when the tile reads them; else
+     * by a pool pass over the items before the GEMM. */
+    void (*item_prep)(const struct nnl_gemm_desc *d, int64_t i);
 } nnl_gemm_desc;
 
 /* Run the GEMM on pool (NULL: inline) with the given kernel set (NULL:

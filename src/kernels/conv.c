@@ -650,6 +650,13 @@ typedef struct dw_ctx {
     const nnl_kernel *kern;
     void *const *ts;
     int64_t nblk, nband, bo;   /* channel blocks, bands, output rows a band */
+    /* On several threads a task first asks for its block's input rows
+     * (into L2): the layer before, split by pixels, left half of each
+     * plane in the other core's cache, and the kernel's own loads reached
+     * them one stride at a time (MnasNet-0.5's 3x3 and 5x5 depthwise
+     * convs 1-12% faster in the network, Zen 5, avx512; on 1 thread the
+     * rows are the core's own). */
+    bool pre;
 } dw_ctx;
 
 static int64_t dw_head_floats(const nnl_conv_params *p, int lanes) {
@@ -681,6 +688,14 @@ static void dw_task(void *vctx, int64_t item, int thread) {
     for (int c = 0; c < lanes; c++) bias[c] = a->bias && c < nc ? a->bias[c0 + c] : 0.0f;
     nnl_dwc_args k = dw_geometry(p, p->oh - oy0 < d->bo ? p->oh - oy0 : d->bo);
     const int64_t plane = p->oh * p->ow, first = img * p->c + c0;
+    if (d->pre) {
+        int64_t y0 = oy0 * p->sh - p->pt, y1 = (oy0 + k.rows - 1) * p->sh - p->pt + (p->kh - 1) * p->dh + 1;
+        y0 = y0 < 0 ? 0 : y0;
+        y1 = y1 > p->h ? p->h : y1;
+        for (int c = 0; c < nc && y1 > y0; c++)
+            nnl_prefetch_l2_range(a->x + (first + c) * p->h * p->w + y0 * p->w,
+                                  (size_t)((y1 - y0) * p->w) * sizeof(float));
+    }
     k.x = a->x + first * p->h * p->w;
     k.xcs = p->h * p->w;
     k.nc = nc;
@@ -725,7 +740,7 @@ static nnl_status conv_dw_run(const nnl_conv_params *p, const nnl_conv_args *a, 
     /* whole planes for the pixel path while that leaves two tasks a thread */
     if (kern->dwc_pixels(&g) && p->n * ((p->c + lanes - 1) / lanes) >= 2 * nnl_pool_threads(pool)) bo = p->oh;
     dw_ctx d = {.p = p, .a = a, .kern = kern, .ts = ts, .nblk = (p->c + lanes - 1) / lanes,
-                .nband = (p->oh + bo - 1) / bo, .bo = bo};
+                .nband = (p->oh + bo - 1) / bo, .bo = bo, .pre = nnl_pool_threads(pool) > 1};
     nnl_pool_run(pool, p->n * d.nblk * d.nband, dw_task, &d);
     return NNL_OK;
 }

@@ -769,14 +769,16 @@ static void tg_reduce(void *vctx, int64_t c, int thread) {
  * 35 us for two K halves alone on the same input (untouched: 36 us).
  * Needs the parts' sums to fit at the end of the thread scratch. */
 #define TG_KSPLIT_MIN_K 128
-static int64_t tg_ksplit(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_kernel *kern, bool xw,
-                         int64_t npix, int threads) {
+/* and at least this much of K a part (it was half of AVX-512's K block,
+ * when that was 160) */
+#define TG_KSPLIT_MIN_PART 80
+static int64_t tg_ksplit(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, bool xw, int64_t npix, int threads) {
     if (xw || threads <= 1 || d->batch != 1 || d->b_kind == NNL_BSRC_WIDE || p0->y) return 1;
     if (d->k < TG_KSPLIT_MIN_K || d->k < 2 * d->m || d->epi.alpha != 1.0f || p0->bias_col ||
         (p0->res && d->res_cs != 1))
         return 1;
     const int64_t ks = threads;
-    if (d->k / ks < kern->tukr_plain_kc / 2) return 1;
+    if (d->k / ks < TG_KSPLIT_MIN_PART) return 1;
     const size_t need = TG_TILE_FLOATS(npix) + NNL_TUKR_JOIN_FLOATS(KC_MAX) + tg_part_floats(d->m, npix);
     return need * sizeof(float) <= NNL_THREAD_SCRATCH_BYTES ? ks : 1;
 }
@@ -938,7 +940,7 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_ke
     tg_columns(d, xw, g.pix);
     g.grp = tg_group(g.npix);
     g.oc = xw ? d->n : d->m;
-    g.ks = tg_ksplit(d, p0, kern, xw, g.npix, nnl_pool_threads(pool));
+    g.ks = tg_ksplit(d, p0, xw, g.npix, nnl_pool_threads(pool));
     /* K parts take the threads: whole TG_OC tiles of channels in each */
     g.oc_tiles = tg_tasks(g.oc, d->batch, g.ks > 1 ? 1 : nnl_pool_threads(pool), tg_unit(kern));
     g.pre_b = !xw && d->b_kind != NNL_BSRC_WIDE && nnl_pool_threads(pool) > 1 && g.npix >= TG_PRE_B_MIN_PIX;

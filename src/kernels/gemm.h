@@ -545,10 +545,11 @@ typedef struct nnl_kernel {
     /* tukr on a plain B (1x1 convs on small maps), not only on the wide
      * grid's and X W: its K block (0: plain B takes pixel tiles), and the
      * share of the pixel tiles' lanes, in percent, it must save.  Its B
-     * rows are whole channel planes apart, so a K block of them must fit
-     * L1: on AVX2 (Zen 3) at K 256 ResNet's 1x1 convs at 7x7 ran 10%
-     * slower than pixel tiles, at K 64 12-22% faster; at 14x14 (196 of 200
-     * lanes) still 5% slower, hence the margin. */
+     * rows are whole channel planes apart: on AVX2 a K block of them must
+     * fit L1 (Zen 3: at K 256 ResNet's 1x1 convs at 7x7 ran 10% slower
+     * than pixel tiles, at K 64 12-22% faster; at 14x14, 196 of 200
+     * lanes, still 5% slower, hence the margin); AVX-512 reads them from
+     * L2 in blocks of up to 512 (kset_avx512.c). */
     int tukr_plain_kc;
     int tukr_plain_gain;
     /* K from which convs on 7x7 maps take tukr (0: gemm.c's TG_MIN_K, 384).

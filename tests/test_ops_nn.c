@@ -275,6 +275,11 @@ static void test_conv_variants(void **state) {
         {4, 1, 5, 10, 10, 7, 3, 3, 1, 1, 1, 1, 1, "SAME_UPPER", {0}, false, true, NNL_ACT_CLIP},
         {4, 1, 6, 12, 12, 16, 3, 3, 2, 1, 2, 1, 1, NULL, {2, 0, 1, 3}, true, true, NNL_ACT_RELU},
         {4, 1, 6, 9, 9, 6, 3, 3, 6, 1, 1, 1, 1, NULL, {1, 1, 1, 1}, true, true, NNL_ACT_RELU}, /* depthwise */
+        /* grouped, 16 channels a group: on the transposed tile each group's
+         * task pads its own planes (two images: items past the first); on
+         * the wide grid's pixel tiles a pool pass pads them first */
+        {4, 2, 48, 14, 14, 48, 3, 3, 3, 1, 1, 1, 1, NULL, {1, 1, 1, 1}, true, false, NNL_ACT_RELU},
+        {4, 1, 32, 30, 30, 32, 3, 3, 2, 1, 1, 1, 1, NULL, {1, 1, 1, 1}, true, true, NNL_ACT_RELU},
         {4, 1, 64, 14, 14, 64, 1, 1, 1, 1, 1, 1, 1, NULL, {0, 0, 0, 0}, true, true, NNL_ACT_RELU},
         {3, 2, 5, 1, 40, 7, 1, 5, 1, 1, 2, 1, 3, NULL, {4, 1}, true, false, NNL_ACT_NONE}, /* conv1d */
         {3, 1, 8, 1, 33, 8, 1, 3, 8, 1, 1, 1, 1, "SAME_UPPER", {0}, true, true, NNL_ACT_NONE},

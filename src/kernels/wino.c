@@ -699,14 +699,20 @@ static void fused_task(void *vctx, int64_t b, int thread) {
             for (int64_t g = 0; g < nt; g += LANES) {
                 kern->wino_out(ob, m + (o - o0) * ldm + g, ocn * ldm);
                 kern->tile_t(ot, 16, ob, LANES, 16, LANES);
+                /* the sizes and the plane read once (GCC reloaded them
+                 * after every store through y), a tile's rows in a row */
+                const int64_t oh = p->oh, ow = p->ow;
+                float *const yo = a->y + o * oh * ow;
                 for (int l = 0; l < LANES && g + l < nt; l++) {
                     const tile_pos *tp = &pos[g + l];
                     const float *tv = ot + 16 * l;
-                    for (int i = 0; i < 4 && tp->oy0 + i < p->oh; i++) {
-                        float *y = a->y + (o * p->oh + tp->oy0 + i) * p->ow + tp->ox0;
-                        if (tp->ox0 + 4 <= p->ow) memcpy(y, tv + 4 * i, 4 * sizeof *y);
-                        else
-                            for (int k = 0; tp->ox0 + k < p->ow; k++) y[k] = tv[4 * i + k];
+                    const int64_t rows = oh - tp->oy0 < 4 ? oh - tp->oy0 : 4;
+                    float *y = yo + tp->oy0 * ow + tp->ox0;
+                    if (tp->ox0 + 4 <= ow) {
+                        for (int i = 0; i < rows; i++) memcpy(y + i * ow, tv + 4 * i, 4 * sizeof *y);
+                    } else {
+                        for (int i = 0; i < rows; i++)
+                            for (int k = 0; tp->ox0 + k < ow; k++) y[i * ow + k] = tv[4 * i + k];
                     }
                 }
             }

@@ -695,14 +695,14 @@ static void fused_task(void *vctx, int64_t b, int thread) {
                     }
                 }
         }
+        /* the sizes and the plane read once (GCC reloaded them after
+         * every store through y), a tile's rows in a row */
+        const int64_t oh = p->oh, ow = p->ow;
         for (int64_t o = o0; o < o0 + ocn; o++) {
+            float *const yo = a->y + o * oh * ow;
             for (int64_t g = 0; g < nt; g += LANES) {
                 kern->wino_out(ob, m + (o - o0) * ldm + g, ocn * ldm);
                 kern->tile_t(ot, 16, ob, LANES, 16, LANES);
-                /* the sizes and the plane read once (GCC reloaded them
-                 * after every store through y), a tile's rows in a row */
-                const int64_t oh = p->oh, ow = p->ow;
-                float *const yo = a->y + o * oh * ow;
                 for (int l = 0; l < LANES && g + l < nt; l++) {
                     const tile_pos *tp = &pos[g + l];
                     const float *tv = ot + 16 * l;

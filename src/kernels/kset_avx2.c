@@ -127,32 +127,38 @@ INLINE int clamp8(int x) { return x < 0 ? 0 : x > 8 ? 8 : x; }
  * where C's earlier K blocks or the residual are added after the sums. */
 static void ukr_avx2(const nnl_ukr_args *p);
 
-static __attribute__((noinline)) void ukr_gap_avx2(const nnl_ukr_args *p) {
+static __attribute__((noinline)) void ukr_gap_avx2(const nnl_ukr_args *p0) {
     float t[NNL_MR * NR] __attribute__((aligned(32)));
-    const nnl_epilogue *e = p->epi;
-    const bool late = nnl_ukr_gap_late(p);
-    const nnl_ukr_args q = nnl_ukr_gap_plain(p, t, NR);
+    /* local copies, as ukr_gap_avx512's: through p0 the stores made every
+     * piece reload the call's fields */
+    const nnl_ukr_args p = *p0;
+    const bool late = nnl_ukr_gap_late(&p);
+    nnl_epilogue e = {0};
+    if (p.epi) e = *p.epi;
+    const bool epi = late && p.epi;
+    const nnl_ukr_args q = nnl_ukr_gap_plain(&p, t, NR);
     ukr_avx2(&q);
-    for (int i = 0; i < p->mr; i++)
-        for (int col = 0; col < p->nr; col += 8) {
-            const int left = p->nr - col, n = left < 8 ? left : 8, lo = clamp8(p->gap_at - col),
-                      hi = clamp8(p->gap_at + p->gap - col);
-            float *c = p->c + i * p->ldc + col;
+    for (int col = 0; col < p.nr; col += 8) {
+        const int left = p.nr - col, n = left < 8 ? left : 8, lo = clamp8(p.gap_at - col),
+                  hi = clamp8(p.gap_at + p.gap - col);
+        for (int i = 0; i < p.mr; i++) {
+            float *c = p.c + i * p.ldc + col;
             __m256 x = _mm256_load_ps(t + i * NR + col);
             if (late) {
-                if (p->accumulate) x = _mm256_add_ps(x, ld_gap(c, lo, hi, n, p->gap));
-                if (e) {
-                    if (e->alpha != 1.0f) x = _mm256_mul_ps(x, _mm256_set1_ps(e->alpha));
-                    if (e->bias_row) x = _mm256_add_ps(x, _mm256_set1_ps(e->bias_row[i]));
-                    if (e->bias_col) x = _mm256_add_ps(x, ld_part(e->bias_col + col, left));
-                    if (e->res)
-                        x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta), ld_gap(e->res + i * e->res_rs + col, lo, hi, n, p->gap),
+                if (p.accumulate) x = _mm256_add_ps(x, ld_gap(c, lo, hi, n, p.gap));
+                if (epi) {
+                    if (e.alpha != 1.0f) x = _mm256_mul_ps(x, _mm256_set1_ps(e.alpha));
+                    if (e.bias_row) x = _mm256_add_ps(x, _mm256_set1_ps(e.bias_row[i]));
+                    if (e.bias_col) x = _mm256_add_ps(x, ld_part(e.bias_col + col, left));
+                    if (e.res)
+                        x = _mm256_fmadd_ps(_mm256_set1_ps(e.beta), ld_gap(e.res + i * e.res_rs + col, lo, hi, n, p.gap),
                                             x);
-                    x = act256(x, e->act, e->act_a, e->act_b);
+                    x = act256(x, e.act, e.act_a, e.act_b);
                 }
             }
-            st_gap(c, x, lo, hi, n, p->gap);
+            st_gap(c, x, lo, hi, n, p.gap);
         }
+    }
 }
 
 /* One 8-wide piece of row i: accumulate, epilogue, store.  e is the

@@ -97,33 +97,39 @@ INLINE __m512 load_gap(const float *at, __mmask16 lo, __mmask16 hi, int gap) {
  * stores spilled the accumulators (stems 1.5-1.7x slower). */
 static void ukr_avx512(const nnl_ukr_args *p);
 
-static __attribute__((noinline)) void ukr_gap_avx512(const nnl_ukr_args *p) {
+static __attribute__((noinline)) void ukr_gap_avx512(const nnl_ukr_args *p0) {
     float t[NNL_MR * NR] __attribute__((aligned(64)));
-    const nnl_epilogue *e = p->epi;
-    const bool late = nnl_ukr_gap_late(p);
-    const nnl_ukr_args q = nnl_ukr_gap_plain(p, t, NR);
+    /* local copies, as in store_tile: through p0 every masked store made
+     * the next piece reload the call's fields (a third of this path) */
+    const nnl_ukr_args p = *p0;
+    const bool late = nnl_ukr_gap_late(&p);
+    nnl_epilogue e = {0};
+    if (p.epi) e = *p.epi;
+    const bool epi = late && p.epi;
+    const nnl_ukr_args q = nnl_ukr_gap_plain(&p, t, NR);
     ukr_avx512(&q);
-    for (int i = 0; i < p->mr; i++)
-        for (int col = 0; col < p->nr; col += 16) {
-            const __mmask16 m = tail_mask(p->nr - col), lo = m & lanes_below(p->gap_at - col),
-                            hi = m & (__mmask16)~lanes_below(p->gap_at + p->gap - col);
-            float *c = p->c + i * p->ldc + col;
+    for (int col = 0; col < p.nr; col += 16) {
+        const __mmask16 m = tail_mask(p.nr - col), lo = m & lanes_below(p.gap_at - col),
+                        hi = m & (__mmask16)~lanes_below(p.gap_at + p.gap - col);
+        for (int i = 0; i < p.mr; i++) {
+            float *c = p.c + i * p.ldc + col;
             __m512 x = _mm512_load_ps(t + i * NR + col);
             if (late) {
-                if (p->accumulate) x = _mm512_add_ps(x, load_gap(c, lo, hi, p->gap));
-                if (e) {
-                    if (e->alpha != 1.0f) x = _mm512_mul_ps(x, _mm512_set1_ps(e->alpha));
-                    if (e->bias_row) x = _mm512_add_ps(x, _mm512_set1_ps(e->bias_row[i]));
-                    if (e->bias_col) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, e->bias_col + col));
-                    if (e->res)
-                        x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta), load_gap(e->res + i * e->res_rs + col, lo, hi, p->gap),
+                if (p.accumulate) x = _mm512_add_ps(x, load_gap(c, lo, hi, p.gap));
+                if (epi) {
+                    if (e.alpha != 1.0f) x = _mm512_mul_ps(x, _mm512_set1_ps(e.alpha));
+                    if (e.bias_row) x = _mm512_add_ps(x, _mm512_set1_ps(e.bias_row[i]));
+                    if (e.bias_col) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, e.bias_col + col));
+                    if (e.res)
+                        x = _mm512_fmadd_ps(_mm512_set1_ps(e.beta), load_gap(e.res + i * e.res_rs + col, lo, hi, p.gap),
                                             x);
-                    x = act512(x, e->act, e->act_a, e->act_b);
+                    x = act512(x, e.act, e.act_a, e.act_b);
                 }
             }
             _mm512_mask_storeu_ps(c, lo, x);
-            _mm512_mask_storeu_ps(c - p->gap, hi, x);
+            if (hi) _mm512_mask_storeu_ps(c - p.gap, hi, x);
         }
+    }
 }
 
 /* Store one 16-wide piece of row i: accumulate, epilogue, masked store.

@@ -146,6 +146,17 @@ static inline nnl_ukr_args nnl_ukr_gap_plain(const nnl_ukr_args *p, float *t, in
     return q;
 }
 
+/* A gap tile's call and epilogue copied into locals p and e (zeroed
+ * where there is none), returning nnl_ukr_gap_plain of them: read through
+ * the caller's pointer, every masked store of the move past the gap made
+ * the next piece reload the call's fields. */
+static inline nnl_ukr_args nnl_ukr_gap_local(const nnl_ukr_args *p0, nnl_ukr_args *p, nnl_epilogue *e, float *t,
+                                             int64_t ldt) {
+    *p = *p0;
+    *e = p0->epi ? *p0->epi : (nnl_epilogue){0};
+    return nnl_ukr_gap_plain(p, t, ldt);
+}
+
 /* A transposed tile, output channels in the vector lanes, for GEMMs with
  * few columns (convs on 7x7 and 14x14 maps, where pixel lanes leave a
  * 49-pixel row 64 lanes wide): t[j][o] (+)= sum over k < kc of

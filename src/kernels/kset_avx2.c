@@ -129,14 +129,10 @@ static void ukr_avx2(const nnl_ukr_args *p);
 
 static __attribute__((noinline)) void ukr_gap_avx2(const nnl_ukr_args *p0) {
     float t[NNL_MR * NR] __attribute__((aligned(32)));
-    /* local copies, as ukr_gap_avx512's: through p0 the stores made every
-     * piece reload the call's fields */
-    const nnl_ukr_args p = *p0;
-    const bool late = nnl_ukr_gap_late(&p);
-    nnl_epilogue e = {0};
-    if (p.epi) e = *p.epi;
-    const bool epi = late && p.epi;
-    const nnl_ukr_args q = nnl_ukr_gap_plain(&p, t, NR);
+    nnl_ukr_args p;
+    nnl_epilogue e;
+    const nnl_ukr_args q = nnl_ukr_gap_local(p0, &p, &e, t, NR);
+    const bool late = nnl_ukr_gap_late(&p), epi = late && p.epi;
     ukr_avx2(&q);
     for (int col = 0; col < p.nr; col += 8) {
         const int left = p.nr - col, n = left < 8 ? left : 8, lo = clamp8(p.gap_at - col),

@@ -99,14 +99,10 @@ static void ukr_avx512(const nnl_ukr_args *p);
 
 static __attribute__((noinline)) void ukr_gap_avx512(const nnl_ukr_args *p0) {
     float t[NNL_MR * NR] __attribute__((aligned(64)));
-    /* local copies, as in store_tile: through p0 every masked store made
-     * the next piece reload the call's fields (a third of this path) */
-    const nnl_ukr_args p = *p0;
-    const bool late = nnl_ukr_gap_late(&p);
-    nnl_epilogue e = {0};
-    if (p.epi) e = *p.epi;
-    const bool epi = late && p.epi;
-    const nnl_ukr_args q = nnl_ukr_gap_plain(&p, t, NR);
+    nnl_ukr_args p;
+    nnl_epilogue e;
+    const nnl_ukr_args q = nnl_ukr_gap_local(p0, &p, &e, t, NR);
+    const bool late = nnl_ukr_gap_late(&p), epi = late && p.epi;
     ukr_avx512(&q);
     for (int col = 0; col < p.nr; col += 16) {
         const __mmask16 m = tail_mask(p.nr - col), lo = m & lanes_below(p.gap_at - col),

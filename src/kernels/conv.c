@@ -252,9 +252,9 @@ static void split_row2(float *ph0, float *ph1, const float *s, int64_t w, int64_
 /* Phase planes of at most this many floats are zeroed in one call. */
 #define SMALL_PLANE_FLOATS 4096
 
-/* One input plane (image, channel) into its zero-padded phase planes
- * (a band's rows of them when cg is a band's). */
-static void pad_one(const conv_gemm *cg, int64_t pl) {
+/* Phase rows [i0, i1) of one input plane (image, channel) in its
+ * zero-padded phase planes (of a band's rows when cg is a band's). */
+static void pad_rows(const conv_gemm *cg, int64_t pl, int64_t i0, int64_t i1) {
     const nnl_conv_params *p = cg->p;
     const int64_t hp = cg->hp, wp = cg->wp, sh = p->sh, sw = p->sw;
     const float *src = cg->a->x + pl * p->h * p->w;
@@ -263,9 +263,11 @@ static void pad_one(const conv_gemm *cg, int64_t pl) {
         /* small planes (14x14, 28x28) zeroed whole at once: per-row pads
          * of a few floats cost more in calls than the stores they save */
         const bool whole = sh * sw * hp * wp <= SMALL_PLANE_FLOATS;
-        if (whole) memset(dst, 0, (size_t)(sh * sw * hp * wp) * sizeof(float));
+        if (whole)
+            for (int64_t ph = 0; ph < sh * sw; ph++)
+                memset(dst + (ph * hp + i0) * wp, 0, (size_t)((i1 - i0) * wp) * sizeof(float));
         for (int64_t ry = 0; ry < sh; ry++)
-            for (int64_t i = 0; i < hp; i++) {
+            for (int64_t i = i0; i < i1; i++) {
                 float *q0 = dst + (ry * 2 * hp + i) * wp, *q1 = q0 + hp * wp;
                 int64_t y = (cg->oy0 + i) * sh + ry - p->pt;
                 if (y >= 0 && y < p->h)
@@ -282,11 +284,12 @@ static void pad_one(const conv_gemm *cg, int64_t pl) {
          * convs, the 3x3s of every ResNet stage end) zeroed whole, then
          * the rows: a pad call and a copy call a row were a quarter of a
          * 7x7 grouped conv's time */
-        memset(dst, 0, (size_t)(hp * wp) * sizeof(float));
-        for (int64_t y = 0; y < p->h; y++) {
-            const int64_t i = y + p->pt - cg->oy0;
-            if (i >= 0 && i < hp) copy_row(dst + i * wp + p->pl, src + y * p->w, p->w);
-        }
+        memset(dst + i0 * wp, 0, (size_t)((i1 - i0) * wp) * sizeof(float));
+        int64_t y0 = i0 + cg->oy0 - p->pt, y1 = i1 + cg->oy0 - p->pt;
+        y0 = y0 < 0 ? 0 : y0;
+        y1 = y1 > p->h ? p->h : y1;
+        for (int64_t y = y0; y < y1; y++)
+            copy_row(dst + (y + p->pt - cg->oy0) * wp + p->pl, src + y * p->w, p->w);
         return;
     }
     for (int64_t ry = 0; ry < sh; ry++)
@@ -297,7 +300,7 @@ static void pad_one(const conv_gemm *cg, int64_t pl) {
             if (j0 > wp) j0 = wp;
             if (j1 > wp) j1 = wp;
             if (j1 < j0) j1 = j0;
-            for (int64_t i = 0; i < hp; i++) {
+            for (int64_t i = i0; i < i1; i++) {
                 float *row = ph + i * wp;
                 int64_t y = (cg->oy0 + i) * sh + ry - p->pt;
                 if (y < 0 || y >= p->h) {
@@ -311,10 +314,27 @@ static void pad_one(const conv_gemm *cg, int64_t pl) {
         }
 }
 
+/* A whole input plane (image, channel) into its zero-padded phase planes. */
+static void pad_one(const conv_gemm *cg, int64_t pl) { pad_rows(cg, pl, 0, cg->hp); }
+
 /* pad_one as a pool task, plane pl of the whole grid. */
 static void pad_plane(void *ctx, int64_t pl, int thread) {
     (void)thread;
     pad_one(ctx, pl);
+}
+
+/* A band of the whole grid's phase rows, every plane: one task a
+ * thread, task t the t-th of `tasks` row ranges. */
+typedef struct pad_band_job {
+    const conv_gemm *cg;
+    int64_t planes, tasks;
+} pad_band_job;
+
+static void pad_band(void *ctx, int64_t t, int thread) {
+    (void)thread;
+    const pad_band_job *j = ctx;
+    const int64_t hp = j->cg->hp, i0 = hp * t / j->tasks, i1 = hp * (t + 1) / j->tasks;
+    for (int64_t pl = 0; pl < j->planes; pl++) pad_rows(j->cg, pl, i0, i1);
 }
 
 /* pad_one over the planes of GEMM item i (one image's group), for
@@ -615,8 +635,13 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
             /* a grouped conv's items pad their own planes: on 2 threads
              * the pass over all planes before the GEMM took longer than on
              * 1 (RegNetX's 160 at 14x14: 9 us against 5.6) */
-            if (p->group > 1) w.item_prep = pad_item;
-            else nnl_pool_run(pool, p->n * p->c, pad_plane, &cg);
+            if (p->group > 1)
+                w.item_prep = pad_item;
+            else if (threads > 1 && p->n == 1 && !nnl_gemm_transposed(&w, kern)) {
+                pad_band_job j = {.cg = &cg, .planes = p->c, .tasks = 4 * threads};
+                nnl_pool_run(pool, j.tasks, pad_band, &j);
+            } else
+                nnl_pool_run(pool, p->n * p->c, pad_plane, &cg);
             return nnl_gemm(&w, kern, pool, ts);
         }
         cg.xpad = NULL;

@@ -933,6 +933,18 @@ static int64_t tg_tasks(int64_t oc, int64_t batch, int threads, int64_t unit) {
     return t;
 }
 
+/* The conv form's K block: the set's tukr_plain_kc on the plain B of 1x1
+ * convs, and on the wide grid from TG_WIDE_LONG_K_PIX pixels on where it
+ * is the longer one (avx512: 512 against 160; fewer passes over the sums,
+ * the panels joined fewer times): 3x3 convs
+ * at 14x14 (256 channels, ResNet layer3) 4-9% faster in the networks with
+ * 512 against 160 (Zen 5, 1 thread).  At 7x7 (512 channels, a 9.4 MB
+ * weight from memory) they were 1-4% slower in the network, though 6%
+ * faster alone with the weight in L3: the next block's weight is asked
+ * into L2 over a block's calls, 7 of them at 49 pixels, in shares too
+ * large to arrive in time. */
+#define TG_WIDE_LONG_K_PIX 98
+
 static void tg_run(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_kernel *kern, bool xw, nnl_pool *pool,
                    void *const *ts) {
     tg_ctx g = {.d = d, .kern = kern, .ts = ts, .xw = xw};
@@ -946,7 +958,10 @@ static void tg_run(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_ke
     g.pre_b = !xw && d->b_kind != NNL_BSRC_WIDE && nnl_pool_threads(pool) > 1 && g.npix >= TG_PRE_B_MIN_PIX;
     g.prep = d->item_prep && !xw && g.ks == 1 && g.oc_tiles == 1;
     if (d->item_prep && !g.prep) prep_items(d, pool);
-    const int64_t kc = !xw && d->b_kind != NNL_BSRC_WIDE ? kern->tukr_plain_kc : kern->kc;
+    const bool plain = !xw && d->b_kind != NNL_BSRC_WIDE;
+    const bool long_k = !xw && d->b_kind == NNL_BSRC_WIDE && g.npix >= TG_WIDE_LONG_K_PIX &&
+                        kern->tukr_plain_kc > kern->kc;
+    const int64_t kc = plain || long_k ? kern->tukr_plain_kc : kern->kc;
     g.kc = kc;
     g.nkb = (d->k + kc - 1) / kc;
     if (g.ks > 1) {

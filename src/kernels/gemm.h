@@ -171,7 +171,10 @@ static inline nnl_ukr_args nnl_ukr_gap_local(const nnl_ukr_args *p0, nnl_ukr_arg
  * NULL, read as such a joined copy at a (a_ps = kc * 16): the driver
  * joins once per task and K block, in its first call, and passes the
  * copy to the others.
- * t has row stride ldt; accumulate adds to it.  With one
+ * t has row stride ldt; accumulate adds to it.  pre (sets with
+ * nnl_kernel.tukr_pre): pre_n <= kc lines the kernel asks into L2, line k
+ * at K step k, so the requests spread over the call (the driver's list:
+ * the next K block's weight).  With one
  * or two panels (grouped convs of 8 or 16 channels a group) a call takes
  * up to 24 pixels: at 8, one vector of channels had 8 FMAs a step for 9
  * loads (RegNetX's grouped 3x3 at 33-80 GFLOP/s). */
@@ -189,6 +192,8 @@ typedef struct nnl_tukr_args {
     int np, nj;
     bool accumulate;
     float *join;
+    const void *const *pre;
+    int64_t pre_n;
 } nnl_tukr_args;
 typedef void (*nnl_tukr_fn)(const nnl_tukr_args *p);
 /* A tukr tile's channels into rows: dst[c * ldd + r] = src[r * lds + c]
@@ -552,6 +557,7 @@ typedef struct nnl_kernel {
      * copy pass before it: such a pass stalled on the weights' first read
      * from memory, which the calls' FMAs otherwise hide). */
     int tukr_lanes;
+    bool tukr_pre;             /* tukr takes nnl_tukr_args.pre */
     nnl_tile_t_fn tile_t;      /* with tukr */
     /* tukr on a plain B (1x1 convs on small maps), not only on the wide
      * grid's and X W: its K block (0: plain B takes pixel tiles), and the

@@ -266,6 +266,55 @@ INLINE void tukr_store(const nnl_tukr_args *p, __m512 acc[][3]) {
         }
 }
 
+/* K step k of tukr_body (runs of L pixels from run[]) into acc. */
+INLINE void tukr_step(const nnl_tukr_args *p, __m512 acc[][3], const float *const a[6], const int64_t *run,
+                      int64_t k, const int NJ, const int NV, const int L, const bool JOIN) {
+    const int R = NJ / L;
+    __m512 w[3];
+    tukr_weights(p, w, a, k, NV, JOIN);
+    const float *bk = p->b + p->b_off[k];
+#pragma GCC unroll 24
+    for (int r = 0; r < R; r++) {
+        const float *br = bk + run[r];
+#pragma GCC unroll 8
+        for (int x = 0; x < L; x++) {
+            __m512 b = _mm512_set1_ps(br[x]);
+#pragma GCC unroll 3
+            for (int v = 0; v < NV; v++) acc[r * L + x][v] = _mm512_fmadd_ps(b, w[v], acc[r * L + x][v]);
+        }
+    }
+}
+
+/* K step k of tukr_body_s (NJ pixels s apart from x0) into acc. */
+INLINE void tukr_step_s(const nnl_tukr_args *p, __m512 acc[][3], const float *const a[6], const float *x0,
+                        int64_t s, int64_t k, const int NJ, const int NV, const bool JOIN) {
+    __m512 w[3];
+    tukr_weights(p, w, a, k, NV, JOIN);
+    const float *bk = x0 + p->b_off[k];
+#pragma GCC unroll 24
+    for (int j = 0; j < NJ; j++) {
+        __m512 b = _mm512_set1_ps(bk[j * s]);
+#pragma GCC unroll 3
+        for (int v = 0; v < NV; v++) acc[j][v] = _mm512_fmadd_ps(b, w[v], acc[j][v]);
+    }
+}
+
+/* The K loop of a tukr body: its first pre_n steps each ask for one line
+ * of the driver's list (nnl_tukr_args.pre) in a loop of their own, so
+ * that the calls without a list (and the steps after it) run the loop
+ * they had, with no test a step and no more general registers (short
+ * in these loops: see tukr_body_s). */
+#define TUKR_K_LOOP(STEP)                                                     \
+    do {                                                                      \
+        const int64_t kc = p->kc, n = p->pre_n < kc ? p->pre_n : kc;          \
+        int64_t k = 0;                                                        \
+        for (; k < n; k++) {                                                  \
+            _mm_prefetch(p->pre[k], _MM_HINT_T1);                             \
+            STEP;                                                             \
+        }                                                                     \
+        for (; k < kc; k++) STEP;                                             \
+    } while (0)
+
 /* Transposed tile: NV vectors of 16 output channels (two PACK_A8 panels
  * side by side) for NJ pixels, every pixel a broadcast; NJ x NV <= 24
  * accumulators.  The pixels are NJ / L runs of L consecutive floats (a
@@ -280,21 +329,7 @@ INLINE void tukr_body(const nnl_tukr_args *p, const int NJ, const int NV, const 
     const int R = NJ / L;      /* runs */
     int64_t run[NNL_TUKR_PX];
     for (int r = 0; r < R; r++) run[r] = p->pix[r * L < p->nj ? r * L : p->nj - 1];
-    for (int64_t k = 0; k < p->kc; k++) {
-        __m512 w[3];
-        tukr_weights(p, w, a, k, NV, JOIN);
-        const float *bk = p->b + p->b_off[k];
-#pragma GCC unroll 24
-        for (int r = 0; r < R; r++) {
-            const float *br = bk + run[r];
-#pragma GCC unroll 8
-            for (int x = 0; x < L; x++) {
-                __m512 b = _mm512_set1_ps(br[x]);
-#pragma GCC unroll 3
-                for (int v = 0; v < NV; v++) acc[r * L + x][v] = _mm512_fmadd_ps(b, w[v], acc[r * L + x][v]);
-            }
-        }
-    }
+    TUKR_K_LOOP(tukr_step(p, acc, a, run, k, NJ, NV, L, JOIN));
     tukr_store(p, acc);
 }
 
@@ -308,17 +343,7 @@ INLINE void tukr_body_s(const nnl_tukr_args *p, const int NJ, const int NV, cons
     tukr_start(p, acc, a, NJ, NV, JOIN);
     const float *x0 = p->b + p->pix[0];
     const int64_t s = p->pix[1] - p->pix[0];
-    for (int64_t k = 0; k < p->kc; k++) {
-        __m512 w[3];
-        tukr_weights(p, w, a, k, NV, JOIN);
-        const float *bk = x0 + p->b_off[k];
-#pragma GCC unroll 24
-        for (int j = 0; j < NJ; j++) {
-            __m512 b = _mm512_set1_ps(bk[j * s]);
-#pragma GCC unroll 3
-            for (int v = 0; v < NV; v++) acc[j][v] = _mm512_fmadd_ps(b, w[v], acc[j][v]);
-        }
-    }
+    TUKR_K_LOOP(tukr_step_s(p, acc, a, x0, s, k, NJ, NV, JOIN));
     tukr_store(p, acc);
 }
 
@@ -1282,6 +1307,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .tukr = tukr_avx512,
     .tile_t = tile_t_avx512,
     .tukr_lanes = 16,
+    .tukr_pre = true,
     /* all of K in one block up to 512 (KC_MAX): its weight and input rows
      * stream from L2 at 10 loads a 21 FMAs, while each block more re-reads
      * and re-stores the sums and joins the panels again (Zen 5, 1 thread,

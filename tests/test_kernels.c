@@ -1063,7 +1063,10 @@ static void test_tukr(void **state) {
 /* Each set's tile transposition (tile_t) against its definition: tiles
  * of 1 .. 50 rows (whole register blocks, tails of one, a 7x7 map's 49)
  * and 1 .. 48 columns at a row stride past the columns; exact copies,
- * nothing written outside the destination's rows and columns. */
+ * nothing written outside the destination's rows and columns.  Then with
+ * an epilogue (bias per destination row, a residual at its own stride,
+ * each activation) against nnl_tile_t_ref's, within a float's rounding of
+ * the fused multiply-add. */
 static void test_tile_t(void **state) {
     (void)state;
     enum { LDS = 53, LDD = 57, MAXR = 50, MAXC = 48 };
@@ -1078,7 +1081,7 @@ static void test_tile_t(void **state) {
             for (size_t ci = 0; ci < sizeof cols / sizeof *cols; ci++) {
                 const int nr = rows[ri], nc = cols[ci];
                 memcpy(d, d0, MAXC * LDD * sizeof *d);
-                kern->tile_t(d, LDD, src, LDS, nr, nc);
+                kern->tile_t(d, LDD, src, LDS, nr, nc, NULL);
                 for (int c = 0; c < MAXC; c++)
                     for (int r = 0; r < LDD; r++) {
                         float want = c < nc && r < nr ? src[r * LDS + c] : d0[c * LDD + r];
@@ -1088,6 +1091,36 @@ static void test_tile_t(void **state) {
                     }
             }
     }
+    enum { RS = 61 };
+    float *bias = rnd(MAXC, 94), *res = rnd(MAXC * RS, 95), *want = rnd(MAXC * LDD, 96);
+    static const nnl_act acts[] = {NNL_ACT_NONE, NNL_ACT_RELU, NNL_ACT_CLIP, NNL_ACT_HARDSWISH, NNL_ACT_SIGMOID};
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported() || !kern->tukr) continue;
+        for (size_t ai = 0; ai < sizeof acts / sizeof *acts; ai++)
+            for (int with_res = 0; with_res < 2; with_res++) {
+                const nnl_epilogue e = {.alpha = 1.0f, .bias_row = bias, .res = with_res ? res : NULL, .res_rs = RS,
+                                        .beta = 0.75f, .act = acts[ai], .act_a = -0.25f, .act_b = 0.5f};
+                for (size_t ri = 0; ri < sizeof rows / sizeof *rows; ri++)
+                    for (size_t ci = 0; ci < sizeof cols / sizeof *cols; ci++) {
+                        const int nr = rows[ri], nc = cols[ci];
+                        memcpy(d, d0, MAXC * LDD * sizeof *d);
+                        memcpy(want, d0, MAXC * LDD * sizeof *d);
+                        kern->tile_t(d, LDD, src, LDS, nr, nc, &e);
+                        nnl_tile_t_ref(want, LDD, src, LDS, nr, nc, &e);
+                        for (int c = 0; c < MAXC; c++)
+                            for (int r = 0; r < LDD; r++) {
+                                const float g = d[c * LDD + r], w = want[c * LDD + r];
+                                if (fabsf(g - w) > 1e-6f * (1.0f + fabsf(w)) || (c >= nc || r >= nr ? g != w : 0))
+                                    fail_msg("%s tile_t %d x %d act %d res %d: (%d, %d) got %.9g want %.9g",
+                                             kern->name, nr, nc, (int)acts[ai], with_res, c, r, g, w);
+                            }
+                    }
+            }
+    }
+    nnl_aligned_free(bias);
+    nnl_aligned_free(res);
+    nnl_aligned_free(want);
     nnl_aligned_free(src);
     nnl_aligned_free(d0);
     nnl_aligned_free(d);

@@ -659,7 +659,13 @@ static void tg_store_conv(const tg_ctx *g, const nnl_gemm_ptrs *p, const float *
     const bool dense = d->b_kind != NNL_BSRC_WIDE || p->y;
     const int64_t ldy = dense ? (p->y ? g->npix : d->ldc) : g->npix;
     float *y0 = dense ? (p->y ? p->y + m0 * g->npix : p->c + m0 * d->ldc) : rows;
-    g->kern->tile_t(y0, ldy, tile, TG_OC, g->npix, mcur);
+    if (dense && e.alpha == 1.0f && !e.bias_col && (!p->res || d->res_cs == 1)) {
+        /* the epilogue with the transpose, in one pass over the rows */
+        e.res = p->res ? p->res + m0 * e.res_rs : NULL;
+        g->kern->tile_t(y0, ldy, tile, TG_OC, g->npix, mcur, &e);
+        return;
+    }
+    g->kern->tile_t(y0, ldy, tile, TG_OC, g->npix, mcur, NULL);
     for (int64_t o = 0; o < mcur; o++) {
         float *c = p->y ? p->y + (m0 + o) * g->npix : p->c + (m0 + o) * d->ldc;
         float *y = y0 + o * ldy;
@@ -944,7 +950,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
 #undef TG_KB
     if (g->ks > 1) {
         /* this part's sums, channel-major, for tg_reduce */
-        g->kern->tile_t(tg_part(g, kp) + o0 * g->npix, g->npix, tile, TG_OC, g->npix, ocur);
+        g->kern->tile_t(tg_part(g, kp) + o0 * g->npix, g->npix, tile, TG_OC, g->npix, ocur, NULL);
         return;
     }
     if (g->kb1 < g->nkb) return;   /* cacc: later pool runs add the rest of K */

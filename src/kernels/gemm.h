@@ -200,13 +200,13 @@ typedef void (*nnl_tukr_fn)(const nnl_tukr_args *p);
  * for r < rows, c < cols.  The transposed tile's sums are pixel-major
  * (a pixel's channels side by side) and C's rows channel-major; a scalar
  * copy of the tile cost 12% of a 1x1 conv at 7x7 (RegNetX's 400 -> 400,
- * bench_kernels), the sets' register transposes a fraction of that. */
-typedef void (*nnl_tile_t_fn)(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols);
-/* Its definition, the scalar and NEON sets' entry. */
-static inline void nnl_tile_t_ref(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols) {
-    for (int64_t c = 0; c < cols; c++)
-        for (int64_t r = 0; r < rows; r++) dst[c * ldd + r] = src[r * lds + c];
-}
+ * bench_kernels), the sets' register transposes a fraction of that.
+ * e: NULL, or an epilogue applied on the way, dst's rows its rows:
+ * (x + bias_row[c]) + beta * res[c * res_rs + r], then act; alpha 1 and
+ * no bias_col (callers check).  A pass of epi_row over the rows after
+ * the transpose was 7.5% of a 160 -> 1280 1x1 conv at 7x7 (Zen 5). */
+typedef void (*nnl_tile_t_fn)(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols,
+                              const nnl_epilogue *e);
 /* Floats of a tukr join buffer for K blocks of kc. */
 #define NNL_TUKR_JOIN_FLOATS(kc) ((size_t)3 * 16 * (size_t)(kc))
 /* Depthwise conv, channels in the vector lanes (kernels/dwc_body.h): one
@@ -824,6 +824,16 @@ static inline float nnl_epi_apply(const nnl_epilogue *e, float acc, int64_t i, i
     if (e->bias_col) v += e->bias_col[j];
     if (e->res) v += e->beta * r;
     return nnl_act_apply(v, e->act, e->act_a, e->act_b);
+}
+
+/* nnl_tile_t_fn's definition, the scalar and NEON sets' entry. */
+static inline void nnl_tile_t_ref(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols,
+                                  const nnl_epilogue *e) {
+    for (int64_t c = 0; c < cols; c++)
+        for (int64_t r = 0; r < rows; r++) {
+            const float x = src[r * lds + c];
+            dst[c * ldd + r] = e ? nnl_epi_apply(e, x, c, r, e->res ? e->res[c * e->res_rs + r] : 0.0f) : x;
+        }
 }
 
 #endif

@@ -334,7 +334,12 @@ static void tukr_avx2(const nnl_tukr_args *p) {
 
 /* 8 x 8 in registers (pairs interleaved, then pairs of pairs, then the
  * 128-bit halves exchanged). */
-static void tile_t_avx2(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols) {
+static void tile_t_avx2(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols,
+                        const nnl_epilogue *e0) {
+    /* a local copy of the epilogue: see tile_t_avx512 */
+    nnl_epilogue el = {0};
+    if (e0) el = *e0;
+    const nnl_epilogue *e = e0 ? &el : NULL;
     for (int64_t c0 = 0; c0 < cols; c0 += 8) {
         const int nc = (int)(cols - c0 < 8 ? cols - c0 : 8);
         const __m256i cm = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -359,8 +364,16 @@ static void tile_t_avx2(float *dst, int64_t ldd, const float *src, int64_t lds, 
             }
             const __m256i rm = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
             for (int c = 0; c < nc; c++) {
-                if (nr == 8) _mm256_storeu_ps(dst + (c0 + c) * ldd + r0, v[c]);
-                else _mm256_maskstore_ps(dst + (c0 + c) * ldd + r0, rm, v[c]);
+                __m256 x = v[c];
+                if (e) {
+                    if (e->bias_row) x = _mm256_add_ps(x, _mm256_set1_ps(e->bias_row[c0 + c]));
+                    if (e->res)
+                        x = _mm256_fmadd_ps(_mm256_set1_ps(e->beta),
+                                            _mm256_maskload_ps(e->res + (c0 + c) * e->res_rs + r0, rm), x);
+                    x = act256(x, e->act, e->act_a, e->act_b);
+                }
+                if (nr == 8) _mm256_storeu_ps(dst + (c0 + c) * ldd + r0, x);
+                else _mm256_maskstore_ps(dst + (c0 + c) * ldd + r0, rm, x);
             }
         }
     }

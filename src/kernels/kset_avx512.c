@@ -395,7 +395,11 @@ static void tukr_avx512(const nnl_tukr_args *p) {
 /* 16 x 16 in registers: level s swaps the off-diagonal s x s blocks of
  * every 2s x 2s block (row bit s with column bit s), one two-source
  * permute a row. */
-static void tile_t_avx512(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols) {
+/* tile_t (gemm.h nnl_tile_t_fn) with the epilogue's activation a
+ * constant of the caller's switch; e the caller's local copy (the masked
+ * stores would make every row reload it through a pointer). */
+INLINE void tile_t_blocks(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols,
+                          const nnl_epilogue *e, const nnl_act act) {
     __m512i lo[4], hi[4];
     for (int q = 0, s = 8; s; q++, s /= 2) {
         int32_t l[16], h[16];
@@ -429,8 +433,34 @@ static void tile_t_avx512(float *dst, int64_t ldd, const float *src, int64_t lds
                     }
             const __mmask16 rm = (__mmask16)((1u << nr) - 1);
 #pragma GCC unroll 16
-            for (int c = 0; c < nc; c++) _mm512_mask_storeu_ps(dst + (c0 + c) * ldd + r0, rm, v[c]);
+            for (int c = 0; c < nc; c++) {
+                __m512 x = v[c];
+                if (e) {
+                    if (e->bias_row) x = _mm512_add_ps(x, _mm512_set1_ps(e->bias_row[c0 + c]));
+                    if (e->res)
+                        x = _mm512_fmadd_ps(_mm512_set1_ps(e->beta),
+                                            _mm512_maskz_loadu_ps(rm, e->res + (c0 + c) * e->res_rs + r0), x);
+                    x = act512(x, act, e->act_a, e->act_b);
+                }
+                _mm512_mask_storeu_ps(dst + (c0 + c) * ldd + r0, rm, x);
+            }
         }
+    }
+}
+
+static void tile_t_avx512(float *dst, int64_t ldd, const float *src, int64_t lds, int64_t rows, int64_t cols,
+                          const nnl_epilogue *e0) {
+    if (!e0) {
+        tile_t_blocks(dst, ldd, src, lds, rows, cols, NULL, NNL_ACT_NONE);
+        return;
+    }
+    const nnl_epilogue e = *e0;
+    switch (e.act) {
+    case NNL_ACT_RELU: tile_t_blocks(dst, ldd, src, lds, rows, cols, &e, NNL_ACT_RELU); break;
+    case NNL_ACT_CLIP: tile_t_blocks(dst, ldd, src, lds, rows, cols, &e, NNL_ACT_CLIP); break;
+    case NNL_ACT_HARDSWISH: tile_t_blocks(dst, ldd, src, lds, rows, cols, &e, NNL_ACT_HARDSWISH); break;
+    case NNL_ACT_NONE: tile_t_blocks(dst, ldd, src, lds, rows, cols, &e, NNL_ACT_NONE); break;
+    default: tile_t_blocks(dst, ldd, src, lds, rows, cols, &e, e.act); break;
     }
 }
 

@@ -460,7 +460,7 @@ static void in_task(void *vctx, int64_t task, int thread) {
                 w->kern->wino_in_runs(out, os, &r);
             } else {
                 for (int l = 0; l < LANES; l++) patch(w, pp, q + l * 36, j + l, ic);
-                w->kern->tile_t(d, LANES, q, 36, LANES, 36);
+                w->kern->tile_t(d, LANES, q, 36, LANES, 36, NULL);
                 w->kern->wino_in(out, os, d);
             }
             if (out != dst) v_scatter(w->v, t, xs, nr, p->c, ic, j, w->nb);
@@ -563,7 +563,7 @@ static void out_task(void *vctx, int64_t oc, int thread) {
     float o[16 * LANES], ot[LANES * 16];
     for (int64_t j = 0; j < w->valid; j += LANES) {
         w->kern->wino_out(o, w->m + oc * w->nt + j, p->oc * w->nt);
-        w->kern->tile_t(ot, 16, o, LANES, 16, LANES);   /* tile l's 4 x 4 outputs at ot + 16 l */
+        w->kern->tile_t(ot, 16, o, LANES, 16, LANES, NULL);   /* tile l's 4 x 4 outputs at ot + 16 l */
         for (int l = 0; l < LANES && j + l < w->valid; l++) {
             const tile_pos *tp = &w->pos[j + l];
             int64_t plane = (tp->img * p->oc + oc) * p->oh * p->ow;
@@ -702,7 +702,7 @@ static void fused_task(void *vctx, int64_t b, int thread) {
             float *const yo = a->y + o * oh * ow;
             for (int64_t g = 0; g < nt; g += LANES) {
                 kern->wino_out(ob, m + (o - o0) * ldm + g, ocn * ldm);
-                kern->tile_t(ot, 16, ob, LANES, 16, LANES);
+                kern->tile_t(ot, 16, ob, LANES, 16, LANES, NULL);
                 for (int l = 0; l < LANES && g + l < nt; l++) {
                     const tile_pos *tp = &pos[g + l];
                     const float *tv = ot + 16 * l;

@@ -323,8 +323,8 @@ static void pad_plane(void *ctx, int64_t pl, int thread) {
     pad_one(ctx, pl);
 }
 
-/* A band of the whole grid's phase rows, every plane: one task a
- * thread, task t the t-th of `tasks` row ranges. */
+/* Task t of `tasks` bands of the whole grid's phase rows: those rows
+ * of every plane. */
 typedef struct pad_band_job {
     const conv_gemm *cg;
     int64_t planes, tasks;
@@ -635,6 +635,12 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
             /* a grouped conv's items pad their own planes: on 2 threads
              * the pass over all planes before the GEMM took longer than on
              * 1 (RegNetX's 160 at 14x14: 9 us against 5.6) */
+            /* one group on pixel tiles and several threads: padded by
+             * bands of rows, 4 a thread, which the pool hands out in
+             * contiguous ranges, as it does the GEMM's column blocks, so
+             * a thread's tiles mostly read rows it padded (by planes, each
+             * read half its rows from the other core's cache: SqueezeNet's
+             * 3x3s at 55x55 5-9% slower at 2 threads, Zen 5) */
             if (p->group > 1)
                 w.item_prep = pad_item;
             else if (threads > 1 && p->n == 1 && !nnl_gemm_transposed(&w, kern)) {

@@ -846,6 +846,7 @@ static const ccase conv_cases[] = {
     {1, 32, 7, 7, 32, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1},    /* groups of 16 at 7x7: transposed tiles, K 144 */
     {1, 160, 7, 7, 96, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* 1x1 at 7x7, K 160: tukr_small_k on avx512 */
     {2, 320, 7, 7, 72, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* ... K 320 on avx512 and avx2, batch 2 */
+    {1, 64, 7, 7, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1},  /* 3x3 at 7x7, K 576: two K blocks of the transposed tile */
     {1, 12, 16, 16, 16, 3, 3, 1, 1, 1, 6, 6, 6, 6, 6, 6},  /* by taps: tap rows 1-2, 0-2, 0-1 */
     {2, 8, 20, 18, 8, 3, 3, 1, 2, 2, 5, 4, 5, 4, 5, 4},     /* by taps, stride 2, batch 2 */
     {1, 24, 16, 16, 24, 3, 3, 2, 1, 1, 12, 12, 12, 12, 12, 12}, /* ASPP-like, groups of 12: the whole conv */

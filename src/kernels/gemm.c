@@ -976,12 +976,12 @@ static int64_t tg_tasks(int64_t oc, int64_t batch, int threads, int64_t unit) {
  * is the longer one (avx512: 512 against 160; fewer passes over the sums,
  * the panels joined fewer times): 3x3 convs at 14x14 (256 channels,
  * ResNet layer3) 4-9% faster in the networks with 512 against 160 (Zen 5,
- * 1 thread).  At 7x7 (512 channels, a 9.4 MB weight from memory) they
- * were 1-4% slower in the network, though 6% faster alone with the weight
- * in L3: the next block's weight was asked into L2 all at once before
- * each of a block's 7 calls, in shares too large to arrive in time
- * (measured before tukr asked for them itself, one a K step). */
-#define TG_WIDE_LONG_K_PIX 98
+ * 1 thread), at 7x7 (512 channels) 3-7% (1 and 2 threads).  At 7x7 the
+ * 9.4 MB weights come from memory: while the next block's weight was
+ * asked into L2 all at once before each of a block's 7 calls, 512 was
+ * 1-4% slower there; tukr now asks for it one line a K step (tg_task).
+ * Smaller maps keep 160. */
+#define TG_WIDE_LONG_K_PIX 49
 
 static void tg_run(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_kernel *kern, bool xw, nnl_pool *pool,
                    void *const *ts) {

@@ -41,7 +41,7 @@ INLINE __m256 exp256(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-static void gelu_avx2(float *y, int64_t n); /* kernels/rows_body.h */
+static void gelu_avx2(float *y, int64_t ldy, int64_t rows, int64_t n); /* kernels/rows_body.h */
 
 INLINE __m256 act256(__m256 x, nnl_act act, float a, float b) {
     const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
@@ -71,7 +71,7 @@ INLINE __m256 act256(__m256 x, nnl_act act, float a, float b) {
     case NNL_ACT_GELU: {
         float t[8];
         _mm256_storeu_ps(t, x);
-        gelu_avx2(t, 8);
+        gelu_avx2(t, 0, 1, 8);
         return _mm256_loadu_ps(t);
     }
     default: return x;
@@ -256,7 +256,7 @@ static void ukr_avx2(const nnl_ukr_args *p) {
     /* GELU (long polynomials) after every row is stored: as a call in the
      * epilogue it would spill the live accumulators around it */
     if (ep && e.act == NNL_ACT_GELU)
-        for (int i = 0; i < p->mr; i++) gelu_avx2(p->c + i * p->ldc, p->nr);
+        gelu_avx2(p->c, p->ldc, p->mr, p->nr);
 }
 
 /* Transposed tile (gemm.h nnl_tukr_args): one vector is one PACK_A8 panel,
@@ -382,11 +382,14 @@ static void tile_t_avx2(float *dst, int64_t ldd, const float *src, int64_t lds, 
 static void epi_row_avx2(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
                          nnl_act act, float a, float b) {
     const __m256 vb = _mm256_set1_ps(bias), vbeta = _mm256_set1_ps(beta);
+    /* GELU over the whole row after it is stored: its vectors together */
+    const nnl_act act1 = act == NNL_ACT_GELU ? NNL_ACT_NONE : act;
     for (int64_t i = 0; i < n; i += 8) {
         __m256 v = _mm256_add_ps(ld_part(x + i, n - i), vb);
         if (res) v = _mm256_fmadd_ps(vbeta, ld_part(res + i, n - i), v);
-        st_part(y + i, act256(v, act, a, b), n - i);
+        st_part(y + i, act256(v, act1, a, b), n - i);
     }
+    if (act == NNL_ACT_GELU) gelu_avx2(y, 0, 1, n);
 }
 
 /* F16C's vcvtph2ps, 8 halves at a time; the tail goes through a zeroed

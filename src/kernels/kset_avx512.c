@@ -36,7 +36,7 @@ INLINE __m512 exp512(__m512 x) {
     return _mm512_scalef_ps(p, n);
 }
 
-static void gelu_avx512(float *y, int64_t n); /* kernels/rows_body.h */
+static void gelu_avx512(float *y, int64_t ldy, int64_t rows, int64_t n); /* kernels/rows_body.h */
 
 INLINE __m512 act512(__m512 x, nnl_act act, float a, float b) {
     const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
@@ -66,7 +66,7 @@ INLINE __m512 act512(__m512 x, nnl_act act, float a, float b) {
     case NNL_ACT_GELU: {
         float t[16];
         _mm512_storeu_ps(t, x);
-        gelu_avx512(t, 16);
+        gelu_avx512(t, 0, 1, 16);
         return _mm512_loadu_ps(t);
     }
     default: return x;
@@ -219,7 +219,7 @@ static void ukr_avx512(const nnl_ukr_args *p) {
     /* GELU (long polynomials) after every row is stored: as a call in the
      * epilogue it would spill the live accumulators around it */
     if (p->epi && p->epi->act == NNL_ACT_GELU)
-        for (int i = 0; i < p->mr; i++) gelu_avx512(p->c + i * p->ldc, p->nr);
+        gelu_avx512(p->c, p->ldc, p->mr, p->nr);
 }
 
 /* The transposed tile's accumulators zeroed and its weight pointers: with
@@ -467,12 +467,15 @@ static void tile_t_avx512(float *dst, int64_t ldd, const float *src, int64_t lds
 static void epi_row_avx512(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
                            nnl_act act, float a, float b) {
     const __m512 vb = _mm512_set1_ps(bias), vbeta = _mm512_set1_ps(beta);
+    /* GELU over the whole row after it is stored: its vectors together */
+    const nnl_act act1 = act == NNL_ACT_GELU ? NNL_ACT_NONE : act;
     for (int64_t i = 0; i < n; i += 16) {
         __mmask16 m = tail_mask(n - i);
         __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, x + i), vb);
         if (res) v = _mm512_fmadd_ps(vbeta, _mm512_maskz_loadu_ps(m, res + i), v);
-        _mm512_mask_storeu_ps(y + i, m, act512(v, act, a, b));
+        _mm512_mask_storeu_ps(y + i, m, act512(v, act1, a, b));
     }
+    if (act == NNL_ACT_GELU) gelu_avx512(y, 0, 1, n);
 }
 
 /* vcvtph2ps on 16 halves; the tail is a masked load and store. */

@@ -63,7 +63,7 @@ INLINE float32x4_t exp4(float32x4_t x) {
 
 /* FMAX/FMIN return NaN when either operand is NaN, like the scalar
  * reference's comparisons (a NaN input stays NaN through relu and clip). */
-static void gelu_neon(float *y, int64_t n); /* kernels/rows_body.h */
+static void gelu_neon(float *y, int64_t ldy, int64_t rows, int64_t n); /* kernels/rows_body.h */
 
 INLINE float32x4_t act4(float32x4_t x, nnl_act act, float a, float b) {
     const float32x4_t zero = vdupq_n_f32(0.0f), one = vdupq_n_f32(1.0f);
@@ -84,7 +84,7 @@ INLINE float32x4_t act4(float32x4_t x, nnl_act act, float a, float b) {
     case NNL_ACT_GELU: {
         float t[4];
         vst1q_f32(t, x);
-        gelu_neon(t, 4);
+        gelu_neon(t, 0, 1, 4);
         return vld1q_f32(t);
     }
     default: return x;
@@ -219,12 +219,15 @@ static void ukr_neon(const nnl_ukr_args *p) {
 
 static void epi_row_neon(float *y, const float *x, int64_t n, float bias, const float *res, float beta,
                          nnl_act act, float a, float b) {
+    /* GELU over the whole row after it is stored: its vectors together */
+    const nnl_act act1 = act == NNL_ACT_GELU ? NNL_ACT_NONE : act;
     for (int64_t i = 0; i < n; i += 4) {
         const int m = n - i < 4 ? (int)(n - i) : 4;
         float32x4_t v = vaddq_f32(load_part(x + i, m), vdupq_n_f32(bias));
         if (res) v = vfmaq_n_f32(v, load_part(res + i, m), beta);
-        store_part(y + i, act4(v, act, a, b), m);
+        store_part(y + i, act4(v, act1, a, b), m);
     }
+    if (act == NNL_ACT_GELU) gelu_neon(y, 0, 1, n);
 }
 
 /* acc[i] = sum_k panel[k * 8 + i] * x[k * xs]: the generic body's four

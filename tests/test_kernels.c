@@ -869,7 +869,10 @@ static void test_conv_cases(void **state) {
             nnl_conv_params p = {.c = cc->c, .oc = cc->oc, .group = cc->group};
             bool pack_ok = nnl_conv_a8_ok(&p);
             run_conv_case(cc, kern, NULL, true, true, false, NNL_ACT_NONE, false, false);
-            run_conv_case(cc, kern, pool2, i % 2, i % 2, true, i % 2 ? NNL_ACT_RELU : NNL_ACT_SILU, false, false);
+            /* every other even case Sigmoid: the depthwise kernels step
+             * Sigmoid and SiLU over a block's vectors together */
+            run_conv_case(cc, kern, pool2, i % 2, i % 2, true,
+                          i % 2 ? NNL_ACT_RELU : i % 4 ? NNL_ACT_SIGMOID : NNL_ACT_SILU, false, false);
             /* a float16 weight, plain (depthwise, grouped) */
             run_conv_case(cc, kern, i % 2 ? NULL : pool2, true, i % 3 == 1, i % 2, NNL_ACT_RELU, false, true);
             if (pack_ok) {

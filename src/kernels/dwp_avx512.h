@@ -174,8 +174,15 @@ static inline __attribute__((always_inline)) void dwp_block(const dwp_blk *b, co
         case NNL_ACT_RELU:
         case NNL_ACT_CLIP: DWP_STORES(_mm512_min_ps(b->hi, _mm512_max_ps(b->lo, x_))); break;
         case NNL_ACT_HARDSWISH: DWP_STORES(act512(x_, NNL_ACT_HARDSWISH, 0.0f, 0.0f)); break;
-        case NNL_ACT_SILU: DWP_STORES(act512(x_, NNL_ACT_SILU, 0.0f, 0.0f)); break;
-        case NNL_ACT_SIGMOID: DWP_STORES(act512(x_, NNL_ACT_SIGMOID, 0.0f, 0.0f)); break;
+        /* four vectors at a time: eight together spilled */
+        case NNL_ACT_SILU:
+            DWP_UNROLL for (int j = 0; j < R * V; j += 4) sigm512_n(acc + j, R * V - j < 4 ? R * V - j : 4, true);
+            DWP_STORES(x_);
+            break;
+        case NNL_ACT_SIGMOID:
+            DWP_UNROLL for (int j = 0; j < R * V; j += 4) sigm512_n(acc + j, R * V - j < 4 ? R * V - j : 4, false);
+            DWP_STORES(x_);
+            break;
         default: DWP_STORES(x_); break;
         }
     }

@@ -7,8 +7,9 @@
  * contracted into fused multiply-adds, half the instructions of the ISO C
  * form) over rows of a tile or a whole row, the whole vectors four at a
  * time across the rows (NNL_VGELU_N: one at a time, a 16-lane vector took
- * ~80 cycles on a Xeon, latency-bound; four together ~27).  NNL_ROWS_DEFINE(isa, B) defines softmax_<isa>, layernorm_<isa>
- * and gelu_<isa>, which the set's file declares before its epilogues.
+ * ~80 cycles on a Xeon, latency-bound; four together ~37).
+ * NNL_ROWS_DEFINE(isa, B) defines softmax_<isa>, layernorm_<isa> and
+ * gelu_<isa>, which the set's file declares before its epilogues.
  * The scalar set has plain references of its own (kset_scalar.c), which
  * tests/test_kernels.c compares these with.
  *

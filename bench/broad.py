@@ -21,7 +21,9 @@ run, BENCH_WARMUP untimed runs and R timed runs, and reports their median;
 R is chosen per graph so the timed runs take ~BENCH_TARGET_MS (from a probe
 run at setup).  A tool's figure is the median over rounds; the ratio is
 nnlink / ORT (lower is better), also on the best round of each ("best"),
-the steadier figure when other jobs load the machine.  It prints per-graph
+the steadier figure when other jobs load the machine, and as the median of
+the rounds' own ratios ("paired": a round's two processes run seconds
+apart, so a slow spell of a shared host mostly hits both).  It prints per-graph
 ratios, their geometric mean per thread count and the worst graph, with the
 CPU model and the kernel set nnlink chose, and writes everything to
 BENCH_OUT (JSON).
@@ -255,6 +257,11 @@ def summarize(graphs, samples, tools, threads):
                 ok = r.get(tool) and r.get("ort")
                 r["ratio_" + tool] = r[tool] / r["ort"] if ok else None
                 r["ratio_best_" + tool] = r[tool + "_best"] / r["ort_best"] if ok else None
+                # rounds' own ratios: the two processes of a round ran
+                # seconds apart, mostly in the same state of a shared host
+                both = zip(samples.get(key, {}).get(tool, []), samples.get(key, {}).get("ort", []))
+                pr = [a["median_ms"] / b["median_ms"] for a, b in both if "median_ms" in a and "median_ms" in b]
+                r["ratio_paired_" + tool] = float(np.median(pr)) if pr else None
             rows.append(r)
     summary = {}
     for tool in tools:
@@ -268,6 +275,7 @@ def summarize(graphs, samples, tools, threads):
             summary["%s@%d" % (tool, t)] = {
                 "graphs": len(rr), "geomean": geomean([r["ratio_" + tool] for r in rr]),
                 "geomean_best": geomean([r["ratio_best_" + tool] for r in rr]),
+                "geomean_paired": geomean([r.get("ratio_paired_" + tool) for r in rr]),
                 "worst": worst["graph"], "worst_ratio": worst["ratio_" + tool],
                 "at_most_1": sum(1 for r in rr if r["ratio_" + tool] <= 1.0)}
     return rows, summary
@@ -415,9 +423,10 @@ def report_lines(r, markdown=False):
         for t in threads:
             s = r["summary"].get("%s@%d" % (tool, t))
             if s:
-                out.append("%s, %d thread%s: geometric mean of nnlink/ORT %.2f (best rounds %.2f) over %d graphs; "
+                paired = " (paired %.2f)" % s["geomean_paired"] if s.get("geomean_paired") else ""
+                out.append("%s, %d thread%s: geometric mean of nnlink/ORT %.2f (best rounds %.2f)%s over %d graphs; "
                            "worst %s %.2f; %d of %d at most 1.0" % (
-                               tool, t, "s" * (t > 1), s["geomean"], s["geomean_best"], s["graphs"],
+                               tool, t, "s" * (t > 1), s["geomean"], s["geomean_best"], paired, s["graphs"],
                                s["worst"], s["worst_ratio"], s["at_most_1"], s["graphs"]))
     errs = []
     for x in r["rows"]:

@@ -168,8 +168,23 @@ static bool b_in_place(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p, const nnl
 /* Offsets of rows k0.. of B read in place, from the item's origin.  The
  * wide grid's rows step through (ic, ky, kx): each tap's offset within a
  * channel is computed once a call (nnl_wide_row's divisions per row were
- * a sixth of a 7x7 conv's time). */
+ * a sixth of a 7x7 conv's time), the taps by steps, without divisions
+ * (nnl_wide_row's eight for each of 9 taps were 8% of RegNetX's grouped
+ * 3x3 at 7x7, whose 25 tasks each compute the same 144 offsets). */
 #define B_ROWS_TAPS 64
+static void wide_taps(const nnl_conv_geom *g, int64_t *tap) {
+    const int64_t plane = g->h * g->w;
+    int64_t t = 0;
+    /* y = ky dh = yq sh + yr, x = kx dw = xq sw + xr */
+    for (int64_t ky = 0, yq = 0, yr = 0; ky < g->kh; ky++) {
+        for (int64_t kx = 0, xq = 0, xr = 0; kx < g->kw; kx++) {
+            tap[t++] = (yr * g->sw + xr) * plane + yq * g->w + xq;
+            for (xr += g->dw; xr >= g->sw; xr -= g->sw) xq++;
+        }
+        for (yr += g->dh; yr >= g->sh; yr -= g->sh) yq++;
+    }
+}
+
 static void b_rows(const nnl_gemm_desc *d, int64_t k0, int64_t kc, int64_t *off) {
     const nnl_conv_geom *g = &d->geom;
     const int64_t khw = g->kh * g->kw;
@@ -178,8 +193,9 @@ static void b_rows(const nnl_gemm_desc *d, int64_t k0, int64_t kc, int64_t *off)
             off[kk] = d->b_kind == NNL_BSRC_WIDE ? nnl_wide_row(g, k0 + kk) : (k0 + kk) * d->b_rs;
         return;
     }
-    int64_t tap[B_ROWS_TAPS], chan = nnl_wide_row(g, khw);
-    for (int64_t t = 0; t < khw; t++) tap[t] = nnl_wide_row(g, t);
+    int64_t tap[B_ROWS_TAPS];
+    const int64_t chan = g->sh * g->sw * g->h * g->w;
+    wide_taps(g, tap);
     for (int64_t kk = 0, ic = k0 / khw, t = k0 % khw; kk < kc; kk++) {
         off[kk] = ic * chan + tap[t];
         if (++t == khw) t = 0, ic++;
@@ -579,7 +595,12 @@ typedef struct tg_ctx {
      * block */
     int64_t ks, kc;
     int64_t pix[TG_MAX_PIX];   /* offsets of the broadcast vectors: real pixels, or X's rows */
+    /* conv form with K at most TG_KOFF_MAX: B's row offsets, all of K,
+     * computed once for every task (b_rows a task and K block was 7-8% of
+     * RegNetX's grouped 3x3 at 7x7, 25 tasks of 144 rows); else NULL */
+    const int64_t *koff;
 } tg_ctx;
+#define TG_KOFF_MAX 2048
 
 /* How many broadcast vectors the GEMM has: X's rows (X W form), the
  * columns of B, or the wide grid's real pixels. */
@@ -863,8 +884,11 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     const int64_t kb0 = g->ks > 1 ? 0 : g->kb0, kb1 = g->ks > 1 ? nkb : g->kb1;
     for (int64_t kb = kb0; kb < kb1; kb++) {
         int64_t k0 = TG_KB(kb), kc = TG_KB(kb + 1) - k0;
+        const int64_t *bo = boff;
         if (g->xw)
             for (int64_t kk = 0; kk < kc; kk++) boff[kk] = (k0 + kk) * d->a_cs;
+        else if (g->koff)
+            bo = g->koff + k0;
         else
             b_rows(d, k0, kc, boff);
         const int64_t kcn = g->pre_b && kb + 1 < nkb ? TG_KB(kb + 2) - (k0 + kc) : 0;
@@ -933,7 +957,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
                 .a = joined ? join : a,
                 .a_ps = joined ? kc * 16 : d->k * NNL_MR,
                 .b = x,
-                .b_off = boff,
+                .b_off = bo,
                 .pix = g->pix + j0,
                 .t = t0 + j0 * ldt,
                 .ldt = ldt,
@@ -986,6 +1010,11 @@ static int64_t tg_tasks(int64_t oc, int64_t batch, int threads, int64_t unit) {
 static void tg_run(const nnl_gemm_desc *d, const nnl_gemm_ptrs *p0, const nnl_kernel *kern, bool xw, nnl_pool *pool,
                    void *const *ts) {
     tg_ctx g = {.d = d, .kern = kern, .ts = ts, .xw = xw};
+    int64_t koff[TG_KOFF_MAX];
+    if (!xw && d->k <= TG_KOFF_MAX) {
+        b_rows(d, 0, d->k, koff);
+        g.koff = koff;
+    }
     g.npix = tg_count(d, xw);
     tg_columns(d, xw, g.pix);
     g.grp = tg_group(g.npix);

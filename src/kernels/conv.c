@@ -32,6 +32,7 @@ bool nnl_conv_a8_ok(const nnl_conv_params *p) { return p->group == 1 || (p->oc /
 typedef struct conv_gemm {
     const nnl_conv_params *p;
     const nnl_conv_args *a;
+    nnl_split2_fn split2;      /* the kernel set's, or NULL */
     const float *xpad;         /* wide grid: padded input, else NULL */
     int64_t hp, wp, npx;       /* phase plane, virtual pixels */
     /* a band of the wide grid (band_task): its first output row, which
@@ -222,8 +223,14 @@ static void strided_row(float *d, const float *s, int64_t n, int64_t sw) {
  * (x + pl) % 2 at (x + pl) / 2: the evens to phase pl % 2 from (pl - pl %
  * 2) / 2, the odds to the other from (pl + pl % 2) / 2.  (Two passes of
  * every_other over each row, one a phase, were 26-44% of RegNetX's
- * grouped stride-2 convs.) */
-static void split_row2(float *ph0, float *ph1, const float *s, int64_t w, int64_t pl, int64_t wp, bool pads) {
+ * grouped stride-2 convs; in 16-byte shuffles this still took 27-34%
+ * of them (perf, Xeon), hence the set's split2 where it has one, on rows
+ * of at least SPLIT2_MIN columns a phase: RegNetX's 112-wide rows 7%
+ * faster in its conv, 14-wide ones 5% slower, where the call and its
+ * masks cost more than the few shuffles inline.) */
+#define SPLIT2_MIN 16
+static void split_row2(float *ph0, float *ph1, const float *s, int64_t w, int64_t pl, int64_t wp, bool pads,
+                       nnl_split2_fn split2) {
     const int64_t e = pl % 2, oe = (pl - e) / 2, oo = (pl + e) / 2;
     float *de = e ? ph1 : ph0, *dd = e ? ph0 : ph1;
     int64_t ne = (w + 1) / 2, no = w / 2;
@@ -236,6 +243,10 @@ static void split_row2(float *ph0, float *ph1, const float *s, int64_t w, int64_
     de += oe;
     dd += oo;
     int64_t k = 0;
+    if (split2 && no >= SPLIT2_MIN && ne >= SPLIT2_MIN) {
+        k = no < ne ? no : ne;
+        split2(de, dd, s, k);
+    }
     for (; k + 4 <= no && k + 4 <= ne && 2 * k + 8 <= w; k += 4) {
         v4f a, b, ev, od;
         memcpy(&a, s + 2 * k, sizeof a);
@@ -271,7 +282,7 @@ static void pad_rows(const conv_gemm *cg, int64_t pl, int64_t i0, int64_t i1) {
                 float *q0 = dst + (ry * 2 * hp + i) * wp, *q1 = q0 + hp * wp;
                 int64_t y = (cg->oy0 + i) * sh + ry - p->pt;
                 if (y >= 0 && y < p->h)
-                    split_row2(q0, q1, src + y * p->w, p->w, p->pl, wp, !whole);
+                    split_row2(q0, q1, src + y * p->w, p->w, p->pl, wp, !whole, cg->split2);
                 else if (!whole) {
                     memset(q0, 0, (size_t)wp * sizeof(float));
                     memset(q1, 0, (size_t)wp * sizeof(float));
@@ -570,7 +581,7 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         t.x = a->scratch;
         return conv_gemm_run(&q, &t, kern, pool, ts);
     }
-    conv_gemm cg = {.p = p, .a = a};
+    conv_gemm cg = {.p = p, .a = a, .split2 = kern ? kern->split2 : NULL};
     int64_t cgc = p->c / p->group, ohw = p->oh * p->ow;
     nnl_gemm_desc d = {
         .m = p->oc / p->group,

@@ -339,6 +339,10 @@ typedef void (*nnl_quant_fn)(void *y, const float *x, int64_t n, const nnl_quant
  * driver into thread scratch just before the float kernels read them.
  * Exact; every set must equal nnl_half_to_float bit for bit. */
 typedef void (*nnl_h2f_fn)(float *y, const uint16_t *x, int64_t n);
+/* even[j] = s[2 j] and odd[j] = s[2 j + 1], j < n: a stride-2 conv's
+ * input row split into its two column phases (kernels/conv.c, the wide
+ * grid).  Reads s[0 .. 2n) only, writes nothing past n. */
+typedef void (*nnl_split2_fn)(float *even, float *odd, const float *s, int64_t n);
 /* A 2-D pool's geometry over planes of NCHW data (kernels/pool2d.h): index
  * 0 the rows, 1 the columns (a 1-D pool is one of height 1); pb the pads
  * at the begin (the end pads only show in out). */
@@ -611,6 +615,8 @@ typedef struct nnl_kernel {
     nnl_qdw_fn qdw;
     nnl_qdwl_fn qdwl;          /* NULL: the set has none */
     nnl_h2f_fn h2f;
+    /* NULL: conv.c's 16-byte shuffles (scalar set) */
+    nnl_split2_fn split2;
     nnl_maxpool_fn maxpool;
     /* 8-bit conv microkernels, best first, NULL after the last: the first
      * whose supported() holds runs (kernels/qconv.c). */

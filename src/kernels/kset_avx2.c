@@ -406,6 +406,23 @@ static void h2f_avx2(float *y, const uint16_t *x, int64_t n) {
     }
 }
 
+/* nnl_split2_fn: 16 floats in, an in-lane shuffle and a 64-bit cross-lane
+ * permute a phase; the tail element by element. */
+static void split2_avx2(float *even, float *odd, const float *s, int64_t n) {
+    int64_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        const __m256 a = _mm256_loadu_ps(s + 2 * j), b = _mm256_loadu_ps(s + 2 * j + 8);
+        const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+        const __m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+        _mm256_storeu_ps(even + j, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0))));
+        _mm256_storeu_ps(odd + j, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0))));
+    }
+    for (; j < n; j++) {
+        even[j] = s[2 * j];
+        odd[j] = s[2 * j + 1];
+    }
+}
+
 /* ---- 8-bit microkernels --------------------------------------------
  * Tiles of 8 rows run as two halves of 4 rows; a packed activation quad
  * of 8 pixels is one 32-byte load.  With AVX-VNNI one vpdpbusd per (row,
@@ -1275,6 +1292,7 @@ const nnl_kernel nnl_kernel_avx2 = {
     .tukr_plain_gain = 10,
     .epi_row = epi_row_avx2,
     .h2f = h2f_avx2,
+    .split2 = split2_avx2,
     NNL_GENERIC_ENTRIES(avx2),
     NNL_GENERIC_VECTOR_ENTRIES(avx2, 32),
     .qadd = qadd_avx2,

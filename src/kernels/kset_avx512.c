@@ -486,6 +486,26 @@ static void h2f_avx512(float *y, const uint16_t *x, int64_t n) {
     }
 }
 
+/* nnl_split2_fn: 32 floats in, two permutes; the tail in masked loads and
+ * stores, so nothing past s[2n) or n is touched. */
+static void split2_avx512(float *even, float *odd, const float *s, int64_t n) {
+    const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    int64_t j = 0;
+    for (; j + 16 <= n; j += 16) {
+        const __m512 a = _mm512_loadu_ps(s + 2 * j), b = _mm512_loadu_ps(s + 2 * j + 16);
+        _mm512_storeu_ps(even + j, _mm512_permutex2var_ps(a, ie, b));
+        _mm512_storeu_ps(odd + j, _mm512_permutex2var_ps(a, io, b));
+    }
+    if (j < n) {
+        const int64_t r = n - j;   /* 1..15: 2r floats left */
+        const __m512 a = _mm512_maskz_loadu_ps(tail_mask(2 * r), s + 2 * j);
+        const __m512 b = _mm512_maskz_loadu_ps(lanes_below(2 * r - 16), s + 2 * j + 16);
+        _mm512_mask_storeu_ps(even + j, tail_mask(r), _mm512_permutex2var_ps(a, ie, b));
+        _mm512_mask_storeu_ps(odd + j, tail_mask(r), _mm512_permutex2var_ps(a, io, b));
+    }
+}
+
 /* ---- 8-bit microkernel: AVX512-VNNI ----------------------------------
  * Tile 8 rows x 48 pixels: 24 zmm sums; per quad three 64-byte loads of
  * packed activations (16 pixels x 4 bytes each) and eight vpdpbusd per
@@ -1353,6 +1373,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .wino_narrow = true,
     .epi_row = epi_row_avx512,
     .h2f = h2f_avx512,
+    .split2 = split2_avx512,
     NNL_GENERIC_ENTRIES(avx512),
     NNL_GENERIC_VECTOR_ENTRIES(avx512, 64),
     .qadd = qadd_avx512,

@@ -260,6 +260,20 @@ static void h2f_neon(float *y, const uint16_t *x, int64_t n) {
     for (; i < n; i++) y[i] = vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(x[i]))), 0);
 }
 
+/* nnl_split2_fn: vld2q's de-interleaving load, 4 of each phase. */
+static void split2_neon(float *even, float *odd, const float *s, int64_t n) {
+    int64_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const float32x4x2_t v = vld2q_f32(s + 2 * j);
+        vst1q_f32(even + j, v.val[0]);
+        vst1q_f32(odd + j, v.val[1]);
+    }
+    for (; j < n; j++) {
+        even[j] = s[2 * j];
+        odd[j] = s[2 * j + 1];
+    }
+}
+
 /* ---- 8-bit microkernel --------------------------------------------------
  * Tile 8 rows x 8 pixels as two halves of 4 rows.  A uint8 x int8 product
  * fits int16 (255 * -128 = -32640), so activations are widened to int16
@@ -524,6 +538,7 @@ const nnl_kernel nnl_kernel_neon = {
     .tile_t = nnl_tile_t_ref,   /* no transposed tile: only the Winograd driver uses it */
     .dot8 = dot8_neon,
     .h2f = h2f_neon,
+    .split2 = split2_neon,
     NNL_GENERIC_ENTRIES_BUT_DOT8(neon),
     NNL_GENERIC_VECTOR_ENTRIES(neon, 16),
     .qadd = qadd_neon,

@@ -21,9 +21,11 @@ run, BENCH_WARMUP untimed runs and R timed runs, and reports their median;
 R is chosen per graph so the timed runs take ~BENCH_TARGET_MS (from a probe
 run at setup).  A tool's figure is the median over rounds; the ratio is
 nnlink / ORT (lower is better), also on the best round of each ("best"),
-the steadier figure when other jobs load the machine, and as the median of
+the steadier figure when other jobs load the machine, as the median of
 the rounds' own ratios ("paired": a round's two processes run seconds
-apart, so a slow spell of a shared host mostly hits both).  It prints per-graph
+apart, so a slow spell of a shared host mostly hits both), and as the ratio
+of each tool's fastest single run over all rounds ("fastest runs": slow
+spells only ever add time).  It prints per-graph
 ratios, their geometric mean per thread count and the worst graph, with the
 CPU model and the kernel set nnlink chose, and writes everything to
 BENCH_OUT (JSON).
@@ -262,6 +264,12 @@ def summarize(graphs, samples, tools, threads):
                 both = zip(samples.get(key, {}).get(tool, []), samples.get(key, {}).get("ort", []))
                 pr = [a["median_ms"] / b["median_ms"] for a, b in both if "median_ms" in a and "median_ms" in b]
                 r["ratio_paired_" + tool] = float(np.median(pr)) if pr else None
+                # fastest single runs over all rounds: the host's slow spells
+                # (co-tenants, lasting from a tenth of a second to minutes)
+                # only ever add time, so the minimum is the steadiest figure
+                mins = {x: [s["min_ms"] for s in samples.get(key, {}).get(x, []) if s.get("min_ms")]
+                        for x in (tool, "ort")}
+                r["ratio_min_" + tool] = min(mins[tool]) / min(mins["ort"]) if all(mins.values()) else None
             rows.append(r)
     summary = {}
     for tool in tools:
@@ -276,6 +284,8 @@ def summarize(graphs, samples, tools, threads):
                 "graphs": len(rr), "geomean": geomean([r["ratio_" + tool] for r in rr]),
                 "geomean_best": geomean([r["ratio_best_" + tool] for r in rr]),
                 "geomean_paired": geomean([r.get("ratio_paired_" + tool) for r in rr]),
+                "geomean_min": geomean([r.get("ratio_min_" + tool) for r in rr]),
+                "at_most_1_min": sum(1 for r in rr if r.get("ratio_min_" + tool) and r["ratio_min_" + tool] <= 1.0),
                 "worst": worst["graph"], "worst_ratio": worst["ratio_" + tool],
                 "at_most_1": sum(1 for r in rr if r["ratio_" + tool] <= 1.0)}
     return rows, summary
@@ -403,7 +413,7 @@ def report_lines(r, markdown=False):
                if r["config"].get("nice") else ""), ""]
     head = ["graph", "input", "GFLOP"]
     for t in threads:
-        head += ["nnlink %dT" % t, "ORT %dT" % t, "ratio %dT" % t, "best %dT" % t]
+        head += ["nnlink %dT" % t, "ORT %dT" % t, "ratio %dT" % t, "best %dT" % t, "fastest %dT" % t]
         for tool in tools[1:]:
             head += ["%s %dT" % (tool, t), "ratio %s %dT" % (tool, t)]
     body = []
@@ -413,7 +423,8 @@ def report_lines(r, markdown=False):
         for t in threads:
             x = by.get((g["name"], t), {})
             cells += [fmt(x.get("nnlink"), "%.4g"), fmt(x.get("ort"), "%.4g"),
-                      fmt(x.get("ratio_nnlink"), "%.2f"), fmt(x.get("ratio_best_nnlink"), "%.2f")]
+                      fmt(x.get("ratio_nnlink"), "%.2f"), fmt(x.get("ratio_best_nnlink"), "%.2f"),
+                      fmt(x.get("ratio_min_nnlink"), "%.2f")]
             for tool in tools[1:]:
                 cells += [fmt(x.get(tool), "%.4g"), fmt(x.get("ratio_" + tool), "%.2f")]
         body.append(cells)
@@ -424,6 +435,8 @@ def report_lines(r, markdown=False):
             s = r["summary"].get("%s@%d" % (tool, t))
             if s:
                 paired = " (paired %.2f)" % s["geomean_paired"] if s.get("geomean_paired") else ""
+                if s.get("geomean_min"):
+                    paired += " (fastest runs %.2f, %d at most 1.0)" % (s["geomean_min"], s["at_most_1_min"])
                 out.append("%s, %d thread%s: geometric mean of nnlink/ORT %.2f (best rounds %.2f)%s over %d graphs; "
                            "worst %s %.2f; %d of %d at most 1.0" % (
                                tool, t, "s" * (t > 1), s["geomean"], s["geomean_best"], paired, s["graphs"],

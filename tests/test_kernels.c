@@ -811,6 +811,7 @@ static const ccase conv_cases[] = {
     {1, 13, 11, 11, 17, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},   /* 1x1 stride 2 */
     {2, 12, 15, 20, 8, 1, 1, 2, 2, 3, 1, 1, 0, 0, 0, 0},    /* 1x1 stride 2x3, groups, batch 2 */
     {1, 64, 28, 29, 160, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},  /* 1x1 stride 2 to 14x15 (RegNetX) */
+    {1, 8, 40, 37, 16, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0},    /* 1x1 stride 2, rows of 19: the set's split2 */
     {2, 40, 7, 7, 64, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},     /* SE projection at 7x7: X scaled into scratch */
     {1, 96, 14, 14, 200, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* ... at 14x14, M above N */
     {1, 7, 20, 31, 9, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1},     /* stride 2 */
@@ -1386,7 +1387,8 @@ static void test_maxpool(void **state) {
 /* Each set's split2 (where it has one) splits a row into its even and
  * odd columns at every length around its vector widths, reading the row
  * from an allocation of exactly 2n floats (AddressSanitizer sees a read
- * past it) and writing nothing past n. */
+ * past it) and writing nothing past n; with odd NULL the even columns
+ * alone, from exactly 2n - 1 floats. */
 static void test_split2(void **state) {
     (void)state;
     enum { MAXN = 80, GUARD = 16 };
@@ -1394,17 +1396,20 @@ static void test_split2(void **state) {
     for (int ki = 0; nnl_kernels[ki]; ki++) {
         const nnl_kernel *kern = nnl_kernels[ki];
         if (!kern->supported() || !kern->split2) continue;
-        for (int n = 0; n <= MAXN; n++) {
-            float *s = malloc((size_t)(n ? 2 * n : 1) * sizeof *s);
+        for (int n = 0; n <= 2 * MAXN + 1; n++) {
+            const bool both = n <= MAXN;
+            const int m = both ? n : n - MAXN - 1;
+            const int len = both ? 2 * m : 2 * m - 1;
+            float *s = malloc((size_t)(len > 0 ? len : 1) * sizeof *s);
             assert_non_null(s);
-            for (int i = 0; i < 2 * n; i++) s[i] = (float)(i * 3 + 1);
+            for (int i = 0; i < len; i++) s[i] = (float)(i * 3 + 1);
             for (int i = 0; i < MAXN + GUARD; i++) e[i] = o[i] = -7.0f;
-            kern->split2(e, o, s, n);
+            kern->split2(e, both ? o : NULL, s, m);
             for (int i = 0; i < MAXN + GUARD; i++) {
-                float we = i < n ? s[2 * i] : -7.0f, wo = i < n ? s[2 * i + 1] : -7.0f;
+                float we = i < m ? s[2 * i] : -7.0f, wo = both && i < m ? s[2 * i + 1] : -7.0f;
                 if (e[i] != we || o[i] != wo)
-                    fail_msg("%s split2 n %d: element %d is %g / %g, want %g / %g", kern->name, n, i, e[i], o[i], we,
-                             wo);
+                    fail_msg("%s split2 n %d%s: element %d is %g / %g, want %g / %g", kern->name, m,
+                             both ? "" : " (even only)", i, e[i], o[i], we, wo);
             }
             free(s);
         }

@@ -341,7 +341,8 @@ typedef void (*nnl_quant_fn)(void *y, const float *x, int64_t n, const nnl_quant
 typedef void (*nnl_h2f_fn)(float *y, const uint16_t *x, int64_t n);
 /* even[j] = s[2 j] and odd[j] = s[2 j + 1], j < n: a stride-2 conv's
  * input row split into its two column phases (kernels/conv.c, the wide
- * grid).  Reads s[0 .. 2n) only, writes nothing past n. */
+ * grid); odd NULL: the even columns alone (a strided 1x1 conv's
+ * subsampled rows).  Reads s[0 .. 2n - 1) at most, writes nothing past n. */
 typedef void (*nnl_split2_fn)(float *even, float *odd, const float *s, int64_t n);
 /* A 2-D pool's geometry over planes of NCHW data (kernels/pool2d.h): index
  * 0 the rows, 1 the columns (a 1-D pool is one of height 1); pb the pads

@@ -410,6 +410,16 @@ static void h2f_avx2(float *y, const uint16_t *x, int64_t n) {
  * permute a phase; the tail element by element. */
 static void split2_avx2(float *even, float *odd, const float *s, int64_t n) {
     int64_t j = 0;
+    if (!odd) {
+        /* s[2j + 15] exists while j + 8 < n */
+        for (; j + 8 < n; j += 8) {
+            const __m256 a = _mm256_loadu_ps(s + 2 * j), b = _mm256_loadu_ps(s + 2 * j + 8);
+            const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+            _mm256_storeu_ps(even + j, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0))));
+        }
+        for (; j < n; j++) even[j] = s[2 * j];
+        return;
+    }
     for (; j + 8 <= n; j += 8) {
         const __m256 a = _mm256_loadu_ps(s + 2 * j), b = _mm256_loadu_ps(s + 2 * j + 8);
         const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));

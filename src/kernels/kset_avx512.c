@@ -492,6 +492,19 @@ static void split2_avx512(float *even, float *odd, const float *s, int64_t n) {
     const __m512i ie = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i io = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     int64_t j = 0;
+    if (!odd) {
+        for (; j + 16 <= n; j += 16) {
+            const __m512 a = _mm512_loadu_ps(s + 2 * j), b = _mm512_maskz_loadu_ps(0x7FFF, s + 2 * j + 16);
+            _mm512_storeu_ps(even + j, _mm512_permutex2var_ps(a, ie, b));
+        }
+        if (j < n) {
+            const int64_t r = n - j;   /* 1..15: 2r - 1 floats to read */
+            const __m512 a = _mm512_maskz_loadu_ps(tail_mask(2 * r - 1), s + 2 * j);
+            const __m512 b = _mm512_maskz_loadu_ps(lanes_below(2 * r - 17), s + 2 * j + 16);
+            _mm512_mask_storeu_ps(even + j, tail_mask(r), _mm512_permutex2var_ps(a, ie, b));
+        }
+        return;
+    }
     for (; j + 16 <= n; j += 16) {
         const __m512 a = _mm512_loadu_ps(s + 2 * j), b = _mm512_loadu_ps(s + 2 * j + 16);
         _mm512_storeu_ps(even + j, _mm512_permutex2var_ps(a, ie, b));

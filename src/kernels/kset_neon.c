@@ -263,6 +263,12 @@ static void h2f_neon(float *y, const uint16_t *x, int64_t n) {
 /* nnl_split2_fn: vld2q's de-interleaving load, 4 of each phase. */
 static void split2_neon(float *even, float *odd, const float *s, int64_t n) {
     int64_t j = 0;
+    if (!odd) {
+        /* s[2j + 7] exists while j + 4 < n */
+        for (; j + 4 < n; j += 4) vst1q_f32(even + j, vld2q_f32(s + 2 * j).val[0]);
+        for (; j < n; j++) even[j] = s[2 * j];
+        return;
+    }
     for (; j + 4 <= n; j += 4) {
         const float32x4x2_t v = vld2q_f32(s + 2 * j);
         vst1q_f32(even + j, v.val[0]);

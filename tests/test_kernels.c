@@ -1416,6 +1416,49 @@ static void test_split2(void **state) {
     }
 }
 
+/* Each set's pad_plane (where it has one) against the definition in
+ * kernels/gemm.h, element by element, over strides 1 and 2, widths 1 to
+ * NNL_PAD_PLANE_MAX (as its limits allow), pads 0 to 3 and a first phase
+ * row of 0 or 1 (a band), writing nothing past its planes. */
+static void test_pad_plane(void **state) {
+    (void)state;
+    enum { GUARD = 64 };
+    float *x = malloc(40 * NNL_PAD_PLANE_MAX * sizeof *x);
+    float *d = malloc((4 * 40 * NNL_PAD_PLANE_MAX + GUARD) * sizeof *d);
+    assert_true(x && d);
+    for (int i = 0; i < 40 * NNL_PAD_PLANE_MAX; i++) x[i] = (float)(i + 1);
+    for (int ki = 0; nnl_kernels[ki]; ki++) {
+        const nnl_kernel *kern = nnl_kernels[ki];
+        if (!kern->supported() || !kern->pad_plane) continue;
+        for (int s = 1; s <= 2; s++)
+            for (int h = 1; h <= 30; h += 3)
+                for (int w = 1; w <= NNL_PAD_PLANE_MAX; w++)
+                    for (int pad = 0; pad < 16; pad++) {
+                        const int64_t pt = pad % 4, pl = (pad / 4 + w) % 4, pb = pad % 3, pr = pad / 4 % 3,
+                                      r0 = pad % 2;
+                        const int64_t hp = (pt + h + pb + s - 1) / s - r0, wp = (pl + w + pr + s - 1) / s;
+                        if (hp < 1 || s * wp > NNL_PAD_PLANE_MAX || (s == 1 && pl + w > wp)) continue;
+                        const int64_t n = s * s * hp * wp;
+                        for (int64_t i = 0; i < n + GUARD; i++) d[i] = -7.0f;
+                        kern->pad_plane(d, x, h, w, pt, pl, r0, hp, wp, s);
+                        for (int64_t i = 0; i < n + GUARD; i++) {
+                            float want = -7.0f;
+                            if (i < n) {
+                                const int64_t ph = i / (hp * wp), ry = ph / s, rx = ph % s;
+                                const int64_t y = (r0 + i / wp % hp) * s + ry - pt, c = i % wp * s + rx - pl;
+                                want = y >= 0 && y < h && c >= 0 && c < w ? x[y * w + c] : 0.0f;
+                            }
+                            if (d[i] != want)
+                                fail_msg("%s pad_plane s %d h %d w %d pads %lld %lld r0 %lld: element %lld is %g, "
+                                         "want %g", kern->name, s, h, w, (long long)pt, (long long)pl, (long long)r0,
+                                         (long long)i, d[i], want);
+                        }
+                    }
+    }
+    free(x);
+    free(d);
+}
+
 /* Each set's h2f equals nnl_half_to_float bit for bit on all 65536
  * halves, at every length and misalignment around its vector width, never
  * writing past n. */
@@ -1488,6 +1531,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_half_scalar),
         cmocka_unit_test(test_h2f),
         cmocka_unit_test(test_split2),
+        cmocka_unit_test(test_pad_plane),
         cmocka_unit_test(test_dwc),
         cmocka_unit_test(test_conv_ksplit),
         cmocka_unit_test(test_tukr),

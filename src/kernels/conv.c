@@ -33,6 +33,7 @@ typedef struct conv_gemm {
     const nnl_conv_params *p;
     const nnl_conv_args *a;
     nnl_split2_fn split2;      /* the kernel set's, or NULL */
+    nnl_pad_plane_fn pad_plane; /* the kernel set's, or NULL */
     const float *xpad;         /* wide grid: padded input, else NULL */
     int64_t hp, wp, npx;       /* phase plane, virtual pixels */
     /* a band of the wide grid (band_task): its first output row, which
@@ -270,6 +271,11 @@ static void pad_rows(const conv_gemm *cg, int64_t pl, int64_t i0, int64_t i1) {
     const int64_t hp = cg->hp, wp = cg->wp, sh = p->sh, sw = p->sw;
     const float *src = cg->a->x + pl * p->h * p->w;
     float *dst = (float *)cg->xpad + pl * sh * sw * hp * wp;
+    if (cg->pad_plane && i0 == 0 && i1 == hp && sh == sw && sh <= 2 && sw * wp <= NNL_PAD_PLANE_MAX &&
+        p->w <= NNL_PAD_PLANE_MAX && p->pl <= 15 && (sw == 2 || p->pl + p->w <= wp)) {
+        cg->pad_plane(dst, src, p->h, p->w, p->pt, p->pl, cg->oy0, hp, wp, (int)sh);
+        return;
+    }
     if (sw == 2) {
         /* small planes (14x14, 28x28) zeroed whole at once: per-row pads
          * of a few floats cost more in calls than the stores they save */
@@ -591,7 +597,7 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         t.x = a->scratch;
         return conv_gemm_run(&q, &t, kern, pool, ts);
     }
-    conv_gemm cg = {.p = p, .a = a, .split2 = kern ? kern->split2 : NULL};
+    conv_gemm cg = {.p = p, .a = a, .split2 = kern->split2, .pad_plane = kern->pad_plane};
     int64_t cgc = p->c / p->group, ohw = p->oh * p->ow;
     nnl_gemm_desc d = {
         .m = p->oc / p->group,

@@ -344,6 +344,17 @@ typedef void (*nnl_h2f_fn)(float *y, const uint16_t *x, int64_t n);
  * grid); odd NULL: the even columns alone (a strided 1x1 conv's
  * subsampled rows).  Reads s[0 .. 2n - 1) at most, writes nothing past n. */
 typedef void (*nnl_split2_fn)(float *even, float *odd, const float *s, int64_t n);
+/* A narrow input plane x (h x w) into the s x s zero-padded phase planes
+ * of a stride-s conv, s 1 or 2 (kernels/conv.c, the wide grid): phase
+ * (ry, rx), at dst + (ry s + rx) hp wp, row i, column j holds
+ * x[(r0 + i) s + ry - pt][j s + rx - pl], or 0 outside x.  Rows i < hp
+ * of every phase, all of them written.  Only for s wp <= NNL_PAD_PLANE_MAX,
+ * w <= NNL_PAD_PLANE_MAX, pl <= 15 and, at s 1, pl + w <= wp: RegNetX's
+ * grouped convs pad thousands of 7x7 to 28x28 planes a run, where a call
+ * and a few stores a row cost more than the copy. */
+#define NNL_PAD_PLANE_MAX 32
+typedef void (*nnl_pad_plane_fn)(float *dst, const float *x, int64_t h, int64_t w, int64_t pt, int64_t pl, int64_t r0,
+                                 int64_t hp, int64_t wp, int s);
 /* A 2-D pool's geometry over planes of NCHW data (kernels/pool2d.h): index
  * 0 the rows, 1 the columns (a 1-D pool is one of height 1); pb the pads
  * at the begin (the end pads only show in out). */
@@ -618,6 +629,7 @@ typedef struct nnl_kernel {
     nnl_h2f_fn h2f;
     /* NULL: conv.c's 16-byte shuffles (scalar set) */
     nnl_split2_fn split2;
+    nnl_pad_plane_fn pad_plane; /* NULL: conv.c's rows */
     nnl_maxpool_fn maxpool;
     /* 8-bit conv microkernels, best first, NULL after the last: the first
      * whose supported() holds runs (kernels/qconv.c). */

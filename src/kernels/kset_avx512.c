@@ -486,6 +486,54 @@ static void h2f_avx512(float *y, const uint16_t *x, int64_t n) {
     }
 }
 
+/* nnl_pad_plane_fn: a padded row in one or two masked stores, its input
+ * by an expanding load (stride 1) or two permutes of the input row
+ * (stride 2, one a column phase). */
+static void pad_plane_avx512(float *dst, const float *x, int64_t h, int64_t w, int64_t pt, int64_t pl, int64_t r0,
+                             int64_t hp, int64_t wp, int s) {
+    const __m512 z = _mm512_setzero_ps();
+    if (s == 1) {
+        /* lanes [pl, pl + w) of the row's two vectors hold x's row */
+        const __mmask16 s0 = tail_mask(wp), s1 = lanes_below(wp - 16);
+        const __mmask16 m0 = (__mmask16)(lanes_below(pl + w) & ~lanes_below(pl)), m1 = lanes_below(pl + w - 16);
+        for (int64_t i = 0; i < hp; i++) {
+            const int64_t y = r0 + i - pt;
+            __m512 v0 = z, v1 = z;
+            if (y >= 0 && y < h) {
+                v0 = _mm512_maskz_expandloadu_ps(m0, x + y * w);
+                v1 = _mm512_maskz_loadu_ps(m1, x + y * w + 16 - pl);
+            }
+            _mm512_mask_storeu_ps(dst + i * wp, s0, v0);
+            _mm512_mask_storeu_ps(dst + i * wp + 16, s1, v1);
+        }
+        return;
+    }
+    /* phase rx's lane j: x's column 2 j + rx - pl, of the row's 32 lanes */
+    const __m512i twice = _mm512_slli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), 1);
+    const __mmask16 sm = tail_mask(wp), l0 = tail_mask(w), l1 = lanes_below(w - 16);
+    __m512i idx[2];
+    __mmask16 ok[2];
+    for (int rx = 0; rx < 2; rx++) {
+        idx[rx] = _mm512_add_epi32(twice, _mm512_set1_epi32((int)(rx - pl)));
+        ok[rx] = (__mmask16)(sm & _mm512_cmpge_epi32_mask(idx[rx], _mm512_setzero_si512()) &
+                             _mm512_cmplt_epi32_mask(idx[rx], _mm512_set1_epi32((int)w)));
+    }
+    for (int ry = 0; ry < 2; ry++) {
+        float *d0 = dst + 2 * ry * hp * wp, *d1 = d0 + hp * wp;
+        for (int64_t i = 0; i < hp; i++) {
+            const int64_t y = 2 * (r0 + i) + ry - pt;
+            __m512 e = z, o = z;
+            if (y >= 0 && y < h) {
+                const __m512 a = _mm512_maskz_loadu_ps(l0, x + y * w), b = _mm512_maskz_loadu_ps(l1, x + y * w + 16);
+                e = _mm512_maskz_permutex2var_ps(ok[0], a, idx[0], b);
+                o = _mm512_maskz_permutex2var_ps(ok[1], a, idx[1], b);
+            }
+            _mm512_mask_storeu_ps(d0 + i * wp, sm, e);
+            _mm512_mask_storeu_ps(d1 + i * wp, sm, o);
+        }
+    }
+}
+
 /* nnl_split2_fn: 32 floats in, two permutes; the tail in masked loads and
  * stores, so nothing past s[2n) or n is touched. */
 static void split2_avx512(float *even, float *odd, const float *s, int64_t n) {
@@ -1387,6 +1435,7 @@ const nnl_kernel nnl_kernel_avx512 = {
     .epi_row = epi_row_avx512,
     .h2f = h2f_avx512,
     .split2 = split2_avx512,
+    .pad_plane = pad_plane_avx512,
     NNL_GENERIC_ENTRIES(avx512),
     NNL_GENERIC_VECTOR_ENTRIES(avx512, 64),
     .qadd = qadd_avx512,

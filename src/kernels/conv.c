@@ -32,8 +32,7 @@ bool nnl_conv_a8_ok(const nnl_conv_params *p) { return p->group == 1 || (p->oc /
 typedef struct conv_gemm {
     const nnl_conv_params *p;
     const nnl_conv_args *a;
-    nnl_split2_fn split2;      /* the kernel set's, or NULL */
-    nnl_pad_plane_fn pad_plane; /* the kernel set's, or NULL */
+    const nnl_kernel *kern;    /* its split2 and pad_plane pad the grid */
     const float *xpad;         /* wide grid: padded input, else NULL */
     int64_t hp, wp, npx;       /* phase plane, virtual pixels */
     /* a band of the wide grid (band_task): its first output row, which
@@ -271,9 +270,9 @@ static void pad_rows(const conv_gemm *cg, int64_t pl, int64_t i0, int64_t i1) {
     const int64_t hp = cg->hp, wp = cg->wp, sh = p->sh, sw = p->sw;
     const float *src = cg->a->x + pl * p->h * p->w;
     float *dst = (float *)cg->xpad + pl * sh * sw * hp * wp;
-    if (cg->pad_plane && i0 == 0 && i1 == hp && sh == sw && sh <= 2 && sw * wp <= NNL_PAD_PLANE_MAX &&
+    if (cg->kern->pad_plane && i0 == 0 && i1 == hp && sh == sw && sh <= 2 && sw * wp <= NNL_PAD_PLANE_MAX &&
         p->w <= NNL_PAD_PLANE_MAX && p->pl <= 15 && (sw == 2 || p->pl + p->w <= wp)) {
-        cg->pad_plane(dst, src, p->h, p->w, p->pt, p->pl, cg->oy0, hp, wp, (int)sh);
+        cg->kern->pad_plane(dst, src, p->h, p->w, p->pt, p->pl, cg->oy0, hp, wp, (int)sh);
         return;
     }
     if (sw == 2) {
@@ -288,7 +287,7 @@ static void pad_rows(const conv_gemm *cg, int64_t pl, int64_t i0, int64_t i1) {
                 float *q0 = dst + (ry * 2 * hp + i) * wp, *q1 = q0 + hp * wp;
                 int64_t y = (cg->oy0 + i) * sh + ry - p->pt;
                 if (y >= 0 && y < p->h)
-                    split_row2(q0, q1, src + y * p->w, p->w, p->pl, wp, !whole, cg->split2);
+                    split_row2(q0, q1, src + y * p->w, p->w, p->pl, wp, !whole, cg->kern->split2);
                 else if (!whole) {
                     memset(q0, 0, (size_t)wp * sizeof(float));
                     memset(q1, 0, (size_t)wp * sizeof(float));
@@ -409,7 +408,7 @@ typedef struct subsample_job {
     const nnl_conv_params *p;
     const float *x;
     float *d;
-    nnl_split2_fn split2;      /* the kernel set's, or NULL */
+    nnl_split2_fn split2;      /* the kernel set's (NULL: strided_row) */
 } subsample_job;
 
 /* One plane (image, channel): d[oy][ox] = x[oy sh][ox sw].  Stride-2
@@ -597,7 +596,7 @@ static nnl_status conv_gemm_run(const nnl_conv_params *p, const nnl_conv_args *a
         t.x = a->scratch;
         return conv_gemm_run(&q, &t, kern, pool, ts);
     }
-    conv_gemm cg = {.p = p, .a = a, .split2 = kern->split2, .pad_plane = kern->pad_plane};
+    conv_gemm cg = {.p = p, .a = a, .kern = kern};
     int64_t cgc = p->c / p->group, ohw = p->oh * p->ow;
     nnl_gemm_desc d = {
         .m = p->oc / p->group,

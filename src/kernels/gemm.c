@@ -831,6 +831,14 @@ static void prep_items(const nnl_gemm_desc *d, nnl_pool *pool) {
     nnl_pool_run(pool, d->batch, prep_task, &j);
 }
 
+/* The conv form's B row offsets for K rows [k0, k0 + kc): g->koff's, or
+ * b_rows' into buf. */
+static const int64_t *tg_rows(const tg_ctx *g, int64_t k0, int64_t kc, int64_t *buf) {
+    if (g->koff) return g->koff + k0;
+    b_rows(g->d, k0, kc, buf);
+    return buf;
+}
+
 /* Weight lines a tukr call asks for itself at most (tg_task). */
 #define TG_PRE_BURST 64
 
@@ -860,7 +868,8 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     /* plain B: the pixels' span in a row, the next K block's rows */
     const float *xb = x + g->pix[0];
     const int64_t span = g->pix[g->npix - 1] - g->pix[0] + 1;
-    int64_t bnext[KC_MAX];
+    int64_t bnext_buf[KC_MAX];
+    const int64_t *bnext = bnext_buf;
     const void *pre[KC_MAX];
     /* the sums' rows: the tile's, or C's own (cacc) */
     float *const t0 = g->cacc ? p.c + o0 : tile;
@@ -878,8 +887,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     const int64_t pre_nkb = !g->pre_b ? 0 : kn * span * (int64_t)sizeof(float) <= TG_PRE_ALL ? nkb : 1;
     for (int64_t b2 = 0; b2 < pre_nkb; b2++) {
         const int64_t k2 = TG_KB(b2), c2 = TG_KB(b2 + 1) - k2;
-        b_rows(d, k2, c2, bnext);
-        tg_prefetch_b(xb, bnext, c2, span, 0, 1);
+        tg_prefetch_b(xb, tg_rows(g, k2, c2, bnext_buf), c2, span, 0, 1);
     }
     const int64_t kb0 = g->ks > 1 ? 0 : g->kb0, kb1 = g->ks > 1 ? nkb : g->kb1;
     for (int64_t kb = kb0; kb < kb1; kb++) {
@@ -887,12 +895,10 @@ static void tg_task(void *vctx, int64_t t, int thread) {
         const int64_t *bo = boff;
         if (g->xw)
             for (int64_t kk = 0; kk < kc; kk++) boff[kk] = (k0 + kk) * d->a_cs;
-        else if (g->koff)
-            bo = g->koff + k0;
         else
-            b_rows(d, k0, kc, boff);
+            bo = tg_rows(g, k0, kc, boff);
         const int64_t kcn = g->pre_b && kb + 1 < nkb ? TG_KB(kb + 2) - (k0 + kc) : 0;
-        if (kcn) b_rows(d, k0 + kc, kcn, bnext);
+        if (kcn) bnext = tg_rows(g, k0 + kc, kcn, bnext_buf);
         const float *a = w + (o0 / NNL_MR * d->k + k0) * NNL_MR;
         /* The weight slice the task reads next, into L2 a share a call
          * from the second call of a block on (the first joins or reads

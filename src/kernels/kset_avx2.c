@@ -406,6 +406,12 @@ static void h2f_avx2(float *y, const uint16_t *x, int64_t n) {
     }
 }
 
+/* Lanes 0 1 4 5 2 3 6 7 of v (64-bit pairs 0 2 1 3): _mm256_shuffle_ps's
+ * two in-lane halves put in order. */
+static inline __m256 pairs_0213(__m256 v) {
+    return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(v), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
 /* nnl_split2_fn: 16 floats in, an in-lane shuffle and a 64-bit cross-lane
  * permute a phase; the tail element by element. */
 static void split2_avx2(float *even, float *odd, const float *s, int64_t n) {
@@ -414,18 +420,15 @@ static void split2_avx2(float *even, float *odd, const float *s, int64_t n) {
         /* s[2j + 15] exists while j + 8 < n */
         for (; j + 8 < n; j += 8) {
             const __m256 a = _mm256_loadu_ps(s + 2 * j), b = _mm256_loadu_ps(s + 2 * j + 8);
-            const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
-            _mm256_storeu_ps(even + j, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0))));
+            _mm256_storeu_ps(even + j, pairs_0213(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))));
         }
         for (; j < n; j++) even[j] = s[2 * j];
         return;
     }
     for (; j + 8 <= n; j += 8) {
         const __m256 a = _mm256_loadu_ps(s + 2 * j), b = _mm256_loadu_ps(s + 2 * j + 8);
-        const __m256 e = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
-        const __m256 o = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
-        _mm256_storeu_ps(even + j, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(e), _MM_SHUFFLE(3, 1, 2, 0))));
-        _mm256_storeu_ps(odd + j, _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(o), _MM_SHUFFLE(3, 1, 2, 0))));
+        _mm256_storeu_ps(even + j, pairs_0213(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))));
+        _mm256_storeu_ps(odd + j, pairs_0213(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))));
     }
     for (; j < n; j++) {
         even[j] = s[2 * j];

@@ -870,7 +870,6 @@ static void tg_task(void *vctx, int64_t t, int thread) {
     const int64_t span = g->pix[g->npix - 1] - g->pix[0] + 1;
     int64_t bnext_buf[KC_MAX];
     const int64_t *bnext = bnext_buf;
-    const void *pre[KC_MAX];
     /* the sums' rows: the tile's, or C's own (cacc) */
     float *const t0 = g->cacc ? p.c + o0 : tile;
     const int64_t ldt = g->cacc ? d->ldc : TG_OC;
@@ -922,7 +921,7 @@ static void tg_task(void *vctx, int64_t t, int thread) {
         }
         for (int64_t j0 = 0; j0 < g->npix; j0 += grp) {
             if (kcn) tg_prefetch_b(xb, bnext, kcn, span, j0 / grp, groups);
-            int64_t npre = 0;
+            int64_t npre = 0, l0_pre = 0;
             if (wn && j0 > 0) {
                 /* this call's share of the slice's lines, into L2.  Past
                  * TG_PRE_BURST of them, asked one a K step by the kernel
@@ -942,16 +941,14 @@ static void tg_task(void *vctx, int64_t t, int thread) {
                 const int64_t part = j0 / grp - 1, parts = groups - 1, lines = wn_kc * NNL_MR / LINE_FLOATS;
                 const int64_t l0 = lines * part / parts, l1 = lines * (part + 1) / parts;
                 const bool listed = g->kern->tukr_pre && (l1 - l0) * wn_np > TG_PRE_BURST;
-                if (listed)
-                    for (int64_t l = l0; l < l1; l++)
-                        for (int64_t qq = 0; qq < wn_np; qq++) {
-                            const float *line = wn + qq * d->k * NNL_MR + l * LINE_FLOATS;
-                            if (npre < kc)
-                                pre[npre++] = line;
-                            else
-                                nnl_prefetch_l2(line);
-                        }
-                else
+                if (listed) {
+                    /* the kernel's kc lines, the rest here (in the same order) */
+                    const int64_t lines_n = (l1 - l0) * wn_np;
+                    npre = min64(lines_n, kc);
+                    l0_pre = l0;
+                    for (int64_t e = npre; e < lines_n; e++)
+                        nnl_prefetch_l2(wn + e % wn_np * d->k * NNL_MR + (l0 + e / wn_np) * LINE_FLOATS);
+                } else
                     for (int64_t qq = 0; qq < wn_np; qq++)
                         nnl_prefetch_l2_range(wn + qq * d->k * NNL_MR + l0 * LINE_FLOATS,
                                               (size_t)((l1 - l0) * LINE_FLOATS) * sizeof(float));
@@ -971,8 +968,10 @@ static void tg_task(void *vctx, int64_t t, int thread) {
                 .nj = (int)min64(grp, g->npix - j0),
                 .accumulate = kb > 0,
                 .join = joins && j0 == 0 ? join : NULL,
-                .pre = pre,
+                .pre = npre ? (const char *)(wn + l0_pre * LINE_FLOATS) : NULL,
+                .pre_ps = d->k * NNL_MR * (int64_t)sizeof(float),
                 .pre_n = npre,
+                .pre_np = (int)wn_np,
             };
             g->kern->tukr(&u);
         }

@@ -172,9 +172,12 @@ static inline nnl_ukr_args nnl_ukr_gap_local(const nnl_ukr_args *p0, nnl_ukr_arg
  * joins once per task and K block, in its first call, and passes the
  * copy to the others.
  * t has row stride ldt; accumulate adds to it.  pre (sets with
- * nnl_kernel.tukr_pre): pre_n <= kc lines the kernel asks into L2, line k
- * at K step k, so the requests spread over the call (the driver's list:
- * the next K block's weight).  With one
+ * nnl_kernel.tukr_pre): pre_n <= kc lines the kernel asks into L2, one a
+ * K step from step 0, so the requests spread over the call (the driver's
+ * share of the next K block's weight): pre_np panels pre_ps bytes apart,
+ * a line of each in turn, then the next line (64 bytes on) of each; the
+ * first at pre, panel 0.  A list of pointers the driver filled a call was
+ * 8% of RegNetX's 400 -> 400 1x1 conv at 7x7 (perf, Xeon).  With one
  * or two panels (grouped convs of 8 or 16 channels a group) a call takes
  * up to 24 pixels: at 8, one vector of channels had 8 FMAs a step for 9
  * loads (RegNetX's grouped 3x3 at 33-80 GFLOP/s). */
@@ -192,8 +195,9 @@ typedef struct nnl_tukr_args {
     int np, nj;
     bool accumulate;
     float *join;
-    const void *const *pre;
-    int64_t pre_n;
+    const char *pre;
+    int64_t pre_ps, pre_n;
+    int pre_np;
 } nnl_tukr_args;
 typedef void (*nnl_tukr_fn)(const nnl_tukr_args *p);
 /* A tukr tile's channels into rows: dst[c * ldd + r] = src[r * lds + c]

@@ -307,9 +307,15 @@ INLINE void tukr_step_s(const nnl_tukr_args *p, __m512 acc[][3], const float *co
 #define TUKR_K_LOOP(STEP)                                                     \
     do {                                                                      \
         const int64_t kc = p->kc, n = p->pre_n < kc ? p->pre_n : kc;          \
+        const char *line = p->pre;                                            \
         int64_t k = 0;                                                        \
-        for (; k < n; k++) {                                                  \
-            _mm_prefetch(p->pre[k], _MM_HINT_T1);                             \
+        for (int q = 0; k < n; k++) {                                         \
+            _mm_prefetch(line, _MM_HINT_T1);                                  \
+            line += p->pre_ps;                                                \
+            if (++q == p->pre_np) {                                           \
+                q = 0;                                                        \
+                line += 64 - p->pre_np * p->pre_ps;                           \
+            }                                                                 \
             STEP;                                                             \
         }                                                                     \
         for (; k < kc; k++) STEP;                                             \

@@ -903,6 +903,50 @@ static void set_shape(nnl_model *m, int v, int rank, const int64_t *dims) {
     memcpy(m->values[v].t.dims, dims, (size_t)rank * sizeof(int64_t));
 }
 
+/* trim_taps: a dilated conv on a small map becomes the conv of its live
+ * taps with a weight of their own (the same one for two such convs), pads
+ * shrunk; a conv with every tap alive keeps its weight. */
+static void test_trim_taps_pass(void **state) {
+    (void)state;
+    nnl_model *m = nnl_model_new();
+    assert_non_null(m);
+    int x = nnl_model_add_value(m, "x", NNL_VAL_INPUT);
+    m->values[x].shape_known = true;
+    set_shape(m, x, 4, (int64_t[]){1, 4, 6, 10});
+    int w = add_const(m, "w", 4, (int64_t[]){3, 4, 3, 3}, 11);
+    int y[3] = {add_act(m, "y0"), add_act(m, "y1"), add_act(m, "y2")};
+    /* rows: dilation 6 on 6 rows leaves the middle row; columns:
+     * dilation 6 on 10 columns with pad 6 leaves all three */
+    nnl_attr at[2] = {{.name = "dilations", .type = NNL_ATTR_INTS, .n = 2, .ints = (int64_t[]){6, 6}},
+                      {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = (int64_t[]){6, 6, 6, 6}}};
+    nnl_attr full[1] = {{.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = (int64_t[]){1, 1, 1, 1}}};
+    assert_true(nnl_model_add_node(m, "Conv", "c0", (int[]){x, w}, 2, &y[0], 1, at, 2) >= 0);
+    assert_true(nnl_model_add_node(m, "Conv", "c1", (int[]){x, w}, 2, &y[1], 1, at, 2) >= 0);
+    assert_true(nnl_model_add_node(m, "Conv", "c2", (int[]){x, w}, 2, &y[2], 1, full, 1) >= 0);
+    float orig[3 * 4 * 9];
+    memcpy(orig, m->values[w].t.data, sizeof orig);
+    assert_int_equal(nnl_pass_trim_taps(m), NNL_OK);
+    int t = m->nodes[0].in[1];
+    assert_true(t != w);
+    assert_int_equal(m->nodes[1].in[1], t);
+    assert_int_equal(m->nodes[2].in[1], w);
+    assert_string_equal(m->values[t].name, "w.taps1x3@1,0");
+    const int64_t dims[4] = {3, 4, 1, 3};
+    assert_memory_equal(m->values[t].t.dims, dims, sizeof dims);
+    const float *d = m->values[t].t.data;
+    for (int r = 0; r < 12; r++)
+        for (int kx = 0; kx < 3; kx++) assert_true(d[r * 3 + kx] == orig[r * 9 + 3 + kx]);
+    const nnl_attr *k = nnl_node_attr(&m->nodes[0], "kernel_shape"), *p = nnl_node_attr(&m->nodes[0], "pads");
+    assert_non_null(k);
+    assert_non_null(p);
+    assert_int_equal(k->n, 2);
+    assert_true(k->ints[0] == 1 && k->ints[1] == 3);
+    assert_int_equal(p->n, 4);
+    assert_true(p->ints[0] == 0 && p->ints[1] == 6 && p->ints[2] == 0 && p->ints[3] == 6);
+    assert_null(nnl_node_attr(&m->nodes[2], "kernel_shape"));
+    nnl_model_free(m);
+}
+
 /* ConvNeXt's block end, MatMul -> Add(bias) -> Transpose(0, 3, 1, 2) ->
  * Mul(g [N, 1, 1]): the pass folds the bias into the MatMul and g into its
  * weight's columns and a scaled copy of the (shared) bias, the Transpose
@@ -1038,6 +1082,7 @@ int main(void) {
         cmocka_unit_test(test_fuse_layer_scale),
         cmocka_unit_test(test_fuse_matmul_scale),
         cmocka_unit_test(test_pack_pass),
+        cmocka_unit_test(test_trim_taps_pass),
         cmocka_unit_test(test_pick_winograd),
         cmocka_unit_test(test_pack_pass_nomem),
     };

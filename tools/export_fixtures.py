@@ -24,6 +24,8 @@ Fixtures:
                  equal names and values in both files, heads differ.
   mobilenet_v3_small, mobilenet_v2, resnet_tiny, shufflenet_tiny
                  torchvision classifiers
+  aspp_tiny      torchvision's DeepLabV3 ASPP (rates 2, 6, 12) on a 12x12
+                 map: dilated convs with dead taps.
   vit_tiny                                       small torchvision VisionTransformer
                  at 1x3x64x64, num_classes 10.
   mobilenet_v3_small_op14   the same weights at opset 14 (HardSwish op).
@@ -509,6 +511,22 @@ def main():
             "torchvision ShuffleNetV2(stages_repeats [2,2,2], channels "
             "[8,16,32,64,128], num_classes=10): channel splits (Slice), "
             "channel shuffles (Reshape, Transpose, Reshape), Concat."))
+    if want("aspp_tiny"):
+        # torchvision's DeepLabV3 ASPP on a 12x12 map: rate 12 leaves only
+        # the centre tap of its 3x3 alive (trimmed at compile time to a 1x1
+        # conv), rate 6 a part of every tap (the conv by taps), rate 2 all
+        torch.manual_seed(9)
+        from torchvision.models.segmentation.deeplabv3 import ASPP
+        m = nn.Sequential(conv_bn_relu(3, 16, 3, stride=2),
+                          conv_bn_relu(16, 32, 3, stride=2),
+                          ASPP(32, [2, 6, 12], 16), nn.Conv2d(16, 5, 1))
+        recs.append(export_classifier(
+            root, "aspp_tiny", m, 9,
+            "Two strided convs, torchvision's DeepLabV3 ASPP(32, [2, 6, 12], "
+            "16) and a 1x1 conv at 48x48 (a 12x12 map): dilated 3x3 "
+            "convs with dead taps (rate 12: the centre alone; rate 6: part "
+            "of every tap), the ASPP's pooling branch and Concat.",
+            shape=(1, 3, 48, 48)))
     if want("vit_tiny"):
         recs.append(export_vit_tiny(root))
     if want("recurrent"):

@@ -37,6 +37,7 @@ nnl_status nnl_compile_model(nnl_model *m, const nnl_compile_options *opts) {
     if (!s) s = nnl_pass_fuse_layernorm(m);
     if (!s) s = nnl_pass_fuse_epilogue(m);
     if (!s) s = nnl_pass_fuse_channel_scale(m);
+    if (!s) s = nnl_pass_trim_taps(m);
     if (!s) s = nnl_pass_dead_nodes(m);
     if (!s) s = nnl_pass_pack_weights(m);
     if (!s) s = nnl_pass_pick_winograd(m);

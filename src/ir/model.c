@@ -203,6 +203,11 @@ nnl_status nnl_node_set_attr_str(nnl_node *n, const char *name, const char *s) {
     return set_attr(n, &a);
 }
 
+nnl_status nnl_node_set_attr_ints(nnl_node *n, const char *name, const int64_t *v, int count) {
+    nnl_attr a = {.name = name, .type = NNL_ATTR_INTS, .n = count, .ints = v};
+    return set_attr(n, &a);
+}
+
 void nnl_model_replace_uses(nnl_model *m, int from, int to) {
     for (int i = 0; i < m->n_nodes; i++) {
         nnl_node *n = &m->nodes[i];

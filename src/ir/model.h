@@ -82,6 +82,7 @@ const char *const *nnl_strings_dup(const char *const *src, int n);
 nnl_status nnl_node_set_attr_int(nnl_node *n, const char *name, int64_t v);
 nnl_status nnl_node_set_attr_float(nnl_node *n, const char *name, float v);
 nnl_status nnl_node_set_attr_str(nnl_node *n, const char *name, const char *s);
+nnl_status nnl_node_set_attr_ints(nnl_node *n, const char *name, const int64_t *v, int count);
 const nnl_attr *nnl_node_attr(const nnl_node *n, const char *name);
 
 /* Replace every use of value `from` (node inputs and graph outputs) by `to`. */

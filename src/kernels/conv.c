@@ -808,13 +808,13 @@ static nnl_status conv_dw_run(const nnl_conv_params *p, const nnl_conv_args *a, 
  * dilated conv on a small map (DeepLabV3's ASPP: dilation 24 and 36 on a
  * 16x16 map) has only its centre tap alive; its dead taps would multiply
  * zeros.  When the live taps form a smaller box the conv runs as the conv
- * of that box: the weight's live columns are copied into the op's scratch
- * (shape-dependent, so never stored: the stored weight stays the same for
- * every shape) and the pads shrink by the dead rows and columns. */
+ * of that box, the pads shrunk by the dead rows and columns.  The compiler
+ * stores a constant weight's box as a weight of its own (passes/
+ * trim_taps.c); a weight the file holds whole (an input, or a file of an
+ * older nnlink) has its live columns copied into the op's scratch at
+ * every run. */
 
-typedef struct tap_box {
-    int64_t y0, ny, x0, nx;    /* live rows y0..y0+ny-1, columns x0..x0+nx-1 */
-} tap_box;
+typedef nnl_tap_box tap_box;
 
 static bool tap_live(int64_t k, int64_t d, int64_t s, int64_t pad, int64_t in, int64_t out) {
     int64_t o0, o1;
@@ -839,10 +839,7 @@ static bool live_range(int64_t k, int64_t d, int64_t s, int64_t pad, int64_t in,
     return true;
 }
 
-/* Whether p has dead taps worth trimming; fills the live box and the
- * conv of it.  Depthwise convs and Winograd weights keep their paths. */
-static bool conv_trim(const nnl_conv_params *p, nnl_layout w_layout, tap_box *b, nnl_conv_params *q) {
-    if (w_layout != NNL_LAYOUT_PLAIN && w_layout != NNL_LAYOUT_PACK_A8) return false;
+bool nnl_conv_trim(const nnl_conv_params *p, tap_box *b, nnl_conv_params *q) {
     if (nnl_conv_is_depthwise(p) || p->oh <= 0 || p->ow <= 0) return false;
     if (!live_range(p->kh, p->dh, p->sh, p->pt, p->h, p->oh, &b->y0, &b->ny) ||
         !live_range(p->kw, p->dw, p->sw, p->pl, p->w, p->ow, &b->x0, &b->nx))
@@ -858,6 +855,13 @@ static bool conv_trim(const nnl_conv_params *p, nnl_layout w_layout, tap_box *b,
     /* the im2col geometry takes pads >= 0 only; a trim that would need a
      * negative one (strides wider than the image) keeps the full conv */
     return q->pt >= 0 && q->pl >= 0 && q->pb >= 0 && q->pr >= 0;
+}
+
+/* nnl_conv_trim for a weight of layout w_layout.  Depthwise convs and
+ * Winograd weights keep their paths. */
+static bool conv_trim(const nnl_conv_params *p, nnl_layout w_layout, tap_box *b, nnl_conv_params *q) {
+    if (w_layout != NNL_LAYOUT_PLAIN && w_layout != NNL_LAYOUT_PACK_A8) return false;
+    return nnl_conv_trim(p, b, q);
 }
 
 /* Floats of the trimmed weight (PACK_A8 rows padded to panels). */

@@ -49,6 +49,16 @@ typedef struct nnl_conv_args {
 } nnl_conv_args;
 
 bool nnl_conv_is_depthwise(const nnl_conv_params *p);
+/* The box of taps any output reads: rows y0 .. y0 + ny - 1, columns
+ * x0 .. x0 + nx - 1 of the kernel. */
+typedef struct nnl_tap_box {
+    int64_t y0, ny, x0, nx;
+} nnl_tap_box;
+/* Whether p (not depthwise) has dead taps around a box of live ones; then
+ * fills the box and q, p as the conv of that box (same output; pads
+ * shrunk by the dead rows and columns).  The compiler trims constant
+ * weights this way (passes/trim_taps.c); the run trims the others. */
+bool nnl_conv_trim(const nnl_conv_params *p, nnl_tap_box *b, nnl_conv_params *q);
 /* Whether a PACK_A8 weight can serve this conv (groups on panel bounds). */
 bool nnl_conv_a8_ok(const nnl_conv_params *p);
 /* Shared scratch that speeds up this conv (0 if none helps). */

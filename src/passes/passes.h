@@ -3,7 +3,7 @@
  * nnl_compile_model (compiler/compile.c) runs them:
  *   bind_inputs, remove_identity, fuse_qconv, infer_fold, fuse_qislands,
  *   dead_nodes, fold_batchnorm, fuse_layernorm, fuse_epilogue,
- *   fuse_channel_scale, dead_nodes again, pack_weights and pack_q8
+ *   fuse_channel_scale, trim_taps, dead_nodes again, pack_weights and pack_q8
  *   (passes/pack_weights.h), a topological sort, infer_fold again (final
  *   shapes, scratch and FLOPs of the fused nodes), plan_arena.
  * Each returns NNL_OK or a status with nnl_last_error() set.
@@ -43,6 +43,9 @@ nnl_status nnl_pass_fuse_epilogue(nnl_model *m);
 /* Fuse a squeeze-and-excitation channel-scale Mul into the 1x1 Conv that
  * reads its output (the conv's input 4). */
 nnl_status nnl_pass_fuse_channel_scale(nnl_model *m);
+/* Trim a Conv's constant weight to the taps its outputs read at the bound
+ * shape (passes/trim_taps.c). */
+nnl_status nnl_pass_trim_taps(nnl_model *m);
 /* Give every activation an offset in one arena by lifetime. */
 nnl_status nnl_pass_plan_arena(nnl_model *m);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kernels/conv.h"
+#include "kernels/conv_taps.h"
 #include "kernels/dwc_body.h"
 #include "kernels/kernels_isa.h"
 #include "kernels/pool2d.h"
@@ -792,6 +793,44 @@ static void run_conv_case(const ccase *cc, const nnl_kernel *kern, nnl_pool *poo
              (long long)p.kw, (long long)p.group, (long long)p.sh, (long long)p.sw, (long long)p.dh,
              (long long)p.dw, packed, half);
     check_close(y, want, mag, ny, 2e-6 * (double)(ksz + 4), what);
+    /* the same conv on its weight by taps (passes/trim_taps.c: only where
+     * it runs by taps), in the same layout and precision */
+    if (pool && !xs && p.oc % NNL_MR == 0 && nnl_conv_taps_pays(&p, a.w_layout)) {
+        const int64_t taps = p.kh * p.kw, rows = taps * p.oc;
+        float *wt = nnl_aligned_alloc((size_t)(rows * p.c) * sizeof(float)), *wtp = NULL;
+        for (int64_t t = 0; t < taps; t++)
+            for (int64_t o = 0; o < p.oc; o++)
+                for (int64_t ic = 0; ic < p.c; ic++) wt[(t * p.oc + o) * p.c + ic] = w[(o * p.c + ic) * taps + t];
+        nnl_conv_args at = a;
+        at.w_taps = true;
+        at.w = wt;
+        at.wh = NULL;
+        at.w_layout = NNL_LAYOUT_PLAIN;
+        if (packed) {
+            wtp = nnl_aligned_alloc((size_t)(rows * p.c) * sizeof(float));
+            nnl_pack_a8(wtp, wt, rows, p.c);
+            at.w = wtp;
+            at.w_layout = NNL_LAYOUT_PACK_A8;
+        }
+        uint16_t *wth = NULL;
+        if (half) {
+            wth = nnl_aligned_alloc((size_t)(rows * p.c) * sizeof *wth);
+            to_half((float *)at.w, wth, rows * p.c);
+            at.wh = wth;
+            at.w = NULL;
+        }
+        at.scratch_bytes = nnl_conv_taps_scratch_bytes(&p);
+        at.scratch = nnl_aligned_alloc(at.scratch_bytes);
+        memset(at.scratch, 0xff, at.scratch_bytes);
+        memset(y, 0xff, (size_t)ny * sizeof(float));
+        assert_int_equal(nnl_conv2d(&p, &at, kern, pool, ts), NNL_OK);
+        snprintf(what + strlen(what), sizeof what - strlen(what), " by taps");
+        check_close(y, want, mag, ny, 2e-6 * (double)(ksz + 4), what);
+        nnl_aligned_free(at.scratch);
+        nnl_aligned_free(wt);
+        nnl_aligned_free(wtp);
+        nnl_aligned_free(wth);
+    }
     free(want);
     free(mag);
     nnl_aligned_free(x);

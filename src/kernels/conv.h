@@ -46,6 +46,11 @@ typedef struct nnl_conv_args {
     float act_a, act_b;
     void *scratch;             /* c->scratch of nnl_conv_scratch_bytes, may be NULL */
     size_t scratch_bytes;
+    /* the weight by taps (passes/trim_taps.c, Conv's nnl_taps): tap t =
+     * ky * kw + kx is rows [t oc, (t + 1) oc) of a (kh kw oc) x c matrix,
+     * PLAIN or PACK_A8 (oc a multiple of 8); only the conv by taps reads
+     * it (kernels/conv_taps.h) */
+    bool w_taps;
 } nnl_conv_args;
 
 bool nnl_conv_is_depthwise(const nnl_conv_params *p);

@@ -102,6 +102,15 @@ static void tap_panel(void *ctx, int64_t q, int thread) {
     const nnl_conv_args *a = j->a;
     const int64_t khw = p->kh * p->kw, k = p->c * khw, t = j->ky * p->kw + j->kx;
     float *dst = j->w + q * p->c * NNL_MR;
+    if (a->w_taps) {
+        /* a PLAIN weight by taps: rows t oc + o, C columns each */
+        for (int64_t i = 0; i < NNL_MR; i++) {
+            const int64_t o = q * NNL_MR + i, at = (t * p->oc + o) * p->c;
+            for (int64_t ic = 0; ic < p->c; ic++)
+                dst[ic * NNL_MR + i] = o >= p->oc ? 0.0f : a->wh ? nnl_half_to_float(a->wh[at + ic]) : a->w[at + ic];
+        }
+        return;
+    }
     if (a->w_layout == NNL_LAYOUT_PACK_A8) {
         const int64_t at = (q * k + t) * NNL_MR, step = khw * NNL_MR;
         if (a->wh) {
@@ -183,9 +192,14 @@ nnl_status nnl_conv_taps_run(const nnl_conv_params *p, const nnl_conv_args *a, c
     taps_layout l = layout(p);
     if (!a->scratch || a->scratch_bytes < l.total)
         return nnl_fail(NNL_ERR_INTERNAL, "conv by taps: scratch of %zu bytes, needs %zu", a->scratch_bytes, l.total);
+    if (a->w_taps && (p->oc % NNL_MR || (a->w_layout != NNL_LAYOUT_PLAIN && a->w_layout != NNL_LAYOUT_PACK_A8)))
+        return nnl_fail(NNL_ERR_INTERNAL, "conv by taps: a weight by taps for %lld output channels in layout %d",
+                        (long long)p->oc, (int)a->w_layout);
     char *s = a->scratch;
     taps_job j = {.p = p, .a = a, .kern = kern, .w = (float *)s, .x = (float *)(s + l.x), .cbuf = (float *)(s + l.c)};
-    const nnl_gemm_ptrs gp = {.a = j.w, .b = j.x, .c = j.cbuf};
+    /* a PACK_A8 weight by taps is each tap's A as it stands: read in place */
+    const bool in_place = a->w_taps && a->w_layout == NNL_LAYOUT_PACK_A8;
+    nnl_gemm_ptrs gp = {.a = j.w, .b = j.x, .c = j.cbuf};
     for (j.img = 0; j.img < p->n; j.img++) {
         nnl_pool_run(pool, p->oc, plane_bias, &j);
         for (j.ky = 0; j.ky < p->kh; j.ky++)
@@ -194,7 +208,15 @@ nnl_status nnl_conv_taps_run(const nnl_conv_params *p, const nnl_conv_args *a, c
                 j.c = axis_live(j.kx, p->dw, p->sw, p->pl, p->w, p->ow);
                 int64_t n = (j.r.o1 - j.r.o0) * (j.c.o1 - j.c.o0);
                 if (n <= 0) continue;
-                nnl_pool_run(pool, (p->oc + NNL_MR - 1) / NNL_MR, tap_panel, &j);
+                const int64_t tap_at = (j.ky * p->kw + j.kx) * p->oc * p->c;
+                if (!in_place) {
+                    nnl_pool_run(pool, (p->oc + NNL_MR - 1) / NNL_MR, tap_panel, &j);
+                    gp.a = j.w;
+                } else if (a->wh) {
+                    gp.ah = a->wh + tap_at;
+                } else {
+                    gp.a = a->w + tap_at;
+                }
                 nnl_pool_run(pool, p->c, tap_window, &j);
                 nnl_gemm_desc d = {
                     .m = p->oc,
@@ -202,6 +224,7 @@ nnl_status nnl_conv_taps_run(const nnl_conv_params *p, const nnl_conv_args *a, c
                     .k = p->c,
                     .batch = 1,
                     .a_packed = true,
+                    .a_f16 = in_place && a->wh,
                     .b_kind = NNL_BSRC_STRIDED,
                     .b_rs = n,
                     .b_cs = 1,

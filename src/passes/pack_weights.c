@@ -63,6 +63,8 @@ static nnl_layout wanted(const nnl_model *m, const nnl_node *n, int slot, int v)
     const nnl_tensor *t = &m->values[v].t;
     if (slot != 1) return NNL_LAYOUT_PLAIN;
     if (strcmp(n->op, "Conv") == 0) {
+        /* a weight by taps (passes/trim_taps.c): each tap's oc rows whole panels */
+        if (nnl_node_int(n, "nnl_taps", 0)) return t->rank == 2 ? NNL_LAYOUT_PACK_A8 : NNL_LAYOUT_PLAIN;
         int64_t g = nnl_node_int(n, "group", 1);
         if (t->rank < 3 || t->rank > 4 || g < 1 || t->dims[0] % g) return NNL_LAYOUT_PLAIN;
         if (conv_wants_wino(m, n, t)) return NNL_LAYOUT_WINO43;

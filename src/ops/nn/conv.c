@@ -7,16 +7,44 @@
  * 3x3 stride-1 group-1 convs, WINO43 (kernels/wino.h).
  */
 #include "kernels/conv.h"
+#include "kernels/conv_taps.h"
 #include "kernels/wino.h"
 #include "ops/nn/conv_geom.h"
 #include "ops/nn/nn_ops.h"
 
 static const char *const conv_attrs[] = {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides", NULL};
 
+/* Whether the weight is by taps (nnl_taps 1, passes/trim_taps.c): a
+ * (kh kw oc) x c matrix, tap after tap, the kernel in kernel_shape. */
+static bool by_taps(const nnl_op_call *c) { return nnl_attr_int(c, "nnl_taps", 0) != 0; }
+
+/* The weight's ONNX dims (oc, c / group, kh, kw): a weight by taps as
+ * such a view of its shape (no data). */
+static nnl_status weight_view(const nnl_op_call *c, nnl_tensor *v) {
+    const nnl_tensor *w = c->in[1];
+    *v = *w;
+    if (!by_taps(c)) return NNL_OK;
+    int64_t k[2];
+    nnl_status st = nnl_op_ints_attr(c, "kernel_shape", 2, 1, 1, k);
+    if (st) return st;
+    if (!nnl_attr_get(c, "kernel_shape") || c->in[0]->rank != 4 || w->rank != 2 || k[0] > 7 || k[1] > 7 ||
+        w->dims[0] % (k[0] * k[1]) || w->dims[0] / (k[0] * k[1]) % 8)
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "a weight by taps (nnl_taps) must be (kh kw oc) x c with oc a "
+                                                   "multiple of 8, kernel_shape given, at most 7x7, on a 2-D conv");
+    v->rank = 4;
+    v->dims[0] = w->dims[0] / (k[0] * k[1]);
+    v->dims[1] = w->dims[1];
+    v->dims[2] = k[0];
+    v->dims[3] = k[1];
+    return NNL_OK;
+}
+
 /* Geometry from the input and weight shapes and the attributes; infer and
  * exec share it so they cannot disagree. */
 static nnl_status conv_geometry(const nnl_op_call *c, nnl_conv_params *p) {
-    nnl_status st = nnl_conv_geometry(c, c->in[0], c->in[1], false, p);
+    nnl_tensor w;
+    nnl_status st = weight_view(c, &w);
+    if (!st) st = nnl_conv_geometry(c, c->in[0], &w, false, p);
     p->x_scaled = nnl_op_in(c, 4) != NULL;
     if (nnl_attr_get(c, "nnl_wino")) p->wino_pick = nnl_attr_int(c, "nnl_wino", 0) ? NNL_WINO_YES : NNL_WINO_NO;
     return st;
@@ -58,6 +86,8 @@ nnl_status nnl_nn_conv_infer(nnl_op_call *c, nnl_infer_result *r) {
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "Winograd weight on a conv that is not 2-D 3x3, stride 1, group 1");
     if (w->layout != NNL_LAYOUT_PLAIN && w->layout != NNL_LAYOUT_PACK_A8 && w->layout != NNL_LAYOUT_WINO43)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "weight layout %d is not supported", (int)w->layout);
+    if (by_taps(c) && (sc || !nnl_conv_taps_pays(&p, w->layout)))
+        return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "a weight by taps (nnl_taps) on a conv that does not run by taps");
     if (b && (b->rank != 1 || b->dims[0] != p.oc))
         return nnl_op_fail(c, NNL_ERR_SHAPE, "bias must have %lld elements in one dim", (long long)p.oc);
     if (sc) {
@@ -75,7 +105,7 @@ nnl_status nnl_nn_conv_infer(nnl_op_call *c, nnl_infer_result *r) {
         if (!same) return nnl_op_fail(c, NNL_ERR_SHAPE, "residual Z must have the output's shape");
     }
     if ((st = nnl_op_set_out(c, c->out[0], NNL_DT_FLOAT, x->rank, dims))) return st;
-    r->scratch_bytes = nnl_conv_scratch_bytes(&p, w->layout);
+    r->scratch_bytes = by_taps(c) ? nnl_conv_taps_scratch_bytes(&p) : nnl_conv_scratch_bytes(&p, w->layout);
     r->flops = 2.0 * (double)p.n * (double)p.oc * (double)(p.oh * p.ow) * (double)(p.c / p.group) *
                (double)(p.kh * p.kw);
     return NNL_OK;
@@ -97,7 +127,10 @@ nnl_status nnl_nn_conv_exec(const nnl_op_call *c) {
         .res = z ? z->data : NULL,
         .y = c->out[0]->data,
         .scratch = c->scratch,
-        .scratch_bytes = c->scratch ? nnl_conv_scratch_bytes(&p, c->in[1]->layout) : 0,
+        .scratch_bytes = !c->scratch ? 0
+                         : by_taps(c) ? nnl_conv_taps_scratch_bytes(&p)
+                                      : nnl_conv_scratch_bytes(&p, c->in[1]->layout),
+        .w_taps = by_taps(c),
     };
     if ((st = nn_act(c, &a.act, &a.act_a, &a.act_b))) return st;
     return nnl_conv2d(&p, &a, NULL, c->pool, c->thread_scratch);

@@ -27,83 +27,70 @@
 #include "ops/nn/conv_geom.h"
 #include "passes/passes.h"
 
-/* *out: the trimmed weight of value w for box b, an existing one of that
- * name or a new constant; -1 when the name does not fit or is taken by
- * another value (the conv keeps its weight). */
+/* *out: the float32 constant `name` of the given dims derived from a
+ * weight, and *fill its data to write (NULL: it exists already, written);
+ * *out -1 when the name did not fit (len) or is another value's. */
+static nnl_status derived(nnl_model *m, const char *name, int len, int rank, const int64_t *dims, int *out,
+                          float **fill) {
+    *out = -1;
+    *fill = NULL;
+    if (len < 0 || (size_t)len >= 1024) return NNL_OK;
+    int v = nnl_model_find_value(m, name);
+    if (v >= 0) {
+        const nnl_value *t = &m->values[v];
+        if (t->kind == NNL_VAL_CONST && t->t.rank == rank && t->t.dtype == NNL_DT_FLOAT &&
+            t->t.layout == NNL_LAYOUT_PLAIN && memcmp(t->t.dims, dims, (size_t)rank * sizeof *dims) == 0)
+            *out = v;
+        return NNL_OK;
+    }
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) n *= dims[i];
+    float *d = nnl_aligned_alloc((size_t)n * sizeof(float));
+    if (!d) return nnl_fail(NNL_ERR_NOMEM, "out of memory deriving weight '%s'", name);
+    v = nnl_model_add_value(m, name, NNL_VAL_CONST);
+    nnl_status st = v < 0 ? nnl_fail(NNL_ERR_NOMEM, "out of memory deriving weight '%s'", name)
+                          : nnl_value_set_const(&m->values[v], NNL_DT_FLOAT, rank, dims, d, true);
+    if (st) {
+        nnl_aligned_free(d);
+        return st;
+    }
+    *out = v;
+    *fill = d;
+    return NNL_OK;
+}
+
+/* *out: the trimmed weight of value w for box b (-1: keep w). */
 static nnl_status trimmed_weight(nnl_model *m, int w, const nnl_tap_box *b, int *out) {
     char name[1024];
     int len = snprintf(name, sizeof name, "%s.taps%lldx%lld@%lld,%lld", m->values[w].name, (long long)b->ny,
                        (long long)b->nx, (long long)b->y0, (long long)b->x0);
-    *out = -1;
-    if (len < 0 || (size_t)len >= sizeof name) return NNL_OK;
     const int64_t oc = m->values[w].t.dims[0], ic = m->values[w].t.dims[1];
     const int64_t kh = m->values[w].t.dims[2], kw = m->values[w].t.dims[3];
-    const int64_t dims[4] = {oc, ic, b->ny, b->nx};
-    int v = nnl_model_find_value(m, name);
-    if (v >= 0) {
-        const nnl_value *t = &m->values[v];
-        if (t->kind == NNL_VAL_CONST && t->t.rank == 4 && t->t.dtype == NNL_DT_FLOAT &&
-            t->t.layout == NNL_LAYOUT_PLAIN && memcmp(t->t.dims, dims, sizeof dims) == 0)
-            *out = v;
-        return NNL_OK;
-    }
-    float *d = nnl_aligned_alloc((size_t)(oc * ic * b->ny * b->nx) * sizeof(float));
-    if (!d) return nnl_fail(NNL_ERR_NOMEM, "out of memory trimming weight '%s'", m->values[w].name);
+    float *d;
+    nnl_status st = derived(m, name, len, 4, (const int64_t[]){oc, ic, b->ny, b->nx}, out, &d);
+    if (st || !d) return st;
     const float *s = m->values[w].t.data;
     for (int64_t r = 0; r < oc * ic; r++)
         for (int64_t y = 0; y < b->ny; y++)
             memcpy(d + (r * b->ny + y) * b->nx, s + (r * kh + b->y0 + y) * kw + b->x0,
                    (size_t)b->nx * sizeof(float));
-    v = nnl_model_add_value(m, name, NNL_VAL_CONST);
-    if (v < 0) {
-        nnl_aligned_free(d);
-        return nnl_fail(NNL_ERR_NOMEM, "out of memory trimming weight '%s'", m->values[w].name);
-    }
-    nnl_status st = nnl_value_set_const(&m->values[v], NNL_DT_FLOAT, 4, dims, d, true);
-    if (st) {
-        nnl_aligned_free(d);
-        return st;
-    }
-    *out = v;
     return NNL_OK;
 }
 
 /* *out: value w (oc x c x kh x kw) by taps, (kh kw oc) x c, tap t =
- * ky kw + kx in rows [t oc, (t + 1) oc): an existing one of that name or
- * a new constant; -1 when the name does not fit or is taken. */
+ * ky kw + kx in rows [t oc, (t + 1) oc) (-1: keep w). */
 static nnl_status by_taps_weight(nnl_model *m, int w, int *out) {
     char name[1024];
     int len = snprintf(name, sizeof name, "%s.bytap", m->values[w].name);
-    *out = -1;
-    if (len < 0 || (size_t)len >= sizeof name) return NNL_OK;
     const int64_t oc = m->values[w].t.dims[0], ic = m->values[w].t.dims[1];
     const int64_t taps = m->values[w].t.dims[2] * m->values[w].t.dims[3];
-    const int64_t dims[2] = {taps * oc, ic};
-    int v = nnl_model_find_value(m, name);
-    if (v >= 0) {
-        const nnl_value *t = &m->values[v];
-        if (t->kind == NNL_VAL_CONST && t->t.rank == 2 && t->t.dtype == NNL_DT_FLOAT &&
-            t->t.layout == NNL_LAYOUT_PLAIN && memcmp(t->t.dims, dims, sizeof dims) == 0)
-            *out = v;
-        return NNL_OK;
-    }
-    float *d = nnl_aligned_alloc((size_t)(taps * oc * ic) * sizeof(float));
-    if (!d) return nnl_fail(NNL_ERR_NOMEM, "out of memory reordering weight '%s' by taps", m->values[w].name);
+    float *d;
+    nnl_status st = derived(m, name, len, 2, (const int64_t[]){taps * oc, ic}, out, &d);
+    if (st || !d) return st;
     const float *s = m->values[w].t.data;
     for (int64_t t = 0; t < taps; t++)
         for (int64_t o = 0; o < oc; o++)
             for (int64_t c = 0; c < ic; c++) d[(t * oc + o) * ic + c] = s[(o * ic + c) * taps + t];
-    v = nnl_model_add_value(m, name, NNL_VAL_CONST);
-    if (v < 0) {
-        nnl_aligned_free(d);
-        return nnl_fail(NNL_ERR_NOMEM, "out of memory reordering weight '%s' by taps", m->values[w].name);
-    }
-    nnl_status st = nnl_value_set_const(&m->values[v], NNL_DT_FLOAT, 2, dims, d, true);
-    if (st) {
-        nnl_aligned_free(d);
-        return st;
-    }
-    *out = v;
     return NNL_OK;
 }
 

@@ -968,16 +968,8 @@ size_t nnl_conv_scratch_bytes(const nnl_conv_params *p, nnl_layout w_layout) {
 
 nnl_status nnl_conv2d(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern, nnl_pool *pool,
                       void *const *thread_scratch) {
-    if (a->w_taps) {
-        /* only the conv by taps reads a weight by taps */
-        if (!nnl_conv_taps_pays(p, a->w_layout) || !a->scratch || a->scratch_bytes < nnl_conv_taps_scratch_bytes(p))
-            return nnl_fail(NNL_ERR_INTERNAL, "conv: a weight by taps on a conv that does not run by taps");
-        if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "conv called without thread scratch");
-        if (p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
-        return nnl_conv_taps_run(p, a, kern ? kern : nnl_kernel_get(), pool, thread_scratch);
-    }
     /* both paths default the kernel set and check scratch and empty shapes */
-    if (runs_wino(p, a->w_layout, kern ? kern : nnl_kernel_get())) {
+    if (!a->w_taps && runs_wino(p, a->w_layout, kern ? kern : nnl_kernel_get())) {
         if (a->x_scale) return nnl_fail(NNL_ERR_INTERNAL, "conv: an input channel scale on a Winograd conv");
         return nnl_wino_conv(p, a, kern, pool, thread_scratch);
     }
@@ -989,11 +981,16 @@ static nnl_status conv_trimmed_run(const nnl_conv_params *p, const nnl_conv_args
 
 nnl_status nnl_conv2d_direct(const nnl_conv_params *p, const nnl_conv_args *a, const nnl_kernel *kern,
                              nnl_pool *pool, void *const *thread_scratch) {
-    if (a->w_taps) return nnl_conv2d(p, a, kern, pool, thread_scratch);
     if (!kern) kern = nnl_kernel_get();
     if (!thread_scratch) return nnl_fail(NNL_ERR_INTERNAL, "conv called without thread scratch");
     if (p->n <= 0 || p->oc <= 0 || p->oh <= 0 || p->ow <= 0) return NNL_OK;
     if (a->w_layout == NNL_LAYOUT_WINO43) return nnl_fail(NNL_ERR_INTERNAL, "a WINO43 weight runs only as Winograd");
+    if (a->w_taps) {
+        /* a weight by taps (passes/trim_taps.c) is read by the conv by taps alone */
+        if (!nnl_conv_taps_pays(p, a->w_layout))
+            return nnl_fail(NNL_ERR_INTERNAL, "conv: a weight by taps on a conv that does not run by taps");
+        return nnl_conv_taps_run(p, a, kern, pool, thread_scratch);
+    }
     bool packed = a->w_layout == NNL_LAYOUT_PACK_A8;
     if (packed && !nnl_conv_a8_ok(p))
         return nnl_fail(NNL_ERR_INTERNAL, "conv: packed weight with %lld output channels per group",

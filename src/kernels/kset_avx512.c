@@ -308,13 +308,14 @@ INLINE void tukr_step_s(const nnl_tukr_args *p, __m512 acc[][3], const float *co
     do {                                                                      \
         const int64_t kc = p->kc, n = p->pre_n < kc ? p->pre_n : kc;          \
         const char *line = p->pre;                                            \
+        const int64_t ps = p->pre_ps, np_ = p->pre_np;                        \
         int64_t k = 0;                                                        \
-        for (int q = 0; k < n; k++) {                                         \
+        for (int64_t q = 0; k < n; k++) {                                     \
             _mm_prefetch(line, _MM_HINT_T1);                                  \
-            line += p->pre_ps;                                                \
-            if (++q == p->pre_np) {                                           \
+            line += ps;                                                       \
+            if (++q == np_) {                                                 \
                 q = 0;                                                        \
-                line += 64 - p->pre_np * p->pre_ps;                           \
+                line += 64 - np_ * ps;                                        \
             }                                                                 \
             STEP;                                                             \
         }                                                                     \

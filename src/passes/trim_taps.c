@@ -124,7 +124,7 @@ nnl_status nnl_pass_trim_taps(nnl_model *m) {
         }
         /* a conv that runs by taps gets its weight by taps (each tap's
          * PACK_A8 panels then read in place) */
-        if (p.oc % 8 || !nnl_conv_taps_pays(&p, NNL_LAYOUT_PACK_A8)) continue;
+        if (p.oc % NNL_MR || !nnl_conv_taps_pays(&p, NNL_LAYOUT_PACK_A8)) continue;
         if ((s = by_taps_weight(m, m->nodes[i].in[1], &v))) return s;
         if (v < 0) continue;
         n = &m->nodes[i];

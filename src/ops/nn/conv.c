@@ -28,7 +28,7 @@ static nnl_status weight_view(const nnl_op_call *c, nnl_tensor *v) {
     nnl_status st = nnl_op_ints_attr(c, "kernel_shape", 2, 1, 1, k);
     if (st) return st;
     if (!nnl_attr_get(c, "kernel_shape") || c->in[0]->rank != 4 || w->rank != 2 || k[0] > 7 || k[1] > 7 ||
-        w->dims[0] % (k[0] * k[1]) || w->dims[0] / (k[0] * k[1]) % 8)
+        w->dims[0] % (k[0] * k[1]) || w->dims[0] / (k[0] * k[1]) % NNL_MR)
         return nnl_op_fail(c, NNL_ERR_UNSUPPORTED, "a weight by taps (nnl_taps) must be (kh kw oc) x c with oc a "
                                                    "multiple of 8, kernel_shape given, at most 7x7, on a 2-D conv");
     v->rank = 4;

@@ -739,37 +739,71 @@ static void test_pick_winograd(void **state) {
     (void)state;
     nnl_model *m = nnl_model_new();
     assert_non_null(m);
-    int xs[2];
-    const int64_t hw[2] = {56, 14};
-    for (int i = 0; i < 2; i++) {
-        xs[i] = nnl_model_add_value(m, i ? "x14" : "x56", NNL_VAL_INPUT);
+    int xs[3];
+    const int64_t hw[3] = {56, 14, 28}, ch[3] = {64, 64, 128};
+    for (int i = 0; i < 3; i++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "x%lld", (long long)hw[i]);
+        xs[i] = nnl_model_add_value(m, nm, NNL_VAL_INPUT);
         nnl_tensor *t = &m->values[xs[i]].t;
         t->dtype = NNL_DT_FLOAT;
         t->rank = 4;
-        t->dims[0] = 1, t->dims[1] = 64, t->dims[2] = hw[i], t->dims[3] = hw[i];
+        t->dims[0] = 1, t->dims[1] = ch[i], t->dims[2] = hw[i], t->dims[3] = hw[i];
         m->values[xs[i]].shape_known = true;
     }
     int w64 = add_const(m, "w64", 4, (int64_t[]){64, 64, 3, 3}, 11), w32 = add_const(m, "w32", 4, (int64_t[]){32, 64, 3, 3}, 12);
-    int y[4];
-    for (int i = 0; i < 4; i++) {
+    int w128 = add_const(m, "w128", 4, (int64_t[]){128, 128, 3, 3}, 13);
+    int y[6];
+    for (int i = 0; i < 6; i++) {
         char nm[16];
         snprintf(nm, sizeof nm, "y%d", i);
         y[i] = add_act(m, nm);
     }
+    const size_t wn = 128 * 128 * 9;
+    float *plain = malloc(wn * sizeof(float)), *u = malloc(nnl_wino_bytes(128, 128));
+    assert_non_null(plain);
+    assert_non_null(u);
+    memcpy(plain, m->values[w128].t.data, wn * sizeof(float));
+    nnl_wino_pack(u, plain, 128, 128);
     nnl_attr pad = {.name = "pads", .type = NNL_ATTR_INTS, .n = 4, .ints = (int64_t[]){1, 1, 1, 1}};
     nnl_attr st2[2] = {pad, {.name = "strides", .type = NNL_ATTR_INTS, .n = 2, .ints = (int64_t[]){2, 2}}};
     assert_true(nnl_model_add_node(m, "Conv", "wino", (int[]){xs[0], w64}, 2, &y[0], 1, &pad, 1) >= 0);
     assert_true(nnl_model_add_node(m, "Conv", "s2", (int[]){xs[0], w64}, 2, &y[1], 1, st2, 2) >= 0);
     assert_true(nnl_model_add_node(m, "Conv", "oc32", (int[]){xs[0], w32}, 2, &y[2], 1, &pad, 1) >= 0);
     assert_true(nnl_model_add_node(m, "Conv", "small", (int[]){xs[1], w64}, 2, &y[3], 1, &pad, 1) >= 0);
+    assert_true(nnl_model_add_node(m, "Conv", "blocks", (int[]){xs[2], w128}, 2, &y[4], 1, &pad, 1) >= 0);
+    assert_true(nnl_model_add_node(m, "Conv", "blocks2", (int[]){xs[2], w128}, 2, &y[5], 1, &pad, 1) >= 0);
     assert_int_equal(nnl_pass_pack_weights(m), NNL_OK);
     assert_int_equal(nnl_pass_pick_winograd(m), NNL_OK);
-    static const int64_t want[4] = {1, 0, 1, 0};
-    for (int i = 0; i < 4; i++) {
-        const nnl_attr *a = nnl_node_attr(&m->nodes[i], "nnl_wino");
+    /* -1: Winograd on a derived WINO43 weight, no record; the narrow conv
+     * keeps its weight and the record (Winograd on 16-lane sets only) */
+    static const int64_t want[6] = {-1, 0, 1, 0, -1, -1};
+    for (int i = 0; i < 6; i++) {
+        const nnl_node *n = &m->nodes[i];
+        const nnl_attr *a = nnl_node_attr(n, "nnl_wino");
+        const nnl_value *w = &m->values[n->in[1]];
+        if (want[i] < 0 && i == 0) {
+            assert_null(a);
+            assert_string_equal(w->name, "w64.wino43");
+            assert_int_equal(w->t.layout, NNL_LAYOUT_WINO43);
+            continue;
+        }
+        if (want[i] < 0) {
+            assert_null(a);
+            assert_string_equal(w->name, "w128.wino43");
+            assert_int_equal(w->t.layout, NNL_LAYOUT_WINO43);
+            assert_int_equal(nnl_tensor_nbytes(&w->t), nnl_wino_bytes(128, 128));
+            /* the transform of the plain weight, not of its packed bytes */
+            assert_memory_equal(w->t.data, u, nnl_wino_bytes(128, 128));
+            assert_int_equal(n->in[1], m->nodes[4].in[1]);   /* one derived weight for both */
+            continue;
+        }
         assert_non_null(a);
-        if (a->i != want[i]) fail_msg("node %s: nnl_wino %lld, want %lld", m->nodes[i].name, (long long)a->i, (long long)want[i]);
+        assert_true(n->in[1] == (i == 2 ? w32 : w64));
+        if (a->i != want[i]) fail_msg("node %s: nnl_wino %lld, want %lld", n->name, (long long)a->i, (long long)want[i]);
     }
+    free(plain);
+    free(u);
     nnl_conv_params p = {.n = 1, .c = 64, .h = 56, .w = 56, .oc = 64, .kh = 3, .kw = 3, .group = 1, .sh = 1, .sw = 1,
                          .dh = 1, .dw = 1, .pt = 1, .pl = 1, .pb = 1, .pr = 1, .oh = 56, .ow = 56};
     if (nnl_wino_mode() == 1) {

@@ -19,6 +19,8 @@ static const char help[] =
     "  --winograd               store 3x3 conv weights with >= 256 channels Winograd-\n"
     "                           transformed (4x larger); by default such convs already\n"
     "                           run as Winograd F(4x4,3x3), transforming at run time\n"
+    "                           (narrower ones that run as Winograd always store theirs\n"
+    "                           transformed, NAME.wino43)\n"
     "  --weights fp32|fp16|fp16-all\n"
     "                           element type of Conv, Gemm and MatMul weights (default\n"
     "                           fp32); fp16 stores them as IEEE float16, rounded to\n"

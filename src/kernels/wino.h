@@ -18,7 +18,7 @@
  * dims only, never on the input shape or the CPU; U_xi is directly the A
  * operand of the batched GEMM for transform point xi.
  *
- * ---- Weights transformed on the fly (the default) --------------------
+ * ---- Weights transformed on the fly ----------------------------------
  * A PACK_A8 conv weight (kernels/gemm.h) holds, per panel of 8 output
  * channels and input channel i, the 9 taps x 8 lanes that U needs, so a
  * conv that nnl_wino_auto accepts transforms them while it runs: each task
@@ -27,6 +27,10 @@
  * multiplies that chunk.  The transform costs ~1/30 of the products (it is
  * per weight, the products per weight and tile), and the file, the page
  * cache and linking keep the plain-sized weight: WINO43 is 4x larger.
+ * Repeated by every block of tiles and bound by writing U, it measured
+ * more (4-6% of ResNet-18), so the compiler stores the narrower picks'
+ * weights as WINO43 (passes/pack_weights.c) and only convs with >= 256
+ * channels in and out (and files from before 2026-12-07) run this way.
  *
  * ---- Execution -----------------------------------------------------------
  * A dilation-d conv is d*d independent undilated convs on the phase

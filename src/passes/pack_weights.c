@@ -7,12 +7,14 @@
  * or a graph output, keeps it PLAIN, because no op but Conv / Gemm /
  * MatMul reads packed data.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "kernels/gemm.h"
 #include "kernels/wino.h"
 #include "ops/nn/conv_geom.h"
 #include "passes/pack_weights.h"
+#include "passes/passes.h"
 #include "passes/pattern.h"
 
 /* Winograd cuts a 3x3 conv's multiplications 4x but, in float32, about
@@ -126,17 +128,59 @@ nnl_status nnl_pass_pack_weights(nnl_model *m) {
     return NNL_OK;
 }
 
+/* *out: the WINO43 form of PACK_A8 conv weight w, "NAME.wino43" (-1: keep w). */
+static nnl_status wino_weight(nnl_model *m, int w, int *out) {
+    char name[1024];
+    int len = snprintf(name, sizeof name, "%s.wino43", m->values[w].name);
+    int64_t dims[4];
+    memcpy(dims, m->values[w].t.dims, sizeof dims);
+    float *d;
+    nnl_status st = nnl_derived_weight(m, name, len, 4, dims, NNL_LAYOUT_WINO43, out, &d);
+    if (st || !d) return st;
+    const int64_t oc = dims[0], ic = dims[1];
+    float *plain = nnl_aligned_alloc((size_t)(oc * ic * 9) * sizeof(float));
+    if (!plain) return nnl_fail(NNL_ERR_NOMEM, "out of memory deriving weight '%s'", name);
+    nnl_unpack_a8(plain, m->values[w].t.data, oc, ic * 9);
+    nnl_wino_pack(d, plain, oc, ic);
+    nnl_aligned_free(plain);
+    return NNL_OK;
+}
+
 nnl_status nnl_pass_pick_winograd(nnl_model *m) {
     for (int i = 0; i < m->n_nodes; i++) {
         nnl_node *n = &m->nodes[i];
         if (n->dead || strcmp(n->op, "Conv") != 0 || n->n_in < 2 || n->in[0] < 0 || n->in[1] < 0) continue;
-        const nnl_tensor *x = &m->values[n->in[0]].t, *w = &m->values[n->in[1]].t;
+        const nnl_value *wv = &m->values[n->in[1]];
+        const nnl_tensor *x = &m->values[n->in[0]].t, *w = &wv->t;
         if (w->layout != NNL_LAYOUT_PACK_A8 || w->rank != 4 || w->dims[2] != 3 || w->dims[3] != 3) continue;
         nnl_op_call c = {.op = n->op, .node = n->name, .attrs = n->attrs, .n_attrs = n->n_attrs};
         nnl_conv_params p;
         nnl_status s = nnl_conv_geometry(&c, x, w, false, &p);
-        if (!s) s = nnl_node_set_attr_int(n, "nnl_wino", nnl_wino_choose(&p) ? 1 : 0);
         if (s) return s;
+        const bool pick = nnl_wino_choose(&p);
+        /* Winograd at this shape on every kernel set, with fewer than
+         * WINO_MIN_CH channels on a side: the weight goes in transformed,
+         * a derived WINO43 weight (kernels/wino.h).  Transformed at every
+         * run (writing 4x the weight's floats, by every block of tiles
+         * where U and a block do not fit L2 together) it was 4-6% of
+         * ResNet-18, VGG-11 and GoogLeNet (wino_wt, perf, Xeon); ResNet-
+         * 18's 128-channel convs at 28x28 spent ~18% on it.  4x the
+         * bytes, but of small weights (ResNet-18's file 46.8 -> 53.8 MB;
+         * the convs that transform once a run, 64 channels, gave half the
+         * gain for a quarter of the bytes); wider convs keep theirs unless
+         * --winograd (FCN ResNet-50 would go 132 -> 372 MB, for no
+         * measured gain).  Narrow convs pick Winograd on 16-lane sets
+         * only, so they keep the plain weight. */
+        if (pick && !nnl_wino_narrow(&p) && (p.c < WINO_MIN_CH || p.oc < WINO_MIN_CH) &&
+            wv->kind == NNL_VAL_CONST && w->dtype == NNL_DT_FLOAT && w->data && format_accepts(w, NNL_LAYOUT_WINO43)) {
+            int v;
+            if ((s = wino_weight(m, m->nodes[i].in[1], &v))) return s;
+            if (v >= 0) {
+                m->nodes[i].in[1] = v;
+                continue;
+            }
+        }
+        if ((s = nnl_node_set_attr_int(&m->nodes[i], "nnl_wino", pick ? 1 : 0))) return s;
     }
     return NNL_OK;
 }

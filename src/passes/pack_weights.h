@@ -22,7 +22,10 @@ nnl_status nnl_pass_pack_weights(nnl_model *m);
  * gets attribute nnl_wino (INT), 1 where nnl_wino_choose picks Winograd,
  * else 0 (docs/FORMAT.md): the run follows the record, not a rule that
  * may change between nnlink versions, so the op's scratch planned into
- * the arena always fits. */
+ * the arena always fits.  Except a pick with 64 or more channels in and
+ * out and fewer than 256 on a side: its input 1 becomes the derived
+ * weight "NAME.wino43" (WINO43, from the weight's plain values), without
+ * the record; the whole weight stays where other nodes read it. */
 nnl_status nnl_pass_pick_winograd(nnl_model *m);
 /* INT8 rank-4 constants read only as QLinearConv's w (input 3), with one
  * scale tensor (positive, finite) among all readers, zero point absent or 0 and groups

@@ -46,6 +46,13 @@ nnl_status nnl_pass_fuse_channel_scale(nnl_model *m);
 /* Trim a Conv's constant weight to the taps its outputs read at the bound
  * shape (passes/trim_taps.c). */
 nnl_status nnl_pass_trim_taps(nnl_model *m);
+/* A float32 constant derived from a weight for the bound shape, named
+ * after it (`name`, len as snprintf returned it): *out its value and *fill
+ * its data to write, nnl_tensor_nbytes of the dims and layout (NULL: it
+ * exists already with those dims and layout, written by an earlier
+ * reader); *out -1 when the name did not fit or is another value's. */
+nnl_status nnl_derived_weight(nnl_model *m, const char *name, int len, int rank, const int64_t *dims,
+                              nnl_layout layout, int *out, float **fill);
 /* Give every activation an offset in one arena by lifetime. */
 nnl_status nnl_pass_plan_arena(nnl_model *m);
 

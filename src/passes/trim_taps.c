@@ -27,25 +27,22 @@
 #include "ops/nn/conv_geom.h"
 #include "passes/passes.h"
 
-/* *out: the float32 constant `name` of the given dims derived from a
- * weight, and *fill its data to write (NULL: it exists already, written);
- * *out -1 when the name did not fit (len) or is another value's. */
-static nnl_status derived(nnl_model *m, const char *name, int len, int rank, const int64_t *dims, int *out,
-                          float **fill) {
+nnl_status nnl_derived_weight(nnl_model *m, const char *name, int len, int rank, const int64_t *dims,
+                              nnl_layout layout, int *out, float **fill) {
     *out = -1;
     *fill = NULL;
     if (len < 0 || (size_t)len >= 1024) return NNL_OK;
     int v = nnl_model_find_value(m, name);
     if (v >= 0) {
         const nnl_value *t = &m->values[v];
-        if (t->kind == NNL_VAL_CONST && t->t.rank == rank && t->t.dtype == NNL_DT_FLOAT &&
-            t->t.layout == NNL_LAYOUT_PLAIN && memcmp(t->t.dims, dims, (size_t)rank * sizeof *dims) == 0)
+        if (t->kind == NNL_VAL_CONST && t->t.rank == rank && t->t.dtype == NNL_DT_FLOAT && t->t.layout == layout &&
+            memcmp(t->t.dims, dims, (size_t)rank * sizeof *dims) == 0)
             *out = v;
         return NNL_OK;
     }
-    int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
-    float *d = nnl_aligned_alloc((size_t)n * sizeof(float));
+    nnl_tensor shape = {.dtype = NNL_DT_FLOAT, .rank = rank, .layout = layout};
+    memcpy(shape.dims, dims, (size_t)rank * sizeof *dims);
+    float *d = nnl_aligned_alloc(nnl_tensor_nbytes(&shape));
     if (!d) return nnl_fail(NNL_ERR_NOMEM, "out of memory deriving weight '%s'", name);
     v = nnl_model_add_value(m, name, NNL_VAL_CONST);
     nnl_status st = v < 0 ? nnl_fail(NNL_ERR_NOMEM, "out of memory deriving weight '%s'", name)
@@ -54,6 +51,7 @@ static nnl_status derived(nnl_model *m, const char *name, int len, int rank, con
         nnl_aligned_free(d);
         return st;
     }
+    m->values[v].t.layout = layout;
     *out = v;
     *fill = d;
     return NNL_OK;
@@ -67,7 +65,8 @@ static nnl_status trimmed_weight(nnl_model *m, int w, const nnl_tap_box *b, int 
     const int64_t oc = m->values[w].t.dims[0], ic = m->values[w].t.dims[1];
     const int64_t kh = m->values[w].t.dims[2], kw = m->values[w].t.dims[3];
     float *d;
-    nnl_status st = derived(m, name, len, 4, (const int64_t[]){oc, ic, b->ny, b->nx}, out, &d);
+    nnl_status st = nnl_derived_weight(m, name, len, 4, (const int64_t[]){oc, ic, b->ny, b->nx}, NNL_LAYOUT_PLAIN,
+                                        out, &d);
     if (st || !d) return st;
     const float *s = m->values[w].t.data;
     for (int64_t r = 0; r < oc * ic; r++)
@@ -85,7 +84,7 @@ static nnl_status by_taps_weight(nnl_model *m, int w, int *out) {
     const int64_t oc = m->values[w].t.dims[0], ic = m->values[w].t.dims[1];
     const int64_t taps = m->values[w].t.dims[2] * m->values[w].t.dims[3];
     float *d;
-    nnl_status st = derived(m, name, len, 2, (const int64_t[]){taps * oc, ic}, out, &d);
+    nnl_status st = nnl_derived_weight(m, name, len, 2, (const int64_t[]){taps * oc, ic}, NNL_LAYOUT_PLAIN, out, &d);
     if (st || !d) return st;
     const float *s = m->values[w].t.data;
     for (int64_t t = 0; t < taps; t++)

@@ -31,7 +31,7 @@ import torchvision
 import nnlink
 
 SHAPES = {"landscape": (1, 3, 256, 384), "portrait": (1, 3, 384, 256)}
-TOLERANCE = 2e-4  # max abs error / max abs reference; see README "The mission network"
+TOLERANCE = 4e-4  # max abs error / max abs reference; see README "The mission network"
 
 
 class FCN(torch.nn.Module):

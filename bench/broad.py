@@ -2,7 +2,7 @@
 """The broad benchmark: nnlink against ONNX Runtime on ~30 graphs, side by
 side, at 1 and 2 threads.
 
-usage: bench/run.sh --broad [--quick] [--avx2] [--only a,b,...] [--rounds N]
+usage: bench/run.sh --broad [--quick] [--avx2] [--only a,b,...] [--rounds N | --interleave N]
        /usr/bin/python3 bench/broad.py --report FILE.json [--markdown | --brief]
        (--brief: the README's Markdown table, nnlink and ORT medians only)
 
@@ -33,6 +33,21 @@ BENCH_OUT (JSON).
 --avx2 adds a third tool, nnlink with NNL_ISA=avx2, measured in the same
 rotation (useful on AVX-512 machines so the AVX2 path is not left behind).
 
+--interleave N replaces the rounds: for each graph and thread count every
+tool keeps one session open in a process of its own (bench/nnl_serve.py,
+bench/ort_bench.js "serve"), and the tools take turns N times, each turn a
+batch of runs lasting about BENCH_BATCH_MS (at least one run), the order
+rotating from turn to turn, BENCH_QUIET_MS of quiet before each batch:
+ORT's intra-op workers spin on after a run, and within 30 ms of an ORT
+batch nnlink's 2-thread runs of MnasNet took 2.5-8 ms instead of 1.9-2.5
+(its worker preempted while it held claimed items, the caller waiting for
+them); from 100 ms on they ran as when alone (Xeon, 2026-12-08).  A turn counts as a round above: the
+tool's figure is the median over turns of each batch's median, "paired"
+the median of the turns' own ratios, now taken tens of milliseconds
+apart instead of seconds, so that a shared host's slow spells (which on
+the Xeon of 2026-12-07/08 moved a graph's ratio by 10-50% between rounds)
+hit both sides of a ratio alike.
+
 Configuration (environment):
   NNLINK           nnlink binary                   (default build/nnlink)
   BENCH_DIR        model cache, outside the repo   (default /work/models:
@@ -41,6 +56,9 @@ Configuration (environment):
   BENCH_OUT        results file                    (default bench/broad-results.json)
   BENCH_THREADS    thread counts                   (default "1 2")
   BENCH_ROUNDS     rounds of alternation           (default 3; --quick 1)
+  BENCH_INTERLEAVE turns of --interleave            (default 0: rounds of processes)
+  BENCH_BATCH_MS   timed runs a turn take, about    (default 40)
+  BENCH_QUIET_MS   pause before each batch          (default 150)
   BENCH_TARGET_MS  timed-run budget per process    (default 400; --quick 60)
   BENCH_MIN_RUNS / BENCH_MAX_RUNS                  (default 3 / 200; --quick 2 / 20)
   BENCH_WARMUP     untimed runs after the cold one (default 1)
@@ -87,6 +105,9 @@ class Config:
         self.warmup = B.env_int("BENCH_WARMUP", 1)
         self.compile_flags = e.get("BENCH_COMPILE_FLAGS", "").split()
         self.timeout = B.env_int("BENCH_TIMEOUT", 1800)
+        self.interleave = B.env_int("BENCH_INTERLEAVE", 0)
+        self.batch_ms = B.env_int("BENCH_BATCH_MS", 40)
+        self.quiet_ms = B.env_int("BENCH_QUIET_MS", 150)
         self.ort_fixed = True      # bench.ort_latency: fix the FCN's symbolic H/W
         self.avx2 = False
         self.only = None
@@ -99,6 +120,8 @@ class Config:
                 self.avx2 = True
             elif a == "--rounds" and args:
                 self.rounds = int(args.pop(0))
+            elif a == "--interleave" and args:
+                self.interleave = int(args.pop(0))
             elif a == "--only" and args:
                 self.only = args.pop(0).replace(",", " ").split()
             elif a == "--report" and args:
@@ -114,7 +137,7 @@ class Config:
                 sys.exit(0)
             else:
                 sys.exit("broad.py: unknown argument %r (see --help)" % a)
-        if self.rounds < 1 or self.min_runs < 1 or not self.threads:
+        if self.rounds < 1 or self.min_runs < 1 or not self.threads or self.interleave < 0 or self.batch_ms < 1:
             sys.exit("broad.py: rounds, runs and thread counts must be positive")
 
 
@@ -229,6 +252,90 @@ def ort_sample(cfg, g, threads, runs):
     return s
 
 
+class Server:
+    """A tool's serving process (bench/nnl_serve.py or ort_bench.js "serve"):
+    started, then asked for batches of timed runs."""
+
+    def __init__(self, cmd, env, timeout):
+        import subprocess
+        import threading
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, env=env)
+        self.timeout = timeout
+        self.err = []
+        # drained while it runs, so a chatty stderr never blocks the tool
+        self.t = threading.Thread(target=lambda: self.err.extend(self.p.stderr), daemon=True)
+        self.t.start()
+        self.line("ready")
+
+    def line(self, expect=None):
+        out = self.p.stdout.readline()
+        if not out or (expect and out.strip() != expect):
+            self.p.kill()
+            self.t.join(5)
+            raise RuntimeError("server exited: %s" % B.tail("".join(self.err) or out, 400))
+        return out
+
+    def batch(self, n):
+        self.p.stdin.write("%d\n" % n)
+        self.p.stdin.flush()
+        return json.loads(self.line())
+
+    def close(self):
+        try:
+            self.p.stdin.close()
+            self.p.wait(self.timeout)
+        except Exception:  # noqa: BLE001  (a stuck or dead server is killed)
+            self.p.kill()
+
+
+def start_server(cfg, tool, g, nnl, threads):
+    if tool == "ort":
+        spec = B.peer_spec(g, threads, 1, cfg.warmup, g["fixed"] if cfg.ort_fixed else None)
+        spec.update(mode="serve", model=g["onnx"])
+        return Server(["node", os.path.join(HERE, "ort_bench.js"), json.dumps(spec)], None, cfg.timeout)
+    # the library built beside the nnlink binary measured in rounds
+    env = dict(os.environ, NNLINK_LIBRARY=os.path.join(os.path.dirname(cfg.nnlink), "libnnlink.so"))
+    if tool == "nnlink-avx2":
+        env["NNL_ISA"] = "avx2"
+    cmd = [PYTHON, os.path.join(HERE, "nnl_serve.py"), nnl, str(threads), str(cfg.warmup)]
+    cmd += ["%s=%s" % (name, f) for name, f in g["inputs"].items()]
+    return Server(cmd, env, cfg.timeout)
+
+
+def interleaved(cfg, g, nnl, tools, threads, k):
+    """--interleave: every tool's server started, then cfg.interleave turns;
+    -> {tool: [sample a turn]} (an error sample where a tool failed)."""
+    import time
+    out, servers = {}, {}
+    batch = max(1, int(round(cfg.batch_ms / max(g.get("probe_ms", cfg.batch_ms), 1e-3))))
+    try:
+        for tool in tools:
+            if tool != "ort" and not nnl:
+                continue
+            try:
+                servers[tool] = start_server(cfg, tool, g, nnl, threads)
+            except (RuntimeError, OSError, ValueError) as ex:
+                out[tool] = [{"error": B.tail(str(ex), 400)}]
+        for turn in range(cfg.interleave):
+            for tool in B.rotate(tools, k + turn):
+                if tool not in servers:
+                    continue
+                time.sleep(cfg.quiet_ms / 1e3)
+                try:
+                    ms = servers[tool].batch(batch)
+                except (RuntimeError, OSError, ValueError) as ex:
+                    out.setdefault(tool, []).append({"error": B.tail(str(ex), 400)})
+                    servers.pop(tool).close()
+                    continue
+                out.setdefault(tool, []).append({"median_ms": float(np.median(ms)), "min_ms": min(ms),
+                                                 "runs": len(ms), "load": os.getloadavg()[0]})
+    finally:
+        for s in servers.values():
+            s.close()
+    return out
+
+
 # ---------------------------------------------------------------- run
 
 
@@ -286,6 +393,8 @@ def summarize(graphs, samples, tools, threads):
                 "geomean_paired": geomean([r.get("ratio_paired_" + tool) for r in rr]),
                 "geomean_min": geomean([r.get("ratio_min_" + tool) for r in rr]),
                 "at_most_1_min": sum(1 for r in rr if r.get("ratio_min_" + tool) and r["ratio_min_" + tool] <= 1.0),
+                "at_most_1_paired": sum(1 for r in rr if r.get("ratio_paired_" + tool) and
+                                        r["ratio_paired_" + tool] <= 1.0),
                 "worst": worst["graph"], "worst_ratio": worst["ratio_" + tool],
                 "at_most_1": sum(1 for r in rr if r["ratio_" + tool] <= 1.0)}
     return rows, summary
@@ -331,6 +440,7 @@ def main(argv):
             continue
         nnl[g["name"]] = f
         g["flops"] = p["flops"]
+        g["probe_ms"] = p["median_ms"]
         g["runs"] = max(cfg.min_runs, min(cfg.max_runs, int(cfg.target_ms / max(p["median_ms"], 1e-3))))
         log("  %-30s %-12s %8.2f GFLOP  probe %9.3f ms -> %d runs" % (
             g["name"], g["shape"], (p["flops"] or 0) / 1e9, p["median_ms"], g["runs"]))
@@ -340,7 +450,22 @@ def main(argv):
     samples = {}   # "graph@threads" -> tool -> [sample]
     loads = []
     k = 0
-    for r in range(cfg.rounds):
+    if cfg.interleave:
+        for t in cfg.threads:
+            loads.append(os.getloadavg()[0])
+            log("%d thread%s, %d turns (load average %.2f)" % (t, "s" * (t > 1), cfg.interleave, loads[-1]))
+            for g in graphs:
+                key = "%s@%d" % (g["name"], t)
+                k += 1
+                got = interleaved(cfg, g, nnl.get(g["name"]), tools, t, k)
+                for tool, ss in got.items():
+                    samples.setdefault(key, {}).setdefault(tool, []).extend(ss)
+                line = []
+                for tool in tools:
+                    ms = [x["median_ms"] for x in got.get(tool, []) if "median_ms" in x]
+                    line.append("%s %s" % (tool, "%.3f" % float(np.median(ms)) if ms else "FAILED"))
+                log("  %-30s %s" % (g["name"], ", ".join(line)))
+    for r in range(0 if cfg.interleave else cfg.rounds):
         for t in cfg.threads:
             loads.append(os.getloadavg()[0])
             log("round %d/%d, %d thread%s (load average %.2f)" % (r + 1, cfg.rounds, t, "s" * (t > 1),
@@ -402,18 +527,24 @@ def report_lines(r, markdown=False):
     threads = r["config"]["threads"]
     la = r["load_average"]
     loads = [la["before"]] + la["rounds"] + [la["after"]]
-    out = ["Measured %s on %s (%d CPUs); nnlink kernel set %s%s; git %s; %d round(s); load average "
+    turns = r["config"].get("interleave")
+    how = ("%d interleaved turns of ~%d ms" % (turns, r["config"]["batch_ms"]) if turns
+           else "%d round(s)" % r["config"]["rounds"])
+    unit = "turns of each batch's" if turns else "rounds of each process's"
+    out = ["Measured %s on %s (%d CPUs); nnlink kernel set %s%s; git %s; %s; load average "
            "%.2f-%.2f%s." % (r["started"], r["host"]["cpu"], r["host"]["cpus"], r["kernel_set"],
                              "; nnlink-avx2: NNL_ISA=avx2 (%s)" % r["kernel_set_avx2"] if r.get("kernel_set_avx2")
-                             else "", r["host"]["git"], r["config"]["rounds"], min(loads), max(loads),
+                             else "", r["host"]["git"], how, min(loads), max(loads),
                              " (noisy: other jobs were running)" if max(loads) > 0.5 else ""),
-           "Command: %s. Times in ms (median over rounds of each process's median); ratio = nnlink / ORT, "
-           "lower is better; best = ratio of the best rounds.%s" % (
-               r["command"], " Tool processes ran at nice %s." % r["config"]["nice"]
-               if r["config"].get("nice") else ""), ""]
+           "Command: %s. Times in ms (median over %s median); ratio = nnlink / ORT, lower is better; "
+           "paired = median of the %s own ratios; best = ratio of the best %s; fastest = ratio of the fastest "
+           "single runs.%s" % (
+               r["command"], unit, "turns'" if turns else "rounds'", "turns" if turns else "rounds",
+               " Tool processes ran at nice %s." % r["config"]["nice"] if r["config"].get("nice") else ""), ""]
     head = ["graph", "input", "GFLOP"]
     for t in threads:
-        head += ["nnlink %dT" % t, "ORT %dT" % t, "ratio %dT" % t, "best %dT" % t, "fastest %dT" % t]
+        head += ["nnlink %dT" % t, "ORT %dT" % t, "ratio %dT" % t, "paired %dT" % t, "best %dT" % t,
+                 "fastest %dT" % t]
         for tool in tools[1:]:
             head += ["%s %dT" % (tool, t), "ratio %s %dT" % (tool, t)]
     body = []
@@ -423,7 +554,8 @@ def report_lines(r, markdown=False):
         for t in threads:
             x = by.get((g["name"], t), {})
             cells += [fmt(x.get("nnlink"), "%.4g"), fmt(x.get("ort"), "%.4g"),
-                      fmt(x.get("ratio_nnlink"), "%.2f"), fmt(x.get("ratio_best_nnlink"), "%.2f"),
+                      fmt(x.get("ratio_nnlink"), "%.2f"), fmt(x.get("ratio_paired_nnlink"), "%.2f"),
+                      fmt(x.get("ratio_best_nnlink"), "%.2f"),
                       fmt(x.get("ratio_min_nnlink"), "%.2f")]
             for tool in tools[1:]:
                 cells += [fmt(x.get(tool), "%.4g"), fmt(x.get("ratio_" + tool), "%.2f")]
@@ -434,7 +566,12 @@ def report_lines(r, markdown=False):
         for t in threads:
             s = r["summary"].get("%s@%d" % (tool, t))
             if s:
-                paired = " (paired %.2f)" % s["geomean_paired"] if s.get("geomean_paired") else ""
+                paired = ""
+                if s.get("geomean_paired"):
+                    paired = " (paired %.2f" % s["geomean_paired"]
+                    if "at_most_1_paired" in s:
+                        paired += ", %d at most 1.0" % s["at_most_1_paired"]
+                    paired += ")"
                 if s.get("geomean_min"):
                     paired += " (fastest runs %.2f, %d at most 1.0)" % (s["geomean_min"], s["at_most_1_min"])
                 out.append("%s, %d thread%s: geometric mean of nnlink/ORT %.2f (best rounds %.2f)%s over %d graphs; "

@@ -3,8 +3,13 @@
 //
 // usage: node bench/ort_bench.js 'SPEC-JSON'
 // Prints one JSON object on stdout.  SPEC fields:
-//   mode      "latency" (one session: creation, cold run, warm runs) or
-//             "rss" (one process holding every session of "sessions")
+//   mode      "latency" (one session: creation, cold run, warm runs),
+//             "rss" (one process holding every session of "sessions") or
+//             "serve" (one session kept open: after its cold and warmup
+//             runs it prints "ready", then for each line N on stdin runs
+//             N times and prints one JSON list of their times in ms, until
+//             EOF; bench/broad.py --interleave alternates it with nnlink's
+//             bench/nnl_serve.py run by run)
 //   model     path of the .onnx file
 //   threads   intraOpNumThreads (interOpNumThreads is always 1)
 //   inputs    {name: "x.npy"}            (latency)
@@ -141,6 +146,27 @@ async function latency(spec) {
   };
 }
 
+async function serve(spec) {
+  const feeds = loadInputs(spec.inputs);
+  const sess = await ort.InferenceSession.create(spec.model, sessionOptions(spec, spec.fixed));
+  for (let i = 0; i < 1 + (spec.warmup || 0); i++) await sess.run(feeds);
+  process.stdout.write('ready\n');
+  const lines = require('readline').createInterface({ input: process.stdin, terminal: false });
+  for await (const line of lines) {
+    const n = parseInt(line, 10);
+    if (!(n > 0)) break;
+    const runs = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await sess.run(feeds);
+      runs.push(performance.now() - t0);
+    }
+    process.stdout.write(JSON.stringify(runs) + '\n');
+  }
+  await sess.release();
+  return null;
+}
+
 // Peak RSS of one process that holds every session at once and has run each
 // once (so the arenas are allocated), as an application serving both input
 // shapes would.
@@ -160,10 +186,14 @@ async function rss(spec) {
 
 async function main() {
   if (process.argv.length !== 3) {
-    process.stderr.write("usage: node ort_bench.js '{\"mode\": \"latency\"|\"rss\", ...}'\n");
+    process.stderr.write("usage: node ort_bench.js '{\"mode\": \"latency\"|\"rss\"|\"serve\", ...}'\n");
     process.exit(2);
   }
   const spec = JSON.parse(process.argv[2]);
+  if (spec.mode === 'serve') {
+    await serve(spec);
+    return;
+  }
   const r = spec.mode === 'rss' ? await rss(spec) : await latency(spec);
   // JSON has no Infinity: a shape mismatch is reported as null.
   process.stdout.write(JSON.stringify(r, (k, v) => (v === Infinity ? null : v)) + '\n');

@@ -24,8 +24,9 @@ BUILD=${BUILD:-build}
 if [ -z "${NNLINK:-}" ]; then
     NNLINK=$BUILD/nnlink
     # A failed build leaves the peers to be measured alone.
-    # bench_kernels reports the kernel set the library picks (--broad).
-    if ! make BUILD="$BUILD" -j2 "$BUILD/nnlink" "$BUILD/bench/bench_kernels" >"${TMPDIR:-/tmp}/nnlink-bench-make.log" 2>&1; then
+    # bench_kernels reports the kernel set the library picks (--broad);
+    # --broad --interleave runs the library from Python (bench/nnl_serve.py).
+    if ! make BUILD="$BUILD" -j2 "$BUILD/nnlink" "$BUILD/libnnlink.so" "$BUILD/bench/bench_kernels" >"${TMPDIR:-/tmp}/nnlink-bench-make.log" 2>&1; then
         echo "bench: building nnlink failed (see ${TMPDIR:-/tmp}/nnlink-bench-make.log);" \
              "nnlink figures will be missing" >&2
     fi

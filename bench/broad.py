@@ -40,8 +40,8 @@ batch of runs lasting about BENCH_BATCH_MS (at least one run), the order
 rotating from turn to turn, BENCH_QUIET_MS of quiet before each batch:
 ORT's intra-op workers spin on after a run, and within 30 ms of an ORT
 batch nnlink's 2-thread runs of MnasNet took 2.5-8 ms instead of 1.9-2.5
-(its worker preempted while it held claimed items, the caller waiting for
-them); from 100 ms on they ran as when alone (Xeon, 2026-12-08).  A turn counts as a round above: the
+(ORT's workers, still spinning, held the two CPUs nnlink's threads
+needed); from 100 ms on they ran as when alone (Xeon, 2026-12-08).  A turn counts as a round above: the
 tool's figure is the median over turns of each batch's median, "paired"
 the median of the turns' own ratios, now taken tens of milliseconds
 apart instead of seconds, so that a shared host's slow spells (which on

@@ -41,12 +41,12 @@ rotating from turn to turn, BENCH_QUIET_MS of quiet before each batch:
 ORT's intra-op workers spin on after a run, and within 30 ms of an ORT
 batch nnlink's 2-thread runs of MnasNet took 2.5-8 ms instead of 1.9-2.5
 (ORT's workers, still spinning, held the two CPUs nnlink's threads
-needed); from 100 ms on they ran as when alone (Xeon, 2026-12-08).  A turn counts as a round above: the
-tool's figure is the median over turns of each batch's median, "paired"
-the median of the turns' own ratios, now taken tens of milliseconds
-apart instead of seconds, so that a shared host's slow spells (which on
-the Xeon of 2026-12-07/08 moved a graph's ratio by 10-50% between rounds)
-hit both sides of a ratio alike.
+needed); from 100 ms on they ran as when alone (Xeon, 2026-12-08).  A
+turn counts as a round above: the tool's figure is the median over turns
+of each batch's median, "paired" the median of the turns' own ratios, now
+taken tens of milliseconds apart instead of seconds, so that a shared
+host's slow spells (which on the Xeon of 2026-12-07/08 moved a graph's
+ratio by 10-50% between rounds) hit both sides of a ratio alike.
 
 Configuration (environment):
   NNLINK           nnlink binary                   (default build/nnlink)
@@ -70,7 +70,10 @@ import datetime
 import json
 import math
 import os
+import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 
@@ -257,8 +260,6 @@ class Server:
     started, then asked for batches of timed runs."""
 
     def __init__(self, cmd, env, timeout):
-        import subprocess
-        import threading
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                   text=True, env=env)
         self.timeout = timeout
@@ -306,7 +307,6 @@ def start_server(cfg, tool, g, nnl, threads):
 def interleaved(cfg, g, nnl, tools, threads, k):
     """--interleave: every tool's server started, then cfg.interleave turns;
     -> {tool: [sample a turn]} (an error sample where a tool failed)."""
-    import time
     out, servers = {}, {}
     batch = max(1, int(round(cfg.batch_ms / max(g.get("probe_ms", cfg.batch_ms), 1e-3))))
     try:

@@ -30,7 +30,7 @@ import numpy as np
 sys.dont_write_bytecode = True
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
-import broad  # noqa: E402  (Server)
+import broad  # noqa: E402  (nnl_server)
 
 
 def usage(msg):
@@ -81,9 +81,7 @@ def main(argv):
     servers = {}
     try:
         for name, (f, lib, extra) in sides.items():
-            env = dict(os.environ, NNLINK_LIBRARY=lib, **extra)
-            cmd = [broad.PYTHON, os.path.join(HERE, "nnl_serve.py"), f, str(o["threads"]), "1"] + o["inputs"]
-            servers[name] = broad.Server(cmd, env, 600)
+            servers[name] = broad.nnl_server(lib, f, o["threads"], 1, o["inputs"], extra, 600)
         probe = max(1e-3, float(np.median(servers["A"].batch(3))))
         batch = max(1, int(round(o["batch_ms"] / probe)))
         med = {"A": [], "B": []}

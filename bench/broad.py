@@ -296,12 +296,17 @@ def start_server(cfg, tool, g, nnl, threads):
         spec.update(mode="serve", model=g["onnx"])
         return Server(["node", os.path.join(HERE, "ort_bench.js"), json.dumps(spec)], None, cfg.timeout)
     # the library built beside the nnlink binary measured in rounds
-    env = dict(os.environ, NNLINK_LIBRARY=os.path.join(os.path.dirname(cfg.nnlink), "libnnlink.so"))
-    if tool == "nnlink-avx2":
-        env["NNL_ISA"] = "avx2"
-    cmd = [PYTHON, os.path.join(HERE, "nnl_serve.py"), nnl, str(threads), str(cfg.warmup)]
-    cmd += ["%s=%s" % (name, f) for name, f in g["inputs"].items()]
-    return Server(cmd, env, cfg.timeout)
+    lib = os.path.join(os.path.dirname(cfg.nnlink), "libnnlink.so")
+    inputs = ["%s=%s" % (name, f) for name, f in g["inputs"].items()]
+    return nnl_server(lib, nnl, threads, cfg.warmup, inputs, {"NNL_ISA": "avx2"} if tool == "nnlink-avx2" else {},
+                      cfg.timeout)
+
+
+def nnl_server(lib, nnl, threads, warmup, inputs, extra_env, timeout):
+    """bench/nnl_serve.py on library lib, inputs as NAME=X.npy (also bench/ab.py's)."""
+    env = dict(os.environ, NNLINK_LIBRARY=lib, **extra_env)
+    cmd = [PYTHON, os.path.join(HERE, "nnl_serve.py"), nnl, str(threads), str(warmup)] + list(inputs)
+    return Server(cmd, env, timeout)
 
 
 def interleaved(cfg, g, nnl, tools, threads, k):

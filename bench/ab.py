@@ -14,8 +14,8 @@ process of its own (bench/nnl_serve.py) and the two take N turns (default
 does against ONNX Runtime.  Prints each side's median over turns of the
 batch medians and the paired ratio B / A (median of the turns' own ratios,
 with its quartiles): on a host whose slow spells last seconds, batches tens
-of milliseconds apart see the same host.  Inputs not given are the graph's
-own: pass them as for `nnlink profile --input`.
+of milliseconds apart see the same host.  Every graph input must be given
+with --input (unlike `nnlink profile`, nothing is generated).
 
 Copy the library before rebuilding it: `cp build/libnnlink.so /tmp/old.so;
 (edit, make build/libnnlink.so); bench/ab.py F.nnl --lib-a /tmp/old.so`.

@@ -30,12 +30,16 @@ def main(argv):
         sys.stderr.write(__doc__)
         return 2
     path, threads, warmup = argv[0], int(argv[1]), int(argv[2])
-    inputs = {}
-    for a in argv[3:]:
-        name, _, f = a.partition("=")
-        inputs[name] = np.load(f)
-    s = nnlink.load(path).session(threads=threads)
-    s._set_inputs(inputs)
+    try:
+        inputs = {}
+        for a in argv[3:]:
+            name, _, f = a.partition("=")
+            inputs[name] = np.load(f)
+        s = nnlink.load(path).session(threads=threads)
+        s._set_inputs(inputs)   # every input, or the binding names the missing one
+    except (nnlink.Error, OSError, ValueError) as e:
+        sys.stderr.write("nnl_serve.py: %s\n" % e)
+        return 1
     run = _lib.lib.nnl_session_run
     handle = s._s
     for _ in range(1 + warmup):
